@@ -20,7 +20,7 @@ class Settings:
     max_message_chars: int
 
     @classmethod
-    def from_env(cls, env: "os._Environ[str] | dict[str, str]" = os.environ) -> "Settings":
+    def from_env(cls, env: os._Environ[str] | dict[str, str] = os.environ) -> Settings:
         var_dir = Path(env.get("CLAIMS_VAR_DIR", str(ROOT / "var")))
         return cls(
             var_dir=var_dir,

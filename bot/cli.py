@@ -1,0 +1,314 @@
+"""Command line for operators and the back office: migrate, seed, list/show/advance claims."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import unicodedata
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Sequence
+
+from bot.claims import ClaimError, ClaimStage, advance_claim
+from bot.clock import format_local, to_local
+from bot.privacy import mask_phone
+from bot.seed import is_empty, seed
+from bot.store import migrate
+from bot.store.db import engine_for, unit_of_work
+from bot.store.models import Claim
+
+EXIT_OK, EXIT_REFUSED = 0, 2
+
+
+# --- plain data for --json --------------------------------------------------------------------
+
+def _json_value(value: Any) -> Any:
+    """ISO dates, local ISO datetimes with offset, amounts as exact strings ("3200.00")."""
+    if isinstance(value, datetime):
+        return to_local(value).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, ClaimStage):
+        return value.value
+    return value
+
+
+def _summary(claim: Claim) -> dict[str, Any]:
+    policy = claim.policy
+    return {
+        "number": claim.number,
+        "stage": claim.stage,
+        "policy_number": policy.number,
+        "line_of_business": policy.line_of_business,
+        "customer_name": policy.customer.name,
+        "incident_type": claim.incident_type,
+        "reported_at": claim.reported_at,
+        "estimated_amount": claim.estimated_amount,
+    }
+
+
+def _detail(claim: Claim) -> dict[str, Any]:
+    policy, customer = claim.policy, claim.policy.customer
+    return {
+        **_summary(claim),
+        "incident_at": claim.incident_at,
+        "incident_place": claim.incident_place,
+        "description": claim.description,
+        "injuries": claim.injuries,
+        "approved_amount": claim.approved_amount,
+        "paid_amount": claim.paid_amount,
+        "paid_at": claim.paid_at,
+        "denial_reason_zh": claim.denial_reason_zh,
+        "denial_reason_en": claim.denial_reason_en,
+        "denial_clause": claim.denial_clause,
+        "channel": claim.channel,
+        "language": claim.language,
+        "documents_completed_at": claim.documents_completed_at,
+        "flags": list(claim.flags or []),
+        "policy": {
+            "number": policy.number,
+            "line_of_business": policy.line_of_business,
+            "product_name_zh": policy.product_name_zh,
+            "product_name_en": policy.product_name_en,
+            "sum_insured": policy.sum_insured,
+            "deductible": policy.deductible,
+            "start_date": policy.start_date,
+            "end_date": policy.end_date,
+            "status": policy.status,
+        },
+        "customer": {"name": customer.name, "phone_masked": mask_phone(customer.phone)},
+        "documents": [
+            {
+                "code": doc.code,
+                "label_zh": doc.label_zh,
+                "label_en": doc.label_en,
+                "mandatory": doc.mandatory,
+                "fetched_by_insurer": doc.fetched_by_insurer,
+                "status": doc.status,
+                "received_at": doc.received_at,
+            }
+            for doc in claim.documents
+        ],
+        "events": [
+            {
+                "from_stage": event.from_stage,
+                "to_stage": event.to_stage,
+                "at": event.at,
+                "actor": event.actor,
+                "note": event.note,
+            }
+            for event in claim.events
+        ],
+    }
+
+
+def _jsonable(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {key: _jsonable(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_jsonable(value) for value in data]
+    return _json_value(data)
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(_jsonable(data), ensure_ascii=False, indent=2))
+
+
+# --- human output ------------------------------------------------------------------------------
+
+def _width(text: str) -> int:
+    # Chinese characters take two terminal columns.
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max([_width(h)] + [_width(row[i]) for row in rows]) for i, h in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = (c + " " * (w - _width(c)) for c, w in zip(cells, widths, strict=False))
+        return "  ".join(padded).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+def _amount(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:,.2f}"
+
+
+def _stage_text(stage: str) -> str:
+    return f"{stage} ({ClaimStage(stage).label_zh})"
+
+
+def _print_claim(data: dict[str, Any]) -> None:
+    policy, customer = data["policy"], data["customer"]
+    print(f"Claim     {data['number']}  {_stage_text(data['stage'])}")
+    print(f"Policy    {policy['number']}  {policy['product_name_zh']} / {policy['product_name_en']}"
+          f"  ({policy['start_date']} .. {policy['end_date']}, {policy['status']})")
+    print(f"Customer  {customer['name']}  {customer['phone_masked']}")
+    print(f"Incident  {data['incident_type']}  {format_local(data['incident_at'])}  "
+          f"{data['incident_place'] or ''}".rstrip())
+    if data["description"]:
+        print(f"          {data['description']}")
+    print(f"Reported  {format_local(data['reported_at'])} via {data['channel'] or '-'}")
+    print(f"Amounts   estimated {_amount(data['estimated_amount']) or '-'}  "
+          f"approved {_amount(data['approved_amount']) or '-'}  "
+          f"paid {_amount(data['paid_amount']) or '-'} {format_local(data['paid_at'])}".rstrip())
+    if data["denial_reason_zh"] or data["denial_reason_en"]:
+        print(f"Denial    {data['denial_clause'] or ''}")
+        for reason in (data["denial_reason_zh"], data["denial_reason_en"]):
+            if reason:
+                print(f"          {reason}")
+    print("\nDocuments")
+    rows = [
+        [
+            doc["status"] + (" (insurer fetches)" if doc["fetched_by_insurer"] else ""),
+            "mandatory" if doc["mandatory"] else "optional",
+            doc["code"],
+            f"{doc['label_zh']} / {doc['label_en']}",
+            format_local(doc["received_at"]),
+        ]
+        for doc in data["documents"]
+    ]
+    print(_table(["status", "need", "code", "document", "received"], rows) if rows else "  none")
+    print("\nEvents")
+    rows = [
+        [format_local(e["at"]), e["from_stage"] or "-", e["to_stage"], e["actor"], e["note"] or ""]
+        for e in data["events"]
+    ]
+    print(_table(["at", "from", "to", "actor", "note"], rows) if rows else "  none")
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    migrate.upgrade(args.db_url)
+    url = engine_for(args.db_url).url.render_as_string(hide_password=True)
+    print(f"{url}: at revision {migrate.current_revision(args.db_url)}")
+    return EXIT_OK
+
+
+def _cmd_seed(args: argparse.Namespace) -> int:
+    if args.reset:
+        migrate.reset(args.db_url)
+    else:
+        migrate.upgrade(args.db_url)
+    if args.if_empty and not is_empty(args.db_url):
+        print("store already holds customers; nothing seeded")
+        return EXIT_OK
+    today = date.fromisoformat(args.today) if args.today else None
+    report = seed(args.db_url, today=today)
+    created = ", ".join(f"{count} {kind}" for kind, count in report.created.items())
+    print(f"seeded: {created}" if report.changed else "demo data already present; nothing changed")
+    return EXIT_OK
+
+
+def _cmd_claims_list(args: argparse.Namespace) -> int:
+    with unit_of_work(args.db_url) as uow:
+        claims = [_summary(claim) for claim in uow.claims.list(stage=args.stage)]
+    if args.json:
+        _print_json(claims)
+        return EXIT_OK
+    rows = [
+        [
+            c["number"], _stage_text(c["stage"]), c["policy_number"], c["customer_name"],
+            c["incident_type"], format_local(c["reported_at"]), _amount(c["estimated_amount"]),
+        ]
+        for c in claims
+    ]
+    headers = ["number", "stage", "policy", "customer", "incident", "reported", "estimated"]
+    print(_table(headers, rows) if rows else "no claims")
+    return EXIT_OK
+
+
+def _cmd_claims_show(args: argparse.Namespace) -> int:
+    with unit_of_work(args.db_url) as uow:
+        claim = uow.claims.by_number(args.number)
+        data = _detail(claim) if claim is not None else None
+    if data is None:
+        print(f"claim {args.number} not found", file=sys.stderr)
+        return EXIT_REFUSED
+    if args.json:
+        _print_json(data)
+    else:
+        _print_claim(data)
+    return EXIT_OK
+
+
+def _cmd_claims_advance(args: argparse.Namespace) -> int:
+    try:
+        view = advance_claim(
+            args.number, args.stage, actor=args.actor, note=args.note, url=args.db_url
+        )
+    except ClaimError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_REFUSED
+    last = view.events[-1]
+    if args.json:
+        _print_json({
+            "number": view.number,
+            "from_stage": last.from_stage,
+            "stage": view.stage,
+            "at": last.at,
+            "actor": last.actor,
+            "note": last.note,
+        })
+    else:
+        from_text = last.from_stage.value if last.from_stage else "-"
+        print(f"{view.number}: {from_text} -> {view.stage.value} ({view.stage.label_zh}) "
+              f"by {last.actor}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser.add_argument(
+        "--db-url", default=None, help="SQLAlchemy URL (default: CLAIMS_DB_URL or var/claims.db)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
+        handler=_cmd_migrate
+    )
+
+    seed_parser = commands.add_parser("seed", help="migrate, then add the demo data")
+    seed_parser.add_argument("--reset", action="store_true", help="drop and recreate all tables")
+    seed_parser.add_argument(
+        "--if-empty", action="store_true", help="seed only when no customers exist"
+    )
+    seed_parser.add_argument("--today", help="pretend today is YYYY-MM-DD (demo dates)")
+    seed_parser.set_defaults(handler=_cmd_seed)
+
+    claims = commands.add_parser("claims", help="list, show or advance claims")
+    claim_commands = claims.add_subparsers(dest="claims_command", required=True, metavar="ACTION")
+    stages = [stage.value for stage in ClaimStage]
+
+    list_parser = claim_commands.add_parser("list", help="claims, newest first")
+    list_parser.add_argument("--stage", choices=stages)
+    list_parser.add_argument("--json", action="store_true")
+    list_parser.set_defaults(handler=_cmd_claims_list)
+
+    show_parser = claim_commands.add_parser("show", help="one claim with documents and events")
+    show_parser.add_argument("number")
+    show_parser.add_argument("--json", action="store_true")
+    show_parser.set_defaults(handler=_cmd_claims_show)
+
+    advance_parser = claim_commands.add_parser("advance", help="move a claim to another stage")
+    advance_parser.add_argument("number")
+    advance_parser.add_argument("stage", choices=stages)
+    advance_parser.add_argument("--actor", default="core-system")
+    advance_parser.add_argument("--note")
+    advance_parser.add_argument("--json", action="store_true")
+    advance_parser.set_defaults(handler=_cmd_claims_advance)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit code (2: refused or bad usage)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse exits on --help and on usage errors
+        return int(exit_.code or 0)
+    return int(args.handler(args))

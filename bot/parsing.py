@@ -1,0 +1,181 @@
+"""Pure parsers of what customers type or say: policy/claim numbers, birth dates, phone digits."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+from bot.clock import age_on, local_today
+
+POLICY_PREFIXES = ("AUTO", "MED", "HOME", "ACC", "CI", "LIFE")
+MAX_AGE_YEARS = 120
+
+# Separators people put inside reference numbers: spaces, dashes of all widths, dots, slashes.
+_SEP = r"[\s\-_‐‑‒–—―./]*"
+_POLICY_RE = re.compile(
+    rf"(?<![A-Za-z0-9])({'|'.join(POLICY_PREFIXES)}){_SEP}(\d{{4}}){_SEP}(\d{{4}})(?!\d)",
+    re.IGNORECASE,
+)
+_CLAIM_RE = re.compile(
+    rf"(?<![A-Za-z0-9])CLM{_SEP}(\d{{4}}){_SEP}(\d{{6}})(?!\d)",
+    re.IGNORECASE,
+)
+
+# Chinese digits as speech recognition and elderly writers produce them ("一九八五", "幺三八").
+_CN_DIGITS = {"〇": "0", "零": "0", "一": "1", "幺": "1", "二": "2", "两": "2", "三": "3",
+              "四": "4", "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
+_CN_DIGIT_CLASS = "".join(_CN_DIGITS)
+
+
+def normalise_digits(text: str) -> str:
+    """NFKC: full-width digits, letters and punctuation (０-９, ＡＢ, －) become ASCII."""
+    return unicodedata.normalize("NFKC", text or "")
+
+
+def parse_policy_number(text: str) -> str | None:
+    """The first policy number in `text`, canonical ('AUTO-2026-0001'), or None.
+
+    Tolerates case, full-width characters, spaces or no separators ("auto 2026 0001",
+    "AUTO20260001").
+    """
+    match = _POLICY_RE.search(normalise_digits(text))
+    if not match:
+        return None
+    prefix, year, serial = match.groups()
+    return f"{prefix.upper()}-{year}-{serial}"
+
+
+def parse_claim_number(text: str) -> str | None:
+    """The first claim number in `text`, canonical ('CLM-2026-000123'), or None."""
+    match = _CLAIM_RE.search(normalise_digits(text))
+    if not match:
+        return None
+    year, serial = match.groups()
+    return f"CLM-{year}-{serial}"
+
+
+# --- dates of birth -------------------------------------------------------------------------
+
+_MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
+    "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12,
+}
+_MONTH_WORD = (
+    r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_ORDINAL = r"(?:st|nd|rd|th)?"
+_YMD_RE = re.compile(
+    r"(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)"
+)
+_COMPACT_RE = re.compile(r"(?<!\d)(\d{4})(\d{2})(\d{2})(?!\d)")
+_DMY_RE = re.compile(r"(?<!\d)(\d{1,2})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{4})(?!\d)")
+_D_MONTH_Y_RE = re.compile(
+    rf"(?<!\d)(\d{{1,2}}){_ORDINAL}\s*(?:of\s+)?{_MONTH_WORD}\s*,?\s*(\d{{4}})(?!\d)",
+    re.IGNORECASE,
+)
+_MONTH_D_Y_RE = re.compile(
+    rf"(?<![A-Za-z]){_MONTH_WORD}\s*(\d{{1,2}}){_ORDINAL}\s*,?\s*(\d{{4}})(?!\d)",
+    re.IGNORECASE,
+)
+_CN_NUMERAL_DATE_RE = re.compile(
+    rf"([{_CN_DIGIT_CLASS}]{{4}})\s*年\s*([一二三四五六七八九十]{{1,3}})\s*月"
+    r"\s*([一二三四五六七八九十]{1,3})\s*[日号號]"
+)
+
+
+def _chinese_small_number(text: str) -> int | None:
+    """'十二' -> 12, '二十三' -> 23, '三十一' -> 31, '四' -> 4 (1..39 is all dates need)."""
+    tens_text, ten, units_text = text.partition("十")
+    if not ten:
+        return int(_CN_DIGITS[text]) if len(text) == 1 and text in _CN_DIGITS else None
+    if len(tens_text) > 1 or len(units_text) > 1:
+        return None
+    tens = _CN_DIGITS.get(tens_text, "") if tens_text else "1"
+    units = _CN_DIGITS.get(units_text, "") if units_text else "0"
+    if not tens or not units:
+        return None
+    return int(tens) * 10 + int(units)
+
+
+def _month_number(word: str) -> int:
+    word = word.lower().rstrip(".")
+    return _MONTHS[word[:4]] if word[:4] == "sept" else _MONTHS[word[:3]]
+
+
+def _candidates(text: str) -> list[tuple[int, int, int]]:
+    """(year, month, day) readings of `text`, most explicit formats first."""
+    found: list[tuple[int, int, int]] = []
+    for match in _YMD_RE.finditer(text):
+        year, month, day = match.groups()
+        found.append((int(year), int(month), int(day)))
+    for match in _COMPACT_RE.finditer(text):
+        year, month, day = match.groups()
+        found.append((int(year), int(month), int(day)))
+    # DD/MM/YYYY is read day first, as in China-facing English and most of the world;
+    # "04/12/1985" is 4 December 1985, never April 12.
+    for match in _DMY_RE.finditer(text):
+        day, month, year = match.groups()
+        found.append((int(year), int(month), int(day)))
+    for match in _D_MONTH_Y_RE.finditer(text):
+        day, month_word, year = match.groups()
+        found.append((int(year), _month_number(month_word), int(day)))
+    for match in _MONTH_D_Y_RE.finditer(text):
+        month_word, day, year = match.groups()
+        found.append((int(year), _month_number(month_word), int(day)))
+    for match in _CN_NUMERAL_DATE_RE.finditer(text):
+        year_text, month_text, day_text = match.groups()
+        month, day = _chinese_small_number(month_text), _chinese_small_number(day_text)
+        if month is not None and day is not None:
+            year = int("".join(_CN_DIGITS[ch] for ch in year_text))
+            found.append((year, month, day))
+    return found
+
+
+def parse_date_of_birth(text: str, today: date | None = None) -> date | None:
+    """A plausible date of birth in `text`, or None.
+
+    Accepts 1985-04-12, 1985/4/12, 1985.4.12, 1985年4月12日 (or 号), 一九八五年四月十二日, 19850412,
+    12 April 1985, April 12, 1985 and 12/04/1985 (DD/MM/YYYY, always day first).
+    Rejects impossible dates, dates after `today` and ages over 120 years.
+    """
+    today = today or local_today()
+    for year, month, day in _candidates(normalise_digits(text)):
+        try:
+            born = date(year, month, day)
+        except ValueError:
+            continue
+        if born <= today and age_on(born, today) <= MAX_AGE_YEARS:
+            return born
+    return None
+
+
+# --- phone digits ---------------------------------------------------------------------------
+
+# "后四位", "尾号", "last 4 digits": the "4" in such phrases is not part of the answer.
+_LAST_FOUR_PHRASE_RE = re.compile(
+    r"(?:后|後|末|最后|最後)\s*[4四]\s*(?:位|個|个)?|last\s*(?:4|four)\s*(?:digits?|numbers?)?",
+    re.IGNORECASE,
+)
+_CN_DIGIT_RUN_RE = re.compile(rf"[{_CN_DIGIT_CLASS}]{{4,}}")
+# Digits split by spaces or dashes ("138 0000 0001", "+86-138-...") belong together.
+_DIGIT_GAP_RE = re.compile(r"(?<=\d)[\s\-‐‑–—.()]+(?=\d)")
+_DIGIT_RUN_RE = re.compile(r"\d+")
+_MIN_PHONE_DIGITS, _MAX_PHONE_DIGITS = 7, 15
+
+
+def parse_phone_last4(text: str) -> str | None:
+    """The last four digits of the customer's phone as given ("0001", "尾号0001", "后四位是0001"),
+    or the last four of a full phone number; None if absent or ambiguous."""
+    text = normalise_digits(text)
+    text = _LAST_FOUR_PHRASE_RE.sub(" ", text)
+    text = _CN_DIGIT_RUN_RE.sub(lambda m: "".join(_CN_DIGITS[ch] for ch in m.group()), text)
+    text = _DIGIT_GAP_RE.sub("", text)
+    runs = [
+        run
+        for run in _DIGIT_RUN_RE.findall(text)
+        if len(run) == 4 or _MIN_PHONE_DIGITS <= len(run) <= _MAX_PHONE_DIGITS
+    ]
+    if len(runs) != 1:
+        return None
+    return runs[0][-4:]

@@ -1,0 +1,323 @@
+"""Declarative SQLAlchemy models of the claims store; datetimes are naive UTC."""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from bot.clock import utc_now
+
+# Stable constraint names, so migrations can refer to them on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Base = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+LANGUAGES = ("zh", "en")
+LINES_OF_BUSINESS = ("motor", "medical", "accident", "critical_illness", "life", "home")
+POLICY_STATUSES = ("active", "lapsed", "cancelled")
+# Mirrors bot.claims.ClaimStage; kept literal so the schema never imports the service layer.
+CLAIM_STAGES = (
+    "reported", "documents_review", "investigation", "assessment",
+    "payment", "closed", "denied", "withdrawn",
+)
+DOCUMENT_STATUSES = ("missing", "received", "waived")
+HANDOFF_STATUSES = ("queued", "taken", "closed")
+NOTIFICATION_STATUSES = ("pending", "sent", "failed")
+
+CENT = Decimal("0.01")
+
+
+class Money(TypeDecorator):
+    """Numeric(12, 2) read and written as Decimal on every database.
+
+    SQLite has no decimal type: there the value travels as a float (12 significant digits fit
+    a double exactly) and is rounded back to cents here, instead of SQLAlchemy's lossy-decimal
+    warning on every read.
+    """
+
+    impl = Numeric(12, 2)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(Numeric(12, 2, asdecimal=False))
+        return dialect.type_descriptor(Numeric(12, 2))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        amount = Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+        return float(amount) if dialect.name == "sqlite" else amount
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({quoted})"
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    __table_args__ = (CheckConstraint(_one_of("preferred_language", LANGUAGES), name="language"),)
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(100), nullable=False)
+    date_of_birth = Column(Date, nullable=False)
+    phone = Column(String(32), nullable=False)
+    phone_last4 = Column(String(4), nullable=False)
+    id_number_masked = Column(String(32), nullable=False)
+    # sha256 of the normalised ID number; the clear number is never stored (PIPL).
+    id_number_hash = Column(String(64), nullable=False, unique=True)
+    preferred_language = Column(String(2), nullable=False, default="zh")
+    created_at = Column(DateTime, nullable=False, default=utc_now)
+
+    policies = relationship("Policy", back_populates="customer", order_by="Policy.number")
+
+
+class Policy(Base):
+    __tablename__ = "policies"
+    __table_args__ = (
+        CheckConstraint(_one_of("line_of_business", LINES_OF_BUSINESS), name="line_of_business"),
+        CheckConstraint(_one_of("status", POLICY_STATUSES), name="status"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    number = Column(String(32), nullable=False, unique=True)  # always stored upper case
+    customer_id = Column(ForeignKey("customers.id"), nullable=False, index=True)
+    line_of_business = Column(String(32), nullable=False)
+    product_code = Column(String(32), nullable=False)
+    product_name_zh = Column(String(100), nullable=False)
+    product_name_en = Column(String(200), nullable=False)
+    sum_insured = Column(Money(), nullable=False)
+    deductible = Column(Money(), nullable=False, default=0)
+    waiting_period_days = Column(Integer, nullable=False, default=0)
+    start_date = Column(Date, nullable=False)
+    end_date = Column(Date, nullable=False)
+    status = Column(String(16), nullable=False, default="active")
+
+    customer = relationship("Customer", back_populates="policies")
+    claims = relationship("Claim", back_populates="policy", order_by="Claim.reported_at")
+
+
+class Claim(Base):
+    __tablename__ = "claims"
+    __table_args__ = (CheckConstraint(_one_of("stage", CLAIM_STAGES), name="stage"),)
+
+    id = Column(Integer, primary_key=True)
+    number = Column(String(32), nullable=False, unique=True)
+    policy_id = Column(ForeignKey("policies.id"), nullable=False, index=True)
+    stage = Column(String(32), nullable=False, default="reported", index=True)
+    incident_type = Column(String(64), nullable=False)
+    incident_at = Column(DateTime, nullable=True)
+    incident_place = Column(String(255), nullable=True)
+    description = Column(Text, nullable=True)
+    injuries = Column(Boolean, nullable=False, default=False)
+    estimated_amount = Column(Money(), nullable=True)
+    approved_amount = Column(Money(), nullable=True)
+    paid_amount = Column(Money(), nullable=True)
+    paid_at = Column(DateTime, nullable=True)
+    denial_reason_zh = Column(Text, nullable=True)
+    denial_reason_en = Column(Text, nullable=True)
+    denial_clause = Column(String(64), nullable=True)
+    channel = Column(String(32), nullable=True)
+    language = Column(String(2), nullable=True)
+    conversation_id = Column(String(255), nullable=True, index=True)  # Rasa sender id
+    flags = Column(JSON, nullable=False, default=list)
+    reported_at = Column(DateTime, nullable=False, default=utc_now)
+    documents_completed_at = Column(DateTime, nullable=True)
+
+    policy = relationship("Policy", back_populates="claims")
+    events = relationship(
+        "ClaimEvent", back_populates="claim", order_by=lambda: (ClaimEvent.at, ClaimEvent.id)
+    )
+    documents = relationship(
+        "ClaimDocument", back_populates="claim", order_by="ClaimDocument.id"
+    )
+    files = relationship("ReceivedFile", back_populates="claim", order_by="ReceivedFile.id")
+
+
+class ClaimEvent(Base):
+    __tablename__ = "claim_events"
+
+    id = Column(Integer, primary_key=True)
+    claim_id = Column(ForeignKey("claims.id"), nullable=False, index=True)
+    from_stage = Column(String(32), nullable=True)  # None for the first "reported" event
+    to_stage = Column(String(32), nullable=False)
+    at = Column(DateTime, nullable=False, default=utc_now)
+    actor = Column(String(100), nullable=False)
+    note = Column(Text, nullable=True)
+
+    claim = relationship("Claim", back_populates="events")
+
+
+class ClaimDocument(Base):
+    __tablename__ = "claim_documents"
+    __table_args__ = (
+        UniqueConstraint("claim_id", "code"),
+        CheckConstraint(_one_of("status", DOCUMENT_STATUSES), name="status"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    claim_id = Column(ForeignKey("claims.id"), nullable=False)
+    code = Column(String(64), nullable=False)
+    label_zh = Column(String(100), nullable=False)
+    label_en = Column(String(200), nullable=False)
+    mandatory = Column(Boolean, nullable=False, default=True)
+    fetched_by_insurer = Column(Boolean, nullable=False, default=False)
+    status = Column(String(16), nullable=False, default="missing")
+    received_at = Column(DateTime, nullable=True)
+
+    claim = relationship("Claim", back_populates="documents")
+
+
+class ReceivedFile(Base):
+    __tablename__ = "received_files"
+
+    id = Column(Integer, primary_key=True)
+    claim_id = Column(ForeignKey("claims.id"), nullable=False, index=True)
+    document_id = Column(ForeignKey("claim_documents.id"), nullable=True)
+    filename = Column(String(255), nullable=False)
+    content_type = Column(String(100), nullable=True)
+    size_bytes = Column(Integer, nullable=False)
+    sha256 = Column(String(64), nullable=False)
+    stored_path = Column(String(500), nullable=False)
+    received_at = Column(DateTime, nullable=False, default=utc_now)
+
+    claim = relationship("Claim", back_populates="files")
+    document = relationship("ClaimDocument")
+
+
+class Complaint(Base):
+    __tablename__ = "complaints"
+
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(32), nullable=False, unique=True)
+    customer_id = Column(ForeignKey("customers.id"), nullable=False, index=True)
+    claim_id = Column(ForeignKey("claims.id"), nullable=True)
+    subject = Column(String(255), nullable=False)
+    request = Column(Text, nullable=True)
+    facts = Column(Text, nullable=True)
+    channel = Column(String(32), nullable=True)
+    received_at = Column(DateTime, nullable=False, default=utc_now)
+    status = Column(String(32), nullable=False, default="received")
+    outcome = Column(Text, nullable=True)
+    accepted = Column(Boolean, nullable=True)  # None until the customer has answered
+    repeat_of_id = Column(ForeignKey("complaints.id"), nullable=True)
+
+    customer = relationship("Customer")
+    claim = relationship("Claim")
+    repeat_of = relationship("Complaint", remote_side=[id])
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(64), nullable=False, unique=True)
+    display_name = Column(String(100), nullable=False)
+    password_hash = Column(String(255), nullable=False)
+    active = Column(Boolean, nullable=False, default=True)
+
+
+class Handoff(Base):
+    __tablename__ = "handoffs"
+    __table_args__ = (CheckConstraint(_one_of("status", HANDOFF_STATUSES), name="status"),)
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    channel = Column(String(32), nullable=True)
+    reason = Column(String(64), nullable=False)
+    priority = Column(Integer, nullable=False, default=0)
+    language = Column(String(2), nullable=True)
+    summary = Column(JSON, nullable=False, default=dict)
+    status = Column(String(16), nullable=False, default="queued", index=True)
+    agent_id = Column(ForeignKey("agents.id"), nullable=True)
+    created_at = Column(DateTime, nullable=False, default=utc_now)
+    taken_at = Column(DateTime, nullable=True)
+    closed_at = Column(DateTime, nullable=True)
+
+    agent = relationship("Agent")
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", NOTIFICATION_STATUSES), name="status"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    claim_id = Column(ForeignKey("claims.id"), nullable=True, index=True)
+    customer_id = Column(ForeignKey("customers.id"), nullable=False)
+    conversation_id = Column(String(255), nullable=True)
+    channel = Column(String(32), nullable=True)
+    kind = Column(String(64), nullable=False)
+    body = Column(Text, nullable=False)
+    status = Column(String(16), nullable=False, default="pending", index=True)
+    attempts = Column(Integer, nullable=False, default=0)
+    # One message per (claim, event, channel): a retried trigger cannot notify twice.
+    dedupe_key = Column(String(255), nullable=False, unique=True)
+    created_at = Column(DateTime, nullable=False, default=utc_now)
+    sent_at = Column(DateTime, nullable=True)
+    last_error = Column(Text, nullable=True)
+
+    claim = relationship("Claim")
+    customer = relationship("Customer")
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index(None, "subject_type", "subject_id"),)
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False, default=utc_now, index=True)
+    actor = Column(String(100), nullable=False)
+    action = Column(String(64), nullable=False)
+    subject_type = Column(String(32), nullable=False)
+    subject_id = Column(String(64), nullable=True)
+    detail = Column(JSON, nullable=True)
+
+
+class IdentityLock(Base):
+    __tablename__ = "identity_locks"
+
+    id = Column(Integer, primary_key=True)
+    # Keyed by the canonical number, not the policy id: a lock check needs no policy lookup.
+    policy_number = Column(String(32), nullable=False, unique=True)
+    failures = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime, nullable=True)
+
+
+class ClaimNumberCounter(Base):
+    __tablename__ = "claim_number_counters"
+
+    year = Column(Integer, primary_key=True, autoincrement=False)
+    last = Column(Integer, nullable=False, default=0)

@@ -1,0 +1,352 @@
+"""Repositories: every query the product makes, so no SQL lives outside bot/store."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.clock import utc_now
+from bot.store.models import (
+    Agent,
+    AuditEntry,
+    Claim,
+    ClaimEvent,
+    ClaimNumberCounter,
+    Complaint,
+    Customer,
+    Handoff,
+    IdentityLock,
+    Notification,
+    Policy,
+    ReceivedFile,
+)
+
+ModelT = TypeVar("ModelT")
+
+
+def canonical_number(number: str) -> str:
+    """Policy and claim numbers are stored upper case without surrounding blanks."""
+    return number.strip().upper()
+
+
+def format_claim_number(year: int, serial: int) -> str:
+    return f"CLM-{year:04d}-{serial:06d}"
+
+
+def _lock_rows(session: Session, model: Any, *criteria: Any) -> None:
+    """Take a write lock on the matching rows until commit, on every database.
+
+    A no-op UPDATE locks the rows on PostgreSQL like SELECT ... FOR UPDATE does, and on SQLite
+    (which has no FOR UPDATE) it takes the database write lock: either way a second transaction
+    doing the same waits here and then reads what the first one committed.
+    """
+    first_column = next(iter(model.__table__.primary_key.columns)).name
+    session.execute(
+        update(model)
+        .where(*criteria)
+        .values({first_column: getattr(model, first_column)})
+        .execution_options(synchronize_session=False)
+    )
+
+
+class _Repository(Generic[ModelT]):
+    model: type[ModelT]
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, item: ModelT) -> ModelT:
+        self.session.add(item)
+        return item
+
+    def get(self, id_: int) -> ModelT | None:
+        return self.session.get(self.model, id_)
+
+
+class CustomerRepository(_Repository[Customer]):
+    model = Customer
+
+    def by_id(self, customer_id: int) -> Customer | None:
+        return self.get(customer_id)
+
+    def by_id_number_hash(self, id_number_hash: str) -> Customer | None:
+        query = select(Customer).where(Customer.id_number_hash == id_number_hash)
+        return self.session.execute(query).scalar_one_or_none()
+
+    def count(self) -> int:
+        return self.session.execute(select(func.count(Customer.id))).scalar_one()
+
+
+class PolicyRepository(_Repository[Policy]):
+    model = Policy
+
+    def by_number(self, number: str) -> Policy | None:
+        query = select(Policy).where(Policy.number == canonical_number(number))
+        return self.session.execute(query).scalar_one_or_none()
+
+    def of_customer(self, customer_id: int) -> list[Policy]:
+        query = select(Policy).where(Policy.customer_id == customer_id).order_by(Policy.number)
+        return list(self.session.execute(query).scalars())
+
+
+class ClaimRepository(_Repository[Claim]):
+    model = Claim
+
+    def by_number(self, number: str) -> Claim | None:
+        query = select(Claim).where(Claim.number == canonical_number(number))
+        return self.session.execute(query).scalar_one_or_none()
+
+    def by_number_for_update(self, number: str) -> Claim | None:
+        """The claim, locked until commit: concurrent stage changes run one after the other."""
+        criterion = Claim.number == canonical_number(number)
+        _lock_rows(self.session, Claim, criterion)
+        query = (
+            select(Claim)
+            .where(criterion)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return self.session.execute(query).scalar_one_or_none()
+
+    def of_customer(self, customer_id: int) -> list[Claim]:
+        """All claims on the customer's policies, newest report first."""
+        query = (
+            select(Claim)
+            .join(Policy, Claim.policy_id == Policy.id)
+            .where(Policy.customer_id == customer_id)
+            .order_by(Claim.reported_at.desc(), Claim.id.desc())
+        )
+        return list(self.session.execute(query).scalars())
+
+    def of_policy(self, policy_id: int) -> list[Claim]:
+        query = (
+            select(Claim)
+            .where(Claim.policy_id == policy_id)
+            .order_by(Claim.reported_at.desc(), Claim.id.desc())
+        )
+        return list(self.session.execute(query).scalars())
+
+    def of_conversation(self, conversation_id: str) -> list[Claim]:
+        query = (
+            select(Claim)
+            .where(Claim.conversation_id == conversation_id)
+            .order_by(Claim.reported_at.desc(), Claim.id.desc())
+        )
+        return list(self.session.execute(query).scalars())
+
+    def list(self, stage: str | None = None) -> list[Claim]:
+        """Claims, newest report first, optionally only those in `stage`."""
+        query = select(Claim).order_by(Claim.reported_at.desc(), Claim.id.desc())
+        if stage is not None:
+            query = query.where(Claim.stage == str(stage))
+        return list(self.session.execute(query).scalars())
+
+    def add_event(
+        self,
+        claim: Claim,
+        *,
+        from_stage: str | None,
+        to_stage: str,
+        actor: str,
+        at: datetime | None = None,
+        note: str | None = None,
+    ) -> ClaimEvent:
+        event = ClaimEvent(
+            claim=claim,
+            from_stage=from_stage,
+            to_stage=to_stage,
+            actor=actor,
+            at=at or utc_now(),
+            note=note,
+        )
+        self.session.add(event)
+        return event
+
+    def next_claim_number(self, year: int) -> str:
+        """The next claim number of `year`, e.g. 'CLM-2026-000124', reserved in this transaction.
+
+        The counter row is bumped with a single UPDATE before it is read: the UPDATE takes the
+        row lock (PostgreSQL) or the database write lock (SQLite) until commit, so two
+        transactions can never read the same value. A rollback gives the number back.
+        """
+        bump = (
+            update(ClaimNumberCounter)
+            .where(ClaimNumberCounter.year == year)
+            .values(last=ClaimNumberCounter.last + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if self.session.execute(bump).rowcount == 0:
+            try:
+                # A savepoint, so losing the race to create the year's row keeps our transaction.
+                with self.session.begin_nested():
+                    self.session.add(ClaimNumberCounter(year=year, last=1))
+            except IntegrityError:
+                self.session.execute(bump)
+        last = self.session.execute(
+            select(ClaimNumberCounter.last)
+            .where(ClaimNumberCounter.year == year)
+        ).scalar_one()
+        return format_claim_number(year, last)
+
+    def reserve_claim_serial(self, year: int, serial: int) -> None:
+        """Make sure the counter of `year` is at least `serial` (imported or seeded numbers)."""
+        counter = self.session.get(
+            ClaimNumberCounter, year, populate_existing=True, with_for_update=True
+        )
+        if counter is None:
+            self.session.add(ClaimNumberCounter(year=year, last=serial))
+        elif counter.last < serial:
+            counter.last = serial
+
+
+class AuditRepository(_Repository[AuditEntry]):
+    model = AuditEntry
+
+    def record(
+        self,
+        actor: str,
+        action: str,
+        subject_type: str,
+        subject_id: str | int | None,
+        detail: dict[str, Any] | None = None,
+        *,
+        at: datetime | None = None,
+    ) -> AuditEntry:
+        """Append one audit entry: who did what to which subject. Never pass secrets in detail."""
+        entry = AuditEntry(
+            at=at or utc_now(),
+            actor=actor,
+            action=action,
+            subject_type=subject_type,
+            subject_id=None if subject_id is None else str(subject_id),
+            detail=detail,
+        )
+        self.session.add(entry)
+        return entry
+
+    def for_subject(self, subject_type: str, subject_id: str | int) -> list[AuditEntry]:
+        query = (
+            select(AuditEntry)
+            .where(AuditEntry.subject_type == subject_type)
+            .where(AuditEntry.subject_id == str(subject_id))
+            .order_by(AuditEntry.at, AuditEntry.id)
+        )
+        return list(self.session.execute(query).scalars())
+
+    def list(self, action: str | None = None) -> list[AuditEntry]:
+        query = select(AuditEntry).order_by(AuditEntry.at, AuditEntry.id)
+        if action is not None:
+            query = query.where(AuditEntry.action == action)
+        return list(self.session.execute(query).scalars())
+
+
+class IdentityLockRepository(_Repository[IdentityLock]):
+    model = IdentityLock
+
+    def by_policy_number(self, policy_number: str) -> IdentityLock | None:
+        query = select(IdentityLock).where(
+            IdentityLock.policy_number == canonical_number(policy_number)
+        )
+        return self.session.execute(query).scalar_one_or_none()
+
+    def for_update(self, policy_number: str) -> IdentityLock:
+        """The policy's failure counter, created if absent and locked until commit, so attempts
+        on one policy run one after the other and every wrong answer counts."""
+        number = canonical_number(policy_number)
+        criterion = IdentityLock.policy_number == number
+        _lock_rows(self.session, IdentityLock, criterion)
+        query = (
+            select(IdentityLock)
+            .where(criterion)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        lock = self.session.execute(query).scalar_one_or_none()
+        if lock is not None:
+            return lock
+        try:
+            with self.session.begin_nested():
+                lock = IdentityLock(policy_number=number, failures=0, locked_until=None)
+                self.session.add(lock)
+            return lock
+        except IntegrityError:
+            return self.session.execute(query).scalar_one()
+
+
+class ComplaintRepository(_Repository[Complaint]):
+    model = Complaint
+
+    def by_reference(self, reference: str) -> Complaint | None:
+        query = select(Complaint).where(Complaint.reference == canonical_number(reference))
+        return self.session.execute(query).scalar_one_or_none()
+
+    def of_customer(self, customer_id: int) -> list[Complaint]:
+        query = (
+            select(Complaint)
+            .where(Complaint.customer_id == customer_id)
+            .order_by(Complaint.received_at.desc(), Complaint.id.desc())
+        )
+        return list(self.session.execute(query).scalars())
+
+
+class AgentRepository(_Repository[Agent]):
+    model = Agent
+
+    def by_username(self, username: str) -> Agent | None:
+        query = select(Agent).where(Agent.username == username)
+        return self.session.execute(query).scalar_one_or_none()
+
+
+class HandoffRepository(_Repository[Handoff]):
+    model = Handoff
+
+    def open_for_conversation(self, conversation_id: str) -> Handoff | None:
+        """The queued or taken handoff of a conversation, if any (at most one is open)."""
+        query = (
+            select(Handoff)
+            .where(Handoff.conversation_id == conversation_id)
+            .where(Handoff.status.in_(("queued", "taken")))
+            .order_by(Handoff.created_at.desc(), Handoff.id.desc())
+        )
+        return self.session.execute(query).scalars().first()
+
+    def list(self, status: str | None = None) -> list[Handoff]:
+        """Highest priority first, then oldest first: the order agents take them in."""
+        query = select(Handoff).order_by(
+            Handoff.priority.desc(), Handoff.created_at, Handoff.id
+        )
+        if status is not None:
+            query = query.where(Handoff.status == status)
+        return list(self.session.execute(query).scalars())
+
+
+class NotificationRepository(_Repository[Notification]):
+    model = Notification
+
+    def by_dedupe_key(self, dedupe_key: str) -> Notification | None:
+        query = select(Notification).where(Notification.dedupe_key == dedupe_key)
+        return self.session.execute(query).scalar_one_or_none()
+
+    def pending(self, limit: int = 100) -> list[Notification]:
+        query = (
+            select(Notification)
+            .where(Notification.status == "pending")
+            .order_by(Notification.created_at, Notification.id)
+            .limit(limit)
+        )
+        return list(self.session.execute(query).scalars())
+
+
+class ReceivedFileRepository(_Repository[ReceivedFile]):
+    model = ReceivedFile
+
+    def of_claim(self, claim_id: int) -> list[ReceivedFile]:
+        query = (
+            select(ReceivedFile)
+            .where(ReceivedFile.claim_id == claim_id)
+            .order_by(ReceivedFile.received_at, ReceivedFile.id)
+        )
+        return list(self.session.execute(query).scalars())
