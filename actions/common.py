@@ -1,0 +1,53 @@
+"""What every action needs: the conversation's language, one way to reply, simple replies."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, Dict, List
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.language import DEFAULT_LANGUAGE, LANGUAGES
+from bot.replies import say
+
+
+def language_of(tracker: Tracker) -> str:
+    language = tracker.get_slot("language")
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def reply(dispatcher: CollectingDispatcher, tracker: Tracker, key: str, **fields: Any) -> None:
+    dispatcher.utter_message(text=say(key, language_of(tracker), **fields))
+
+
+def conversation_actor(tracker: Tracker) -> str:
+    """Who is reading or changing data, as the audit log records it."""
+    return f"conversation:{tracker.sender_id}"
+
+
+def spoke_since_last_user_message(tracker: Tracker) -> bool:
+    """Whether the bot already said something in reply to the latest user message."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "bot":
+            return True
+    return False
+
+
+class ReplyAction(Action, ABC):
+    """An action whose whole job is one reply from the catalogue."""
+
+    key: str | None = None
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    def fields(self, tracker: Tracker) -> Dict[str, Any]:
+        return {}
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        reply(dispatcher, tracker, self.key or "", **self.fields(tracker))
+        return []

@@ -1,0 +1,127 @@
+"""Greetings, help, fallbacks and the replies that need no data."""
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import ReplyAction, language_of, reply
+from bot.replies import say
+from bot.settings import get_settings
+
+
+class ActionGreet(ReplyAction):
+    key = "greet"
+
+    def name(self) -> str:
+        return "action_greet"
+
+
+class ActionSayGoodbye(ReplyAction):
+    key = "goodbye"
+
+    def name(self) -> str:
+        return "action_say_goodbye"
+
+
+class ActionSayThanks(ReplyAction):
+    key = "thank"
+
+    def name(self) -> str:
+        return "action_say_thanks"
+
+
+class ActionCapabilities(ReplyAction):
+    key = "capabilities"
+
+    def name(self) -> str:
+        return "action_capabilities"
+
+
+class ActionOutOfScope(ReplyAction):
+    key = "out_of_scope"
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+
+class ActionHowCanIHelp(ReplyAction):
+    key = "how_can_i_help"
+
+    def name(self) -> str:
+        return "action_how_can_i_help"
+
+
+class ActionCancelled(ReplyAction):
+    key = "cancelled"
+
+    def name(self) -> str:
+        return "action_cancelled"
+
+
+class ActionHumanContact(ReplyAction):
+    key = "human_contact"
+
+    def name(self) -> str:
+        return "action_human_contact"
+
+
+class ActionNoText(ReplyAction):
+    key = "no_text"
+
+    def name(self) -> str:
+        return "action_no_text"
+
+
+class ActionMessageTooLong(ReplyAction):
+    key = "message_too_long"
+
+    def name(self) -> str:
+        return "action_message_too_long"
+
+    def fields(self, tracker: Tracker) -> Dict[str, Any]:
+        text = tracker.latest_message.get("text") or ""
+        return {"length": len(text), "limit": get_settings().max_message_chars}
+
+
+class ActionNotOnlineYet(ReplyAction):
+    """Journeys the assistant cannot do yet are sent to the service line, never faked."""
+
+    key = "not_online_yet"
+
+    def name(self) -> str:
+        return "action_not_online_yet"
+
+    def fields(self, tracker: Tracker) -> Dict[str, Any]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name") or "report_claim"
+        return {"topic": say(f"topic.{intent}", language_of(tracker))}
+
+
+class ActionNotUnderstood(ReplyAction):
+    """After two misunderstandings in a row, point to a person instead of guessing again."""
+
+    def name(self) -> str:
+        return "action_not_understood"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        if consecutive_misunderstandings(tracker) >= 2:
+            reply(dispatcher, tracker, "not_understood_again")
+        else:
+            reply(dispatcher, tracker, "not_understood")
+            reply(dispatcher, tracker, "capabilities")
+        return []
+
+
+def consecutive_misunderstandings(tracker: Tracker) -> int:
+    count = 0
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent != "nlu_fallback":
+            break
+        count += 1
+    return count

@@ -1,0 +1,142 @@
+"""Identity check before any policy or claim detail: policy number, then birth date or phone."""
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import reply, spoke_since_last_user_message
+from actions.status import show_status
+from bot import identity
+from bot.clock import to_local
+from bot.parsing import parse_policy_number
+
+
+def _locked_reply(dispatcher: CollectingDispatcher, tracker: Tracker, until) -> None:
+    reply(dispatcher, tracker, "identity_locked", until=f"{to_local(until):%H:%M}")
+
+
+class ValidateIdentityForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_identity_form"
+
+    async def required_slots(
+        self,
+        domain_slots: List[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[str]:
+        # A locked policy ends the form at once; action_identity_done tidies up.
+        return [] if tracker.get_slot("identity_stop") else domain_slots
+
+    def validate_policy_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        number = parse_policy_number(str(value or ""))
+        if not number:
+            reply(dispatcher, tracker, "policy_number_unreadable")
+            return {"policy_number": None}
+        if not identity.policy_exists(number):
+            reply(dispatcher, tracker, "policy_unknown", policy_number=number)
+            return {"policy_number": None}
+        locked_until = identity.lock_state(number)
+        if locked_until:
+            _locked_reply(dispatcher, tracker, locked_until)
+            return {"policy_number": None, "identity_stop": True}
+        return {"policy_number": number}
+
+    def validate_verification_answer(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        result = identity.verify(
+            tracker.get_slot("policy_number") or "",
+            str(value or ""),
+            conversation_id=tracker.sender_id,
+        )
+        outcome = result.outcome.name
+        if outcome == "VERIFIED":
+            # The answer itself is not kept in a slot: the slot only says the check passed.
+            return {
+                "verification_answer": "verified",
+                "verified": True,
+                "customer_name": result.customer_name,
+                "policy_number": result.policy_number,
+                "elderly": result.is_elderly,
+            }
+        if outcome == "MISMATCH":
+            reply(dispatcher, tracker, "verification_mismatch", attempts_left=result.attempts_left)
+            return {"verification_answer": None}
+        if outcome == "LOCKED":
+            _locked_reply(dispatcher, tracker, result.locked_until)
+            return {"verification_answer": None, "identity_stop": True}
+        if outcome == "UNKNOWN_POLICY":
+            reply(dispatcher, tracker, "policy_unknown", policy_number=result.policy_number)
+            return {"verification_answer": None, "policy_number": None}
+        reply(dispatcher, tracker, "verification_unreadable")
+        return {"verification_answer": None}
+
+
+class _AskAction(Action):
+    """Asks for a slot unless a validation message has just said what to send instead."""
+
+    key = ""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        if not spoke_since_last_user_message(tracker) or _only_interruption_reply(tracker):
+            reply(dispatcher, tracker, self.key)
+        return []
+
+
+def _only_interruption_reply(tracker: Tracker) -> bool:
+    """After an interruption (a language switch, a person's number) the question is asked again."""
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    return intent in ("switch_language", "request_human")
+
+
+class ActionAskPolicyNumber(_AskAction):
+    key = "ask_policy_number"
+
+    def name(self) -> str:
+        return "action_ask_policy_number"
+
+
+class ActionAskVerificationAnswer(_AskAction):
+    key = "ask_verification"
+
+    def name(self) -> str:
+        return "action_ask_verification_answer"
+
+
+class ActionIdentityDone(Action):
+    """After the identity form: greet by name and do what the customer came for."""
+
+    def name(self) -> str:
+        return "action_identity_done"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        events: List[Dict[str, Any]] = [SlotSet("pending_request", None)]
+        if not tracker.get_slot("verified"):
+            # Locked: the reason was already given. Start clean next time.
+            return events + [
+                SlotSet("identity_stop", False),
+                SlotSet("policy_number", None),
+                SlotSet("verification_answer", None),
+            ]
+        reply(dispatcher, tracker, "identity_verified", name=tracker.get_slot("customer_name"))
+        if tracker.get_slot("elderly"):
+            reply(dispatcher, tracker, "elderly_offer")
+        pending: str | None = tracker.get_slot("pending_request")
+        if pending == "check_status":
+            events += show_status(dispatcher, tracker)
+        else:
+            reply(dispatcher, tracker, "how_can_i_help")
+        return events
+

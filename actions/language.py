@@ -1,0 +1,37 @@
+"""Keeps the conversation in the customer's language: follows what they write, pins on request."""
+from __future__ import annotations
+
+from typing import Any, Dict
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import ValidationAction
+
+from actions.common import ReplyAction
+from bot.language import conversation_language
+
+
+def _latest_intent(tracker: Tracker) -> str:
+    return (tracker.latest_message.get("intent") or {}).get("name") or ""
+
+
+class ValidateSlotMappings(ValidationAction):
+    """Runs after every user message (Rasa's action_validate_slot_mappings)."""
+
+    async def extract_language(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> Dict[str, Any]:
+        language, pinned = conversation_language(
+            tracker.get_slot("language"),
+            tracker.latest_message.get("text") or "",
+            pinned=bool(tracker.get_slot("language_pinned")),
+            switch_request=_latest_intent(tracker) == "switch_language",
+        )
+        return {"language": language, "language_pinned": pinned}
+
+
+class ActionSwitchLanguage(ReplyAction):
+    key = "language_switched"
+
+    def name(self) -> str:
+        return "action_switch_language"

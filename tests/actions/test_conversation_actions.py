@@ -1,0 +1,70 @@
+"""Replies that need no data: language, fallbacks, guards."""
+from __future__ import annotations
+
+import asyncio
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.conversation import (
+    ActionGreet,
+    ActionMessageTooLong,
+    ActionNotOnlineYet,
+    ActionNotUnderstood,
+)
+from actions.language import ValidateSlotMappings
+from bot.replies import say
+from tests.actions.conftest import make_tracker, run_action
+
+
+def test_greeting_follows_the_conversation_language(domain):
+    texts, _ = run_action(ActionGreet(), make_tracker("hello", slots={"language": "en"}), domain)
+    assert texts == [say("greet", "en")]
+    texts, _ = run_action(ActionGreet(), make_tracker("你好"), domain)
+    assert texts == [say("greet", "zh")]
+
+
+def _extract(tracker, domain):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ValidateSlotMappings().run(dispatcher, tracker, domain))
+    return {event["name"]: event["value"] for event in events if event.get("event") == "slot"}
+
+
+def test_language_slot_follows_english_text(domain):
+    slots = _extract(make_tracker("Where is my claim?", intent="check_status"), domain)
+    assert slots["language"] == "en"
+
+
+def test_a_policy_number_does_not_switch_language(domain):
+    slots = _extract(make_tracker("AUTO-2026-0001", intent="inform"), domain)
+    assert slots["language"] == "zh"
+
+
+def test_explicit_switch_is_pinned(domain):
+    slots = _extract(make_tracker("请说英文", intent="switch_language"), domain)
+    assert slots == {"language": "en", "language_pinned": True}
+    later = make_tracker("我的理赔呢", slots={"language": "en", "language_pinned": True})
+    assert _extract(later, domain)["language"] == "en"
+
+
+def test_second_misunderstanding_points_to_a_person(domain):
+    first = make_tracker("asdf qwer", intent="nlu_fallback", slots={"language": "en"})
+    texts, _ = run_action(ActionNotUnderstood(), first, domain)
+    assert texts == [say("not_understood", "en"), say("capabilities", "en")]
+    second = make_tracker(
+        "zxcv", intent="nlu_fallback", slots={"language": "en"}, events=list(first.events)
+    )
+    texts, _ = run_action(ActionNotUnderstood(), second, domain)
+    assert texts == [say("not_understood_again", "en")]
+    assert "95500" in texts[0]
+
+
+def test_too_long_message_says_how_long(domain):
+    tracker = make_tracker("长" * 10_000, intent="message_too_long")
+    texts, _ = run_action(ActionMessageTooLong(), tracker, domain)
+    assert "10000" in texts[0] and "2000" in texts[0]
+
+
+def test_journeys_not_online_name_the_topic_and_the_hotline(domain):
+    tracker = make_tracker("我要投诉", intent="complain")
+    texts, _ = run_action(ActionNotOnlineYet(), tracker, domain)
+    assert "投诉" in texts[0] and "95500" in texts[0]
