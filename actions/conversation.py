@@ -81,8 +81,7 @@ class ActionMessageTooLong(ReplyAction):
         return "action_message_too_long"
 
     def fields(self, tracker: Tracker) -> Dict[str, Any]:
-        text = tracker.latest_message.get("text") or ""
-        return {"length": len(text), "limit": get_settings().max_message_chars}
+        return {"limit": get_settings().max_message_chars}
 
 
 class ActionNotOnlineYet(ReplyAction):

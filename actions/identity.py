@@ -1,6 +1,7 @@
 """Identity check before any policy or claim detail: policy number, then birth date or phone."""
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -80,10 +81,13 @@ class ValidateIdentityForm(FormValidationAction):
         return {"verification_answer": None}
 
 
-class _AskAction(Action):
+class _AskAction(Action, ABC):
     """Asks for a slot unless a validation message has just said what to send instead."""
 
     key = ""
+
+    @abstractmethod
+    def name(self) -> Text: ...
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]

@@ -16,6 +16,8 @@ _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 # they must not flip a Chinese conversation to English.
 _CODE = re.compile(r"(?i)(?<![a-z0-9])(auto|med|home|acc|ci|life|clm)[- ]?\d{4}[- ]?\d{4,6}")
 
+_MARKUP = re.compile(r"<[^<>]{0,200}>")
+
 _ASK_ENGLISH = re.compile(r"(?i)(英文|英语|英語|(?<![a-z])english(?![a-z]))")
 _ASK_CHINESE = re.compile(
     r"(?i)(中文|汉语|漢語|普通话|普通話|华语|華語|(?<![a-z])(chinese|mandarin)(?![a-z]))"
@@ -36,9 +38,6 @@ def to_simplified(text: str) -> str:
     return _t2s().convert(text)
 
 
-_MARKUP = re.compile(r"<[^<>]{0,200}>")
-
-
 def normalise(text: str) -> str:
     """The form NLU sees: no markup, NFKC (full-width digits and letters), simplified characters.
 
@@ -56,7 +55,7 @@ def detect(text: str) -> str | None:
     """
     if _CJK.search(text):
         return ZH
-    without_codes = _CODE.sub(" ", text)
+    without_codes = _CODE.sub(" ", _MARKUP.sub(" ", text))
     words = _LATIN_WORD.findall(without_codes)
     if len(words) >= 2 or (len(words) == 1 and len(words[0]) >= 5):
         return EN

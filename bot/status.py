@@ -8,7 +8,18 @@ from bot.replies import date_text, join, money, say
 
 
 def _denial_reason(view: ClaimView, lang: str) -> str:
-    return (view.denial_reason_en if lang == "en" else view.denial_reason_zh) or "-"
+    reason = (view.denial_reason_en if lang == "en" else view.denial_reason_zh) or "-"
+    return reason.rstrip("。.")
+
+
+def clause_reference(reference: str | None, lang: str) -> str:
+    """A stored reference may hold both languages ("第十二条 / Clause 12"); pick one."""
+    if not reference:
+        return "-"
+    parts = [part.strip() for part in reference.split(" / ")]
+    if len(parts) == 2:
+        return parts[1] if lang == "en" else parts[0]
+    return reference
 
 
 def describe_claim(view: ClaimView, lang: str) -> List[str]:
@@ -34,7 +45,7 @@ def describe_claim(view: ClaimView, lang: str) -> List[str]:
     if view.stage == "denied":
         lines.append(
             say("status_denied", lang, reason=_denial_reason(view, lang),
-                clause=view.denial_clause or "-")
+                clause=clause_reference(view.denial_clause, lang))
         )
     return lines
 
