@@ -87,7 +87,7 @@ class _AskAction(Action, ABC):
     key = ""
 
     @abstractmethod
-    def name(self) -> Text: ...
+    def name(self) -> str: ...
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]

@@ -55,6 +55,8 @@ def detect(text: str) -> str | None:
     """
     if _CJK.search(text):
         return ZH
+    if text.startswith("/"):
+        return None  # Rasa's "/intent" command syntax, not words in any language
     without_codes = _CODE.sub(" ", _MARKUP.sub(" ", text))
     words = _LATIN_WORD.findall(without_codes)
     if len(words) >= 2 or (len(words) == 1 and len(words[0]) >= 5):

@@ -19,6 +19,7 @@ from bot.language import EN, ZH, conversation_language, detect, normalise, reque
         ("👍👍", None),
         ("", None),
         ("我的claim怎么样了", ZH),
+        ("/request_human", None),
     ],
 )
 def test_detect(text, expected):

@@ -1,0 +1,1 @@
+"""Rasa input/output channels: how customers reach the assistant (web chat, messengers, phone)."""

@@ -1,0 +1,315 @@
+/* Web chat page: sends what the customer types to the webchat webhook and shows the replies.
+ * Message text only ever goes through textContent, so HTML typed by anyone stays text. */
+(function () {
+  "use strict";
+
+  var MAX_CHARS = 2000;
+  var SHOW_COUNT_FROM = 1500;
+  var REQUEST_TIMEOUT_MS = 90000;
+  var STORAGE_KEY = "claimsAssistant.webchat.senderId";
+  var HANDOFF_TEXT = "转人工";
+
+  var TEXT = {
+    welcome:
+      "您好!我是理赔助手,可以帮您报案、查询理赔进度、了解需要准备的材料。\n" +
+      "Hello! I am the claims assistant. I can help you report a claim, check its progress " +
+      "and see which documents you need.",
+    error: "网络出错了,请稍后再试 / Connection problem, please try again",
+    tooLong: "消息太长了,请分几次发送 / The message is too long, please send it in parts",
+    image: "查看图片 / View image",
+    attachment: "查看附件 / View attachment"
+  };
+
+  var messages, conversation, input, form, typing, charCount;
+  var pending = 0;
+  // Replies that arrive after "new conversation" belong to the old one and are dropped.
+  var epoch = 0;
+  var queue = Promise.resolve();
+  var memorySenderId = null;
+
+  function randomHex(bytes) {
+    var buf = new Uint8Array(bytes);
+    window.crypto.getRandomValues(buf);
+    var out = "";
+    for (var i = 0; i < buf.length; i++) {
+      out += ("0" + buf[i].toString(16)).slice(-2);
+    }
+    return out;
+  }
+
+  function newSenderId() {
+    return "web-" + randomHex(16);
+  }
+
+  function storeSenderId(id) {
+    memorySenderId = id;
+    try {
+      window.localStorage.setItem(STORAGE_KEY, id);
+    } catch (e) {
+      // Private browsing may refuse storage; the id then lives as long as the page.
+    }
+  }
+
+  function senderId() {
+    var id = null;
+    try {
+      id = window.localStorage.getItem(STORAGE_KEY);
+    } catch (e) {
+      id = null;
+    }
+    if (!id || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) {
+      id = memorySenderId || newSenderId();
+      storeSenderId(id);
+    }
+    return id;
+  }
+
+  function scrollToEnd() {
+    conversation.scrollTop = conversation.scrollHeight;
+  }
+
+  function bubble(kind) {
+    var el = document.createElement("div");
+    el.className = "msg " + kind;
+    el.setAttribute("data-testid", "msg-" + kind);
+    messages.appendChild(el);
+    return el;
+  }
+
+  function addUserMessage(text) {
+    var el = bubble("user");
+    el.textContent = text;
+    scrollToEnd();
+    return el;
+  }
+
+  function addErrorMessage(text) {
+    var el = bubble("error");
+    el.setAttribute("role", "alert");
+    el.setAttribute("data-testid", "error-message");
+    el.textContent = text;
+    scrollToEnd();
+  }
+
+  function safeLink(url, label) {
+    if (typeof url !== "string" || !/^https?:\/\//i.test(url)) {
+      return null;
+    }
+    var a = document.createElement("a");
+    a.href = url;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+    a.textContent = label;
+    return a;
+  }
+
+  function addBotMessage(reply) {
+    var el = bubble("bot");
+    if (typeof reply.text === "string" && reply.text !== "") {
+      var text = document.createElement("div");
+      text.className = "msg-text";
+      text.textContent = reply.text;
+      el.appendChild(text);
+    }
+    var link = safeLink(reply.image, TEXT.image) || safeLink(reply.attachment, TEXT.attachment);
+    if (link) {
+      el.appendChild(link);
+    }
+    if (Array.isArray(reply.buttons) && reply.buttons.length) {
+      el.appendChild(buttonChips(reply.buttons));
+    }
+    if (!el.childNodes.length) {
+      // Nothing a person can read (e.g. a custom payload): leave no empty bubble behind.
+      messages.removeChild(el);
+    }
+    scrollToEnd();
+  }
+
+  function buttonChips(buttons) {
+    var chips = document.createElement("div");
+    chips.className = "chips";
+    buttons.forEach(function (b) {
+      if (!b || typeof b.payload !== "string") {
+        return;
+      }
+      var chip = document.createElement("button");
+      chip.type = "button";
+      chip.className = "chip";
+      chip.setAttribute("data-testid", "bot-button");
+      chip.textContent = typeof b.title === "string" && b.title ? b.title : b.payload;
+      chip.addEventListener("click", function () {
+        // One choice per question: a second tap must not answer twice.
+        Array.prototype.forEach.call(chips.querySelectorAll("button"), function (other) {
+          other.disabled = true;
+        });
+        chip.classList.add("chosen");
+        send(b.payload, chip.textContent);
+      });
+      chips.appendChild(chip);
+    });
+    return chips;
+  }
+
+  function setTyping(on) {
+    typing.hidden = !on;
+    if (on) {
+      scrollToEnd();
+    }
+  }
+
+  function post(text, sender, sentIn) {
+    var controller = typeof AbortController === "function" ? new AbortController() : null;
+    var timer = controller ? setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS) : null;
+    var body = JSON.stringify({
+      sender: sender,
+      message: text,
+      metadata: { locale: navigator.language || "" }
+    });
+    return fetch("webhook", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: body,
+      signal: controller ? controller.signal : undefined
+    })
+      .then(function (res) {
+        if (res.status === 413) {
+          throw new Error("too-long");
+        }
+        if (!res.ok) {
+          throw new Error("http-" + res.status);
+        }
+        return res.json();
+      })
+      .then(function (replies) {
+        if (sentIn !== epoch) {
+          return;
+        }
+        if (!Array.isArray(replies)) {
+          throw new Error("bad-reply");
+        }
+        replies.forEach(function (reply) {
+          if (reply && typeof reply === "object") {
+            addBotMessage(reply);
+          }
+        });
+      })
+      .catch(function (err) {
+        if (sentIn !== epoch) {
+          return;
+        }
+        addErrorMessage(err && err.message === "too-long" ? TEXT.tooLong : TEXT.error);
+      })
+      .then(function () {
+        if (timer) {
+          clearTimeout(timer);
+        }
+      });
+  }
+
+  // Messages go out one after another so replies come back in the order they were asked.
+  function send(text, shownAs) {
+    if (typeof text !== "string" || !text.trim()) {
+      return;
+    }
+    if (text.length > MAX_CHARS) {
+      text = text.slice(0, MAX_CHARS);
+    }
+    addUserMessage(shownAs || text);
+    var sentIn = epoch;
+    var sender = senderId();
+    pending += 1;
+    setTyping(true);
+    queue = queue.then(function () {
+      // Still queued when the customer started over: it belongs to the old conversation.
+      return sentIn === epoch ? post(text, sender, sentIn) : null;
+    }).then(function () {
+      if (sentIn !== epoch) {
+        return;
+      }
+      pending -= 1;
+      if (pending <= 0) {
+        pending = 0;
+        setTyping(false);
+      }
+    });
+  }
+
+  function updateCount() {
+    var n = input.value.length;
+    charCount.hidden = n < SHOW_COUNT_FROM;
+    charCount.textContent = n + " / " + MAX_CHARS;
+    charCount.classList.toggle("full", n >= MAX_CHARS);
+  }
+
+  function submitInput() {
+    var text = input.value;
+    if (!text.trim()) {
+      input.focus();
+      return;
+    }
+    input.value = "";
+    updateCount();
+    send(text);
+    input.focus();
+  }
+
+  function showWelcome() {
+    var el = bubble("bot");
+    el.classList.add("welcome");
+    el.setAttribute("data-testid", "welcome");
+    el.textContent = TEXT.welcome;
+  }
+
+  function newConversation() {
+    epoch += 1;
+    storeSenderId(newSenderId());
+    messages.textContent = "";
+    pending = 0;
+    setTyping(false);
+    showWelcome();
+    input.value = "";
+    updateCount();
+    input.focus();
+  }
+
+  function init() {
+    messages = document.getElementById("messages");
+    conversation = document.getElementById("conversation");
+    input = document.getElementById("message-input");
+    form = document.getElementById("composer-form");
+    typing = document.getElementById("typing-indicator");
+    charCount = document.getElementById("char-count");
+
+    input.maxLength = MAX_CHARS;
+    senderId();
+    showWelcome();
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      submitInput();
+    });
+    input.addEventListener("keydown", function (event) {
+      // Enter sends, Shift+Enter breaks the line; Enter that confirms a Chinese IME choice must not send.
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
+        event.preventDefault();
+        submitInput();
+      }
+    });
+    input.addEventListener("input", updateCount);
+    document.getElementById("handoff-button").addEventListener("click", function () {
+      send(HANDOFF_TEXT);
+    });
+    document.getElementById("new-conversation").addEventListener("click", function (event) {
+      event.preventDefault();
+      newConversation();
+    });
+    document.body.setAttribute("data-ready", "true");
+    input.focus();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();

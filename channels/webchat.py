@@ -1,0 +1,177 @@
+"""Web chat channel: serves the browser chat page and a checked REST-style webhook."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, Union
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse, ResponseStream
+
+logger = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+# Only these files are ever served; the name from the URL is a key, never a path.
+STATIC_FILES: Dict[str, str] = {
+    "webchat.js": "application/javascript; charset=utf-8",
+    "webchat.css": "text/css; charset=utf-8",
+}
+PAGE_FILE = "webchat.html"
+
+# The browser makes ids like "web-<32 hex>"; the charset keeps ids safe in logs, URLs and SQL.
+SENDER_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+DEFAULT_MAX_MESSAGE_CHARS = 2000
+# Far above any legal message, far below what would let one request eat the server's memory.
+MAX_BODY_BYTES = 64 * 1024
+
+# The page loads nothing from elsewhere and runs no inline script, so typed HTML cannot run.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+PAGE_HEADERS = {
+    **SECURITY_HEADERS,
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+        "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+}
+
+
+def _max_message_chars_from_settings() -> int:
+    try:
+        from bot.settings import get_settings
+    except ImportError:  # the core is optional for the channel's own tests
+        return DEFAULT_MAX_MESSAGE_CHARS
+    return get_settings().max_message_chars
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> HTTPResponse:
+    return response.json({"error": code, "message": message, **extra}, status=status)
+
+
+class WebChatInput(RestInput):
+    """The REST channel's contract, plus the chat page and checks on what comes in."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "webchat"
+
+    @classmethod
+    def from_credentials(cls, credentials: Dict[str, Any] | None) -> InputChannel:
+        credentials = credentials or {}
+        return cls(max_message_chars=credentials.get("max_message_chars"))
+
+    def __init__(self, max_message_chars: int | None = None) -> None:
+        self.max_message_chars = int(max_message_chars or _max_message_chars_from_settings())
+
+    def _parse_body(self, request: Request) -> Union[Dict[str, Any], HTTPResponse]:
+        """The checked request body, or the 4xx response that explains what is wrong."""
+        if len(request.body or b"") > MAX_BODY_BYTES:
+            return _error(413, "body_too_large", f"Request body over {MAX_BODY_BYTES} bytes.")
+        try:
+            body = json.loads(request.body or b"")
+        except (ValueError, UnicodeDecodeError):
+            return _error(400, "invalid_json", "Body must be a JSON object.")
+        if not isinstance(body, dict):
+            return _error(400, "invalid_json", "Body must be a JSON object.")
+
+        sender = body.get("sender")
+        if not isinstance(sender, str) or not SENDER_ID_PATTERN.fullmatch(sender):
+            return _error(
+                400,
+                "invalid_sender",
+                "'sender' must be a string of 1-64 letters, digits, '-' or '_'.",
+            )
+        message = body.get("message")
+        if not isinstance(message, str):
+            return _error(400, "invalid_message", "'message' must be a string.")
+        if not message.strip():
+            return _error(400, "empty_message", "'message' must not be empty.")
+        if len(message) > self.max_message_chars:
+            return _error(
+                413,
+                "message_too_long",
+                f"'message' is longer than {self.max_message_chars} characters.",
+                max_chars=self.max_message_chars,
+            )
+        metadata = body.get("metadata")
+        if metadata is not None and not isinstance(metadata, dict):
+            return _error(400, "invalid_metadata", "'metadata' must be a JSON object.")
+        return body
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        webchat = Blueprint(f"webchat_{type(self).__name__}")
+
+        @webchat.route("/", methods=["GET"])
+        async def page(request: Request) -> HTTPResponse:
+            # The page links its assets relatively, so it must be read from a URL ending in "/".
+            if not request.path.endswith("/"):
+                return response.redirect(request.path + "/")
+            html = (STATIC_DIR / PAGE_FILE).read_text(encoding="utf-8")
+            return response.html(html, headers=PAGE_HEADERS)
+
+        @webchat.route("/static/<filename>", methods=["GET"])
+        async def static(request: Request, filename: str) -> HTTPResponse:
+            content_type = STATIC_FILES.get(filename)
+            if content_type is None:
+                return _error(404, "not_found", "No such file.")
+            body = (STATIC_DIR / filename).read_bytes()
+            return response.raw(body, content_type=content_type, headers=SECURITY_HEADERS)
+
+        @webchat.route("/health", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webchat.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> Union[ResponseStream, HTTPResponse]:
+            body = self._parse_body(request)
+            if isinstance(body, HTTPResponse):
+                return body
+            sender_id: str = body["sender"]
+            text: str = body["message"]
+            metadata = body.get("metadata")
+            input_channel = self.name()
+
+            if request.args.get("stream", "").lower() == "true":
+                return response.stream(
+                    self.stream_response(on_new_message, text, sender_id, input_channel, metadata),
+                    content_type="text/event-stream",
+                )
+
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(
+                    UserMessage(
+                        text,
+                        collector,
+                        sender_id,
+                        input_channel=input_channel,
+                        metadata=metadata,
+                    )
+                )
+            except (Exception, asyncio.CancelledError):
+                logger.exception("webchat: handling the message from %s failed", sender_id)
+                # Whatever the bot already said still goes out; with nothing to show, the page
+                # must learn that something broke rather than wait for a reply forever.
+                if not collector.messages:
+                    return _error(
+                        500,
+                        "processing_failed",
+                        "The assistant could not handle this message.",
+                    )
+            return response.json(collector.messages)
+
+        return webchat

@@ -1,0 +1,1 @@
+"""Developer scripts: the server launcher and its importable core."""

@@ -1,0 +1,138 @@
+"""Runs the action server and the Rasa server together until Ctrl-C (what `make run` calls)."""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+from typing import List
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a file, this script sees only scripts/ on its path
+    sys.path.insert(0, str(ROOT))
+
+from scripts.servers import (  # noqa: E402
+    DEFAULT_ACTIONS_PORT,
+    DEFAULT_RASA_PORT,
+    ServerDied,
+    ServerError,
+    Servers,
+    newest_model,
+)
+
+
+class Stop(Exception):
+    """SIGTERM arrived: leave the watch loop and stop both servers."""
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    raise Stop()
+
+
+def parse_args(argv: List[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Start the action server and the Rasa server (web chat included)."
+    )
+    parser.add_argument("--model", help="model archive (default: the newest models/*.tar.gz)")
+    parser.add_argument("--rasa-port", type=int, default=DEFAULT_RASA_PORT)
+    parser.add_argument("--actions-port", type=int, default=DEFAULT_ACTIONS_PORT)
+    parser.add_argument("--endpoints", default=str(ROOT / "endpoints.yml"))
+    parser.add_argument("--credentials", default=str(ROOT / "credentials.yml"))
+    parser.add_argument(
+        "--interface",
+        default="127.0.0.1",
+        help="where Rasa listens (default 127.0.0.1; 0.0.0.0 opens the HTTP API, which has no "
+        "token, to the whole network)",
+    )
+    parser.add_argument("--log-dir", default=str(ROOT / "var" / "log"))
+    parser.add_argument(
+        "--quiet", action="store_true", help="keep the servers' logs in --log-dir only"
+    )
+    parser.add_argument("--startup-timeout", type=float, default=300.0)
+    parser.add_argument(
+        "--python", help="interpreter that runs both servers (default: .venv/bin/python)"
+    )
+    return parser.parse_args(argv)
+
+
+def banner(servers: Servers) -> str:
+    host = "localhost" if servers.host == "127.0.0.1" else servers.host
+    base = f"http://{host}:{servers.rasa_port}"
+    log_dir = servers.log_dir
+    return "\n".join(
+        [
+            "",
+            "=" * 72,
+            "理赔助手已启动 / The claims assistant is running",
+            f"  网页聊天 / Web chat:          {base}/webhooks/webchat/",
+            f"  REST 接口 / REST endpoint:    {base}/webhooks/rest/webhook",
+            '                                (POST {"sender": "...", "message": "..."})',
+            f"  动作服务器 / Action server:   http://localhost:{servers.actions_port}/health",
+            f"  日志 / Logs:                  {log_dir}/rasa.log, {log_dir}/actions.log",
+            "按 Ctrl-C 停止 / Press Ctrl-C to stop",
+            "=" * 72,
+            "",
+        ]
+    )
+
+
+def main(argv: List[str] | None = None) -> int:
+    args = parse_args(argv)
+    model = Path(args.model) if args.model else newest_model(ROOT / "models")
+    if model is None or not model.exists():
+        print(
+            "找不到模型,请先训练(make train)/ No model found: train one first (make train)"
+            + (f": {args.model}" if args.model else ""),
+            file=sys.stderr,
+        )
+        return 2
+
+    signal.signal(signal.SIGTERM, _raise_stop)
+    servers = Servers(
+        model,
+        rasa_port=args.rasa_port,
+        actions_port=args.actions_port,
+        endpoints=args.endpoints,
+        credentials=args.credentials,
+        interface=args.interface,
+        log_dir=args.log_dir,
+        echo=not args.quiet,
+        startup_timeout=args.startup_timeout,
+        python=args.python,
+    )
+    print(f"正在启动,模型 / Starting with model: {model}", flush=True)
+    code = 0
+    try:
+        servers.start()
+        servers.wait_until_ready()
+        print(banner(servers), flush=True)
+        while True:
+            servers.check()
+            time.sleep(1.0)
+    except (KeyboardInterrupt, Stop):
+        print("\n正在停止 / Stopping…", flush=True)
+    except ServerDied as died:
+        print(
+            f"\n{died.name} 服务器意外退出 / The {died.name} server stopped "
+            f"(exit code {died.returncode}). Its last log lines:\n{died.log_tail}",
+            file=sys.stderr,
+            flush=True,
+        )
+        code = 1
+    except ServerError as err:
+        print(f"\n启动失败 / Could not start: {err}", file=sys.stderr, flush=True)
+        code = 1
+    finally:
+        # A second Ctrl-C must not cut the shutdown short and leave a server behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        servers.stop()
+    if code == 0:
+        print("已停止 / Stopped.", flush=True)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

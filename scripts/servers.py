@@ -1,0 +1,426 @@
+"""Starts, watches and stops the action server and the Rasa server, for `make run` and the tests.
+
+Imports nothing from Rasa: each server runs as a child process in its own process group, so
+one Ctrl-C in the terminal reaches only the launcher, which then stops both in order.
+"""
+from __future__ import annotations
+
+import collections
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import IO, Deque, Dict, List, Mapping, Sequence, Union
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_RASA_PORT = 5005
+DEFAULT_ACTIONS_PORT = 5055
+WEBCHAT_PATH = "/webhooks/webchat/"
+REST_PATH = "/webhooks/rest/webhook"
+WEBCHAT_WEBHOOK_PATH = "/webhooks/webchat/webhook"
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+class ServerError(RuntimeError):
+    """The servers could not be started or kept running."""
+
+
+class ServerDied(ServerError):
+    """A child server exited on its own; carries the end of its log."""
+
+    def __init__(self, name: str, returncode: int | None, log_tail: str) -> None:
+        self.name = name
+        self.returncode = returncode
+        self.log_tail = log_tail
+        super().__init__(
+            f"{name} server exited with code {returncode}. Last lines of its log:\n{log_tail}"
+        )
+
+
+def venv_python() -> str:
+    """The project's virtualenv interpreter when there is one, else the one running now."""
+    candidate = ROOT / ".venv" / "bin" / "python"
+    return str(candidate) if candidate.exists() else sys.executable
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def newest_model(models_dir: PathLike = ROOT / "models") -> Path | None:
+    models = sorted(Path(models_dir).glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    return models[-1] if models else None
+
+
+def endpoints_for_actions_port(
+    endpoints: PathLike | None, actions_port: int, out_dir: PathLike
+) -> Path:
+    """An endpoints file whose action server URL uses `actions_port`.
+
+    The given file is returned untouched when it already points there; otherwise a copy with
+    only the port changed (every other key and comment kept) is written to `out_dir`.
+    """
+    from ruamel.yaml import YAML
+
+    yaml = YAML()  # round-trip: keeps comments, order and the other endpoints as they are
+    yaml.preserve_quotes = True
+    source = Path(endpoints) if endpoints else None
+    data = None
+    if source is not None and source.exists():
+        with source.open(encoding="utf-8") as fh:
+            data = yaml.load(fh)
+    if data is None:
+        data = {}
+
+    action_endpoint = data.get("action_endpoint") or {}
+    url = str(action_endpoint.get("url") or f"http://localhost:{DEFAULT_ACTIONS_PORT}/webhook")
+    parts = urlsplit(url)
+    if "${" in url or not parts.hostname:
+        raise ServerError(
+            f"Cannot set the action server port in {source}: url {url!r} is not a plain URL."
+        )
+    if source is not None and source.exists() and parts.port == actions_port:
+        return source
+
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    new_url = urlunsplit(
+        (parts.scheme or "http", f"{host}:{actions_port}", parts.path or "/webhook", "", "")
+    )
+    if not data.get("action_endpoint"):
+        data["action_endpoint"] = {}
+    data["action_endpoint"]["url"] = new_url
+
+    target = Path(out_dir) / "endpoints.yml"
+    with target.open("w", encoding="utf-8") as fh:
+        yaml.dump(data, fh)
+    return target
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: on Linux, end it if the launcher is killed outright.
+
+    A launcher (or pytest) killed with SIGKILL runs no cleanup; without this its servers,
+    alone in their own process groups, would keep the ports and the model in memory.
+    (Linux ties this to the thread that started the child: start servers from a thread that
+    lives as long as they should.)
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
+class ChildServer:
+    """One server process: started in its own process group, its output kept in a log file."""
+
+    def __init__(self, name: str, command: Sequence[str], log_path: Path, echo: bool) -> None:
+        self.name = name
+        self.command = list(command)
+        self.log_path = log_path
+        self.echo = echo
+        self.process: subprocess.Popen | None = None
+        self._tail: Deque[str] = collections.deque(maxlen=400)
+        self._reader: threading.Thread | None = None
+        self.closed = False
+
+    def start(self, env: Mapping[str, str], cwd: Path) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=str(cwd),
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # own process group: the terminal's Ctrl-C reaches us only
+            preexec_fn=_die_with_parent,
+        )
+        self._reader = threading.Thread(
+            target=self._pump, name=f"{self.name}-log", daemon=True
+        )
+        self._reader.start()
+
+    def _pump(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        stream: IO[bytes] = self.process.stdout
+        with self.log_path.open("ab") as log:
+            for raw in iter(stream.readline, b""):
+                log.write(raw)
+                log.flush()
+                line = raw.decode("utf-8", errors="replace").rstrip("\n")
+                self._tail.append(line)
+                if self.echo:
+                    print(f"[{self.name}] {line}", flush=True)
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    @property
+    def returncode(self) -> int | None:
+        return self.process.poll() if self.process else None
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def tail(self, lines: int = 40) -> str:
+        if self._reader is not None and not self.alive():
+            self._reader.join(timeout=2)  # let the last lines of a dead server arrive
+        return "\n".join(list(self._tail)[-lines:])
+
+    def signal_group(self, signum: int) -> None:
+        # Once closed, the group id may belong to someone else: never signal it again.
+        if self.process is None or self.closed:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signum)
+
+    def wait(self, timeout: float) -> bool:
+        if self.process is None:
+            return True
+        try:
+            self.process.wait(timeout=max(timeout, 0))
+            return True
+        except subprocess.TimeoutExpired:
+            return False
+
+    def close(self) -> None:
+        self.closed = True
+        if self._reader is not None:
+            self._reader.join(timeout=2)
+        if self.process is not None and self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+class Servers:
+    """The action server and the Rasa server, started together and stopped together.
+
+    >>> with Servers(model, env={"CLAIMS_DB_URL": url}) as servers:   # free ports
+    ...     requests.post(servers.rest_url, json=...)
+
+    Ports left as None (or 0) are picked free, which is what tests want; the launcher passes
+    5005/5055. `env` is added to the current environment of both children.
+    """
+
+    def __init__(
+        self,
+        model: PathLike,
+        *,
+        rasa_port: int | None = None,
+        actions_port: int | None = None,
+        endpoints: PathLike | None = ROOT / "endpoints.yml",
+        credentials: PathLike | None = ROOT / "credentials.yml",
+        env: Mapping[str, str] | None = None,
+        python: str | None = None,
+        cwd: PathLike = ROOT,
+        log_dir: PathLike | None = None,
+        echo: bool = False,
+        actions_package: str = "actions",
+        startup_timeout: float = 300.0,
+        stop_timeout: float = 10.0,
+        interface: str = "127.0.0.1",
+    ) -> None:
+        self.model = Path(model)
+        self.rasa_port = rasa_port or free_port()
+        self.actions_port = actions_port or free_port()
+        if self.rasa_port == self.actions_port:
+            raise ServerError(f"Rasa and the action server cannot share port {self.rasa_port}.")
+        self.endpoints = Path(endpoints) if endpoints else None
+        self.credentials = Path(credentials) if credentials else None
+        self.env = dict(env or {})
+        self.python = python or venv_python()
+        self.cwd = Path(cwd)
+        self._tmp: tempfile.TemporaryDirectory | None = None
+        self.log_dir = Path(log_dir) if log_dir else None
+        self.echo = echo
+        self.actions_package = actions_package
+        self.startup_timeout = startup_timeout
+        self.stop_timeout = stop_timeout
+        # The HTTP API runs without a token: by default only this machine may reach it.
+        self.interface = interface
+        self.host = "127.0.0.1" if interface in ("", "0.0.0.0", "::") else interface
+        self.actions: ChildServer | None = None
+        self.rasa: ChildServer | None = None
+        self.endpoints_used: Path | None = None
+
+    # -- addresses ---------------------------------------------------------------------------
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://{self.host}:{self.actions_port}"
+
+    @property
+    def webchat_url(self) -> str:
+        return self.rasa_url + WEBCHAT_PATH
+
+    @property
+    def rest_url(self) -> str:
+        return self.rasa_url + REST_PATH
+
+    @property
+    def webchat_webhook_url(self) -> str:
+        return self.rasa_url + WEBCHAT_WEBHOOK_PATH
+
+    @property
+    def children(self) -> List[ChildServer]:
+        return [c for c in (self.actions, self.rasa) if c is not None]
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def __enter__(self) -> Servers:
+        try:
+            self.start()
+            self.wait_until_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def _commands(self) -> Dict[str, List[str]]:
+        assert self.endpoints_used is not None
+        actions = [
+            self.python, "-m", "rasa_sdk",
+            "--actions", self.actions_package,
+            "--port", str(self.actions_port),
+        ]
+        rasa = [
+            self.python, "-m", "rasa", "run",
+            "--enable-api",
+            "--cors", "*",
+            "--model", str(self.model),
+            "--interface", self.interface,
+            "--port", str(self.rasa_port),
+            "--endpoints", str(self.endpoints_used),
+        ]
+        if self.credentials is not None:
+            rasa += ["--credentials", str(self.credentials)]
+        return {"actions": actions, "rasa": rasa}
+
+    def start(self) -> Servers:
+        """Launches both children; returns at once (see `wait_until_ready`)."""
+        if not self.model.exists():
+            raise ServerError(f"Model not found: {self.model}")
+        if self.credentials is not None and not self.credentials.exists():
+            raise ServerError(f"Credentials file not found: {self.credentials}")
+        for name, port in (("Rasa", self.rasa_port), ("action server", self.actions_port)):
+            if port_in_use(port):
+                raise ServerError(
+                    f"Port {port} for the {name} is already in use (another server running?). "
+                    f"端口 {port} 已被占用。"
+                )
+        self._tmp = tempfile.TemporaryDirectory(prefix="claims-servers-")
+        if self.log_dir is None:
+            self.log_dir = Path(self._tmp.name)
+        self.endpoints_used = endpoints_for_actions_port(
+            self.endpoints, self.actions_port, self._tmp.name
+        )
+
+        env = dict(os.environ)
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        env.update(self.env)
+        env["PYTHONUNBUFFERED"] = "1"  # log lines must arrive as they happen, not at exit
+
+        commands = self._commands()
+        self.actions = ChildServer(
+            "actions", commands["actions"], self.log_dir / "actions.log", self.echo
+        )
+        self.rasa = ChildServer("rasa", commands["rasa"], self.log_dir / "rasa.log", self.echo)
+        self.actions.start(env, self.cwd)
+        self.rasa.start(env, self.cwd)
+        return self
+
+    def dead_child(self) -> ChildServer | None:
+        for child in self.children:
+            if not child.alive():
+                return child
+        return None
+
+    def check(self) -> None:
+        """Raises ServerDied when either server has exited."""
+        dead = self.dead_child()
+        if dead is not None:
+            raise ServerDied(dead.name, dead.returncode, dead.tail())
+
+    def _actions_ready(self) -> bool:
+        return _http_status(self.actions_url + "/health") == 200
+
+    def _rasa_ready(self) -> bool:
+        status = _http_status(self.rasa_url + "/status")  # 409 until the model is loaded
+        if status in (401, 403):  # an auth token is set: the root route tells it is up
+            return _http_status(self.rasa_url + "/") == 200
+        return status == 200
+
+    def wait_until_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (timeout or self.startup_timeout)
+        ready = {"actions": False, "rasa": False}
+        while True:
+            self.check()
+            if not ready["actions"]:
+                ready["actions"] = self._actions_ready()
+            if not ready["rasa"]:
+                ready["rasa"] = self._rasa_ready()
+            if all(ready.values()):
+                return
+            if time.monotonic() > deadline:
+                waiting = ", ".join(name for name, ok in ready.items() if not ok)
+                tails = "\n".join(
+                    f"--- {c.name} ---\n{c.tail()}" for c in self.children if not ready[c.name]
+                )
+                raise ServerError(f"Timed out waiting for: {waiting}\n{tails}")
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        """SIGTERM to both process groups, SIGKILL to what is left after `stop_timeout`."""
+        children = self.children
+        for child in children:
+            if child.alive():
+                child.signal_group(signal.SIGTERM)
+        deadline = time.monotonic() + self.stop_timeout
+        for child in children:
+            if not child.wait(deadline - time.monotonic()):
+                child.signal_group(signal.SIGKILL)
+                child.wait(5)
+            # Anything the server left behind in its group goes too.
+            child.signal_group(signal.SIGKILL)
+            child.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+
+def _http_status(url: str, timeout: float = 2.0) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as res:
+            return int(res.status)
+    except urllib.error.HTTPError as err:
+        return int(err.code)
+    except (OSError, ValueError):
+        return None

@@ -1,0 +1,1 @@
+"""Browser tests: the pages customers and agents use, in headless Chromium."""

@@ -1,0 +1,127 @@
+"""The web chat page in headless Chromium against the real servers, model and seeded database."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from scripts.servers import ROOT, Servers
+from tests.browser.conftest import WatchedPage
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+CHINESE = re.compile("[\u4e00-\u9fff]")
+REPLY_TIMEOUT_MS = 60_000
+SCREENSHOT = ROOT / "results" / "screenshots" / "webchat.png"
+TYPED_HTML = "<img src=x onerror=alert(1)><b>hi</b>"
+
+
+def open_chat(page: Page, servers: Servers) -> None:
+    page.goto(servers.webchat_url)
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    expect(page).to_have_title("理赔助手 · Claims assistant")
+
+
+def bot_replies(page: Page):
+    return page.locator("#messages .msg.bot:not(.welcome)")
+
+
+def wait_until_answered(page: Page) -> None:
+    expect(page.locator("#typing-indicator")).to_be_hidden(timeout=REPLY_TIMEOUT_MS)
+
+
+def test_chinese_greeting_gets_a_chinese_reply_and_typed_html_stays_text(
+    claims_servers: Servers, watched_page: WatchedPage
+) -> None:
+    page = watched_page.page
+    open_chat(page, claims_servers)
+
+    page.fill("#message-input", "你好")
+    page.press("#message-input", "Enter")
+    expect(page.locator("#messages .msg.user").last).to_have_text("你好")
+    expect(bot_replies(page).first).to_have_text(CHINESE, timeout=REPLY_TIMEOUT_MS)
+    wait_until_answered(page)
+    assert page.locator("#messages .msg.error").count() == 0
+    assert page.input_value("#message-input") == ""
+
+    page.fill("#message-input", TYPED_HTML)
+    page.click("#send-button")
+    user_bubble = page.locator("#messages .msg.user").last
+    expect(user_bubble).to_have_count(1)
+    assert user_bubble.evaluate("el => el.textContent") == TYPED_HTML
+    wait_until_answered(page)
+    page.wait_for_timeout(500)  # time for an injected onerror handler to have fired
+    assert page.locator("#messages img").count() == 0
+    assert page.locator("#messages b").count() == 0
+    assert watched_page.dialogs == []
+    assert watched_page.page_errors == []
+
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    claims_servers.check()
+
+
+def test_talk_to_a_person_button_sends_the_handoff_words(
+    claims_servers: Servers, watched_page: WatchedPage
+) -> None:
+    page = watched_page.page
+    open_chat(page, claims_servers)
+    page.click("#handoff-button")
+    expect(page.locator("#messages .msg.user").last).to_have_text("转人工")
+    wait_until_answered(page)
+    assert page.locator("#messages .msg.error").count() == 0
+    assert watched_page.page_errors == []
+
+
+def test_unreachable_server_shows_the_bilingual_error_line(
+    claims_servers: Servers, watched_page: WatchedPage
+) -> None:
+    page = watched_page.page
+    open_chat(page, claims_servers)
+    page.route("**/webhooks/webchat/webhook", lambda route: route.abort())
+    page.fill("#message-input", "你好")
+    page.press("#message-input", "Enter")
+    error = page.locator("#messages .msg.error")
+    expect(error).to_have_text("网络出错了,请稍后再试 / Connection problem, please try again")
+    expect(page.locator("#typing-indicator")).to_be_hidden()
+
+
+def test_new_conversation_gets_a_new_sender_id(
+    claims_servers: Servers, watched_page: WatchedPage
+) -> None:
+    page = watched_page.page
+    open_chat(page, claims_servers)
+    key = "claimsAssistant.webchat.senderId"
+    first = page.evaluate(f"localStorage.getItem('{key}')")
+    assert re.fullmatch(r"web-[0-9a-f]{32}", first)
+    page.reload()
+    assert page.evaluate(f"localStorage.getItem('{key}')") == first
+    page.click("#new-conversation")
+    second = page.evaluate(f"localStorage.getItem('{key}')")
+    assert re.fullmatch(r"web-[0-9a-f]{32}", second) and second != first
+    assert page.locator("#messages .msg").count() == 1  # only the welcome
+
+
+def test_input_is_capped_at_2000_characters(
+    claims_servers: Servers, watched_page: WatchedPage
+) -> None:
+    page = watched_page.page
+    open_chat(page, claims_servers)
+    page.fill("#message-input", "长" * 2100)
+    assert len(page.input_value("#message-input")) == 2000
+    expect(page.locator("#char-count")).to_have_text("2000 / 2000")
+
+
+def test_real_server_serves_the_assets_and_nothing_beside_them(claims_servers: Servers) -> None:
+    import urllib.error
+    import urllib.request
+
+    for path in ("static/webchat.js", "static/webchat.css"):
+        with urllib.request.urlopen(claims_servers.webchat_url + path, timeout=10) as res:
+            assert res.status == 200
+    for path in ("static/..%2fwebchat.py", "static/%2e%2e/%2e%2e/bot/settings.py"):
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(claims_servers.webchat_url + path, timeout=10)
+        assert err.value.code == 404
+

@@ -1,0 +1,79 @@
+"""Fixtures shared by every test room. Importing this is cheap: nothing starts until asked for.
+
+`claims_servers` (session) runs the action server and the Rasa server with the trained model
+against a freshly seeded temporary database; end-to-end tests take it as an argument:
+
+    @pytest.mark.e2e
+    def test_something(claims_servers):
+        requests.post(claims_servers.rest_url, json={"sender": "t1", "message": "你好"})
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from scripts.servers import ServerError, Servers
+from tests.support.e2e import E2E_CREDENTIALS, E2ESetupError, find_model, seed_database
+
+
+@pytest.fixture(scope="session")
+def claims_model() -> Path:
+    """The trained model: CLAIMS_MODEL or the newest models/*.tar.gz. Missing means FAIL."""
+    problem = ""
+    try:
+        return find_model()
+    except E2ESetupError as err:
+        problem = str(err)
+    pytest.fail(problem, pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def claims_e2e_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("claims-e2e")
+
+
+@pytest.fixture(scope="session")
+def claims_db_url(claims_e2e_dir: Path) -> str:
+    """A temporary SQLite database holding the demo data."""
+    url = f"sqlite:///{claims_e2e_dir / 'claims.db'}"
+    problem = ""
+    try:
+        seed_database(url, claims_e2e_dir / "var")
+        return url
+    except E2ESetupError as err:
+        problem = str(err)
+    pytest.fail(problem, pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def claims_servers(
+    claims_model: Path, claims_db_url: str, claims_e2e_dir: Path
+) -> Iterator[Servers]:
+    """Both servers on free ports; `.rasa_url`, `.webchat_url`, `.rest_url`, `.log_dir`."""
+    credentials = claims_e2e_dir / "credentials.yml"
+    credentials.write_text(E2E_CREDENTIALS, encoding="utf-8")
+    servers = Servers(
+        claims_model,
+        credentials=credentials,
+        env={
+            "CLAIMS_DB_URL": claims_db_url,
+            "CLAIMS_VAR_DIR": str(claims_e2e_dir / "var"),
+            "RASA_TELEMETRY_ENABLED": "false",
+        },
+        log_dir=claims_e2e_dir / "logs",
+    )
+    problem = ""
+    try:
+        try:
+            servers.start()
+            servers.wait_until_ready()
+        except ServerError as err:
+            problem = f"The servers did not start: {err}"
+        if not problem:
+            yield servers
+    finally:
+        servers.stop()
+    if problem:
+        pytest.fail(problem, pytrace=False)

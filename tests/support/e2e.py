@@ -1,0 +1,54 @@
+"""What end-to-end tests need before the servers start: the model, a seeded temp database."""
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from scripts.servers import ROOT, newest_model, venv_python
+
+# Only the channels a browser or a test client uses: a credentials file that also named the
+# messenger channels would make Rasa call their APIs at start, and this machine may be offline.
+E2E_CREDENTIALS = "rest:\n\nchannels.webchat.WebChatInput: {}\n"
+
+
+class E2ESetupError(RuntimeError):
+    """Something an end-to-end test needs is missing; the message says how to get it."""
+
+
+def find_model() -> Path:
+    """CLAIMS_MODEL when set, else the newest models/*.tar.gz."""
+    configured = os.environ.get("CLAIMS_MODEL")
+    if configured:
+        model = Path(configured)
+        if not model.is_file():
+            raise E2ESetupError(
+                f"CLAIMS_MODEL={configured} does not exist. Train it first (make model) "
+                "or point CLAIMS_MODEL at a trained model archive."
+            )
+        return model
+    model = newest_model(ROOT / "models")
+    if model is None:
+        raise E2ESetupError(
+            f"No trained model in {ROOT / 'models'}: end-to-end tests need one. "
+            "Run `make model` (or `rasa train`), or set CLAIMS_MODEL=/path/to/model.tar.gz."
+        )
+    return model
+
+
+def seed_database(db_url: str, var_dir: Path) -> None:
+    """Migrates and seeds the demo data with the core's own command line."""
+    env = {**os.environ, "CLAIMS_DB_URL": db_url, "CLAIMS_VAR_DIR": str(var_dir)}
+    result = subprocess.run(
+        [venv_python(), "-m", "bot", "seed"],
+        cwd=str(ROOT),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if result.returncode != 0:
+        raise E2ESetupError(
+            f"`python -m bot seed` failed ({result.returncode}):\n"
+            f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
