@@ -233,7 +233,8 @@ def advance_claim(
     now: datetime | None = None,
     url: str | None = None,
 ) -> ClaimView:
-    """Move claim `number` to `stage`, append the stage event and audit it; returns the new view.
+    """Move claim `number` to `stage`, append the stage event, audit it and queue the customer's
+    notice of it (bot.notify) in the same transaction; returns the new view.
 
     An invalid move changes nothing on the claim, is recorded in the audit log as refused and
     raises InvalidTransition. An unknown claim raises ClaimNotFound; an unknown stage ValueError.
@@ -265,7 +266,7 @@ def advance_claim(
             # Leaving document review means the file is complete; the decision clock
             # (law Art. 23: 30 days) starts here unless the documents module set it earlier.
             claim.documents_completed_at = at
-        uow.claims.add_event(
+        event = uow.claims.add_event(
             claim, from_stage=from_stage.value, to_stage=to_stage.value, actor=actor, at=at,
             note=note,
         )
@@ -277,6 +278,13 @@ def advance_claim(
             {"from": from_stage.value, "to": to_stage.value, "note": note},
             at=at,
         )
+        uow.flush()
+        # The customer's notice is queued in this same transaction (outbox): the stage change
+        # and its message are saved together or not at all. Imported here because bot.notify
+        # builds on this module.
+        from bot.notify import queue_stage_notice
+
+        queue_stage_notice(uow, claim, event)
         uow.flush()
         view = to_view(claim)
         uow.commit()

@@ -1,4 +1,5 @@
-"""Command line for operators and the back office: migrate, seed, list/show/advance claims."""
+"""Command line for operators and the back office: migrate, seed, list/show/advance claims,
+deadline lights and the notice outbox."""
 from __future__ import annotations
 
 import argparse
@@ -10,7 +11,17 @@ from decimal import Decimal
 from typing import Any, Sequence
 
 from bot.claims import ClaimError, ClaimStage, advance_claim
-from bot.clock import format_local, to_local
+from bot.clock import as_utc_naive, format_local, local_zone, to_local
+from bot.deadlines import ClaimDeadlines, Clock, open_claims_by_light
+from bot.notify import (
+    DEFAULT_MAX_ATTEMPTS,
+    FALLBACK_CHANNEL,
+    deliver_pending,
+    list_notices,
+    notice_kind,
+    print_sender,
+    registered_senders,
+)
 from bot.privacy import mask_phone
 from bot.seed import is_empty, seed
 from bot.store import migrate
@@ -245,6 +256,8 @@ def _cmd_claims_advance(args: argparse.Namespace) -> int:
         print(str(error), file=sys.stderr)
         return EXIT_REFUSED
     last = view.events[-1]
+    # advance_claim queued the customer's notice of this move, if it is one they are told about.
+    notice = notice_kind(last.from_stage, view.stage)
     if args.json:
         _print_json({
             "number": view.number,
@@ -253,11 +266,112 @@ def _cmd_claims_advance(args: argparse.Namespace) -> int:
             "at": last.at,
             "actor": last.actor,
             "note": last.note,
+            "notice": notice,
         })
     else:
         from_text = last.from_stage.value if last.from_stage else "-"
         print(f"{view.number}: {from_text} -> {view.stage.value} ({view.stage.label_zh}) "
               f"by {last.actor}")
+        if notice:
+            print(f"notice queued: {notice} (python -m bot notices deliver)")
+    return EXIT_OK
+
+
+def _parse_now(text: str | None) -> datetime | None:
+    """--now: ISO date or datetime; without an offset it is local time (settings timezone)."""
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=local_zone())
+    return as_utc_naive(moment)
+
+
+def _clock_data(clock: Clock) -> dict[str, Any]:
+    return {
+        "name": clock.name,
+        "band": clock.band,
+        "status": clock.status.value,
+        "late": clock.late,
+        "started_at": clock.started_at,
+        "due_at": clock.due_at,
+        "red_at": clock.red_at,
+        "met_at": clock.met_at,
+        "label_zh": clock.label("zh"),
+        "label_en": clock.label("en"),
+    }
+
+
+def _deadlines_data(item: ClaimDeadlines) -> dict[str, Any]:
+    return {
+        "number": item.number,
+        "stage": item.stage,
+        "light": item.light.value,
+        "binding": _clock_data(item.binding) if item.binding else None,
+        "clocks": [_clock_data(clock) for clock in item.clocks],
+    }
+
+
+def _cmd_deadlines(args: argparse.Namespace) -> int:
+    try:
+        now = _parse_now(args.now)
+    except ValueError:
+        print(f"--now: not an ISO date or datetime: {args.now}", file=sys.stderr)
+        return EXIT_REFUSED
+    items = open_claims_by_light(now, url=args.db_url)
+    if args.json:
+        _print_json([_deadlines_data(item) for item in items])
+        return EXIT_OK
+    rows = []
+    for item in items:
+        binding = item.binding
+        rows.append([
+            item.light.value.upper(), item.number, _stage_text(item.stage.value),
+            binding.name if binding else "-",
+            format_local(binding.due_at) if binding else "-",
+            binding.status.value if binding else "-",
+            binding.label(args.lang) if binding else "",
+        ])
+    headers = ["light", "claim", "stage", "binding", "due", "status", "deadline"]
+    print(_table(headers, rows) if rows else "no open claims")
+    return EXIT_OK
+
+
+def _cmd_notices_list(args: argparse.Namespace) -> int:
+    notices = list_notices(status=args.status, claim_number=args.claim, url=args.db_url)
+    if args.json:
+        _print_json([dict(vars(notice)) for notice in notices])
+        return EXIT_OK
+    rows = [
+        [
+            str(n.id), n.status, n.claim_number or "-", n.kind, n.channel or "-",
+            n.language or "-", str(n.attempts), format_local(n.created_at),
+            format_local(n.sent_at) or format_local(n.next_attempt_at),
+            (n.last_error or "")[:60],
+        ]
+        for n in notices
+    ]
+    headers = ["id", "status", "claim", "kind", "channel", "lang", "tries", "queued",
+               "sent/next", "last error"]
+    print(_table(headers, rows) if rows else "no notices")
+    return EXIT_OK
+
+
+def _cmd_notices_deliver(args: argparse.Namespace) -> int:
+    senders = registered_senders()
+    if not args.only_registered:
+        senders.setdefault(FALLBACK_CHANNEL, print_sender)
+    if not senders:
+        print("no senders registered; nothing delivered", file=sys.stderr)
+        return EXIT_OK
+    try:
+        now = _parse_now(args.now)
+    except ValueError:
+        print(f"--now: not an ISO date or datetime: {args.now}", file=sys.stderr)
+        return EXIT_REFUSED
+    report = deliver_pending(senders, now=now, max_attempts=args.max_attempts, url=args.db_url)
+    print(f"sent {len(report.sent)}, retrying {len(report.retrying)}, "
+          f"failed {len(report.failed)}")
     return EXIT_OK
 
 
@@ -301,6 +415,40 @@ def build_parser() -> argparse.ArgumentParser:
     advance_parser.add_argument("--note")
     advance_parser.add_argument("--json", action="store_true")
     advance_parser.set_defaults(handler=_cmd_claims_advance)
+
+    deadlines_parser = commands.add_parser(
+        "deadlines", help="open claims by traffic light, red first, with the binding deadline"
+    )
+    deadlines_parser.add_argument(
+        "--now", help="pretend it is this ISO date/time (local time unless it has an offset)"
+    )
+    deadlines_parser.add_argument("--lang", choices=["zh", "en"], default="zh",
+                                  help="language of the deadline column")
+    deadlines_parser.add_argument("--json", action="store_true")
+    deadlines_parser.set_defaults(handler=_cmd_deadlines)
+
+    notices = commands.add_parser("notices", help="the outbox of proactive customer notices")
+    notice_commands = notices.add_subparsers(
+        dest="notices_command", required=True, metavar="ACTION"
+    )
+    notices_list = notice_commands.add_parser("list", help="queued and sent notices, oldest first")
+    notices_list.add_argument("--status", choices=["pending", "sent", "failed"])
+    notices_list.add_argument("--claim", help="only this claim's notices")
+    notices_list.add_argument("--json", action="store_true")
+    notices_list.set_defaults(handler=_cmd_notices_list)
+    notices_deliver = notice_commands.add_parser(
+        "deliver",
+        help="send pending notices that are due",
+        description="Send pending notices through the senders the channels registered "
+        "(bot.notify.register_sender). Notices for a channel with no registered sender are "
+        "printed here on stdout and marked sent (demo, or delivery by hand); with "
+        "--only-registered they stay pending for a worker that has the channel.",
+    )
+    notices_deliver.add_argument("--max-attempts", type=int, default=DEFAULT_MAX_ATTEMPTS)
+    notices_deliver.add_argument("--only-registered", action="store_true",
+                                 help="leave notices of unregistered channels pending")
+    notices_deliver.add_argument("--now", help="pretend it is this ISO date/time")
+    notices_deliver.set_defaults(handler=_cmd_notices_deliver)
     return parser
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
+from decimal import Decimal
 
 from bot.clock import age_on, local_today
 
@@ -179,3 +180,70 @@ def parse_phone_last4(text: str) -> str | None:
     if len(runs) != 1:
         return None
     return runs[0][-4:]
+
+
+# --- numbers in words -----------------------------------------------------------------------
+
+# Everyday and financial (大写) Chinese numerals, as people type and speech recognition writes.
+CN_NUMERAL_DIGITS = {
+    "零": 0, "〇": 0, "一": 1, "幺": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+    "七": 7, "八": 8, "九": 9,
+    "壹": 1, "贰": 2, "貳": 2, "叁": 3, "參": 3, "肆": 4, "伍": 5, "陆": 6, "陸": 6, "柒": 7,
+    "捌": 8, "玖": 9,
+}
+_CN_SMALL_UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
+_CN_BIG_UNITS = {"万": 10_000, "萬": 10_000, "亿": 100_000_000, "億": 100_000_000}
+CN_NUMERAL_CHARS = "".join(CN_NUMERAL_DIGITS) + "".join(_CN_SMALL_UNITS) + "".join(_CN_BIG_UNITS)
+_NUMBER_TOKEN_RE = re.compile(rf"\d+(?:\.\d+)?|[{CN_NUMERAL_CHARS}]")
+_THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+
+
+def parse_number_words(text: str) -> Decimal | None:
+    """The value of a number written in digits, Chinese numerals or a mix, or None.
+
+    "3,200" -> 3200, "三千五" -> 3500 (a bare digit after a unit is one unit lower: 三千五 is
+    3,500 and 一万二 is 12,000), "三千五百" -> 3500, "1.2万" -> 12000, "3万5000" -> 35000,
+    "一千零五" -> 1005, "二十" -> 20, "一九八五" -> 1985 (digits read one by one).
+    Anything else in `text` (words, currency, signs) makes it None.
+    """
+    compact = _THOUSANDS_RE.sub("", "".join(normalise_digits(text).split()))
+    tokens = _NUMBER_TOKEN_RE.findall(compact)
+    if not tokens or "".join(tokens) != compact:
+        return None
+    if not any(tok in _CN_SMALL_UNITS or tok in _CN_BIG_UNITS for tok in tokens):
+        if len(tokens) == 1 and tokens[0][0].isdigit():
+            return Decimal(tokens[0])
+        if all(tok in CN_NUMERAL_DIGITS for tok in tokens):
+            return Decimal("".join(str(CN_NUMERAL_DIGITS[tok]) for tok in tokens))
+        return None
+
+    total = Decimal(0)
+    section = Decimal(0)
+    pending: Decimal | None = None
+    last_unit: int | None = None
+    after_zero = False
+    for tok in tokens:
+        if tok in ("零", "〇"):
+            if pending is not None:
+                return None
+            after_zero = True
+        elif tok in CN_NUMERAL_DIGITS or tok[0].isdigit():
+            if pending is not None:  # "三五千" (three to five thousand) is a range, not a number
+                return None
+            pending = Decimal(CN_NUMERAL_DIGITS[tok]) if tok in CN_NUMERAL_DIGITS else Decimal(tok)
+        elif tok in _CN_SMALL_UNITS:
+            unit = _CN_SMALL_UNITS[tok]
+            section += (pending if pending is not None else Decimal(1)) * unit
+            pending, last_unit, after_zero = None, unit, False
+        else:
+            unit = _CN_BIG_UNITS[tok]
+            if pending is not None:
+                section += pending
+            total += (section or Decimal(1)) * unit
+            section, pending, last_unit, after_zero = Decimal(0), None, unit, False
+    if pending is not None:
+        trailing_digit = pending == pending.to_integral_value() and 0 < pending < 10
+        if trailing_digit and last_unit is not None and last_unit >= 100 and not after_zero:
+            pending *= Decimal(last_unit) / 10
+        section += pending
+    return total + section

@@ -18,6 +18,7 @@ class Settings:
     identity_max_failures: int
     identity_lock_minutes: int
     max_message_chars: int
+    max_upload_bytes: int
 
     @classmethod
     def from_env(cls, env: os._Environ[str] | dict[str, str] = os.environ) -> Settings:
@@ -30,6 +31,7 @@ class Settings:
             identity_max_failures=int(env.get("CLAIMS_IDENTITY_MAX_FAILURES", "3")),
             identity_lock_minutes=int(env.get("CLAIMS_IDENTITY_LOCK_MINUTES", "15")),
             max_message_chars=int(env.get("CLAIMS_MAX_MESSAGE_CHARS", "2000")),
+            max_upload_bytes=int(env.get("CLAIMS_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
         )
 
 

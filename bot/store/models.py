@@ -288,6 +288,9 @@ class Notification(Base):
     created_at = Column(DateTime, nullable=False, default=utc_now)
     sent_at = Column(DateTime, nullable=True)
     last_error = Column(Text, nullable=True)
+    language = Column(String(2), nullable=True)  # the language the body is written in
+    # Not before this time: a retry's backoff, or the lease of a worker sending it now.
+    next_attempt_at = Column(DateTime, nullable=True)
 
     claim = relationship("Claim")
     customer = relationship("Customer")
@@ -321,3 +324,19 @@ class ClaimNumberCounter(Base):
 
     year = Column(Integer, primary_key=True, autoincrement=False)
     last = Column(Integer, nullable=False, default=0)
+
+
+class SatisfactionScore(Base):
+    """The customer's 1-10 answer to the closed-claim notice; one per claim, the latest wins."""
+
+    __tablename__ = "satisfaction_scores"
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 10", name="score"),)
+
+    id = Column(Integer, primary_key=True)
+    claim_id = Column(ForeignKey("claims.id"), nullable=False, unique=True)
+    customer_id = Column(ForeignKey("customers.id"), nullable=False, index=True)
+    score = Column(Integer, nullable=False)
+    actor = Column(String(100), nullable=False)
+    answered_at = Column(DateTime, nullable=False, default=utc_now)
+
+    claim = relationship("Claim")

@@ -1,0 +1,163 @@
+"""Money amounts as customers write or say them ("大概三千块", "1.2万", "CNY 3,200", "5k"), and
+the limits a claimed amount must keep."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from bot.parsing import CN_NUMERAL_CHARS, normalise_digits, parse_number_words
+
+# Above this an amount is a typing or recognition slip, not a claim (settings could own it
+# later; no product insures more).
+MAX_AMOUNT = Decimal("100000000")
+# Small claims: paid within 24 h once documents are complete, documents may come later.
+SMALL_CLAIM_LIMIT = Decimal("5000")
+
+CENT = Decimal("0.01")
+
+NOT_FOUND = "not_found"
+NEGATIVE = "negative"
+ZERO = "zero"
+TOO_LARGE = "too_large"
+UNCLEAR = "unclear"  # several different amounts and no sign of which one is meant
+
+
+@dataclass(frozen=True)
+class ParsedAmount:
+    """An amount in CNY, or the reason there is none (`problem`, one of the constants above)."""
+
+    amount: Decimal | None
+    approximate: bool = False
+    problem: str | None = None
+    text: str = ""  # the words the amount was read from
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None and self.amount is not None
+
+    @property
+    def reply_key(self) -> str | None:
+        """The catalogue key that asks again, e.g. 'amount_negative'; None when ok."""
+        return None if self.ok else f"amount_{self.problem}"
+
+
+_NUMBER = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+_CANDIDATE_RE = re.compile(
+    rf"(?P<sign>(?<![\d{CN_NUMERAL_CHARS}])[-−–]\s*|负)?"
+    rf"(?P<num>(?:{_NUMBER}|[{CN_NUMERAL_CHARS}])(?:{_NUMBER}|[{CN_NUMERAL_CHARS}])*)"
+    r"(?:\s*(?P<mult>k|w|thousand|grand|million)(?![a-z]))?",
+    re.IGNORECASE,
+)
+_MULTIPLIERS = {"k": 1000, "thousand": 1000, "grand": 1000, "w": 10_000, "million": 1_000_000}
+_APPROX_BEFORE = (
+    r"大概|大约|约|差不多|估计|预计|about|around|approximately|approx\.?|roughly|circa|~"
+)
+_MONEY_BEFORE_RE = re.compile(
+    rf"(?:¥|￥|\$|cny|rmb|人民币|{_APPROX_BEFORE}|损失|花了|花费|费用|修理费|维修费|医药费|医疗费"
+    r"|赔|价值|值|要|cost|costs|costing|loss|losses|estimate|estimated|worth|damage|amount)"
+    r"\s*(?:了|是|为|of|is|at|:)?\s*$",
+    re.IGNORECASE,
+)
+_MONEY_AFTER_RE = re.compile(
+    r"^\s*(?:多|来)?\s*(?:元|块|塊|圆|人民币|rmb|yuan|cny|kuai|bucks|左右)", re.IGNORECASE
+)
+_APPROX_RE = re.compile(
+    rf"(?:{_APPROX_BEFORE})\s*$|^\s*(?:多|来)|^\s*(?:元|块|塊|yuan|rmb|cny)?\s*(?:左右|上下|or so)",
+    re.IGNORECASE,
+)
+# "3000-4000", "三千到五千", "3000 or 4000": a range, not one amount.
+_RANGE_BETWEEN_RE = re.compile(
+    r"^\s*(?:元|块|yuan)?\s*(?:-|–|~|到|至|或者?|or|to)\s*$", re.IGNORECASE
+)
+_WINDOW = 12
+
+
+def validate_amount(amount: Decimal) -> str | None:
+    """The problem with a claimed amount (NEGATIVE, ZERO, TOO_LARGE), or None."""
+    if amount < 0:
+        return NEGATIVE
+    if amount == 0:
+        return ZERO
+    if amount > MAX_AMOUNT:
+        return TOO_LARGE
+    return None
+
+
+def is_small_claim(amount: Decimal | None) -> bool:
+    """≤ 5,000 CNY: the 24-hour payment promise and "documents later" (单证后置) apply."""
+    return amount is not None and Decimal(0) < amount <= SMALL_CLAIM_LIMIT
+
+
+class _Candidate:
+    def __init__(self, match: re.Match[str], text: str) -> None:
+        before = text[max(0, match.start() - _WINDOW): match.start()]
+        after = text[match.end(): match.end() + _WINDOW]
+        self.text = match.group(0).strip()
+        self.start, self.end = match.start(), match.end()
+        value = parse_number_words(match.group("num"))
+        mult = (match.group("mult") or "").lower()
+        if value is not None and mult:
+            value *= _MULTIPLIERS[mult]
+        if value is not None and match.group("sign"):
+            value = -value
+        self.value = value
+        self.cued = bool(
+            mult or _MONEY_BEFORE_RE.search(before) or _MONEY_AFTER_RE.search(after)
+        )
+        self.approximate = bool(_APPROX_RE.search(before) or _APPROX_RE.search(after))
+
+
+def _result(candidate: _Candidate) -> ParsedAmount:
+    assert candidate.value is not None
+    amount = candidate.value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return ParsedAmount(
+        amount=amount if validate_amount(amount) is None else None,
+        approximate=candidate.approximate,
+        problem=validate_amount(amount),
+        text=candidate.text,
+    )
+
+
+def _candidates(text: str) -> tuple[list[_Candidate], bool]:
+    """The numbers in `text`, and whether two of them form a range."""
+    text = normalise_digits(text)
+    found = [_Candidate(match, text) for match in _CANDIDATE_RE.finditer(text)]
+    found = [candidate for candidate in found if candidate.value is not None]
+    is_range = any(
+        _RANGE_BETWEEN_RE.match(text[first.end:second.start])
+        for first, second in zip(found, found[1:], strict=False)
+    )
+    return found, is_range
+
+
+def _pick(candidates: list[_Candidate], is_range: bool = False) -> ParsedAmount:
+    if not candidates:
+        return ParsedAmount(None, problem=NOT_FOUND)
+    if is_range:
+        return ParsedAmount(None, problem=UNCLEAR, text=" / ".join(c.text for c in candidates))
+    if len({candidate.value for candidate in candidates}) > 1:
+        return ParsedAmount(None, problem=UNCLEAR, text=" / ".join(c.text for c in candidates))
+    return _result(candidates[0])
+
+
+def find_amount(text: str) -> ParsedAmount:
+    """The amount of money a free-text message mentions ("后保险杠坏了,大概三千块").
+
+    Only numbers with a sign of money count: a currency word or symbol (元, 块, CNY, ¥), a
+    magnitude (k, 万 with a currency), or a loss word before it (大概, 损失, about, cost), so
+    times, dates and plate numbers are never read as amounts.
+    """
+    candidates, is_range = _candidates(text)
+    cued = [candidate for candidate in candidates if candidate.cued]
+    return _pick(cued, is_range and bool(cued))
+
+
+def parse_amount(text: str) -> ParsedAmount:
+    """The amount in an answer to "how much?": a bare number counts ("三千五", "3200").
+
+    Amounts with a money cue win over bare numbers; several different amounts are UNCLEAR.
+    """
+    candidates, is_range = _candidates(text)
+    cued = [candidate for candidate in candidates if candidate.cued]
+    return _pick(cued or candidates, is_range)

@@ -1,0 +1,34 @@
+"""Document checklists per line of business and incident type, and the one-time notice."""
+from bot.documents.checklist import (
+    Item,
+    UnknownChecklist,
+    all_checklists,
+    catalogue,
+    checklist,
+    incident_types,
+    is_complete,
+    item_for_row,
+    lines_of_business,
+    missing_items,
+    normalise_incident_type,
+    notice_sections,
+    one_time_notice,
+    outstanding,
+)
+
+__all__ = [
+    "Item",
+    "UnknownChecklist",
+    "all_checklists",
+    "catalogue",
+    "checklist",
+    "incident_types",
+    "is_complete",
+    "item_for_row",
+    "lines_of_business",
+    "missing_items",
+    "normalise_incident_type",
+    "notice_sections",
+    "one_time_notice",
+    "outstanding",
+]

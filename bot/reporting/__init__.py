@@ -1,0 +1,39 @@
+"""Reporting a claim by conversation: reading a free-text report, the draft and its checks,
+submission in one transaction, and the receipt."""
+from bot.reporting.extract import (
+    ReportFields,
+    extract_report_fields,
+    incident_kinds,
+    resolve_incident_type,
+)
+from bot.reporting.service import (
+    REQUIRED_FIELDS,
+    DeadlineRule,
+    Problem,
+    Receipt,
+    ReportDraft,
+    ReportRejected,
+    check_draft,
+    merge_fields,
+    missing_fields,
+    receipt_text,
+    submit_report,
+)
+
+__all__ = [
+    "REQUIRED_FIELDS",
+    "DeadlineRule",
+    "Problem",
+    "Receipt",
+    "ReportDraft",
+    "ReportFields",
+    "ReportRejected",
+    "check_draft",
+    "extract_report_fields",
+    "incident_kinds",
+    "merge_fields",
+    "missing_fields",
+    "receipt_text",
+    "resolve_incident_type",
+    "submit_report",
+]

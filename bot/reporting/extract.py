@@ -1,0 +1,278 @@
+"""What one free-text message says about an incident: when, where, what kind, injuries, loss,
+plate, police report number, hospital. Pure: nothing is looked up or stored."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from bot.amounts import ParsedAmount, find_amount
+from bot.dates import ParsedDateTime, parse_incident_datetime
+from bot.documents import normalise_incident_type
+from bot.language import detect, to_simplified
+from bot.parsing import normalise_digits, parse_policy_number
+from bot.risk import urgent_reasons
+
+# What customers say -> a kind of incident. Kinds are the customer's words sorted; the
+# checklist's incident type follows from the kind and the policy's line (resolve_incident_type).
+COLLISION = "collision"
+THEFT = "theft"
+GLASS = "glass"
+INJURY = "injury"
+HOSPITALISATION = "hospitalisation"
+OUTPATIENT = "outpatient"
+FIRE = "fire"
+WATER = "water"
+ACCIDENT = "accident"
+CRITICAL_ILLNESS = "critical_illness"
+DEATH = "death"
+DISABILITY = "disability"
+
+_KIND_PATTERNS: tuple[tuple[str, str], ...] = (
+    (COLLISION, r"追尾|撞|碰了|碰到|刮蹭|剐蹭|刮了|蹭了|擦碰|车祸|rear[- ]?ended|crash|collid"
+                r"|collision|bumped|\bhit\b|fender[- ]bender|scraped|car accident"),
+    (THEFT, r"被偷|被盗|失窃|偷了|偷走|盗窃|盗抢|被抢|入室|丢了|stolen|theft|stole|burglar"
+            r"|broke in|break-in|robbed"),
+    (GLASS, r"玻璃|挡风|windscreen|windshield|glass|window (?:was )?(?:smashed|broken|cracked)"),
+    (INJURY, r"受伤|受了伤|伤了|撞伤|骨折|流血|伤者|injur|\bhurt\b|wounded|bleeding|fracture"),
+    (HOSPITALISATION, r"住院|入院|住进|hospitali[sz]|admitted|in hospital|inpatient"),
+    (OUTPATIENT, r"门诊|看病|看医生|outpatient|saw a doctor|clinic"),
+    (FIRE, r"着火|起火|失火|火灾|烧毁|(?<!发)火(?![车锅气柴腿箭星])|fire|burn(?:ed|t) down"),
+    (WATER, r"漏水|水管|爆管|渗水|泡水|水淹|淹了|water damage|leak|burst pipe|flood"),
+    (ACCIDENT, r"意外|摔伤|摔倒|跌倒|摔了|跌伤|扭伤|\bfell\b|\bfall\b|slipped|tripped"
+               r"|accident"),
+    (CRITICAL_ILLNESS, r"确诊|癌|肿瘤|重疾|重大疾病|心梗|脑梗|中风|白血病|diagnosed|cancer"
+                       r"|tumou?r|stroke|heart attack|critical illness"),
+    (DEATH, r"去世|身故|死亡|过世|离世|身亡|passed away|\bdied\b|death"),
+    (DISABILITY, r"伤残|残疾|disabilit|disabled"),
+)
+_KIND_RES = tuple((kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in _KIND_PATTERNS)
+
+# The line a kind most often belongs to, when no policy says otherwise.
+LINE_HINTS = {
+    COLLISION: "motor", GLASS: "motor", HOSPITALISATION: "medical", OUTPATIENT: "medical",
+    FIRE: "home", WATER: "home", ACCIDENT: "accident", CRITICAL_ILLNESS: "critical_illness",
+    DEATH: "life", DISABILITY: "accident",
+}
+# Per line: which kind decides the incident type first, and the type it means.
+_PRIORITIES: dict[str, tuple[tuple[str, str], ...]] = {
+    "motor": ((THEFT, "theft"), (INJURY, "injury"), (COLLISION, "collision"),
+              (ACCIDENT, "collision"), (GLASS, "glass")),
+    "medical": ((HOSPITALISATION, "hospitalisation"), (OUTPATIENT, "outpatient")),
+    "accident": ((DEATH, "injury"), (DISABILITY, "disability"), (INJURY, "injury"),
+                 (ACCIDENT, "injury"), (HOSPITALISATION, "injury")),
+    "critical_illness": ((CRITICAL_ILLNESS, "diagnosis"),),
+    "life": ((DEATH, "death"),),
+    "home": ((FIRE, "fire"), (THEFT, "theft"), (WATER, "water_damage")),
+}
+
+_NO_INJURY_RE = re.compile(
+    r"(?:没有?|无|未)人?(?:员)?(?:受伤|伤亡)|人(?:都|也)?没(?:有)?(?:事|受伤)|人员?无碍|无人员伤亡"
+    r"|no(?:body| one|-one)\s+(?:was\s+|got\s+)?(?:hurt|injured)|no injur|not (?:hurt|injured)"
+    r"|(?:everyone|everybody) (?:is|was) (?:fine|ok|okay|alright)|nobody hurt|unhurt",
+    re.IGNORECASE,
+)
+_INJURY_RE = re.compile(
+    r"受伤|受了伤|伤了|撞伤|摔伤|骨折|流血|送医|救护车|住院|伤者|injur|\bhurt\b|bleeding"
+    r"|fracture|ambulance",
+    re.IGNORECASE,
+)
+
+_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_PLATE_RE = re.compile(
+    rf"([{_PROVINCES}])\s*([A-HJ-NP-Z])\s*[·•.\-]?\s*([A-HJ-NP-Z0-9]{{4}}[A-HJ-NP-Z0-9挂学警港澳]"
+    r"[A-HJ-NP-Z0-9]?)(?![A-Z0-9])",
+    re.IGNORECASE,
+)
+_POLICE_NO_RE = re.compile(
+    r"(?:报警回执|报案回执|回执|报警|案件|事故|认定书|接警)(?:单|编)?号(?:码)?\s*(?:是|为|:)?\s*"
+    r"([A-Z0-9][A-Z0-9\-]{4,29})"
+    r"|(?:police\s+(?:report|case|reference)\s*(?:number|no\.?|#)?|case\s+(?:number|no\.?|#)"
+    r"|report\s+(?:number|no\.?|#))\s*(?:is|:)?\s*([A-Z0-9][A-Z0-9\-]{4,29})",
+    re.IGNORECASE,
+)
+_PHONE_RE = re.compile(r"(?<!\d)(?:\+?86[\s\-]?)?(1[3-9]\d[\s\-]?\d{4}[\s\-]?\d{4})(?!\d)")
+_HOSPITAL_ZH_RE = re.compile(
+    r"(?:在|去|到|进|住进|送到|送往|送进|转到|于)\s*([\u4e00-\u9fffA-Za-z0-9]{1,24}?"
+    r"(?:医院|卫生院|诊所|保健院|医疗中心|急救中心))"
+)
+_HOSPITAL_EN_RE = re.compile(
+    r"\b(?:at|in|to|into)\s+(?:the\s+)?((?:[A-Z][\w'.&-]*\s+){0,5}(?:Hospital|Clinic|Medical"
+    r" Cent(?:er|re))(?:\s+of\s+(?:[A-Z][\w'.-]*\s?){1,4})?)"
+)
+# "在中山路被追尾": a place after 在, up to the verb or pause that ends it.
+_PLACE_ZH_RE = re.compile(
+    r"(?<![现正存实所自好还])在\s*([\u4e00-\u9fffA-Za-z0-9·\-]{2,30}?)\s*"
+    r"(?=被|让|给|叫|把|发生|出了|出事|撞|追尾|刮|蹭|摔|跌|滑|着火|起火|失火|漏水|遭|丢|"
+    r"的时候|时|停车|停着|开车|骑车|走路|等红灯|等车|排队|上班|下班|回家|住院|看病|就诊|治疗|"
+    r"检查|手术|急诊|(?:和|跟|与|同)(?:别人|对方|一|人|车|他|她|我|另|前车|后车)|,|。|;|!|\?|$|\s)"
+)
+_PLACE_EN_RE = re.compile(
+    r"\b(?:on|at|in|near)\s+(?:the\s+)?((?:[A-Z][\w'.-]*)(?:\s+(?:[A-Z][\w'.-]*|and|&|of))*"
+    r"(?:\s+(?:road|rd|street|st|avenue|ave|lane|highway|expressway|bridge|square|station"
+    r"|district|park|mall|intersection|junction|ring road))?)",
+)
+_PLACE_EN_STOP = {
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
+    "february", "march", "april", "may", "june", "july", "august", "september", "october",
+    "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
+    "oct", "nov", "dec", "i", "my", "the", "a", "we", "he", "she", "they", "it",
+}
+_PLACE_TRAILERS = ("上面", "上", "附近", "旁边", "边上", "那边", "这边", "门口", "里面", "路段")
+_NOT_PLACES = ("家里", "家中", "家")  # kept as places, but never shortened away
+
+
+@dataclass(frozen=True)
+class ReportFields:
+    """What one message said. Every field is None (or empty) when the message did not say it."""
+
+    text: str
+    language: str
+    when: ParsedDateTime
+    place: str | None = None
+    kinds: tuple[str, ...] = ()
+    incident_type: str | None = None
+    line_hint: str | None = None
+    injuries: bool | None = None
+    urgent: tuple[str, ...] = ()
+    amount: ParsedAmount | None = None
+    plate: str | None = None
+    police_report_no: str | None = None
+    hospital: str | None = None
+    policy_number: str | None = None
+    contact_phone: str | None = None
+
+    @property
+    def incident_date(self) -> date | None:
+        return self.when.date
+
+    @property
+    def incident_time(self) -> time | None:
+        return self.when.time
+
+    @property
+    def incident_at(self) -> datetime | None:
+        """Naive UTC, only when date and time are both known and unambiguous."""
+        return self.when.at if self.when.complete else None
+
+    @property
+    def estimated_amount(self) -> Decimal | None:
+        return self.amount.amount if self.amount is not None and self.amount.ok else None
+
+
+def incident_kinds(text: str) -> tuple[str, ...]:
+    """The kinds of incident `text` mentions, in a fixed order (see _KIND_PATTERNS)."""
+    words = to_simplified(normalise_digits(text or ""))
+    kinds = [kind for kind, pattern in _KIND_RES if pattern.search(words)]
+    if INJURY in kinds and _NO_INJURY_RE.search(words) and not re.search(
+        r"骨折|流血|住院|fracture|bleeding", words, re.IGNORECASE
+    ):
+        kinds.remove(INJURY)  # "没人受伤" names injury only to deny it
+    return tuple(kinds)
+
+
+def resolve_incident_type(line: str | None, kinds: tuple[str, ...]) -> str | None:
+    """The checklist incident type the kinds mean on `line`; with no line, on the line the
+    kinds point to. None when they say nothing that line covers."""
+    if line is None:
+        hinted = [LINE_HINTS[kind] for kind in kinds if kind in LINE_HINTS]
+        if not hinted:
+            return THEFT if THEFT in kinds else None
+        line = hinted[0]
+    for kind, incident_type in _PRIORITIES.get(line, ()):
+        if kind in kinds:
+            return normalise_incident_type(line, incident_type)
+    return None
+
+
+def _injuries(text: str) -> bool | None:
+    if _NO_INJURY_RE.search(text):
+        return False
+    if _INJURY_RE.search(text):
+        return True
+    return None
+
+
+def _plate(text: str) -> str | None:
+    match = _PLATE_RE.search(text)
+    if not match:
+        return None
+    province, letter, rest = match.groups()
+    return f"{province}{letter.upper()}{rest.upper()}"
+
+
+def _hospital(text: str) -> str | None:
+    match = _HOSPITAL_ZH_RE.search(text)
+    if match:
+        return match.group(1)
+    match = _HOSPITAL_EN_RE.search(text)
+    return match.group(1).strip() if match else None
+
+
+def _place(text: str, hospital: str | None) -> str | None:
+    for match in _PLACE_ZH_RE.finditer(text):
+        place = match.group(1)
+        if place in _NOT_PLACES:
+            return place
+        for trailer in _PLACE_TRAILERS:
+            if place.endswith(trailer) and len(place) > len(trailer) + 1:
+                place = place[: -len(trailer)]
+                break
+        if re.fullmatch(r"[\d:点号月日年天前后]+|今天|昨天|前天|当时|那时|这里|那里", place):
+            continue
+        return place
+    for match in _PLACE_EN_RE.finditer(text):
+        place = match.group(1).strip(" .,")
+        if place.split()[0].lower() in _PLACE_EN_STOP:
+            continue
+        return place
+    return hospital
+
+
+def _police_report_no(text: str) -> str | None:
+    match = _POLICE_NO_RE.search(text)
+    if not match:
+        return None
+    number = (match.group(1) or match.group(2)).upper()
+    return None if parse_policy_number(number) else number
+
+
+def extract_report_fields(
+    text: str,
+    now: datetime,
+    lang: str | None = None,
+    *,
+    line_of_business: str | None = None,
+    known_date: date | None = None,
+) -> ReportFields:
+    """Everything a first report message says. `line_of_business` (the verified policy's line)
+    decides which incident type the words mean; `known_date` is a date given earlier."""
+    clean = to_simplified(normalise_digits(text or "")).strip()
+    language = lang or detect(clean) or "zh"
+    kinds = incident_kinds(clean)
+    hospital = _hospital(clean)
+    incident_type = resolve_incident_type(line_of_business, kinds)
+    line_hint = line_of_business or next(
+        (LINE_HINTS[kind] for kind in kinds if kind in LINE_HINTS), None
+    )
+    amount = find_amount(clean)
+    phone = _PHONE_RE.search(clean)
+    injuries = _injuries(clean)
+    return ReportFields(
+        text=clean,
+        language=language,
+        when=parse_incident_datetime(clean, now, language, known_date=known_date),
+        place=_place(clean, hospital),
+        kinds=kinds,
+        incident_type=incident_type,
+        line_hint=line_hint,
+        injuries=injuries,
+        urgent=urgent_reasons(incident_type, clean),
+        amount=None if amount.problem == "not_found" else amount,
+        plate=_plate(clean),
+        police_report_no=_police_report_no(clean),
+        hospital=hospital,
+        policy_number=parse_policy_number(clean),
+        contact_phone=re.sub(r"\D", "", phone.group(1)) if phone else None,
+    )

@@ -1,0 +1,483 @@
+"""Reporting a claim (报案): the draft collected in conversation, its checks, and the one
+transaction that creates the claim with its checklist, first event, audit entry and risk flags."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from bot.amounts import is_small_claim, validate_amount
+from bot.claims import OPEN_STAGES, ClaimStage
+from bot.clock import as_utc_naive, from_local, local_today
+from bot.dates import HOUR_UNKNOWN
+from bot.documents import Item, checklist, incident_types, normalise_incident_type, one_time_notice
+from bot.parsing import parse_policy_number
+from bot.replies import date_text, join, say
+from bot.reporting.extract import ReportFields
+from bot.risk import RiskFacts, assess, is_fast_track, offers_person, rules, urgent_reasons
+from bot.store.db import UnitOfWork, unit_of_work
+from bot.store.models import Claim, ClaimDocument, Policy
+
+# A clock a few minutes ahead on the customer's phone is not an incident in the future.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+DECISION_DAYS = 30  # law Art. 23: decision within 30 days of complete documents
+
+REQUIRED_FIELDS = ("policy_number", "incident_type", "incident_time")
+# What else to ask, per line, in asking order (contact phone: the one on file unless given).
+_ASK: dict[str, tuple[str, ...]] = {
+    "motor": ("place", "description", "injuries", "estimated_amount"),
+    "home": ("place", "description", "estimated_amount"),
+    "medical": ("hospital", "admission_date", "description", "estimated_amount"),
+    "accident": ("place", "description", "injuries", "estimated_amount"),
+    "critical_illness": ("hospital", "diagnosis", "description"),
+    "life": ("place", "description"),
+}
+_DETAIL_LABELS = (
+    ("plate", "车牌 Plate"),
+    ("other_party", "对方 Other party"),
+    ("police_report_no", "报警回执号 Police report no."),
+    ("hospital", "医院 Hospital"),
+    ("admission_date", "入院 Admitted"),
+    ("discharge_date", "出院 Discharged"),
+    ("diagnosis", "诊断 Diagnosis"),
+    ("contact_phone", "联系电话 Contact phone"),
+)
+
+
+@dataclass(frozen=True)
+class ReportDraft:
+    """What the conversation has gathered so far. `incident_at` is naive UTC (or aware);
+    `incident_date` stands in when the hour is not known. `declined` names the fields the
+    customer could not answer ("不记得"), so they are never asked again."""
+
+    policy_number: str | None = None
+    line_of_business: str | None = None
+    incident_type: str | None = None
+    incident_at: datetime | None = None
+    incident_date: date | None = None
+    place: str | None = None
+    description: str | None = None
+    injuries: bool | None = None
+    serious_injury: bool | None = None
+    estimated_amount: Decimal | None = None
+    contact_phone: str | None = None
+    plate: str | None = None
+    other_party: str | None = None
+    police_report_no: str | None = None
+    hospital: str | None = None
+    admission_date: date | None = None
+    discharge_date: date | None = None
+    diagnosis: str | None = None
+    channel: str | None = None
+    language: str | None = None
+    conversation_id: str | None = None
+    declined: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly (dates ISO, amount a string): fits a Rasa slot."""
+        out: dict[str, Any] = {}
+        for key, value in asdict(self).items():
+            if isinstance(value, (datetime, date)):
+                value = value.isoformat()
+            elif isinstance(value, Decimal):
+                value = str(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[key] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> ReportDraft:
+        """The inverse of as_dict(); unknown keys are ignored."""
+        data = data or {}
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            value = data.get(spec.name)
+            if value is None:
+                continue
+            if spec.name == "incident_at" and isinstance(value, str):
+                value = datetime.fromisoformat(value)
+            elif spec.name in ("incident_date", "admission_date", "discharge_date") and isinstance(
+                value, str
+            ):
+                value = date.fromisoformat(value)
+            elif spec.name == "estimated_amount":
+                value = Decimal(str(value))
+            elif spec.name == "declined":
+                value = tuple(value)
+            values[spec.name] = value
+        return cls(**values)
+
+    @property
+    def has_time(self) -> bool:
+        return self.incident_at is not None or self.incident_date is not None
+
+
+def merge_fields(draft: ReportDraft, extracted: ReportFields) -> ReportDraft:
+    """The draft with what a message said filled into fields still empty (nothing asked twice,
+    nothing already given overwritten). Ambiguous times are left for the ask-back, except
+    that a known day with an unknown hour (前天晚上) fills incident_date."""
+    when = extracted.when
+    updates: dict[str, Any] = {}
+
+    def fill(name: str, value: Any) -> None:
+        if value is not None and getattr(draft, name) is None:
+            updates[name] = value
+
+    fill("policy_number", extracted.policy_number)
+    fill("incident_type", extracted.incident_type)
+    day_is_known = not when.ambiguous or when.reason == HOUR_UNKNOWN
+    if draft.incident_at is None and when.date is not None and day_is_known:
+        if when.time is not None and not when.ambiguous:
+            updates["incident_at"] = when.at
+        elif draft.incident_date is None:
+            updates["incident_date"] = when.date
+    fill("place", extracted.place)
+    fill("description", extracted.text or None)
+    fill("injuries", extracted.injuries)
+    if "serious_injury" in extracted.urgent:
+        fill("serious_injury", True)
+    fill("estimated_amount", extracted.estimated_amount)
+    fill("contact_phone", extracted.contact_phone)
+    fill("plate", extracted.plate)
+    fill("police_report_no", extracted.police_report_no)
+    fill("hospital", extracted.hospital)
+    fill("language", extracted.language)
+    return replace(draft, **updates)
+
+
+def missing_fields(draft: ReportDraft, line: str | None = None) -> list[str]:
+    """The fields still to ask, in asking order: the required ones, then what the line needs.
+    `incident_time` stands for the date (and hour); `incident_hour` for the hour of a known
+    date. Fields the customer declined are left out."""
+    line = line or draft.line_of_business or _line_from_number(draft.policy_number)
+    wanted = list(REQUIRED_FIELDS)
+    if draft.incident_at is None and draft.incident_date is not None:
+        wanted.append("incident_hour")
+    wanted.extend(_ASK.get(line or "", ("description",)))
+    missing = []
+    for name in wanted:
+        if name in draft.declined:
+            continue
+        if name == "incident_time":
+            if not draft.has_time:
+                missing.append(name)
+        elif name == "incident_hour" or getattr(draft, name) is None:
+            missing.append(name)
+    return missing
+
+
+_PREFIX_LINES = {"AUTO": "motor", "MED": "medical", "HOME": "home", "ACC": "accident",
+                 "CI": "critical_illness", "LIFE": "life"}
+
+
+def _line_from_number(policy_number: str | None) -> str | None:
+    canonical = parse_policy_number(policy_number or "")
+    return _PREFIX_LINES.get(canonical.split("-")[0]) if canonical else None
+
+
+# --- problems -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a draft cannot be submitted as it is, and the reply that says what to do instead."""
+
+    code: str
+    reply_key: str
+    fields: dict[str, Any] = field(default_factory=dict)  # raw values, worded by text()
+
+    def text(self, lang: str | None) -> str:
+        return say(self.reply_key, lang,
+                   **{key: _field_text(key, value, lang) for key, value in self.fields.items()})
+
+
+def _field_text(key: str, value: Any, lang: str | None) -> Any:
+    if isinstance(value, date):
+        return date_text(value, lang)
+    if key == "line":
+        return say(f"line.{value}", lang)
+    if key == "types":
+        return join([say(f"incident.{kind}", lang) for kind in value], lang)
+    return value
+
+
+class ReportRejected(Exception):
+    """submit_report() found problems; nothing was written."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(", ".join(problem.code for problem in problems))
+        self.problems = problems
+
+
+def _incident_day(draft: ReportDraft) -> date | None:
+    if draft.incident_at is not None:
+        return local_today(as_utc_naive(draft.incident_at))
+    return draft.incident_date
+
+
+def _problems(
+    uow: UnitOfWork,
+    draft: ReportDraft,
+    now: datetime,
+    verified_customer_id: int | None,
+) -> tuple[list[Problem], Policy | None]:
+    problems: list[Problem] = []
+    for name in REQUIRED_FIELDS:
+        if name == "incident_time" and not draft.has_time or (
+            name != "incident_time" and not getattr(draft, name)
+        ):
+            problems.append(Problem(f"missing_{name}", f"report_ask.{name}"))
+    if draft.estimated_amount is not None:
+        amount_problem = validate_amount(Decimal(str(draft.estimated_amount)))
+        if amount_problem:
+            problems.append(Problem(f"amount_{amount_problem}", f"amount_{amount_problem}"))
+
+    day = _incident_day(draft)
+    if day is not None:
+        future = (
+            as_utc_naive(draft.incident_at) > now + FUTURE_TOLERANCE
+            if draft.incident_at is not None
+            else day > local_today(now)
+        )
+        if future:
+            problems.append(Problem("incident_in_future", "report_incident_future"))
+
+    if not draft.policy_number:
+        return problems, None
+    number = parse_policy_number(draft.policy_number) or draft.policy_number
+    policy = uow.policies.by_number(number)
+    if policy is None:
+        problems.append(Problem("policy_unknown", "policy_unknown", {"policy_number": number}))
+        return problems, None
+    if verified_customer_id is not None and policy.customer_id != verified_customer_id:
+        # Said the same way as an unknown policy: whose policy it is stays private.
+        problems.append(
+            Problem("policy_not_holder", "report_policy_not_yours", {"policy_number": number})
+        )
+        return problems, None
+
+    line = policy.line_of_business
+    if draft.line_of_business and draft.line_of_business != line:
+        problems.append(Problem("line_mismatch", "report_line_mismatch", {"line": line}))
+    if draft.incident_type and normalise_incident_type(line, draft.incident_type) is None:
+        problems.append(Problem("incident_type_not_covered", "report_type_not_covered",
+                                {"line": line, "types": incident_types(line)}))
+    if policy.status != "active":
+        problems.append(Problem("policy_not_active", "report_policy_not_active",
+                                {"policy_number": policy.number}))
+    if day is not None:
+        period = {"start": policy.start_date, "end": policy.end_date}
+        if day < policy.start_date:
+            problems.append(Problem("incident_before_start", "report_incident_before_start",
+                                    period))
+        elif day > policy.end_date:
+            problems.append(Problem("policy_not_in_force", "report_policy_not_in_force", period))
+        incident_type = normalise_incident_type(line, draft.incident_type)
+        for claim in policy.claims:
+            same_day = claim.incident_at is not None and local_today(claim.incident_at) == day
+            if claim.stage in OPEN_STAGES and claim.incident_type == incident_type and same_day:
+                problems.append(Problem("already_reported", "report_already_reported",
+                                        {"claim_number": claim.number}))
+                break
+    return problems, policy
+
+
+def check_draft(
+    draft: ReportDraft,
+    now: datetime | None = None,
+    *,
+    verified_customer_id: int | None = None,
+    url: str | None = None,
+) -> list[Problem]:
+    """Everything that stops this draft from being submitted; [] when it can go in.
+
+    Checks: required fields; the amount (negative, zero, absurd); incident not in the future;
+    the policy exists, belongs to the verified customer, is active and was in force on the
+    incident date (not before its start); the line covers the incident type; the same incident
+    is not already reported. Problem.text(lang) says what to do instead. The holder check needs
+    `verified_customer_id`; submit_report() always passes it.
+    """
+    with unit_of_work(url) as uow:
+        problems, _ = _problems(uow, draft, as_utc_naive(now), verified_customer_id)
+        return problems
+
+
+# --- submission -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeadlineRule:
+    """The promise that applies: small claims paid within 24 h of complete documents, others
+    settled within 7 working days; by law a decision within 30 days in any case. The concrete
+    dates run from documents_completed_at (the deadlines module computes them)."""
+
+    code: str  # "small_24h" or "standard_7_working_days"
+    payment_hours: int | None
+    working_days: int | None
+    decision_days: int = DECISION_DAYS
+
+    @classmethod
+    def for_amount(cls, amount: Decimal | None) -> DeadlineRule:
+        if is_small_claim(amount):
+            return cls("small_24h", payment_hours=24, working_days=None)
+        return cls("standard_7_working_days", payment_hours=None, working_days=7)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the customer is told at once after a report."""
+
+    claim_number: str
+    policy_number: str
+    line_of_business: str
+    incident_type: str
+    reported_at: datetime  # naive UTC
+    missing: tuple[Item, ...]
+    small_claim: bool
+    deadline: DeadlineRule
+    fast_track: bool
+    offer_person: bool
+    language: str
+
+
+def _incident_at(draft: ReportDraft) -> datetime:
+    if draft.incident_at is not None:
+        return as_utc_naive(draft.incident_at)
+    assert draft.incident_date is not None
+    return from_local(draft.incident_date)
+
+
+def _description(draft: ReportDraft) -> str | None:
+    lines = [draft.description.strip()] if draft.description else []
+    if draft.incident_at is None and draft.incident_date is not None:
+        lines.append("时间不详 Time of day not known")
+    for name, label in _DETAIL_LABELS:
+        value = getattr(draft, name)
+        if value:
+            lines.append(f"{label}: {value.isoformat() if isinstance(value, date) else value}")
+    return "\n".join(lines) or None
+
+
+def submit_report(
+    draft: ReportDraft,
+    *,
+    verified_customer_id: int,
+    now: datetime | None = None,
+    actor: str,
+    url: str | None = None,
+) -> Receipt:
+    """Create the claim in one transaction: number, checklist rows, the 'reported' event, the
+    audit entry and the risk flags. Raises ReportRejected (nothing written) when check_draft
+    finds problems; any other error also leaves nothing behind."""
+    now = as_utc_naive(now)
+    lang = draft.language if draft.language in ("zh", "en") else "zh"
+    with unit_of_work(url) as uow:
+        problems, policy = _problems(uow, draft, now, verified_customer_id)
+        if problems:
+            raise ReportRejected(problems)
+        assert policy is not None
+        line = policy.line_of_business
+        incident_type = normalise_incident_type(line, draft.incident_type)
+        assert incident_type is not None
+        items = checklist(line, incident_type)
+        incident_at = _incident_at(draft)
+        amount = None if draft.estimated_amount is None else Decimal(str(draft.estimated_amount))
+
+        config = rules()
+        recent_since = now - timedelta(days=config["recent_claims_days"])
+        recent = tuple(c.number for c in policy.claims if c.reported_at >= recent_since)
+        complaints_since = now - timedelta(days=config["many_complaints_days"])
+        complaints = [
+            c for c in uow.complaints.of_customer(policy.customer_id)
+            if c.received_at >= complaints_since
+        ]
+
+        claim = Claim(
+            number=uow.claims.next_claim_number(local_today(now).year),
+            policy=policy,
+            stage=ClaimStage.REPORTED.value,
+            incident_type=incident_type,
+            incident_at=incident_at,
+            incident_place=draft.place or draft.hospital,
+            description=_description(draft),
+            injuries=bool(draft.injuries),
+            estimated_amount=amount,
+            channel=draft.channel,
+            language=lang,
+            conversation_id=draft.conversation_id,
+            flags=[],
+            reported_at=now,
+        )
+        uow.claims.add(claim)
+        for item in items:
+            claim.documents.append(ClaimDocument(
+                code=item.code, label_zh=item.name_zh, label_en=item.name_en,
+                mandatory=item.mandatory, fetched_by_insurer=item.fetched_by_insurer,
+                status="missing",
+            ))
+        uow.claims.add_event(claim, from_stage=None, to_stage=ClaimStage.REPORTED.value,
+                             actor=actor, at=now)
+        flags = assess(RiskFacts(
+            line_of_business=line,
+            incident_type=incident_type,
+            incident_at=incident_at,
+            reported_at=now,
+            estimated_amount=amount,
+            sum_insured=policy.sum_insured,
+            policy_start=policy.start_date,
+            waiting_period_days=policy.waiting_period_days,
+            recent_claims=recent,
+            past_complaints=len(complaints),
+            urgent_reasons=urgent_reasons(incident_type, draft.description,
+                                          serious_injury=draft.serious_injury),
+        ))
+        claim.flags = [flag.as_json() for flag in flags]
+        uow.audit.record(
+            actor,
+            "claim.report",
+            "claim",
+            claim.number,
+            {
+                "policy_number": policy.number,
+                "incident_type": incident_type,
+                "channel": draft.channel,
+                "flags": [flag.code for flag in flags],
+            },
+            at=now,
+        )
+        uow.flush()
+        receipt = Receipt(
+            claim_number=claim.number,
+            policy_number=policy.number,
+            line_of_business=line,
+            incident_type=incident_type,
+            reported_at=now,
+            missing=tuple(items),
+            small_claim=is_small_claim(amount),
+            deadline=DeadlineRule.for_amount(amount),
+            fast_track=is_fast_track(flags),
+            offer_person=offers_person(flags),
+            language=lang,
+        )
+        uow.commit()
+    return receipt
+
+
+def receipt_text(receipt: Receipt, lang: str | None = None) -> str:
+    """The receipt in plain words: claim number, the documents (one-time notice), the deadline,
+    and how to reach a person."""
+    lang = lang or receipt.language
+    parts = [
+        say("report_receipt", lang, claim_number=receipt.claim_number,
+            incident=say(f"incident.{receipt.incident_type}", lang)),
+        one_time_notice(receipt.missing, lang, small_claim=receipt.small_claim),
+        say(f"deadline.{receipt.deadline.code}", lang, days=receipt.deadline.decision_days),
+    ]
+    if receipt.fast_track:
+        parts.append(say("report_fast_track", lang))
+    elif receipt.offer_person:
+        parts.append(say("report_person_follows", lang))
+    parts.append(say("report_contact", lang))
+    return "\n\n".join(parts)
