@@ -1,7 +1,6 @@
 """Overrides the predicted intent for messages no model should guess about."""
 from __future__ import annotations
 
-import re
 from typing import Any, Dict, List
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -12,13 +11,11 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.settings import get_settings
-from components.normaliser import ORIGINAL_LENGTH
+from components.normaliser import HAS_WORDS, MEANINGFUL, ORIGINAL_LENGTH
 
 MESSAGE_TOO_LONG = "message_too_long"
 NO_TEXT = "no_text"
 
-# Letters of any script or digits: a message without any is emoji, punctuation or nothing.
-_MEANINGFUL = re.compile(r"[^\W_]", re.UNICODE)
 
 
 @DefaultV1Recipe.register(
@@ -50,7 +47,7 @@ class MessageGuard(GraphComponent):
             length = message.get(ORIGINAL_LENGTH) or len(text)
             if length > self._max_chars:
                 self._override(message, MESSAGE_TOO_LONG)
-            elif not _MEANINGFUL.search(text):
+            elif not message.get(HAS_WORDS, bool(MEANINGFUL.search(text))):
                 self._override(message, NO_TEXT)
         return messages
 

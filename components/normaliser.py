@@ -1,6 +1,7 @@
 """Puts every message into the form the model was trained on, before tokenisation."""
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -15,6 +16,10 @@ from bot.language import normalise
 from bot.settings import get_settings
 
 ORIGINAL_LENGTH = "original_length"
+HAS_WORDS = "has_words"
+NO_WORDS_PLACEHOLDER = "…"
+# Letters of any script or digits: a message without any is emoji, punctuation or nothing.
+MEANINGFUL = re.compile(r"[^\W_]", re.UNICODE)
 
 
 @DefaultV1Recipe.register(
@@ -65,4 +70,11 @@ class TextNormaliser(GraphComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             self._normalise(message)
+            text = message.get(TEXT)
+            has_words = isinstance(text, str) and bool(MEANINGFUL.search(text))
+            message.set(HAS_WORDS, has_words)
+            if not has_words:
+                # Classifiers fail on a message with no features at all (""), so they are given
+                # a placeholder; the guard answers such messages itself.
+                message.set(TEXT, NO_WORDS_PLACEHOLDER)
         return messages
