@@ -1,17 +1,22 @@
 """Command line for operators and the back office: migrate, seed, list/show/advance claims,
-deadline lights and the notice outbox."""
+deadline lights, the notice outbox, complaints and agent accounts."""
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import os
 import sys
 import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Sequence
 
+from bot.agents import AgentError, add_agent, list_agents
 from bot.claims import ClaimError, ClaimStage, advance_claim
 from bot.clock import as_utc_naive, format_local, local_zone, to_local
+from bot.complaints import STATUSES as COMPLAINT_STATUSES
+from bot.complaints import ComplaintClock, ComplaintView, list_complaints
 from bot.deadlines import ClaimDeadlines, Clock, open_claims_by_light
 from bot.notify import (
     DEFAULT_MAX_ATTEMPTS,
@@ -29,6 +34,7 @@ from bot.store.db import engine_for, unit_of_work
 from bot.store.models import Claim
 
 EXIT_OK, EXIT_REFUSED = 0, 2
+AGENT_PASSWORD_ENV = "CLAIMS_AGENT_PASSWORD"
 
 
 # --- plain data for --json --------------------------------------------------------------------
@@ -375,6 +381,96 @@ def _cmd_notices_deliver(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _complaint_clock_data(clock: ComplaintClock) -> dict[str, Any]:
+    return {"due_at": clock.due_at, "status": clock.status.value, "met_at": clock.met_at,
+            "late": clock.late}
+
+
+def _complaint_data(view: ComplaintView) -> dict[str, Any]:
+    return {
+        "reference": view.reference,
+        "status": view.status,
+        "received_at": view.received_at,
+        "channel": view.channel,
+        "complainant_name": view.complainant_name,
+        "phone_masked": view.phone_masked,
+        "verified_customer": view.customer_id is not None,
+        "about_kind": view.about_kind,
+        "subject": view.subject,
+        "claim_number": view.claim_number,
+        "request": view.request,
+        "facts": view.facts,
+        "complexity": view.complexity,
+        "repeat_of": view.repeat_of,
+        "repeated": view.repeated,
+        "acknowledge": _complaint_clock_data(view.acknowledge),
+        "decision": _complaint_clock_data(view.decision),
+        "outcome": view.outcome,
+        "accepted": view.accepted,
+        "decided_by": view.decided_by,
+    }
+
+
+def _clock_cell(clock: ComplaintClock) -> str:
+    state = "late" if clock.late else clock.status.value
+    return f"{format_local(clock.due_at)} {state}"
+
+
+def _cmd_complaints_list(args: argparse.Namespace) -> int:
+    try:
+        now = _parse_now(args.now)
+    except ValueError:
+        print(f"--now: not an ISO date or datetime: {args.now}", file=sys.stderr)
+        return EXIT_REFUSED
+    views = list_complaints(args.status, now=now, url=args.db_url)
+    if args.json:
+        _print_json([_complaint_data(view) for view in views])
+        return EXIT_OK
+    rows = [
+        [
+            view.reference, view.status, format_local(view.received_at),
+            view.complainant_name or "-", view.about_kind, view.subject[:30],
+            _clock_cell(view.acknowledge), _clock_cell(view.decision), view.complexity,
+            view.repeat_of or "",
+            {True: "yes", False: "no", None: ""}[view.accepted],
+        ]
+        for view in views
+    ]
+    headers = ["reference", "status", "received", "complainant", "about", "subject",
+               "acknowledge by", "decide by", "complexity", "repeat of", "accepted"]
+    print(_table(headers, rows) if rows else "no complaints")
+    return EXIT_OK
+
+
+def _cmd_agents_add(args: argparse.Namespace) -> int:
+    password = os.environ.get(AGENT_PASSWORD_ENV)
+    if not password:
+        if not sys.stdin.isatty():
+            print(f"no password: set {AGENT_PASSWORD_ENV} or run in a terminal", file=sys.stderr)
+            return EXIT_REFUSED
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Password again: "):
+            print("the passwords differ; nothing created", file=sys.stderr)
+            return EXIT_REFUSED
+    try:
+        agent = add_agent(args.username, password, args.display_name, url=args.db_url)
+    except AgentError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_REFUSED
+    print(f"agent {agent.username} ({agent.display_name}) created")
+    return EXIT_OK
+
+
+def _cmd_agents_list(args: argparse.Namespace) -> int:
+    agents = list_agents(url=args.db_url)
+    if args.json:
+        _print_json([dict(vars(agent)) for agent in agents])
+        return EXIT_OK
+    rows = [[a.username, a.display_name, "active" if a.active else "inactive"] for a in agents]
+    print(_table(["username", "name", "state"], rows) if rows else "no agents")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     parser.add_argument(
@@ -449,6 +545,34 @@ def build_parser() -> argparse.ArgumentParser:
                                  help="leave notices of unregistered channels pending")
     notices_deliver.add_argument("--now", help="pretend it is this ISO date/time")
     notices_deliver.set_defaults(handler=_cmd_notices_deliver)
+
+    complaints = commands.add_parser("complaints", help="complaints with their clocks")
+    complaint_commands = complaints.add_subparsers(
+        dest="complaints_command", required=True, metavar="ACTION"
+    )
+    complaints_list = complaint_commands.add_parser(
+        "list", help="complaints, oldest first, with the acknowledge (48 h) and decision "
+        "(15/30/60 days) clocks"
+    )
+    complaints_list.add_argument("--status", choices=list(COMPLAINT_STATUSES))
+    complaints_list.add_argument("--now", help="pretend it is this ISO date/time")
+    complaints_list.add_argument("--json", action="store_true")
+    complaints_list.set_defaults(handler=_cmd_complaints_list)
+
+    agents = commands.add_parser("agents", help="accounts of the agent console")
+    agent_commands = agents.add_subparsers(dest="agents_command", required=True,
+                                           metavar="ACTION")
+    agents_add = agent_commands.add_parser(
+        "add", help="create an agent",
+        description=f"Create an agent of the console. The password is asked twice, or read "
+        f"from {AGENT_PASSWORD_ENV} (scripts); at least 10 characters.",
+    )
+    agents_add.add_argument("username")
+    agents_add.add_argument("--display-name", help="the name customers see (default: username)")
+    agents_add.set_defaults(handler=_cmd_agents_add)
+    agents_list = agent_commands.add_parser("list", help="agents")
+    agents_list.add_argument("--json", action="store_true")
+    agents_list.set_defaults(handler=_cmd_agents_list)
     return parser
 
 

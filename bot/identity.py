@@ -71,6 +71,16 @@ def policy_exists(number: str, *, url: str | None = None) -> bool:
         return uow.policies.by_number(canonical) is not None
 
 
+def policy_line(number: str, *, url: str | None = None) -> str | None:
+    """The line of business of a policy (motor, medical, ...), or None when there is none."""
+    canonical = _canonical(number)
+    if canonical is None:
+        return None
+    with unit_of_work(url) as uow:
+        policy = uow.policies.by_number(canonical)
+        return policy.line_of_business if policy is not None else None
+
+
 def lock_state(
     policy_number: str, now: datetime | None = None, *, url: str | None = None
 ) -> datetime | None:

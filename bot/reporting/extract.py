@@ -39,7 +39,8 @@ _KIND_PATTERNS: tuple[tuple[str, str], ...] = (
     (HOSPITALISATION, r"住院|入院|住进|hospitali[sz]|admitted|in hospital|inpatient"),
     (OUTPATIENT, r"门诊|看病|看医生|outpatient|saw a doctor|clinic"),
     (FIRE, r"着火|起火|失火|火灾|烧毁|(?<!发)火(?![车锅气柴腿箭星])|fire|burn(?:ed|t) down"),
-    (WATER, r"漏水|水管|爆管|渗水|泡水|水淹|淹了|water damage|leak|burst pipe|flood"),
+    (WATER, r"漏水|水管|爆管|渗水|泡水|水淹|淹了|water damage|leak|burst pipe|pipe burst"
+            r"|flood"),
     (ACCIDENT, r"意外|摔伤|摔倒|跌倒|摔了|跌伤|扭伤|\bfell\b|\bfall\b|slipped|tripped"
                r"|accident"),
     (CRITICAL_ILLNESS, r"确诊|癌|肿瘤|重疾|重大疾病|心梗|脑梗|中风|白血病|diagnosed|cancer"

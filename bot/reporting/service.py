@@ -128,7 +128,8 @@ def merge_fields(draft: ReportDraft, extracted: ReportFields) -> ReportDraft:
     fill("policy_number", extracted.policy_number)
     fill("incident_type", extracted.incident_type)
     day_is_known = not when.ambiguous or when.reason == HOUR_UNKNOWN
-    if draft.incident_at is None and when.date is not None and day_is_known:
+    # A time still to come is never an incident time; the ask-back says so.
+    if draft.incident_at is None and when.date is not None and day_is_known and not when.future:
         if when.time is not None and not when.ambiguous:
             updates["incident_at"] = when.at
         elif draft.incident_date is None:

@@ -14,10 +14,12 @@ from sqlalchemy.pool import StaticPool
 from bot.settings import get_settings
 from bot.store.repositories import (
     AgentRepository,
+    AgentSessionRepository,
     AuditRepository,
     ClaimRepository,
     ComplaintRepository,
     CustomerRepository,
+    DisputeRepository,
     HandoffRepository,
     IdentityLockRepository,
     NotificationRepository,
@@ -106,6 +108,8 @@ class UnitOfWork:
         self.handoffs = HandoffRepository(session)
         self.notifications = NotificationRepository(session)
         self.received_files = ReceivedFileRepository(session)
+        self.agent_sessions = AgentSessionRepository(session)
+        self.disputes = DisputeRepository(session)
 
     def flush(self) -> None:
         self.session.flush()

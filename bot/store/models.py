@@ -221,9 +221,10 @@ class Complaint(Base):
 
     id = Column(Integer, primary_key=True)
     reference = Column(String(32), nullable=False, unique=True)
-    customer_id = Column(ForeignKey("customers.id"), nullable=False, index=True)
+    # None when the complainant was not verified: then name and phone say who they are.
+    customer_id = Column(ForeignKey("customers.id"), nullable=True, index=True)
     claim_id = Column(ForeignKey("claims.id"), nullable=True)
-    subject = Column(String(255), nullable=False)
+    subject = Column(String(255), nullable=False)  # what or whom it is about, their words
     request = Column(Text, nullable=True)
     facts = Column(Text, nullable=True)
     channel = Column(String(32), nullable=True)
@@ -232,6 +233,19 @@ class Complaint(Base):
     outcome = Column(Text, nullable=True)
     accepted = Column(Boolean, nullable=True)  # None until the customer has answered
     repeat_of_id = Column(ForeignKey("complaints.id"), nullable=True)
+    # Complaint rules Art. 13: who complains and how to reach them, what it is about.
+    complainant_name = Column(String(100), nullable=True)
+    complainant_phone = Column(String(32), nullable=True)
+    about_kind = Column(String(16), nullable=False, default="other")  # claim, staff, stage, other
+    language = Column(String(2), nullable=True)
+    conversation_id = Column(String(255), nullable=True, index=True)  # Rasa sender id
+    # Clocks: acknowledge within 48 h; decide in 15 days, 30 when complex, 60 with notice.
+    complexity = Column(String(16), nullable=False, default="standard")
+    acknowledged_at = Column(DateTime, nullable=True)
+    extended_at = Column(DateTime, nullable=True)  # when the customer was told of 60 days
+    decided_at = Column(DateTime, nullable=True)
+    decided_by = Column(String(100), nullable=True)
+    accepted_at = Column(DateTime, nullable=True)
 
     customer = relationship("Customer")
     claim = relationship("Claim")
@@ -264,6 +278,7 @@ class Handoff(Base):
     created_at = Column(DateTime, nullable=False, default=utc_now)
     taken_at = Column(DateTime, nullable=True)
     closed_at = Column(DateTime, nullable=True)
+    resolution = Column(Text, nullable=True)  # what was agreed, told to the customer at hand-back
 
     agent = relationship("Agent")
 
@@ -276,7 +291,8 @@ class Notification(Base):
 
     id = Column(Integer, primary_key=True)
     claim_id = Column(ForeignKey("claims.id"), nullable=True, index=True)
-    customer_id = Column(ForeignKey("customers.id"), nullable=False)
+    # None for a message to a conversation whose customer is not known (an agent's reply).
+    customer_id = Column(ForeignKey("customers.id"), nullable=True)
     conversation_id = Column(String(255), nullable=True)
     channel = Column(String(32), nullable=True)
     kind = Column(String(64), nullable=False)
@@ -340,3 +356,40 @@ class SatisfactionScore(Base):
     answered_at = Column(DateTime, nullable=False, default=utc_now)
 
     claim = relationship("Claim")
+
+
+class AgentSession(Base):
+    """A console login. Only hashes of the session and CSRF tokens are kept."""
+
+    __tablename__ = "agent_sessions"
+
+    id = Column(Integer, primary_key=True)
+    agent_id = Column(ForeignKey("agents.id"), nullable=False, index=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    csrf_hash = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utc_now)
+    expires_at = Column(DateTime, nullable=False)
+    revoked_at = Column(DateTime, nullable=True)
+
+    agent = relationship("Agent")
+
+
+DISPUTE_STEPS = ("explained", "negotiation", "mediation", "arbitration", "litigation")
+
+
+class Dispute(Base):
+    """Where a customer stands on the ladder after disputing a claim decision."""
+
+    __tablename__ = "disputes"
+    __table_args__ = (CheckConstraint(_one_of("step", DISPUTE_STEPS), name="step"),)
+
+    id = Column(Integer, primary_key=True)
+    claim_id = Column(ForeignKey("claims.id"), nullable=False, index=True)
+    customer_id = Column(ForeignKey("customers.id"), nullable=False, index=True)
+    conversation_id = Column(String(255), nullable=True)
+    step = Column(String(16), nullable=False, default="explained")
+    opened_at = Column(DateTime, nullable=False, default=utc_now)
+    updated_at = Column(DateTime, nullable=False, default=utc_now)
+
+    claim = relationship("Claim")
+    customer = relationship("Customer")

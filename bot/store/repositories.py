@@ -4,19 +4,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.clock import utc_now
 from bot.store.models import (
     Agent,
+    AgentSession,
     AuditEntry,
     Claim,
     ClaimEvent,
     ClaimNumberCounter,
     Complaint,
     Customer,
+    Dispute,
     Handoff,
     IdentityLock,
     Notification,
@@ -291,12 +293,53 @@ class ComplaintRepository(_Repository[Complaint]):
         )
         return list(self.session.execute(query).scalars())
 
+    def of_complainant(self, customer_id: int | None, phone: str | None) -> list[Complaint]:
+        """Earlier complaints of the same person, oldest first: the verified customer's, or
+        those left with the same phone number."""
+        criteria = []
+        if customer_id is not None:
+            criteria.append(Complaint.customer_id == customer_id)
+        if phone:
+            criteria.append(Complaint.complainant_phone == phone)
+        if not criteria:
+            return []
+        query = (
+            select(Complaint)
+            .where(or_(*criteria))
+            .order_by(Complaint.received_at, Complaint.id)
+        )
+        return list(self.session.execute(query).scalars())
+
+    def list(self, status: str | None = None) -> list[Complaint]:
+        """Complaints, oldest first (the order their clocks run out in)."""
+        query = select(Complaint).order_by(Complaint.received_at, Complaint.id)
+        if status is not None:
+            query = query.where(Complaint.status == status)
+        return list(self.session.execute(query).scalars())
+
+    def by_reference_for_update(self, reference: str) -> Complaint | None:
+        criterion = Complaint.reference == canonical_number(reference)
+        _lock_rows(self.session, Complaint, criterion)
+        query = select(Complaint).where(criterion).execution_options(populate_existing=True)
+        return self.session.execute(query).scalar_one_or_none()
+
 
 class AgentRepository(_Repository[Agent]):
     model = Agent
 
     def by_username(self, username: str) -> Agent | None:
         query = select(Agent).where(Agent.username == username)
+        return self.session.execute(query).scalar_one_or_none()
+
+    def list(self) -> list[Agent]:
+        return list(self.session.execute(select(Agent).order_by(Agent.username)).scalars())
+
+
+class AgentSessionRepository(_Repository[AgentSession]):
+    model = AgentSession
+
+    def by_token_hash(self, token_hash: str) -> AgentSession | None:
+        query = select(AgentSession).where(AgentSession.token_hash == token_hash)
         return self.session.execute(query).scalar_one_or_none()
 
 
@@ -322,6 +365,85 @@ class HandoffRepository(_Repository[Handoff]):
             query = query.where(Handoff.status == status)
         return list(self.session.execute(query).scalars())
 
+    def open(self) -> list[Handoff]:
+        """Queued and taken handoffs, in the order agents take them in."""
+        query = (
+            select(Handoff)
+            .where(Handoff.status.in_(("queued", "taken")))
+            .order_by(Handoff.priority.desc(), Handoff.created_at, Handoff.id)
+        )
+        return list(self.session.execute(query).scalars())
+
+    def queued_ahead_of(self, handoff: Handoff) -> int:
+        """How many queued handoffs an agent will take before this one."""
+        ahead = or_(
+            Handoff.priority > handoff.priority,
+            and_(Handoff.priority == handoff.priority, Handoff.created_at < handoff.created_at),
+            and_(Handoff.priority == handoff.priority, Handoff.created_at == handoff.created_at,
+                 Handoff.id < handoff.id),
+        )
+        query = (
+            select(func.count(Handoff.id))
+            .where(Handoff.status == "queued")
+            .where(Handoff.id != handoff.id)
+            .where(ahead)
+        )
+        return self.session.execute(query).scalar_one()
+
+    def take(self, handoff_id: int, agent_id: int, at: datetime) -> bool:
+        """Give a queued handoff to an agent in one conditional UPDATE: of two agents taking
+        it at once exactly one gets True."""
+        result = self.session.execute(
+            update(Handoff)
+            .where(Handoff.id == handoff_id)
+            .where(Handoff.status == "queued")
+            .values(status="taken", agent_id=agent_id, taken_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+    def close(self, handoff_id: int, agent_id: int, at: datetime, resolution: str | None) -> bool:
+        """Close a handoff the agent holds; False when it is not theirs (or not open)."""
+        result = self.session.execute(
+            update(Handoff)
+            .where(Handoff.id == handoff_id)
+            .where(Handoff.status == "taken")
+            .where(Handoff.agent_id == agent_id)
+            .values(status="closed", closed_at=at, resolution=resolution)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+    def last_closed_for_conversation(self, conversation_id: str) -> Handoff | None:
+        query = (
+            select(Handoff)
+            .where(Handoff.conversation_id == conversation_id)
+            .where(Handoff.status == "closed")
+            .order_by(Handoff.closed_at.desc(), Handoff.id.desc())
+        )
+        return self.session.execute(query).scalars().first()
+
+
+class DisputeRepository(_Repository[Dispute]):
+    model = Dispute
+
+    def for_claim(self, claim_id: int, customer_id: int) -> Dispute | None:
+        query = (
+            select(Dispute)
+            .where(Dispute.claim_id == claim_id)
+            .where(Dispute.customer_id == customer_id)
+            .order_by(Dispute.opened_at.desc(), Dispute.id.desc())
+        )
+        return self.session.execute(query).scalars().first()
+
+    def of_customer(self, customer_id: int) -> list[Dispute]:
+        query = (
+            select(Dispute)
+            .where(Dispute.customer_id == customer_id)
+            .order_by(Dispute.updated_at.desc(), Dispute.id.desc())
+        )
+        return list(self.session.execute(query).scalars())
+
 
 class NotificationRepository(_Repository[Notification]):
     model = Notification
@@ -338,6 +460,37 @@ class NotificationRepository(_Repository[Notification]):
             .limit(limit)
         )
         return list(self.session.execute(query).scalars())
+
+    def pending_for_conversation(
+        self, conversation_id: str, channels: tuple[str, ...], now: datetime, limit: int = 50
+    ) -> list[Notification]:
+        """Messages waiting for one conversation on channels that collect them (web chat)."""
+        query = (
+            select(Notification)
+            .where(Notification.conversation_id == conversation_id)
+            .where(Notification.channel.in_(channels))
+            .where(Notification.status == "pending")
+            .where(or_(Notification.next_attempt_at.is_(None),
+                       Notification.next_attempt_at <= now))
+            .order_by(Notification.created_at, Notification.id)
+            .limit(limit)
+        )
+        return list(self.session.execute(query).scalars())
+
+    def mark_sent_if_pending(self, notification_id: int, now: datetime) -> bool:
+        """Mark one message delivered with a conditional UPDATE; only one caller gets True, so
+        a message is handed out once however many pollers ask at the same moment."""
+        result = self.session.execute(
+            update(Notification)
+            .where(Notification.id == notification_id)
+            .where(Notification.status == "pending")
+            .where(or_(Notification.next_attempt_at.is_(None),
+                       Notification.next_attempt_at <= now))
+            .values(status="sent", sent_at=now, attempts=Notification.attempts + 1,
+                    next_attempt_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
 
 
 class ReceivedFileRepository(_Repository[ReceivedFile]):

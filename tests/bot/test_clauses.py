@@ -184,7 +184,7 @@ def test_waiting_period_question_combines_the_policy_dates() -> None:
                                   policy=FakePolicy(), today=date(2026, 11, 22))
     assert text.startswith("保单刚生效的头 30 天叫等待期")
     assert "30 天等待期已在 2026年1月30日 结束" in text and "从 2026年1月31日 起" in text
-    assert "保单第四条「等待期」原文:“自本合同生效之日起30日为等待期" in text
+    assert "保单第四条「等待期」原文：“自本合同生效之日起30日为等待期" in text
     assert "转人工" not in text  # a confident answer
 
 

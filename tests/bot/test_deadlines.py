@@ -279,7 +279,7 @@ def test_labels_in_both_languages() -> None:
     view = _view(S.ASSESSMENT, estimated_amount=Decimal("80000"), documents_completed_at=COMPLETE)
     clock = _clock(view, "settlement", COMPLETE)
     assert clock.label("zh") == (
-        "大额理赔:材料齐全后 7 个工作日内办结(截止 2026年10月15日 10:00)。状态:按时进行中"
+        "大额理赔：材料齐全后 7 个工作日内办结（截止 2026年10月15日 10:00）。状态：按时进行中"
     )
     assert clock.label("en") == (
         "Large claim: settle within 7 working days of complete documents "

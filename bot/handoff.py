@@ -1,0 +1,518 @@
+"""Human handoff: when to hand a conversation to a person, how urgent it is, the queue agents take
+from, the summary that spares the customer from telling the story twice, and the per-conversation
+outbox through which words written outside the customer's turn reach a web chat.
+
+Queue order: priority first (highest first), then waiting time (oldest first). Elderly customers
+are ranked first (DOMAIN.md, seed: "ranked first in the queue"), so their bonus is larger than
+any difference between reasons; among the others urgent cases come first, then disputes and
+complaints, then plain requests, then conversations the bot failed to understand.
+
+Messages to a conversation outside its turn (an agent's words, the hand-back greeting, a
+complaint outcome) go into the `notifications` table that bot.notify's outbox also uses, with
+the conversation's channel. Channels that can push (Telegram, SMS) are served by bot.notify's
+senders; the web chat and REST clients collect theirs with `take_messages`, which hands each
+message out exactly once.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from enum import Enum
+from typing import Any, Dict, Iterable, List, Mapping, Sequence, Tuple
+
+from bot.clock import as_utc_naive, local_zone, to_local
+from bot.language import to_simplified
+from bot.risk import urgent_reasons
+from bot.settings import get_settings
+from bot.store.db import UnitOfWork, unit_of_work
+from bot.store.models import Handoff, Notification
+
+HANDOFF_ACTOR = "handoff"
+
+
+class Reason(str, Enum):
+    REQUEST = "request"  # the customer asked for a person
+    ELDERLY = "elderly"  # an elderly customer took up the offer of a person
+    DISPUTE = "dispute"  # a claim decision is disputed
+    COMPLAINT = "complaint"  # a complaint that asks for a person
+    URGENT = "urgent"  # serious injury, hospital emergency, major accident
+    NOT_UNDERSTOOD = "not_understood"  # the bot failed twice in a row
+
+    def __str__(self) -> str:
+        return self.value
+
+
+BASE_PRIORITY: Dict[Reason, int] = {
+    Reason.URGENT: 50,
+    Reason.DISPUTE: 30,
+    Reason.COMPLAINT: 30,
+    Reason.REQUEST: 20,
+    Reason.ELDERLY: 20,
+    Reason.NOT_UNDERSTOOD: 10,
+}
+ELDERLY_BONUS = 100  # larger than any gap between reasons: elderly customers come first
+
+
+def priority(reason: Reason | str, elderly: bool) -> int:
+    """The queue priority of a handoff; higher is taken first."""
+    reason = Reason(reason)
+    return BASE_PRIORITY[reason] + (ELDERLY_BONUS if elderly or reason is Reason.ELDERLY else 0)
+
+
+# --- triggers found in the customer's words ------------------------------------------------------
+
+def is_urgent(text: str | None) -> bool:
+    """Whether a message describes an urgent case: serious injury, emergency, death, fire (the
+    risk rules' urgent words, bot/risk.yml)."""
+    return bool(text and urgent_reasons(None, text))
+
+
+_CN_TENS = {"六": 60, "七": 70, "八": 80, "九": 90}
+# "我七十多岁了", "我今年68岁", "我都八十了" — only about the writer: "我70岁的母亲" is not.
+# The age must be followed by 岁 (not 岁的) or end the clause: "我100块的发票" is no age.
+_AGE_END = r"(?:岁(?!的)|(?=了|啦|$|[\s，,。.!！?？]))"
+_AGE_DIGITS = re.compile(r"我(?:今年|已经|都|已|快)*(\d{2,3})(?:多)?(?:周)?" + _AGE_END)
+_AGE_WORDS = re.compile(r"我(?:今年|已经|都|已|快)*([六七八九])十(?:多|几|[一二三四五六七八九])?"
+                        + _AGE_END)
+_AGE_EN = re.compile(
+    r"\bi(?:'m| am)\s+(?:now\s+|already\s+|over\s+)?(\d{2,3})"
+    r"(?:\s*(?:years?\s+old|yrs?|yo)\b|(?=\s*(?:$|[,.!;?]|and\b|now\b)))",
+    re.IGNORECASE,
+)
+_ELDERLY_WORDS = re.compile(
+    r"(我是老年人|我是老人|我年纪大了|我岁数大了|我上了年纪|我是退休老人|老年人不会|"
+    r"\bi(?:'m| am) (?:a )?(?:pensioner|senior citizen|elderly|old age pensioner)\b|"
+    r"\bi(?:'m| am) in my (?:sixties|seventies|eighties|nineties)\b)",
+    re.IGNORECASE,
+)
+
+
+def declared_age(text: str | None) -> int | None:
+    """The age a customer says they are ("我七十多岁了" -> 70, "I'm 72" -> 72), or None."""
+    if not text:
+        return None
+    for pattern in (_AGE_DIGITS, _AGE_EN):
+        match = pattern.search(text)
+        if match:
+            age = int(match.group(1))
+            if 40 <= age <= 120:  # "I'm 12 minutes late" is not an age worth acting on
+                return age
+    match = _AGE_WORDS.search(text)
+    return _CN_TENS[match.group(1)] if match else None
+
+
+def declares_elderly(text: str | None, elderly_age: int = 60) -> bool:
+    """Whether the customer says they are 60 or older (or an elderly person)."""
+    age = declared_age(text)
+    if age is not None:
+        return age >= elderly_age
+    return bool(text and _ELDERLY_WORDS.search(text))
+
+
+_PERSON = re.compile(
+    r"(人工|真人|专人|客服经理|经理|主管|领导|工作人员|打电话给我|给我回电|回个电话|电话联系我|"
+    r"\ba (?:real )?person\b|\bhuman\b|\bmanager\b|\bsupervisor\b|\bcall me\b|"
+    r"\bsomeone\b|\bagent\b)",
+    re.IGNORECASE,
+)
+
+
+def asks_for_person(text: str | None) -> bool:
+    """Whether a complaint's request asks for a person to deal with it."""
+    return bool(text and _PERSON.search(text))
+
+
+# Every way the training and held-out data ask for a person names one (人工, 真人, 客服, 经理,
+# "agent", "human" ...) or the machine they want to get away from (机器人, "bot"). A message the
+# model takes for a request but that names neither ("没人受伤", "人在医院") is an answer to
+# a question, not a request: the handoff is too big a step to take on the word 人 alone.
+_NAMES_PERSON = re.compile(
+    r"(人工|真人|活人|客服|专人|专员|工作人员|人员|经理|主管|领导|负责|理赔员|业务员|坐席|转接|接通|"
+    r"接人|机器|个人|找人|叫人|跟人|和人|让人|请人|人来|人说|人帮|电话|回电|对接|按零|zrg|"
+    r"\b(?:person|people|humans?|agents?|someone|somebody|anyone|representative|rep|operator|"
+    r"staff|manager|supervisor|advis[eo]r|handler|employee|boss|in charge|robot|bot|callback|"
+    r"call me|call back|phone me|live|customer service|transfer)\b)",
+    re.IGNORECASE,
+)
+
+
+def names_a_person(text: str | None) -> bool:
+    """Whether a message says whom it wants: a person, or not the machine."""
+    return bool(text and _NAMES_PERSON.search(to_simplified(text)))
+
+
+# --- working hours ------------------------------------------------------------------------------
+
+def working_hours(spec: str | None = None) -> Tuple[time, time]:
+    """Opening and closing time, local, from "08:00-20:00" (settings)."""
+    spec = spec or get_settings().agent_hours
+    start_text, end_text = (part.strip() for part in spec.split("-", 1))
+    return time.fromisoformat(start_text), time.fromisoformat(end_text)
+
+
+def next_opening(now: datetime | None = None, spec: str | None = None) -> datetime | None:
+    """None while people are answering; otherwise when they start again (naive UTC)."""
+    start, end = working_hours(spec)
+    if start == end:  # "00:00-00:00": someone answers around the clock
+        return None
+    local = to_local(as_utc_naive(now))
+    if start <= local.time() < end:
+        return None
+    day = local.date() if local.time() < start else local.date() + timedelta(days=1)
+    opening = datetime.combine(day, start, tzinfo=local_zone())
+    return as_utc_naive(opening)
+
+
+def wait_minutes(ahead: int, per_customer: int | None = None) -> int:
+    """Rough minutes until a person answers: everyone ahead, plus this customer's turn."""
+    per_customer = per_customer or get_settings().handoff_minutes_per_customer
+    return max(1, (ahead + 1) * per_customer)
+
+
+# --- the summary the agent reads -----------------------------------------------------------------
+
+# Staff-facing labels (the console is for agents; customers never see these).
+TOPIC_LABELS: Dict[str, str] = {
+    "check_status": "查进度 / claim status",
+    "report_claim": "报案 / report a claim",
+    "ask_documents": "材料 / documents",
+    "ask_clause": "条款 / policy clauses",
+    "complain": "投诉 / complaint",
+    "dispute_decision": "对理赔结果有异议 / disputes a decision",
+    "request_human": "要求人工 / asked for a person",
+    "declare_elderly": "老年客户 / elderly customer",
+    "nlu_fallback": "未能理解 / not understood",
+    "out_of_scope": "其他问题 / out of scope",
+}
+_NOT_TOPICS = {"greet", "goodbye", "thank", "affirm", "deny", "inform", "cancel",
+               "switch_language", "ask_capabilities", "no_text", "message_too_long"}
+MAX_SUMMARY_MESSAGES = 10
+MAX_SUMMARY_TEXT = 500
+
+
+def _intent_of(event: Mapping[str, Any]) -> str:
+    return ((event.get("parse_data") or {}).get("intent") or {}).get("name") or ""
+
+
+def _clip(text: str, limit: int = MAX_SUMMARY_TEXT) -> str:
+    text = " ".join(text.split()) if "\n" not in text else text.strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def build_summary(
+    events: Sequence[Mapping[str, Any]],
+    slots: Mapping[str, Any],
+    *,
+    reason: Reason | str,
+    claims: Iterable[Mapping[str, Any]] = (),
+    complaint: Mapping[str, Any] | None = None,
+) -> Dict[str, Any]:
+    """What an agent needs before answering, built from the conversation's events (Rasa's
+    event dicts) and slots: who the customer is, which policy and claims, what they asked for,
+    the reason for the handoff and the last messages."""
+    asked: List[str] = []
+    first_request = ""
+    messages: List[Dict[str, Any]] = []
+    for event in events:
+        kind = event.get("event")
+        text = event.get("text")
+        if kind == "user":
+            intent = _intent_of(event)
+            if intent.startswith("EXTERNAL_") or (text or "").startswith("EXTERNAL:"):
+                continue
+            if intent and intent not in _NOT_TOPICS and intent not in asked:
+                asked.append(intent)
+            if text and not first_request and intent not in _NOT_TOPICS:
+                first_request = _clip(text)
+            if text:
+                messages.append({"from": "customer", "text": _clip(text),
+                                 "at": event.get("timestamp")})
+        elif kind == "bot" and text:
+            metadata = event.get("metadata") or {}
+            messages.append({"from": "agent" if metadata.get("agent") else "bot",
+                             "text": _clip(text), "at": event.get("timestamp"),
+                             **({"agent": metadata["agent"]} if metadata.get("agent") else {})})
+    return {
+        "reason": str(Reason(reason)),
+        "customer": {
+            "name": slots.get("customer_name") or None,
+            "verified": bool(slots.get("verified")),
+            "policy_number": slots.get("policy_number") if slots.get("verified") else None,
+            "elderly": bool(slots.get("elderly")),
+        },
+        "claim_number": slots.get("claim_number") or slots.get("last_claim_number") or None,
+        "claims": [dict(claim) for claim in claims],
+        "complaint": dict(complaint) if complaint else None,
+        "asked": [{"intent": intent, "label": TOPIC_LABELS.get(intent, intent)}
+                  for intent in asked],
+        "first_request": first_request or None,
+        "last_messages": messages[-MAX_SUMMARY_MESSAGES:],
+    }
+
+
+def claims_for_summary(policy_number: str | None, *, url: str | None = None
+                       ) -> List[Dict[str, Any]]:
+    """The verified policy holder's claims, newest first, as the summary lists them."""
+    if not policy_number:
+        return []
+    with unit_of_work(url) as uow:
+        policy = uow.policies.by_number(policy_number)
+        if policy is None:
+            return []
+        return [
+            {"number": claim.number, "stage": claim.stage, "policy_number": claim.policy.number,
+             "incident_type": claim.incident_type,
+             "product": claim.policy.product_name_zh + " / " + claim.policy.product_name_en}
+            for claim in uow.claims.of_customer(policy.customer_id)
+        ]
+
+
+# --- the queue ------------------------------------------------------------------------------------
+
+class HandoffError(Exception):
+    """A queue operation was refused; the message says why."""
+
+
+class HandoffNotFound(HandoffError):
+    def __init__(self, handoff_id: int) -> None:
+        super().__init__(f"handoff {handoff_id} not found")
+
+
+class AlreadyTaken(HandoffError):
+    def __init__(self, handoff_id: int, by: str | None) -> None:
+        super().__init__(f"handoff {handoff_id} is already taken" + (f" by {by}" if by else ""))
+        self.by = by
+
+
+class NotYours(HandoffError):
+    def __init__(self, handoff_id: int) -> None:
+        super().__init__(f"handoff {handoff_id} is not held by this agent")
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    id: int
+    conversation_id: str
+    channel: str | None
+    reason: str
+    priority: int
+    language: str | None
+    summary: Dict[str, Any]
+    status: str
+    agent_id: int | None
+    agent_name: str | None
+    created_at: datetime
+    taken_at: datetime | None
+    closed_at: datetime | None
+    resolution: str | None
+
+
+def _entry(row: Handoff) -> QueueEntry:
+    return QueueEntry(
+        id=row.id, conversation_id=row.conversation_id, channel=row.channel, reason=row.reason,
+        priority=row.priority, language=row.language, summary=dict(row.summary or {}),
+        status=row.status, agent_id=row.agent_id,
+        agent_name=row.agent.display_name if row.agent is not None else None,
+        created_at=row.created_at, taken_at=row.taken_at, closed_at=row.closed_at,
+        resolution=row.resolution,
+    )
+
+
+@dataclass(frozen=True)
+class Queued:
+    """The outcome of a handoff request, with what the customer is told."""
+
+    entry: QueueEntry
+    created: bool  # False: the conversation was already in the queue
+    ahead: int  # queued handoffs an agent takes before this one
+    wait_minutes: int
+    opens_at: datetime | None  # outside working hours: when people start again (naive UTC)
+
+
+def request_handoff(
+    conversation_id: str,
+    *,
+    reason: Reason | str,
+    elderly: bool = False,
+    language: str | None = None,
+    channel: str | None = None,
+    summary: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+    url: str | None = None,
+) -> Queued:
+    """Put a conversation in the queue, once: a conversation already queued or held keeps its
+    entry (its priority rises if this request ranks higher), and no second entry is made."""
+    at = as_utc_naive(now)
+    reason = Reason(reason)
+    rank = priority(reason, elderly)
+    with unit_of_work(url) as uow:
+        # Rasa handles one message per conversation at a time, so no other request for this
+        # conversation runs between the look-up and the insert.
+        row = uow.handoffs.open_for_conversation(conversation_id)
+        created = row is None
+        if row is None:
+            row = uow.handoffs.add(Handoff(
+                conversation_id=conversation_id, channel=channel, reason=reason.value,
+                priority=rank, language=language, summary=dict(summary or {}),
+                status="queued", created_at=at,
+            ))
+            uow.flush()
+            uow.audit.record(HANDOFF_ACTOR, "handoff.queued", "handoff", row.id,
+                             {"conversation": conversation_id, "reason": reason.value,
+                              "priority": rank, "channel": channel}, at=at)
+        elif rank > row.priority and row.status == "queued":
+            row.priority = rank
+        ahead = uow.handoffs.queued_ahead_of(row) if row.status == "queued" else 0
+        uow.commit()
+        entry = _entry(row)
+    return Queued(entry, created, ahead, wait_minutes(ahead), next_opening(at))
+
+
+def open_queue(*, url: str | None = None) -> List[QueueEntry]:
+    """Queued and taken handoffs, in the order agents take them."""
+    with unit_of_work(url) as uow:
+        return [_entry(row) for row in uow.handoffs.open()]
+
+
+def get_entry(handoff_id: int, *, url: str | None = None) -> QueueEntry | None:
+    with unit_of_work(url) as uow:
+        row = uow.handoffs.get(handoff_id)
+        return _entry(row) if row is not None else None
+
+
+def open_entry_for(conversation_id: str, *, url: str | None = None) -> QueueEntry | None:
+    with unit_of_work(url) as uow:
+        row = uow.handoffs.open_for_conversation(conversation_id)
+        return _entry(row) if row is not None else None
+
+
+def take(handoff_id: int, agent_id: int, *, actor: str, now: datetime | None = None,
+         url: str | None = None) -> QueueEntry:
+    """Give a queued conversation to an agent. Of two agents taking it at once, one wins; the
+    other gets AlreadyTaken naming the winner."""
+    at = as_utc_naive(now)
+    with unit_of_work(url) as uow:
+        won = uow.handoffs.take(handoff_id, agent_id, at)
+        row = uow.session.get(Handoff, handoff_id, populate_existing=True)
+        if row is None:
+            raise HandoffNotFound(handoff_id)
+        if not won:
+            by = row.agent.display_name if row.agent is not None else None
+            raise AlreadyTaken(handoff_id, by)
+        uow.audit.record(actor, "handoff.taken", "handoff", handoff_id,
+                         {"conversation": row.conversation_id}, at=at)
+        uow.commit()
+        return _entry(row)
+
+
+def held_by(handoff_id: int, agent_id: int, *, url: str | None = None) -> QueueEntry:
+    """The handoff, if this agent holds it now; NotYours or HandoffNotFound otherwise."""
+    entry = get_entry(handoff_id, url=url)
+    if entry is None:
+        raise HandoffNotFound(handoff_id)
+    if entry.status != "taken" or entry.agent_id != agent_id:
+        raise NotYours(handoff_id)
+    return entry
+
+
+def hand_back(handoff_id: int, agent_id: int, resolution: str | None, *, actor: str,
+              now: datetime | None = None, url: str | None = None) -> QueueEntry:
+    """Close a held handoff with what was agreed; NotYours when the agent does not hold it."""
+    at = as_utc_naive(now)
+    note = (resolution or "").strip()[:2000] or None
+    with unit_of_work(url) as uow:
+        if not uow.handoffs.close(handoff_id, agent_id, at, note):
+            if uow.handoffs.get(handoff_id) is None:
+                raise HandoffNotFound(handoff_id)
+            raise NotYours(handoff_id)
+        row = uow.session.get(Handoff, handoff_id, populate_existing=True)
+        uow.audit.record(actor, "handoff.handed_back", "handoff", handoff_id,
+                         {"conversation": row.conversation_id}, at=at)
+        uow.commit()
+        return _entry(row)
+
+
+def last_hand_back(conversation_id: str, *, url: str | None = None) -> QueueEntry | None:
+    """The conversation's most recently closed handoff (what the hand-back greeting tells)."""
+    with unit_of_work(url) as uow:
+        row = uow.handoffs.last_closed_for_conversation(conversation_id)
+        return _entry(row) if row is not None else None
+
+
+def record(actor: str, action: str, handoff_id: int, detail: Dict[str, Any] | None = None,
+           *, url: str | None = None) -> None:
+    """An audit entry about a handoff (an agent read or wrote to it)."""
+    with unit_of_work(url) as uow:
+        uow.audit.record(actor, action, "handoff", handoff_id, detail)
+        uow.commit()
+
+
+# --- messages outside the customer's turn ------------------------------------------------
+
+# Channels whose clients collect their messages (GET /webhooks/webchat/messages).
+PULL_CHANNELS: Tuple[str, ...] = ("webchat", "rest")
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    id: int
+    kind: str
+    text: str
+    created_at: datetime
+    metadata: Dict[str, Any] = field(default_factory=dict)
+
+
+def queue_message(
+    conversation_id: str,
+    channel: str | None,
+    body: str,
+    *,
+    kind: str,
+    language: str | None = None,
+    customer_id: int | None = None,
+    claim_id: int | None = None,
+    status: str = "pending",
+    uow: UnitOfWork | None = None,
+    now: datetime | None = None,
+    url: str | None = None,
+) -> int:
+    """Queue a message to a conversation in the shared outbox; returns its id. With `uow` it
+    joins that transaction (the caller commits). `status="sent"` records a message a channel
+    has already pushed, so the outbox holds every message sent outside a turn."""
+    at = as_utc_naive(now)
+    row = Notification(
+        claim_id=claim_id, customer_id=customer_id, conversation_id=conversation_id,
+        channel=channel or "rest", kind=kind, body=body, language=language, status=status,
+        attempts=1 if status == "sent" else 0, sent_at=at if status == "sent" else None,
+        dedupe_key=f"{kind}:{conversation_id}:{uuid.uuid4().hex}", created_at=at,
+    )
+    if uow is not None:
+        uow.notifications.add(row)
+        uow.flush()
+        return row.id
+    with unit_of_work(url) as own:
+        own.notifications.add(row)
+        own.flush()
+        own.commit()
+        return row.id
+
+
+def take_messages(
+    conversation_id: str,
+    *,
+    channels: Tuple[str, ...] = PULL_CHANNELS,
+    now: datetime | None = None,
+    url: str | None = None,
+) -> List[OutboxMessage]:
+    """The conversation's pending messages, oldest first, each marked delivered by a conditional
+    UPDATE: a message is returned to exactly one caller, however many poll at once."""
+    at = as_utc_naive(now)
+    taken: List[OutboxMessage] = []
+    with unit_of_work(url) as uow:
+        for row in uow.notifications.pending_for_conversation(conversation_id, channels, at):
+            if uow.notifications.mark_sent_if_pending(row.id, at):
+                taken.append(OutboxMessage(row.id, row.kind, row.body, row.created_at))
+        uow.commit()
+    return taken
