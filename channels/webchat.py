@@ -5,7 +5,6 @@ import asyncio
 import json
 import logging
 import re
-from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Union
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -14,9 +13,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
-logger = logging.getLogger(__name__)
+from channels.pages import add_page_routes, json_error, page_headers, security_headers
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+logger = logging.getLogger(__name__)
 
 # Only these files are ever served; the name from the URL is a key, never a path.
 STATIC_FILES: Dict[str, str] = {
@@ -32,20 +31,8 @@ DEFAULT_MAX_MESSAGE_CHARS = 2000
 # Far above any legal message, far below what would let one request eat the server's memory.
 MAX_BODY_BYTES = 64 * 1024
 
-# The page loads nothing from elsewhere and runs no inline script, so typed HTML cannot run.
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-cache",
-}
-PAGE_HEADERS = {
-    **SECURITY_HEADERS,
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-        "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    ),
-    "X-Frame-Options": "DENY",
-}
+SECURITY_HEADERS = security_headers("no-cache")
+PAGE_HEADERS = page_headers(SECURITY_HEADERS)
 
 
 def _max_message_chars_from_settings() -> int:
@@ -57,7 +44,7 @@ def _max_message_chars_from_settings() -> int:
 
 
 def _error(status: int, code: str, message: str, **extra: Any) -> HTTPResponse:
-    return response.json({"error": code, "message": message, **extra}, status=status)
+    return json_error(status, code, message, **extra)
 
 
 class WebChatInput(RestInput):
@@ -115,25 +102,35 @@ class WebChatInput(RestInput):
     ) -> Blueprint:
         webchat = Blueprint(f"webchat_{type(self).__name__}")
 
-        @webchat.route("/", methods=["GET"])
-        async def page(request: Request) -> HTTPResponse:
-            # The page links its assets relatively, so it must be read from a URL ending in "/".
-            if not request.path.endswith("/"):
-                return response.redirect(request.path + "/")
-            html = (STATIC_DIR / PAGE_FILE).read_text(encoding="utf-8")
-            return response.html(html, headers=PAGE_HEADERS)
-
-        @webchat.route("/static/<filename>", methods=["GET"])
-        async def static(request: Request, filename: str) -> HTTPResponse:
-            content_type = STATIC_FILES.get(filename)
-            if content_type is None:
-                return _error(404, "not_found", "No such file.")
-            body = (STATIC_DIR / filename).read_bytes()
-            return response.raw(body, content_type=content_type, headers=SECURITY_HEADERS)
+        add_page_routes(webchat, PAGE_FILE, STATIC_FILES, security=SECURITY_HEADERS,
+                        page=PAGE_HEADERS)
 
         @webchat.route("/health", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
+
+        @webchat.route("/messages", methods=["GET"])
+        async def messages(request: Request) -> HTTPResponse:
+            """Messages written outside the customer's turn (an agent's words, the bot's
+            greeting after a hand-back, proactive notices), each handed out once."""
+            sender = request.args.get("sender", "")
+            if not SENDER_ID_PATTERN.fullmatch(sender):
+                return _error(
+                    400,
+                    "invalid_sender",
+                    "'sender' must be a string of 1-64 letters, digits, '-' or '_'.",
+                )
+            try:
+                from bot.handoff import take_messages
+
+                taken = await asyncio.to_thread(take_messages, sender)
+            except Exception:
+                logger.exception("webchat: collecting messages for %s failed", sender)
+                return _error(503, "unavailable", "Messages cannot be collected right now.")
+            return response.json(
+                [{"id": m.id, "kind": m.kind, "text": m.text} for m in taken],
+                headers={**SECURITY_HEADERS, "Cache-Control": "no-store"},
+            )
 
         @webchat.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> Union[ResponseStream, HTTPResponse]:

@@ -15,7 +15,13 @@ from typing import Iterator
 import pytest
 
 from scripts.servers import ServerError, Servers
-from tests.support.e2e import E2E_CREDENTIALS, E2ESetupError, find_model, seed_database
+from tests.support.e2e import (
+    E2E_CORE_API_TOKEN,
+    E2E_CREDENTIALS,
+    E2ESetupError,
+    find_model,
+    seed_database,
+)
 
 
 @pytest.fixture(scope="session")
@@ -61,6 +67,7 @@ def claims_servers(
             "CLAIMS_DB_URL": claims_db_url,
             "CLAIMS_VAR_DIR": str(claims_e2e_dir / "var"),
             "RASA_TELEMETRY_ENABLED": "false",
+            "CLAIMS_CORE_API_TOKEN": E2E_CORE_API_TOKEN,
         },
         log_dir=claims_e2e_dir / "logs",
     )

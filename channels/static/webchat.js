@@ -8,6 +8,9 @@
   var REQUEST_TIMEOUT_MS = 90000;
   var STORAGE_KEY = "claimsAssistant.webchat.senderId";
   var HANDOFF_TEXT = "转人工";
+  // Words written outside the customer's turn (a person's replies, proactive notices) wait in
+  // the conversation's outbox; the page collects them this often.
+  var POLL_MS = 2000;
 
   var TEXT = {
     welcome:
@@ -103,8 +106,11 @@
     return a;
   }
 
-  function addBotMessage(reply) {
+  function addBotMessage(reply, kind) {
     var el = bubble("bot");
+    if (kind) {
+      el.setAttribute("data-kind", kind);
+    }
     if (typeof reply.text === "string" && reply.text !== "") {
       var text = document.createElement("div");
       text.className = "msg-text";
@@ -234,6 +240,33 @@
     });
   }
 
+  function poll() {
+    var polledIn = epoch;
+    fetch("messages?sender=" + encodeURIComponent(senderId()), {
+      headers: { "Accept": "application/json" },
+      cache: "no-store"
+    })
+      .then(function (res) {
+        return res.ok ? res.json() : [];
+      })
+      .then(function (list) {
+        if (polledIn !== epoch || !Array.isArray(list)) {
+          return;
+        }
+        list.forEach(function (message) {
+          if (message && typeof message.text === "string" && message.text !== "") {
+            addBotMessage({ text: message.text }, String(message.kind || "outbox"));
+          }
+        });
+      })
+      .catch(function () {
+        // Offline for a moment: the messages stay in the outbox for the next try.
+      })
+      .then(function () {
+        setTimeout(poll, POLL_MS);
+      });
+  }
+
   function updateCount() {
     var n = input.value.length;
     charCount.hidden = n < SHOW_COUNT_FROM;
@@ -305,6 +338,7 @@
     });
     document.body.setAttribute("data-ready", "true");
     input.focus();
+    setTimeout(poll, POLL_MS);
   }
 
   if (document.readyState === "loading") {

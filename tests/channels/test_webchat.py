@@ -9,7 +9,8 @@ import pytest
 from rasa.core.channels.channel import UserMessage, register
 from sanic import Sanic
 
-from channels.webchat import MAX_BODY_BYTES, STATIC_DIR, WebChatInput
+from channels.pages import STATIC_DIR
+from channels.webchat import MAX_BODY_BYTES, WebChatInput
 from tests.support.asgi import AsgiClient
 
 PREFIX = "/webhooks/webchat"
@@ -272,4 +273,7 @@ def test_page_loads_nothing_from_other_hosts() -> None:
     for name in ("webchat.html", "webchat.css"):
         text = (STATIC_DIR / name).read_text(encoding="utf-8")
         assert "http://" not in text and "https://" not in text and "//" + "cdn" not in text
-    assert Path(STATIC_DIR / "webchat.js").read_text(encoding="utf-8").count("fetch(") == 1
+    script = Path(STATIC_DIR / "webchat.js").read_text(encoding="utf-8")
+    # Two relative calls: the webhook, and the outbox of messages written outside a turn.
+    assert script.count("fetch(") == 2
+    assert 'fetch("webhook"' in script and 'fetch("messages?sender="' in script

@@ -10,6 +10,13 @@ from scripts.servers import ROOT, newest_model, venv_python
 # Only the channels a browser or a test client uses: a credentials file that also named the
 # messenger channels would make Rasa call their APIs at start, and this machine may be offline.
 E2E_CREDENTIALS = "rest:\n\nchannels.webchat.WebChatInput: {}\n"
+# The core system's endpoint and the notice delivery loop (channels/core_api.py).
+E2E_CREDENTIALS += "channels.core_api.CoreApiInput:\n  delivery_interval_seconds: 1\n"
+# The agent console (channels/agent_console.py) and the agents seeded for it.
+E2E_CREDENTIALS += "channels.agent_console.AgentConsoleInput: {}\n"
+E2E_AGENTS = (("e2e-agent", "王小明", "e2e-password-1"), ("e2e-agent2", "李娜", "e2e-password-2"))
+# The bearer token the core system presents in end-to-end tests.
+E2E_CORE_API_TOKEN = "e2e-core-token-9f3b2c7a"
 
 
 class E2ESetupError(RuntimeError):
@@ -52,3 +59,18 @@ def seed_database(db_url: str, var_dir: Path) -> None:
             f"`python -m bot seed` failed ({result.returncode}):\n"
             f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
         )
+    for username, display_name, password in E2E_AGENTS:
+        added = subprocess.run(
+            [venv_python(), "-m", "bot", "agents", "add", username,
+             "--display-name", display_name],
+            cwd=str(ROOT),
+            env={**env, "CLAIMS_AGENT_PASSWORD": password},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if added.returncode != 0:
+            raise E2ESetupError(
+                f"`python -m bot agents add {username}` failed ({added.returncode}):\n"
+                f"{added.stdout[-2000:]}\n{added.stderr[-2000:]}"
+            )

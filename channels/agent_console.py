@@ -1,0 +1,540 @@
+"""Agent console: a page and a JSON API served by the Rasa server, where human agents log in, take
+conversations from the handoff queue, read the transcript and the claim summary, write to the
+customer, record complaint outcomes and hand the conversation back to the bot.
+
+Security: every route but the page, its assets and the login needs a live session. A session is
+an HttpOnly, SameSite=Strict cookie (or an `Authorization: Bearer` token for scripts) whose hash
+is stored with an expiry. State-changing calls made with the cookie also need the session's CSRF
+token in `X-CSRF-Token` and, when the browser sends one, an `Origin` of this server. Customer
+and agent text is returned as data; the page only ever puts it in `textContent`.
+"""
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+from datetime import datetime, timezone
+from typing import Any, Awaitable, Callable, Dict, List
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import (
+    ActionExecuted,
+    BotUttered,
+    ConversationPaused,
+    ConversationResumed,
+    UserUttered,
+)
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot import agents as accounts
+from bot import complaints as complaint_service
+from bot import handoff as queue
+from bot.replies import say
+from channels.pages import add_page_routes, json_error, page_headers, security_headers
+
+logger = logging.getLogger(__name__)
+
+PAGE_FILE = "agent_console.html"
+STATIC_FILES: Dict[str, str] = {
+    "agent_console.js": "application/javascript; charset=utf-8",
+    "agent_console.css": "text/css; charset=utf-8",
+}
+COOKIE = "claims_agent_session"
+CSRF_HEADER = "X-CSRF-Token"
+MAX_BODY_BYTES = 16 * 1024
+MAX_MESSAGE_CHARS = 2000
+MAX_TRANSCRIPT = 400
+HANDED_BACK_INTENT = "EXTERNAL_handed_back"
+
+SECURITY_HEADERS = security_headers("no-store")
+PAGE_HEADERS = page_headers(SECURITY_HEADERS)
+
+Handler = Callable[..., Awaitable[HTTPResponse]]
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> HTTPResponse:
+    return json_error(status, code, message, headers=SECURITY_HEADERS, **extra)
+
+
+def _ok(data: Any, status: int = 200) -> HTTPResponse:
+    return response.json(data, status=status, headers=SECURITY_HEADERS)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    """Stored naive UTC as ISO 8601 with its offset; the page shows it in local time."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=timezone.utc).isoformat()
+
+
+def _ts_iso(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat()
+
+
+async def _in_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Store calls block (and password hashing is slow on purpose): keep them off the loop."""
+    return await asyncio.to_thread(functools.partial(function, *args, **kwargs))
+
+
+def _json_body(request: Request) -> Dict[str, Any] | HTTPResponse:
+    if len(request.body or b"") > MAX_BODY_BYTES:
+        return _error(413, "body_too_large", f"Request body over {MAX_BODY_BYTES} bytes.")
+    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        return _error(415, "json_only", "Send a JSON body (Content-Type: application/json).")
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return _error(400, "invalid_json", "Body must be a JSON object.")
+    if not isinstance(body, dict):
+        return _error(400, "invalid_json", "Body must be a JSON object.")
+    return body
+
+
+def _entry_data(entry: queue.QueueEntry, now: datetime | None = None) -> Dict[str, Any]:
+    waited_from = entry.created_at
+    now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    return {
+        "id": entry.id,
+        "conversation_id": entry.conversation_id,
+        "channel": entry.channel,
+        "reason": entry.reason,
+        "priority": entry.priority,
+        "language": entry.language,
+        "status": entry.status,
+        "agent_id": entry.agent_id,
+        "agent_name": entry.agent_name,
+        "created_at": _iso(entry.created_at),
+        "taken_at": _iso(entry.taken_at),
+        "closed_at": _iso(entry.closed_at),
+        "waiting_s": int((now - waited_from).total_seconds()),
+        "summary": entry.summary,
+        "resolution": entry.resolution,
+    }
+
+
+def _complaint_data(view: complaint_service.ComplaintView) -> Dict[str, Any]:
+    def clock(c: complaint_service.ComplaintClock) -> Dict[str, Any]:
+        return {"due_at": _iso(c.due_at), "status": c.status.value, "met_at": _iso(c.met_at),
+                "late": c.late}
+
+    return {
+        "reference": view.reference, "status": view.status,
+        "complainant_name": view.complainant_name, "phone_masked": view.phone_masked,
+        "verified_customer": view.customer_id is not None, "about_kind": view.about_kind,
+        "subject": view.subject, "claim_number": view.claim_number, "request": view.request,
+        "facts": view.facts, "channel": view.channel, "language": view.language,
+        "conversation_id": view.conversation_id, "received_at": _iso(view.received_at),
+        "complexity": view.complexity, "outcome": view.outcome, "accepted": view.accepted,
+        "repeat_of": view.repeat_of, "repeated": view.repeated,
+        "acknowledge": clock(view.acknowledge), "decision": clock(view.decision),
+    }
+
+
+def transcript(tracker: Any) -> List[Dict[str, Any]]:
+    """The conversation as the agent reads it: customer, bot and agent lines, and the moments
+    the bot was paused and resumed. External triggers are not customer words and are left out."""
+    lines: List[Dict[str, Any]] = []
+    for event in tracker.events if tracker is not None else []:
+        if isinstance(event, UserUttered):
+            intent = (event.intent or {}).get("name") or ""
+            if intent.startswith("EXTERNAL_") or (event.text or "").startswith("EXTERNAL:"):
+                continue
+            if event.text:
+                lines.append({"from": "customer", "text": event.text,
+                              "at": _ts_iso(event.timestamp)})
+        elif isinstance(event, BotUttered):
+            agent = (event.metadata or {}).get("agent")
+            if event.text:
+                lines.append({"from": "agent" if agent else "bot", "text": event.text,
+                              "agent": agent, "at": _ts_iso(event.timestamp)})
+        elif isinstance(event, ConversationPaused):
+            lines.append({"from": "system", "event": "paused", "at": _ts_iso(event.timestamp)})
+        elif isinstance(event, ConversationResumed):
+            lines.append({"from": "system", "event": "resumed", "at": _ts_iso(event.timestamp)})
+    return lines[-MAX_TRANSCRIPT:]
+
+
+class AgentConsoleInput(InputChannel):
+    """Registered in credentials.yml; serves /webhooks/agent/ on the Rasa server."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "agent"
+
+    @classmethod
+    def from_credentials(cls, credentials: Dict[str, Any] | None) -> InputChannel:
+        credentials = credentials or {}
+        return cls(secure_cookie=credentials.get("secure_cookie"))
+
+    def __init__(self, secure_cookie: bool | None = None) -> None:
+        # None: Secure when the request came over HTTPS (directly or via a proxy header).
+        self.secure_cookie = secure_cookie
+        self.throttle = accounts.LoginThrottle()
+        # (agent, handoff) pairs whose reading is already in the audit log: the page polls.
+        self._viewed: set[tuple[int, int]] = set()
+
+    # -- sessions ---------------------------------------------------------------------------
+    @staticmethod
+    def _token(request: Request) -> tuple[str | None, bool]:
+        """The session token and whether it came as a bearer token (no CSRF needed then: a
+        browser never sends one by itself)."""
+        authorization = request.headers.get("authorization") or ""
+        if authorization.lower().startswith("bearer "):
+            return authorization[7:].strip() or None, True
+        return request.cookies.get(COOKIE), False
+
+    @staticmethod
+    def _same_origin(request: Request) -> bool:
+        origin = request.headers.get("origin")
+        if not origin or origin == "null":
+            return origin is None
+        host = request.headers.get("host") or ""
+        return origin.split("://", 1)[-1].rstrip("/") == host
+
+    def authed(self, state_changing: bool) -> Callable[[Handler], Handler]:
+        def decorate(handler: Handler) -> Handler:
+            @functools.wraps(handler)
+            async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+                token, bearer = self._token(request)
+                info = await _in_thread(accounts.session_info, token) if token else None
+                if info is None:
+                    return _error(401, "not_logged_in", "Log in first (session missing, "
+                                  "expired or not valid).")
+                if state_changing and not bearer:
+                    csrf = request.headers.get(CSRF_HEADER)
+                    if not self._same_origin(request) or not accounts.csrf_matches(info, csrf):
+                        return _error(403, "csrf", "Missing or wrong CSRF token.")
+                request.ctx.session = info
+                request.ctx.token = token
+                return await handler(request, *args, **kwargs)
+
+            return wrapper
+
+        return decorate
+
+    def _secure(self, request: Request) -> bool:
+        if self.secure_cookie is not None:
+            return bool(self.secure_cookie)
+        forwarded = (request.headers.get("x-forwarded-proto") or "").lower()
+        return request.scheme == "https" or forwarded == "https"
+
+    @staticmethod
+    def _cookie_path(request: Request) -> str:
+        return request.path.rsplit("/api/", 1)[0] or "/"
+
+    # -- talking to the customer -----------------------------------------------------------
+    @staticmethod
+    def _push_output(app: Any, channel: str | None) -> Any:
+        """The output channel of a channel that can send unprompted (Telegram, SMS), or None
+        for those whose clients collect their messages (web chat, REST)."""
+        if channel in queue.PULL_CHANNELS:
+            return None
+        for input_channel in getattr(app.ctx, "input_channels", None) or []:
+            if input_channel.name() == channel:
+                output = input_channel.get_output_channel()
+                if output is not None and not isinstance(output, CollectingOutputChannel):
+                    return output
+        return None
+
+    async def deliver(self, app: Any, conversation_id: str, channel: str | None,
+                      texts: List[str], *, kind: str, language: str | None) -> None:
+        """Through the customer's channel: pushed now where the channel can, otherwise kept in
+        the conversation's outbox for the page to collect."""
+        output = self._push_output(app, channel)
+        for text in texts:
+            if output is not None:
+                await output.send_text_message(conversation_id, text)
+                await _in_thread(queue.queue_message, conversation_id, channel, text, kind=kind,
+                                 language=language, status="sent")
+            else:
+                await _in_thread(queue.queue_message, conversation_id, channel, text, kind=kind,
+                                 language=language)
+
+    @staticmethod
+    async def _tracker(rasa_agent: Any, conversation_id: str) -> Any:
+        processor = getattr(rasa_agent, "processor", None)
+        if processor is not None:
+            return await processor.get_tracker(conversation_id)
+        return await rasa_agent.tracker_store.get_or_create_tracker(
+            conversation_id, append_action_listen=False
+        )
+
+    async def say_as_agent(self, app: Any, conversation_id: str, channel: str | None,
+                           texts: List[str], *, agent: accounts.AgentInfo, kind: str,
+                           language: str | None, pause: bool = False) -> None:
+        """Record the words in the tracker as the bot's, with the agent's name, then deliver
+        them. The tracker is changed under the conversation's lock, as Rasa does."""
+        rasa_agent = app.ctx.agent
+        async with rasa_agent.lock_store.lock(conversation_id):
+            tracker = await self._tracker(rasa_agent, conversation_id)
+            if pause and not tracker.is_paused():
+                # A session that expired while queued wakes the bot up; keep it quiet.
+                tracker.update(ConversationPaused())
+            for text in texts:
+                tracker.update(BotUttered(text, metadata={
+                    "agent": agent.display_name, "agent_username": agent.username,
+                }))
+            await rasa_agent.tracker_store.save(tracker)
+        await self.deliver(app, conversation_id, channel, texts, kind=kind, language=language)
+
+    async def resume_bot(self, app: Any, entry: queue.QueueEntry) -> List[str]:
+        """Give the conversation back to the bot and let it greet the customer; returns what
+        it said (already delivered)."""
+        rasa_agent = app.ctx.agent
+        collector = CollectingOutputChannel()
+        async with rasa_agent.lock_store.lock(entry.conversation_id):
+            processor = rasa_agent.processor
+            tracker = await processor.fetch_tracker_and_update_session(
+                entry.conversation_id, collector
+            )
+            tracker.update(ConversationResumed())
+            # The bot's turn starts after a listen, as if the customer had just written.
+            tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+            try:
+                await processor.trigger_external_user_uttered(
+                    HANDED_BACK_INTENT, None, tracker, collector
+                )
+            except Exception:
+                logger.exception("console: hand-back greeting for %s failed",
+                                 entry.conversation_id)
+                await rasa_agent.tracker_store.save(tracker)  # the bot is back either way
+        texts = [m["text"] for m in collector.messages if m.get("text")]
+        await self.deliver(app, entry.conversation_id, entry.channel, texts,
+                           kind="handed_back", language=entry.language)
+        return texts
+
+    # -- routes -------------------------------------------------------------------------------
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        console = Blueprint(f"agent_console_{type(self).__name__}")
+        authed = self.authed
+
+        add_page_routes(console, PAGE_FILE, STATIC_FILES, security=SECURITY_HEADERS,
+                        page=PAGE_HEADERS)
+
+        @console.route("/api/login", methods=["POST"])
+        async def login(request: Request) -> HTTPResponse:
+            body = _json_body(request)
+            if isinstance(body, HTTPResponse):
+                return body
+            if not self._same_origin(request):
+                return _error(403, "csrf", "Log in from this server's own page.")
+            username, password = body.get("username"), body.get("password")
+            if not isinstance(username, str) or not isinstance(password, str):
+                return _error(400, "invalid_login", "Username and password are required.")
+            if self.throttle.blocked(username):
+                return _error(429, "too_many_attempts", "Too many failed logins; try later.")
+            agent = await _in_thread(accounts.authenticate, username, password)
+            if agent is None:
+                self.throttle.failed(username)
+                return _error(401, "wrong_login", "Wrong username or password.")
+            self.throttle.succeeded(username)
+            session = await _in_thread(accounts.start_session, agent)
+            data: Dict[str, Any] = {
+                "agent": {"username": agent.username, "display_name": agent.display_name},
+                "csrf_token": session.csrf_token,
+                "expires_at": _iso(session.expires_at),
+            }
+            if body.get("want_token") is True:  # scripts: use it as a bearer token
+                data["token"] = session.token
+            result = _ok(data)
+            max_age = int((session.expires_at - datetime.now(timezone.utc).replace(tzinfo=None))
+                          .total_seconds())
+            result.cookies[COOKIE] = session.token
+            cookie = result.cookies[COOKIE]
+            cookie["httponly"] = True
+            cookie["samesite"] = "Strict"
+            cookie["path"] = self._cookie_path(request)
+            cookie["max-age"] = max(max_age, 0)
+            if self._secure(request):
+                cookie["secure"] = True
+            return result
+
+        @console.route("/api/logout", methods=["POST"])
+        @authed(state_changing=True)
+        async def logout(request: Request) -> HTTPResponse:
+            await _in_thread(accounts.end_session, request.ctx.token)
+            result = _ok({"logged_out": True})
+            result.cookies[COOKIE] = ""
+            result.cookies[COOKIE]["max-age"] = 0
+            result.cookies[COOKIE]["path"] = self._cookie_path(request)
+            return result
+
+        @console.route("/api/me", methods=["GET"])
+        @authed(state_changing=False)
+        async def me(request: Request) -> HTTPResponse:
+            info: accounts.SessionInfo = request.ctx.session
+            # A reloaded page has lost its CSRF token: hand out a fresh one.
+            csrf = await _in_thread(accounts.renew_csrf, request.ctx.token)
+            return _ok({"agent": {"username": info.agent.username,
+                                  "display_name": info.agent.display_name},
+                        "csrf_token": csrf, "expires_at": _iso(info.expires_at)})
+
+        @console.route("/api/queue", methods=["GET"])
+        @authed(state_changing=False)
+        async def list_queue(request: Request) -> HTTPResponse:
+            entries = await _in_thread(queue.open_queue)
+            return _ok({"queue": [_entry_data(entry) for entry in entries]})
+
+        @console.route("/api/handoffs/<handoff_id:int>", methods=["GET"])
+        @authed(state_changing=False)
+        async def show(request: Request, handoff_id: int) -> HTTPResponse:
+            entry = await _in_thread(queue.get_entry, handoff_id)
+            if entry is None:
+                return _error(404, "not_found", "No such handoff.")
+            tracker = await request.app.ctx.agent.tracker_store.retrieve_full_tracker(
+                entry.conversation_id
+            )
+            info: accounts.SessionInfo = request.ctx.session
+            if (info.agent.id, handoff_id) not in self._viewed:
+                # Who saw which conversation is kept (PIPL), once per agent and handoff.
+                self._viewed.add((info.agent.id, handoff_id))
+                await _in_thread(queue.record, f"agent:{info.agent.username}",
+                                 "handoff.viewed", handoff_id,
+                                 {"conversation": entry.conversation_id})
+            return _ok({"handoff": _entry_data(entry), "transcript": transcript(tracker),
+                        "mine": entry.status == "taken" and entry.agent_id == info.agent.id})
+
+        @console.route("/api/handoffs/<handoff_id:int>/take", methods=["POST"])
+        @authed(state_changing=True)
+        async def take(request: Request, handoff_id: int) -> HTTPResponse:
+            agent: accounts.AgentInfo = request.ctx.session.agent
+            try:
+                entry = await _in_thread(queue.take, handoff_id, agent.id,
+                                         actor=f"agent:{agent.username}")
+            except queue.HandoffNotFound:
+                return _error(404, "not_found", "No such handoff.")
+            except queue.AlreadyTaken as taken:
+                return _error(409, "already_taken", "Another agent has taken this conversation.",
+                              by=taken.by)
+            greeting = say("handoff_agent_joined", entry.language, agent=agent.display_name)
+            await self.say_as_agent(request.app, entry.conversation_id, entry.channel, [greeting],
+                                    agent=agent, kind="agent_message", language=entry.language,
+                                    pause=True)
+            reference = (entry.summary.get("complaint") or {}).get("reference")
+            if reference:  # a person has the complaint now: the 48-hour clock is met
+                await _in_thread(complaint_service.acknowledge, reference,
+                                 f"agent:{agent.username}")
+            return _ok({"handoff": _entry_data(entry)})
+
+        @console.route("/api/handoffs/<handoff_id:int>/messages", methods=["POST"])
+        @authed(state_changing=True)
+        async def write(request: Request, handoff_id: int) -> HTTPResponse:
+            body = _json_body(request)
+            if isinstance(body, HTTPResponse):
+                return body
+            text = body.get("text")
+            if not isinstance(text, str) or not text.strip():
+                return _error(400, "empty_message", "'text' must not be empty.")
+            if len(text) > MAX_MESSAGE_CHARS:
+                return _error(413, "message_too_long",
+                              f"'text' is longer than {MAX_MESSAGE_CHARS} characters.")
+            agent: accounts.AgentInfo = request.ctx.session.agent
+            try:
+                entry = await _in_thread(queue.held_by, handoff_id, agent.id)
+            except queue.HandoffNotFound:
+                return _error(404, "not_found", "No such handoff.")
+            except queue.NotYours:
+                return _error(403, "not_yours", "Take the conversation before writing to it.")
+            await self.say_as_agent(request.app, entry.conversation_id, entry.channel,
+                                    [text.strip()], agent=agent, kind="agent_message",
+                                    language=entry.language)
+            await _in_thread(queue.record, f"agent:{agent.username}", "handoff.agent_message",
+                             handoff_id, {"chars": len(text)})
+            return _ok({"sent": True})
+
+        @console.route("/api/handoffs/<handoff_id:int>/handback", methods=["POST"])
+        @authed(state_changing=True)
+        async def handback(request: Request, handoff_id: int) -> HTTPResponse:
+            body = _json_body(request)
+            if isinstance(body, HTTPResponse):
+                return body
+            note = body.get("resolution")
+            if note is not None and not isinstance(note, str):
+                return _error(400, "invalid_resolution", "'resolution' must be a string.")
+            agent: accounts.AgentInfo = request.ctx.session.agent
+            try:
+                entry = await _in_thread(queue.hand_back, handoff_id, agent.id, note,
+                                         actor=f"agent:{agent.username}")
+            except queue.HandoffNotFound:
+                return _error(404, "not_found", "No such handoff.")
+            except queue.NotYours:
+                return _error(403, "not_yours", "Only the agent holding it can hand it back.")
+            said = await self.resume_bot(request.app, entry)
+            return _ok({"handoff": _entry_data(entry), "bot_said": said})
+
+        @console.route("/api/complaints", methods=["GET"])
+        @authed(state_changing=False)
+        async def complaints(request: Request) -> HTTPResponse:
+            views = await _in_thread(complaint_service.list_complaints)
+            return _ok({"complaints": [_complaint_data(view) for view in views]})
+
+        async def _tell(request: Request, notice: complaint_service.CustomerNotice | None,
+                        agent: accounts.AgentInfo) -> None:
+            if notice is None or not notice.conversation_id:
+                return
+            await self.say_as_agent(request.app, notice.conversation_id, notice.channel,
+                                    [notice.text], agent=agent, kind=notice.kind,
+                                    language=notice.language)
+
+        @console.route("/api/complaints/<reference>/outcome", methods=["POST"])
+        @authed(state_changing=True)
+        async def outcome(request: Request, reference: str) -> HTTPResponse:
+            body = _json_body(request)
+            if isinstance(body, HTTPResponse):
+                return body
+            text, accepted = body.get("outcome"), body.get("accepted")
+            if not isinstance(text, str) or not text.strip() or len(text) > 4000:
+                return _error(400, "invalid_outcome", "'outcome' must be 1-4000 characters.")
+            if accepted not in (True, False, None):
+                return _error(400, "invalid_accepted", "'accepted' must be true, false or null.")
+            agent: accounts.AgentInfo = request.ctx.session.agent
+            try:
+                view, notice = await _in_thread(complaint_service.record_outcome, reference,
+                                                text, accepted, f"agent:{agent.username}")
+            except complaint_service.ComplaintNotFound:
+                return _error(404, "not_found", "No such complaint.")
+            except complaint_service.ComplaintError as error:
+                return _error(400, "refused", str(error))
+            await _tell(request, notice, agent)
+            return _ok({"complaint": _complaint_data(view), "customer_told": bool(
+                notice.conversation_id)})
+
+        @console.route("/api/complaints/<reference>/acknowledge", methods=["POST"])
+        @authed(state_changing=True)
+        async def acknowledge(request: Request, reference: str) -> HTTPResponse:
+            agent: accounts.AgentInfo = request.ctx.session.agent
+            try:
+                view = await _in_thread(complaint_service.acknowledge, reference,
+                                        f"agent:{agent.username}")
+            except complaint_service.ComplaintNotFound:
+                return _error(404, "not_found", "No such complaint.")
+            return _ok({"complaint": _complaint_data(view)})
+
+        @console.route("/api/complaints/<reference>/complexity", methods=["POST"])
+        @authed(state_changing=True)
+        async def complexity(request: Request, reference: str) -> HTTPResponse:
+            body = _json_body(request)
+            if isinstance(body, HTTPResponse):
+                return body
+            level = body.get("complexity")
+            agent: accounts.AgentInfo = request.ctx.session.agent
+            try:
+                view, notice = await _in_thread(complaint_service.set_complexity, reference,
+                                                str(level), f"agent:{agent.username}")
+            except complaint_service.ComplaintNotFound:
+                return _error(404, "not_found", "No such complaint.")
+            except complaint_service.ComplaintError as error:
+                return _error(400, "refused", str(error))
+            await _tell(request, notice, agent)
+            return _ok({"complaint": _complaint_data(view)})
+
+        return console

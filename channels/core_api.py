@@ -1,0 +1,255 @@
+"""The insurer's core system moves claims through their lifecycle over HTTP, and the Rasa server
+delivers the queued customer notices: a Rasa input channel whose blueprint holds the endpoint and
+starts the periodic delivery loop.
+
+    POST /webhooks/core/claims/<number>/stage
+    Authorization: Bearer <CLAIMS_CORE_API_TOKEN>
+    {"stage": "assessment", "note": "documents complete", "handler": "chen.li"}
+
+200 with the move, or a JSON error: 401 (no bearer token), 403 (wrong token), 404 (no such
+claim), 409 (the lifecycle does not allow the move; bot.claims.advance_claim audits the refused
+attempt), 400/413 (bad body), 503 (no token configured: the endpoint is off). Nothing changes
+unless the answer is 200. Tokens are compared in constant time; no token is ever logged.
+
+Delivery: every `CLAIMS_NOTICE_DELIVERY_SECONDS`, and at once after a move, the outbox
+(bot.notify.deliver_pending) is sent through the senders the channels registered with
+bot.notify.register_sender (Telegram, SMS... in their own issues). Web chat and REST messages
+are not pushed: their clients collect them from GET /webhooks/webchat/messages (bot.handoff),
+so the loop leaves them in the outbox (no fallback sender) for that poll to hand out once.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import re
+from datetime import datetime
+from functools import partial
+from typing import Any, Awaitable, Callable, Dict, Mapping
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.claims import (
+    ALLOWED_TRANSITIONS,
+    ClaimNotFound,
+    ClaimStage,
+    InvalidTransition,
+    advance_claim,
+)
+from bot.notify import DeliveryReport, Sender, deliver_pending, notice_kind, registered_senders
+from bot.parsing import parse_claim_number
+from bot.settings import get_settings
+from bot.store.db import unit_of_work
+
+logger = logging.getLogger(__name__)
+
+CORE_ACTOR = "core-system"
+MAX_BODY_BYTES = 16 * 1024
+MAX_NOTE_CHARS = 1000
+# A handler's user name as the core system sends it; becomes part of the audited actor.
+HANDLER_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> HTTPResponse:
+    headers = {"WWW-Authenticate": 'Bearer realm="claims-core"'} if status == 401 else None
+    return response.json({"error": code, "message": message, **extra}, status=status,
+                         headers=headers)
+
+
+def _iso(moment: Any) -> str:
+    return moment.isoformat(timespec="seconds") + "Z"  # the store keeps naive UTC
+
+
+def token_matches(presented: str, expected: str) -> bool:
+    """Constant-time comparison; an empty expected token matches nothing."""
+    if not expected:
+        return False
+    return hmac.compare_digest(presented.encode("utf-8"), expected.encode("utf-8"))
+
+
+def _audit_refused_call(number: str, reason: str, remote: str | None) -> None:
+    """A call without the right token is recorded (never the token itself)."""
+    with unit_of_work() as uow:
+        uow.audit.record("core-api", "core_api.refused", "claim", number[:64],
+                         {"reason": reason, "remote": remote})
+        uow.commit()
+
+
+class NoticeDelivery:
+    """Runs bot.notify.deliver_pending in a worker thread, one round at a time per process."""
+
+    def __init__(self, interval_s: float,
+                 senders: Callable[[], Mapping[str, Sender]] = registered_senders) -> None:
+        self.interval_s = max(float(interval_s), 0.5)
+        self._senders = senders
+        self._round: asyncio.Lock | None = None
+        self._task: asyncio.Task | None = None
+
+    async def run_once(self, now: datetime | None = None) -> DeliveryReport:
+        if self._round is None:
+            self._round = asyncio.Lock()
+        async with self._round:
+            senders = dict(self._senders())
+            if not senders:
+                return DeliveryReport()
+            loop = asyncio.get_running_loop()
+            report = await loop.run_in_executor(None, partial(deliver_pending, senders, now=now))
+        if report.sent or report.retrying or report.failed:
+            logger.info("notices: sent %s, retrying %s, failed %s",
+                        report.sent, report.retrying, report.failed)
+        return report
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the store may be briefly unavailable: try again next round
+                logger.exception("notices: delivery round failed")
+            await asyncio.sleep(self.interval_s)
+
+    def start(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._loop())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def trigger(self) -> None:
+        """A delivery round now, without waiting for it."""
+        task = asyncio.get_running_loop().create_task(self.run_once())
+        task.add_done_callback(_log_failure)
+
+
+def _log_failure(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("notices: delivery round failed: %r", task.exception())
+
+
+class CoreApiInput(InputChannel):
+    """Not a conversation channel: the core system's door into the store, and the notice loop."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "core"
+
+    @classmethod
+    def from_credentials(cls, credentials: Dict[str, Any] | None) -> InputChannel:
+        credentials = credentials or {}
+        return cls(delivery_interval_s=credentials.get("delivery_interval_seconds"))
+
+    def __init__(self, delivery_interval_s: float | None = None,
+                 senders: Callable[[], Mapping[str, Sender]] = registered_senders) -> None:
+        interval = delivery_interval_s or get_settings().notice_delivery_seconds
+        self.delivery = NoticeDelivery(float(interval), senders)
+
+    @staticmethod
+    async def _check_token(request: Request, number: str) -> HTTPResponse | None:
+        """None when the bearer token is right; else the 401/403/503 answer (audited)."""
+        header = request.headers.get("authorization") or ""
+        scheme, _, presented = header.partition(" ")
+        expected = get_settings().core_api_token
+        if not expected:
+            return _error(503, "not_configured",
+                          "The core API is off: set CLAIMS_CORE_API_TOKEN to turn it on.")
+        if scheme.lower() != "bearer" or not presented.strip():
+            refusal = _error(401, "unauthorized", "A bearer token is required.")
+            reason = "no_token"
+        elif not token_matches(presented.strip(), expected):
+            refusal = _error(403, "forbidden", "The token is not valid.")
+            reason = "wrong_token"
+        else:
+            return None
+        audit = partial(_audit_refused_call, number, reason, request.remote_addr or request.ip)
+        await asyncio.get_running_loop().run_in_executor(None, audit)
+        return refusal
+
+    @staticmethod
+    def _parse_body(request: Request) -> Dict[str, Any] | HTTPResponse:
+        if len(request.body or b"") > MAX_BODY_BYTES:
+            return _error(413, "body_too_large", f"Request body over {MAX_BODY_BYTES} bytes.")
+        try:
+            body = json.loads(request.body or b"")
+        except (ValueError, UnicodeDecodeError):
+            return _error(400, "invalid_json", "Body must be a JSON object.")
+        if not isinstance(body, dict):
+            return _error(400, "invalid_json", "Body must be a JSON object.")
+        stages = [stage.value for stage in ClaimStage]
+        if body.get("stage") not in stages:
+            return _error(400, "invalid_stage", "'stage' must be one of the claim stages.",
+                          stages=stages)
+        note = body.get("note")
+        if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE_CHARS):
+            return _error(400, "invalid_note",
+                          f"'note' must be a string of at most {MAX_NOTE_CHARS} characters.")
+        handler = body.get("handler")
+        if handler is not None and (not isinstance(handler, str)
+                                    or not HANDLER_PATTERN.fullmatch(handler)):
+            return _error(400, "invalid_handler",
+                          "'handler' must be 1-64 letters, digits, '.', '_' or '-'.")
+        return body
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        core = Blueprint(f"core_api_{type(self).__name__}")
+        delivery = self.delivery
+
+        @core.listener("after_server_start")
+        async def start_delivery(app: Any, loop: Any) -> None:
+            delivery.start()
+
+        @core.listener("before_server_stop")
+        async def stop_delivery(app: Any, loop: Any) -> None:
+            await delivery.stop()
+
+        @core.route("/health", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @core.route("/claims/<number>/stage", methods=["POST"])
+        async def move_claim(request: Request, number: str) -> HTTPResponse:
+            refused = await self._check_token(request, number)
+            if refused is not None:
+                return refused
+            body = self._parse_body(request)
+            if isinstance(body, HTTPResponse):
+                return body
+            canonical = parse_claim_number(number)
+            if canonical is None:
+                return _error(404, "claim_not_found", f"No claim {number[:40]!r}.")
+            actor = CORE_ACTOR + (f":{body['handler']}" if body.get("handler") else "")
+            move = partial(advance_claim, canonical, body["stage"], actor=actor,
+                           note=body.get("note"))
+            try:
+                view = await asyncio.get_running_loop().run_in_executor(None, move)
+            except ClaimNotFound:
+                return _error(404, "claim_not_found", f"No claim {canonical}.")
+            except InvalidTransition as error:
+                return _error(
+                    409, "invalid_transition", str(error), number=error.number,
+                    from_stage=error.from_stage.value, to_stage=error.to_stage.value,
+                    allowed=sorted(s.value for s in ALLOWED_TRANSITIONS[error.from_stage]),
+                )
+            last = view.events[-1]
+            delivery.trigger()
+            return response.json({
+                "number": view.number,
+                "from_stage": last.from_stage.value if last.from_stage else None,
+                "stage": view.stage.value,
+                "at": _iso(last.at),
+                "actor": last.actor,
+                "notice": notice_kind(last.from_stage, view.stage),
+            })
+
+        return core
