@@ -7,6 +7,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import ReplyAction, language_of, reply
+from actions.handoff import start_handoff
+from bot.handoff import Reason
 from bot.replies import say
 from bot.settings import get_settings
 
@@ -98,7 +100,7 @@ class ActionNotOnlineYet(ReplyAction):
 
 
 class ActionNotUnderstood(ReplyAction):
-    """After two misunderstandings in a row, point to a person instead of guessing again."""
+    """After two misunderstandings in a row, hand over to a person instead of guessing again."""
 
     def name(self) -> str:
         return "action_not_understood"
@@ -107,7 +109,8 @@ class ActionNotUnderstood(ReplyAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
         if consecutive_misunderstandings(tracker) >= 2:
-            reply(dispatcher, tracker, "not_understood_again")
+            reply(dispatcher, tracker, "not_understood_handoff")
+            return start_handoff(dispatcher, tracker, Reason.NOT_UNDERSTOOD)
         else:
             reply(dispatcher, tracker, "not_understood")
             reply(dispatcher, tracker, "capabilities")

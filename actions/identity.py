@@ -9,7 +9,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.clauses import answer_clause
 from actions.common import reply, spoke_since_last_user_message
+from actions.disputes import explain_dispute
+from actions.handoff import offer_person
 from actions.status import show_status
 from bot import identity
 from bot.clock import to_local
@@ -20,19 +23,8 @@ def _locked_reply(dispatcher: CollectingDispatcher, tracker: Tracker, until) -> 
     reply(dispatcher, tracker, "identity_locked", until=f"{to_local(until):%H:%M}")
 
 
-class ValidateIdentityForm(FormValidationAction):
-    def name(self) -> str:
-        return "validate_identity_form"
-
-    async def required_slots(
-        self,
-        domain_slots: List[str],
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> List[str]:
-        # A locked policy ends the form at once; action_identity_done tidies up.
-        return [] if tracker.get_slot("identity_stop") else domain_slots
+class IdentitySlots:
+    """Validation of the identity slots, shared by every form that starts with them."""
 
     def validate_policy_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -65,8 +57,10 @@ class ValidateIdentityForm(FormValidationAction):
                 "verification_answer": "verified",
                 "verified": True,
                 "customer_name": result.customer_name,
+                "customer_id": result.customer_id,
                 "policy_number": result.policy_number,
-                "elderly": result.is_elderly,
+                # A customer who said they are elderly stays so whatever the birth date says.
+                "elderly": result.is_elderly or bool(tracker.get_slot("elderly")),
             }
         if outcome == "MISMATCH":
             reply(dispatcher, tracker, "verification_mismatch", attempts_left=result.attempts_left)
@@ -79,6 +73,21 @@ class ValidateIdentityForm(FormValidationAction):
             return {"verification_answer": None, "policy_number": None}
         reply(dispatcher, tracker, "verification_unreadable")
         return {"verification_answer": None}
+
+
+class ValidateIdentityForm(IdentitySlots, FormValidationAction):
+    def name(self) -> str:
+        return "validate_identity_form"
+
+    async def required_slots(
+        self,
+        domain_slots: List[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[str]:
+        # A locked policy ends the form at once; action_identity_done tidies up.
+        return [] if tracker.get_slot("identity_stop") else domain_slots
 
 
 class _AskAction(Action, ABC):
@@ -135,12 +144,19 @@ class ActionIdentityDone(Action):
                 SlotSet("verification_answer", None),
             ]
         reply(dispatcher, tracker, "identity_verified", name=tracker.get_slot("customer_name"))
-        if tracker.get_slot("elderly"):
-            reply(dispatcher, tracker, "elderly_offer")
+        elderly = bool(tracker.get_slot("elderly"))
+        if elderly:
+            # Offered first thing, before anything else is said (DOMAIN.md: human handoff).
+            events += offer_person(dispatcher, tracker, "elderly_offer")
         pending: str | None = tracker.get_slot("pending_request")
-        if pending == "check_status":
+        if pending == "dispute_decision":
+            return events + explain_dispute(dispatcher, tracker)
+        if pending == "check_status" or (pending is None and tracker.get_slot("claim_number")):
+            # A claim number given unasked started the check: show that claim.
             events += show_status(dispatcher, tracker)
-        else:
+        elif pending == "ask_clause":
+            events += answer_clause(dispatcher, tracker)
+        elif not elderly:  # the offer of a person already ends with a question
             reply(dispatcher, tracker, "how_can_i_help")
         return events
 

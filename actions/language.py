@@ -8,6 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 
 from actions.common import ReplyAction
+from bot.handoff import declares_elderly
 from bot.language import conversation_language
 
 
@@ -21,6 +22,8 @@ class ValidateSlotMappings(ValidationAction):
     async def extract_language(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> Dict[str, Any]:
+        if _latest_intent(tracker).startswith("EXTERNAL_"):
+            return {}  # an event from outside ("EXTERNAL: ..."), not the customer's words
         language, pinned = conversation_language(
             tracker.get_slot("language"),
             tracker.latest_message.get("text") or "",
@@ -28,6 +31,14 @@ class ValidateSlotMappings(ValidationAction):
             switch_request=_latest_intent(tracker) == "switch_language",
         )
         return {"language": language, "language_pinned": pinned}
+
+    async def extract_elderly(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> Dict[str, Any]:
+        """"我七十多岁了": a customer who says they are elderly is ranked first for a person."""
+        if tracker.get_slot("elderly") or _latest_intent(tracker).startswith("EXTERNAL_"):
+            return {}
+        return {"elderly": True} if declares_elderly(tracker.latest_message.get("text")) else {}
 
 
 class ActionSwitchLanguage(ReplyAction):

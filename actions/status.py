@@ -8,23 +8,19 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import conversation_actor, language_of, reply
-from bot.claims import claims_of_policy_holder
 from bot.parsing import parse_claim_number
-from bot.status import describe_claims, select
+from bot.status import status_of_customer
 
 
 def show_status(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:
-    """Reply with the status of the verified customer's claims (or the one they named)."""
-    views = claims_of_policy_holder(
-        tracker.get_slot("policy_number"), actor=conversation_actor(tracker)
-    )
+    """Reply with the status of the verified customer's claims: one in full, several as a list
+    to pick from, or the one they named (by the claim_number slot)."""
     wanted = parse_claim_number(tracker.get_slot("claim_number") or "")
-    if wanted:
-        views = select(views, wanted)
-        if not views:
-            reply(dispatcher, tracker, "status_unknown_claim", claim_number=wanted)
-            return [SlotSet("claim_number", None)]
-    dispatcher.utter_message(text=describe_claims(views, language_of(tracker)))
+    status = status_of_customer(
+        tracker.get_slot("policy_number") or "", language_of(tracker),
+        actor=conversation_actor(tracker), claim_number=wanted,
+    )
+    dispatcher.utter_message(text=status.text)
     return [SlotSet("claim_number", None)]
 
 

@@ -60,3 +60,24 @@ def run_action(action, tracker: Tracker, domain: Dict[str, Any]):
     events = asyncio.run(action.run(dispatcher, tracker, domain))
     texts = [message.get("text") for message in dispatcher.messages]
     return texts, events
+
+
+@pytest.fixture
+def claims_store(tmp_path, monkeypatch):
+    """A migrated store holding the demo data (as of 2026-11-22), used by the actions."""
+    import datetime as dt
+
+    from bot.seed import seed
+    from bot.settings import get_settings
+    from bot.store.db import dispose_engines
+    from bot.store.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'claims.db'}"
+    monkeypatch.setenv("CLAIMS_DB_URL", url)
+    monkeypatch.setenv("CLAIMS_VAR_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    upgrade(url)
+    seed(url, today=dt.date(2026, 11, 22))
+    yield url
+    dispose_engines()
+    get_settings.cache_clear()

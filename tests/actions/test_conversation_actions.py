@@ -46,16 +46,16 @@ def test_explicit_switch_is_pinned(domain):
     assert _extract(later, domain)["language"] == "en"
 
 
-def test_second_misunderstanding_points_to_a_person(domain):
+def test_second_misunderstanding_hands_over_to_a_person(claims_store, domain):
     first = make_tracker("asdf qwer", intent="nlu_fallback", slots={"language": "en"})
     texts, _ = run_action(ActionNotUnderstood(), first, domain)
     assert texts == [say("not_understood", "en"), say("capabilities", "en")]
     second = make_tracker(
         "zxcv", intent="nlu_fallback", slots={"language": "en"}, events=list(first.events)
     )
-    texts, _ = run_action(ActionNotUnderstood(), second, domain)
-    assert texts == [say("not_understood_again", "en")]
-    assert "95500" in texts[0]
+    texts, events = run_action(ActionNotUnderstood(), second, domain)
+    assert texts[0] == say("not_understood_handoff", "en")
+    assert {"event": "pause"} in [{"event": e["event"]} for e in events]
 
 
 def test_too_long_message_says_how_long(domain):

@@ -1,32 +1,12 @@
 """The identity form's validation and the status reply, against a seeded store."""
 from __future__ import annotations
 
-import datetime as dt
-
-import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import ActionAskPolicyNumber, ActionIdentityDone, ValidateIdentityForm
 from actions.status import ActionShowStatus
 from bot.replies import say
-from bot.seed import seed
-from bot.settings import get_settings
-from bot.store.db import dispose_engines
-from bot.store.migrate import upgrade
 from tests.actions.conftest import make_tracker, run_action
-
-
-@pytest.fixture
-def store(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'claims.db'}"
-    monkeypatch.setenv("CLAIMS_DB_URL", url)
-    monkeypatch.setenv("CLAIMS_VAR_DIR", str(tmp_path))
-    get_settings.cache_clear()
-    upgrade(url)
-    seed(url, today=dt.date(2026, 11, 22))
-    yield url
-    dispose_engines()
-    get_settings.cache_clear()
 
 
 def _validate(method, value, tracker, domain):
@@ -35,21 +15,21 @@ def _validate(method, value, tracker, domain):
     return result, [m["text"] for m in dispatcher.messages]
 
 
-def test_unknown_policy_is_named_and_asked_again(store, domain):
+def test_unknown_policy_is_named_and_asked_again(claims_store, domain):
     tracker = make_tracker("AUTO-2026-9999", intent="inform", active_loop="identity_form")
     result, texts = _validate("validate_policy_number", "AUTO-2026-9999", tracker, domain)
     assert result == {"policy_number": None}
     assert texts == [say("policy_unknown", "zh", policy_number="AUTO-2026-9999")]
 
 
-def test_policy_number_is_read_from_a_sentence(store, domain):
+def test_policy_number_is_read_from_a_sentence(claims_store, domain):
     tracker = make_tracker("我的保单号是 auto 2026 0001", intent="inform")
     result, texts = _validate("validate_policy_number", tracker.latest_message["text"], tracker,
                               domain)
     assert result == {"policy_number": "AUTO-2026-0001"} and texts == []
 
 
-def test_right_birth_date_verifies_without_keeping_the_answer(store, domain):
+def test_right_birth_date_verifies_without_keeping_the_answer(claims_store, domain):
     tracker = make_tracker("1985年4月12日", intent="inform",
                            slots={"policy_number": "AUTO-2026-0001"})
     result, texts = _validate("validate_verification_answer", "1985年4月12日", tracker, domain)
@@ -57,7 +37,7 @@ def test_right_birth_date_verifies_without_keeping_the_answer(store, domain):
     assert result["verification_answer"] == "verified" and texts == []
 
 
-def test_wrong_answers_count_down_then_lock(store, domain):
+def test_wrong_answers_count_down_then_lock(claims_store, domain):
     slots = {"policy_number": "ACC-2026-0001"}
     tracker = make_tracker("1999-01-01", intent="inform", slots=slots)
     _, texts = _validate("validate_verification_answer", "1999-01-01", tracker, domain)
@@ -76,7 +56,7 @@ def test_the_question_is_not_repeated_after_a_validation_message(domain):
     assert texts == [say("ask_policy_number", "zh")]
 
 
-def test_identity_done_shows_the_pending_status(store, domain):
+def test_identity_done_shows_the_pending_status(claims_store, domain):
     tracker = make_tracker(
         "0001",
         intent="inform",
@@ -91,7 +71,7 @@ def test_identity_done_shows_the_pending_status(store, domain):
     ]
 
 
-def test_elderly_customer_is_offered_a_person_first(store, domain):
+def test_elderly_customer_is_offered_a_person_first(claims_store, domain):
     tracker = make_tracker(
         "1948-09-30",
         intent="inform",
@@ -102,7 +82,7 @@ def test_elderly_customer_is_offered_a_person_first(store, domain):
     assert texts[1] == say("elderly_offer", "zh")
 
 
-def test_status_in_english_with_a_named_claim_of_someone_else(store, domain):
+def test_status_in_english_with_a_named_claim_of_someone_else(claims_store, domain):
     slots = {"verified": True, "policy_number": "HOME-2026-0001", "language": "en",
              "claim_number": "CLM-2026-000004"}
     texts, _ = run_action(ActionShowStatus(), make_tracker("CLM-2026-000004", "check_status",
@@ -110,6 +90,6 @@ def test_status_in_english_with_a_named_claim_of_someone_else(store, domain):
     assert texts == [say("status_unknown_claim", "en", claim_number="CLM-2026-000004")]
 
 
-def test_status_is_never_shown_unverified(store, domain):
+def test_status_is_never_shown_unverified(claims_store, domain):
     texts, _ = run_action(ActionShowStatus(), make_tracker("查进度", "check_status"), domain)
     assert texts == [say("ask_policy_number", "zh")]

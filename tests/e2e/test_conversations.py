@@ -9,6 +9,8 @@ import requests
 
 from bot.claims import claim_view
 from bot.replies import say
+from bot.store.db import unit_of_work
+from bot.store.models import IdentityLock
 
 pytestmark = pytest.mark.e2e
 
@@ -52,12 +54,27 @@ def test_english_customer_by_phone_digits_sees_paid_and_denied_claims(claims_ser
     assert customer.says("HOME-2026-0001") == say("ask_verification", "en")
     reply = customer.says("0003")
     assert "John Smith" in reply
-    assert "Paid CNY 8,200" in reply
-    assert "Not paid. Reason:" in reply and "Clause 12" in reply
-    assert not CJK.search(reply)
+    # Two claims: listed to pick from, then each told in full.
+    assert "CLM-2026-000001" in reply and "CLM-2026-000002" in reply
+    paid = customer.says("CLM-2026-000001")
+    assert "Paid CNY 8,200" in paid
+    denied = customer.says("CLM-2026-000002")
+    assert "Not paid. Reason:" in denied and "Clause 12" in denied
+    assert not CJK.search(reply + paid + denied)
 
 
-def test_unknown_policy_and_lockout_after_three_wrong_answers(claims_servers, claims_db_url):
+@pytest.fixture
+def unlock_afterwards(claims_db_url):
+    """The lock would outlast this test and refuse other tests' customers."""
+    yield
+    with unit_of_work(claims_db_url) as uow:
+        uow.session.query(IdentityLock).delete()
+        uow.commit()
+
+
+def test_unknown_policy_and_lockout_after_three_wrong_answers(
+    claims_servers, claims_db_url, unlock_afterwards
+):
     customer = Customer(claims_servers)
     customer.says("查进度")
     assert customer.says("AUTO-2026-9999") == say(
@@ -95,9 +112,11 @@ def test_language_switch_is_kept(claims_servers):
 
 def test_a_person_on_request_and_after_two_misunderstandings(claims_servers):
     customer = Customer(claims_servers)
-    assert customer.says("转人工") == say("human_contact", "zh")
+    queued = customer.says("转人工")
+    assert "已为您转人工" in queued or "已经排上队" in queued  # which one: working hours
     # Rasa's "/intent" syntax stands in for two messages the model could not place; which
     # real sentences land below the confidence threshold depends on the trained model.
-    first = customer.says("/nlu_fallback")
+    other = Customer(claims_servers)
+    first = other.says("/nlu_fallback")
     assert first.startswith(say("not_understood", "zh"))
-    assert customer.says("/nlu_fallback") == say("not_understood_again", "zh")
+    assert other.says("/nlu_fallback").startswith(say("not_understood_handoff", "zh"))

@@ -1,0 +1,226 @@
+"""Registering a complaint: a short form for what the complaint rules require, then a reference,
+the deadlines and what happens next; a complaint that asks for a person goes to one."""
+from __future__ import annotations
+
+import logging
+import re
+from abc import ABC, abstractmethod
+from typing import Any, Dict, List
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import language_of, reply, spoke_since_last_user_message
+from actions.handoff import start_handoff
+from bot.complaints import (
+    NewComplaint,
+    classify_about,
+    parse_contact_phone,
+    parse_person_name,
+    receipt_text,
+    record_complaint,
+)
+from bot.handoff import Reason, asks_for_person
+
+logger = logging.getLogger(__name__)
+
+FORM = "complaint_form"
+CONTACT_SLOTS = ("complainant_name", "complainant_phone")
+MAX_TEXT = 2000
+# "我要投诉" says nothing about the matter; what is left after these words may.
+_GENERIC = re.compile(
+    r"(我要|我想|我得|我需要|要|想)?(实名)?(投诉|投訴|客诉|客訴)(一下)?|"
+    r"\bi\s+(want|would like|'d like|wish)\s+to\s+(make|file|lodge|register)\s+a\s+complaint\b|"
+    r"\bi\s+want\s+to\s+complain\b|\bcomplaint\b|\bcomplain\b",
+    re.IGNORECASE,
+)
+
+
+def _substance(text: str) -> str:
+    """What a message says beyond "I want to complain", without punctuation."""
+    rest = _GENERIC.sub(" ", text or "")
+    return re.sub(r"[\s\W_]+", "", rest)
+
+
+def _clip(value: Any) -> str:
+    return " ".join(str(value or "").split())[:MAX_TEXT]
+
+
+class ValidateComplaintForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_complaint_form"
+
+    async def required_slots(
+        self,
+        domain_slots: List[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[str]:
+        # A verified customer is known: their name and phone are on the policy.
+        if tracker.get_slot("verified"):
+            return [slot for slot in domain_slots if slot not in CONTACT_SLOTS]
+        return domain_slots
+
+    @staticmethod
+    def _activating(tracker: Tracker) -> bool:
+        return tracker.active_loop_name != FORM
+
+    async def extract_complaint_about(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        """At the start, a claim number or a named person or step already says what it is
+        about: the customer is not asked again."""
+        if not self._activating(tracker) or tracker.get_slot("complaint_about"):
+            return {}
+        claim_number = tracker.get_slot("claim_number")
+        if claim_number:
+            return {"complaint_about": claim_number}
+        text = tracker.latest_message.get("text") or ""
+        if _substance(text) and classify_about(text)[0] != "other":
+            return {"complaint_about": _clip(text)}
+        return {}
+
+    async def extract_complaint_facts(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        if not self._activating(tracker) or tracker.get_slot("complaint_facts"):
+            return {}
+        text = tracker.latest_message.get("text") or ""
+        substance = _substance(text)
+        long_enough = len(substance) >= 8 if re.search(r"[\u4e00-\u9fff]", substance) else \
+            len(re.findall(r"[A-Za-z]+", _GENERIC.sub(" ", text))) >= 6
+        return {"complaint_facts": _clip(text)} if long_enough else {}
+
+    def validate_complainant_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        name = parse_person_name(str(value or ""))
+        if name is None:
+            reply(dispatcher, tracker, "complaint_name_invalid")
+        return {"complainant_name": name}
+
+    def validate_complainant_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        phone = parse_contact_phone(str(value or ""))
+        if phone is None:
+            reply(dispatcher, tracker, "complaint_phone_invalid")
+        return {"complainant_phone": phone}
+
+    def _text(self, slot: str, value: Any, dispatcher: CollectingDispatcher,
+              tracker: Tracker) -> Dict[str, Any]:
+        text = _clip(value)
+        if not re.search(r"[A-Za-z0-9\u4e00-\u9fff]", text):
+            reply(dispatcher, tracker, "complaint_text_empty")
+            return {slot: None}
+        return {slot: text}
+
+    def validate_complaint_about(self, value: Any, dispatcher: CollectingDispatcher,
+                                 tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        return self._text("complaint_about", value, dispatcher, tracker)
+
+    def validate_complaint_facts(self, value: Any, dispatcher: CollectingDispatcher,
+                                 tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        return self._text("complaint_facts", value, dispatcher, tracker)
+
+    def validate_complaint_request(self, value: Any, dispatcher: CollectingDispatcher,
+                                   tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        return self._text("complaint_request", value, dispatcher, tracker)
+
+
+class _AskAction(Action, ABC):
+    """Asks for a slot unless a validation message has just said what to send instead."""
+
+    key = ""
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if not spoke_since_last_user_message(tracker) or intent == "switch_language":
+            reply(dispatcher, tracker, self.key)
+        return []
+
+
+class ActionAskComplainantName(_AskAction):
+    key = "ask_complainant_name"
+
+    def name(self) -> str:
+        return "action_ask_complainant_name"
+
+
+class ActionAskComplainantPhone(_AskAction):
+    key = "ask_complainant_phone"
+
+    def name(self) -> str:
+        return "action_ask_complainant_phone"
+
+
+class ActionAskComplaintAbout(_AskAction):
+    key = "ask_complaint_about"
+
+    def name(self) -> str:
+        return "action_ask_complaint_about"
+
+
+class ActionAskComplaintFacts(_AskAction):
+    key = "ask_complaint_facts"
+
+    def name(self) -> str:
+        return "action_ask_complaint_facts"
+
+
+class ActionAskComplaintRequest(_AskAction):
+    key = "ask_complaint_request"
+
+    def name(self) -> str:
+        return "action_ask_complaint_request"
+
+
+class ActionSubmitComplaint(Action):
+    """Record the complaint, give the reference and deadlines; a request for a person is met."""
+
+    def name(self) -> str:
+        return "action_submit_complaint"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        lang = language_of(tracker)
+        verified = bool(tracker.get_slot("verified"))
+        request = tracker.get_slot("complaint_request")
+        cleared = [SlotSet(slot, None) for slot in
+                   ("complaint_about", "complaint_facts", "complaint_request")]
+        try:
+            view = record_complaint(NewComplaint(
+                subject=tracker.get_slot("complaint_about") or "",
+                facts=tracker.get_slot("complaint_facts"),
+                request=request,
+                policy_number=tracker.get_slot("policy_number") if verified else None,
+                complainant_name=None if verified else tracker.get_slot("complainant_name"),
+                complainant_phone=None if verified else tracker.get_slot("complainant_phone"),
+                channel=tracker.get_latest_input_channel(),
+                language=lang,
+                conversation_id=tracker.sender_id,
+            ))
+        except Exception:
+            logger.exception("complaints: recording for %s failed", tracker.sender_id)
+            reply(dispatcher, tracker, "complaint_failed")
+            return cleared
+        dispatcher.utter_message(text=receipt_text(view, lang))
+        events: List[Dict[str, Any]] = cleared + [
+            SlotSet("complaint_reference", view.reference),
+            SlotSet("claim_number", view.claim_number),
+        ]
+        if asks_for_person(request):
+            events += start_handoff(dispatcher, tracker, Reason.COMPLAINT, complaint={
+                "reference": view.reference, "repeat_of": view.repeat_of,
+                "about": view.subject, "facts": view.facts, "request": view.request,
+            })
+        return events

@@ -1,0 +1,67 @@
+"""Which documents a claim needs: for the claim being reported, an open claim, or a kind of loss."""
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import conversation_actor, language_of, reply
+from actions.report import load_draft
+from bot.amounts import is_small_claim
+from bot.claims import claims_of_policy_holder
+from bot.documents import catalogue, checklist, normalise_incident_type, one_time_notice
+from bot.reporting import incident_kinds
+from bot.reporting.extract import LINE_HINTS, resolve_incident_type
+
+
+def _kind_from_text(text: str) -> tuple[str, str] | None:
+    kinds = incident_kinds(text)
+    for kind in kinds:
+        line = LINE_HINTS.get(kind)
+        incident_type = normalise_incident_type(line, resolve_incident_type(line, kinds))
+        if line and incident_type:
+            return line, incident_type
+    return None
+
+
+class ActionAnswerDocuments(Action):
+    """Names every document at once (the one-time notice), never a partial list."""
+
+    def name(self) -> str:
+        return "action_answer_documents"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        lang = language_of(tracker)
+        draft = load_draft(tracker)
+        line, incident_type = draft.line_of_business, normalise_incident_type(
+            draft.line_of_business, draft.incident_type
+        )
+        if line and incident_type:
+            dispatcher.utter_message(text=one_time_notice(
+                checklist(line, incident_type), lang,
+                small_claim=is_small_claim(draft.estimated_amount),
+            ))
+            return []
+        if tracker.get_slot("verified"):
+            open_claims = [
+                view for view in claims_of_policy_holder(
+                    tracker.get_slot("policy_number"), actor=conversation_actor(tracker))
+                if view.missing_documents and view.stage in ("reported", "documents_review")
+            ]
+            if open_claims:
+                view = open_claims[0]
+                items = [catalogue()[code] for code, _, _ in view.missing_documents
+                         if code in catalogue()]
+                reply(dispatcher, tracker, "documents_for_claim", claim_number=view.number)
+                dispatcher.utter_message(text=one_time_notice(
+                    items, lang, small_claim=is_small_claim(view.estimated_amount)))
+                return []
+        kind = _kind_from_text(tracker.latest_message.get("text") or "")
+        if kind:
+            dispatcher.utter_message(text=one_time_notice(checklist(*kind), lang))
+            return []
+        reply(dispatcher, tracker, "documents_which_kind")
+        return []

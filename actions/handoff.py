@@ -1,0 +1,185 @@
+"""Handing the conversation to a person: queue it with a summary, tell the customer when someone
+will answer, and pause the bot; greet the customer again when the person hands back."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import language_of, reply
+from bot.deadlines import when_text
+from bot.disputes import dispute_goes_to_person
+from bot.handoff import (
+    Reason,
+    build_summary,
+    claims_for_summary,
+    is_urgent,
+    last_hand_back,
+    request_handoff,
+)
+from bot.replies import say
+from bot.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+
+def offer_buttons(tracker: Tracker) -> List[Dict[str, str]]:
+    """"Talk to a person" and "No, thanks" under an offer of a person."""
+    lang = language_of(tracker)
+    return [
+        {"title": say("button.human", lang), "payload": "/request_human"},
+        {"title": say("button.no_thanks", lang), "payload": "/deny"},
+    ]
+
+
+def offer_person(dispatcher: CollectingDispatcher, tracker: Tracker, key: str,
+                 **fields: Any) -> List[Dict[str, Any]]:
+    """Reply `key` with the two buttons; a "yes" to it then hands over (rules on human_offered)."""
+    dispatcher.utter_message(text=say(key, language_of(tracker), **fields),
+                             buttons=offer_buttons(tracker))
+    return [SlotSet("human_offered", True)]
+
+
+def _recent_customer_text(tracker: Tracker, turns: int = 5) -> str:
+    texts = [event.get("text") or "" for event in tracker.events if event.get("event") == "user"]
+    return "\n".join(texts[-turns:])
+
+
+def reason_for(tracker: Tracker) -> Reason:
+    """Why this conversation goes to a person, from where it stands."""
+    topic = tracker.get_slot("case_topic")
+    if topic == "dispute":
+        return Reason.DISPUTE
+    if topic == "complaint":
+        return Reason.COMPLAINT
+    if is_urgent(_recent_customer_text(tracker)):
+        return Reason.URGENT
+    if tracker.get_slot("elderly") and tracker.get_slot("human_offered"):
+        return Reason.ELDERLY
+    return Reason.REQUEST
+
+
+def start_handoff(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    reason: Reason,
+    *,
+    complaint: Dict[str, Any] | None = None,
+    claim_number: str | None = None,
+) -> List[Dict[str, Any]]:
+    """Queue the conversation for a person (once), tell the customer, and pause the bot.
+
+    When the queue cannot be reached the customer gets the service line instead, and the bot
+    stays on: a customer is never left waiting for a person who will not come.
+    """
+    lang = language_of(tracker)
+    slots = tracker.current_slot_values()
+    try:
+        claims = claims_for_summary(slots.get("policy_number")) if slots.get("verified") else []
+        summary = build_summary(tracker.events, slots, reason=reason, claims=claims,
+                                complaint=complaint or _complaint_of(tracker))
+        if claim_number:  # a claim reported in this very turn: its slot is not set yet
+            summary["claim_number"] = claim_number
+        queued = request_handoff(
+            tracker.sender_id,
+            reason=reason,
+            elderly=bool(slots.get("elderly")),
+            language=lang,
+            channel=tracker.get_latest_input_channel(),
+            summary=summary,
+        )
+        if reason is Reason.DISPUTE and slots.get("verified"):
+            dispute_goes_to_person(slots.get("policy_number"), slots.get("claim_number"),
+                                   conversation_id=tracker.sender_id)
+    except Exception:  # the store is down: give the phone line rather than a silent queue
+        logger.exception("handoff: queueing conversation %s failed", tracker.sender_id)
+        reply(dispatcher, tracker, "human_contact")
+        return [SlotSet("human_offered", False)]
+
+    if not queued.created:
+        reply(dispatcher, tracker, "handoff_already")
+    elif queued.opens_at is not None:
+        hours = get_settings().agent_hours.replace("-", "–")
+        reply(dispatcher, tracker, "handoff_after_hours", hours=hours,
+              opens=when_text(queued.opens_at, lang))
+    elif queued.ahead == 0:
+        reply(dispatcher, tracker, "handoff_queued_next", minutes=queued.wait_minutes)
+    else:
+        reply(dispatcher, tracker, "handoff_queued", ahead=queued.ahead,
+              minutes=queued.wait_minutes)
+    return [SlotSet("human_offered", False), ConversationPaused()]
+
+
+def _complaint_of(tracker: Tracker) -> Dict[str, Any] | None:
+    """The complaint this conversation filed, or what it had gathered when the customer asked
+    for a person in the middle of it: the agent reads it instead of asking again."""
+    gathered = {key: tracker.get_slot(f"complaint_{key}") for key in ("about", "facts",
+                                                                      "request")}
+    gathered = {key: value for key, value in gathered.items() if value}
+    reference = tracker.get_slot("complaint_reference")
+    if reference:
+        return {"reference": reference, **gathered}
+    return {"reference": None, **gathered} if gathered else None
+
+
+class ActionHandoff(Action):
+    """A person, at any point, in one step: on request, after an accepted offer, in a dispute
+    or a complaint."""
+
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        return start_handoff(dispatcher, tracker, reason_for(tracker))
+
+
+class ActionOfferHuman(Action):
+    """A customer who says they are elderly is offered a person at once, ranked first."""
+
+    def name(self) -> str:
+        return "action_offer_human"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        return [SlotSet("elderly", True)] + offer_person(dispatcher, tracker, "human_offer")
+
+
+class ActionHumanDeclined(Action):
+    def name(self) -> str:
+        return "action_human_declined"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        reply(dispatcher, tracker, "human_declined")
+        return [SlotSet("human_offered", False)]
+
+
+class ActionHandedBack(Action):
+    """The person handed the conversation back: say who helped and what was agreed."""
+
+    def name(self) -> str:
+        return "action_handed_back"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        try:
+            entry = last_hand_back(tracker.sender_id)
+        except Exception:
+            logger.exception("handoff: reading the hand-back of %s failed", tracker.sender_id)
+            entry = None
+        if entry is None or not entry.agent_name:
+            reply(dispatcher, tracker, "handed_back_anonymous")
+        elif entry.resolution:
+            reply(dispatcher, tracker, "handed_back", agent=entry.agent_name,
+                  resolution=entry.resolution)
+        else:
+            reply(dispatcher, tracker, "handed_back_plain", agent=entry.agent_name)
+        return [SlotSet("human_offered", False), SlotSet("case_topic", None)]

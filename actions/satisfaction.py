@@ -1,0 +1,28 @@
+"""A bare 1-10 number after a closed claim's notice: the customer's satisfaction score."""
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import conversation_actor, reply
+from bot.surveys import answer_survey
+
+
+class ActionRecordSatisfaction(Action):
+    def name(self) -> str:
+        return "action_record_satisfaction"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        text = tracker.latest_message.get("text") or ""
+        answer = answer_survey(tracker.sender_id, text, conversation_actor(tracker))
+        if answer.outcome == "recorded":
+            reply(dispatcher, tracker, "satisfaction_thanks", score=answer.score)
+        elif answer.outcome == "not_a_score":
+            reply(dispatcher, tracker, "satisfaction_invalid")
+        else:
+            reply(dispatcher, tracker, "number_without_question")
+        return []

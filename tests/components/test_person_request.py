@@ -1,0 +1,51 @@
+"""The check that a predicted request for a person names one, and the words it relies on."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.handoff import names_a_person
+from components.person_request import PersonRequestCheck
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _examples(intent: str) -> list[str]:
+    found = []
+    for path in [*ROOT.glob("data/nlu/*/*.yml"), *ROOT.glob("tests/nlu/*.yml")]:
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
+            if block.get("intent") == intent:
+                found += [line.strip()[2:] for line in block["examples"].splitlines()
+                          if line.strip().startswith("- ")]
+    return found
+
+
+def test_every_request_for_a_person_in_the_data_names_one():
+    examples = _examples("request_human")
+    assert len(examples) > 100
+    assert [text for text in examples if not names_a_person(text)] == []
+
+
+@pytest.mark.parametrize("text", ["没人受伤", "人在医院", "有人受伤", "人没事", "无人受伤",
+                                  "nobody was hurt", "no one was injured"])
+def test_answers_with_the_word_person_in_them_name_nobody(text):
+    assert not names_a_person(text)
+
+
+def _run(text: str, intent: str, confidence: float = 0.97) -> Message:
+    message = Message(data={"text": text, "intent": {"name": intent, "confidence": confidence},
+                            "intent_ranking": [{"name": intent, "confidence": confidence}]})
+    PersonRequestCheck().process([message])
+    return message
+
+
+def test_an_unconfirmed_request_becomes_a_fallback_and_a_real_one_stays():
+    answer = _run("没人受伤", "request_human")
+    assert answer.get("intent") == {"name": "nlu_fallback", "confidence": 0.97}
+    assert answer.get("intent_ranking")[0]["name"] == "nlu_fallback"
+    assert _run("转人工", "request_human").get("intent")["name"] == "request_human"
+    assert _run("get me a human", "request_human").get("intent")["name"] == "request_human"
+    assert _run("没人受伤", "deny").get("intent")["name"] == "deny"
