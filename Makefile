@@ -11,16 +11,16 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export CLAIMS_MODEL := $(CURDIR)/$(MODEL)
 
-.PHONY: run test setup model seed lint unit validate stories e2e lock clean
+.PHONY: run test setup model seed lint unit validate stories e2e lock clean eval nlu-gate
 
 ## run: set everything up on first use, then start the assistant (Ctrl-C stops it)
 run: setup model seed
 	@$(PY) scripts/run_servers.py --model $(MODEL)
 
-## test: every check: lint, unit tests, data validation, training, test stories, browser
+## test: every check: lint, unit tests, data validation, training, NLU gate, test stories, browser
 test: setup
 	@scripts/system_deps.sh
-	@$(MAKE) --no-print-directory lint unit validate model stories e2e
+	@$(MAKE) --no-print-directory lint unit validate model nlu-gate stories e2e
 	@echo "make test: all checks passed"
 
 setup:
@@ -40,6 +40,14 @@ unit:
 
 validate:
 	$(RASA) data validate --domain domain.yml --data data --config config.yml
+
+## nlu-gate: held-out NLU figures against tests/nlu_gate/thresholds.yml, and no held-out text in data
+nlu-gate: model
+	$(PY) scripts/evaluate_nlu.py --gate
+
+## eval: the full NLU report (held-out set + 5-fold cross-validation; ~3 min): results/nlu/
+eval: model
+	$(PY) scripts/evaluate_nlu.py --folds 5 --copy docs/nlu-report.md
 
 stories: model
 	$(RASA) test core --model $(MODEL) --stories tests/stories \
