@@ -83,13 +83,15 @@ def main(argv: List[str] | None = None) -> int:
     model = Path(args.model) if args.model else newest_model(ROOT / "models")
     if model is None or not model.exists():
         print(
-            "找不到模型,请先训练(make train)/ No model found: train one first (make train)"
+            "找不到模型,请先训练(make model)/ No model found: train one first (make model)"
             + (f": {args.model}" if args.model else ""),
             file=sys.stderr,
         )
         return 2
 
     signal.signal(signal.SIGTERM, _raise_stop)
+    # Ctrl-C must stop the servers even when started from a shell that ignores SIGINT.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     servers = Servers(
         model,
         rasa_port=args.rasa_port,
