@@ -101,6 +101,9 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
         result = super().validate_verification_answer(value, dispatcher, tracker, domain)
         if result.get("verified"):
             reply(dispatcher, tracker, "identity_verified", name=result.get("customer_name"))
+            if result.get("elderly"):
+                # Not a yes/no question here: the report's next question follows at once.
+                reply(dispatcher, tracker, "elderly_offer_in_report")
         return result
 
     def validate_report_answer(

@@ -317,3 +317,35 @@ def intake_text(result: IntakeResult, lang: str | None = None) -> str:
     else:
         lines.append(one_time_notice(result.missing, lang, follow_up=True))
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class UploadTarget:
+    """The claim a customer's upload belongs to, and the documents it still waits for."""
+
+    claim_number: str
+    documents: tuple[Item, ...]
+
+
+_OPEN_FOR_DOCUMENTS = (ClaimStage.REPORTED.value, ClaimStage.DOCUMENTS_REVIEW.value)
+
+
+def upload_target(
+    conversation_id: str, verified_policy: str | None = None, *, url: str | None = None
+) -> UploadTarget | None:
+    """The newest claim still waiting for documents that was reported in this conversation,
+    else (once verified) the newest such claim of the policy holder; None when there is none."""
+    with unit_of_work(url) as uow:
+        candidates: list[Claim] = [claim for claim in uow.claims.of_conversation(conversation_id)
+                                    if claim.stage in _OPEN_FOR_DOCUMENTS]
+        if not candidates and verified_policy:
+            policy = uow.policies.by_number(verified_policy)
+            if policy is not None:
+                candidates = [claim for claim in uow.claims.of_customer(policy.customer_id)
+                              if claim.stage in _OPEN_FOR_DOCUMENTS]
+        if not candidates:
+            return None
+        claim = candidates[0]  # both lists are newest first
+        wanted = tuple(item for item in missing_items(claim.documents)
+                       if not item.fetched_by_insurer)
+        return UploadTarget(claim.number, wanted)

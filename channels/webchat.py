@@ -6,6 +6,7 @@ import json
 import logging
 import re
 from typing import Any, Awaitable, Callable, Dict, Union
+from urllib.parse import unquote
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -45,6 +46,16 @@ def _max_message_chars_from_settings() -> int:
 
 def _error(status: int, code: str, message: str, **extra: Any) -> HTTPResponse:
     return json_error(status, code, message, **extra)
+
+
+async def _conversation_facts(request: Request, sender: str) -> tuple[str, str | None]:
+    """The conversation's language and, once the customer is verified, their policy number."""
+    tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
+    if tracker is None:
+        return "zh", None
+    language = tracker.get_slot("language") or "zh"
+    policy = tracker.get_slot("policy_number") if tracker.get_slot("verified") else None
+    return language, policy
 
 
 class WebChatInput(RestInput):
@@ -131,6 +142,50 @@ class WebChatInput(RestInput):
                 [{"id": m.id, "kind": m.kind, "text": m.text} for m in taken],
                 headers={**SECURITY_HEADERS, "Cache-Control": "no-store"},
             )
+
+        @webchat.route("/documents", methods=["GET"])
+        async def documents(request: Request) -> HTTPResponse:
+            """The documents the customer's open claim still waits for, to pick one to send."""
+            sender = request.args.get("sender", "")
+            if not SENDER_ID_PATTERN.fullmatch(sender):
+                return _error(400, "invalid_sender", "'sender' is missing or malformed.")
+            lang, policy = await _conversation_facts(request, sender)
+            from bot.intake import upload_target
+            from bot.replies import say
+
+            target = await asyncio.to_thread(upload_target, sender, policy)
+            if target is None:
+                return response.json({"claim_number": None, "documents": [],
+                                      "message": say("upload_no_claim", lang)})
+            return response.json({
+                "claim_number": target.claim_number,
+                "documents": [{"code": item.code, "name": item.name(lang)}
+                              for item in target.documents],
+            })
+
+        @webchat.route("/upload", methods=["POST"])
+        async def upload(request: Request) -> HTTPResponse:
+            """One photo or PDF for the open claim (raw body; X-Filename names it); the reply
+            says what was received and what is still missing, as the bot would."""
+            sender = request.args.get("sender", "")
+            if not SENDER_ID_PATTERN.fullmatch(sender):
+                return _error(400, "invalid_sender", "'sender' is missing or malformed.")
+            from bot.intake import intake_text, receive_file, upload_target
+            from bot.replies import say
+
+            lang, policy = await _conversation_facts(request, sender)
+            target = await asyncio.to_thread(upload_target, sender, policy)
+            if target is None:
+                text = say("upload_no_claim", lang)
+            else:
+                filename = unquote(request.headers.get("X-Filename", "upload"))[:200]
+                result = await asyncio.to_thread(
+                    receive_file, target.claim_number, filename, request.body or b"",
+                    request.content_type, document_code=request.args.get("document") or None,
+                    actor=f"conversation:{sender}",
+                )
+                text = intake_text(result, lang)
+            return response.json([{"recipient_id": sender, "text": text}])
 
         @webchat.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> Union[ResponseStream, HTTPResponse]:

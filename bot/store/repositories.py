@@ -132,6 +132,7 @@ class ClaimRepository(_Repository[Claim]):
         return list(self.session.execute(query).scalars())
 
     def of_conversation(self, conversation_id: str) -> list[Claim]:
+        """Claims reported in one conversation, newest report first."""
         query = (
             select(Claim)
             .where(Claim.conversation_id == conversation_id)

@@ -20,7 +20,8 @@
     error: "网络出错了,请稍后再试 / Connection problem, please try again",
     tooLong: "消息太长了,请分几次发送 / The message is too long, please send it in parts",
     image: "查看图片 / View image",
-    attachment: "查看附件 / View attachment"
+    attachment: "查看附件 / View attachment",
+    whichDocument: "这是哪一份材料?点一下再选照片或 PDF。/ Which document is it? Tap one, then pick the photo or PDF."
   };
 
   var messages, conversation, input, form, typing, charCount;
@@ -305,6 +306,61 @@
     input.focus();
   }
 
+  // Documents: pick which one from the claim's list, then the photo or PDF itself.
+  var uploadDocument = "";
+
+  function chooseDocument() {
+    fetch("documents?sender=" + encodeURIComponent(senderId()), { cache: "no-store" })
+      .then(function (res) { return res.json(); })
+      .then(function (info) {
+        if (!info.claim_number) {
+          addBotMessage({ text: info.message || "" });
+          return;
+        }
+        var el = bubble("bot");
+        var text = document.createElement("div");
+        text.className = "msg-text";
+        text.textContent = TEXT.whichDocument;
+        el.appendChild(text);
+        var chips = document.createElement("div");
+        chips.className = "chips";
+        info.documents.forEach(function (doc) {
+          var chip = document.createElement("button");
+          chip.type = "button";
+          chip.className = "chip";
+          chip.setAttribute("data-testid", "document-choice");
+          chip.textContent = doc.name;
+          chip.addEventListener("click", function () {
+            uploadDocument = doc.code;
+            document.getElementById("upload-input").click();
+          });
+          chips.appendChild(chip);
+        });
+        el.appendChild(chips);
+        scrollToEnd();
+      })
+      .catch(function () { addErrorMessage(TEXT.error); });
+  }
+
+  function uploadFile(file) {
+    addUserMessage("📎 " + file.name);
+    setTyping(true);
+    var url = "upload?sender=" + encodeURIComponent(senderId()) +
+      (uploadDocument ? "&document=" + encodeURIComponent(uploadDocument) : "");
+    fetch(url, {
+      method: "POST",
+      body: file,
+      headers: { "Content-Type": file.type || "application/octet-stream",
+                 "X-Filename": encodeURIComponent(file.name) }
+    })
+      .then(function (res) { return res.json(); })
+      .then(function (replies) {
+        (Array.isArray(replies) ? replies : []).forEach(function (reply) { addBotMessage(reply); });
+      })
+      .catch(function () { addErrorMessage(TEXT.error); })
+      .then(function () { setTyping(false); uploadDocument = ""; });
+  }
+
   function init() {
     messages = document.getElementById("messages");
     conversation = document.getElementById("conversation");
@@ -329,6 +385,14 @@
       }
     });
     input.addEventListener("input", updateCount);
+    document.getElementById("upload-button").addEventListener("click", chooseDocument);
+    document.getElementById("upload-input").addEventListener("change", function (event) {
+      var file = event.target.files && event.target.files[0];
+      if (file) {
+        uploadFile(file);
+      }
+      event.target.value = "";
+    });
     document.getElementById("handoff-button").addEventListener("click", function () {
       send(HANDOFF_TEXT);
     });

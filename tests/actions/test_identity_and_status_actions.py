@@ -93,3 +93,15 @@ def test_status_in_english_with_a_named_claim_of_someone_else(claims_store, doma
 def test_status_is_never_shown_unverified(claims_store, domain):
     texts, _ = run_action(ActionShowStatus(), make_tracker("查进度", "check_status"), domain)
     assert texts == [say("ask_policy_number", "zh")]
+
+
+def test_elderly_customer_verified_inside_a_report_hears_a_person_is_there(claims_store, domain):
+    from actions.report import ValidateReportForm
+
+    tracker = make_tracker("1948-09-30", intent="inform",
+                           slots={"policy_number": "MED-2026-0002"}, active_loop="report_form")
+    dispatcher = CollectingDispatcher()
+    result = ValidateReportForm().validate_verification_answer(
+        "1948-09-30", dispatcher, tracker, domain)
+    assert result["verified"] is True
+    assert [m["text"] for m in dispatcher.messages][-1] == say("elderly_offer_in_report", "zh")

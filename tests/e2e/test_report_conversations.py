@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import requests
 
 from bot.claims import claim_view
 from bot.replies import say
@@ -14,7 +15,7 @@ from tests.e2e.test_conversations import Customer
 pytestmark = pytest.mark.e2e
 
 CLAIM_NUMBER = re.compile(r"CLM-\d{4}-\d{6}")
-_CLAIM_CHILDREN = (models.ClaimEvent, models.ClaimDocument, models.ReceivedFile,
+_CLAIM_CHILDREN = (models.ReceivedFile, models.ClaimEvent, models.ClaimDocument,
                    models.Notification, models.SatisfactionScore, models.Dispute)
 
 
@@ -119,3 +120,47 @@ def test_future_date_and_absurd_amount_are_asked_again(claims_servers, claims_db
     assert customer.says("大概100000000000元").startswith(say("amount_too_large", "zh"))
     assert customer.says("-500").startswith(say("amount_negative", "zh"))
     assert _claim_count(claims_db_url) == before
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _upload(servers, sender: str, content: bytes, document: str | None = None,
+            filename: str = "photo.png", content_type: str = "image/png") -> str:
+    url = f"{servers.rasa_url}/webhooks/webchat/upload?sender={sender}"
+    if document:
+        url += f"&document={document}"
+    response = requests.post(url, data=content, timeout=60,
+                             headers={"Content-Type": content_type, "X-Filename": filename})
+    assert response.status_code == 200, response.text
+    return "\n".join(message["text"] for message in response.json())
+
+
+def test_documents_sent_in_the_web_chat_are_stored_against_the_claim(
+    claims_servers, claims_db_url
+):
+    customer = Customer(claims_servers)
+    assert _upload(claims_servers, customer.sender, PNG) == say("upload_no_claim", "zh")
+    for text in ("我要报案,昨天下午三点在人民路被追尾了,大概三千块", "AUTO-2026-0001",
+                 "1985-04-12", "没人受伤"):
+        customer.says(text)
+    number = CLAIM_NUMBER.search(customer.says("对")).group(0)
+    listed = requests.get(
+        f"{claims_servers.rasa_url}/webhooks/webchat/documents?sender={customer.sender}",
+        timeout=30,
+    ).json()
+    assert listed["claim_number"] == number
+    codes = [document["code"] for document in listed["documents"]]
+    assert "driving_licence" in codes and "liability_record" not in codes  # insurer fetches it
+
+    received = _upload(claims_servers, customer.sender, PNG, document="driving_licence")
+    assert "驾驶证" in received and "行驶证" in received  # what was received, what is missing
+    assert say("intake_duplicate", "zh") in _upload(
+        claims_servers, customer.sender, PNG, document="driving_licence")
+    assert _upload(claims_servers, customer.sender, b"hello", filename="a.txt",
+                   content_type="text/plain") == say("intake_error.unsupported_type", "zh")
+    with unit_of_work(claims_db_url) as uow:
+        sizes = [row.size_bytes for row in uow.session.query(models.ReceivedFile)
+                 if row.claim.number == number]
+    assert sizes == [len(PNG)]
+    assert claim_view(number, url=claims_db_url).stage == "documents_review"
