@@ -6,10 +6,9 @@ from typing import Any, Dict, List
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import ReplyAction, language_of, reply
+from actions.common import ReplyAction, reply
 from actions.handoff import start_handoff
 from bot.handoff import Reason
-from bot.replies import say
 from bot.settings import get_settings
 
 
@@ -62,13 +61,6 @@ class ActionCancelled(ReplyAction):
         return "action_cancelled"
 
 
-class ActionHumanContact(ReplyAction):
-    key = "human_contact"
-
-    def name(self) -> str:
-        return "action_human_contact"
-
-
 class ActionNoText(ReplyAction):
     key = "no_text"
 
@@ -84,19 +76,6 @@ class ActionMessageTooLong(ReplyAction):
 
     def fields(self, tracker: Tracker) -> Dict[str, Any]:
         return {"limit": get_settings().max_message_chars}
-
-
-class ActionNotOnlineYet(ReplyAction):
-    """Journeys the assistant cannot do yet are sent to the service line, never faked."""
-
-    key = "not_online_yet"
-
-    def name(self) -> str:
-        return "action_not_online_yet"
-
-    def fields(self, tracker: Tracker) -> Dict[str, Any]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name") or "report_claim"
-        return {"topic": say(f"topic.{intent}", language_of(tracker))}
 
 
 class ActionNotUnderstood(ReplyAction):

@@ -8,7 +8,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.conversation import (
     ActionGreet,
     ActionMessageTooLong,
-    ActionNotOnlineYet,
     ActionNotUnderstood,
 )
 from actions.language import ValidateSlotMappings
@@ -63,11 +62,6 @@ def test_too_long_message_says_how_long(domain):
     texts, _ = run_action(ActionMessageTooLong(), tracker, domain)
     assert "2000" in texts[0]
 
-
-def test_journeys_not_online_name_the_topic_and_the_hotline(domain):
-    tracker = make_tracker("我要投诉", intent="complain")
-    texts, _ = run_action(ActionNotOnlineYet(), tracker, domain)
-    assert "投诉" in texts[0] and "95500" in texts[0]
 
 
 def test_the_action_server_can_register_every_action():
