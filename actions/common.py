@@ -51,3 +51,24 @@ class ReplyAction(Action, ABC):
     ) -> List[Dict[str, Any]]:
         reply(dispatcher, tracker, self.key or "", **self.fields(tracker))
         return []
+
+
+class AskAction(Action, ABC):
+    """Asks for a form's slot, unless a validation message has just said what to send instead.
+
+    After an interruption named in `reask_after` the question is asked again.
+    """
+
+    key = ""
+    reask_after: tuple = ("switch_language", "request_human")
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if not spoke_since_last_user_message(tracker) or intent in self.reask_after:
+            reply(dispatcher, tracker, self.key)
+        return []

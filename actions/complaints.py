@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from abc import ABC, abstractmethod
+from abc import ABC
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -12,7 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import language_of, reply, spoke_since_last_user_message
+from actions.common import AskAction, language_of, reply
 from actions.handoff import start_handoff
 from bot.complaints import (
     NewComplaint,
@@ -131,21 +131,10 @@ class ValidateComplaintForm(FormValidationAction):
         return self._text("complaint_request", value, dispatcher, tracker)
 
 
-class _AskAction(Action, ABC):
-    """Asks for a slot unless a validation message has just said what to send instead."""
+class _AskAction(AskAction, ABC):
+    """A person's request in the complaint form hands over; only a language switch re-asks."""
 
-    key = ""
-
-    @abstractmethod
-    def name(self) -> str: ...
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[Dict[str, Any]]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if not spoke_since_last_user_message(tracker) or intent == "switch_language":
-            reply(dispatcher, tracker, self.key)
-        return []
+    reask_after = ("switch_language",)
 
 
 class ActionAskComplainantName(_AskAction):

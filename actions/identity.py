@@ -1,7 +1,6 @@
 """Identity check before any policy or claim detail: policy number, then birth date or phone."""
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -10,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.clauses import answer_clause
-from actions.common import reply, spoke_since_last_user_message
+from actions.common import AskAction, reply
 from actions.disputes import explain_dispute
 from actions.handoff import offer_person
 from actions.status import show_status
@@ -90,36 +89,14 @@ class ValidateIdentityForm(IdentitySlots, FormValidationAction):
         return [] if tracker.get_slot("identity_stop") else domain_slots
 
 
-class _AskAction(Action, ABC):
-    """Asks for a slot unless a validation message has just said what to send instead."""
-
-    key = ""
-
-    @abstractmethod
-    def name(self) -> str: ...
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[Dict[str, Any]]:
-        if not spoke_since_last_user_message(tracker) or _only_interruption_reply(tracker):
-            reply(dispatcher, tracker, self.key)
-        return []
-
-
-def _only_interruption_reply(tracker: Tracker) -> bool:
-    """After an interruption (a language switch, a person's number) the question is asked again."""
-    intent = (tracker.latest_message.get("intent") or {}).get("name")
-    return intent in ("switch_language", "request_human")
-
-
-class ActionAskPolicyNumber(_AskAction):
+class ActionAskPolicyNumber(AskAction):
     key = "ask_policy_number"
 
     def name(self) -> str:
         return "action_ask_policy_number"
 
 
-class ActionAskVerificationAnswer(_AskAction):
+class ActionAskVerificationAnswer(AskAction):
     key = "ask_verification"
 
     def name(self) -> str:
