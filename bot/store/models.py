@@ -393,3 +393,16 @@ class Dispute(Base):
 
     claim = relationship("Claim")
     customer = relationship("Customer")
+
+
+class InboundReceipt(Base):
+    """One webhook delivery a channel has accepted (Telegram update_id, Twilio MessageSid...),
+    so that a retried delivery is recognised and handled once."""
+
+    __tablename__ = "inbound_receipts"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(32), nullable=False)
+    external_id = Column(String(128), nullable=False)
+    received_at = Column(DateTime, nullable=False, default=utc_now, index=True)
