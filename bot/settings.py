@@ -27,6 +27,28 @@ class Settings:
     # off) and how often the Rasa server delivers queued notices.
     core_api_token: str = field(repr=False)
     notice_delivery_seconds: float
+    # Where the public reaches this server (https://claims.example.com): Twilio signs the URL it
+    # called, which behind a proxy is not the one the server sees. Empty: the request's own URL.
+    public_url: str = ""
+    # Speech recognition (bot/speech): a faster-whisper model name or path; empty means the
+    # packaged Whisper base. Device "cpu" or "cuda"; compute type "int8", "float16"...
+    asr_model: str = ""
+    asr_device: str = "cpu"
+    asr_compute_type: str = "int8"
+    asr_threads: int = 0  # 0: every core
+    max_voice_seconds: int = 120  # a longer voice note or caller turn is refused
+    # Telegram (channels/telegram.py): bot token, webhook secret, Bot API server.
+    telegram_token: str = field(default="", repr=False)
+    telegram_secret_token: str = field(default="", repr=False)
+    telegram_api_server: str = "https://api.telegram.org"
+    # Twilio (channels/twilio.py, channels/twilio_voice.py): account, API base, sending numbers,
+    # and the agents' phone number that a call is transferred to on handoff.
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = field(default="", repr=False)
+    twilio_api_base: str = "https://api.twilio.com"
+    twilio_sms_from: str = ""
+    twilio_whatsapp_from: str = ""
+    agents_phone: str = ""
 
     @classmethod
     def from_env(cls, env: os._Environ[str] | dict[str, str] = os.environ) -> Settings:
@@ -45,6 +67,22 @@ class Settings:
             max_upload_bytes=int(env.get("CLAIMS_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
             core_api_token=env.get("CLAIMS_CORE_API_TOKEN", "").strip(),
             notice_delivery_seconds=float(env.get("CLAIMS_NOTICE_DELIVERY_SECONDS", "10")),
+            public_url=env.get("CLAIMS_PUBLIC_URL", "").strip().rstrip("/"),
+            asr_model=env.get("CLAIMS_ASR_MODEL", "").strip(),
+            asr_device=env.get("CLAIMS_ASR_DEVICE", "cpu").strip() or "cpu",
+            asr_compute_type=env.get("CLAIMS_ASR_COMPUTE_TYPE", "int8").strip() or "int8",
+            asr_threads=int(env.get("CLAIMS_ASR_THREADS", "0")),
+            max_voice_seconds=int(env.get("CLAIMS_MAX_VOICE_SECONDS", "120")),
+            telegram_token=env.get("TELEGRAM_TOKEN", "").strip(),
+            telegram_secret_token=env.get("TELEGRAM_SECRET_TOKEN", "").strip(),
+            telegram_api_server=env.get("TELEGRAM_API_SERVER", "https://api.telegram.org")
+            .strip().rstrip("/"),
+            twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", "").strip(),
+            twilio_auth_token=env.get("TWILIO_AUTH_TOKEN", "").strip(),
+            twilio_api_base=env.get("TWILIO_API_BASE", "https://api.twilio.com").strip().rstrip("/"),
+            twilio_sms_from=env.get("TWILIO_SMS_FROM", "").strip(),
+            twilio_whatsapp_from=env.get("TWILIO_WHATSAPP_FROM", "").strip(),
+            agents_phone=env.get("CLAIMS_AGENTS_PHONE", "").strip(),
         )
 
 
