@@ -26,7 +26,9 @@ STATIC_FILES: Dict[str, str] = {
 PAGE_FILE = "webchat.html"
 
 # The browser makes ids like "web-<32 hex>"; the charset keeps ids safe in logs, URLs and SQL.
-SENDER_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# Conversations of the messaging and phone channels ("tg-…", "sms-…", "wa-…", "call-…") share the
+# tracker store: the web chat may never speak for one of them.
+SENDER_ID_PATTERN = re.compile(r"(?!(?:tg|sms|wa|call)-)[A-Za-z0-9_-]{1,64}", re.IGNORECASE)
 
 DEFAULT_MAX_MESSAGE_CHARS = 2000
 # Far above any legal message, far below what would let one request eat the server's memory.

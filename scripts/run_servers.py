@@ -67,7 +67,7 @@ def banner(servers: Servers) -> str:
             "=" * 72,
             "理赔助手已启动 / The claims assistant is running",
             f"  网页聊天 / Web chat:          {base}/webhooks/webchat/",
-            f"  REST 接口 / REST endpoint:    {base}/webhooks/rest/webhook",
+            f"  REST 接口 / REST endpoint:    {base}/webhooks/webchat/webhook",
             '                                (POST {"sender": "...", "message": "..."})',
             f"  动作服务器 / Action server:   http://localhost:{servers.actions_port}/health",
             f"  日志 / Logs:                  {log_dir}/rasa.log, {log_dir}/actions.log",

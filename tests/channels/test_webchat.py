@@ -192,6 +192,11 @@ def test_stream_mode_sends_one_json_message_per_line(client: AsgiClient) -> None
         b'{"sender": "web 1", "message": "hi"}',
         b'{"sender": "web-1\\n", "message": "hi"}',
         b'{"sender": "<script>", "message": "hi"}',
+        # Another channel's conversation: the web chat may not speak for it.
+        b'{"sender": "tg-123456789", "message": "hi"}',
+        b'{"sender": "SMS-+8613800000001", "message": "hi"}',
+        b'{"sender": "wa-8613800000001", "message": "hi"}',
+        b'{"sender": "call-CA0123", "message": "hi"}',
         ('{"sender": "' + "a" * 65 + '", "message": "hi"}').encode(),
         b'{"sender": "web-1"}',
         b'{"sender": "web-1", "message": 5}',

@@ -273,7 +273,7 @@ def test_launcher_prints_where_to_chat_and_stops_both_on_sigterm(
     proc = start_launcher(fake_python, model, tmp_path)
     try:
         out = read_until(proc, "Ctrl-C")
-        assert "/webhooks/webchat/" in out and "/webhooks/rest/webhook" in out
+        assert "/webhooks/webchat/" in out and "/webhooks/webchat/webhook" in out
         assert "网页聊天" in out and "Web chat" in out
         pids = [int((tmp_path / "args" / f"{n}.pid").read_text()) for n in ("rasa", "actions")]
         proc.send_signal(signal.SIGTERM)
