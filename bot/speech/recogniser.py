@@ -1,0 +1,276 @@
+"""What the customer said in an audio clip, or why it could not be understood.
+
+recognise() never raises for bad audio: empty, corrupt, too large, too long, silence, music and
+mumbling all come back as a Transcript with understood=False and a reason, so a channel can ask
+again instead of passing on words the customer never said.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Sequence
+
+import numpy as np
+
+from bot.language import EN, ZH, to_simplified
+from bot.settings import get_settings
+from bot.speech.audio import SAMPLE_RATE, AudioInput, AudioRejected, decode, read_bytes
+from bot.speech.model import LoadedModel, shared_model
+from bot.speech.numbers import spoken_to_digits
+
+logger = logging.getLogger(__name__)
+
+SILENCE = "silence"
+LOW_CONFIDENCE = "low_confidence"
+# The reasons recognise() gives; audio.py's EMPTY, UNDECODABLE, TOO_LONG and TOO_LARGE besides.
+REASONS = ("empty", SILENCE, LOW_CONFIDENCE, "undecodable", "too_long", "too_large")
+
+# Confidence limits, calibrated on espeak-ng clips (tests/bot/test_speech.py, the benchmark's 20
+# sentences at 16 and 8 kHz): speech the model got right or nearly right decodes at an average
+# token log-probability of -0.08 to -0.8; speech played backwards at -1.3, German forced into
+# English at -1.04, speech drowned in noise at -0.97, English forced into Chinese at -1.4 to -1.9.
+MIN_AVG_LOGPROB = -0.95
+# A window the model itself thinks holds no speech, decoded with middling confidence: Whisper's
+# own rule for dropping a hallucinated segment.
+NO_SPEECH_PROB = 0.6
+NO_SPEECH_LOGPROB = -0.5
+# Text that loops ("the the the the...") compresses far better than speech.
+MAX_COMPRESSION_RATIO = 2.4
+# Decoder loops: a short piece of text repeated over and over ("0, 0, 0, 0, ...", "meromeerom").
+_LOOP_RE = re.compile(r"(.{2,8}?)\1{6,}|(.)\2{11,}", re.DOTALL)
+# Below this peak the clip is silent whatever the VAD says (-60 dBFS).
+SILENT_PEAK = 0.001
+
+# Whisper's well-known inventions on noise (subtitle credits, sign-offs): never the customer's.
+# (Only sign-offs nobody says to an insurer: "thank you" and "bye" alone may be the customer's.)
+_HALLUCINATIONS = re.compile(
+    r"^\W*(?:thanks? (?:you )?for watching|please subscribe.*|subtitles? by.*|字幕.*"
+    r"|谢谢(?:观看|收看)|請不吝.*|请不吝.*|明镜.*|优优独播剧场.*|amara\.org.*)\W*$",
+    re.IGNORECASE,
+)
+# A nudge towards simplified characters and punctuation, in the claims domain's words.
+_ZH_PROMPT = "以下是普通话的句子，关于保险理赔。"
+
+# One Whisper window is 30 s; shorter speech is encoded with this much context around it.
+WINDOW_S = 30
+# Calibrated on the benchmark's clips (scripts/bench_asr.py): with 4 s of margin the words match
+# those of the full 30 s window (WER 11 % at 16 kHz, 20 % at 8 kHz, against 13 % and 24 %) at
+# a third of the CPU time; with less, the decoder tends to run on past the end of the speech.
+MIN_CONTEXT_S = 6
+CONTEXT_MARGIN_S = 4
+MAX_TOKENS_BASE, MAX_TOKENS_PER_S = 24, 12
+
+VAD_PARAMETERS = {"min_silence_duration_ms": 500, "speech_pad_ms": 300, "threshold": 0.5}
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What recognise() heard. `text` (digits for spoken numbers) is what goes to the NLU."""
+
+    understood: bool
+    reason: str | None = None
+    text: str = ""
+    raw_text: str = ""
+    language: str | None = None
+    duration_s: float = 0.0
+    confidence: float = 0.0  # exp(average token log-probability), 0..1
+    speech_s: float = 0.0  # speech left after the VAD
+    no_speech_prob: float = 0.0
+    processing_s: float = 0.0
+    details: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+def _not_understood(reason: str, started: float, **fields: Any) -> Transcript:
+    return Transcript(understood=False, reason=reason,
+                      processing_s=time.perf_counter() - started, **fields)
+
+
+def _speech_only(samples: np.ndarray) -> np.ndarray:
+    """The parts of `samples` the Silero VAD takes for speech, joined (empty: none)."""
+    from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
+
+    chunks = get_speech_timestamps(samples, VadOptions(**VAD_PARAMETERS))
+    if not chunks:
+        return np.zeros(0, dtype=np.float32)
+    return np.concatenate(collect_chunks(samples, chunks)[0])
+
+
+def _pick_language(loaded: LoadedModel, encoder_output: Any) -> tuple[str, float]:
+    """Chinese or English, whichever the model finds likelier (any other language detected
+    counts for neither: the service speaks only these two)."""
+    if not loaded.model.model.is_multilingual:
+        return EN, 1.0
+    scores = {token[2:-2]: prob for token, prob in loaded.model.model.detect_language(
+        encoder_output)[0]}
+    zh, en = scores.get(ZH, 0.0), scores.get(EN, 0.0)
+    return (ZH, zh) if zh >= en else (EN, en)
+
+
+@lru_cache(maxsize=8)
+def _tokenizer(loaded: LoadedModel, language: str) -> Any:
+    from faster_whisper.tokenizer import Tokenizer
+
+    return Tokenizer(loaded.model.hf_tokenizer, loaded.model.model.is_multilingual,
+                     task="transcribe", language=language)
+
+
+@lru_cache(maxsize=8)
+def _suppressed(loaded: LoadedModel, language: str) -> tuple[int, ...]:
+    from faster_whisper.transcribe import get_suppressed_tokens
+
+    return tuple(get_suppressed_tokens(_tokenizer(loaded, language), [-1]))
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """One decoded window, shaped like faster-whisper's Segment where _decide reads it."""
+
+    text: str
+    tokens: list
+    avg_logprob: float
+    no_speech_prob: float
+    compression_ratio: float
+
+
+def _one_window(loaded: LoadedModel, speech: np.ndarray, language: str | None,
+                beam_size: int) -> tuple[list[_Segment], str, float]:
+    """Speech up to a window long, decoded with the encoder seeing only as much audio as there
+    is (plus a margin) instead of 30 s padded with silence: the encoder is most of the cost of a
+    short utterance, and this makes it several times cheaper with the same words out."""
+    import ctranslate2
+    from faster_whisper.transcribe import get_compression_ratio
+
+    whisper = loaded.model
+    features = whisper.feature_extractor(speech)
+    seconds = min(WINDOW_S, max(MIN_CONTEXT_S, math.ceil(speech.shape[0] / SAMPLE_RATE
+                                                        + CONTEXT_MARGIN_S)))
+    frames = seconds * 100
+    features = features[:, :frames]
+    if features.shape[1] < frames:
+        features = np.pad(features, ((0, 0), (0, frames - features.shape[1])))
+    encoder_output = whisper.model.encode(
+        ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None], np.float32)))
+    if language in (ZH, EN):
+        chosen, probability = language, 1.0
+    else:
+        chosen, probability = _pick_language(loaded, encoder_output)
+    tokenizer = _tokenizer(loaded, chosen)
+    prompt: list[int] = []
+    if chosen == ZH:
+        prompt = [tokenizer.sot_prev, *tokenizer.encode(" " + _ZH_PROMPT)]
+    prompt += [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+    # Fast speech is about 5 tokens a second; a decoder running far past that is looping.
+    max_new = int(MAX_TOKENS_BASE + MAX_TOKENS_PER_S * speech.shape[0] / SAMPLE_RATE)
+    result = whisper.model.generate(
+        encoder_output, [prompt], beam_size=beam_size, return_scores=True,
+        return_no_speech_prob=True, suppress_blank=True,
+        suppress_tokens=list(_suppressed(loaded, chosen)),
+        max_length=min(len(prompt) + max_new, whisper.max_length),
+    )[0]
+    tokens = result.sequences_ids[0]
+    text = tokenizer.decode(tokens).strip()
+    avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
+    looped = len(tokens) >= max_new  # cut off: not a sentence the customer finished
+    if looped:
+        # The usual way a decoder runs on: the whole sentence again, and again. Once is what
+        # was said; anything else that hits the limit is not understood.
+        once = _said_once(text)
+        looped = once is None
+        text = once or text
+    segment = _Segment(text=text, tokens=tokens, avg_logprob=avg_logprob,
+                       no_speech_prob=result.no_speech_prob,
+                       compression_ratio=99.0 if looped else get_compression_ratio(text))
+    return ([segment] if text else []), chosen, probability
+
+
+def _said_once(text: str) -> str | None:
+    """`text` without its repeats when it is one phrase said over and over ("Thank you. Thank
+    you. Thank") and nothing else; None otherwise."""
+    for period in range(4, len(text) // 2 + 1):
+        if all(text[i] == text[i - period] for i in range(period, len(text))):
+            return text[:period].strip()
+    return None
+
+
+def _long(loaded: LoadedModel, speech: np.ndarray, language: str | None,
+          beam_size: int) -> tuple[list[Any], str, float]:
+    """Speech longer than one window: faster-whisper's own windowed decoding."""
+    if language in (ZH, EN):
+        chosen, probability = language, 1.0
+    else:
+        from faster_whisper.audio import pad_or_trim
+
+        features = loaded.model.feature_extractor(speech[: WINDOW_S * SAMPLE_RATE])
+        chosen, probability = _pick_language(loaded, loaded.model.encode(pad_or_trim(features)))
+    segments, _info = loaded.model.transcribe(
+        speech, language=chosen, beam_size=beam_size, temperature=0.0,
+        vad_filter=False,  # done already, once
+        without_timestamps=True, condition_on_previous_text=False,
+        initial_prompt=_ZH_PROMPT if chosen == ZH else None,
+    )
+    return [seg for seg in segments if seg.text.strip()], chosen, probability
+
+
+def _decide(segments: Sequence[Any]) -> tuple[str | None, float, float]:
+    """(reason it is not understood or None, average log-probability, no-speech probability)."""
+    tokens = sum(max(len(seg.tokens), 1) for seg in segments)
+    avg_logprob = sum(seg.avg_logprob * max(len(seg.tokens), 1) for seg in segments) / tokens
+    no_speech = max(seg.no_speech_prob for seg in segments)
+    if avg_logprob < MIN_AVG_LOGPROB:
+        return LOW_CONFIDENCE, avg_logprob, no_speech
+    if no_speech > NO_SPEECH_PROB and avg_logprob < NO_SPEECH_LOGPROB:
+        return LOW_CONFIDENCE, avg_logprob, no_speech
+    if any(seg.compression_ratio > MAX_COMPRESSION_RATIO or _LOOP_RE.search(seg.text)
+           for seg in segments):
+        return LOW_CONFIDENCE, avg_logprob, no_speech
+    return None, avg_logprob, no_speech
+
+
+def recognise(audio: AudioInput, language: str | None = None, *, beam_size: int = 1,
+              model: LoadedModel | None = None) -> Transcript:
+    """Transcribe `audio` (bytes or a path, any common format) in `language` ("zh", "en"; None:
+    detect which of the two). CPU-bound and seconds long: from async code call it with
+    `await asyncio.to_thread(recognise, ...)`. Never raises for bad audio."""
+    started = time.perf_counter()
+    settings = get_settings()
+    try:
+        data = read_bytes(audio, settings.max_upload_bytes)
+        clip = decode(data, settings.max_voice_seconds)
+    except AudioRejected as rejected:
+        logger.info("speech: audio refused (%s)", rejected)
+        return _not_understood(rejected.reason, started, duration_s=rejected.duration_s)
+
+    duration = clip.duration_s
+    if clip.samples.size == 0 or float(np.max(np.abs(clip.samples))) < SILENT_PEAK:
+        return _not_understood(SILENCE, started, duration_s=duration)
+    speech = _speech_only(clip.samples)
+    speech_s = speech.shape[0] / SAMPLE_RATE
+    if speech_s < 0.2:
+        return _not_understood(SILENCE, started, duration_s=duration, speech_s=speech_s)
+
+    loaded = model or shared_model()
+    decode_window = _one_window if speech_s <= WINDOW_S else _long
+    segments, chosen, language_probability = decode_window(loaded, speech, language, beam_size)
+    raw_text = "".join(seg.text for seg in segments).strip()
+    fields: dict[str, Any] = dict(language=chosen, duration_s=duration, speech_s=speech_s)
+    if not segments or not raw_text:
+        return _not_understood(SILENCE, started, **fields)
+    reason, avg_logprob, no_speech = _decide(segments)
+    fields.update(confidence=math.exp(avg_logprob), no_speech_prob=no_speech, raw_text=raw_text,
+                  details={"avg_logprob": avg_logprob,
+                           "language_probability": language_probability,
+                           "compression_ratio": max(s.compression_ratio for s in segments)})
+    if reason is None and _HALLUCINATIONS.match(raw_text):
+        reason = LOW_CONFIDENCE
+    if reason is not None:
+        logger.info("speech: not understood (%s, logprob %.2f, no-speech %.2f)", reason,
+                    avg_logprob, no_speech)
+        return _not_understood(reason, started, **fields)
+    display = to_simplified(raw_text) if chosen == ZH else raw_text
+    text = spoken_to_digits(display)
+    return Transcript(understood=True, text=text, processing_s=time.perf_counter() - started,
+                      **fields)
