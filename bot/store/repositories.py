@@ -89,6 +89,11 @@ class PolicyRepository(_Repository[Policy]):
         query = select(Policy).where(Policy.number == canonical_number(number))
         return self.session.execute(query).scalar_one_or_none()
 
+    def lock(self, number: str) -> None:
+        """Hold the policy until commit: reports on one policy are checked and stored one after
+        the other, so the same incident reported twice at once becomes one claim."""
+        _lock_rows(self.session, Policy, Policy.number == canonical_number(number))
+
     def of_customer(self, customer_id: int) -> list[Policy]:
         query = select(Policy).where(Policy.customer_id == customer_id).order_by(Policy.number)
         return list(self.session.execute(query).scalars())

@@ -266,6 +266,27 @@ def test_the_same_incident_is_not_reported_twice(seeded_url: str) -> None:
     assert "CLM-2026-000004" in found[0].text("en")
 
 
+def test_the_same_incident_reported_twice_at_once_becomes_one_claim(seeded_url: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.reporting import ReportRejected, submit_report
+
+    customer = customer_of(seeded_url, "AUTO-2026-0001")
+    draft = collision(incident_at=NOW - timedelta(hours=5))
+
+    def report(index: int) -> str:
+        try:
+            return submit_report(draft, verified_customer_id=customer, now=NOW,
+                                 actor=f"conversation:c{index}", url=seeded_url).claim_number
+        except ReportRejected as rejected:
+            return rejected.problems[0].code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        outcomes = list(pool.map(report, range(6)))
+    assert sum(outcome.startswith("CLM-") for outcome in outcomes) == 1, outcomes
+    assert outcomes.count("already_reported") == 5
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_every_problem_has_words_that_say_what_to_do(seeded_url: str, lang: str) -> None:
     drafts = [ReportDraft(), collision(policy_number="AUTO-2026-9999"),
