@@ -49,6 +49,13 @@ class Settings:
     twilio_sms_from: str = ""
     twilio_whatsapp_from: str = ""
     agents_phone: str = ""
+    # Scale-out (channels/stores.py): where Rasa keeps conversation trackers (empty: SQLite in
+    # var_dir), the Redis lock store several Rasa replicas share (empty: in-process locks, one
+    # replica only), and RabbitMQ for Rasa's event broker (empty: no broker) and its queue.
+    tracker_store_url: str = field(default="", repr=False)
+    redis_url: str = field(default="", repr=False)
+    rabbitmq_url: str = field(default="", repr=False)
+    rabbitmq_queue: str = "claims_events"
 
     @classmethod
     def from_env(cls, env: os._Environ[str] | dict[str, str] = os.environ) -> Settings:
@@ -83,6 +90,11 @@ class Settings:
             twilio_sms_from=env.get("TWILIO_SMS_FROM", "").strip(),
             twilio_whatsapp_from=env.get("TWILIO_WHATSAPP_FROM", "").strip(),
             agents_phone=env.get("CLAIMS_AGENTS_PHONE", "").strip(),
+            tracker_store_url=env.get("CLAIMS_TRACKER_STORE_URL", "").strip(),
+            redis_url=env.get("CLAIMS_REDIS_URL", "").strip(),
+            rabbitmq_url=env.get("CLAIMS_RABBITMQ_URL", "").strip(),
+            rabbitmq_queue=env.get("CLAIMS_RABBITMQ_QUEUE", "claims_events").strip()
+            or "claims_events",
         )
 
 

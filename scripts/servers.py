@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -424,3 +425,282 @@ def _http_status(url: str, timeout: float = 2.0) -> int | None:
         return int(err.code)
     except (OSError, ValueError):
         return None
+
+
+# --- several replicas behind load balancers (make run-scaled, tests/scale) -------------------
+
+BALANCER_STATUS_PATH = "/-/balancer"
+
+
+class Deployment:
+    """Several Rasa replicas and action servers, each group behind its own load balancer
+    (scripts/balancer.py), started together and stopped together.
+
+    >>> with Deployment(model, env=scale_env) as d:     # free ports unless given
+    ...     requests.post(d.rest_url, json=...)          # through the Rasa balancer
+    ...     requests.post(d.replica_url(1) + REST_PATH, json=...)   # one replica directly
+
+    Children are named rasa-1.., actions-1.., lb-rasa, lb-actions; `kill(name)` and
+    `restart(name)` act on one (fault tests). The Rasa replicas reach the action servers
+    through lb-actions, as a Kubernetes Service would.
+    """
+
+    def __init__(
+        self,
+        model: PathLike,
+        *,
+        rasa_replicas: int = 2,
+        action_replicas: int = 2,
+        port: int | None = None,
+        actions_port: int | None = None,
+        endpoints: PathLike | None = ROOT / "endpoints.yml",
+        credentials: PathLike | None = ROOT / "credentials.yml",
+        env: Mapping[str, str] | None = None,
+        python: str | None = None,
+        cwd: PathLike = ROOT,
+        log_dir: PathLike | None = None,
+        echo: bool = False,
+        actions_package: str = "actions",
+        startup_timeout: float = 300.0,
+        stop_timeout: float = 10.0,
+        interface: str = "127.0.0.1",
+        health_interval: float = 0.5,
+    ) -> None:
+        if rasa_replicas < 1 or action_replicas < 1:
+            raise ServerError("A deployment needs at least one Rasa server and one action server.")
+        self.model = Path(model)
+        self.port = port or free_port()
+        self.actions_port = actions_port or free_port()
+        self.rasa_ports = [free_port() for _ in range(rasa_replicas)]
+        self.action_ports = [free_port() for _ in range(action_replicas)]
+        self.endpoints = Path(endpoints) if endpoints else None
+        self.credentials = Path(credentials) if credentials else None
+        self.env = dict(env or {})
+        self.python = python or venv_python()
+        self.cwd = Path(cwd)
+        self.log_dir = Path(log_dir) if log_dir else None
+        self.echo = echo
+        self.actions_package = actions_package
+        self.startup_timeout = startup_timeout
+        self.stop_timeout = stop_timeout
+        self.interface = interface
+        self.host = "127.0.0.1" if interface in ("", "0.0.0.0", "::") else interface
+        self.health_interval = health_interval
+        self._tmp: tempfile.TemporaryDirectory | None = None
+        self._env: Dict[str, str] = {}
+        self.endpoints_used: Path | None = None
+        self.servers: Dict[str, ChildServer] = {}
+
+    # -- addresses ---------------------------------------------------------------------------
+    @property
+    def rasa_url(self) -> str:
+        """The Rasa balancer: what customers' channels reach."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://127.0.0.1:{self.actions_port}"
+
+    @property
+    def rest_url(self) -> str:
+        return self.rasa_url + REST_PATH
+
+    @property
+    def webchat_url(self) -> str:
+        return self.rasa_url + WEBCHAT_PATH
+
+    @property
+    def webchat_webhook_url(self) -> str:
+        return self.rasa_url + WEBCHAT_WEBHOOK_PATH
+
+    def replica_url(self, number: int) -> str:
+        """Rasa replica `number` (1-based) directly, bypassing the balancer."""
+        return f"http://{self.host}:{self.rasa_ports[number - 1]}"
+
+    def action_server_url(self, number: int) -> str:
+        return f"http://127.0.0.1:{self.action_ports[number - 1]}"
+
+    @property
+    def children(self) -> List[ChildServer]:
+        return list(self.servers.values())
+
+    @property
+    def rasa_names(self) -> List[str]:
+        return [f"rasa-{i}" for i in range(1, len(self.rasa_ports) + 1)]
+
+    @property
+    def action_names(self) -> List[str]:
+        return [f"actions-{i}" for i in range(1, len(self.action_ports) + 1)]
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def __enter__(self) -> Deployment:
+        try:
+            self.start()
+            self.wait_until_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def _command(self, name: str) -> List[str]:
+        assert self.endpoints_used is not None
+        kind, _, number = name.partition("-")
+        if kind == "actions":
+            return [self.python, "-m", "rasa_sdk", "--actions", self.actions_package,
+                    "--port", str(self.action_ports[int(number) - 1])]
+        if kind == "rasa":
+            command = [
+                self.python, "-m", "rasa", "run", "--enable-api", "--cors", "*",
+                "--model", str(self.model), "--interface", self.interface,
+                "--port", str(self.rasa_ports[int(number) - 1]),
+                "--endpoints", str(self.endpoints_used),
+            ]
+            if self.credentials is not None:
+                command += ["--credentials", str(self.credentials)]
+            return command
+        if name == "lb-rasa":
+            backends = [f"http://{self.host}:{p}" for p in self.rasa_ports]
+            port, health, host = self.port, "/", self.interface
+        elif name == "lb-actions":
+            backends = [f"http://127.0.0.1:{p}" for p in self.action_ports]
+            port, health, host = self.actions_port, "/health", "127.0.0.1"
+        else:
+            raise ServerError(f"No server named {name!r} in this deployment.")
+        command = [self.python, "-m", "scripts.balancer", "--host", host, "--port", str(port),
+                   "--health-path", health, "--interval", str(self.health_interval)]
+        for backend in backends:
+            command += ["--backend", backend]
+        return command
+
+    def start(self) -> Deployment:
+        """Launches every child; returns at once (see `wait_until_ready`)."""
+        if not self.model.exists():
+            raise ServerError(f"Model not found: {self.model}")
+        if self.credentials is not None and not self.credentials.exists():
+            raise ServerError(f"Credentials file not found: {self.credentials}")
+        for port in [self.port, self.actions_port, *self.rasa_ports, *self.action_ports]:
+            if port_in_use(port):
+                raise ServerError(f"Port {port} is already in use (another server running?). "
+                                  f"端口 {port} 已被占用。")
+        self._tmp = tempfile.TemporaryDirectory(prefix="claims-deployment-")
+        if self.log_dir is None:
+            self.log_dir = Path(self._tmp.name)
+        self.endpoints_used = endpoints_for_actions_port(
+            self.endpoints, self.actions_port, self._tmp.name
+        )
+        env = dict(os.environ)
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        env.update(self.env)
+        env["PYTHONUNBUFFERED"] = "1"
+        # Rasa keeps connections to the action server for 15 s, Sanic closes idle ones after 5:
+        # a turn starting at that moment meets a reset. Servers keep them longer than clients.
+        env.setdefault("SANIC_KEEP_ALIVE_TIMEOUT", "75")
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(self.cwd), env.get("PYTHONPATH", "")) if p
+        )
+        self._env = env
+        for name in ["lb-actions", *self.action_names, *self.rasa_names, "lb-rasa"]:
+            self.start_child(name)
+        return self
+
+    def start_child(self, name: str) -> ChildServer:
+        """(Re)starts one child by name; its log continues in the same file."""
+        assert self.log_dir is not None
+        old = self.servers.get(name)
+        if old is not None and old.alive():
+            raise ServerError(f"{name} is still running.")
+        if old is not None:
+            old.close()
+        child = ChildServer(name, self._command(name), self.log_dir / f"{name}.log", self.echo)
+        child.start(self._env, self.cwd)
+        self.servers[name] = child
+        return child
+
+    def kill(self, name: str, signum: int = signal.SIGKILL, timeout: float = 10.0) -> None:
+        """Ends one child at once (SIGKILL: as a crash would) and waits for it to be gone."""
+        child = self.servers[name]
+        child.signal_group(signum)
+        if not child.wait(timeout):
+            child.signal_group(signal.SIGKILL)
+            child.wait(5)
+        child.close()
+
+    def restart(self, name: str, timeout: float | None = None) -> None:
+        """Starts a killed child again and waits until it answers."""
+        self.start_child(name)
+        self.wait_until_ready([name], timeout)
+
+    def dead_child(self) -> ChildServer | None:
+        for child in self.children:
+            if not child.closed and not child.alive():
+                return child
+        return None
+
+    def check(self) -> None:
+        """Raises ServerDied when a child that should be running has exited."""
+        dead = self.dead_child()
+        if dead is not None:
+            raise ServerDied(dead.name, dead.returncode, dead.tail())
+
+    def _ready(self, name: str) -> bool:
+        kind, _, number = name.partition("-")
+        if kind == "rasa":
+            return _http_status(self.replica_url(int(number)) + "/status") == 200
+        if kind == "actions":
+            return _http_status(self.action_server_url(int(number)) + "/health") == 200
+        base = self.rasa_url if name == "lb-rasa" else self.actions_url
+        try:
+            with urllib.request.urlopen(base + BALANCER_STATUS_PATH, timeout=2) as res:
+                backends = json.load(res)["backends"]
+        except (OSError, ValueError, KeyError):
+            return False
+        return bool(backends) and all(b.get("healthy") for b in backends)
+
+    def wait_until_ready(self, names: Sequence[str] | None = None,
+                         timeout: float | None = None) -> None:
+        """Waits until the named children (default: all) answer; balancers count as ready
+        once every backend passes their health check."""
+        wanted = list(names or self.servers)
+        if names is None or any(n.startswith(("rasa", "actions")) for n in wanted):
+            # the balancers only see a backend once it is up: wait for them too
+            wanted += [n for n in ("lb-rasa", "lb-actions") if n in self.servers
+                       and n not in wanted]
+        deadline = time.monotonic() + (timeout or self.startup_timeout)
+        ready = {name: False for name in wanted}
+        while True:
+            for name in wanted:
+                child = self.servers[name]
+                if not child.alive():
+                    raise ServerDied(child.name, child.returncode, child.tail())
+                if not ready[name]:
+                    ready[name] = self._ready(name)
+            if all(ready.values()):
+                return
+            if time.monotonic() > deadline:
+                waiting = [n for n, ok in ready.items() if not ok]
+                tails = "\n".join(
+                    f"--- {n} ---\n{self.servers[n].tail()}" for n in waiting
+                )
+                raise ServerError(f"Timed out waiting for: {', '.join(waiting)}\n{tails}")
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        """SIGTERM to every child (Rasa first, the balancers last), SIGKILL to what is left."""
+        order = [*self.rasa_names, *self.action_names, "lb-rasa", "lb-actions"]
+        children = [self.servers[n] for n in order if n in self.servers]
+        for child in children:
+            if child.alive():
+                child.signal_group(signal.SIGTERM)
+        deadline = time.monotonic() + self.stop_timeout
+        for child in children:
+            if not child.wait(deadline - time.monotonic()):
+                child.signal_group(signal.SIGKILL)
+                child.wait(5)
+            child.signal_group(signal.SIGKILL)
+            child.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
