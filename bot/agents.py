@@ -64,8 +64,9 @@ def _info(agent: Agent) -> AgentInfo:
 
 
 def token_hash(token: str) -> str:
-    """sha256 hex: enough for 256-bit random tokens, and lets a lookup use an index."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    """sha256 hex: enough for 256-bit random tokens, and lets a lookup use an index. Any text
+    hashes (a header's undecodable bytes arrive as surrogates): it then matches no session."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def hash_password(password: str) -> str:

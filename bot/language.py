@@ -17,6 +17,11 @@ _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _CODE = re.compile(r"(?i)(?<![a-z0-9])(auto|med|home|acc|ci|life|clm)[- ]?\d{4}[- ]?\d{4,6}")
 
 _MARKUP = re.compile(r"<[^<>]{0,200}>")
+# Control characters other than tab and line breaks carry no words and break things downstream:
+# PostgreSQL refuses NUL in text, terminals obey escape codes in logs. JSON can also carry a lone
+# UTF-16 surrogate ("\ud800"), which no UTF-8 store, log or tokenizer can encode.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 _ASK_ENGLISH = re.compile(r"(?i)(英文|英语|英語|(?<![a-z])english(?![a-z]))")
 _ASK_CHINESE = re.compile(
@@ -38,12 +43,19 @@ def to_simplified(text: str) -> str:
     return _t2s().convert(text)
 
 
+def clean_text(text: str) -> str:
+    """Text as it may be stored and shown: control characters dropped (tab and line breaks
+    kept), a lone surrogate replaced by U+FFFD. Every channel applies it to what comes in."""
+    text = _CONTROL.sub("", text)
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
 def normalise(text: str) -> str:
     """The form NLU sees: no markup, NFKC (full-width digits and letters), simplified characters.
 
     Markup is dropped so that pasted HTML or a script tag is judged by its words alone.
     """
-    text = _MARKUP.sub(" ", unicodedata.normalize("NFKC", text))
+    text = _MARKUP.sub(" ", unicodedata.normalize("NFKC", clean_text(text)))
     return " ".join(to_simplified(text).split())
 
 

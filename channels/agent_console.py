@@ -14,6 +14,7 @@ import asyncio
 import functools
 import json
 import logging
+import re
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Dict, List
 
@@ -33,6 +34,7 @@ from sanic.response import HTTPResponse
 from bot import agents as accounts
 from bot import complaints as complaint_service
 from bot import handoff as queue
+from bot.language import clean_text
 from bot.replies import say
 from channels.pages import add_page_routes, json_error, page_headers, security_headers
 
@@ -49,6 +51,10 @@ MAX_BODY_BYTES = 16 * 1024
 MAX_MESSAGE_CHARS = 2000
 MAX_TRANSCRIPT = 400
 HANDED_BACK_INTENT = "EXTERNAL_handed_back"
+# Ids in URLs beyond what the store's integer columns hold are unknown, not a database error.
+MAX_ROW_ID = 2**31 - 1
+REFERENCE_PATTERN = re.compile(r"[A-Za-z0-9-]{1,64}")
+MAX_USERNAME_CHARS = 64  # bot.store.models.Agent.username
 
 SECURITY_HEADERS = security_headers("no-store")
 PAGE_HEADERS = page_headers(SECURITY_HEADERS)
@@ -90,11 +96,13 @@ def _json_body(request: Request) -> Dict[str, Any] | HTTPResponse:
         return _error(415, "json_only", "Send a JSON body (Content-Type: application/json).")
     try:
         body = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting too
         return _error(400, "invalid_json", "Body must be a JSON object.")
     if not isinstance(body, dict):
         return _error(400, "invalid_json", "Body must be a JSON object.")
-    return body
+    # Text that is stored or shown: no NUL or lone surrogate (a password is only hashed).
+    return {key: clean_text(value) if isinstance(value, str) and key != "password" else value
+            for key, value in body.items()}
 
 
 def _entry_data(entry: queue.QueueEntry, now: datetime | None = None) -> Dict[str, Any]:
@@ -211,6 +219,11 @@ class AgentConsoleInput(InputChannel):
                     csrf = request.headers.get(CSRF_HEADER)
                     if not self._same_origin(request) or not accounts.csrf_matches(info, csrf):
                         return _error(403, "csrf", "Missing or wrong CSRF token.")
+                handoff_id, reference = kwargs.get("handoff_id"), kwargs.get("reference")
+                if handoff_id is not None and not 0 < handoff_id <= MAX_ROW_ID:
+                    return _error(404, "not_found", "No such handoff.")
+                if reference is not None and not REFERENCE_PATTERN.fullmatch(reference):
+                    return _error(404, "not_found", "No such complaint.")
                 request.ctx.session = info
                 request.ctx.token = token
                 return await handler(request, *args, **kwargs)
@@ -330,6 +343,8 @@ class AgentConsoleInput(InputChannel):
             username, password = body.get("username"), body.get("password")
             if not isinstance(username, str) or not isinstance(password, str):
                 return _error(400, "invalid_login", "Username and password are required.")
+            if len(username) > MAX_USERNAME_CHARS:  # no such agent; and kept out of the throttle
+                return _error(401, "wrong_login", "Wrong username or password.")
             if self.throttle.blocked(username):
                 return _error(429, "too_many_attempts", "Too many failed logins; try later.")
             agent = await _in_thread(accounts.authenticate, username, password)

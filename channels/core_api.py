@@ -41,6 +41,7 @@ from bot.claims import (
     InvalidTransition,
     advance_claim,
 )
+from bot.language import clean_text
 from bot.notify import DeliveryReport, Sender, deliver_pending, notice_kind, registered_senders
 from bot.parsing import parse_claim_number
 from bot.settings import get_settings
@@ -66,10 +67,12 @@ def _iso(moment: Any) -> str:
 
 
 def token_matches(presented: str, expected: str) -> bool:
-    """Constant-time comparison; an empty expected token matches nothing."""
+    """Constant-time comparison; an empty expected token matches nothing. A header's bytes that
+    are not UTF-8 arrive as surrogates: they are compared too (and never match)."""
     if not expected:
         return False
-    return hmac.compare_digest(presented.encode("utf-8"), expected.encode("utf-8"))
+    return hmac.compare_digest(presented.encode("utf-8", "surrogatepass"),
+                               expected.encode("utf-8"))
 
 
 def _audit_refused_call(number: str, reason: str, remote: str | None) -> None:
@@ -180,7 +183,7 @@ class CoreApiInput(InputChannel):
             return _error(413, "body_too_large", f"Request body over {MAX_BODY_BYTES} bytes.")
         try:
             body = json.loads(request.body or b"")
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting too
             return _error(400, "invalid_json", "Body must be a JSON object.")
         if not isinstance(body, dict):
             return _error(400, "invalid_json", "Body must be a JSON object.")
@@ -192,6 +195,8 @@ class CoreApiInput(InputChannel):
         if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE_CHARS):
             return _error(400, "invalid_note",
                           f"'note' must be a string of at most {MAX_NOTE_CHARS} characters.")
+        if note is not None:
+            body["note"] = clean_text(note)  # a NUL or lone surrogate cannot be stored
         handler = body.get("handler")
         if handler is not None and (not isinstance(handler, str)
                                     or not HANDLER_PATTERN.fullmatch(handler)):

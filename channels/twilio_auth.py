@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from typing import Dict
+from urllib.parse import parse_qs
 
 from sanic.request import Request
 from twilio.request_validator import RequestValidator
@@ -20,7 +21,18 @@ def signed_url(request: Request, public_url: str = "") -> str:
 
 
 def form_params(request: Request) -> Dict[str, str]:
-    """The POSTed form fields, one value each (Twilio never repeats a field)."""
+    """The POSTed form fields, one value each (Twilio never repeats a field). Blank fields are
+    kept: Twilio signs them too, and a photo sent without words has an empty Body (Sanic's
+    request.form drops blank fields, which would fail every such signature)."""
+    content_type = (request.content_type or "").split(";")[0].strip().lower()
+    if content_type == "application/x-www-form-urlencoded":
+        try:
+            parsed = parse_qs((request.body or b"").decode("utf-8"), keep_blank_values=True)
+        except UnicodeDecodeError:
+            return {}
+        return {key: values[0] for key, values in parsed.items() if values}
+    if content_type != "multipart/form-data" or "boundary=" not in (request.content_type or ""):
+        return {}  # not a form (Sanic would log a traceback for each such forged request)
     return {key: values[0] for key, values in (request.form or {}).items() if values}
 
 

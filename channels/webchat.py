@@ -15,6 +15,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
 from channels.pages import add_page_routes, json_error, page_headers, security_headers
+from channels.turns import RETRY_AFTER_SECONDS, try_again_text, watch_turn
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ class WebChatInput(RestInput):
             return _error(413, "body_too_large", f"Request body over {MAX_BODY_BYTES} bytes.")
         try:
             body = json.loads(request.body or b"")
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting too
             return _error(400, "invalid_json", "Body must be a JSON object.")
         if not isinstance(body, dict):
             return _error(400, "invalid_json", "Body must be a JSON object.")
@@ -96,6 +97,9 @@ class WebChatInput(RestInput):
         message = body.get("message")
         if not isinstance(message, str):
             return _error(400, "invalid_message", "'message' must be a string.")
+        from bot.language import clean_text
+
+        body["message"] = message = clean_text(message)
         if not message.strip():
             return _error(400, "empty_message", "'message' must not be empty.")
         if len(message) > self.max_message_chars:
@@ -180,7 +184,9 @@ class WebChatInput(RestInput):
             if target is None:
                 text = say("upload_no_claim", lang)
             else:
-                filename = unquote(request.headers.get("X-Filename", "upload"))[:200]
+                from bot.language import clean_text
+
+                filename = clean_text(unquote(request.headers.get("X-Filename", "upload")))[:200]
                 result = await asyncio.to_thread(
                     receive_file, target.claim_number, filename, request.body or b"",
                     request.content_type, document_code=request.args.get("document") or None,
@@ -188,6 +194,18 @@ class WebChatInput(RestInput):
                 )
                 text = intake_text(result, lang)
             return response.json([{"recipient_id": sender, "text": text}])
+
+        @webchat.route("/voice", methods=["POST"])
+        async def voice(request: Request) -> HTTPResponse:
+            """A voice note (raw audio body: webm/ogg/mp3/wav...): recognised on this machine,
+            shown back ("I heard: …") and, when understood, handled as typed text
+            (channels/webchat_voice.py)."""
+            sender = request.args.get("sender", "")
+            if not SENDER_ID_PATTERN.fullmatch(sender):
+                return _error(400, "invalid_sender", "'sender' is missing or malformed.")
+            from channels.webchat_voice import handle_voice_note
+
+            return await handle_voice_note(request, sender, on_new_message, self.name())
 
         @webchat.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> Union[ResponseStream, HTTPResponse]:
@@ -206,26 +224,37 @@ class WebChatInput(RestInput):
                 )
 
             collector = CollectingOutputChannel()
-            try:
-                await on_new_message(
-                    UserMessage(
-                        text,
-                        collector,
-                        sender_id,
-                        input_channel=input_channel,
-                        metadata=metadata,
+            with watch_turn(sender_id) as turn:
+                try:
+                    await on_new_message(
+                        UserMessage(
+                            text,
+                            collector,
+                            sender_id,
+                            input_channel=input_channel,
+                            metadata=metadata,
+                        )
                     )
+                except (Exception, asyncio.CancelledError):
+                    logger.exception("webchat: handling the message from %s failed", sender_id)
+                    # Whatever the bot already said still goes out; with nothing to show, the
+                    # page must learn that something broke rather than wait for a reply forever.
+                    if not collector.messages and not turn.failed:
+                        return _error(
+                            500,
+                            "processing_failed",
+                            "The assistant could not handle this message.",
+                        )
+            if turn.failed:
+                # The action server, tracker store or lock store was down: nothing of this turn
+                # was stored (channels/turns.py), so the customer can simply send it again.
+                logger.warning("webchat: turn of %s refused (%s)", sender_id, turn.failure)
+                locale = (metadata or {}).get("locale")
+                return response.json(
+                    [{"recipient_id": sender_id, "text": try_again_text(text, locale)}],
+                    status=503,
+                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
                 )
-            except (Exception, asyncio.CancelledError):
-                logger.exception("webchat: handling the message from %s failed", sender_id)
-                # Whatever the bot already said still goes out; with nothing to show, the page
-                # must learn that something broke rather than wait for a reply forever.
-                if not collector.messages:
-                    return _error(
-                        500,
-                        "processing_failed",
-                        "The assistant could not handle this message.",
-                    )
             return response.json(collector.messages)
 
         return webchat

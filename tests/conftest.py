@@ -15,9 +15,15 @@ from typing import Iterator
 import pytest
 
 from scripts.servers import ServerError, Servers
+from tests.standins.telegram import SECRET as TELEGRAM_SECRET
+from tests.standins.telegram import TelegramStandIn
+from tests.standins.twilio import TwilioStandIn
 from tests.support.e2e import (
+    E2E_AGENTS_PHONE,
     E2E_CORE_API_TOKEN,
     E2E_CREDENTIALS,
+    E2E_SMS_FROM,
+    E2E_WHATSAPP_FROM,
     E2ESetupError,
     find_model,
     seed_database,
@@ -54,8 +60,23 @@ def claims_db_url(claims_e2e_dir: Path) -> str:
 
 
 @pytest.fixture(scope="session")
+def twilio_standin() -> Iterator[TwilioStandIn]:
+    """The local stand-in for Twilio's API that the servers' Twilio channels talk to."""
+    with TwilioStandIn() as standin:
+        yield standin
+
+
+@pytest.fixture(scope="session")
+def telegram_standin() -> Iterator[TelegramStandIn]:
+    """The local stand-in for Telegram's Bot API that the servers' Telegram channel talks to."""
+    with TelegramStandIn() as standin:
+        yield standin
+
+
+@pytest.fixture(scope="session")
 def claims_servers(
-    claims_model: Path, claims_db_url: str, claims_e2e_dir: Path
+    claims_model: Path, claims_db_url: str, claims_e2e_dir: Path,
+    twilio_standin: TwilioStandIn, telegram_standin: TelegramStandIn,
 ) -> Iterator[Servers]:
     """Both servers on free ports; `.rasa_url`, `.webchat_url`, `.rest_url`, `.log_dir`."""
     credentials = claims_e2e_dir / "credentials.yml"
@@ -68,6 +89,18 @@ def claims_servers(
             "CLAIMS_VAR_DIR": str(claims_e2e_dir / "var"),
             "RASA_TELEMETRY_ENABLED": "false",
             "CLAIMS_CORE_API_TOKEN": E2E_CORE_API_TOKEN,
+            # Twilio's API is the local stand-in (tests/standins/twilio.py).
+            "TWILIO_ACCOUNT_SID": twilio_standin.account_sid,
+            "TWILIO_AUTH_TOKEN": twilio_standin.auth_token,
+            "TWILIO_API_BASE": twilio_standin.base_url,
+            "CLAIMS_AGENTS_PHONE": E2E_AGENTS_PHONE,
+            # Our SMS and WhatsApp numbers for notices (channels/twilio.py).
+            "TWILIO_SMS_FROM": E2E_SMS_FROM,
+            "TWILIO_WHATSAPP_FROM": E2E_WHATSAPP_FROM,
+            # Telegram's Bot API is the local stand-in (tests/standins/telegram.py).
+            "TELEGRAM_TOKEN": telegram_standin.token,
+            "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,
+            "TELEGRAM_API_SERVER": telegram_standin.base_url,
         },
         log_dir=claims_e2e_dir / "logs",
     )

@@ -182,6 +182,9 @@
         if (res.status === 413) {
           throw new Error("too-long");
         }
+        if (res.status === 503) {
+          return res.json(); // not handled, nothing saved: the reply asks to send it again
+        }
         if (!res.ok) {
           throw new Error("http-" + res.status);
         }
@@ -361,6 +364,141 @@
       .then(function () { setTyping(false); uploadDocument = ""; });
   }
 
+  // Voice notes: record with the microphone (MediaRecorder) or pick an audio file; the server
+  // recognises it, shows what it heard ("我听到的是…") and answers as if it had been typed.
+  var MAX_RECORD_MS = 110000; // the server refuses notes over 120 s
+  var VOICE_TEXT = {
+    note: "🎤 语音消息 / Voice message",
+    seconds: " 秒 / s",
+    stop: "⏹ 停止并发送 / Stop and send",
+    speak: "🎤 说话 / Speak",
+    noMic: "无法使用麦克风。请允许使用麦克风，或点“发语音文件”。/ The microphone is not available. Allow it, or use \"Send a voice file\"."
+  };
+  var recorder = null;
+  var recordTimer = null;
+  var recordStarted = 0;
+
+  function recordingType() {
+    var types = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/webm", "audio/ogg",
+                 "audio/mp4"];
+    if (typeof MediaRecorder === "undefined" || !MediaRecorder.isTypeSupported) {
+      return "";
+    }
+    for (var i = 0; i < types.length; i++) {
+      if (MediaRecorder.isTypeSupported(types[i])) {
+        return types[i];
+      }
+    }
+    return "";
+  }
+
+  function postVoice(blob, sender, sentIn) {
+    var url = "voice?sender=" + encodeURIComponent(sender) +
+      "&locale=" + encodeURIComponent(navigator.language || "");
+    return fetch(url, {
+      method: "POST",
+      body: blob,
+      headers: { "Content-Type": blob.type || "application/octet-stream" }
+    })
+      .then(function (res) {
+        // 413 (too large) and 503 (try again) carry a reply for the customer, like 200.
+        if (!res.ok && res.status !== 413 && res.status !== 503) {
+          throw new Error("http-" + res.status);
+        }
+        return res.json();
+      })
+      .then(function (replies) {
+        if (sentIn !== epoch) {
+          return;
+        }
+        (Array.isArray(replies) ? replies : []).forEach(function (reply) {
+          if (reply && typeof reply === "object") {
+            addBotMessage(reply, reply.heard ? "heard" : "");
+          }
+        });
+      })
+      .catch(function () {
+        if (sentIn === epoch) {
+          addErrorMessage(TEXT.error);
+        }
+      });
+  }
+
+  // In the same queue as typed messages, so replies keep the order things were sent in.
+  function sendVoice(blob, seconds) {
+    if (!blob || !blob.size) {
+      return;
+    }
+    addUserMessage(VOICE_TEXT.note + (seconds ? " (" + seconds + VOICE_TEXT.seconds + ")" : ""))
+      .setAttribute("data-kind", "voice");
+    var sentIn = epoch;
+    var sender = senderId();
+    pending += 1;
+    setTyping(true);
+    queue = queue.then(function () {
+      return sentIn === epoch ? postVoice(blob, sender, sentIn) : null;
+    }).then(function () {
+      if (sentIn !== epoch) {
+        return;
+      }
+      pending -= 1;
+      if (pending <= 0) {
+        pending = 0;
+        setTyping(false);
+      }
+    });
+  }
+
+  function setRecording(on) {
+    var button = document.getElementById("voice-button");
+    button.classList.toggle("recording", on);
+    button.setAttribute("aria-pressed", on ? "true" : "false");
+    button.textContent = on ? VOICE_TEXT.stop : VOICE_TEXT.speak;
+  }
+
+  function stopRecording() {
+    if (recorder && recorder.state !== "inactive") {
+      recorder.stop();
+    }
+  }
+
+  function startRecording() {
+    var type = recordingType();
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia ||
+        typeof MediaRecorder === "undefined") {
+      addErrorMessage(VOICE_TEXT.noMic);
+      return;
+    }
+    navigator.mediaDevices.getUserMedia({ audio: true })
+      .then(function (stream) {
+        var chunks = [];
+        recorder = type ? new MediaRecorder(stream, { mimeType: type }) : new MediaRecorder(stream);
+        recorder.addEventListener("dataavailable", function (event) {
+          if (event.data && event.data.size) {
+            chunks.push(event.data);
+          }
+        });
+        recorder.addEventListener("stop", function () {
+          clearTimeout(recordTimer);
+          stream.getTracks().forEach(function (track) { track.stop(); });
+          var seconds = Math.max(1, Math.round((Date.now() - recordStarted) / 1000));
+          var blob = new Blob(chunks, { type: (recorder.mimeType || type || "audio/webm").split(";")[0] });
+          recorder = null;
+          setRecording(false);
+          sendVoice(blob, seconds);
+        });
+        recordStarted = Date.now();
+        recorder.start();
+        setRecording(true);
+        recordTimer = setTimeout(stopRecording, MAX_RECORD_MS);
+      })
+      .catch(function () {
+        recorder = null;
+        setRecording(false);
+        addErrorMessage(VOICE_TEXT.noMic);
+      });
+  }
+
   function init() {
     messages = document.getElementById("messages");
     conversation = document.getElementById("conversation");
@@ -390,6 +528,23 @@
       var file = event.target.files && event.target.files[0];
       if (file) {
         uploadFile(file);
+      }
+      event.target.value = "";
+    });
+    document.getElementById("voice-button").addEventListener("click", function () {
+      if (recorder) {
+        stopRecording();
+      } else {
+        startRecording();
+      }
+    });
+    document.getElementById("voice-file-button").addEventListener("click", function () {
+      document.getElementById("voice-input").click();
+    });
+    document.getElementById("voice-input").addEventListener("change", function (event) {
+      var file = event.target.files && event.target.files[0];
+      if (file) {
+        sendVoice(file, 0);
       }
       event.target.value = "";
     });

@@ -61,6 +61,14 @@ class TwilioStandIn:
         self._files[f"recording:{recording_sid}"] = (wav, "audio/x-wav")
         return self.recording_url(recording_sid)
 
+    def add_media(self, content: bytes, content_type: str) -> str:
+        """A message's media as Twilio serves it (account's basic auth required); returns its
+        MediaUrl."""
+        media_sid = f"ME{next(self._ids):032d}"
+        self._files[f"media:{media_sid}"] = (content, content_type)
+        return (f"{self.base_url}/2010-04-01/Accounts/{self.account_sid}/Messages/"
+                f"MM{0:032d}/Media/{media_sid}")
+
     def recording_url(self, recording_sid: str) -> str:
         return f"{self.base_url}/2010-04-01/Accounts/{self.account_sid}/Recordings/{recording_sid}"
 
@@ -121,6 +129,11 @@ class TwilioStandIn:
             return web.Response(status=204)
         return await self._serve(f"recording:{sid}", request)
 
+    async def _media(self, request: web.Request) -> web.StreamResponse:
+        if not self._authorised(request):
+            return web.json_response({"code": 20003, "message": "Authenticate"}, status=401)
+        return await self._serve(f"media:{request.match_info['sid']}", request)
+
     async def _serve(self, name: str, request: web.Request) -> web.StreamResponse:
         self.downloads.append(name)
         if name in self._slow_files:
@@ -136,6 +149,7 @@ class TwilioStandIn:
         app.router.add_post(base + "/Messages.json", self._create_message)
         app.router.add_route("*", base + "/Recordings/{sid}", self._recording)
         app.router.add_get("/files/{name}", self._file)
+        app.router.add_get(base + "/Messages/{message}/Media/{sid}", self._media)
         return app
 
     def __enter__(self) -> TwilioStandIn:

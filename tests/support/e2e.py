@@ -14,6 +14,18 @@ E2E_CREDENTIALS = "rest:\n\nchannels.webchat.WebChatInput: {}\n"
 E2E_CREDENTIALS += "channels.core_api.CoreApiInput:\n  delivery_interval_seconds: 1\n"
 # The agent console (channels/agent_console.py) and the agents seeded for it.
 E2E_CREDENTIALS += "channels.agent_console.AgentConsoleInput: {}\n"
+# Phone calls (channels/twilio_voice.py), against the local Twilio stand-in; the agents' line
+# a handed-off call is put through to. The test machine's cores are shared by every server and
+# test at once, so recognition gets longer than Twilio's 15 s would allow (the stand-in does not
+# hang up): the time a turn takes is measured by benchmarks/phone_turn.py, not asserted here.
+E2E_CREDENTIALS += "channels.twilio_voice.TwilioVoiceInput:\n  recognise_timeout_seconds: 60\n"
+E2E_AGENTS_PHONE = "+862100000000"
+# SMS and WhatsApp (channels/twilio.py), against the same stand-in, and our numbers there.
+E2E_CREDENTIALS += "channels.twilio.TwilioMessagingInput: {}\n"
+E2E_SMS_FROM = "+15005550006"
+E2E_WHATSAPP_FROM = "+14155238886"
+# Telegram (channels/telegram.py), against the local Bot API stand-in (tests/standins/telegram.py).
+E2E_CREDENTIALS += "channels.telegram.TelegramInput: {}\n"
 E2E_AGENTS = (("e2e-agent", "王小明", "e2e-password-1"), ("e2e-agent2", "李娜", "e2e-password-2"))
 # The bearer token the core system presents in end-to-end tests.
 E2E_CORE_API_TOKEN = "e2e-core-token-9f3b2c7a"

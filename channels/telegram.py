@@ -1,0 +1,919 @@
+"""Telegram channel: an authenticated webhook that takes text, buttons, locations, voice notes,
+photos and documents, answers through the Bot API (aiogram), and pushes notices and agents'
+words from the outbox.
+
+    POST /webhooks/telegram/webhook     (Telegram's Update JSON)
+    X-Telegram-Bot-Api-Secret-Token: <TELEGRAM_SECRET_TOKEN>
+
+What Rasa's own connector lacks and this one does:
+- The secret-token header is compared in constant time: missing or wrong answers 403 and nothing
+  happens; with no token or secret configured the webhook answers 503. Nothing calls Telegram to
+  check an incoming message, and the webhook is registered only by an explicit command
+  (`python -m bot telegram set-webhook URL`), never at start-up.
+- An update delivered twice (same update_id) is handled once (bot.inbound.first_receipt).
+  Telegram gets its 200 as soon as the update is handled or after `answer_within_s`, whichever
+  comes first (the work carries on), so a slow voice note never makes it retry.
+- Voice notes are downloaded, recognised (bot.speech), shown back ("I heard: …") and handled as
+  text; photos and PDF/JPEG/PNG documents are stored against the customer's open claim
+  (bot.intake); a caption naming a document ticks it off, otherwise buttons ask which one.
+- Locations become text the report form takes as the place; the bot's buttons become inline
+  keyboards and a press is sent as the customer's message.
+- `/start` greets in the language of the customer's Telegram app (from.language_code).
+- Edited messages are not re-read: a short note says to send the correction as a new message
+  (answering an edit silently would let the customer believe the bot took the correction).
+- Only private chats are served: updates from groups and channels (where a claim's details would
+  be read by others), from bots, and updates without a message are acknowledged and dropped.
+
+Messages outside the customer's turn (stage notices, an agent's words, the greeting after a
+hand-back) go through the outbox (bot.notify / bot.handoff) and reach Telegram through the
+sender this channel registers, so they are retried until delivered and sent once; a customer
+who blocked the bot, or a chat that no longer exists, fails the message with a clear record.
+That is why get_output_channel() gives nothing: the agent console then queues instead of pushing.
+
+Logs carry update ids and masked chat ids ("tg-*****6789"), never what a customer wrote.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Mapping
+
+import aiohttp
+from aiogram import Bot
+from aiogram.bot.api import TelegramAPIServer
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils import exceptions as tg
+from rasa.core.channels.channel import (
+    CollectingOutputChannel,
+    InputChannel,
+    OutputChannel,
+    UserMessage,
+)
+from rasa.shared.core.events import SlotSet
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.language import clean_text, detect, to_simplified
+from bot.notify import Notice, PermanentDeliveryError, register_sender
+from bot.replies import say
+from bot.settings import get_settings
+from channels.turns import watch_turn
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# The update types the webhook asks Telegram for (set-webhook); others are dropped if they come.
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
+# A real Update is a few kilobytes; this is far above that and far below harm.
+MAX_BODY_BYTES = 1024 * 1024
+MAX_TELEGRAM_TEXT = 4096  # Telegram's limit for one message
+MAX_CALLBACK_DATA_BYTES = 64  # Telegram's limit for a button's data
+DEFAULT_ANSWER_WITHIN_S = 20.0
+API_TIMEOUT_S = 30.0
+DOWNLOAD_TIMEOUT_S = 60.0
+MAX_DOCUMENT_BUTTONS = 12
+
+# Documents Telegram describes with a MIME type we can store (bot.intake checks the bytes again).
+ACCEPTED_DOCUMENT_TYPES = frozenset({
+    "application/pdf", "image/jpeg", "image/jpg", "image/png", "image/heic", "image/heif",
+})
+# Message content we cannot use, answered with "please send text, voice, a photo or a PDF".
+UNSUPPORTED_CONTENT = ("sticker", "video", "video_note", "animation", "contact", "poll", "dice",
+                       "game", "story")
+
+_CONVERSATION = re.compile(r"tg-(-?\d{1,20})")
+_COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@[A-Za-z0-9_]{1,64})?(?:\s|$)")
+# A button payload sent on as the customer's message: Rasa's "/intent", nothing more.
+_INTENT_PAYLOAD = re.compile(r"/[A-Za-z_][A-Za-z0-9_]{0,63}")
+# A document-choice button: "doc:<checklist code>:<first 16 hex digits of the file's sha256>".
+DOCUMENT_CHOICE = "doc:"
+_DOCUMENT_PAYLOAD = re.compile(r"doc:([a-z0-9_]{1,40}):([0-9a-f]{16})")
+_NAME_ALTERNATIVES = re.compile(r"[/／、或]|\s+or\s+", re.IGNORECASE)
+_WORD = re.compile(r"[a-z0-9]+")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_CAPTION_STOP_WORDS = frozenset({
+    "a", "an", "the", "my", "our", "this", "that", "it", "is", "here", "of", "for", "and", "or",
+    "photo", "picture", "pic", "scan", "copy", "both", "sides", "side", "page", "pages",
+})
+_MIN_CAPTION_SCORE = 0.6
+_CAPTION_NOISE = re.compile(r"[\s()（）\[\]【】,，.。:：;；!！?？'\"“”‘’`~\-_/]+")
+
+_UNAUTHORIZED = "unauthorized"
+# Errors after which a message can never reach the chat: retrying would only repeat them.
+_PERMANENT_ERRORS = (
+    tg.BotBlocked, tg.BotKicked, tg.UserDeactivated, tg.CantInitiateConversation,
+    tg.CantTalkWithBots, tg.ChatNotFound, tg.ChatIdIsEmpty, tg.InvalidPeerID,
+    tg.GroupDeactivated, tg.MigrateToChat,
+)
+
+
+# --- small pieces -------------------------------------------------------------------------------
+
+def conversation_id(chat_id: int) -> str:
+    """The conversation (Rasa sender) id of a Telegram chat: "tg-<chat id>"."""
+    return f"tg-{int(chat_id)}"
+
+
+def chat_id_of(conversation: str | None) -> int | None:
+    """The chat id in a "tg-<chat id>" conversation id; None for any other id."""
+    match = _CONVERSATION.fullmatch(conversation or "")
+    return int(match.group(1)) if match else None
+
+
+def masked(chat_id: int | str | None) -> str:
+    """A chat id fit for logs: "tg-*****6789"."""
+    digits = str(chat_id if chat_id is not None else "")
+    return "tg-" + "*" * max(len(digits) - 4, 1) + digits[-4:]
+
+
+def language_for(language_code: str | None) -> str | None:
+    """The conversation language for a Telegram app language: zh* is Chinese, any other is
+    English; None when Telegram did not say."""
+    if not isinstance(language_code, str) or not language_code.strip():
+        return None
+    return "zh" if language_code.strip().lower().startswith("zh") else "en"
+
+
+def secret_matches(presented: str | None, expected: str) -> bool:
+    """Constant-time comparison; an empty expected secret matches nothing. A header's bytes that
+    are not UTF-8 arrive as surrogates: they are compared too (and never match)."""
+    if not expected or not presented:
+        return False
+    return hmac.compare_digest(presented.encode("utf-8", "surrogatepass"),
+                               expected.encode("utf-8"))
+
+
+def split_text(text: str, limit: int = MAX_TELEGRAM_TEXT) -> List[str]:
+    """`text` in parts Telegram accepts, cut at line ends where possible."""
+    text = text.strip()
+    parts: List[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        if cut <= 0:
+            cut = limit
+        parts.append(text[:cut].strip())
+        text = text[cut:].strip()
+    if text:
+        parts.append(text)
+    return [part for part in parts if part]
+
+
+def inline_keyboard(buttons: Iterable[Mapping[str, Any]]) -> InlineKeyboardMarkup | None:
+    """The bot's buttons as an inline keyboard, one per row (titles can be long). A button whose
+    payload Telegram cannot carry (over 64 bytes) is left out."""
+    markup = InlineKeyboardMarkup()
+    rows = 0
+    for button in buttons:
+        title = str(button.get("title") or button.get("payload") or "").strip()
+        if not title:
+            continue
+        if button.get("url"):
+            markup.row(InlineKeyboardButton(title, url=str(button["url"])))
+            rows += 1
+            continue
+        payload = str(button.get("payload") or title)
+        if len(payload.encode("utf-8")) > MAX_CALLBACK_DATA_BYTES:
+            logger.warning("telegram: a button's payload is over %s bytes; left out",
+                           MAX_CALLBACK_DATA_BYTES)
+            continue
+        markup.row(InlineKeyboardButton(title, callback_data=payload))
+        rows += 1
+    return markup if rows else None
+
+
+def is_permanent(error: BaseException) -> bool:
+    """Whether a Bot API error means the chat can never be reached (blocked, deleted, gone)."""
+    if isinstance(error, _PERMANENT_ERRORS):
+        return True
+    # 403 "Forbidden: …" is about the chat; 401 "Unauthorized" is our token: fix it and retry.
+    return isinstance(error, tg.Unauthorized) and str(error).strip().lower() != _UNAUTHORIZED
+
+
+def make_bot(token: str, api_server: str, *, timeout_s: float = API_TIMEOUT_S) -> Bot:
+    """An aiogram Bot for `token` talking to `api_server` (Telegram's, or a local Bot API
+    server). Raises aiogram's ValidationError for a malformed token."""
+    return Bot(token, server=TelegramAPIServer.from_base(api_server), timeout=timeout_s)
+
+
+def _dms(value: float, positive: str, negative: str) -> str:
+    hemisphere = positive if value >= 0 else negative
+    seconds_total = round(abs(value) * 3600)
+    degrees, rest = divmod(seconds_total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{degrees}°{minutes:02d}'{seconds:02d}\"{hemisphere}"
+
+
+def coordinates_text(latitude: float, longitude: float) -> str:
+    """'31°13\'49"N 121°28\'25"E': readable in both languages, unchanged by the NLU's NFKC
+    normalisation, with no "." or "," that the report form's place correction would stop at."""
+    return f"{_dms(latitude, 'N', 'S')} {_dms(longitude, 'E', 'W')}"
+
+
+def location_text(location: Mapping[str, Any], lang: str,
+                  venue: Mapping[str, Any] | None = None) -> str | None:
+    """The customer's words for a shared location (or a place picked from the map), or None when
+    the coordinates are not numbers on the globe."""
+    latitude, longitude = location.get("latitude"), location.get("longitude")
+    if isinstance(latitude, bool) or isinstance(longitude, bool):
+        return None
+    if not isinstance(latitude, (int, float)) or not isinstance(longitude, (int, float)):
+        return None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None
+    coordinates = coordinates_text(float(latitude), float(longitude))
+    name = ""
+    if venue:
+        name = " ".join(str(venue.get(key) or "").strip() for key in ("title", "address"))
+        name = " ".join(re.sub(r"[,，.。]+", " ", name).split())[:80]
+    if name:
+        return say("telegram_location_named", lang, name=name, coordinates=coordinates)
+    return say("telegram_location", lang, coordinates=coordinates)
+
+
+def _plain(text: str) -> str:
+    return _CAPTION_NOISE.sub("", to_simplified(text).lower())
+
+
+def _words(text: str) -> set:
+    return {word for word in _WORD.findall(text.lower().replace("'s", ""))
+            if word not in _CAPTION_STOP_WORDS}
+
+
+def _caption_score(said: str, said_words: set, name: str) -> float:
+    """1 when the caption holds the name (or is part of it); else the share of the name's
+    English words it holds ("my ID card" holds 2 of "Claimant's ID card")."""
+    best = 0.0
+    # "维修发票/估损单 (…)": each alternative before the parenthesis is a name.
+    for alternative in _NAME_ALTERNATIVES.split(re.split(r"[(（]", name, maxsplit=1)[0]):
+        core = _plain(alternative)
+        # A caption inside a name counts for Chinese ("身份证" of "申请人身份证"), not for a
+        # Latin fragment ("card" would name every card).
+        if len(core) >= 2 and (core in said or (said in core and _CJK.search(said))):
+            return 1.0
+        words = _words(alternative)
+        if words:
+            best = max(best, len(words & said_words) / len(words))
+    return best
+
+
+def document_for_caption(caption: str | None, items: Iterable[Any]) -> str | None:
+    """The checklist code a photo's caption names ("驾驶证", "my ID card"), when it names one
+    of `items` (bot.documents.Item) better than any other; else None and the customer is
+    asked with buttons."""
+    said = _plain(caption or "")
+    if len(said) < 2:
+        return None
+    said_words = _words(to_simplified(caption or ""))
+    scores: Dict[str, float] = {}
+    for item in items:
+        scores[item.code] = max(_caption_score(said, said_words, name)
+                                for name in (item.name_zh, item.name_en))
+    best = max(scores.values(), default=0.0)
+    winners = [code for code, score in scores.items() if score == best]
+    return winners[0] if best >= _MIN_CAPTION_SCORE and len(winners) == 1 else None
+
+
+def _run_blocking(make: Callable[[], Awaitable[Any]]) -> Any:
+    """Run a coroutine to its end from synchronous code (the outbox calls senders in a worker
+    thread); from inside a running loop it runs on a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
+
+
+# --- reading an Update --------------------------------------------------------------------------
+
+def _dict(value: Any) -> Dict[str, Any] | None:
+    return value if isinstance(value, dict) else None
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """What the channel needs of one Update; `kind` is the Update's field ("message",
+    "edited_message", "callback_query", or whatever else Telegram sent)."""
+
+    update_id: int
+    kind: str
+    chat_id: int | None = None
+    private: bool = False
+    from_bot: bool = False
+    language_code: str | None = None
+    message: Mapping[str, Any] = field(default_factory=dict)
+    callback_id: str | None = None
+    callback_data: str | None = None
+
+    @property
+    def message_id(self) -> int | None:
+        return _int(self.message.get("message_id"))
+
+
+def read_update(body: Any) -> Incoming | None:
+    """The Update in a webhook body; None when the body is not an Update at all."""
+    if not isinstance(body, dict):
+        return None
+    update_id = _int(body.get("update_id"))
+    if update_id is None:
+        return None
+    kind = next((str(key)[:32] for key in body if key != "update_id"), "")
+    message: Dict[str, Any] | None = None
+    sender: Dict[str, Any] | None = None
+    callback_id = callback_data = None
+    if kind in ("message", "edited_message"):
+        message = _dict(body.get(kind))
+        sender = _dict(message.get("from")) if message else None
+    elif kind == "callback_query":
+        query = _dict(body.get(kind)) or {}
+        message = _dict(query.get("message"))
+        sender = _dict(query.get("from"))
+        callback_id = _str(query.get("id"))
+        callback_data = _str(query.get("data"))
+    chat = _dict(message.get("chat")) if message else None
+    chat_id = _int(chat.get("id")) if chat else None
+    return Incoming(
+        update_id=update_id,
+        kind=kind,
+        chat_id=chat_id,
+        private=bool(chat and chat.get("type") == "private"),
+        from_bot=bool(sender and sender.get("is_bot") is True),
+        language_code=_str(sender.get("language_code")) if sender else None,
+        message=message or {},
+        callback_id=callback_id,
+        callback_data=callback_data,
+    )
+
+
+# --- output -------------------------------------------------------------------------------------
+
+class TelegramOutput(OutputChannel):
+    """Sends the bot's replies to a chat with sendMessage; buttons become an inline keyboard.
+
+    During a customer's turn a reply that cannot be delivered is logged and the turn goes on
+    (`quiet`); the outbox's sender raises instead, so the outbox can retry or record it."""
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    def __init__(self, bot: Bot, *, quiet: bool = True) -> None:
+        self.bot = bot
+        self.quiet = quiet
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self.send(recipient_id, text)
+
+    async def send_text_with_buttons(self, recipient_id: str, text: str,
+                                     buttons: List[Dict[str, Any]], **kwargs: Any) -> None:
+        await self.send(recipient_id, text, buttons)
+
+    async def send_quick_replies(self, recipient_id: str, text: str,
+                                 quick_replies: List[Dict[str, Any]], **kwargs: Any) -> None:
+        await self.send(recipient_id, text, quick_replies)
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        await self.send(recipient_id, image)
+
+    async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any],
+                               **kwargs: Any) -> None:
+        logger.debug("telegram: custom payloads are not sent (%s)", sorted(json_message)[:5])
+
+    async def send(self, recipient_id: str, text: str,
+                   buttons: Iterable[Mapping[str, Any]] | None = None) -> bool:
+        """True when every part of `text` reached the chat."""
+        chat_id = chat_id_of(recipient_id)
+        if chat_id is None:
+            logger.error("telegram: %r is not a Telegram conversation", recipient_id[:8])
+            return False
+        parts = split_text(text)
+        markup = inline_keyboard(buttons) if buttons else None
+        try:
+            for index, part in enumerate(parts):
+                last = index == len(parts) - 1
+                await self.bot.send_message(chat_id, part, disable_web_page_preview=True,
+                                            reply_markup=markup if last else None)
+        except (tg.TelegramAPIError, asyncio.TimeoutError) as error:
+            if not self.quiet:
+                raise
+            logger.warning("telegram: a reply to %s was not delivered: %s", masked(chat_id),
+                           type(error).__name__)
+            return False
+        return True
+
+
+class TelegramNoticeSender:
+    """bot.notify's sender for Telegram: the outbox calls it from a worker thread with a queued
+    notice or agent message. Blocked, kicked, deactivated or missing chats raise
+    PermanentDeliveryError (failed, never retried); anything else raises to be retried."""
+
+    def __init__(self, token: str, api_server: str) -> None:
+        self._token = token
+        self._api_server = api_server
+
+    def __call__(self, notice: Notice) -> None:
+        chat_id = chat_id_of(notice.conversation_id)
+        if chat_id is None:
+            raise PermanentDeliveryError("not a Telegram conversation id")
+        _run_blocking(lambda: self._send(chat_id, notice.body))
+
+    async def _send(self, chat_id: int, text: str) -> None:
+        bot = make_bot(self._token, self._api_server)
+        try:
+            await TelegramOutput(bot, quiet=False).send(conversation_id(chat_id), text)
+        except tg.TelegramAPIError as error:
+            if is_permanent(error):
+                raise PermanentDeliveryError(f"telegram: {error}") from error
+            raise
+        finally:
+            await bot.session.close()
+
+
+# --- input --------------------------------------------------------------------------------------
+
+@dataclass
+class _Turn:
+    """One update being handled: who, how to answer, and the conversation's facts once read."""
+
+    app: Any
+    on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    incoming: Incoming
+    out: TelegramOutput
+    facts: tuple | None = None
+
+    @property
+    def chat_id(self) -> int:
+        return int(self.incoming.chat_id or 0)
+
+    @property
+    def sender(self) -> str:
+        return conversation_id(self.chat_id)
+
+    @property
+    def metadata(self) -> Dict[str, Any]:
+        return {"telegram": {"update_id": self.incoming.update_id,
+                             "message_id": self.incoming.message_id,
+                             "language_code": self.incoming.language_code}}
+
+
+class _Download:
+    TOO_LARGE = "too_large"
+    FAILED = "failed"
+
+
+class TelegramInput(InputChannel):
+    """The Telegram webhook; see the module's docstring."""
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: Dict[str, Any] | None) -> InputChannel:
+        # Secrets come from the environment (bot.settings), never from credentials.yml.
+        credentials = credentials or {}
+        return cls(answer_within_s=credentials.get("answer_within_seconds"))
+
+    def __init__(self, token: str | None = None, secret_token: str | None = None,
+                 api_server: str | None = None, answer_within_s: float | None = None) -> None:
+        settings = get_settings()
+        self.token = (settings.telegram_token if token is None else token).strip()
+        self.secret_token = (settings.telegram_secret_token if secret_token is None
+                             else secret_token).strip()
+        self.api_server = (api_server or settings.telegram_api_server).rstrip("/")
+        self.answer_within_s = float(answer_within_s or DEFAULT_ANSWER_WITHIN_S)
+        self.bot: Bot | None = None
+        if self.token:
+            try:
+                self.bot = make_bot(self.token, self.api_server)
+            except tg.ValidationError:
+                logger.error("telegram: TELEGRAM_TOKEN is not a bot token (digits:letters); "
+                             "the webhook stays off")
+        self._tasks: set = set()
+        self._chat_locks: Dict[int, List[Any]] = {}
+
+    @property
+    def configured(self) -> bool:
+        return self.bot is not None and bool(self.secret_token)
+
+    def get_output_channel(self) -> OutputChannel | None:
+        # Nothing is pushed past the outbox: see the module's docstring.
+        return None
+
+    # -- the webhook -------------------------------------------------------------------------------
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        telegram = Blueprint(f"telegram_{type(self).__name__}")
+        if self.configured:
+            register_sender(CHANNEL, TelegramNoticeSender(self.token, self.api_server))
+        elif self.token or self.secret_token:
+            logger.warning("telegram: set both TELEGRAM_TOKEN and TELEGRAM_SECRET_TOKEN; the "
+                           "webhook answers 503 until then")
+
+        @telegram.listener("before_server_stop")
+        async def close_bot(app: Any, loop: Any) -> None:
+            await self.close()
+
+        @telegram.route("/health", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok", "configured": self.configured})
+
+        @telegram.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            return await self.receive(request, on_new_message)
+
+        return telegram
+
+    async def close(self) -> None:
+        """Let running updates finish briefly, then close the Bot API session."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=5)
+        if self.bot is not None:
+            session = self.bot._session
+            if session is not None and not session.closed:
+                await session.close()
+
+    async def receive(self, request: Request,
+                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+        if not self.configured:
+            return _error(503, "not_configured", "The Telegram channel is off: set "
+                          "TELEGRAM_TOKEN and TELEGRAM_SECRET_TOKEN.")
+        if not secret_matches(request.headers.get(SECRET_HEADER), self.secret_token):
+            logger.warning("telegram: webhook call refused: %s secret token",
+                           "wrong" if request.headers.get(SECRET_HEADER) else "no")
+            return _error(403, "forbidden", "The secret token is missing or wrong.")
+        body = request.body or b""
+        if len(body) > MAX_BODY_BYTES:
+            return _error(413, "body_too_large", f"Request body over {MAX_BODY_BYTES} bytes.")
+        try:
+            incoming = read_update(json.loads(body.decode("utf-8")))
+        except (UnicodeDecodeError, ValueError, RecursionError):  # deep nesting too
+            return _error(400, "invalid_json", "The body must be a JSON Update in UTF-8.")
+        if incoming is None:
+            return _error(400, "not_an_update", "The body must be an Update with an update_id.")
+
+        from bot.inbound import first_receipt
+
+        try:
+            first = await asyncio.to_thread(first_receipt, CHANNEL, str(incoming.update_id))
+        except Exception:
+            # Without the receipt the update could be handled twice: Telegram retries later.
+            logger.exception("telegram: update %s could not be recorded", incoming.update_id)
+            return _error(503, "unavailable", "Try again later.")
+        if not first:
+            logger.info("telegram: update %s was already received; not handled again",
+                        incoming.update_id)
+            return response.json({"ok": True, "duplicate": True})
+
+        task = asyncio.get_running_loop().create_task(
+            self.handle(incoming, request.app, on_new_message))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        await asyncio.wait({task}, timeout=self.answer_within_s)
+        return response.json({"ok": True})
+
+    @contextlib.asynccontextmanager
+    async def _chat_lock(self, chat_id: int) -> Any:
+        """Updates of one chat are handled one after the other, in the order they came."""
+        entry = self._chat_locks.setdefault(chat_id, [asyncio.Lock(), 0])
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                yield
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                self._chat_locks.pop(chat_id, None)
+
+    async def handle(self, incoming: Incoming, app: Any,
+                     on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """Handle one authenticated, first-seen update (never raises)."""
+        if incoming.chat_id is None or not incoming.private or incoming.from_bot:
+            logger.info("telegram: update %s (%s) ignored: %s", incoming.update_id,
+                        incoming.kind or "empty",
+                        "no chat" if incoming.chat_id is None
+                        else "from a bot" if incoming.from_bot else "not a private chat")
+            return
+        assert self.bot is not None
+        turn = _Turn(app, on_new_message, incoming, TelegramOutput(self.bot))
+        async with self._chat_lock(incoming.chat_id):
+            try:
+                if incoming.kind == "callback_query":
+                    await self._on_button(turn)
+                elif incoming.kind == "message":
+                    await self._on_message(turn)
+                elif incoming.kind == "edited_message":
+                    await self._say(turn, "telegram_edited")
+            except Exception:
+                logger.exception("telegram: update %s for %s failed", incoming.update_id,
+                                 masked(incoming.chat_id))
+                # Nothing of the turn is kept: ask again, without reading the conversation
+                # (its store may be what failed).
+                language = (turn.facts[0] if turn.facts
+                            else language_for(incoming.language_code) or "zh")
+                with contextlib.suppress(Exception):
+                    await turn.out.send(turn.sender, say("try_again_shortly", language))
+
+    # -- what the conversation knows ---------------------------------------------------------------
+
+    async def _facts(self, turn: _Turn) -> tuple:
+        """(language, verified policy number or None, whether the language is known from the
+        conversation) as the tracker holds them."""
+        if turn.facts is None:
+            tracker = await turn.app.ctx.agent.tracker_store.retrieve(turn.sender)
+            if tracker is None:
+                turn.facts = ("zh", None, False)
+            else:
+                language = tracker.get_slot("language") or "zh"
+                verified = tracker.get_slot("verified")
+                policy = tracker.get_slot("policy_number") if verified else None
+                spoke = any(getattr(event, "type_name", "") == "user" for event in tracker.events)
+                turn.facts = (language, policy, spoke)
+        return turn.facts
+
+    async def _say(self, turn: _Turn, key: str, buttons: Any = None, **fields: Any) -> None:
+        language = (await self._facts(turn))[0]
+        await turn.out.send(turn.sender, say(key, language, **fields), buttons)
+
+    async def _to_rasa(self, turn: _Turn, text: str, **metadata: Any) -> None:
+        """The customer's words to Rasa; its replies go out once the turn is complete. A turn
+        that failed (channels/turns.py: nothing of it was stored) asks for the message again."""
+        text = clean_text(text)
+        limit = get_settings().max_message_chars
+        if len(text) > limit:
+            await self._say(turn, "message_too_long", limit=limit)
+            return
+        data = turn.metadata
+        data["telegram"].update(metadata)
+        collector = CollectingOutputChannel()
+        with watch_turn(turn.sender) as watched:
+            await turn.on_new_message(UserMessage(text, collector, turn.sender,
+                                                  input_channel=CHANNEL, metadata=data))
+        if watched.failed:
+            logger.warning("telegram: turn of update %s failed (%s); the customer is asked to "
+                           "send it again", turn.incoming.update_id, watched.failure)
+            await self._say(turn, "try_again_shortly")
+            return
+        for message in collector.messages:
+            said = message.get("text") or message.get("image") or message.get("attachment")
+            if said:
+                await turn.out.send(turn.sender, str(said), message.get("buttons"))
+
+    # -- messages ----------------------------------------------------------------------------------
+
+    async def _on_message(self, turn: _Turn) -> None:
+        message = turn.incoming.message
+        text = _str(message.get("text"))
+        voice = _dict(message.get("voice")) or _dict(message.get("audio"))
+        photo = message.get("photo")
+        document = _dict(message.get("document"))
+        location = _dict(message.get("location"))
+        caption = _str(message.get("caption"))
+        if text is not None:
+            await self._on_text(turn, text)
+        elif voice is not None:
+            await self._on_voice(turn, voice)
+        elif isinstance(photo, list) and photo:
+            sizes = [size for size in photo
+                     if isinstance(size, dict) and _str(size.get("file_id"))]
+            if not sizes:
+                await self._say(turn, "telegram_unsupported")
+                return
+            largest = max(sizes, key=lambda s: ((_int(s.get("width")) or 0)
+                                                * (_int(s.get("height")) or 0),
+                                                _int(s.get("file_size")) or 0))
+            await self._on_file(turn, largest["file_id"], _int(largest.get("file_size")),
+                                f"telegram-photo-{turn.incoming.message_id}.jpg", "image/jpeg",
+                                caption, check_type=False)
+        elif document is not None and _str(document.get("file_id")):
+            mime = (_str(document.get("mime_type")) or "").lower()
+            name = _str(document.get("file_name")) or f"telegram-file-{turn.incoming.message_id}"
+            await self._on_file(turn, document["file_id"], _int(document.get("file_size")),
+                                name[:200], mime or None, caption, check_type=True)
+        elif location is not None:
+            language = (await self._facts(turn))[0]
+            said = location_text(location, language, _dict(message.get("venue")))
+            if said is None:
+                await self._say(turn, "telegram_unsupported")
+            else:
+                await self._to_rasa(turn, said, location=True)
+        elif any(key in message for key in UNSUPPORTED_CONTENT):
+            await self._say(turn, "telegram_unsupported")
+        else:  # a service message (pinned, title changed...): nothing the customer said
+            logger.info("telegram: update %s has no content for the bot",
+                        turn.incoming.update_id)
+
+    async def _on_text(self, turn: _Turn, text: str) -> None:
+        command = _COMMAND.match(text)
+        name = command.group(1).lower() if command else ""
+        if name == "start":
+            await self._on_start(turn)
+        elif name == "help":
+            await self._to_rasa(turn, "/ask_capabilities")
+        else:
+            await self._to_rasa(turn, text)
+
+    async def _on_start(self, turn: _Turn) -> None:
+        """The greeting, in the language of the customer's Telegram app: the conversation's
+        language slot is set first (unless the customer pinned one), then Rasa greets."""
+        language = language_for(turn.incoming.language_code)
+        if language is not None:
+            agent = turn.app.ctx.agent
+            async with agent.lock_store.lock(turn.sender):
+                tracker = await agent.processor.fetch_tracker_and_update_session(
+                    turn.sender, turn.out, turn.metadata)
+                if not tracker.get_slot("language_pinned"):
+                    tracker.update(SlotSet("language", language))
+                    await agent.tracker_store.save(tracker)
+            turn.facts = None
+        await self._to_rasa(turn, "/greet", command="start")
+
+    async def _on_voice(self, turn: _Turn, voice: Mapping[str, Any]) -> None:
+        settings = get_settings()
+        file_id = _str(voice.get("file_id"))
+        duration = _int(voice.get("duration"))
+        size = _int(voice.get("file_size"))
+        if not file_id:
+            await self._say(turn, "telegram_unsupported")
+            return
+        if duration is not None and duration > settings.max_voice_seconds:
+            await self._say(turn, "speech_too_long", seconds=settings.max_voice_seconds)
+            return
+        if size is not None and size > settings.max_upload_bytes:
+            await self._say(turn, "speech_too_large")
+            return
+        await self._chat_action(turn.chat_id, "typing")
+        content = await self._download(file_id, settings.max_upload_bytes)
+        if content == _Download.TOO_LARGE:
+            await self._say(turn, "speech_too_large")
+            return
+        if not isinstance(content, bytes):
+            await self._say(turn, "telegram_file_failed")
+            return
+
+        from bot.speech import heard_line, recognise
+
+        language, _, known = await self._facts(turn)
+        try:
+            transcript = await asyncio.to_thread(recognise, content,
+                                                 language=language if known else None)
+        except Exception:
+            logger.exception("telegram: speech recognition failed for update %s",
+                             turn.incoming.update_id)
+            await self._say(turn, "speech_unavailable")
+            return
+        if not transcript.understood:  # the ask-again line, naming the limit if one was hit
+            logger.info("telegram: voice note of update %s not understood (%s)",
+                        turn.incoming.update_id, transcript.reason)
+            await turn.out.send(turn.sender, heard_line(transcript, language))
+            return
+        heard_in = detect(transcript.text) or language
+        await turn.out.send(turn.sender, heard_line(transcript, heard_in))
+        await self._to_rasa(turn, transcript.text, voice=True)
+
+    async def _on_file(self, turn: _Turn, file_id: str, size: int | None, filename: str,
+                       mime: str | None, caption: str | None, *, check_type: bool) -> None:
+        from bot.intake import intake_text, receive_file, upload_target
+
+        settings = get_settings()
+        _, policy, _ = await self._facts(turn)
+        target = await asyncio.to_thread(upload_target, turn.sender, policy)
+        if target is None:
+            await self._say(turn, "upload_no_claim")
+            return
+        limit = settings.max_upload_bytes
+        if size is not None and size > limit:
+            await self._say(turn, "intake_error.too_large", limit_mb=limit // (1024 * 1024))
+            return
+        if check_type and mime and mime not in ACCEPTED_DOCUMENT_TYPES:
+            await self._say(turn, "intake_error.unsupported_type")
+            return
+        content = await self._download(file_id, limit)
+        if content == _Download.TOO_LARGE:
+            await self._say(turn, "intake_error.too_large", limit_mb=limit // (1024 * 1024))
+            return
+        if not isinstance(content, bytes):
+            await self._say(turn, "telegram_file_failed")
+            return
+        code = document_for_caption(caption, target.documents)
+        result = await asyncio.to_thread(
+            receive_file, target.claim_number, filename, content, mime, document_code=code,
+            actor=f"conversation:{turn.sender}")
+        language = (await self._facts(turn))[0]
+        buttons = None
+        if result.ok and result.needs_document_code and result.sha256:
+            buttons = [{"title": item.name(language),
+                        "payload": f"{DOCUMENT_CHOICE}{item.code}:{result.sha256[:16]}"}
+                       for item in result.missing
+                       if not item.fetched_by_insurer][:MAX_DOCUMENT_BUTTONS]
+        await turn.out.send(turn.sender, intake_text(result, language), buttons)
+
+    # -- buttons -----------------------------------------------------------------------------------
+
+    async def _on_button(self, turn: _Turn) -> None:
+        incoming = turn.incoming
+        assert self.bot is not None
+        if incoming.callback_id:
+            with contextlib.suppress(tg.TelegramAPIError, asyncio.TimeoutError):
+                await self.bot.answer_callback_query(incoming.callback_id)
+        if incoming.message_id is not None:
+            # The choice is made: the buttons go, so they cannot be pressed twice.
+            with contextlib.suppress(tg.TelegramAPIError, asyncio.TimeoutError):
+                await self.bot.edit_message_reply_markup(turn.chat_id, incoming.message_id)
+        data = incoming.callback_data or ""
+        choice = _DOCUMENT_PAYLOAD.fullmatch(data)
+        if choice:
+            await self._on_document_choice(turn, choice.group(1), choice.group(2))
+        elif _INTENT_PAYLOAD.fullmatch(data):
+            await self._to_rasa(turn, data, button=True)
+        else:
+            logger.info("telegram: button data of update %s not understood; ignored",
+                        incoming.update_id)
+
+    async def _on_document_choice(self, turn: _Turn, code: str, sha_prefix: str) -> None:
+        """The customer said which document a file they sent is."""
+        from bot.intake import UNKNOWN_FILE, intake_text, match_file, upload_target
+
+        language, policy, _ = await self._facts(turn)
+        target = await asyncio.to_thread(upload_target, turn.sender, policy)
+        if target is None:
+            await self._say(turn, "upload_no_claim")
+            return
+        sha256 = await asyncio.to_thread(_file_of_claim, target.claim_number, sha_prefix)
+        if sha256 is None:
+            await self._say(turn, f"intake_error.{UNKNOWN_FILE}")
+            return
+        result = await asyncio.to_thread(match_file, target.claim_number, sha256, code,
+                                         actor=f"conversation:{turn.sender}")
+        await turn.out.send(turn.sender, intake_text(result, language))
+
+    # -- Bot API helpers ---------------------------------------------------------------------------
+
+    async def _chat_action(self, chat_id: int, action: str) -> None:
+        assert self.bot is not None
+        with contextlib.suppress(tg.TelegramAPIError, asyncio.TimeoutError):
+            await self.bot.send_chat_action(chat_id, action)
+
+    async def _download(self, file_id: str, limit: int) -> bytes | str:
+        """The file's bytes, or _Download.TOO_LARGE / _Download.FAILED."""
+        assert self.bot is not None
+        try:
+            file = await self.bot.get_file(file_id)
+        except (tg.TelegramAPIError, asyncio.TimeoutError) as error:
+            logger.warning("telegram: getFile failed: %s", type(error).__name__)
+            return _Download.FAILED
+        if file.file_size and file.file_size > limit:
+            return _Download.TOO_LARGE
+        if not file.file_path:
+            return _Download.FAILED
+        # The URL holds the bot token: it is never logged.
+        url = self.bot.get_file_url(file.file_path)
+        received = bytearray()
+        try:
+            async with self.bot.session.get(
+                url, timeout=aiohttp.ClientTimeout(total=DOWNLOAD_TIMEOUT_S)
+            ) as answer:
+                if answer.status != 200:
+                    logger.warning("telegram: file download answered %s", answer.status)
+                    return _Download.FAILED
+                async for chunk in answer.content.iter_chunked(64 * 1024):
+                    received.extend(chunk)
+                    if len(received) > limit:
+                        return _Download.TOO_LARGE
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            logger.warning("telegram: file download failed: %s", type(error).__name__)
+            return _Download.FAILED
+        return bytes(received)  # empty: bot.intake and bot.speech say so
+
+
+def _file_of_claim(claim_number: str, sha_prefix: str) -> str | None:
+    """The full sha256 of the claim's file that starts with `sha_prefix`."""
+    from bot.store.db import unit_of_work
+
+    with unit_of_work() as uow:
+        claim = uow.claims.by_number(claim_number)
+        if claim is None:
+            return None
+        return next((f.sha256 for f in claim.files if f.sha256.startswith(sha_prefix)), None)
+
+
+def _error(status: int, code: str, message: str) -> HTTPResponse:
+    return response.json({"ok": False, "error": code, "message": message}, status=status)

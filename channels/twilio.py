@@ -1,0 +1,884 @@
+"""Twilio SMS and WhatsApp channel: a signed webhook in, the Messages API out (in-turn replies,
+notices and agents' words), photos and PDFs stored against the claim, voice notes recognised.
+
+    POST /webhooks/twilio/webhook     (Twilio's form fields, X-Twilio-Signature)
+
+Answers: 200 with empty TwiML as soon as the message is accepted (a retried delivery of the same
+MessageSid is acknowledged and ignored); 403 for a missing or wrong signature; 400 without
+From/MessageSid; 413 for a body over MAX_BODY_BYTES; 503 when no Twilio account is configured.
+Nothing is processed unless the answer is 200.
+
+Why every reply goes through the Messages API and none as TwiML <Message>: Twilio gives a webhook
+15 seconds, and a turn with a voice note to recognise or a slow store can take longer; a reply
+returned as TwiML that misses the deadline is lost without a trace, while an API call that fails
+is seen here, and a reply that could not be sent is queued in the outbox (bot.notify), which
+retries it until it is delivered. Notices and agents' words take the same road (a sender
+registered with bot.notify), so all three are split and addressed by one piece of code.
+
+Conversations are "sms-<E.164>" and "wa-<E.164>"; the claims they report record the channel
+"twilio", and its notice sender reads the address back from the conversation id. Logs name
+customers only by masked number.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from datetime import timezone
+from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Mapping, Sequence, Tuple
+from urllib.parse import urlsplit
+
+import requests
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from bot.language import LANGUAGES, clean_text, detect, normalise
+from bot.notify import Notice, PermanentDeliveryError, register_sender
+from bot.privacy import mask_phone
+from bot.replies import say
+from bot.settings import Settings, get_settings
+from channels.twilio_auth import form_params, is_signed
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "twilio"
+# Claims reported by phone (channels/twilio_voice.py) get their notices by SMS.
+CALL_CHANNEL = "twilio_voice"
+SMS, WHATSAPP = "sms", "whatsapp"
+SENDER_PREFIXES = {SMS: "sms-", WHATSAPP: "wa-"}
+WHATSAPP_SCHEME = "whatsapp:"
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+MESSAGE_SID = re.compile(r"[A-Za-z0-9]{2,64}")
+
+# Twilio's own limit on one Messages API body (SMS concatenates up to it; WhatsApp takes as much).
+MAX_PART_CHARS = 1600
+# Twilio posts a few kilobytes; far more is not Twilio.
+MAX_BODY_BYTES = 64 * 1024
+MAX_MEDIA = 10  # Twilio sends at most ten media per message
+API_TIMEOUT_S = 15.0
+DOWNLOAD_TIMEOUT_S = (5.0, 30.0)  # connect, read (between bytes)
+DOWNLOAD_DEADLINE_S = 90.0  # the whole download
+CHOICE_TTL_S = 30 * 60  # how long "which document is this?" waits for its number
+SHUTDOWN_GRACE_S = 30.0
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+
+DOCUMENT_TYPES = frozenset({"image/jpeg", "image/jpg", "image/png", "image/heic", "image/heif",
+                            "application/pdf"})
+EXTENSIONS = {"image/jpeg": "jpg", "image/jpg": "jpg", "image/png": "png", "image/heic": "heic",
+              "image/heif": "heic", "application/pdf": "pdf"}
+
+# Twilio error codes that no retry will cure: the recipient opted out (STOP) or blocked us, the
+# number cannot receive this channel, or WhatsApp refuses a free-form message outside the 24-hour
+# window. Anything else (5xx, 429, timeouts, our own credentials) may pass and is retried.
+PERMANENT_ERRORS: Dict[int, str] = {
+    21211: "invalid 'To' number",
+    21408: "region not enabled for this number",
+    21610: "recipient unsubscribed (STOP) or blocked",
+    21612: "number cannot be reached from this sender",
+    21614: "'To' is not a mobile number",
+    63003: "WhatsApp: recipient address not reachable",
+    63016: "WhatsApp: outside the 24-hour window without a template",
+    63024: "WhatsApp: invalid message recipient",
+}
+
+
+# --- addresses ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Address:
+    """One customer on one of Twilio's messaging channels."""
+
+    kind: str  # SMS or WHATSAPP
+    number: str  # E.164
+
+    @classmethod
+    def from_twilio(cls, value: str | None) -> Address | None:
+        """'+8613800000001' or 'whatsapp:+8613800000001', as Twilio posts From."""
+        value = (value or "").strip()
+        kind = SMS
+        if value.lower().startswith(WHATSAPP_SCHEME):
+            kind, value = WHATSAPP, value[len(WHATSAPP_SCHEME):]
+        return cls(kind, value) if E164.fullmatch(value) else None
+
+    @classmethod
+    def from_sender_id(cls, sender_id: str | None) -> Address | None:
+        """The address behind a conversation id made by `sender_id`."""
+        for kind, prefix in SENDER_PREFIXES.items():
+            if sender_id and sender_id.startswith(prefix):
+                number = sender_id[len(prefix):]
+                return cls(kind, number) if E164.fullmatch(number) else None
+        return None
+
+    @property
+    def sender_id(self) -> str:
+        return SENDER_PREFIXES[self.kind] + self.number
+
+    @property
+    def twilio_to(self) -> str:
+        return WHATSAPP_SCHEME + self.number if self.kind == WHATSAPP else self.number
+
+    @property
+    def masked(self) -> str:
+        return f"{self.kind}:{mask_phone(self.number)}"
+
+
+def _as_whatsapp(number: str) -> str:
+    number = number.strip()
+    return number if number.lower().startswith(WHATSAPP_SCHEME) else WHATSAPP_SCHEME + number
+
+
+def sending_number(kind: str, settings: Settings) -> str:
+    """Our configured number for out-of-turn messages (notices, agents' words) on `kind`."""
+    if kind == WHATSAPP:
+        return _as_whatsapp(settings.twilio_whatsapp_from) if settings.twilio_whatsapp_from else ""
+    return settings.twilio_sms_from
+
+
+# --- splitting ----------------------------------------------------------------------------------
+
+_SENTENCE_END = re.compile(r"[。！？；!?;…]+[”’」』）)\"']*|[.](?=\s)")
+
+
+def _cut_at(window: str) -> int:
+    """Where to end a part taken from `window`: after the last line break, else the last
+    sentence end, else the last space, in the second half of the window; else the whole window."""
+    floor = len(window) // 2
+    newline = window.rfind("\n")
+    if newline >= floor:
+        return newline + 1
+    ends = [m.end() for m in _SENTENCE_END.finditer(window) if m.end() >= floor]
+    if ends:
+        return ends[-1]
+    space = window.rfind(" ")
+    if space >= floor:
+        return space + 1
+    return len(window)
+
+
+def split_message(text: str, limit: int = MAX_PART_CHARS) -> List[str]:
+    """`text` in parts of at most `limit` characters, cut between sentences (Chinese or English)
+    where possible, never inside a word when a space allows; no part is empty."""
+    if limit < 2:
+        raise ValueError("limit must be at least 2")
+    rest = text.strip()
+    parts: List[str] = []
+    while len(rest) > limit:
+        cut = _cut_at(rest[:limit])
+        part = rest[:cut].strip()
+        if part:
+            parts.append(part)
+        rest = rest[cut:].strip()
+    if rest:
+        parts.append(rest)
+    return parts
+
+
+# --- buttons as numbered options ----------------------------------------------------------------
+
+_CHOICE = re.compile(r"^\s*([0-9]{1,2})\s*[.。、)）]?\s*$")
+
+
+def chosen_number(text: str) -> int | None:
+    """1 for a reply that is only '1' (or '1.', '１'); None for anything else."""
+    match = _CHOICE.match(normalise(text or ""))
+    return int(match.group(1)) if match else None
+
+
+def numbered(header: str, titles: Sequence[str]) -> str:
+    return "\n".join([header, *(f"{number}. {title}" for number, title in
+                                enumerate(titles, start=1))])
+
+
+def render_bot_message(message: Mapping[str, Any], lang: str) -> str:
+    """One message Rasa collected, as SMS text: buttons become numbered options."""
+    text = str(message.get("text") or "").strip()
+    buttons = [b for b in message.get("buttons") or [] if isinstance(b, Mapping)]
+    if buttons:
+        header = say("sms_options", detect(text) or lang)
+        options = numbered(header, [str(b.get("title") or b.get("payload") or "") for b in buttons])
+        text = f"{text}\n{options}" if text else options
+    if not text and message.get("image"):
+        text = str(message["image"])
+    return text
+
+
+# --- Twilio's API -------------------------------------------------------------------------------
+
+class SendFailed(Exception):
+    """The Messages API refused a message. `permanent`: no retry will help."""
+
+    def __init__(self, status: int, code: int | None) -> None:
+        self.status = status
+        self.code = code
+        self.permanent = code in PERMANENT_ERRORS
+        reason = PERMANENT_ERRORS.get(code or 0, "")
+        # Twilio's own message may quote the number: it stays out of logs and the outbox.
+        super().__init__(f"Twilio answered HTTP {status}, error {code}"
+                         + (f" ({reason})" if reason else ""))
+
+
+class MediaFailed(Exception):
+    """A media URL could not be fetched (status, timeout, not Twilio's)."""
+
+
+class MediaTooLarge(MediaFailed):
+    """A media file is over the upload limit."""
+
+
+class TwilioApi:
+    """The account's Messages API and media downloads."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        # One client per thread: its requests session is not meant to be shared between the
+        # delivery loop's thread and the turns' worker threads.
+        self._local = threading.local()
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.settings.twilio_account_sid and self.settings.twilio_auth_token)
+
+    def client(self) -> Client:
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = Client(self.settings.twilio_account_sid, self.settings.twilio_auth_token,
+                            http_client=TwilioHttpClient(timeout=API_TIMEOUT_S))
+            client.api.base_url = self.settings.twilio_api_base
+            self._local.client = client
+        return client
+
+    def send(self, to: str, from_: str, body: str) -> str:
+        """Send one message; returns its sid. Raises SendFailed, or requests' errors."""
+        if not from_:
+            raise RuntimeError("no sending number configured (TWILIO_SMS_FROM / "
+                               "TWILIO_WHATSAPP_FROM)")
+        try:
+            message = self.client().messages.create(to=to, from_=from_, body=body)
+        except TwilioRestException as error:
+            raise SendFailed(int(error.status), error.code) from None
+        return str(message.sid)
+
+    def is_media_url(self, url: str) -> bool:
+        """Only Twilio's own host gets the account's credentials."""
+        ours, theirs = urlsplit(self.settings.twilio_api_base), urlsplit(url)
+        return (theirs.scheme, theirs.netloc) == (ours.scheme, ours.netloc) and bool(theirs.path)
+
+    def download(self, url: str, max_bytes: int) -> bytes:
+        """A media file, with basic auth (Twilio's redirect to storage drops it, as it should)."""
+        if not self.is_media_url(url):
+            raise MediaFailed("not a media URL of the configured Twilio API")
+        started = time.monotonic()
+        auth = (self.settings.twilio_account_sid, self.settings.twilio_auth_token)
+        try:
+            with requests.get(url, auth=auth, timeout=DOWNLOAD_TIMEOUT_S, stream=True) as got:
+                if got.status_code != 200:
+                    raise MediaFailed(f"HTTP {got.status_code}")
+                declared = int(got.headers.get("Content-Length") or 0)
+                if declared > max_bytes:
+                    raise MediaTooLarge(f"{declared} bytes declared")
+                chunks: List[bytes] = []
+                total = 0
+                for chunk in got.iter_content(64 * 1024):
+                    total += len(chunk)
+                    if total > max_bytes:
+                        raise MediaTooLarge(f"over {max_bytes} bytes")
+                    if time.monotonic() - started > DOWNLOAD_DEADLINE_S:
+                        raise MediaFailed("download too slow")
+                    chunks.append(chunk)
+        except requests.RequestException as error:
+            raise MediaFailed(type(error).__name__) from None
+        except ValueError as error:  # a Content-Length that is not a number
+            raise MediaFailed(str(error)) from None
+        return b"".join(chunks)
+
+
+_apis: Dict[Tuple[str, str, str], TwilioApi] = {}
+_apis_lock = threading.Lock()
+
+
+def twilio_api(settings: Settings | None = None) -> TwilioApi:
+    """One client per account and API base (settings may change between tests)."""
+    settings = settings or get_settings()
+    key = (settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base)
+    with _apis_lock:
+        api = _apis.get(key)
+        if api is None:
+            api = _apis[key] = TwilioApi(settings)
+        return api
+
+
+def send_notice(notice: Notice) -> None:
+    """bot.notify's sender for the "twilio" channel: notices and agents' words as messages.
+
+    Permanent refusals (opted out, invalid number, WhatsApp window) raise PermanentDeliveryError
+    and are never retried; anything else raises as it is, to be retried. When a long message
+    fails after its first part went out, the rest is queued as a message of its own, so a retry
+    never sends a part twice.
+    """
+    address = Address.from_sender_id(notice.conversation_id)
+    if address is None:
+        raise PermanentDeliveryError("the conversation is not an SMS or WhatsApp number")
+    settings = get_settings()
+    api = twilio_api(settings)
+    parts = split_message(notice.body)
+    for index, part in enumerate(parts):
+        try:
+            api.send(address.twilio_to, sending_number(address.kind, settings), part)
+        except SendFailed as error:
+            if error.permanent:
+                logger.warning("twilio: notice %s to %s refused for good: %s", notice.id,
+                               address.masked, error)
+                raise PermanentDeliveryError(str(error)) from None
+            if index == 0:
+                raise
+            _queue_rest(address, parts[index:], kind=notice.kind, language=notice.language,
+                        customer_id=notice.customer_id)
+            return
+        except Exception:
+            if index == 0:
+                raise
+            _queue_rest(address, parts[index:], kind=notice.kind, language=notice.language,
+                        customer_id=notice.customer_id)
+            return
+    logger.info("twilio: notice %s sent to %s in %d part(s)", notice.id, address.masked,
+                len(parts))
+
+
+def e164(phone: str | None, default_country: str = "86") -> str | None:
+    """A phone number as kept in the store ("13800000001", "+86 138-0000-0001") in E.164."""
+    digits = re.sub(r"[^0-9+]", "", phone or "")
+    if not digits.startswith("+"):
+        digits = f"+{default_country}{digits.lstrip('0')}"
+    return digits if E164.fullmatch(digits) else None
+
+
+def send_call_notice(notice: Notice) -> None:
+    """bot.notify's sender for claims reported in a phone call: a call cannot be rung back with a
+    notice, so it goes by SMS to the phone number on the customer's record."""
+    from bot.store.db import unit_of_work
+
+    with unit_of_work() as uow:
+        customer = uow.customers.get(notice.customer_id) if notice.customer_id else None
+        number = e164(customer.phone) if customer is not None else None
+    if number is None:
+        raise PermanentDeliveryError("no phone number on file for the caller")
+    send_notice(replace(notice, conversation_id=Address(SMS, number).sender_id))
+
+
+def _queue_rest(address: Address, parts: Sequence[str], *, kind: str, language: str | None,
+                customer_id: int | None = None) -> int:
+    """Keep what could not be sent in the outbox; the notice sender retries it."""
+    from bot.handoff import queue_message
+
+    queued = queue_message(address.sender_id, CHANNEL, "\n".join(parts), kind=kind,
+                           language=language, customer_id=customer_id)
+    logger.warning("twilio: %d part(s) for %s kept in the outbox as message %s", len(parts),
+                   address.masked, queued)
+    return queued
+
+
+# --- what Twilio posts --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Media:
+    url: str
+    content_type: str
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One accepted webhook: who wrote, to which of our numbers, what."""
+
+    sid: str
+    address: Address
+    to: str  # our number as Twilio names it ("whatsapp:+1415...")
+    text: str
+    media: Tuple[Media, ...] = ()
+    location: Dict[str, str] | None = None  # a WhatsApp location: Latitude, Longitude, Label...
+
+
+class BadInbound(ValueError):
+    """The form is signed but not a message we can take; `code` explains."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def parse_inbound(form: Mapping[str, str]) -> Inbound:
+    sid = (form.get("MessageSid") or form.get("SmsMessageSid") or "").strip()
+    if not MESSAGE_SID.fullmatch(sid):
+        raise BadInbound("invalid_message_sid", "'MessageSid' is missing or malformed.")
+    address = Address.from_twilio(form.get("From"))
+    if address is None:
+        raise BadInbound("invalid_from", "'From' must be an E.164 number, optionally "
+                                         "'whatsapp:'-prefixed.")
+    # Some carriers turn @ into ¡ (GSM 03.38); control characters and lone surrogates go.
+    text = clean_text((form.get("Body") or "").replace("¡", "@"))
+    location = None
+    if not text.strip() and form.get("Latitude") and form.get("Longitude"):
+        location = {key: clean_text(form.get(key) or "")
+                    for key in ("Latitude", "Longitude", "Label", "Address")}
+    try:
+        count = min(int(form.get("NumMedia") or 0), MAX_MEDIA)
+    except ValueError:
+        count = 0
+    media = tuple(
+        Media(form[f"MediaUrl{i}"], (form.get(f"MediaContentType{i}") or "").split(";")[0]
+              .strip().lower())
+        for i in range(count) if form.get(f"MediaUrl{i}")
+    )
+    return Inbound(sid=sid, address=address, to=(form.get("To") or "").strip(), text=text,
+                   media=media, location=location)
+
+
+# --- the conversation's state as the channel needs it -------------------------------------------
+
+@dataclass(frozen=True)
+class Conversation:
+    language: str | None = None  # the tracker's language slot, when there is a tracker
+    policy: str | None = None  # the verified policy number
+    last_bot_at: float = 0.0  # epoch seconds of the bot's last message in the tracker
+    buttons: Tuple[Dict[str, Any], ...] = ()  # the options under that message
+
+
+async def read_conversation(app: Any, sender_id: str) -> Conversation:
+    agent = getattr(getattr(app, "ctx", None), "agent", None)
+    store = getattr(agent, "tracker_store", None)
+    if store is None:
+        return Conversation()
+    tracker = await store.retrieve(sender_id)
+    if tracker is None:
+        return Conversation()
+    language = tracker.get_slot("language")
+    policy = tracker.get_slot("policy_number") if tracker.get_slot("verified") else None
+    last_bot_at, buttons = 0.0, ()
+    for event in reversed(tracker.events):
+        if getattr(event, "type_name", "") == "bot":
+            last_bot_at = float(event.timestamp or 0.0)
+            buttons = tuple(b for b in (event.data or {}).get("buttons") or []
+                            if isinstance(b, dict) and b.get("payload"))
+            break
+    return Conversation(language if language in LANGUAGES else None, policy, last_bot_at,
+                        buttons)
+
+
+def last_push_at(conversation_id: str) -> float:
+    """When a message was last pushed to this conversation outside a turn (a notice, an agent's
+    words), epoch seconds; 0 when never. Such a message makes older options stale."""
+    from sqlalchemy import func, select
+
+    from bot.store.db import unit_of_work
+    from bot.store.models import Notification
+
+    with unit_of_work() as uow:
+        sent = uow.session.execute(
+            select(func.max(Notification.sent_at))
+            .where(Notification.conversation_id == conversation_id)
+            .where(Notification.status == "sent")
+        ).scalar()
+    return sent.replace(tzinfo=timezone.utc).timestamp() if sent else 0.0
+
+
+@dataclass
+class DocumentChoice:
+    """Files stored for a claim that still wait for "which document is it?"."""
+
+    claim_number: str
+    files: List[str]  # sha256 of each file, oldest first
+    items: Tuple[Any, ...]  # bot.documents Item, numbered from 1
+    at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
+class Taken:
+    """What became of one photo or PDF: the reply, whether it asks which document it is, and
+    whether the caption named the document (then the caption is not passed on to the bot)."""
+
+    reply: str
+    question: bool = False
+    caption_used: bool = False
+
+
+def _named_item(text: str, items: Sequence[Any]) -> Any | None:
+    """The one item whose name (either language) the text holds, if exactly one."""
+    clean = normalise(text).lower()
+    if not clean:
+        return None
+    found = [item for item in items
+             if normalise(item.name_zh) in clean or item.name_en.lower() in clean]
+    return found[0] if len(found) == 1 else None
+
+
+# --- the channel --------------------------------------------------------------------------------
+
+class TwilioMessagingInput(InputChannel):
+    """SMS and WhatsApp through one Twilio webhook."""
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: Dict[str, Any] | None) -> InputChannel:
+        # Secrets come from the environment (bot.settings), never from credentials.yml.
+        return cls()
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task] = set()
+        self._turns: Dict[str, Tuple[asyncio.Lock, int]] = {}
+        self._choices: Dict[str, DocumentChoice] = {}
+
+    @property
+    def settings(self) -> Settings:
+        return get_settings()
+
+    def get_output_channel(self) -> None:
+        """None on purpose: words written outside a turn (the agent console's) then go through
+        the outbox, whose sender retries them, instead of a direct call that could fail once
+        and be lost."""
+        return None
+
+    # -- the webhook ------------------------------------------------------------------------
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint(f"twilio_messaging_{type(self).__name__}")
+        if twilio_api(self.settings).configured:
+            register_sender(CHANNEL, send_notice)
+            register_sender(CALL_CHANNEL, send_call_notice)
+        else:
+            logger.info("twilio: TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN unset; the SMS and "
+                        "WhatsApp webhook answers 503 and sends nothing")
+
+        @webhook.listener("before_server_stop")
+        async def finish_turns(app: Any, loop: Any) -> None:
+            await self.wait_idle(SHUTDOWN_GRACE_S)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            settings = self.settings
+            if not (settings.twilio_auth_token and settings.twilio_account_sid):
+                return response.json({"error": "not_configured", "message":
+                                      "Set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN."}, status=503)
+            if len(request.body or b"") > MAX_BODY_BYTES:
+                return response.json({"error": "body_too_large"}, status=413)
+            if not is_signed(request, settings.twilio_auth_token, settings.public_url):
+                return response.json({"error": "forbidden",
+                                      "message": "Missing or invalid X-Twilio-Signature."},
+                                     status=403)
+            try:
+                inbound = parse_inbound(form_params(request))
+            except BadInbound as error:
+                logger.warning("twilio: signed request refused: %s", error.code)
+                return response.json({"error": error.code, "message": str(error)}, status=400)
+            from bot.inbound import first_receipt
+
+            if not await asyncio.to_thread(first_receipt, CHANNEL, inbound.sid):
+                logger.info("twilio: message %s from %s delivered again; ignored", inbound.sid,
+                            inbound.address.masked)
+                return self._twiml()
+            logger.info("twilio: message %s from %s (%d chars, %d media)", inbound.sid,
+                        inbound.address.masked, len(inbound.text), len(inbound.media))
+            self._start(self._process(request.app, on_new_message, inbound))
+            return self._twiml()
+
+        return webhook
+
+    @staticmethod
+    def _twiml() -> HTTPResponse:
+        return response.text(EMPTY_TWIML, content_type="text/xml; charset=utf-8")
+
+    def _start(self, work: Awaitable[None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def wait_idle(self, timeout: float | None = None) -> None:
+        """Until every accepted message is handled (tests; a stopping server)."""
+        while self._tasks:
+            done, _ = await asyncio.wait(set(self._tasks), timeout=timeout)
+            if timeout is not None and not done:
+                logger.warning("twilio: %d message(s) still in hand at shutdown", len(self._tasks))
+                return
+
+    @contextlib.asynccontextmanager
+    async def _turn(self, sender_id: str) -> AsyncIterator[None]:
+        """One message at a time per customer, in the order they arrived."""
+        lock, users = self._turns.get(sender_id) or (asyncio.Lock(), 0)
+        self._turns[sender_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._turns[sender_id]
+            if users <= 1:
+                del self._turns[sender_id]
+            else:
+                self._turns[sender_id] = (lock, users - 1)
+
+    # -- one message ------------------------------------------------------------------------
+    async def _process(self, app: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                       inbound: Inbound) -> None:
+        async with self._turn(inbound.address.sender_id):
+            lang = detect(inbound.text) or "zh"
+            try:
+                conversation = await read_conversation(app, inbound.address.sender_id)
+                lang = conversation.language or lang
+                replies = await self._handle(app, on_new_message, inbound, conversation, lang)
+            except Exception:
+                logger.exception("twilio: handling message %s from %s failed", inbound.sid,
+                                 inbound.address.masked)
+                replies = [say("sms_failed", lang)]
+            try:
+                await self._reply(inbound, replies, lang)
+            except Exception:  # not even the outbox could keep it: at least say so in the log
+                logger.exception("twilio: the reply to message %s from %s was lost",
+                                 inbound.sid, inbound.address.masked)
+
+    async def _handle(self, app: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                      inbound: Inbound, conversation: Conversation, lang: str) -> List[str]:
+        sender_id = inbound.address.sender_id
+        replies: List[str] = []
+        questions: List[str] = []  # "which document is this?" goes last: it is what is open
+        texts: List[str] = []
+        text = inbound.text or self._location_text(inbound, lang)
+        limit = self.settings.max_message_chars
+        if len(text) > limit:
+            logger.info("twilio: message %s is %d chars, over %d", inbound.sid, len(text), limit)
+            replies.append(say("message_too_long", lang, limit=limit))
+            text = ""
+        for index, media in enumerate(inbound.media):
+            if media.content_type in DOCUMENT_TYPES:
+                taken = await self._take_document(inbound, index, media, conversation, lang, text)
+                (questions if taken.question else replies).append(taken.reply)
+                if taken.caption_used:
+                    text = ""
+            elif media.content_type.startswith("audio/"):
+                lines, heard = await self._hear(inbound, media, lang)
+                replies.extend(lines)
+                if heard:
+                    texts.append(heard)
+            else:
+                logger.info("twilio: message %s carries unsupported %s", inbound.sid,
+                            media.content_type or "media")
+                replies.append(say("sms_media_unsupported", lang))
+        if text.strip():
+            texts.insert(0, text)
+        elif not inbound.media and not replies:
+            replies.append(say("no_text", lang))
+        for said in texts:
+            answer = await self._answer_choice(sender_id, said, conversation, lang)
+            if answer is not None:
+                replies.append(answer)
+                continue
+            said = await self._button_payload(sender_id, said, conversation) or said
+            replies.extend(await self._ask_bot(on_new_message, inbound, said, lang))
+        if questions and sender_id in self._choices:
+            self._choices[sender_id].at = time.time()  # asked after the bot's answer
+        return replies + questions
+
+    @staticmethod
+    def _location_text(inbound: Inbound, lang: str) -> str:
+        """A shared location in the words Telegram's channel uses for one, which the report
+        form reads as the place."""
+        if not inbound.location:
+            return ""
+        from channels.telegram import location_text
+
+        try:
+            point = {"latitude": float(inbound.location["Latitude"]),
+                     "longitude": float(inbound.location["Longitude"])}
+        except ValueError:
+            return ""
+        venue = {"title": inbound.location.get("Label"),
+                 "address": inbound.location.get("Address")}
+        return location_text(point, lang, venue) or ""
+
+    async def _ask_bot(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                       inbound: Inbound, text: str, lang: str) -> List[str]:
+        from channels.turns import watch_turn
+
+        collector = CollectingOutputChannel()
+        with watch_turn(inbound.address.sender_id) as turn:
+            try:
+                await on_new_message(UserMessage(
+                    text, collector, inbound.address.sender_id, input_channel=CHANNEL,
+                    metadata={"twilio": {"kind": inbound.address.kind,
+                                         "message_sid": inbound.sid}},
+                ))
+            except Exception:
+                if not turn.failed:
+                    raise
+        if turn.failed:
+            # The action server or a store was down: nothing of the turn was kept
+            # (channels/turns.py), so the customer is asked to send it again shortly.
+            logger.warning("twilio: turn of message %s failed (%s)", inbound.sid, turn.failure)
+            return [say("try_again_shortly", lang)]
+        return [rendered for message in collector.messages
+                if (rendered := render_bot_message(message, lang))]
+
+    # -- choices: numbered buttons, and which document a file is ----------------------------
+    async def _button_payload(self, sender_id: str, text: str,
+                              conversation: Conversation) -> str | None:
+        """The payload of option N when the bot's last message offered options and nothing was
+        asked or pushed since."""
+        number = chosen_number(text)
+        if number is None or not 1 <= number <= len(conversation.buttons):
+            return None
+        choice = self._choices.get(sender_id)
+        if choice is not None and choice.at > conversation.last_bot_at:
+            return None
+        if await asyncio.to_thread(self._pushed_since, sender_id, conversation.last_bot_at):
+            return None
+        return str(conversation.buttons[number - 1]["payload"])
+
+    @staticmethod
+    def _pushed_since(sender_id: str, moment: float) -> bool:
+        try:
+            return last_push_at(sender_id) > moment
+        except Exception:  # the store is down: the plain digit goes to the bot
+            logger.exception("twilio: reading the outbox failed")
+            return True
+
+    async def _answer_choice(self, sender_id: str, text: str, conversation: Conversation,
+                             lang: str) -> str | None:
+        """Ties the oldest waiting file to the document the customer named or numbered; None
+        when the text is not such an answer (it then goes to the bot)."""
+        choice = self._choices.get(sender_id)
+        if choice is None:
+            return None
+        if time.time() - choice.at > CHOICE_TTL_S or choice.at < conversation.last_bot_at:
+            self._choices.pop(sender_id, None)  # the bot has asked something else since
+            return None
+        number = chosen_number(text)
+        if number is not None:
+            item = choice.items[number - 1] if 1 <= number <= len(choice.items) else None
+        else:
+            item = _named_item(text, choice.items)
+        if item is None:
+            return None
+        if await asyncio.to_thread(self._pushed_since, sender_id, choice.at):
+            self._choices.pop(sender_id, None)
+            return None
+        from bot.intake import intake_text, match_file
+
+        result = await asyncio.to_thread(match_file, choice.claim_number, choice.files[0],
+                                         item.code, actor=f"conversation:{sender_id}")
+        del choice.files[0]
+        lines = [intake_text(result, lang)]
+        if choice.files and result.ok:
+            wanted = tuple(i for i in result.missing if not i.fetched_by_insurer)
+            if wanted:
+                choice.items, choice.at = wanted, time.time()
+                lines.append(numbered(say("sms_which_next_document", lang),
+                                      [i.name(lang) for i in wanted]))
+                return "\n".join(lines)
+        self._choices.pop(sender_id, None)
+        return "\n".join(lines)
+
+    # -- files and voice --------------------------------------------------------------------
+    async def _take_document(self, inbound: Inbound, index: int, media: Media,
+                             conversation: Conversation, lang: str, caption: str) -> Taken:
+        """Store one photo or PDF against the open claim."""
+        from bot.intake import intake_text, receive_file, upload_target
+
+        sender_id = inbound.address.sender_id
+        target = await asyncio.to_thread(upload_target, sender_id, conversation.policy)
+        if target is None:
+            return Taken(say("upload_no_claim", lang))
+        limit = self.settings.max_upload_bytes
+        try:
+            content = await asyncio.to_thread(twilio_api(self.settings).download, media.url, limit)
+        except MediaTooLarge:
+            return Taken(say("intake_error.too_large", lang, limit_mb=limit // (1024 * 1024)))
+        except MediaFailed as error:
+            logger.warning("twilio: media %d of message %s from %s not fetched: %s", index,
+                           inbound.sid, inbound.address.masked, error)
+            return Taken(say("sms_media_failed", lang))
+        named = _named_item(caption, target.documents) if caption.strip() else None
+        filename = f"{inbound.sid}-{index}.{EXTENSIONS.get(media.content_type, 'bin')}"
+        result = await asyncio.to_thread(
+            receive_file, target.claim_number, filename, content, media.content_type,
+            document_code=named.code if named else None, actor=f"conversation:{sender_id}")
+        logger.info("twilio: media %d of message %s for claim %s: %s", index, inbound.sid,
+                    target.claim_number, "stored" if result.ok else result.error)
+        if not (result.ok and result.needs_document_code):
+            return Taken(intake_text(result, lang), caption_used=named is not None)
+        wanted = tuple(item for item in result.missing if not item.fetched_by_insurer)
+        if not wanted:
+            return Taken(intake_text(replace(result, needs_document_code=False), lang))
+        choice = self._choices.get(sender_id)
+        if choice is not None and choice.claim_number == target.claim_number and choice.files:
+            choice.files.append(result.sha256 or "")
+            return Taken(say("sms_file_saved", lang, claim_number=target.claim_number))
+        self._choices[sender_id] = DocumentChoice(target.claim_number, [result.sha256 or ""],
+                                                  wanted)
+        return Taken(numbered(say("sms_which_document", lang, claim_number=target.claim_number),
+                              [item.name(lang) for item in wanted]), question=True)
+
+    async def _hear(self, inbound: Inbound, media: Media,
+                    lang: str) -> Tuple[List[str], str | None]:
+        """A voice note: what was heard (shown first) and the text for the bot, if understood."""
+        try:
+            content = await asyncio.to_thread(twilio_api(self.settings).download, media.url,
+                                              self.settings.max_upload_bytes)
+        except MediaTooLarge:
+            return [say("speech_too_large", lang)], None
+        except MediaFailed as error:
+            logger.warning("twilio: voice note of message %s from %s not fetched: %s",
+                           inbound.sid, inbound.address.masked, error)
+            return [say("sms_media_failed", lang)], None
+        try:
+            from bot.speech import heard_line, recognise
+
+            # Either language: a customer writing Chinese may well speak English, and the
+            # recogniser only chooses between the two.
+            heard = await asyncio.to_thread(recognise, content, language=None)
+        except Exception:  # no model, no decoder: the customer is asked to type
+            logger.exception("twilio: speech recognition unavailable for message %s",
+                             inbound.sid)
+            return [say("speech_unavailable", lang)], None
+        logger.info("twilio: voice note of message %s: %.1f s, understood %s (%s)", inbound.sid,
+                    heard.duration_s or 0.0, heard.understood, heard.reason)
+        line = heard_line(heard, heard.language or lang)
+        return [line], (heard.text if heard.understood and heard.text.strip() else None)
+
+    # -- replies ----------------------------------------------------------------------------
+    async def _reply(self, inbound: Inbound, replies: Sequence[str], lang: str) -> None:
+        """This turn's replies in as few messages as the limit allows, from the number the
+        customer wrote to; what cannot be sent now is kept in the outbox."""
+        parts = split_message("\n\n".join(r.strip() for r in replies if r and r.strip()))
+        if not parts:
+            return
+        api = twilio_api(self.settings)
+        from_ = inbound.to or sending_number(inbound.address.kind, self.settings)
+        for index, part in enumerate(parts):
+            try:
+                await asyncio.to_thread(api.send, inbound.address.twilio_to, from_, part)
+            except SendFailed as error:
+                if error.permanent:
+                    logger.warning("twilio: reply to %s refused for good: %s",
+                                   inbound.address.masked, error)
+                    return
+                logger.warning("twilio: reply to %s failed: %s", inbound.address.masked, error)
+                await asyncio.to_thread(_queue_rest, inbound.address, parts[index:],
+                                        kind="reply", language=lang)
+                return
+            except Exception as error:
+                logger.warning("twilio: reply to %s failed: %s", inbound.address.masked,
+                               type(error).__name__)
+                await asyncio.to_thread(_queue_rest, inbound.address, parts[index:],
+                                        kind="reply", language=lang)
+                return

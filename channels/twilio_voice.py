@@ -1,0 +1,857 @@
+"""Phone calls through Twilio: TwiML out, the caller's recorded speech recognised on our machine.
+
+Rasa's own Twilio voice channel leaves recognition to Twilio. This one asks Twilio only to
+record: each caller turn is a <Record>; its callback fetches the recording with the account's
+credentials, bot.speech turns it into text here (no audio goes to any other service), the text
+goes to Rasa like a typed message, and the replies are spoken back with <Say> in the caller's
+language (a Mandarin voice for Chinese). The keypad works for digits (* then the digits then #)
+and for the choices under a question (1, 2...); 0 reaches a person at any point.
+
+A call goes like this:
+
+    /webhook    greeting, "中文服务请按1, for English press 2"       <Gather dtmf>
+    /language   the recording notice and the consent question          <Gather dtmf>
+    /consent    "speak after the tone"                                 <Record>
+    /turn       recognise → Rasa → <Say> the replies → <Record> the next turn
+    /digits     keypad digits → Rasa → <Say> → <Record>
+    /dial       after the transfer to a person ends: goodbye
+
+Where the call stands (language, recording consent, failed turns in a row) travels in the query
+string of the action URLs we hand Twilio. Twilio signs the whole URL it calls, so the state
+cannot be forged, and any replica can take the next turn.
+
+Recordings (PIPL: a voice is sensitive personal information): with the caller's consent the
+recording stays at Twilio and its SID and URL are written to the audit log against the
+conversation (claims reported in the call carry the same conversation id); without it each
+recording is deleted from Twilio right after it has been fetched and transcribed. The audio is
+only ever held in memory here.
+
+A person: when the bot hands the conversation off (the tracker is paused), on "0", when a caller
+says they are elderly, and after two turns in a row that could not be understood, the call is
+put through to the agents' line (<Dial> CLAIMS_AGENTS_PHONE) with the summary already in the
+handoff queue; out of hours, or with no agents' line, the caller is told what happens next.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Sequence
+from urllib.parse import urlencode
+
+import aiohttp
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from twilio.twiml.voice_response import VoiceResponse
+
+from bot.language import EN, LANGUAGES, ZH
+from bot.privacy import mask_phone
+from bot.replies import say
+from bot.settings import Settings, get_settings
+from channels.turns import watch_turn
+from channels.twilio_auth import form_params, is_signed
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "twilio_voice"
+CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
+RECORDING_SID = re.compile(r"RE[0-9a-fA-F]{32}")
+SENDER_PREFIX = "call-"
+
+KEY_ENGLISH, KEY_CHINESE = "2", "1"
+KEY_CONSENT, KEY_REFUSE = "1", "2"
+KEY_KEYPAD, KEY_PERSON = "*", "0"
+MENU_KEYS = "123456789"
+# Rasa's own payload for "a person, please": a button's payload, accepted in every form.
+REQUEST_HUMAN = "/request_human"
+MAX_FAILED_TURNS = 2  # two turns in a row not understood: a person
+MAX_BODY_BYTES = 64 * 1024  # Twilio's call webhooks are a few hundred bytes
+
+# Phone keypad letters: a policy number's prefix is typed as on a phone ("AUTO" is 2886).
+KEYPAD_LETTERS = {"2": "ABC", "3": "DEF", "4": "GHI", "5": "JKL", "6": "MNO", "7": "PQRS",
+                  "8": "TUV", "9": "WXYZ"}
+POLICY_PREFIXES = ("AUTO", "MED", "HOME", "ACC", "CI", "LIFE")
+
+
+def keypad_code(word: str) -> str:
+    """The keys that type `word` on a phone keypad: "AUTO" -> "2886"."""
+    keys = {letter: key for key, letters in KEYPAD_LETTERS.items() for letter in letters}
+    return "".join(keys[letter] for letter in word.upper())
+
+
+_KEYPAD_POLICY = re.compile(
+    "^(" + "|".join(keypad_code(prefix) for prefix in POLICY_PREFIXES) + r")(\d{4})(\d{4})$")
+_PREFIX_BY_CODE = {keypad_code(prefix): prefix for prefix in POLICY_PREFIXES}
+
+
+def keypad_text(digits: str) -> str:
+    """What keypad digits say: a policy number typed with its prefix's letters
+    ("288620260001" -> "AUTO-2026-0001"), otherwise the digits themselves (a date of birth,
+    the last four digits of a phone, an amount)."""
+    digits = "".join(ch for ch in digits if ch.isdigit())
+    match = _KEYPAD_POLICY.match(digits)
+    if match:
+        code, year, serial = match.groups()
+        return f"{_PREFIX_BY_CODE[code]}-{year}-{serial}"
+    return digits
+
+
+# Reference numbers are read out character by character, so a caller can write them down.
+_REFERENCE = re.compile(r"\b(?:CLM|CMP|AUTO|MED|HOME|ACC|CI|LIFE)-\d{4}-\d{4,6}\b")
+
+
+def _spell(match: re.Match[str]) -> str:
+    return ", ".join(" ".join(part) for part in match.group(0).split("-"))
+
+
+def speakable(text: str) -> str:
+    """A chat reply made fit to be read aloud: list bullets and markup dropped, reference
+    numbers spelt out, lines joined."""
+    text = re.sub(r"<[^<>]{0,200}>", " ", text)
+    text = _REFERENCE.sub(_spell, text)
+    lines = [line.strip().lstrip("·•-*").strip() for line in text.splitlines()]
+    return " ".join(line for line in lines if line)
+
+
+# --- where a call stands -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CallState:
+    """Carried in the action URLs' query strings (signed by Twilio with the URL)."""
+
+    lang: str = ZH
+    consent: bool = False
+    misses: int = 0  # turns in a row that could not be understood
+    asked: int = 0  # how often a keypad question (language, consent) has been asked
+
+    def query(self) -> str:
+        return urlencode({"lang": self.lang, "consent": int(self.consent),
+                          "misses": self.misses, "asked": self.asked})
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, Any]) -> CallState:
+        def first(name: str, default: str) -> str:
+            value = args.get(name, default)
+            if isinstance(value, list):
+                value = value[0] if value else default
+            return str(value)
+
+        lang = first("lang", ZH)
+
+        def count(name: str) -> int:
+            text = first(name, "0")
+            return min(int(text), 9) if text.isdecimal() else 0  # "²" is a digit, not a number
+
+        return cls(lang=lang if lang in LANGUAGES else ZH, consent=first("consent", "0") == "1",
+                   misses=count("misses"), asked=count("asked"))
+
+
+@dataclass(frozen=True)
+class VoiceConfig:
+    """How the call sounds and how long a turn may be (credentials.yml, with defaults)."""
+
+    voice_zh: str = "Polly.Zhiyu"
+    language_zh: str = "cmn-CN"
+    voice_en: str = "Polly.Joanna"
+    language_en: str = "en-US"
+    max_turn_seconds: int = 30  # Twilio waits 15 s for our answer: recognition must fit
+    silence_seconds: int = 3  # <Record timeout>: this much silence ends the caller's turn
+    fetch_timeout_seconds: float = 5.0
+    recognise_timeout_seconds: float = 9.0
+    dial_timeout_seconds: int = 30
+
+    def voice(self, lang: str) -> Dict[str, str]:
+        if lang == EN:
+            return {"voice": self.voice_en, "language": self.language_en}
+        return {"voice": self.voice_zh, "language": self.language_zh}
+
+
+# --- TwiML ---------------------------------------------------------------------------------------
+
+class Twiml:
+    """Builds the answers: every handler returns one of these, valid TwiML whatever happened."""
+
+    def __init__(self, config: VoiceConfig, base_url: str, max_turn_seconds: int) -> None:
+        self.config = config
+        self.base_url = base_url.rstrip("/")
+        self.max_turn_seconds = max_turn_seconds
+
+    def url(self, endpoint: str, state: CallState) -> str:
+        return f"{self.base_url}/{endpoint}?{state.query()}"
+
+    def _say(self, parent: Any, text: str, lang: str) -> None:
+        text = speakable(text)
+        if text:
+            parent.say(text, **self.config.voice(lang))
+
+    def says(self, parent: Any, texts: Sequence[str], lang: str) -> None:
+        for text in texts:
+            self._say(parent, text, lang)
+
+    def language_menu(self, state: CallState) -> VoiceResponse:
+        twiml = VoiceResponse()
+        gather = twiml.gather(input="dtmf", num_digits=1, timeout=5,
+                              action=self.url("language", state), action_on_empty_result=True)
+        self._say(gather, say("call_welcome", ZH), ZH)
+        self._say(gather, say("call_welcome", EN), EN)
+        return twiml
+
+    def consent_question(self, state: CallState, before: Sequence[str] = ()) -> VoiceResponse:
+        twiml = VoiceResponse()
+        self.says(twiml, before, state.lang)
+        gather = twiml.gather(input="dtmf", num_digits=1, timeout=6,
+                              action=self.url("consent", state), action_on_empty_result=True)
+        key = "call_consent" if state.asked == 0 else "call_consent_again"
+        self._say(gather, say(key, state.lang), state.lang)
+        return twiml
+
+    def listen(self, state: CallState, texts: Sequence[str] = (),
+               menu: Sequence[str] = ()) -> VoiceResponse:
+        """Say `texts` (and the choices of `menu`, by key), then record the caller's turn."""
+        twiml = VoiceResponse()
+        self.says(twiml, texts, state.lang)
+        for index, title in enumerate(menu[: len(MENU_KEYS)]):
+            self._say(twiml, say("call_menu_option", state.lang, digit=MENU_KEYS[index],
+                                 title=title), state.lang)
+        self.record(twiml, state, menu_keys=MENU_KEYS[: len(menu)])
+        return twiml
+
+    def record(self, twiml: VoiceResponse, state: CallState, menu_keys: str = "") -> None:
+        twiml.record(action=self.url("turn", state), method="POST",
+                     max_length=self.max_turn_seconds, timeout=self.config.silence_seconds,
+                     play_beep=True, trim="trim-silence",
+                     finish_on_key=KEY_KEYPAD + KEY_PERSON + menu_keys)
+        # Twilio requests no action for a turn with no sound at all; it goes on to this.
+        twiml.redirect(self.url("turn", state), method="POST")
+
+    def keypad(self, state: CallState) -> VoiceResponse:
+        twiml = VoiceResponse()
+        gather = twiml.gather(input="dtmf", finish_on_key="#", timeout=10,
+                              action=self.url("digits", state), action_on_empty_result=True)
+        self._say(gather, say("call_keypad_prompt", state.lang), state.lang)
+        return twiml
+
+    def to_person(self, state: CallState, texts: Sequence[str], agents_phone: str,
+                  open_now: bool) -> VoiceResponse:
+        """Say `texts` (the bot's handoff reply), then put the call through to the agents' line;
+        with no line, or out of hours, say what happens next and end the call."""
+        twiml = VoiceResponse()
+        self.says(twiml, texts, state.lang)
+        if agents_phone and open_now:
+            self._say(twiml, say("call_transferring", state.lang), state.lang)
+            dial = twiml.dial(action=self.url("dial", state), method="POST",
+                              timeout=self.config.dial_timeout_seconds)
+            dial.number(agents_phone)
+        else:
+            key = "call_person_later" if agents_phone else "call_no_agents_line"
+            self._say(twiml, say(key, state.lang), state.lang)
+            twiml.hangup()
+        return twiml
+
+    def goodbye(self, state: CallState, texts: Sequence[str]) -> VoiceResponse:
+        twiml = VoiceResponse()
+        self.says(twiml, texts, state.lang)
+        twiml.hangup()
+        return twiml
+
+
+def twiml_response(twiml: VoiceResponse) -> HTTPResponse:
+    return response.text(str(twiml), content_type="text/xml; charset=utf-8")
+
+
+# Where a turn's time went (fetch, recognise, dialogue), per request; sent back as a standard
+# Server-Timing header, which Twilio ignores and benchmarks/phone_turn.py reads.
+_timings: ContextVar[Dict[str, float] | None] = ContextVar("twilio_voice_timings", default=None)
+
+
+def _took(stage: str, seconds: float) -> None:
+    timings = _timings.get()
+    if timings is not None:
+        timings[stage] = timings.get(stage, 0.0) + seconds
+
+
+def server_timing(timings: Mapping[str, float]) -> str:
+    return ", ".join(f"{stage};dur={seconds * 1000:.0f}" for stage, seconds in timings.items())
+
+
+# --- recordings at Twilio ------------------------------------------------------------------------
+
+class TurnFailed(Exception):
+    """Rasa could not complete the turn (channels/turns.py): it was not stored."""
+
+
+class RecordingUnavailable(Exception):
+    """The recording could not be fetched: the reason is safe to log."""
+
+
+def _api_root(settings: Settings) -> str:
+    return f"{settings.twilio_api_base}/2010-04-01/Accounts/{settings.twilio_account_sid}"
+
+
+def _auth(settings: Settings) -> aiohttp.BasicAuth:
+    return aiohttp.BasicAuth(settings.twilio_account_sid, settings.twilio_auth_token)
+
+
+async def fetch_recording(recording_url: str, settings: Settings, *, timeout_s: float,
+                          max_bytes: int, attempts: int = 3) -> bytes:
+    """The recording as WAV bytes, fetched with the account's credentials. Only from the
+    account's own recordings on the configured API base: the credentials go nowhere else.
+    A 404 is retried briefly (a fresh recording can take a moment to appear)."""
+    root = _api_root(settings) + "/Recordings/"
+    if not settings.twilio_account_sid or not recording_url.startswith(root):
+        raise RecordingUnavailable("the recording URL is not one of this account's recordings")
+    url = recording_url if recording_url.rsplit("/", 1)[-1].count(".") else recording_url + ".wav"
+    deadline = time.monotonic() + timeout_s
+    timeout = aiohttp.ClientTimeout(total=timeout_s)
+    async with aiohttp.ClientSession(timeout=timeout, auth=_auth(settings)) as session:
+        for attempt in range(1, attempts + 1):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise RecordingUnavailable("timed out")
+            try:
+                async with session.get(url, timeout=aiohttp.ClientTimeout(total=left)) as got:
+                    if got.status == 404 and attempt < attempts:
+                        await asyncio.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+                        continue
+                    if got.status != 200:
+                        raise RecordingUnavailable(f"HTTP {got.status}")
+                    if (got.content_length or 0) > max_bytes:
+                        raise RecordingUnavailable(f"over {max_bytes} bytes")
+                    body = bytearray()
+                    async for chunk in got.content.iter_chunked(64 * 1024):
+                        body += chunk
+                        if len(body) > max_bytes:
+                            raise RecordingUnavailable(f"over {max_bytes} bytes")
+                    return bytes(body)
+            except asyncio.TimeoutError as error:
+                raise RecordingUnavailable("timed out") from error
+            except aiohttp.ClientError as error:
+                raise RecordingUnavailable(type(error).__name__) from error
+    raise RecordingUnavailable("not found")
+
+
+async def delete_recording(recording_sid: str, settings: Settings, *,
+                           timeout_s: float = 5.0) -> bool:
+    """Deletes the recording at Twilio; True when it is gone (404: it already was)."""
+    url = f"{_api_root(settings)}/Recordings/{recording_sid}.json"
+    timeout = aiohttp.ClientTimeout(total=timeout_s)
+    try:
+        async with aiohttp.ClientSession(timeout=timeout, auth=_auth(settings)) as session, \
+                session.delete(url) as got:
+            return got.status in (200, 204, 404)
+    except (asyncio.TimeoutError, aiohttp.ClientError):
+        return False
+
+
+def _audit(action: str, conversation_id: str, detail: Dict[str, Any]) -> None:
+    from bot.store.db import unit_of_work
+
+    with unit_of_work() as uow:
+        uow.audit.record(f"{CHANNEL}:{conversation_id}", action, "conversation",
+                         conversation_id, detail)
+        uow.commit()
+
+
+async def audit(action: str, conversation_id: str, detail: Dict[str, Any]) -> None:
+    """An audit entry about the call; a store that is down costs a log line, not the call."""
+    try:
+        await asyncio.to_thread(_audit, action, conversation_id, detail)
+    except Exception:
+        logger.exception("twilio_voice: audit %s for %s failed", action, conversation_id)
+
+
+# --- the channel ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Recording:
+    sid: str
+    url: str
+    duration_s: float
+
+
+@dataclass
+class Heard:
+    """What became of one recorded turn."""
+
+    text: str = ""
+    transcript: Any = None  # bot.speech.Transcript
+    reason: str | None = None  # why it was not understood
+
+
+Recogniser = Callable[..., Any]
+
+
+def _default_recogniser(audio: bytes, language: str | None = None) -> Any:
+    from bot.speech import recognise
+
+    return recognise(audio, language=language)
+
+
+def _messages_texts(messages: Sequence[Dict[str, Any]]) -> List[str]:
+    return [m["text"] for m in messages if m.get("text")]
+
+
+def _menu(messages: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The buttons under the last message that has any (what keys 1, 2... choose)."""
+    for message in reversed(messages):
+        if message.get("buttons"):
+            return list(message["buttons"])
+    return []
+
+
+class TwilioVoiceInput(InputChannel):
+    """Twilio's voice webhook, with our own speech recognition and Mandarin voice."""
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: Dict[str, Any] | None) -> InputChannel:
+        credentials = credentials or {}
+        known = VoiceConfig.__dataclass_fields__
+        return cls(VoiceConfig(**{k: v for k, v in credentials.items() if k in known}))
+
+    def __init__(self, config: VoiceConfig | None = None, *,
+                 recogniser: Recogniser | None = None, warm_up: bool = True) -> None:
+        self.config = config or VoiceConfig()
+        self.recogniser = recogniser or _default_recogniser
+        self.warm_up = warm_up and recogniser is None
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _twiml(self, settings: Settings) -> Twiml:
+        base = f"{settings.public_url}/webhooks/{self.url_prefix()}"
+        turn_seconds = max(5, min(int(self.config.max_turn_seconds), settings.max_voice_seconds))
+        return Twiml(self.config, base, turn_seconds)
+
+    def _max_bytes(self, turn_seconds: int) -> int:
+        # 16-bit samples at up to 16 kHz, plus headers: Twilio's WAV is 8 kHz, so this is ample.
+        return turn_seconds * 32_000 + 64 * 1024
+
+    async def _tell_rasa(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                         text: str, sender: str, metadata: Dict[str, Any]
+                         ) -> List[Dict[str, Any]]:
+        collector = CollectingOutputChannel()
+        with watch_turn(sender) as turn:
+            await on_new_message(UserMessage(text, collector, sender, input_channel=CHANNEL,
+                                             metadata=metadata))
+        if turn.failed:  # nothing of it was stored: the caller is asked to say it again
+            raise TurnFailed(f"the turn of {sender} failed: {turn.failure}")
+        return collector.messages
+
+    async def _conversation(self, request: Request, sender: str) -> Any:
+        try:
+            return await request.app.ctx.agent.tracker_store.retrieve(sender)
+        except Exception:
+            logger.exception("twilio_voice: reading the conversation %s failed", sender)
+            return None
+
+    async def _pin_language(self, request: Request, sender: str, lang: str) -> None:
+        """The caller chose a language on the keypad: the conversation keeps it, as when a
+        customer writes "请说英文" (a first answer in digits must not flip it back)."""
+        from rasa.shared.core.events import SlotSet
+
+        agent = request.app.ctx.agent
+        try:
+            async with agent.lock_store.lock(sender):
+                tracker = await agent.processor.fetch_tracker_with_initial_session(
+                    sender, CollectingOutputChannel())
+                tracker.update(SlotSet("language", lang))
+                tracker.update(SlotSet("language_pinned", True))
+                await agent.processor.save_tracker(tracker)
+        except Exception:
+            logger.exception("twilio_voice: keeping the language of %s failed", sender)
+
+    # -- the webhook ------------------------------------------------------------------------------
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        voice = Blueprint(f"twilio_voice_{type(self).__name__}", __name__)
+        channel = self
+
+        if self.warm_up:
+            @voice.listener("after_server_start")
+            async def load_speech_model(app: Any, loop: Any) -> None:
+                # The first caller must not wait for the model: load it in the background.
+                if not get_settings().twilio_auth_token:
+                    return  # phone calls are off: no model to hold in memory for them
+
+                async def load() -> None:
+                    try:
+                        from bot.speech import shared_model
+
+                        await asyncio.to_thread(shared_model)
+                    except Exception:
+                        logger.exception("twilio_voice: loading the speech model failed")
+
+                app.add_task(load())
+
+        @voice.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        def checked(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., Any]:
+            """Every request: configured (503), signed by Twilio (403), a well-formed call
+            (400); then the handler, whose failures still answer with valid TwiML."""
+            async def wrapper(request: Request) -> HTTPResponse:
+                settings = get_settings()
+                if not settings.twilio_auth_token or not settings.twilio_account_sid:
+                    return response.text("Phone calls are not configured.", status=503)
+                if len(request.body or b"") > MAX_BODY_BYTES:
+                    return response.text("Request body too large.", status=413)
+                if not is_signed(request, settings.twilio_auth_token, settings.public_url):
+                    return response.text("Invalid Twilio signature.", status=403)
+                form = form_params(request)
+                call_sid = form.get("CallSid", "")
+                if not CALL_SID.fullmatch(call_sid):
+                    return response.text("CallSid is missing or malformed.", status=400)
+                state = CallState.from_args(request.args)
+                twiml = channel._twiml(settings)
+                timings: Dict[str, float] = {}
+                token = _timings.set(timings)
+                started = time.perf_counter()
+                try:
+                    answer = await handler(request, form, state, twiml, settings)
+                except Exception:
+                    logger.exception("twilio_voice: %s failed on call %s", request.path,
+                                     call_sid)
+                    answer = twiml_response(await channel._after_failure(
+                        request, on_new_message, form, state, twiml, settings))
+                finally:
+                    _timings.reset(token)
+                timings["total"] = time.perf_counter() - started
+                answer.headers["Server-Timing"] = server_timing(timings)
+                return answer
+
+            wrapper.__name__ = handler.__name__
+            return wrapper
+
+        @voice.route("/webhook", methods=["POST"])
+        @checked
+        async def call_start(request: Request, form: Dict[str, str], state: CallState,
+                             twiml: Twiml, settings: Settings) -> HTTPResponse:
+            logger.info("twilio_voice: call %s from %s", form["CallSid"],
+                        mask_phone(form.get("From")))
+            return twiml_response(twiml.language_menu(CallState()))
+
+        @voice.route("/language", methods=["POST"])
+        @checked
+        async def language(request: Request, form: Dict[str, str], state: CallState,
+                           twiml: Twiml, settings: Settings) -> HTTPResponse:
+            digits = form.get("Digits", "")
+            lang = EN if digits == KEY_ENGLISH else ZH
+            if digits in (KEY_ENGLISH, KEY_CHINESE):
+                await channel._pin_language(request, SENDER_PREFIX + form["CallSid"], lang)
+            return twiml_response(twiml.consent_question(CallState(lang=lang)))
+
+        @voice.route("/consent", methods=["POST"])
+        @checked
+        async def consent(request: Request, form: Dict[str, str], state: CallState,
+                          twiml: Twiml, settings: Settings) -> HTTPResponse:
+            digits = form.get("Digits", "")
+            if digits not in (KEY_CONSENT, KEY_REFUSE) and state.asked == 0:
+                return twiml_response(twiml.consent_question(replace(state, asked=1)))
+            # No clear yes is a no: the audio is then deleted after each turn.
+            granted = digits == KEY_CONSENT
+            sender = SENDER_PREFIX + form["CallSid"]
+            await audit("call.recording_consent", sender,
+                        {"call_sid": form["CallSid"], "granted": granted})
+            state = CallState(lang=state.lang, consent=granted)
+            said = say("call_consent_yes" if granted else "call_consent_no", state.lang)
+            return twiml_response(twiml.listen(state, [said, say("call_ready", state.lang)]))
+
+        @voice.route("/turn", methods=["POST"])
+        @checked
+        async def turn(request: Request, form: Dict[str, str], state: CallState,
+                       twiml: Twiml, settings: Settings) -> HTTPResponse:
+            return twiml_response(await channel._turn(request, on_new_message, form, state,
+                                                      twiml, settings))
+
+        @voice.route("/digits", methods=["POST"])
+        @checked
+        async def digits(request: Request, form: Dict[str, str], state: CallState,
+                         twiml: Twiml, settings: Settings) -> HTTPResponse:
+            text = keypad_text(form.get("Digits", ""))
+            if not text:
+                return twiml_response(twiml.listen(state, [say("call_keypad_empty",
+                                                               state.lang)]))
+            return twiml_response(await channel._converse(
+                request, on_new_message, form, state, twiml, settings, text))
+
+        @voice.route("/dial", methods=["POST"])
+        @checked
+        async def dial(request: Request, form: Dict[str, str], state: CallState,
+                       twiml: Twiml, settings: Settings) -> HTTPResponse:
+            status = form.get("DialCallStatus", "")
+            if status in ("completed", "answered"):
+                return twiml_response(twiml.goodbye(state, []))
+            logger.info("twilio_voice: transfer of call %s ended %s", form["CallSid"], status)
+            return twiml_response(twiml.goodbye(state, [say("call_agents_unavailable",
+                                                            state.lang)]))
+
+        return voice
+
+    # -- one turn ---------------------------------------------------------------------------------
+
+    async def _turn(self, request: Request,
+                    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                    form: Dict[str, str], state: CallState, twiml: Twiml,
+                    settings: Settings) -> VoiceResponse:
+        call_sid = form["CallSid"]
+        sender = SENDER_PREFIX + call_sid
+        digits = form.get("Digits", "")
+        recording = self._recording(form)
+        if recording is not None and not await self._first_time(recording.sid):
+            logger.info("twilio_voice: recording %s of call %s arrived again", recording.sid,
+                        call_sid)
+            return twiml.listen(state)
+
+        if digits == "hangup":
+            if recording is not None:
+                await self._dispose(recording, sender, state, settings)
+            return VoiceResponse()
+        if digits and digits[0] in KEY_KEYPAD + KEY_PERSON + MENU_KEYS:
+            # A key ended the recording: the key is the answer, the audio is not listened to.
+            disposal = (asyncio.ensure_future(self._dispose(recording, sender, state, settings))
+                        if recording is not None else None)
+            try:
+                return await self._key(request, on_new_message, form, state, twiml, settings,
+                                       digits[0])
+            finally:
+                if disposal is not None:
+                    await disposal
+
+        if recording is None:  # the caller said nothing at all
+            return await self._missed(request, on_new_message, form, state, twiml, settings,
+                                      "silence")
+        heard = await self._listen(recording, sender, state, settings)
+        if not heard.text:
+            return await self._missed(request, on_new_message, form, state, twiml, settings,
+                                      heard.reason or "not_understood")
+        before: List[str] = []
+        if any(ch.isdigit() for ch in heard.text):
+            # Numbers are read back, so a misheard policy number or amount is caught at once.
+            before.append(say("call_heard", state.lang, text=heard.text.rstrip("。.!！?？ ")))
+        return await self._converse(request, on_new_message, form, state, twiml, settings,
+                                    heard.text, before=before)
+
+    @staticmethod
+    def _recording(form: Mapping[str, str]) -> Recording | None:
+        sid, url = form.get("RecordingSid", ""), form.get("RecordingUrl", "")
+        if not RECORDING_SID.fullmatch(sid) or not url:
+            return None
+        try:
+            duration = float(form.get("RecordingDuration") or 0)
+        except ValueError:
+            duration = 0.0
+        return Recording(sid, url, duration)
+
+    @staticmethod
+    async def _first_time(recording_sid: str) -> bool:
+        from bot.inbound import first_receipt
+
+        try:
+            return await asyncio.to_thread(first_receipt, CHANNEL, recording_sid)
+        except Exception:  # the store is down: better a turn twice than none
+            logger.exception("twilio_voice: receipt of %s not recorded", recording_sid)
+            return True
+
+    async def _listen(self, recording: Recording, sender: str, state: CallState,
+                      settings: Settings) -> Heard:
+        """Fetch, recognise, and keep or delete the recording (in parallel with recognition)."""
+        started = time.perf_counter()
+        turn_seconds = self._twiml(settings).max_turn_seconds
+        disposal: asyncio.Future | None = None
+        try:
+            if recording.duration_s > turn_seconds + 2:
+                return Heard(reason="too_long")
+            try:
+                audio = await fetch_recording(
+                    recording.url, settings, timeout_s=self.config.fetch_timeout_seconds,
+                    max_bytes=self._max_bytes(turn_seconds))
+            except RecordingUnavailable as error:
+                logger.warning("twilio_voice: recording %s of %s not fetched: %s",
+                               recording.sid, sender, error)
+                return Heard(reason="fetch_failed")
+            fetched = time.perf_counter()
+            _took("fetch", fetched - started)
+            disposal = asyncio.ensure_future(self._dispose(recording, sender, state, settings))
+            try:
+                transcript = await asyncio.wait_for(
+                    asyncio.to_thread(self.recogniser, audio, language=state.lang),
+                    timeout=self.config.recognise_timeout_seconds)
+            except asyncio.TimeoutError:
+                logger.warning("twilio_voice: recognising %s took over %.0f s", recording.sid,
+                               self.config.recognise_timeout_seconds)
+                return Heard(reason="recognition_timeout")
+            _took("recognise", time.perf_counter() - fetched)
+            logger.info("twilio_voice: turn %s fetched in %.2f s, recognised in %.2f s (%s)",
+                        recording.sid, fetched - started, time.perf_counter() - fetched,
+                        "understood" if transcript.understood else transcript.reason)
+            if not transcript.understood or not (transcript.text or "").strip():
+                return Heard(transcript=transcript, reason=transcript.reason or "empty")
+            return Heard(text=transcript.text.strip(), transcript=transcript)
+        finally:
+            if disposal is None:
+                disposal = asyncio.ensure_future(self._dispose(recording, sender, state,
+                                                               settings))
+            await disposal
+
+    async def _dispose(self, recording: Recording, sender: str, state: CallState,
+                       settings: Settings) -> None:
+        """With consent: the recording's reference goes to the audit log with the conversation.
+        Without: it is deleted from Twilio (once more if the first try fails)."""
+        detail = {"call_sid": sender[len(SENDER_PREFIX):], "recording_sid": recording.sid,
+                  "duration_s": recording.duration_s}
+        if state.consent:
+            await audit("call.recording_kept", sender, {**detail, "recording_url": recording.url})
+            return
+        for _ in range(2):
+            if await delete_recording(recording.sid, settings):
+                await audit("call.recording_deleted", sender, detail)
+                return
+        logger.error("twilio_voice: recording %s of %s could not be deleted", recording.sid,
+                     sender)
+        await audit("call.recording_delete_failed", sender, detail)
+
+    async def _key(self, request: Request,
+                   on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                   form: Dict[str, str], state: CallState, twiml: Twiml, settings: Settings,
+                   key: str) -> VoiceResponse:
+        if key == KEY_KEYPAD:
+            return twiml.keypad(state)
+        if key == KEY_PERSON:
+            return await self._person(request, on_new_message, form, state, twiml, settings)
+        sender = SENDER_PREFIX + form["CallSid"]
+        buttons = await self._last_buttons(request, sender)
+        index = MENU_KEYS.index(key)
+        if index < len(buttons) and buttons[index].get("payload"):
+            return await self._converse(request, on_new_message, form, state, twiml, settings,
+                                        str(buttons[index]["payload"]))
+        return twiml.listen(state, [say("call_key_unknown", state.lang)])
+
+    async def _last_buttons(self, request: Request, sender: str) -> List[Dict[str, Any]]:
+        tracker = await self._conversation(request, sender)
+        if tracker is None:
+            return []
+        from rasa.shared.core.events import BotUttered, UserUttered
+
+        for event in reversed(tracker.events):
+            if isinstance(event, UserUttered):
+                return []
+            if isinstance(event, BotUttered) and (event.data or {}).get("buttons"):
+                return list(event.data["buttons"])
+        return []
+
+    async def _missed(self, request: Request,
+                      on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                      form: Dict[str, str], state: CallState, twiml: Twiml, settings: Settings,
+                      reason: str) -> VoiceResponse:
+        """A turn that could not be understood: ask again; the second in a row, a person."""
+        misses = state.misses + 1
+        logger.info("twilio_voice: call %s turn not understood (%s), %d in a row",
+                    form["CallSid"], reason, misses)
+        state = replace(state, misses=misses)
+        if misses >= MAX_FAILED_TURNS:
+            return await self._person(request, on_new_message, form, state, twiml, settings,
+                                      before=[say("call_not_understood_person", state.lang)])
+        key = "call_too_long" if reason == "too_long" else "call_not_understood"
+        return twiml.listen(state, [say(key, state.lang, seconds=twiml.max_turn_seconds)])
+
+    async def _after_failure(self, request: Request,
+                             on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                             form: Dict[str, str], state: CallState, twiml: Twiml,
+                             settings: Settings) -> VoiceResponse:
+        """Something broke on our side: the caller is asked again, then put through."""
+        misses = state.misses + 1
+        state = replace(state, misses=misses)
+        if misses >= MAX_FAILED_TURNS:
+            texts = [say("call_problem", state.lang)]
+            return twiml.to_person(state, texts, settings.agents_phone, _open_now())
+        return twiml.listen(state, [say("call_problem", state.lang),
+                                    say("call_not_understood", state.lang)])
+
+    async def _converse(self, request: Request,
+                        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                        form: Dict[str, str], state: CallState, twiml: Twiml, settings: Settings,
+                        text: str, before: Sequence[str] = ()) -> VoiceResponse:
+        """`text` to Rasa as the caller's words; the replies spoken, then the next turn (or a
+        person, or goodbye)."""
+        sender = SENDER_PREFIX + form["CallSid"]
+        started = time.perf_counter()
+        messages = await self._tell_rasa(on_new_message, text, sender, self._metadata(form))
+        tracker = await self._conversation(request, sender)
+        state = replace(state, lang=_language_of(tracker, state.lang), misses=0)
+        _took("dialogue", time.perf_counter() - started)
+        logger.info("twilio_voice: call %s answered by the bot in %.2f s", form["CallSid"],
+                    time.perf_counter() - started)
+        texts = [*before, *_messages_texts(messages)]
+        actions = _actions_since_user(tracker)
+        if tracker is not None and tracker.is_paused():
+            return twiml.to_person(state, texts, settings.agents_phone, _open_now())
+        if "action_offer_human" in actions:
+            # "我七十多岁了": on the phone an elderly caller is put through, not just offered.
+            return await self._person(request, on_new_message, form, state, twiml, settings)
+        if "action_say_goodbye" in actions:
+            return twiml.goodbye(state, texts)
+        menu = [str(button.get("title") or "") for button in _menu(messages)]
+        return twiml.listen(state, texts, menu=[title for title in menu if title])
+
+    async def _person(self, request: Request,
+                      on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                      form: Dict[str, str], state: CallState, twiml: Twiml, settings: Settings,
+                      before: Sequence[str] = ()) -> VoiceResponse:
+        """The conversation goes to the handoff queue through the bot (so the agent gets the
+        summary), and the call to the agents' line."""
+        sender = SENDER_PREFIX + form["CallSid"]
+        texts = list(before)
+        try:
+            messages = await self._tell_rasa(on_new_message, REQUEST_HUMAN, sender,
+                                             self._metadata(form))
+            texts += _messages_texts(messages)
+        except Exception:
+            logger.exception("twilio_voice: handing call %s over through the bot failed",
+                             form["CallSid"])
+        return twiml.to_person(state, texts, settings.agents_phone, _open_now())
+
+    @staticmethod
+    def _metadata(form: Mapping[str, str]) -> Dict[str, Any]:
+        # The caller's number is kept for a call back; logs only ever show it masked.
+        return {"phone_call": {"call_sid": form.get("CallSid"), "from": form.get("From"),
+                               "to": form.get("To")}}
+
+
+def _language_of(tracker: Any, default: str) -> str:
+    lang = tracker.get_slot("language") if tracker is not None else None
+    return lang if lang in LANGUAGES else default
+
+
+def _actions_since_user(tracker: Any) -> List[str]:
+    """The actions the bot ran after the caller's latest words."""
+    if tracker is None:
+        return []
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+
+    names: List[str] = []
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            break
+        if isinstance(event, ActionExecuted) and event.action_name:
+            names.append(event.action_name)
+    return names
+
+
+def _open_now() -> bool:
+    """Whether people answer now (CLAIMS_AGENT_HOURS)."""
+    from bot.handoff import next_opening
+
+    try:
+        return next_opening() is None
+    except Exception:
+        logger.exception("twilio_voice: reading the agents' hours failed")
+        return True
