@@ -79,6 +79,17 @@ _INJURY_RE = re.compile(
     r"|fracture|ambulance",
     re.IGNORECASE,
 )
+_BONES = (r"arm|arms|leg|legs|wrist|wrists|ankle|ankles|hip|knee|kneecap|elbow|shoulder|"
+          r"collarbone|collar bone|rib|ribs|finger|fingers|toe|toes|foot|feet|hand|hands|nose|"
+          r"jaw|skull|back|neck|pelvis|spine|shin|thigh|heel|bone|bones|thumb")
+# "I broke my wrist", "a broken leg", "fractured his ankle": a broken bone, as 骨折 is in Chinese.
+# Serious enough to be urgent (bot/risk.yml counts 骨折 and "fracture").
+_BROKEN_BONE_RE = re.compile(
+    r"\b(?:broke|broken|fractured?|cracked|snapped|shattered)\s+(?:(?:my|his|her|their|our|"
+    r"your|a|an|the|both|one|two|several|some|of)\s+)*(?:(?:left|right|lower|upper)\s+)?"
+    rf"(?:{_BONES})\b",
+    re.IGNORECASE,
+)
 
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _PLATE_RE = re.compile(
@@ -120,6 +131,21 @@ _PLACE_EN_STOP = {
     "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
     "oct", "nov", "dec", "i", "my", "the", "a", "we", "he", "she", "they", "it",
 }
+# "at my office", "in the car park": places named by what they are rather than by a name. Rooms
+# of a home (kitchen, bathroom) are not on the list: the home's address is the place asked for.
+_PLACE_EN_COMMON_RE = re.compile(
+    r"\b(?:at|in|on|near|outside|inside|by|behind|opposite)\s+(?:(?:my|our|the|a|an|his|her"
+    r"|their|your)\s+)?((?:(?:local|nearby|underground|multi-storey|multistorey|office|work|"
+    r"company|school|hospital|shopping|supermarket|train|bus|petrol|gas|main|front|back|"
+    r"friend's|mum's|mom's|dad's|parents')\s+)?(?:office|workplace|work|home|school|"
+    r"college|university|campus|gym|supermarket|shop|store|mall|shopping (?:centre|center|mall)"
+    r"|restaurant|cafe|café|hotel|car park|carpark|parking lot|parking garage|parking space"
+    r"|garage|petrol station|gas station|station|bus stop|airport|playground|park|beach|"
+    r"swimming pool|pool|stairs|staircase|stairwell|building site|construction site|factory|"
+    r"warehouse|farm|market|cinema|stadium|traffic lights|roundabout|junction|crossroads|"
+    r"crossing|motorway|highway|driveway|lift|elevator|escalator|house|flat|apartment))\b",
+    re.IGNORECASE,
+)
 _PLACE_TRAILERS = ("上面", "上", "附近", "旁边", "边上", "那边", "这边", "门口", "里面", "路段")
 _NOT_PLACES = ("家里", "家中", "家")  # kept as places, but never shortened away
 
@@ -165,9 +191,11 @@ class ReportFields:
 def incident_kinds(text: str) -> tuple[str, ...]:
     """The kinds of incident `text` mentions, in a fixed order (see _KIND_PATTERNS)."""
     words = to_simplified(normalise_digits(text or ""))
-    kinds = [kind for kind, pattern in _KIND_RES if pattern.search(words)]
-    if INJURY in kinds and _NO_INJURY_RE.search(words) and not re.search(
-        r"骨折|流血|住院|fracture|bleeding", words, re.IGNORECASE
+    kinds = [kind for kind, pattern in _KIND_RES
+             if pattern.search(words) or (kind == INJURY and _BROKEN_BONE_RE.search(words))]
+    if INJURY in kinds and _NO_INJURY_RE.search(words) and not (
+        re.search(r"骨折|流血|住院|fracture|bleeding", words, re.IGNORECASE)
+        or _BROKEN_BONE_RE.search(words)
     ):
         kinds.remove(INJURY)  # "没人受伤" names injury only to deny it
     return tuple(kinds)
@@ -188,6 +216,8 @@ def resolve_incident_type(line: str | None, kinds: tuple[str, ...]) -> str | Non
 
 
 def _injuries(text: str) -> bool | None:
+    if _BROKEN_BONE_RE.search(text):
+        return True  # "nobody else was hurt, but I broke my arm" still names an injury
     if _NO_INJURY_RE.search(text):
         return False
     if _INJURY_RE.search(text):
@@ -228,6 +258,9 @@ def _place(text: str, hospital: str | None) -> str | None:
         if place.split()[0].lower() in _PLACE_EN_STOP:
             continue
         return place
+    match = _PLACE_EN_COMMON_RE.search(text)
+    if match:
+        return match.group(1).lower()
     return hospital
 
 
@@ -269,7 +302,9 @@ def extract_report_fields(
         incident_type=incident_type,
         line_hint=line_hint,
         injuries=injuries,
-        urgent=urgent_reasons(incident_type, clean),
+        urgent=urgent_reasons(
+            incident_type, clean, serious_injury=bool(_BROKEN_BONE_RE.search(clean)) or None
+        ),
         amount=None if amount.problem == "not_found" else amount,
         plate=_plate(clean),
         police_report_no=_police_report_no(clean),

@@ -14,7 +14,7 @@ from bot.dates import HOUR_UNKNOWN
 from bot.documents import Item, checklist, incident_types, normalise_incident_type, one_time_notice
 from bot.parsing import parse_policy_number
 from bot.replies import date_text, join, say
-from bot.reporting.extract import ReportFields
+from bot.reporting.extract import HOSPITALISATION, ReportFields
 from bot.risk import RiskFacts, assess, is_fast_track, offers_person, rules, urgent_reasons
 from bot.store.db import UnitOfWork, unit_of_work
 from bot.store.models import Claim, ClaimDocument, Policy
@@ -144,6 +144,12 @@ def merge_fields(draft: ReportDraft, extracted: ReportFields) -> ReportDraft:
     fill("plate", extracted.plate)
     fill("police_report_no", extracted.police_report_no)
     fill("hospital", extracted.hospital)
+    # "住院了" / "I was admitted" on a medical claim: the day of the incident is the day of
+    # admission, so it is not asked again.
+    line = draft.line_of_business or _line_from_number(draft.policy_number) or extracted.line_hint
+    if (HOSPITALISATION in extracted.kinds and line == "medical" and when.date is not None
+            and day_is_known and not when.future):
+        fill("admission_date", when.date)
     fill("language", extracted.language)
     return replace(draft, **updates)
 
@@ -375,6 +381,8 @@ def submit_report(
     now = as_utc_naive(now)
     lang = draft.language if draft.language in ("zh", "en") else "zh"
     with unit_of_work(url) as uow:
+        if draft.policy_number:
+            uow.policies.lock(parse_policy_number(draft.policy_number) or draft.policy_number)
         problems, policy = _problems(uow, draft, now, verified_customer_id)
         if problems:
             raise ReportRejected(problems)

@@ -184,3 +184,63 @@ def test_traditional_characters_read_the_same() -> None:
     assert (fields.incident_date, fields.incident_time) == (date(2026, 11, 21), time(15, 0))
     assert (fields.place, fields.incident_type) == ("中山路", "collision")
     assert fields.estimated_amount == Decimal("3000")
+
+
+@pytest.mark.parametrize("text", [
+    "I fell down the stairs and broke my right wrist",
+    "I fractured my leg playing football",
+    "my son broke his arm at school",
+    "she has a broken ankle",
+    "nobody else was hurt but I cracked two ribs",
+])
+def test_a_broken_bone_in_english_is_a_serious_injury(text: str) -> None:
+    fields = extract_report_fields(text, NOW, "en")
+    assert "injury" in fields.kinds
+    assert fields.injuries is True
+    assert "serious_injury" in fields.urgent
+
+
+@pytest.mark.parametrize("text", [
+    "the car window was broken at home",
+    "my car broke down on the motorway",
+    "someone broke into my flat",
+])
+def test_broken_things_that_are_not_bones(text: str) -> None:
+    fields = extract_report_fields(text, NOW, "en")
+    assert "serious_injury" not in fields.urgent
+    assert fields.injuries is not True
+
+
+@pytest.mark.parametrize(("text", "place"), [
+    ("I fell down the stairs at my office yesterday at 4pm", "office"),
+    ("someone scraped my car in the car park", "car park"),
+    ("I slipped in the supermarket car park", "supermarket car park"),
+    ("my bag was stolen at the train station", "train station"),
+    ("I tripped at work", "work"),
+    ("I was rear-ended on Zhongshan Road at the traffic lights", "Zhongshan Road"),
+    ("a pipe burst in my kitchen", None),  # a room: the home's address is asked for
+    ("I fell at 4pm yesterday", None),
+])
+def test_everyday_english_places(text: str, place: str | None) -> None:
+    assert extract_report_fields(text, NOW, "en").place == place
+
+
+@pytest.mark.parametrize("text", [
+    "I was admitted to City First People's Hospital three days ago with appendicitis",
+    "我前天因为肺炎在市中心医院住院了",
+])
+def test_a_medical_report_that_says_when_the_admission_was_is_not_asked_it(text: str) -> None:
+    draft = merge_fields(ReportDraft(policy_number="MED-2026-0001"),
+                         extract_report_fields(text, NOW))
+    assert draft.admission_date is not None
+    assert draft.admission_date == draft.incident_date
+    assert "admission_date" not in missing_fields(draft)
+
+
+def test_admission_is_only_taken_from_a_medical_report() -> None:
+    motor = merge_fields(ReportDraft(policy_number="AUTO-2026-0001"), extract_report_fields(
+        "yesterday someone hit my car and I was admitted to hospital", NOW, "en"))
+    assert motor.admission_date is None
+    future = merge_fields(ReportDraft(policy_number="MED-2026-0001"), extract_report_fields(
+        "我下周一要住院", NOW, "zh"))
+    assert future.admission_date is None
