@@ -73,7 +73,7 @@ validate:
 nlu-gate: model
 	$(PY) scripts/evaluate_nlu.py --gate
 
-## eval: the full NLU report (held-out set + 5-fold cross-validation; ~3 min): results/nlu/
+## eval: the full NLU report (held-out set + 5-fold cross-validation; 5-15 min): results/nlu/
 eval: model
 	$(PY) scripts/evaluate_nlu.py --folds 5 --copy docs/nlu-report.md
 

@@ -338,12 +338,18 @@ def fresh_postgres(*databases: str) -> None:
 
 def drop_bench_queue() -> None:
     """Nobody reads the benchmark's events: their queue goes when the run ends."""
-    with contextlib.suppress(Exception):
-        import pika
+    import aio_pika  # what Rasa's own broker uses
 
-        connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
-        connection.channel().queue_delete(queue=BENCH_QUEUE)
-        connection.close()
+    async def drop() -> None:
+        connection = await aio_pika.connect_robust(RABBITMQ_URL, timeout=10)
+        async with connection:
+            channel = await connection.channel()
+            await channel.queue_delete(BENCH_QUEUE)
+
+    try:
+        asyncio.run(drop())
+    except Exception as error:  # a queue left behind is harmless: say so and go on
+        print(f"[bench] could not delete the RabbitMQ queue {BENCH_QUEUE}: {error}", flush=True)
 
 
 # --- where a turn spends its time ----------------------------------------------------------------

@@ -371,3 +371,11 @@ def test_tokens_with_undecodable_header_bytes_hash_and_match_nothing() -> None:
     assert len(token_hash("\udcc2\udcff")) == 64
     assert not token_matches("\udcc2\udcff", CORE_TOKEN)
     assert token_matches(CORE_TOKEN, CORE_TOKEN)
+
+
+def test_call_state_from_a_query_takes_only_decimal_counts() -> None:
+    """Was a 500 on a signed call webhook: "²" passes str.isdigit() but int() refuses it."""
+    from channels.twilio_voice import CallState
+
+    state = CallState.from_args({"misses": "²", "asked": "١", "lang": "\ud800", "consent": ["1"]})
+    assert (state.misses, state.asked, state.lang, state.consent) == (0, 1, "zh", True)
