@@ -30,30 +30,24 @@ def spoken_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def page_with_microphone(spoken_wav: Path) -> Iterator[Page]:
-    import os
-
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"Chromium not found at {CHROMIUM} (apt-get install chromium)", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=[*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream",
-                  "--use-fake-device-for-media-stream",
-                  f"--use-file-for-fake-audio-capture={spoken_wav}"],
-        )
-        try:
-            context = browser.new_context(viewport={"width": 430, "height": 900},
-                                          locale="en-GB")
-            page = context.new_page()
-            errors: list = []
-            page.on("pageerror", lambda err: errors.append(str(err)))
-            yield page
-            assert errors == []
-        finally:
-            browser.close()
+def page_with_microphone(chromium_browser, spoken_wav: Path) -> Iterator[Page]:
+    """A second Chromium with a fake microphone, from the session's playwright: a second
+    sync_playwright() in the same process fails while the session's one runs."""
+    browser = chromium_browser.browser_type.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=[*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream",
+              "--use-fake-device-for-media-stream",
+              f"--use-file-for-fake-audio-capture={spoken_wav}"],
+    )
+    try:
+        context = browser.new_context(viewport={"width": 430, "height": 900}, locale="en-GB")
+        page = context.new_page()
+        errors: list = []
+        page.on("pageerror", lambda err: errors.append(str(err)))
+        yield page
+        assert errors == []
+    finally:
+        browser.close()
 
 
 def open_chat(page: Page, servers: Servers) -> None:
