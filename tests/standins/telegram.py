@@ -16,7 +16,6 @@ token header.
 """
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import itertools
 import json
@@ -27,6 +26,8 @@ from typing import Any, Dict, List
 
 import requests
 from aiohttp import web
+
+from tests.standins.server import StandInServer
 
 TOKEN = "123456789:standin-token-AbCdEf_0123456789"
 SECRET = "standin-webhook-secret_0123456789"
@@ -56,7 +57,8 @@ class _Failure:
 
 
 @dataclass
-class TelegramStandIn:
+class TelegramStandIn(StandInServer):
+    standin_name = "Telegram stand-in"
     token: str = TOKEN
     calls: List[Call] = field(default_factory=list)
     downloads: List[str] = field(default_factory=list)
@@ -336,32 +338,3 @@ class TelegramStandIn:
         app.router.add_post("/bot{token}/{method}", self._method)
         app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         return app
-
-    def __enter__(self) -> TelegramStandIn:
-        self._loop = asyncio.new_event_loop()
-        self._runner = web.AppRunner(self._app())
-        ready = threading.Event()
-
-        def serve() -> None:
-            asyncio.set_event_loop(self._loop)
-            self._loop.run_until_complete(self._runner.setup())
-            site = web.TCPSite(self._runner, "127.0.0.1", 0)
-            self._loop.run_until_complete(site.start())
-            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-            ready.set()
-            self._loop.run_forever()
-
-        self._thread = threading.Thread(target=serve, daemon=True, name="telegram-standin")
-        self._thread.start()
-        if not ready.wait(10):
-            raise RuntimeError("the Telegram stand-in did not start")
-        return self
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __exit__(self, *exc: object) -> None:
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import threading
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Tuple
 
 import requests
 from aiohttp import BasicAuth, web
 from twilio.request_validator import RequestValidator
+
+from tests.standins.server import StandInServer
 
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "standin-auth-token-0123456789abcd"
@@ -35,7 +36,8 @@ class Failure:
 
 
 @dataclass
-class TwilioStandIn:
+class TwilioStandIn(StandInServer):
+    standin_name = "Twilio stand-in"
     account_sid: str = ACCOUNT_SID
     auth_token: str = AUTH_TOKEN
     messages: List[Dict[str, str]] = field(default_factory=list)
@@ -151,32 +153,3 @@ class TwilioStandIn:
         app.router.add_get("/files/{name}", self._file)
         app.router.add_get(base + "/Messages/{message}/Media/{sid}", self._media)
         return app
-
-    def __enter__(self) -> TwilioStandIn:
-        self._loop = asyncio.new_event_loop()
-        self._runner = web.AppRunner(self._app())
-        ready = threading.Event()
-
-        def serve() -> None:
-            asyncio.set_event_loop(self._loop)
-            self._loop.run_until_complete(self._runner.setup())
-            site = web.TCPSite(self._runner, "127.0.0.1", 0)
-            self._loop.run_until_complete(site.start())
-            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-            ready.set()
-            self._loop.run_forever()
-
-        self._thread = threading.Thread(target=serve, daemon=True, name="twilio-standin")
-        self._thread.start()
-        if not ready.wait(10):
-            raise RuntimeError("the Twilio stand-in did not start")
-        return self
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __exit__(self, *exc: object) -> None:
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
