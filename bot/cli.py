@@ -255,8 +255,13 @@ def _cmd_claims_show(args: argparse.Namespace) -> int:
 
 def _cmd_claims_advance(args: argparse.Namespace) -> int:
     try:
+        now = _parse_now(args.now)
+    except ValueError:
+        print(f"--now: not an ISO date or datetime: {args.now}", file=sys.stderr)
+        return EXIT_REFUSED
+    try:
         view = advance_claim(
-            args.number, args.stage, actor=args.actor, note=args.note, url=args.db_url
+            args.number, args.stage, actor=args.actor, note=args.note, now=now, url=args.db_url
         )
     except ClaimError as error:
         print(str(error), file=sys.stderr)
@@ -599,6 +604,7 @@ def build_parser() -> argparse.ArgumentParser:
     advance_parser.add_argument("--actor", default="core-system")
     advance_parser.add_argument("--note")
     advance_parser.add_argument("--json", action="store_true")
+    advance_parser.add_argument("--now", help="pretend it is this ISO date/time")
     advance_parser.set_defaults(handler=_cmd_claims_advance)
 
     deadlines_parser = commands.add_parser(

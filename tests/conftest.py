@@ -9,6 +9,8 @@ against a freshly seeded temporary database; end-to-end tests take it as an argu
 """
 from __future__ import annotations
 
+import os
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
 
@@ -28,6 +30,22 @@ from tests.support.e2e import (
     find_model,
     seed_database,
 )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shifted_clock() -> Iterator[None]:
+    """CLAIMS_TEST_CLOCK_SHIFT_DAYS=365 runs the tests a year from now (CI does, for the unit
+    tests): a test that reads the wall clock instead of injecting one fails in review, not in a
+    stranger's clone months later. The clock keeps ticking; only this process is moved."""
+    days = os.environ.get("CLAIMS_TEST_CLOCK_SHIFT_DAYS", "").strip()
+    if not days:
+        yield
+        return
+    import time_machine
+
+    moved = datetime.now(timezone.utc) + timedelta(days=float(days))
+    with time_machine.travel(moved, tick=True):
+        yield
 
 
 @pytest.fixture(scope="session")

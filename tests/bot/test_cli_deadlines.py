@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 import pytest
 
 import bot.notify as notify
 from bot.cli import main
-from bot.clock import to_local, utc_now
 from bot.notify import Notice, PermanentDeliveryError
 
 TODAY = "2026-11-22"
@@ -47,9 +45,11 @@ def test_deadlines_json(cli_url: str, capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_deadlines_table_red_first(cli_url: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert _run(cli_url, capsys, "claims", "advance", COLLISION, "assessment")[0] == 0
-    later = to_local(utc_now() + timedelta(days=3)).replace(tzinfo=None).isoformat()
-    code, out, _ = _run(cli_url, capsys, "deadlines", "--now", later, "--lang", "en")
+    # The clock is the seeded demo day's, never the wall clock: the advance happens on the
+    # 22nd, and three days later the small collision claim is past its 24-hour settlement.
+    assert _run(cli_url, capsys, "claims", "advance", COLLISION, "assessment",
+                "--now", "2026-11-22T10:00")[0] == 0
+    code, out, _ = _run(cli_url, capsys, "deadlines", "--now", "2026-11-25T10:00", "--lang", "en")
     assert code == 0
     lines = out.splitlines()
     assert lines[0].split() == ["light", "claim", "stage", "binding", "due", "status", "deadline"]
