@@ -6,19 +6,19 @@ import hashlib
 import hmac
 import re
 import secrets
-import threading
-import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Dict, List
+from typing import Any, Dict, List, Tuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import delete, func, select
 
 from bot.clock import as_utc_naive
 from bot.settings import get_settings
 from bot.store.db import unit_of_work
-from bot.store.models import Agent, AgentSession
+from bot.store.models import Agent, AgentSession, LoginFailure
 
 # argon2id with the library's defaults (RFC 9106's second recommended profile).
 _hasher = PasswordHasher()
@@ -135,6 +135,15 @@ def authenticate(username: str, password: str, *, url: str | None = None) -> Age
         return _info(agent)
 
 
+def record_refused_login(username: str, address: str | None, *, url: str | None = None) -> None:
+    """Audits a login the throttle refused (the password was not checked)."""
+    with unit_of_work(url) as uow:
+        uow.audit.record("console", "agent.login_throttled", "agent",
+                         throttle_username(username)[:64] or None,
+                         {"address": (address or "")[:64]} if address else None)
+        uow.commit()
+
+
 def start_session(
     agent: AgentInfo, *, now: datetime | None = None, minutes: int | None = None,
     url: str | None = None,
@@ -200,31 +209,100 @@ def end_session(token: str, *, now: datetime | None = None, url: str | None = No
             uow.commit()
 
 
+def throttle_username(username: str) -> str:
+    """The form a username is counted under: NFKC, surrounding space stripped, case folded, so
+    "alice ", "ALICE" and "ａｌｉｃｅ" are all alice (login itself strips and lower-cases)."""
+    return unicodedata.normalize("NFKC", username or "").strip().casefold()
+
+
+def _throttle_keys(username: str, address: str | None) -> Tuple[str, str | None]:
+    # Hashed: a password typed into the username field is never stored.
+    user_key = "u:" + hashlib.sha256(throttle_username(username).encode(
+        "utf-8", "surrogatepass")).hexdigest()
+    address_key = None
+    if address:
+        address_key = "a:" + hashlib.sha256(address.strip().lower().encode(
+            "utf-8", "surrogatepass")).hexdigest()
+    return user_key, address_key
+
+
 class LoginThrottle:
-    """Slows password guessing: after `limit` failures for one username within `window_s`,
-    further tries are refused until the window has passed. Kept in memory, per process."""
+    """Slows password guessing: after `limit` failures for one normalised username, or
+    `address_limit` failures from one client address, within `window_s`, further tries are
+    refused until the window has passed. The failures are kept in the claims store
+    (login_failures) or, with `redis_url`, in Redis: every replica and a restart see them."""
 
-    def __init__(self, limit: int = 5, window_s: float = 900.0) -> None:
-        self.limit = limit
-        self.window_s = window_s
-        self._failures: Dict[str, List[float]] = {}
-        self._lock = threading.Lock()
+    def __init__(self, limit: int | None = None, window_s: float | None = None, *,
+                 address_limit: int | None = None, url: str | None = None,
+                 redis_url: str | None = None) -> None:
+        settings = get_settings()
+        self.limit = limit or settings.login_max_failures
+        self.address_limit = address_limit or settings.login_address_max_failures
+        self.window_s = float(window_s or settings.login_window_minutes * 60)
+        self.url = url
+        self.redis_url = settings.redis_url if redis_url is None else redis_url
+        self._redis: Any = None
 
-    def _recent(self, key: str, now: float) -> List[float]:
-        kept = [t for t in self._failures.get(key, []) if now - t < self.window_s]
-        self._failures[key] = kept
-        return kept
+    # -- Redis: one counter per key, expiring with the window -------------------------------------
+    def _red(self) -> Any:
+        if self._redis is None:
+            import redis
 
-    def blocked(self, username: str, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            return len(self._recent(username.lower(), now)) >= self.limit
+            self._redis = redis.Redis.from_url(self.redis_url, socket_timeout=2.0,
+                                               socket_connect_timeout=2.0)
+        return self._redis
 
-    def failed(self, username: str, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            self._recent(username.lower(), now).append(now)
+    @staticmethod
+    def _redis_key(key: str) -> str:
+        return f"claims:login_failures:{key}"
+
+    def _counts(self, keys: List[str], at: datetime) -> Dict[str, int]:
+        if self.redis_url:
+            values = self._red().mget([self._redis_key(k) for k in keys])
+            return {k: int(v or 0) for k, v in zip(keys, values, strict=True)}
+        since = at - timedelta(seconds=self.window_s)
+        with unit_of_work(self.url) as uow:
+            rows = uow.session.execute(
+                select(LoginFailure.key, func.count(LoginFailure.id))
+                .where(LoginFailure.key.in_(keys), LoginFailure.at > since)
+                .group_by(LoginFailure.key)).all()
+        return {k: 0 for k in keys} | {key: int(count) for key, count in rows}
+
+    def blocked(self, username: str, address: str | None = None, *,
+                now: datetime | None = None) -> bool:
+        at = as_utc_naive(now)
+        user_key, address_key = _throttle_keys(username, address)
+        counts = self._counts([k for k in (user_key, address_key) if k], at)
+        if counts[user_key] >= self.limit:
+            return True
+        return address_key is not None and counts[address_key] >= self.address_limit
+
+    def failed(self, username: str, address: str | None = None, *,
+               now: datetime | None = None) -> None:
+        at = as_utc_naive(now)
+        keys = [k for k in _throttle_keys(username, address) if k]
+        if self.redis_url:
+            pipe = self._red().pipeline()
+            for key in keys:
+                # Fixed window from the first failure (NX): later failures do not extend it.
+                pipe.set(self._redis_key(key), 0, ex=int(self.window_s), nx=True)
+                pipe.incr(self._redis_key(key))
+            pipe.execute()
+            return
+        with unit_of_work(self.url) as uow:
+            for key in keys:
+                uow.session.add(LoginFailure(key=key, at=at))
+            # What is past every window is of no use: dropped as we go.
+            uow.session.execute(delete(LoginFailure).where(
+                LoginFailure.at < at - timedelta(seconds=self.window_s)))
+            uow.commit()
 
     def succeeded(self, username: str) -> None:
-        with self._lock:
-            self._failures.pop(username.lower(), None)
+        """The right password: the username's count starts again (the address's does not)."""
+        user_key, _ = _throttle_keys(username, None)
+        if self.redis_url:
+            self._red().delete(self._redis_key(user_key))
+            return
+        with unit_of_work(self.url) as uow:
+            uow.session.execute(delete(LoginFailure).where(LoginFailure.key == user_key))
+            uow.commit()

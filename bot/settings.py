@@ -7,6 +7,9 @@ from functools import lru_cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The demo's service line: clearly not a real one (replies add "演示号码 / demo number"). A
+# production start refuses it (bot/deployment.py): every deployment names its insurer's own line.
+DEMO_HOTLINE = "400-000-0000"
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,37 @@ class Settings:
     redis_url: str = field(default="", repr=False)
     rabbitmq_url: str = field(default="", repr=False)
     rabbitmq_queue: str = "claims_events"
+    # Agent console login throttle (bot/agents.py): failures per normalised username and per
+    # client address within the window, kept in the claims store (or Redis when set).
+    login_max_failures: int = 5
+    login_address_max_failures: int = 20
+    login_window_minutes: int = 15
+    # Bounded pools (bot/workers.py): threads and queued jobs for password hashing and speech
+    # recognition; one more gets "busy, try again".
+    login_workers: int = 2
+    login_queue: int = 8
+    speech_workers: int = 1
+    speech_queue: int = 4
+    # A verified identity ends after this many minutes without a customer message (bot/access.py):
+    # a shared computer's next user must not inherit it.
+    verified_idle_minutes: float = 15.0
+    # The identity check (bot/identity.py). identity_max_failures / identity_lock_minutes above
+    # pause one conversation; one client address is paused after this many wrong answers (0:
+    # not counted); a policy locks only after identity_policy_max_failures wrong answers from
+    # all conversations within the window, for each of the lock durations in turn (minutes),
+    # and even then a one-time SMS code to the phone on file verifies the holder.
+    identity_address_max_failures: int = 10
+    identity_failure_window_minutes: int = 60
+    identity_policy_max_failures: int = 10
+    identity_policy_lock_minutes: tuple = (15, 60, 1440)
+    identity_attempts_per_minute: int = 60  # for everyone together; beyond it: "busy"
+    identity_code_minutes: int = 5
+    identity_code_max_tries: int = 3
+    identity_codes_per_hour: int = 3  # codes sent per policy number
+    # The deployment (bot/deployment.py): "production" refuses to start without the insurer's own
+    # numbers and secrets. The shared secret Rasa presents to the action server (actions/server.py).
+    environment: str = "development"
+    action_server_token: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, env: os._Environ[str] | dict[str, str] = os.environ) -> Settings:
@@ -64,7 +98,7 @@ class Settings:
             var_dir=var_dir,
             db_url=env.get("CLAIMS_DB_URL", f"sqlite:///{var_dir / 'claims.db'}"),
             timezone=env.get("CLAIMS_TIMEZONE", "Asia/Shanghai"),
-            hotline=env.get("CLAIMS_HOTLINE", "95500"),
+            hotline=env.get("CLAIMS_HOTLINE", "").strip() or DEMO_HOTLINE,
             identity_max_failures=int(env.get("CLAIMS_IDENTITY_MAX_FAILURES", "3")),
             identity_lock_minutes=int(env.get("CLAIMS_IDENTITY_LOCK_MINUTES", "15")),
             max_message_chars=int(env.get("CLAIMS_MAX_MESSAGE_CHARS", "2000")),
@@ -95,6 +129,30 @@ class Settings:
             rabbitmq_url=env.get("CLAIMS_RABBITMQ_URL", "").strip(),
             rabbitmq_queue=env.get("CLAIMS_RABBITMQ_QUEUE", "claims_events").strip()
             or "claims_events",
+            login_max_failures=int(env.get("CLAIMS_LOGIN_MAX_FAILURES", "5")),
+            login_address_max_failures=int(env.get("CLAIMS_LOGIN_ADDRESS_MAX_FAILURES", "20")),
+            login_window_minutes=int(env.get("CLAIMS_LOGIN_WINDOW_MINUTES", "15")),
+            login_workers=int(env.get("CLAIMS_LOGIN_WORKERS", "2")),
+            login_queue=int(env.get("CLAIMS_LOGIN_QUEUE", "8")),
+            speech_workers=int(env.get("CLAIMS_SPEECH_WORKERS", "1")),
+            speech_queue=int(env.get("CLAIMS_SPEECH_QUEUE", "4")),
+            verified_idle_minutes=float(env.get("CLAIMS_VERIFIED_IDLE_MINUTES", "15")),
+            identity_address_max_failures=int(
+                env.get("CLAIMS_IDENTITY_ADDRESS_MAX_FAILURES", "10")),
+            identity_failure_window_minutes=int(
+                env.get("CLAIMS_IDENTITY_FAILURE_WINDOW_MINUTES", "60")),
+            identity_policy_max_failures=int(env.get("CLAIMS_IDENTITY_POLICY_MAX_FAILURES", "10")),
+            identity_policy_lock_minutes=tuple(
+                int(part) for part in
+                env.get("CLAIMS_IDENTITY_POLICY_LOCK_MINUTES", "15,60,1440").split(",")
+                if part.strip()
+            ) or (15,),
+            identity_attempts_per_minute=int(env.get("CLAIMS_IDENTITY_ATTEMPTS_PER_MINUTE", "60")),
+            identity_code_minutes=int(env.get("CLAIMS_IDENTITY_CODE_MINUTES", "5")),
+            identity_code_max_tries=int(env.get("CLAIMS_IDENTITY_CODE_MAX_TRIES", "3")),
+            identity_codes_per_hour=int(env.get("CLAIMS_IDENTITY_CODES_PER_HOUR", "3")),
+            environment=env.get("CLAIMS_ENV", "").strip().lower() or "development",
+            action_server_token=env.get("CLAIMS_ACTION_SERVER_TOKEN", "").strip(),
         )
 
 

@@ -34,6 +34,7 @@ from sanic.response import HTTPResponse
 from bot import agents as accounts
 from bot import complaints as complaint_service
 from bot import handoff as queue
+from bot import workers
 from bot.language import clean_text
 from bot.replies import say
 from channels.pages import add_page_routes, json_error, page_headers, security_headers
@@ -55,6 +56,8 @@ HANDED_BACK_INTENT = "EXTERNAL_handed_back"
 MAX_ROW_ID = 2**31 - 1
 REFERENCE_PATTERN = re.compile(r"[A-Za-z0-9-]{1,64}")
 MAX_USERNAME_CHARS = 64  # bot.store.models.Agent.username
+LOGIN_RETRY_AFTER_SECONDS = 2
+THROTTLED = object()  # a login refused by the throttle (the password was not checked)
 
 SECURITY_HEADERS = security_headers("no-store")
 PAGE_HEADERS = page_headers(SECURITY_HEADERS)
@@ -187,6 +190,19 @@ class AgentConsoleInput(InputChannel):
         self.throttle = accounts.LoginThrottle()
         # (agent, handoff) pairs whose reading is already in the audit log: the page polls.
         self._viewed: set[tuple[int, int]] = set()
+
+    def _attempt(self, username: str, password: str,
+                 address: str | None) -> accounts.AgentInfo | object | None:
+        """One login, counted per normalised username and client address (blocking)."""
+        if self.throttle.blocked(username, address):
+            accounts.record_refused_login(username, address)
+            return THROTTLED
+        agent = accounts.authenticate(username, password)
+        if agent is None:
+            self.throttle.failed(username, address)
+        else:
+            self.throttle.succeeded(username)
+        return agent
 
     # -- sessions ---------------------------------------------------------------------------
     @staticmethod
@@ -345,13 +361,20 @@ class AgentConsoleInput(InputChannel):
                 return _error(400, "invalid_login", "Username and password are required.")
             if len(username) > MAX_USERNAME_CHARS:  # no such agent; and kept out of the throttle
                 return _error(401, "wrong_login", "Wrong username or password.")
-            if self.throttle.blocked(username):
+            address = request.remote_addr or request.ip or None
+            try:
+                # Throttle, hash and record in the login pool: a flood waits there (or is
+                # turned away), not in the threads customers' turns use.
+                agent = await workers.pool("login").run(self._attempt, username, password,
+                                                        address)
+            except workers.Busy:
+                return json_error(429, "busy", "The console is busy; try again in a moment.",
+                                  headers={**SECURITY_HEADERS,
+                                           "Retry-After": str(LOGIN_RETRY_AFTER_SECONDS)})
+            if agent is THROTTLED:
                 return _error(429, "too_many_attempts", "Too many failed logins; try later.")
-            agent = await _in_thread(accounts.authenticate, username, password)
             if agent is None:
-                self.throttle.failed(username)
                 return _error(401, "wrong_login", "Wrong username or password.")
-            self.throttle.succeeded(username)
             session = await _in_thread(accounts.start_session, agent)
             data: Dict[str, Any] = {
                 "agent": {"username": agent.username, "display_name": agent.display_name},

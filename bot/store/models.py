@@ -333,6 +333,10 @@ class IdentityLock(Base):
     policy_number = Column(String(32), nullable=False, unique=True)
     failures = Column(Integer, nullable=False, default=0)
     locked_until = Column(DateTime, nullable=True)
+    # Failures count within a window from the first one; each lock lasts longer than the last
+    # (lock_level steps through the settings' durations) until the holder verifies.
+    window_started_at = Column(DateTime, nullable=True)
+    lock_level = Column(Integer, nullable=False, default=0)
 
 
 class ClaimNumberCounter(Base):
@@ -406,3 +410,54 @@ class InboundReceipt(Base):
     channel = Column(String(32), nullable=False)
     external_id = Column(String(128), nullable=False)
     received_at = Column(DateTime, nullable=False, default=utc_now, index=True)
+    # None while the turn runs (claimed until `lease_until`); set once the turn was handled.
+    done_at = Column(DateTime, nullable=True)
+    lease_until = Column(DateTime, nullable=True)
+
+
+class LoginFailure(Base):
+    """One failed agent-console login, counted per key (a hash of the normalised username, or
+    the client address) within the throttle window; every replica and a restart see it."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
+
+    id = Column(Integer, primary_key=True)
+    key = Column(String(80), nullable=False)
+    at = Column(DateTime, nullable=False, index=True)
+
+
+class IdentityCounter(Base):
+    """Wrong identity answers of one conversation (scope "conversation", key: the sender id) or
+    one client address (scope "address", key: sha256 of the address), within a window. Reaching
+    the limit pauses the identity check for that conversation or address only."""
+
+    __tablename__ = "identity_counters"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+
+    id = Column(Integer, primary_key=True)
+    scope = Column(String(16), nullable=False)
+    key = Column(String(255), nullable=False)
+    failures = Column(Integer, nullable=False, default=0)
+    window_started_at = Column(DateTime, nullable=False, default=utc_now)
+    locked_until = Column(DateTime, nullable=True)
+
+
+class IdentityCode(Base):
+    """A one-time code sent by SMS to the phone on file. Only a salted HMAC of the code is kept;
+    it works in the conversation that asked for it, until `expires_at`, for a few tries."""
+
+    __tablename__ = "identity_codes"
+    __table_args__ = (Index(None, "policy_number", "created_at"),)
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    policy_number = Column(String(32), nullable=False)
+    code_hash = Column(String(64), nullable=False)
+    salt = Column(String(32), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utc_now)
+    expires_at = Column(DateTime, nullable=False)
+    tries = Column(Integer, nullable=False, default=0)
+    # Set when the code is spent: verified, too many wrong tries, expired or replaced.
+    closed_at = Column(DateTime, nullable=True)
+    outcome = Column(String(16), nullable=True)

@@ -103,16 +103,21 @@ def test_a_deactivated_agents_sessions_stop_working(db_url):
     assert session_info(session.token, now=NOW, url=db_url) is None
 
 
-def test_login_throttle_blocks_after_five_failures_for_a_while():
-    throttle = LoginThrottle(limit=5, window_s=900)
+def test_login_throttle_blocks_after_five_failures_for_a_while(db_url):
+    throttle = LoginThrottle(limit=5, window_s=900, url=db_url, redis_url="")
     for i in range(5):
-        assert not throttle.blocked("a1", now=i)
-        throttle.failed("a1", now=i)
-    assert throttle.blocked("A1", now=10) and not throttle.blocked("a2", now=10)
-    assert not throttle.blocked("a1", now=1000)
-    throttle.failed("a1", now=1000)
-    throttle.succeeded("a1")
-    assert not throttle.blocked("a1", now=1001)
+        at = NOW + timedelta(seconds=i)
+        assert not throttle.blocked("a1", now=at)
+        throttle.failed("a1", now=at)
+    later = NOW + timedelta(seconds=10)
+    # The same name however it is padded, cased or written (full-width).
+    for name in ("A1", "a1 ", " a1", "ａ１"):
+        assert throttle.blocked(name, now=later), name
+    assert not throttle.blocked("a2", now=later)
+    assert not throttle.blocked("a1", now=NOW + timedelta(seconds=1000))
+    throttle.failed("a1", now=NOW + timedelta(seconds=1000))
+    throttle.succeeded("a1 ")
+    assert not throttle.blocked("a1", now=NOW + timedelta(seconds=1001))
 
 
 def test_cli_adds_an_agent_with_the_password_from_the_environment(db_url, capsys, monkeypatch):

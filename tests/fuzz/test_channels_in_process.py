@@ -359,7 +359,11 @@ def test_failed_logins_with_long_names_leave_nothing_in_the_throttle(app_client)
         res = app_client.client.post("/webhooks/agent/api/login", json_body={
             "username": f"{n}" + "x" * 5000, "password": "p"})
         assert res.status == 401
-    assert all(len(name) <= 64 for name in app_client.console.throttle._failures)
+    from bot.store.models import LoginFailure
+
+    with unit_of_work(app_client.console.throttle.url) as uow:
+        keys = [row.key for row in uow.session.execute(select(LoginFailure)).scalars()]
+    assert all(len(key) <= 80 for key in keys)  # hashes, not the names
 
 
 def test_tokens_with_undecodable_header_bytes_hash_and_match_nothing() -> None:
