@@ -37,6 +37,7 @@ from bot import handoff as queue
 from bot import workers
 from bot.language import clean_text
 from bot.replies import say
+from channels.customer_text import strip_invisible
 from channels.pages import add_page_routes, json_error, page_headers, security_headers
 
 logger = logging.getLogger(__name__)
@@ -125,9 +126,21 @@ def _entry_data(entry: queue.QueueEntry, now: datetime | None = None) -> Dict[st
         "taken_at": _iso(entry.taken_at),
         "closed_at": _iso(entry.closed_at),
         "waiting_s": int((now - waited_from).total_seconds()),
-        "summary": entry.summary,
+        "summary": _shown(entry.summary),
         "resolution": entry.resolution,
     }
+
+
+def _shown(value: Any) -> Any:
+    """Customer text as an agent reads it: no bidi overrides or zero-width characters, which
+    could make a line read differently from what it says (nested summaries too)."""
+    if isinstance(value, str):
+        return strip_invisible(value)
+    if isinstance(value, dict):
+        return {key: _shown(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_shown(item) for item in value]
+    return value
 
 
 def _complaint_data(view: complaint_service.ComplaintView) -> Dict[str, Any]:
@@ -135,7 +148,7 @@ def _complaint_data(view: complaint_service.ComplaintView) -> Dict[str, Any]:
         return {"due_at": _iso(c.due_at), "status": c.status.value, "met_at": _iso(c.met_at),
                 "late": c.late}
 
-    return {
+    return _shown({
         "reference": view.reference, "status": view.status,
         "complainant_name": view.complainant_name, "phone_masked": view.phone_masked,
         "verified_customer": view.customer_id is not None, "about_kind": view.about_kind,
@@ -145,7 +158,7 @@ def _complaint_data(view: complaint_service.ComplaintView) -> Dict[str, Any]:
         "complexity": view.complexity, "outcome": view.outcome, "accepted": view.accepted,
         "repeat_of": view.repeat_of, "repeated": view.repeated,
         "acknowledge": clock(view.acknowledge), "decision": clock(view.decision),
-    }
+    })
 
 
 def transcript(tracker: Any) -> List[Dict[str, Any]]:
@@ -158,12 +171,13 @@ def transcript(tracker: Any) -> List[Dict[str, Any]]:
             if intent.startswith("EXTERNAL_") or (event.text or "").startswith("EXTERNAL:"):
                 continue
             if event.text:
-                lines.append({"from": "customer", "text": event.text,
+                lines.append({"from": "customer", "text": strip_invisible(event.text),
                               "at": _ts_iso(event.timestamp)})
         elif isinstance(event, BotUttered):
             agent = (event.metadata or {}).get("agent")
             if event.text:
-                lines.append({"from": "agent" if agent else "bot", "text": event.text,
+                lines.append({"from": "agent" if agent else "bot",
+                              "text": strip_invisible(event.text),
                               "agent": agent, "at": _ts_iso(event.timestamp)})
         elif isinstance(event, ConversationPaused):
             lines.append({"from": "system", "event": "paused", "at": _ts_iso(event.timestamp)})

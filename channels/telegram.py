@@ -64,6 +64,7 @@ from bot.language import clean_text, detect, to_simplified
 from bot.notify import Notice, PermanentDeliveryError, register_sender
 from bot.replies import say
 from bot.settings import get_settings
+from channels.customer_text import customer_text
 from channels.turns import watch_turn
 
 logger = logging.getLogger(__name__)
@@ -656,7 +657,7 @@ class TelegramInput(InputChannel):
     async def _to_rasa(self, turn: _Turn, text: str, **metadata: Any) -> None:
         """The customer's words to Rasa; its replies go out once the turn is complete. A turn
         that failed (channels/turns.py: nothing of it was stored) asks for the message again."""
-        text = clean_text(text)
+        text = customer_text(clean_text(text))
         limit = get_settings().max_message_chars
         if len(text) > limit:
             await self._say(turn, "message_too_long", limit=limit)
@@ -769,12 +770,16 @@ class TelegramInput(InputChannel):
             await self._say(turn, "telegram_file_failed")
             return
 
+        from bot import workers
         from bot.speech import heard_line, recognise
 
         language, _, known = await self._facts(turn)
         try:
-            transcript = await asyncio.to_thread(recognise, content,
-                                                 language=language if known else None)
+            transcript = await workers.pool("speech").run(
+                recognise, content, language=language if known else None)
+        except workers.Busy:
+            await self._say(turn, "speech_busy")
+            return
         except Exception:
             logger.exception("telegram: speech recognition failed for update %s",
                              turn.incoming.update_id)

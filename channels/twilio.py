@@ -46,6 +46,7 @@ from bot.notify import Notice, PermanentDeliveryError, register_sender
 from bot.privacy import mask_phone
 from bot.replies import say
 from bot.settings import Settings, get_settings
+from channels.customer_text import customer_text
 from channels.twilio_auth import form_params, is_signed
 
 logger = logging.getLogger(__name__)
@@ -714,7 +715,8 @@ class TwilioMessagingInput(InputChannel):
         with watch_turn(inbound.address.sender_id) as turn:
             try:
                 await on_new_message(UserMessage(
-                    text, collector, inbound.address.sender_id, input_channel=CHANNEL,
+                    customer_text(text), collector, inbound.address.sender_id,
+                    input_channel=CHANNEL,
                     metadata={"twilio": {"kind": inbound.address.kind,
                                          "message_sid": inbound.sid}},
                 ))
@@ -840,12 +842,16 @@ class TwilioMessagingInput(InputChannel):
             logger.warning("twilio: voice note of message %s from %s not fetched: %s",
                            inbound.sid, inbound.address.masked, error)
             return [say("sms_media_failed", lang)], None
+        from bot import workers
+
         try:
             from bot.speech import heard_line, recognise
 
             # Either language: a customer writing Chinese may well speak English, and the
             # recogniser only chooses between the two.
-            heard = await asyncio.to_thread(recognise, content, language=None)
+            heard = await workers.pool("speech").run(recognise, content, language=None)
+        except workers.Busy:
+            return [say("speech_busy", lang)], None
         except Exception:  # no model, no decoder: the customer is asked to type
             logger.exception("twilio: speech recognition unavailable for message %s",
                              inbound.sid)

@@ -53,6 +53,7 @@ from bot.language import EN, LANGUAGES, ZH
 from bot.privacy import mask_phone
 from bot.replies import say
 from bot.settings import Settings, get_settings
+from channels.customer_text import customer_text
 from channels.turns import watch_turn
 from channels.twilio_auth import form_params, is_signed
 
@@ -439,8 +440,8 @@ class TwilioVoiceInput(InputChannel):
                          ) -> List[Dict[str, Any]]:
         collector = CollectingOutputChannel()
         with watch_turn(sender) as turn:
-            await on_new_message(UserMessage(text, collector, sender, input_channel=CHANNEL,
-                                             metadata=metadata))
+            await on_new_message(UserMessage(customer_text(text), collector, sender,
+                                             input_channel=CHANNEL, metadata=metadata))
         if turn.failed:  # nothing of it was stored: the caller is asked to say it again
             raise TurnFailed(f"the turn of {sender} failed: {turn.failure}")
         return collector.messages
@@ -682,9 +683,14 @@ class TwilioVoiceInput(InputChannel):
             _took("fetch", fetched - started)
             disposal = asyncio.ensure_future(self._dispose(recording, sender, state, settings))
             try:
+                from bot import workers
+
                 transcript = await asyncio.wait_for(
-                    asyncio.to_thread(self.recogniser, audio, language=state.lang),
+                    workers.pool("speech").run(self.recogniser, audio, language=state.lang),
                     timeout=self.config.recognise_timeout_seconds)
+            except workers.Busy:  # too many callers speaking at once: asked to say it again
+                logger.warning("twilio_voice: recogniser busy for %s", recording.sid)
+                return Heard(reason="recognition_busy")
             except asyncio.TimeoutError:
                 logger.warning("twilio_voice: recognising %s took over %.0f s", recording.sid,
                                self.config.recognise_timeout_seconds)

@@ -99,7 +99,9 @@ class WebChatInput(RestInput):
             return _error(400, "invalid_message", "'message' must be a string.")
         from bot.language import clean_text
 
-        body["message"] = message = clean_text(message)
+        from channels.customer_text import customer_text
+
+        body["message"] = message = customer_text(clean_text(message))
         if not message.strip():
             return _error(400, "empty_message", "'message' must not be empty.")
         if len(message) > self.max_message_chars:

@@ -19,6 +19,8 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.customer_text import customer_text
+
 logger = logging.getLogger(__name__)
 
 # Marks a bot message of the tracker as an answer to a voice note that was not understood.
@@ -112,8 +114,14 @@ async def handle_voice_note(
     if len(audio) > settings.max_upload_bytes:
         return response.json([{"recipient_id": sender, "text": say("speech_too_large", lang)}],
                              status=413)
+    from bot import workers
+
     try:
-        transcript = await asyncio.to_thread(recognise, audio, language=lang if known else None)
+        transcript = await workers.pool("speech").run(recognise, audio,
+                                                      language=lang if known else None)
+    except workers.Busy:  # a flood of voice notes: turned away at once, typing still works
+        return response.json([{"recipient_id": sender, "text": say("speech_busy", lang)}],
+                             status=429, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     except Exception:  # the model cannot be loaded: typing still works
         logger.exception("webchat voice: speech recognition is unavailable")
         return response.json([{"recipient_id": sender, "text": say("speech_unavailable", lang)}],
@@ -133,7 +141,7 @@ async def handle_voice_note(
         metadata["locale"] = locale
     with watch_turn(sender) as turn:
         try:
-            await on_new_message(UserMessage(transcript.text, collector, sender,
+            await on_new_message(UserMessage(customer_text(transcript.text), collector, sender,
                                              input_channel=input_channel, metadata=metadata))
         except (Exception, asyncio.CancelledError):
             logger.exception("webchat voice: handling the voice note of %s failed", sender)
