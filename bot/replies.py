@@ -10,7 +10,7 @@ from typing import Dict, Iterable, Union
 import yaml
 
 from bot.language import DEFAULT_LANGUAGE, LANGUAGES
-from bot.settings import get_settings
+from bot.settings import DEMO_HOTLINE, get_settings
 
 CATALOG = Path(__file__).with_name("catalog") / "replies.yml"
 
@@ -28,8 +28,17 @@ def _lang(lang: str | None) -> str:
 def say(key: str, lang: str | None, **fields: object) -> str:
     """The reply `key` in `lang`, with {fields} filled in; the hotline is always available."""
     template = catalog()[key][_lang(lang)]
-    fields.setdefault("hotline", get_settings().hotline)
+    if "hotline" not in fields:
+        fields["hotline"] = hotline(lang)
     return template.format(**fields)
+
+
+def hotline(lang: str | None) -> str:
+    """The service line as replies name it: the demo's fictional number says it is one."""
+    number = get_settings().hotline
+    if number == DEMO_HOTLINE:
+        return catalog()["hotline_demo"][_lang(lang)].format(number=number)
+    return number
 
 
 def join(items: Iterable[str], lang: str | None) -> str:

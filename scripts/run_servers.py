@@ -43,8 +43,9 @@ def parse_args(argv: List[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--interface",
         default="127.0.0.1",
-        help="where Rasa listens (default 127.0.0.1; 0.0.0.0 opens the HTTP API, which has no "
-        "token, to the whole network)",
+        help="where Rasa listens (default 127.0.0.1; 0.0.0.0 opens the channels to the network). "
+        "Rasa's own HTTP API stays off unless CLAIMS_RASA_API_TOKEN (or CLAIMS_RASA_JWT_SECRET) "
+        "is set; the action server always listens on 127.0.0.1 and needs the shared secret",
     )
     parser.add_argument("--log-dir", default=str(ROOT / "var" / "log"))
     parser.add_argument(

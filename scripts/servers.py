@@ -2,6 +2,20 @@
 
 Imports nothing from Rasa: each server runs as a child process in its own process group, so
 one Ctrl-C in the terminal reaches only the launcher, which then stops both in order.
+
+What the children are started with (docs/security.md):
+- Rasa's own HTTP API (/conversations, /model, /status...) is off unless an operator opts in
+  with CLAIMS_RASA_API_TOKEN (then `--enable-api --auth-token`) and/or CLAIMS_RASA_JWT_SECRET
+  (`--jwt-secret`); the channels and `/` (readiness) are all the product needs.
+- CORS allows the web chat's own origin only: CLAIMS_CORS_ORIGINS (comma-separated), else the
+  local web chat's http://localhost:<port> and http://127.0.0.1:<port>; never "*".
+- The action server (actions/server.py) listens on 127.0.0.1 and answers only calls that carry
+  CLAIMS_ACTION_SERVER_TOKEN, which Rasa sends from endpoints.yml; when none is configured a
+  random one is made for this run and given to both children.
+- Sanic reads at most SANIC_REQUEST_MAX_SIZE bytes of a request: the largest upload
+  (CLAIMS_MAX_UPLOAD_BYTES, 20 MB) plus 1 MiB, instead of Sanic's 100 MB.
+- CLAIMS_ENV=production without the insurer's own numbers or the secret refuses to start
+  (bot/deployment.py).
 """
 from __future__ import annotations
 
@@ -9,6 +23,7 @@ import collections
 import contextlib
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -28,6 +43,15 @@ DEFAULT_ACTIONS_PORT = 5055
 WEBCHAT_PATH = "/webhooks/webchat/"
 REST_PATH = "/webhooks/rest/webhook"
 WEBCHAT_WEBHOOK_PATH = "/webhooks/webchat/webhook"
+ACTIONS_MODULE = "actions.server"  # rasa_sdk's app behind the shared secret, on loopback
+ACTION_TOKEN_ENV = "CLAIMS_ACTION_SERVER_TOKEN"
+RASA_API_TOKEN_ENV = "CLAIMS_RASA_API_TOKEN"
+RASA_JWT_SECRET_ENV = "CLAIMS_RASA_JWT_SECRET"
+RASA_JWT_METHOD_ENV = "CLAIMS_RASA_JWT_METHOD"
+CORS_ORIGINS_ENV = "CLAIMS_CORS_ORIGINS"
+REQUEST_MAX_SIZE_ENV = "SANIC_REQUEST_MAX_SIZE"
+DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # bot/settings.py's CLAIMS_MAX_UPLOAD_BYTES default
+REQUEST_HEADROOM_BYTES = 1024 * 1024  # headers and a file name on top of the largest upload
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -115,6 +139,61 @@ def endpoints_for_actions_port(
     return target
 
 
+def rasa_api_args(env: Mapping[str, str]) -> List[str]:
+    """Rasa's HTTP API flags: none (the API is off) unless a token or JWT secret is set."""
+    token = (env.get(RASA_API_TOKEN_ENV) or "").strip()
+    jwt_secret = (env.get(RASA_JWT_SECRET_ENV) or "").strip()
+    if not token and not jwt_secret:
+        return []
+    args = ["--enable-api"]
+    if token:
+        args += ["--auth-token", token]
+    if jwt_secret:
+        args += ["--jwt-secret", jwt_secret,
+                 "--jwt-method", (env.get(RASA_JWT_METHOD_ENV) or "HS256").strip() or "HS256"]
+    return args
+
+
+def cors_origins(env: Mapping[str, str], rasa_port: int) -> List[str]:
+    """CLAIMS_CORS_ORIGINS (comma or space separated), else the local web chat's own origin.
+    "*" is refused: with Rasa's credentialed CORS it lets any web page act as the customer."""
+    configured = (env.get(CORS_ORIGINS_ENV) or "").replace(",", " ").split()
+    if "*" in configured or "null" in configured:
+        raise ServerError(f"{CORS_ORIGINS_ENV} may not contain '*' or 'null': name the web "
+                          "chat's origin(s), e.g. https://claims.example.com")
+    return configured or [f"http://localhost:{rasa_port}", f"http://127.0.0.1:{rasa_port}"]
+
+
+def request_max_size(env: Mapping[str, str]) -> str:
+    """SANIC_REQUEST_MAX_SIZE as given, else the largest legitimate upload plus headroom."""
+    given = (env.get(REQUEST_MAX_SIZE_ENV) or "").strip()
+    if given:
+        return given
+    try:
+        largest = int(env.get("CLAIMS_MAX_UPLOAD_BYTES") or DEFAULT_MAX_UPLOAD_BYTES)
+    except ValueError:
+        largest = DEFAULT_MAX_UPLOAD_BYTES
+    return str(largest + REQUEST_HEADROOM_BYTES)
+
+
+def child_environment(base: Mapping[str, str]) -> Dict[str, str]:
+    """`base` with what both servers of a run must share: the action server secret (made here
+    when none is configured), Sanic's request size limit; a production start without what
+    production needs is refused (bot/deployment.py)."""
+    from bot.deployment import ProductionConfigError, require_production_ready
+    from bot.settings import Settings
+
+    env = dict(base)
+    if not (env.get(ACTION_TOKEN_ENV) or "").strip():
+        env[ACTION_TOKEN_ENV] = secrets.token_urlsafe(32)
+    env[REQUEST_MAX_SIZE_ENV] = request_max_size(env)
+    try:
+        require_production_ready(Settings.from_env(env))
+    except ProductionConfigError as error:
+        raise ServerError(str(error)) from error
+    return env
+
+
 def _die_with_parent() -> None:
     """Runs in the child before exec: on Linux, end it if the launcher is killed outright.
 
@@ -148,6 +227,9 @@ class ChildServer:
         self.closed = False
 
     def start(self, env: Mapping[str, str], cwd: Path) -> None:
+        # Logs, databases and uploads of the launcher and of the servers (they inherit it) are
+        # private: 0600 files in 0700 folders (bot/privacy.py).
+        os.umask(0o077)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             self.command,
@@ -260,12 +342,22 @@ class Servers:
         self.actions_package = actions_package
         self.startup_timeout = startup_timeout
         self.stop_timeout = stop_timeout
-        # The HTTP API runs without a token: by default only this machine may reach it.
         self.interface = interface
         self.host = "127.0.0.1" if interface in ("", "0.0.0.0", "::") else interface
         self.actions: ChildServer | None = None
         self.rasa: ChildServer | None = None
         self.endpoints_used: Path | None = None
+        self._env: Dict[str, str] = {}
+
+    @property
+    def action_server_token(self) -> str:
+        """The secret Rasa presents to the action server in this run (set by `start`)."""
+        return self._env.get(ACTION_TOKEN_ENV, "")
+
+    @property
+    def api_token(self) -> str:
+        """Rasa's HTTP API token when the API was opted into (CLAIMS_RASA_API_TOKEN), else ""."""
+        return (self._env.get(RASA_API_TOKEN_ENV) or "").strip()
 
     # -- addresses ---------------------------------------------------------------------------
     @property
@@ -308,14 +400,15 @@ class Servers:
     def _commands(self) -> Dict[str, List[str]]:
         assert self.endpoints_used is not None
         actions = [
-            self.python, "-m", "rasa_sdk",
+            self.python, "-m", ACTIONS_MODULE,
             "--actions", self.actions_package,
             "--port", str(self.actions_port),
+            "--host", "127.0.0.1",
         ]
         rasa = [
             self.python, "-m", "rasa", "run",
-            "--enable-api",
-            "--cors", "*",
+            *rasa_api_args(self._env),
+            "--cors", *cors_origins(self._env, self.rasa_port),
             "--model", str(self.model),
             "--interface", self.interface,
             "--port", str(self.rasa_port),
@@ -348,6 +441,7 @@ class Servers:
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         env.update(self.env)
         env["PYTHONUNBUFFERED"] = "1"  # log lines must arrive as they happen, not at exit
+        self._env = env = child_environment(env)
 
         commands = self._commands()
         self.actions = ChildServer(
@@ -374,10 +468,8 @@ class Servers:
         return _http_status(self.actions_url + "/health") == 200
 
     def _rasa_ready(self) -> bool:
-        status = _http_status(self.rasa_url + "/status")  # 409 until the model is loaded
-        if status in (401, 403):  # an auth token is set: the root route tells it is up
-            return _http_status(self.rasa_url + "/") == 200
-        return status == 200
+        # Rasa opens its port only once the model is loaded; `/` needs no API and no token.
+        return _http_status(self.rasa_url + "/") == 200
 
     def wait_until_ready(self, timeout: float | None = None) -> None:
         deadline = time.monotonic() + (timeout or self.startup_timeout)
@@ -491,6 +583,16 @@ class Deployment:
         self.endpoints_used: Path | None = None
         self.servers: Dict[str, ChildServer] = {}
 
+    @property
+    def action_server_token(self) -> str:
+        """The secret the Rasa replicas present to the action servers (set by `start`)."""
+        return self._env.get(ACTION_TOKEN_ENV, "")
+
+    @property
+    def api_token(self) -> str:
+        """Rasa's HTTP API token when the API was opted into (CLAIMS_RASA_API_TOKEN), else ""."""
+        return (self._env.get(RASA_API_TOKEN_ENV) or "").strip()
+
     # -- addresses ---------------------------------------------------------------------------
     @property
     def rasa_url(self) -> str:
@@ -549,11 +651,12 @@ class Deployment:
         assert self.endpoints_used is not None
         kind, _, number = name.partition("-")
         if kind == "actions":
-            return [self.python, "-m", "rasa_sdk", "--actions", self.actions_package,
-                    "--port", str(self.action_ports[int(number) - 1])]
+            return [self.python, "-m", ACTIONS_MODULE, "--actions", self.actions_package,
+                    "--port", str(self.action_ports[int(number) - 1]), "--host", "127.0.0.1"]
         if kind == "rasa":
             command = [
-                self.python, "-m", "rasa", "run", "--enable-api", "--cors", "*",
+                self.python, "-m", "rasa", "run", *rasa_api_args(self._env),
+                "--cors", *cors_origins(self._env, self.port),
                 "--model", str(self.model), "--interface", self.interface,
                 "--port", str(self.rasa_ports[int(number) - 1]),
                 "--endpoints", str(self.endpoints_used),
@@ -601,7 +704,7 @@ class Deployment:
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(self.cwd), env.get("PYTHONPATH", "")) if p
         )
-        self._env = env
+        self._env = child_environment(env)
         for name in ["lb-actions", *self.action_names, *self.rasa_names, "lb-rasa"]:
             self.start_child(name)
         return self
@@ -647,8 +750,8 @@ class Deployment:
 
     def _ready(self, name: str) -> bool:
         kind, _, number = name.partition("-")
-        if kind == "rasa":
-            return _http_status(self.replica_url(int(number)) + "/status") == 200
+        if kind == "rasa":  # `/` answers once the model is loaded, API or not
+            return _http_status(self.replica_url(int(number)) + "/") == 200
         if kind == "actions":
             return _http_status(self.action_server_url(int(number)) + "/health") == 200
         base = self.rasa_url if name == "lb-rasa" else self.actions_url

@@ -24,6 +24,7 @@ from tests.support.e2e import (
     E2E_AGENTS_PHONE,
     E2E_CORE_API_TOKEN,
     E2E_CREDENTIALS,
+    E2E_RASA_API_TOKEN,
     E2E_SMS_FROM,
     E2E_WHATSAPP_FROM,
     E2ESetupError,
@@ -107,6 +108,9 @@ def claims_servers(
             "CLAIMS_VAR_DIR": str(claims_e2e_dir / "var"),
             "RASA_TELEMETRY_ENABLED": "false",
             "CLAIMS_CORE_API_TOKEN": E2E_CORE_API_TOKEN,
+            # Rasa's HTTP API is off by default; the tests that read a tracker opt in with a
+            # token and present it (`?token=`). tests/security/ also attacks the default.
+            "CLAIMS_RASA_API_TOKEN": E2E_RASA_API_TOKEN,
             # Twilio's API is the local stand-in (tests/standins/twilio.py).
             "TWILIO_ACCOUNT_SID": twilio_standin.account_sid,
             "TWILIO_AUTH_TOKEN": twilio_standin.auth_token,

@@ -27,7 +27,8 @@ def test_chinese_replies_are_chinese_and_english_ones_are_not():
 
 
 def test_say_fills_fields_and_the_hotline():
-    assert "95500" in say("human_contact", "zh")
+    assert "400-000-0000（演示号码）" in say("human_contact", "zh")
+    assert "400-000-0000 (demo number)" in say("human_contact", "en")
     assert "3" in say("verification_mismatch", "en", attempts_left=3)
 
 
@@ -42,3 +43,19 @@ def test_money_and_dates():
     assert date_text(dt.date(2026, 11, 19), "zh") == "2026年11月19日"
     assert date_text(dt.date(2026, 11, 19), "en") == "19 Nov 2026"
     assert join(["驾驶证", "维修发票"], "zh") == "驾驶证、维修发票"
+
+
+def test_the_demo_hotline_says_it_is_one_and_a_real_line_is_used_as_it_is(monkeypatch):
+    """95500 belongs to a real insurer: no deployment sends its customers there by default."""
+    from bot.settings import get_settings
+
+    assert "95500" not in say("human_contact", "zh") + say("human_contact", "en")
+    monkeypatch.setenv("CLAIMS_HOTLINE", "021-5555-0100")
+    get_settings.cache_clear()
+    try:
+        assert "021-5555-0100（每天" in say("human_contact", "zh")
+        assert "演示" not in say("human_contact", "zh")
+        assert "demo" not in say("human_contact", "en")
+    finally:
+        monkeypatch.delenv("CLAIMS_HOTLINE")
+        get_settings.cache_clear()

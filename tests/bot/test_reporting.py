@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bot.claims import ClaimStage, claim_view
 from bot.documents import checklist
-from bot.replies import say
+from bot.replies import hotline, say
 from bot.reporting import (
     ReportDraft,
     ReportRejected,
@@ -158,7 +158,7 @@ def test_receipt_text_says_number_documents_deadline_and_how_to_reach_a_person(
         assert item.name(lang) in text
     assert say("deadline.small_24h", lang) in text
     assert ("单证后置" if lang == "zh" else "pay first") in text
-    assert "95500" in text
+    assert hotline(lang) in text and "400-000-0000" in text
     assert ("转人工" if lang == "zh" else '"agent"') in text
     # Risk flags stay with the agents.
     for word in ("recent", "flag", "风险", "risk", "其他理赔"):

@@ -158,7 +158,8 @@ def test_a_forged_request_is_refused_and_changes_nothing(
         assert uow.session.query(InboundReceipt).filter_by(
             channel="telegram", external_id=str(update["update_id"])).count() == 0
     tracker = requests.get(
-        f"{claims_servers.rasa_url}/conversations/{customer.conversation}/tracker", timeout=30)
+        f"{claims_servers.rasa_url}/conversations/{customer.conversation}/tracker",
+        params={"token": claims_servers.api_token}, timeout=30)
     assert tracker.status_code == 200
     assert [e for e in tracker.json()["events"] if e.get("event") == "user"] == []
 

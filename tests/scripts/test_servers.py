@@ -1,6 +1,8 @@
 """The server harness behind `make run` and the end-to-end tests, driven with stand-in servers."""
 from __future__ import annotations
 
+import itertools
+import json
 import os
 import signal
 import subprocess
@@ -22,17 +24,20 @@ from scripts.servers import (
     newest_model,
 )
 
-# Stands in for the venv's python: "-m rasa_sdk ..." and "-m rasa run ..." both become a tiny
+# Stands in for the venv's python: "-m actions.server ..." and "-m rasa run ..." both become a tiny
 # HTTP server on --port that answers the readiness checks, unless FAKE_MODE says otherwise.
 FAKE_PYTHON = textwrap.dedent(
     """\
     #!{python}
     import http.server, json, os, signal, sys, time
     args = sys.argv[1:]
-    name = "actions" if args[:2] == ["-m", "rasa_sdk"] else "rasa"
+    name = "actions" if args[:2] == ["-m", "actions.server"] else "rasa"
     port = int(args[args.index("--port") + 1])
     with open(os.environ["FAKE_ARGS_DIR"] + "/" + name + ".args", "w") as fh:
         json.dump(args, fh)
+    with open(os.environ["FAKE_ARGS_DIR"] + "/" + name + ".env", "w") as fh:
+        json.dump({{k: v for k, v in os.environ.items() if k.startswith(("CLAIMS_", "SANIC_"))}},
+                  fh)
     with open(os.environ["FAKE_ARGS_DIR"] + "/" + name + ".pid", "w") as fh:
         fh.write(str(os.getpid()))
     mode = os.environ.get("FAKE_MODE_" + name.upper(), "serve")
@@ -109,7 +114,7 @@ def test_starts_both_on_free_ports_and_stops_them(
         assert servers.webchat_url.endswith(f":{servers.rasa_port}/webhooks/webchat/")
         rasa_args = (tmp_path / "args" / "rasa.args").read_text()
         actions_args = (tmp_path / "args" / "actions.args").read_text()
-        assert '"--enable-api"' in rasa_args and str(model) in rasa_args
+        assert str(model) in rasa_args
         assert f'"--port", "{servers.actions_port}"' in actions_args
         endpoints = read_yaml(servers.endpoints_used)
         assert endpoints["action_endpoint"]["url"].endswith(f":{servers.actions_port}/webhook")
@@ -318,3 +323,86 @@ def test_servers_end_when_their_launcher_is_killed_outright(
     while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(alive(pid) for pid in pids)
+
+
+# --- what the children are started with (issue 18: the API closed, the action server Rasa's) ---
+
+def _args(tmp_path: Path, name: str) -> list:
+    return json.loads((tmp_path / "args" / f"{name}.args").read_text())
+
+
+def _env(tmp_path: Path, name: str) -> dict:
+    return json.loads((tmp_path / "args" / f"{name}.env").read_text())
+
+
+def _cors(args: list) -> list:
+    start = args.index("--cors") + 1
+    return list(itertools.takewhile(lambda a: not a.startswith("--"), args[start:]))
+
+
+def test_by_default_rasa_has_no_http_api_and_cors_names_the_web_chat_only(
+    fake_python: Path, model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("CLAIMS_RASA_API_TOKEN", "CLAIMS_RASA_JWT_SECRET", "CLAIMS_CORS_ORIGINS"):
+        monkeypatch.delenv(name, raising=False)
+    with make_servers(fake_python, model, tmp_path) as servers:
+        rasa, actions = _args(tmp_path, "rasa"), _args(tmp_path, "actions")
+        assert "--enable-api" not in rasa and "--auth-token" not in rasa
+        assert _cors(rasa) == [f"http://localhost:{servers.rasa_port}",
+                               f"http://127.0.0.1:{servers.rasa_port}"]
+        assert "*" not in rasa
+        assert actions[:2] == ["-m", "actions.server"]
+        assert actions[actions.index("--host") + 1] == "127.0.0.1"
+        assert servers.api_token == ""
+
+
+def test_an_operator_opts_into_the_api_with_a_token_or_a_jwt_secret(
+    fake_python: Path, model: Path, tmp_path: Path
+) -> None:
+    servers = make_servers(fake_python, model, tmp_path, CLAIMS_RASA_API_TOKEN="api-secret",
+                           CLAIMS_RASA_JWT_SECRET="jwt-secret",
+                           CLAIMS_CORS_ORIGINS="https://claims.example.com, https://a.example")
+    with servers:
+        rasa = _args(tmp_path, "rasa")
+        assert "--enable-api" in rasa
+        assert rasa[rasa.index("--auth-token") + 1] == "api-secret"
+        assert rasa[rasa.index("--jwt-secret") + 1] == "jwt-secret"
+        assert rasa[rasa.index("--jwt-method") + 1] == "HS256"
+        assert _cors(rasa) == ["https://claims.example.com", "https://a.example"]
+        assert servers.api_token == "api-secret"
+
+
+def test_cors_for_every_origin_is_refused(fake_python: Path, model: Path, tmp_path: Path) -> None:
+    servers = make_servers(fake_python, model, tmp_path, CLAIMS_CORS_ORIGINS="*")
+    with pytest.raises(ServerError, match="CLAIMS_CORS_ORIGINS"), servers:
+        pass
+
+
+def test_both_children_share_a_secret_made_for_the_run_and_a_request_size_limit(
+    fake_python: Path, model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("CLAIMS_ACTION_SERVER_TOKEN", "SANIC_REQUEST_MAX_SIZE",
+                 "CLAIMS_MAX_UPLOAD_BYTES"):
+        monkeypatch.delenv(name, raising=False)
+    tokens = []
+    for run in ("one", "two"):
+        run_dir = tmp_path / run
+        run_dir.mkdir()
+        with make_servers(fake_python, model, run_dir) as servers:
+            rasa, actions = _env(run_dir, "rasa"), _env(run_dir, "actions")
+            token = rasa["CLAIMS_ACTION_SERVER_TOKEN"]
+            assert len(token) >= 32 and actions["CLAIMS_ACTION_SERVER_TOKEN"] == token
+            assert servers.action_server_token == token
+            assert rasa["SANIC_REQUEST_MAX_SIZE"] == str(21 * 1024 * 1024)
+            tokens.append(token)
+    assert tokens[0] != tokens[1]  # random per run
+
+
+def test_a_configured_secret_and_size_limit_are_used_as_they_are(
+    fake_python: Path, model: Path, tmp_path: Path
+) -> None:
+    servers = make_servers(fake_python, model, tmp_path, CLAIMS_ACTION_SERVER_TOKEN="s" * 40,
+                           CLAIMS_MAX_UPLOAD_BYTES=str(5 * 1024 * 1024))
+    with servers:
+        assert _env(tmp_path, "actions")["CLAIMS_ACTION_SERVER_TOKEN"] == "s" * 40
+        assert _env(tmp_path, "rasa")["SANIC_REQUEST_MAX_SIZE"] == str(6 * 1024 * 1024)

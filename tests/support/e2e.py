@@ -29,6 +29,7 @@ E2E_CREDENTIALS += "channels.telegram.TelegramInput: {}\n"
 E2E_AGENTS = (("e2e-agent", "王小明", "e2e-password-1"), ("e2e-agent2", "李娜", "e2e-password-2"))
 # The bearer token the core system presents in end-to-end tests.
 E2E_CORE_API_TOKEN = "e2e-core-token-9f3b2c7a"
+E2E_RASA_API_TOKEN = "e2e-rasa-api-token-5d1e8b4f0a2c"  # the tests opt into Rasa's HTTP API
 
 
 class E2ESetupError(RuntimeError):
