@@ -8,7 +8,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.access import refused_policy, reverify, viewer
 from actions.common import language_of, reply
+from bot.access import policy_for
 from bot.clauses.customer import answer_for_customer, general_answer
 
 
@@ -18,12 +20,17 @@ def _question(tracker: Tracker) -> str:
 
 def answer_clause(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:
     """Answer the remembered clause question from the verified customer's own policy."""
+    looking = viewer(tracker)
+    if looking.expired:
+        return reverify(dispatcher, tracker)
     question = _question(tracker)
     if not question:
         reply(dispatcher, tracker, "clause_ask_question")
         return [SlotSet("clause_question", None)]
-    result = answer_for_customer(question, tracker.get_slot("policy_number") or "",
-                                 language_of(tracker))
+    access = policy_for(looking)
+    if access.refused:
+        return refused_policy(dispatcher, tracker, access)
+    result = answer_for_customer(question, access.policy_number or "", language_of(tracker))
     dispatcher.utter_message(text=result.text)
     return [SlotSet("clause_question", None)]
 

@@ -12,6 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.access import own_policy
 from actions.common import AskAction, language_of, reply
 from actions.handoff import start_handoff
 from bot.complaints import (
@@ -191,7 +192,8 @@ class ActionSubmitComplaint(Action):
                 subject=tracker.get_slot("complaint_about") or "",
                 facts=tracker.get_slot("complaint_facts"),
                 request=request,
-                policy_number=tracker.get_slot("policy_number") if verified else None,
+                # The verified customer's own policy, never a number typed since.
+                policy_number=own_policy(tracker) if verified else None,
                 complainant_name=None if verified else tracker.get_slot("complainant_name"),
                 complainant_phone=None if verified else tracker.get_slot("complainant_phone"),
                 channel=tracker.get_latest_input_channel(),

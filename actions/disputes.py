@@ -9,8 +9,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import conversation_actor, language_of, reply
+from actions.access import refused_policy, reverify, viewer
+from actions.common import language_of, reply
 from actions.handoff import offer_buttons
+from bot.access import policy_for
 from bot.disputes import explain_decision
 from bot.parsing import parse_claim_number
 
@@ -31,14 +33,20 @@ def _dispute_text(tracker: Tracker) -> str:
 def explain_dispute(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:
     """Explain the decision the verified customer disputes and offer a person."""
     lang = language_of(tracker)
+    looking = viewer(tracker)
+    if looking.expired:
+        return reverify(dispatcher, tracker)
+    access = policy_for(looking)
+    if access.refused:
+        return refused_policy(dispatcher, tracker, access)
     try:
         explanation = explain_decision(
-            tracker.get_slot("policy_number") or "",
+            access.policy_number or "",
             lang=lang,
             claim_number=parse_claim_number(tracker.get_slot("claim_number") or ""),
             text=_dispute_text(tracker),
             conversation_id=tracker.sender_id,
-            actor=conversation_actor(tracker),
+            actor=looking.actor,
         )
     except Exception:
         logger.exception("disputes: explaining for %s failed", tracker.sender_id)

@@ -6,8 +6,10 @@ from typing import Any, Dict, List
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import conversation_actor, language_of, reply
+from actions.access import refused_policy, reverify, viewer
+from actions.common import language_of, reply
 from actions.report import load_draft
+from bot.access import policy_for
 from bot.amounts import is_small_claim
 from bot.claims import claims_of_policy_holder
 from bot.documents import catalogue, checklist, normalise_incident_type, one_time_notice
@@ -46,9 +48,15 @@ class ActionAnswerDocuments(Action):
             ))
             return []
         if tracker.get_slot("verified"):
+            looking = viewer(tracker)
+            if looking.expired:
+                return reverify(dispatcher, tracker)
+            access = policy_for(looking)
+            if access.refused:
+                return refused_policy(dispatcher, tracker, access)
             open_claims = [
                 view for view in claims_of_policy_holder(
-                    tracker.get_slot("policy_number"), actor=conversation_actor(tracker))
+                    access.policy_number or "", actor=looking.actor)
                 if view.missing_documents and view.stage in ("reported", "documents_review")
             ]
             if open_claims:

@@ -62,6 +62,25 @@ def reason_for(tracker: Tracker) -> Reason:
     return Reason.REQUEST
 
 
+def _summary_slots(tracker: Tracker) -> Dict[str, Any]:
+    """The slots as the agent's summary may show them (bot/access.py): only a customer verified
+    now, only their own policy and claim, never a number they typed that is someone else's."""
+    from actions.access import viewer
+    from bot.access import claim_for, policy_for
+
+    slots = dict(tracker.current_slot_values())
+    looking = viewer(tracker)
+    if not looking.verified:
+        slots.update(verified=False, policy_number=None, customer_name=None,
+                     claim_number=None, last_claim_number=None)
+        return slots
+    slots["policy_number"] = policy_for(looking).policy_number
+    for key in ("claim_number", "last_claim_number"):
+        if slots.get(key) and claim_for(looking, str(slots[key])) is None:
+            slots[key] = None
+    return slots
+
+
 def start_handoff(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
@@ -76,7 +95,7 @@ def start_handoff(
     stays on: a customer is never left waiting for a person who will not come.
     """
     lang = language_of(tracker)
-    slots = tracker.current_slot_values()
+    slots = _summary_slots(tracker)
     try:
         claims = claims_for_summary(slots.get("policy_number")) if slots.get("verified") else []
         summary = build_summary(tracker.events, slots, reason=reason, claims=claims,

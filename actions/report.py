@@ -10,6 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.access import own_policy
 from actions.common import (
     conversation_actor,
     language_of,
@@ -49,7 +50,8 @@ def _intent(tracker: Tracker) -> str:
 def load_draft(tracker: Tracker) -> ReportDraft:
     """The draft so far, bound to the verified policy once there is one."""
     draft = ReportDraft.from_dict(tracker.get_slot("report_draft"))
-    policy = tracker.get_slot("policy_number") if tracker.get_slot("verified") else None
+    # The verified customer's own policy only (bot/access.py), never another person's.
+    policy = own_policy(tracker)
     changes: Dict[str, Any] = {}
     if policy and draft.policy_number != policy:
         changes["policy_number"] = policy

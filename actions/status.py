@@ -7,7 +7,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import conversation_actor, language_of, reply
+from actions.access import refused_policy, reverify, viewer
+from actions.common import language_of, reply
+from bot.access import policy_for
 from bot.parsing import parse_claim_number
 from bot.status import status_of_customer
 
@@ -15,10 +17,20 @@ from bot.status import status_of_customer
 def show_status(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:
     """Reply with the status of the verified customer's claims: one in full, several as a list
     to pick from, or the one they named (by the claim_number slot)."""
+    looking = viewer(tracker)
+    if looking.expired:
+        return reverify(dispatcher, tracker)
+    if not looking.verified:
+        reply(dispatcher, tracker, "ask_policy_number")
+        return []
+    # Whose claims: the verified customer's, whatever policy number was typed since.
+    access = policy_for(looking)
+    if access.refused:
+        return refused_policy(dispatcher, tracker, access)
     wanted = parse_claim_number(tracker.get_slot("claim_number") or "")
     status = status_of_customer(
-        tracker.get_slot("policy_number") or "", language_of(tracker),
-        actor=conversation_actor(tracker), claim_number=wanted,
+        access.policy_number or "", language_of(tracker),
+        actor=looking.actor, claim_number=wanted,
     )
     dispatcher.utter_message(text=status.text)
     return [SlotSet("claim_number", None)]

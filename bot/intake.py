@@ -331,15 +331,23 @@ _OPEN_FOR_DOCUMENTS = (ClaimStage.REPORTED.value, ClaimStage.DOCUMENTS_REVIEW.va
 
 
 def upload_target(
-    conversation_id: str, verified_policy: str | None = None, *, url: str | None = None
+    conversation_id: str, verified_policy: str | None = None, *,
+    customer_id: int | None = None, url: str | None = None,
 ) -> UploadTarget | None:
     """The newest claim still waiting for documents that was reported in this conversation,
-    else (once verified) the newest such claim of the policy holder; None when there is none."""
+    else (once verified) the newest such claim of the policy holder; None when there is none.
+    With `customer_id` (the verified customer, bot/access.py) only that customer's claims."""
     with unit_of_work(url) as uow:
         candidates: list[Claim] = [claim for claim in uow.claims.of_conversation(conversation_id)
                                     if claim.stage in _OPEN_FOR_DOCUMENTS]
+        if customer_id is not None:
+            candidates = [claim for claim in candidates
+                          if claim.policy.customer_id == customer_id]
         if not candidates and verified_policy:
             policy = uow.policies.by_number(verified_policy)
+            if policy is not None and customer_id is not None \
+                    and policy.customer_id != customer_id:
+                policy = None
             if policy is not None:
                 candidates = [claim for claim in uow.claims.of_customer(policy.customer_id)
                               if claim.stage in _OPEN_FOR_DOCUMENTS]

@@ -571,25 +571,48 @@ class TelegramInput(InputChannel):
         if incoming is None:
             return _error(400, "not_an_update", "The body must be an Update with an update_id.")
 
-        from bot.inbound import first_receipt
+        from bot.inbound import CLAIMED, DONE, claim_receipt
 
+        update_id = str(incoming.update_id)
         try:
-            first = await asyncio.to_thread(first_receipt, CHANNEL, str(incoming.update_id))
+            state = await asyncio.to_thread(claim_receipt, CHANNEL, update_id)
         except Exception:
             # Without the receipt the update could be handled twice: Telegram retries later.
             logger.exception("telegram: update %s could not be recorded", incoming.update_id)
             return _error(503, "unavailable", "Try again later.")
-        if not first:
-            logger.info("telegram: update %s was already received; not handled again",
+        if state == DONE:
+            logger.info("telegram: update %s was already handled; not handled again",
                         incoming.update_id)
             return response.json({"ok": True, "duplicate": True})
+        if state != CLAIMED:  # being handled right now: Telegram retries a non-2xx later
+            return response.json(
+                {"ok": False, "error": "in_progress", "message": "Being handled; retry later."},
+                status=429, headers={"Retry-After": "30"})
 
         task = asyncio.get_running_loop().create_task(
-            self.handle(incoming, request.app, on_new_message))
+            self._handle_once(incoming, request.app, on_new_message))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         await asyncio.wait({task}, timeout=self.answer_within_s)
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            # The turn crashed and its receipt was released: Telegram's retry is handled.
+            return _error(503, "unavailable", "Try again later.")
         return response.json({"ok": True})
+
+    async def _handle_once(self, incoming: Incoming, app: Any,
+                           on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """Handles a claimed update and marks it done only afterwards: a crash mid-turn leaves
+        it open, so Telegram's retry is handled (once) instead of dropped."""
+        from bot.inbound import finish_receipt, release_receipt
+
+        update_id = str(incoming.update_id)
+        try:
+            await self.handle(incoming, app, on_new_message)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(release_receipt, CHANNEL, update_id)
+            raise
+        await asyncio.to_thread(finish_receipt, CHANNEL, update_id)
 
     @contextlib.asynccontextmanager
     async def _chat_lock(self, chat_id: int) -> Any:
@@ -636,16 +659,21 @@ class TelegramInput(InputChannel):
     # -- what the conversation knows ---------------------------------------------------------------
 
     async def _facts(self, turn: _Turn) -> tuple:
-        """(language, verified policy number or None, whether the language is known from the
-        conversation) as the tracker holds them."""
+        """(language, who is looking (bot.access.Viewer, None without a tracker), whether the
+        language is known from the conversation) as the tracker holds them."""
         if turn.facts is None:
             tracker = await turn.app.ctx.agent.tracker_store.retrieve(turn.sender)
             if tracker is None:
                 turn.facts = ("zh", None, False)
             else:
+                from bot.access import slots_for_access, viewer_of
+                from bot.clock import utc_now
+
                 language = tracker.get_slot("language") or "zh"
-                verified = tracker.get_slot("verified")
-                policy = tracker.get_slot("policy_number") if verified else None
+                # Who is looking (bot.access), not a policy number: uploads go only to the
+                # verified customer's own claims while the check is fresh.
+                policy = viewer_of(turn.sender, slots_for_access(tracker),
+                                   list(tracker.events), now=utc_now())
                 spoke = any(getattr(event, "type_name", "") == "user" for event in tracker.events)
                 turn.facts = (language, policy, spoke)
         return turn.facts
@@ -796,11 +824,12 @@ class TelegramInput(InputChannel):
 
     async def _on_file(self, turn: _Turn, file_id: str, size: int | None, filename: str,
                        mime: str | None, caption: str | None, *, check_type: bool) -> None:
-        from bot.intake import intake_text, receive_file, upload_target
+        from bot.access import upload_target_for
+        from bot.intake import intake_text, receive_file
 
         settings = get_settings()
-        _, policy, _ = await self._facts(turn)
-        target = await asyncio.to_thread(upload_target, turn.sender, policy)
+        _, viewer, _ = await self._facts(turn)
+        target = await asyncio.to_thread(upload_target_for, turn.sender, viewer)
         if target is None:
             await self._say(turn, "upload_no_claim")
             return
@@ -855,10 +884,11 @@ class TelegramInput(InputChannel):
 
     async def _on_document_choice(self, turn: _Turn, code: str, sha_prefix: str) -> None:
         """The customer said which document a file they sent is."""
-        from bot.intake import UNKNOWN_FILE, intake_text, match_file, upload_target
+        from bot.access import upload_target_for
+        from bot.intake import UNKNOWN_FILE, intake_text, match_file
 
-        language, policy, _ = await self._facts(turn)
-        target = await asyncio.to_thread(upload_target, turn.sender, policy)
+        language, viewer, _ = await self._facts(turn)
+        target = await asyncio.to_thread(upload_target_for, turn.sender, viewer)
         if target is None:
             await self._say(turn, "upload_no_claim")
             return

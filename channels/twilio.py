@@ -447,7 +447,7 @@ def parse_inbound(form: Mapping[str, str]) -> Inbound:
 @dataclass(frozen=True)
 class Conversation:
     language: str | None = None  # the tracker's language slot, when there is a tracker
-    policy: str | None = None  # the verified policy number
+    viewer: Any = None  # who is looking (bot.access.Viewer); None without a tracker
     last_bot_at: float = 0.0  # epoch seconds of the bot's last message in the tracker
     buttons: Tuple[Dict[str, Any], ...] = ()  # the options under that message
 
@@ -461,7 +461,11 @@ async def read_conversation(app: Any, sender_id: str) -> Conversation:
     if tracker is None:
         return Conversation()
     language = tracker.get_slot("language")
-    policy = tracker.get_slot("policy_number") if tracker.get_slot("verified") else None
+    from bot.access import slots_for_access, viewer_of
+    from bot.clock import utc_now
+
+    viewer = viewer_of(sender_id, slots_for_access(tracker), list(tracker.events),
+                       now=utc_now())
     last_bot_at, buttons = 0.0, ()
     for event in reversed(tracker.events):
         if getattr(event, "type_name", "") == "bot":
@@ -469,7 +473,7 @@ async def read_conversation(app: Any, sender_id: str) -> Conversation:
             buttons = tuple(b for b in (event.data or {}).get("buttons") or []
                             if isinstance(b, dict) and b.get("payload"))
             break
-    return Conversation(language if language in LANGUAGES else None, policy, last_bot_at,
+    return Conversation(language if language in LANGUAGES else None, viewer, last_bot_at,
                         buttons)
 
 
@@ -584,15 +588,19 @@ class TwilioMessagingInput(InputChannel):
             except BadInbound as error:
                 logger.warning("twilio: signed request refused: %s", error.code)
                 return response.json({"error": error.code, "message": str(error)}, status=400)
-            from bot.inbound import first_receipt
+            from bot.inbound import CLAIMED, DONE, claim_receipt
 
-            if not await asyncio.to_thread(first_receipt, CHANNEL, inbound.sid):
+            state = await asyncio.to_thread(claim_receipt, CHANNEL, inbound.sid)
+            if state == DONE:
                 logger.info("twilio: message %s from %s delivered again; ignored", inbound.sid,
                             inbound.address.masked)
                 return self._twiml()
+            if state != CLAIMED:  # being handled now: a retry later is answered then
+                return response.json({"error": "in_progress", "message": "Retry later."},
+                                     status=429, headers={"Retry-After": "30"})
             logger.info("twilio: message %s from %s (%d chars, %d media)", inbound.sid,
                         inbound.address.masked, len(inbound.text), len(inbound.media))
-            self._start(self._process(request.app, on_new_message, inbound))
+            self._start(self._process_once(request.app, on_new_message, inbound))
             return self._twiml()
 
         return webhook
@@ -630,6 +638,21 @@ class TwilioMessagingInput(InputChannel):
                 self._turns[sender_id] = (lock, users - 1)
 
     # -- one message ------------------------------------------------------------------------
+    async def _process_once(self, app: Any,
+                            on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                            inbound: Inbound) -> None:
+        """Handles a claimed message and marks it done only afterwards: a crash mid-turn leaves
+        it open for Twilio's retry (after the lease, bot.inbound), which is then handled once."""
+        from bot.inbound import finish_receipt, release_receipt
+
+        try:
+            await self._process(app, on_new_message, inbound)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(release_receipt, CHANNEL, inbound.sid)
+            raise
+        await asyncio.to_thread(finish_receipt, CHANNEL, inbound.sid)
+
     async def _process(self, app: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]],
                        inbound: Inbound) -> None:
         async with self._turn(inbound.address.sender_id):
@@ -794,10 +817,11 @@ class TwilioMessagingInput(InputChannel):
     async def _take_document(self, inbound: Inbound, index: int, media: Media,
                              conversation: Conversation, lang: str, caption: str) -> Taken:
         """Store one photo or PDF against the open claim."""
-        from bot.intake import intake_text, receive_file, upload_target
+        from bot.access import upload_target_for
+        from bot.intake import intake_text, receive_file
 
         sender_id = inbound.address.sender_id
-        target = await asyncio.to_thread(upload_target, sender_id, conversation.policy)
+        target = await asyncio.to_thread(upload_target_for, sender_id, conversation.viewer)
         if target is None:
             return Taken(say("upload_no_claim", lang))
         limit = self.settings.max_upload_bytes

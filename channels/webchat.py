@@ -51,14 +51,19 @@ def _error(status: int, code: str, message: str, **extra: Any) -> HTTPResponse:
     return json_error(status, code, message, **extra)
 
 
-async def _conversation_facts(request: Request, sender: str) -> tuple[str, str | None]:
-    """The conversation's language and, once the customer is verified, their policy number."""
+async def _conversation_facts(request: Request, sender: str) -> tuple[str, Any]:
+    """The conversation's language and who is looking (bot.access.Viewer; None when the
+    conversation has no record)."""
     tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
     if tracker is None:
         return "zh", None
+    from bot.access import slots_for_access, viewer_of
+    from bot.clock import utc_now
+
     language = tracker.get_slot("language") or "zh"
-    policy = tracker.get_slot("policy_number") if tracker.get_slot("verified") else None
-    return language, policy
+    viewer = viewer_of(sender, slots_for_access(tracker), list(tracker.events),
+                       now=utc_now())
+    return language, viewer
 
 
 class WebChatInput(RestInput):
@@ -157,11 +162,11 @@ class WebChatInput(RestInput):
             sender = request.args.get("sender", "")
             if not SENDER_ID_PATTERN.fullmatch(sender):
                 return _error(400, "invalid_sender", "'sender' is missing or malformed.")
-            lang, policy = await _conversation_facts(request, sender)
-            from bot.intake import upload_target
+            lang, viewer = await _conversation_facts(request, sender)
+            from bot.access import upload_target_for
             from bot.replies import say
 
-            target = await asyncio.to_thread(upload_target, sender, policy)
+            target = await asyncio.to_thread(upload_target_for, sender, viewer)
             if target is None:
                 return response.json({"claim_number": None, "documents": [],
                                       "message": say("upload_no_claim", lang)})
@@ -178,11 +183,12 @@ class WebChatInput(RestInput):
             sender = request.args.get("sender", "")
             if not SENDER_ID_PATTERN.fullmatch(sender):
                 return _error(400, "invalid_sender", "'sender' is missing or malformed.")
-            from bot.intake import intake_text, receive_file, upload_target
+            from bot.access import upload_target_for
+            from bot.intake import intake_text, receive_file
             from bot.replies import say
 
-            lang, policy = await _conversation_facts(request, sender)
-            target = await asyncio.to_thread(upload_target, sender, policy)
+            lang, viewer = await _conversation_facts(request, sender)
+            target = await asyncio.to_thread(upload_target_for, sender, viewer)
             if target is None:
                 text = say("upload_no_claim", lang)
             else:

@@ -487,7 +487,8 @@ def test_a_voice_note_that_cannot_be_fetched_is_asked_again(
 # --- photos and documents -----------------------------------------------------------------------
 
 def _verified(agent: StandInAgent, chat: int = CHAT) -> None:
-    agent.set_slots(f"tg-{chat}", language="zh", verified=True, policy_number="AUTO-2026-0001")
+    agent.set_slots(f"tg-{chat}", language="zh", verified=True, customer_id=1,
+                    policy_number="AUTO-2026-0001")
 
 
 def _claim_documents(url: str, number: str = AUTO_CLAIM) -> Dict[str, str]:
