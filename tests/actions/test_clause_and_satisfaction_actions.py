@@ -22,7 +22,8 @@ def _slots(events):
 
 JOHN = {"verified": True, "customer_id": 3, "policy_number": "HOME-2026-0001", "language": "en",
         "customer_name": "John Smith"}
-ZHANG = {"verified": True, "customer_id": 1, "policy_number": "AUTO-2026-0001", "customer_name": "张伟"}
+ZHANG = {"verified": True, "customer_id": 1,
+         "policy_number": "AUTO-2026-0001", "customer_name": "张伟"}
 
 
 def test_several_claims_are_listed_then_one_is_picked_by_number(claims_store, domain):

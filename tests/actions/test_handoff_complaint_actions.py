@@ -80,7 +80,8 @@ def test_the_reason_follows_the_conversation(claims_store, domain):
 
 def test_a_verified_customers_summary_lists_their_claims(claims_store, domain):
     tracker = make_tracker("转人工", intent="request_human", sender_id="v1", slots={
-        "verified": True, "customer_id": 1, "policy_number": "AUTO-2026-0001", "customer_name": "张伟"})
+        "verified": True, "customer_id": 1,
+        "policy_number": "AUTO-2026-0001", "customer_name": "张伟"})
     run_action(ActionHandoff(), tracker, domain)
     summary = open_queue()[0].summary
     assert summary["customer"]["name"] == "张伟"
@@ -89,7 +90,8 @@ def test_a_verified_customers_summary_lists_their_claims(claims_store, domain):
 
 def test_elderly_customer_is_offered_a_person_with_buttons_first(claims_store, domain):
     tracker = make_tracker("1948-09-30", intent="inform", slots={
-        "verified": True, "customer_id": 2, "customer_name": "李秀英", "policy_number": "MED-2026-0002",
+        "verified": True, "customer_id": 2,
+        "customer_name": "李秀英", "policy_number": "MED-2026-0002",
         "elderly": True, "pending_request": "check_status"})
     dispatcher = CollectingDispatcher()
     events = asyncio.run(ActionIdentityDone().run(dispatcher, tracker, domain))
@@ -127,7 +129,8 @@ def test_self_declared_age_sets_elderly_and_external_events_change_nothing(domai
 
 def test_a_dispute_after_verification_is_explained_and_a_person_offered(claims_store, domain):
     tracker = make_tracker("0003", intent="inform", slots={
-        "verified": True, "customer_id": 3, "customer_name": "John Smith", "policy_number": "HOME-2026-0001",
+        "verified": True, "customer_id": 3,
+        "customer_name": "John Smith", "policy_number": "HOME-2026-0001",
         "language": "en", "pending_request": "dispute_decision"},
         events=_history(("why was my claim denied?", "dispute_decision")))
     dispatcher = CollectingDispatcher()
@@ -223,7 +226,8 @@ def test_submitting_gives_reference_deadlines_and_next_step(claims_store, domain
 
 def test_a_complaint_asking_for_a_person_goes_to_one(claims_store, domain):
     tracker = make_tracker("请经理打电话给我", "inform", sender_id="web-c2", slots={
-        "verified": True, "customer_id": 1, "policy_number": "AUTO-2026-0001", "customer_name": "张伟",
+        "verified": True, "customer_id": 1,
+        "policy_number": "AUTO-2026-0001", "customer_name": "张伟",
         "complaint_about": "CLM-2026-000004", "complaint_facts": "材料交了三遍",
         "complaint_request": "请经理打电话给我"})
     texts, events = run_action(ActionSubmitComplaint(), tracker, domain)

@@ -60,7 +60,8 @@ def test_identity_done_shows_the_pending_status(claims_store, domain):
     tracker = make_tracker(
         "0001",
         intent="inform",
-        slots={"verified": True, "customer_id": 1, "customer_name": "张伟", "policy_number": "AUTO-2026-0001",
+        slots={"verified": True, "customer_id": 1,
+               "customer_name": "张伟", "policy_number": "AUTO-2026-0001",
                "pending_request": "check_status"},
     )
     texts, events = run_action(ActionIdentityDone(), tracker, domain)
@@ -75,7 +76,8 @@ def test_elderly_customer_is_offered_a_person_first(claims_store, domain):
     tracker = make_tracker(
         "1948-09-30",
         intent="inform",
-        slots={"verified": True, "customer_id": 2, "customer_name": "李秀英", "policy_number": "MED-2026-0002",
+        slots={"verified": True, "customer_id": 2,
+               "customer_name": "李秀英", "policy_number": "MED-2026-0002",
                "elderly": True},
     )
     texts, _ = run_action(ActionIdentityDone(), tracker, domain)
@@ -83,7 +85,8 @@ def test_elderly_customer_is_offered_a_person_first(claims_store, domain):
 
 
 def test_status_in_english_with_a_named_claim_of_someone_else(claims_store, domain):
-    slots = {"verified": True, "customer_id": 3, "policy_number": "HOME-2026-0001", "language": "en",
+    slots = {"verified": True, "customer_id": 3,
+             "policy_number": "HOME-2026-0001", "language": "en",
              "claim_number": "CLM-2026-000004"}
     texts, _ = run_action(ActionShowStatus(), make_tracker("CLM-2026-000004", "check_status",
                                                            slots=slots), domain)

@@ -102,7 +102,7 @@ def test_the_viewer_is_the_verified_customer_id_not_the_policy_number_typed():
     assert not viewer_of("web-1", {"verified": "true", "customer_id": 3}, []).verified
 
 
-# --- policies and claims ----------------------------------------------------------------------------
+# --- policies and claims --------------------------------------------------------------------------
 
 def test_another_customers_policy_is_refused_like_one_that_does_not_exist(seeded_url):
     ids = customer_ids(seeded_url)
