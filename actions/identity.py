@@ -9,17 +9,57 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.clauses import answer_clause
-from actions.common import AskAction, reply
+from actions.common import AskAction, language_of, reply
 from actions.disputes import explain_dispute
 from actions.handoff import offer_person
 from actions.status import show_status
 from bot import identity
 from bot.clock import to_local
 from bot.parsing import parse_policy_number
+from bot.settings import get_settings
+
+V = identity.VerificationOutcome
+# What the customer is told after each outcome that is not a verification or a silent re-ask.
+OUTCOME_REPLIES = {
+    V.MISMATCH: "verification_mismatch",
+    V.UNREADABLE: "verification_unreadable",
+    V.CODE_MISMATCH: "identity_code_mismatch",
+    V.CODE_UNREADABLE: "identity_code_unreadable",
+    V.CODE_FAILED: "identity_code_failed",
+    V.CODE_EXPIRED: "identity_code_expired",
+    V.CODE_UNAVAILABLE: "identity_code_unavailable",
+    V.BUSY: "identity_busy",
+}
 
 
-def _locked_reply(dispatcher: CollectingDispatcher, tracker: Tracker, until) -> None:
-    reply(dispatcher, tracker, "identity_locked", until=f"{to_local(until):%H:%M}")
+def client_address(tracker: Tracker) -> str | None:
+    """The client address the channel put in the message's metadata (the web chat does)."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    address = metadata.get("client_address") if isinstance(metadata, dict) else None
+    return str(address) if address else None
+
+
+def sms_sender() -> identity.SmsSender | None:
+    """Sends a code through the Twilio SMS channel's API client, or None without Twilio."""
+    settings = get_settings()
+    if not (settings.twilio_account_sid and settings.twilio_auth_token
+            and settings.twilio_sms_from):
+        return None
+
+    def send(phone: str, body: str) -> None:
+        # Imported here: the SMS client lives with the Twilio channel, loaded only when needed.
+        from channels.twilio import e164, twilio_api
+
+        number = e164(phone)
+        if number is None:
+            raise ValueError("no usable phone number on file")
+        twilio_api(settings).send(number, settings.twilio_sms_from, body)
+
+    return send
+
+
+def _paused_reply(dispatcher: CollectingDispatcher, tracker: Tracker, until) -> None:
+    reply(dispatcher, tracker, "identity_paused", until=f"{to_local(until):%H:%M}")
 
 
 class IdentitySlots:
@@ -32,12 +72,11 @@ class IdentitySlots:
         if not number:
             reply(dispatcher, tracker, "policy_number_unreadable")
             return {"policy_number": None}
-        if not identity.policy_exists(number):
-            reply(dispatcher, tracker, "policy_unknown", policy_number=number)
-            return {"policy_number": None}
-        locked_until = identity.lock_state(number)
-        if locked_until:
-            _locked_reply(dispatcher, tracker, locked_until)
+        # Whether the policy exists is not said here: an unknown number is asked the same
+        # question and fails later with the same words (bot/identity.py).
+        paused = identity.paused_until(tracker.sender_id, client_address(tracker))
+        if paused:
+            _paused_reply(dispatcher, tracker, paused)
             return {"policy_number": None, "identity_stop": True}
         return {"policy_number": number}
 
@@ -48,9 +87,11 @@ class IdentitySlots:
             tracker.get_slot("policy_number") or "",
             str(value or ""),
             conversation_id=tracker.sender_id,
+            client_address=client_address(tracker),
+            send_sms=sms_sender(),
+            language=language_of(tracker),
         )
-        outcome = result.outcome.name
-        if outcome == "VERIFIED":
+        if result.verified:
             # The answer itself is not kept in a slot: the slot only says the check passed.
             return {
                 "verification_answer": "verified",
@@ -61,16 +102,20 @@ class IdentitySlots:
                 # A customer who said they are elderly stays so whatever the birth date says.
                 "elderly": result.is_elderly or bool(tracker.get_slot("elderly")),
             }
-        if outcome == "MISMATCH":
-            reply(dispatcher, tracker, "verification_mismatch", attempts_left=result.attempts_left)
-            return {"verification_answer": None}
-        if outcome == "LOCKED":
-            _locked_reply(dispatcher, tracker, result.locked_until)
-            return {"verification_answer": None, "identity_stop": True}
-        if outcome == "UNKNOWN_POLICY":
-            reply(dispatcher, tracker, "policy_unknown", policy_number=result.policy_number)
+        if result.outcome is V.UNKNOWN_POLICY:
+            reply(dispatcher, tracker, "policy_number_unreadable")
             return {"verification_answer": None, "policy_number": None}
-        reply(dispatcher, tracker, "verification_unreadable")
+        if result.outcome is V.PAUSED:
+            _paused_reply(dispatcher, tracker, result.locked_until)
+        elif result.outcome is V.CODE_SENT:
+            key = ("identity_code_sent_medical" if result.reason == "medical"
+                   else "identity_code_sent_locked")
+            reply(dispatcher, tracker, key, minutes=get_settings().identity_code_minutes)
+        else:
+            reply(dispatcher, tracker, OUTCOME_REPLIES[result.outcome],
+                  attempts_left=result.attempts_left)
+        if result.stops:
+            return {"verification_answer": None, "identity_stop": True}
         return {"verification_answer": None}
 
 

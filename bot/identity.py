@@ -1,39 +1,96 @@
 """Identity check before any policy or claim detail: policy number plus date of birth or the
-last four digits of the phone, with a lock after repeated failures."""
+last four digits of the phone, then for medical policies (or a locked policy) a one-time code
+sent by SMS to the phone on file.
+
+Built so that nobody can turn it against the customer or use it to learn about policies:
+
+- Wrong answers are counted per conversation (the channel's sender id) and per client address
+  where the channel knows it. Reaching the limit pauses the check there only, never for the
+  policy holder elsewhere.
+- A policy number locks only after many wrong answers from all conversations within a window,
+  each lock longer than the last; even then the one-time code verifies the holder.
+- An unknown policy number is treated like a real one with a wrong answer: the same question,
+  the same mismatch, the same counting and locking (counters are kept per typed number), so
+  the replies never say whether a policy exists.
+- Beyond a global number of attempts per minute everyone is told to come back in a minute.
+
+Every attempt is audited with the policy number and outcome, never the answer or the code; of a
+code only a salted HMAC is stored, with its expiry and tries.
+"""
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
+import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import Callable
 
 from bot.clock import age_on, as_utc_naive, local_today
-from bot.parsing import parse_date_of_birth, parse_phone_last4, parse_policy_number
-from bot.settings import get_settings
-from bot.store.db import unit_of_work
-from bot.store.models import IdentityLock
+from bot.parsing import (
+    normalise_digits,
+    parse_date_of_birth,
+    parse_phone_last4,
+    parse_policy_number,
+)
+from bot.privacy import mask_phone
+from bot.replies import say
+from bot.settings import Settings, get_settings
+from bot.store.db import UnitOfWork, unit_of_work
+from bot.store.models import IdentityCode, IdentityCounter, IdentityLock
 from bot.store.repositories import canonical_number
 
+logger = logging.getLogger(__name__)
+
 ELDERLY_AGE = 60
+# Lines whose details (diagnoses, hospital stays) need the one-time code on top of the answer.
+STEP_UP_LINES = frozenset({"medical"})
+CODE_DIGITS = 6
+# Counters, policy lock history and spent codes are forgotten this long after they last mattered.
+KEEP_FOR = timedelta(hours=24)
+AUDIT_ACTION = "identity.verify"
+BUSY_ACTION = "identity.busy"
+CONVERSATION, ADDRESS = "conversation", "address"
+
+# (phone number as stored, message text): sends one SMS; raises when it could not.
+SmsSender = Callable[[str, str], None]
 
 
 class VerificationOutcome(str, Enum):
     VERIFIED = "verified"
-    UNKNOWN_POLICY = "unknown_policy"
-    MISMATCH = "mismatch"
-    LOCKED = "locked"
+    UNKNOWN_POLICY = "unknown_policy"  # only when no policy number could be read at all
+    MISMATCH = "mismatch"  # wrong answer, or a policy number that does not exist
+    PAUSED = "paused"  # this conversation or client address made too many wrong answers
     UNREADABLE = "unreadable"  # the answer is neither a date nor four digits
+    CODE_SENT = "code_sent"  # a one-time code is needed (medical line, or the policy is locked)
+    CODE_MISMATCH = "code_mismatch"
+    CODE_FAILED = "code_failed"  # too many wrong codes: the code is spent
+    CODE_EXPIRED = "code_expired"
+    CODE_UNREADABLE = "code_unreadable"
+    CODE_UNAVAILABLE = "code_unavailable"  # no SMS sending configured, or too many codes sent
+    BUSY = "busy"  # the global limit on attempts per minute is reached
 
     def __str__(self) -> str:
         return self.value
+
+
+# Outcomes after which the identity form should stop (the customer starts again later).
+STOP_OUTCOMES = frozenset({
+    VerificationOutcome.PAUSED, VerificationOutcome.CODE_FAILED, VerificationOutcome.CODE_EXPIRED,
+    VerificationOutcome.CODE_UNAVAILABLE, VerificationOutcome.BUSY,
+})
 
 
 @dataclass(frozen=True)
 class Verification:
     """The result of one attempt. Customer fields are filled only when VERIFIED.
 
-    `attempts_left` counts wrong answers still allowed before the lock (None when the policy is
-    unknown); `locked_until` is naive UTC. The wrong answer that reaches the limit (settings:
-    3) already returns LOCKED.
+    `attempts_left` counts wrong answers (or, after CODE_MISMATCH, wrong codes) still allowed in
+    this conversation; `locked_until` (naive UTC) is when a PAUSED conversation may try again.
+    `reason` says why a code is needed: "medical" or "locked".
     """
 
     outcome: VerificationOutcome
@@ -44,10 +101,15 @@ class Verification:
     is_elderly: bool = False
     attempts_left: int | None = None
     locked_until: datetime | None = None
+    reason: str | None = None
 
     @property
     def verified(self) -> bool:
         return self.outcome is VerificationOutcome.VERIFIED
+
+    @property
+    def stops(self) -> bool:
+        return self.outcome in STOP_OUTCOMES
 
 
 def _canonical(policy_number_text: str) -> str | None:
@@ -56,14 +118,27 @@ def _canonical(policy_number_text: str) -> str | None:
     )
 
 
-def _active_lock_until(lock: IdentityLock | None, now: datetime) -> datetime | None:
-    if lock is None or lock.locked_until is None or lock.locked_until <= now:
-        return None
-    return lock.locked_until
+def _active_until(locked_until: datetime | None, now: datetime) -> datetime | None:
+    return locked_until if locked_until is not None and locked_until > now else None
+
+
+def address_key(client_address: str) -> str:
+    """A client address is counted under its hash: the counters never hold an address."""
+    return hashlib.sha256(client_address.strip().lower().encode("utf-8")).hexdigest()
+
+
+def _hash_code(code: str, salt: str) -> str:
+    return hmac.new(salt.encode("ascii"), code.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def _read_code(text: str) -> str | None:
+    digits = re.sub(r"[\s-]", "", normalise_digits(text or ""))
+    return digits if re.fullmatch(rf"[0-9]{{{CODE_DIGITS}}}", digits) else None
 
 
 def policy_exists(number: str, *, url: str | None = None) -> bool:
-    """Whether a policy with this number (any spelling parse_policy_number accepts) exists."""
+    """Whether a policy with this number (any spelling parse_policy_number accepts) exists.
+    For the back office and tests: replies to customers must never depend on it."""
     canonical = _canonical(number)
     if canonical is None:
         return False
@@ -81,16 +156,143 @@ def policy_line(number: str, *, url: str | None = None) -> str | None:
         return policy.line_of_business if policy is not None else None
 
 
+def needs_code(number: str, *, url: str | None = None) -> bool:
+    """Whether showing this policy's details needs the one-time code (medical lines)."""
+    return policy_line(number, url=url) in STEP_UP_LINES
+
+
+def code_verified(
+    conversation_id: str, policy_number: str, *, since: datetime,
+    url: str | None = None,
+) -> bool:
+    """Whether this conversation verified a one-time code for the policy at or after `since`
+    (for the access check: a customer switching to their medical policy needs the code too)."""
+    canonical = _canonical(policy_number)
+    if canonical is None:
+        return False
+    with unit_of_work(url) as uow:
+        return uow.identity_codes.verified_since(conversation_id, canonical, as_utc_naive(since))
+
+
 def lock_state(
     policy_number: str, now: datetime | None = None, *, url: str | None = None
 ) -> datetime | None:
-    """When the policy's lock ends (naive UTC), or None if it is not locked at `now`.
+    """When the policy number's lock ends (naive UTC), or None if it is not locked at `now`.
     A lock that has run out reads as no lock."""
     canonical = _canonical(policy_number)
     if canonical is None:
         return None
     with unit_of_work(url) as uow:
-        return _active_lock_until(uow.identity_locks.by_policy_number(canonical), as_utc_naive(now))
+        lock = uow.identity_locks.by_policy_number(canonical)
+        return _active_until(lock.locked_until if lock else None, as_utc_naive(now))
+
+
+def paused_until(
+    conversation_id: str, client_address: str | None = None, now: datetime | None = None, *,
+    url: str | None = None,
+) -> datetime | None:
+    """When this conversation (or its client address) may try again, or None if it may now."""
+    now = as_utc_naive(now)
+    with unit_of_work(url) as uow:
+        return _paused_until(uow, conversation_id, client_address, now)
+
+
+def _paused_until(
+    uow: UnitOfWork, conversation_id: str, client_address: str | None, now: datetime
+) -> datetime | None:
+    keys = [(CONVERSATION, conversation_id)]
+    if client_address:
+        keys.append((ADDRESS, address_key(client_address)))
+    ends = [
+        _active_until(counter.locked_until, now)
+        for counter in (uow.identity_counters.get_key(scope, key) for scope, key in keys)
+        if counter is not None
+    ]
+    ends = [end for end in ends if end is not None]
+    return max(ends) if ends else None
+
+
+def purge(now: datetime | None = None, *, url: str | None = None) -> int:
+    """Forget counters, lock history and codes that stopped mattering KEEP_FOR ago; returns how
+    many rows went. verify() runs it on every attempt; a retention job may run it too."""
+    now = as_utc_naive(now)
+    with unit_of_work(url) as uow:
+        removed = _purge(uow, now)
+        uow.commit()
+        return removed
+
+
+def _purge(uow: UnitOfWork, now: datetime) -> int:
+    before = now - KEEP_FOR
+    return (uow.identity_counters.purge(before) + uow.identity_codes.purge(before)
+            + uow.identity_locks.purge(before))
+
+
+# --- one attempt --------------------------------------------------------------------------------
+
+@dataclass
+class _Attempt:
+    uow: UnitOfWork
+    settings: Settings
+    now: datetime
+    conversation_id: str
+    client_address: str | None
+
+    def counters(self) -> list[tuple[IdentityCounter, int]]:
+        """This conversation's counter and its client address's, each with its limit."""
+        found = [(self.uow.identity_counters.for_update(CONVERSATION, self.conversation_id,
+                                                        self.now),
+                  self.settings.identity_max_failures)]
+        if self.client_address and self.settings.identity_address_max_failures > 0:
+            found.append((self.uow.identity_counters.for_update(
+                ADDRESS, address_key(self.client_address), self.now),
+                self.settings.identity_address_max_failures))
+        window = timedelta(minutes=self.settings.identity_failure_window_minutes)
+        for counter, _ in found:
+            if counter.locked_until is not None and counter.locked_until <= self.now:
+                counter.failures, counter.locked_until = 0, None  # a fresh round after a pause
+            if counter.window_started_at + window <= self.now:
+                counter.failures, counter.window_started_at = 0, self.now
+        return found
+
+    def attempts_left(self, counters: list[tuple[IdentityCounter, int]]) -> int:
+        return max(min(limit - counter.failures for counter, limit in counters), 0)
+
+    def fail(self, counters: list[tuple[IdentityCounter, int]]) -> datetime | None:
+        """Count a wrong answer against the conversation and the address; when one reaches its
+        limit it is paused, and the pause's end is returned."""
+        paused = None
+        for counter, limit in counters:
+            if counter.failures == 0:
+                counter.window_started_at = self.now
+            counter.failures += 1
+            if counter.failures >= limit:
+                counter.locked_until = self.now + timedelta(
+                    minutes=self.settings.identity_lock_minutes)
+                counter.failures = 0
+                paused = max(paused or counter.locked_until, counter.locked_until)
+        return paused
+
+    def fail_policy(self, lock: IdentityLock) -> None:
+        """Count a wrong answer against the policy number; at the limit it locks, each lock of
+        a run longer than the one before."""
+        settings = self.settings
+        window = timedelta(minutes=settings.identity_failure_window_minutes)
+        if lock.window_started_at is None or lock.window_started_at + window <= self.now:
+            lock.failures, lock.window_started_at = 0, self.now
+        lock.failures += 1
+        if lock.failures >= settings.identity_policy_max_failures:
+            durations = settings.identity_policy_lock_minutes
+            minutes = durations[min(lock.lock_level, len(durations) - 1)]
+            lock.locked_until = self.now + timedelta(minutes=minutes)
+            lock.lock_level += 1
+            lock.failures, lock.window_started_at = 0, None
+
+    def policy_lock(self, number: str) -> IdentityLock:
+        lock = self.uow.identity_locks.for_update(number)
+        if lock.locked_until is not None and lock.locked_until + KEEP_FOR <= self.now:
+            lock.lock_level = 0  # a day without a lock: the next one is the shortest again
+        return lock
 
 
 def verify(
@@ -98,89 +300,199 @@ def verify(
     answer_text: str,
     *,
     conversation_id: str,
+    client_address: str | None = None,
+    send_sms: SmsSender | None = None,
+    language: str | None = None,
     now: datetime | None = None,
     url: str | None = None,
+    settings: Settings | None = None,
 ) -> Verification:
-    """Check `answer_text` (date of birth or last four phone digits) against the holder of the
-    policy. Every attempt is audited with the policy number and outcome, never the answer."""
-    settings = get_settings()
+    """Check `answer_text` against the holder of the policy: the date of birth or last four
+    phone digits, or, once a one-time code was sent to this conversation, that code.
+
+    `send_sms` sends the code to the phone on file (None: SMS is not configured, so no code can
+    be sent); `language` is the SMS's language. Every attempt is audited with the policy number
+    and outcome, never the answer or the code.
+    """
+    settings = settings or get_settings()
     now = as_utc_naive(now)
     actor = f"conversation:{conversation_id}"
     policy_number = parse_policy_number(policy_number_text)
+    outgoing: list[tuple[str, str, int]] = []  # (phone, message, code id): sent after commit
 
     with unit_of_work(url) as uow:
 
         def finish(result: Verification, **detail: object) -> Verification:
             uow.audit.record(
-                actor,
-                "identity.verify",
-                "policy",
-                result.policy_number,
-                {"outcome": result.outcome.value, **detail},
-                at=now,
+                actor, AUDIT_ACTION, "policy", result.policy_number,
+                {"outcome": result.outcome.value, **detail}, at=now,
             )
+            _purge(uow, now)
             uow.commit()
             return result
 
-        policy = uow.policies.by_number(policy_number) if policy_number else None
-        if policy is None:
-            return finish(Verification(VerificationOutcome.UNKNOWN_POLICY, policy_number))
+        # Everyone together: beyond the limit nobody is checked, and the refusal is audited.
+        recent = uow.audit.count_since(AUDIT_ACTION, now - timedelta(minutes=1))
+        if recent >= settings.identity_attempts_per_minute:
+            uow.audit.record(actor, BUSY_ACTION, "policy", policy_number,
+                             {"outcome": VerificationOutcome.BUSY.value}, at=now)
+            uow.commit()
+            return Verification(VerificationOutcome.BUSY, policy_number)
 
-        lock = uow.identity_locks.for_update(policy.number)
-        locked_until = _active_lock_until(lock, now)
-        if locked_until is not None:
-            return finish(
-                Verification(
-                    VerificationOutcome.LOCKED, policy.number, attempts_left=0,
-                    locked_until=locked_until,
-                ),
-                reason="locked",
-            )
-        if lock.locked_until is not None:  # it ran out: a fresh round of attempts
-            lock.failures, lock.locked_until = 0, None
+        if policy_number is None:
+            return finish(Verification(VerificationOutcome.UNKNOWN_POLICY, None))
 
-        customer = policy.customer
+        attempt = _Attempt(uow, settings, now, conversation_id, client_address)
+        # The same locking order on every path (policy, conversation, address): no deadlocks.
+        lock = attempt.policy_lock(policy_number)
+        counters = attempt.counters()
+        paused = _paused_until(uow, conversation_id, client_address, now)
+        if paused is not None:
+            return finish(Verification(VerificationOutcome.PAUSED, policy_number,
+                                       attempts_left=0, locked_until=paused))
+
+        code = uow.identity_codes.latest_open(conversation_id, policy_number)
+        if code is not None:
+            return _check_code(attempt, code, lock, counters, answer_text, finish)
+
+        policy = uow.policies.by_number(policy_number)
         today = local_today(now)
         born = parse_date_of_birth(answer_text, today=today)
         last4 = None if born else parse_phone_last4(answer_text)
         if born is None and last4 is None:
-            # Not a wrong answer, just not an answer: it does not count against the customer.
-            return finish(
-                Verification(
-                    VerificationOutcome.UNREADABLE, policy.number,
-                    attempts_left=settings.identity_max_failures - lock.failures,
-                )
-            )
-
+            # Not a wrong answer, just not an answer: it does not count against anyone.
+            return finish(Verification(VerificationOutcome.UNREADABLE, policy_number,
+                                       attempts_left=attempt.attempts_left(counters)))
         method = "date_of_birth" if born else "phone_last4"
-        if born == customer.date_of_birth or (last4 is not None and last4 == customer.phone_last4):
-            lock.failures, lock.locked_until = 0, None
-            return finish(
-                Verification(
-                    VerificationOutcome.VERIFIED,
-                    policy.number,
-                    customer_id=customer.id,
-                    customer_name=customer.name,
-                    preferred_language=customer.preferred_language,
-                    is_elderly=age_on(customer.date_of_birth, today) >= ELDERLY_AGE,
-                    attempts_left=settings.identity_max_failures,
-                ),
-                method=method,
-            )
 
-        lock.failures += 1
-        attempts_left = max(settings.identity_max_failures - lock.failures, 0)
-        if attempts_left == 0:
-            lock.locked_until = now + timedelta(minutes=settings.identity_lock_minutes)
-            return finish(
-                Verification(
-                    VerificationOutcome.LOCKED, policy.number, attempts_left=0,
-                    locked_until=lock.locked_until,
-                ),
-                method=method,
-                reason="too_many_failures",
-            )
-        return finish(
-            Verification(VerificationOutcome.MISMATCH, policy.number, attempts_left=attempts_left),
-            method=method,
+        if _active_until(lock.locked_until, now) is not None:
+            # Locked by many wrong answers: the answer is not checked, but the holder can
+            # still prove who they are with the code (nothing is sent for an unknown number,
+            # and the reply is the same).
+            result = _send_code(attempt, policy_number, policy, "locked", send_sms, language,
+                                outgoing)
+            verification = finish(result, method=method, reason="policy_locked")
+            _deliver(outgoing, send_sms, url=url, now=now)
+            return verification
+
+        customer = policy.customer if policy is not None else None
+        right = customer is not None and (
+            born == customer.date_of_birth
+            or (last4 is not None and last4 == customer.phone_last4)
         )
+        if not right:
+            attempt.fail_policy(lock)
+            pause = attempt.fail(counters)
+            if pause is not None:
+                return finish(Verification(VerificationOutcome.PAUSED, policy_number,
+                                           attempts_left=0, locked_until=pause),
+                              method=method, reason="too_many_failures")
+            return finish(Verification(VerificationOutcome.MISMATCH, policy_number,
+                                       attempts_left=attempt.attempts_left(counters)),
+                          method=method)
+
+        if policy.line_of_business in STEP_UP_LINES:
+            result = _send_code(attempt, policy_number, policy, "medical", send_sms, language,
+                                outgoing)
+            verification = finish(result, method=method, reason="step_up")
+            _deliver(outgoing, send_sms, url=url, now=now)
+            return verification
+
+        lock.failures, lock.window_started_at, lock.lock_level = 0, None, 0
+        for counter, _ in counters:
+            counter.failures = 0
+        return finish(_verified(policy, today, settings), method=method)
+
+
+def _verified(policy, today, settings: Settings) -> Verification:  # noqa: ANN001
+    customer = policy.customer
+    return Verification(
+        VerificationOutcome.VERIFIED,
+        policy.number,
+        customer_id=customer.id,
+        customer_name=customer.name,
+        preferred_language=customer.preferred_language,
+        is_elderly=age_on(customer.date_of_birth, today) >= ELDERLY_AGE,
+        attempts_left=settings.identity_max_failures,
+    )
+
+
+def _send_code(
+    attempt: _Attempt, number: str, policy, reason: str,  # noqa: ANN001
+    send_sms: SmsSender | None, language: str | None, outgoing: list,
+) -> Verification:
+    """Keep a new code for this conversation (its HMAC only) and queue its SMS. A code row is
+    kept for an unknown number too, so what follows reads exactly as for a real one."""
+    settings, uow, now = attempt.settings, attempt.uow, attempt.now
+    if send_sms is None:
+        return Verification(VerificationOutcome.CODE_UNAVAILABLE, number, reason=reason)
+    if uow.identity_codes.sent_since(number, now - timedelta(hours=1)) >= (
+        settings.identity_codes_per_hour
+    ):
+        return Verification(VerificationOutcome.CODE_UNAVAILABLE, number, reason=reason)
+    code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
+    salt = secrets.token_hex(16)
+    row = uow.identity_codes.add(IdentityCode(
+        conversation_id=attempt.conversation_id, policy_number=number,
+        code_hash=_hash_code(code, salt), salt=salt, created_at=now,
+        expires_at=now + timedelta(minutes=settings.identity_code_minutes), tries=0,
+    ))
+    uow.flush()
+    phone = policy.customer.phone if policy is not None else ""
+    if phone:
+        message = say("identity_code_sms", language, code=code,
+                      minutes=settings.identity_code_minutes)
+        outgoing.append((phone, message, row.id))
+    # The code itself goes nowhere but the SMS: not into the result, the audit or the log.
+    del code
+    return Verification(VerificationOutcome.CODE_SENT, number, reason=reason,
+                        attempts_left=settings.identity_code_max_tries)
+
+
+def _deliver(outgoing: list, send_sms: SmsSender | None, *, url: str | None,
+             now: datetime) -> None:
+    """Send queued codes after the commit; a code that could not go out is closed."""
+    for phone, message, code_id in outgoing:
+        try:
+            if send_sms is None:
+                raise RuntimeError("no SMS sender")
+            send_sms(phone, message)
+        except Exception as error:  # noqa: BLE001 - any failure means: no code arrived
+            logger.warning("identity: the code SMS to %s could not be sent (%s)",
+                           mask_phone(phone), type(error).__name__)
+            with unit_of_work(url) as uow:
+                row = uow.identity_codes.get(code_id)
+                if row is not None and row.closed_at is None:
+                    row.closed_at, row.outcome = now, "unsent"
+                    uow.commit()
+
+
+def _check_code(attempt: _Attempt, code: IdentityCode, lock: IdentityLock,
+                counters: list, answer_text: str, finish) -> Verification:  # noqa: ANN001
+    settings, uow, now = attempt.settings, attempt.uow, attempt.now
+    number = code.policy_number
+    if code.expires_at <= now:
+        code.closed_at, code.outcome = now, "expired"
+        return finish(Verification(VerificationOutcome.CODE_EXPIRED, number), method="sms_code")
+    entered = _read_code(answer_text)
+    if entered is None:
+        return finish(Verification(VerificationOutcome.CODE_UNREADABLE, number,
+                                   attempts_left=settings.identity_code_max_tries - code.tries),
+                      method="sms_code")
+    if hmac.compare_digest(_hash_code(entered, code.salt), code.code_hash):
+        policy = uow.policies.by_number(number)
+        if policy is not None:  # an unknown number's code was never sent: it cannot match
+            code.closed_at, code.outcome = now, "verified"
+            for counter, _ in counters:
+                counter.failures = 0
+            if _active_until(lock.locked_until, now) is None:
+                lock.failures, lock.window_started_at, lock.lock_level = 0, None, 0
+            return finish(_verified(policy, local_today(now), settings), method="sms_code")
+    code.tries += 1
+    attempt.fail(counters)  # wrong codes count against the conversation as well
+    tries_left = settings.identity_code_max_tries - code.tries
+    if tries_left <= 0:
+        code.closed_at, code.outcome = now, "failed"
+        return finish(Verification(VerificationOutcome.CODE_FAILED, number), method="sms_code")
+    return finish(Verification(VerificationOutcome.CODE_MISMATCH, number,
+                               attempts_left=tries_left), method="sms_code")

@@ -222,7 +222,10 @@ class WebChatInput(RestInput):
                 return body
             sender_id: str = body["sender"]
             text: str = body["message"]
-            metadata = body.get("metadata")
+            # The identity check also counts wrong answers per client address: the server's
+            # view of the peer (the proxy's, when Sanic is told to trust one), never the page's.
+            metadata = {**(body.get("metadata") or {}),
+                        "client_address": request.remote_addr or request.ip}
             input_channel = self.name()
 
             if request.args.get("stream", "").lower() == "true":

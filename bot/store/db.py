@@ -21,6 +21,8 @@ from bot.store.repositories import (
     CustomerRepository,
     DisputeRepository,
     HandoffRepository,
+    IdentityCodeRepository,
+    IdentityCounterRepository,
     IdentityLockRepository,
     NotificationRepository,
     PolicyRepository,
@@ -103,6 +105,8 @@ class UnitOfWork:
         self.claims = ClaimRepository(session)
         self.audit = AuditRepository(session)
         self.identity_locks = IdentityLockRepository(session)
+        self.identity_counters = IdentityCounterRepository(session)
+        self.identity_codes = IdentityCodeRepository(session)
         self.complaints = ComplaintRepository(session)
         self.agents = AgentRepository(session)
         self.handoffs = HandoffRepository(session)

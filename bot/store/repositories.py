@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,8 @@ from bot.store.models import (
     Customer,
     Dispute,
     Handoff,
+    IdentityCode,
+    IdentityCounter,
     IdentityLock,
     Notification,
     Policy,
@@ -244,6 +246,13 @@ class AuditRepository(_Repository[AuditEntry]):
         )
         return list(self.session.execute(query).scalars())
 
+    def count_since(self, action: str, since: datetime) -> int:
+        """How many `action` entries were recorded at or after `since` (a rate limit's count)."""
+        query = select(func.count(AuditEntry.id)).where(
+            AuditEntry.action == action, AuditEntry.at >= since
+        )
+        return self.session.execute(query).scalar_one()
+
     def list(self, action: str | None = None) -> list[AuditEntry]:
         query = select(AuditEntry).order_by(AuditEntry.at, AuditEntry.id)
         if action is not None:
@@ -282,6 +291,112 @@ class IdentityLockRepository(_Repository[IdentityLock]):
             return lock
         except IntegrityError:
             return self.session.execute(query).scalar_one()
+
+    def purge(self, before: datetime) -> int:
+        """Forget policy counters with no failure window, lock or lock history after `before`
+        (a policy whose lock ended long ago starts again at the shortest lock)."""
+        result = self.session.execute(
+            delete(IdentityLock)
+            .where(or_(IdentityLock.window_started_at.is_(None),
+                       IdentityLock.window_started_at < before))
+            .where(or_(IdentityLock.locked_until.is_(None), IdentityLock.locked_until < before))
+        )
+        return result.rowcount or 0
+
+
+class IdentityCounterRepository(_Repository[IdentityCounter]):
+    model = IdentityCounter
+
+    def get_key(self, scope: str, key: str) -> IdentityCounter | None:
+        query = select(IdentityCounter).where(
+            IdentityCounter.scope == scope, IdentityCounter.key == key
+        )
+        return self.session.execute(query).scalar_one_or_none()
+
+    def for_update(self, scope: str, key: str, now: datetime) -> IdentityCounter:
+        """The counter, created if absent and locked until commit (as IdentityLocks do)."""
+        criterion = and_(IdentityCounter.scope == scope, IdentityCounter.key == key)
+        _lock_rows(self.session, IdentityCounter, criterion)
+        query = (
+            select(IdentityCounter)
+            .where(criterion)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        counter = self.session.execute(query).scalar_one_or_none()
+        if counter is not None:
+            return counter
+        try:
+            with self.session.begin_nested():
+                counter = IdentityCounter(scope=scope, key=key, failures=0,
+                                          window_started_at=now, locked_until=None)
+                self.session.add(counter)
+            return counter
+        except IntegrityError:
+            return self.session.execute(query).scalar_one()
+
+    def purge(self, before: datetime) -> int:
+        """Forget counters whose window started and whose pause ended before `before`."""
+        result = self.session.execute(
+            delete(IdentityCounter)
+            .where(IdentityCounter.window_started_at < before)
+            .where(or_(IdentityCounter.locked_until.is_(None),
+                       IdentityCounter.locked_until < before))
+        )
+        return result.rowcount or 0
+
+
+class IdentityCodeRepository(_Repository[IdentityCode]):
+    model = IdentityCode
+
+    def latest_open(self, conversation_id: str, policy_number: str) -> IdentityCode | None:
+        """The conversation's newest unspent code for the policy, locked until commit."""
+        criterion = and_(
+            IdentityCode.conversation_id == conversation_id,
+            IdentityCode.policy_number == canonical_number(policy_number),
+            IdentityCode.closed_at.is_(None),
+        )
+        _lock_rows(self.session, IdentityCode, criterion)
+        query = (
+            select(IdentityCode)
+            .where(criterion)
+            .order_by(IdentityCode.created_at.desc(), IdentityCode.id.desc())
+            .limit(1)
+            .execution_options(populate_existing=True)
+        )
+        return self.session.execute(query).scalar_one_or_none()
+
+    def sent_since(self, policy_number: str, since: datetime) -> int:
+        query = select(func.count(IdentityCode.id)).where(
+            IdentityCode.policy_number == canonical_number(policy_number),
+            IdentityCode.created_at >= since,
+        )
+        return self.session.execute(query).scalar_one()
+
+    def close_open(self, policy_number: str, now: datetime, outcome: str) -> None:
+        """Spend every open code of the policy (a new one replaces them)."""
+        self.session.execute(
+            update(IdentityCode)
+            .where(IdentityCode.policy_number == canonical_number(policy_number))
+            .where(IdentityCode.closed_at.is_(None))
+            .values(closed_at=now, outcome=outcome)
+            .execution_options(synchronize_session=False)
+        )
+
+    def verified_since(self, conversation_id: str, policy_number: str, since: datetime) -> bool:
+        query = select(func.count(IdentityCode.id)).where(
+            IdentityCode.conversation_id == conversation_id,
+            IdentityCode.policy_number == canonical_number(policy_number),
+            IdentityCode.outcome == "verified",
+            IdentityCode.closed_at >= since,
+        )
+        return self.session.execute(query).scalar_one() > 0
+
+    def purge(self, before: datetime) -> int:
+        result = self.session.execute(
+            delete(IdentityCode).where(IdentityCode.created_at < before)
+        )
+        return result.rowcount or 0
 
 
 class ComplaintRepository(_Repository[Complaint]):

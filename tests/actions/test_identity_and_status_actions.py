@@ -1,6 +1,8 @@
 """The identity form's validation and the status reply, against a seeded store."""
 from __future__ import annotations
 
+import re
+
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import ActionAskPolicyNumber, ActionIdentityDone, ValidateIdentityForm
@@ -15,11 +17,18 @@ def _validate(method, value, tracker, domain):
     return result, [m["text"] for m in dispatcher.messages]
 
 
-def test_unknown_policy_is_named_and_asked_again(claims_store, domain):
+def test_unknown_policy_is_asked_the_same_question_and_fails_the_same_way(claims_store, domain):
+    # Nothing may tell a guesser whether a policy exists (issue 18: enumeration).
     tracker = make_tracker("AUTO-2026-9999", intent="inform", active_loop="identity_form")
     result, texts = _validate("validate_policy_number", "AUTO-2026-9999", tracker, domain)
-    assert result == {"policy_number": None}
-    assert texts == [say("policy_unknown", "zh", policy_number="AUTO-2026-9999")]
+    assert result == {"policy_number": "AUTO-2026-9999"} and texts == []
+    unknown = make_tracker("1999-01-01", intent="inform", sender_id="u",
+                           slots={"policy_number": "AUTO-2026-9999"})
+    real = make_tracker("1999-01-01", intent="inform", sender_id="r",
+                        slots={"policy_number": "AUTO-2026-0001"})
+    _, unknown_texts = _validate("validate_verification_answer", "1999-01-01", unknown, domain)
+    _, real_texts = _validate("validate_verification_answer", "1999-01-01", real, domain)
+    assert unknown_texts == real_texts == [say("verification_mismatch", "zh", attempts_left=2)]
 
 
 def test_policy_number_is_read_from_a_sentence(claims_store, domain):
@@ -98,13 +107,27 @@ def test_status_is_never_shown_unverified(claims_store, domain):
     assert texts == [say("ask_policy_number", "zh")]
 
 
-def test_elderly_customer_verified_inside_a_report_hears_a_person_is_there(claims_store, domain):
+def test_elderly_customer_verified_inside_a_report_hears_a_person_is_there(
+    claims_store, domain, monkeypatch
+):
     from actions.report import ValidateReportForm
 
+    sent = []
+    monkeypatch.setattr("actions.identity.sms_sender",
+                        lambda: lambda *message: sent.append(message))
     tracker = make_tracker("1948-09-30", intent="inform",
                            slots={"policy_number": "MED-2026-0002"}, active_loop="report_form")
     dispatcher = CollectingDispatcher()
     result = ValidateReportForm().validate_verification_answer(
         "1948-09-30", dispatcher, tracker, domain)
+    # A medical policy: the one-time code to the phone on file comes first.
+    assert not result.get("verified")
+    assert [m["text"] for m in dispatcher.messages] == [
+        say("identity_code_sent_medical", "zh", minutes=5)]
+    code = re.search(r"\d{6}", sent[-1][1]).group(0)
+    tracker = make_tracker(code, intent="inform",
+                           slots={"policy_number": "MED-2026-0002"}, active_loop="report_form")
+    dispatcher = CollectingDispatcher()
+    result = ValidateReportForm().validate_verification_answer(code, dispatcher, tracker, domain)
     assert result["verified"] is True
     assert [m["text"] for m in dispatcher.messages][-1] == say("elderly_offer_in_report", "zh")

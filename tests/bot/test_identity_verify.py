@@ -2,17 +2,45 @@
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import replace
 from datetime import datetime, timedelta
 
-from bot.identity import Verification, VerificationOutcome, lock_state, policy_exists, verify
-from bot.settings import get_settings
+from sqlalchemy import select
+
+from bot.identity import (
+    Verification,
+    VerificationOutcome,
+    code_verified,
+    lock_state,
+    paused_until,
+    policy_exists,
+    purge,
+    verify,
+)
+from bot.settings import Settings, get_settings
 from bot.store.db import unit_of_work
+from bot.store.models import IdentityCode, IdentityCounter, IdentityLock
 
 V = VerificationOutcome
 
 
-def _verify(url: str, policy: str, answer: str, at: datetime, conv: str = "conv-1") -> Verification:
-    return verify(policy, answer, conversation_id=conv, now=at, url=url)
+class Sms:
+    """Stands in for the SMS channel: keeps what would have been sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    def __call__(self, phone: str, body: str) -> None:
+        self.sent.append((phone, body))
+
+    def code(self) -> str:
+        return re.search(r"\b(\d{6})\b", self.sent[-1][1]).group(1)
+
+
+def _verify(url: str, policy: str, answer: str, at: datetime, conv: str = "conv-1",
+            sms: Sms | None = None, **kwargs) -> Verification:
+    return verify(policy, answer, conversation_id=conv, now=at, url=url, send_sms=sms, **kwargs)
 
 
 def test_verified_by_date_of_birth(seeded_url: str, now: datetime) -> None:
@@ -35,7 +63,9 @@ def test_verified_by_phone_last4(seeded_url: str, now: datetime) -> None:
 
 
 def test_elderly_by_age_on_the_day(seeded_url: str, now: datetime) -> None:
-    result = _verify(seeded_url, "MED-2026-0002", "1948-09-30", now)
+    sms = Sms()
+    assert _verify(seeded_url, "MED-2026-0002", "1948-09-30", now, sms=sms).outcome is V.CODE_SENT
+    result = _verify(seeded_url, "MED-2026-0002", sms.code(), now, sms=sms)
     assert result.outcome is V.VERIFIED
     assert result.is_elderly is True
 
@@ -74,45 +104,48 @@ def test_mismatch_counts_down(seeded_url: str, now: datetime) -> None:
     assert first.customer_name is None and first.customer_id is None
 
 
-def test_third_failure_locks_for_the_configured_minutes(seeded_url: str, now: datetime) -> None:
+def test_third_failure_pauses_this_conversation_only(seeded_url: str, now: datetime) -> None:
     settings = get_settings()
     results = [
         _verify(seeded_url, "AUTO-2026-0001", "1111", now)
         for _ in range(settings.identity_max_failures)
     ]
     assert [r.outcome for r in results] == [V.MISMATCH] * (settings.identity_max_failures - 1) + [
-        V.LOCKED
+        V.PAUSED
     ]
-    locked = results[-1]
-    assert locked.attempts_left == 0
-    assert locked.locked_until == now + timedelta(minutes=settings.identity_lock_minutes)
-    assert lock_state("AUTO-2026-0001", now, url=seeded_url) == locked.locked_until
+    paused = results[-1]
+    assert paused.attempts_left == 0
+    assert paused.locked_until == now + timedelta(minutes=settings.identity_lock_minutes)
+    assert paused_until("conv-1", now=now, url=seeded_url) == paused.locked_until
+    # The policy itself is not locked: its holder, in their own conversation, gets in.
+    assert lock_state("AUTO-2026-0001", now, url=seeded_url) is None
+    assert _verify(seeded_url, "AUTO-2026-0001", "0001", now, conv="holder").verified
 
 
-def _lock(url: str, at: datetime) -> datetime:
+def _pause(url: str, at: datetime, conv: str = "conv-1") -> datetime:
     for _ in range(get_settings().identity_max_failures):
-        result = _verify(url, "AUTO-2026-0001", "1111", at)
+        result = _verify(url, "AUTO-2026-0001", "1111", at, conv=conv)
     assert result.locked_until is not None
     return result.locked_until
 
 
-def test_correct_answer_refused_while_locked(seeded_url: str, now: datetime) -> None:
-    until = _lock(seeded_url, now)
+def test_correct_answer_refused_in_a_paused_conversation(seeded_url: str, now: datetime) -> None:
+    until = _pause(seeded_url, now)
     later = now + timedelta(minutes=14)
     result = _verify(seeded_url, "AUTO-2026-0001", "1985-04-12", later)
-    assert result.outcome is V.LOCKED
+    assert result.outcome is V.PAUSED
     assert result.locked_until == until
     assert result.customer_name is None
-    # Refusals while locked do not extend the lock.
-    assert lock_state("AUTO-2026-0001", later, url=seeded_url) == until
+    # Refusals while paused do not extend the pause.
+    assert paused_until("conv-1", now=later, url=seeded_url) == until
 
 
-def test_lock_expires_by_itself(seeded_url: str, now: datetime) -> None:
-    until = _lock(seeded_url, now)
+def test_pause_expires_by_itself(seeded_url: str, now: datetime) -> None:
+    until = _pause(seeded_url, now)
     after = until + timedelta(seconds=1)
-    assert lock_state("AUTO-2026-0001", until - timedelta(seconds=1), url=seeded_url) == until
-    assert lock_state("AUTO-2026-0001", after, url=seeded_url) is None
-    # A fresh round of attempts after expiry.
+    assert paused_until("conv-1", now=until - timedelta(seconds=1), url=seeded_url) == until
+    assert paused_until("conv-1", now=after, url=seeded_url) is None
+    # A fresh round of attempts after the pause.
     wrong = _verify(seeded_url, "AUTO-2026-0001", "1111", after)
     assert wrong.outcome is V.MISMATCH
     assert wrong.attempts_left == get_settings().identity_max_failures - 1
@@ -140,16 +173,17 @@ def test_unreadable_answer_is_not_a_failure(seeded_url: str, now: datetime) -> N
     assert _verify(seeded_url, "AUTO-2026-0001", "1111", now).attempts_left == max_failures - 2
 
 
-def test_locks_are_per_policy(seeded_url: str, now: datetime) -> None:
-    _lock(seeded_url, now)
-    assert _verify(seeded_url, "MED-2026-0001", "1985-04-12", now).outcome is V.VERIFIED
+def test_a_pause_is_per_conversation_not_per_policy(seeded_url: str, now: datetime) -> None:
+    _pause(seeded_url, now)
+    assert _verify(seeded_url, "AUTO-2026-0001", "1985-04-12", now, conv="c2").verified
 
 
-def test_unknown_policy(seeded_url: str, now: datetime) -> None:
-    unknown = _verify(seeded_url, "AUTO-2026-9999", "1985-04-12", now)
-    assert unknown.outcome is V.UNKNOWN_POLICY
+def test_unknown_policy_reads_as_a_wrong_answer(seeded_url: str, now: datetime) -> None:
+    unknown = _verify(seeded_url, "AUTO-2026-9999", "1985-04-12", now, conv="u")
+    real = _verify(seeded_url, "AUTO-2026-0001", "1985-04-13", now, conv="r")
+    assert unknown.outcome is V.MISMATCH is real.outcome
+    assert unknown.attempts_left == real.attempts_left
     assert unknown.policy_number == "AUTO-2026-9999"
-    assert unknown.attempts_left is None
     garbage = _verify(seeded_url, "no idea", "1985-04-12", now)
     assert garbage.outcome is V.UNKNOWN_POLICY and garbage.policy_number is None
 
@@ -184,20 +218,191 @@ def test_nothing_marks_a_customer_as_verified_in_the_store(seeded_url: str, now:
     _verify(seeded_url, "AUTO-2026-0001", "0001", now)
     with unit_of_work(seeded_url) as uow:
         lock = uow.identity_locks.by_policy_number("AUTO-2026-0001")
-        assert lock is not None and lock.failures == 0 and lock.locked_until is None
+        assert lock is None or (lock.failures == 0 and lock.locked_until is None)
 
 
 def test_simultaneous_wrong_answers_all_count(seeded_url: str, now: datetime) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    max_failures = get_settings().identity_max_failures
+    settings = get_settings()
+    total = settings.identity_policy_max_failures
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(
-            lambda i: _verify(seeded_url, "AUTO-2026-0001", "1111", now, conv=f"c{i}"), range(8)
+            lambda i: _verify(seeded_url, "AUTO-2026-0001", "1111", now, conv=f"c{i}"),
+            range(total),
         ))
-    outcomes = [r.outcome for r in results]
-    assert outcomes.count(V.MISMATCH) == max_failures - 1
-    assert outcomes.count(V.LOCKED) == 8 - (max_failures - 1)
-    assert sorted(r.attempts_left for r in results if r.outcome is V.MISMATCH) == list(
-        range(1, max_failures)
+    # One wrong answer per conversation: nobody is paused...
+    assert [r.outcome for r in results] == [V.MISMATCH] * total
+    # ...but every one counted against the policy, which is now locked.
+    assert lock_state("AUTO-2026-0001", now, url=seeded_url) is not None
+
+
+# --- the one-time code, the policy lock, the address count, the global limit --------------------
+
+def _settings(**changes) -> Settings:
+    return replace(get_settings(), **changes)
+
+
+def test_medical_details_need_the_code_after_the_date_of_birth(
+    seeded_url: str, now: datetime
+) -> None:
+    sms = Sms()
+    sent = _verify(seeded_url, "MED-2026-0001", "1985-04-12", now, sms=sms, language="en")
+    assert sent.outcome is V.CODE_SENT and sent.reason == "medical"
+    assert not sent.verified and sent.customer_name is None
+    [(phone, body)] = sms.sent
+    assert phone == "13800000001" and "verification code" in body
+    code = sms.code()
+    # Another conversation cannot use this conversation's code.
+    assert not _verify(seeded_url, "MED-2026-0001", code, now, conv="other", sms=sms).verified
+    result = _verify(seeded_url, "MED-2026-0001", code, now + timedelta(minutes=4), sms=sms)
+    assert result.verified and result.customer_name == "张伟"
+    assert code_verified("conv-1", "MED-2026-0001", since=now, url=seeded_url)
+    assert not code_verified("other", "MED-2026-0001", since=now, url=seeded_url)
+    # A spent code does not work twice.
+    again = _verify(seeded_url, "MED-2026-0001", code, now + timedelta(minutes=4), sms=sms)
+    assert not again.verified
+
+
+def test_only_a_salted_hash_of_the_code_is_kept(seeded_url: str, now: datetime) -> None:
+    sms = Sms()
+    _verify(seeded_url, "MED-2026-0002", "1948-09-30", now, sms=sms)
+    code = sms.code()
+    with unit_of_work(seeded_url) as uow:
+        [row] = uow.session.execute(select(IdentityCode)).scalars()
+        stored = json.dumps([row.code_hash, row.salt, row.conversation_id, row.policy_number,
+                             [[e.actor, e.detail] for e in uow.audit.list()]])
+        assert row.expires_at == now + timedelta(minutes=get_settings().identity_code_minutes)
+    assert code not in stored
+
+
+def test_wrong_codes_count_down_then_the_code_is_spent(seeded_url: str, now: datetime) -> None:
+    sms = Sms()
+    settings = _settings(identity_max_failures=10)
+    _verify(seeded_url, "MED-2026-0002", "1948-09-30", now, sms=sms, settings=settings)
+    code = sms.code()
+    wrong = f"{(int(code) + 1) % 10 ** 6:06d}"
+    tries = get_settings().identity_code_max_tries
+    outcomes = [_verify(seeded_url, "MED-2026-0002", wrong, now, sms=sms, settings=settings)
+                for _ in range(tries)]
+    assert [o.outcome for o in outcomes] == [V.CODE_MISMATCH] * (tries - 1) + [V.CODE_FAILED]
+    assert outcomes[0].attempts_left == tries - 1
+    assert _verify(seeded_url, "MED-2026-0002", "嗯", now, sms=sms).outcome is not V.VERIFIED
+    assert not _verify(seeded_url, "MED-2026-0002", code, now, sms=sms,
+                       settings=settings).verified
+
+
+def test_the_code_expires(seeded_url: str, now: datetime) -> None:
+    sms = Sms()
+    _verify(seeded_url, "MED-2026-0002", "1948-09-30", now, sms=sms)
+    late = now + timedelta(minutes=get_settings().identity_code_minutes)
+    assert _verify(seeded_url, "MED-2026-0002", sms.code(), late, sms=sms).outcome is (
+        V.CODE_EXPIRED
     )
+
+
+def test_no_code_without_sms(seeded_url: str, now: datetime) -> None:
+    result = _verify(seeded_url, "MED-2026-0002", "1948-09-30", now, sms=None)
+    assert result.outcome is V.CODE_UNAVAILABLE and not result.verified
+
+
+def _lock_policy(url: str, number: str, at: datetime, answer: str = "1111") -> None:
+    for i in range(get_settings().identity_policy_max_failures):
+        _verify(url, number, answer, at, conv=f"stranger-{at:%H%M}-{i}")
+
+
+def test_the_policy_lock_escalates(seeded_url: str, now: datetime) -> None:
+    durations = get_settings().identity_policy_lock_minutes
+    at = now
+    for minutes in [*durations, durations[-1]]:
+        _lock_policy(seeded_url, "AUTO-2026-0001", at)
+        until = lock_state("AUTO-2026-0001", at, url=seeded_url)
+        assert until == at + timedelta(minutes=minutes)
+        at = until + timedelta(seconds=1)
+    # A day without a lock: the next one is the shortest again.
+    at += timedelta(hours=24)
+    _lock_policy(seeded_url, "AUTO-2026-0001", at)
+    assert lock_state("AUTO-2026-0001", at, url=seeded_url) == at + timedelta(
+        minutes=durations[0])
+
+
+def test_a_locked_policy_still_verifies_its_holder_by_code(seeded_url: str, now: datetime) -> None:
+    _lock_policy(seeded_url, "AUTO-2026-0001", now)
+    assert lock_state("AUTO-2026-0001", now, url=seeded_url) is not None
+    sms = Sms()
+    sent = _verify(seeded_url, "AUTO-2026-0001", "1985-04-12", now, conv="holder", sms=sms)
+    assert sent.outcome is V.CODE_SENT and sent.reason == "locked"
+    assert sms.sent[-1][0] == "13800000001"
+    result = _verify(seeded_url, "AUTO-2026-0001", sms.code(), now, conv="holder", sms=sms)
+    assert result.verified and result.customer_name == "张伟"
+
+
+def test_a_locked_unknown_number_reads_like_a_locked_real_one(
+    seeded_url: str, now: datetime
+) -> None:
+    _lock_policy(seeded_url, "AUTO-2026-0001", now)
+    _lock_policy(seeded_url, "AUTO-2026-9999", now)
+    sms = Sms()
+    real = _verify(seeded_url, "AUTO-2026-0001", "1990-01-01", now, conv="a", sms=sms)
+    unknown = _verify(seeded_url, "AUTO-2026-9999", "1990-01-01", now, conv="b", sms=sms)
+    assert (real.outcome, real.reason, real.attempts_left) == (
+        unknown.outcome, unknown.reason, unknown.attempts_left)
+    assert len(sms.sent) == 1  # only the real holder's phone gets a message
+    real_try = _verify(seeded_url, "AUTO-2026-0001", "000000", now, conv="a", sms=sms)
+    unknown_try = _verify(seeded_url, "AUTO-2026-9999", "000000", now, conv="b", sms=sms)
+    assert (real_try.outcome, real_try.attempts_left) == (
+        unknown_try.outcome, unknown_try.attempts_left)
+
+
+def test_codes_per_policy_are_limited(seeded_url: str, now: datetime) -> None:
+    sms = Sms()
+    limit = get_settings().identity_codes_per_hour
+    outcomes = [
+        _verify(seeded_url, "MED-2026-0002", "1948-09-30", now, conv=f"c{i}", sms=sms).outcome
+        for i in range(limit + 1)
+    ]
+    assert outcomes == [V.CODE_SENT] * limit + [V.CODE_UNAVAILABLE]
+    assert len(sms.sent) == limit
+
+
+def test_wrong_answers_are_also_counted_per_client_address(seeded_url: str, now: datetime) -> None:
+    settings = _settings(identity_address_max_failures=4)
+    for conv in ("a", "b"):
+        for _ in range(2):
+            last = _verify(seeded_url, "AUTO-2026-0001", "1111", now, conv=conv,
+                           client_address="203.0.113.7", settings=settings)
+    assert last.outcome is V.PAUSED
+    # A fresh conversation from the same address is paused too; another address is not.
+    assert paused_until("c", "203.0.113.7", now, url=seeded_url) == last.locked_until
+    assert _verify(seeded_url, "AUTO-2026-0001", "0001", now, conv="c",
+                   client_address="203.0.113.7", settings=settings).outcome is V.PAUSED
+    assert _verify(seeded_url, "AUTO-2026-0001", "0001", now, conv="d",
+                   client_address="198.51.100.2", settings=settings).verified
+    with unit_of_work(seeded_url) as uow:
+        keys = [c.key for c in uow.session.execute(select(IdentityCounter)).scalars()]
+    assert "203.0.113.7" not in json.dumps(keys)  # only a hash of the address
+
+
+def test_global_limit_answers_busy_and_audits(seeded_url: str, now: datetime) -> None:
+    settings = _settings(identity_attempts_per_minute=5)
+    for i in range(5):
+        _verify(seeded_url, "AUTO-2026-0001", "我忘了", now, conv=f"c{i}", settings=settings)
+    busy = _verify(seeded_url, "AUTO-2026-0001", "0001", now, conv="holder", settings=settings)
+    assert busy.outcome is V.BUSY and busy.stops and not busy.verified
+    with unit_of_work(seeded_url) as uow:
+        [entry] = uow.audit.list(action="identity.busy")
+        assert entry.actor == "conversation:holder"
+    later = now + timedelta(minutes=1, seconds=1)
+    assert _verify(seeded_url, "AUTO-2026-0001", "0001", later, conv="holder",
+                   settings=settings).verified
+
+
+def test_old_counters_and_codes_are_forgotten(seeded_url: str, now: datetime) -> None:
+    sms = Sms()
+    _verify(seeded_url, "AUTO-2026-0001", "1111", now, client_address="203.0.113.7")
+    _verify(seeded_url, "MED-2026-0002", "1948-09-30", now, sms=sms, conv="m")
+    assert purge(now + timedelta(hours=1), url=seeded_url) == 0
+    assert purge(now + timedelta(hours=25), url=seeded_url) >= 4
+    with unit_of_work(seeded_url) as uow:
+        for model in (IdentityCounter, IdentityCode, IdentityLock):
+            assert list(uow.session.execute(select(model)).scalars()) == []

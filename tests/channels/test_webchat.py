@@ -137,7 +137,18 @@ def test_webhook_returns_the_bots_messages(client: AsgiClient, agent: StandInAge
     [message] = agent.received
     assert message.sender_id == "web-0123abcd"
     assert message.input_channel == "webchat"
-    assert message.metadata == {"locale": "zh-CN"}
+    assert message.metadata["locale"] == "zh-CN"
+    assert message.metadata["client_address"]  # the peer as the server sees it
+
+
+def test_the_page_cannot_choose_its_client_address(client: AsgiClient, agent: StandInAgent) -> None:
+    # The identity check counts wrong answers per client address: a page that names another
+    # address must not escape its own count (or charge someone else's).
+    res = client.post(WEBHOOK, json_body={"sender": "web-0123abcd", "message": "你好",
+                                          "metadata": {"client_address": "203.0.113.9"}})
+    assert res.status == 200
+    [message] = agent.received
+    assert message.metadata["client_address"] not in ("203.0.113.9", "", None)
 
 
 def test_webhook_returns_buttons_and_every_message() -> None:
