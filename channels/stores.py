@@ -37,6 +37,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from rasa.utils.endpoints import EndpointConfig
 
+from bot.deployment import require_production_ready
 from bot.settings import get_settings
 from channels.action_results import install_cached_validation
 from channels.locks import AtomicRedisLockStore, TurnInMemoryLockStore
@@ -119,6 +120,9 @@ class ClaimsTrackerStore(SQLTrackerStore):
     ) -> None:
         install_action_guard()
         install_cached_validation()  # Rasa re-checks its schema on every action call
+        # A Rasa server (a Helm pod starts `rasa run` itself) is refused in production without
+        # the insurer's own numbers and the action server secret (bot/deployment.py).
+        require_production_ready()
         self.url = url or tracker_store_url()
         if self.url.startswith("sqlite"):
             tracker_engine(self.url).dispose()  # makes the file's directory

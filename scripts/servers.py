@@ -184,13 +184,13 @@ def child_environment(base: Mapping[str, str]) -> Dict[str, str]:
     from bot.settings import Settings
 
     env = dict(base)
-    if not (env.get(ACTION_TOKEN_ENV) or "").strip():
-        env[ACTION_TOKEN_ENV] = secrets.token_urlsafe(32)
-    env[REQUEST_MAX_SIZE_ENV] = request_max_size(env)
-    try:
+    try:  # before a secret is made up: production must configure its own
         require_production_ready(Settings.from_env(env))
     except ProductionConfigError as error:
         raise ServerError(str(error)) from error
+    if not (env.get(ACTION_TOKEN_ENV) or "").strip():
+        env[ACTION_TOKEN_ENV] = secrets.token_urlsafe(32)
+    env[REQUEST_MAX_SIZE_ENV] = request_max_size(env)
     return env
 
 
