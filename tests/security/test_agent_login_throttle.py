@@ -1,0 +1,84 @@
+"""Attack: guess an agent's password past the login throttle by padding or re-casing the name,
+by waiting for a restart, or by flooding the login so customers' turns starve."""
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Iterator
+
+import pytest
+from rasa.core.channels.channel import register
+from sanic import Sanic
+
+from bot import workers
+from channels.agent_console import AgentConsoleInput
+from channels.webchat import WebChatInput
+from tests.channels.test_agent_console import (  # noqa: F401  (fixtures)
+    ORIGIN,
+    PASSWORD,
+    PREFIX,
+    StandInRasaAgent,
+    rasa_agent,
+    store,
+)
+from tests.support.asgi import AsgiClient
+
+
+def _app(rasa: StandInRasaAgent) -> Sanic:
+    app = Sanic(f"throttle_{uuid.uuid4().hex}")
+    app.ctx.agent = rasa
+    register([WebChatInput(max_message_chars=2000), AgentConsoleInput()], app,
+             route="/webhooks/")
+    return app
+
+
+@pytest.fixture
+def app_factory(store: str, rasa_agent: StandInRasaAgent) -> Iterator:  # noqa: F811
+    yield lambda: AsgiClient(_app(rasa_agent))
+
+
+def _login(client: AsgiClient, username: str, password: str) -> int:
+    return client.post(PREFIX + "/api/login", json_body={"username": username,
+                                                         "password": password},
+                       headers=ORIGIN).status
+
+
+def test_padded_names_and_a_restart_do_not_reset_the_throttle(app_factory) -> None:
+    with app_factory() as client:
+        for _ in range(5):
+            assert _login(client, "a1", "wrong guess") == 401
+        # The attack of the issue: "a1 " was a different name to the throttle.
+        for padded in ("a1 ", " A1", "ａ１", "a1\t"):
+            assert _login(client, padded, PASSWORD) == 429, padded
+    with app_factory() as restarted:  # a new process: the count lives in the claims store
+        assert _login(restarted, "a1", PASSWORD) == 429
+        assert _login(restarted, "a2", PASSWORD) == 200  # only a1 is throttled
+
+
+def test_one_address_cannot_spray_many_names(app_factory, monkeypatch) -> None:
+    from bot.settings import get_settings
+
+    monkeypatch.setenv("CLAIMS_LOGIN_ADDRESS_MAX_FAILURES", "6")
+    get_settings.cache_clear()
+    with app_factory() as client:
+        for n in range(6):
+            assert _login(client, f"guess{n}", "wrong guess") == 401
+        assert _login(client, "a2", PASSWORD) == 429  # same client address
+
+
+def test_a_login_flood_is_turned_away_busy_while_a_customer_still_gets_answers(
+    app_factory, monkeypatch
+) -> None:
+    slow = workers.BoundedPool("login-test", workers=1, waiting=0)
+    monkeypatch.setattr(workers, "_POOLS", {"login": slow})
+    started = time.monotonic()
+    # Hold the only login worker, as a flood of slow argon2 checks would.
+    blocker = slow.try_submit(time.sleep, 1.5)
+    with app_factory() as client:
+        statuses = [_login(client, "a1", "wrong guess") for _ in range(20)]
+        assert set(statuses) == {429}
+        assert time.monotonic() - started < 1.5  # answered at once, not queued
+        reply = client.post("/webhooks/webchat/webhook",
+                            json_body={"sender": "web-flooded", "message": "我想查理赔进度"})
+        assert reply.status == 200 and reply.json()[0]["text"] == "bot reply"
+    blocker.result()
