@@ -230,7 +230,10 @@ class AtomicRedisLockStore(RedisLockStore):
 
 class TurnInMemoryLockStore(InMemoryLockStore):
     """Rasa's in-process lock store (one replica), opening a turn for channels/turns.py and
-    checking every 50 ms instead of every second whether the conversation is free."""
+    checking every 50 ms instead of every second whether the conversation is free. The ticket
+    is renewed while it waits and while it is held: Rasa's lock lifetime (60 s) is shorter than
+    its action timeout (300 s), so a slow action would otherwise let a second turn of the same
+    conversation run alongside."""
 
     @contextlib.asynccontextmanager
     async def lock(
@@ -241,9 +244,23 @@ class TurnInMemoryLockStore(InMemoryLockStore):
     ) -> AsyncIterator[TicketLock]:
         from rasa.core.lock_store import LOCK_LIFETIME
 
+        lifetime = lock_lifetime or LOCK_LIFETIME
         with turn_scope(conversation_id):
-            async with super().lock(
-                conversation_id, lock_lifetime or LOCK_LIFETIME,
-                min(wait_time_in_seconds or 0.05, 0.05),
-            ) as held:
-                yield held
+            ticket = self.issue_ticket(conversation_id, lifetime)
+            keeper = asyncio.get_running_loop().create_task(
+                self._keep(conversation_id, ticket, lifetime))
+            try:
+                yield await self._acquire_lock(conversation_id, ticket,
+                                               min(wait_time_in_seconds or 0.05, 0.05))
+            finally:
+                keeper.cancel()
+                self.cleanup(conversation_id, ticket)
+
+    async def _keep(self, conversation_id: str, ticket: int, lifetime: float) -> None:
+        """Pushes the ticket's expiry forward every third of its lifetime until cancelled."""
+        while True:
+            await asyncio.sleep(lifetime / 3)
+            lock = self.get_lock(conversation_id)
+            for held in lock.tickets if lock is not None else []:
+                if held.number == ticket:
+                    held.expires = time.time() + lifetime
