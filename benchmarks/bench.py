@@ -36,6 +36,7 @@ import os
 import platform
 import pstats
 import random
+import secrets
 import shutil
 import signal
 import statistics
@@ -272,7 +273,7 @@ class BareServer:
     def __init__(self, project: Path, model: Path, log_dir: Path) -> None:
         self.port = free_port()
         self.child = ChildServer(
-            "bare", [venv_python(), "-m", "rasa", "run", "--enable-api", "--model", str(model),
+            "bare", [venv_python(), "-m", "rasa", "run", "--model", str(model),
                      "--port", str(self.port), "--interface", "127.0.0.1",
                      "--credentials", str(project / "credentials.yml"),
                      "--endpoints", str(project / "endpoints.yml")],
@@ -294,7 +295,7 @@ class BareServer:
             if not self.child.alive():
                 raise RuntimeError(f"the bare bot stopped:\n{self.child.tail()}")
             with contextlib.suppress(OSError), urllib.request.urlopen(
-                    self.url + "/status", timeout=2) as res:
+                    self.url + "/", timeout=2) as res:  # answers once the model is loaded
                 if res.status == 200:
                     return
             time.sleep(0.5)
@@ -647,7 +648,7 @@ def _action_server(work: Path, env: Dict[str, str], name: str,
     command = [venv_python()]
     if profile_to is not None:
         command += ["-m", "cProfile", "-o", str(profile_to)]
-    command += ["-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+    command += ["-m", "actions.server", "--actions", "actions", "--port", str(port)]
     child = ChildServer(name, command, work / f"{name}.log", echo=False)
     child.start({**os.environ, **env, "PYTHONUNBUFFERED": "1"}, ROOT)
     deadline = time.monotonic() + 300
@@ -716,6 +717,9 @@ def profile_turns(running: Dict[str, Any], work: Path, turns: int,
 
 
 def main(argv: List[str] | None = None) -> int:
+    # One action server secret for the whole run: the launched servers, our own action servers
+    # and the in-process agents (endpoints.yml sends it) all read it from this environment.
+    os.environ.setdefault("CLAIMS_ACTION_SERVER_TOKEN", secrets.token_urlsafe(32))
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--setups", nargs="+", default=["bare", "ours", "scaled"],
                         choices=["bare", "ours", "scaled"])
