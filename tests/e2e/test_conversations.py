@@ -10,7 +10,7 @@ import requests
 from bot.claims import claim_view
 from bot.replies import say
 from bot.store.db import unit_of_work
-from bot.store.models import IdentityLock
+from bot.store.models import IdentityCode, IdentityCounter, IdentityLock
 
 pytestmark = pytest.mark.e2e
 
@@ -65,30 +65,32 @@ def test_english_customer_by_phone_digits_sees_paid_and_denied_claims(claims_ser
 
 @pytest.fixture
 def unlock_afterwards(claims_db_url):
-    """The lock would outlast this test and refuse other tests' customers."""
+    """A pause would outlast this test and refuse other tests' customers."""
     yield
     with unit_of_work(claims_db_url) as uow:
-        uow.session.query(IdentityLock).delete()
+        for model in (IdentityLock, IdentityCounter, IdentityCode):
+            uow.session.query(model).delete()
         uow.commit()
 
 
-def test_unknown_policy_and_lockout_after_three_wrong_answers(
+def test_unknown_policy_and_pause_after_three_wrong_answers(
     claims_servers, claims_db_url, unlock_afterwards
 ):
     customer = Customer(claims_servers)
     customer.says("查进度")
-    assert customer.says("AUTO-2026-9999") == say(
-        "policy_unknown", "zh", policy_number="AUTO-2026-9999"
-    )
-    assert customer.says("ACC-2026-0001") == say("ask_verification", "zh")
+    # An unknown number is asked the same question as a real one (no enumeration).
+    assert customer.says("AUTO-2026-9999") == say("ask_verification", "zh")
     assert customer.says("1990-01-01") == say("verification_mismatch", "zh", attempts_left=2)
     assert customer.says("1990-01-02") == say("verification_mismatch", "zh", attempts_left=1)
-    locked = customer.says("1990-01-03")
-    assert "暂停" in locked and re.search(r"\d\d:\d\d", locked)
-    # The right answer is refused while the lock lasts, in a new conversation too.
+    paused = customer.says("1990-01-03")
+    assert "暂停" in paused and re.search(r"\d\d:\d\d", paused)
+    # This conversation stays paused...
+    customer.says("查进度")
+    assert "暂停" in customer.says("ACC-2026-0001")
+    # ...but nobody else is locked out of their policy.
     other = Customer(claims_servers)
     other.says("查进度")
-    assert "暂停" in other.says("ACC-2026-0001")
+    assert other.says("ACC-2026-0001") == say("ask_verification", "zh")
 
 
 def test_bad_input_gets_clear_replies_and_changes_nothing(claims_servers, claims_db_url):
