@@ -27,7 +27,7 @@ from bot.notify import (
     print_sender,
     registered_senders,
 )
-from bot.privacy import mask_phone
+from bot.privacy import mask_phone, restrict_new_files
 from bot.seed import is_empty, seed
 from bot.store import migrate
 from bot.store.db import engine_for, unit_of_work
@@ -565,6 +565,27 @@ def _cmd_telegram(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_retention_run(args: argparse.Namespace) -> int:
+    from bot.retention import RetentionError, run_retention
+
+    now = _parse_now(args.now) if args.now else None
+    try:
+        report = run_retention(now, dry_run=args.dry_run, db_url=args.db_url,
+                               actor="cli:retention")
+        problems: list[str] = []
+    except RetentionError as error:
+        report, problems = error.report, error.errors
+    if args.json:
+        _print_json({**report.as_dict(), "errors": problems})
+    else:
+        title = "would remove (dry run)" if report.dry_run else "removed or anonymised"
+        print(_table(["kind", title], [[kind, str(count)]
+                                       for kind, count in report.counts.items()]))
+        for problem in problems:
+            print(f"failed: {problem}", file=sys.stderr)
+    return EXIT_REFUSED if problems else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     parser.add_argument(
@@ -691,6 +712,21 @@ def build_parser() -> argparse.ArgumentParser:
     webhook_info.add_argument("--json", action="store_true")
     webhook_info.set_defaults(handler=_cmd_telegram)
 
+    retention = commands.add_parser(
+        "retention", help="delete or anonymise what is past its retention period")
+    retention_commands = retention.add_subparsers(dest="retention_command", required=True,
+                                                  metavar="ACTION")
+    retention_run = retention_commands.add_parser(
+        "run", help="one round: trackers, transcripts, uploads, receipts, notices",
+        description="Deletes or anonymises conversations, agents' transcripts, uploads, webhook "
+        "receipts and notice texts past the periods in settings (CLAIMS_RETENTION_*; "
+        "bot/retention.py). Claim records stay. Prints a count per kind; audited.")
+    retention_run.add_argument("--dry-run", action="store_true",
+                               help="count only, change nothing")
+    retention_run.add_argument("--now", help="pretend it is this ISO date/time")
+    retention_run.add_argument("--json", action="store_true")
+    retention_run.set_defaults(handler=_cmd_retention_run)
+
     from bot.speech.cli import add_speech_commands  # `speech prepare`, `speech transcribe`
 
     add_speech_commands(commands)
@@ -699,6 +735,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code (2: refused or bad usage)."""
+    restrict_new_files()  # what the CLI writes under var/ (databases, keys) is private
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -24,6 +24,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Sequence, Tuple
 
 from bot.clock import as_utc_naive, local_zone, to_local
 from bot.language import to_simplified
+from bot.privacy import redact_events, redact_value
 from bot.risk import urgent_reasons
 from bot.settings import get_settings
 from bot.store.db import UnitOfWork, unit_of_work
@@ -211,7 +212,10 @@ def build_summary(
 ) -> Dict[str, Any]:
     """What an agent needs before answering, built from the conversation's events (Rasa's
     event dicts) and slots: who the customer is, which policy and claims, what they asked for,
-    the reason for the handoff and the last messages."""
+    the reason for the handoff and the last messages. It is stored and shown to agents, so the
+    customer's words are redacted first (bot.privacy: an identity answer becomes a label, phone,
+    ID and card numbers are masked)."""
+    events = redact_events(events, language=slots.get("language"))
     asked: List[str] = []
     first_request = ""
     messages: List[Dict[str, Any]] = []
@@ -244,7 +248,7 @@ def build_summary(
         },
         "claim_number": slots.get("claim_number") or slots.get("last_claim_number") or None,
         "claims": [dict(claim) for claim in claims],
-        "complaint": dict(complaint) if complaint else None,
+        "complaint": redact_value(dict(complaint), slots.get("language")) if complaint else None,
         "asked": [{"intent": intent, "label": TOPIC_LABELS.get(intent, intent)}
                   for intent in asked],
         "first_request": first_request or None,

@@ -14,6 +14,7 @@ from bot.amounts import is_small_claim
 from bot.claims import ClaimStage, can_move, missing_documents
 from bot.clock import as_utc_naive
 from bot.documents import Item, item_for_row, missing_items, one_time_notice
+from bot.privacy import private_dir
 from bot.replies import join, say
 from bot.settings import get_settings
 from bot.store.db import UnitOfWork, unit_of_work
@@ -91,7 +92,7 @@ def _write_once(path: Path, content: bytes) -> bool:
     """Write `content` to `path` unless it is there already; True if this call created it."""
     if path.exists():
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)  # 0700 (bot/privacy.py); mkstemp makes the file 0600
     handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
     try:
         with os.fdopen(handle, "wb") as temp:

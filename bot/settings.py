@@ -90,6 +90,22 @@ class Settings:
     # numbers and secrets. The shared secret Rasa presents to the action server (actions/server.py).
     environment: str = "development"
     action_server_token: str = field(default="", repr=False)
+    # Retention (bot/retention.py, docs/security.md): days after which conversations (trackers),
+    # agents' transcripts (handoff summaries), webhook receipts and notice texts are deleted or
+    # anonymised, orphaned uploads removed; claim files stay for years after the policy ends
+    # (Insurance Law). How often the server runs the job (0: never; `python -m bot retention run`).
+    retention_conversation_days: int = 90
+    retention_transcript_days: int = 180
+    retention_receipt_days: int = 7
+    retention_notice_days: int = 180
+    retention_orphan_upload_days: int = 7
+    retention_claim_file_years: tuple = (5, 10)  # after a policy of <= 1 year / a longer one
+    retention_interval_hours: float = 24.0
+
+    @property
+    def tracker_db_url(self) -> str:
+        """Where Rasa keeps conversations: CLAIMS_TRACKER_STORE_URL, else SQLite in var_dir."""
+        return self.tracker_store_url or f"sqlite:///{Path(self.var_dir) / 'trackers.db'}"
 
     @classmethod
     def from_env(cls, env: os._Environ[str] | dict[str, str] = os.environ) -> Settings:
@@ -153,6 +169,16 @@ class Settings:
             identity_codes_per_hour=int(env.get("CLAIMS_IDENTITY_CODES_PER_HOUR", "3")),
             environment=env.get("CLAIMS_ENV", "").strip().lower() or "development",
             action_server_token=env.get("CLAIMS_ACTION_SERVER_TOKEN", "").strip(),
+            retention_conversation_days=int(env.get("CLAIMS_RETENTION_CONVERSATION_DAYS", "90")),
+            retention_transcript_days=int(env.get("CLAIMS_RETENTION_TRANSCRIPT_DAYS", "180")),
+            retention_receipt_days=int(env.get("CLAIMS_RETENTION_RECEIPT_DAYS", "7")),
+            retention_notice_days=int(env.get("CLAIMS_RETENTION_NOTICE_DAYS", "180")),
+            retention_orphan_upload_days=int(env.get("CLAIMS_RETENTION_ORPHAN_UPLOAD_DAYS", "7")),
+            retention_claim_file_years=tuple(
+                int(part) for part in
+                env.get("CLAIMS_RETENTION_CLAIM_FILE_YEARS", "5,10").split(",") if part.strip()
+            )[:2] or (5, 10),
+            retention_interval_hours=float(env.get("CLAIMS_RETENTION_INTERVAL_HOURS", "24")),
         )
 
 

@@ -36,6 +36,7 @@ from bot import complaints as complaint_service
 from bot import handoff as queue
 from bot import workers
 from bot.language import clean_text
+from bot.privacy import redact_text
 from bot.replies import say
 from channels.customer_text import strip_invisible
 from channels.pages import add_page_routes, json_error, page_headers, security_headers
@@ -171,13 +172,14 @@ def transcript(tracker: Any) -> List[Dict[str, Any]]:
             if intent.startswith("EXTERNAL_") or (event.text or "").startswith("EXTERNAL:"):
                 continue
             if event.text:
-                lines.append({"from": "customer", "text": strip_invisible(event.text),
+                lines.append({"from": "customer",
+                              "text": redact_text(strip_invisible(event.text), masked=True),
                               "at": _ts_iso(event.timestamp)})
         elif isinstance(event, BotUttered):
             agent = (event.metadata or {}).get("agent")
             if event.text:
                 lines.append({"from": "agent" if agent else "bot",
-                              "text": strip_invisible(event.text),
+                              "text": redact_text(strip_invisible(event.text), masked=True),
                               "agent": agent, "at": _ts_iso(event.timestamp)})
         elif isinstance(event, ConversationPaused):
             lines.append({"from": "system", "event": "paused", "at": _ts_iso(event.timestamp)})

@@ -16,6 +16,10 @@ Delivery: every `CLAIMS_NOTICE_DELIVERY_SECONDS`, and at once after a move, the 
 bot.notify.register_sender (Telegram, SMS... in their own issues). Web chat and REST messages
 are not pushed: their clients collect them from GET /webhooks/webchat/messages (bot.handoff),
 so the loop leaves them in the outbox (no fallback sender) for that poll to hand out once.
+
+Retention: every `CLAIMS_RETENTION_INTERVAL_HOURS` (24; 0: off) the same server runs
+bot.retention.run_retention (trackers, transcripts, uploads, receipts, notices past their periods),
+the first round a minute after the start.
 """
 from __future__ import annotations
 
@@ -134,6 +138,54 @@ class NoticeDelivery:
         task.add_done_callback(_log_failure)
 
 
+class RetentionRounds:
+    """Runs bot.retention.run_retention in a worker thread every `interval_s`; it only deletes
+    what is past its period, so replicas doing the same round at once do no harm."""
+
+    first_delay_s = 60.0
+
+    def __init__(self, interval_s: float) -> None:
+        self.interval_s = float(interval_s)
+        self._task: asyncio.Task | None = None
+
+    async def run_once(self, now: datetime | None = None) -> Any:
+        from bot.retention import RetentionError, run_retention
+
+        try:
+            report = await asyncio.get_running_loop().run_in_executor(
+                None, partial(run_retention, now, actor="server:retention"))
+        except RetentionError as error:
+            logger.error("retention: %s", error)
+            return error.report
+        logger.info("retention: %s", ", ".join(f"{kind} {count}"
+                                                 for kind, count in report.counts.items()))
+        return report
+
+    async def _loop(self) -> None:
+        await asyncio.sleep(self.first_delay_s)
+        while True:
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the store may be briefly unavailable: try again next round
+                logger.exception("retention: round failed")
+            await asyncio.sleep(self.interval_s)
+
+    def start(self) -> None:
+        if self.interval_s <= 0:
+            return
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._loop())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
 def _log_failure(task: asyncio.Task) -> None:
     if not task.cancelled() and task.exception() is not None:
         logger.error("notices: delivery round failed: %r", task.exception())
@@ -155,6 +207,7 @@ class CoreApiInput(InputChannel):
                  senders: Callable[[], Mapping[str, Sender]] = registered_senders) -> None:
         interval = delivery_interval_s or get_settings().notice_delivery_seconds
         self.delivery = NoticeDelivery(float(interval), senders)
+        self.retention = RetentionRounds(get_settings().retention_interval_hours * 3600)
 
     @staticmethod
     async def _check_token(request: Request, number: str) -> HTTPResponse | None:
@@ -209,14 +262,17 @@ class CoreApiInput(InputChannel):
     ) -> Blueprint:
         core = Blueprint(f"core_api_{type(self).__name__}")
         delivery = self.delivery
+        retention = self.retention
 
         @core.listener("after_server_start")
         async def start_delivery(app: Any, loop: Any) -> None:
             delivery.start()
+            retention.start()
 
         @core.listener("before_server_stop")
         async def stop_delivery(app: Any, loop: Any) -> None:
             await delivery.stop()
+            await retention.stop()
 
         @core.route("/health", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:

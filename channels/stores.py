@@ -7,7 +7,8 @@ scaled-out deployment alike (Rasa's `${VAR}` substitution fails on an unset vari
   (PostgreSQL for several replicas), else SQLite in CLAIMS_VAR_DIR/trackers.db, so a restart
   keeps conversations in progress. It rides out a short database outage (a restart) by
   retrying, never stores a failed turn, and streams to the event broker exactly the events it
-  stored.
+  stored. What it stores is redacted first (bot/privacy.py: dates of birth, identity answers,
+  ID, card and phone numbers); the live turn's tracker keeps the text.
 - `ClaimsLockStore` (lock_store): channels/locks.py's `AtomicRedisLockStore` on
   CLAIMS_REDIS_URL (Rasa 3.6's own RedisLockStore races between replicas), else in-process
   locks (one replica only).
@@ -38,6 +39,14 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.deployment import require_production_ready
+from bot.privacy import (
+    EventRedactor,
+    install_log_redaction,
+    private_dir,
+    private_file,
+    restrict_new_files,
+    unseal_events,
+)
 from bot.settings import get_settings
 from channels.action_results import install_cached_validation
 from channels.locks import AtomicRedisLockStore, TurnInMemoryLockStore
@@ -55,10 +64,7 @@ TRACKER_DB_FILE = "trackers.db"
 
 def tracker_store_url() -> str:
     """CLAIMS_TRACKER_STORE_URL, else the SQLite file in the var directory."""
-    settings = get_settings()
-    if settings.tracker_store_url:
-        return settings.tracker_store_url
-    return f"sqlite:///{Path(settings.var_dir) / TRACKER_DB_FILE}"
+    return get_settings().tracker_db_url
 
 
 def redacted(url: str) -> str:
@@ -89,11 +95,14 @@ def tracker_engine(url: str) -> sa.engine.Engine:
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            private_dir(Path(database).expanduser().parent)
         # Pooled: SQLAlchemy 1.4 opens a new SQLite connection per session by default.
         engine = sa.create_engine(url, connect_args={"check_same_thread": False},
                                   poolclass=sa.pool.QueuePool, pool_size=5, max_overflow=5)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        if database and database != ":memory:" and not database.startswith("file:"):
+            sa.event.listen(engine, "connect",
+                            lambda *_: private_file(Path(database).expanduser()))
         return engine
     kwargs = create_engine_kwargs(url)  # Rasa's SQL_POOL_SIZE / SQL_MAX_OVERFLOW / schema
     connect_args = dict(kwargs.pop("connect_args", {}))
@@ -123,6 +132,9 @@ class ClaimsTrackerStore(SQLTrackerStore):
         # A Rasa server (a Helm pod starts `rasa run` itself) is refused in production without
         # the insurer's own numbers and the action server secret (bot/deployment.py).
         require_production_ready()
+        # The Rasa server is starting: its files are private and its logs redacted.
+        restrict_new_files()
+        install_log_redaction()
         self.url = url or tracker_store_url()
         if self.url.startswith("sqlite"):
             tracker_engine(self.url).dispose()  # makes the file's directory
@@ -168,7 +180,7 @@ class ClaimsTrackerStore(SQLTrackerStore):
             rows = self._event_query(
                 session, sender_id, fetch_events_from_all_sessions=all_sessions
             ).with_entities(self.SQLEvent.data).all()  # the JSON only, no ORM objects
-            events = [json.loads(row.data) for row in rows]
+            events = unseal_events(json.loads(row.data) for row in rows)
         if self.domain and events:
             return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         return None
@@ -182,15 +194,29 @@ class ClaimsTrackerStore(SQLTrackerStore):
             return
         written = await self._patiently("write", self.save_patience_s, self._write, tracker)
         if self.event_broker is not None and written:
-            await self._stream_new_events(self.event_broker, written, tracker.sender_id)
+            for data in written:  # the stored (redacted) form, never the live one
+                self.event_broker.publish({"sender_id": tracker.sender_id, **data})
 
-    def _write(self, tracker: DialogueStateTracker) -> List[Event]:
+    @staticmethod
+    def stored_forms(tracker: DialogueStateTracker, events: List[Event]) -> List[Dict[str, Any]]:
+        """The new `events` as they are written and published: redacted, with what came before
+        them in the tracker telling which question they answer (bot.privacy.EventRedactor)."""
+        redactor = EventRedactor()
+        earlier = list(tracker.events)[: len(tracker.events) - len(events)]
+        for event in earlier:
+            if event.type_name == "slot":
+                redactor.observe_slot(str(getattr(event, "key", "")), getattr(event, "value", None))
+            elif event.type_name in ("restart", "session_started"):
+                redactor.observe_reset()
+        return redactor.redact(event.as_dict() for event in events)
+
+    def _write(self, tracker: DialogueStateTracker) -> List[Dict[str, Any]]:
         """One transaction. Which events are new is counted from what is stored, so a retry
         after a commit whose answer was lost writes nothing twice."""
         with self.session_scope() as session:
             events = list(self._additional_events(session, tracker))
-            for event in events:
-                data = event.as_dict()
+            stored = self.stored_forms(tracker, events)
+            for event, data in zip(events, stored, strict=True):
                 session.add(
                     self.SQLEvent(
                         sender_id=tracker.sender_id,
@@ -204,7 +230,7 @@ class ClaimsTrackerStore(SQLTrackerStore):
                     )
                 )
             session.commit()
-        return events
+        return stored
 
 
 class ClaimsLockStore(LockStore):

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from bot.privacy import private_dir
 from bot.settings import get_settings
 from bot.store.repositories import (
     AgentRepository,
@@ -61,7 +62,7 @@ def _create_engine(url: str) -> Engine:
         # Every new connection to an in-memory database would see an empty one: share one.
         kwargs["poolclass"] = StaticPool
     elif not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        private_dir(Path(database).expanduser().parent)  # 0700: the database is personal data
     engine = create_engine(url, **kwargs)
     event.listen(engine, "connect", _enable_sqlite_foreign_keys)
     return engine
