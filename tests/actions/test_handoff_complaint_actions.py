@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timezone
 
+import pytest
+import time_machine
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.complaints import ActionSubmitComplaint, ValidateComplaintForm
@@ -211,7 +214,15 @@ def test_name_and_phone_are_checked(domain):
     assert [m["text"] for m in dispatcher.messages] == [say("complaint_text_empty", "zh")]
 
 
-def test_submitting_gives_reference_deadlines_and_next_step(claims_store, domain):
+@pytest.fixture
+def demo_clock():
+    """A complaint reference carries the year it is registered in: the clock is the demo's
+    (a working day, 10:00 Beijing time), never today's."""
+    with time_machine.travel(datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc), tick=True):
+        yield
+
+
+def test_submitting_gives_reference_deadlines_and_next_step(claims_store, domain, demo_clock):
     tracker = make_tracker("尽快处理", "inform", sender_id="web-c1", slots={
         "complainant_name": "王小明", "complainant_phone": "13912345678",
         "complaint_about": "理赔员", "complaint_facts": "一周了都没人联系我",
@@ -224,7 +235,7 @@ def test_submitting_gives_reference_deadlines_and_next_step(claims_store, domain
     assert open_queue() == []
 
 
-def test_a_complaint_asking_for_a_person_goes_to_one(claims_store, domain):
+def test_a_complaint_asking_for_a_person_goes_to_one(claims_store, domain, demo_clock):
     tracker = make_tracker("请经理打电话给我", "inform", sender_id="web-c2", slots={
         "verified": True, "customer_id": 1,
         "policy_number": "AUTO-2026-0001", "customer_name": "张伟",
