@@ -567,3 +567,39 @@ def test_webchat_voice_notes_of_garbage_are_answered_not_crashed(run) -> None:
             assert _texts(outcome)[0]  # e.g. "没有听清,请再说一遍"
 
     run.all([lambda j=j: call(*j) for j in jobs])
+
+
+# --- Rasa's own HTTP API: closed unless the token is presented -----------------------------------
+
+RASA_API_ROUTES = [
+    # GET /version stays open by Rasa's design: it tells the version and nothing else.
+    "GET /status", "GET /domain", "POST /model/parse", "PUT /model",
+    "DELETE /model", "POST /model/train", "POST /model/test/stories", "POST /model/test/intents",
+    "POST /model/predict", "GET /conversations/{id}/tracker",
+    "POST /conversations/{id}/tracker/events", "PUT /conversations/{id}/tracker/events",
+    "GET /conversations/{id}/story", "POST /conversations/{id}/execute",
+    "POST /conversations/{id}/trigger_intent", "POST /conversations/{id}/predict",
+    "POST /conversations/{id}/messages",
+]
+
+
+def test_rasa_api_routes_answer_401_403_or_404_without_the_token(run, claims_servers) -> None:
+    """claims_servers opted into the API with a token: every route of it, with garbage bodies
+    and wrong or missing tokens, is refused and changes nothing (the `run` checks)."""
+    fuzz = Fuzzer(seed_from_env() + 9)
+    jobs = []
+    for _ in range(volume(200)):
+        method, path = fuzz.choice(RASA_API_ROUTES).split(" ")
+        path = path.replace("{id}", fuzz.choice([f"{FUZZ_PREFIX}{uuid.uuid4().hex[:6]}",
+                                                 fuzz.query_value()]))
+        token = fuzz.choice([None, "", fuzz.query_value(), claims_servers.api_token[:-1],
+                             claims_servers.api_token + "0"])
+        jobs.append((method, path, token, fuzz.raw_body(["name", "text", "event", "value"])))
+
+    def call(method: str, path: str, token: str | None, body: bytes) -> None:
+        params = {} if token is None else {"token": token}
+        outcome = run.send(f"{method} {path} token={token!r}", method, path, params=params,
+                           data=body, headers={"Content-Type": "application/json"})
+        assert outcome.status in (401, 403, 404), outcome
+
+    run.all([lambda j=j: call(*j) for j in jobs])
