@@ -24,11 +24,12 @@ DOB_FORMS = ("1985-04-12", "19850412", "1985年4月12日")
 ZHANG_ID = "110105198504121236"  # bot/seed.py: 张伟, AUTO-2026-0001, born 1985-04-12
 
 
-def _everything_in(path: Path) -> str:
-    """Every text the SQLite file holds, read as an attacker with the file would."""
+def _everything_in(path: Path, tables: tuple = ()) -> str:
+    """Every text the SQLite file holds (or its `tables`), read as an attacker with the file
+    would."""
     with sqlite3.connect(str(path)) as connection:
-        tables = [row[0] for row in connection.execute(
-            "SELECT name FROM sqlite_master WHERE type='table'")]
+        tables = tables or tuple(row[0] for row in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type='table'"))
         parts: List[str] = []
         for table in tables:
             for row in connection.execute(f'SELECT * FROM "{table}"'):
@@ -102,8 +103,10 @@ def test_the_answer_that_verified_a_customer_is_nowhere_in_what_is_kept(
     assert "138****0001" in json.dumps(shown.json()["transcript"], ensure_ascii=False)
     assert "[出生日期已核实]" in json.dumps(shown.json()["transcript"], ensure_ascii=False)
 
-    # The claims database (handoff summaries, audit log) and the servers' logs.
-    _no_dob(_everything_in(Path(claims_e2e_dir / "claims.db")))
+    # The claims database's handoff summaries, outbox and audit log (the customer record itself
+    # holds the date of birth the check compares with), and the servers' logs.
+    _no_dob(_everything_in(claims_e2e_dir / "claims.db",
+                           ("handoffs", "notifications", "audit_log")))
     for log in claims_servers.log_dir.glob("*.log"):
         _no_dob(log.read_text(encoding="utf-8", errors="replace"))
 
