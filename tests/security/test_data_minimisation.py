@@ -312,3 +312,24 @@ def test_a_stolen_id_hash_cannot_be_matched_without_the_key(var_env: Path,
     assert hash_id_number(ZHANG_ID) != stored  # the development key in var/ is another
     assert stat.S_IMODE((var_env / "id_hash.key").stat().st_mode) == 0o600
     assert id_hash_key() == (var_env / "id_hash.key").read_text().strip().encode()
+
+
+@pytest.mark.e2e
+def test_a_complaint_callback_number_is_sealed_in_the_store_yet_reaches_the_complaint(
+        claims_servers: Any, claims_e2e_dir: Path) -> None:
+    from bot.replies import say
+
+    chat = WebChat(claims_servers)
+    assert chat.says("我要投诉") == say("ask_complainant_name", "zh")
+    assert chat.says("王小明") == say("ask_complainant_phone", "zh")
+    # The form asks three more questions: each turn reads the tracker back from the store.
+    assert chat.says("13912345678") == say("ask_complaint_about", "zh")
+    assert chat.says("理赔员") == say("ask_complaint_facts", "zh")
+    assert chat.says("说好三天回电话,一周了都没人联系我") == say("ask_complaint_request", "zh")
+    assert "CMP-" in chat.says("尽快处理并道歉")
+    assert "13912345678" not in _everything_in(claims_e2e_dir / "var" / "trackers.db")
+    with sqlite3.connect(str(claims_e2e_dir / "claims.db")) as connection:
+        phones = [row[0] for row in connection.execute(
+            "SELECT complainant_phone FROM complaints WHERE conversation_id = ?",
+            (chat.sender,))]
+    assert phones == ["13912345678"]  # the insurer can call back
