@@ -41,6 +41,7 @@ from rasa.utils.endpoints import EndpointConfig
 from bot.deployment import require_production_ready
 from bot.privacy import (
     EventRedactor,
+    id_hash_key,
     install_log_redaction,
     private_dir,
     private_file,
@@ -135,6 +136,7 @@ class ClaimsTrackerStore(SQLTrackerStore):
         # The Rasa server is starting: its files are private and its logs redacted.
         restrict_new_files()
         install_log_redaction()
+        id_hash_key()  # production without CLAIMS_ID_HASH_KEY refuses to start (not mid-turn)
         self.url = url or tracker_store_url()
         if self.url.startswith("sqlite"):
             tracker_engine(self.url).dispose()  # makes the file's directory
