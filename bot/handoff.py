@@ -10,8 +10,9 @@ complaints, then plain requests, then conversations the bot failed to understand
 Messages to a conversation outside its turn (an agent's words, the hand-back greeting, a
 complaint outcome) go into the `notifications` table that bot.notify's outbox also uses, with
 the conversation's channel. Channels that can push (Telegram, SMS) are served by bot.notify's
-senders; the web chat and REST clients collect theirs with `take_messages`, which hands each
-message out exactly once.
+senders; the web chat and REST clients collect theirs with `collect_messages` and acknowledge
+what they showed with `acknowledge_messages`: a message stays pending until acknowledged, so a
+dropped poll loses nothing (at least once; the page shows each id once).
 """
 from __future__ import annotations
 
@@ -503,20 +504,72 @@ def queue_message(
         return row.id
 
 
-def take_messages(
+# How long a message handed to one poll is kept from the others (a second tab, a second
+# replica): long enough for the page to show it and acknowledge it, short enough that a lost
+# response is made good soon. Unacknowledged, it is handed out again after the lease.
+POLL_LEASE = timedelta(seconds=15)
+# The most ids one acknowledgement may name (a poll hands out at most 50 messages).
+MAX_ACK_IDS = 100
+ACK_REFUSED = "outbox.ack_refused"
+
+
+def collect_messages(
     conversation_id: str,
     *,
     channels: Tuple[str, ...] = PULL_CHANNELS,
+    lease: timedelta = POLL_LEASE,
     now: datetime | None = None,
     url: str | None = None,
 ) -> List[OutboxMessage]:
-    """The conversation's pending messages, oldest first, each marked delivered by a conditional
-    UPDATE: a message is returned to exactly one caller, however many poll at once."""
+    """The conversation's pending messages, oldest first, each leased to this caller by a
+    conditional UPDATE (however many poll at once, one gets it) and left pending: it is
+    delivered only when acknowledged (`acknowledge_messages`), so a poll whose response is lost
+    loses nothing; the message is handed out again when the lease ends."""
     at = as_utc_naive(now)
-    taken: List[OutboxMessage] = []
+    collected: List[OutboxMessage] = []
     with unit_of_work(url) as uow:
         for row in uow.notifications.pending_for_conversation(conversation_id, channels, at):
-            if uow.notifications.mark_sent_if_pending(row.id, at):
-                taken.append(OutboxMessage(row.id, row.kind, row.body, row.created_at))
+            if uow.notifications.lease_if_due(row.id, at, at + lease):
+                collected.append(OutboxMessage(row.id, row.kind, row.body, row.created_at))
         uow.commit()
-    return taken
+    return collected
+
+
+def acknowledge_messages(
+    conversation_id: str,
+    ids: Iterable[int],
+    *,
+    channels: Tuple[str, ...] = PULL_CHANNELS,
+    remote: str | None = None,
+    now: datetime | None = None,
+    url: str | None = None,
+) -> List[int]:
+    """Mark the messages the conversation's page has shown delivered; returns those of `ids`
+    that are this conversation's (acknowledging twice is harmless). Ids of another
+    conversation, or of none, change nothing and are audited: the answer is the same for
+    both, so it tells nobody which ids exist."""
+    wanted = sorted({int(i) for i in ids})[:MAX_ACK_IDS]
+    at = as_utc_naive(now)
+    with unit_of_work(url) as uow:
+        own = uow.notifications.ids_of_conversation(wanted, conversation_id, channels)
+        uow.notifications.mark_delivered(sorted(own), conversation_id, channels, at)
+        foreign = [i for i in wanted if i not in own]
+        if foreign:
+            uow.audit.record(f"conversation:{conversation_id}", ACK_REFUSED, "conversation",
+                             conversation_id[:64],
+                             {"reason": "not_this_conversation", "ids": foreign[:20],
+                              "count": len(foreign), "remote": (remote or "")[:64]}, at=at)
+        uow.commit()
+    return sorted(own)
+
+
+def record_refused_ack(conversation_id: str | None, reason: str, remote: str | None = None,
+                       *, now: datetime | None = None, url: str | None = None) -> None:
+    """Audit an acknowledgement the channel refused before reading it (oversized, too many
+    ids): no page of ours sends one."""
+    with unit_of_work(url) as uow:
+        uow.audit.record(f"conversation:{conversation_id}" if conversation_id else "webchat",
+                         ACK_REFUSED, "conversation", (conversation_id or "")[:64] or None,
+                         {"reason": reason, "remote": (remote or "")[:64]},
+                         at=as_utc_naive(now))
+        uow.commit()

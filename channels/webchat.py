@@ -5,6 +5,7 @@ import asyncio
 import json
 import logging
 import re
+from datetime import timedelta
 from typing import Any, Awaitable, Callable, Dict, Union
 from urllib.parse import unquote
 
@@ -35,6 +36,12 @@ DEFAULT_MAX_MESSAGE_CHARS = 2000
 # Far above any legal message, far below what would let one request eat the server's memory.
 MAX_BODY_BYTES = 64 * 1024
 
+# An acknowledgement names at most a poll's worth of message ids (bot.handoff.MAX_ACK_IDS).
+MAX_ACK_BODY_BYTES = 4 * 1024
+# How long a collected message is kept from other polls before it is handed out again unless
+# the page acknowledged it (bot.handoff.POLL_LEASE); credentials.yml may set another.
+DEFAULT_OUTBOX_LEASE_SECONDS = 15.0
+
 SECURITY_HEADERS = security_headers("no-cache")
 PAGE_HEADERS = page_headers(SECURITY_HEADERS)
 
@@ -49,6 +56,43 @@ def _max_message_chars_from_settings() -> int:
 
 def _error(status: int, code: str, message: str, **extra: Any) -> HTTPResponse:
     return json_error(status, code, message, **extra)
+
+
+class _RefusedAck(Exception):
+    """A malformed acknowledgement: the 4xx to answer, and whether to audit it."""
+
+    def __init__(self, status: int, code: str, message: str, *, audit: bool = False,
+                 sender: str | None = None) -> None:
+        super().__init__(code)
+        self.response = _error(status, code, message)
+        self.code, self.audit, self.sender = code, audit, sender
+
+
+def _parse_ack(request: Request) -> tuple[str, list[int]]:
+    """The sender and message ids of an acknowledgement; _RefusedAck says what is wrong (an
+    oversized one is audited: no page sends one)."""
+    from bot.handoff import MAX_ACK_IDS
+
+    if len(request.body or b"") > MAX_ACK_BODY_BYTES:
+        raise _RefusedAck(413, "body_too_large", f"Request body over {MAX_ACK_BODY_BYTES} bytes.",
+                          audit=True)
+    try:
+        body = json.loads(request.body or b"")
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        body = None
+    if not isinstance(body, dict):
+        raise _RefusedAck(400, "invalid_json", "Body must be a JSON object.")
+    sender = body.get("sender")
+    if not isinstance(sender, str) or not SENDER_ID_PATTERN.fullmatch(sender):
+        raise _RefusedAck(400, "invalid_sender",
+                          "'sender' must be a string of 1-64 letters, digits, '-' or '_'.")
+    ids = body.get("ids")
+    if not isinstance(ids, list) or not all(type(i) is int and 0 < i < 2 ** 63 for i in ids):
+        raise _RefusedAck(400, "invalid_ids", "'ids' must be a list of message ids.")
+    if len(ids) > MAX_ACK_IDS:
+        raise _RefusedAck(413, "too_many_ids", f"At most {MAX_ACK_IDS} ids at once.",
+                          audit=True, sender=sender)
+    return sender, ids
 
 
 async def _conversation_facts(request: Request, sender: str) -> tuple[str, Any]:
@@ -76,10 +120,15 @@ class WebChatInput(RestInput):
     @classmethod
     def from_credentials(cls, credentials: Dict[str, Any] | None) -> InputChannel:
         credentials = credentials or {}
-        return cls(max_message_chars=credentials.get("max_message_chars"))
+        return cls(max_message_chars=credentials.get("max_message_chars"),
+                   outbox_lease_seconds=credentials.get("outbox_lease_seconds"))
 
-    def __init__(self, max_message_chars: int | None = None) -> None:
+    def __init__(self, max_message_chars: int | None = None,
+                 outbox_lease_seconds: float | None = None) -> None:
         self.max_message_chars = int(max_message_chars or _max_message_chars_from_settings())
+        self.outbox_lease = timedelta(seconds=float(
+            DEFAULT_OUTBOX_LEASE_SECONDS if outbox_lease_seconds is None
+            else outbox_lease_seconds))
 
     def _parse_body(self, request: Request) -> Union[Dict[str, Any], HTTPResponse]:
         """The checked request body, or the 4xx response that explains what is wrong."""
@@ -103,7 +152,6 @@ class WebChatInput(RestInput):
         if not isinstance(message, str):
             return _error(400, "invalid_message", "'message' must be a string.")
         from bot.language import clean_text
-
         from channels.customer_text import customer_text
 
         body["message"] = message = customer_text(clean_text(message))
@@ -145,9 +193,10 @@ class WebChatInput(RestInput):
                     "'sender' must be a string of 1-64 letters, digits, '-' or '_'.",
                 )
             try:
-                from bot.handoff import take_messages
+                from bot.handoff import collect_messages
 
-                taken = await asyncio.to_thread(take_messages, sender)
+                taken = await asyncio.to_thread(collect_messages, sender,
+                                                lease=self.outbox_lease)
             except Exception:
                 logger.exception("webchat: collecting messages for %s failed", sender)
                 return _error(503, "unavailable", "Messages cannot be collected right now.")
@@ -155,6 +204,32 @@ class WebChatInput(RestInput):
                 [{"id": m.id, "kind": m.kind, "text": m.text} for m in taken],
                 headers={**SECURITY_HEADERS, "Cache-Control": "no-store"},
             )
+
+        @webchat.route("/messages/ack", methods=["POST"])
+        async def acknowledge(request: Request) -> HTTPResponse:
+            """The page showed these messages ({"sender", "ids"}): they are delivered. Until
+            then a collected message stays pending and is handed out again after its lease,
+            so a poll whose response is lost loses nothing."""
+            from bot.handoff import acknowledge_messages, record_refused_ack
+
+            try:
+                sender, ids = _parse_ack(request)
+            except _RefusedAck as refused:
+                if refused.audit:
+                    try:
+                        await asyncio.to_thread(record_refused_ack, refused.sender,
+                                                refused.code, request.remote_addr or request.ip)
+                    except Exception:  # the refusal stands without its audit entry
+                        logger.exception("webchat: auditing a refused acknowledgement failed")
+                return refused.response
+            try:
+                done = await asyncio.to_thread(acknowledge_messages, sender, ids,
+                                               remote=request.remote_addr or request.ip)
+            except Exception:
+                logger.exception("webchat: acknowledging messages for %s failed", sender)
+                return _error(503, "unavailable", "Messages cannot be acknowledged right now.")
+            return response.json({"acknowledged": done},
+                                 headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
 
         @webchat.route("/documents", methods=["GET"])
         async def documents(request: Request) -> HTTPResponse:

@@ -598,20 +598,50 @@ class NotificationRepository(_Repository[Notification]):
         )
         return list(self.session.execute(query).scalars())
 
-    def mark_sent_if_pending(self, notification_id: int, now: datetime) -> bool:
-        """Mark one message delivered with a conditional UPDATE; only one caller gets True, so
-        a message is handed out once however many pollers ask at the same moment."""
+    def lease_if_due(self, notification_id: int, now: datetime, until: datetime) -> bool:
+        """Hand one pending message to one poller until `until` with a conditional UPDATE; it
+        stays pending, so it comes back after the lease unless acknowledged."""
         result = self.session.execute(
             update(Notification)
             .where(Notification.id == notification_id)
             .where(Notification.status == "pending")
             .where(or_(Notification.next_attempt_at.is_(None),
                        Notification.next_attempt_at <= now))
-            .values(status="sent", sent_at=now, attempts=Notification.attempts + 1,
-                    next_attempt_at=None)
+            .values(attempts=Notification.attempts + 1, next_attempt_at=until)
             .execution_options(synchronize_session=False)
         )
         return result.rowcount == 1
+
+    def ids_of_conversation(
+        self, ids: list[int], conversation_id: str, channels: tuple[str, ...]
+    ) -> set[int]:
+        """Those of `ids` that are messages to this conversation on a collecting channel."""
+        if not ids:
+            return set()
+        query = (
+            select(Notification.id)
+            .where(Notification.id.in_(ids))
+            .where(Notification.conversation_id == conversation_id)
+            .where(Notification.channel.in_(channels))
+        )
+        return set(self.session.execute(query).scalars())
+
+    def mark_delivered(self, ids: list[int], conversation_id: str, channels: tuple[str, ...],
+                       now: datetime) -> int:
+        """Mark this conversation's pending messages among `ids` delivered (the page showed
+        them); how many changed. Another conversation's ids never match."""
+        if not ids:
+            return 0
+        result = self.session.execute(
+            update(Notification)
+            .where(Notification.id.in_(ids))
+            .where(Notification.conversation_id == conversation_id)
+            .where(Notification.channel.in_(channels))
+            .where(Notification.status == "pending")
+            .values(status="sent", sent_at=now, next_attempt_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount
 
 
 class ReceivedFileRepository(_Repository[ReceivedFile]):

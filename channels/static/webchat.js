@@ -244,9 +244,29 @@
     });
   }
 
+  // Outbox messages stay pending until the page says it showed them, so a poll whose answer
+  // is lost loses nothing: the message comes back. Ids already shown are acknowledged again
+  // (that acknowledgement may be what was lost) but never shown twice.
+  var shownIds = {};
+
+  function acknowledge(sender, ids) {
+    if (!ids.length) {
+      return null;
+    }
+    return fetch("messages/ack", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ sender: sender, ids: ids }),
+      cache: "no-store"
+    }).catch(function () {
+      // Not acknowledged: the messages come back after their lease and are acknowledged then.
+    });
+  }
+
   function poll() {
     var polledIn = epoch;
-    fetch("messages?sender=" + encodeURIComponent(senderId()), {
+    var sender = senderId();
+    fetch("messages?sender=" + encodeURIComponent(sender), {
       headers: { "Accept": "application/json" },
       cache: "no-store"
     })
@@ -255,13 +275,25 @@
       })
       .then(function (list) {
         if (polledIn !== epoch || !Array.isArray(list)) {
-          return;
+          return null;
         }
+        var ids = [];
         list.forEach(function (message) {
-          if (message && typeof message.text === "string" && message.text !== "") {
-            addBotMessage({ text: message.text }, String(message.kind || "outbox"));
+          if (!message || typeof message !== "object") {
+            return;
+          }
+          var id = typeof message.id === "number" ? message.id : null;
+          if (id === null || !shownIds[id]) {
+            if (typeof message.text === "string" && message.text !== "") {
+              addBotMessage({ text: message.text }, String(message.kind || "outbox"));
+            }
+          }
+          if (id !== null) {
+            shownIds[id] = true;
+            ids.push(id);
           }
         });
+        return acknowledge(sender, ids);
       })
       .catch(function () {
         // Offline for a moment: the messages stay in the outbox for the next try.
@@ -300,6 +332,7 @@
   function newConversation() {
     epoch += 1;
     storeSenderId(newSenderId());
+    shownIds = {};
     messages.textContent = "";
     pending = 0;
     setTyping(false);

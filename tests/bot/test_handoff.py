@@ -12,8 +12,10 @@ from bot.handoff import (
     AlreadyTaken,
     NotYours,
     Reason,
+    acknowledge_messages,
     asks_for_person,
     build_summary,
+    collect_messages,
     declared_age,
     declares_elderly,
     hand_back,
@@ -25,7 +27,6 @@ from bot.handoff import (
     queue_message,
     request_handoff,
     take,
-    take_messages,
     wait_minutes,
 )
 from bot.store.db import unit_of_work
@@ -261,16 +262,74 @@ def test_summary_marks_agent_lines():
 
 # --- the outbox the web chat collects ------------------------------------------------------------
 
-def test_messages_are_handed_out_once_and_only_to_their_conversation(db_url):
+def _texts(messages):
+    return [m.text for m in messages]
+
+
+def test_messages_go_only_to_their_conversation_and_stay_until_acknowledged(db_url):
     queue_message("web-1", "webchat", "您好，我是王小明", kind="agent_message", url=db_url)
     queue_message("web-1", "webchat", "<b>第二条</b>", kind="agent_message", url=db_url)
     queue_message("web-2", "webchat", "别人的", kind="agent_message", url=db_url)
     queue_message("tg-1", "telegram", "推送渠道", kind="agent_message", url=db_url)
-    first = take_messages("web-1", url=db_url)
-    assert [m.text for m in first] == ["您好，我是王小明", "<b>第二条</b>"]
-    assert take_messages("web-1", url=db_url) == []
-    assert [m.text for m in take_messages("web-2", url=db_url)] == ["别人的"]
-    assert take_messages("tg-1", url=db_url) == []  # Telegram's own sender delivers those
+    first = collect_messages("web-1", now=NOW, url=db_url)
+    assert _texts(first) == ["您好，我是王小明", "<b>第二条</b>"]
+    # Leased: a second tab polling at once does not get them too.
+    assert collect_messages("web-1", now=NOW + timedelta(seconds=5), url=db_url) == []
+    # Never acknowledged (the answer was lost): handed out again, same ids, after the lease.
+    again = collect_messages("web-1", now=NOW + handoff.POLL_LEASE, url=db_url)
+    assert [m.id for m in again] == [m.id for m in first]
+    assert _texts(collect_messages("web-2", now=NOW, url=db_url)) == ["别人的"]
+    assert collect_messages("tg-1", now=NOW, url=db_url) == []  # Telegram's sender has those
+
+
+def test_acknowledged_messages_are_delivered_and_never_come_back(db_url):
+    ids = [queue_message("web-1", "webchat", f"m{i}", kind="agent_message", url=db_url)
+           for i in range(3)]
+    collect_messages("web-1", now=NOW, url=db_url)
+    assert acknowledge_messages("web-1", ids[:2], now=NOW, url=db_url) == ids[:2]
+    later = NOW + timedelta(hours=1)
+    assert _texts(collect_messages("web-1", now=later, url=db_url)) == ["m2"]
+    # Acknowledging again (the first acknowledgement's answer was lost) is harmless.
+    assert acknowledge_messages("web-1", ids, now=later, url=db_url) == ids
+    assert collect_messages("web-1", now=later + timedelta(hours=1), url=db_url) == []
+    with unit_of_work(db_url) as uow:
+        rows = [uow.notifications.get(i) for i in ids]
+        assert [r.status for r in rows] == ["sent"] * 3
+        assert rows[0].sent_at == NOW and rows[2].sent_at == later
+
+
+def test_a_message_is_delivered_only_when_acknowledged_even_if_never_collected(db_url):
+    message_id = queue_message("web-1", "webchat", "hello", kind="notice", url=db_url)
+    with unit_of_work(db_url) as uow:
+        assert uow.notifications.get(message_id).status == "pending"
+    collect_messages("web-1", now=NOW, url=db_url)
+    with unit_of_work(db_url) as uow:
+        assert uow.notifications.get(message_id).status == "pending"
+
+
+def test_acknowledging_another_conversations_ids_changes_nothing_and_is_audited(db_url):
+    theirs = queue_message("web-victim", "webchat", "保单信息", kind="agent_message", url=db_url)
+    pushed = queue_message("tg-1", "telegram", "推送", kind="agent_message", url=db_url)
+    mine = queue_message("web-1", "webchat", "mine", kind="agent_message", url=db_url)
+    done = acknowledge_messages("web-1", [theirs, pushed, mine, 999999], remote="203.0.113.9",
+                                now=NOW, url=db_url)
+    assert done == [mine]  # an unknown id and another's id get the same answer
+    with unit_of_work(db_url) as uow:
+        assert uow.notifications.get(theirs).status == "pending"
+        assert uow.notifications.get(pushed).status == "pending"
+        [entry] = uow.audit.list(handoff.ACK_REFUSED)
+        assert entry.actor == "conversation:web-1" and entry.subject_id == "web-1"
+        assert entry.detail["ids"] == sorted([theirs, pushed, 999999])
+        assert entry.detail["remote"] == "203.0.113.9"
+    assert _texts(collect_messages("web-victim", now=NOW, url=db_url)) == ["保单信息"]
+
+
+def test_own_ids_are_not_audited(db_url):
+    mine = queue_message("web-1", "webchat", "mine", kind="agent_message", url=db_url)
+    acknowledge_messages("web-1", [mine], now=NOW, url=db_url)
+    acknowledge_messages("web-1", [mine], now=NOW, url=db_url)
+    with unit_of_work(db_url) as uow:
+        assert uow.audit.list(handoff.ACK_REFUSED) == []
 
 
 def test_concurrent_pollers_never_get_the_same_message(db_url):
@@ -282,7 +341,7 @@ def test_concurrent_pollers_never_get_the_same_message(db_url):
 
     def poll() -> None:
         barrier.wait()
-        texts = [m.text for m in take_messages("web-1", url=db_url)]
+        texts = _texts(collect_messages("web-1", now=NOW, url=db_url))
         with lock:
             got.append(texts)
 
@@ -301,6 +360,6 @@ def test_a_message_leased_by_a_delivery_worker_is_not_handed_out(db_url):
         row = uow.notifications.get(message_id)
         row.next_attempt_at = NOW + timedelta(minutes=5)
         uow.commit()
-    assert take_messages("web-1", now=NOW, url=db_url) == []
-    assert [m.text for m in take_messages("web-1", now=NOW + timedelta(minutes=6),
-                                          url=db_url)] == ["hello"]
+    assert collect_messages("web-1", now=NOW, url=db_url) == []
+    assert _texts(collect_messages("web-1", now=NOW + timedelta(minutes=6),
+                                   url=db_url)) == ["hello"]

@@ -155,8 +155,14 @@ def tracker_of(client: AsgiClient, rasa_agent: StandInRasaAgent, sender: str):
 
 
 def poll(client: AsgiClient, sender: str) -> List[Dict[str, Any]]:
+    """What the page collects, acknowledged as the page acknowledges what it showed."""
     res = client.get(f"/webhooks/webchat/messages?sender={sender}")
     assert res.status == 200
+    ids = [m["id"] for m in res.json()]
+    if ids:
+        acked = client.post("/webhooks/webchat/messages/ack",
+                            json_body={"sender": sender, "ids": ids})
+        assert acked.status == 200 and acked.json() == {"acknowledged": ids}
     return res.json()
 
 

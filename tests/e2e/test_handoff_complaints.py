@@ -43,6 +43,10 @@ class Customer:
             res = requests.get(url, timeout=10)
             assert res.status_code == 200, res.text
             texts += [m["text"] for m in res.json()]
+            if res.json():  # shown: acknowledged as the page does, or it comes back
+                acked = requests.post(f"{url.split('?')[0]}/ack", timeout=10, json={
+                    "sender": self.sender, "ids": [m["id"] for m in res.json()]})
+                assert acked.status_code == 200, acked.text
             if len(texts) < expect:
                 time.sleep(0.2)
         return texts

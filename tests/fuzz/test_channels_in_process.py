@@ -190,6 +190,47 @@ def test_webchat_outbox_documents_and_upload_take_any_query_and_store_no_garbage
     assert row_counts(store_url) == before
 
 
+def _statuses(url: str) -> Dict[int, str]:
+    with unit_of_work(url) as uow:
+        return dict(uow.session.execute(select(Notification.id, Notification.status)).all())
+
+
+@fuzz_settings(120)
+@given(body=st.one_of(
+    raw_bodies(["sender", "ids"]),
+    st.fixed_dictionaries({"sender": st.one_of(hostile_text(30), st.sampled_from(
+        [OPEN_SENDER, "web-1", "tg-1"])), "ids": st.lists(st.one_of(
+            st.integers(min_value=-2, max_value=2 ** 70), st.booleans(), hostile_text(5)),
+            max_size=120)}).map(lambda v: json.dumps(v).encode("utf-8", "surrogatepass"))))
+def test_webchat_ack_takes_any_body_and_delivers_nothing_of_another_conversation(
+        app_client, store_url, body: bytes) -> None:
+    client = app_client.client
+    theirs = [i for i, in _other_conversations_messages(store_url)]
+    before, statuses = row_counts(store_url), _statuses(store_url)
+    res = client.post("/webhooks/webchat/messages/ack", body=body,
+                      headers={"content-type": "application/json"})
+    no_server_error(res, f"ack {body[:120]!r}")
+    assert res.status in (200, 400, 413)
+    if res.status != 200:
+        assert res.json()["error"]
+    assert row_counts(store_url) == before
+    after = _statuses(store_url)
+    assert all(after[i] == statuses[i] for i in theirs)
+
+
+def _other_conversations_messages(url: str) -> list:
+    """A pending message of a conversation no fuzzed body is the sender of."""
+    from bot.handoff import queue_message
+
+    with unit_of_work(url) as uow:
+        ids = uow.session.execute(select(Notification.id).where(
+            Notification.conversation_id == "web-fuzz-victim")).all()
+    if not ids:
+        queue_message("web-fuzz-victim", "webchat", "victim's notice", kind="notice", url=url)
+        return _other_conversations_messages(url)
+    return ids
+
+
 def test_an_upload_with_a_hostile_name_is_stored_under_its_hash_with_a_clean_name(
         app_client, store_url) -> None:
     client = app_client.client

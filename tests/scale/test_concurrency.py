@@ -142,7 +142,7 @@ def test_notices_reach_the_customer_once_with_both_replicas_collecting(
     deployment: Deployment, scale_services: ScaleServices
 ) -> None:
     """A stage change queues one notice; the customer's page polls both replicas at once, again
-    and again: the notice is handed out exactly once."""
+    and again, acknowledging what it showed: the notice is handed out exactly once."""
     sender = new_sender("notice")
     result = _report(deployment.rasa_url, sender, day=12)
     [number] = result["numbers"]
@@ -160,11 +160,15 @@ def test_notices_reach_the_customer_once_with_both_replicas_collecting(
 
     def poll(replica: int) -> None:
         for _ in range(10):
-            res = requests.get(f"{deployment.replica_url(replica)}/webhooks/webchat/messages",
-                               params={"sender": sender}, timeout=30)
+            base = f"{deployment.replica_url(replica)}/webhooks/webchat/messages"
+            res = requests.get(base, params={"sender": sender}, timeout=30)
             assert res.status_code == 200, res.text
             with lock:
                 got.extend(res.json())
+            if res.json():  # shown, so acknowledged as the page does
+                acked = requests.post(f"{base}/ack", timeout=30, json={
+                    "sender": sender, "ids": [m["id"] for m in res.json()]})
+                assert acked.status_code == 200, acked.text
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         list(pool.map(poll, [1, 2, 1, 2, 1, 2]))
