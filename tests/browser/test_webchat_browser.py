@@ -125,3 +125,41 @@ def test_real_server_serves_the_assets_and_nothing_beside_them(claims_servers: S
             urllib.request.urlopen(claims_servers.webchat_url + path, timeout=10)
         assert err.value.code == 404
 
+
+
+def test_an_outbox_message_is_shown_once_and_acknowledged_even_when_it_comes_again(
+    claims_servers: Servers, claims_db_url: str, watched_page: WatchedPage
+) -> None:
+    """The acknowledgement is lost (the network drops it): the message comes back after its
+    lease and the page shows it once, then acknowledges it when it can."""
+    from bot.handoff import POLL_LEASE, queue_message
+    from bot.store.db import unit_of_work
+
+    page = watched_page.page
+    open_chat(page, claims_servers)
+    sender = page.evaluate("localStorage.getItem('claimsAssistant.webchat.senderId')")
+    acks: list = []
+    page.route("**/messages/ack", lambda route: (acks.append(route.request.post_data_json),
+                                                 route.abort()))
+    text = "您好，我是理赔员王小明。"
+    message_id = queue_message(sender, "webchat", text, kind="agent_message",
+                               url=claims_db_url)
+    shown = page.locator('#messages .msg.bot[data-kind="agent_message"]')
+    expect(shown).to_have_count(1, timeout=15_000)
+    expect(shown.first).to_have_text(text)
+    # Handed out again after the lease (its acknowledgement never arrived): not shown twice.
+    page.wait_for_timeout(POLL_LEASE.total_seconds() * 1000 + 5_000)
+    assert len(acks) >= 2 and all(a == {"sender": sender, "ids": [message_id]} for a in acks)
+    expect(shown).to_have_count(1)
+    page.unroute("**/messages/ack")
+
+    def delivered() -> bool:
+        with unit_of_work(claims_db_url) as uow:
+            return uow.notifications.get(message_id).status == "sent"
+
+    for _ in range(100):
+        if delivered():
+            break
+        page.wait_for_timeout(300)
+    assert delivered()
+    expect(shown).to_have_count(1)
