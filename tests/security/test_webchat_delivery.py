@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from bot.clock import utc_now
-from bot.handoff import ACK_REFUSED, queue_message
+from bot.handoff import queue_message
 from bot.store.db import unit_of_work
 
 pytestmark = pytest.mark.e2e
@@ -114,7 +114,7 @@ def test_nobody_can_acknowledge_another_conversations_messages_away(
     assert _row(claims_db_url, message_id)["status"] == "pending"
     assert [m["id"] for m in _poll(claims_servers, victim)] == [message_id]
     with unit_of_work(claims_db_url) as uow:
-        refused = [e.detail for e in uow.audit.list(ACK_REFUSED)
+        refused = [e.detail for e in uow.audit.list("outbox.ack_refused")
                    if e.actor == f"conversation:{attacker}"]
     assert len(refused) == 1 and refused[0]["count"] == len(guesses)
 
