@@ -51,19 +51,22 @@ def _year_later(start: date) -> date:
 
 
 def _policies(today: date) -> list[dict]:
+    # Every policy is in force whatever day the demo is seeded (the numbers stay as the README
+    # gives them): a policy with fixed dates would stop covering the demo's claims one day.
     medical_start = _first_of_month_before(today, 5)
+    annual_start = _first_of_month_before(today, 10)
+    accident_start = _first_of_month_before(today, 8)
     return [
         dict(holder="张伟", number="AUTO-2026-0001", line_of_business="motor",
              product_code="MOTOR-COMP", product_name_zh="机动车综合商业保险",
              product_name_en="Comprehensive motor insurance",
              sum_insured=Decimal("300000"), deductible=Decimal("500"), waiting_period_days=0,
-             start_date=date(2026, 1, 1), end_date=date(2026, 12, 31)),
+             start_date=annual_start, end_date=_year_later(annual_start)),
         dict(holder="张伟", number="MED-2026-0001", line_of_business="medical",
              product_code="MED-HOSP", product_name_zh="住院医疗保险",
              product_name_en="Hospital medical insurance",
              sum_insured=Decimal("50000"), deductible=Decimal("0"), waiting_period_days=30,
-             start_date=date(2026, 1, 1), end_date=date(2026, 12, 31)),
-        # Kept in force whatever day the demo runs, so the assessment claim stays plausible.
+             start_date=annual_start, end_date=_year_later(annual_start)),
         dict(holder="李秀英", number="MED-2026-0002", line_of_business="medical",
              product_code="MED-HOSP-SENIOR", product_name_zh="老年住院医疗保险",
              product_name_en="Senior hospital medical insurance",
@@ -73,12 +76,12 @@ def _policies(today: date) -> list[dict]:
              product_code="HOME-CONTENTS", product_name_zh="家庭财产保险",
              product_name_en="Home and contents insurance",
              sum_insured=Decimal("500000"), deductible=Decimal("1000"), waiting_period_days=0,
-             start_date=date(2026, 1, 1), end_date=date(2026, 12, 31)),
+             start_date=annual_start, end_date=_year_later(annual_start)),
         dict(holder="王芳", number="ACC-2026-0001", line_of_business="accident",
              product_code="ACC-PERSONAL", product_name_zh="个人意外伤害保险",
              product_name_en="Personal accident insurance",
              sum_insured=Decimal("200000"), deductible=Decimal("0"), waiting_period_days=0,
-             start_date=date(2026, 3, 1), end_date=date(2027, 2, 28)),
+             start_date=accident_start, end_date=_year_later(accident_start)),
     ]
 
 

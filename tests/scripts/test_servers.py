@@ -224,7 +224,9 @@ def test_newest_model_is_the_latest_written(tmp_path: Path) -> None:
     old, new = tmp_path / "a.tar.gz", tmp_path / "b.tar.gz"
     new.write_bytes(b"")
     old.write_bytes(b"")
-    os.utime(old, (time.time() - 100, time.time() - 100))
+    # Older than the file written last, by that file's own time (not this process's clock).
+    then = new.stat().st_mtime - 100
+    os.utime(old, (then, then))
     assert newest_model(tmp_path) == new
 
 
