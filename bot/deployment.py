@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import List
 
+from bot.privacy import ID_HASH_KEY_ENV
 from bot.settings import DEMO_HOTLINE, Settings, get_settings
 
 PRODUCTION = "production"
@@ -48,6 +49,11 @@ def production_problems(settings: Settings) -> List[str]:
             "same random secret for Rasa and the action server, e.g. "
             "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`. / "
             "未设置动作服务器共享密钥 CLAIMS_ACTION_SERVER_TOKEN(至少 32 个字符)。")
+    if not settings.id_hash_key_configured:
+        problems.append(
+            f"{ID_HASH_KEY_ENV} is not set: ID numbers are matched by an HMAC under this key, "
+            "which every replica and `python -m bot seed` must share (see docs/security.md). / "
+            f"未设置身份证号哈希密钥 {ID_HASH_KEY_ENV}。")
     return problems
 
 

@@ -503,6 +503,9 @@ class EventRedactor:
             lang = self.language
             if kind == "user":
                 text = data.get("text") or ""
+                # The client's address served this turn's identity counting; it is not kept.
+                if isinstance(data.get("metadata"), dict):
+                    data["metadata"].pop("client_address", None)
                 if position in answers:
                     replacement = answer_label(text, lang, today)
                     data["text"] = replacement

@@ -246,6 +246,10 @@ def run_retention(
          db_url=db_url, dry_run=dry_run)
     step("notices", expire_notices, now - timedelta(days=periods.notice_days),
          db_url=db_url, dry_run=dry_run)
+    if not dry_run:  # counters, lock history and one-time codes past their use (bot/identity)
+        from bot.identity import purge
+
+        step("identity", purge, now, url=db_url)
     with unit_of_work(db_url) as uow:
         uow.audit.record(actor, "retention.dry_run" if dry_run else "retention.run",
                          "retention", None,

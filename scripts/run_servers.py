@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a file, this script sees only scripts/ on its path
     sys.path.insert(0, str(ROOT))
 
+from bot import demo_sms  # noqa: E402
 from scripts.servers import (  # noqa: E402
     DEFAULT_ACTIONS_PORT,
     DEFAULT_RASA_PORT,
@@ -111,8 +112,14 @@ def main(argv: List[str] | None = None) -> int:
         servers.start()
         servers.wait_until_ready()
         print(banner(servers), flush=True)
+        # The demo's phone: SMS that would go to a customer without Twilio configured.
+        outbox = demo_sms.outbox_path()
+        _, offset = demo_sms.read_new(outbox, 0)
         while True:
             servers.check()
+            lines, offset = demo_sms.read_new(outbox, offset)
+            for line in lines:
+                print(line, flush=True)
             time.sleep(1.0)
     except (KeyboardInterrupt, Stop):
         print("\n正在停止 / Stopping…", flush=True)

@@ -151,6 +151,14 @@ def test_an_answer_is_known_from_the_slot_event_alone() -> None:
     assert stored[0]["text"] == "[手机尾号已核实]" and stored[1]["value"] == "[手机尾号已核实]"
 
 
+def test_the_client_address_is_not_kept() -> None:
+    events = [{"event": "user", "text": "你好",
+               "metadata": {"client_address": "203.0.113.7", "locale": "zh-CN"}}]
+    stored = redact_events(events, today=TODAY)
+    assert stored[0]["metadata"] == {"locale": "zh-CN"}
+    assert events[0]["metadata"]["client_address"] == "203.0.113.7"  # the live turn keeps it
+
+
 def test_the_question_asked_in_an_earlier_turn_counts() -> None:
     redactor = EventRedactor(today=TODAY)
     redactor.observe_slot("requested_slot", "verification_answer")

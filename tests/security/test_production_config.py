@@ -12,13 +12,15 @@ from bot.settings import DEMO_HOTLINE, Settings, get_settings
 from scripts.servers import ServerError, Servers
 
 READY = {"CLAIMS_ENV": "production", "CLAIMS_HOTLINE": "021-5555-0100",
-         "CLAIMS_AGENTS_PHONE": "+862155550101", "CLAIMS_ACTION_SERVER_TOKEN": "k" * 43}
+         "CLAIMS_AGENTS_PHONE": "+862155550101", "CLAIMS_ACTION_SERVER_TOKEN": "k" * 43,
+         "CLAIMS_ID_HASH_KEY": "h" * 43}
 
 
 @pytest.mark.parametrize("missing, named", [
     ("CLAIMS_HOTLINE", "CLAIMS_HOTLINE"),
     ("CLAIMS_AGENTS_PHONE", "CLAIMS_AGENTS_PHONE"),
     ("CLAIMS_ACTION_SERVER_TOKEN", "CLAIMS_ACTION_SERVER_TOKEN"),
+    ("CLAIMS_ID_HASH_KEY", "CLAIMS_ID_HASH_KEY"),
 ])
 def test_production_names_what_is_missing(missing: str, named: str) -> None:
     env = {k: v for k, v in READY.items() if k != missing}
