@@ -215,29 +215,37 @@ def throttle_username(username: str) -> str:
     return unicodedata.normalize("NFKC", username or "").strip().casefold()
 
 
-def _throttle_keys(username: str, address: str | None) -> Tuple[str, str | None]:
+def _hashed(prefix: str, text: str) -> str:
     # Hashed: a password typed into the username field is never stored.
-    user_key = "u:" + hashlib.sha256(throttle_username(username).encode(
-        "utf-8", "surrogatepass")).hexdigest()
-    address_key = None
-    if address:
-        address_key = "a:" + hashlib.sha256(address.strip().lower().encode(
-            "utf-8", "surrogatepass")).hexdigest()
-    return user_key, address_key
+    return prefix + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _throttle_keys(username: str, address: str | None) -> Tuple[str, str, str | None]:
+    """(this name from this address, this name from anywhere, this address for any name). The
+    pair is the name alone where the address is unknown."""
+    name = throttle_username(username)
+    user_key = _hashed("u:", name)
+    if not address:
+        return user_key, user_key, None
+    where = address.strip().lower()
+    return _hashed("p:", f"{name}\n{where}"), user_key, _hashed("a:", where)
 
 
 class LoginThrottle:
-    """Slows password guessing: after `limit` failures for one normalised username, or
-    `address_limit` failures from one client address, within `window_s`, further tries are
-    refused until the window has passed. The failures are kept in the claims store
-    (login_failures) or, with `redis_url`, in Redis: every replica and a restart see them."""
+    """Slows password guessing without letting strangers lock an agent out: after `limit`
+    failures for one normalised username from one client address, `address_limit` failures from
+    one address for any names, or `user_limit` failures for one username from every address
+    together (much higher), within `window_s`, further tries are refused until the window has
+    passed. The failures are kept in the claims store (login_failures) or, with `redis_url`, in
+    Redis: every replica and a restart see them."""
 
     def __init__(self, limit: int | None = None, window_s: float | None = None, *,
-                 address_limit: int | None = None, url: str | None = None,
-                 redis_url: str | None = None) -> None:
+                 address_limit: int | None = None, user_limit: int | None = None,
+                 url: str | None = None, redis_url: str | None = None) -> None:
         settings = get_settings()
         self.limit = limit or settings.login_max_failures
         self.address_limit = address_limit or settings.login_address_max_failures
+        self.user_limit = max(user_limit or settings.login_user_max_failures, self.limit)
         self.window_s = float(window_s or settings.login_window_minutes * 60)
         self.url = url
         self.redis_url = settings.redis_url if redis_url is None else redis_url
@@ -271,16 +279,16 @@ class LoginThrottle:
     def blocked(self, username: str, address: str | None = None, *,
                 now: datetime | None = None) -> bool:
         at = as_utc_naive(now)
-        user_key, address_key = _throttle_keys(username, address)
-        counts = self._counts([k for k in (user_key, address_key) if k], at)
-        if counts[user_key] >= self.limit:
+        pair_key, user_key, address_key = _throttle_keys(username, address)
+        counts = self._counts(sorted({k for k in (pair_key, user_key, address_key) if k}), at)
+        if counts[pair_key] >= self.limit or counts[user_key] >= self.user_limit:
             return True
         return address_key is not None and counts[address_key] >= self.address_limit
 
     def failed(self, username: str, address: str | None = None, *,
                now: datetime | None = None) -> None:
         at = as_utc_naive(now)
-        keys = [k for k in _throttle_keys(username, address) if k]
+        keys = sorted({k for k in _throttle_keys(username, address) if k})
         if self.redis_url:
             pipe = self._red().pipeline()
             for key in keys:
@@ -297,12 +305,13 @@ class LoginThrottle:
                 LoginFailure.at < at - timedelta(seconds=self.window_s)))
             uow.commit()
 
-    def succeeded(self, username: str) -> None:
-        """The right password: the username's count starts again (the address's does not)."""
-        user_key, _ = _throttle_keys(username, None)
+    def succeeded(self, username: str, address: str | None = None) -> None:
+        """The right password: the name's counts start again (the address's does not)."""
+        pair_key, user_key, _ = _throttle_keys(username, address)
+        keys = sorted({pair_key, user_key})
         if self.redis_url:
-            self._red().delete(self._redis_key(user_key))
+            self._red().delete(*[self._redis_key(k) for k in keys])
             return
         with unit_of_work(self.url) as uow:
-            uow.session.execute(delete(LoginFailure).where(LoginFailure.key == user_key))
+            uow.session.execute(delete(LoginFailure).where(LoginFailure.key.in_(keys)))
             uow.commit()

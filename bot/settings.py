@@ -63,6 +63,9 @@ class Settings:
     # client address within the window, kept in the claims store (or Redis when set).
     login_max_failures: int = 5
     login_address_max_failures: int = 20
+    # Failures for one username from every address together: high, so that strangers cannot
+    # lock an agent out, yet a guessing campaign spread over many addresses still stops.
+    login_user_max_failures: int = 50
     login_window_minutes: int = 15
     # Bounded pools (bot/workers.py): threads and queued jobs for password hashing and speech
     # recognition; one more gets "busy, try again".
@@ -149,6 +152,7 @@ class Settings:
             or "claims_events",
             login_max_failures=int(env.get("CLAIMS_LOGIN_MAX_FAILURES", "5")),
             login_address_max_failures=int(env.get("CLAIMS_LOGIN_ADDRESS_MAX_FAILURES", "20")),
+            login_user_max_failures=int(env.get("CLAIMS_LOGIN_USER_MAX_FAILURES", "50")),
             login_window_minutes=int(env.get("CLAIMS_LOGIN_WINDOW_MINUTES", "15")),
             login_workers=int(env.get("CLAIMS_LOGIN_WORKERS", "2")),
             login_queue=int(env.get("CLAIMS_LOGIN_QUEUE", "8")),

@@ -217,7 +217,7 @@ class AgentConsoleInput(InputChannel):
         if agent is None:
             self.throttle.failed(username, address)
         else:
-            self.throttle.succeeded(username)
+            self.throttle.succeeded(username, address)
         return agent
 
     # -- sessions ---------------------------------------------------------------------------

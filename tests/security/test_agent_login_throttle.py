@@ -82,3 +82,22 @@ def test_a_login_flood_is_turned_away_busy_while_a_customer_still_gets_answers(
                             json_body={"sender": "web-flooded", "message": "我想查理赔进度"})
         assert reply.status == 200 and reply.json()[0]["text"] == "bot reply"
     blocker.result()
+
+
+def test_a_stranger_cannot_lock_an_agent_out_from_elsewhere(store) -> None:  # noqa: F811
+    """Found by the independent attack: five wrong passwords for "pt.tester" from one address
+    refused the agent everywhere. The name is now counted per address (5), and from every
+    address together only at a much higher count."""
+    from bot.agents import LoginThrottle
+
+    throttle = LoginThrottle(limit=5, address_limit=20, user_limit=12, window_s=900)
+    for _ in range(5):
+        throttle.failed("alice", "203.0.113.9")
+    assert throttle.blocked(" ALICE ", "203.0.113.9")  # the attacker's address: refused
+    assert not throttle.blocked("alice", "198.51.100.4")  # alice at her desk: let in
+    for n in range(7):  # a campaign spread over many addresses still stops
+        throttle.failed("alice", f"192.0.2.{n}")
+    assert throttle.blocked("alice", "198.51.100.4")
+    throttle.succeeded("alice", "198.51.100.4")  # her right password starts her count again
+    assert not throttle.blocked("alice", "198.51.100.4")
+    assert throttle.blocked("alice", "203.0.113.9")  # but not the attacker's
