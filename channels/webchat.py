@@ -32,6 +32,9 @@ PAGE_FILE = "webchat.html"
 # tracker store: the web chat may never speak for one of them.
 SENDER_ID_PATTERN = re.compile(r"(?!(?:tg|sms|wa|call)-)[A-Za-z0-9_-]{1,64}", re.IGNORECASE)
 
+# A BCP 47 language tag as browsers report it (navigator.language): "zh-CN", "en", "zh-Hant-TW".
+LOCALE_PATTERN = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8}){0,4}")
+
 DEFAULT_MAX_MESSAGE_CHARS = 2000
 # Far above any legal message, far below what would let one request eat the server's memory.
 MAX_BODY_BYTES = 64 * 1024
@@ -167,6 +170,12 @@ class WebChatInput(RestInput):
         metadata = body.get("metadata")
         if metadata is not None and not isinstance(metadata, dict):
             return _error(400, "invalid_metadata", "'metadata' must be a JSON object.")
+        # Only what the page itself sends is kept: anything else would be stored with every
+        # message (a 60 KB blob a turn fills a disk) and reach agents' transcripts.
+        locale = (metadata or {}).get("locale")
+        body["metadata"] = ({"locale": locale}
+                            if isinstance(locale, str) and LOCALE_PATTERN.fullmatch(locale)
+                            else {})
         return body
 
     def blueprint(

@@ -141,6 +141,22 @@ def test_webhook_returns_the_bots_messages(client: AsgiClient, agent: StandInAge
     assert message.metadata["client_address"]  # the peer as the server sees it
 
 
+def test_only_the_pages_own_metadata_is_kept(client: AsgiClient, agent: StandInAgent) -> None:
+    # Found by the independent attack: any metadata up to the body limit was stored with every
+    # message (and copied to agents' transcripts), so a script could fill the disk.
+    res = client.post(WEBHOOK, json_body={
+        "sender": "web-0123abcd", "message": "你好",
+        "metadata": {"locale": "zh-CN", "x": "y" * 60000, "agent": "alice"}})
+    assert res.status == 200
+    res = client.post(WEBHOOK, json_body={
+        "sender": "web-0123abcd", "message": "你好", "metadata": {"locale": "<script>" * 9}})
+    assert res.status == 200
+    first, second = agent.received
+    assert set(first.metadata) == {"locale", "client_address"}
+    assert first.metadata["locale"] == "zh-CN"
+    assert set(second.metadata) == {"client_address"}
+
+
 def test_the_page_cannot_choose_its_client_address(client: AsgiClient, agent: StandInAgent) -> None:
     # The identity check counts wrong answers per client address: a page that names another
     # address must not escape its own count (or charge someone else's).
