@@ -188,8 +188,9 @@ def luhn_valid(digits: str) -> bool:
 
 # Staff-facing (agents, operators, logs); never a reply to a customer.
 LABELS: Dict[str, Dict[str, str]] = {
-    "dob_answer": {"zh": "[出生日期已核实]", "en": "[date of birth verified]"},
-    "last4_answer": {"zh": "[手机尾号已核实]", "en": "[phone last 4 verified]"},
+    # Neutral: the label says what kind of answer was hidden, never whether it was right.
+    "dob_answer": {"zh": "[出生日期（已隐去）]", "en": "[date of birth, hidden]"},
+    "last4_answer": {"zh": "[手机尾号（已隐去）]", "en": "[phone last 4, hidden]"},
     "answer": {"zh": "[验证答案已隐去]", "en": "[verification answer removed]"},
     "date_of_birth": {"zh": "[出生日期已隐去]", "en": "[date of birth removed]"},
     "id_number": {"zh": "[身份证号已隐去]", "en": "[ID number removed]"},
@@ -225,6 +226,7 @@ _CODE_RE = re.compile(
     re.IGNORECASE,
 )
 _ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{6}[ ]?\d{8}[ ]?\d{3}[\dXx]|\d{15})(?![0-9A-Za-z])")
+_CARD_WORD_RE = re.compile(r"卡|账号|帳號|账户|帳戶|card|account", re.IGNORECASE)
 _CARD_RE = re.compile(rf"(?<!\d)(\d(?:{_GAP}\d){{15,18}})(?!\d)")
 _PHONE_RE = re.compile(
     rf"(?<![\d+])((?:(?:\+|00)?86{_GAP})?1[3-9]\d{_GAP}\d{{4}}{_GAP}\d{{4}})(?!\d)"
@@ -336,7 +338,9 @@ def redact_text(text: str, language: str | None = None, *, masked: bool = False,
 
     def card(match: re.Match) -> str:
         digits = phone_digits(match.group(1))
-        if 16 <= len(digits) <= 19 and luhn_valid(digits):
+        before = match.string[max(0, match.start() - 14):match.start()]
+        # A customer who names a card may mistype it: a long number after "卡"/"card" is one.
+        if 16 <= len(digits) <= 19 and (luhn_valid(digits) or _CARD_WORD_RE.search(before)):
             return card_of(digits)
         return match.group(0)
 

@@ -1,6 +1,7 @@
 """Redaction, sealing, keyed hashing and private file modes (bot/privacy.py)."""
 from __future__ import annotations
 
+import json
 import logging
 import os
 import stat
@@ -82,6 +83,17 @@ def test_a_long_number_that_is_not_a_card_stays() -> None:
     assert redact_text(f"订单 {not_luhn}", today=TODAY) == f"订单 {not_luhn}"
 
 
+@pytest.mark.parametrize("text", ["银行卡6222020200112233445",
+                                  "我的卡号是 6222 0202 0011 2233 445",
+                                  "card number 6222020200112233445",
+                                  "收款账户：6222020200112233445"])
+def test_a_mistyped_card_number_after_the_word_card_is_still_a_card(text: str) -> None:
+    # Found by the independent attack: a 19-digit card number failing the Luhn check was stored
+    # in clear, though the customer said it was their card.
+    assert "6222020200112233445" not in redact_text(text, today=TODAY).replace(" ", "")
+    assert "2233445" not in redact_text(text, masked=True, today=TODAY).replace(" ", "")
+
+
 @pytest.mark.parametrize("phone,masked", [
     ("13800000001", "138****0001"), ("138 0000 0001", "138****0001"),
     ("138-0000-0001", "138****0001"), ("+86 138 0000 0001", "+86138****0001"),
@@ -125,9 +137,9 @@ def _verification_turn(answer: str) -> list[dict]:
     ]
 
 
-@pytest.mark.parametrize("answer,label", [("1985-04-12", "[出生日期已核实]"),
-                                          ("0001", "[手机尾号已核实]"),
-                                          ("尾号是0001", "[手机尾号已核实]"),
+@pytest.mark.parametrize("answer,label", [("1985-04-12", "[出生日期（已隐去）]"),
+                                          ("0001", "[手机尾号（已隐去）]"),
+                                          ("尾号是0001", "[手机尾号（已隐去）]"),
                                           ("不知道", "[验证答案已隐去]")])
 def test_identity_answers_are_replaced_wholesale(answer: str, label: str) -> None:
     events = _verification_turn(answer)
@@ -148,7 +160,7 @@ def test_an_answer_is_known_from_the_slot_event_alone() -> None:
     events = [{"event": "user", "text": "0001", "parse_data": {"text": "0001"}},
               {"event": "slot", "name": "verification_answer", "value": "0001"}]
     stored = redact_events(events, today=TODAY)
-    assert stored[0]["text"] == "[手机尾号已核实]" and stored[1]["value"] == "[手机尾号已核实]"
+    assert stored[0]["text"] == "[手机尾号（已隐去）]" and stored[1]["value"] == "[手机尾号（已隐去）]"
 
 
 def test_the_client_address_is_not_kept() -> None:
@@ -164,7 +176,7 @@ def test_the_question_asked_in_an_earlier_turn_counts() -> None:
     redactor.observe_slot("requested_slot", "verification_answer")
     redactor.observe_slot("language", "en")
     stored = redactor.redact([{"event": "user", "text": "12 April 1985"}])
-    assert stored[0]["text"] == "[date of birth verified]"
+    assert stored[0]["text"] == "[date of birth, hidden]"
 
 
 def test_other_messages_and_slots_are_masked_not_removed() -> None:
@@ -247,3 +259,17 @@ def test_logs_are_redacted(caplog: pytest.LogCaptureFixture) -> None:
     assert "[date of birth removed]" in text and "[phone number removed]" in text
     assert redact_log_text("verification_answer=0001") == \
         "verification_answer=[verification answer removed]"
+
+
+@pytest.mark.parametrize("answer", ["1990-01-01", "9999", "尾号是9999", "1 January 1990"])
+def test_a_wrong_answer_is_never_labelled_verified(answer: str) -> None:
+    """An attacker's failed answer, as agents read it later: the label hides the answer and
+    claims nothing about the outcome (finding F6)."""
+    events = [{"event": "user", "text": answer, "parse_data": {"text": answer}},
+              {"event": "slot", "name": "verification_answer", "value": answer}]
+    stored = redact_events(events, today=TODAY)
+    shown = json.dumps(stored, ensure_ascii=False)
+    assert answer not in shown
+    for claim in ("核实", "verified"):
+        assert claim not in shown
+    assert "已隐去" in shown or "hidden" in shown
