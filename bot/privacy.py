@@ -505,11 +505,11 @@ class EventRedactor:
             data = json.loads(json.dumps(event, default=str))  # a deep copy of plain JSON
             kind = data.get("event")
             lang = self.language
+            # The client's address served this turn's identity counting; it is not kept.
+            if isinstance(data.get("metadata"), dict):
+                data["metadata"].pop("client_address", None)
             if kind == "user":
                 text = data.get("text") or ""
-                # The client's address served this turn's identity counting; it is not kept.
-                if isinstance(data.get("metadata"), dict):
-                    data["metadata"].pop("client_address", None)
                 if position in answers:
                     replacement = answer_label(text, lang, today)
                     data["text"] = replacement
@@ -534,6 +534,8 @@ class EventRedactor:
                 data["text"] = redact_text(data.get("text"), lang, masked=True, today=today)
             elif kind == "slot":
                 name, value = data.get("name"), data.get("value")
+                if name == "session_started_metadata" and isinstance(value, dict):
+                    value.pop("client_address", None)  # Rasa copies the first message's
                 if name in SECRET_SLOTS and value not in _SECRET_SLOT_FLAGS:
                     data["value"] = answer_label(str(value), lang, today)
                 elif name in SEALED_SLOTS and value is not None and self.seal_slots:

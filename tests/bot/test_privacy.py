@@ -169,6 +169,13 @@ def test_the_client_address_is_not_kept() -> None:
     stored = redact_events(events, today=TODAY)
     assert stored[0]["metadata"] == {"locale": "zh-CN"}
     assert events[0]["metadata"]["client_address"] == "203.0.113.7"  # the live turn keeps it
+    # Rasa copies the first message's metadata into the session's start (found by the attack).
+    started = redact_events([
+        {"event": "session_started", "metadata": {"client_address": "203.0.113.7"}},
+        {"event": "slot", "name": "session_started_metadata",
+         "value": {"client_address": "203.0.113.7", "locale": "en"}}], today=TODAY)
+    assert "203.0.113.7" not in str(started)
+    assert started[1]["value"] == {"locale": "en"}
 
 
 def test_the_question_asked_in_an_earlier_turn_counts() -> None:
