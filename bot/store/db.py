@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from bot.privacy import private_dir
+from bot.privacy import private_dir, private_file
 from bot.settings import get_settings
 from bot.store.repositories import (
     AgentRepository,
@@ -65,6 +65,9 @@ def _create_engine(url: str) -> Engine:
         private_dir(Path(database).expanduser().parent)  # 0700: the database is personal data
     engine = create_engine(url, **kwargs)
     event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+    if database not in ("", ":memory:") and not database.startswith("file:"):
+        # 0600 also for a store made before files were private (an older install's 0644).
+        event.listen(engine, "connect", lambda *_: private_file(Path(database).expanduser()))
     return engine
 
 

@@ -163,3 +163,20 @@ def test_privacy_helpers() -> None:
     assert mask_phone("13800000001") == "138****0001"
     assert mask_phone("+8613800000003") == "+86138****0003"
     assert mask_phone(None) == ""
+
+
+def test_an_existing_sqlite_store_becomes_private(tmp_path) -> None:
+    # A store created before files were private (an older install's 0644) is made 0600 when opened.
+    import os
+    import stat
+
+    from sqlalchemy import text
+
+    from bot.store.db import engine_for
+
+    path = tmp_path / "old.db"
+    path.write_bytes(b"")
+    os.chmod(path, 0o644)
+    with engine_for(f"sqlite:///{path}").connect() as connection:
+        connection.execute(text("select 1"))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
