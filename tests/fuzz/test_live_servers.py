@@ -280,6 +280,29 @@ def test_outbox_document_list_and_uploads_take_garbage_and_store_none(run) -> No
     run.all([lambda j=j: call(*j) for j in jobs])
 
 
+def test_outbox_acknowledgements_of_garbage_change_nothing(run) -> None:
+    """POST /webhooks/webchat/messages/ack: garbage bodies, other conversations' ids, huge id
+    lists; never a 5xx, and no message of anyone is marked delivered (the `run` checks)."""
+    fuzz = Fuzzer(seed_from_env() + 11)
+    jobs = []
+    for _ in range(volume(200)):
+        sender = fuzz.choice([f"{FUZZ_PREFIX}ack-{uuid.uuid4().hex[:6]}", fuzz.query_value()])
+        if fuzz.chance(0.5):
+            ids = fuzz.choice([[fuzz.choice([1, -1, 0, 2**63, "1", None, 1.5])],
+                               list(range(fuzz.choice([1, 100, 101, 5000])))])
+            body = json.dumps({"sender": sender, "ids": ids}).encode("utf-8")
+        else:
+            body = fuzz.raw_body(["sender", "ids"])
+        jobs.append(body)
+
+    def call(body: bytes) -> None:
+        outcome = run.send(f"ack {body[:80]!r}", "POST", "/webhooks/webchat/messages/ack",
+                           data=body, headers={"Content-Type": "application/json"})
+        assert outcome.status in (200, 400, 413), outcome
+
+    run.all([lambda b=b: call(b) for b in jobs])
+
+
 # --- the core system's endpoint and the agent console ---------------------------------------
 
 def test_core_api_garbage_moves_no_claim(run) -> None:
