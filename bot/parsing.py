@@ -162,24 +162,44 @@ _CN_DIGIT_RUN_RE = re.compile(rf"[{_CN_DIGIT_CLASS}]{{4,}}")
 # Digits split by spaces or dashes ("138 0000 0001", "+86-138-...") belong together.
 _DIGIT_GAP_RE = re.compile(r"(?<=\d)[\s\-‐‑–—.()]+(?=\d)")
 _DIGIT_RUN_RE = re.compile(r"\d+")
-_MIN_PHONE_DIGITS, _MAX_PHONE_DIGITS = 7, 15
+# A whole mainland mobile number, with or without the country code (+86 / 0086).
+_MOBILE_RE = re.compile(r"(?:0086|86)?(1\d{10})")
+
+
+def mentions_reference_number(text: str) -> bool:
+    """Whether `text` holds a policy or claim number (in any spelling the parsers accept)."""
+    return parse_policy_number(text) is not None or parse_claim_number(text) is not None
+
+
+def without_reference_numbers(text: str) -> str:
+    """`text` with every policy and claim number blanked out (their digits are no answer)."""
+    text = normalise_digits(text)
+    return _CLAIM_RE.sub(" ", _POLICY_RE.sub(" ", text))
 
 
 def parse_phone_last4(text: str) -> str | None:
     """The last four digits of the customer's phone as given ("0001", "尾号0001", "后四位是0001"),
-    or the last four of a full phone number; None if absent or ambiguous."""
+    or the last four of a whole mainland mobile number ("13800000001", "+86 138 0000 0001");
+    None if absent or ambiguous.
+
+    Only a standalone group of exactly four digits or a whole mobile number counts: the tail of
+    any other number is no answer, and text that holds a policy or claim number never is one
+    (the demo's phones end like their policy numbers).
+    """
     text = normalise_digits(text)
+    if mentions_reference_number(text):
+        return None
     text = _LAST_FOUR_PHRASE_RE.sub(" ", text)
     text = _CN_DIGIT_RUN_RE.sub(lambda m: "".join(_CN_DIGITS[ch] for ch in m.group()), text)
     text = _DIGIT_GAP_RE.sub("", text)
-    runs = [
-        run
-        for run in _DIGIT_RUN_RE.findall(text)
-        if len(run) == 4 or _MIN_PHONE_DIGITS <= len(run) <= _MAX_PHONE_DIGITS
-    ]
+    runs = _DIGIT_RUN_RE.findall(text)
     if len(runs) != 1:
         return None
-    return runs[0][-4:]
+    run = runs[0]
+    if len(run) == 4:
+        return run
+    mobile = _MOBILE_RE.fullmatch(run)
+    return mobile.group(1)[-4:] if mobile else None
 
 
 # --- numbers in words -----------------------------------------------------------------------

@@ -148,3 +148,11 @@ def test_phone_last4(text: str, expected: str) -> None:
 @pytest.mark.parametrize("text", ["", "abc", "12", "123", "12345", "0001 和 0002 都试试", "不记得"])
 def test_phone_last4_rejects(text: str) -> None:
     assert parse_phone_last4(text) is None
+
+
+@pytest.mark.parametrize("text", ["AUTO-2026-0001", "AUTO20260001", "auto 2026 0001",
+                                  "i already gave you the policy number AUTO-2026-0001??",
+                                  "CLM-2026-000001", "20260001", "12345678", "010-8888-0001"])
+def test_phone_last4_is_never_the_tail_of_another_number(text: str) -> None:
+    """F1: only four digits alone or a whole mobile number are a phone answer."""
+    assert parse_phone_last4(text) is None
