@@ -160,7 +160,8 @@ def test_an_answer_is_known_from_the_slot_event_alone() -> None:
     events = [{"event": "user", "text": "0001", "parse_data": {"text": "0001"}},
               {"event": "slot", "name": "verification_answer", "value": "0001"}]
     stored = redact_events(events, today=TODAY)
-    assert stored[0]["text"] == "[手机尾号（已隐去）]" and stored[1]["value"] == "[手机尾号（已隐去）]"
+    label = "[手机尾号（已隐去）]"
+    assert stored[0]["text"] == label and stored[1]["value"] == label
 
 
 def test_the_client_address_is_not_kept() -> None:

@@ -101,7 +101,7 @@ def test_the_answer_that_verified_a_customer_is_nowhere_in_what_is_kept(
     _no_dob(shown.content.decode("utf-8"))
     assert "13800000001" not in shown.content.decode("utf-8")
     assert "138****0001" in json.dumps(shown.json()["transcript"], ensure_ascii=False)
-    assert "[出生日期已核实]" in json.dumps(shown.json()["transcript"], ensure_ascii=False)
+    assert "[出生日期（已隐去）]" in json.dumps(shown.json()["transcript"], ensure_ascii=False)
 
     # The claims database's handoff summaries, outbox and audit log (the customer record itself
     # holds the date of birth the check compares with), and the servers' logs.
@@ -207,8 +207,8 @@ def test_the_store_and_the_broker_get_redacted_events_and_the_conversation_survi
     for text in (stored, published):
         _no_dob(text)
         assert "13800000001" not in text
-    label = json.dumps("[出生日期已核实]")[1:-1]  # as the stored JSON spells it
-    assert label in stored and "[出生日期已核实]" in published
+    label = json.dumps("[出生日期（已隐去）]")[1:-1]  # as the stored JSON spells it
+    assert label in stored and "[出生日期（已隐去）]" in published
 
     # A restart: a new store on the same file restores what the conversation needs.
     again = ClaimsTrackerStore(domain=_domain())
