@@ -35,6 +35,7 @@ from bot.parsing import (
     parse_date_of_birth,
     parse_phone_last4,
     parse_policy_number,
+    without_reference_numbers,
 )
 from bot.privacy import mask_phone
 from bot.replies import say
@@ -53,6 +54,10 @@ CODE_DIGITS = 6
 KEEP_FOR = timedelta(hours=24)
 AUDIT_ACTION = "identity.verify"
 BUSY_ACTION = "identity.busy"
+# One row per answer actually checked (not unreadable, not paused): the global limit's count.
+CHECKED_ACTION = "identity.checked"
+# The hash of a code that was never sent (a wrong answer while locked): no code matches it.
+DECOY_HASH = "decoy"
 CONVERSATION, ADDRESS = "conversation", "address"
 
 # (phone number as stored, message text): sends one SMS; raises when it could not.
@@ -132,8 +137,13 @@ def _hash_code(code: str, salt: str) -> str:
 
 
 def _read_code(text: str) -> str | None:
-    digits = re.sub(r"[\s-]", "", normalise_digits(text or ""))
-    return digits if re.fullmatch(rf"[0-9]{{{CODE_DIGITS}}}", digits) else None
+    """The one-time code in the message: exactly one group of six digits, alone or in a
+    sentence ("验证码是 605117", "code: 297 891"); spaces or dashes inside it are allowed."""
+    text = re.sub(r"(?<=\d)[\s\-‐‑–—]+(?=\d)", "", normalise_digits(text or ""))
+    groups = re.findall(r"\d+", text)
+    if len(groups) == 1 and len(groups[0]) == CODE_DIGITS:
+        return groups[0]
+    return None
 
 
 def policy_exists(number: str, *, url: str | None = None) -> bool:
@@ -331,9 +341,14 @@ def verify(
             uow.commit()
             return result
 
-        # Everyone together: beyond the limit nobody is checked, and the refusal is audited.
-        recent = uow.audit.count_since(AUDIT_ACTION, now - timedelta(minutes=1))
-        if recent >= settings.identity_attempts_per_minute:
+        def busy() -> Verification | None:
+            """Everyone together: beyond the limit no answer is checked, and the refusal is
+            audited. Only answers actually checked count (CHECKED_ACTION): unreadable answers
+            and paused conversations never reach, nor count towards, this limit."""
+            recent = uow.audit.count_since(CHECKED_ACTION, now - timedelta(minutes=1))
+            if recent < settings.identity_attempts_per_minute:
+                uow.audit.record(actor, CHECKED_ACTION, "policy", policy_number, None, at=now)
+                return None
             uow.audit.record(actor, BUSY_ACTION, "policy", policy_number,
                              {"outcome": VerificationOutcome.BUSY.value}, at=now)
             uow.commit()
@@ -346,6 +361,7 @@ def verify(
         # The same locking order on every path (policy, conversation, address): no deadlocks.
         lock = attempt.policy_lock(policy_number)
         counters = attempt.counters()
+        # This conversation's and this address's limits come before everyone's.
         paused = _paused_until(uow, conversation_id, client_address, now)
         if paused is not None:
             return finish(Verification(VerificationOutcome.PAUSED, policy_number,
@@ -353,33 +369,51 @@ def verify(
 
         code = uow.identity_codes.latest_open(conversation_id, policy_number)
         if code is not None:
+            if code.expires_at > now and _read_code(answer_text) is not None:
+                refused = busy()
+                if refused is not None:
+                    return refused
             return _check_code(attempt, code, lock, counters, answer_text, finish)
 
         policy = uow.policies.by_number(policy_number)
         today = local_today(now)
-        born = parse_date_of_birth(answer_text, today=today)
+        # The digits of a policy or claim number are never an answer (the demo's phones end
+        # like their policy numbers); a date given beside the policy number still is one.
+        born = parse_date_of_birth(without_reference_numbers(answer_text), today=today)
         last4 = None if born else parse_phone_last4(answer_text)
         if born is None and last4 is None:
             # Not a wrong answer, just not an answer: it does not count against anyone.
             return finish(Verification(VerificationOutcome.UNREADABLE, policy_number,
                                        attempts_left=attempt.attempts_left(counters)))
         method = "date_of_birth" if born else "phone_last4"
-
-        if _active_until(lock.locked_until, now) is not None:
-            # Locked by many wrong answers: the answer is not checked, but the holder can
-            # still prove who they are with the code (nothing is sent for an unknown number,
-            # and the reply is the same).
-            result = _send_code(attempt, policy_number, policy, "locked", send_sms, language,
-                                outgoing)
-            verification = finish(result, method=method, reason="policy_locked")
-            _deliver(outgoing, send_sms, url=url, now=now)
-            return verification
+        refused = busy()
+        if refused is not None:
+            return refused
 
         customer = policy.customer if policy is not None else None
         right = customer is not None and (
             born == customer.date_of_birth
             or (last4 is not None and last4 == customer.phone_last4)
         )
+        if _active_until(lock.locked_until, now) is not None:
+            # Locked by many wrong answers: the answer is still checked, and only a right one
+            # sends a code to the phone on file. A wrong one gets the same words (a code that
+            # was never sent, which no code matches) and counts against this conversation and
+            # address, never the holder: strangers cannot spend the holder's codes.
+            if not right:
+                pause = attempt.fail(counters)
+                if pause is not None:
+                    return finish(Verification(VerificationOutcome.PAUSED, policy_number,
+                                               attempts_left=0, locked_until=pause),
+                                  method=method, reason="too_many_failures")
+                return finish(_decoy_code(attempt, policy_number, "locked"),
+                              method=method, reason="policy_locked")
+            result = _send_code(attempt, policy_number, policy, "locked", send_sms, language,
+                                outgoing)
+            verification = finish(result, method=method, reason="policy_locked")
+            _deliver(outgoing, send_sms, url=url, now=now)
+            return verification
+
         if not right:
             attempt.fail_policy(lock)
             pause = attempt.fail(counters)
@@ -426,10 +460,12 @@ def _send_code(
     settings, uow, now = attempt.settings, attempt.uow, attempt.now
     if send_sms is None:
         return Verification(VerificationOutcome.CODE_UNAVAILABLE, number, reason=reason)
-    if uow.identity_codes.sent_since(number, now - timedelta(hours=1)) >= (
-        settings.identity_codes_per_hour
-    ):
-        return Verification(VerificationOutcome.CODE_UNAVAILABLE, number, reason=reason)
+    hour_ago = now - timedelta(hours=1)
+    if uow.identity_codes.sent_since(number, hour_ago) >= settings.identity_codes_per_hour:
+        # Only someone who gave the right answer learns this, with when a code can go again.
+        oldest = uow.identity_codes.oldest_sent_since(number, hour_ago)
+        return Verification(VerificationOutcome.CODE_UNAVAILABLE, number, reason=reason,
+                            locked_until=(oldest + timedelta(hours=1)) if oldest else None)
     code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
     salt = secrets.token_hex(16)
     row = uow.identity_codes.add(IdentityCode(
@@ -445,6 +481,19 @@ def _send_code(
         outgoing.append((phone, message, row.id))
     # The code itself goes nowhere but the SMS: not into the result, the audit or the log.
     del code
+    return Verification(VerificationOutcome.CODE_SENT, number, reason=reason,
+                        attempts_left=settings.identity_code_max_tries)
+
+
+def _decoy_code(attempt: _Attempt, number: str, reason: str) -> Verification:
+    """What a wrong answer to a locked policy gets: the reply of a sent code, and a code row
+    that no code matches (so the next turns read as for a real code), with no SMS."""
+    settings = attempt.settings
+    attempt.uow.identity_codes.add(IdentityCode(
+        conversation_id=attempt.conversation_id, policy_number=number,
+        code_hash=DECOY_HASH, salt=secrets.token_hex(16), created_at=attempt.now,
+        expires_at=attempt.now + timedelta(minutes=settings.identity_code_minutes), tries=0,
+    ))
     return Verification(VerificationOutcome.CODE_SENT, number, reason=reason,
                         attempts_left=settings.identity_code_max_tries)
 

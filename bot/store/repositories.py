@@ -367,9 +367,19 @@ class IdentityCodeRepository(_Repository[IdentityCode]):
         return self.session.execute(query).scalar_one_or_none()
 
     def sent_since(self, policy_number: str, since: datetime) -> int:
+        """Codes made for sending since `since` (decoys, never sent, do not count)."""
         query = select(func.count(IdentityCode.id)).where(
             IdentityCode.policy_number == canonical_number(policy_number),
             IdentityCode.created_at >= since,
+            IdentityCode.code_hash != "decoy",
+        )
+        return self.session.execute(query).scalar_one()
+
+    def oldest_sent_since(self, policy_number: str, since: datetime) -> datetime | None:
+        query = select(func.min(IdentityCode.created_at)).where(
+            IdentityCode.policy_number == canonical_number(policy_number),
+            IdentityCode.created_at >= since,
+            IdentityCode.code_hash != "decoy",
         )
         return self.session.execute(query).scalar_one()
 

@@ -347,7 +347,7 @@ def test_a_locked_unknown_number_reads_like_a_locked_real_one(
     unknown = _verify(seeded_url, "AUTO-2026-9999", "1990-01-01", now, conv="b", sms=sms)
     assert (real.outcome, real.reason, real.attempts_left) == (
         unknown.outcome, unknown.reason, unknown.attempts_left)
-    assert len(sms.sent) == 1  # only the real holder's phone gets a message
+    assert sms.sent == []  # a wrong answer sends nothing, even to the real holder's phone
     real_try = _verify(seeded_url, "AUTO-2026-0001", "000000", now, conv="a", sms=sms)
     unknown_try = _verify(seeded_url, "AUTO-2026-9999", "000000", now, conv="b", sms=sms)
     assert (real_try.outcome, real_try.attempts_left) == (
@@ -386,7 +386,7 @@ def test_wrong_answers_are_also_counted_per_client_address(seeded_url: str, now:
 def test_global_limit_answers_busy_and_audits(seeded_url: str, now: datetime) -> None:
     settings = _settings(identity_attempts_per_minute=5)
     for i in range(5):
-        _verify(seeded_url, "AUTO-2026-0001", "我忘了", now, conv=f"c{i}", settings=settings)
+        _verify(seeded_url, "AUTO-2026-0001", "1111", now, conv=f"c{i}", settings=settings)
     busy = _verify(seeded_url, "AUTO-2026-0001", "0001", now, conv="holder", settings=settings)
     assert busy.outcome is V.BUSY and busy.stops and not busy.verified
     with unit_of_work(seeded_url) as uow:
@@ -406,3 +406,108 @@ def test_old_counters_and_codes_are_forgotten(seeded_url: str, now: datetime) ->
     with unit_of_work(seeded_url) as uow:
         for model in (IdentityCounter, IdentityCode, IdentityLock):
             assert list(uow.session.execute(select(model)).scalars()) == []
+
+
+# --- findings of the independent attack (F1, F3, F4, F7) ------------------------------------------
+
+def test_the_policy_number_is_no_answer_to_the_identity_question(
+    seeded_url: str, now: datetime
+) -> None:
+    """F1: 张伟's phone ends 0001 like his policy AUTO-2026-0001; sending the policy number
+    again (in any spelling, alone or in a sentence) is not his phone's last four digits."""
+    for answer in ("AUTO-2026-0001", "AUTO20260001", "auto 2026 0001",
+                   "i already gave you the policy number AUTO-2026-0001??",
+                   "保单号是AUTO-2026-0001", "CLM-2026-000001", "20260001"):
+        result = _verify(seeded_url, "AUTO-2026-0001", answer, now, conv="attacker")
+        assert not result.verified, answer
+        assert result.outcome is V.UNREADABLE, answer
+    # Real answers still work: four digits, a whole mobile number, a date beside the number.
+    assert _verify(seeded_url, "AUTO-2026-0001", "尾号0001", now, conv="a").verified
+    assert _verify(seeded_url, "AUTO-2026-0001", "+86 138 0000 0001", now, conv="b").verified
+    assert _verify(seeded_url, "AUTO-2026-0001", "AUTO-2026-0001 1985-04-12", now,
+                   conv="c").verified
+
+
+def test_the_code_is_read_inside_a_sentence(seeded_url: str, now: datetime) -> None:
+    """F7: "验证码是 605117", "验证码：297 891" are the code, not "please send the code"."""
+    for i, wrap in enumerate(("验证码是 {}", "验证码：{}", "the code is {} thanks", "{}")):
+        sms = Sms()
+        conv = f"med-{i}"
+        at = now + timedelta(hours=2 * i)  # under the codes-per-hour limit
+        _verify(seeded_url, "MED-2026-0002", "1948-09-30", at, conv=conv, sms=sms)
+        code = sms.code()
+        spaced = f"{code[:3]} {code[3:]}" if i == 1 else code
+        result = _verify(seeded_url, "MED-2026-0002", wrap.format(spaced), at, conv=conv,
+                         sms=sms)
+        assert result.verified, wrap
+    sms = Sms()
+    at = now + timedelta(hours=10)
+    _verify(seeded_url, "MED-2026-0002", "1948-09-30", at, conv="two", sms=sms)
+    two = _verify(seeded_url, "MED-2026-0002", "123456 或 654321", at, conv="two", sms=sms)
+    assert two.outcome is V.CODE_UNREADABLE  # two groups: which one?
+
+
+def test_strangers_cannot_spend_the_holders_codes_while_locked(
+    seeded_url: str, now: datetime
+) -> None:
+    """F3: strangers lock the policy, then send any date from many conversations; no code goes
+    to the holder's phone, they get the same words as the holder, and the holder still gets a
+    code with the right answer."""
+    _lock_policy(seeded_url, "AUTO-2026-0001", now)
+    sms = Sms()
+    limit = get_settings().identity_codes_per_hour
+    strangers = [_verify(seeded_url, "AUTO-2026-0001", "1990-01-01", now, conv=f"x{i}",
+                         sms=sms) for i in range(limit + 2)]
+    assert sms.sent == []
+    holder = _verify(seeded_url, "AUTO-2026-0001", "1985-04-12", now, conv="holder", sms=sms)
+    assert holder.outcome is V.CODE_SENT and len(sms.sent) == 1
+    assert {(s.outcome, s.reason, s.attempts_left) for s in strangers} == {
+        (holder.outcome, holder.reason, holder.attempts_left)}
+    # A stranger's "code" never verifies, whatever they send.
+    assert not _verify(seeded_url, "AUTO-2026-0001", sms.code(), now, conv="x0",
+                       sms=sms).verified
+    assert _verify(seeded_url, "AUTO-2026-0001", sms.code(), now, conv="holder",
+                   sms=sms).verified
+
+
+def test_wrong_answers_while_locked_still_pause_the_stranger(
+    seeded_url: str, now: datetime
+) -> None:
+    _lock_policy(seeded_url, "AUTO-2026-0001", now)
+    first = _verify(seeded_url, "AUTO-2026-0001", "1990-01-01", now, conv="x")
+    assert first.outcome is V.CODE_SENT
+    for _ in range(get_settings().identity_max_failures):
+        _verify(seeded_url, "AUTO-2026-0001", "000000", now, conv="x")
+    assert paused_until("x", None, now, url=seeded_url) is not None
+    assert _verify(seeded_url, "AUTO-2026-0001", "1985-04-12", now,
+                   conv="x").outcome is V.PAUSED
+
+
+def test_no_code_now_says_until_when_and_only_to_the_right_answer(
+    seeded_url: str, now: datetime
+) -> None:
+    sms = Sms()
+    limit = get_settings().identity_codes_per_hour
+    for i in range(limit):
+        _verify(seeded_url, "MED-2026-0002", "1948-09-30", now + timedelta(minutes=i),
+                conv=f"c{i}", sms=sms)
+    late = now + timedelta(minutes=10)
+    full = _verify(seeded_url, "MED-2026-0002", "1948-09-30", late, conv="h", sms=sms)
+    assert full.outcome is V.CODE_UNAVAILABLE and full.locked_until == now + timedelta(hours=1)
+    wrong = _verify(seeded_url, "MED-2026-0002", "1990-01-01", late, conv="w", sms=sms)
+    assert wrong.outcome is V.MISMATCH
+
+
+def test_unreadable_answers_do_not_make_everyone_busy(seeded_url: str, now: datetime) -> None:
+    """F4: one client sends 40 unreadable answers, or keeps trying in a paused conversation;
+    the holder elsewhere is still checked."""
+    settings = _settings(identity_attempts_per_minute=5)
+    for _ in range(40):
+        _verify(seeded_url, "AUTO-2026-0001", "xyz 1", now, conv="flood", settings=settings)
+    for _ in range(3):
+        _verify(seeded_url, "AUTO-2026-0001", "1111", now, conv="paused", settings=settings)
+    for _ in range(20):
+        assert _verify(seeded_url, "AUTO-2026-0001", "1111", now, conv="paused",
+                       settings=settings).outcome is V.PAUSED
+    assert _verify(seeded_url, "AUTO-2026-0001", "0001", now, conv="holder",
+                   settings=settings).verified
