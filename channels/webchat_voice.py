@@ -136,7 +136,10 @@ async def handle_voice_note(
     heard = {"recipient_id": sender, "text": heard_line(transcript, transcript.language or lang),
              "heard": True}
     collector = CollectingOutputChannel()
-    metadata = {"input": "voice", "asr_confidence": round(transcript.confidence, 3)}
+    # The identity check counts wrong answers per client address: the server's view of the
+    # peer, as for typed messages (channels/webchat.py), so voice notes are counted too.
+    metadata = {"input": "voice", "asr_confidence": round(transcript.confidence, 3),
+                "client_address": request.remote_addr or request.ip}
     if locale:
         metadata["locale"] = locale
     with watch_turn(sender) as turn:

@@ -220,3 +220,14 @@ def test_the_page_offers_recording_and_picking_a_voice_note(client):
     assert 'id="voice-input"' in page
     script = client.get("/webhooks/webchat/static/webchat.js").text
     assert "MediaRecorder" in script and '"voice?sender="' in script
+
+
+def test_a_voice_note_carries_the_servers_view_of_the_client_address(client, agent):
+    """F5: the identity check counts wrong answers per client address; a voice note must carry
+    it like a typed message does (the peer as the server sees it, never the page's word)."""
+    res = client.post(f"{VOICE}?sender=web-voice-addr", body=speak(STATUS, "ogg"),
+                      headers={"Content-Type": "audio/ogg"})
+    assert res.status == 200
+    [message] = agent.received
+    address = message.metadata.get("client_address")
+    assert address and address != "203.0.113.99"
