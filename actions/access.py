@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import reply
+from actions.common import language_of, reply
 from bot.access import IDENTITY_SLOTS, PolicyAccess, Viewer, policy_for, viewer_of
+from bot.identity import policy_line
+from bot.parsing import parse_policy_number
+from bot.replies import say
 
 # Values the cleared slots go back to (the domain's initial values).
 _CLEARED: Dict[str, Any] = {"verified": False, "elderly": False}
@@ -44,8 +47,59 @@ def refused_policy(dispatcher: CollectingDispatcher, tracker: Tracker,
     return [SlotSet("policy_number", access.policy_number), SlotSet("claim_number", None)]
 
 
+# What each form was gathering: dropped when the customer logs out in the middle of it.
+FORM_SLOTS: Dict[str, Dict[str, Any]] = {
+    "identity_form": {},
+    "report_form": {"report_draft": None, "report_asking": None, "report_answer": None,
+                    "report_ready": False, "report_cancelled": False},
+    "complaint_form": {"complainant_name": None, "complainant_phone": None,
+                       "complaint_about": None, "complaint_facts": None,
+                       "complaint_request": None, "complaint_reference": None,
+                       "case_topic": None},
+}
+# What the customer hears, by intent and by the form that was stopped.
+_LOG_OUT_REPLY = {
+    ("log_out", "report_form"): "logged_out_report",
+    ("log_out", "complaint_form"): "logged_out_complaint",
+    ("switch_customer", None): "customer_switched",
+    ("switch_customer", "identity_form"): "customer_switched",
+    ("switch_customer", "report_form"): "customer_switched_report",
+    ("switch_customer", "complaint_form"): "customer_switched_complaint",
+}
+
+
+def stopped_form(tracker: Tracker) -> str | None:
+    """The form that was running when the customer's latest message came in (and has been, or
+    is about to be, stopped for it), or None."""
+    if tracker.active_loop and tracker.active_loop.get("name"):
+        return tracker.active_loop["name"]
+    after_message = True
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            after_message = False
+        elif kind == "active_loop":
+            name = event.get("name")
+            if name:
+                return name
+            if not after_message:
+                # The last form had already ended before this message.
+                return None
+    return None
+
+
+def form_cleared(form: str | None) -> List[Dict[str, Any]]:
+    """Events that stop the form (if one still runs) and drop what it gathered."""
+    if form is None:
+        return []
+    events = [ActiveLoop(None), SlotSet("requested_slot", None)]
+    return events + [SlotSet(slot, value) for slot, value in FORM_SLOTS.get(form, {}).items()]
+
+
 class ActionLogOut(Action):
-    """"退出" / "log out": the verified state ends now, confirmed in the customer's language."""
+    """"退出" / "log out" (and "换个人查", someone else at the keyboard): the verified state ends
+    now, any form stops and what it gathered is dropped, and the customer is told so plainly in
+    their language. The rules start a new identity check after it for "换个人查"."""
 
     def name(self) -> str:
         return "action_log_out"
@@ -53,9 +107,52 @@ class ActionLogOut(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
-        reply(dispatcher, tracker, "logged_out")
-        return end_verified_state() + [SlotSet("pending_request", None),
-                                       SlotSet("identity_stop", False)]
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = intent if intent == "switch_customer" else "log_out"
+        form = stopped_form(tracker)
+        reply(dispatcher, tracker, _LOG_OUT_REPLY.get((intent, form), "logged_out"))
+        return form_cleared(form) + end_verified_state() + [
+            SlotSet("pending_request", None), SlotSet("clause_question", None),
+            SlotSet("identity_stop", False), SlotSet("human_offered", False)]
+
+
+class ActionPolicyNamed(Action):
+    """A verified customer sends a policy number ("MED-2026-0001 呢", "换成我另一张保单 …"): one of
+    their own becomes the policy in use, said plainly with what they can ask; anyone else's gets
+    exactly the reply a non-existent one gets (bot/access.py decides, and audits)."""
+
+    def name(self) -> str:
+        return "action_policy_named"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        looking = viewer(tracker)
+        if looking.expired:
+            return reverify(dispatcher, tracker)
+        named = _named_policy(tracker)
+        if not looking.verified or named is None:
+            reply(dispatcher, tracker, "how_can_i_help")
+            return []
+        access = policy_for(looking, named)
+        if access.refused:
+            return refused_policy(dispatcher, tracker, access)
+        number = access.policy_number
+        line = policy_line(number) if number else None
+        lang = language_of(tracker)
+        reply(dispatcher, tracker, "policy_in_use", policy_number=number,
+              line=say(f"line.{line}", lang) if line else "-")
+        return [SlotSet("policy_number", number), SlotSet("claim_number", None)]
+
+
+def _named_policy(tracker: Tracker) -> str | None:
+    """The policy number the latest message names (entity first, then the text)."""
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == "policy_number" and entity.get("value"):
+            found = parse_policy_number(str(entity["value"]))
+            if found:
+                return found
+    return parse_policy_number(tracker.latest_message.get("text") or "") or None
 
 
 def own_policy(tracker: Tracker) -> str | None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 from typing import Any, Dict, List
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.access import end_verified_state
 from actions.common import ReplyAction, reply
 from actions.handoff import start_handoff
 from bot.handoff import Reason
@@ -20,10 +22,22 @@ class ActionGreet(ReplyAction):
 
 
 class ActionSayGoodbye(ReplyAction):
+    """Goodbye. A verified customer who says it is logged out with it ("我用完了 再见" on a shared
+    computer): the next person at the keyboard must not inherit their verified state."""
+
     key = "goodbye"
 
     def name(self) -> str:
         return "action_say_goodbye"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        if not tracker.get_slot("verified"):
+            return await super().run(dispatcher, tracker, domain)
+        reply(dispatcher, tracker, "goodbye_logged_out")
+        return end_verified_state() + [SlotSet("pending_request", None),
+                                       SlotSet("identity_stop", False)]
 
 
 class ActionSayThanks(ReplyAction):
