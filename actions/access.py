@@ -167,3 +167,28 @@ def own_policy(tracker: Tracker) -> str | None:
         return None
     return policy_for(Viewer(tracker.sender_id, customer_id,
                              policy_number=slots.get("policy_number"))).policy_number
+
+
+def step_up(dispatcher: CollectingDispatcher, tracker: Tracker, policy_number: str,
+            pending: str, claim_number: str | None = None) -> List[Dict[str, Any]]:
+    """Medical details without a code verified since the identity check: say so plainly, send
+    the code to the phone on file and ask for it (the identity form takes the answer, then
+    action_identity_done does what was asked: `pending`)."""
+    from actions.common import language_of
+    from actions.identity import _code_unavailable, sms_sender
+    from bot import identity
+    from bot.settings import get_settings
+
+    looking = viewer(tracker)
+    result = identity.send_step_up_code(
+        policy_number, conversation_id=tracker.sender_id, customer_id=looking.customer_id,
+        send_sms=sms_sender(), language=language_of(tracker))
+    if result.outcome is not identity.VerificationOutcome.CODE_SENT:
+        slots = _code_unavailable(dispatcher, tracker, result)
+        return [SlotSet(name, value) for name, value in slots.items()]
+    reply(dispatcher, tracker, "step_up_code_sent",
+          phone=identity.masked_phone_on_file(policy_number),
+          minutes=get_settings().identity_code_minutes)
+    return [SlotSet("policy_number", policy_number), SlotSet("verification_answer", None),
+            SlotSet("claim_number", claim_number), SlotSet("pending_request", pending),
+            FollowupAction("identity_form")]

@@ -8,9 +8,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.access import refused_policy, reverify, viewer
+from actions.access import refused_policy, reverify, step_up, viewer
 from actions.common import language_of, reply
-from bot.access import policy_for
+from bot.access import hidden_policies, policy_for
 from bot.clauses.customer import answer_for_customer, general_answer
 
 
@@ -31,6 +31,10 @@ def answer_clause(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Di
     if access.refused:
         return refused_policy(dispatcher, tracker, access)
     result = answer_for_customer(question, access.policy_number or "", language_of(tracker))
+    if result.policy_number and result.policy_number in hidden_policies(looking):
+        # An answer from a medical policy's own data: the one-time code first (the question
+        # stays in clause_question and is answered afterwards).
+        return step_up(dispatcher, tracker, result.policy_number, "ask_clause")
     dispatcher.utter_message(text=result.text)
     return [SlotSet("clause_question", None)]
 

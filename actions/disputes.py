@@ -9,10 +9,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.access import refused_policy, reverify, viewer
+from actions.access import refused_policy, reverify, step_up, viewer
 from actions.common import language_of, reply
 from actions.handoff import offer_buttons
-from bot.access import policy_for
+from bot.access import claim_policy_number, hidden_policies, policy_for
 from bot.disputes import explain_decision
 from bot.parsing import parse_claim_number
 
@@ -52,6 +52,11 @@ def explain_dispute(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[
         logger.exception("disputes: explaining for %s failed", tracker.sender_id)
         reply(dispatcher, tracker, "human_contact")
         return []
+    hidden = hidden_policies(looking)
+    if explanation.claim_number and claim_policy_number(explanation.claim_number) in hidden:
+        # A medical claim's decision: the one-time code first, then the explanation.
+        return step_up(dispatcher, tracker, claim_policy_number(explanation.claim_number),
+                       "dispute_decision", explanation.claim_number)
     dispatcher.utter_message(text=explanation.text, buttons=offer_buttons(tracker))
     return [SlotSet("human_offered", True), SlotSet("claim_number", explanation.claim_number)]
 

@@ -6,10 +6,10 @@ from typing import Any, Dict, List
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.access import refused_policy, reverify, viewer
+from actions.access import refused_policy, reverify, step_up, viewer
 from actions.common import language_of, reply
 from actions.report import load_draft
-from bot.access import policy_for
+from bot.access import hidden_policies, policy_for
 from bot.amounts import is_small_claim
 from bot.claims import claims_of_policy_holder
 from bot.documents import catalogue, checklist, normalise_incident_type, one_time_notice
@@ -59,6 +59,11 @@ class ActionAnswerDocuments(Action):
                     access.policy_number or "", actor=looking.actor)
                 if view.missing_documents and view.stage in ("reported", "documents_review")
             ]
+            hidden = hidden_policies(looking)
+            if open_claims and open_claims[0].policy_number in hidden:
+                # A medical claim's missing documents: the one-time code first.
+                return step_up(dispatcher, tracker, open_claims[0].policy_number,
+                               "check_status", open_claims[0].number)
             if open_claims:
                 view = open_claims[0]
                 items = [catalogue()[code] for code, _, _ in view.missing_documents

@@ -65,6 +65,19 @@ def _paused_reply(dispatcher: CollectingDispatcher, tracker: Tracker, until) -> 
     reply(dispatcher, tracker, "identity_paused", until=f"{to_local(until):%H:%M}")
 
 
+def _code_unavailable(dispatcher: CollectingDispatcher, tracker: Tracker,
+                      result: identity.Verification) -> Dict[str, Any]:
+    """No code can go now: until when (where known), and a person or the hotline offered.
+    Returns the slots the offer sets (a "yes" then hands over)."""
+    fields: Dict[str, Any] = {}
+    key = "identity_code_unavailable"
+    if result.locked_until is not None:
+        key, fields = "identity_code_unavailable_until", {
+            "until": f"{to_local(result.locked_until):%H:%M}"}
+    return {event["name"]: event["value"]
+            for event in offer_person(dispatcher, tracker, key, **fields)}
+
+
 class IdentitySlots:
     """Validation of the identity slots, shared by every form that starts with them."""
 
@@ -110,7 +123,12 @@ class IdentitySlots:
             return {"verification_answer": None, "policy_number": None}
         if result.outcome is V.PAUSED:
             _paused_reply(dispatcher, tracker, result.locked_until)
-        elif result.outcome is V.CODE_SENT:
+            return {"verification_answer": None, "identity_stop": True}
+        if result.outcome is V.CODE_UNAVAILABLE:
+            # Only someone who gave the right answer gets here: say until when, offer a person.
+            events = _code_unavailable(dispatcher, tracker, result)
+            return {"verification_answer": None, "identity_stop": True, **events}
+        if result.outcome is V.CODE_SENT:
             key = ("identity_code_sent_medical" if result.reason == "medical"
                    else "identity_code_sent_locked")
             reply(dispatcher, tracker, key, minutes=get_settings().identity_code_minutes)
@@ -161,7 +179,9 @@ class ActionIdentityDone(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
         events: List[Dict[str, Any]] = [SlotSet("pending_request", None)]
-        if not tracker.get_slot("verified"):
+        if not tracker.get_slot("verified") or tracker.get_slot("identity_stop"):
+            # Stopped (a wrong or missing one-time code of an already verified customer
+            # included): nothing more is shown; what was asked is not done.
             # Locked: the reason was already given. Start clean next time.
             return events + [
                 SlotSet("identity_stop", False),

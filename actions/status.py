@@ -7,9 +7,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.access import refused_policy, reverify, viewer
+from actions.access import refused_policy, reverify, step_up, viewer
 from actions.common import language_of, reply
-from bot.access import policy_for
+from bot.access import hidden_policies, policy_for
 from bot.parsing import parse_claim_number
 from bot.status import status_of_customer
 
@@ -30,8 +30,11 @@ def show_status(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict
     wanted = parse_claim_number(tracker.get_slot("claim_number") or "")
     status = status_of_customer(
         access.policy_number or "", language_of(tracker),
-        actor=looking.actor, claim_number=wanted,
+        actor=looking.actor, claim_number=wanted, hidden=hidden_policies(looking),
     )
+    if status.step_up:
+        # A medical claim's details: the one-time code first, then this same answer.
+        return step_up(dispatcher, tracker, status.step_up, "check_status", wanted)
     dispatcher.utter_message(text=status.text)
     return [SlotSet("claim_number", None)]
 

@@ -42,6 +42,9 @@ class Viewer:
     expired: bool = False
     policy_number: str | None = None
     claim_number: str | None = None
+    # When the identity check that verified this conversation began (naive UTC; None: the
+    # events carry no times): a one-time code counts for medical details only from then on.
+    verified_since: datetime | None = None
 
     @property
     def verified(self) -> bool:
@@ -130,6 +133,27 @@ def idle_expired(events: Sequence[Any], *, now: datetime | float | None = None,
     return any(later - earlier > limit for earlier, later in zip(times, times[1:], strict=False))
 
 
+def verification_start(events: Iterable[Any]) -> datetime | None:
+    """When the current verified state's identity check began: the last time before the latest
+    `verified=True` that the state was reset (log-out, idle time, a new session), as naive UTC;
+    None when the events carry no times (then every code of this conversation counts)."""
+    start: float | None = None
+    seen_any = False
+    for event in events:
+        stamp = _timestamp(event)
+        if stamp is None:
+            continue
+        seen_any = True
+        kind = _kind(event)
+        if kind in ("session_started", "restart") or (
+                kind == "slot" and _slot_name(event) == "verified"
+                and _field(event, "value") is not True):
+            start = stamp
+    if not seen_any:
+        return None
+    return datetime.fromtimestamp(start or 0.0, tz=timezone.utc).replace(tzinfo=None)
+
+
 def viewer_of(conversation_id: str, slots: Mapping[str, Any], events: Sequence[Any], *,
               now: datetime | float | None = None, idle: timedelta | None = None) -> Viewer:
     """The viewer a conversation is, from its slots and events."""
@@ -145,7 +169,8 @@ def viewer_of(conversation_id: str, slots: Mapping[str, Any], events: Sequence[A
         return Viewer(conversation_id, None, False, named_policy, named_claim)
     if idle_expired(events, now=now, idle=idle):
         return Viewer(conversation_id, None, True, named_policy, named_claim)
-    return Viewer(conversation_id, customer, False, named_policy, named_claim)
+    return Viewer(conversation_id, customer, False, named_policy, named_claim,
+                  verification_start(events))
 
 
 # --- what a viewer may see ------------------------------------------------------------------------
@@ -199,6 +224,37 @@ def claim_for(viewer: Viewer, number: str | None, *, url: str | None = None) -> 
     return None
 
 
+# --- medical details: the one-time code on top of the identity check -----------------------------
+
+def needs_step_up(viewer: Viewer, policy_number: str | None, *, url: str | None = None) -> bool:
+    """Whether showing this policy's details (or its claims') to this viewer still needs the
+    one-time code: a medical line, and no code verified in this conversation since its
+    identity check began. Whatever policy the customer logged in with."""
+    from bot import identity
+
+    if not policy_number or not identity.needs_code(policy_number, url=url):
+        return False
+    since = viewer.verified_since or datetime(1970, 1, 1)
+    return not identity.code_verified(viewer.conversation_id, policy_number, since=since,
+                                      url=url)
+
+
+def hidden_policies(viewer: Viewer, *, url: str | None = None) -> frozenset:
+    """The verified customer's policies whose details need the code before they are shown."""
+    if not viewer.verified:
+        return frozenset()
+    with unit_of_work(url) as uow:
+        own = [policy.number for policy in uow.policies.of_customer(viewer.customer_id)]
+    return frozenset(number for number in own if needs_step_up(viewer, number, url=url))
+
+
+def claim_policy_number(claim_number: str, *, url: str | None = None) -> str | None:
+    """The policy a claim belongs to (for the one-time-code check), or None."""
+    with unit_of_work(url) as uow:
+        claim = uow.claims.by_number(parse_claim_number(claim_number) or claim_number)
+        return claim.policy.number if claim is not None else None
+
+
 def may_see_policy(viewer: Viewer, number: str, *, url: str | None = None) -> bool:
     """Whether this conversation may see this policy (audited when not)."""
     access = policy_for(viewer, number, url=url)
@@ -222,7 +278,9 @@ def upload_target_for(conversation_id: str, viewer: Viewer | None, *, url: str |
     if not viewer.verified:
         return None
     policy = policy_for(viewer, url=url).policy_number
-    return upload_target(conversation_id, policy, customer_id=viewer.customer_id, url=url)
+    # A medical claim takes no upload (nor shows its missing documents) before the code.
+    return upload_target(conversation_id, policy, customer_id=viewer.customer_id, url=url,
+                         hide_policies=hidden_policies(viewer, url=url))
 
 
 def slots_for_access(tracker: Any) -> dict:

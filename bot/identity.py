@@ -545,3 +545,39 @@ def _check_code(attempt: _Attempt, code: IdentityCode, lock: IdentityLock,
         return finish(Verification(VerificationOutcome.CODE_FAILED, number), method="sms_code")
     return finish(Verification(VerificationOutcome.CODE_MISMATCH, number,
                                attempts_left=tries_left), method="sms_code")
+
+
+def send_step_up_code(
+    policy_number: str, *, conversation_id: str, customer_id: int,
+    send_sms: SmsSender | None, language: str | None = None,
+    now: datetime | None = None, url: str | None = None, settings: Settings | None = None,
+) -> Verification:
+    """For a verified customer about to see a medical policy's details: send the one-time code
+    to the phone on file (the conversation then answers it through verify()). Only for the
+    customer's own policy; the codes-per-hour limit applies. Audited like every attempt."""
+    settings = settings or get_settings()
+    now = as_utc_naive(now)
+    number = parse_policy_number(policy_number)
+    outgoing: list[tuple[str, str, int]] = []
+    with unit_of_work(url) as uow:
+        policy = uow.policies.by_number(number) if number else None
+        if policy is None or policy.customer_id != customer_id:
+            return Verification(VerificationOutcome.UNKNOWN_POLICY, None)
+        attempt = _Attempt(uow, settings, now, conversation_id, None)
+        result = _send_code(attempt, policy.number, policy, "medical", send_sms, language,
+                            outgoing)
+        uow.audit.record(f"conversation:{conversation_id}", AUDIT_ACTION, "policy",
+                         policy.number, {"outcome": result.outcome.value,
+                                         "reason": "step_up_later"}, at=now)
+        uow.commit()
+    _deliver(outgoing, send_sms, url=url, now=now)
+    return result
+
+
+def masked_phone_on_file(policy_number: str, *, url: str | None = None) -> str:
+    """The phone a policy's codes go to, masked ("138****0001"), for telling its verified
+    holder where the code went."""
+    canonical = _canonical(policy_number)
+    with unit_of_work(url) as uow:
+        policy = uow.policies.by_number(canonical) if canonical else None
+        return mask_phone(policy.customer.phone) if policy is not None else ""

@@ -334,6 +334,7 @@ _OPEN_FOR_DOCUMENTS = (ClaimStage.REPORTED.value, ClaimStage.DOCUMENTS_REVIEW.va
 def upload_target(
     conversation_id: str, verified_policy: str | None = None, *,
     customer_id: int | None = None, url: str | None = None,
+    hide_policies: frozenset = frozenset(),
 ) -> UploadTarget | None:
     """The newest claim still waiting for documents that was reported in this conversation,
     else (once verified) the newest such claim of the policy holder; None when there is none.
@@ -352,6 +353,9 @@ def upload_target(
             if policy is not None:
                 candidates = [claim for claim in uow.claims.of_customer(policy.customer_id)
                               if claim.stage in _OPEN_FOR_DOCUMENTS]
+        # Claims of policies whose details need a one-time code first (bot/access.py).
+        candidates = [claim for claim in candidates
+                      if claim.policy.number not in hide_policies]
         if not candidates:
             return None
         claim = candidates[0]  # both lists are newest first

@@ -133,8 +133,16 @@ def describe_one(view: ClaimView, lang: str, now: datetime | None = None) -> str
     return "\n".join(describe_claim(view, lang, now) + [say("status_next", lang)])
 
 
-def describe_claims(views: Sequence[ClaimView], lang: str, now: datetime | None = None) -> str:
-    """The reply to "where is my claim?": one claim in full, several as a list to pick from."""
+def hidden_line(view: ClaimView, lang: str) -> str:
+    """A claim whose details need the one-time code first: its number and line, nothing else."""
+    return say("status_line_hidden", lang, number=view.number,
+               product=say(f"line.{view.line_of_business}", lang))
+
+
+def describe_claims(views: Sequence[ClaimView], lang: str, now: datetime | None = None,
+                    hidden: frozenset = frozenset()) -> str:
+    """The reply to "where is my claim?": one claim in full, several as a list to pick from.
+    Claims of the `hidden` policies are only named (medical: the code comes first)."""
     if not views:
         return say("status_no_claims", lang)
     if len(views) == 1:
@@ -143,7 +151,8 @@ def describe_claims(views: Sequence[ClaimView], lang: str, now: datetime | None 
             + [say("status_next", lang)]
         )
     lines = [say("status_intro", lang, count=len(views))]
-    lines.extend(summary_line(view, lang) for view in views)
+    lines.extend(hidden_line(view, lang) if view.policy_number in hidden
+                 else summary_line(view, lang) for view in views)
     lines.append(say("status_pick", lang, example=views[0].number))
     return "\n".join(lines)
 
@@ -158,6 +167,8 @@ def select(views: Iterable[ClaimView], claim_number: str) -> List[ClaimView]:
 class StatusReply:
     text: str
     found: bool  # False: the named claim is not under this customer's name (or does not exist)
+    # Set instead of details: the policy whose one-time code must come first (medical).
+    step_up: str | None = None
 
 
 def status_of_customer(
@@ -168,14 +179,19 @@ def status_of_customer(
     claim_number: str | None = None,
     now: datetime | None = None,
     url: str | None = None,
+    hidden: frozenset = frozenset(),
 ) -> StatusReply:
     """The status reply for the verified holder of `policy_number`: all their claims, or the one
     named. A claim that does not exist and one that belongs to someone else get the same reply
     (nothing is revealed), and the refused look-up is audited under `actor`."""
     views = claims_of_policy_holder(policy_number, actor=actor, url=url)
     if not claim_number:
-        return StatusReply(describe_claims(views, lang, now), True)
+        if len(views) == 1 and views[0].policy_number in hidden:
+            return StatusReply("", True, step_up=views[0].policy_number)
+        return StatusReply(describe_claims(views, lang, now, hidden), True)
     chosen = select(views, claim_number)
+    if chosen and chosen[0].policy_number in hidden:
+        return StatusReply("", True, step_up=chosen[0].policy_number)
     if not chosen:
         with unit_of_work(url) as uow:
             uow.audit.record(actor, "claim.read_refused", "claim", claim_number,

@@ -71,8 +71,28 @@ def test_identity_done_answers_the_pending_clause_question(claims_store, domain)
         **ZHANG, "pending_request": "ask_clause", "clause_question": "我等待期内住院能赔吗"})
     texts, events = run_action(ActionIdentityDone(), tracker, domain)
     assert texts[0] == say("identity_verified", "zh", name="张伟")
+    # Verified with the motor policy: the medical policy's wording needs the SMS code first
+    # (finding F2), and nothing of it is said before.
+    assert "短信验证" in texts[1] and "第四条" not in "".join(texts)
+    assert _slots(events)["pending_request"] == "ask_clause"
+    assert _slots(events)["policy_number"] == "MED-2026-0001"
+    # The code verified in this conversation: the same question is answered.
+    _code_verified("test-user", "MED-2026-0001")
+    texts, events = run_action(ActionIdentityDone(), tracker, domain)
     assert "第四条" in texts[1] and "MED-2026-0001" in texts[1]
     assert _slots(events)["clause_question"] is None
+
+
+def _code_verified(conversation: str, policy: str) -> None:
+    import re
+
+    from bot import identity
+
+    sent: list = []
+    identity.send_step_up_code(policy, conversation_id=conversation, customer_id=1,
+                               send_sms=lambda phone, body: sent.append(body))
+    code = re.search(r"\b(\d{6})\b", sent[-1]).group(1)
+    assert identity.verify(policy, code, conversation_id=conversation).verified
 
 
 def test_identity_done_shows_a_claim_number_given_unasked(claims_store, domain):

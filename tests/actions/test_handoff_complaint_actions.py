@@ -96,6 +96,16 @@ def test_elderly_customer_is_offered_a_person_with_buttons_first(claims_store, d
         "verified": True, "customer_id": 2,
         "customer_name": "李秀英", "policy_number": "MED-2026-0002",
         "elderly": True, "pending_request": "check_status"})
+    # Her policy is medical: the check ends with the SMS code, verified in this conversation.
+    import re
+
+    from bot import identity
+
+    sent: list = []
+    identity.send_step_up_code("MED-2026-0002", conversation_id="test-user", customer_id=2,
+                               send_sms=lambda phone, body: sent.append(body))
+    code = re.search(r"\b(\d{6})\b", sent[-1]).group(1)
+    assert identity.verify("MED-2026-0002", code, conversation_id="test-user").verified
     dispatcher = CollectingDispatcher()
     events = asyncio.run(ActionIdentityDone().run(dispatcher, tracker, domain))
     first, offer = dispatcher.messages[0], dispatcher.messages[1]
