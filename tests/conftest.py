@@ -16,7 +16,7 @@ from typing import Iterator
 
 import pytest
 
-from scripts.servers import ServerError, Servers
+from scripts.servers import Servers
 from tests.standins.telegram import SECRET as TELEGRAM_SECRET
 from tests.standins.telegram import TelegramStandIn
 from tests.standins.twilio import TwilioStandIn
@@ -30,6 +30,7 @@ from tests.support.e2e import (
     E2ESetupError,
     find_model,
     seed_database,
+    serve,
 )
 
 
@@ -129,16 +130,4 @@ def claims_servers(
         },
         log_dir=claims_e2e_dir / "logs",
     )
-    problem = ""
-    try:
-        try:
-            servers.start()
-            servers.wait_until_ready()
-        except ServerError as err:
-            problem = f"The servers did not start: {err}"
-        if not problem:
-            yield servers
-    finally:
-        servers.stop()
-    if problem:
-        pytest.fail(problem, pytrace=False)
+    yield from serve(servers)

@@ -11,8 +11,8 @@ from typing import Iterator
 
 import pytest
 
-from scripts.servers import ServerError, Servers
-from tests.support.e2e import E2E_CREDENTIALS
+from scripts.servers import Servers
+from tests.support.e2e import E2E_CREDENTIALS, serve
 
 
 @pytest.fixture(scope="session")
@@ -29,16 +29,4 @@ def default_servers(claims_model: Path, claims_db_url: str,
         "CLAIMS_RASA_API_TOKEN": "", "CLAIMS_RASA_JWT_SECRET": "", "CLAIMS_CORS_ORIGINS": "",
         "CLAIMS_ACTION_SERVER_TOKEN": "", "SANIC_REQUEST_MAX_SIZE": "", "CLAIMS_ENV": "",
     })
-    problem = ""
-    try:
-        try:
-            servers.start()
-            servers.wait_until_ready()
-        except ServerError as err:
-            problem = f"The servers did not start: {err}"
-        if not problem:
-            yield servers
-    finally:
-        servers.stop()
-    if problem:
-        pytest.fail(problem, pytrace=False)
+    yield from serve(servers)

@@ -4,8 +4,9 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+from typing import Iterator
 
-from scripts.servers import ROOT, newest_model, venv_python
+from scripts.servers import ROOT, ServerError, Servers, newest_model, venv_python
 
 # Only the channels a browser or a test client uses: a credentials file that also named the
 # messenger channels would make Rasa call their APIs at start, and this machine may be offline.
@@ -87,3 +88,24 @@ def seed_database(db_url: str, var_dir: Path) -> None:
                 f"`python -m bot agents add {username}` failed ({added.returncode}):\n"
                 f"{added.stdout[-2000:]}\n{added.stderr[-2000:]}"
             )
+
+
+def serve(servers: Servers) -> Iterator[Servers]:
+    """For a session fixture (`yield from serve(Servers(...))`): starts both servers, yields
+    them, stops them. A start that fails fails the tests that need them, with the servers' own
+    words, rather than erroring in setup."""
+    import pytest
+
+    problem = ""
+    try:
+        try:
+            servers.start()
+            servers.wait_until_ready()
+        except ServerError as err:
+            problem = f"The servers did not start: {err}"
+        if not problem:
+            yield servers
+    finally:
+        servers.stop()
+    if problem:
+        pytest.fail(problem, pytrace=False)
