@@ -103,15 +103,16 @@ def test_a_verified_customer_cannot_reach_another_customers_policy_or_claim(
     assert say("identity_verified", "en", name=JOHN["name"]) in john.says(JOHN["born"])
 
     said: List[str] = []
-    # Another person's policy gets exactly the words a policy that does not exist gets, both
-    # when it is named and when the status is asked for next (the issue's reproduction).
+    # Another person's policy gets exactly the words a policy that does not exist gets; the
+    # status asked for next is John's own again, never the other person's (the issue's
+    # reproduction showed 李秀英's claim here).
     other = [john.says(f"check the claim status of {LI_POLICY}"),
              john.says("check my claim status")]
     missing = [john.says("check the claim status of MED-2026-9999"),
                john.says("check my claim status")]
     assert [text.replace(LI_POLICY, "#") for text in other] == \
         [text.replace("MED-2026-9999", "#") for text in missing]
-    assert other[-1] == say("access_policy_not_found", "en", policy_number=LI_POLICY)
+    assert other[0] == say("access_policy_not_found", "en", policy_number=LI_POLICY)
     said += other + missing
     # ... and the next question is about John's own claims again.
     said.append(john.says("check my claim status"))
