@@ -36,45 +36,52 @@ class ActionAnswerDocuments(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
-        lang = language_of(tracker)
-        draft = load_draft(tracker)
-        line, incident_type = draft.line_of_business, normalise_incident_type(
-            draft.line_of_business, draft.incident_type
-        )
-        if line and incident_type:
-            dispatcher.utter_message(text=one_time_notice(
-                checklist(line, incident_type), lang,
-                small_claim=is_small_claim(draft.estimated_amount),
-            ))
-            return []
-        if tracker.get_slot("verified"):
-            looking = viewer(tracker)
-            if looking.expired:
-                return reverify(dispatcher, tracker)
-            access = policy_for(looking)
-            if access.refused:
-                return refused_policy(dispatcher, tracker, access)
-            open_claims = [
-                view for view in claims_of_policy_holder(
-                    access.policy_number or "", actor=looking.actor)
-                if view.missing_documents and view.stage in ("reported", "documents_review")
-            ]
-            hidden = hidden_policies(looking)
-            if open_claims and open_claims[0].policy_number in hidden:
-                # A medical claim's missing documents: the one-time code first.
-                return step_up(dispatcher, tracker, open_claims[0].policy_number,
-                               "check_status", open_claims[0].number)
-            if open_claims:
-                view = open_claims[0]
-                items = [catalogue()[code] for code, _, _ in view.missing_documents
-                         if code in catalogue()]
-                reply(dispatcher, tracker, "documents_for_claim", claim_number=view.number)
-                dispatcher.utter_message(text=one_time_notice(
-                    items, lang, small_claim=is_small_claim(view.estimated_amount)))
-                return []
-        kind = _kind_from_text(tracker.latest_message.get("text") or "")
-        if kind:
-            dispatcher.utter_message(text=one_time_notice(checklist(*kind), lang))
-            return []
-        reply(dispatcher, tracker, "documents_which_kind")
+        return answer_documents(dispatcher, tracker)
+
+
+def answer_documents(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:
+    """The documents answer: for the claim being reported, the verified customer's open claim
+    (also after the identity check a request like "AUTO-2026-0001 需要什么材料" started), or the
+    kind of loss the message names."""
+    lang = language_of(tracker)
+    draft = load_draft(tracker)
+    line, incident_type = draft.line_of_business, normalise_incident_type(
+        draft.line_of_business, draft.incident_type
+    )
+    if line and incident_type:
+        dispatcher.utter_message(text=one_time_notice(
+            checklist(line, incident_type), lang,
+            small_claim=is_small_claim(draft.estimated_amount),
+        ))
         return []
+    if tracker.get_slot("verified"):
+        looking = viewer(tracker)
+        if looking.expired:
+            return reverify(dispatcher, tracker)
+        access = policy_for(looking)
+        if access.refused:
+            return refused_policy(dispatcher, tracker, access)
+        open_claims = [
+            view for view in claims_of_policy_holder(
+                access.policy_number or "", actor=looking.actor)
+            if view.missing_documents and view.stage in ("reported", "documents_review")
+        ]
+        hidden = hidden_policies(looking)
+        if open_claims and open_claims[0].policy_number in hidden:
+            # A medical claim's missing documents: the one-time code first.
+            return step_up(dispatcher, tracker, open_claims[0].policy_number,
+                           "check_status", open_claims[0].number)
+        if open_claims:
+            view = open_claims[0]
+            items = [catalogue()[code] for code, _, _ in view.missing_documents
+                     if code in catalogue()]
+            reply(dispatcher, tracker, "documents_for_claim", claim_number=view.number)
+            dispatcher.utter_message(text=one_time_notice(
+                items, lang, small_claim=is_small_claim(view.estimated_amount)))
+            return []
+    kind = _kind_from_text(tracker.latest_message.get("text") or "")
+    if kind:
+        dispatcher.utter_message(text=one_time_notice(checklist(*kind), lang))
+        return []
+    reply(dispatcher, tracker, "documents_which_kind")
+    return []

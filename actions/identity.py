@@ -15,7 +15,8 @@ from actions.handoff import offer_person
 from actions.status import show_status
 from bot import demo_sms, identity
 from bot.clock import to_local
-from bot.parsing import parse_policy_number
+from bot.parsing import parse_date_of_birth, parse_policy_number, without_reference_numbers
+from bot.request_words import request_in
 from bot.settings import get_settings
 
 V = identity.VerificationOutcome
@@ -94,14 +95,48 @@ class IdentitySlots:
         if paused:
             _paused_reply(dispatcher, tracker, paused)
             return {"policy_number": None, "identity_stop": True}
-        return {"policy_number": number}
+        slots: Dict[str, Any] = {"policy_number": number}
+        text = str(tracker.latest_message.get("text") or "")
+        if tracker.get_slot("verified") or parse_policy_number(text) != number:
+            # Not the customer's own message giving the number (a step-up names the policy).
+            return slots
+        slots.update(self._request_kept(tracker, text))
+        born = parse_date_of_birth(without_reference_numbers(text))
+        if born is None:
+            return slots
+        # "保单号AUTO-2026-0001 生日1985年4月12日": the date beside the number is the answer.
+        checked = self._check_answer(number, born.isoformat(), dispatcher, tracker)
+        return {**slots, **checked}
+
+    def _request_kept(self, tracker: Tracker, text: str) -> Dict[str, Any]:
+        """What a message giving the policy number also asks for ("我想查下理赔 保单号…",
+        "AUTO-2026-0001这张保单免赔额是多少"), kept for action_identity_done. Only the identity
+        form answers such requests; an earlier request is not replaced."""
+        form = getattr(self, "form_name", lambda: None)()
+        if form != "identity_form" or tracker.get_slot("pending_request") \
+                or tracker.get_slot("claim_number"):
+            return {}
+        request = request_in(text)
+        if request is None:
+            return {}
+        kept: Dict[str, Any] = {"pending_request": request}
+        if request == "ask_clause" and not tracker.get_slot("clause_question"):
+            kept["clause_question"] = " ".join(without_reference_numbers(text).split())
+        return kept
 
     def validate_verification_answer(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
+        return self._check_answer(tracker.get_slot("policy_number") or "", str(value or ""),
+                                  dispatcher, tracker)
+
+    def _check_answer(self, policy_number: str, answer: str, dispatcher: CollectingDispatcher,
+                      tracker: Tracker) -> Dict[str, Any]:
+        """The identity check of `answer` for `policy_number`: the slots it sets, said to the
+        customer where it did not pass."""
         result = identity.verify(
-            tracker.get_slot("policy_number") or "",
-            str(value or ""),
+            policy_number,
+            answer,
             conversation_id=tracker.sender_id,
             client_address=client_address(tracker),
             send_sms=sms_sender(),
@@ -201,6 +236,11 @@ class ActionIdentityDone(Action):
             events += show_status(dispatcher, tracker)
         elif pending == "ask_clause":
             events += answer_clause(dispatcher, tracker)
+        elif pending == "ask_documents":
+            # Imported here: actions.documents imports actions.report, which imports this module.
+            from actions.documents import answer_documents
+
+            events += answer_documents(dispatcher, tracker)
         elif not elderly:  # the offer of a person already ends with a question
             reply(dispatcher, tracker, "how_can_i_help")
         return events

@@ -70,6 +70,10 @@ _YMD_RE = re.compile(
     r"(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)"
 )
 _COMPACT_RE = re.compile(r"(?<!\d)(\d{4})(\d{2})(\d{2})(?!\d)")
+# A two-digit year first ("85/4/12", "85年4月12日"): read only when it cannot be a day (over 31).
+_SHORT_YMD_RE = re.compile(
+    r"(?<![\d.])(3[2-9]|[4-9]\d)\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?![\d.])"
+)
 _DMY_RE = re.compile(r"(?<!\d)(\d{1,2})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{4})(?!\d)")
 _D_MONTH_Y_RE = re.compile(
     rf"(?<!\d)(\d{{1,2}}){_ORDINAL}\s*(?:of\s+)?{_MONTH_WORD}\s*,?\s*(\d{{4}})(?!\d)",
@@ -124,6 +128,9 @@ def _candidates(text: str) -> list[tuple[int, int, int]]:
     for match in _MONTH_D_Y_RE.finditer(text):
         month_word, day, year = match.groups()
         found.append((int(year), _month_number(month_word), int(day)))
+    for match in _SHORT_YMD_RE.finditer(text):
+        year, month, day = match.groups()
+        found.append((1900 + int(year), int(month), int(day)))  # 2032 and on: not born yet
     for match in _CN_NUMERAL_DATE_RE.finditer(text):
         year_text, month_text, day_text = match.groups()
         month, day = _chinese_small_number(month_text), _chinese_small_number(day_text)
