@@ -66,7 +66,7 @@ def _summary_slots(tracker: Tracker) -> Dict[str, Any]:
     """The slots as the agent's summary may show them (bot/access.py): only a customer verified
     now, only their own policy and claim, never a number they typed that is someone else's."""
     from actions.access import viewer
-    from bot.access import claim_for, policy_for
+    from bot.access import claim_for, hidden_policies, policy_for
 
     slots = dict(tracker.current_slot_values())
     looking = viewer(tracker)
@@ -78,7 +78,21 @@ def _summary_slots(tracker: Tracker) -> Dict[str, Any]:
     for key in ("claim_number", "last_claim_number"):
         if slots.get(key) and claim_for(looking, str(slots[key])) is None:
             slots[key] = None
+    # Medical policies without a code verified in this conversation: the summary shows none
+    # of their claims (bot/handoff.py); what the customer may not see, the agent's page is not
+    # sent either.
+    slots["hidden_policies"] = sorted(hidden_policies(looking))
     return slots
+
+
+def _without_hidden_claim(summary: Dict[str, Any], hidden: List[str]) -> Dict[str, Any]:
+    """The summary's claim in view, dropped when it belongs to a hidden (medical) policy."""
+    from bot.access import claim_policy_number
+
+    number = summary.get("claim_number")
+    if number and hidden and claim_policy_number(str(number)) in hidden:
+        summary["claim_number"] = None
+    return summary
 
 
 def start_handoff(
@@ -97,9 +111,12 @@ def start_handoff(
     lang = language_of(tracker)
     slots = _summary_slots(tracker)
     try:
-        claims = claims_for_summary(slots.get("policy_number")) if slots.get("verified") else []
+        claims = claims_for_summary(slots.get("policy_number"),
+                                    hidden=slots.get("hidden_policies") or ()
+                                    ) if slots.get("verified") else []
         summary = build_summary(tracker.events, slots, reason=reason, claims=claims,
                                 complaint=complaint or _complaint_of(tracker))
+        summary = _without_hidden_claim(summary, slots.get("hidden_policies") or [])
         if claim_number:  # a claim reported in this very turn: its slot is not set yet
             summary["claim_number"] = claim_number
         queued = request_handoff(

@@ -257,11 +257,14 @@ def build_summary(
     }
 
 
-def claims_for_summary(policy_number: str | None, *, url: str | None = None
-                       ) -> List[Dict[str, Any]]:
-    """The verified policy holder's claims, newest first, as the summary lists them."""
+def claims_for_summary(policy_number: str | None, *, hidden: Iterable[str] = (),
+                       url: str | None = None) -> List[Dict[str, Any]]:
+    """The verified policy holder's claims, newest first, as the summary lists them. Claims of
+    the `hidden` policies (medical ones whose one-time code this conversation has not given:
+    bot.access.hidden_policies) are left out: an agent reads no more than the customer may."""
     if not policy_number:
         return []
+    hidden = frozenset(hidden)
     with unit_of_work(url) as uow:
         policy = uow.policies.by_number(policy_number)
         if policy is None:
@@ -271,6 +274,7 @@ def claims_for_summary(policy_number: str | None, *, url: str | None = None
              "incident_type": claim.incident_type,
              "product": claim.policy.product_name_zh + " / " + claim.policy.product_name_en}
             for claim in uow.claims.of_customer(policy.customer_id)
+            if claim.policy.number not in hidden
         ]
 
 

@@ -54,3 +54,46 @@ def test_no_upload_goes_to_a_medical_claim_without_the_code(claims_store):
     viewer = Viewer("test-user", 2, policy_number="MED-2026-0002")
     target = upload_target_for("test-user", viewer)
     assert target is None or target.claim_number not in _medical_claims()
+
+
+def _handoff_summary(tracker, domain):
+    from actions.handoff import ActionHandoff
+    from bot.handoff import open_queue
+
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionHandoff().run(dispatcher, tracker, domain))
+    [entry] = [e for e in open_queue() if e.conversation_id == tracker.sender_id]
+    return entry.summary
+
+
+def test_the_handoff_summary_shows_no_medical_claim_without_the_code(claims_store, domain):
+    medical = _medical_claims()
+    tracker = make_tracker("转人工", "request_human", sender_id="handoff-no-code",
+                           slots={**ZHANG, "claim_number": medical[0],
+                                  "last_claim_number": medical[0]})
+    summary = _handoff_summary(tracker, domain)
+    assert summary["customer"]["verified"] is True
+    assert not any(claim["number"] in medical for claim in summary["claims"])
+    assert summary["claim_number"] is None
+    assert not any(number in str(summary) for number in medical)
+
+
+def test_the_handoff_summary_shows_the_medical_claims_once_the_code_was_given(claims_store,
+                                                                              domain):
+    import re
+
+    from bot import identity
+
+    sent: list[str] = []
+    result = identity.send_step_up_code(
+        "MED-2026-0002", conversation_id="handoff-code", customer_id=2,
+        send_sms=lambda phone, body: sent.append(body))
+    assert result.outcome is identity.VerificationOutcome.CODE_SENT
+    code = re.search(r"\b(\d{6})\b", sent[-1]).group(1)
+    assert identity.verify("MED-2026-0002", code, conversation_id="handoff-code").verified
+    medical = _medical_claims()
+    tracker = make_tracker("转人工", "request_human", sender_id="handoff-code",
+                           slots={**ZHANG, "claim_number": medical[0]})
+    summary = _handoff_summary(tracker, domain)
+    assert {claim["number"] for claim in summary["claims"]} >= set(medical)
+    assert summary["claim_number"] == medical[0]
