@@ -47,7 +47,7 @@ speech: setup
 ## bench-asr: speech recognition speed (real-time factor, latency) and word error rate: results/bench-asr.md
 ##   extra models or GPU: make bench-asr ARGS="--models base small --device cuda --compute-type float16"
 bench-asr: speech
-	$(PY) scripts/bench_asr.py $(ARGS)
+	$(PY) benchmarks/asr.py $(ARGS)
 
 ## bench: per-turn latency and throughput at 1, 10 and 50 conversations, ours (one machine and
 ##   scaled) against a bare `rasa init` bot trained in the run (~20 min on 2 cores;
@@ -61,7 +61,7 @@ fuzz: model
 	$(PY) -m pytest -q -m e2e tests/fuzz
 
 lint:
-	$(VENV)/bin/ruff check bot actions channels components scripts tests benchmarks
+	$(VENV)/bin/ruff check bot actions channels components rasa_server scripts tests benchmarks
 
 unit:
 	$(PY) -m pytest -m "not e2e and not scale" -q
@@ -76,11 +76,11 @@ validate:
 
 ## nlu-gate: held-out NLU figures against tests/nlu_gate/thresholds.yml, and no held-out text in data
 nlu-gate: model
-	$(PY) scripts/evaluate_nlu.py --gate
+	$(PY) benchmarks/evaluate_nlu.py --gate
 
 ## eval: the full NLU report (held-out set + 5-fold cross-validation; 5-15 min): results/nlu/
 eval: model
-	$(PY) scripts/evaluate_nlu.py --folds 5 --copy docs/nlu-report.md
+	$(PY) benchmarks/evaluate_nlu.py --folds 5 --copy docs/nlu-report.md
 
 stories: model
 	$(RASA) test core --model $(MODEL) --stories tests/stories \

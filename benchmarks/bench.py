@@ -8,7 +8,7 @@ Three setups run side by side on this machine, in the same run, measured in turn
   in SQLite (the default `make run` setup);
 - **ours, scaled**: two Rasa replicas and two action servers behind the local load balancers,
   trackers and claims in PostgreSQL, locks in Redis, events to RabbitMQ (`make run-scaled`,
-  scripts/servers.py Deployment), on fresh benchmark databases.
+  rasa_server/launcher.py Deployment), on fresh benchmark databases.
 
 At 1, 10 and 50 concurrent conversations each client holds real multi-turn conversations (ours:
 identity check and status, a document question, a clause question, a report cancelled
@@ -53,7 +53,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from scripts.servers import (  # noqa: E402
+from benchmarks.common import cpu_name, percentile  # noqa: E402
+from rasa_server.launcher import (  # noqa: E402
     REST_PATH,
     ChildServer,
     Deployment,
@@ -109,15 +110,6 @@ class Load:
     p99_ms: float
     mean_ms: float
     error_samples: List[str] = field(default_factory=list)
-
-
-def percentile(values: Sequence[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * p / 100
-    low, high = int(rank), min(int(rank) + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 async def _drive(url: str, scripts: List[List[str]], concurrency: int, seconds: float,
@@ -204,19 +196,13 @@ def memory_mb(pid: int | None) -> Dict[str, float]:
 
 
 def machine() -> Dict[str, Any]:
-    cpu = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
     memory = ""
     with contextlib.suppress(OSError):
         total_kb = int(Path("/proc/meminfo").read_text().split()[1])
         memory = f"{total_kb / 1024 / 1024:.1f} GiB"
     from importlib.metadata import version
 
-    return {"cpu": cpu or platform.processor(), "cores": os.cpu_count(), "memory": memory,
+    return {"cpu": cpu_name(), "cores": os.cpu_count(), "memory": memory,
             "os": f"{platform.system()} {platform.release()}",
             "python": platform.python_version(), "rasa": version("rasa"),
             "rasa_sdk": version("rasa-sdk"), "load_average_before": os.getloadavg()}

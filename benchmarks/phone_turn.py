@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from scripts.servers import Servers  # noqa: E402
+from benchmarks.common import cpu_name, percentile  # noqa: E402
+from rasa_server.launcher import Servers  # noqa: E402
 from tests.standins.twilio import TwilioStandIn  # noqa: E402
 from tests.support.audio import speak  # noqa: E402
 from tests.support.e2e import E2E_AGENTS_PHONE, find_model, seed_database  # noqa: E402
@@ -124,28 +125,12 @@ def server_timing(headers: Mapping[str, str]) -> Dict[str, float]:
     return stages
 
 
-def percentile(values: List[float], fraction: float) -> float:
-    """Linear interpolation between the closest ranks (numpy's default)."""
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * fraction
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
 def machine() -> Dict[str, object]:
     from bot.settings import get_settings
     from bot.speech import model_label
 
     settings = get_settings()
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_name(platform.processor() or platform.machine())
     # Other work on the machine shows in the figures: the load is printed with them.
     return {"cpu": cpu, "cores": os.cpu_count(), "load_average": os.getloadavg(),
             "python": platform.python_version(),
@@ -185,7 +170,7 @@ def run(turns: int, warmup: int) -> Dict[str, object]:
     stages = {stage: statistics.median(r.server.get(stage, 0.0) for r in results)
               for stage in STAGES}
     return {"machine": machine(), "utterance_s": UTTERANCE_SECONDS, "warmup_turns": warmup,
-            "median_s": statistics.median(latencies), "p95_s": percentile(latencies, 0.95),
+            "median_s": statistics.median(latencies), "p95_s": percentile(latencies, 95),
             "min_s": min(latencies), "max_s": max(latencies), "median_stage_s": stages,
             "turns": [asdict(r) for r in results]}
 

@@ -5,7 +5,7 @@ one replica. Both open a turn for channels/turns.py.
 Rasa 3.6's RedisLockStore issues and frees tickets with separate GET and SET calls: two replicas
 can draw the same ticket and run one conversation's turns at once (events lost), or delete a lock
 another one waits on (LockError), and a ticket lost that way blocks the conversation for the whole
-lock lifetime. scripts/lock_race.py measures both stores.
+lock lifetime. benchmarks/lock_race.py measures both stores.
 """
 from __future__ import annotations
 

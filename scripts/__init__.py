@@ -1,1 +1,1 @@
-"""Developer scripts: the server launcher and its importable core."""
+"""Entry points: the launchers, the load balancer of `make run-scaled`, the analytics consumer."""

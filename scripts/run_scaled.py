@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
-from types import FrameType
 from typing import Dict, List
 from urllib.parse import urlsplit
 
@@ -26,13 +23,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a file, this script sees only scripts/ on its path
     sys.path.insert(0, str(ROOT))
 
-from scripts.servers import (  # noqa: E402
+from rasa_server.launcher import (  # noqa: E402
     DEFAULT_ACTIONS_PORT,
     DEFAULT_RASA_PORT,
     Deployment,
     ServerDied,
     ServerError,
-    newest_model,
+    model_or_complain,
+    run_until_stopped,
     venv_python,
 )
 
@@ -122,14 +120,6 @@ def scale_env(db_url: str, tracker_url: str, redis_url: str, rabbitmq_url: str |
     return env
 
 
-class Stop(Exception):
-    """SIGTERM arrived: leave the watch loop and stop everything."""
-
-
-def _raise_stop(signum: int, frame: FrameType | None) -> None:
-    raise Stop()
-
-
 def parse_args(argv: List[str] | None = None) -> argparse.Namespace:
     env = os.environ
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -180,10 +170,8 @@ def banner(deployment: Deployment) -> str:
 
 def main(argv: List[str] | None = None) -> int:
     args = parse_args(argv)
-    model = Path(args.model) if args.model else newest_model(ROOT / "models")
-    if model is None or not model.exists():
-        print("找不到模型,请先训练(make model)/ No model found: train one first (make model)",
-              file=sys.stderr)
+    model = model_or_complain(args.model, ROOT / "models")
+    if model is None:
         return 2
     rabbitmq = None if args.rabbitmq_url.lower() == "none" else args.rabbitmq_url
     try:
@@ -198,8 +186,6 @@ def main(argv: List[str] | None = None) -> int:
         print(f"启动失败 / Could not start: {err}", file=sys.stderr)
         return 1
 
-    signal.signal(signal.SIGTERM, _raise_stop)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
     deployment = Deployment(
         model,
         rasa_replicas=args.replicas,
@@ -214,40 +200,22 @@ def main(argv: List[str] | None = None) -> int:
         echo=not args.quiet,
         startup_timeout=args.startup_timeout,
     )
-    print(f"正在启动,模型 / Starting with model: {model}", flush=True)
     restarts: Dict[str, int] = {}
-    code = 0
-    try:
-        deployment.start()
-        deployment.wait_until_ready()
-        print(banner(deployment), flush=True)
-        while True:
-            dead = deployment.dead_child()
-            if dead is not None:
-                count = restarts.get(dead.name, 0)
-                if dead.name.startswith("lb-") or count >= MAX_RESTARTS:
-                    raise ServerDied(dead.name, dead.returncode, dead.tail())
-                print(f"\n{dead.name} stopped (exit code {dead.returncode}); starting it again",
-                      file=sys.stderr, flush=True)
-                restarts[dead.name] = count + 1
-                deployment.start_child(dead.name)
-            time.sleep(1.0)
-    except (KeyboardInterrupt, Stop):
-        print("\n正在停止 / Stopping…", flush=True)
-    except ServerDied as died:
-        print(f"\n{died.name} 意外退出 / {died.name} stopped (exit code {died.returncode}). "
-              f"Its last log lines:\n{died.log_tail}", file=sys.stderr, flush=True)
-        code = 1
-    except ServerError as err:
-        print(f"\n启动失败 / Could not start: {err}", file=sys.stderr, flush=True)
-        code = 1
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        deployment.stop()
-    if code == 0:
-        print("已停止 / Stopped.", flush=True)
-    return code
+
+    def tick() -> None:
+        """A replica or action server that died is started again, as Kubernetes would."""
+        dead = deployment.dead_child()
+        if dead is None:
+            return
+        count = restarts.get(dead.name, 0)
+        if dead.name.startswith("lb-") or count >= MAX_RESTARTS:
+            raise ServerDied(dead.name, dead.returncode, dead.tail())
+        print(f"\n{dead.name} stopped (exit code {dead.returncode}); starting it again",
+              file=sys.stderr, flush=True)
+        restarts[dead.name] = count + 1
+        deployment.start_child(dead.name)
+
+    return run_until_stopped(deployment, banner, tick)
 
 
 if __name__ == "__main__":

@@ -2,11 +2,8 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import time
 from pathlib import Path
-from types import FrameType
 from typing import List
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -14,22 +11,13 @@ if str(ROOT) not in sys.path:  # run as a file, this script sees only scripts/ o
     sys.path.insert(0, str(ROOT))
 
 from bot import demo_sms  # noqa: E402
-from scripts.servers import (  # noqa: E402
+from rasa_server.launcher import (  # noqa: E402
     DEFAULT_ACTIONS_PORT,
     DEFAULT_RASA_PORT,
-    ServerDied,
-    ServerError,
     Servers,
-    newest_model,
+    model_or_complain,
+    run_until_stopped,
 )
-
-
-class Stop(Exception):
-    """SIGTERM arrived: leave the watch loop and stop both servers."""
-
-
-def _raise_stop(signum: int, frame: FrameType | None) -> None:
-    raise Stop()
 
 
 def parse_args(argv: List[str] | None = None) -> argparse.Namespace:
@@ -82,18 +70,9 @@ def banner(servers: Servers) -> str:
 
 def main(argv: List[str] | None = None) -> int:
     args = parse_args(argv)
-    model = Path(args.model) if args.model else newest_model(ROOT / "models")
-    if model is None or not model.exists():
-        print(
-            "找不到模型,请先训练(make model)/ No model found: train one first (make model)"
-            + (f": {args.model}" if args.model else ""),
-            file=sys.stderr,
-        )
+    model = model_or_complain(args.model, ROOT / "models")
+    if model is None:
         return 2
-
-    signal.signal(signal.SIGTERM, _raise_stop)
-    # Ctrl-C must stop the servers even when started from a shell that ignores SIGINT.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
     servers = Servers(
         model,
         rasa_port=args.rasa_port,
@@ -106,42 +85,23 @@ def main(argv: List[str] | None = None) -> int:
         startup_timeout=args.startup_timeout,
         python=args.python,
     )
-    print(f"正在启动,模型 / Starting with model: {model}", flush=True)
-    code = 0
-    try:
-        servers.start()
-        servers.wait_until_ready()
-        print(banner(servers), flush=True)
-        # The demo's phone: SMS that would go to a customer without Twilio configured.
-        outbox = demo_sms.outbox_path()
-        _, offset = demo_sms.read_new(outbox, 0)
-        while True:
-            servers.check()
-            lines, offset = demo_sms.read_new(outbox, offset)
-            for line in lines:
-                print(line, flush=True)
-            time.sleep(1.0)
-    except (KeyboardInterrupt, Stop):
-        print("\n正在停止 / Stopping…", flush=True)
-    except ServerDied as died:
-        print(
-            f"\n{died.name} 服务器意外退出 / The {died.name} server stopped "
-            f"(exit code {died.returncode}). Its last log lines:\n{died.log_tail}",
-            file=sys.stderr,
-            flush=True,
-        )
-        code = 1
-    except ServerError as err:
-        print(f"\n启动失败 / Could not start: {err}", file=sys.stderr, flush=True)
-        code = 1
-    finally:
-        # A second Ctrl-C must not cut the shutdown short and leave a server behind.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        servers.stop()
-    if code == 0:
-        print("已停止 / Stopped.", flush=True)
-    return code
+    # The demo's phone: SMS that would go to a customer without Twilio configured.
+    outbox = demo_sms.outbox_path()
+    offset = 0
+
+    def tick() -> None:
+        nonlocal offset
+        servers.check()
+        lines, offset = demo_sms.read_new(outbox, offset)
+        for line in lines:
+            print(line, flush=True)
+
+    def show_banner(started: Servers) -> str:
+        nonlocal offset
+        _, offset = demo_sms.read_new(outbox, 0)  # what was there before this run stays unread
+        return banner(started)
+
+    return run_until_stopped(servers, show_banner, tick)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from typing import Iterator
 
 import pytest
 
-from scripts.servers import Servers
+from rasa_server.launcher import Servers
 from tests.standins.telegram import SECRET as TELEGRAM_SECRET
 from tests.standins.telegram import TelegramStandIn
 from tests.standins.twilio import TwilioStandIn

@@ -57,7 +57,7 @@ _ZH_PROMPT = "以下是普通话的句子，关于保险理赔。"
 
 # One Whisper window is 30 s; shorter speech is encoded with this much context around it.
 WINDOW_S = 30
-# Calibrated on the benchmark's clips (scripts/bench_asr.py): with 4 s of margin the words match
+# Calibrated on the benchmark's clips (benchmarks/asr.py): with 4 s of margin the words match
 # those of the full 30 s window (WER 11 % at 16 kHz, 20 % at 8 kHz, against 13 % and 24 %) at
 # a third of the CPU time; with less, the decoder tends to run on past the end of the speech.
 MIN_CONTEXT_S = 6

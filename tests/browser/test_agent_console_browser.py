@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from bot.replies import say
-from scripts.servers import ROOT, Servers
+from rasa_server.launcher import ROOT, Servers
 from tests.browser.conftest import WatchedPage
 from tests.support.e2e import E2E_AGENTS
 

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from scripts.servers import ROOT, Servers
+from rasa_server.launcher import ROOT, Servers
 from tests.browser.conftest import WatchedPage
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -132,7 +132,8 @@ def test_an_outbox_message_is_shown_once_and_acknowledged_even_when_it_comes_aga
 ) -> None:
     """The acknowledgement is lost (the network drops it): the message comes back after its
     lease and the page shows it once, then acknowledges it when it can."""
-    from bot.handoff import POLL_LEASE, queue_message
+    from bot.outbox.delivery import POLL_LEASE
+    from bot.outbox.notices import queue_message
     from bot.store.db import unit_of_work
 
     page = watched_page.page

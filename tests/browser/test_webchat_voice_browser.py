@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from bot.replies import say
-from scripts.servers import Servers
+from rasa_server.launcher import Servers
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.support.audio import speak
 

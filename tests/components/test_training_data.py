@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scripts.evaluate_nlu import leak_key
+from benchmarks.evaluate_nlu import leak_key
 
 ROOT = Path(__file__).resolve().parents[2]
 MINIMUM_PER_INTENT = 40

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from bot.replies import say
-from scripts.servers import ROOT
+from rasa_server.launcher import ROOT
 from tests.support.e2e import E2E_AGENTS
 
 pytestmark = pytest.mark.e2e

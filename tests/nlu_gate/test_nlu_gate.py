@@ -1,12 +1,12 @@
 """The NLU gate's data half (no model needed) and its threshold logic.
 
-The model half runs in `make nlu-gate` (scripts/evaluate_nlu.py --gate) after training.
+The model half runs in `make nlu-gate` (benchmarks/evaluate_nlu.py --gate) after training.
 """
 from __future__ import annotations
 
 import pytest
 
-from scripts.evaluate_nlu import (
+from benchmarks.evaluate_nlu import (
     LANGUAGES,
     THRESHOLDS,
     Prediction,

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from rasa_server.launcher import Deployment, ServerError
 from scripts.run_scaled import (
     ServiceUnavailable,
     check_rabbitmq,
@@ -24,7 +25,6 @@ from scripts.run_scaled import (
     ensure_postgres_database,
     scale_env,
 )
-from scripts.servers import Deployment, ServerError
 from tests.scale.helpers import (
     PG_SERVER,
     RABBITMQ_SERVER,

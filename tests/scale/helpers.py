@@ -16,7 +16,7 @@ import requests
 import sqlalchemy as sa
 
 from bot.clock import local_today
-from scripts.servers import REST_PATH, WEBCHAT_WEBHOOK_PATH
+from rasa_server.launcher import REST_PATH, WEBCHAT_WEBHOOK_PATH
 from tests.scale.tcp_proxy import CuttableProxy
 
 PG_SERVER = os.environ.get("CLAIMS_SCALE_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432")

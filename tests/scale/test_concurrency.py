@@ -14,7 +14,7 @@ import redis
 import requests
 
 from channels.locks import AtomicRedisLockStore
-from scripts.servers import Deployment
+from rasa_server.launcher import Deployment
 from tests.scale.helpers import (
     ScaleServices,
     claims_of,

@@ -26,7 +26,7 @@ import pytest
 import requests
 
 from bot.replies import say as reply
-from scripts.servers import Deployment
+from rasa_server.launcher import Deployment
 from tests.scale.helpers import (
     Answer,
     ScaleServices,

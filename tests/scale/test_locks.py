@@ -13,7 +13,7 @@ from rasa.core.lock_store import LockError
 
 from channels.locks import AtomicRedisLockStore, LockUnavailable
 from channels.turns import LOCK_UNAVAILABLE, watch_turn
-from scripts.lock_race import measure
+from benchmarks.lock_race import measure
 from tests.scale.helpers import REDIS_SERVER
 
 pytestmark = pytest.mark.scale

@@ -10,8 +10,8 @@ import uuid
 
 import pytest
 
+from rasa_server.launcher import ROOT, venv_python
 from scripts.run_scaled import ServiceUnavailable, ensure_postgres_database
-from scripts.servers import ROOT, venv_python
 from tests.scale.helpers import PG_SERVER, drop_database
 
 pytestmark = pytest.mark.scale

@@ -1,6 +1,6 @@
 """Servers started the way `make run` starts them, for the attacks in this room.
 
-`default_servers` (session) is scripts.servers.Servers with nothing opted into: Rasa's HTTP API
+`default_servers` (session) is rasa_server.launcher.Servers with nothing opted into: Rasa's HTTP API
 off, CORS for the web chat's own origin, the action server on 127.0.0.1 behind a secret made for
 the run. `claims_servers` (tests/conftest.py) is the same with the API opted into by a token.
 """
@@ -11,7 +11,7 @@ from typing import Iterator
 
 import pytest
 
-from scripts.servers import Servers
+from rasa_server.launcher import Servers
 from tests.support.e2e import E2E_CREDENTIALS, serve
 
 

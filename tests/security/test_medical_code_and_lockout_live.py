@@ -19,7 +19,7 @@ from sqlalchemy import delete
 
 from bot.clock import utc_now
 from bot.replies import say
-from bot.reporting.service import ReportDraft, submit_report
+from bot.claims.reporting.service import ReportDraft, submit_report
 from bot.settings import get_settings
 from bot.store.db import unit_of_work
 from bot.store.models import Base, Claim

@@ -9,7 +9,7 @@ import pytest
 from actions.server import main as action_server_main
 from bot.deployment import ProductionConfigError, production_problems, require_production_ready
 from bot.settings import DEMO_HOTLINE, Settings, get_settings
-from scripts.servers import ServerError, Servers
+from rasa_server.launcher import ServerError, Servers
 
 READY = {"CLAIMS_ENV": "production", "CLAIMS_HOTLINE": "021-5555-0100",
          "CLAIMS_AGENTS_PHONE": "+862155550101", "CLAIMS_ACTION_SERVER_TOKEN": "k" * 43,

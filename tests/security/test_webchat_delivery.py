@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from bot.clock import utc_now
-from bot.handoff import queue_message
+from bot.outbox.notices import queue_message
 from bot.store.db import unit_of_work
 
 pytestmark = pytest.mark.e2e

@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 from typing import Iterator
 
-from scripts.servers import ROOT, ServerError, Servers, newest_model, venv_python
+from rasa_server.launcher import ROOT, ServerError, Servers, newest_model, venv_python
 
 # Only the channels a browser or a test client uses: a credentials file that also named the
 # messenger channels would make Rasa call their APIs at start, and this machine may be offline.

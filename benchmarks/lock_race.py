@@ -6,7 +6,7 @@ little, write it back plus one). With a lock that holds, the counter ends at the
 turns, no two turns are ever inside at once and none is refused. Run against Rasa 3.6's
 RedisLockStore and against channels.stores.AtomicRedisLockStore:
 
-    python scripts/lock_race.py --redis redis://127.0.0.1:6379/15 --processes 2 --turns 100
+    python benchmarks/lock_race.py --redis redis://127.0.0.1:6379/15 --processes 2 --turns 100
 
 Figures are printed; nothing is asserted (tests/scale/test_locks.py asserts the atomic store).
 """

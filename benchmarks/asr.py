@@ -6,10 +6,10 @@ notes) and 8 kHz mu-law (phone calls); word error rate on ~20 varied English cli
 For comparison, stock faster-whisper `transcribe()` (beam 5, 30 s window) on the 10 s clips.
 Prints a markdown table with the machine it ran on and writes results/bench-asr.md and .json.
 
-    .venv/bin/python scripts/bench_asr.py                          # packaged base, int8, CPU
-    .venv/bin/python scripts/bench_asr.py --models base small      # more models (by name: online)
-    .venv/bin/python scripts/bench_asr.py --device cuda --compute-type float16
-    .venv/bin/python scripts/bench_asr.py --beam-sizes 1 5 --repeats 5
+    .venv/bin/python benchmarks/asr.py                          # packaged base, int8, CPU
+    .venv/bin/python benchmarks/asr.py --models base small      # more models (by name: online)
+    .venv/bin/python benchmarks/asr.py --device cuda --compute-type float16
+    .venv/bin/python benchmarks/asr.py --beam-sizes 1 5 --repeats 5
 """
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import cpu_name  # noqa: E402
 from bot.speech import load_model, model_source, recognise  # noqa: E402
 from bot.speech.audio import decode  # noqa: E402
 from bot.speech.model import SpeechModelError  # noqa: E402
@@ -97,14 +98,7 @@ def word_errors(reference: Sequence[str], hypothesis: Sequence[str]) -> int:
 
 
 def machine() -> Dict[str, object]:
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_name()
     info: Dict[str, object] = {"cpu": cpu, "cores": os.cpu_count(),
                                "python": platform.python_version(),
                                "system": f"{platform.system()} {platform.release()}"}

@@ -11,8 +11,8 @@ Gate (`--gate`): no training; fails when a held-out text appears in the training
 normalisation) or when held-out intent macro F1 of a language, or entity F1, is below the
 threshold in tests/nlu_gate/thresholds.yml.
 
-    python scripts/evaluate_nlu.py [--model models/current.tar.gz] [--folds 5] [--copy FILE]
-    python scripts/evaluate_nlu.py --gate
+    python benchmarks/evaluate_nlu.py [--model models/current.tar.gz] [--folds 5] [--copy FILE]
+    python benchmarks/evaluate_nlu.py --gate
 """
 from __future__ import annotations
 
@@ -555,7 +555,7 @@ def render_markdown(report: Dict[str, Any]) -> str:
     lines = [
         "# NLU evaluation report",
         "",
-        f"Generated {report['generated']} by `make eval` (`scripts/evaluate_nlu.py`) "
+        f"Generated {report['generated']} by `make eval` (`benchmarks/evaluate_nlu.py`) "
         f"for model `{held['model']}`, pipeline `config.yml` (fingerprint in the model name).",
         "",
         "Held-out set: `tests/nlu/zh.yml` and `tests/nlu/en.yml`, never trained on (the gate",

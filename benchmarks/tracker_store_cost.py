@@ -2,7 +2,7 @@
 does to its tracker) with Rasa's in-memory store, the SQLite store that is the single-machine
 default, and PostgreSQL when --pg is given. Prints a table; asserts nothing.
 
-    python scripts/tracker_store_cost.py --events 60 --turns 200 \\
+    python benchmarks/tracker_store_cost.py --events 60 --turns 200 \\
         --pg postgresql+psycopg2://postgres@127.0.0.1:5432/claims_trackers_cost
 """
 from __future__ import annotations

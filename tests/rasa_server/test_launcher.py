@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from scripts.servers import (
+from rasa_server.launcher import (
     ROOT,
     ServerDied,
     ServerError,

@@ -1,0 +1,1 @@
+"""Tests of the server launcher (rasa_server/launcher.py)."""
