@@ -13,7 +13,7 @@ from actions.access import refused_policy, reverify, step_up, viewer
 from actions.common import language_of, reply
 from actions.handoff import offer_buttons
 from bot.access import claim_policy_number, hidden_policies, policy_for
-from bot.disputes import explain_decision
+from bot.claims.disputes import explain_decision
 from bot.parsing import parse_claim_number
 
 logger = logging.getLogger(__name__)

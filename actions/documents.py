@@ -10,11 +10,11 @@ from actions.access import refused_policy, reverify, step_up, viewer
 from actions.common import language_of, reply
 from actions.report import load_draft
 from bot.access import hidden_policies, policy_for
-from bot.amounts import is_small_claim
-from bot.claims import claims_of_policy_holder
+from bot.claims.amounts import is_small_claim
+from bot.claims.lifecycle import claims_of_policy_holder
+from bot.claims.reporting import incident_kinds
+from bot.claims.reporting.extract import LINE_HINTS, resolve_incident_type
 from bot.documents import catalogue, checklist, normalise_incident_type, one_time_notice
-from bot.reporting import incident_kinds
-from bot.reporting.extract import LINE_HINTS, resolve_incident_type
 
 
 def _kind_from_text(text: str) -> tuple[str, str] | None:

@@ -10,8 +10,7 @@ from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import language_of, reply
-from bot.deadlines import when_text
-from bot.disputes import dispute_goes_to_person
+from bot.claims.disputes import dispute_goes_to_person
 from bot.handoff import (
     Reason,
     build_summary,
@@ -20,7 +19,7 @@ from bot.handoff import (
     last_hand_back,
     request_handoff,
 )
-from bot.replies import say
+from bot.replies import say, when_text
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)

@@ -19,19 +19,25 @@ from actions.common import (
 )
 from actions.handoff import start_handoff
 from actions.identity import IdentitySlots
-from bot.clauses import answer_clause_question
-from bot.clauses.customer import answer_for_customer, general_answer
-from bot.clock import utc_now
-from bot.handoff import Reason
-from bot.identity import policy_line
-from bot.reporting import ReportDraft, ReportRejected, missing_fields, receipt_text, submit_report
-from bot.reporting.answers import (
+from bot.claims.reporting import (
+    ReportDraft,
+    ReportRejected,
+    missing_fields,
+    receipt_text,
+    submit_report,
+)
+from bot.claims.reporting.answers import (
     absorb_first_message,
     apply_correction,
     interpret_answer,
     is_confirmation,
     report_summary,
 )
+from bot.clauses import answer_clause_question
+from bot.clauses.customer import answer_for_customer, general_answer
+from bot.clock import utc_now
+from bot.handoff import Reason
+from bot.identity import policy_line
 
 CONFIRM = "confirm"
 # Intents that interrupt the report (answered by rules) rather than answer its question.

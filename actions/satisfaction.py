@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import conversation_actor, reply
-from bot.surveys import answer_survey
+from bot.outbox.satisfaction import answer_survey
 
 
 class ActionRecordSatisfaction(Action):

@@ -10,8 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.access import refused_policy, reverify, step_up, viewer
 from actions.common import language_of, reply
 from bot.access import hidden_policies, policy_for
+from bot.claims.status import status_of_customer
 from bot.parsing import parse_claim_number
-from bot.status import status_of_customer
 
 
 def show_status(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:

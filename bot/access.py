@@ -267,11 +267,11 @@ def may_see_claim(viewer: Viewer, number: str, *, url: str | None = None) -> boo
 
 
 def upload_target_for(conversation_id: str, viewer: Viewer | None, *, url: str | None = None):
-    """The open claim an upload from this conversation goes to (bot.intake.UploadTarget), or
-    None. `viewer` is None only where the conversation has no record at all (nothing was ever
+    """The open claim an upload from this conversation goes to (bot.documents.intake.UploadTarget),
+    or None. `viewer` is None only where the conversation has no record at all (nothing was ever
     verified in it): then only a claim reported in this very conversation. Otherwise the
     conversation must be verified now, and the claim must be the verified customer's."""
-    from bot.intake import upload_target
+    from bot.documents.intake import upload_target
 
     if viewer is None:
         return upload_target(conversation_id, url=url)

@@ -13,20 +13,15 @@ from decimal import Decimal
 from typing import Any, Sequence
 
 from bot.agents import AgentError, add_agent, list_agents
-from bot.claims import ClaimError, ClaimStage, advance_claim
+from bot.claims.deadlines import ClaimDeadlines, Clock
+from bot.claims.lifecycle import advance_claim, open_claims_by_light
+from bot.claims.model import ClaimError, ClaimStage
 from bot.clock import as_utc_naive, format_local, local_zone, to_local
 from bot.complaints import STATUSES as COMPLAINT_STATUSES
 from bot.complaints import ComplaintClock, ComplaintView, list_complaints
-from bot.deadlines import ClaimDeadlines, Clock, open_claims_by_light
-from bot.notify import (
-    DEFAULT_MAX_ATTEMPTS,
-    FALLBACK_CHANNEL,
-    deliver_pending,
-    list_notices,
-    notice_kind,
-    print_sender,
-    registered_senders,
-)
+from bot.outbox.delivery import DEFAULT_MAX_ATTEMPTS, deliver_pending
+from bot.outbox.notices import list_notices, notice_kind
+from bot.outbox.senders import FALLBACK_CHANNEL, print_sender, registered_senders
 from bot.privacy import mask_phone, restrict_new_files
 from bot.seed import is_empty, seed
 from bot.store import migrate
@@ -652,7 +647,7 @@ def build_parser() -> argparse.ArgumentParser:
         "deliver",
         help="send pending notices that are due",
         description="Send pending notices through the senders the channels registered "
-        "(bot.notify.register_sender). Notices for a channel with no registered sender are "
+        "(bot.outbox.senders.register_sender). Notices for a channel with no registered sender are "
         "printed here on stdout and marked sent (demo, or delivery by hand); with "
         "--only-registered they stay pending for a worker that has the channel.",
     )

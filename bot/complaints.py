@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Dict, List, Tuple
 
+from bot.claims.deadlines import ClockStatus
 from bot.clock import as_utc_naive, to_local
-from bot.deadlines import ClockStatus, when_text
 from bot.parsing import normalise_digits, parse_claim_number
 from bot.privacy import mask_phone, phone_digits
-from bot.replies import say
+from bot.replies import say, when_text
 from bot.store.db import UnitOfWork, unit_of_work
 from bot.store.models import Complaint
 

@@ -1,6 +1,5 @@
 """Human handoff: when to hand a conversation to a person, how urgent it is, the queue agents take
-from, the summary that spares the customer from telling the story twice, and the per-conversation
-outbox through which words written outside the customer's turn reach a web chat.
+from and the summary that spares the customer from telling the story twice.
 
 Queue order: priority first (highest first), then waiting time (oldest first). Elderly customers
 are ranked first (DOMAIN.md, seed: "ranked first in the queue"), so their bonus is larger than
@@ -8,28 +7,24 @@ any difference between reasons; among the others urgent cases come first, then d
 complaints, then plain requests, then conversations the bot failed to understand.
 
 Messages to a conversation outside its turn (an agent's words, the hand-back greeting, a
-complaint outcome) go into the `notifications` table that bot.notify's outbox also uses, with
-the conversation's channel. Channels that can push (Telegram, SMS) are served by bot.notify's
-senders; the web chat and REST clients collect theirs with `collect_messages` and acknowledge
-what they showed with `acknowledge_messages`: a message stays pending until acknowledged, so a
-dropped poll loses nothing (at least once; the page shows each id once).
+complaint outcome) go through the outbox (bot.outbox.notices.queue_message; the web chat
+collects them with bot.outbox.delivery).
 """
 from __future__ import annotations
 
 import re
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import Enum
 from typing import Any, Dict, Iterable, List, Mapping, Sequence, Tuple
 
+from bot.claims.risk import urgent_reasons
 from bot.clock import as_utc_naive, local_zone, to_local
 from bot.language import to_simplified
 from bot.privacy import redact_events, redact_value
-from bot.risk import urgent_reasons
 from bot.settings import get_settings
-from bot.store.db import UnitOfWork, unit_of_work
-from bot.store.models import Handoff, Notification
+from bot.store.db import unit_of_work
+from bot.store.models import Handoff
 
 HANDOFF_ACTOR = "handoff"
 
@@ -67,7 +62,7 @@ def priority(reason: Reason | str, elderly: bool) -> int:
 
 def is_urgent(text: str | None) -> bool:
     """Whether a message describes an urgent case: serious injury, emergency, death, fire (the
-    risk rules' urgent words, bot/risk.yml)."""
+    risk rules' urgent words, bot/claims/risk.yml)."""
     return bool(text and urgent_reasons(None, text))
 
 
@@ -459,121 +454,3 @@ def record(actor: str, action: str, handoff_id: int, detail: Dict[str, Any] | No
 
 
 # --- messages outside the customer's turn ------------------------------------------------
-
-# Channels whose clients collect their messages (GET /webhooks/webchat/messages).
-PULL_CHANNELS: Tuple[str, ...] = ("webchat", "rest")
-
-
-@dataclass(frozen=True)
-class OutboxMessage:
-    id: int
-    kind: str
-    text: str
-    created_at: datetime
-    metadata: Dict[str, Any] = field(default_factory=dict)
-
-
-def queue_message(
-    conversation_id: str,
-    channel: str | None,
-    body: str,
-    *,
-    kind: str,
-    language: str | None = None,
-    customer_id: int | None = None,
-    claim_id: int | None = None,
-    status: str = "pending",
-    uow: UnitOfWork | None = None,
-    now: datetime | None = None,
-    url: str | None = None,
-) -> int:
-    """Queue a message to a conversation in the shared outbox; returns its id. With `uow` it
-    joins that transaction (the caller commits). `status="sent"` records a message a channel
-    has already pushed, so the outbox holds every message sent outside a turn."""
-    at = as_utc_naive(now)
-    row = Notification(
-        claim_id=claim_id, customer_id=customer_id, conversation_id=conversation_id,
-        channel=channel or "rest", kind=kind, body=body, language=language, status=status,
-        attempts=1 if status == "sent" else 0, sent_at=at if status == "sent" else None,
-        dedupe_key=f"{kind}:{conversation_id}:{uuid.uuid4().hex}", created_at=at,
-    )
-    if uow is not None:
-        uow.notifications.add(row)
-        uow.flush()
-        return row.id
-    with unit_of_work(url) as own:
-        own.notifications.add(row)
-        own.flush()
-        own.commit()
-        return row.id
-
-
-# How long a message handed to one poll is kept from the others (a second tab, a second
-# replica): long enough for the page to show it and acknowledge it, short enough that a lost
-# response is made good soon. Unacknowledged, it is handed out again after the lease.
-POLL_LEASE = timedelta(seconds=15)
-# The most ids one acknowledgement may name (a poll hands out at most 50 messages).
-MAX_ACK_IDS = 100
-ACK_REFUSED = "outbox.ack_refused"
-
-
-def collect_messages(
-    conversation_id: str,
-    *,
-    channels: Tuple[str, ...] = PULL_CHANNELS,
-    lease: timedelta = POLL_LEASE,
-    now: datetime | None = None,
-    url: str | None = None,
-) -> List[OutboxMessage]:
-    """The conversation's pending messages, oldest first, each leased to this caller by a
-    conditional UPDATE (however many poll at once, one gets it) and left pending: it is
-    delivered only when acknowledged (`acknowledge_messages`), so a poll whose response is lost
-    loses nothing; the message is handed out again when the lease ends."""
-    at = as_utc_naive(now)
-    collected: List[OutboxMessage] = []
-    with unit_of_work(url) as uow:
-        for row in uow.notifications.pending_for_conversation(conversation_id, channels, at):
-            if uow.notifications.lease_if_due(row.id, at, at + lease):
-                collected.append(OutboxMessage(row.id, row.kind, row.body, row.created_at))
-        uow.commit()
-    return collected
-
-
-def acknowledge_messages(
-    conversation_id: str,
-    ids: Iterable[int],
-    *,
-    channels: Tuple[str, ...] = PULL_CHANNELS,
-    remote: str | None = None,
-    now: datetime | None = None,
-    url: str | None = None,
-) -> List[int]:
-    """Mark the messages the conversation's page has shown delivered; returns those of `ids`
-    that are this conversation's (acknowledging twice is harmless). Ids of another
-    conversation, or of none, change nothing and are audited: the answer is the same for
-    both, so it tells nobody which ids exist."""
-    wanted = sorted({int(i) for i in ids})[:MAX_ACK_IDS]
-    at = as_utc_naive(now)
-    with unit_of_work(url) as uow:
-        own = uow.notifications.ids_of_conversation(wanted, conversation_id, channels)
-        uow.notifications.mark_delivered(sorted(own), conversation_id, channels, at)
-        foreign = [i for i in wanted if i not in own]
-        if foreign:
-            uow.audit.record(f"conversation:{conversation_id}", ACK_REFUSED, "conversation",
-                             conversation_id[:64],
-                             {"reason": "not_this_conversation", "ids": foreign[:20],
-                              "count": len(foreign), "remote": (remote or "")[:64]}, at=at)
-        uow.commit()
-    return sorted(own)
-
-
-def record_refused_ack(conversation_id: str | None, reason: str, remote: str | None = None,
-                       *, now: datetime | None = None, url: str | None = None) -> None:
-    """Audit an acknowledgement the channel refused before reading it (oversized, too many
-    ids): no page of ours sends one."""
-    with unit_of_work(url) as uow:
-        uow.audit.record(f"conversation:{conversation_id}" if conversation_id else "webchat",
-                         ACK_REFUSED, "conversation", (conversation_id or "")[:64] or None,
-                         {"reason": reason, "remote": (remote or "")[:64]},
-                         at=as_utc_naive(now))
-        uow.commit()

@@ -1,4 +1,5 @@
-"""The one place that turns a reply key and its fields into words in the customer's language."""
+"""The one place that turns a reply key and its fields, money, dates and times into words in the
+customer's language."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,6 +10,7 @@ from typing import Dict, Iterable, Union
 
 import yaml
 
+from bot.clock import to_local
 from bot.language import DEFAULT_LANGUAGE, LANGUAGES
 from bot.settings import DEMO_HOTLINE, get_settings
 
@@ -60,3 +62,10 @@ def date_text(value: Union[dt.date, dt.datetime, None], lang: str | None) -> str
         return f"{value.year}年{value.month}月{value.day}日"
     return f"{value.day} {value:%b} {value.year}"
 
+
+
+def when_text(moment: dt.datetime, lang: str | None) -> str:
+    """Local date and time in the customer's words, e.g. '2026年11月26日 16:00' (`moment` naive
+    UTC, as the store keeps it)."""
+    local = to_local(moment)
+    return f"{date_text(local, lang)} {local:%H:%M}"

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from bot.claims import ClaimStage
+from bot.claims.model import ClaimStage
 from bot.clock import from_local, local_today
 from bot.privacy import hash_id_number, mask_id_number, phone_last4
 from bot.store.db import UnitOfWork, unit_of_work

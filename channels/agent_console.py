@@ -36,6 +36,7 @@ from bot import complaints as complaint_service
 from bot import handoff as queue
 from bot import workers
 from bot.language import clean_text
+from bot.outbox import notices as outbox
 from bot.privacy import redact_text
 from bot.replies import say
 from channels.customer_text import strip_invisible
@@ -279,7 +280,7 @@ class AgentConsoleInput(InputChannel):
     def _push_output(app: Any, channel: str | None) -> Any:
         """The output channel of a channel that can send unprompted (Telegram, SMS), or None
         for those whose clients collect their messages (web chat, REST)."""
-        if channel in queue.PULL_CHANNELS:
+        if channel in outbox.PULL_CHANNELS:
             return None
         for input_channel in getattr(app.ctx, "input_channels", None) or []:
             if input_channel.name() == channel:
@@ -296,10 +297,10 @@ class AgentConsoleInput(InputChannel):
         for text in texts:
             if output is not None:
                 await output.send_text_message(conversation_id, text)
-                await _in_thread(queue.queue_message, conversation_id, channel, text, kind=kind,
+                await _in_thread(outbox.queue_message, conversation_id, channel, text, kind=kind,
                                  language=language, status="sent")
             else:
-                await _in_thread(queue.queue_message, conversation_id, channel, text, kind=kind,
+                await _in_thread(outbox.queue_message, conversation_id, channel, text, kind=kind,
                                  language=language)
 
     @staticmethod

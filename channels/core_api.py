@@ -7,13 +7,15 @@ starts the periodic delivery loop.
     {"stage": "assessment", "note": "documents complete", "handler": "chen.li"}
 
 200 with the move, or a JSON error: 401 (no bearer token), 403 (wrong token), 404 (no such
-claim), 409 (the lifecycle does not allow the move; bot.claims.advance_claim audits the refused
+claim), 409 (the lifecycle does not allow the move; bot.claims.lifecycle.advance_claim audits the
+refused
 attempt), 400/413 (bad body), 503 (no token configured: the endpoint is off). Nothing changes
 unless the answer is 200. Tokens are compared in constant time; no token is ever logged.
 
 Delivery: every `CLAIMS_NOTICE_DELIVERY_SECONDS`, and at once after a move, the outbox
-(bot.notify.deliver_pending) is sent through the senders the channels registered with
-bot.notify.register_sender (Telegram, SMS... in their own issues). Web chat and REST messages
+(bot.outbox.delivery.deliver_pending) is sent through the senders the channels registered with
+bot.outbox.senders.register_sender (Telegram, SMS... in their own issues). Web chat and REST
+messages
 are not pushed: their clients collect them from GET /webhooks/webchat/messages (bot.handoff),
 so the loop leaves them in the outbox (no fallback sender) for that poll to hand out once.
 
@@ -38,15 +40,12 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.claims import (
-    ALLOWED_TRANSITIONS,
-    ClaimNotFound,
-    ClaimStage,
-    InvalidTransition,
-    advance_claim,
-)
+from bot.claims.lifecycle import advance_claim
+from bot.claims.model import ALLOWED_TRANSITIONS, ClaimNotFound, ClaimStage, InvalidTransition
 from bot.language import clean_text
-from bot.notify import DeliveryReport, Sender, deliver_pending, notice_kind, registered_senders
+from bot.outbox.delivery import DeliveryReport, deliver_pending
+from bot.outbox.notices import notice_kind
+from bot.outbox.senders import Sender, registered_senders
 from bot.parsing import parse_claim_number
 from bot.settings import get_settings
 from bot.store.db import unit_of_work
@@ -127,7 +126,8 @@ class PeriodicJob:
 
 
 class NoticeDelivery(PeriodicJob):
-    """Runs bot.notify.deliver_pending in a worker thread, one round at a time per process."""
+    """Runs bot.outbox.delivery.deliver_pending in a worker thread, one round at a time per
+    process."""
 
     name = "notices"
 

@@ -15,7 +15,7 @@ What Rasa's own connector lacks and this one does:
   comes first (the work carries on), so a slow voice note never makes it retry.
 - Voice notes are downloaded, recognised (bot.speech), shown back ("I heard: …") and handled as
   text; photos and PDF/JPEG/PNG documents are stored against the customer's open claim
-  (bot.intake); a caption naming a document ticks it off, otherwise buttons ask which one.
+  (bot.documents.intake); a caption naming a document ticks it off, otherwise buttons ask which one.
 - Locations become text the report form takes as the place; the bot's buttons become inline
   keyboards and a press is sent as the customer's message.
 - `/start` greets in the language of the customer's Telegram app (from.language_code).
@@ -25,7 +25,7 @@ What Rasa's own connector lacks and this one does:
   be read by others), from bots, and updates without a message are acknowledged and dropped.
 
 Messages outside the customer's turn (stage notices, an agent's words, the greeting after a
-hand-back) go through the outbox (bot.notify / bot.handoff) and reach Telegram through the
+hand-back) go through the outbox (bot.outbox) and reach Telegram through the
 sender this channel registers, so they are retried until delivered and sent once; a customer
 who blocked the bot, or a chat that no longer exists, fails the message with a clear record.
 That is why get_output_channel() gives nothing: the agent console then queues instead of pushing.
@@ -60,8 +60,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.language import clean_text, detect, to_simplified
-from bot.notify import Notice, PermanentDeliveryError, register_sender
+from bot.documents.captions import document_for_caption
+from bot.language import clean_text, detect
+from bot.outbox.senders import Notice, PermanentDeliveryError, register_sender
 from bot.replies import say
 from bot.settings import get_settings
 from channels.customer_text import customer_text
@@ -82,7 +83,8 @@ API_TIMEOUT_S = 30.0
 DOWNLOAD_TIMEOUT_S = 60.0
 MAX_DOCUMENT_BUTTONS = 12
 
-# Documents Telegram describes with a MIME type we can store (bot.intake checks the bytes again).
+# Documents Telegram describes with a MIME type we can store (bot.documents.intake checks the
+# bytes again).
 ACCEPTED_DOCUMENT_TYPES = frozenset({
     "application/pdf", "image/jpeg", "image/jpg", "image/png", "image/heic", "image/heif",
 })
@@ -97,15 +99,6 @@ _INTENT_PAYLOAD = re.compile(r"/[A-Za-z_][A-Za-z0-9_]{0,63}")
 # A document-choice button: "doc:<checklist code>:<first 16 hex digits of the file's sha256>".
 DOCUMENT_CHOICE = "doc:"
 _DOCUMENT_PAYLOAD = re.compile(r"doc:([a-z0-9_]{1,40}):([0-9a-f]{16})")
-_NAME_ALTERNATIVES = re.compile(r"[/／、或]|\s+or\s+", re.IGNORECASE)
-_WORD = re.compile(r"[a-z0-9]+")
-_CJK = re.compile(r"[\u3400-\u9fff]")
-_CAPTION_STOP_WORDS = frozenset({
-    "a", "an", "the", "my", "our", "this", "that", "it", "is", "here", "of", "for", "and", "or",
-    "photo", "picture", "pic", "scan", "copy", "both", "sides", "side", "page", "pages",
-})
-_MIN_CAPTION_SCORE = 0.6
-_CAPTION_NOISE = re.compile(r"[\s()（）\[\]【】,，.。:：;；!！?？'\"“”‘’`~\-_/]+")
 
 _UNAUTHORIZED = "unauthorized"
 # Errors after which a message can never reach the chat: retrying would only repeat them.
@@ -237,49 +230,6 @@ def location_text(location: Mapping[str, Any], lang: str,
     if name:
         return say("telegram_location_named", lang, name=name, coordinates=coordinates)
     return say("telegram_location", lang, coordinates=coordinates)
-
-
-def _plain(text: str) -> str:
-    return _CAPTION_NOISE.sub("", to_simplified(text).lower())
-
-
-def _words(text: str) -> set:
-    return {word for word in _WORD.findall(text.lower().replace("'s", ""))
-            if word not in _CAPTION_STOP_WORDS}
-
-
-def _caption_score(said: str, said_words: set, name: str) -> float:
-    """1 when the caption holds the name (or is part of it); else the share of the name's
-    English words it holds ("my ID card" holds 2 of "Claimant's ID card")."""
-    best = 0.0
-    # "维修发票/估损单 (…)": each alternative before the parenthesis is a name.
-    for alternative in _NAME_ALTERNATIVES.split(re.split(r"[(（]", name, maxsplit=1)[0]):
-        core = _plain(alternative)
-        # A caption inside a name counts for Chinese ("身份证" of "申请人身份证"), not for a
-        # Latin fragment ("card" would name every card).
-        if len(core) >= 2 and (core in said or (said in core and _CJK.search(said))):
-            return 1.0
-        words = _words(alternative)
-        if words:
-            best = max(best, len(words & said_words) / len(words))
-    return best
-
-
-def document_for_caption(caption: str | None, items: Iterable[Any]) -> str | None:
-    """The checklist code a photo's caption names ("驾驶证", "my ID card"), when it names one
-    of `items` (bot.documents.Item) better than any other; else None and the customer is
-    asked with buttons."""
-    said = _plain(caption or "")
-    if len(said) < 2:
-        return None
-    said_words = _words(to_simplified(caption or ""))
-    scores: Dict[str, float] = {}
-    for item in items:
-        scores[item.code] = max(_caption_score(said, said_words, name)
-                                for name in (item.name_zh, item.name_en))
-    best = max(scores.values(), default=0.0)
-    winners = [code for code, score in scores.items() if score == best]
-    return winners[0] if best >= _MIN_CAPTION_SCORE and len(winners) == 1 else None
 
 
 def _run_blocking(make: Callable[[], Awaitable[Any]]) -> Any:
@@ -420,7 +370,7 @@ class TelegramOutput(OutputChannel):
 
 
 class TelegramNoticeSender:
-    """bot.notify's sender for Telegram: the outbox calls it from a worker thread with a queued
+    """bot.outbox sender for Telegram: the outbox calls it from a worker thread with a queued
     notice or agent message. Blocked, kicked, deactivated or missing chats raise
     PermanentDeliveryError (failed, never retried); anything else raises to be retried."""
 
@@ -825,7 +775,7 @@ class TelegramInput(InputChannel):
     async def _on_file(self, turn: _Turn, file_id: str, size: int | None, filename: str,
                        mime: str | None, caption: str | None, *, check_type: bool) -> None:
         from bot.access import upload_target_for
-        from bot.intake import intake_text, receive_file
+        from bot.documents.intake import intake_text, receive_file
 
         settings = get_settings()
         _, viewer, _ = await self._facts(turn)
@@ -885,7 +835,7 @@ class TelegramInput(InputChannel):
     async def _on_document_choice(self, turn: _Turn, code: str, sha_prefix: str) -> None:
         """The customer said which document a file they sent is."""
         from bot.access import upload_target_for
-        from bot.intake import UNKNOWN_FILE, intake_text, match_file
+        from bot.documents.intake import UNKNOWN_FILE, intake_text, match_file
 
         language, viewer, _ = await self._facts(turn)
         target = await asyncio.to_thread(upload_target_for, turn.sender, viewer)
@@ -936,7 +886,7 @@ class TelegramInput(InputChannel):
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             logger.warning("telegram: file download failed: %s", type(error).__name__)
             return _Download.FAILED
-        return bytes(received)  # empty: bot.intake and bot.speech say so
+        return bytes(received)  # empty: bot.documents.intake and bot.speech say so
 
 
 def _file_of_claim(claim_number: str, sha_prefix: str) -> str | None:

@@ -11,9 +11,9 @@ Nothing is processed unless the answer is 200.
 Why every reply goes through the Messages API and none as TwiML <Message>: Twilio gives a webhook
 15 seconds, and a turn with a voice note to recognise or a slow store can take longer; a reply
 returned as TwiML that misses the deadline is lost without a trace, while an API call that fails
-is seen here, and a reply that could not be sent is queued in the outbox (bot.notify), which
+is seen here, and a reply that could not be sent is queued in the outbox (bot.outbox), which
 retries it until it is delivered. Notices and agents' words take the same road (a sender
-registered with bot.notify), so all three are split and addressed by one piece of code.
+registered with bot.outbox.senders), so all three are split and addressed by one piece of code.
 
 Conversations are "sms-<E.164>" and "wa-<E.164>"; the claims they report record the channel
 "twilio", and its notice sender reads the address back from the conversation id. Logs name
@@ -28,7 +28,6 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from datetime import timezone
 from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Mapping, Sequence, Tuple
 from urllib.parse import urlsplit
 
@@ -41,8 +40,9 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from bot.documents.captions import item_named
 from bot.language import LANGUAGES, clean_text, detect, normalise
-from bot.notify import Notice, PermanentDeliveryError, register_sender
+from bot.outbox.senders import Notice, PermanentDeliveryError, register_sender
 from bot.privacy import mask_phone
 from bot.replies import say
 from bot.settings import Settings, get_settings
@@ -318,7 +318,7 @@ def twilio_api(settings: Settings | None = None) -> TwilioApi:
 
 
 def send_notice(notice: Notice) -> None:
-    """bot.notify's sender for the "twilio" channel: notices and agents' words as messages.
+    """bot.outbox sender for the "twilio" channel: notices and agents' words as messages.
 
     Permanent refusals (opted out, invalid number, WhatsApp window) raise PermanentDeliveryError
     and are never retried; anything else raises as it is, to be retried. When a long message
@@ -363,7 +363,7 @@ def e164(phone: str | None, default_country: str = "86") -> str | None:
 
 
 def send_call_notice(notice: Notice) -> None:
-    """bot.notify's sender for claims reported in a phone call: a call cannot be rung back with a
+    """bot.outbox sender for claims reported in a phone call: a call cannot be rung back with a
     notice, so it goes by SMS to the phone number on the customer's record."""
     from bot.store.db import unit_of_work
 
@@ -378,7 +378,7 @@ def send_call_notice(notice: Notice) -> None:
 def _queue_rest(address: Address, parts: Sequence[str], *, kind: str, language: str | None,
                 customer_id: int | None = None) -> int:
     """Keep what could not be sent in the outbox; the notice sender retries it."""
-    from bot.handoff import queue_message
+    from bot.outbox.notices import queue_message
 
     queued = queue_message(address.sender_id, CHANNEL, "\n".join(parts), kind=kind,
                            language=language, customer_id=customer_id)
@@ -478,20 +478,11 @@ async def read_conversation(app: Any, sender_id: str) -> Conversation:
 
 
 def last_push_at(conversation_id: str) -> float:
-    """When a message was last pushed to this conversation outside a turn (a notice, an agent's
-    words), epoch seconds; 0 when never. Such a message makes older options stale."""
-    from sqlalchemy import func, select
+    """When a message was last pushed to this conversation outside a turn, epoch seconds; 0 when
+    never (bot.outbox.notices.last_push_at)."""
+    from bot.outbox.notices import last_push_at as pushed_at
 
-    from bot.store.db import unit_of_work
-    from bot.store.models import Notification
-
-    with unit_of_work() as uow:
-        sent = uow.session.execute(
-            select(func.max(Notification.sent_at))
-            .where(Notification.conversation_id == conversation_id)
-            .where(Notification.status == "sent")
-        ).scalar()
-    return sent.replace(tzinfo=timezone.utc).timestamp() if sent else 0.0
+    return pushed_at(conversation_id)
 
 
 @dataclass
@@ -512,16 +503,6 @@ class Taken:
     reply: str
     question: bool = False
     caption_used: bool = False
-
-
-def _named_item(text: str, items: Sequence[Any]) -> Any | None:
-    """The one item whose name (either language) the text holds, if exactly one."""
-    clean = normalise(text).lower()
-    if not clean:
-        return None
-    found = [item for item in items
-             if normalise(item.name_zh) in clean or item.name_en.lower() in clean]
-    return found[0] if len(found) == 1 else None
 
 
 # --- the channel --------------------------------------------------------------------------------
@@ -791,13 +772,13 @@ class TwilioMessagingInput(InputChannel):
         if number is not None:
             item = choice.items[number - 1] if 1 <= number <= len(choice.items) else None
         else:
-            item = _named_item(text, choice.items)
+            item = item_named(text, choice.items)
         if item is None:
             return None
         if await asyncio.to_thread(self._pushed_since, sender_id, choice.at):
             self._choices.pop(sender_id, None)
             return None
-        from bot.intake import intake_text, match_file
+        from bot.documents.intake import intake_text, match_file
 
         result = await asyncio.to_thread(match_file, choice.claim_number, choice.files[0],
                                          item.code, actor=f"conversation:{sender_id}")
@@ -818,7 +799,7 @@ class TwilioMessagingInput(InputChannel):
                              conversation: Conversation, lang: str, caption: str) -> Taken:
         """Store one photo or PDF against the open claim."""
         from bot.access import upload_target_for
-        from bot.intake import intake_text, receive_file
+        from bot.documents.intake import intake_text, receive_file
 
         sender_id = inbound.address.sender_id
         target = await asyncio.to_thread(upload_target_for, sender_id, conversation.viewer)
@@ -833,7 +814,7 @@ class TwilioMessagingInput(InputChannel):
             logger.warning("twilio: media %d of message %s from %s not fetched: %s", index,
                            inbound.sid, inbound.address.masked, error)
             return Taken(say("sms_media_failed", lang))
-        named = _named_item(caption, target.documents) if caption.strip() else None
+        named = item_named(caption, target.documents) if caption.strip() else None
         filename = f"{inbound.sid}-{index}.{EXTENSIONS.get(media.content_type, 'bin')}"
         result = await asyncio.to_thread(
             receive_file, target.claim_number, filename, content, media.content_type,

@@ -39,10 +39,10 @@ DEFAULT_MAX_MESSAGE_CHARS = 2000
 # Far above any legal message, far below what would let one request eat the server's memory.
 MAX_BODY_BYTES = 64 * 1024
 
-# An acknowledgement names at most a poll's worth of message ids (bot.handoff.MAX_ACK_IDS).
+# An acknowledgement names at most a poll's worth of message ids (bot.outbox.delivery.MAX_ACK_IDS).
 MAX_ACK_BODY_BYTES = 4 * 1024
 # How long a collected message is kept from other polls before it is handed out again unless
-# the page acknowledged it (bot.handoff.POLL_LEASE); credentials.yml may set another.
+# the page acknowledged it (bot.outbox.delivery.POLL_LEASE); credentials.yml may set another.
 DEFAULT_OUTBOX_LEASE_SECONDS = 15.0
 
 SECURITY_HEADERS = security_headers("no-cache")
@@ -74,7 +74,7 @@ class _RefusedAck(Exception):
 def _parse_ack(request: Request) -> tuple[str, list[int]]:
     """The sender and message ids of an acknowledgement; _RefusedAck says what is wrong (an
     oversized one is audited: no page sends one)."""
-    from bot.handoff import MAX_ACK_IDS
+    from bot.outbox.delivery import MAX_ACK_IDS
 
     if len(request.body or b"") > MAX_ACK_BODY_BYTES:
         raise _RefusedAck(413, "body_too_large", f"Request body over {MAX_ACK_BODY_BYTES} bytes.",
@@ -202,7 +202,7 @@ class WebChatInput(RestInput):
                     "'sender' must be a string of 1-64 letters, digits, '-' or '_'.",
                 )
             try:
-                from bot.handoff import collect_messages
+                from bot.outbox.delivery import collect_messages
 
                 taken = await asyncio.to_thread(collect_messages, sender,
                                                 lease=self.outbox_lease)
@@ -219,7 +219,7 @@ class WebChatInput(RestInput):
             """The page showed these messages ({"sender", "ids"}): they are delivered. Until
             then a collected message stays pending and is handed out again after its lease,
             so a poll whose response is lost loses nothing."""
-            from bot.handoff import acknowledge_messages, record_refused_ack
+            from bot.outbox.delivery import acknowledge_messages, record_refused_ack
 
             try:
                 sender, ids = _parse_ack(request)
@@ -268,7 +268,7 @@ class WebChatInput(RestInput):
             if not SENDER_ID_PATTERN.fullmatch(sender):
                 return _error(400, "invalid_sender", "'sender' is missing or malformed.")
             from bot.access import upload_target_for
-            from bot.intake import intake_text, receive_file
+            from bot.documents.intake import intake_text, receive_file
             from bot.replies import say
 
             lang, viewer = await _conversation_facts(request, sender)

@@ -1,4 +1,6 @@
-"""Document checklists per line of business and incident type, and the one-time notice."""
+"""Documents of a claim: checklists per line of business and incident type with the one-time
+notice (checklist.py), files arriving for a claim (intake.py) and which checklist item a caption
+or answer names (captions.py)."""
 from bot.documents.checklist import (
     Item,
     UnknownChecklist,

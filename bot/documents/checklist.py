@@ -8,7 +8,7 @@ from typing import Any, Iterable, Protocol, Sequence
 
 import yaml
 
-from bot.amounts import SMALL_CLAIM_LIMIT
+from bot.claims.amounts import SMALL_CLAIM_LIMIT
 from bot.replies import money, say
 
 CHECKLISTS = Path(__file__).with_name("checklists.yml")

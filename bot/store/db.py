@@ -28,6 +28,7 @@ from bot.store.repositories import (
     NotificationRepository,
     PolicyRepository,
     ReceivedFileRepository,
+    SatisfactionRepository,
 )
 
 _SQLITE_BUSY_TIMEOUT_S = 30
@@ -118,6 +119,7 @@ class UnitOfWork:
         self.received_files = ReceivedFileRepository(session)
         self.agent_sessions = AgentSessionRepository(session)
         self.disputes = DisputeRepository(session)
+        self.satisfaction = SatisfactionRepository(session)
 
     def flush(self) -> None:
         self.session.flush()

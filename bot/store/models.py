@@ -24,6 +24,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import declarative_base, relationship
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from bot.claims.model import ClaimStage
 from bot.clock import utc_now
 
 # Stable constraint names, so migrations can refer to them on every database.
@@ -40,11 +41,8 @@ Base = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 LANGUAGES = ("zh", "en")
 LINES_OF_BUSINESS = ("motor", "medical", "accident", "critical_illness", "life", "home")
 POLICY_STATUSES = ("active", "lapsed", "cancelled")
-# Mirrors bot.claims.ClaimStage; kept literal so the schema never imports the service layer.
-CLAIM_STAGES = (
-    "reported", "documents_review", "investigation", "assessment",
-    "payment", "closed", "denied", "withdrawn",
-)
+# The stage values come from the claim model (bot.claims.model imports no store code).
+CLAIM_STAGES = tuple(stage.value for stage in ClaimStage)
 DOCUMENT_STATUSES = ("missing", "received", "waived")
 HANDOFF_STATUSES = ("queued", "taken", "closed")
 NOTIFICATION_STATUSES = ("pending", "sent", "failed")

@@ -26,6 +26,7 @@ from bot.store.models import (
     Notification,
     Policy,
     ReceivedFile,
+    SatisfactionScore,
 )
 
 ModelT = TypeVar("ModelT")
@@ -652,6 +653,101 @@ class NotificationRepository(_Repository[Notification]):
             .execution_options(synchronize_session=False)
         )
         return result.rowcount
+
+
+    def due(self, now: datetime, channels: list[str] | None, limit: int) -> list[tuple[int, int]]:
+        """(id, attempts) of the pending messages due at `now`, oldest first, on `channels`
+        (None: any channel)."""
+        query = (
+            select(Notification.id, Notification.attempts)
+            .where(Notification.status == "pending")
+            .where(or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now))
+            .order_by(Notification.created_at, Notification.id)
+            .limit(limit)
+        )
+        if channels is not None:
+            query = query.where(Notification.channel.in_(channels))
+        return [(row.id, row.attempts) for row in self.session.execute(query)]
+
+    def take(self, notification_id: int, seen_attempts: int, now: datetime,
+             until: datetime) -> Notification | None:
+        """Lease one message to this worker until `until` with one conditional UPDATE (still
+        pending, same attempt count, not leased); the fresh row, or None when another worker
+        got it first."""
+        taken = self.session.execute(
+            update(Notification)
+            .where(Notification.id == notification_id)
+            .where(Notification.status == "pending")
+            .where(Notification.attempts == seen_attempts)
+            .where(or_(Notification.next_attempt_at.is_(None),
+                       Notification.next_attempt_at <= now))
+            .values(attempts=Notification.attempts + 1, next_attempt_at=until)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if taken != 1:
+            return None
+        return self.session.get(Notification, notification_id, populate_existing=True)
+
+    def finish(self, notification_id: int, attempt: int, **values: object) -> None:
+        """Record the outcome of attempt `attempt` (only while that attempt's lease holds)."""
+        self.session.execute(
+            update(Notification)
+            .where(Notification.id == notification_id)
+            .where(Notification.status == "pending")
+            .where(Notification.attempts == attempt)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+    def listing(self, status: str | None = None,
+                claim_id: int | None = None) -> list[Notification]:
+        """Outbox rows, oldest first, optionally by status and claim."""
+        query = select(Notification).order_by(Notification.created_at, Notification.id)
+        if status is not None:
+            query = query.where(Notification.status == status)
+        if claim_id is not None:
+            query = query.where(Notification.claim_id == claim_id)
+        return list(self.session.execute(query).scalars())
+
+    def first_sent_at(self, claim_id: int, kind: str) -> datetime | None:
+        """When the claim's first `kind` message was sent, or None."""
+        query = (
+            select(func.min(Notification.sent_at))
+            .where(Notification.claim_id == claim_id)
+            .where(Notification.kind == kind)
+            .where(Notification.status == "sent")
+        )
+        return self.session.execute(query).scalar_one_or_none()
+
+    def last_sent_at(self, conversation_id: str) -> datetime | None:
+        """When a message was last sent to this conversation, or None."""
+        return self.session.execute(
+            select(func.max(Notification.sent_at))
+            .where(Notification.conversation_id == conversation_id)
+            .where(Notification.status == "sent")
+        ).scalar()
+
+    def latest_sent_of_kinds(self, conversation_id: str, kinds: list[str],
+                             since: datetime) -> Notification | None:
+        """The latest message of one of `kinds` sent to this conversation since `since`."""
+        query = (
+            select(Notification)
+            .where(Notification.conversation_id == conversation_id)
+            .where(Notification.kind.in_(kinds))
+            .where(Notification.status == "sent")
+            .where(Notification.sent_at >= since)
+            .order_by(Notification.sent_at.desc(), Notification.id.desc())
+            .limit(1)
+        )
+        return self.session.execute(query).scalars().first()
+
+
+class SatisfactionRepository(_Repository[SatisfactionScore]):
+    model = SatisfactionScore
+
+    def for_claim(self, claim_id: int) -> SatisfactionScore | None:
+        query = select(SatisfactionScore).where(SatisfactionScore.claim_id == claim_id)
+        return self.session.execute(query).scalar_one_or_none()
 
 
 class ReceivedFileRepository(_Repository[ReceivedFile]):

@@ -8,12 +8,13 @@ from actions.clauses import ActionAnswerClause
 from actions.identity import ActionIdentityDone
 from actions.satisfaction import ActionRecordSatisfaction
 from actions.status import ActionShowStatus
-from bot.claims import ClaimStage, advance_claim
-from bot.notify import deliver_pending
+from bot.claims.lifecycle import advance_claim
+from bot.claims.model import ClaimStage
+from bot.outbox.delivery import deliver_pending
 from bot.replies import say
 from bot.store.db import unit_of_work
 from bot.store.models import Claim, SatisfactionScore
-from tests.actions.conftest import make_tracker, run_action
+from tests.support.actions import make_tracker, run_action
 
 
 def _slots(events):

@@ -17,7 +17,7 @@ from bot.handoff import Reason, hand_back, open_queue, priority, take
 from bot.replies import say
 from bot.store.db import unit_of_work
 from bot.store.models import Agent
-from tests.actions.conftest import make_tracker, run_action
+from tests.support.actions import make_tracker, run_action
 
 QUEUED_KEYS = ("handoff_queued", "handoff_queued_next", "handoff_after_hours")
 
@@ -264,7 +264,7 @@ def test_an_urgent_report_is_handed_to_a_person_at_once(claims_store, domain, mo
     import datetime as dt
 
     from actions import report
-    from bot.reporting import ReportDraft
+    from bot.claims.reporting import ReportDraft
 
     monkeypatch.setattr(report, "utc_now", lambda: dt.datetime(2026, 11, 22, 2, 0))
     with unit_of_work() as uow:

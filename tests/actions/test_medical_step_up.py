@@ -9,8 +9,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.status import ActionShowStatus
 from bot.access import Viewer, upload_target_for
-from bot.claims import claims_of_policy_holder
-from tests.actions.conftest import make_tracker
+from bot.claims.lifecycle import claims_of_policy_holder
+from tests.support.actions import make_tracker
 
 ZHANG = {"verified": True, "customer_id": 2, "customer_name": "李秀英",
          "policy_number": "MED-2026-0002"}

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.amounts import (
+from bot.claims.amounts import (
     MAX_AMOUNT,
     NEGATIVE,
     NOT_FOUND,

@@ -6,15 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from bot.claims import (
-    ALLOWED_TRANSITIONS,
-    ClaimNotFound,
-    ClaimStage,
-    InvalidTransition,
-    advance_claim,
-    claim_view,
-    claims_of_policy_holder,
-)
+from bot.claims.lifecycle import advance_claim, claim_view, claims_of_policy_holder
+from bot.claims.model import ALLOWED_TRANSITIONS, ClaimNotFound, ClaimStage, InvalidTransition
 from bot.store.db import unit_of_work
 from bot.store.models import Claim
 

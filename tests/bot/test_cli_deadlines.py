@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-import bot.notify as notify
+import bot.outbox.senders as senders
 from bot.cli import main
-from bot.notify import Notice, PermanentDeliveryError
+from bot.outbox.senders import Notice, PermanentDeliveryError
 
 TODAY = "2026-11-22"
 COLLISION, HOSPITAL = "CLM-2026-000004", "CLM-2026-000003"
@@ -96,11 +96,11 @@ def test_notices_deliver_uses_registered_senders(
     def blocked(notice: Notice) -> None:
         raise PermanentDeliveryError("user blocked the bot")
 
-    monkeypatch.setattr(notify, "_registry", {"telegram": delivered.append})
+    monkeypatch.setattr(senders, "_registry", {"telegram": delivered.append})
     _run(cli_url, capsys, "claims", "advance", COLLISION, "assessment")
     code, out, _ = _run(cli_url, capsys, "notices", "deliver", "--only-registered")
     assert code == 0 and "sent 1" in out and len(delivered) == 1
-    monkeypatch.setattr(notify, "_registry", {"telegram": blocked})
+    monkeypatch.setattr(senders, "_registry", {"telegram": blocked})
     _run(cli_url, capsys, "claims", "advance", HOSPITAL, "denied")
     code, out, _ = _run(cli_url, capsys, "notices", "deliver")
     assert "failed 1" in out
@@ -111,7 +111,7 @@ def test_notices_deliver_uses_registered_senders(
 def test_notices_deliver_with_nothing_registered(
     cli_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(notify, "_registry", {})
+    monkeypatch.setattr(senders, "_registry", {})
     _run(cli_url, capsys, "claims", "advance", COLLISION, "assessment")
     code, _, err = _run(cli_url, capsys, "notices", "deliver", "--only-registered")
     assert code == 0 and "no senders registered" in err

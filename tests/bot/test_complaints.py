@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from bot.claims.deadlines import ClockStatus
 from bot.cli import main
 from bot.complaints import (
     ComplaintError,
@@ -23,7 +24,6 @@ from bot.complaints import (
     same_matter,
     set_complexity,
 )
-from bot.deadlines import ClockStatus
 from bot.replies import say
 from bot.store.db import unit_of_work
 

@@ -9,24 +9,23 @@ from decimal import Decimal
 import chinese_calendar
 import pytest
 
-from bot.claims import ClaimEventView, ClaimStage, ClaimView, advance_claim
-from bot.clock import from_local, to_local
-from bot.deadlines import (
+from bot.claims.deadlines import (
     ClockStatus,
     Light,
     add_working_days,
     calendar_covers,
     claim_deadlines,
     deadline_clocks,
-    deadlines_of,
     is_working_day,
     limitation_ends,
     limitation_years,
-    open_claims_by_light,
     settlement_band,
     within_limitation,
 )
-from bot.notify import deliver_pending
+from bot.claims.lifecycle import advance_claim, deadlines_of, open_claims_by_light
+from bot.claims.model import ClaimEventView, ClaimStage, ClaimView
+from bot.clock import from_local, to_local
+from bot.outbox.delivery import deliver_pending
 
 S = ClaimStage
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)

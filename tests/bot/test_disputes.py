@@ -1,7 +1,7 @@
 """Disputes: the decision explained from what is stored, and the ladder recorded."""
 from __future__ import annotations
 
-from bot.disputes import (
+from bot.claims.disputes import (
     LADDER,
     dispute_goes_to_person,
     explain_decision,

@@ -12,10 +12,8 @@ from bot.handoff import (
     AlreadyTaken,
     NotYours,
     Reason,
-    acknowledge_messages,
     asks_for_person,
     build_summary,
-    collect_messages,
     declared_age,
     declares_elderly,
     hand_back,
@@ -24,11 +22,13 @@ from bot.handoff import (
     next_opening,
     open_queue,
     priority,
-    queue_message,
     request_handoff,
     take,
     wait_minutes,
 )
+from bot.outbox import delivery
+from bot.outbox.delivery import acknowledge_messages, collect_messages
+from bot.outbox.notices import queue_message
 from bot.store.db import unit_of_work
 from bot.store.models import Agent, Handoff
 
@@ -276,7 +276,7 @@ def test_messages_go_only_to_their_conversation_and_stay_until_acknowledged(db_u
     # Leased: a second tab polling at once does not get them too.
     assert collect_messages("web-1", now=NOW + timedelta(seconds=5), url=db_url) == []
     # Never acknowledged (the answer was lost): handed out again, same ids, after the lease.
-    again = collect_messages("web-1", now=NOW + handoff.POLL_LEASE, url=db_url)
+    again = collect_messages("web-1", now=NOW + delivery.POLL_LEASE, url=db_url)
     assert [m.id for m in again] == [m.id for m in first]
     assert _texts(collect_messages("web-2", now=NOW, url=db_url)) == ["别人的"]
     assert collect_messages("tg-1", now=NOW, url=db_url) == []  # Telegram's sender has those
@@ -317,7 +317,7 @@ def test_acknowledging_another_conversations_ids_changes_nothing_and_is_audited(
     with unit_of_work(db_url) as uow:
         assert uow.notifications.get(theirs).status == "pending"
         assert uow.notifications.get(pushed).status == "pending"
-        [entry] = uow.audit.list(handoff.ACK_REFUSED)
+        [entry] = uow.audit.list(delivery.ACK_REFUSED)
         assert entry.actor == "conversation:web-1" and entry.subject_id == "web-1"
         assert entry.detail["ids"] == sorted([theirs, pushed, 999999])
         assert entry.detail["remote"] == "203.0.113.9"
@@ -329,7 +329,7 @@ def test_own_ids_are_not_audited(db_url):
     acknowledge_messages("web-1", [mine], now=NOW, url=db_url)
     acknowledge_messages("web-1", [mine], now=NOW, url=db_url)
     with unit_of_work(db_url) as uow:
-        assert uow.audit.list(handoff.ACK_REFUSED) == []
+        assert uow.audit.list(delivery.ACK_REFUSED) == []
 
 
 def test_concurrent_pollers_never_get_the_same_message(db_url):

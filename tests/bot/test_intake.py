@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.claims import ClaimStage, claim_view
-from bot.intake import (
+from bot.claims.lifecycle import claim_view
+from bot.claims.model import ClaimStage
+from bot.claims.reporting import ReportDraft, submit_report
+from bot.documents.intake import (
     CLAIM_NOT_OPEN,
     EMPTY_FILE,
     TOO_LARGE,
@@ -25,7 +27,6 @@ from bot.intake import (
     sniff_type,
 )
 from bot.replies import say
-from bot.reporting import ReportDraft, submit_report
 from bot.settings import Settings
 from bot.store.db import unit_of_work
 from bot.store.models import AuditEntry, ClaimDocument, ClaimEvent, ReceivedFile
@@ -231,7 +232,7 @@ def test_files_go_under_the_settings_var_dir_by_default(
     seeded_url: str, tmp_path: Path, monkeypatch
 ) -> None:
     settings = Settings.from_env({"CLAIMS_VAR_DIR": str(tmp_path / "var")})
-    monkeypatch.setattr("bot.intake.get_settings", lambda: settings)
+    monkeypatch.setattr("bot.documents.intake.get_settings", lambda: settings)
     result = receive_file(COLLISION, "a.jpg", JPEG, "image/jpeg", actor=ACTOR, now=NOW,
                           url=seeded_url)
     digest = hashlib.sha256(JPEG).hexdigest()
@@ -246,7 +247,7 @@ def test_a_failure_after_writing_takes_the_file_back(
     def broken(*_args, **_kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("bot.intake._finish", broken)
+    monkeypatch.setattr("bot.documents.intake._finish", broken)
     with pytest.raises(RuntimeError):
         receive(seeded_url, uploads, JPEG, code="driving_licence")
     assert stored_files(uploads) == []

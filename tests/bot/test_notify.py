@@ -12,22 +12,25 @@ from types import SimpleNamespace
 
 import pytest
 
-import bot.notify as notify
-from bot.claims import ClaimNotFound, ClaimStage, InvalidTransition, advance_claim
-from bot.notify import (
-    Notice,
-    PermanentDeliveryError,
-    SatisfactionRefused,
-    backoff_delay,
+import bot.claims.lifecycle as lifecycle
+import bot.outbox.delivery as delivery
+import bot.outbox.notices as notices
+from bot.claims.lifecycle import advance_claim
+from bot.claims.model import ClaimNotFound, ClaimStage, InvalidTransition
+from bot.outbox.delivery import backoff_delay, deliver_pending
+from bot.outbox.notices import (
     dedupe_key,
-    deliver_pending,
     list_notices,
     notice_kind,
-    parse_satisfaction_score,
     queue_stage_notice,
-    record_satisfaction,
     render_stage_notice,
 )
+from bot.outbox.satisfaction import (
+    SatisfactionRefused,
+    parse_satisfaction_score,
+    record_satisfaction,
+)
+from bot.outbox.senders import Notice, PermanentDeliveryError
 from bot.store.db import unit_of_work
 from bot.store.models import Claim, ClaimDocument, Notification, SatisfactionScore
 
@@ -99,7 +102,7 @@ def test_the_notice_and_the_stage_change_commit_together(
     def broken(*_args, **_kwargs):
         raise RuntimeError("outbox unavailable")
 
-    monkeypatch.setattr(notify, "queue_stage_notice", broken)
+    monkeypatch.setattr(lifecycle, "queue_stage_notice", broken)
     with pytest.raises(RuntimeError):
         advance_claim(COLLISION, "assessment", actor="core-system", now=now, url=seeded_url)
     with unit_of_work(seeded_url) as uow:
@@ -177,7 +180,7 @@ def test_every_notice_in_both_languages(seeded_url: str) -> None:
     at = datetime(2026, 11, 22, 2, 0)
     with unit_of_work(seeded_url) as uow:
         claim = uow.claims.by_number(THEFT)  # denied, cites Clause 12, approved amount unset
-        for kind in set(notify.STAGE_NOTICES.values()):
+        for kind in set(notices.STAGE_NOTICES.values()):
             zh = render_stage_notice(claim, kind, "zh", at=at)
             en = render_stage_notice(claim, kind, "en", at=at)
             assert "{" not in zh + en and "None" not in zh + en, kind
@@ -307,12 +310,12 @@ def test_the_fallback_sender_takes_messages_without_a_channel(
 def test_a_leased_message_waits_for_the_lease(seeded_url: str, now: datetime) -> None:
     [nid] = _queue(seeded_url, 1)
     # A worker took it and died before recording anything.
-    assert notify._take(seeded_url, nid, 0, now, notify.DEFAULT_LEASE) is not None
+    assert delivery._take(seeded_url, nid, 0, now, delivery.DEFAULT_LEASE) is not None
     sent: list[int] = []
     assert deliver_pending({"telegram": lambda n: sent.append(n.id)}, now=now + MINUTE,
                            url=seeded_url).sent == []
     report = deliver_pending({"telegram": lambda n: sent.append(n.id)},
-                             now=now + notify.DEFAULT_LEASE, url=seeded_url)
+                             now=now + delivery.DEFAULT_LEASE, url=seeded_url)
     assert report.sent == [nid] == sent and _row(seeded_url, nid).attempts == 2
 
 

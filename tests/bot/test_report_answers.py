@@ -6,14 +6,14 @@ from decimal import Decimal
 
 import pytest
 
-from bot.replies import say
-from bot.reporting import ReportDraft, missing_fields
-from bot.reporting.answers import (
+from bot.claims.reporting import ReportDraft, missing_fields
+from bot.claims.reporting.answers import (
     absorb_first_message,
     apply_correction,
     interpret_answer,
     report_summary,
 )
+from bot.replies import say
 
 NOW = dt.datetime(2026, 11, 22, 4, 0)  # 12:00 in Shanghai
 MOTOR = ReportDraft(policy_number="AUTO-2026-0001", line_of_business="motor", language="zh")
@@ -135,13 +135,13 @@ def test_the_incident_type_is_kept_before_the_policy_is_known():
 
 @pytest.mark.parametrize("text", ["对", "對的", "没问题", "OK", "yes", "确认"])
 def test_plain_yes_confirms_whatever_the_model_thought(text):
-    from bot.reporting.answers import is_confirmation
+    from bot.claims.reporting.answers import is_confirmation
 
     assert is_confirmation(text, intent="nlu_fallback")
 
 
 @pytest.mark.parametrize("text", ["不对", "时间是四点", "no"])
 def test_anything_else_is_not_a_confirmation(text):
-    from bot.reporting.answers import is_confirmation
+    from bot.claims.reporting.answers import is_confirmation
 
     assert not is_confirmation(text, intent="deny")

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from bot.reporting import ReportDraft, extract_report_fields, merge_fields, missing_fields
-from bot.reporting.extract import incident_kinds, resolve_incident_type
+from bot.claims.reporting import ReportDraft, extract_report_fields, merge_fields, missing_fields
+from bot.claims.reporting.extract import incident_kinds, resolve_incident_type
 from tests.bot.conftest import NOW
 
 

@@ -7,10 +7,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from bot.claims import ClaimStage, claim_view
-from bot.documents import checklist
-from bot.replies import hotline, say
-from bot.reporting import (
+from bot.claims.lifecycle import claim_view
+from bot.claims.model import ClaimStage
+from bot.claims.reporting import (
     ReportDraft,
     ReportRejected,
     check_draft,
@@ -19,6 +18,8 @@ from bot.reporting import (
     receipt_text,
     submit_report,
 )
+from bot.documents import checklist
+from bot.replies import hotline, say
 from bot.store.db import unit_of_work
 from bot.store.models import AuditEntry, Claim, ClaimDocument, ClaimEvent, Policy
 from tests.bot.conftest import NOW, TODAY
@@ -269,7 +270,7 @@ def test_the_same_incident_is_not_reported_twice(seeded_url: str) -> None:
 def test_the_same_incident_reported_twice_at_once_becomes_one_claim(seeded_url: str) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from bot.reporting import ReportRejected, submit_report
+    from bot.claims.reporting import ReportRejected, submit_report
 
     customer = customer_of(seeded_url, "AUTO-2026-0001")
     draft = collision(incident_at=NOW - timedelta(hours=5))
@@ -319,7 +320,7 @@ def test_a_failure_half_way_leaves_nothing_behind(seeded_url: str, monkeypatch) 
     def broken(*_args, **_kwargs):
         raise RuntimeError("risk rules unavailable")
 
-    monkeypatch.setattr("bot.reporting.service.assess", broken)
+    monkeypatch.setattr("bot.claims.reporting.service.assess", broken)
     with pytest.raises(RuntimeError):
         submit_report(collision(), verified_customer_id=customer, now=NOW, actor=ACTOR,
                       url=seeded_url)

@@ -5,7 +5,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.agents import add_agent
-from bot.handoff import hand_back, queue_message, request_handoff, take
+from bot.handoff import hand_back, request_handoff, take
+from bot.outbox.notices import queue_message
 from bot.retention import REMOVED_NOTICE, RetentionPeriods, run_retention
 from bot.store.db import unit_of_work
 from bot.store.models import Handoff, Notification, ReceivedFile

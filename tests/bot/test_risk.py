@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from bot.claims import claim_view
-from bot.reporting import ReportDraft, receipt_text, submit_report
-from bot.risk import (
+from bot.claims.lifecycle import claim_view
+from bot.claims.reporting import ReportDraft, receipt_text, submit_report
+from bot.claims.risk import (
     FAST_TRACK,
     REVIEW,
     RiskFacts,

@@ -164,7 +164,7 @@ def test_claim_numbers_follow_report_order_and_counter(seeded_url: str) -> None:
 
 
 def test_every_event_chain_is_a_valid_lifecycle(seeded_url: str) -> None:
-    from bot.claims import can_move
+    from bot.claims.model import can_move
 
     with unit_of_work(seeded_url) as uow:
         for claim in uow.claims.list():

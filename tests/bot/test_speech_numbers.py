@@ -1,11 +1,12 @@
 """Spoken numbers become digits before the NLU reads a transcript (bot/speech/numbers.py), in the
-forms bot/parsing.py and bot/amounts.py accept; words that only look like numbers stay words."""
+forms bot/parsing.py and bot/claims/amounts.py accept; words that only look like numbers stay
+words."""
 from datetime import date
 from decimal import Decimal
 
 import pytest
 
-from bot.amounts import find_amount, parse_amount
+from bot.claims.amounts import find_amount, parse_amount
 from bot.parsing import (
     parse_claim_number,
     parse_date_of_birth,

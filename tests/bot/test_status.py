@@ -8,11 +8,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.claims import ClaimStage, advance_claim, claim_view
+from bot.claims.deadlines import claim_deadlines
+from bot.claims.lifecycle import advance_claim, claim_view
+from bot.claims.model import ClaimStage
+from bot.claims.status import describe_claim, describe_claims, describe_one, status_of_customer
 from bot.clauses import clause_by_reference
-from bot.deadlines import claim_deadlines
 from bot.replies import date_text, money, say
-from bot.status import describe_claim, describe_claims, describe_one, status_of_customer
 from bot.store.db import unit_of_work
 
 S = ClaimStage

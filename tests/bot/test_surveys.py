@@ -6,11 +6,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from bot.claims import ClaimStage, advance_claim
-from bot.notify import deliver_pending
+from bot.claims.lifecycle import advance_claim
+from bot.claims.model import ClaimStage
+from bot.outbox.delivery import deliver_pending
+from bot.outbox.satisfaction import answer_survey, open_survey, score_in
 from bot.store.db import unit_of_work
 from bot.store.models import Claim, SatisfactionScore
-from bot.surveys import answer_survey, open_survey, score_in
 
 HOSPITAL = "CLM-2026-000003"
 

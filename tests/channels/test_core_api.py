@@ -12,15 +12,16 @@ from rasa.core.channels.channel import register
 from sanic import Sanic
 from sqlalchemy import update
 
-from bot.claims import ClaimStage, claim_view
-from bot.notify import Notice, list_notices
-from bot.seed import seed
+from bot.claims.lifecycle import claim_view
+from bot.claims.model import ClaimStage
+from bot.outbox.notices import list_notices
+from bot.outbox.senders import Notice
 from bot.settings import get_settings
-from bot.store.db import dispose_engines, unit_of_work
-from bot.store.migrate import upgrade
+from bot.store.db import unit_of_work
 from bot.store.models import Claim
 from channels.core_api import CoreApiInput, NoticeDelivery, token_matches
 from tests.support.asgi import AsgiClient
+from tests.support.store import seeded_store
 
 TOKEN = "core-test-token-5b1e"
 HOSPITAL, WATER = "CLM-2026-000003", "CLM-2026-000001"
@@ -29,16 +30,8 @@ URL = "/webhooks/core/claims/{}/stage"
 
 @pytest.fixture
 def store(tmp_path, monkeypatch) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path / 'claims.db'}"
-    monkeypatch.setenv("CLAIMS_DB_URL", url)
-    monkeypatch.setenv("CLAIMS_VAR_DIR", str(tmp_path))
-    monkeypatch.setenv("CLAIMS_CORE_API_TOKEN", TOKEN)
-    get_settings.cache_clear()
-    upgrade(url)
-    seed(url, today=dt.date(2026, 11, 22))
-    yield url
-    dispose_engines()
-    get_settings.cache_clear()
+    with seeded_store(monkeypatch, tmp_path, CLAIMS_CORE_API_TOKEN=TOKEN) as url:
+        yield url
 
 
 class Outbox:
@@ -200,7 +193,7 @@ def test_web_chat_notices_are_left_for_the_poll(client, store, outbox):
 def test_delivery_loop_retries_a_failed_push_and_sends_once(store):
     flaky = Outbox(fail_first=True)
     delivery = NoticeDelivery(3600, flaky.senders)
-    from bot.claims import advance_claim
+    from bot.claims.lifecycle import advance_claim
 
     advance_claim(HOSPITAL, "payment", actor="test", url=store)
     loop = asyncio.new_event_loop()

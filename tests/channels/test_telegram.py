@@ -3,7 +3,6 @@ stand-in, a seeded store and a stand-in for Rasa's agent; speech is recognised f
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import io
 import json
 import logging
@@ -20,13 +19,12 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SlotSet, UserUttered
 from sanic import Sanic
 
+from bot.documents.captions import document_for_caption
 from bot.inbound import first_receipt
 from bot.language import normalise
 from bot.replies import say
-from bot.seed import seed
 from bot.settings import ROOT, get_settings
-from bot.store.db import dispose_engines, unit_of_work
-from bot.store.migrate import upgrade
+from bot.store.db import unit_of_work
 from channels.telegram import (
     MAX_BODY_BYTES,
     SECRET_HEADER,
@@ -34,7 +32,6 @@ from channels.telegram import (
     chat_id_of,
     conversation_id,
     coordinates_text,
-    document_for_caption,
     inline_keyboard,
     language_for,
     masked,
@@ -44,6 +41,7 @@ from channels.telegram import (
 from tests.standins.telegram import SECRET, TOKEN, TelegramStandIn
 from tests.support.asgi import AsgiClient
 from tests.support.audio import silence, speak
+from tests.support.store import seeded_store
 
 WEBHOOK = "/webhooks/telegram/webhook"
 AUTO_CLAIM = "CLM-2026-000004"  # AUTO-2026-0001's collision: driving licence, repair invoice
@@ -110,15 +108,8 @@ class StandInAgent:
 
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path / 'claims.db'}"
-    monkeypatch.setenv("CLAIMS_DB_URL", url)
-    monkeypatch.setenv("CLAIMS_VAR_DIR", str(tmp_path))
-    get_settings.cache_clear()
-    upgrade(url)
-    seed(url, today=dt.date(2026, 11, 22))
-    yield url
-    dispose_engines()
-    get_settings.cache_clear()
+    with seeded_store(monkeypatch, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +121,7 @@ def telegram() -> Iterator[TelegramStandIn]:
 @pytest.fixture(autouse=True)
 def fresh_standin(telegram: TelegramStandIn, monkeypatch: pytest.MonkeyPatch) -> None:
     telegram.reset()
-    from bot import notify
+    from bot.outbox import senders as notify
 
     monkeypatch.setattr(notify, "_registry", {})  # the channel registers its sender
 
@@ -176,7 +167,7 @@ def test_channel_loads_from_credentials_and_stays_off_without_a_token(
 ) -> None:
     from rasa.core.run import _create_single_channel
 
-    from bot import notify
+    from bot.outbox import senders as notify
 
     monkeypatch.delenv("TELEGRAM_TOKEN", raising=False)
     monkeypatch.delenv("TELEGRAM_SECRET_TOKEN", raising=False)
@@ -215,7 +206,7 @@ def test_a_request_without_the_right_secret_is_refused_and_nothing_happens(
 def test_start_up_makes_no_call_to_telegram_and_registers_the_sender(
     client: AsgiClient, telegram: TelegramStandIn
 ) -> None:
-    from bot import notify
+    from bot.outbox import senders as notify
 
     assert client.get("/webhooks/telegram/health").json()["configured"] is True
     assert telegram.calls == []  # no getMe, no setWebhook

@@ -10,17 +10,17 @@ from typing import Iterator
 import pytest
 from aiogram.utils import exceptions as tg
 
-from bot import cli, notify
-from bot.claims import advance_claim
-from bot.handoff import queue_message
-from bot.notify import deliver_pending, list_notices
-from bot.seed import seed
+from bot import cli
+from bot.claims.lifecycle import advance_claim
+from bot.outbox import senders as notify
+from bot.outbox.delivery import deliver_pending
+from bot.outbox.notices import list_notices, queue_message
 from bot.settings import get_settings
-from bot.store.db import dispose_engines, unit_of_work
-from bot.store.migrate import upgrade
+from bot.store.db import unit_of_work
 from bot.store.models import Claim
 from channels.telegram import TelegramInput, TelegramNoticeSender, is_permanent
 from tests.standins.telegram import BLOCKED, CHAT_NOT_FOUND, SECRET, TOKEN, TelegramStandIn
+from tests.support.store import seeded_store
 
 CHAT = 80004321
 CONVERSATION = f"tg-{CHAT}"
@@ -37,19 +37,10 @@ def telegram() -> Iterator[TelegramStandIn]:
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
           telegram: TelegramStandIn) -> Iterator[str]:
     telegram.reset()
-    url = f"sqlite:///{tmp_path / 'claims.db'}"
-    monkeypatch.setenv("CLAIMS_DB_URL", url)
-    monkeypatch.setenv("CLAIMS_VAR_DIR", str(tmp_path))
-    monkeypatch.setenv("TELEGRAM_TOKEN", TOKEN)
-    monkeypatch.setenv("TELEGRAM_SECRET_TOKEN", SECRET)
-    monkeypatch.setenv("TELEGRAM_API_SERVER", telegram.base_url)
     monkeypatch.delenv("CLAIMS_PUBLIC_URL", raising=False)
-    get_settings.cache_clear()
-    upgrade(url)
-    seed(url, today=dt.date(2026, 11, 22))
-    yield url
-    dispose_engines()
-    get_settings.cache_clear()
+    with seeded_store(monkeypatch, tmp_path, TELEGRAM_TOKEN=TOKEN, TELEGRAM_SECRET_TOKEN=SECRET,
+                      TELEGRAM_API_SERVER=telegram.base_url) as url:
+        yield url
 
 
 @pytest.fixture

@@ -21,11 +21,12 @@ from rasa.shared.core.events import BotUttered, UserUttered
 from sanic import Sanic
 from sqlalchemy import func, select
 
+from bot.claims.reporting import ReportDraft, submit_report
 from bot.inbound import first_receipt
-from bot.notify import Notice, PermanentDeliveryError, deliver_pending, list_notices
+from bot.outbox.delivery import deliver_pending
+from bot.outbox.notices import list_notices
+from bot.outbox.senders import Notice, PermanentDeliveryError
 from bot.replies import say
-from bot.reporting import ReportDraft, submit_report
-from bot.seed import seed
 from bot.settings import get_settings
 from bot.store.db import dispose_engines, unit_of_work
 from bot.store.models import InboundReceipt, Notification
@@ -43,6 +44,7 @@ from channels.twilio import (
 )
 from tests.standins.twilio import TwilioStandIn
 from tests.support.asgi import AsgiClient, AsgiResponse
+from tests.support.store import migrate_and_seed
 
 OUR_SMS = "+15005550006"
 OUR_WHATSAPP = "whatsapp:+14155238886"
@@ -110,11 +112,8 @@ def twilio() -> Iterator[TwilioStandIn]:
 @pytest.fixture(scope="module")
 def seeded_file(tmp_path_factory) -> Path:
     """The demo data, migrated and seeded once; each test works on its own copy."""
-    from bot.store.migrate import upgrade
-
     path = tmp_path_factory.mktemp("twilio-seed") / "claims.db"
-    upgrade(f"sqlite:///{path}")
-    seed(f"sqlite:///{path}")
+    migrate_and_seed(f"sqlite:///{path}", today=None)
     dispose_engines()
     return path
 
@@ -216,7 +215,7 @@ def received_documents(url: str, number: str) -> List[str]:
 
 
 def wanted_documents(url: str, number: str) -> List[Any]:
-    from bot.intake import upload_target
+    from bot.documents.intake import upload_target
 
     target = upload_target("sms-" + CUSTOMER, url=url)
     assert target is not None and target.claim_number == number
@@ -496,7 +495,7 @@ def test_a_number_after_a_notice_answers_the_notice_not_old_options(phone, agent
 
     agent.reply = reply
     phone.send("你好")
-    from bot.handoff import queue_message
+    from bot.outbox.notices import queue_message
 
     queue_message("sms-" + CUSTOMER, "twilio", "理赔已结案，请为我们打分（1-10）。",
                   kind="closed", status="sent", now=datetime.utcnow() + timedelta(seconds=1),
@@ -673,23 +672,23 @@ def notice(body: str, conversation: str = "sms-" + CUSTOMER, attempt: int = 1) -
 
 
 def test_the_sender_is_registered_for_the_channel_when_twilio_is_configured(phone):
-    from bot.notify import registered_senders
+    from bot.outbox.senders import registered_senders
 
     assert registered_senders()["twilio"] is send_notice
 
 
 def test_without_twilio_settings_start_up_registers_nothing_and_calls_nobody(
         monkeypatch, twilio):
-    import bot.notify
+    import bot.outbox.senders
 
-    monkeypatch.setattr(bot.notify, "_registry", {})
+    monkeypatch.setattr(bot.outbox.senders, "_registry", {})
     for key in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("TWILIO_API_BASE", twilio.base_url)
     get_settings.cache_clear()
     try:
         TwilioMessagingInput().blueprint(StandInAgent().handle_message)
-        assert "twilio" not in bot.notify.registered_senders()
+        assert "twilio" not in bot.outbox.senders.registered_senders()
         assert twilio.messages == [] and twilio.downloads == []
     finally:
         get_settings.cache_clear()
@@ -725,8 +724,8 @@ def test_server_errors_and_timeouts_are_left_to_the_retry(phone, monkeypatch):
 
 
 def test_a_phone_call_claim_gets_its_notices_by_sms_to_the_number_on_file(phone, store):
-    from bot.claims import advance_claim
-    from bot.notify import registered_senders
+    from bot.claims.lifecycle import advance_claim
+    from bot.outbox.senders import registered_senders
 
     assert registered_senders()["twilio_voice"] is send_call_notice
     number = open_claim(store, conversation_id="call-CA0123")
@@ -755,7 +754,7 @@ def test_a_conversation_that_is_not_a_number_cannot_be_sent_to(phone):
 
 def test_outbox_delivers_a_notice_once_despite_a_failed_first_attempt(phone, store):
     number = open_claim(store)
-    from bot.claims import advance_claim
+    from bot.claims.lifecycle import advance_claim
 
     advance_claim(number, "documents_review", actor="core-system", url=store)
     advance_claim(number, "assessment", actor="core-system", url=store)
@@ -774,7 +773,7 @@ def test_outbox_delivers_a_notice_once_despite_a_failed_first_attempt(phone, sto
 
 def test_outbox_records_a_blocked_number_as_failed_without_retrying(phone, store):
     number = open_claim(store)
-    from bot.claims import advance_claim
+    from bot.claims.lifecycle import advance_claim
 
     advance_claim(number, "documents_review", actor="core-system", url=store)
     advance_claim(number, "assessment", actor="core-system", url=store)
@@ -791,7 +790,7 @@ def test_outbox_records_a_blocked_number_as_failed_without_retrying(phone, store
 
 def test_a_long_notice_that_fails_half_way_never_sends_a_part_twice(phone, store,
                                                                   monkeypatch):
-    from bot.handoff import queue_message
+    from bot.outbox.notices import queue_message
 
     body = "。".join(["您的理赔材料已经审核通过，进入定损核赔"] * 120) + "。"
     queue_message("sms-" + CUSTOMER, "twilio", body, kind="agent", url=store)
@@ -813,7 +812,7 @@ def test_a_long_notice_that_fails_half_way_never_sends_a_part_twice(phone, store
 
 
 def test_agents_words_queued_by_the_console_reach_the_customer_by_sms(phone, store):
-    from bot.handoff import queue_message
+    from bot.outbox.notices import queue_message
 
     queue_message("sms-" + CUSTOMER, "twilio", "您好，我是王小明，您的案件我来跟进。", kind="agent",
                   url=store)

@@ -12,7 +12,8 @@ from rasa.core.channels.channel import register
 from sanic import Sanic
 
 from bot.clock import utc_now
-from bot.handoff import ACK_REFUSED, MAX_ACK_IDS, POLL_LEASE, queue_message
+from bot.outbox.delivery import ACK_REFUSED, MAX_ACK_IDS, POLL_LEASE
+from bot.outbox.notices import queue_message
 from bot.store.db import unit_of_work
 from channels.webchat import MAX_ACK_BODY_BYTES, WebChatInput
 from tests.channels.test_agent_console import (  # noqa: F401  (fixtures)
@@ -158,12 +159,12 @@ def test_only_post_acknowledges(client: AsgiClient) -> None:
 
 def test_a_store_failure_is_503_not_a_crash(client: AsgiClient,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    import bot.handoff
+    import bot.outbox.delivery
 
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("database is down")
 
-    monkeypatch.setattr(bot.handoff, "acknowledge_messages", broken)
+    monkeypatch.setattr(bot.outbox.delivery, "acknowledge_messages", broken)
     res = ack(client, "web-1", [1])
     assert res.status == 503 and res.json()["error"] == "unavailable"
 

@@ -7,7 +7,7 @@ import uuid
 import pytest
 import requests
 
-from bot.claims import claim_view
+from bot.claims.lifecycle import claim_view
 from bot.replies import say
 from bot.store.db import unit_of_work
 from bot.store.models import IdentityCode, IdentityCounter, IdentityLock

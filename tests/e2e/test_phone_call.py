@@ -12,7 +12,7 @@ from typing import Dict, List, Tuple
 
 import pytest
 
-from bot.claims import claim_view
+from bot.claims.lifecycle import claim_view
 from bot.handoff import next_opening
 from bot.replies import say
 from bot.store.db import unit_of_work

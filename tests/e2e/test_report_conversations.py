@@ -6,7 +6,7 @@ import re
 import pytest
 import requests
 
-from bot.claims import claim_view
+from bot.claims.lifecycle import claim_view
 from bot.replies import say
 from bot.store import models
 from bot.store.db import unit_of_work

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.claims import claim_view
+from bot.claims.lifecycle import claim_view
 from bot.replies import say
 from tests.e2e.test_conversations import Customer
 from tests.e2e.test_report_conversations import forget_reported_claims  # noqa: F401 (autouse)

@@ -15,7 +15,7 @@ import pytest
 import requests
 from sqlalchemy import func, select, update
 
-from bot.notify import list_notices
+from bot.outbox.notices import list_notices
 from bot.replies import say
 from bot.store.db import unit_of_work
 from bot.store.models import AuditEntry, InboundReceipt, Notification

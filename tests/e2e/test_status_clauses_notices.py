@@ -14,9 +14,10 @@ from decimal import Decimal
 import pytest
 import requests
 
-from bot.claims import ClaimStage, claim_view
+from bot.claims.lifecycle import claim_view
+from bot.claims.model import ClaimStage
 from bot.clauses import clause_by_reference, product_for
-from bot.notify import list_notices
+from bot.outbox.notices import list_notices
 from bot.replies import say
 from bot.store.db import unit_of_work
 from bot.store.models import Claim, SatisfactionScore

@@ -12,7 +12,7 @@ import pytest
 import requests
 from PIL import Image
 
-from bot.claims import claim_view
+from bot.claims.lifecycle import claim_view
 from bot.replies import say
 from bot.store.db import unit_of_work
 from bot.store.models import Claim, InboundReceipt, Notification

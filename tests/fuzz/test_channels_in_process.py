@@ -220,7 +220,7 @@ def test_webchat_ack_takes_any_body_and_delivers_nothing_of_another_conversation
 
 def _other_conversations_messages(url: str) -> list:
     """A pending message of a conversation no fuzzed body is the sender of."""
-    from bot.handoff import queue_message
+    from bot.outbox.notices import queue_message
 
     with unit_of_work(url) as uow:
         ids = uow.session.execute(select(Notification.id).where(

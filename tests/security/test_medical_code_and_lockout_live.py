@@ -17,9 +17,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import delete
 
+from bot.claims.reporting.service import ReportDraft, submit_report
 from bot.clock import utc_now
 from bot.replies import say
-from bot.claims.reporting.service import ReportDraft, submit_report
 from bot.settings import get_settings
 from bot.store.db import unit_of_work
 from bot.store.models import Base, Claim

@@ -2,8 +2,8 @@
 answer never reaches the page (a dropped connection, a tab closed mid-poll) must lose no agent
 reply or notice, and nobody may acknowledge another conversation's messages away.
 
-The agent's words are queued the way the console queues them (bot.handoff.queue_message) in the
-servers' own store; everything else is HTTP as the page speaks it.
+The agent's words are queued the way the console queues them (bot.outbox.notices.queue_message)
+in the servers' own store; everything else is HTTP as the page speaks it.
 """
 from __future__ import annotations
 

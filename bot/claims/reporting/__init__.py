@@ -1,12 +1,12 @@
 """Reporting a claim by conversation: reading a free-text report, the draft and its checks,
 submission in one transaction, and the receipt."""
-from bot.reporting.extract import (
+from bot.claims.reporting.extract import (
     ReportFields,
     extract_report_fields,
     incident_kinds,
     resolve_incident_type,
 )
-from bot.reporting.service import (
+from bot.claims.reporting.service import (
     REQUIRED_FIELDS,
     DeadlineRule,
     Problem,

@@ -7,15 +7,15 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from bot.amounts import is_small_claim, validate_amount
-from bot.claims import OPEN_STAGES, ClaimStage
+from bot.claims.amounts import is_small_claim, validate_amount
+from bot.claims.model import OPEN_STAGES, ClaimStage
+from bot.claims.reporting.extract import HOSPITALISATION, ReportFields
+from bot.claims.risk import RiskFacts, assess, is_fast_track, offers_person, rules, urgent_reasons
 from bot.clock import as_utc_naive, from_local, local_today
 from bot.dates import HOUR_UNKNOWN
 from bot.documents import Item, checklist, incident_types, normalise_incident_type, one_time_notice
 from bot.parsing import parse_policy_number
 from bot.replies import date_text, join, say
-from bot.reporting.extract import HOSPITALISATION, ReportFields
-from bot.risk import RiskFacts, assess, is_fast_track, offers_person, rules, urgent_reasons
 from bot.store.db import UnitOfWork, unit_of_work
 from bot.store.models import Claim, ClaimDocument, Policy
 

@@ -1,15 +1,15 @@
-"""Claim lifecycle: stages, allowed moves, the advance service and the read model of a claim."""
+"""The claim model: stages and their labels, allowed moves, the errors of the claim services and
+the read model (ClaimView) of a claim. No SQL: bot.store.models takes its stage values from here."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from bot.clock import as_utc_naive
-from bot.store.db import unit_of_work
-from bot.store.models import Claim
+if TYPE_CHECKING:  # the ORM row to_view reads; the model itself imports no store code
+    from bot.store.models import Claim
 
 
 class ClaimStage(str, Enum):
@@ -184,108 +184,3 @@ def to_view(claim: Claim) -> ClaimView:
             for event in claim.events
         ),
     )
-
-
-def claim_view(number: str, *, actor: str | None = None, url: str | None = None) -> ClaimView:
-    """The claim `number`; with `actor`, the read is written to the audit log.
-
-    Raises ClaimNotFound.
-    """
-    with unit_of_work(url) as uow:
-        claim = uow.claims.by_number(number)
-        if claim is None:
-            raise ClaimNotFound(number)
-        view = to_view(claim)
-        if actor is not None:
-            uow.audit.record(actor, "claim.read", "claim", claim.number)
-            uow.commit()
-        return view
-
-
-def claims_of_policy_holder(
-    policy_number: str, *, actor: str, url: str | None = None
-) -> list[ClaimView]:
-    """All claims of the customer who holds `policy_number`, newest first; [] for an unknown
-    policy. Call only after identity verification: the read is audited under `actor`
-    (e.g. "conversation:<sender_id>")."""
-    with unit_of_work(url) as uow:
-        policy = uow.policies.by_number(policy_number)
-        if policy is None:
-            return []
-        views = [to_view(claim) for claim in uow.claims.of_customer(policy.customer_id)]
-        uow.audit.record(
-            actor,
-            "claims.read",
-            "customer",
-            policy.customer_id,
-            {"policy_number": policy.number, "claims": [view.number for view in views]},
-        )
-        uow.commit()
-        return views
-
-
-def advance_claim(
-    number: str,
-    stage: ClaimStage | str,
-    *,
-    actor: str,
-    note: str | None = None,
-    now: datetime | None = None,
-    url: str | None = None,
-) -> ClaimView:
-    """Move claim `number` to `stage`, append the stage event, audit it and queue the customer's
-    notice of it (bot.notify) in the same transaction; returns the new view.
-
-    An invalid move changes nothing on the claim, is recorded in the audit log as refused and
-    raises InvalidTransition. An unknown claim raises ClaimNotFound; an unknown stage ValueError.
-    """
-    to_stage = ClaimStage(stage)
-    at = as_utc_naive(now)
-    with unit_of_work(url) as uow:
-        claim = uow.claims.by_number_for_update(number)
-        if claim is None:
-            raise ClaimNotFound(number)
-        from_stage = ClaimStage(claim.stage)
-        if to_stage not in ALLOWED_TRANSITIONS[from_stage]:
-            uow.audit.record(
-                actor,
-                "claim.advance_refused",
-                "claim",
-                claim.number,
-                {"from": from_stage.value, "to": to_stage.value, "note": note},
-                at=at,
-            )
-            uow.commit()
-            raise InvalidTransition(claim.number, from_stage, to_stage)
-        claim.stage = to_stage.value
-        if (
-            from_stage is ClaimStage.DOCUMENTS_REVIEW
-            and to_stage in (ClaimStage.INVESTIGATION, ClaimStage.ASSESSMENT)
-            and claim.documents_completed_at is None
-        ):
-            # Leaving document review means the file is complete; the decision clock
-            # (law Art. 23: 30 days) starts here unless the documents module set it earlier.
-            claim.documents_completed_at = at
-        event = uow.claims.add_event(
-            claim, from_stage=from_stage.value, to_stage=to_stage.value, actor=actor, at=at,
-            note=note,
-        )
-        uow.audit.record(
-            actor,
-            "claim.advance",
-            "claim",
-            claim.number,
-            {"from": from_stage.value, "to": to_stage.value, "note": note},
-            at=at,
-        )
-        uow.flush()
-        # The customer's notice is queued in this same transaction (outbox): the stage change
-        # and its message are saved together or not at all. Imported here because bot.notify
-        # builds on this module.
-        from bot.notify import queue_stage_notice
-
-        queue_stage_notice(uow, claim, event)
-        uow.flush()
-        view = to_view(claim)
-        uow.commit()
-        return view

@@ -1,4 +1,5 @@
-"""Deadline clocks of a claim (DOMAIN.md's deadlines table) on the Chinese working-day calendar.
+"""Deadline clocks of a claim view (DOMAIN.md's deadlines table) on the Chinese working-day
+calendar.
 
 Every rule that applies to a claim becomes a `Clock`; the worst open clock gives the claim its
 traffic light. The rule figures live in deadlines.yml beside this module.
@@ -36,18 +37,12 @@ from typing import Any, Iterable, Sequence
 
 import chinese_calendar
 import yaml
-from sqlalchemy import func, select
 
-from bot.claims import OPEN_STAGES, ClaimStage, ClaimView, to_view
+from bot.claims.model import ClaimStage, ClaimView
 from bot.clock import as_utc_naive, to_local
-from bot.replies import date_text, say
-from bot.store.db import unit_of_work
-from bot.store.models import Claim, Notification
+from bot.replies import say, when_text
 
 RULES_FILE = Path(__file__).with_name("deadlines.yml")
-
-# The kind of the outbox notice that carries a refusal to the customer (bot.notify).
-REFUSAL_NOTICE_KIND = "denied"
 
 
 @lru_cache(maxsize=1)
@@ -153,12 +148,6 @@ _SEVERITY = {
     ClockStatus.MET: -1, ClockStatus.OK: 0, ClockStatus.YELLOW: 1,
     ClockStatus.RED: 2, ClockStatus.OVERDUE: 2,
 }
-
-
-def when_text(moment: datetime, lang: str | None) -> str:
-    """Local date and time in the customer's words, e.g. '2026年11月26日 16:00'."""
-    local = to_local(moment)
-    return f"{date_text(local, lang)} {local:%H:%M}"
 
 
 @dataclass(frozen=True)
@@ -292,23 +281,18 @@ def _settlement_clock(view: ClaimView, started: datetime, met: datetime | None,
     return Clock("settlement", started, due, status, met_at=met, red_at=red, band=band)
 
 
-def _as_view(claim: ClaimView | Claim) -> ClaimView:
-    return claim if isinstance(claim, ClaimView) else to_view(claim)
-
-
 def deadline_clocks(
-    claim: ClaimView | Claim,
+    view: ClaimView,
     now: datetime | None = None,
     *,
     refusal_notice_sent_at: datetime | None = None,
 ) -> tuple[Clock, ...]:
     """Every clock of the deadlines table that applies to `claim` at `now` (default: now).
 
-    `claim` is a ClaimView or a loaded Claim (inside its unit of work). The refusal-notice clock
+    Computed on the view alone (no store). The refusal-notice clock
     stops at `refusal_notice_sent_at` (when the outbox sent the denial notice); without it that
     clock keeps running. Clocks come in the table's order.
     """
-    view = _as_view(claim)
     at = as_utc_naive(now)
     S = ClaimStage
     decided = _first_event_at(view, to=(S.PAYMENT, S.DENIED))
@@ -353,13 +337,12 @@ def binding_clock(clocks: Sequence[Clock]) -> Clock | None:
 
 
 def claim_deadlines(
-    claim: ClaimView | Claim,
+    view: ClaimView,
     now: datetime | None = None,
     *,
     refusal_notice_sent_at: datetime | None = None,
 ) -> ClaimDeadlines:
-    """The clocks, light and binding deadline of `claim` at `now` (see deadline_clocks)."""
-    view = _as_view(claim)
+    """The clocks, light and binding deadline of `view` at `now` (see deadline_clocks)."""
     clocks = deadline_clocks(view, now, refusal_notice_sent_at=refusal_notice_sent_at)
     return ClaimDeadlines(
         number=view.number, stage=view.stage, light=light_of(clocks), clocks=clocks,
@@ -376,38 +359,3 @@ def sort_by_light(items: Iterable[ClaimDeadlines]) -> list[ClaimDeadlines]:
     return sorted(items, key=lambda item: (
         _LIGHT_ORDER[item.light], item.binding.due_at if item.binding else far, item.number,
     ))
-
-
-def _refusal_sent_at(claim: Claim, session: Any) -> datetime | None:
-    query = (
-        select(func.min(Notification.sent_at))
-        .where(Notification.claim_id == claim.id)
-        .where(Notification.kind == REFUSAL_NOTICE_KIND)
-        .where(Notification.status == "sent")
-    )
-    return session.execute(query).scalar_one_or_none()
-
-
-def deadlines_of(number: str, now: datetime | None = None, *,
-                 url: str | None = None) -> ClaimDeadlines | None:
-    """The deadlines of claim `number` read from the store (None for an unknown claim), with the
-    refusal-notice clock stopped by the outbox's sent denial notice."""
-    with unit_of_work(url) as uow:
-        claim = uow.claims.by_number(number)
-        if claim is None:
-            return None
-        sent = _refusal_sent_at(claim, uow.session)
-        return claim_deadlines(claim, now, refusal_notice_sent_at=sent)
-
-
-def open_claims_by_light(now: datetime | None = None, *,
-                         url: str | None = None) -> list[ClaimDeadlines]:
-    """Every open claim's deadlines, red first (see sort_by_light)."""
-    with unit_of_work(url) as uow:
-        items = [
-            claim_deadlines(claim, now, refusal_notice_sent_at=_refusal_sent_at(claim, uow.session))
-            for claim in uow.claims.list()
-            if ClaimStage(claim.stage) in OPEN_STAGES
-        ]
-    return sort_by_light(items)
-

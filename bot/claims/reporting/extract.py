@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from bot.amounts import ParsedAmount, find_amount
+from bot.claims.amounts import ParsedAmount, find_amount
+from bot.claims.risk import urgent_reasons
 from bot.dates import ParsedDateTime, parse_incident_datetime
 from bot.documents import normalise_incident_type
 from bot.language import detect, to_simplified
 from bot.parsing import normalise_digits, parse_policy_number
-from bot.risk import urgent_reasons
 
 # What customers say -> a kind of incident. Kinds are the customer's words sorted; the
 # checklist's incident type follows from the kind and the policy's line (resolve_incident_type).
@@ -83,7 +83,7 @@ _BONES = (r"arm|arms|leg|legs|wrist|wrists|ankle|ankles|hip|knee|kneecap|elbow|s
           r"collarbone|collar bone|rib|ribs|finger|fingers|toe|toes|foot|feet|hand|hands|nose|"
           r"jaw|skull|back|neck|pelvis|spine|shin|thigh|heel|bone|bones|thumb")
 # "I broke my wrist", "a broken leg", "fractured his ankle": a broken bone, as 骨折 is in Chinese.
-# Serious enough to be urgent (bot/risk.yml counts 骨折 and "fracture").
+# Serious enough to be urgent (bot/claims/risk.yml counts 骨折 and "fracture").
 _BROKEN_BONE_RE = re.compile(
     r"\b(?:broke|broken|fractured?|cracked|snapped|shattered)\s+(?:(?:my|his|her|their|our|"
     r"your|a|an|the|both|one|two|several|some|of)\s+)*(?:(?:left|right|lower|upper)\s+)?"

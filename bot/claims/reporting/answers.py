@@ -6,13 +6,17 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from typing import Any
 
-from bot.amounts import parse_amount
+from bot.claims.amounts import parse_amount
+from bot.claims.reporting.extract import (
+    extract_report_fields,
+    incident_kinds,
+    resolve_incident_type,
+)
+from bot.claims.reporting.service import ReportDraft, merge_fields
 from bot.clock import from_local, to_local
 from bot.dates import HOUR_UNKNOWN, clarify_question, parse_incident_datetime
 from bot.language import normalise
 from bot.replies import date_text, money, say
-from bot.reporting.extract import extract_report_fields, incident_kinds, resolve_incident_type
-from bot.reporting.service import ReportDraft, merge_fields
 
 _DONT_KNOW = re.compile(
     r"(不记得|记不清|忘了|不知道|不清楚|说不准|没有|无|don'?t know|not sure|no idea|"

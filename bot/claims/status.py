@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, List, Sequence
 
-from bot.claims import ClaimStage, ClaimView, claims_of_policy_holder
+from bot.claims.deadlines import claim_deadlines, rules, settlement_band
+from bot.claims.lifecycle import claims_of_policy_holder
+from bot.claims.model import ClaimStage, ClaimView
 from bot.clauses import clause_by_reference
-from bot.deadlines import claim_deadlines, rules, settlement_band
 from bot.replies import date_text, join, money, say
 from bot.store.db import unit_of_work
 
@@ -68,8 +69,8 @@ def insurer_doing(view: ClaimView, lang: str) -> str | None:
 
 
 def deadline_line(view: ClaimView, lang: str, now: datetime | None = None) -> str | None:
-    """The deadline that binds the claim now and whether it is kept (bot.deadlines); before the
-    documents are complete, the promise that will start when they are."""
+    """The deadline that binds the claim now and whether it is kept (bot.claims.deadlines); before
+    the documents are complete, the promise that will start when they are."""
     if view.stage not in _CLOCKED_STAGES:
         return None
     binding = claim_deadlines(view, now).binding

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import List
 
+from bot.claims.status import clause_reference
 from bot.clauses import clause_by_reference
 from bot.clock import as_utc_naive
 from bot.replies import money, say
-from bot.status import clause_reference
 from bot.store.db import UnitOfWork, unit_of_work
 from bot.store.models import DISPUTE_STEPS, Claim, Dispute
 

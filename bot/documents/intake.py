@@ -10,8 +10,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.amounts import is_small_claim
-from bot.claims import ClaimStage, can_move, missing_documents
+from bot.claims.amounts import is_small_claim
+from bot.claims.model import ClaimStage, can_move, missing_documents
 from bot.clock import as_utc_naive
 from bot.documents import Item, item_for_row, missing_items, one_time_notice
 from bot.privacy import private_dir
@@ -120,9 +120,9 @@ def _move_to_review(uow: UnitOfWork, claim: Claim, actor: str, at: datetime) -> 
                      {"from": ClaimStage.REPORTED.value,
                       "to": ClaimStage.DOCUMENTS_REVIEW.value, "note": note}, at=at)
     uow.flush()
-    # As advance_claim does: bot.notify decides whether this move is a node the customer is
+    # As advance_claim does: bot.outbox.notices decides whether this move is a node the customer is
     # told about, and queues it in this same transaction.
-    from bot.notify import queue_stage_notice
+    from bot.outbox.notices import queue_stage_notice
 
     queue_stage_notice(uow, claim, event)
     return True

@@ -1,0 +1,55 @@
+"""The sender registry: how a queued notice reaches a channel that can push (Telegram, SMS,
+WhatsApp). Channels register their sender at start-up; a sender raises PermanentDeliveryError for
+a message that can never be delivered."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Callable, Dict
+
+FALLBACK_CHANNEL = "*"  # a sender under this key takes every channel without its own sender
+
+
+class PermanentDeliveryError(Exception):
+    """Raised by a sender when the message can never be delivered: the user blocked the bot, the
+    number is invalid, the channel or conversation is gone. The message is marked failed."""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One queued message as a sender sees it."""
+
+    id: int
+    claim_number: str | None
+    customer_id: int
+    channel: str | None
+    conversation_id: str | None
+    language: str | None
+    kind: str
+    body: str
+    attempt: int  # 1 on the first try
+
+
+Sender = Callable[[Notice], None]
+
+
+_registry_lock = threading.Lock()
+_registry: Dict[str, Sender] = {}
+
+
+def register_sender(channel: str, sender: Sender) -> None:
+    """Make `sender` the way notices reach `channel` (channels register theirs at start-up)."""
+    with _registry_lock:
+        _registry[channel] = sender
+
+
+def registered_senders() -> Dict[str, Sender]:
+    with _registry_lock:
+        return dict(_registry)
+
+
+def print_sender(notice: Notice) -> None:
+    """Writes the message to stdout: for the demo, and for operators delivering by hand."""
+    print(f"--- notice #{notice.id} {notice.kind} -> {notice.channel or '-'}:"
+          f"{notice.conversation_id or '-'} ({notice.language or '-'})")
+    print(notice.body)
