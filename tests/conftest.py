@@ -32,6 +32,7 @@ from tests.support.e2e import (
     seed_database,
     serve,
 )
+from tests.support.store import seeded_store
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -48,6 +49,14 @@ def shifted_clock() -> Iterator[None]:
     moved = datetime.now(timezone.utc) + timedelta(days=float(days))
     with time_machine.travel(moved, tick=True):
         yield
+
+
+@pytest.fixture
+def claims_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A migrated store in tmp_path holding the demo data (as of 2026-11-22), which the
+    settings (CLAIMS_DB_URL, CLAIMS_VAR_DIR) point at for this test."""
+    with seeded_store(monkeypatch, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

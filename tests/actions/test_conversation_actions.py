@@ -12,7 +12,7 @@ from actions.conversation import (
 )
 from actions.language import ValidateSlotMappings
 from bot.replies import say
-from tests.actions.conftest import make_tracker, run_action
+from tests.support.actions import make_tracker, run_action
 
 
 def test_greeting_follows_the_conversation_language(domain):

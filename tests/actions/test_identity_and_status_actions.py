@@ -8,7 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.identity import ActionAskPolicyNumber, ActionIdentityDone, ValidateIdentityForm
 from actions.status import ActionShowStatus
 from bot.replies import say
-from tests.actions.conftest import make_tracker, run_action
+from tests.support.actions import make_tracker, run_action
 
 
 def _validate(method, value, tracker, domain):

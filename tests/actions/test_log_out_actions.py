@@ -7,7 +7,7 @@ from actions.conversation import ActionSayGoodbye
 from bot.access import REFUSED
 from bot.replies import say
 from bot.store.db import unit_of_work
-from tests.actions.conftest import make_tracker, run_action
+from tests.support.actions import make_tracker, run_action
 
 ZHANG = {"verified": True, "customer_id": 1, "customer_name": "张伟",
          "policy_number": "AUTO-2026-0001"}

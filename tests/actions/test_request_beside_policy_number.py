@@ -7,7 +7,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import ActionIdentityDone, ValidateIdentityForm
 from bot.replies import say
-from tests.actions.conftest import make_tracker, run_action
+from tests.support.actions import make_tracker, run_action
 
 
 def _validate_number(text: str, domain, sender: str = "f8", slots=None):  # noqa: ANN001

@@ -25,13 +25,12 @@ from bot.agents import add_agent, start_session
 from bot.complaints import NewComplaint, record_complaint
 from bot.handoff import Reason, open_queue, request_handoff
 from bot.replies import say
-from bot.settings import get_settings
-from bot.store.db import dispose_engines, unit_of_work
-from bot.store.migrate import upgrade
+from bot.store.db import unit_of_work
 from channels.agent_console import COOKIE, AgentConsoleInput
 from channels.pages import STATIC_DIR
 from channels.webchat import WebChatInput
 from tests.support.asgi import AsgiClient, AsgiResponse
+from tests.support.store import seeded_store
 
 PREFIX = "/webhooks/agent"
 ORIGIN = {"origin": "http://testserver"}
@@ -84,16 +83,10 @@ class StandInRasaAgent:
 
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path / 'claims.db'}"
-    monkeypatch.setenv("CLAIMS_DB_URL", url)
-    monkeypatch.setenv("CLAIMS_VAR_DIR", str(tmp_path))
-    get_settings.cache_clear()
-    upgrade(url)
-    add_agent("a1", PASSWORD, "王小明", url=url)
-    add_agent("a2", PASSWORD, "李娜", url=url)
-    yield url
-    dispose_engines()
-    get_settings.cache_clear()
+    with seeded_store(monkeypatch, tmp_path, seeded=False) as url:
+        add_agent("a1", PASSWORD, "王小明", url=url)
+        add_agent("a2", PASSWORD, "李娜", url=url)
+        yield url
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ agent (no model). Recognition is scripted where a test is about the call flow, a
 is about bad audio (empty, corrupt, silent recordings never reach the model)."""
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -26,11 +25,9 @@ from sanic import Sanic
 from twilio.request_validator import RequestValidator
 
 from bot.replies import say
-from bot.seed import seed
 from bot.settings import get_settings
 from bot.speech import Transcript
-from bot.store.db import dispose_engines, unit_of_work
-from bot.store.migrate import upgrade
+from bot.store.db import unit_of_work
 from bot.store.models import AuditEntry
 from channels.twilio_voice import (
     CallState,
@@ -43,6 +40,7 @@ from channels.twilio_voice import (
 from tests.standins.twilio import TwilioStandIn
 from tests.support.asgi import AsgiClient, AsgiResponse
 from tests.support.audio import silence
+from tests.support.store import seeded_store
 
 PREFIX = "/webhooks/twilio_voice"
 BASE = "http://testserver"
@@ -192,20 +190,13 @@ def twilio() -> Iterator[TwilioStandIn]:
 
 @pytest.fixture
 def store(tmp_path, monkeypatch, twilio) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path / 'claims.db'}"
-    for name, value in {
-        "CLAIMS_DB_URL": url, "CLAIMS_VAR_DIR": str(tmp_path),
-        "TWILIO_ACCOUNT_SID": twilio.account_sid, "TWILIO_AUTH_TOKEN": twilio.auth_token,
-        "TWILIO_API_BASE": twilio.base_url, "CLAIMS_AGENTS_PHONE": AGENTS_PHONE,
-        "CLAIMS_AGENT_HOURS": "00:00-00:00", "CLAIMS_PUBLIC_URL": "",
-    }.items():
-        monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    upgrade(url)
-    seed(url, today=dt.date(2026, 11, 22))
-    yield url
-    dispose_engines()
-    get_settings.cache_clear()
+    with seeded_store(
+        monkeypatch, tmp_path,
+        TWILIO_ACCOUNT_SID=twilio.account_sid, TWILIO_AUTH_TOKEN=twilio.auth_token,
+        TWILIO_API_BASE=twilio.base_url, CLAIMS_AGENTS_PHONE=AGENTS_PHONE,
+        CLAIMS_AGENT_HOURS="00:00-00:00", CLAIMS_PUBLIC_URL="",
+    ) as url:
+        yield url
 
 
 @dataclass

@@ -17,11 +17,10 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from bot.seed import seed
 from bot.settings import get_settings
 from bot.store import models
 from bot.store.db import dispose_engines, unit_of_work
-from bot.store.migrate import upgrade
+from tests.support.store import seeded_store
 
 PG_ADMIN_URL = os.environ.get(
     "CLAIMS_FUZZ_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
@@ -98,13 +97,8 @@ def store_url(request: pytest.FixtureRequest,
         url = request.getfixturevalue("fresh_postgres")
     else:
         url = f"sqlite:///{directory / 'claims.db'}"
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("CLAIMS_DB_URL", url)
-        env.setenv("CLAIMS_VAR_DIR", str(directory / "var"))
-        env.setenv("CLAIMS_CORE_API_TOKEN", CORE_TOKEN)
-        get_settings.cache_clear()
-        upgrade(url)
-        seed(url, today=TODAY)
-        yield url
-        dispose_engines()
+    with pytest.MonkeyPatch.context() as env, seeded_store(
+        env, directory, url=url, var_dir=directory / "var", CLAIMS_CORE_API_TOKEN=CORE_TOKEN
+    ) as seeded:
+        yield seeded
     get_settings.cache_clear()

@@ -19,6 +19,7 @@ import requests
 
 from bot.replies import money, say
 from bot.store.db import unit_of_work
+from tests.support.store import seeded_store
 
 JOHN = {"policy": "HOME-2026-0001", "born": "1990-07-01", "name": "John Smith"}
 LI_POLICY, ZHANG_POLICY = "MED-2026-0002", "AUTO-2026-0001"
@@ -196,22 +197,8 @@ def _run(action: Any, tracker: Any) -> tuple:
 
 @pytest.fixture
 def actions_store(tmp_path, monkeypatch):
-    import datetime as dt
-
-    from bot.seed import seed
-    from bot.settings import get_settings
-    from bot.store.db import dispose_engines
-    from bot.store.migrate import upgrade
-
-    url = f"sqlite:///{tmp_path / 'claims.db'}"
-    monkeypatch.setenv("CLAIMS_DB_URL", url)
-    monkeypatch.setenv("CLAIMS_VAR_DIR", str(tmp_path))
-    get_settings.cache_clear()
-    upgrade(url)
-    seed(url, today=dt.date(2026, 11, 22))
-    yield url
-    dispose_engines()
-    get_settings.cache_clear()
+    with seeded_store(monkeypatch, tmp_path) as url:
+        yield url
 
 
 def test_after_the_idle_time_nothing_is_shown_and_the_identity_check_starts_again(

@@ -20,6 +20,8 @@ from typing import Any, Dict, Iterator, List
 import pytest
 import requests
 
+from tests.support.store import migrate_and_seed
+
 DOB_FORMS = ("1985-04-12", "19850412", "1985年4月12日")
 ZHANG_ID = "110105198504121236"  # bot/seed.py: 张伟, AUTO-2026-0001, born 1985-04-12
 
@@ -244,13 +246,9 @@ def test_retention_deletes_old_conversations_receipts_and_uploads(var_env: Path)
     from bot.handoff import request_handoff
     from bot.inbound import first_receipt
     from bot.retention import run_retention
-    from bot.seed import seed
-    from bot.store.migrate import upgrade
     from channels.stores import ClaimsTrackerStore
 
-    db_url = f"sqlite:///{var_env / 'claims.db'}"
-    upgrade(db_url)
-    seed(db_url)
+    db_url = migrate_and_seed(f"sqlite:///{var_env / 'claims.db'}", today=None)
     store = ClaimsTrackerStore(domain=_domain())
     _verification(store, "dm-old")
     _verification(store, "dm-in-handoff")

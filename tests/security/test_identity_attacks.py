@@ -18,6 +18,7 @@ from bot.replies import say
 from bot.settings import get_settings
 from bot.store.db import dispose_engines, unit_of_work
 from bot.store.models import Claim, IdentityCode, IdentityCounter, IdentityLock, Policy
+from tests.support.store import migrate_and_seed
 
 NOW = datetime(2026, 11, 22, 2, 0)  # naive UTC; the demo data's day
 TIME = re.compile(r"\d\d:\d\d")
@@ -151,12 +152,7 @@ def test_medical_claim_status_needs_the_sms_code_after_the_birth_date(
 
 
 def test_a_flood_of_attempts_gets_busy_and_is_audited(tmp_path: Path) -> None:
-    from bot.seed import seed
-    from bot.store.migrate import upgrade
-
-    url = f"sqlite:///{tmp_path / 'claims.db'}"
-    upgrade(url)
-    seed(url, today=NOW.date())
+    url = migrate_and_seed(f"sqlite:///{tmp_path / 'claims.db'}", today=NOW.date())
     settings = replace(get_settings(), identity_attempts_per_minute=20)
     try:
         for i in range(20):  # a flood from twenty conversations in one minute
