@@ -4,7 +4,7 @@ Each process stands for a Rasa replica: several tasks take turns on ONE conversa
 turn does what Rasa's turn does to the tracker, read-modify-write (read a counter, await a
 little, write it back plus one). With a lock that holds, the counter ends at the number of
 turns, no two turns are ever inside at once and none is refused. Run against Rasa 3.6's
-RedisLockStore and against channels.stores.AtomicRedisLockStore:
+RedisLockStore and against rasa_server.stores.AtomicRedisLockStore:
 
     python benchmarks/lock_race.py --redis redis://127.0.0.1:6379/15 --processes 2 --turns 100
 
@@ -36,7 +36,7 @@ def make_store(kind: str, url: str) -> Any:
         parts = urlsplit(url)
         return RedisLockStore(host=parts.hostname or "127.0.0.1", port=parts.port or 6379,
                               db=int((parts.path or "/0").lstrip("/") or 0))
-    from channels.locks import AtomicRedisLockStore
+    from rasa_server.locks import AtomicRedisLockStore
 
     return AtomicRedisLockStore(url, key_prefix="lockrace")
 

@@ -62,7 +62,7 @@ def measure(kind: str, events: int, turns: int, pg_url: str | None) -> Dict[str,
     from rasa.core.tracker_store import InMemoryTrackerStore
     from rasa.shared.core.domain import Domain
 
-    from channels.stores import ClaimsTrackerStore
+    from rasa_server.stores import ClaimsTrackerStore
 
     with tempfile.TemporaryDirectory() as tmp:
         if kind == "memory":

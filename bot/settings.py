@@ -52,7 +52,7 @@ class Settings:
     twilio_sms_from: str = ""
     twilio_whatsapp_from: str = ""
     agents_phone: str = ""
-    # Scale-out (channels/stores.py): where Rasa keeps conversation trackers (empty: SQLite in
+    # Scale-out (rasa_server/stores.py): where Rasa keeps conversation trackers (empty: SQLite in
     # var_dir), the Redis lock store several Rasa replicas share (empty: in-process locks, one
     # replica only), and RabbitMQ for Rasa's event broker (empty: no broker) and its queue.
     tracker_store_url: str = field(default="", repr=False)

@@ -61,12 +61,13 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.documents.captions import document_for_caption
+from bot.documents.intake import file_of_claim
 from bot.language import clean_text, detect
 from bot.outbox.senders import Notice, PermanentDeliveryError, register_sender
 from bot.replies import say
 from bot.settings import get_settings
 from channels.customer_text import customer_text
-from channels.turns import watch_turn
+from rasa_server.turns import watch_turn
 
 logger = logging.getLogger(__name__)
 
@@ -634,7 +635,7 @@ class TelegramInput(InputChannel):
 
     async def _to_rasa(self, turn: _Turn, text: str, **metadata: Any) -> None:
         """The customer's words to Rasa; its replies go out once the turn is complete. A turn
-        that failed (channels/turns.py: nothing of it was stored) asks for the message again."""
+        that failed (rasa_server/turns.py: nothing of it was stored) asks for the message again."""
         text = customer_text(clean_text(text))
         limit = get_settings().max_message_chars
         if len(text) > limit:
@@ -842,7 +843,7 @@ class TelegramInput(InputChannel):
         if target is None:
             await self._say(turn, "upload_no_claim")
             return
-        sha256 = await asyncio.to_thread(_file_of_claim, target.claim_number, sha_prefix)
+        sha256 = await asyncio.to_thread(file_of_claim, target.claim_number, sha_prefix)
         if sha256 is None:
             await self._say(turn, f"intake_error.{UNKNOWN_FILE}")
             return
@@ -887,17 +888,6 @@ class TelegramInput(InputChannel):
             logger.warning("telegram: file download failed: %s", type(error).__name__)
             return _Download.FAILED
         return bytes(received)  # empty: bot.documents.intake and bot.speech say so
-
-
-def _file_of_claim(claim_number: str, sha_prefix: str) -> str | None:
-    """The full sha256 of the claim's file that starts with `sha_prefix`."""
-    from bot.store.db import unit_of_work
-
-    with unit_of_work() as uow:
-        claim = uow.claims.by_number(claim_number)
-        if claim is None:
-            return None
-        return next((f.sha256 for f in claim.files if f.sha256.startswith(sha_prefix)), None)
 
 
 def _error(status: int, code: str, message: str) -> HTTPResponse:

@@ -365,11 +365,9 @@ def e164(phone: str | None, default_country: str = "86") -> str | None:
 def send_call_notice(notice: Notice) -> None:
     """bot.outbox sender for claims reported in a phone call: a call cannot be rung back with a
     notice, so it goes by SMS to the phone number on the customer's record."""
-    from bot.store.db import unit_of_work
+    from bot.outbox.senders import phone_on_file
 
-    with unit_of_work() as uow:
-        customer = uow.customers.get(notice.customer_id) if notice.customer_id else None
-        number = e164(customer.phone) if customer is not None else None
+    number = e164(phone_on_file(notice.customer_id))
     if number is None:
         raise PermanentDeliveryError("no phone number on file for the caller")
     send_notice(replace(notice, conversation_id=Address(SMS, number).sender_id))
@@ -713,7 +711,7 @@ class TwilioMessagingInput(InputChannel):
 
     async def _ask_bot(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
                        inbound: Inbound, text: str, lang: str) -> List[str]:
-        from channels.turns import watch_turn
+        from rasa_server.turns import watch_turn
 
         collector = CollectingOutputChannel()
         with watch_turn(inbound.address.sender_id) as turn:
@@ -729,7 +727,7 @@ class TwilioMessagingInput(InputChannel):
                     raise
         if turn.failed:
             # The action server or a store was down: nothing of the turn was kept
-            # (channels/turns.py), so the customer is asked to send it again shortly.
+            # (rasa_server/turns.py), so the customer is asked to send it again shortly.
             logger.warning("twilio: turn of message %s failed (%s)", inbound.sid, turn.failure)
             return [say("try_again_shortly", lang)]
         return [rendered for message in collector.messages

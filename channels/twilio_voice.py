@@ -49,13 +49,14 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.twiml.voice_response import VoiceResponse
 
+from bot.audit import record as record_audit
 from bot.language import EN, LANGUAGES, ZH
 from bot.privacy import mask_phone
 from bot.replies import say
 from bot.settings import Settings, get_settings
 from channels.customer_text import customer_text
-from channels.turns import watch_turn
 from channels.twilio_auth import form_params, is_signed
+from rasa_server.turns import watch_turn
 
 logger = logging.getLogger(__name__)
 
@@ -283,7 +284,7 @@ def server_timing(timings: Mapping[str, float]) -> str:
 # --- recordings at Twilio ------------------------------------------------------------------------
 
 class TurnFailed(Exception):
-    """Rasa could not complete the turn (channels/turns.py): it was not stored."""
+    """Rasa could not complete the turn (rasa_server/turns.py): it was not stored."""
 
 
 class RecordingUnavailable(Exception):
@@ -349,19 +350,11 @@ async def delete_recording(recording_sid: str, settings: Settings, *,
         return False
 
 
-def _audit(action: str, conversation_id: str, detail: Dict[str, Any]) -> None:
-    from bot.store.db import unit_of_work
-
-    with unit_of_work() as uow:
-        uow.audit.record(f"{CHANNEL}:{conversation_id}", action, "conversation",
-                         conversation_id, detail)
-        uow.commit()
-
-
 async def audit(action: str, conversation_id: str, detail: Dict[str, Any]) -> None:
     """An audit entry about the call; a store that is down costs a log line, not the call."""
     try:
-        await asyncio.to_thread(_audit, action, conversation_id, detail)
+        await asyncio.to_thread(record_audit, f"{CHANNEL}:{conversation_id}", action,
+                                "conversation", conversation_id, detail)
     except Exception:
         logger.exception("twilio_voice: audit %s for %s failed", action, conversation_id)
 

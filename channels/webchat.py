@@ -16,7 +16,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
 from channels.pages import add_page_routes, json_error, page_headers, security_headers
-from channels.turns import RETRY_AFTER_SECONDS, try_again_text, watch_turn
+from rasa_server.turns import RETRY_AFTER_SECONDS, try_again_text, watch_turn
 
 logger = logging.getLogger(__name__)
 
@@ -342,7 +342,7 @@ class WebChatInput(RestInput):
                         )
             if turn.failed:
                 # The action server, tracker store or lock store was down: nothing of this turn
-                # was stored (channels/turns.py), so the customer can simply send it again.
+                # was stored (rasa_server/turns.py), so the customer can simply send it again.
                 logger.warning("webchat: turn of %s refused (%s)", sender_id, turn.failure)
                 locale = (metadata or {}).get("locale")
                 return response.json(

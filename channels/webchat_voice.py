@@ -103,7 +103,7 @@ async def handle_voice_note(
     from bot.replies import say
     from bot.settings import get_settings
     from bot.speech import heard_line, recognise
-    from channels.turns import RETRY_AFTER_SECONDS, try_again_text, watch_turn
+    from rasa_server.turns import RETRY_AFTER_SECONDS, try_again_text, watch_turn
 
     agent = request.app.ctx.agent
     settings = get_settings()

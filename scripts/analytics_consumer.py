@@ -5,7 +5,7 @@ failures (bot/analytics.py), printing the counts as JSON.
     python scripts/analytics_consumer.py --drain --json   # what is queued now, then exits
 
 CLAIMS_RABBITMQ_URL and CLAIMS_RABBITMQ_QUEUE (or --url, --queue) say where; the queue is the
-one the Rasa servers publish to (channels/stores.py). Each message is acknowledged once counted.
+one the Rasa servers publish to (rasa_server/stores.py). Each message is acknowledged once counted.
 --out writes the latest counts to a file as well.
 """
 from __future__ import annotations

@@ -362,3 +362,13 @@ def upload_target(
         wanted = tuple(item for item in missing_items(claim.documents)
                        if not item.fetched_by_insurer)
         return UploadTarget(claim.number, wanted)
+
+
+def file_of_claim(claim_number: str, sha_prefix: str) -> str | None:
+    """The full sha256 of the claim's received file that starts with `sha_prefix` (None: no such
+    claim or file)."""
+    with unit_of_work() as uow:
+        claim = uow.claims.by_number(claim_number)
+        if claim is None:
+            return None
+        return next((f.sha256 for f in claim.files if f.sha256.startswith(sha_prefix)), None)

@@ -53,3 +53,15 @@ def print_sender(notice: Notice) -> None:
     print(f"--- notice #{notice.id} {notice.kind} -> {notice.channel or '-'}:"
           f"{notice.conversation_id or '-'} ({notice.language or '-'})")
     print(notice.body)
+
+
+def phone_on_file(customer_id: int | None) -> str | None:
+    """The phone number on the customer's record (None: no customer, or none on file), for a
+    sender that texts the customer rather than answering a conversation."""
+    if not customer_id:
+        return None
+    from bot.store.db import unit_of_work
+
+    with unit_of_work() as uow:
+        customer = uow.customers.get(customer_id)
+        return customer.phone if customer is not None else None

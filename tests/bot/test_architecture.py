@@ -7,8 +7,6 @@ import re
 from pathlib import Path
 from typing import Dict, Iterator, List, Set
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 SQL_NAMES = frozenset({"select", "insert", "update", "delete", "text"})
 RAW_SQL = re.compile(r"^\s*(SELECT\s.+\sFROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|"
@@ -16,10 +14,7 @@ RAW_SQL = re.compile(r"^\s*(SELECT\s.+\sFROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DE
 # Product code that still writes SQL outside bot/store, to be moved into repositories. The list
 # may only shrink: test_known_sql_offenders_still_offend drops entries that no longer apply.
 KNOWN_SQL_OFFENDERS = frozenset({
-    "bot/agents.py",      # login-failure throttle
-    "bot/inbound.py",     # inbound receipts (dedupe of webhook deliveries)
-    "bot/retention.py",   # retention rounds, including Rasa's events table
-    "channels/stores.py",  # the Rasa tracker store's own SQLite pragmas (rasa_server plumbing)
+    "rasa_server/stores.py",  # the Rasa tracker store's own SQLite pragmas (rasa_server plumbing)
 })
 
 
@@ -155,7 +150,7 @@ def _sql_findings(path: Path) -> List[str]:
 
 
 def _product_files() -> Iterator[Path]:
-    for path in _python_files("bot", "actions", "channels", "components"):
+    for path in _python_files("bot", "actions", "channels", "components", "rasa_server"):
         relative = path.relative_to(ROOT).as_posix()
         if not relative.startswith("bot/store/"):
             yield path
@@ -187,8 +182,6 @@ def test_the_sql_lint_sees_a_query() -> None:
         path.unlink()
 
 
-@pytest.mark.xfail(strict=False, reason="channels still open units of work themselves; they move "
-                   "behind the core with channels/media.py and channels/conversation.py")
 def test_channels_never_open_a_unit_of_work() -> None:
     offenders = sorted(path.relative_to(ROOT).as_posix() for path in _python_files("channels")
                        if "unit_of_work(" in path.read_text(encoding="utf-8"))

@@ -19,7 +19,8 @@ from bot.outbox.senders import Notice
 from bot.settings import get_settings
 from bot.store.db import unit_of_work
 from bot.store.models import Claim
-from channels.core_api import CoreApiInput, NoticeDelivery, token_matches
+from channels.core_api import CoreApiInput, token_matches
+from rasa_server.jobs import NoticeDelivery
 from tests.support.asgi import AsgiClient
 from tests.support.store import seeded_store
 

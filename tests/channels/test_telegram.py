@@ -283,7 +283,7 @@ def test_a_failure_in_the_bot_is_told_to_the_customer_and_telegram_gets_200(
 def test_a_turn_that_failed_sends_no_half_answer_and_asks_again(
     client: AsgiClient, agent: StandInAgent, telegram: TelegramStandIn
 ) -> None:
-    from channels.turns import ACTIONS_UNAVAILABLE, mark_failed
+    from rasa_server.turns import ACTIONS_UNAVAILABLE, mark_failed
 
     async def half(message: UserMessage) -> None:
         await message.output_channel.send_text_message(message.sender_id, "请提供保单号")

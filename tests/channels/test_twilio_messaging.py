@@ -436,7 +436,7 @@ def test_when_the_bot_fails_the_customer_is_told_to_send_again(phone, agent):
 
 
 def test_a_turn_the_bot_could_not_finish_is_asked_again_not_half_answered(phone, agent):
-    from channels.turns import ACTIONS_UNAVAILABLE, mark_failed
+    from rasa_server.turns import ACTIONS_UNAVAILABLE, mark_failed
 
     async def action_server_down(message: UserMessage) -> None:
         mark_failed(ACTIONS_UNAVAILABLE, "connection refused")

@@ -103,7 +103,7 @@ class ScriptedAgent:
         self.tracker_store = self
         self.processor = self
         self.fail = False
-        self.turn_fails = False  # the turn runs but cannot be stored (channels/turns.py)
+        self.turn_fails = False  # the turn runs but cannot be stored (rasa_server/turns.py)
 
     def tracker(self, sender: str) -> DialogueStateTracker:
         if sender not in self.trackers:
@@ -125,7 +125,7 @@ class ScriptedAgent:
         if self.fail:
             raise RuntimeError("the dialogue broke")
         if self.turn_fails:
-            from channels.turns import STORE_UNAVAILABLE, mark_failed
+            from rasa_server.turns import STORE_UNAVAILABLE, mark_failed
 
             mark_failed(STORE_UNAVAILABLE, "the tracker store is down")
             return

@@ -1,1 +1,1 @@
-"""Tests of the server launcher (rasa_server/launcher.py)."""
+"""Tests of the Rasa-server plumbing (rasa_server/): launcher, stores, locks, guard, patches."""

@@ -13,8 +13,8 @@ import pytest
 import redis
 import requests
 
-from channels.locks import AtomicRedisLockStore
 from rasa_server.launcher import Deployment
+from rasa_server.locks import AtomicRedisLockStore
 from tests.scale.helpers import (
     ScaleServices,
     claims_of,

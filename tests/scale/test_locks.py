@@ -1,4 +1,4 @@
-"""The Redis lock store that several Rasa replicas share (channels.stores.AtomicRedisLockStore),
+"""The Redis lock store that several Rasa replicas share (rasa_server.stores.AtomicRedisLockStore),
 against the real Redis: one conversation's turns never overlap across processes, none is lost,
 a crashed holder's ticket expires, and Redis being down refuses the turn clearly."""
 from __future__ import annotations
@@ -11,9 +11,9 @@ import pytest
 import redis
 from rasa.core.lock_store import LockError
 
-from channels.locks import AtomicRedisLockStore, LockUnavailable
-from channels.turns import LOCK_UNAVAILABLE, watch_turn
 from benchmarks.lock_race import measure
+from rasa_server.locks import AtomicRedisLockStore, LockUnavailable
+from rasa_server.turns import LOCK_UNAVAILABLE, watch_turn
 from tests.scale.helpers import REDIS_SERVER
 
 pytestmark = pytest.mark.scale

@@ -196,7 +196,7 @@ def test_the_store_and_the_broker_get_redacted_events_and_the_conversation_survi
         var_env: Path) -> None:
     from rasa.shared.core.events import UserUttered
 
-    from channels.stores import ClaimsTrackerStore
+    from rasa_server.stores import ClaimsTrackerStore
 
     broker = RecordingBroker()
     store = ClaimsTrackerStore(domain=_domain(), event_broker=broker)  # type: ignore[arg-type]
@@ -246,7 +246,7 @@ def test_retention_deletes_old_conversations_receipts_and_uploads(var_env: Path)
     from bot.handoff import request_handoff
     from bot.inbound import first_receipt
     from bot.retention import run_retention
-    from channels.stores import ClaimsTrackerStore
+    from rasa_server.stores import ClaimsTrackerStore
 
     db_url = migrate_and_seed(f"sqlite:///{var_env / 'claims.db'}", today=None)
     store = ClaimsTrackerStore(domain=_domain())

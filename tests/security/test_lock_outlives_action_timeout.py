@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from channels.locks import TurnInMemoryLockStore
+from rasa_server.locks import TurnInMemoryLockStore
 
 
 def test_a_second_turn_waits_for_a_turn_that_outlives_the_lock_lifetime() -> None:

@@ -7,7 +7,7 @@ import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 
-from channels.action_results import install_cached_validation
+from rasa_server import patches
 
 ANSWERS: List[Dict[str, Any]] = [
     {"events": [], "responses": []},
@@ -33,8 +33,8 @@ def verdict(check: Any, answer: Dict[str, Any]) -> str:
 
 @pytest.mark.parametrize("answer", ANSWERS)
 def test_the_cached_check_agrees_with_rasas_own(answer: Dict[str, Any]) -> None:
-    install_cached_validation()
-    install_cached_validation()  # idempotent: still one wrapper
+    patches.install()
+    patches.install()  # idempotent: still one wrapper
     cached = RemoteAction._validate_action_result
     original = cached.__wrapped__
     assert not hasattr(original, "__wrapped__")
@@ -42,6 +42,6 @@ def test_the_cached_check_agrees_with_rasas_own(answer: Dict[str, Any]) -> None:
 
 
 def test_a_bad_answer_is_still_refused_with_rasas_explanation() -> None:
-    install_cached_validation()
+    patches.install()
     message = verdict(RemoteAction._validate_action_result, {"events": [{"event": "nope"}]})
     assert message != "ok" and "Failed to validate Action server response" in message

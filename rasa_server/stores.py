@@ -9,7 +9,7 @@ scaled-out deployment alike (Rasa's `${VAR}` substitution fails on an unset vari
   retrying, never stores a failed turn, and streams to the event broker exactly the events it
   stored. What it stores is redacted first (bot/privacy.py: dates of birth, identity answers,
   ID, card and phone numbers); the live turn's tracker keeps the text.
-- `ClaimsLockStore` (lock_store): channels/locks.py's `AtomicRedisLockStore` on
+- `ClaimsLockStore` (lock_store): rasa_server/locks.py's `AtomicRedisLockStore` on
   CLAIMS_REDIS_URL (Rasa 3.6's own RedisLockStore races between replicas), else in-process
   locks (one replica only).
 - `ClaimsEventBroker` (event_broker): Rasa's RabbitMQ (Pika) broker on CLAIMS_RABBITMQ_URL,
@@ -49,16 +49,15 @@ from bot.privacy import (
     unseal_events,
 )
 from bot.settings import get_settings
-from channels.action_results import install_cached_validation
-from channels.locks import AtomicRedisLockStore, TurnInMemoryLockStore
-from channels.turns import (
-    STORE_UNAVAILABLE,
-    current_turn,
-    install_action_guard,
-    mark_failed,
-)
+from rasa_server import patches
+from rasa_server.locks import AtomicRedisLockStore, TurnInMemoryLockStore
+from rasa_server.turns import STORE_UNAVAILABLE, current_turn, mark_failed
 
 logger = logging.getLogger(__name__)
+
+# Rasa imports this module when it reads endpoints.yml's stores, before any turn: the one call
+# that changes Rasa's classes (the turn guard and the cached answer check, rasa_server/patches.py).
+patches.install()
 
 TRACKER_DB_FILE = "trackers.db"
 
@@ -128,8 +127,6 @@ class ClaimsTrackerStore(SQLTrackerStore):
         url: str | None = None,
         **kwargs: Any,
     ) -> None:
-        install_action_guard()
-        install_cached_validation()  # Rasa re-checks its schema on every action call
         # A Rasa server (a Helm pod starts `rasa run` itself) is refused in production without
         # the insurer's own numbers and the action server secret (bot/deployment.py).
         require_production_ready()
@@ -189,7 +186,7 @@ class ClaimsTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Stores the turn's new events, then streams exactly those; a failed turn is not
-        stored at all (see channels/turns.py)."""
+        stored at all (see rasa_server/turns.py)."""
         turn = current_turn()
         if turn is not None and turn.failed:
             logger.warning("turn of %s not stored: %s", tracker.sender_id, turn.failure)
@@ -242,7 +239,6 @@ class ClaimsLockStore(LockStore):
 
     def __new__(cls, endpoint_config: EndpointConfig | None = None,
                 **kwargs: Any) -> LockStore:  # type: ignore[misc]
-        install_action_guard()  # the Rasa server is starting: guard its turns
         options: Dict[str, Any] = dict(getattr(endpoint_config, "kwargs", None) or {})
         url = get_settings().redis_url
         if not url:

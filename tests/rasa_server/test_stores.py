@@ -1,6 +1,6 @@
-"""Conversation stores chosen by the environment (channels/stores.py, channels/locks.py) and the
-turn guard (channels/turns.py), without servers: SQLite trackers, the web chat's answer to a
-turn that could not be completed, the action guard against a local HTTP stand-in."""
+"""Conversation stores chosen by the environment (rasa_server/stores.py, rasa_server/locks.py)
+and the turn guard (rasa_server/turns.py), without servers: SQLite trackers, the web chat's answer
+to a turn that could not be completed, the action guard against a local HTTP stand-in."""
 from __future__ import annotations
 
 import asyncio
@@ -21,24 +21,24 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot.replies import say
 from bot.settings import get_settings
-from channels.locks import AtomicRedisLockStore, LockUnavailable, TurnInMemoryLockStore
-from channels.stores import (
+from channels.webchat import WebChatInput
+from rasa_server import patches
+from rasa_server.locks import AtomicRedisLockStore, LockUnavailable, TurnInMemoryLockStore
+from rasa_server.stores import (
     ClaimsEventBroker,
     ClaimsLockStore,
     ClaimsTrackerStore,
     tracker_store_url,
 )
-from channels.turns import (
+from rasa_server.turns import (
     ACTIONS_UNAVAILABLE,
     LOCK_UNAVAILABLE,
     STORE_UNAVAILABLE,
     current_turn,
-    install_action_guard,
     mark_failed,
     reply_language,
     watch_turn,
 )
-from channels.webchat import WebChatInput
 from tests.channels.test_webchat import WEBHOOK, StandInAgent, make_client
 
 
@@ -228,7 +228,7 @@ async def _action_server(status: int, body: Dict[str, Any]) -> web.AppRunner:
 def _run_action(status: int | None, body: Dict[str, Any] | None = None) -> tuple:
     """Runs a RemoteAction inside a watched turn against a stand-in answering `status` (None:
     nothing listens). Returns (exception type or None, the turn's failure, second call's)."""
-    install_action_guard()
+    patches.install()
     port = _free_port()
 
     async def main() -> tuple:

@@ -1,6 +1,6 @@
 """Conversation locks for several Rasa replicas: Rasa's ticket lock (first come, first served per
 conversation) kept in Redis with every step one atomic Lua script, plus the in-process store for
-one replica. Both open a turn for channels/turns.py.
+one replica. Both open a turn for rasa_server/turns.py.
 
 Rasa 3.6's RedisLockStore issues and frees tickets with separate GET and SET calls: two replicas
 can draw the same ticket and run one conversation's turns at once (events lost), or delete a lock
@@ -18,7 +18,7 @@ from typing import AsyncIterator, Dict, List
 from rasa.core.lock import Ticket, TicketLock
 from rasa.core.lock_store import InMemoryLockStore, LockError, LockStore, RedisLockStore
 
-from channels.turns import LOCK_UNAVAILABLE, mark_failed, turn_scope
+from rasa_server.turns import LOCK_UNAVAILABLE, mark_failed, turn_scope
 
 logger = logging.getLogger(__name__)
 
@@ -229,7 +229,7 @@ class AtomicRedisLockStore(RedisLockStore):
 
 
 class TurnInMemoryLockStore(InMemoryLockStore):
-    """Rasa's in-process lock store (one replica), opening a turn for channels/turns.py and
+    """Rasa's in-process lock store (one replica), opening a turn for rasa_server/turns.py and
     checking every 50 ms instead of every second whether the conversation is free. The ticket
     is renewed while it waits and while it is held: Rasa's lock lifetime (60 s) is shorter than
     its action timeout (300 s), so a slow action would otherwise let a second turn of the same

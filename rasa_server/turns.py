@@ -6,9 +6,10 @@ lost") and saves the tracker anyway, and its FailSafeTrackerStore answers a trac
 cannot be read with a brand-new, empty conversation. Either way the customer would get a wrong
 or empty answer and the conversation a half-stored turn. So:
 
-- the lock stores (channels/stores.py) open a `Turn` for every locked turn;
-- `install_action_guard()` wraps Rasa's RemoteAction so that an action server that cannot be
-  reached (or fails) marks the turn failed, and no later custom action of that turn runs;
+- the lock stores (rasa_server/stores.py) open a `Turn` for every locked turn;
+- rasa_server/patches.py wraps Rasa's RemoteAction (`guarded_run`) so that an action server that
+  cannot be reached (or fails) marks the turn failed, and no later custom action of that turn
+  runs;
 - the tracker store marks the turn failed when it cannot read, and does not save a failed turn
   (nor stream its events);
 - a channel wraps its call into Rasa in `watch_turn()` and answers a failed turn with
@@ -22,7 +23,7 @@ import contextlib
 import logging
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Iterator, List
+from typing import Iterator
 
 logger = logging.getLogger(__name__)
 
@@ -90,44 +91,6 @@ def mark_failed(reason: str, detail: str = "") -> None:
     turn = _current.get()
     if turn is not None:
         turn.fail(reason, detail)
-
-
-_GUARD_INSTALLED = False
-
-
-def install_action_guard() -> None:
-    """Wraps RemoteAction.run once per process (idempotent); see the module docstring."""
-    global _GUARD_INSTALLED
-    if _GUARD_INSTALLED:
-        return
-    from rasa.core.actions import action as rasa_action
-    from rasa.shared.exceptions import RasaException
-
-    original = rasa_action.RemoteAction.run
-    rejection = rasa_action.ActionExecutionRejection
-
-    async def run(self: Any, output_channel: Any, nlg: Any, tracker: Any,
-                  domain: Any) -> List[Any]:
-        turn = _current.get()
-        if turn is not None and turn.failed:
-            # Something this turn needed is down: running more actions could store half a turn.
-            raise RasaException(
-                f"Custom action '{self.name()}' not run: the turn already failed "
-                f"({turn.failure})."
-            )
-        try:
-            return await original(self, output_channel, nlg, tracker, domain)
-        except rejection:
-            raise  # a form rejecting a value is a normal answer, not a failure
-        except Exception as error:
-            if turn is not None:
-                turn.fail(ACTIONS_UNAVAILABLE, f"{self.name()}: {error}")
-            raise
-
-    run.__wrapped__ = original  # type: ignore[attr-defined]
-    rasa_action.RemoteAction.run = run  # type: ignore[method-assign]
-    _GUARD_INSTALLED = True
-    logger.debug("turn guard installed on RemoteAction.run")
 
 
 def reply_language(text: str, locale: str | None = None, known: str | None = None) -> str:

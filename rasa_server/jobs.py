@@ -1,0 +1,112 @@
+"""The Rasa server's periodic rounds: notice delivery (the outbox through the registered senders)
+and retention, each in this server's event loop on one shared loop (`PeriodicJob`)."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
+from functools import partial
+from typing import Any, Callable, Mapping
+
+from bot.outbox.delivery import DeliveryReport, deliver_pending
+from bot.outbox.senders import Sender, registered_senders
+
+logger = logging.getLogger(__name__)
+
+
+class PeriodicJob:
+    """A round of work every `interval_s` in this server's event loop (after `first_delay_s`);
+    a failed round is logged and the next one comes as planned. Subclasses give `run_once`."""
+
+    name = "job"
+    first_delay_s = 0.0
+
+    def __init__(self, interval_s: float) -> None:
+        self.interval_s = float(interval_s)
+        self._task: asyncio.Task | None = None
+
+    async def run_once(self, now: datetime | None = None) -> Any:
+        raise NotImplementedError
+
+    async def _loop(self) -> None:
+        await asyncio.sleep(self.first_delay_s)
+        while True:
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the store may be briefly unavailable: try again next round
+                logger.exception("%s: round failed", self.name)
+            await asyncio.sleep(self.interval_s)
+
+    def start(self) -> None:
+        if self.interval_s <= 0:
+            return
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._loop())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+class NoticeDelivery(PeriodicJob):
+    """Runs bot.outbox.delivery.deliver_pending in a worker thread, one round at a time per
+    process."""
+
+    name = "notices"
+
+    def __init__(self, interval_s: float,
+                 senders: Callable[[], Mapping[str, Sender]] = registered_senders) -> None:
+        super().__init__(max(float(interval_s), 0.5))
+        self._senders = senders
+        self._round: asyncio.Lock | None = None
+
+    async def run_once(self, now: datetime | None = None) -> DeliveryReport:
+        if self._round is None:
+            self._round = asyncio.Lock()
+        async with self._round:
+            senders = dict(self._senders())
+            if not senders:
+                return DeliveryReport()
+            loop = asyncio.get_running_loop()
+            report = await loop.run_in_executor(None, partial(deliver_pending, senders, now=now))
+        if report.sent or report.retrying or report.failed:
+            logger.info("notices: sent %s, retrying %s, failed %s",
+                        report.sent, report.retrying, report.failed)
+        return report
+
+    def trigger(self) -> None:
+        """A delivery round now, without waiting for it."""
+        task = asyncio.get_running_loop().create_task(self.run_once())
+        task.add_done_callback(_log_failure)
+
+
+class RetentionRounds(PeriodicJob):
+    """Runs bot.retention.run_retention in a worker thread every `interval_s` (0: never); it
+    only deletes what is past its period, so replicas doing the same round at once do no harm."""
+
+    name = "retention"
+    first_delay_s = 60.0
+
+    async def run_once(self, now: datetime | None = None) -> Any:
+        from bot.retention import RetentionError, run_retention
+
+        try:
+            report = await asyncio.get_running_loop().run_in_executor(
+                None, partial(run_retention, now, actor="server:retention"))
+        except RetentionError as error:
+            logger.error("retention: %s", error)
+            return error.report
+        logger.info("retention: %s", ", ".join(f"{kind} {count}"
+                                                 for kind, count in report.counts.items()))
+        return report
+
+
+def _log_failure(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("notices: delivery round failed: %r", task.exception())

@@ -1,0 +1,75 @@
+"""The one place that changes Rasa's own classes: `install()`, called once per Rasa server
+process (rasa_server/stores.py calls it when Rasa loads endpoints.yml's stores).
+
+Two changes, both on rasa.core.actions.action.RemoteAction (the custom-action client):
+
+- `run` is wrapped by `guarded_run` (rasa_server/turns.py): an action server that cannot be
+  reached or fails marks the turn failed, and no later custom action of a failed turn runs;
+- `_validate_action_result` is replaced by rasa_server/action_results.py's validator, built
+  once instead of on every action call.
+
+Each replaced function keeps the original as `__wrapped__`. `install()` is idempotent.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, List
+
+from rasa_server.turns import ACTIONS_UNAVAILABLE, current_turn
+
+logger = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_installed = False
+
+
+def install() -> None:
+    """Changes Rasa's RemoteAction once per process (see the module docstring)."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        _guard_remote_action_run()
+        _cache_action_result_validation()
+        _installed = True
+
+
+def _guard_remote_action_run() -> None:
+    from rasa.core.actions import action as rasa_action
+    from rasa.shared.exceptions import RasaException
+
+    original = rasa_action.RemoteAction.run
+    rejection = rasa_action.ActionExecutionRejection
+
+    async def guarded_run(self: Any, output_channel: Any, nlg: Any, tracker: Any,
+                          domain: Any) -> List[Any]:
+        turn = current_turn()
+        if turn is not None and turn.failed:
+            # Something this turn needed is down: running more actions could store half a turn.
+            raise RasaException(
+                f"Custom action '{self.name()}' not run: the turn already failed "
+                f"({turn.failure})."
+            )
+        try:
+            return await original(self, output_channel, nlg, tracker, domain)
+        except rejection:
+            raise  # a form rejecting a value is a normal answer, not a failure
+        except Exception as error:
+            if turn is not None:
+                turn.fail(ACTIONS_UNAVAILABLE, f"{self.name()}: {error}")
+            raise
+
+    guarded_run.__wrapped__ = original  # type: ignore[attr-defined]
+    rasa_action.RemoteAction.run = guarded_run  # type: ignore[method-assign]
+    logger.debug("turn guard installed on RemoteAction.run")
+
+
+def _cache_action_result_validation() -> None:
+    from rasa.core.actions.action import RemoteAction
+
+    from rasa_server.action_results import cached_validation
+
+    validate = cached_validation()
+    validate.__wrapped__ = RemoteAction._validate_action_result  # type: ignore[attr-defined]
+    RemoteAction._validate_action_result = validate  # type: ignore[method-assign]
