@@ -13,12 +13,11 @@ from typing import Any, Dict, List, Tuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, func, select
 
 from bot.clock import as_utc_naive
 from bot.settings import get_settings
 from bot.store.db import unit_of_work
-from bot.store.models import Agent, AgentSession, LoginFailure
+from bot.store.models import Agent, AgentSession
 
 # argon2id with the library's defaults (RFC 9106's second recommended profile).
 _hasher = PasswordHasher()
@@ -270,11 +269,8 @@ class LoginThrottle:
             return {k: int(v or 0) for k, v in zip(keys, values, strict=True)}
         since = at - timedelta(seconds=self.window_s)
         with unit_of_work(self.url) as uow:
-            rows = uow.session.execute(
-                select(LoginFailure.key, func.count(LoginFailure.id))
-                .where(LoginFailure.key.in_(keys), LoginFailure.at > since)
-                .group_by(LoginFailure.key)).all()
-        return {k: 0 for k in keys} | {key: int(count) for key, count in rows}
+            counted = uow.login_failures.counts_since(keys, since)
+        return {k: 0 for k in keys} | counted
 
     def blocked(self, username: str, address: str | None = None, *,
                 now: datetime | None = None) -> bool:
@@ -298,11 +294,9 @@ class LoginThrottle:
             pipe.execute()
             return
         with unit_of_work(self.url) as uow:
-            for key in keys:
-                uow.session.add(LoginFailure(key=key, at=at))
+            uow.login_failures.record(keys, at)
             # What is past every window is of no use: dropped as we go.
-            uow.session.execute(delete(LoginFailure).where(
-                LoginFailure.at < at - timedelta(seconds=self.window_s)))
+            uow.login_failures.forget_before(at - timedelta(seconds=self.window_s))
             uow.commit()
 
     def succeeded(self, username: str, address: str | None = None) -> None:
@@ -313,5 +307,5 @@ class LoginThrottle:
             self._red().delete(*[self._redis_key(k) for k in keys])
             return
         with unit_of_work(self.url) as uow:
-            uow.session.execute(delete(LoginFailure).where(LoginFailure.key.in_(keys)))
+            uow.login_failures.forget_keys(keys)
             uow.commit()

@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import as_utc_naive
@@ -29,32 +28,25 @@ def claim_receipt(channel: str, external_id: str, *, lease_s: float = RECEIPT_LE
     key = str(external_id)[:MAX_EXTERNAL_ID_CHARS]
     lease = now + timedelta(seconds=lease_s)
     with unit_of_work(url) as uow:
-        uow.session.add(InboundReceipt(channel=channel, external_id=key, received_at=now,
-                                       lease_until=lease))
+        uow.inbound_receipts.add(InboundReceipt(channel=channel, external_id=key,
+                                                received_at=now, lease_until=lease))
         try:
             uow.commit()
             return CLAIMED
         except IntegrityError:
-            uow.session.rollback()
-        row = uow.session.execute(select(InboundReceipt).where(
-            InboundReceipt.channel == channel, InboundReceipt.external_id == key)).scalar_one()
+            uow.rollback()
+        row = uow.inbound_receipts.by_key(channel, key)
         if row.done_at is not None:
             return DONE
-        taken = uow.session.execute(
-            update(InboundReceipt)
-            .where(InboundReceipt.id == row.id, InboundReceipt.done_at.is_(None),
-                   InboundReceipt.lease_until <= now)
-            .values(lease_until=lease)).rowcount
+        taken = uow.inbound_receipts.take_expired_lease(row.id, now, lease)
         uow.commit()
         return CLAIMED if taken else IN_PROGRESS
 
 
 def _set(channel: str, external_id: str, url: str | None, **values: Any) -> None:
     with unit_of_work(url) as uow:
-        uow.session.execute(update(InboundReceipt).where(
-            InboundReceipt.channel == channel,
-            InboundReceipt.external_id == str(external_id)[:MAX_EXTERNAL_ID_CHARS],
-        ).values(**values))
+        uow.inbound_receipts.set_values(channel, str(external_id)[:MAX_EXTERNAL_ID_CHARS],
+                                        **values)
         uow.commit()
 
 
@@ -83,8 +75,7 @@ def first_receipt(channel: str, external_id: str, *, url: str | None = None,
 def forget_receipts_before(cutoff: datetime, *, url: str | None = None) -> int:
     """Drops receipts older than `cutoff` (platforms stop retrying after a day or so)."""
     with unit_of_work(url) as uow:
-        result = uow.session.execute(
-            delete(InboundReceipt).where(InboundReceipt.received_at < as_utc_naive(cutoff)))
+        count = uow.inbound_receipts.delete_before(as_utc_naive(cutoff))
         uow.commit()
-        return int(result.rowcount or 0)
+        return count
 

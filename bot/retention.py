@@ -27,19 +27,17 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Dict, List
 
-import sqlalchemy as sa
-
 from bot.clock import as_utc_naive
 from bot.privacy import redact_text
 from bot.settings import Settings, get_settings
 from bot.store.db import unit_of_work
-from bot.store.models import Claim, Handoff, InboundReceipt, Notification, Policy, ReceivedFile
+from bot.store.repositories import TrackerRetention
 
 logger = logging.getLogger(__name__)
 
 RETENTION_ACTOR = "retention"
 KINDS = ("trackers", "transcripts", "uploads", "receipts", "notices")
-TRACKER_TABLE = "events"  # Rasa's SQLTrackerStore
+TRACKER_TABLE = TrackerRetention.TABLE  # Rasa's SQLTrackerStore
 REMOVED_NOTICE = "[已按保留期限删除 / removed after the retention period]"
 
 
@@ -84,37 +82,14 @@ def _years_before(day: date, years: int) -> date:
 
 def _open_handoff_conversations(db_url: str | None) -> set[str]:
     with unit_of_work(db_url) as uow:
-        rows = uow.session.execute(sa.select(Handoff.conversation_id)
-                                   .where(Handoff.status.in_(("queued", "taken"))))
-        return {row[0] for row in rows}
+        return uow.handoffs.open_conversation_ids()
 
 
 def expire_trackers(cutoff: datetime, *, tracker_url: str, keep: set[str],
                     dry_run: bool = False) -> int:
     """Deletes every conversation whose last event is older than `cutoff`; returns how many."""
-    url = sa.engine.make_url(tracker_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" \
-            and not Path(url.database).exists():
-        return 0  # no conversation yet (and connecting would create the file)
-    engine = sa.create_engine(tracker_url)
-    try:
-        if not sa.inspect(engine).has_table(TRACKER_TABLE):
-            return 0
-        events = sa.table(TRACKER_TABLE, sa.column("sender_id"), sa.column("timestamp"))
-        with engine.begin() as connection:
-            stale = [
-                row[0] for row in connection.execute(
-                    sa.select(events.c.sender_id).group_by(events.c.sender_id)
-                    .having(sa.func.max(events.c.timestamp) < _epoch(cutoff)))
-                if row[0] not in keep
-            ]
-            if not dry_run:
-                for start in range(0, len(stale), 500):
-                    connection.execute(sa.delete(events).where(
-                        events.c.sender_id.in_(stale[start:start + 500])))
-        return len(stale)
-    finally:
-        engine.dispose()
+    return TrackerRetention(tracker_url).expire_conversations(_epoch(cutoff), keep,
+                                                              dry_run=dry_run)
 
 
 def anonymise_transcripts(cutoff: datetime, *, db_url: str | None, dry_run: bool) -> int:
@@ -122,9 +97,7 @@ def anonymise_transcripts(cutoff: datetime, *, db_url: str | None, dry_run: bool
     customer's words; the agreed resolution is redacted."""
     count = 0
     with unit_of_work(db_url) as uow:
-        rows = uow.session.scalars(sa.select(Handoff).where(
-            Handoff.status == "closed", Handoff.closed_at < cutoff)).all()
-        for row in rows:
+        for row in uow.handoffs.closed_before(cutoff):
             summary = dict(row.summary or {})
             if summary.get("anonymised"):
                 continue
@@ -141,13 +114,11 @@ def anonymise_transcripts(cutoff: datetime, *, db_url: str | None, dry_run: bool
 
 def forget_receipts(cutoff: datetime, *, db_url: str | None, dry_run: bool) -> int:
     with unit_of_work(db_url) as uow:
-        old = InboundReceipt.received_at < cutoff
         if dry_run:
-            return int(uow.session.scalar(sa.select(sa.func.count(InboundReceipt.id))
-                                          .where(old)) or 0)
-        result = uow.session.execute(sa.delete(InboundReceipt).where(old))
+            return uow.inbound_receipts.count_before(cutoff)
+        count = uow.inbound_receipts.delete_before(cutoff)
         uow.commit()
-        return int(result.rowcount or 0)
+        return count
 
 
 def expire_notices(cutoff: datetime, *, db_url: str | None, dry_run: bool) -> int:
@@ -155,9 +126,7 @@ def expire_notices(cutoff: datetime, *, db_url: str | None, dry_run: bool) -> in
     without the text; messages to a conversation (agents' words, greetings) go."""
     count = 0
     with unit_of_work(db_url) as uow:
-        rows = uow.session.scalars(sa.select(Notification).where(
-            Notification.status.in_(("sent", "failed")), Notification.created_at < cutoff)).all()
-        for row in rows:
+        for row in uow.notifications.finished_before(cutoff):
             if row.claim_id is not None and row.body == REMOVED_NOTICE:
                 continue
             count += 1
@@ -166,7 +135,7 @@ def expire_notices(cutoff: datetime, *, db_url: str | None, dry_run: bool) -> in
             if row.claim_id is not None:
                 row.body, row.last_error = REMOVED_NOTICE, None
             else:
-                uow.session.delete(row)
+                uow.notifications.remove(row)
         if not dry_run:
             uow.commit()
     return count
@@ -182,11 +151,7 @@ def expire_uploads(now: datetime, periods: RetentionPeriods, *, db_url: str | No
     today = now.date()
     attached: Dict[str, bool] = {}  # resolved path -> the claim file may go
     with unit_of_work(db_url) as uow:
-        rows = uow.session.execute(
-            sa.select(ReceivedFile.stored_path, Policy.start_date, Policy.end_date)
-            .join(Claim, ReceivedFile.claim_id == Claim.id)
-            .join(Policy, Claim.policy_id == Policy.id)).all()
-        for stored_path, start, end in rows:
+        for stored_path, start, end in uow.received_files.claim_file_periods():
             years = short_years if (end - start).days <= 366 else long_years
             key = str(Path(stored_path).resolve())
             # A file two claims share goes only when both may.

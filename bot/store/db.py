@@ -25,6 +25,8 @@ from bot.store.repositories import (
     IdentityCodeRepository,
     IdentityCounterRepository,
     IdentityLockRepository,
+    InboundReceiptRepository,
+    LoginFailureRepository,
     NotificationRepository,
     PolicyRepository,
     ReceivedFileRepository,
@@ -120,6 +122,8 @@ class UnitOfWork:
         self.agent_sessions = AgentSessionRepository(session)
         self.disputes = DisputeRepository(session)
         self.satisfaction = SatisfactionRepository(session)
+        self.login_failures = LoginFailureRepository(session)
+        self.inbound_receipts = InboundReceiptRepository(session)
 
     def flush(self) -> None:
         self.session.flush()

@@ -1,9 +1,11 @@
 """Repositories: every query the product makes, so no SQL lives outside bot/store."""
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Generic, TypeVar
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Dict, Generic, Iterable, TypeVar
 
+import sqlalchemy as sa
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -23,6 +25,8 @@ from bot.store.models import (
     IdentityCode,
     IdentityCounter,
     IdentityLock,
+    InboundReceipt,
+    LoginFailure,
     Notification,
     Policy,
     ReceivedFile,
@@ -555,6 +559,17 @@ class HandoffRepository(_Repository[Handoff]):
         )
         return self.session.execute(query).scalars().first()
 
+    def open_conversation_ids(self) -> set[str]:
+        """The conversations with a queued or taken handoff (retention keeps their trackers)."""
+        rows = self.session.execute(select(Handoff.conversation_id)
+                                    .where(Handoff.status.in_(("queued", "taken"))))
+        return {row[0] for row in rows}
+
+    def closed_before(self, cutoff: datetime) -> list[Handoff]:
+        """Handoffs closed before `cutoff` (retention anonymises their transcripts)."""
+        return list(self.session.scalars(select(Handoff).where(
+            Handoff.status == "closed", Handoff.closed_at < cutoff)).all())
+
 
 class DisputeRepository(_Repository[Dispute]):
     model = Dispute
@@ -741,6 +756,15 @@ class NotificationRepository(_Repository[Notification]):
         )
         return self.session.execute(query).scalars().first()
 
+    def finished_before(self, cutoff: datetime) -> list[Notification]:
+        """Sent or failed messages created before `cutoff` (retention's notices)."""
+        return list(self.session.scalars(select(Notification).where(
+            Notification.status.in_(("sent", "failed")),
+            Notification.created_at < cutoff)).all())
+
+    def remove(self, notification: Notification) -> None:
+        self.session.delete(notification)
+
 
 class SatisfactionRepository(_Repository[SatisfactionScore]):
     model = SatisfactionScore
@@ -760,3 +784,114 @@ class ReceivedFileRepository(_Repository[ReceivedFile]):
             .order_by(ReceivedFile.received_at, ReceivedFile.id)
         )
         return list(self.session.execute(query).scalars())
+
+    def claim_file_periods(self) -> list[tuple[str, date, date]]:
+        """(stored path, policy start, policy end) of every file attached to a claim: how long
+        retention keeps it."""
+        rows = self.session.execute(
+            select(ReceivedFile.stored_path, Policy.start_date, Policy.end_date)
+            .join(Claim, ReceivedFile.claim_id == Claim.id)
+            .join(Policy, Claim.policy_id == Policy.id)).all()
+        return [(stored_path, start, end) for stored_path, start, end in rows]
+
+
+class LoginFailureRepository(_Repository[LoginFailure]):
+    """The agent-console login throttle's failures (bot/agents.LoginThrottle)."""
+
+    model = LoginFailure
+
+    def counts_since(self, keys: list[str], since: datetime) -> Dict[str, int]:
+        """Failures after `since` per key; keys with none are left out."""
+        rows = self.session.execute(
+            select(LoginFailure.key, func.count(LoginFailure.id))
+            .where(LoginFailure.key.in_(keys), LoginFailure.at > since)
+            .group_by(LoginFailure.key)).all()
+        return {key: int(count) for key, count in rows}
+
+    def record(self, keys: Iterable[str], at: datetime) -> None:
+        for key in keys:
+            self.session.add(LoginFailure(key=key, at=at))
+
+    def forget_before(self, cutoff: datetime) -> None:
+        self.session.execute(delete(LoginFailure).where(LoginFailure.at < cutoff))
+
+    def forget_keys(self, keys: list[str]) -> None:
+        self.session.execute(delete(LoginFailure).where(LoginFailure.key.in_(keys)))
+
+
+class InboundReceiptRepository(_Repository[InboundReceipt]):
+    """Webhook deliveries a channel has accepted (bot/inbound): once-only handling."""
+
+    model = InboundReceipt
+
+    def by_key(self, channel: str, external_id: str) -> InboundReceipt:
+        return self.session.execute(select(InboundReceipt).where(
+            InboundReceipt.channel == channel,
+            InboundReceipt.external_id == external_id)).scalar_one()
+
+    def take_expired_lease(self, receipt_id: int, now: datetime, until: datetime) -> bool:
+        """Lease an unfinished delivery whose lease has run out until `until`, with one
+        conditional UPDATE: of two handlers exactly one gets True."""
+        return bool(self.session.execute(
+            update(InboundReceipt)
+            .where(InboundReceipt.id == receipt_id, InboundReceipt.done_at.is_(None),
+                   InboundReceipt.lease_until <= now)
+            .values(lease_until=until)).rowcount)
+
+    def set_values(self, channel: str, external_id: str, **values: Any) -> None:
+        self.session.execute(update(InboundReceipt).where(
+            InboundReceipt.channel == channel,
+            InboundReceipt.external_id == external_id,
+        ).values(**values))
+
+    def count_before(self, cutoff: datetime) -> int:
+        return int(self.session.scalar(select(func.count(InboundReceipt.id))
+                                       .where(InboundReceipt.received_at < cutoff)) or 0)
+
+    def delete_before(self, cutoff: datetime) -> int:
+        """Drops receipts received before `cutoff`; how many."""
+        result = self.session.execute(
+            delete(InboundReceipt).where(InboundReceipt.received_at < cutoff))
+        return int(result.rowcount or 0)
+
+
+class TrackerRetention:
+    """Rasa's tracker store (another database: the tracker store URL, table `events` of its
+    SQLTrackerStore), as far as retention deletes old conversations from it."""
+
+    TABLE = "events"
+    BATCH = 500
+
+    def __init__(self, tracker_url: str) -> None:
+        self.tracker_url = tracker_url
+
+    def _missing_file(self) -> bool:
+        url = sa.engine.make_url(self.tracker_url)
+        return url.get_backend_name() == "sqlite" and bool(url.database) \
+            and url.database != ":memory:" and not Path(url.database).exists()
+
+    def expire_conversations(self, before_epoch: float, keep: set[str],
+                             dry_run: bool = False) -> int:
+        """Deletes every conversation (sender) whose last event is older than `before_epoch`
+        (seconds), except those in `keep`; returns how many (dry: would be)."""
+        if self._missing_file():
+            return 0  # no conversation yet (and connecting would create the file)
+        engine = sa.create_engine(self.tracker_url)
+        try:
+            if not sa.inspect(engine).has_table(self.TABLE):
+                return 0
+            events = sa.table(self.TABLE, sa.column("sender_id"), sa.column("timestamp"))
+            with engine.begin() as connection:
+                stale = [
+                    row[0] for row in connection.execute(
+                        select(events.c.sender_id).group_by(events.c.sender_id)
+                        .having(func.max(events.c.timestamp) < before_epoch))
+                    if row[0] not in keep
+                ]
+                if not dry_run:
+                    for start in range(0, len(stale), self.BATCH):
+                        connection.execute(delete(events).where(
+                            events.c.sender_id.in_(stale[start:start + self.BATCH])))
+            return len(stale)
+        finally:
+            engine.dispose()
