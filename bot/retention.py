@@ -1,6 +1,7 @@
 """Retention (PIPL Art. 19: personal information is kept no longer than its purpose needs): the job
 that deletes or anonymises what has served its purpose. `python -m bot retention run` and the Rasa
-server's daily round (channels/core_api.py) call `run_retention`.
+server's daily round (rasa_server/jobs.py) call `run_retention`; the SQL, Rasa's events table
+included, lives in bot/store/repositories.py.
 
 - trackers (tracker store, table `events`): a conversation is deleted 90 days after its last
   message, unless a handoff of it is still open;
