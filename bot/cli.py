@@ -471,95 +471,6 @@ def _cmd_agents_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# --- Telegram's webhook (the channel is channels/telegram.py; registering is never automatic) --
-
-TELEGRAM_WEBHOOK_PATH = "/webhooks/telegram/webhook"
-TELEGRAM_UPDATES = ("message", "edited_message", "callback_query")
-EXIT_TELEGRAM_FAILED = 1
-
-
-def _telegram_call(method: str, params: dict[str, str] | None = None) -> Any:
-    """One Bot API call with TELEGRAM_TOKEN against TELEGRAM_API_SERVER (aiogram raises its
-    errors: a malformed token, an unreachable server, Telegram's refusal)."""
-    import asyncio
-
-    from aiogram import Bot
-    from aiogram.bot.api import TelegramAPIServer
-
-    from bot.settings import get_settings
-
-    settings = get_settings()
-
-    async def call() -> Any:
-        bot = Bot(settings.telegram_token, timeout=30,
-                  server=TelegramAPIServer.from_base(settings.telegram_api_server))
-        try:
-            return await bot.request(method, params or {})
-        finally:
-            await bot.session.close()
-
-    return asyncio.run(call())
-
-
-def _cmd_telegram(args: argparse.Namespace) -> int:
-    from urllib.parse import urlsplit
-
-    from aiogram.utils.exceptions import TelegramAPIError
-
-    from bot.settings import get_settings
-
-    settings = get_settings()
-    if not settings.telegram_token:
-        print("TELEGRAM_TOKEN is not set (the bot's token from @BotFather)", file=sys.stderr)
-        return EXIT_REFUSED
-    params: dict[str, str] = {}
-    if args.telegram_command == "set-webhook":
-        secret = settings.telegram_secret_token
-        if not secret or not all(ch.isalnum() or ch in "_-" for ch in secret) or len(secret) > 256:
-            print("TELEGRAM_SECRET_TOKEN must be set: 1-256 letters, digits, '_' or '-' "
-                  "(e.g. openssl rand -hex 32)", file=sys.stderr)
-            return EXIT_REFUSED
-        url = args.url or (settings.public_url + TELEGRAM_WEBHOOK_PATH
-                           if settings.public_url else "")
-        if urlsplit(url).scheme not in ("https", "http") or not urlsplit(url).netloc:
-            print("give the webhook URL (https://your.host/webhooks/telegram/webhook) or set "
-                  "CLAIMS_PUBLIC_URL", file=sys.stderr)
-            return EXIT_REFUSED
-        if urlsplit(url).path in ("", "/"):
-            url = url.rstrip("/") + TELEGRAM_WEBHOOK_PATH
-        params = {"url": url, "secret_token": secret,
-                  "allowed_updates": json.dumps(list(TELEGRAM_UPDATES))}
-        if args.max_connections:
-            params["max_connections"] = str(args.max_connections)
-    if getattr(args, "drop_pending_updates", False):
-        params["drop_pending_updates"] = "true"
-    method = {"set-webhook": "setWebhook", "delete-webhook": "deleteWebhook",
-              "webhook-info": "getWebhookInfo"}[args.telegram_command]
-    try:
-        result = _telegram_call(method, params)
-    except (TelegramAPIError, OSError) as error:  # the secret never appears in these
-        print(f"telegram {method} failed: {error}", file=sys.stderr)
-        return EXIT_TELEGRAM_FAILED
-    if method == "setWebhook":
-        print(f"webhook set: {params['url']} (updates: {', '.join(TELEGRAM_UPDATES)}; "
-              "authenticated with TELEGRAM_SECRET_TOKEN)")
-    elif method == "deleteWebhook":
-        print("webhook deleted: Telegram keeps updates for up to 24 hours until one is set")
-    elif args.json:
-        _print_json(result)
-    else:
-        info = dict(result or {})
-        last_error = info.get("last_error_date")
-        rows = [["url", info.get("url") or "(none)"],
-                ["pending updates", str(info.get("pending_update_count", 0))],
-                ["allowed updates", ", ".join(info.get("allowed_updates") or []) or "(all)"],
-                ["last error", (format_local(datetime.utcfromtimestamp(last_error))
-                                + f" {info.get('last_error_message', '')}")
-                 if last_error else "-"]]
-        print(_table(["webhook", ""], rows))
-    return EXIT_OK
-
-
 def _cmd_retention_run(args: argparse.Namespace) -> int:
     from bot.retention import RetentionError, run_retention
 
@@ -684,28 +595,6 @@ def build_parser() -> argparse.ArgumentParser:
     agents_list = agent_commands.add_parser("list", help="agents")
     agents_list.add_argument("--json", action="store_true")
     agents_list.set_defaults(handler=_cmd_agents_list)
-
-    telegram = commands.add_parser(
-        "telegram", help="register or remove the Telegram webhook (TELEGRAM_TOKEN)")
-    telegram_commands = telegram.add_subparsers(dest="telegram_command", required=True,
-                                                metavar="ACTION")
-    set_webhook = telegram_commands.add_parser(
-        "set-webhook", help="send Telegram's updates to this server, with the secret token",
-        description="Registers URL (default: CLAIMS_PUBLIC_URL + "
-        f"{TELEGRAM_WEBHOOK_PATH}) with TELEGRAM_SECRET_TOKEN as the header Telegram sends.",
-    )
-    set_webhook.add_argument("url", nargs="?", help="the public HTTPS webhook URL")
-    set_webhook.add_argument("--max-connections", type=int, choices=range(1, 101),
-                             metavar="1-100", help="parallel deliveries (Telegram: 40)")
-    set_webhook.add_argument("--drop-pending-updates", action="store_true")
-    set_webhook.set_defaults(handler=_cmd_telegram)
-    delete_webhook = telegram_commands.add_parser("delete-webhook", help="stop the webhook")
-    delete_webhook.add_argument("--drop-pending-updates", action="store_true")
-    delete_webhook.set_defaults(handler=_cmd_telegram)
-    webhook_info = telegram_commands.add_parser(
-        "webhook-info", help="the registered URL, pending updates and the last delivery error")
-    webhook_info.add_argument("--json", action="store_true")
-    webhook_info.set_defaults(handler=_cmd_telegram)
 
     retention = commands.add_parser(
         "retention", help="delete or anonymise what is past its retention period")

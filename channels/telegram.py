@@ -9,7 +9,7 @@ What Rasa's own connector lacks and this one does:
 - The secret-token header is compared in constant time: missing or wrong answers 403 and nothing
   happens; with no token or secret configured the webhook answers 503. Nothing calls Telegram to
   check an incoming message, and the webhook is registered only by an explicit command
-  (`python -m bot telegram set-webhook URL`), never at start-up.
+  (`python -m channels.telegram_setup set-webhook URL`), never at start-up.
 - An update delivered twice (same update_id) is handled once (bot.inbound.first_receipt).
   Telegram gets its 200 as soon as the update is handled or after `answer_within_s`, whichever
   comes first (the work carries on), so a slow voice note never makes it retry.
@@ -73,8 +73,6 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-# The update types the webhook asks Telegram for (set-webhook); others are dropped if they come.
-ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
 # A real Update is a few kilobytes; this is far above that and far below harm.
 MAX_BODY_BYTES = 1024 * 1024
 MAX_TELEGRAM_TEXT = 4096  # Telegram's limit for one message

@@ -10,7 +10,6 @@ from typing import Iterator
 import pytest
 from aiogram.utils import exceptions as tg
 
-from bot import cli
 from bot.claims.lifecycle import advance_claim
 from bot.outbox import senders as notify
 from bot.outbox.delivery import deliver_pending
@@ -18,6 +17,7 @@ from bot.outbox.notices import list_notices, queue_message
 from bot.settings import get_settings
 from bot.store.db import unit_of_work
 from bot.store.models import Claim
+from channels import telegram_setup
 from channels.telegram import TelegramInput, TelegramNoticeSender, is_permanent
 from tests.standins.telegram import BLOCKED, CHAT_NOT_FOUND, SECRET, TOKEN, TelegramStandIn
 from tests.support.store import seeded_store
@@ -170,12 +170,12 @@ def test_which_bot_api_errors_are_permanent(error: Exception, permanent: bool) -
     assert is_permanent(error) is permanent
 
 
-# --- python -m bot telegram ...  ----------------------------------------------------------------
+# --- python -m channels.telegram_setup ...  -------------------------------------------------
 
 def test_set_webhook_registers_the_url_with_the_secret_and_the_update_types(
     store: str, telegram: TelegramStandIn, capsys: pytest.CaptureFixture
 ) -> None:
-    assert cli.main(["telegram", "set-webhook", "https://claims.example.com"]) == 0
+    assert telegram_setup.main(["set-webhook", "https://claims.example.com"]) == 0
     assert telegram.webhook["url"] == "https://claims.example.com/webhooks/telegram/webhook"
     assert telegram.webhook["secret_token"] == SECRET
     assert telegram.webhook["allowed_updates"] == ["message", "edited_message",
@@ -183,13 +183,13 @@ def test_set_webhook_registers_the_url_with_the_secret_and_the_update_types(
     out = capsys.readouterr().out
     assert "webhooks/telegram/webhook" in out and SECRET not in out
 
-    assert cli.main(["telegram", "webhook-info", "--json"]) == 0
+    assert telegram_setup.main(["webhook-info", "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["url"] == "https://claims.example.com/webhooks/telegram/webhook"
-    assert cli.main(["telegram", "webhook-info"]) == 0
+    assert telegram_setup.main(["webhook-info"]) == 0
     assert "claims.example.com" in capsys.readouterr().out
 
-    assert cli.main(["telegram", "delete-webhook", "--drop-pending-updates"]) == 0
+    assert telegram_setup.main(["delete-webhook", "--drop-pending-updates"]) == 0
     assert telegram.webhook == {}
     assert telegram.calls_to("deleteWebhook") == [{"drop_pending_updates": "true"}]
 
@@ -198,16 +198,16 @@ def test_set_webhook_defaults_to_the_public_url(store: str, telegram: TelegramSt
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLAIMS_PUBLIC_URL", "https://claims.example.org/")
     get_settings.cache_clear()
-    assert cli.main(["telegram", "set-webhook", "--max-connections", "10"]) == 0
+    assert telegram_setup.main(["set-webhook", "--max-connections", "10"]) == 0
     assert telegram.webhook["url"] == "https://claims.example.org/webhooks/telegram/webhook"
     assert telegram.webhook["max_connections"] == "10"
 
 
 @pytest.mark.parametrize("unset,args", [
-    ("TELEGRAM_TOKEN", ["telegram", "webhook-info"]),
-    ("TELEGRAM_SECRET_TOKEN", ["telegram", "set-webhook", "https://claims.example.com"]),
-    (None, ["telegram", "set-webhook"]),  # no URL and no CLAIMS_PUBLIC_URL
-    (None, ["telegram", "set-webhook", "claims.example.com/hook"]),
+    ("TELEGRAM_TOKEN", ["webhook-info"]),
+    ("TELEGRAM_SECRET_TOKEN", ["set-webhook", "https://claims.example.com"]),
+    (None, ["set-webhook"]),  # no URL and no CLAIMS_PUBLIC_URL
+    (None, ["set-webhook", "claims.example.com/hook"]),
 ])
 def test_webhook_commands_refuse_without_what_they_need(
     store: str, telegram: TelegramStandIn, monkeypatch: pytest.MonkeyPatch,
@@ -216,7 +216,7 @@ def test_webhook_commands_refuse_without_what_they_need(
     if unset:
         monkeypatch.delenv(unset)
         get_settings.cache_clear()
-    assert cli.main(args) == 2
+    assert telegram_setup.main(args) == 2
     assert capsys.readouterr().err.strip()
     assert telegram.calls == []
 
@@ -225,6 +225,6 @@ def test_a_refusal_by_telegram_is_reported(store: str, telegram: TelegramStandIn
                                            capsys: pytest.CaptureFixture) -> None:
     telegram.fail_next(400, "Bad Request: bad webhook: HTTPS url must be provided for webhook",
                        method="setWebhook")
-    assert cli.main(["telegram", "set-webhook", "https://claims.example.com/x"]) == 1
+    assert telegram_setup.main(["set-webhook", "https://claims.example.com/x"]) == 1
     err = capsys.readouterr().err
     assert "https url must be provided" in err.lower() and SECRET not in err
