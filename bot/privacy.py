@@ -443,6 +443,21 @@ def redact_value(value: Any, lang: str | None, today: date | None = None) -> Any
     return value
 
 
+# Metadata keys that hold identifiers of a message, call or model, never a person's data.
+_METADATA_ID_KEYS = frozenset({"call_sid", "message_id", "model_id", "assistant_id", "id"})
+
+
+def redact_metadata(value: Any, lang: str | None, today: date | None = None) -> Any:
+    """A channel's metadata (a caller's number: `phone_call.from`) as it may be kept: the
+    identifiers of the module docstring masked, ids of messages and calls untouched."""
+    if isinstance(value, dict):
+        return {key: item if key in _METADATA_ID_KEYS else redact_metadata(item, lang, today)
+                for key, item in value.items()}
+    if isinstance(value, list):
+        return [redact_metadata(item, lang, today) for item in value]
+    return redact_value(value, lang, today)
+
+
 @dataclass
 class EventRedactor:
     """Redacts Rasa event dicts in conversation order. `observe_*` feed it what is already stored
@@ -508,8 +523,14 @@ class EventRedactor:
             # The client's address served this turn's identity counting; it is not kept.
             if isinstance(data.get("metadata"), dict):
                 data["metadata"].pop("client_address", None)
+                # A channel's metadata may hold a phone number (the caller's, phone_call.from).
+                data["metadata"] = redact_metadata(data["metadata"], lang, today)
             if kind == "user":
                 text = data.get("text") or ""
+                parse_data = data.get("parse_data")
+                if isinstance(parse_data, dict) and isinstance(parse_data.get("metadata"), dict):
+                    parse_data["metadata"].pop("client_address", None)
+                    parse_data["metadata"] = redact_metadata(parse_data["metadata"], lang, today)
                 if position in answers:
                     replacement = answer_label(text, lang, today)
                     data["text"] = replacement

@@ -179,6 +179,22 @@ def test_the_client_address_is_not_kept() -> None:
     assert started[1]["value"] == {"locale": "en"}
 
 
+def test_a_callers_number_in_the_channel_metadata_is_kept_masked() -> None:
+    # The phone channel gives each message the caller's number (found by the e2e attack on the
+    # tracker store after a phone call); ids of the call and message are kept as they are.
+    call = {"phone_call": {"call_sid": "CA13800000001ab", "from": "+8613800000001",
+                           "to": "+862195500"}}
+    events = [{"event": "user", "text": "AUTO-2026-0001", "metadata": call,
+               "parse_data": {"text": "AUTO-2026-0001", "metadata": call,
+                              "message_id": "m13800000001"}}]
+    stored = redact_events(events, today=TODAY)
+    assert "+8613800000001" not in json.dumps(stored)
+    masked = {"phone_call": {"call_sid": "CA13800000001ab", "from": "+86138****0001",
+                             "to": "+862195500"}}
+    assert stored[0]["metadata"] == masked and stored[0]["parse_data"]["metadata"] == masked
+    assert events[0]["metadata"]["phone_call"]["from"] == "+8613800000001"  # the live turn's
+
+
 def test_the_question_asked_in_an_earlier_turn_counts() -> None:
     redactor = EventRedactor(today=TODAY)
     redactor.observe_slot("requested_slot", "verification_answer")

@@ -8,9 +8,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from bot.replies import say
+from bot.settings import get_settings
 from rasa_server.launcher import ROOT, Servers
 from tests.browser.conftest import WatchedPage
 from tests.support.e2e import E2E_AGENTS
+from tests.support.sms_code import LI_XIUYING_PHONE, code_sent_to
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -43,14 +45,19 @@ def watch(page: Page, into: WatchedPage) -> None:
 
 
 def test_the_elderly_customer_is_offered_a_person_first_thing_after_verification(
-    claims_servers: Servers, watched_page: WatchedPage
+    claims_servers: Servers, watched_page: WatchedPage, twilio_standin, forget_attempts
 ) -> None:
     page = watched_page.page
     open_chat(page, claims_servers)
     send(page, "查一下我的理赔进度")
     send(page, "MED-2026-0002")
-    before = len(bot_texts(page))
+    sms_before = len(twilio_standin.messages)
     send(page, "1948-09-30")
+    # A medical policy: the SMS code to the phone on file comes after the date of birth.
+    assert bot_texts(page)[-1] == say(
+        "identity_code_sent_medical", "zh", minutes=get_settings().identity_code_minutes)
+    before = len(bot_texts(page))
+    send(page, code_sent_to(twilio_standin, LI_XIUYING_PHONE, sms_before))
     after = bot_texts(page)[before:]
     assert after[0] == say("identity_verified", "zh", name="李秀英")
     assert after[1] == say("elderly_offer", "zh")  # first thing after verification

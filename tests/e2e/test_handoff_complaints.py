@@ -13,8 +13,10 @@ import pytest
 import requests
 
 from bot.replies import say
+from bot.settings import get_settings
 from rasa_server.launcher import ROOT
 from tests.support.e2e import E2E_AGENTS
+from tests.support.sms_code import LI_XIUYING_PHONE, code_sent_to
 
 pytestmark = pytest.mark.e2e
 
@@ -219,11 +221,17 @@ def test_a_disputed_denial_is_explained_then_a_person_takes_it(claims_servers):
     assert entry["summary"]["claim_number"] == "CLM-2026-000002"
 
 
-def test_the_elderly_customer_is_offered_a_person_first_and_ranked_first(claims_servers):
+def test_the_elderly_customer_is_offered_a_person_first_and_ranked_first(
+        claims_servers, twilio_standin, forget_attempts):
     customer = Customer(claims_servers)
     customer.says("查一下我的理赔进度")
     customer.says("MED-2026-0002")
-    lines = customer.says("1948-09-30").split("\n")
+    before = len(twilio_standin.messages)
+    # A medical policy: the SMS code to the phone on file comes after the date of birth.
+    assert customer.says("1948-09-30") == say(
+        "identity_code_sent_medical", "zh", minutes=get_settings().identity_code_minutes)
+    code = code_sent_to(twilio_standin, LI_XIUYING_PHONE, before)
+    lines = customer.says(code).split("\n")
     assert lines[0] == say("identity_verified", "zh", name="李秀英")
     assert lines[1] == say("elderly_offer", "zh")
     assert QUEUED.search(customer.says("好的"))

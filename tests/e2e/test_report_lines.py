@@ -11,14 +11,17 @@ import pytest
 
 from bot.claims.lifecycle import claim_view
 from bot.replies import say
+from bot.settings import get_settings
 from tests.e2e.test_conversations import Customer
 from tests.e2e.test_report_conversations import forget_reported_claims  # noqa: F401 (autouse)
+from tests.support.sms_code import LI_XIUYING_PHONE, ZHANG_WEI_PHONE, code_sent_to
 
 pytestmark = pytest.mark.e2e
 
 CLAIM_NUMBER = re.compile(r"CLM-\d{4}-\d{6}")
 RESULTS = Path(__file__).resolve().parents[2] / "results" / "report_turns.json"
 TURNS: dict[str, dict[str, int]] = {}
+PHONES = {"MED-2026-0001": ZHANG_WEI_PHONE, "MED-2026-0002": LI_XIUYING_PHONE}
 ASKED = ("policy_number", "incident_type", "incident_time", "incident_hour", "place",
          "description", "injuries", "estimated_amount", "hospital", "admission_date")
 
@@ -99,6 +102,9 @@ def _asked(reply: str, lang: str) -> str | None:
         return "policy_number"
     if text.endswith(say("ask_verification", lang)):
         return "verification"
+    if text.endswith(say("identity_code_sent_medical", lang,
+                         minutes=get_settings().identity_code_minutes)):
+        return "code"
     for name in ASKED:
         if text.endswith(say(f"report_ask.{name}", lang)):
             return name
@@ -110,9 +116,11 @@ def _is_summary(reply: str, lang: str) -> bool:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.line}-{c.lang}" for c in CASES])
-def test_report_on_every_line(case: Case, claims_servers, claims_db_url):
+def test_report_on_every_line(case: Case, claims_servers, claims_db_url, twilio_standin,
+                              forget_attempts):
     customer = Customer(claims_servers)
     transcript: list[tuple[str, str]] = []
+    sms_before = len(twilio_standin.messages)
 
     def says(text: str) -> str:
         reply = customer.says(text)
@@ -121,17 +129,22 @@ def test_report_on_every_line(case: Case, claims_servers, claims_db_url):
 
     answers = {"policy_number": case.policy, "verification": case.born, **case.answers}
     reply = says(case.opening)
-    verified = False
+    verified = code_step = False
     while not _is_summary(reply, case.lang):
         asked = _asked(reply, case.lang)
         shown = "\n".join(f"> {t}\n{r}" for t, r in transcript)
+        if asked == "code":
+            # A medical policy: the SMS code sent to the phone on file, after the birth date.
+            assert case.line.startswith("medical") and not code_step, shown
+            answers["code"] = code_sent_to(twilio_standin, PHONES[case.policy], sms_before)
+            code_step = True
         assert asked in answers, f"unexpected reply for {asked!r}:\n{shown}"
-        assert len(transcript) <= 10, f"too many turns:\n{shown}"
+        assert len(transcript) <= 11, f"too many turns:\n{shown}"
         reply = says(answers[asked])
-        if asked == "verification":
+        if asked == ("code" if case.line.startswith("medical") else "verification"):
             assert case.name in reply, shown
             verified = True
-    assert verified
+    assert verified and code_step == case.line.startswith("medical")
     for text in case.expect_in_summary:
         assert text in reply, reply
     receipt = says("对" if case.lang == "zh" else "yes")
@@ -146,7 +159,8 @@ def test_report_on_every_line(case: Case, claims_servers, claims_db_url):
     turns = len(transcript)
     TURNS.setdefault(case.line, {})[case.lang] = turns
     print(f"\n{case.line}/{case.lang}: {turns} turns\n{shown}")
-    assert turns <= case.max_turns, shown
+    # The SMS code step (issue 18) is one turn more than the report itself takes.
+    assert turns <= case.max_turns + code_step, shown
 
 
 @pytest.fixture(scope="module", autouse=True)

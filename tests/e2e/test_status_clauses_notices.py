@@ -19,9 +19,11 @@ from bot.claims.model import ClaimStage
 from bot.clauses import clause_by_reference, product_for
 from bot.outbox.notices import list_notices
 from bot.replies import say
+from bot.settings import get_settings
 from bot.store.db import unit_of_work
 from bot.store.models import Claim, SatisfactionScore
 from tests.support.e2e import E2E_CORE_API_TOKEN
+from tests.support.sms_code import LI_XIUYING_PHONE, ZHANG_WEI_PHONE, code_sent_to
 
 pytestmark = pytest.mark.e2e
 
@@ -48,9 +50,25 @@ class Chat:
         self.says(policy)
         return self.says(answer)
 
+    def verify_medical(self, opening: str, policy: str, answer: str, twilio, phone: str,
+                       lang: str = "zh") -> str:
+        """`verify` for a medical policy: the date of birth, then the SMS code sent to the phone
+        on file (read from Twilio's stand-in); the reply to the code."""
+        before = len(twilio.messages)
+        assert self.verify(opening, policy, answer) == say(
+            "identity_code_sent_medical", lang,
+            minutes=get_settings().identity_code_minutes)
+        return self.says(code_sent_to(twilio, phone, before))
+
     def poll(self) -> requests.Response:
         return requests.get(self.servers.webchat_url + "messages",
                             params={"sender": self.sender}, timeout=60)
+
+    def ack(self, messages: list) -> None:
+        """Acknowledges collected messages, as the web chat page does once it shows them."""
+        response = requests.post(self.servers.webchat_url + "messages/ack", timeout=60,
+                                 json={"sender": self.sender, "ids": [m["id"] for m in messages]})
+        assert response.status_code == 200, response.text
 
 
 def _core(servers, number: str, body: dict, headers: dict | None = None) -> requests.Response:
@@ -86,12 +104,15 @@ def test_documents_review_in_chinese_names_everything_missing_and_the_promise(cl
     assert say("status_promise_small", "zh", hours=24) in reply
 
 
-def test_assessment_in_chinese_and_english_with_deadline_and_on_time(claims_servers):
-    zh = Chat(claims_servers).verify("我的理赔到哪一步了", "MED-2026-0002", "1948-09-30")
+def test_assessment_in_chinese_and_english_with_deadline_and_on_time(
+        claims_servers, twilio_standin, forget_attempts):
+    zh = Chat(claims_servers).verify_medical("我的理赔到哪一步了", "MED-2026-0002", "1948-09-30",
+                                             twilio_standin, LI_XIUYING_PHONE)
     assert say("status_doing.assessment", "zh") in zh
     assert "时限：" in zh and "截止" in zh
     assert any(say(f"status_progress.{p}", "zh") in zh for p in ("ok", "yellow", "red"))
-    en = Chat(claims_servers).verify("where is my claim", "MED-2026-0002", "1948-09-30")
+    en = Chat(claims_servers).verify_medical("where is my claim", "MED-2026-0002", "1948-09-30",
+                                             twilio_standin, LI_XIUYING_PHONE, "en")
     assert say("status_doing.assessment", "en") in en and "Time limit: settle within" in en
     assert not CJK.search(en.replace("李秀英", ""))
 
@@ -133,11 +154,19 @@ def test_general_clause_question_before_verification_quotes_the_line_clause(clai
     assert "第十二条" in reply and clause.text("zh") in reply
 
 
-def test_own_policy_question_is_answered_after_the_identity_check(claims_servers):
+def test_own_policy_question_is_answered_after_the_identity_check(
+        claims_servers, twilio_standin, forget_attempts):
     chat = Chat(claims_servers)
     assert chat.says("我等待期内住院能赔吗") == say("ask_policy_number", "zh")
     assert chat.says("AUTO-2026-0001") == say("ask_verification", "zh")
-    reply = chat.says("1985-04-12")
+    before = len(twilio_standin.messages)
+    # The answer uses his medical policy's data: the SMS code to the phone on file first.
+    verified = chat.says("1985-04-12")
+    assert verified == "\n".join([
+        say("identity_verified", "zh", name="张伟"),
+        say("step_up_code_sent", "zh", phone="138****0001",
+            minutes=get_settings().identity_code_minutes)])
+    reply = verified + "\n" + chat.says(code_sent_to(twilio_standin, ZHANG_WEI_PHONE, before))
     waiting = product_for("medical").clause(4)
     assert "张伟" in reply and "第四条" in reply and waiting.text("zh") in reply
     assert "MED-2026-0001" in reply  # his medical policy's dates, not the motor one
@@ -159,6 +188,8 @@ def _poll_until(chat: Chat, want: int, seconds: float = 15) -> list:
         response = chat.poll()
         assert response.status_code == 200, response.text
         got.extend(response.json())
+        if response.json():  # shown: acknowledged as the page does, or it comes back
+            chat.ack(response.json())
         if len(got) < want:
             time.sleep(0.5)
     return got

@@ -17,7 +17,8 @@ from bot.identity import VerificationOutcome, verify
 from bot.replies import say
 from bot.settings import get_settings
 from bot.store.db import dispose_engines, unit_of_work
-from bot.store.models import Claim, IdentityCode, IdentityCounter, IdentityLock, Policy
+from bot.store.models import Claim, IdentityCode, Policy
+from tests.support.sms_code import code_sent_to
 from tests.support.store import migrate_and_seed
 
 NOW = datetime(2026, 11, 22, 2, 0)  # naive UTC; the demo data's day
@@ -36,22 +37,6 @@ class Chat:
                                  timeout=60)
         assert response.status_code == 200, response.text
         return "\n".join(m.get("text") or "" for m in response.json())
-
-
-@pytest.fixture
-def forget_attempts(claims_db_url):  # noqa: ANN001
-    """Counters, locks and codes would outlast the test and refuse other tests' customers."""
-    yield
-    with unit_of_work(claims_db_url) as uow:
-        for model in (IdentityLock, IdentityCounter, IdentityCode):
-            uow.session.query(model).delete()
-        uow.commit()
-
-
-def _code_sent_to(twilio, phone: str, before: int) -> str:  # noqa: ANN001
-    messages = [m for m in twilio.messages[before:] if m.get("To") == phone]
-    assert messages, f"no SMS to {phone}"
-    return re.search(r"\b(\d{6})\b", messages[-1]["Body"]).group(1)
 
 
 @pytest.mark.e2e
@@ -116,7 +101,7 @@ def test_a_policy_locked_by_many_failures_still_lets_its_holder_in_by_sms_code(
     sent = holder.says("1985-04-12")
     assert sent == say("identity_code_sent_locked", "zh", minutes=settings.identity_code_minutes)
     assert "张伟" not in sent and "CLM-" not in sent
-    code = _code_sent_to(twilio_standin, "+8613800000001", before)
+    code = code_sent_to(twilio_standin, "+8613800000001", before)
     reply = holder.says(code)
     assert "张伟" in reply and "CLM-2026-000004" in reply
     with unit_of_work(claims_db_url) as uow:
@@ -141,7 +126,7 @@ def test_medical_claim_status_needs_the_sms_code_after_the_birth_date(
     assert asked == say("identity_code_sent_medical", "zh",
                         minutes=get_settings().identity_code_minutes)
     assert "李秀英" not in asked and not any(number in asked for number in claim_numbers)
-    code = _code_sent_to(twilio_standin, "+8613800000002", before)
+    code = code_sent_to(twilio_standin, "+8613800000002", before)
     # A guessed code does not open it...
     wrong = f"{(int(code) + 1) % 10 ** 6:06d}"
     assert chat.says(wrong) == say("identity_code_mismatch", "zh", attempts_left=2)

@@ -24,7 +24,8 @@ from bot.settings import get_settings
 from bot.store.db import unit_of_work
 from bot.store.models import Base, Claim
 from tests.security.test_cross_customer import WebChat
-from tests.security.test_identity_attacks import Chat, _code_sent_to, forget_attempts  # noqa: F401
+from tests.security.test_identity_attacks import Chat
+from tests.support.sms_code import code_sent_to
 
 ZHANG_PHONE = "+8613800000001"
 JOHN_PHONE = "+8613800000003"
@@ -60,7 +61,7 @@ def _no_medical_detail(text: str) -> None:
 
 @pytest.mark.e2e
 def test_a_medical_claim_needs_the_code_when_verified_through_another_policy(
-    claims_servers, twilio_standin, zhang_medical_claim, forget_attempts  # noqa: F811
+    claims_servers, twilio_standin, zhang_medical_claim, forget_attempts
 ):
     medical = zhang_medical_claim
     chat = WebChat(claims_servers)
@@ -80,7 +81,7 @@ def test_a_medical_claim_needs_the_code_when_verified_through_another_policy(
     assert "短信验证" in asked and "****0001" in asked
     _no_medical_detail(asked)
     assert chat.documents().get("claim_number") != medical
-    code = _code_sent_to(twilio_standin, ZHANG_PHONE, before)
+    code = code_sent_to(twilio_standin, ZHANG_PHONE, before)
     # After the code: the answer asked for, that medical claim's status.
     answered = chat.says(code)
     assert medical in answered and "短信验证" not in answered
@@ -89,7 +90,7 @@ def test_a_medical_claim_needs_the_code_when_verified_through_another_policy(
 
 @pytest.mark.e2e
 def test_strangers_wrong_answers_lock_the_policy_but_send_the_holder_no_sms(
-    claims_servers, claims_db_url, twilio_standin, forget_attempts  # noqa: F811
+    claims_servers, claims_db_url, twilio_standin, forget_attempts
 ):
     settings = get_settings()
     before = len(twilio_standin.messages)
@@ -120,6 +121,6 @@ def test_strangers_wrong_answers_lock_the_policy_but_send_the_holder_no_sms(
     holder.says("HOME-2026-0001")
     sent = holder.says("1 July 1990")
     assert sent == wrong
-    code = _code_sent_to(twilio_standin, JOHN_PHONE, before)
+    code = code_sent_to(twilio_standin, JOHN_PHONE, before)
     reply = holder.says(code)
     assert "John Smith" in reply and "CLM-2026-000001" in reply
