@@ -66,6 +66,7 @@ from bot.language import clean_text, detect
 from bot.outbox.senders import Notice, PermanentDeliveryError, register_sender
 from bot.replies import say
 from bot.settings import get_settings
+from channels.conversation import read_conversation
 from channels.customer_text import customer_text
 from rasa_server.turns import watch_turn
 
@@ -611,20 +612,8 @@ class TelegramInput(InputChannel):
         """(language, who is looking (bot.access.Viewer, None without a tracker), whether the
         language is known from the conversation) as the tracker holds them."""
         if turn.facts is None:
-            tracker = await turn.app.ctx.agent.tracker_store.retrieve(turn.sender)
-            if tracker is None:
-                turn.facts = ("zh", None, False)
-            else:
-                from bot.access import slots_for_access, viewer_of
-                from bot.clock import utc_now
-
-                language = tracker.get_slot("language") or "zh"
-                # Who is looking (bot.access), not a policy number: uploads go only to the
-                # verified customer's own claims while the check is fresh.
-                policy = viewer_of(turn.sender, slots_for_access(tracker),
-                                   list(tracker.events), now=utc_now())
-                spoke = any(getattr(event, "type_name", "") == "user" for event in tracker.events)
-                turn.facts = (language, policy, spoke)
+            conversation = await read_conversation(turn.app, turn.sender)
+            turn.facts = (conversation.lang(), conversation.viewer, conversation.spoke)
         return turn.facts
 
     async def _say(self, turn: _Turn, key: str, buttons: Any = None, **fields: Any) -> None:

@@ -41,11 +41,12 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from bot.documents.captions import item_named
-from bot.language import LANGUAGES, clean_text, detect, normalise
+from bot.language import clean_text, detect, normalise
 from bot.outbox.senders import Notice, PermanentDeliveryError, register_sender
 from bot.privacy import mask_phone
 from bot.replies import say
 from bot.settings import Settings, get_settings
+from channels.conversation import Conversation, read_conversation
 from channels.customer_text import customer_text
 from channels.twilio_auth import form_params, is_signed
 
@@ -441,39 +442,6 @@ def parse_inbound(form: Mapping[str, str]) -> Inbound:
 
 
 # --- the conversation's state as the channel needs it -------------------------------------------
-
-@dataclass(frozen=True)
-class Conversation:
-    language: str | None = None  # the tracker's language slot, when there is a tracker
-    viewer: Any = None  # who is looking (bot.access.Viewer); None without a tracker
-    last_bot_at: float = 0.0  # epoch seconds of the bot's last message in the tracker
-    buttons: Tuple[Dict[str, Any], ...] = ()  # the options under that message
-
-
-async def read_conversation(app: Any, sender_id: str) -> Conversation:
-    agent = getattr(getattr(app, "ctx", None), "agent", None)
-    store = getattr(agent, "tracker_store", None)
-    if store is None:
-        return Conversation()
-    tracker = await store.retrieve(sender_id)
-    if tracker is None:
-        return Conversation()
-    language = tracker.get_slot("language")
-    from bot.access import slots_for_access, viewer_of
-    from bot.clock import utc_now
-
-    viewer = viewer_of(sender_id, slots_for_access(tracker), list(tracker.events),
-                       now=utc_now())
-    last_bot_at, buttons = 0.0, ()
-    for event in reversed(tracker.events):
-        if getattr(event, "type_name", "") == "bot":
-            last_bot_at = float(event.timestamp or 0.0)
-            buttons = tuple(b for b in (event.data or {}).get("buttons") or []
-                            if isinstance(b, dict) and b.get("payload"))
-            break
-    return Conversation(language if language in LANGUAGES else None, viewer, last_bot_at,
-                        buttons)
-
 
 def last_push_at(conversation_id: str) -> float:
     """When a message was last pushed to this conversation outside a turn, epoch seconds; 0 when

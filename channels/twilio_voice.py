@@ -54,6 +54,7 @@ from bot.language import EN, LANGUAGES, ZH
 from bot.privacy import mask_phone
 from bot.replies import say
 from bot.settings import Settings, get_settings
+from channels.conversation import actions_since_user, buttons_since_user, language_of
 from channels.customer_text import customer_text
 from channels.twilio_auth import form_params, is_signed
 from rasa_server.turns import watch_turn
@@ -735,17 +736,7 @@ class TwilioVoiceInput(InputChannel):
         return twiml.listen(state, [say("call_key_unknown", state.lang)])
 
     async def _last_buttons(self, request: Request, sender: str) -> List[Dict[str, Any]]:
-        tracker = await self._conversation(request, sender)
-        if tracker is None:
-            return []
-        from rasa.shared.core.events import BotUttered, UserUttered
-
-        for event in reversed(tracker.events):
-            if isinstance(event, UserUttered):
-                return []
-            if isinstance(event, BotUttered) and (event.data or {}).get("buttons"):
-                return list(event.data["buttons"])
-        return []
+        return buttons_since_user(await self._conversation(request, sender))
 
     async def _missed(self, request: Request,
                       on_new_message: Callable[[UserMessage], Awaitable[Any]],
@@ -785,12 +776,12 @@ class TwilioVoiceInput(InputChannel):
         started = time.perf_counter()
         messages = await self._tell_rasa(on_new_message, text, sender, self._metadata(form))
         tracker = await self._conversation(request, sender)
-        state = replace(state, lang=_language_of(tracker, state.lang), misses=0)
+        state = replace(state, lang=language_of(tracker) or state.lang, misses=0)
         _took("dialogue", time.perf_counter() - started)
         logger.info("twilio_voice: call %s answered by the bot in %.2f s", form["CallSid"],
                     time.perf_counter() - started)
         texts = [*before, *_messages_texts(messages)]
-        actions = _actions_since_user(tracker)
+        actions = actions_since_user(tracker)
         if tracker is not None and tracker.is_paused():
             return twiml.to_person(state, texts, settings.agents_phone, _open_now())
         if "action_offer_human" in actions:
@@ -823,26 +814,6 @@ class TwilioVoiceInput(InputChannel):
         # The caller's number is kept for a call back; logs only ever show it masked.
         return {"phone_call": {"call_sid": form.get("CallSid"), "from": form.get("From"),
                                "to": form.get("To")}}
-
-
-def _language_of(tracker: Any, default: str) -> str:
-    lang = tracker.get_slot("language") if tracker is not None else None
-    return lang if lang in LANGUAGES else default
-
-
-def _actions_since_user(tracker: Any) -> List[str]:
-    """The actions the bot ran after the caller's latest words."""
-    if tracker is None:
-        return []
-    from rasa.shared.core.events import ActionExecuted, UserUttered
-
-    names: List[str] = []
-    for event in reversed(tracker.events):
-        if isinstance(event, UserUttered):
-            break
-        if isinstance(event, ActionExecuted) and event.action_name:
-            names.append(event.action_name)
-    return names
 
 
 def _open_now() -> bool:

@@ -15,6 +15,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
+from channels.conversation import read_conversation
 from channels.pages import add_page_routes, json_error, page_headers, security_headers
 from rasa_server.turns import RETRY_AFTER_SECONDS, try_again_text, watch_turn
 
@@ -101,16 +102,8 @@ def _parse_ack(request: Request) -> tuple[str, list[int]]:
 async def _conversation_facts(request: Request, sender: str) -> tuple[str, Any]:
     """The conversation's language and who is looking (bot.access.Viewer; None when the
     conversation has no record)."""
-    tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
-    if tracker is None:
-        return "zh", None
-    from bot.access import slots_for_access, viewer_of
-    from bot.clock import utc_now
-
-    language = tracker.get_slot("language") or "zh"
-    viewer = viewer_of(sender, slots_for_access(tracker), list(tracker.events),
-                       now=utc_now())
-    return language, viewer
+    conversation = await read_conversation(request.app, sender)
+    return conversation.lang(), conversation.viewer
 
 
 class WebChatInput(RestInput):

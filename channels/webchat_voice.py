@@ -19,6 +19,7 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.conversation import language_of
 from channels.customer_text import customer_text
 
 logger = logging.getLogger(__name__)
@@ -56,8 +57,8 @@ async def _language(agent: Any, sender: str) -> tuple[str, bool]:
     except Exception:
         logger.exception("webchat voice: reading the conversation %s failed", sender)
         tracker = None
-    language = tracker.get_slot("language") if tracker is not None else None
-    return (language, True) if language in ("zh", "en") else ("zh", False)
+    language = language_of(tracker)
+    return (language, True) if language else ("zh", False)
 
 
 async def _not_understood(agent: Any, sender: str, transcript: Any,
