@@ -32,6 +32,16 @@ def end_verified_state(tracker: Tracker | None = None) -> List[Dict[str, Any]]:
     return events
 
 
+def expire_if_idle(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:
+    """For actions that write on the customer's behalf (report, complaint, dispute): when the
+    verified state ran out, say so and forget it (slots here and in `tracker`), so the form asks
+    who the customer is again instead of acting for whoever was verified before."""
+    if not viewer(tracker).expired:
+        return []
+    reply(dispatcher, tracker, "identity_expired")
+    return end_verified_state(tracker)
+
+
 def reverify(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:
     """The verified state ran out: say so, forget it and start the identity check again (what
     the customer asked for stays in pending_request and is done afterwards)."""
@@ -156,17 +166,12 @@ def _named_policy(tracker: Tracker) -> str | None:
 
 
 def own_policy(tracker: Tracker) -> str | None:
-    """The verified customer's policy to act on (writes, not disclosure: the idle time is not
-    checked), never another person's."""
-    slots = tracker.current_slot_values()
-    try:
-        customer_id = int(slots.get("customer_id"))
-    except (TypeError, ValueError):
+    """The verified customer's policy to act on, never another person's; None once the verified
+    state ran out (idle time): writing on someone's behalf needs a fresh check like reading."""
+    looking = viewer(tracker)
+    if not looking.verified:
         return None
-    if not slots.get("verified"):
-        return None
-    return policy_for(Viewer(tracker.sender_id, customer_id,
-                             policy_number=slots.get("policy_number"))).policy_number
+    return policy_for(looking).policy_number
 
 
 def step_up(dispatcher: CollectingDispatcher, tracker: Tracker, policy_number: str,

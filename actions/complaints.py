@@ -12,7 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.access import own_policy
+from actions.access import expire_if_idle, own_policy, viewer
 from actions.common import AskAction, language_of, reply
 from actions.handoff import start_handoff
 from bot.complaints import (
@@ -64,6 +64,14 @@ class ValidateComplaintForm(FormValidationAction):
         if tracker.get_slot("verified"):
             return [slot for slot in domain_slots if slot not in CONTACT_SLOTS]
         return domain_slots
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[str, Any]]:
+        # After the idle time the complaint is no longer filed as the verified customer's (their
+        # policy, name and phone): the form asks for a name and phone like for anyone.
+        expired = expire_if_idle(dispatcher, tracker)
+        return expired + await super().run(dispatcher, tracker, domain)
 
     @staticmethod
     def _activating(tracker: Tracker) -> bool:
@@ -183,7 +191,7 @@ class ActionSubmitComplaint(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
         lang = language_of(tracker)
-        verified = bool(tracker.get_slot("verified"))
+        verified = viewer(tracker).verified
         request = tracker.get_slot("complaint_request")
         cleared = [SlotSet(slot, None) for slot in
                    ("complaint_about", "complaint_facts", "complaint_request")]

@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.access import own_policy
+from actions.access import end_verified_state, expire_if_idle, own_policy, viewer
 from actions.common import (
     conversation_actor,
     language_of,
@@ -91,7 +91,14 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Dict[str, Any]]:
-        events: List[Dict[str, Any]] = []
+        # After the idle time the report is filed by nobody until someone verifies again (the
+        # slots are cleared here, so required_slots asks for the identity first); a draft begun
+        # before it is dropped: the next person at the keyboard must not file or read it.
+        events: List[Dict[str, Any]] = expire_if_idle(dispatcher, tracker)
+        if events and tracker.get_slot("requested_slot") is not None:
+            dropped = {"report_draft": None, "report_asking": None, "report_ready": False}
+            events += [SlotSet(slot, value) for slot, value in dropped.items()]
+            tracker.slots.update(dropped)
         if tracker.get_slot("requested_slot") is None:
             # Activation (nothing asked yet): the message that started the report may already
             # say most of it.
@@ -178,7 +185,14 @@ class ActionSubmitReport(Action):
         if tracker.get_slot("report_cancelled"):
             reply(dispatcher, tracker, "report_cancelled")
             return done + [SlotSet("report_draft", None)]
-        if not tracker.get_slot("verified") or not tracker.get_slot("report_ready"):
+        looking = viewer(tracker)
+        if looking.expired:
+            # The form checks this on every answer; a confirmation after the idle time is not one.
+            reply(dispatcher, tracker, "identity_expired")
+            reply(dispatcher, tracker, "report_not_submitted")
+            return done + end_verified_state(tracker) + [
+                SlotSet("report_draft", None)]
+        if not looking.verified or not tracker.get_slot("report_ready"):
             return done + _reset_identity_if_stopped(tracker)
         lang = language_of(tracker)
         draft = ReportDraft.from_dict(
@@ -188,7 +202,7 @@ class ActionSubmitReport(Action):
         try:
             receipt = submit_report(
                 draft,
-                verified_customer_id=int(tracker.get_slot("customer_id")),
+                verified_customer_id=looking.customer_id,
                 now=utc_now(),
                 actor=conversation_actor(tracker),
             )
@@ -238,8 +252,10 @@ class ActionReportClause(Action):
     ) -> List[Dict[str, Any]]:
         question = tracker.latest_message.get("text") or ""
         lang = language_of(tracker)
-        if tracker.get_slot("verified") and tracker.get_slot("policy_number"):
-            answer = answer_for_customer(question, tracker.get_slot("policy_number"), lang)
+        # Policy data only for a customer verified within the idle time, and only their own.
+        policy = own_policy(tracker)
+        if policy:
+            answer = answer_for_customer(question, policy, lang)
             dispatcher.utter_message(text=answer.text)
             return []
         general = general_answer(question, lang)
