@@ -1,6 +1,6 @@
 """The insurer's core system moves claims through their lifecycle over HTTP, and the Rasa server
 delivers the queued customer notices: a Rasa input channel whose blueprint holds the endpoint and
-starts the periodic delivery loop.
+starts the periodic delivery and retention rounds (rasa_server/jobs.py).
 
     POST /webhooks/core/claims/<number>/stage
     Authorization: Bearer <CLAIMS_CORE_API_TOKEN>
