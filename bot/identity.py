@@ -12,7 +12,11 @@ Built so that nobody can turn it against the customer or use it to learn about p
 - An unknown policy number is treated like a real one with a wrong answer: the same question,
   the same mismatch, the same counting and locking (counters are kept per typed number), so
   the replies never say whether a policy exists.
-- Beyond a global number of attempts per minute everyone is told to come back in a minute.
+- Beyond a global number of wrong answers per minute everyone is told to come back in a
+  minute; right answers never fill it. One client address may have only so many answers
+  checked (right or wrong) per window; beyond it that address waits, nobody else.
+- A right answer resets the conversation's count of wrong answers, never the address's: wrong
+  answers from one address cannot be laundered by a right one now and then.
 
 Every attempt is audited with the policy number and outcome, never the answer or the code; of a
 code only a salted HMAC is stored, with its expiry and tries.
@@ -54,11 +58,13 @@ CODE_DIGITS = 6
 KEEP_FOR = timedelta(hours=24)
 AUDIT_ACTION = "identity.verify"
 BUSY_ACTION = "identity.busy"
-# One row per answer actually checked (not unreadable, not paused): the global limit's count.
-CHECKED_ACTION = "identity.checked"
+# One row per wrong answer (not unreadable, not paused, not right): the global limit's count.
+WRONG_ACTION = "identity.wrong_answer"
 # The hash of a code that was never sent (a wrong answer while locked): no code matches it.
 DECOY_HASH = "decoy"
 CONVERSATION, ADDRESS = "conversation", "address"
+# Answers checked from one client address in the current window (right ones included).
+ADDRESS_CHECKS = "address_checks"
 
 # (phone number as stored, message text): sends one SMS; raises when it could not.
 SmsSender = Callable[[str, str], None]
@@ -265,6 +271,28 @@ class _Attempt:
                 counter.failures, counter.window_started_at = 0, self.now
         return found
 
+    def count_wrong(self, number: str | None) -> None:
+        """A wrong answer (or code) towards everyone's limit per minute."""
+        self.uow.audit.record(f"conversation:{self.conversation_id}", WRONG_ACTION, "policy",
+                              number, None, at=self.now)
+
+    def address_rate_pause(self) -> datetime | None:
+        """Count one checked answer from this client address; when the address already had its
+        number of checks in this window, nothing is counted and the window's end is returned."""
+        limit = self.settings.identity_address_checks
+        if not self.client_address or limit <= 0:
+            return None
+        counter = self.uow.identity_counters.for_update(
+            ADDRESS_CHECKS, address_key(self.client_address), self.now)
+        window = timedelta(minutes=self.settings.identity_address_check_window_minutes)
+        if counter.window_started_at + window <= self.now or counter.failures == 0:
+            counter.failures, counter.window_started_at = 0, self.now
+        if counter.failures >= limit:
+            counter.locked_until = counter.window_started_at + window
+            return counter.locked_until
+        counter.failures += 1
+        return None
+
     def attempts_left(self, counters: list[tuple[IdentityCounter, int]]) -> int:
         return max(min(limit - counter.failures for counter, limit in counters), 0)
 
@@ -342,12 +370,17 @@ def verify(
             return result
 
         def busy() -> Verification | None:
-            """Everyone together: beyond the limit no answer is checked, and the refusal is
-            audited. Only answers actually checked count (CHECKED_ACTION): unreadable answers
-            and paused conversations never reach, nor count towards, this limit."""
-            recent = uow.audit.count_since(CHECKED_ACTION, now - timedelta(minutes=1))
+            """Before an answer is checked: this client address's checks per window (right
+            answers too: a PAUSED reply for that address alone), then everyone's wrong answers
+            in the last minute (WRONG_ACTION; right answers, unreadable ones and paused
+            conversations never count towards it). A refusal is audited."""
+            address_pause = attempt.address_rate_pause()
+            if address_pause is not None:
+                return finish(Verification(VerificationOutcome.PAUSED, policy_number,
+                                           attempts_left=0, locked_until=address_pause),
+                              reason="address_rate")
+            recent = uow.audit.count_since(WRONG_ACTION, now - timedelta(minutes=1))
             if recent < settings.identity_attempts_per_minute:
-                uow.audit.record(actor, CHECKED_ACTION, "policy", policy_number, None, at=now)
                 return None
             uow.audit.record(actor, BUSY_ACTION, "policy", policy_number,
                              {"outcome": VerificationOutcome.BUSY.value}, at=now)
@@ -401,6 +434,7 @@ def verify(
             # was never sent, which no code matches) and counts against this conversation and
             # address, never the holder: strangers cannot spend the holder's codes.
             if not right:
+                attempt.count_wrong(policy_number)
                 pause = attempt.fail(counters)
                 if pause is not None:
                     return finish(Verification(VerificationOutcome.PAUSED, policy_number,
@@ -415,6 +449,7 @@ def verify(
             return verification
 
         if not right:
+            attempt.count_wrong(policy_number)
             attempt.fail_policy(lock)
             pause = attempt.fail(counters)
             if pause is not None:
@@ -433,9 +468,14 @@ def verify(
             return verification
 
         lock.failures, lock.window_started_at, lock.lock_level = 0, None, 0
-        for counter, _ in counters:
-            counter.failures = 0
+        _reset_conversation(counters)
         return finish(_verified(policy, today, settings), method=method)
+
+
+def _reset_conversation(counters: list) -> None:
+    """A right answer: the conversation starts counting again; the client address does not
+    (its counter is the second, when there is one)."""
+    counters[0][0].failures = 0
 
 
 def _verified(policy, today, settings: Settings) -> Verification:  # noqa: ANN001
@@ -532,12 +572,12 @@ def _check_code(attempt: _Attempt, code: IdentityCode, lock: IdentityLock,
         policy = uow.policies.by_number(number)
         if policy is not None:  # an unknown number's code was never sent: it cannot match
             code.closed_at, code.outcome = now, "verified"
-            for counter, _ in counters:
-                counter.failures = 0
+            _reset_conversation(counters)
             if _active_until(lock.locked_until, now) is None:
                 lock.failures, lock.window_started_at, lock.lock_level = 0, None, 0
             return finish(_verified(policy, local_today(now), settings), method="sms_code")
     code.tries += 1
+    attempt.count_wrong(number)
     attempt.fail(counters)  # wrong codes count against the conversation as well
     tries_left = settings.identity_code_max_tries - code.tries
     if tries_left <= 0:

@@ -85,7 +85,11 @@ class Settings:
     identity_failure_window_minutes: int = 60
     identity_policy_max_failures: int = 10
     identity_policy_lock_minutes: tuple = (15, 60, 1440)
-    identity_attempts_per_minute: int = 60  # for everyone together; beyond it: "busy"
+    identity_attempts_per_minute: int = 60  # wrong answers, everyone together; beyond: "busy"
+    # Answers checked (right or wrong) from one client address per window (0: not limited);
+    # beyond it that address waits, nobody else does.
+    identity_address_checks: int = 20
+    identity_address_check_window_minutes: int = 10
     identity_code_minutes: int = 5
     identity_code_max_tries: int = 3
     identity_codes_per_hour: int = 3  # codes sent per policy number
@@ -170,6 +174,9 @@ class Settings:
                 if part.strip()
             ) or (15,),
             identity_attempts_per_minute=int(env.get("CLAIMS_IDENTITY_ATTEMPTS_PER_MINUTE", "60")),
+            identity_address_checks=int(env.get("CLAIMS_IDENTITY_ADDRESS_CHECKS", "20")),
+            identity_address_check_window_minutes=int(
+                env.get("CLAIMS_IDENTITY_ADDRESS_CHECK_WINDOW_MINUTES", "10")),
             identity_code_minutes=int(env.get("CLAIMS_IDENTITY_CODE_MINUTES", "5")),
             identity_code_max_tries=int(env.get("CLAIMS_IDENTITY_CODE_MAX_TRIES", "3")),
             identity_codes_per_hour=int(env.get("CLAIMS_IDENTITY_CODES_PER_HOUR", "3")),

@@ -155,3 +155,56 @@ def test_a_flood_of_attempts_gets_busy_and_is_audited(tmp_path: Path) -> None:
         assert later.verified
     finally:
         dispose_engines()
+
+
+def test_right_answers_from_one_address_cannot_make_everyone_busy(tmp_path: Path) -> None:
+    """R2: one client sends 70 RIGHT answers (fresh conversations, one address) in seconds; the
+    holder elsewhere is still checked, and that client is asked to wait, nobody else."""
+    url = migrate_and_seed(f"sqlite:///{tmp_path / 'claims.db'}", today=NOW.date())
+    settings = replace(get_settings(), identity_attempts_per_minute=60,
+                       identity_address_checks=20, identity_address_check_window_minutes=10)
+    try:
+        outcomes = [verify("AUTO-2026-0001", "AUTO-2026-0001 1985-04-12",
+                           conversation_id=f"flood-{i}", client_address="203.0.113.9",
+                           now=NOW + timedelta(seconds=i / 16), url=url,
+                           settings=settings).outcome for i in range(70)]
+        assert outcomes[:20] == [VerificationOutcome.VERIFIED] * 20
+        assert set(outcomes[20:]) == {VerificationOutcome.PAUSED}  # that address waits
+        holder = verify("AUTO-2026-0001", "1985-04-12", conversation_id="holder",
+                        client_address="198.51.100.4", now=NOW + timedelta(seconds=5), url=url,
+                        settings=settings)
+        assert holder.verified
+        with unit_of_work(url) as uow:
+            assert uow.audit.list(action="identity.busy") == []
+        # The window over, the address is checked again.
+        assert verify("AUTO-2026-0001", "1985-04-12", conversation_id="later",
+                      client_address="203.0.113.9", now=NOW + timedelta(minutes=11), url=url,
+                      settings=settings).verified
+    finally:
+        dispose_engines()
+
+
+def test_a_right_answer_now_and_then_does_not_reset_the_address_count(tmp_path: Path) -> None:
+    """R3: 4 wrong, 1 right, 9 wrong, 1 right, 6 wrong from one address: the address is paused
+    at its tenth wrong answer, the right ones in between notwithstanding."""
+    url = migrate_and_seed(f"sqlite:///{tmp_path / 'claims.db'}", today=NOW.date())
+    settings = replace(get_settings(), identity_address_max_failures=10,
+                       identity_attempts_per_minute=100000, identity_address_checks=0)
+    address = "203.0.113.10"
+    outcomes = []
+    try:
+        for step, (count, right) in enumerate(((4, False), (1, True), (9, False), (1, True),
+                                               (6, False))):
+            for i in range(count):
+                answer = "1985-04-12" if right else "2001-01-01"
+                outcomes.append(verify(
+                    "AUTO-2026-0001", answer, conversation_id=f"r3-{step}-{i}",
+                    client_address=address, now=NOW + timedelta(seconds=len(outcomes)),
+                    url=url, settings=settings).outcome)
+        wrong = [o for o in outcomes if o is not VerificationOutcome.VERIFIED]
+        assert VerificationOutcome.PAUSED in outcomes
+        # The tenth wrong answer pauses the address; nothing after it is checked.
+        assert outcomes.index(VerificationOutcome.PAUSED) <= 4 + 1 + 9 + 1
+        assert wrong.count(VerificationOutcome.MISMATCH) <= 9
+    finally:
+        dispose_engines()
