@@ -120,7 +120,10 @@ def authenticate(username: str, password: str, *, url: str | None = None) -> Age
         agent = uow.agents.by_username(username) if USERNAME_PATTERN.fullmatch(username) else None
         if agent is None:
             verify_password(_DUMMY_HASH, password or "")
-            uow.audit.record("console", "agent.login_failed", "agent", username[:64] or None)
+            # Not an agent's name (maybe a password typed in the wrong field): only a short hash.
+            typed = hashlib.sha256(username.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+            uow.audit.record("console", "agent.login_failed", "agent",
+                             f"sha256:{typed}" if username else None)
             uow.commit()
             return None
         if not verify_password(agent.password_hash, password or "") or not agent.active:

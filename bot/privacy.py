@@ -447,12 +447,18 @@ def redact_value(value: Any, lang: str | None, today: date | None = None) -> Any
 _METADATA_ID_KEYS = frozenset({"call_sid", "message_id", "model_id", "assistant_id", "id"})
 
 
+# Metadata keys that are dropped wherever they sit: the client's address served the turn's
+# identity counting (under a hash) and is not kept with the conversation.
+_METADATA_DROPPED_KEYS = frozenset({"client_address", "remote_addr", "client_ip"})
+
+
 def redact_metadata(value: Any, lang: str | None, today: date | None = None) -> Any:
     """A channel's metadata (a caller's number: `phone_call.from`) as it may be kept: the
-    identifiers of the module docstring masked, ids of messages and calls untouched."""
+    identifiers of the module docstring masked, ids of messages and calls untouched, client
+    addresses dropped at any depth."""
     if isinstance(value, dict):
         return {key: item if key in _METADATA_ID_KEYS else redact_metadata(item, lang, today)
-                for key, item in value.items()}
+                for key, item in value.items() if key not in _METADATA_DROPPED_KEYS}
     if isinstance(value, list):
         return [redact_metadata(item, lang, today) for item in value]
     return redact_value(value, lang, today)
@@ -556,7 +562,8 @@ class EventRedactor:
             elif kind == "slot":
                 name, value = data.get("name"), data.get("value")
                 if name == "session_started_metadata" and isinstance(value, dict):
-                    value.pop("client_address", None)  # Rasa copies the first message's
+                    # Rasa copies the first message's metadata here.
+                    data["value"] = value = redact_metadata(value, lang, today)
                 if name in SECRET_SLOTS and value not in _SECRET_SLOT_FLAGS:
                     data["value"] = answer_label(str(value), lang, today)
                 elif name in SEALED_SLOTS and value is not None and self.seal_slots:
