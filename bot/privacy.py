@@ -222,14 +222,19 @@ _SEP = rf"[{_DASH}/.／．]"
 _GAP = rf"[ {_DASH}]?"
 _CODE_RE = re.compile(
     r"((?:验证码|校验码|动态码|动态密码|短信码|确认码|one[- ]time (?:code|password)|"
-    r"verification code|security code|\bcode\b|\bOTP\b|passcode)\D{0,8}?)(\d{4,8})(?!\d)",
+    r"verification code|security code|\bcode\b|\bOTP\b|passcode)\D{0,8}?)"
+    r"(\d(?:[ \-]?\d){3,7})(?! ?\d)",
     re.IGNORECASE,
 )
-_ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{6}[ ]?\d{8}[ ]?\d{3}[\dXx]|\d{15})(?![0-9A-Za-z])")
+# Spaced any way a person groups it ("110105 1985 0412 1234", "110105 19850412 123X").
+_ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{6}(?: ?\d){11} ?[\dXx]|\d{15})(?! ?[0-9A-Za-z])")
 _CARD_WORD_RE = re.compile(r"卡|账号|帳號|账户|帳戶|card|account", re.IGNORECASE)
 _CARD_RE = re.compile(rf"(?<!\d)(\d(?:{_GAP}\d){{15,18}})(?!\d)")
+# Grouped with spaces, dashes or dots, the first three digits maybe in brackets.
+_PGAP = rf"[ .{_DASH}]{{0,2}}"
 _PHONE_RE = re.compile(
-    rf"(?<![\d+])((?:(?:\+|00)?86{_GAP})?1[3-9]\d{_GAP}\d{{4}}{_GAP}\d{{4}})(?!\d)"
+    rf"(?<![\d+])((?:(?:\+|00)?86{_GAP})?(?:\(\s*)?1[3-9]\d(?:\s*\))?{_PGAP}\d{{4}}{_PGAP}"
+    r"\d{4})(?!\d)"
 )
 _MONTH_WORD = (r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
                r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
@@ -240,10 +245,10 @@ _CN_DIGITS = {"〇": 0, "零": 0, "一": 1, "幺": 1, "二": 2, "两": 2, "三":
 _CN = "".join(_CN_DIGITS)
 # (pattern, order of the year/month/day groups); the year may be 2 digits ("85.4.12").
 _DATE_PATTERNS = [
-    (re.compile(rf"(?<![\d.])(\d{{4}}|\d{{2}})\s*(?:{_SEP}|年)\s*(\d{{1,2}})\s*(?:{_SEP}|月)"
+    (re.compile(rf"(?<!\d)(\d{{4}}|\d{{2}})\s*(?:{_SEP}|年)\s*(\d{{1,2}})\s*(?:{_SEP}|月)"
                 rf"\s*(\d{{1,2}})(?:\s*[日号號])?(?![\d])"), "ymd"),
     (re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)"), "ymd"),
-    (re.compile(rf"(?<![\d.])(\d{{1,2}})\s*{_SEP}\s*(\d{{1,2}})\s*{_SEP}\s*(\d{{4}})(?!\d)"),
+    (re.compile(rf"(?<!\d)(\d{{1,2}})\s*{_SEP}\s*(\d{{1,2}})\s*{_SEP}\s*(\d{{4}})(?!\d)"),
      "dmy"),
     (re.compile(rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:of\s+)?{_MONTH_WORD}\s*,?\s*"
                 r"(\d{4})(?!\d)", re.IGNORECASE), "dMy"),
@@ -310,11 +315,27 @@ def _id_checksum_valid(number: str) -> bool:
     return "10X98765432"[total % 11] == number[17].upper()
 
 
+_CN_DIGIT_RUN = re.compile(rf"[{_CN}]{{7,}}")
+
+
+def _readable(text: str) -> str:
+    """The text as the parsers read it (bot/parsing.normalise_digits: NFKC, so "①⑨⑧⑤",
+    "¹⁹⁸⁵", "1985﹣04﹣12" are plain digits), runs of Chinese digits ("幺三八零…") as digits."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKC", text)
+    return _CN_DIGIT_RUN.sub(lambda m: "".join(str(_CN_DIGITS[ch]) for ch in m.group(0)), plain)
+
+
 def redact_text(text: str, language: str | None = None, *, masked: bool = False,
                 today: date | None = None) -> str:
     """`text` with the identifiers of the module docstring replaced. `masked`: ID, card and phone
     numbers keep a masked form agents can recognise; otherwise (logs) a label in `language`
-    ("zh"/"en"; None: English for text in Latin letters, else Chinese)."""
+    ("zh"/"en"; None: English for text in Latin letters, else Chinese).
+
+    Whatever the parsers can read as a date, phone or code is recognised: the text is read as
+    they read it (NFKC, Chinese digits); when that reveals something to redact, the stored text
+    is the normalised one with it replaced, otherwise the text is kept as written."""
     if not text or not isinstance(text, str):
         return text
     if today is None:
@@ -322,6 +343,15 @@ def redact_text(text: str, language: str | None = None, *, masked: bool = False,
 
         today = local_today()
     lang = _language_of(text, language)
+    readable = _readable(text)
+    if readable != text:
+        redacted = _redact(readable, lang, masked, today)
+        if redacted != readable:
+            return redacted
+    return _redact(text, lang, masked, today)
+
+
+def _redact(text: str, lang: str, masked: bool, today: date) -> str:
 
     def code(match: re.Match) -> str:
         return match.group(1) + label("code", lang)
@@ -464,6 +494,21 @@ def redact_metadata(value: Any, lang: str | None, today: date | None = None) -> 
     return redact_value(value, lang, today)
 
 
+def _is_identity_message(text: Any) -> bool:
+    """A message the identity check reads as an answer on its own: a policy number with a date
+    of birth beside it ("查进度 AUTO-2026-0001 1985-04-12"), read exactly as actions/identity.py
+    reads it. Stored wholesale as the neutral label, like an answer to the question."""
+    if not isinstance(text, str) or not text:
+        return False
+    from bot.parsing import parse_date_of_birth, parse_policy_number, without_reference_numbers
+
+    try:
+        return bool(parse_policy_number(text)
+                    and parse_date_of_birth(without_reference_numbers(text)))
+    except Exception:  # never fail a write over it
+        return False
+
+
 @dataclass
 class EventRedactor:
     """Redacts Rasa event dicts in conversation order. `observe_*` feed it what is already stored
@@ -502,7 +547,7 @@ class EventRedactor:
             kind = event.get("event")
             if kind == "user":
                 last_user = position
-                if requested in SECRET_SLOTS:
+                if requested in SECRET_SLOTS or _is_identity_message(event.get("text")):
                     answers.add(position)
             elif kind == "slot":
                 name, value = event.get("name"), event.get("value")

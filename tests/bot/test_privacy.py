@@ -297,3 +297,45 @@ def test_a_wrong_answer_is_never_labelled_verified(answer: str) -> None:
     for claim in ("核实", "verified"):
         assert claim not in shown
     assert "已隐去" in shown or "hidden" in shown
+
+
+# --- R4: whatever the identity check can read, redaction recognises --------------------------
+
+@pytest.mark.parametrize("text", [
+    "AUTO-2026-0001 1985\ufe6304\ufe6312",  # small hyphen
+    "AUTO-2026-0001.12.4.1985",
+    "查进度 AUTO-2026-0001 ①⑨⑧⑤-④-①②",
+])
+def test_a_policy_number_with_a_birth_date_is_stored_as_the_neutral_label(text: str) -> None:
+    from bot.parsing import parse_date_of_birth, without_reference_numbers
+
+    # The identity check reads a date of birth here (so it verifies on it)...
+    assert parse_date_of_birth(without_reference_numbers(text), today=TODAY)
+    event = {"event": "user", "text": text, "parse_data": {"text": text, "entities": [
+        {"entity": "policy_number", "value": "AUTO-2026-0001"}]}}
+    [stored] = privacy.EventRedactor(today=TODAY, seal_slots=False).redact([event])
+    # ...so the stored message is the label, whatever the conversation asked.
+    assert stored["text"] in (privacy.label("dob_answer", "zh"), privacy.label("dob_answer", "en"))
+    dumped = json.dumps(stored, ensure_ascii=False)
+    for clear in ("1985", "①⑨⑧⑤", "\ufe63", "12.4"):
+        assert clear not in dumped
+
+
+@pytest.mark.parametrize("text, clear", [
+    ("生日1985\ufe524\ufe5212", "1985"),
+    ("生日 ¹⁹⁸⁵-⁴-¹²", "¹⁹⁸⁵"),
+    ("born a.12/04/1985", "1985"),
+    ("my phone is 138.0000.0001", "0000"),
+    ("call (138) 0000 0001", "0000"),
+    ("电话幺三八零零零零零零零一", "幺三八零零零零"),
+    ("身份证 110105 1985 0412 1234", "1985 0412"),
+    ("验证码是 123 456", "123 456"),
+])
+def test_what_the_parsers_read_as_an_identifier_is_redacted(text: str, clear: str) -> None:
+    for masked in (True, False):
+        assert clear not in privacy.redact_text(text, masked=masked, today=TODAY)
+
+
+def test_text_without_identifiers_is_kept_as_written() -> None:
+    text = "保险杠坏了，大概三千块（昨天）"
+    assert privacy.redact_text(text, masked=True, today=TODAY) == text
