@@ -31,7 +31,18 @@ def report_messages(days_ago: int) -> List[str]:
     assert days_ago >= 4
     day = local_today() - timedelta(days=days_ago)
     return [f"我要报案,{day.month}月{day.day}日下午三点在中山路被追尾了,后保险杠坏了,大概三千块",
-            "AUTO-2026-0001", "1985-04-12", "没人受伤", "对"]
+            "AUTO-2026-0001", DATE_OF_BIRTH, "没人受伤", "对"]
+
+
+DATE_OF_BIRTH = "1985-04-12"  # 张伟's, the demo data's
+
+
+def as_stored(messages: List[str]) -> List[str]:
+    """The customer's messages as the tracker store keeps them: the answer to the identity
+    question is replaced by its label (bot/privacy.py), never kept in clear."""
+    from bot.privacy import answer_label
+
+    return [answer_label(m, "zh") if m == DATE_OF_BIRTH else m for m in messages]
 
 
 def _with_port(url: str, port: int) -> str:

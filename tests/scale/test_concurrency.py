@@ -17,6 +17,7 @@ from rasa_server.launcher import Deployment
 from rasa_server.locks import AtomicRedisLockStore
 from tests.scale.helpers import (
     ScaleServices,
+    as_stored,
     claims_of,
     drain_events,
     new_sender,
@@ -61,7 +62,7 @@ def test_many_customers_reporting_at_once(deployment: Deployment,
     for day, (sender, number) in enumerate(zip(senders, numbers, strict=True), start=4):
         assert claims_of(scale_services.claims_db, sender) == [number]  # stored once
         # every message stored once, in order
-        assert user_texts(scale_services.trackers_db, sender) == report_messages(day)
+        assert user_texts(scale_services.trackers_db, sender) == as_stored(report_messages(day))
 
     # Both replicas took part.
     served = requests.get(deployment.rasa_url + "/-/balancer", timeout=5).json()["backends"]
@@ -109,7 +110,7 @@ def test_one_customer_at_both_replicas_keeps_every_message_once_in_order(
     for thread in threads:
         thread.join(120)
     assert answers == {i: 200 for i in range(len(messages))}
-    assert user_texts(scale_services.trackers_db, sender) == messages
+    assert user_texts(scale_services.trackers_db, sender) == as_stored(messages)
 
 
 def test_a_burst_at_both_replicas_loses_and_doubles_nothing(
@@ -130,7 +131,7 @@ def test_a_burst_at_both_replicas_loses_and_doubles_nothing(
         list(pool.map(send, range(len(messages))))
     assert statuses == [200] * len(messages)
     stored = user_texts(scale_services.trackers_db, sender)
-    assert sorted(stored) == sorted(messages) and len(stored) == len(messages)
+    assert sorted(stored) == sorted(as_stored(messages)) and len(stored) == len(messages)
     # Every turn ran whole: each message is followed by the bot's turn before the next one.
     kinds = [e["event"] for e in stored_events(scale_services.trackers_db, sender)
              if e["event"] in ("user", "action")]
