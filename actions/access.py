@@ -39,6 +39,13 @@ def expire_if_idle(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[D
     if not viewer(tracker).expired:
         return []
     reply(dispatcher, tracker, "identity_expired")
+    # The message that came after the idle time is not an identity answer: what the form
+    # extracted from it for the identity slots is not validated (the customer is asked anew).
+    last_user = max((i for i, e in enumerate(tracker.events) if e.get("event") == "user"),
+                    default=-1)
+    tracker.events = [event for i, event in enumerate(tracker.events)
+                      if i < last_user or event.get("event") != "slot"
+                      or event.get("name") not in ("policy_number", "verification_answer")]
     return end_verified_state(tracker)
 
 

@@ -3,7 +3,13 @@ customer's client address, must not be readable in the store."""
 from __future__ import annotations
 
 import json
+import sqlite3
+import uuid
 from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
 
 from bot.agents import add_agent, authenticate
 from bot.privacy import EventRedactor
@@ -42,3 +48,36 @@ def test_no_client_address_is_kept_anywhere_in_a_stored_event() -> None:
     stored = json.dumps(EventRedactor(seal_slots=False).redact(events), ensure_ascii=False)
     assert address not in stored
     assert "https://example.test/" in stored  # other metadata is kept
+
+
+@pytest.mark.e2e
+def test_a_birth_date_spelled_oddly_beside_the_policy_number_is_not_kept(
+    claims_servers: Any, claims_e2e_dir: Path, claims_db_url: str
+) -> None:
+    """R4 through the real servers: the odd spellings verify as 张伟, and neither the tracker
+    store nor the handoff summary agents read keeps them."""
+    base = f"{claims_servers.rasa_url}/webhooks/webchat/webhook"
+    spellings = ["查进度 AUTO-2026-0001 ①⑨⑧⑤-④-①②", "AUTO-2026-0001 1985\ufe6304\ufe6312",
+                 "AUTO-2026-0001.12.4.1985"]
+    senders = []
+    for text in spellings:
+        sender = f"web-r4-{uuid.uuid4().hex}"
+        senders.append(sender)
+        for message in (text, "转人工"):
+            res = requests.post(base, timeout=60, json={"sender": sender, "message": message})
+            assert res.status_code == 200, res.text
+            if message == text:
+                assert "张伟" in json.dumps(res.json(), ensure_ascii=False)  # it verified
+    with sqlite3.connect(str(claims_e2e_dir / "var" / "trackers.db")) as connection:
+        stored = json.dumps([row for row in connection.execute(
+            "SELECT data FROM events WHERE sender_id IN (?, ?, ?)", senders)],
+            ensure_ascii=False)
+    with unit_of_work(claims_db_url) as uow:
+        from bot.store.models import Handoff
+
+        summaries = json.dumps([row.summary for row in uow.session.query(Handoff).filter(
+            Handoff.conversation_id.in_(senders))], ensure_ascii=False)
+    assert "AUTO-2026-0001" in stored  # the conversation is kept, the answer is not
+    for kept in (stored, summaries):
+        for clear in ("①⑨⑧⑤", "\ufe63", "\\ufe63", "12.4.1985", "1985"):
+            assert clear not in kept, clear
