@@ -16,7 +16,7 @@ import json
 import logging
 import re
 from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable, Dict, List
+from typing import Any, Awaitable, Callable, Dict, List, Tuple
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
@@ -66,6 +66,16 @@ SECURITY_HEADERS = security_headers("no-store")
 PAGE_HEADERS = page_headers(SECURITY_HEADERS)
 
 Handler = Callable[..., Awaitable[HTTPResponse]]
+
+
+def public(handler: Handler) -> Handler:
+    """A route open without a session (a plain function: Sanic marks the handlers it
+    registers, which a bound method cannot take)."""
+    @functools.wraps(handler)
+    async def route(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+        return await handler(request, *args, **kwargs)
+
+    return route
 
 
 def _error(status: int, code: str, message: str, **extra: Any) -> HTTPResponse:
@@ -360,236 +370,232 @@ class AgentConsoleInput(InputChannel):
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
+        """The page and its assets (channels.pages), then every API route of the console:
+        `public` needs no session, `reads` and `changes` a live one, a change also the CSRF
+        token."""
         console = Blueprint(f"agent_console_{type(self).__name__}")
-        authed = self.authed
-
         add_page_routes(console, PAGE_FILE, STATIC_FILES, security=SECURITY_HEADERS,
                         page=PAGE_HEADERS)
-
-        @console.route("/api/login", methods=["POST"])
-        async def login(request: Request) -> HTTPResponse:
-            body = _json_body(request)
-            if isinstance(body, HTTPResponse):
-                return body
-            if not self._same_origin(request):
-                return _error(403, "csrf", "Log in from this server's own page.")
-            username, password = body.get("username"), body.get("password")
-            if not isinstance(username, str) or not isinstance(password, str):
-                return _error(400, "invalid_login", "Username and password are required.")
-            if len(username) > MAX_USERNAME_CHARS:  # no such agent; and kept out of the throttle
-                return _error(401, "wrong_login", "Wrong username or password.")
-            address = request.remote_addr or request.ip or None
-            try:
-                # Throttle, hash and record in the login pool: a flood waits there (or is
-                # turned away), not in the threads customers' turns use.
-                agent = await workers.pool("login").run(self._attempt, username, password,
-                                                        address)
-            except workers.Busy:
-                return json_error(429, "busy", "The console is busy; try again in a moment.",
-                                  headers={**SECURITY_HEADERS,
-                                           "Retry-After": str(LOGIN_RETRY_AFTER_SECONDS)})
-            if agent is THROTTLED:
-                return _error(429, "too_many_attempts", "Too many failed logins; try later.")
-            if agent is None:
-                return _error(401, "wrong_login", "Wrong username or password.")
-            session = await _in_thread(accounts.start_session, agent)
-            data: Dict[str, Any] = {
-                "agent": {"username": agent.username, "display_name": agent.display_name},
-                "csrf_token": session.csrf_token,
-                "expires_at": _iso(session.expires_at),
-            }
-            if body.get("want_token") is True:  # scripts: use it as a bearer token
-                data["token"] = session.token
-            result = _ok(data)
-            max_age = int((session.expires_at - datetime.now(timezone.utc).replace(tzinfo=None))
-                          .total_seconds())
-            result.cookies[COOKIE] = session.token
-            cookie = result.cookies[COOKIE]
-            cookie["httponly"] = True
-            cookie["samesite"] = "Strict"
-            cookie["path"] = self._cookie_path(request)
-            cookie["max-age"] = max(max_age, 0)
-            if self._secure(request):
-                cookie["secure"] = True
-            return result
-
-        @console.route("/api/logout", methods=["POST"])
-        @authed(state_changing=True)
-        async def logout(request: Request) -> HTTPResponse:
-            await _in_thread(accounts.end_session, request.ctx.token)
-            result = _ok({"logged_out": True})
-            result.cookies[COOKIE] = ""
-            result.cookies[COOKIE]["max-age"] = 0
-            result.cookies[COOKIE]["path"] = self._cookie_path(request)
-            return result
-
-        @console.route("/api/me", methods=["GET"])
-        @authed(state_changing=False)
-        async def me(request: Request) -> HTTPResponse:
-            info: accounts.SessionInfo = request.ctx.session
-            # A reloaded page has lost its CSRF token: hand out a fresh one.
-            csrf = await _in_thread(accounts.renew_csrf, request.ctx.token)
-            return _ok({"agent": {"username": info.agent.username,
-                                  "display_name": info.agent.display_name},
-                        "csrf_token": csrf, "expires_at": _iso(info.expires_at)})
-
-        @console.route("/api/queue", methods=["GET"])
-        @authed(state_changing=False)
-        async def list_queue(request: Request) -> HTTPResponse:
-            entries = await _in_thread(queue.open_queue)
-            return _ok({"queue": [_entry_data(entry) for entry in entries]})
-
-        @console.route("/api/handoffs/<handoff_id:int>", methods=["GET"])
-        @authed(state_changing=False)
-        async def show(request: Request, handoff_id: int) -> HTTPResponse:
-            entry = await _in_thread(queue.get_entry, handoff_id)
-            if entry is None:
-                return _error(404, "not_found", "No such handoff.")
-            tracker = await request.app.ctx.agent.tracker_store.retrieve_full_tracker(
-                entry.conversation_id
-            )
-            info: accounts.SessionInfo = request.ctx.session
-            if (info.agent.id, handoff_id) not in self._viewed:
-                # Who saw which conversation is kept (PIPL), once per agent and handoff.
-                self._viewed.add((info.agent.id, handoff_id))
-                await _in_thread(queue.record, f"agent:{info.agent.username}",
-                                 "handoff.viewed", handoff_id,
-                                 {"conversation": entry.conversation_id})
-            return _ok({"handoff": _entry_data(entry), "transcript": transcript(tracker),
-                        "mine": entry.status == "taken" and entry.agent_id == info.agent.id})
-
-        @console.route("/api/handoffs/<handoff_id:int>/take", methods=["POST"])
-        @authed(state_changing=True)
-        async def take(request: Request, handoff_id: int) -> HTTPResponse:
-            agent: accounts.AgentInfo = request.ctx.session.agent
-            try:
-                entry = await _in_thread(queue.take, handoff_id, agent.id,
-                                         actor=f"agent:{agent.username}")
-            except queue.HandoffNotFound:
-                return _error(404, "not_found", "No such handoff.")
-            except queue.AlreadyTaken as taken:
-                return _error(409, "already_taken", "Another agent has taken this conversation.",
-                              by=taken.by)
-            greeting = say("handoff_agent_joined", entry.language, agent=agent.display_name)
-            await self.say_as_agent(request.app, entry.conversation_id, entry.channel, [greeting],
-                                    agent=agent, kind="agent_message", language=entry.language,
-                                    pause=True)
-            reference = (entry.summary.get("complaint") or {}).get("reference")
-            if reference:  # a person has the complaint now: the 48-hour clock is met
-                await _in_thread(complaint_service.acknowledge, reference,
-                                 f"agent:{agent.username}")
-            return _ok({"handoff": _entry_data(entry)})
-
-        @console.route("/api/handoffs/<handoff_id:int>/messages", methods=["POST"])
-        @authed(state_changing=True)
-        async def write(request: Request, handoff_id: int) -> HTTPResponse:
-            body = _json_body(request)
-            if isinstance(body, HTTPResponse):
-                return body
-            text = body.get("text")
-            if not isinstance(text, str) or not text.strip():
-                return _error(400, "empty_message", "'text' must not be empty.")
-            if len(text) > MAX_MESSAGE_CHARS:
-                return _error(413, "message_too_long",
-                              f"'text' is longer than {MAX_MESSAGE_CHARS} characters.")
-            agent: accounts.AgentInfo = request.ctx.session.agent
-            try:
-                entry = await _in_thread(queue.held_by, handoff_id, agent.id)
-            except queue.HandoffNotFound:
-                return _error(404, "not_found", "No such handoff.")
-            except queue.NotYours:
-                return _error(403, "not_yours", "Take the conversation before writing to it.")
-            await self.say_as_agent(request.app, entry.conversation_id, entry.channel,
-                                    [text.strip()], agent=agent, kind="agent_message",
-                                    language=entry.language)
-            await _in_thread(queue.record, f"agent:{agent.username}", "handoff.agent_message",
-                             handoff_id, {"chars": len(text)})
-            return _ok({"sent": True})
-
-        @console.route("/api/handoffs/<handoff_id:int>/handback", methods=["POST"])
-        @authed(state_changing=True)
-        async def handback(request: Request, handoff_id: int) -> HTTPResponse:
-            body = _json_body(request)
-            if isinstance(body, HTTPResponse):
-                return body
-            note = body.get("resolution")
-            if note is not None and not isinstance(note, str):
-                return _error(400, "invalid_resolution", "'resolution' must be a string.")
-            agent: accounts.AgentInfo = request.ctx.session.agent
-            try:
-                entry = await _in_thread(queue.hand_back, handoff_id, agent.id, note,
-                                         actor=f"agent:{agent.username}")
-            except queue.HandoffNotFound:
-                return _error(404, "not_found", "No such handoff.")
-            except queue.NotYours:
-                return _error(403, "not_yours", "Only the agent holding it can hand it back.")
-            said = await self.resume_bot(request.app, entry)
-            return _ok({"handoff": _entry_data(entry), "bot_said": said})
-
-        @console.route("/api/complaints", methods=["GET"])
-        @authed(state_changing=False)
-        async def complaints(request: Request) -> HTTPResponse:
-            views = await _in_thread(complaint_service.list_complaints)
-            return _ok({"complaints": [_complaint_data(view) for view in views]})
-
-        async def _tell(request: Request, notice: complaint_service.CustomerNotice | None,
-                        agent: accounts.AgentInfo) -> None:
-            if notice is None or not notice.conversation_id:
-                return
-            await self.say_as_agent(request.app, notice.conversation_id, notice.channel,
-                                    [notice.text], agent=agent, kind=notice.kind,
-                                    language=notice.language)
-
-        @console.route("/api/complaints/<reference>/outcome", methods=["POST"])
-        @authed(state_changing=True)
-        async def outcome(request: Request, reference: str) -> HTTPResponse:
-            body = _json_body(request)
-            if isinstance(body, HTTPResponse):
-                return body
-            text, accepted = body.get("outcome"), body.get("accepted")
-            if not isinstance(text, str) or not text.strip() or len(text) > 4000:
-                return _error(400, "invalid_outcome", "'outcome' must be 1-4000 characters.")
-            if accepted not in (True, False, None):
-                return _error(400, "invalid_accepted", "'accepted' must be true, false or null.")
-            agent: accounts.AgentInfo = request.ctx.session.agent
-            try:
-                view, notice = await _in_thread(complaint_service.record_outcome, reference,
-                                                text, accepted, f"agent:{agent.username}")
-            except complaint_service.ComplaintNotFound:
-                return _error(404, "not_found", "No such complaint.")
-            except complaint_service.ComplaintError as error:
-                return _error(400, "refused", str(error))
-            await _tell(request, notice, agent)
-            return _ok({"complaint": _complaint_data(view), "customer_told": bool(
-                notice.conversation_id)})
-
-        @console.route("/api/complaints/<reference>/acknowledge", methods=["POST"])
-        @authed(state_changing=True)
-        async def acknowledge(request: Request, reference: str) -> HTTPResponse:
-            agent: accounts.AgentInfo = request.ctx.session.agent
-            try:
-                view = await _in_thread(complaint_service.acknowledge, reference,
-                                        f"agent:{agent.username}")
-            except complaint_service.ComplaintNotFound:
-                return _error(404, "not_found", "No such complaint.")
-            return _ok({"complaint": _complaint_data(view)})
-
-        @console.route("/api/complaints/<reference>/complexity", methods=["POST"])
-        @authed(state_changing=True)
-        async def complexity(request: Request, reference: str) -> HTTPResponse:
-            body = _json_body(request)
-            if isinstance(body, HTTPResponse):
-                return body
-            level = body.get("complexity")
-            agent: accounts.AgentInfo = request.ctx.session.agent
-            try:
-                view, notice = await _in_thread(complaint_service.set_complexity, reference,
-                                                str(level), f"agent:{agent.username}")
-            except complaint_service.ComplaintNotFound:
-                return _error(404, "not_found", "No such complaint.")
-            except complaint_service.ComplaintError as error:
-                return _error(400, "refused", str(error))
-            await _tell(request, notice, agent)
-            return _ok({"complaint": _complaint_data(view)})
-
+        reads, changes = self.authed(state_changing=False), self.authed(state_changing=True)
+        routes: List[Tuple[str, List[str], Handler]] = [
+            ("/api/login", ["POST"], public(self.login)),
+            ("/api/logout", ["POST"], changes(self.logout)),
+            ("/api/me", ["GET"], reads(self.me)),
+            ("/api/queue", ["GET"], reads(self.list_queue)),
+            ("/api/handoffs/<handoff_id:int>", ["GET"], reads(self.show)),
+            ("/api/handoffs/<handoff_id:int>/take", ["POST"], changes(self.take)),
+            ("/api/handoffs/<handoff_id:int>/messages", ["POST"], changes(self.write)),
+            ("/api/handoffs/<handoff_id:int>/handback", ["POST"], changes(self.handback)),
+            ("/api/complaints", ["GET"], reads(self.complaints)),
+            ("/api/complaints/<reference>/outcome", ["POST"], changes(self.outcome)),
+            ("/api/complaints/<reference>/acknowledge", ["POST"], changes(self.acknowledge)),
+            ("/api/complaints/<reference>/complexity", ["POST"], changes(self.complexity)),
+        ]
+        for path, methods, handler in routes:
+            console.add_route(handler, path, methods=methods, name=handler.__name__)
         return console
+
+    # -- the handlers (registered in blueprint()) ------------------------------------------
+    async def login(self, request: Request) -> HTTPResponse:
+        body = _json_body(request)
+        if isinstance(body, HTTPResponse):
+            return body
+        if not self._same_origin(request):
+            return _error(403, "csrf", "Log in from this server's own page.")
+        username, password = body.get("username"), body.get("password")
+        if not isinstance(username, str) or not isinstance(password, str):
+            return _error(400, "invalid_login", "Username and password are required.")
+        if len(username) > MAX_USERNAME_CHARS:  # no such agent; and kept out of the throttle
+            return _error(401, "wrong_login", "Wrong username or password.")
+        address = request.remote_addr or request.ip or None
+        try:
+            # Throttle, hash and record in the login pool: a flood waits there (or is
+            # turned away), not in the threads customers' turns use.
+            agent = await workers.pool("login").run(self._attempt, username, password,
+                                                    address)
+        except workers.Busy:
+            return json_error(429, "busy", "The console is busy; try again in a moment.",
+                              headers={**SECURITY_HEADERS,
+                                       "Retry-After": str(LOGIN_RETRY_AFTER_SECONDS)})
+        if agent is THROTTLED:
+            return _error(429, "too_many_attempts", "Too many failed logins; try later.")
+        if agent is None:
+            return _error(401, "wrong_login", "Wrong username or password.")
+        session = await _in_thread(accounts.start_session, agent)
+        data: Dict[str, Any] = {
+            "agent": {"username": agent.username, "display_name": agent.display_name},
+            "csrf_token": session.csrf_token,
+            "expires_at": _iso(session.expires_at),
+        }
+        if body.get("want_token") is True:  # scripts: use it as a bearer token
+            data["token"] = session.token
+        result = _ok(data)
+        max_age = int((session.expires_at - datetime.now(timezone.utc).replace(tzinfo=None))
+                      .total_seconds())
+        result.cookies[COOKIE] = session.token
+        cookie = result.cookies[COOKIE]
+        cookie["httponly"] = True
+        cookie["samesite"] = "Strict"
+        cookie["path"] = self._cookie_path(request)
+        cookie["max-age"] = max(max_age, 0)
+        if self._secure(request):
+            cookie["secure"] = True
+        return result
+
+    async def logout(self, request: Request) -> HTTPResponse:
+        await _in_thread(accounts.end_session, request.ctx.token)
+        result = _ok({"logged_out": True})
+        result.cookies[COOKIE] = ""
+        result.cookies[COOKIE]["max-age"] = 0
+        result.cookies[COOKIE]["path"] = self._cookie_path(request)
+        return result
+
+    async def me(self, request: Request) -> HTTPResponse:
+        info: accounts.SessionInfo = request.ctx.session
+        # A reloaded page has lost its CSRF token: hand out a fresh one.
+        csrf = await _in_thread(accounts.renew_csrf, request.ctx.token)
+        return _ok({"agent": {"username": info.agent.username,
+                              "display_name": info.agent.display_name},
+                    "csrf_token": csrf, "expires_at": _iso(info.expires_at)})
+
+    async def list_queue(self, request: Request) -> HTTPResponse:
+        entries = await _in_thread(queue.open_queue)
+        return _ok({"queue": [_entry_data(entry) for entry in entries]})
+
+    async def show(self, request: Request, handoff_id: int) -> HTTPResponse:
+        entry = await _in_thread(queue.get_entry, handoff_id)
+        if entry is None:
+            return _error(404, "not_found", "No such handoff.")
+        tracker = await request.app.ctx.agent.tracker_store.retrieve_full_tracker(
+            entry.conversation_id
+        )
+        info: accounts.SessionInfo = request.ctx.session
+        if (info.agent.id, handoff_id) not in self._viewed:
+            # Who saw which conversation is kept (PIPL), once per agent and handoff.
+            self._viewed.add((info.agent.id, handoff_id))
+            await _in_thread(queue.record, f"agent:{info.agent.username}",
+                             "handoff.viewed", handoff_id,
+                             {"conversation": entry.conversation_id})
+        return _ok({"handoff": _entry_data(entry), "transcript": transcript(tracker),
+                    "mine": entry.status == "taken" and entry.agent_id == info.agent.id})
+
+    async def take(self, request: Request, handoff_id: int) -> HTTPResponse:
+        agent: accounts.AgentInfo = request.ctx.session.agent
+        try:
+            entry = await _in_thread(queue.take, handoff_id, agent.id,
+                                     actor=f"agent:{agent.username}")
+        except queue.HandoffNotFound:
+            return _error(404, "not_found", "No such handoff.")
+        except queue.AlreadyTaken as taken:
+            return _error(409, "already_taken", "Another agent has taken this conversation.",
+                          by=taken.by)
+        greeting = say("handoff_agent_joined", entry.language, agent=agent.display_name)
+        await self.say_as_agent(request.app, entry.conversation_id, entry.channel, [greeting],
+                                agent=agent, kind="agent_message", language=entry.language,
+                                pause=True)
+        reference = (entry.summary.get("complaint") or {}).get("reference")
+        if reference:  # a person has the complaint now: the 48-hour clock is met
+            await _in_thread(complaint_service.acknowledge, reference,
+                             f"agent:{agent.username}")
+        return _ok({"handoff": _entry_data(entry)})
+
+    async def write(self, request: Request, handoff_id: int) -> HTTPResponse:
+        body = _json_body(request)
+        if isinstance(body, HTTPResponse):
+            return body
+        text = body.get("text")
+        if not isinstance(text, str) or not text.strip():
+            return _error(400, "empty_message", "'text' must not be empty.")
+        if len(text) > MAX_MESSAGE_CHARS:
+            return _error(413, "message_too_long",
+                          f"'text' is longer than {MAX_MESSAGE_CHARS} characters.")
+        agent: accounts.AgentInfo = request.ctx.session.agent
+        try:
+            entry = await _in_thread(queue.held_by, handoff_id, agent.id)
+        except queue.HandoffNotFound:
+            return _error(404, "not_found", "No such handoff.")
+        except queue.NotYours:
+            return _error(403, "not_yours", "Take the conversation before writing to it.")
+        await self.say_as_agent(request.app, entry.conversation_id, entry.channel,
+                                [text.strip()], agent=agent, kind="agent_message",
+                                language=entry.language)
+        await _in_thread(queue.record, f"agent:{agent.username}", "handoff.agent_message",
+                         handoff_id, {"chars": len(text)})
+        return _ok({"sent": True})
+
+    async def handback(self, request: Request, handoff_id: int) -> HTTPResponse:
+        body = _json_body(request)
+        if isinstance(body, HTTPResponse):
+            return body
+        note = body.get("resolution")
+        if note is not None and not isinstance(note, str):
+            return _error(400, "invalid_resolution", "'resolution' must be a string.")
+        agent: accounts.AgentInfo = request.ctx.session.agent
+        try:
+            entry = await _in_thread(queue.hand_back, handoff_id, agent.id, note,
+                                     actor=f"agent:{agent.username}")
+        except queue.HandoffNotFound:
+            return _error(404, "not_found", "No such handoff.")
+        except queue.NotYours:
+            return _error(403, "not_yours", "Only the agent holding it can hand it back.")
+        said = await self.resume_bot(request.app, entry)
+        return _ok({"handoff": _entry_data(entry), "bot_said": said})
+
+    async def complaints(self, request: Request) -> HTTPResponse:
+        views = await _in_thread(complaint_service.list_complaints)
+        return _ok({"complaints": [_complaint_data(view) for view in views]})
+
+    async def _tell(self, request: Request, notice: complaint_service.CustomerNotice | None,
+                    agent: accounts.AgentInfo) -> None:
+        if notice is None or not notice.conversation_id:
+            return
+        await self.say_as_agent(request.app, notice.conversation_id, notice.channel,
+                                [notice.text], agent=agent, kind=notice.kind,
+                                language=notice.language)
+
+    async def outcome(self, request: Request, reference: str) -> HTTPResponse:
+        body = _json_body(request)
+        if isinstance(body, HTTPResponse):
+            return body
+        text, accepted = body.get("outcome"), body.get("accepted")
+        if not isinstance(text, str) or not text.strip() or len(text) > 4000:
+            return _error(400, "invalid_outcome", "'outcome' must be 1-4000 characters.")
+        if accepted not in (True, False, None):
+            return _error(400, "invalid_accepted", "'accepted' must be true, false or null.")
+        agent: accounts.AgentInfo = request.ctx.session.agent
+        try:
+            view, notice = await _in_thread(complaint_service.record_outcome, reference,
+                                            text, accepted, f"agent:{agent.username}")
+        except complaint_service.ComplaintNotFound:
+            return _error(404, "not_found", "No such complaint.")
+        except complaint_service.ComplaintError as error:
+            return _error(400, "refused", str(error))
+        await self._tell(request, notice, agent)
+        return _ok({"complaint": _complaint_data(view), "customer_told": bool(
+            notice.conversation_id)})
+
+    async def acknowledge(self, request: Request, reference: str) -> HTTPResponse:
+        agent: accounts.AgentInfo = request.ctx.session.agent
+        try:
+            view = await _in_thread(complaint_service.acknowledge, reference,
+                                    f"agent:{agent.username}")
+        except complaint_service.ComplaintNotFound:
+            return _error(404, "not_found", "No such complaint.")
+        return _ok({"complaint": _complaint_data(view)})
+
+    async def complexity(self, request: Request, reference: str) -> HTTPResponse:
+        body = _json_body(request)
+        if isinstance(body, HTTPResponse):
+            return body
+        level = body.get("complexity")
+        agent: accounts.AgentInfo = request.ctx.session.agent
+        try:
+            view, notice = await _in_thread(complaint_service.set_complexity, reference,
+                                            str(level), f"agent:{agent.username}")
+        except complaint_service.ComplaintNotFound:
+            return _error(404, "not_found", "No such complaint.")
+        except complaint_service.ComplaintError as error:
+            return _error(400, "refused", str(error))
+        await self._tell(request, notice, agent)
+        return _ok({"complaint": _complaint_data(view)})
+
