@@ -73,8 +73,11 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    # Bytes, so that text no password can hold (a lone surrogate from a forged JSON body) is a
+    # wrong password, counted and audited, never an error.
+    secret = password.encode("utf-8", "surrogatepass")
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher.verify(password_hash, secret)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
@@ -233,12 +236,21 @@ def _throttle_keys(username: str, address: str | None) -> Tuple[str, str, str | 
     return _hashed("p:", f"{name}\n{where}"), user_key, _hashed("a:", where)
 
 
+KNOWN_ADDRESS_DAYS = 30
+
+
+def _known_key(username: str, address: str) -> str:
+    return _hashed("k:", f"{throttle_username(username)}\n{address.strip().lower()}")
+
+
 class LoginThrottle:
     """Slows password guessing without letting strangers lock an agent out: after `limit`
     failures for one normalised username from one client address, `address_limit` failures from
     one address for any names, or `user_limit` failures for one username from every address
     together (much higher), within `window_s`, further tries are refused until the window has
-    passed. The failures are kept in the claims store (login_failures) or, with `redis_url`, in
+    passed. The name-wide limit never refuses an address the agent logged in from in the last
+    KNOWN_ADDRESS_DAYS days, so strangers with many addresses cannot lock an agent out at their
+    desk. The failures are kept in the claims store (login_failures) or, with `redis_url`, in
     Redis: every replica and a restart see them."""
 
     def __init__(self, limit: int | None = None, window_s: float | None = None, *,
@@ -280,9 +292,22 @@ class LoginThrottle:
         at = as_utc_naive(now)
         pair_key, user_key, address_key = _throttle_keys(username, address)
         counts = self._counts(sorted({k for k in (pair_key, user_key, address_key) if k}), at)
-        if counts[pair_key] >= self.limit or counts[user_key] >= self.user_limit:
+        if counts[pair_key] >= self.limit:
             return True
-        return address_key is not None and counts[address_key] >= self.address_limit
+        if address_key is not None and counts[address_key] >= self.address_limit:
+            return True
+        return counts[user_key] >= self.user_limit and not self._known(username, address, at)
+
+    def _known(self, username: str, address: str | None, at: datetime) -> bool:
+        """Whether the agent logged in from this address within KNOWN_ADDRESS_DAYS."""
+        if not address:
+            return False
+        key = _known_key(username, address)
+        if self.redis_url:
+            return bool(self._red().exists(self._redis_key(key)))
+        with unit_of_work(self.url) as uow:
+            since = at - timedelta(days=KNOWN_ADDRESS_DAYS)
+            return bool(uow.login_failures.counts_since([key], since))
 
     def failed(self, username: str, address: str | None = None, *,
                now: datetime | None = None) -> None:
@@ -298,17 +323,28 @@ class LoginThrottle:
             return
         with unit_of_work(self.url) as uow:
             uow.login_failures.record(keys, at)
-            # What is past every window is of no use: dropped as we go.
-            uow.login_failures.forget_before(at - timedelta(seconds=self.window_s))
+            # What is past every window is of no use: dropped as we go (known addresses are
+            # kept for their own, longer time).
+            uow.login_failures.forget_before(at - timedelta(seconds=self.window_s),
+                                             keep_prefix="k:")
+            uow.login_failures.forget_before(at - timedelta(days=KNOWN_ADDRESS_DAYS))
             uow.commit()
 
-    def succeeded(self, username: str, address: str | None = None) -> None:
-        """The right password: the name's counts start again (the address's does not)."""
+    def succeeded(self, username: str, address: str | None = None, *,
+                  now: datetime | None = None) -> None:
+        """The right password: the name's counts start again (the address's does not), and
+        the address becomes one the agent is known to log in from."""
+        at = as_utc_naive(now)
         pair_key, user_key, _ = _throttle_keys(username, address)
         keys = sorted({pair_key, user_key})
+        known = _known_key(username, address) if address else None
         if self.redis_url:
             self._red().delete(*[self._redis_key(k) for k in keys])
+            if known:
+                self._red().set(self._redis_key(known), 1, ex=KNOWN_ADDRESS_DAYS * 86400)
             return
         with unit_of_work(self.url) as uow:
-            uow.login_failures.forget_keys(keys)
+            uow.login_failures.forget_keys(keys + ([known] if known else []))
+            if known:
+                uow.login_failures.record([known], at)
             uow.commit()

@@ -812,8 +812,12 @@ class LoginFailureRepository(_Repository[LoginFailure]):
         for key in keys:
             self.session.add(LoginFailure(key=key, at=at))
 
-    def forget_before(self, cutoff: datetime) -> None:
-        self.session.execute(delete(LoginFailure).where(LoginFailure.at < cutoff))
+    def forget_before(self, cutoff: datetime, *, keep_prefix: str | None = None) -> None:
+        """Rows older than `cutoff`, except keys starting with `keep_prefix`."""
+        query = delete(LoginFailure).where(LoginFailure.at < cutoff)
+        if keep_prefix:
+            query = query.where(~LoginFailure.key.startswith(keep_prefix))
+        self.session.execute(query.execution_options(synchronize_session=False))
 
     def forget_keys(self, keys: list[str]) -> None:
         self.session.execute(delete(LoginFailure).where(LoginFailure.key.in_(keys)))

@@ -101,3 +101,26 @@ def test_a_stranger_cannot_lock_an_agent_out_from_elsewhere(store) -> None:  # n
     throttle.succeeded("alice", "198.51.100.4")  # her right password starts her count again
     assert not throttle.blocked("alice", "198.51.100.4")
     assert throttle.blocked("alice", "203.0.113.9")  # but not the attacker's
+
+
+def test_many_addresses_cannot_lock_an_agent_out_at_her_usual_desk(store) -> None:  # noqa: F811
+    """Found by the second independent attack: five failures from each of ten addresses reached
+    the name-wide limit and refused the agent everywhere, her right password too. An address
+    she logged in from within 30 days is not refused by the name-wide count."""
+    from bot.agents import LoginThrottle
+
+    throttle = LoginThrottle(limit=5, address_limit=20, user_limit=12, window_s=900)
+    throttle.succeeded("alice", "198.51.100.4")  # her desk, yesterday
+    for n in range(12):
+        throttle.failed("alice", f"192.0.2.{n}")
+    assert throttle.blocked("alice", "203.0.113.50")  # a new address: the campaign stops it
+    assert not throttle.blocked(" Alice", "198.51.100.4")  # her desk: let in
+
+
+def test_a_password_no_keyboard_can_type_is_a_wrong_password(app_factory) -> None:
+    """Found by the second independent attack: a lone surrogate in the password gave a 500 with
+    a traceback, and the attempt was neither counted nor audited."""
+    with app_factory() as client:
+        for _ in range(5):
+            assert _login(client, "a1", "\ud800") == 401
+        assert _login(client, "a1", PASSWORD) == 429  # the five were counted
