@@ -17,14 +17,15 @@ A call goes like this:
     /dial       after the transfer to a person ends: goodbye
 
 Where the call stands (language, recording consent, failed turns in a row) travels in the query
-string of the action URLs we hand Twilio. Twilio signs the whole URL it calls, so the state
-cannot be forged, and any replica can take the next turn.
+string of the action URLs we hand Twilio (channels/twilio_voice_twiml.py builds them and the
+TwiML). Twilio signs the whole URL it calls, so the state cannot be forged, and any replica can
+take the next turn.
 
 Recordings (PIPL: a voice is sensitive personal information): with the caller's consent the
 recording stays at Twilio and its SID and URL are written to the audit log against the
 conversation (claims reported in the call carry the same conversation id); without it each
-recording is deleted from Twilio right after it has been fetched and transcribed. The audio is
-only ever held in memory here.
+recording is deleted from Twilio right after it has been fetched and transcribed
+(channels/twilio_voice_recordings.py). The audio is only ever held in memory here.
 
 A person: when the bot hands the conversation off (the tracker is paused), on "0", when a caller
 says they are elderly, and after two turns in a row that could not be understood, the call is
@@ -39,10 +40,8 @@ import re
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
-from typing import Any, Awaitable, Callable, Dict, List, Mapping, Sequence
-from urllib.parse import urlencode
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Sequence, Tuple
 
-import aiohttp
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -50,13 +49,28 @@ from sanic.response import HTTPResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 from bot.audit import record as record_audit
-from bot.language import EN, LANGUAGES, ZH
+from bot.language import EN, ZH
 from bot.privacy import mask_phone
 from bot.replies import say
 from bot.settings import Settings, get_settings
 from channels.conversation import actions_since_user, buttons_since_user, language_of
 from channels.customer_text import customer_text
 from channels.twilio_auth import form_params, is_signed
+from channels.twilio_voice_recordings import (
+    Recording,
+    RecordingUnavailable,
+    delete_recording,
+    fetch_recording,
+)
+from channels.twilio_voice_twiml import (
+    KEY_KEYPAD,
+    KEY_PERSON,
+    MENU_KEYS,
+    CallState,
+    Twiml,
+    VoiceConfig,
+    twiml_response,
+)
 from rasa_server.turns import watch_turn
 
 logger = logging.getLogger(__name__)
@@ -68,8 +82,6 @@ SENDER_PREFIX = "call-"
 
 KEY_ENGLISH, KEY_CHINESE = "2", "1"
 KEY_CONSENT, KEY_REFUSE = "1", "2"
-KEY_KEYPAD, KEY_PERSON = "*", "0"
-MENU_KEYS = "123456789"
 # Rasa's own payload for "a person, please": a button's payload, accepted in every form.
 REQUEST_HUMAN = "/request_human"
 MAX_FAILED_TURNS = 2  # two turns in a row not understood: a person
@@ -104,169 +116,6 @@ def keypad_text(digits: str) -> str:
     return digits
 
 
-# Reference numbers are read out character by character, so a caller can write them down.
-_REFERENCE = re.compile(r"\b(?:CLM|CMP|AUTO|MED|HOME|ACC|CI|LIFE)-\d{4}-\d{4,6}\b")
-
-
-def _spell(match: re.Match[str]) -> str:
-    return ", ".join(" ".join(part) for part in match.group(0).split("-"))
-
-
-def speakable(text: str) -> str:
-    """A chat reply made fit to be read aloud: list bullets and markup dropped, reference
-    numbers spelt out, lines joined."""
-    text = re.sub(r"<[^<>]{0,200}>", " ", text)
-    text = _REFERENCE.sub(_spell, text)
-    lines = [line.strip().lstrip("·•-*").strip() for line in text.splitlines()]
-    return " ".join(line for line in lines if line)
-
-
-# --- where a call stands -------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class CallState:
-    """Carried in the action URLs' query strings (signed by Twilio with the URL)."""
-
-    lang: str = ZH
-    consent: bool = False
-    misses: int = 0  # turns in a row that could not be understood
-    asked: int = 0  # how often a keypad question (language, consent) has been asked
-
-    def query(self) -> str:
-        return urlencode({"lang": self.lang, "consent": int(self.consent),
-                          "misses": self.misses, "asked": self.asked})
-
-    @classmethod
-    def from_args(cls, args: Mapping[str, Any]) -> CallState:
-        def first(name: str, default: str) -> str:
-            value = args.get(name, default)
-            if isinstance(value, list):
-                value = value[0] if value else default
-            return str(value)
-
-        lang = first("lang", ZH)
-
-        def count(name: str) -> int:
-            text = first(name, "0")
-            return min(int(text), 9) if text.isdecimal() else 0  # "²" is a digit, not a number
-
-        return cls(lang=lang if lang in LANGUAGES else ZH, consent=first("consent", "0") == "1",
-                   misses=count("misses"), asked=count("asked"))
-
-
-@dataclass(frozen=True)
-class VoiceConfig:
-    """How the call sounds and how long a turn may be (credentials.yml, with defaults)."""
-
-    voice_zh: str = "Polly.Zhiyu"
-    language_zh: str = "cmn-CN"
-    voice_en: str = "Polly.Joanna"
-    language_en: str = "en-US"
-    max_turn_seconds: int = 30  # Twilio waits 15 s for our answer: recognition must fit
-    silence_seconds: int = 3  # <Record timeout>: this much silence ends the caller's turn
-    fetch_timeout_seconds: float = 5.0
-    recognise_timeout_seconds: float = 9.0
-    dial_timeout_seconds: int = 30
-
-    def voice(self, lang: str) -> Dict[str, str]:
-        if lang == EN:
-            return {"voice": self.voice_en, "language": self.language_en}
-        return {"voice": self.voice_zh, "language": self.language_zh}
-
-
-# --- TwiML ---------------------------------------------------------------------------------------
-
-class Twiml:
-    """Builds the answers: every handler returns one of these, valid TwiML whatever happened."""
-
-    def __init__(self, config: VoiceConfig, base_url: str, max_turn_seconds: int) -> None:
-        self.config = config
-        self.base_url = base_url.rstrip("/")
-        self.max_turn_seconds = max_turn_seconds
-
-    def url(self, endpoint: str, state: CallState) -> str:
-        return f"{self.base_url}/{endpoint}?{state.query()}"
-
-    def _say(self, parent: Any, text: str, lang: str) -> None:
-        text = speakable(text)
-        if text:
-            parent.say(text, **self.config.voice(lang))
-
-    def says(self, parent: Any, texts: Sequence[str], lang: str) -> None:
-        for text in texts:
-            self._say(parent, text, lang)
-
-    def language_menu(self, state: CallState) -> VoiceResponse:
-        twiml = VoiceResponse()
-        gather = twiml.gather(input="dtmf", num_digits=1, timeout=5,
-                              action=self.url("language", state), action_on_empty_result=True)
-        self._say(gather, say("call_welcome", ZH), ZH)
-        self._say(gather, say("call_welcome", EN), EN)
-        return twiml
-
-    def consent_question(self, state: CallState, before: Sequence[str] = ()) -> VoiceResponse:
-        twiml = VoiceResponse()
-        self.says(twiml, before, state.lang)
-        gather = twiml.gather(input="dtmf", num_digits=1, timeout=6,
-                              action=self.url("consent", state), action_on_empty_result=True)
-        key = "call_consent" if state.asked == 0 else "call_consent_again"
-        self._say(gather, say(key, state.lang), state.lang)
-        return twiml
-
-    def listen(self, state: CallState, texts: Sequence[str] = (),
-               menu: Sequence[str] = ()) -> VoiceResponse:
-        """Say `texts` (and the choices of `menu`, by key), then record the caller's turn."""
-        twiml = VoiceResponse()
-        self.says(twiml, texts, state.lang)
-        for index, title in enumerate(menu[: len(MENU_KEYS)]):
-            self._say(twiml, say("call_menu_option", state.lang, digit=MENU_KEYS[index],
-                                 title=title), state.lang)
-        self.record(twiml, state, menu_keys=MENU_KEYS[: len(menu)])
-        return twiml
-
-    def record(self, twiml: VoiceResponse, state: CallState, menu_keys: str = "") -> None:
-        twiml.record(action=self.url("turn", state), method="POST",
-                     max_length=self.max_turn_seconds, timeout=self.config.silence_seconds,
-                     play_beep=True, trim="trim-silence",
-                     finish_on_key=KEY_KEYPAD + KEY_PERSON + menu_keys)
-        # Twilio requests no action for a turn with no sound at all; it goes on to this.
-        twiml.redirect(self.url("turn", state), method="POST")
-
-    def keypad(self, state: CallState) -> VoiceResponse:
-        twiml = VoiceResponse()
-        gather = twiml.gather(input="dtmf", finish_on_key="#", timeout=10,
-                              action=self.url("digits", state), action_on_empty_result=True)
-        self._say(gather, say("call_keypad_prompt", state.lang), state.lang)
-        return twiml
-
-    def to_person(self, state: CallState, texts: Sequence[str], agents_phone: str,
-                  open_now: bool) -> VoiceResponse:
-        """Say `texts` (the bot's handoff reply), then put the call through to the agents' line;
-        with no line, or out of hours, say what happens next and end the call."""
-        twiml = VoiceResponse()
-        self.says(twiml, texts, state.lang)
-        if agents_phone and open_now:
-            self._say(twiml, say("call_transferring", state.lang), state.lang)
-            dial = twiml.dial(action=self.url("dial", state), method="POST",
-                              timeout=self.config.dial_timeout_seconds)
-            dial.number(agents_phone)
-        else:
-            key = "call_person_later" if agents_phone else "call_no_agents_line"
-            self._say(twiml, say(key, state.lang), state.lang)
-            twiml.hangup()
-        return twiml
-
-    def goodbye(self, state: CallState, texts: Sequence[str]) -> VoiceResponse:
-        twiml = VoiceResponse()
-        self.says(twiml, texts, state.lang)
-        twiml.hangup()
-        return twiml
-
-
-def twiml_response(twiml: VoiceResponse) -> HTTPResponse:
-    return response.text(str(twiml), content_type="text/xml; charset=utf-8")
-
-
 # Where a turn's time went (fetch, recognise, dialogue), per request; sent back as a standard
 # Server-Timing header, which Twilio ignores and benchmarks/phone_turn.py reads.
 _timings: ContextVar[Dict[str, float] | None] = ContextVar("twilio_voice_timings", default=None)
@@ -282,73 +131,10 @@ def server_timing(timings: Mapping[str, float]) -> str:
     return ", ".join(f"{stage};dur={seconds * 1000:.0f}" for stage, seconds in timings.items())
 
 
-# --- recordings at Twilio ------------------------------------------------------------------------
+# --- failures and the audit log -----------------------------------------------------------------
 
 class TurnFailed(Exception):
     """Rasa could not complete the turn (rasa_server/turns.py): it was not stored."""
-
-
-class RecordingUnavailable(Exception):
-    """The recording could not be fetched: the reason is safe to log."""
-
-
-def _api_root(settings: Settings) -> str:
-    return f"{settings.twilio_api_base}/2010-04-01/Accounts/{settings.twilio_account_sid}"
-
-
-def _auth(settings: Settings) -> aiohttp.BasicAuth:
-    return aiohttp.BasicAuth(settings.twilio_account_sid, settings.twilio_auth_token)
-
-
-async def fetch_recording(recording_url: str, settings: Settings, *, timeout_s: float,
-                          max_bytes: int, attempts: int = 3) -> bytes:
-    """The recording as WAV bytes, fetched with the account's credentials. Only from the
-    account's own recordings on the configured API base: the credentials go nowhere else.
-    A 404 is retried briefly (a fresh recording can take a moment to appear)."""
-    root = _api_root(settings) + "/Recordings/"
-    if not settings.twilio_account_sid or not recording_url.startswith(root):
-        raise RecordingUnavailable("the recording URL is not one of this account's recordings")
-    url = recording_url if recording_url.rsplit("/", 1)[-1].count(".") else recording_url + ".wav"
-    deadline = time.monotonic() + timeout_s
-    timeout = aiohttp.ClientTimeout(total=timeout_s)
-    async with aiohttp.ClientSession(timeout=timeout, auth=_auth(settings)) as session:
-        for attempt in range(1, attempts + 1):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise RecordingUnavailable("timed out")
-            try:
-                async with session.get(url, timeout=aiohttp.ClientTimeout(total=left)) as got:
-                    if got.status == 404 and attempt < attempts:
-                        await asyncio.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
-                        continue
-                    if got.status != 200:
-                        raise RecordingUnavailable(f"HTTP {got.status}")
-                    if (got.content_length or 0) > max_bytes:
-                        raise RecordingUnavailable(f"over {max_bytes} bytes")
-                    body = bytearray()
-                    async for chunk in got.content.iter_chunked(64 * 1024):
-                        body += chunk
-                        if len(body) > max_bytes:
-                            raise RecordingUnavailable(f"over {max_bytes} bytes")
-                    return bytes(body)
-            except asyncio.TimeoutError as error:
-                raise RecordingUnavailable("timed out") from error
-            except aiohttp.ClientError as error:
-                raise RecordingUnavailable(type(error).__name__) from error
-    raise RecordingUnavailable("not found")
-
-
-async def delete_recording(recording_sid: str, settings: Settings, *,
-                           timeout_s: float = 5.0) -> bool:
-    """Deletes the recording at Twilio; True when it is gone (404: it already was)."""
-    url = f"{_api_root(settings)}/Recordings/{recording_sid}.json"
-    timeout = aiohttp.ClientTimeout(total=timeout_s)
-    try:
-        async with aiohttp.ClientSession(timeout=timeout, auth=_auth(settings)) as session, \
-                session.delete(url) as got:
-            return got.status in (200, 204, 404)
-    except (asyncio.TimeoutError, aiohttp.ClientError):
-        return False
 
 
 async def audit(action: str, conversation_id: str, detail: Dict[str, Any]) -> None:
@@ -362,13 +148,6 @@ async def audit(action: str, conversation_id: str, detail: Dict[str, Any]) -> No
 
 # --- the channel ---------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Recording:
-    sid: str
-    url: str
-    duration_s: float
-
-
 @dataclass
 class Heard:
     """What became of one recorded turn."""
@@ -379,6 +158,9 @@ class Heard:
 
 
 Recogniser = Callable[..., Any]
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+# A call route's handler: (request, on_new_message, form, state, twiml, settings) -> TwiML.
+CallHandler = Callable[..., Awaitable[VoiceResponse]]
 
 
 def _default_recogniser(audio: bytes, language: str | None = None) -> Any:
@@ -397,6 +179,26 @@ def _menu(messages: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
         if message.get("buttons"):
             return list(message["buttons"])
     return []
+
+
+async def health(request: Request) -> HTTPResponse:
+    return response.json({"status": "ok"})
+
+
+async def _load_speech_model(app: Any, loop: Any) -> None:
+    """The first caller must not wait for the model: it is loaded in the background."""
+    if not get_settings().twilio_auth_token:
+        return  # phone calls are off: no model to hold in memory for them
+
+    async def load() -> None:
+        try:
+            from bot.speech import shared_model
+
+            await asyncio.to_thread(shared_model)
+        except Exception:
+            logger.exception("twilio_voice: loading the speech model failed")
+
+    app.add_task(load())
 
 
 class TwilioVoiceInput(InputChannel):
@@ -429,7 +231,7 @@ class TwilioVoiceInput(InputChannel):
         # 16-bit samples at up to 16 kHz, plus headers: Twilio's WAV is 8 kHz, so this is ample.
         return turn_seconds * 32_000 + 64 * 1024
 
-    async def _tell_rasa(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    async def _tell_rasa(self, on_new_message: OnNewMessage,
                          text: str, sender: str, metadata: Dict[str, Any]
                          ) -> List[Dict[str, Any]]:
         collector = CollectingOutputChannel()
@@ -465,138 +267,121 @@ class TwilioVoiceInput(InputChannel):
 
     # -- the webhook ------------------------------------------------------------------------------
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        """Every route of the call in one table; all but the health check are `call` routes
+        (configured, signed by Twilio, a well-formed call: see _checked)."""
         voice = Blueprint(f"twilio_voice_{type(self).__name__}", __name__)
-        channel = self
-
         if self.warm_up:
-            @voice.listener("after_server_start")
-            async def load_speech_model(app: Any, loop: Any) -> None:
-                # The first caller must not wait for the model: load it in the background.
-                if not get_settings().twilio_auth_token:
-                    return  # phone calls are off: no model to hold in memory for them
+            voice.listener("after_server_start")(_load_speech_model)
 
-                async def load() -> None:
-                    try:
-                        from bot.speech import shared_model
+        def call(handler: CallHandler) -> Callable[[Request], Awaitable[HTTPResponse]]:
+            return self._checked(handler, on_new_message)
 
-                        await asyncio.to_thread(shared_model)
-                    except Exception:
-                        logger.exception("twilio_voice: loading the speech model failed")
-
-                app.add_task(load())
-
-        @voice.route("/", methods=["GET"])
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        def checked(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., Any]:
-            """Every request: configured (503), signed by Twilio (403), a well-formed call
-            (400); then the handler, whose failures still answer with valid TwiML."""
-            async def wrapper(request: Request) -> HTTPResponse:
-                settings = get_settings()
-                if not settings.twilio_auth_token or not settings.twilio_account_sid:
-                    return response.text("Phone calls are not configured.", status=503)
-                if len(request.body or b"") > MAX_BODY_BYTES:
-                    return response.text("Request body too large.", status=413)
-                if not is_signed(request, settings.twilio_auth_token, settings.public_url):
-                    return response.text("Invalid Twilio signature.", status=403)
-                form = form_params(request)
-                call_sid = form.get("CallSid", "")
-                if not CALL_SID.fullmatch(call_sid):
-                    return response.text("CallSid is missing or malformed.", status=400)
-                state = CallState.from_args(request.args)
-                twiml = channel._twiml(settings)
-                timings: Dict[str, float] = {}
-                token = _timings.set(timings)
-                started = time.perf_counter()
-                try:
-                    answer = await handler(request, form, state, twiml, settings)
-                except Exception:
-                    logger.exception("twilio_voice: %s failed on call %s", request.path,
-                                     call_sid)
-                    answer = twiml_response(await channel._after_failure(
-                        request, on_new_message, form, state, twiml, settings))
-                finally:
-                    _timings.reset(token)
-                timings["total"] = time.perf_counter() - started
-                answer.headers["Server-Timing"] = server_timing(timings)
-                return answer
-
-            wrapper.__name__ = handler.__name__
-            return wrapper
-
-        @voice.route("/webhook", methods=["POST"])
-        @checked
-        async def call_start(request: Request, form: Dict[str, str], state: CallState,
-                             twiml: Twiml, settings: Settings) -> HTTPResponse:
-            logger.info("twilio_voice: call %s from %s", form["CallSid"],
-                        mask_phone(form.get("From")))
-            return twiml_response(twiml.language_menu(CallState()))
-
-        @voice.route("/language", methods=["POST"])
-        @checked
-        async def language(request: Request, form: Dict[str, str], state: CallState,
-                           twiml: Twiml, settings: Settings) -> HTTPResponse:
-            digits = form.get("Digits", "")
-            lang = EN if digits == KEY_ENGLISH else ZH
-            if digits in (KEY_ENGLISH, KEY_CHINESE):
-                await channel._pin_language(request, SENDER_PREFIX + form["CallSid"], lang)
-            return twiml_response(twiml.consent_question(CallState(lang=lang)))
-
-        @voice.route("/consent", methods=["POST"])
-        @checked
-        async def consent(request: Request, form: Dict[str, str], state: CallState,
-                          twiml: Twiml, settings: Settings) -> HTTPResponse:
-            digits = form.get("Digits", "")
-            if digits not in (KEY_CONSENT, KEY_REFUSE) and state.asked == 0:
-                return twiml_response(twiml.consent_question(replace(state, asked=1)))
-            # No clear yes is a no: the audio is then deleted after each turn.
-            granted = digits == KEY_CONSENT
-            sender = SENDER_PREFIX + form["CallSid"]
-            await audit("call.recording_consent", sender,
-                        {"call_sid": form["CallSid"], "granted": granted})
-            state = CallState(lang=state.lang, consent=granted)
-            said = say("call_consent_yes" if granted else "call_consent_no", state.lang)
-            return twiml_response(twiml.listen(state, [said, say("call_ready", state.lang)]))
-
-        @voice.route("/turn", methods=["POST"])
-        @checked
-        async def turn(request: Request, form: Dict[str, str], state: CallState,
-                       twiml: Twiml, settings: Settings) -> HTTPResponse:
-            return twiml_response(await channel._turn(request, on_new_message, form, state,
-                                                      twiml, settings))
-
-        @voice.route("/digits", methods=["POST"])
-        @checked
-        async def digits(request: Request, form: Dict[str, str], state: CallState,
-                         twiml: Twiml, settings: Settings) -> HTTPResponse:
-            text = keypad_text(form.get("Digits", ""))
-            if not text:
-                return twiml_response(twiml.listen(state, [say("call_keypad_empty",
-                                                               state.lang)]))
-            return twiml_response(await channel._converse(
-                request, on_new_message, form, state, twiml, settings, text))
-
-        @voice.route("/dial", methods=["POST"])
-        @checked
-        async def dial(request: Request, form: Dict[str, str], state: CallState,
-                       twiml: Twiml, settings: Settings) -> HTTPResponse:
-            status = form.get("DialCallStatus", "")
-            if status in ("completed", "answered"):
-                return twiml_response(twiml.goodbye(state, []))
-            logger.info("twilio_voice: transfer of call %s ended %s", form["CallSid"], status)
-            return twiml_response(twiml.goodbye(state, [say("call_agents_unavailable",
-                                                            state.lang)]))
-
+        routes: List[Tuple[str, List[str], Callable[..., Awaitable[HTTPResponse]]]] = [
+            ("/", ["GET"], health),
+            ("/webhook", ["POST"], call(self.call_start)),
+            ("/language", ["POST"], call(self.language)),
+            ("/consent", ["POST"], call(self.consent)),
+            ("/turn", ["POST"], call(self.turn)),
+            ("/digits", ["POST"], call(self.digits)),
+            ("/dial", ["POST"], call(self.dial)),
+        ]
+        for path, methods, handler in routes:
+            voice.add_route(handler, path, methods=methods, name=handler.__name__)
         return voice
 
-    # -- one turn ---------------------------------------------------------------------------------
+    def _checked(self, handler: CallHandler,
+                 on_new_message: OnNewMessage
+                 ) -> Callable[[Request], Awaitable[HTTPResponse]]:
+        """Every request: configured (503), signed by Twilio (403), a well-formed call
+        (400); then the handler, whose failures still answer with valid TwiML."""
+        async def wrapper(request: Request) -> HTTPResponse:
+            settings = get_settings()
+            if not settings.twilio_auth_token or not settings.twilio_account_sid:
+                return response.text("Phone calls are not configured.", status=503)
+            if len(request.body or b"") > MAX_BODY_BYTES:
+                return response.text("Request body too large.", status=413)
+            if not is_signed(request, settings.twilio_auth_token, settings.public_url):
+                return response.text("Invalid Twilio signature.", status=403)
+            form = form_params(request)
+            call_sid = form.get("CallSid", "")
+            if not CALL_SID.fullmatch(call_sid):
+                return response.text("CallSid is missing or malformed.", status=400)
+            state = CallState.from_args(request.args)
+            twiml = self._twiml(settings)
+            timings: Dict[str, float] = {}
+            token = _timings.set(timings)
+            started = time.perf_counter()
+            try:
+                answer = twiml_response(await handler(request, on_new_message, form, state,
+                                                      twiml, settings))
+            except Exception:
+                logger.exception("twilio_voice: %s failed on call %s", request.path, call_sid)
+                answer = twiml_response(await self._after_failure(
+                    request, on_new_message, form, state, twiml, settings))
+            finally:
+                _timings.reset(token)
+            timings["total"] = time.perf_counter() - started
+            answer.headers["Server-Timing"] = server_timing(timings)
+            return answer
 
-    async def _turn(self, request: Request,
-                    on_new_message: Callable[[UserMessage], Awaitable[Any]],
-                    form: Dict[str, str], state: CallState, twiml: Twiml,
-                    settings: Settings) -> VoiceResponse:
+        wrapper.__name__ = handler.__name__
+        return wrapper
+
+    # -- the handlers (registered in blueprint(); each answers with TwiML) ------------------------
+
+    async def call_start(self, request: Request, on_new_message: OnNewMessage,
+                         form: Dict[str, str], state: CallState, twiml: Twiml,
+                         settings: Settings) -> VoiceResponse:
+        logger.info("twilio_voice: call %s from %s", form["CallSid"],
+                    mask_phone(form.get("From")))
+        return twiml.language_menu(CallState())
+
+    async def language(self, request: Request, on_new_message: OnNewMessage,
+                       form: Dict[str, str], state: CallState, twiml: Twiml,
+                       settings: Settings) -> VoiceResponse:
+        digits = form.get("Digits", "")
+        lang = EN if digits == KEY_ENGLISH else ZH
+        if digits in (KEY_ENGLISH, KEY_CHINESE):
+            await self._pin_language(request, SENDER_PREFIX + form["CallSid"], lang)
+        return twiml.consent_question(CallState(lang=lang))
+
+    async def consent(self, request: Request, on_new_message: OnNewMessage,
+                      form: Dict[str, str], state: CallState, twiml: Twiml,
+                      settings: Settings) -> VoiceResponse:
+        digits = form.get("Digits", "")
+        if digits not in (KEY_CONSENT, KEY_REFUSE) and state.asked == 0:
+            return twiml.consent_question(replace(state, asked=1))
+        # No clear yes is a no: the audio is then deleted after each turn.
+        granted = digits == KEY_CONSENT
+        sender = SENDER_PREFIX + form["CallSid"]
+        await audit("call.recording_consent", sender,
+                    {"call_sid": form["CallSid"], "granted": granted})
+        state = CallState(lang=state.lang, consent=granted)
+        said = say("call_consent_yes" if granted else "call_consent_no", state.lang)
+        return twiml.listen(state, [said, say("call_ready", state.lang)])
+
+    async def digits(self, request: Request, on_new_message: OnNewMessage,
+                     form: Dict[str, str], state: CallState, twiml: Twiml,
+                     settings: Settings) -> VoiceResponse:
+        text = keypad_text(form.get("Digits", ""))
+        if not text:
+            return twiml.listen(state, [say("call_keypad_empty", state.lang)])
+        return await self._converse(request, on_new_message, form, state, twiml, settings, text)
+
+    async def dial(self, request: Request, on_new_message: OnNewMessage,
+                   form: Dict[str, str], state: CallState, twiml: Twiml,
+                   settings: Settings) -> VoiceResponse:
+        status = form.get("DialCallStatus", "")
+        if status in ("completed", "answered"):
+            return twiml.goodbye(state, [])
+        logger.info("twilio_voice: transfer of call %s ended %s", form["CallSid"], status)
+        return twiml.goodbye(state, [say("call_agents_unavailable", state.lang)])
+
+    async def turn(self, request: Request, on_new_message: OnNewMessage,
+                   form: Dict[str, str], state: CallState, twiml: Twiml,
+                   settings: Settings) -> VoiceResponse:
+        """A recorded turn (or a key that ended it): recognised, then to Rasa."""
         call_sid = form["CallSid"]
         sender = SENDER_PREFIX + call_sid
         digits = form.get("Digits", "")
@@ -720,7 +505,7 @@ class TwilioVoiceInput(InputChannel):
         await audit("call.recording_delete_failed", sender, detail)
 
     async def _key(self, request: Request,
-                   on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                   on_new_message: OnNewMessage,
                    form: Dict[str, str], state: CallState, twiml: Twiml, settings: Settings,
                    key: str) -> VoiceResponse:
         if key == KEY_KEYPAD:
@@ -739,7 +524,7 @@ class TwilioVoiceInput(InputChannel):
         return buttons_since_user(await self._conversation(request, sender))
 
     async def _missed(self, request: Request,
-                      on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                      on_new_message: OnNewMessage,
                       form: Dict[str, str], state: CallState, twiml: Twiml, settings: Settings,
                       reason: str) -> VoiceResponse:
         """A turn that could not be understood: ask again; the second in a row, a person."""
@@ -754,7 +539,7 @@ class TwilioVoiceInput(InputChannel):
         return twiml.listen(state, [say(key, state.lang, seconds=twiml.max_turn_seconds)])
 
     async def _after_failure(self, request: Request,
-                             on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                             on_new_message: OnNewMessage,
                              form: Dict[str, str], state: CallState, twiml: Twiml,
                              settings: Settings) -> VoiceResponse:
         """Something broke on our side: the caller is asked again, then put through."""
@@ -767,7 +552,7 @@ class TwilioVoiceInput(InputChannel):
                                     say("call_not_understood", state.lang)])
 
     async def _converse(self, request: Request,
-                        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                        on_new_message: OnNewMessage,
                         form: Dict[str, str], state: CallState, twiml: Twiml, settings: Settings,
                         text: str, before: Sequence[str] = ()) -> VoiceResponse:
         """`text` to Rasa as the caller's words; the replies spoken, then the next turn (or a
@@ -793,7 +578,7 @@ class TwilioVoiceInput(InputChannel):
         return twiml.listen(state, texts, menu=[title for title in menu if title])
 
     async def _person(self, request: Request,
-                      on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                      on_new_message: OnNewMessage,
                       form: Dict[str, str], state: CallState, twiml: Twiml, settings: Settings,
                       before: Sequence[str] = ()) -> VoiceResponse:
         """The conversation goes to the handoff queue through the bot (so the agent gets the

@@ -29,14 +29,8 @@ from bot.settings import get_settings
 from bot.speech import Transcript
 from bot.store.db import unit_of_work
 from bot.store.models import AuditEntry
-from channels.twilio_voice import (
-    CallState,
-    TwilioVoiceInput,
-    VoiceConfig,
-    keypad_code,
-    keypad_text,
-    speakable,
-)
+from channels.twilio_voice import TwilioVoiceInput, keypad_code, keypad_text
+from channels.twilio_voice_twiml import CallState, VoiceConfig, speakable
 from tests.standins.twilio import TwilioStandIn
 from tests.support.asgi import AsgiClient, AsgiResponse
 from tests.support.audio import silence

@@ -17,7 +17,8 @@ from bot.handoff import next_opening
 from bot.replies import say
 from bot.store.db import unit_of_work
 from bot.store.models import AuditEntry, Handoff
-from channels.twilio_voice import keypad_code, speakable
+from channels.twilio_voice import keypad_code
+from channels.twilio_voice_twiml import speakable
 from tests.e2e.test_report_conversations import forget_reported_claims  # noqa: F401 (autouse)
 from tests.standins.twilio import TwilioStandIn
 from tests.support.audio import speak, tone

@@ -420,7 +420,7 @@ def test_tokens_with_undecodable_header_bytes_hash_and_match_nothing() -> None:
 
 def test_call_state_from_a_query_takes_only_decimal_counts() -> None:
     """Was a 500 on a signed call webhook: "²" passes str.isdigit() but int() refuses it."""
-    from channels.twilio_voice import CallState
+    from channels.twilio_voice_twiml import CallState
 
     state = CallState.from_args({"misses": "²", "asked": "١", "lang": "\ud800", "consent": ["1"]})
     assert (state.misses, state.asked, state.lang, state.consent) == (0, 1, "zh", True)
