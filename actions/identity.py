@@ -52,7 +52,7 @@ def sms_sender() -> identity.SmsSender | None:
 
     def send(phone: str, body: str) -> None:
         # Imported here: the SMS client lives with the Twilio channel, loaded only when needed.
-        from channels.twilio import e164, twilio_api
+        from channels.twilio_rest import e164, twilio_api
 
         number = e164(phone)
         if number is None:

@@ -13,9 +13,10 @@ What Rasa's own connector lacks and this one does:
 - An update delivered twice (same update_id) is handled once (bot.inbound.first_receipt).
   Telegram gets its 200 as soon as the update is handled or after `answer_within_s`, whichever
   comes first (the work carries on), so a slow voice note never makes it retry.
-- Voice notes are downloaded, recognised (bot.speech), shown back ("I heard: …") and handled as
-  text; photos and PDF/JPEG/PNG documents are stored against the customer's open claim
-  (bot.documents.intake); a caption naming a document ticks it off, otherwise buttons ask which one.
+- Voice notes are downloaded, recognised, shown back ("I heard: …") and handled as text; photos
+  and PDF/JPEG/PNG documents are stored against the customer's open claim; a caption naming a
+  document ticks it off, otherwise buttons ask which one. All of it is channels/media.py's
+  journey, shared with every channel; this module only fetches the file and sends the lines.
 - Locations become text the report form takes as the place; the bot's buttons become inline
   keyboards and a press is sent as the customer's message.
 - `/start` greets in the language of the customer's Telegram app (from.language_code).
@@ -30,6 +31,9 @@ sender this channel registers, so they are retried until delivered and sent once
 who blocked the bot, or a chat that no longer exists, fails the message with a clear record.
 That is why get_output_channel() gives nothing: the agent console then queues instead of pushing.
 
+Replies and the outbox sender are channels/telegram_output.py; the webhook's registration is
+channels/telegram_setup.py.
+
 Logs carry update ids and masked chat ids ("tg-*****6789"), never what a customer wrote.
 """
 from __future__ import annotations
@@ -40,14 +44,11 @@ import hmac
 import json
 import logging
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Mapping
+from typing import Any, Awaitable, Callable, Dict, List, Mapping
 
 import aiohttp
 from aiogram import Bot
-from aiogram.bot.api import TelegramAPIServer
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils import exceptions as tg
 from rasa.core.channels.channel import (
     CollectingOutputChannel,
@@ -60,14 +61,30 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.documents.captions import document_for_caption
 from bot.documents.intake import file_of_claim
-from bot.language import clean_text, detect
-from bot.outbox.senders import Notice, PermanentDeliveryError, register_sender
+from bot.language import clean_text
+from bot.outbox.senders import register_sender
 from bot.replies import say
 from bot.settings import get_settings
-from channels.conversation import read_conversation
+from channels.conversation import Conversation, read_conversation
 from channels.customer_text import customer_text
+from channels.locations import location_text
+from channels.media import (
+    SPEECH_TOO_LARGE,
+    Refused,
+    document_buttons,
+    hear_voice_note,
+    receive_media_file,
+    upload_target,
+    upload_too_large,
+)
+from channels.telegram_output import (
+    TelegramNoticeSender,
+    TelegramOutput,
+    conversation_id,
+    make_bot,
+    masked,
+)
 from rasa_server.turns import watch_turn
 
 logger = logging.getLogger(__name__)
@@ -76,10 +93,7 @@ CHANNEL = "telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # A real Update is a few kilobytes; this is far above that and far below harm.
 MAX_BODY_BYTES = 1024 * 1024
-MAX_TELEGRAM_TEXT = 4096  # Telegram's limit for one message
-MAX_CALLBACK_DATA_BYTES = 64  # Telegram's limit for a button's data
 DEFAULT_ANSWER_WITHIN_S = 20.0
-API_TIMEOUT_S = 30.0
 DOWNLOAD_TIMEOUT_S = 60.0
 MAX_DOCUMENT_BUTTONS = 12
 
@@ -92,7 +106,6 @@ ACCEPTED_DOCUMENT_TYPES = frozenset({
 UNSUPPORTED_CONTENT = ("sticker", "video", "video_note", "animation", "contact", "poll", "dice",
                        "game", "story")
 
-_CONVERSATION = re.compile(r"tg-(-?\d{1,20})")
 _COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@[A-Za-z0-9_]{1,64})?(?:\s|$)")
 # A button payload sent on as the customer's message: Rasa's "/intent", nothing more.
 _INTENT_PAYLOAD = re.compile(r"/[A-Za-z_][A-Za-z0-9_]{0,63}")
@@ -100,33 +113,7 @@ _INTENT_PAYLOAD = re.compile(r"/[A-Za-z_][A-Za-z0-9_]{0,63}")
 DOCUMENT_CHOICE = "doc:"
 _DOCUMENT_PAYLOAD = re.compile(r"doc:([a-z0-9_]{1,40}):([0-9a-f]{16})")
 
-_UNAUTHORIZED = "unauthorized"
-# Errors after which a message can never reach the chat: retrying would only repeat them.
-_PERMANENT_ERRORS = (
-    tg.BotBlocked, tg.BotKicked, tg.UserDeactivated, tg.CantInitiateConversation,
-    tg.CantTalkWithBots, tg.ChatNotFound, tg.ChatIdIsEmpty, tg.InvalidPeerID,
-    tg.GroupDeactivated, tg.MigrateToChat,
-)
-
-
 # --- small pieces -------------------------------------------------------------------------------
-
-def conversation_id(chat_id: int) -> str:
-    """The conversation (Rasa sender) id of a Telegram chat: "tg-<chat id>"."""
-    return f"tg-{int(chat_id)}"
-
-
-def chat_id_of(conversation: str | None) -> int | None:
-    """The chat id in a "tg-<chat id>" conversation id; None for any other id."""
-    match = _CONVERSATION.fullmatch(conversation or "")
-    return int(match.group(1)) if match else None
-
-
-def masked(chat_id: int | str | None) -> str:
-    """A chat id fit for logs: "tg-*****6789"."""
-    digits = str(chat_id if chat_id is not None else "")
-    return "tg-" + "*" * max(len(digits) - 4, 1) + digits[-4:]
-
 
 def language_for(language_code: str | None) -> str | None:
     """The conversation language for a Telegram app language: zh* is Chinese, any other is
@@ -143,104 +130,6 @@ def secret_matches(presented: str | None, expected: str) -> bool:
         return False
     return hmac.compare_digest(presented.encode("utf-8", "surrogatepass"),
                                expected.encode("utf-8"))
-
-
-def split_text(text: str, limit: int = MAX_TELEGRAM_TEXT) -> List[str]:
-    """`text` in parts Telegram accepts, cut at line ends where possible."""
-    text = text.strip()
-    parts: List[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        if cut <= 0:
-            cut = limit
-        parts.append(text[:cut].strip())
-        text = text[cut:].strip()
-    if text:
-        parts.append(text)
-    return [part for part in parts if part]
-
-
-def inline_keyboard(buttons: Iterable[Mapping[str, Any]]) -> InlineKeyboardMarkup | None:
-    """The bot's buttons as an inline keyboard, one per row (titles can be long). A button whose
-    payload Telegram cannot carry (over 64 bytes) is left out."""
-    markup = InlineKeyboardMarkup()
-    rows = 0
-    for button in buttons:
-        title = str(button.get("title") or button.get("payload") or "").strip()
-        if not title:
-            continue
-        if button.get("url"):
-            markup.row(InlineKeyboardButton(title, url=str(button["url"])))
-            rows += 1
-            continue
-        payload = str(button.get("payload") or title)
-        if len(payload.encode("utf-8")) > MAX_CALLBACK_DATA_BYTES:
-            logger.warning("telegram: a button's payload is over %s bytes; left out",
-                           MAX_CALLBACK_DATA_BYTES)
-            continue
-        markup.row(InlineKeyboardButton(title, callback_data=payload))
-        rows += 1
-    return markup if rows else None
-
-
-def is_permanent(error: BaseException) -> bool:
-    """Whether a Bot API error means the chat can never be reached (blocked, deleted, gone)."""
-    if isinstance(error, _PERMANENT_ERRORS):
-        return True
-    # 403 "Forbidden: …" is about the chat; 401 "Unauthorized" is our token: fix it and retry.
-    return isinstance(error, tg.Unauthorized) and str(error).strip().lower() != _UNAUTHORIZED
-
-
-def make_bot(token: str, api_server: str, *, timeout_s: float = API_TIMEOUT_S) -> Bot:
-    """An aiogram Bot for `token` talking to `api_server` (Telegram's, or a local Bot API
-    server). Raises aiogram's ValidationError for a malformed token."""
-    return Bot(token, server=TelegramAPIServer.from_base(api_server), timeout=timeout_s)
-
-
-def _dms(value: float, positive: str, negative: str) -> str:
-    hemisphere = positive if value >= 0 else negative
-    seconds_total = round(abs(value) * 3600)
-    degrees, rest = divmod(seconds_total, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{degrees}°{minutes:02d}'{seconds:02d}\"{hemisphere}"
-
-
-def coordinates_text(latitude: float, longitude: float) -> str:
-    """'31°13\'49"N 121°28\'25"E': readable in both languages, unchanged by the NLU's NFKC
-    normalisation, with no "." or "," that the report form's place correction would stop at."""
-    return f"{_dms(latitude, 'N', 'S')} {_dms(longitude, 'E', 'W')}"
-
-
-def location_text(location: Mapping[str, Any], lang: str,
-                  venue: Mapping[str, Any] | None = None) -> str | None:
-    """The customer's words for a shared location (or a place picked from the map), or None when
-    the coordinates are not numbers on the globe."""
-    latitude, longitude = location.get("latitude"), location.get("longitude")
-    if isinstance(latitude, bool) or isinstance(longitude, bool):
-        return None
-    if not isinstance(latitude, (int, float)) or not isinstance(longitude, (int, float)):
-        return None
-    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-        return None
-    coordinates = coordinates_text(float(latitude), float(longitude))
-    name = ""
-    if venue:
-        name = " ".join(str(venue.get(key) or "").strip() for key in ("title", "address"))
-        name = " ".join(re.sub(r"[,，.。]+", " ", name).split())[:80]
-    if name:
-        return say("telegram_location_named", lang, name=name, coordinates=coordinates)
-    return say("telegram_location", lang, coordinates=coordinates)
-
-
-def _run_blocking(make: Callable[[], Awaitable[Any]]) -> Any:
-    """Run a coroutine to its end from synchronous code (the outbox calls senders in a worker
-    thread); from inside a running loop it runs on a thread of its own."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(make())
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(lambda: asyncio.run(make())).result()
 
 
 # --- reading an Update --------------------------------------------------------------------------
@@ -312,90 +201,6 @@ def read_update(body: Any) -> Incoming | None:
     )
 
 
-# --- output -------------------------------------------------------------------------------------
-
-class TelegramOutput(OutputChannel):
-    """Sends the bot's replies to a chat with sendMessage; buttons become an inline keyboard.
-
-    During a customer's turn a reply that cannot be delivered is logged and the turn goes on
-    (`quiet`); the outbox's sender raises instead, so the outbox can retry or record it."""
-
-    @classmethod
-    def name(cls) -> str:
-        return CHANNEL
-
-    def __init__(self, bot: Bot, *, quiet: bool = True) -> None:
-        self.bot = bot
-        self.quiet = quiet
-
-    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self.send(recipient_id, text)
-
-    async def send_text_with_buttons(self, recipient_id: str, text: str,
-                                     buttons: List[Dict[str, Any]], **kwargs: Any) -> None:
-        await self.send(recipient_id, text, buttons)
-
-    async def send_quick_replies(self, recipient_id: str, text: str,
-                                 quick_replies: List[Dict[str, Any]], **kwargs: Any) -> None:
-        await self.send(recipient_id, text, quick_replies)
-
-    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
-        await self.send(recipient_id, image)
-
-    async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any],
-                               **kwargs: Any) -> None:
-        logger.debug("telegram: custom payloads are not sent (%s)", sorted(json_message)[:5])
-
-    async def send(self, recipient_id: str, text: str,
-                   buttons: Iterable[Mapping[str, Any]] | None = None) -> bool:
-        """True when every part of `text` reached the chat."""
-        chat_id = chat_id_of(recipient_id)
-        if chat_id is None:
-            logger.error("telegram: %r is not a Telegram conversation", recipient_id[:8])
-            return False
-        parts = split_text(text)
-        markup = inline_keyboard(buttons) if buttons else None
-        try:
-            for index, part in enumerate(parts):
-                last = index == len(parts) - 1
-                await self.bot.send_message(chat_id, part, disable_web_page_preview=True,
-                                            reply_markup=markup if last else None)
-        except (tg.TelegramAPIError, asyncio.TimeoutError) as error:
-            if not self.quiet:
-                raise
-            logger.warning("telegram: a reply to %s was not delivered: %s", masked(chat_id),
-                           type(error).__name__)
-            return False
-        return True
-
-
-class TelegramNoticeSender:
-    """bot.outbox sender for Telegram: the outbox calls it from a worker thread with a queued
-    notice or agent message. Blocked, kicked, deactivated or missing chats raise
-    PermanentDeliveryError (failed, never retried); anything else raises to be retried."""
-
-    def __init__(self, token: str, api_server: str) -> None:
-        self._token = token
-        self._api_server = api_server
-
-    def __call__(self, notice: Notice) -> None:
-        chat_id = chat_id_of(notice.conversation_id)
-        if chat_id is None:
-            raise PermanentDeliveryError("not a Telegram conversation id")
-        _run_blocking(lambda: self._send(chat_id, notice.body))
-
-    async def _send(self, chat_id: int, text: str) -> None:
-        bot = make_bot(self._token, self._api_server)
-        try:
-            await TelegramOutput(bot, quiet=False).send(conversation_id(chat_id), text)
-        except tg.TelegramAPIError as error:
-            if is_permanent(error):
-                raise PermanentDeliveryError(f"telegram: {error}") from error
-            raise
-        finally:
-            await bot.session.close()
-
-
 # --- input --------------------------------------------------------------------------------------
 
 @dataclass
@@ -406,7 +211,7 @@ class _Turn:
     on_new_message: Callable[[UserMessage], Awaitable[Any]]
     incoming: Incoming
     out: TelegramOutput
-    facts: tuple | None = None
+    conversation: Conversation | None = None  # read once, when first needed
 
     @property
     def chat_id(self) -> int:
@@ -601,23 +406,21 @@ class TelegramInput(InputChannel):
                                  masked(incoming.chat_id))
                 # Nothing of the turn is kept: ask again, without reading the conversation
                 # (its store may be what failed).
-                language = (turn.facts[0] if turn.facts
+                language = (turn.conversation.lang() if turn.conversation
                             else language_for(incoming.language_code) or "zh")
                 with contextlib.suppress(Exception):
                     await turn.out.send(turn.sender, say("try_again_shortly", language))
 
     # -- what the conversation knows ---------------------------------------------------------------
 
-    async def _facts(self, turn: _Turn) -> tuple:
-        """(language, who is looking (bot.access.Viewer, None without a tracker), whether the
-        language is known from the conversation) as the tracker holds them."""
-        if turn.facts is None:
-            conversation = await read_conversation(turn.app, turn.sender)
-            turn.facts = (conversation.lang(), conversation.viewer, conversation.spoke)
-        return turn.facts
+    async def _facts(self, turn: _Turn) -> Conversation:
+        """The conversation's facts (channels.conversation), read once per update."""
+        if turn.conversation is None:
+            turn.conversation = await read_conversation(turn.app, turn.sender)
+        return turn.conversation
 
     async def _say(self, turn: _Turn, key: str, buttons: Any = None, **fields: Any) -> None:
-        language = (await self._facts(turn))[0]
+        language = (await self._facts(turn)).lang()
         await turn.out.send(turn.sender, say(key, language, **fields), buttons)
 
     async def _to_rasa(self, turn: _Turn, text: str, **metadata: Any) -> None:
@@ -676,7 +479,7 @@ class TelegramInput(InputChannel):
             await self._on_file(turn, document["file_id"], _int(document.get("file_size")),
                                 name[:200], mime or None, caption, check_type=True)
         elif location is not None:
-            language = (await self._facts(turn))[0]
+            language = (await self._facts(turn)).lang()
             said = location_text(location, language, _dict(message.get("venue")))
             if said is None:
                 await self._say(turn, "telegram_unsupported")
@@ -710,10 +513,11 @@ class TelegramInput(InputChannel):
                 if not tracker.get_slot("language_pinned"):
                     tracker.update(SlotSet("language", language))
                     await agent.tracker_store.save(tracker)
-            turn.facts = None
+            turn.conversation = None
         await self._to_rasa(turn, "/greet", command="start")
 
     async def _on_voice(self, turn: _Turn, voice: Mapping[str, Any]) -> None:
+        """A voice note through channels.media; understood words go on to Rasa as text."""
         settings = get_settings()
         file_id = _str(voice.get("file_id"))
         duration = _int(voice.get("duration"))
@@ -728,75 +532,34 @@ class TelegramInput(InputChannel):
             await self._say(turn, "speech_too_large")
             return
         await self._chat_action(turn.chat_id, "typing")
-        content = await self._download(file_id, settings.max_upload_bytes)
-        if content == _Download.TOO_LARGE:
-            await self._say(turn, "speech_too_large")
-            return
-        if not isinstance(content, bytes):
-            await self._say(turn, "telegram_file_failed")
-            return
-
-        from bot import workers
-        from bot.speech import heard_line, recognise
-
-        language, _, known = await self._facts(turn)
-        try:
-            transcript = await workers.pool("speech").run(
-                recognise, content, language=language if known else None)
-        except workers.Busy:
-            await self._say(turn, "speech_busy")
-            return
-        except Exception:
-            logger.exception("telegram: speech recognition failed for update %s",
-                             turn.incoming.update_id)
-            await self._say(turn, "speech_unavailable")
-            return
-        if not transcript.understood:  # the ask-again line, naming the limit if one was hit
-            logger.info("telegram: voice note of update %s not understood (%s)",
-                        turn.incoming.update_id, transcript.reason)
-            await turn.out.send(turn.sender, heard_line(transcript, language))
-            return
-        heard_in = detect(transcript.text) or language
-        await turn.out.send(turn.sender, heard_line(transcript, heard_in))
-        await self._to_rasa(turn, transcript.text, voice=True)
+        conversation = await self._facts(turn)
+        note = await hear_voice_note(
+            self._fetch(file_id, settings.max_upload_bytes, Refused(SPEECH_TOO_LARGE)),
+            conversation.language, lang=conversation.lang(), channel=CHANNEL)
+        await turn.out.send(turn.sender, note.line)
+        if note.understood:
+            await self._to_rasa(turn, note.text, voice=True)
 
     async def _on_file(self, turn: _Turn, file_id: str, size: int | None, filename: str,
                        mime: str | None, caption: str | None, *, check_type: bool) -> None:
-        from bot.access import upload_target_for
-        from bot.documents.intake import intake_text, receive_file
+        """A photo or document through channels.media; buttons ask which document it is."""
+        conversation = await self._facts(turn)
+        language, limit = conversation.lang(), get_settings().max_upload_bytes
 
-        settings = get_settings()
-        _, viewer, _ = await self._facts(turn)
-        target = await asyncio.to_thread(upload_target_for, turn.sender, viewer)
-        if target is None:
-            await self._say(turn, "upload_no_claim")
-            return
-        limit = settings.max_upload_bytes
-        if size is not None and size > limit:
-            await self._say(turn, "intake_error.too_large", limit_mb=limit // (1024 * 1024))
-            return
-        if check_type and mime and mime not in ACCEPTED_DOCUMENT_TYPES:
-            await self._say(turn, "intake_error.unsupported_type")
-            return
-        content = await self._download(file_id, limit)
-        if content == _Download.TOO_LARGE:
-            await self._say(turn, "intake_error.too_large", limit_mb=limit // (1024 * 1024))
-            return
-        if not isinstance(content, bytes):
-            await self._say(turn, "telegram_file_failed")
-            return
-        code = document_for_caption(caption, target.documents)
-        result = await asyncio.to_thread(
-            receive_file, target.claim_number, filename, content, mime, document_code=code,
-            actor=f"conversation:{turn.sender}")
-        language = (await self._facts(turn))[0]
-        buttons = None
-        if result.ok and result.needs_document_code and result.sha256:
-            buttons = [{"title": item.name(language),
-                        "payload": f"{DOCUMENT_CHOICE}{item.code}:{result.sha256[:16]}"}
-                       for item in result.missing
-                       if not item.fetched_by_insurer][:MAX_DOCUMENT_BUTTONS]
-        await turn.out.send(turn.sender, intake_text(result, language), buttons)
+        async def fetch() -> bytes:
+            if size is not None and size > limit:
+                raise upload_too_large(limit)
+            if check_type and mime and mime not in ACCEPTED_DOCUMENT_TYPES:
+                raise Refused("intake_error.unsupported_type")
+            return await self._fetch(file_id, limit, upload_too_large(limit))()
+
+        reply = await receive_media_file(turn.sender, conversation.viewer, language, fetch,
+                                         filename, mime, caption=caption, channel=CHANNEL)
+        buttons = document_buttons(
+            reply, language,
+            lambda item: f"{DOCUMENT_CHOICE}{item.code}:{reply.result.sha256[:16]}",
+            MAX_DOCUMENT_BUTTONS)
+        await turn.out.send(turn.sender, reply.text, buttons)
 
     # -- buttons -----------------------------------------------------------------------------------
 
@@ -822,11 +585,11 @@ class TelegramInput(InputChannel):
 
     async def _on_document_choice(self, turn: _Turn, code: str, sha_prefix: str) -> None:
         """The customer said which document a file they sent is."""
-        from bot.access import upload_target_for
         from bot.documents.intake import UNKNOWN_FILE, intake_text, match_file
 
-        language, viewer, _ = await self._facts(turn)
-        target = await asyncio.to_thread(upload_target_for, turn.sender, viewer)
+        conversation = await self._facts(turn)
+        language = conversation.lang()
+        target = await upload_target(turn.sender, conversation.viewer)
         if target is None:
             await self._say(turn, "upload_no_claim")
             return
@@ -844,6 +607,20 @@ class TelegramInput(InputChannel):
         assert self.bot is not None
         with contextlib.suppress(tg.TelegramAPIError, asyncio.TimeoutError):
             await self.bot.send_chat_action(chat_id, action)
+
+    def _fetch(self, file_id: str, limit: int,
+               too_large: Refused) -> Callable[[], Awaitable[bytes]]:
+        """channels.media's fetch adapter for a Telegram file."""
+
+        async def fetch() -> bytes:
+            content = await self._download(file_id, limit)
+            if content == _Download.TOO_LARGE:
+                raise too_large
+            if not isinstance(content, bytes):
+                raise Refused("telegram_file_failed")
+            return content
+
+        return fetch
 
     async def _download(self, file_id: str, limit: int) -> bytes | str:
         """The file's bytes, or _Download.TOO_LARGE / _Download.FAILED."""

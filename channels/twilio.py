@@ -15,6 +15,9 @@ is seen here, and a reply that could not be sent is queued in the outbox (bot.ou
 retries it until it is delivered. Notices and agents' words take the same road (a sender
 registered with bot.outbox.senders), so all three are split and addressed by one piece of code.
 
+Photos, PDFs and voice notes take channels/media.py's journey, shared with every channel; the
+Messages API, media downloads and the notice senders are channels/twilio_rest.py.
+
 Conversations are "sms-<E.164>" and "wa-<E.164>"; the claims they report record the channel
 "twilio", and its notice sender reads the address back from the conversation id. Logs name
 customers only by masked number.
@@ -25,50 +28,54 @@ import asyncio
 import contextlib
 import logging
 import re
-import threading
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Mapping, Sequence, Tuple
-from urllib.parse import urlsplit
 
-import requests
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from twilio.base.exceptions import TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.rest import Client
 
 from bot.documents.captions import item_named
+from bot.documents.intake import intake_text, match_file
 from bot.language import clean_text, detect, normalise
-from bot.outbox.senders import Notice, PermanentDeliveryError, register_sender
-from bot.privacy import mask_phone
+from bot.outbox.senders import register_sender
 from bot.replies import say
 from bot.settings import Settings, get_settings
 from channels.conversation import Conversation, read_conversation
 from channels.customer_text import customer_text
+from channels.media import (
+    SPEECH_TOO_LARGE,
+    Refused,
+    hear_voice_note,
+    receive_media_file,
+    upload_too_large,
+)
 from channels.twilio_auth import form_params, is_signed
+from channels.twilio_rest import (
+    CHANNEL,
+    Address,
+    MediaFailed,
+    MediaTooLarge,
+    SendFailed,
+    queue_unsent,
+    send_call_notice,
+    send_notice,
+    sending_number,
+    split_message,
+    twilio_api,
+)
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "twilio"
 # Claims reported by phone (channels/twilio_voice.py) get their notices by SMS.
 CALL_CHANNEL = "twilio_voice"
-SMS, WHATSAPP = "sms", "whatsapp"
-SENDER_PREFIXES = {SMS: "sms-", WHATSAPP: "wa-"}
-WHATSAPP_SCHEME = "whatsapp:"
-E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 MESSAGE_SID = re.compile(r"[A-Za-z0-9]{2,64}")
 
-# Twilio's own limit on one Messages API body (SMS concatenates up to it; WhatsApp takes as much).
-MAX_PART_CHARS = 1600
 # Twilio posts a few kilobytes; far more is not Twilio.
 MAX_BODY_BYTES = 64 * 1024
 MAX_MEDIA = 10  # Twilio sends at most ten media per message
-API_TIMEOUT_S = 15.0
-DOWNLOAD_TIMEOUT_S = (5.0, 30.0)  # connect, read (between bytes)
-DOWNLOAD_DEADLINE_S = 90.0  # the whole download
 CHOICE_TTL_S = 30 * 60  # how long "which document is this?" waits for its number
 SHUTDOWN_GRACE_S = 30.0
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
@@ -77,112 +84,6 @@ DOCUMENT_TYPES = frozenset({"image/jpeg", "image/jpg", "image/png", "image/heic"
                             "application/pdf"})
 EXTENSIONS = {"image/jpeg": "jpg", "image/jpg": "jpg", "image/png": "png", "image/heic": "heic",
               "image/heif": "heic", "application/pdf": "pdf"}
-
-# Twilio error codes that no retry will cure: the recipient opted out (STOP) or blocked us, the
-# number cannot receive this channel, or WhatsApp refuses a free-form message outside the 24-hour
-# window. Anything else (5xx, 429, timeouts, our own credentials) may pass and is retried.
-PERMANENT_ERRORS: Dict[int, str] = {
-    21211: "invalid 'To' number",
-    21408: "region not enabled for this number",
-    21610: "recipient unsubscribed (STOP) or blocked",
-    21612: "number cannot be reached from this sender",
-    21614: "'To' is not a mobile number",
-    63003: "WhatsApp: recipient address not reachable",
-    63016: "WhatsApp: outside the 24-hour window without a template",
-    63024: "WhatsApp: invalid message recipient",
-}
-
-
-# --- addresses ----------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Address:
-    """One customer on one of Twilio's messaging channels."""
-
-    kind: str  # SMS or WHATSAPP
-    number: str  # E.164
-
-    @classmethod
-    def from_twilio(cls, value: str | None) -> Address | None:
-        """'+8613800000001' or 'whatsapp:+8613800000001', as Twilio posts From."""
-        value = (value or "").strip()
-        kind = SMS
-        if value.lower().startswith(WHATSAPP_SCHEME):
-            kind, value = WHATSAPP, value[len(WHATSAPP_SCHEME):]
-        return cls(kind, value) if E164.fullmatch(value) else None
-
-    @classmethod
-    def from_sender_id(cls, sender_id: str | None) -> Address | None:
-        """The address behind a conversation id made by `sender_id`."""
-        for kind, prefix in SENDER_PREFIXES.items():
-            if sender_id and sender_id.startswith(prefix):
-                number = sender_id[len(prefix):]
-                return cls(kind, number) if E164.fullmatch(number) else None
-        return None
-
-    @property
-    def sender_id(self) -> str:
-        return SENDER_PREFIXES[self.kind] + self.number
-
-    @property
-    def twilio_to(self) -> str:
-        return WHATSAPP_SCHEME + self.number if self.kind == WHATSAPP else self.number
-
-    @property
-    def masked(self) -> str:
-        return f"{self.kind}:{mask_phone(self.number)}"
-
-
-def _as_whatsapp(number: str) -> str:
-    number = number.strip()
-    return number if number.lower().startswith(WHATSAPP_SCHEME) else WHATSAPP_SCHEME + number
-
-
-def sending_number(kind: str, settings: Settings) -> str:
-    """Our configured number for out-of-turn messages (notices, agents' words) on `kind`."""
-    if kind == WHATSAPP:
-        return _as_whatsapp(settings.twilio_whatsapp_from) if settings.twilio_whatsapp_from else ""
-    return settings.twilio_sms_from
-
-
-# --- splitting ----------------------------------------------------------------------------------
-
-_SENTENCE_END = re.compile(r"[。！？；!?;…]+[”’」』）)\"']*|[.](?=\s)")
-
-
-def _cut_at(window: str) -> int:
-    """Where to end a part taken from `window`: after the last line break, else the last
-    sentence end, else the last space, in the second half of the window; else the whole window."""
-    floor = len(window) // 2
-    newline = window.rfind("\n")
-    if newline >= floor:
-        return newline + 1
-    ends = [m.end() for m in _SENTENCE_END.finditer(window) if m.end() >= floor]
-    if ends:
-        return ends[-1]
-    space = window.rfind(" ")
-    if space >= floor:
-        return space + 1
-    return len(window)
-
-
-def split_message(text: str, limit: int = MAX_PART_CHARS) -> List[str]:
-    """`text` in parts of at most `limit` characters, cut between sentences (Chinese or English)
-    where possible, never inside a word when a space allows; no part is empty."""
-    if limit < 2:
-        raise ValueError("limit must be at least 2")
-    rest = text.strip()
-    parts: List[str] = []
-    while len(rest) > limit:
-        cut = _cut_at(rest[:limit])
-        part = rest[:cut].strip()
-        if part:
-            parts.append(part)
-        rest = rest[cut:].strip()
-    if rest:
-        parts.append(rest)
-    return parts
-
 
 # --- buttons as numbered options ----------------------------------------------------------------
 
@@ -211,179 +112,6 @@ def render_bot_message(message: Mapping[str, Any], lang: str) -> str:
     if not text and message.get("image"):
         text = str(message["image"])
     return text
-
-
-# --- Twilio's API -------------------------------------------------------------------------------
-
-class SendFailed(Exception):
-    """The Messages API refused a message. `permanent`: no retry will help."""
-
-    def __init__(self, status: int, code: int | None) -> None:
-        self.status = status
-        self.code = code
-        self.permanent = code in PERMANENT_ERRORS
-        reason = PERMANENT_ERRORS.get(code or 0, "")
-        # Twilio's own message may quote the number: it stays out of logs and the outbox.
-        super().__init__(f"Twilio answered HTTP {status}, error {code}"
-                         + (f" ({reason})" if reason else ""))
-
-
-class MediaFailed(Exception):
-    """A media URL could not be fetched (status, timeout, not Twilio's)."""
-
-
-class MediaTooLarge(MediaFailed):
-    """A media file is over the upload limit."""
-
-
-class TwilioApi:
-    """The account's Messages API and media downloads."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        # One client per thread: its requests session is not meant to be shared between the
-        # delivery loop's thread and the turns' worker threads.
-        self._local = threading.local()
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.settings.twilio_account_sid and self.settings.twilio_auth_token)
-
-    def client(self) -> Client:
-        client = getattr(self._local, "client", None)
-        if client is None:
-            client = Client(self.settings.twilio_account_sid, self.settings.twilio_auth_token,
-                            http_client=TwilioHttpClient(timeout=API_TIMEOUT_S))
-            client.api.base_url = self.settings.twilio_api_base
-            self._local.client = client
-        return client
-
-    def send(self, to: str, from_: str, body: str) -> str:
-        """Send one message; returns its sid. Raises SendFailed, or requests' errors."""
-        if not from_:
-            raise RuntimeError("no sending number configured (TWILIO_SMS_FROM / "
-                               "TWILIO_WHATSAPP_FROM)")
-        try:
-            message = self.client().messages.create(to=to, from_=from_, body=body)
-        except TwilioRestException as error:
-            raise SendFailed(int(error.status), error.code) from None
-        return str(message.sid)
-
-    def is_media_url(self, url: str) -> bool:
-        """Only Twilio's own host gets the account's credentials."""
-        ours, theirs = urlsplit(self.settings.twilio_api_base), urlsplit(url)
-        return (theirs.scheme, theirs.netloc) == (ours.scheme, ours.netloc) and bool(theirs.path)
-
-    def download(self, url: str, max_bytes: int) -> bytes:
-        """A media file, with basic auth (Twilio's redirect to storage drops it, as it should)."""
-        if not self.is_media_url(url):
-            raise MediaFailed("not a media URL of the configured Twilio API")
-        started = time.monotonic()
-        auth = (self.settings.twilio_account_sid, self.settings.twilio_auth_token)
-        try:
-            with requests.get(url, auth=auth, timeout=DOWNLOAD_TIMEOUT_S, stream=True) as got:
-                if got.status_code != 200:
-                    raise MediaFailed(f"HTTP {got.status_code}")
-                declared = int(got.headers.get("Content-Length") or 0)
-                if declared > max_bytes:
-                    raise MediaTooLarge(f"{declared} bytes declared")
-                chunks: List[bytes] = []
-                total = 0
-                for chunk in got.iter_content(64 * 1024):
-                    total += len(chunk)
-                    if total > max_bytes:
-                        raise MediaTooLarge(f"over {max_bytes} bytes")
-                    if time.monotonic() - started > DOWNLOAD_DEADLINE_S:
-                        raise MediaFailed("download too slow")
-                    chunks.append(chunk)
-        except requests.RequestException as error:
-            raise MediaFailed(type(error).__name__) from None
-        except ValueError as error:  # a Content-Length that is not a number
-            raise MediaFailed(str(error)) from None
-        return b"".join(chunks)
-
-
-_apis: Dict[Tuple[str, str, str], TwilioApi] = {}
-_apis_lock = threading.Lock()
-
-
-def twilio_api(settings: Settings | None = None) -> TwilioApi:
-    """One client per account and API base (settings may change between tests)."""
-    settings = settings or get_settings()
-    key = (settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base)
-    with _apis_lock:
-        api = _apis.get(key)
-        if api is None:
-            api = _apis[key] = TwilioApi(settings)
-        return api
-
-
-def send_notice(notice: Notice) -> None:
-    """bot.outbox sender for the "twilio" channel: notices and agents' words as messages.
-
-    Permanent refusals (opted out, invalid number, WhatsApp window) raise PermanentDeliveryError
-    and are never retried; anything else raises as it is, to be retried. When a long message
-    fails after its first part went out, the rest is queued as a message of its own, so a retry
-    never sends a part twice.
-    """
-    address = Address.from_sender_id(notice.conversation_id)
-    if address is None:
-        raise PermanentDeliveryError("the conversation is not an SMS or WhatsApp number")
-    settings = get_settings()
-    api = twilio_api(settings)
-    parts = split_message(notice.body)
-    for index, part in enumerate(parts):
-        try:
-            api.send(address.twilio_to, sending_number(address.kind, settings), part)
-        except SendFailed as error:
-            if error.permanent:
-                logger.warning("twilio: notice %s to %s refused for good: %s", notice.id,
-                               address.masked, error)
-                raise PermanentDeliveryError(str(error)) from None
-            if index == 0:
-                raise
-            _queue_rest(address, parts[index:], kind=notice.kind, language=notice.language,
-                        customer_id=notice.customer_id)
-            return
-        except Exception:
-            if index == 0:
-                raise
-            _queue_rest(address, parts[index:], kind=notice.kind, language=notice.language,
-                        customer_id=notice.customer_id)
-            return
-    logger.info("twilio: notice %s sent to %s in %d part(s)", notice.id, address.masked,
-                len(parts))
-
-
-def e164(phone: str | None, default_country: str = "86") -> str | None:
-    """A phone number as kept in the store ("13800000001", "+86 138-0000-0001") in E.164."""
-    digits = re.sub(r"[^0-9+]", "", phone or "")
-    if not digits.startswith("+"):
-        digits = f"+{default_country}{digits.lstrip('0')}"
-    return digits if E164.fullmatch(digits) else None
-
-
-def send_call_notice(notice: Notice) -> None:
-    """bot.outbox sender for claims reported in a phone call: a call cannot be rung back with a
-    notice, so it goes by SMS to the phone number on the customer's record."""
-    from bot.outbox.senders import phone_on_file
-
-    number = e164(phone_on_file(notice.customer_id))
-    if number is None:
-        raise PermanentDeliveryError("no phone number on file for the caller")
-    send_notice(replace(notice, conversation_id=Address(SMS, number).sender_id))
-
-
-def _queue_rest(address: Address, parts: Sequence[str], *, kind: str, language: str | None,
-                customer_id: int | None = None) -> int:
-    """Keep what could not be sent in the outbox; the notice sender retries it."""
-    from bot.outbox.notices import queue_message
-
-    queued = queue_message(address.sender_id, CHANNEL, "\n".join(parts), kind=kind,
-                           language=language, customer_id=customer_id)
-    logger.warning("twilio: %d part(s) for %s kept in the outbox as message %s", len(parts),
-                   address.masked, queued)
-    return queued
 
 
 # --- what Twilio posts --------------------------------------------------------------------------
@@ -637,7 +365,7 @@ class TwilioMessagingInput(InputChannel):
                 if taken.caption_used:
                     text = ""
             elif media.content_type.startswith("audio/"):
-                lines, heard = await self._hear(inbound, media, lang)
+                lines, heard = await self._hear(inbound, media, conversation, lang)
                 replies.extend(lines)
                 if heard:
                     texts.append(heard)
@@ -666,7 +394,7 @@ class TwilioMessagingInput(InputChannel):
         form reads as the place."""
         if not inbound.location:
             return ""
-        from channels.telegram import location_text
+        from channels.locations import location_text
 
         try:
             point = {"latitude": float(inbound.location["Latitude"]),
@@ -744,8 +472,6 @@ class TwilioMessagingInput(InputChannel):
         if await asyncio.to_thread(self._pushed_since, sender_id, choice.at):
             self._choices.pop(sender_id, None)
             return None
-        from bot.documents.intake import intake_text, match_file
-
         result = await asyncio.to_thread(match_file, choice.claim_number, choice.files[0],
                                          item.code, actor=f"conversation:{sender_id}")
         del choice.files[0]
@@ -761,76 +487,58 @@ class TwilioMessagingInput(InputChannel):
         return "\n".join(lines)
 
     # -- files and voice --------------------------------------------------------------------
+    def _fetch(self, inbound: Inbound, what: str, media: Media,
+               too_large: Refused) -> Callable[[], Awaitable[bytes]]:
+        """channels.media's fetch adapter for a Twilio media URL (the account's credentials)."""
+
+        async def fetch() -> bytes:
+            limit = self.settings.max_upload_bytes
+            try:
+                return await asyncio.to_thread(twilio_api(self.settings).download, media.url,
+                                               limit)
+            except MediaTooLarge:
+                raise too_large from None
+            except MediaFailed as error:
+                logger.warning("twilio: %s of message %s from %s not fetched: %s", what,
+                               inbound.sid, inbound.address.masked, error)
+                raise Refused("sms_media_failed") from None
+
+        return fetch
+
     async def _take_document(self, inbound: Inbound, index: int, media: Media,
                              conversation: Conversation, lang: str, caption: str) -> Taken:
-        """Store one photo or PDF against the open claim."""
-        from bot.access import upload_target_for
-        from bot.documents.intake import intake_text, receive_file
-
+        """Store one photo or PDF against the open claim (channels.media); when the caption did
+        not name it, a numbered list asks which document it is."""
         sender_id = inbound.address.sender_id
-        target = await asyncio.to_thread(upload_target_for, sender_id, conversation.viewer)
-        if target is None:
-            return Taken(say("upload_no_claim", lang))
-        limit = self.settings.max_upload_bytes
-        try:
-            content = await asyncio.to_thread(twilio_api(self.settings).download, media.url, limit)
-        except MediaTooLarge:
-            return Taken(say("intake_error.too_large", lang, limit_mb=limit // (1024 * 1024)))
-        except MediaFailed as error:
-            logger.warning("twilio: media %d of message %s from %s not fetched: %s", index,
-                           inbound.sid, inbound.address.masked, error)
-            return Taken(say("sms_media_failed", lang))
-        named = item_named(caption, target.documents) if caption.strip() else None
         filename = f"{inbound.sid}-{index}.{EXTENSIONS.get(media.content_type, 'bin')}"
-        result = await asyncio.to_thread(
-            receive_file, target.claim_number, filename, content, media.content_type,
-            document_code=named.code if named else None, actor=f"conversation:{sender_id}")
-        logger.info("twilio: media %d of message %s for claim %s: %s", index, inbound.sid,
-                    target.claim_number, "stored" if result.ok else result.error)
-        if not (result.ok and result.needs_document_code):
-            return Taken(intake_text(result, lang), caption_used=named is not None)
-        wanted = tuple(item for item in result.missing if not item.fetched_by_insurer)
+        limit = self.settings.max_upload_bytes
+        taken = await receive_media_file(
+            sender_id, conversation.viewer, lang,
+            self._fetch(inbound, f"media {index}", media, upload_too_large(limit)), filename,
+            media.content_type, caption=caption if caption.strip() else None, channel=CHANNEL)
+        result = taken.result
+        if not (result is not None and result.ok and result.needs_document_code):
+            return Taken(taken.text, caption_used=taken.named is not None)
+        wanted = taken.wanted()
         if not wanted:
             return Taken(intake_text(replace(result, needs_document_code=False), lang))
         choice = self._choices.get(sender_id)
-        if choice is not None and choice.claim_number == target.claim_number and choice.files:
+        if choice is not None and choice.claim_number == taken.claim_number and choice.files:
             choice.files.append(result.sha256 or "")
-            return Taken(say("sms_file_saved", lang, claim_number=target.claim_number))
-        self._choices[sender_id] = DocumentChoice(target.claim_number, [result.sha256 or ""],
+            return Taken(say("sms_file_saved", lang, claim_number=taken.claim_number))
+        self._choices[sender_id] = DocumentChoice(taken.claim_number, [result.sha256 or ""],
                                                   wanted)
-        return Taken(numbered(say("sms_which_document", lang, claim_number=target.claim_number),
+        return Taken(numbered(say("sms_which_document", lang, claim_number=taken.claim_number),
                               [item.name(lang) for item in wanted]), question=True)
 
     async def _hear(self, inbound: Inbound, media: Media,
-                    lang: str) -> Tuple[List[str], str | None]:
-        """A voice note: what was heard (shown first) and the text for the bot, if understood."""
-        try:
-            content = await asyncio.to_thread(twilio_api(self.settings).download, media.url,
-                                              self.settings.max_upload_bytes)
-        except MediaTooLarge:
-            return [say("speech_too_large", lang)], None
-        except MediaFailed as error:
-            logger.warning("twilio: voice note of message %s from %s not fetched: %s",
-                           inbound.sid, inbound.address.masked, error)
-            return [say("sms_media_failed", lang)], None
-        from bot import workers
-
-        try:
-            from bot.speech import heard_line, recognise
-
-            # Either language: a customer writing Chinese may well speak English, and the
-            # recogniser only chooses between the two.
-            heard = await workers.pool("speech").run(recognise, content, language=None)
-        except workers.Busy:
-            return [say("speech_busy", lang)], None
-        except Exception:  # no model, no decoder: the customer is asked to type
-            logger.exception("twilio: speech recognition unavailable for message %s",
-                             inbound.sid)
-            return [say("speech_unavailable", lang)], None
-        logger.info("twilio: voice note of message %s: %.1f s, understood %s (%s)", inbound.sid,
-                    heard.duration_s or 0.0, heard.understood, heard.reason)
-        line = heard_line(heard, heard.language or lang)
-        return [line], (heard.text if heard.understood and heard.text.strip() else None)
+                    conversation: Conversation, lang: str) -> Tuple[List[str], str | None]:
+        """A voice note (channels.media): what was heard (shown first) and the text for the
+        bot, if understood."""
+        note = await hear_voice_note(
+            self._fetch(inbound, "voice note", media, Refused(SPEECH_TOO_LARGE)),
+            conversation.language, lang=lang, channel=CHANNEL)
+        return [note.line], note.text
 
     # -- replies ----------------------------------------------------------------------------
     async def _reply(self, inbound: Inbound, replies: Sequence[str], lang: str) -> None:
@@ -850,12 +558,12 @@ class TwilioMessagingInput(InputChannel):
                                    inbound.address.masked, error)
                     return
                 logger.warning("twilio: reply to %s failed: %s", inbound.address.masked, error)
-                await asyncio.to_thread(_queue_rest, inbound.address, parts[index:],
+                await asyncio.to_thread(queue_unsent, inbound.address, parts[index:],
                                         kind="reply", language=lang)
                 return
             except Exception as error:
                 logger.warning("twilio: reply to %s failed: %s", inbound.address.masked,
                                type(error).__name__)
-                await asyncio.to_thread(_queue_rest, inbound.address, parts[index:],
+                await asyncio.to_thread(queue_unsent, inbound.address, parts[index:],
                                         kind="reply", language=lang)
                 return

@@ -19,14 +19,23 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.conversation import language_of
+from channels.conversation import read_conversation
 from channels.customer_text import customer_text
+from channels.media import (
+    SPEECH_BUSY,
+    SPEECH_TOO_LARGE,
+    SPEECH_UNAVAILABLE,
+    Refused,
+    hear_voice_note,
+)
 
 logger = logging.getLogger(__name__)
 
 # Marks a bot message of the tracker as an answer to a voice note that was not understood.
 SPEECH_FAILED = "speech_not_understood"
 FAILURES_BEFORE_PERSON = 2
+# The answer's status for a voice note that got no transcript.
+_REFUSAL_STATUS = {SPEECH_TOO_LARGE: 413, SPEECH_BUSY: 429, SPEECH_UNAVAILABLE: 503}
 _LOCALE_RE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8}){0,3}")
 
 
@@ -48,17 +57,6 @@ def offer_buttons(lang: str) -> List[Dict[str, str]]:
 
     return [{"title": say("button.human", lang), "payload": "/request_human"},
             {"title": say("button.no_thanks", lang), "payload": "/deny"}]
-
-
-async def _language(agent: Any, sender: str) -> tuple[str, bool]:
-    """The conversation's language and whether it is known yet (else the recogniser detects)."""
-    try:
-        tracker = await agent.tracker_store.retrieve(sender)
-    except Exception:
-        logger.exception("webchat voice: reading the conversation %s failed", sender)
-        tracker = None
-    language = language_of(tracker)
-    return (language, True) if language else ("zh", False)
 
 
 async def _not_understood(agent: Any, sender: str, transcript: Any,
@@ -101,41 +99,37 @@ async def handle_voice_note(
     on_new_message: Callable[[UserMessage], Awaitable[Any]],
     input_channel: str,
 ) -> HTTPResponse:
-    from bot.replies import say
     from bot.settings import get_settings
-    from bot.speech import heard_line, recognise
     from rasa_server.turns import RETRY_AFTER_SECONDS, try_again_text, watch_turn
 
     agent = request.app.ctx.agent
     settings = get_settings()
     audio = request.body or b""
-    lang, known = await _language(agent, sender)
+    try:  # the conversation's chosen language; unknown: the recogniser chooses
+        language = (await read_conversation(request.app, sender)).language
+    except Exception:
+        logger.exception("webchat voice: reading the conversation %s failed", sender)
+        language = None
+    lang = language or "zh"
     locale = request.args.get("locale", "")
     locale = locale if _LOCALE_RE.fullmatch(locale) else ""
-    if len(audio) > settings.max_upload_bytes:
-        return response.json([{"recipient_id": sender, "text": say("speech_too_large", lang)}],
-                             status=413)
-    from bot import workers
 
-    try:
-        transcript = await workers.pool("speech").run(recognise, audio,
-                                                      language=lang if known else None)
-    except workers.Busy:  # a flood of voice notes: turned away at once, typing still works
-        return response.json([{"recipient_id": sender, "text": say("speech_busy", lang)}],
-                             status=429, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
-    except Exception:  # the model cannot be loaded: typing still works
-        logger.exception("webchat voice: speech recognition is unavailable")
-        return response.json([{"recipient_id": sender, "text": say("speech_unavailable", lang)}],
-                             status=503)
-    logger.info("webchat voice: %s, %.1f s of audio, %s, confidence %.2f, %.2f s to recognise",
-                "understood" if transcript.understood else f"not understood ({transcript.reason})",
-                transcript.duration_s, transcript.language, transcript.confidence,
-                transcript.processing_s)
+    async def fetch() -> bytes:  # channels.media's adapter: the request's body
+        if len(audio) > settings.max_upload_bytes:
+            raise Refused(SPEECH_TOO_LARGE)
+        return audio
+
+    note = await hear_voice_note(fetch, language, lang=lang, channel="webchat voice")
+    if note.refusal is not None:
+        headers = ({"Retry-After": str(RETRY_AFTER_SECONDS)}
+                   if note.refusal.key == SPEECH_BUSY else None)
+        return response.json([{"recipient_id": sender, "text": note.line}],
+                             status=_REFUSAL_STATUS[note.refusal.key], headers=headers)
+    transcript = note.transcript
     if not transcript.understood:
         return response.json(await _not_understood(agent, sender, transcript, lang))
 
-    heard = {"recipient_id": sender, "text": heard_line(transcript, transcript.language or lang),
-             "heard": True}
+    heard = {"recipient_id": sender, "text": note.line, "heard": True}
     collector = CollectingOutputChannel()
     # The identity check counts wrong answers per client address: the server's view of the
     # peer, as for typed messages (channels/webchat.py), so voice notes are counted too.
@@ -157,6 +151,6 @@ async def handle_voice_note(
         logger.warning("webchat voice: turn of %s refused (%s)", sender, turn.failure)
         return response.json(
             [heard, {"recipient_id": sender,
-                     "text": try_again_text(transcript.text, locale, lang if known else None)}],
+                     "text": try_again_text(transcript.text, locale, language)}],
             status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     return response.json([heard, *collector.messages])

@@ -25,17 +25,19 @@ from bot.language import normalise
 from bot.replies import say
 from bot.settings import ROOT, get_settings
 from bot.store.db import unit_of_work
+from channels.locations import coordinates_text
 from channels.telegram import (
     MAX_BODY_BYTES,
     SECRET_HEADER,
     TelegramInput,
+    language_for,
+    read_update,
+)
+from channels.telegram_output import (
     chat_id_of,
     conversation_id,
-    coordinates_text,
     inline_keyboard,
-    language_for,
     masked,
-    read_update,
     split_text,
 )
 from tests.standins.telegram import SECRET, TOKEN, TelegramStandIn

@@ -18,7 +18,8 @@ from bot.settings import get_settings
 from bot.store.db import unit_of_work
 from bot.store.models import Claim
 from channels import telegram_setup
-from channels.telegram import TelegramInput, TelegramNoticeSender, is_permanent
+from channels.telegram import TelegramInput
+from channels.telegram_output import TelegramNoticeSender, is_permanent
 from tests.standins.telegram import BLOCKED, CHAT_NOT_FOUND, SECRET, TOKEN, TelegramStandIn
 from tests.support.store import seeded_store
 

@@ -30,13 +30,11 @@ from bot.replies import say
 from bot.settings import get_settings
 from bot.store.db import dispose_engines, unit_of_work
 from bot.store.models import InboundReceipt, Notification
-from channels import twilio as channel_module
-from channels.twilio import (
-    EMPTY_TWIML,
+from channels import twilio_rest as channel_module
+from channels.twilio import EMPTY_TWIML, TwilioMessagingInput, chosen_number
+from channels.twilio_rest import (
     MAX_PART_CHARS,
     Address,
-    TwilioMessagingInput,
-    chosen_number,
     e164,
     send_call_notice,
     send_notice,
@@ -407,7 +405,7 @@ def test_whatsapp_location_becomes_the_place_in_words(phone, agent):
     phone.send("", sender="whatsapp:" + CUSTOMER, to=OUR_WHATSAPP, Latitude="31.2304",
                Longitude="121.4737", Label="外滩", Address="上海市中山东一路1号")
     [place] = agent.texts()
-    from channels.telegram import location_text  # one wording for a shared place everywhere
+    from channels.locations import location_text  # one wording for a shared place everywhere
 
     assert place == location_text({"latitude": 31.2304, "longitude": 121.4737}, "zh",
                                   {"title": "外滩", "address": "上海市中山东一路1号"})
@@ -652,6 +650,30 @@ def test_a_voice_note_is_heard_shown_and_answered(phone, agent):
     heard, answer = reply.split("\n\n")
     assert heard.startswith("I heard") and said in heard
     assert answer == f"echo: {said}"
+
+
+def test_a_voice_note_is_recognised_in_the_conversation_language_when_known(phone, agent,
+                                                                            monkeypatch):
+    """The rule of every channel (channels/media.py): the language forced from the
+    conversation's choice, never guessed on a short clip; unknown, the recogniser chooses.
+    Twilio used to pass None always."""
+    import bot.speech
+    from tests.support.audio import speak
+
+    seen = []
+    real = bot.speech.recognise
+
+    def spy(audio, language=None, **kwargs):
+        seen.append(language)
+        return real(audio, language=language, **kwargs)
+
+    monkeypatch.setattr(bot.speech, "recognise", spy)
+    ogg = speak("I want to check the status of my claim", "ogg")
+    phone.send("", media=[(phone.twilio.add_media(ogg, "audio/ogg"), "audio/ogg")])
+    tracker = agent.tracker_store.trackers.setdefault("sms-" + CUSTOMER, Tracker())
+    tracker.slots["language"] = "en"
+    phone.send("", media=[(phone.twilio.add_media(ogg, "audio/ogg"), "audio/ogg")])
+    assert seen == [None, "en"]
 
 
 def test_a_voice_note_of_silence_is_asked_again_and_the_bot_is_not_called(phone, agent):
