@@ -16,6 +16,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
 from channels.conversation import read_conversation
+from channels.media import receive_media_file, upload_target
 from channels.pages import add_page_routes, json_error, page_headers, security_headers
 from rasa_server.turns import RETRY_AFTER_SECONDS, try_again_text, watch_turn
 
@@ -99,13 +100,6 @@ def _parse_ack(request: Request) -> tuple[str, list[int]]:
     return sender, ids
 
 
-async def _conversation_facts(request: Request, sender: str) -> tuple[str, Any]:
-    """The conversation's language and who is looking (bot.access.Viewer; None when the
-    conversation has no record)."""
-    conversation = await read_conversation(request.app, sender)
-    return conversation.lang(), conversation.viewer
-
-
 class WebChatInput(RestInput):
     """The REST channel's contract, plus the chat page and checks on what comes in."""
 
@@ -171,178 +165,188 @@ class WebChatInput(RestInput):
                             else {})
         return body
 
+    # The routes under /webhooks/webchat: path, method, and the handler method that answers
+    # (every handler takes the request and Rasa's on_new_message).
+    ROUTES = (
+        ("/health", "GET", "health"),
+        ("/messages", "GET", "messages"),
+        ("/messages/ack", "POST", "acknowledge"),
+        ("/documents", "GET", "documents"),
+        ("/upload", "POST", "upload"),
+        ("/voice", "POST", "voice"),
+        ("/webhook", "POST", "receive"),
+    )
+
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
         webchat = Blueprint(f"webchat_{type(self).__name__}")
-
         add_page_routes(webchat, PAGE_FILE, STATIC_FILES, security=SECURITY_HEADERS,
                         page=PAGE_HEADERS)
+        for uri, method, name in self.ROUTES:
+            handler = getattr(self, name)
 
-        @webchat.route("/health", methods=["GET"])
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+            async def route(request: Request, _handler: Any = handler) -> Any:
+                return await _handler(request, on_new_message)
 
-        @webchat.route("/messages", methods=["GET"])
-        async def messages(request: Request) -> HTTPResponse:
-            """Messages written outside the customer's turn (an agent's words, the bot's
-            greeting after a hand-back, proactive notices), each handed out once."""
-            sender = request.args.get("sender", "")
-            if not SENDER_ID_PATTERN.fullmatch(sender):
-                return _error(
-                    400,
-                    "invalid_sender",
-                    "'sender' must be a string of 1-64 letters, digits, '-' or '_'.",
-                )
-            try:
-                from bot.outbox.delivery import collect_messages
+            webchat.add_route(route, uri, methods=[method], name=name)
+        return webchat
 
-                taken = await asyncio.to_thread(collect_messages, sender,
-                                                lease=self.outbox_lease)
-            except Exception:
-                logger.exception("webchat: collecting messages for %s failed", sender)
-                return _error(503, "unavailable", "Messages cannot be collected right now.")
-            return response.json(
-                [{"id": m.id, "kind": m.kind, "text": m.text} for m in taken],
-                headers={**SECURITY_HEADERS, "Cache-Control": "no-store"},
+    # -- handlers --------------------------------------------------------------------------------
+
+    async def health(self, request: Request, on_new_message: Any = None) -> HTTPResponse:
+        return response.json({"status": "ok"})
+
+    async def messages(self, request: Request, on_new_message: Any = None) -> HTTPResponse:
+        """Messages written outside the customer's turn (an agent's words, the bot's greeting
+        after a hand-back, proactive notices), each handed out once."""
+        sender = request.args.get("sender", "")
+        if not SENDER_ID_PATTERN.fullmatch(sender):
+            return _error(
+                400,
+                "invalid_sender",
+                "'sender' must be a string of 1-64 letters, digits, '-' or '_'.",
+            )
+        try:
+            from bot.outbox.delivery import collect_messages
+
+            taken = await asyncio.to_thread(collect_messages, sender, lease=self.outbox_lease)
+        except Exception:
+            logger.exception("webchat: collecting messages for %s failed", sender)
+            return _error(503, "unavailable", "Messages cannot be collected right now.")
+        return response.json(
+            [{"id": m.id, "kind": m.kind, "text": m.text} for m in taken],
+            headers={**SECURITY_HEADERS, "Cache-Control": "no-store"},
+        )
+
+    async def acknowledge(self, request: Request, on_new_message: Any = None) -> HTTPResponse:
+        """The page showed these messages ({"sender", "ids"}): they are delivered. Until then a
+        collected message stays pending and is handed out again after its lease, so a poll
+        whose response is lost loses nothing."""
+        from bot.outbox.delivery import acknowledge_messages, record_refused_ack
+
+        try:
+            sender, ids = _parse_ack(request)
+        except _RefusedAck as refused:
+            if refused.audit:
+                try:
+                    await asyncio.to_thread(record_refused_ack, refused.sender,
+                                            refused.code, request.remote_addr or request.ip)
+                except Exception:  # the refusal stands without its audit entry
+                    logger.exception("webchat: auditing a refused acknowledgement failed")
+            return refused.response
+        try:
+            done = await asyncio.to_thread(acknowledge_messages, sender, ids,
+                                           remote=request.remote_addr or request.ip)
+        except Exception:
+            logger.exception("webchat: acknowledging messages for %s failed", sender)
+            return _error(503, "unavailable", "Messages cannot be acknowledged right now.")
+        return response.json({"acknowledged": done},
+                             headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
+
+    async def documents(self, request: Request, on_new_message: Any = None) -> HTTPResponse:
+        """The documents the customer's open claim still waits for, to pick one to send."""
+        sender = request.args.get("sender", "")
+        if not SENDER_ID_PATTERN.fullmatch(sender):
+            return _error(400, "invalid_sender", "'sender' is missing or malformed.")
+        conversation = await read_conversation(request.app, sender)
+        lang = conversation.lang()
+        from bot.replies import say
+
+        target = await upload_target(sender, conversation.viewer)
+        if target is None:
+            return response.json({"claim_number": None, "documents": [],
+                                  "message": say("upload_no_claim", lang)})
+        return response.json({
+            "claim_number": target.claim_number,
+            "documents": [{"code": item.code, "name": item.name(lang)}
+                          for item in target.documents],
+        })
+
+    async def upload(self, request: Request, on_new_message: Any = None) -> HTTPResponse:
+        """One photo or PDF for the open claim (raw body; X-Filename names it, ?document= the
+        item the page's picker chose) through channels.media; the reply says what was received
+        and what is still missing, as the bot would."""
+        sender = request.args.get("sender", "")
+        if not SENDER_ID_PATTERN.fullmatch(sender):
+            return _error(400, "invalid_sender", "'sender' is missing or malformed.")
+        from bot.language import clean_text
+
+        conversation = await read_conversation(request.app, sender)
+        filename = clean_text(unquote(request.headers.get("X-Filename", "upload")))[:200]
+
+        async def fetch() -> bytes:  # channels.media's adapter: the request's body
+            return request.body or b""
+
+        reply = await receive_media_file(
+            sender, conversation.viewer, conversation.lang(), fetch, filename,
+            request.content_type, document_code=request.args.get("document") or None,
+            channel="webchat")
+        return response.json([{"recipient_id": sender, "text": reply.text}])
+
+    async def voice(self, request: Request,
+                    on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+        """A voice note (raw audio body: webm/ogg/mp3/wav...): recognised on this machine, shown
+        back ("I heard: …") and, when understood, handled as typed text
+        (channels/webchat_voice.py, through channels.media)."""
+        sender = request.args.get("sender", "")
+        if not SENDER_ID_PATTERN.fullmatch(sender):
+            return _error(400, "invalid_sender", "'sender' is missing or malformed.")
+        from channels.webchat_voice import handle_voice_note
+
+        return await handle_voice_note(request, sender, on_new_message, self.name())
+
+    async def receive(
+        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Union[ResponseStream, HTTPResponse]:
+        """A typed message (or a pressed button): Rasa's answer, or a stream of it."""
+        body = self._parse_body(request)
+        if isinstance(body, HTTPResponse):
+            return body
+        sender_id: str = body["sender"]
+        text: str = body["message"]
+        # The identity check also counts wrong answers per client address: the server's view
+        # of the peer (the proxy's, when Sanic is told to trust one), never the page's.
+        metadata = {**(body.get("metadata") or {}),
+                    "client_address": request.remote_addr or request.ip}
+        input_channel = self.name()
+
+        if request.args.get("stream", "").lower() == "true":
+            return response.stream(
+                self.stream_response(on_new_message, text, sender_id, input_channel, metadata),
+                content_type="text/event-stream",
             )
 
-        @webchat.route("/messages/ack", methods=["POST"])
-        async def acknowledge(request: Request) -> HTTPResponse:
-            """The page showed these messages ({"sender", "ids"}): they are delivered. Until
-            then a collected message stays pending and is handed out again after its lease,
-            so a poll whose response is lost loses nothing."""
-            from bot.outbox.delivery import acknowledge_messages, record_refused_ack
-
+        collector = CollectingOutputChannel()
+        with watch_turn(sender_id) as turn:
             try:
-                sender, ids = _parse_ack(request)
-            except _RefusedAck as refused:
-                if refused.audit:
-                    try:
-                        await asyncio.to_thread(record_refused_ack, refused.sender,
-                                                refused.code, request.remote_addr or request.ip)
-                    except Exception:  # the refusal stands without its audit entry
-                        logger.exception("webchat: auditing a refused acknowledgement failed")
-                return refused.response
-            try:
-                done = await asyncio.to_thread(acknowledge_messages, sender, ids,
-                                               remote=request.remote_addr or request.ip)
-            except Exception:
-                logger.exception("webchat: acknowledging messages for %s failed", sender)
-                return _error(503, "unavailable", "Messages cannot be acknowledged right now.")
-            return response.json({"acknowledged": done},
-                                 headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
-
-        @webchat.route("/documents", methods=["GET"])
-        async def documents(request: Request) -> HTTPResponse:
-            """The documents the customer's open claim still waits for, to pick one to send."""
-            sender = request.args.get("sender", "")
-            if not SENDER_ID_PATTERN.fullmatch(sender):
-                return _error(400, "invalid_sender", "'sender' is missing or malformed.")
-            lang, viewer = await _conversation_facts(request, sender)
-            from bot.access import upload_target_for
-            from bot.replies import say
-
-            target = await asyncio.to_thread(upload_target_for, sender, viewer)
-            if target is None:
-                return response.json({"claim_number": None, "documents": [],
-                                      "message": say("upload_no_claim", lang)})
-            return response.json({
-                "claim_number": target.claim_number,
-                "documents": [{"code": item.code, "name": item.name(lang)}
-                              for item in target.documents],
-            })
-
-        @webchat.route("/upload", methods=["POST"])
-        async def upload(request: Request) -> HTTPResponse:
-            """One photo or PDF for the open claim (raw body; X-Filename names it); the reply
-            says what was received and what is still missing, as the bot would."""
-            sender = request.args.get("sender", "")
-            if not SENDER_ID_PATTERN.fullmatch(sender):
-                return _error(400, "invalid_sender", "'sender' is missing or malformed.")
-            from bot.access import upload_target_for
-            from bot.documents.intake import intake_text, receive_file
-            from bot.replies import say
-
-            lang, viewer = await _conversation_facts(request, sender)
-            target = await asyncio.to_thread(upload_target_for, sender, viewer)
-            if target is None:
-                text = say("upload_no_claim", lang)
-            else:
-                from bot.language import clean_text
-
-                filename = clean_text(unquote(request.headers.get("X-Filename", "upload")))[:200]
-                result = await asyncio.to_thread(
-                    receive_file, target.claim_number, filename, request.body or b"",
-                    request.content_type, document_code=request.args.get("document") or None,
-                    actor=f"conversation:{sender}",
-                )
-                text = intake_text(result, lang)
-            return response.json([{"recipient_id": sender, "text": text}])
-
-        @webchat.route("/voice", methods=["POST"])
-        async def voice(request: Request) -> HTTPResponse:
-            """A voice note (raw audio body: webm/ogg/mp3/wav...): recognised on this machine,
-            shown back ("I heard: …") and, when understood, handled as typed text
-            (channels/webchat_voice.py)."""
-            sender = request.args.get("sender", "")
-            if not SENDER_ID_PATTERN.fullmatch(sender):
-                return _error(400, "invalid_sender", "'sender' is missing or malformed.")
-            from channels.webchat_voice import handle_voice_note
-
-            return await handle_voice_note(request, sender, on_new_message, self.name())
-
-        @webchat.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> Union[ResponseStream, HTTPResponse]:
-            body = self._parse_body(request)
-            if isinstance(body, HTTPResponse):
-                return body
-            sender_id: str = body["sender"]
-            text: str = body["message"]
-            # The identity check also counts wrong answers per client address: the server's
-            # view of the peer (the proxy's, when Sanic is told to trust one), never the page's.
-            metadata = {**(body.get("metadata") or {}),
-                        "client_address": request.remote_addr or request.ip}
-            input_channel = self.name()
-
-            if request.args.get("stream", "").lower() == "true":
-                return response.stream(
-                    self.stream_response(on_new_message, text, sender_id, input_channel, metadata),
-                    content_type="text/event-stream",
-                )
-
-            collector = CollectingOutputChannel()
-            with watch_turn(sender_id) as turn:
-                try:
-                    await on_new_message(
-                        UserMessage(
-                            text,
-                            collector,
-                            sender_id,
-                            input_channel=input_channel,
-                            metadata=metadata,
-                        )
+                await on_new_message(
+                    UserMessage(
+                        text,
+                        collector,
+                        sender_id,
+                        input_channel=input_channel,
+                        metadata=metadata,
                     )
-                except (Exception, asyncio.CancelledError):
-                    logger.exception("webchat: handling the message from %s failed", sender_id)
-                    # Whatever the bot already said still goes out; with nothing to show, the
-                    # page must learn that something broke rather than wait for a reply forever.
-                    if not collector.messages and not turn.failed:
-                        return _error(
-                            500,
-                            "processing_failed",
-                            "The assistant could not handle this message.",
-                        )
-            if turn.failed:
-                # The action server, tracker store or lock store was down: nothing of this turn
-                # was stored (rasa_server/turns.py), so the customer can simply send it again.
-                logger.warning("webchat: turn of %s refused (%s)", sender_id, turn.failure)
-                locale = (metadata or {}).get("locale")
-                return response.json(
-                    [{"recipient_id": sender_id, "text": try_again_text(text, locale)}],
-                    status=503,
-                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
                 )
-            return response.json(collector.messages)
-
-        return webchat
+            except (Exception, asyncio.CancelledError):
+                logger.exception("webchat: handling the message from %s failed", sender_id)
+                # Whatever the bot already said still goes out; with nothing to show, the page
+                # must learn that something broke rather than wait for a reply forever.
+                if not collector.messages and not turn.failed:
+                    return _error(
+                        500,
+                        "processing_failed",
+                        "The assistant could not handle this message.",
+                    )
+        if turn.failed:
+            # The action server, tracker store or lock store was down: nothing of this turn was
+            # stored (rasa_server/turns.py), so the customer can simply send it again.
+            logger.warning("webchat: turn of %s refused (%s)", sender_id, turn.failure)
+            locale = (metadata or {}).get("locale")
+            return response.json(
+                [{"recipient_id": sender_id, "text": try_again_text(text, locale)}],
+                status=503,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+        return response.json(collector.messages)
