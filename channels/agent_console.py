@@ -60,6 +60,9 @@ MAX_ROW_ID = 2**31 - 1
 REFERENCE_PATTERN = re.compile(r"[A-Za-z0-9-]{1,64}")
 MAX_USERNAME_CHARS = 64  # bot.store.models.Agent.username
 LOGIN_RETRY_AFTER_SECONDS = 2
+# Logins one client address may have in the login pool at once: one client's flood is turned
+# away busy before it can fill the pool that every agent's login shares.
+MAX_LOGINS_IN_FLIGHT_PER_ADDRESS = 2
 THROTTLED = object()  # a login refused by the throttle (the password was not checked)
 
 SECURITY_HEADERS = security_headers("no-store")
@@ -215,6 +218,7 @@ class AgentConsoleInput(InputChannel):
         # None: Secure when the request came over HTTPS (directly or via a proxy header).
         self.secure_cookie = secure_cookie
         self.throttle = accounts.LoginThrottle()
+        self._logins_in_flight: Dict[str, int] = {}  # client address -> logins in the pool
         # (agent, handoff) pairs whose reading is already in the audit log: the page polls.
         self._viewed: set[tuple[int, int]] = set()
 
@@ -408,15 +412,26 @@ class AgentConsoleInput(InputChannel):
         if len(username) > MAX_USERNAME_CHARS:  # no such agent; and kept out of the throttle
             return _error(401, "wrong_login", "Wrong username or password.")
         address = request.remote_addr or request.ip or None
+        busy = json_error(429, "busy", "The console is busy; try again in a moment.",
+                          headers={**SECURITY_HEADERS,
+                                   "Retry-After": str(LOGIN_RETRY_AFTER_SECONDS)})
+        in_flight = self._logins_in_flight.get(address or "", 0)
+        if in_flight >= MAX_LOGINS_IN_FLIGHT_PER_ADDRESS:
+            return busy
+        self._logins_in_flight[address or ""] = in_flight + 1
         try:
             # Throttle, hash and record in the login pool: a flood waits there (or is
             # turned away), not in the threads customers' turns use.
             agent = await workers.pool("login").run(self._attempt, username, password,
                                                     address)
         except workers.Busy:
-            return json_error(429, "busy", "The console is busy; try again in a moment.",
-                              headers={**SECURITY_HEADERS,
-                                       "Retry-After": str(LOGIN_RETRY_AFTER_SECONDS)})
+            return busy
+        finally:
+            left = self._logins_in_flight.get(address or "", 1) - 1
+            if left > 0:
+                self._logins_in_flight[address or ""] = left
+            else:
+                self._logins_in_flight.pop(address or "", None)
         if agent is THROTTLED:
             return _error(429, "too_many_attempts", "Too many failed logins; try later.")
         if agent is None:

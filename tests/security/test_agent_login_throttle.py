@@ -124,3 +124,20 @@ def test_a_password_no_keyboard_can_type_is_a_wrong_password(app_factory) -> Non
         for _ in range(5):
             assert _login(client, "a1", "\ud800") == 401
         assert _login(client, "a1", PASSWORD) == 429  # the five were counted
+
+
+def test_one_address_cannot_fill_the_login_pool(store, rasa_agent) -> None:  # noqa: F811
+    """Found by the second independent attack: 80 logins, 40 at a time, from one address took
+    every slot of the login pool, so another agent's login got "busy". An address may have two
+    logins in the pool at once; more from it are turned away at once, others still log in."""
+    console = AgentConsoleInput()
+    app = Sanic(f"inflight_{uuid.uuid4().hex}")
+    app.ctx.agent = rasa_agent
+    register([console], app, route="/webhooks/")
+    with AsgiClient(app) as client:  # its requests come from 127.0.0.1
+        console._logins_in_flight["127.0.0.1"] = 2  # two of this address's logins in the pool
+        assert _login(client, "a2", PASSWORD) == 429
+        assert console._logins_in_flight == {"127.0.0.1": 2}  # the refused one took no slot
+        console._logins_in_flight["127.0.0.1"] = 1
+        assert _login(client, "a2", PASSWORD) == 200
+        assert console._logins_in_flight == {"127.0.0.1": 1}  # its slot was given back
