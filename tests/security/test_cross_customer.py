@@ -15,41 +15,15 @@ from datetime import datetime, timezone
 from typing import Any, Dict, List
 
 import pytest
-import requests
 
 from bot.replies import money, say
 from bot.store.db import unit_of_work
 from tests.support.store import seeded_store
+from tests.support.webchat import WebChat
 
 JOHN = {"policy": "HOME-2026-0001", "born": "1990-07-01", "name": "John Smith"}
 LI_POLICY, ZHANG_POLICY = "MED-2026-0002", "AUTO-2026-0001"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-class WebChat:
-    """One web chat conversation, as the page speaks to the server."""
-
-    def __init__(self, servers: Any) -> None:
-        self.base = f"{servers.rasa_url}/webhooks/webchat"
-        self.sender = f"web-{uuid.uuid4().hex}"
-
-    def says(self, message: str) -> str:
-        res = requests.post(f"{self.base}/webhook", timeout=60,
-                            json={"sender": self.sender, "message": message})
-        assert res.status_code == 200, res.text
-        return "\n".join(m.get("text") or "" for m in res.json())
-
-    def documents(self) -> Dict[str, Any]:
-        res = requests.get(f"{self.base}/documents", params={"sender": self.sender}, timeout=30)
-        assert res.status_code == 200, res.text
-        return res.json()
-
-    def uploads(self, document: str | None = None) -> str:
-        params = {"sender": self.sender, **({"document": document} if document else {})}
-        res = requests.post(f"{self.base}/upload", params=params, data=PNG, timeout=60,
-                            headers={"Content-Type": "image/png", "X-Filename": "photo.png"})
-        assert res.status_code == 200, res.text
-        return "\n".join(m.get("text") or "" for m in res.json())
 
 
 def _others(url: str) -> Dict[str, Any]:
@@ -131,8 +105,8 @@ def test_a_verified_customer_cannot_reach_another_customers_policy_or_claim(
     listed = john.documents()
     assert listed["claim_number"] is None and listed["documents"] == []
     said.append(john.says("which documents do I need to send?"))
-    said.append(john.uploads())
-    said.append(john.uploads(document="driving_licence"))
+    said.append(john.uploads(PNG))
+    said.append(john.uploads(PNG, document="driving_licence"))
     assert said[-1] in (say("upload_no_claim", "en"), say("upload_no_claim", "zh"))
 
     _nothing_of(said + [str(listed)], others["secrets"])
@@ -161,7 +135,7 @@ def test_log_out_ends_the_verified_state(claims_servers, claims_db_url, words, l
     asked = customer.says("查一下我的理赔进度" if lang == "zh" else "check my claim status")
     assert asked == say("ask_policy_number", lang)
     assert customer.documents()["claim_number"] is None
-    assert customer.uploads() == say("upload_no_claim", lang)
+    assert customer.uploads(PNG) == say("upload_no_claim", lang)
 
 
 # --- the idle time, on trackers whose event times the test sets ----------------------------------

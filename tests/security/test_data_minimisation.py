@@ -12,7 +12,6 @@ import os
 import sqlite3
 import stat
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
@@ -21,6 +20,7 @@ import pytest
 import requests
 
 from tests.support.store import migrate_and_seed
+from tests.support.webchat import WebChat
 
 DOB_FORMS = ("1985-04-12", "19850412", "1985年4月12日")
 ZHANG_ID = "110105198504121236"  # bot/seed.py: 张伟, AUTO-2026-0001, born 1985-04-12
@@ -45,18 +45,6 @@ def _no_dob(text: str) -> None:
 
 
 # --- through the real servers ---------------------------------------------------------------------
-
-class WebChat:
-    def __init__(self, servers: Any) -> None:
-        self.servers = servers
-        self.sender = f"dm-{uuid.uuid4().hex[:10]}"
-
-    def says(self, message: str) -> str:
-        res = requests.post(self.servers.webchat_webhook_url,
-                            json={"sender": self.sender, "message": message}, timeout=90)
-        assert res.status_code == 200, res.text
-        return "\n".join(m.get("text") or "" for m in res.json())
-
 
 def _console(servers: Any) -> Dict[str, Any]:
     from tests.support.e2e import E2E_AGENTS

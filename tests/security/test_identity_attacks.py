@@ -4,13 +4,11 @@ web chat of the real servers, with Twilio's stand-in receiving the codes."""
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-import requests
 from sqlalchemy import select
 
 from bot.identity import VerificationOutcome, verify
@@ -20,23 +18,10 @@ from bot.store.db import dispose_engines, unit_of_work
 from bot.store.models import Claim, IdentityCode, Policy
 from tests.support.sms_code import code_sent_to
 from tests.support.store import migrate_and_seed
+from tests.support.webchat import WebChat
 
 NOW = datetime(2026, 11, 22, 2, 0)  # naive UTC; the demo data's day
 TIME = re.compile(r"\d\d:\d\d")
-
-
-class Chat:
-    """One web chat conversation: sends a message, returns the bot's texts joined."""
-
-    def __init__(self, servers) -> None:  # noqa: ANN001
-        self.url = servers.rest_url
-        self.sender = f"attack-{uuid.uuid4().hex[:12]}"
-
-    def says(self, message: str) -> str:
-        response = requests.post(self.url, json={"sender": self.sender, "message": message},
-                                 timeout=60)
-        assert response.status_code == 200, response.text
-        return "\n".join(m.get("text") or "" for m in response.json())
 
 
 @pytest.mark.e2e
@@ -44,13 +29,13 @@ def test_strangers_in_other_conversations_cannot_lock_the_holder_out(
     claims_servers, forget_attempts
 ):
     for _ in range(3):
-        stranger = Chat(claims_servers)
+        stranger = WebChat(claims_servers)
         stranger.says("check my claim status")
         stranger.says("HOME-2026-0001")
         replies = [stranger.says(f"1990-01-0{day}") for day in (2, 3, 4)]
         assert replies[0] == say("verification_mismatch", "en", attempts_left=2)
         assert "paused" in replies[-1]  # that conversation, and only it
-    holder = Chat(claims_servers)
+    holder = WebChat(claims_servers)
     holder.says("check my claim status")
     assert holder.says("HOME-2026-0001") == say("ask_verification", "en")
     reply = holder.says("0003")
@@ -58,7 +43,7 @@ def test_strangers_in_other_conversations_cannot_lock_the_holder_out(
 
 
 def _walk(servers, policy_number: str) -> list[str]:  # noqa: ANN001
-    chat = Chat(servers)
+    chat = WebChat(servers)
     texts = [chat.says("查进度"), chat.says(policy_number)]
     texts += [chat.says(answer) for answer in ("1990-01-01", "1990-01-02", "1990-01-03")]
     # The pause names the time it ends; both walks run within the same minute or two.
@@ -84,7 +69,7 @@ def test_a_policy_locked_by_many_failures_still_lets_its_holder_in_by_sms_code(
     settings = get_settings()
     failures = 0
     while failures < settings.identity_policy_max_failures:
-        stranger = Chat(claims_servers)
+        stranger = WebChat(claims_servers)
         stranger.says("查进度")
         stranger.says("AUTO-2026-0001")
         for _ in range(min(settings.identity_max_failures,
@@ -95,7 +80,7 @@ def test_a_policy_locked_by_many_failures_still_lets_its_holder_in_by_sms_code(
         lock = uow.identity_locks.by_policy_number("AUTO-2026-0001")
         assert lock is not None and lock.locked_until is not None  # locked against guessing
     before = len(twilio_standin.messages)
-    holder = Chat(claims_servers)
+    holder = WebChat(claims_servers)
     holder.says("查进度")
     assert holder.says("AUTO-2026-0001") == say("ask_verification", "zh")
     sent = holder.says("1985-04-12")
@@ -119,7 +104,7 @@ def test_medical_claim_status_needs_the_sms_code_after_the_birth_date(
         ).scalars())
     assert claim_numbers
     before = len(twilio_standin.messages)
-    chat = Chat(claims_servers)
+    chat = WebChat(claims_servers)
     chat.says("查进度")
     chat.says("MED-2026-0002")
     asked = chat.says("1948-09-30")

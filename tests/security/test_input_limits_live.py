@@ -8,39 +8,17 @@ through the web chat's own webhook, the NLU, the policy and the action server.
 """
 from __future__ import annotations
 
-import uuid
 from typing import Any, Dict, List
 
 import pytest
-import requests
 
 from bot.replies import say
+from tests.support.webchat import WebChat
 
 pytestmark = pytest.mark.e2e
 
 ZHANG = {"policy": "AUTO-2026-0001", "born": "1985-04-12", "claim": "CLM-2026-000004",
          "name": "张伟"}
-
-
-class WebChat:
-    """One web chat conversation, as the page speaks to the server."""
-
-    def __init__(self, servers: Any) -> None:
-        self.servers = servers
-        self.sender = f"web-{uuid.uuid4().hex}"
-
-    def says(self, message: str) -> str:
-        res = requests.post(f"{self.servers.rasa_url}/webhooks/webchat/webhook", timeout=60,
-                            json={"sender": self.sender, "message": message})
-        assert res.status_code == 200, res.text
-        return "\n".join(m.get("text") or "" for m in res.json())
-
-    def tracker(self) -> Dict[str, Any]:
-        """What Rasa keeps of the conversation (its API, opted into by a token in the tests)."""
-        res = requests.get(f"{self.servers.rasa_url}/conversations/{self.sender}/tracker",
-                           params={"token": self.servers.api_token}, timeout=30)
-        assert res.status_code == 200, res.text
-        return res.json()
 
 
 def _events(tracker: Dict[str, Any], kind: str) -> List[Dict[str, Any]]:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from bot.replies import catalog, say
-from tests.security.test_cross_customer import JOHN, ZHANG_POLICY, WebChat
+from tests.security.test_cross_customer import JOHN, ZHANG_POLICY
+from tests.support.webchat import WebChat
 
 
 @pytest.mark.e2e

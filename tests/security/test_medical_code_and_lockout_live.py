@@ -23,9 +23,8 @@ from bot.replies import say
 from bot.settings import get_settings
 from bot.store.db import unit_of_work
 from bot.store.models import Base, Claim
-from tests.security.test_cross_customer import WebChat
-from tests.security.test_identity_attacks import Chat
 from tests.support.sms_code import code_sent_to
+from tests.support.webchat import WebChat
 
 ZHANG_PHONE = "+8613800000001"
 JOHN_PHONE = "+8613800000003"
@@ -96,7 +95,7 @@ def test_strangers_wrong_answers_lock_the_policy_but_send_the_holder_no_sms(
     before = len(twilio_standin.messages)
     failures = 0
     while failures < settings.identity_policy_max_failures:
-        stranger = Chat(claims_servers)
+        stranger = WebChat(claims_servers)
         stranger.says("check my claim status")
         stranger.says("HOME-2026-0001")
         for _ in range(min(settings.identity_max_failures,
@@ -107,7 +106,7 @@ def test_strangers_wrong_answers_lock_the_policy_but_send_the_holder_no_sms(
         lock = uow.identity_locks.by_policy_number("HOME-2026-0001")
         assert lock is not None and lock.locked_until is not None
     # While locked, a stranger's wrong answer gets the words a right one gets ...
-    stranger = Chat(claims_servers)
+    stranger = WebChat(claims_servers)
     stranger.says("check my claim status")
     stranger.says("HOME-2026-0001")
     wrong = stranger.says("1999-12-31")
@@ -116,7 +115,7 @@ def test_strangers_wrong_answers_lock_the_policy_but_send_the_holder_no_sms(
     # ... and no SMS reaches the holder's phone, so no code of theirs is burnt.
     assert [m for m in twilio_standin.messages[before:] if m.get("To") == JOHN_PHONE] == []
     # The holder with the right date of birth gets a code and gets in.
-    holder = Chat(claims_servers)
+    holder = WebChat(claims_servers)
     holder.says("check my claim status")
     holder.says("HOME-2026-0001")
     sent = holder.says("1 July 1990")

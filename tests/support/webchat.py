@@ -1,0 +1,45 @@
+"""One customer's web chat conversation against the real servers, as the page speaks to them:
+messages, the documents list, uploads and (where the test servers opted into Rasa's API) the
+tracker Rasa keeps."""
+from __future__ import annotations
+
+import uuid
+from typing import Any, Dict
+
+import requests
+
+
+class WebChat:
+    """`WebChat(servers).says("查进度")` returns the bot's texts joined by new lines."""
+
+    def __init__(self, servers: Any, *, prefix: str = "web-", timeout: float = 90) -> None:
+        self.servers = servers
+        self.base = f"{servers.rasa_url}/webhooks/webchat"
+        self.sender = f"{prefix}{uuid.uuid4().hex}"
+        self.timeout = timeout
+
+    def says(self, message: str) -> str:
+        res = requests.post(f"{self.base}/webhook", timeout=self.timeout,
+                            json={"sender": self.sender, "message": message})
+        assert res.status_code == 200, res.text
+        return "\n".join(m.get("text") or "" for m in res.json())
+
+    def documents(self) -> Dict[str, Any]:
+        res = requests.get(f"{self.base}/documents", params={"sender": self.sender}, timeout=30)
+        assert res.status_code == 200, res.text
+        return res.json()
+
+    def uploads(self, content: bytes, document: str | None = None, *,
+                content_type: str = "image/png", filename: str = "photo.png") -> str:
+        params = {"sender": self.sender, **({"document": document} if document else {})}
+        res = requests.post(f"{self.base}/upload", params=params, data=content, timeout=60,
+                            headers={"Content-Type": content_type, "X-Filename": filename})
+        assert res.status_code == 200, res.text
+        return "\n".join(m.get("text") or "" for m in res.json())
+
+    def tracker(self) -> Dict[str, Any]:
+        """What Rasa keeps of the conversation (its API, opted into by a token in the tests)."""
+        res = requests.get(f"{self.servers.rasa_url}/conversations/{self.sender}/tracker",
+                           params={"token": self.servers.api_token}, timeout=30)
+        assert res.status_code == 200, res.text
+        return res.json()
