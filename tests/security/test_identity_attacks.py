@@ -18,7 +18,7 @@ from bot.store.db import dispose_engines, unit_of_work
 from bot.store.models import Claim, IdentityCode, Policy
 from tests.support.sms_code import code_sent_to
 from tests.support.store import migrate_and_seed
-from tests.support.webchat import WebChat
+from tests.support.webchat import WebChat, lock_by_strangers
 
 NOW = datetime(2026, 11, 22, 2, 0)  # naive UTC; the demo data's day
 TIME = re.compile(r"\d\d:\d\d")
@@ -66,16 +66,7 @@ def test_an_unknown_policy_gets_the_same_replies_as_a_real_one_with_a_wrong_birt
 def test_a_policy_locked_by_many_failures_still_lets_its_holder_in_by_sms_code(
     claims_servers, claims_db_url, twilio_standin, forget_attempts
 ):
-    settings = get_settings()
-    failures = 0
-    while failures < settings.identity_policy_max_failures:
-        stranger = WebChat(claims_servers)
-        stranger.says("查进度")
-        stranger.says("AUTO-2026-0001")
-        for _ in range(min(settings.identity_max_failures,
-                           settings.identity_policy_max_failures - failures)):
-            stranger.says("2000-01-01")
-            failures += 1
+    lock_by_strangers(claims_servers, "查进度", "AUTO-2026-0001")
     with unit_of_work(claims_db_url) as uow:
         lock = uow.identity_locks.by_policy_number("AUTO-2026-0001")
         assert lock is not None and lock.locked_until is not None  # locked against guessing
@@ -84,7 +75,8 @@ def test_a_policy_locked_by_many_failures_still_lets_its_holder_in_by_sms_code(
     holder.says("查进度")
     assert holder.says("AUTO-2026-0001") == say("ask_verification", "zh")
     sent = holder.says("1985-04-12")
-    assert sent == say("identity_code_sent_locked", "zh", minutes=settings.identity_code_minutes)
+    assert sent == say("identity_code_sent_locked", "zh",
+                       minutes=get_settings().identity_code_minutes)
     assert "张伟" not in sent and "CLM-" not in sent
     code = code_sent_to(twilio_standin, "+8613800000001", before)
     reply = holder.says(code)

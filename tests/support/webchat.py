@@ -43,3 +43,21 @@ class WebChat:
                            params={"token": self.servers.api_token}, timeout=30)
         assert res.status_code == 200, res.text
         return res.json()
+
+
+def lock_by_strangers(servers: Any, opening: str, policy: str,
+                      wrong_answer: str = "2000-01-01") -> None:
+    """Strangers in as many conversations as it takes answer wrongly for `policy` until it
+    locks (each conversation gives up at its own limit, as a guesser's would)."""
+    from bot.settings import get_settings
+
+    settings = get_settings()
+    failures = 0
+    while failures < settings.identity_policy_max_failures:
+        stranger = WebChat(servers)
+        stranger.says(opening)
+        stranger.says(policy)
+        for _ in range(min(settings.identity_max_failures,
+                           settings.identity_policy_max_failures - failures)):
+            stranger.says(wrong_answer)
+            failures += 1
