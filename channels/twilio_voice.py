@@ -596,7 +596,7 @@ class TwilioVoiceInput(InputChannel):
 
     @staticmethod
     def _metadata(form: Mapping[str, str]) -> Dict[str, Any]:
-        # The caller's number is kept for a call back; logs only ever show it masked.
+        # The caller's number, for this turn; the tracker store and logs keep it masked only.
         return {"phone_call": {"call_sid": form.get("CallSid"), "from": form.get("From"),
                                "to": form.get("To")}}
 
