@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from rasa_server.launcher import Deployment, ServerError
+from rasa_server.launcher import Deployment
 from scripts.run_scaled import (
     ServiceUnavailable,
     check_rabbitmq,
@@ -39,6 +39,7 @@ from tests.support.e2e import (
     E2ESetupError,
     find_model,
     seed_database,
+    serve,
 )
 
 
@@ -91,7 +92,6 @@ def scale_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScaleSe
 def deployment(scale_services: ScaleServices,
                tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     """Two Rasa replicas, two action servers, two balancers, sharing the services."""
-    problem = ""
     try:
         model = find_model()
     except E2ESetupError as err:
@@ -111,15 +111,4 @@ def deployment(scale_services: ScaleServices,
     env["CLAIMS_AGENT_HOURS"] = "00:00-00:00"
     deployment = Deployment(model, credentials=credentials, env=env, log_dir=work / "logs",
                             health_interval=0.3)
-    try:
-        try:
-            deployment.start()
-            deployment.wait_until_ready()
-        except ServerError as err:
-            problem = f"The scaled deployment did not start: {err}"
-        if not problem:
-            yield deployment
-    finally:
-        deployment.stop()
-    if problem:
-        pytest.fail(problem, pytrace=False)
+    yield from serve(deployment, "The scaled deployment")

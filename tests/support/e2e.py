@@ -4,9 +4,11 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, TypeVar
 
-from rasa_server.launcher import ROOT, ServerError, Servers, newest_model, venv_python
+from rasa_server.launcher import ROOT, Launcher, ServerError, newest_model, venv_python
+
+L = TypeVar("L", bound=Launcher)
 
 # Only the channels a browser or a test client uses: a credentials file that also named the
 # messenger channels would make Rasa call their APIs at start, and this machine may be offline.
@@ -90,22 +92,22 @@ def seed_database(db_url: str, var_dir: Path) -> None:
             )
 
 
-def serve(servers: Servers) -> Iterator[Servers]:
-    """For a session fixture (`yield from serve(Servers(...))`): starts both servers, yields
-    them, stops them. A start that fails fails the tests that need them, with the servers' own
-    words, rather than erroring in setup."""
+def serve(launcher: L, what: str = "The servers") -> Iterator[L]:
+    """For a session fixture (`yield from serve(Servers(...))`, or a scaled Deployment): starts
+    it, yields it, stops it. A start that fails fails the tests that need it, with the servers'
+    own words, rather than erroring in setup."""
     import pytest
 
     problem = ""
     try:
         try:
-            servers.start()
-            servers.wait_until_ready()
+            launcher.start()
+            launcher.wait_until_ready()
         except ServerError as err:
-            problem = f"The servers did not start: {err}"
+            problem = f"{what} did not start: {err}"
         if not problem:
-            yield servers
+            yield launcher
     finally:
-        servers.stop()
+        launcher.stop()
     if problem:
         pytest.fail(problem, pytrace=False)
