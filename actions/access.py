@@ -2,7 +2,7 @@
 verified state on idle time or log-out, and the reply to a policy that is not the customer's."""
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
@@ -62,6 +62,20 @@ def refused_policy(dispatcher: CollectingDispatcher, tracker: Tracker,
     way, and the customer's own policy back in view."""
     reply(dispatcher, tracker, "access_policy_not_found", policy_number=access.refused)
     return [SlotSet("policy_number", access.policy_number), SlotSet("claim_number", None)]
+
+
+def policy_in_view(dispatcher: CollectingDispatcher, tracker: Tracker
+                   ) -> Tuple[Viewer, PolicyAccess] | List[Dict[str, Any]]:
+    """The verified customer and the policy of theirs in view; or, when the verified state ran
+    out or the policy named is not theirs, the events of the reply already given (return
+    them as the action's)."""
+    looking = viewer(tracker)
+    if looking.expired:
+        return reverify(dispatcher, tracker)
+    access = policy_for(looking)
+    if access.refused:
+        return refused_policy(dispatcher, tracker, access)
+    return looking, access
 
 
 # What each form was gathering: dropped when the customer logs out in the middle of it.

@@ -9,10 +9,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.access import refused_policy, reverify, step_up, viewer
+from actions.access import policy_in_view, step_up
 from actions.common import language_of, reply
 from actions.handoff import offer_buttons
-from bot.access import claim_policy_number, hidden_policies, policy_for
+from bot.access import claim_policy_number, hidden_policies
 from bot.claims.disputes import explain_decision
 from bot.parsing import parse_claim_number
 
@@ -33,12 +33,10 @@ def _dispute_text(tracker: Tracker) -> str:
 def explain_dispute(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:
     """Explain the decision the verified customer disputes and offer a person."""
     lang = language_of(tracker)
-    looking = viewer(tracker)
-    if looking.expired:
-        return reverify(dispatcher, tracker)
-    access = policy_for(looking)
-    if access.refused:
-        return refused_policy(dispatcher, tracker, access)
+    in_view = policy_in_view(dispatcher, tracker)
+    if isinstance(in_view, list):
+        return in_view
+    looking, access = in_view
     try:
         explanation = explain_decision(
             access.policy_number or "",

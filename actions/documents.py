@@ -6,10 +6,10 @@ from typing import Any, Dict, List
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.access import refused_policy, reverify, step_up, viewer
+from actions.access import policy_in_view, step_up
 from actions.common import language_of, reply
 from actions.report import load_draft
-from bot.access import hidden_policies, policy_for
+from bot.access import hidden_policies
 from bot.claims.amounts import is_small_claim
 from bot.claims.lifecycle import claims_of_policy_holder
 from bot.claims.reporting import incident_kinds
@@ -55,12 +55,10 @@ def answer_documents(dispatcher: CollectingDispatcher, tracker: Tracker) -> List
         ))
         return []
     if tracker.get_slot("verified"):
-        looking = viewer(tracker)
-        if looking.expired:
-            return reverify(dispatcher, tracker)
-        access = policy_for(looking)
-        if access.refused:
-            return refused_policy(dispatcher, tracker, access)
+        in_view = policy_in_view(dispatcher, tracker)
+        if isinstance(in_view, list):
+            return in_view
+        looking, access = in_view
         open_claims = [
             view for view in claims_of_policy_holder(
                 access.policy_number or "", actor=looking.actor)
