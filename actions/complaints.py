@@ -190,36 +190,54 @@ class ActionSubmitComplaint(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
-        lang = language_of(tracker)
-        verified = viewer(tracker).verified
         request = tracker.get_slot("complaint_request")
-        cleared = [SlotSet(slot, None) for slot in
-                   ("complaint_about", "complaint_facts", "complaint_request")]
-        try:
-            view = record_complaint(NewComplaint(
-                subject=tracker.get_slot("complaint_about") or "",
-                facts=tracker.get_slot("complaint_facts"),
-                request=request,
-                # The verified customer's own policy, never a number typed since.
-                policy_number=own_policy(tracker) if verified else None,
-                complainant_name=None if verified else tracker.get_slot("complainant_name"),
-                complainant_phone=None if verified else tracker.get_slot("complainant_phone"),
-                channel=tracker.get_latest_input_channel(),
-                language=lang,
-                conversation_id=tracker.sender_id,
-            ))
-        except Exception:
-            logger.exception("complaints: recording for %s failed", tracker.sender_id)
-            reply(dispatcher, tracker, "complaint_failed")
-            return cleared
-        dispatcher.utter_message(text=receipt_text(view, lang))
-        events: List[Dict[str, Any]] = cleared + [
-            SlotSet("complaint_reference", view.reference),
-            SlotSet("claim_number", view.claim_number),
-        ]
-        if asks_for_person(request):
-            events += start_handoff(dispatcher, tracker, Reason.COMPLAINT, complaint={
-                "reference": view.reference, "repeat_of": view.repeat_of,
-                "about": view.subject, "facts": view.facts, "request": view.request,
-            })
+        events, view = register_complaint(dispatcher, tracker)
+        if view is not None and asks_for_person(request):
+            events += start_handoff(dispatcher, tracker, Reason.COMPLAINT,
+                                    complaint=complaint_for_agent(view))
         return events
+
+
+def complaint_for_agent(view: Any) -> Dict[str, Any]:
+    """The registered complaint as the agent's summary shows it."""
+    return {"reference": view.reference, "repeat_of": view.repeat_of, "about": view.subject,
+            "facts": view.facts, "request": view.request}
+
+
+def register_complaint(dispatcher: CollectingDispatcher, tracker: Tracker, *,
+                       draft: bool = False) -> tuple[List[Dict[str, Any]], Any]:
+    """Record the complaint the form gathered and give the reference and deadlines; returns the
+    events and the registered complaint (None when it could not be). `draft`: the customer
+    asked for a person before the form was complete: what was said so far is registered, and a
+    draft that cannot be (nothing said yet, or no way to contact an unverified customer) is left
+    in its slots for the agent, without a word to the customer."""
+    lang = language_of(tracker)
+    verified = viewer(tracker).verified
+    request = tracker.get_slot("complaint_request")
+    cleared = [SlotSet(slot, None) for slot in
+               ("complaint_about", "complaint_facts", "complaint_request")]
+    try:
+        view = record_complaint(NewComplaint(
+            subject=tracker.get_slot("complaint_about") or "",
+            facts=tracker.get_slot("complaint_facts"),
+            request=request,
+            # The verified customer's own policy, never a number typed since.
+            policy_number=own_policy(tracker) if verified else None,
+            complainant_name=None if verified else tracker.get_slot("complainant_name"),
+            complainant_phone=None if verified else tracker.get_slot("complainant_phone"),
+            channel=tracker.get_latest_input_channel(),
+            language=lang,
+            conversation_id=tracker.sender_id,
+        ))
+    except Exception as error:
+        if draft:  # not registrable yet: the agent reads the draft instead
+            logger.info("complaints: draft of %s not registered: %s", tracker.sender_id, error)
+            return [], None
+        logger.exception("complaints: recording for %s failed", tracker.sender_id)
+        reply(dispatcher, tracker, "complaint_failed")
+        return cleared, None
+    dispatcher.utter_message(text=receipt_text(view, lang))
+    return cleared + [
+        SlotSet("complaint_reference", view.reference),
+        SlotSet("claim_number", view.claim_number),
+    ], view

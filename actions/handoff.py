@@ -6,7 +6,7 @@ import logging
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused, SlotSet
+from rasa_sdk.events import ConversationPaused, ConversationResumed, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import language_of, reply
@@ -17,6 +17,7 @@ from bot.handoff import (
     claims_for_summary,
     is_urgent,
     last_hand_back,
+    report_draft_text,
     request_handoff,
 )
 from bot.replies import say, when_text
@@ -118,6 +119,9 @@ def start_handoff(
         summary = _without_hidden_claim(summary, slots.get("hidden_policies") or [])
         if claim_number:  # a claim reported in this very turn: its slot is not set yet
             summary["claim_number"] = claim_number
+        draft = report_draft_text(tracker.get_slot("report_draft"), lang)
+        if draft:  # a report in progress: kept in its slot, and shown to the agent
+            summary["report_draft"] = draft
         queued = request_handoff(
             tracker.sender_id,
             reason=reason,
@@ -170,7 +174,64 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
-        return start_handoff(dispatcher, tracker, reason_for(tracker))
+        if _affirms_no_open_offer(tracker):
+            reply(dispatcher, tracker, "offer_not_open")
+            return [SlotSet("human_offered", False)]
+        events: List[Dict[str, Any]] = []
+        complaint = None
+        if interrupted_form(tracker) == "complaint_form":
+            # A person asked for in the middle of a complaint: what was said so far is
+            # registered first, with its reference and deadlines, so nothing waits on the agent.
+            from actions.complaints import complaint_for_agent, register_complaint
+
+            events, view = register_complaint(dispatcher, tracker, draft=True)
+            complaint = complaint_for_agent(view) if view is not None else None
+        reason = Reason.COMPLAINT if complaint else reason_for(tracker)
+        return events + start_handoff(dispatcher, tracker, reason, complaint=complaint)
+
+
+def interrupted_form(tracker: Tracker) -> str | None:
+    """The form the rules stopped in this turn to run this action (a person asked for in the
+    middle of it), or None."""
+    stopped = False
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user" and not stopped:
+            return None  # nothing was stopped after the latest message
+        if kind == "active_loop":
+            if event.get("name") is None:
+                stopped = True
+            else:
+                return event.get("name") if stopped else None
+    return None
+
+
+def _affirms_no_open_offer(tracker: Tracker) -> bool:
+    """A "yes" (好的, OK) that answers no offer of a person made just before: the offer
+    slot outlived the offer (the customer talked about something else since). Only a yes to
+    the offer the bot has just made hands over."""
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    if intent != "affirm":
+        return False
+    return not offer_just_made(tracker)
+
+
+def offer_just_made(tracker: Tracker) -> bool:
+    """Whether the bot's turn just before the latest message offered a person."""
+    seen_latest = False
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            if seen_latest:
+                return False
+            seen_latest = True
+        elif seen_latest and kind == "slot" and event.get("name") == "human_offered":
+            return bool(event.get("value"))
+        elif seen_latest and kind == "bot":
+            buttons = (event.get("data") or {}).get("buttons") or []
+            if any(b.get("payload") == "/request_human" for b in buttons):
+                return True
+    return False
 
 
 class ActionOfferHuman(Action):
@@ -218,3 +279,69 @@ class ActionHandedBack(Action):
         else:
             reply(dispatcher, tracker, "handed_back_plain", agent=entry.agent_name)
         return [SlotSet("human_offered", False), SlotSet("case_topic", None)]
+
+
+class ActionWhileWaiting(Action):
+    """A message while the conversation waits for a person (run by rasa_server/patches.py in
+    place of the paused bot): acknowledged now and then, a way out of the queue, and out of
+    hours a call-back booked (bot/waiting.py). Silent once a person has taken it."""
+
+    def name(self) -> str:
+        return "action_while_waiting"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        from actions.access import viewer
+        from bot import waiting
+        from bot.access import policy_for
+        from bot.complaints import parse_contact_phone
+
+        lang = language_of(tracker)
+        text = tracker.latest_message.get("text") or ""
+        try:
+            looking = viewer(tracker)
+            phone = waiting.phone_on_file(policy_for(looking).policy_number) \
+                if looking.verified else None
+            answer = waiting.on_message(tracker.sender_id, text, phone=phone,
+                                        typed_phone=parse_contact_phone(text))
+        except Exception:  # the store is down: say so rather than nothing
+            logger.exception("handoff: waiting message of %s failed", tracker.sender_id)
+            reply(dispatcher, tracker, "human_contact")
+            return []
+        outcome = waiting.Outcome
+        zone = waiting.zone_name(lang)
+        hours = get_settings().agent_hours.replace("-", "–")
+        if answer.outcome is outcome.GONE:
+            reply(dispatcher, tracker, "waiting_back_to_bot")
+            return [ConversationResumed()]
+        if answer.outcome is outcome.LEFT:
+            reply(dispatcher, tracker, "waiting_left")
+            return [ConversationResumed()]
+        if answer.outcome is outcome.BOOKED:
+            reply(dispatcher, tracker, "callback_booked", when=when_text(answer.callback_at, lang),
+                  zone=zone, last4=_last4(answer.callback_phone))
+        elif answer.outcome is outcome.NEEDS_PHONE:
+            reply(dispatcher, tracker, "callback_needs_phone",
+                  when=when_text(answer.callback_at, lang), zone=zone)
+        elif answer.outcome is outcome.CALLBACK_PROBLEM:
+            reply(dispatcher, tracker, f"callback_{answer.problem.value}", hours=hours,
+                  zone=zone, days=waiting.MAX_DAYS_AHEAD)
+        elif answer.outcome is outcome.ACKNOWLEDGED:
+            if answer.callback_at is not None:
+                reply(dispatcher, tracker, "waiting_ack_callback",
+                      when=when_text(answer.callback_at, lang), zone=zone,
+                      last4=_last4(answer.callback_phone))
+            elif answer.opens_at is not None:
+                reply(dispatcher, tracker, "waiting_ack_after_hours",
+                      opens=when_text(answer.opens_at, lang), zone=zone)
+            elif answer.ahead == 0:
+                reply(dispatcher, tracker, "waiting_ack_next", minutes=answer.wait_minutes)
+            else:
+                reply(dispatcher, tracker, "waiting_ack", ahead=answer.ahead,
+                      minutes=answer.wait_minutes)
+        return []  # TAKEN and SILENT: the message is kept for the person, unanswered
+
+
+def _last4(phone: str | None) -> str:
+    return (phone or "")[-4:] or "-"

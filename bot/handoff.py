@@ -21,7 +21,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Sequence, Tuple
 from bot.claims.risk import urgent_reasons
 from bot.clock import as_utc_naive, local_zone, to_local
 from bot.language import to_simplified
-from bot.privacy import redact_events, redact_value
+from bot.privacy import redact_events, redact_text, redact_value
 from bot.settings import get_settings
 from bot.store.db import unit_of_work
 from bot.store.models import Handoff
@@ -116,9 +116,21 @@ _PERSON = re.compile(
 )
 
 
+# "someone senior to review it", "请领导重新审核": a review of the decision by more senior staff
+# is what the complaint asks for, not a person in the conversation (the complaint's handler
+# arranges it), unless the customer also asks to be called or to talk.
+_REVIEW = re.compile(r"(复核|复查|重新审|重新核|审核|审查|重审|重新处理|\breview\b|\blook (?:into|at)\b|"
+                     r"\bre-?(?:assess|consider|examine)\b|\bescalate\b)", re.IGNORECASE)
+_CONTACT = re.compile(r"(人工|电话|回电|联系我|当面|跟.{0,4}[说谈]|\bcall\b|\bphone\b|\btalk\b|"
+                      r"\bspeak\b|\bchat\b|\bcontact me\b)", re.IGNORECASE)
+
+
 def asks_for_person(text: str | None) -> bool:
-    """Whether a complaint's request asks for a person to deal with it."""
-    return bool(text and _PERSON.search(text))
+    """Whether a complaint's request asks for a person to deal with it (to call or talk to the
+    customer); a review by senior staff is the complaint's wish, not a handoff."""
+    if not text or not _PERSON.search(text):
+        return False
+    return not (_REVIEW.search(text) and not _CONTACT.search(text))
 
 
 # Every way the training and held-out data ask for a person names one (人工, 真人, 客服, 经理,
@@ -311,6 +323,8 @@ class QueueEntry:
     taken_at: datetime | None
     closed_at: datetime | None
     resolution: str | None
+    callback_at: datetime | None = None  # a call-back the customer booked (bot/waiting.py)
+    callback_phone: str | None = None
 
 
 def _entry(row: Handoff) -> QueueEntry:
@@ -320,7 +334,7 @@ def _entry(row: Handoff) -> QueueEntry:
         status=row.status, agent_id=row.agent_id,
         agent_name=row.agent.display_name if row.agent is not None else None,
         created_at=row.created_at, taken_at=row.taken_at, closed_at=row.closed_at,
-        resolution=row.resolution,
+        resolution=row.resolution, callback_at=row.callback_at, callback_phone=row.callback_phone,
     )
 
 
@@ -454,3 +468,15 @@ def record(actor: str, action: str, handoff_id: int, detail: Dict[str, Any] | No
 
 
 # --- messages outside the customer's turn ------------------------------------------------
+
+
+def report_draft_text(draft: Mapping[str, Any] | None, language: str | None) -> str | None:
+    """The report the customer was giving when the conversation went to a person, as the lines
+    they would have confirmed (redacted like the rest of the summary); None without one."""
+    if not draft:
+        return None
+    from bot.claims.reporting.answers import report_summary
+    from bot.claims.reporting.service import ReportDraft
+
+    lines = report_summary(ReportDraft.from_dict(dict(draft)), language or "zh")
+    return redact_text(lines, language, masked=True) if lines.strip() else None

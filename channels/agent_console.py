@@ -35,6 +35,7 @@ from bot import agents as accounts
 from bot import complaints as complaint_service
 from bot import handoff as queue
 from bot import workers
+from bot.clock import format_local
 from bot.language import clean_text
 from bot.outbox import notices as outbox
 from bot.privacy import redact_text
@@ -143,6 +144,11 @@ def _entry_data(entry: queue.QueueEntry, now: datetime | None = None) -> Dict[st
         "waiting_s": int((now - waited_from).total_seconds()),
         "summary": _shown(entry.summary),
         "resolution": entry.resolution,
+        # A call-back the customer booked while waiting out of hours: when (UTC, and local for
+        # reading) and the number to ring.
+        "callback_at": _iso(entry.callback_at),
+        "callback_local": format_local(entry.callback_at) if entry.callback_at else None,
+        "callback_phone": entry.callback_phone,
     }
 
 

@@ -1,12 +1,17 @@
 """The one place that changes Rasa's own classes: `install()`, called once per Rasa server
 process (rasa_server/stores.py calls it when Rasa loads endpoints.yml's stores).
 
-Two changes, both on rasa.core.actions.action.RemoteAction (the custom-action client):
+Three changes. Two are on rasa.core.actions.action.RemoteAction (the custom-action client):
 
 - `run` is wrapped by `guarded_run` (rasa_server/turns.py): an action server that cannot be
   reached or fails marks the turn failed, and no later custom action of a failed turn runs;
 - `_validate_action_result` is replaced by rasa_server/action_results.py's validator, built
   once instead of on every action call.
+
+The third is on rasa.core.processor.MessageProcessor: a customer's message to a paused
+conversation (handed to a person) runs `action_while_waiting` (actions/handoff.py) instead of
+nothing, so that a customer still waiting in the queue is answered (bot/waiting.py); once a person
+has taken the conversation that action says nothing.
 
 Each replaced function keeps the original as `__wrapped__`. `install()` is idempotent.
 """
@@ -32,6 +37,7 @@ def install() -> None:
             return
         _guard_remote_action_run()
         _cache_action_result_validation()
+        _answer_while_waiting()
         _installed = True
 
 
@@ -73,3 +79,35 @@ def _cache_action_result_validation() -> None:
     validate = cached_validation()
     validate.__wrapped__ = RemoteAction._validate_action_result  # type: ignore[attr-defined]
     RemoteAction._validate_action_result = validate  # type: ignore[method-assign]
+
+
+WAITING_ACTION = "action_while_waiting"
+
+
+def _answer_while_waiting() -> None:
+    from rasa.core.policies.policy import PolicyPrediction
+    from rasa.core.processor import MessageProcessor
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME, USER_INTENT_RESTART
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+
+    original = MessageProcessor._run_prediction_loop
+
+    async def prediction_loop(self: Any, output_channel: Any, tracker: Any) -> None:
+        last = tracker.events[-1] if tracker.events else None
+        intent = ((last.intent or {}).get("name") or "") if isinstance(last, UserUttered) else ""
+        waiting = (tracker.is_paused() and isinstance(last, UserUttered)
+                   and intent != USER_INTENT_RESTART and not intent.startswith("EXTERNAL_")
+                   and WAITING_ACTION in self.domain.action_names_or_texts)
+        if not waiting:
+            return await original(self, output_channel, tracker)
+        await self._run_action(
+            self._get_action(WAITING_ACTION), tracker, output_channel, self.nlg,
+            PolicyPrediction.for_action_name(self.domain, WAITING_ACTION),
+        )
+        # The turn ends here either way: the next message is a new turn, for the bot again if
+        # the customer left the queue.
+        tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+
+    prediction_loop.__wrapped__ = original  # type: ignore[attr-defined]
+    MessageProcessor._run_prediction_loop = prediction_loop  # type: ignore[method-assign]
+    logger.debug("waiting answer installed on MessageProcessor._run_prediction_loop")

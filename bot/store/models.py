@@ -277,6 +277,11 @@ class Handoff(Base):
     taken_at = Column(DateTime, nullable=True)
     closed_at = Column(DateTime, nullable=True)
     resolution = Column(Text, nullable=True)  # what was agreed, told to the customer at hand-back
+    # While queued (bot/waiting.py): when the customer's messages were last acknowledged, and a
+    # call-back they booked out of hours (when, naive UTC, and the number to ring).
+    acknowledged_at = Column(DateTime, nullable=True)
+    callback_at = Column(DateTime, nullable=True)
+    callback_phone = Column(String(32), nullable=True)
 
     agent = relationship("Agent")
 

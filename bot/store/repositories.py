@@ -550,6 +550,18 @@ class HandoffRepository(_Repository[Handoff]):
         )
         return result.rowcount == 1
 
+    def withdraw(self, handoff_id: int, at: datetime, resolution: str) -> bool:
+        """Close a handoff no agent has taken yet (the customer left the queue); False when an
+        agent took it first or it is no longer open."""
+        result = self.session.execute(
+            update(Handoff)
+            .where(Handoff.id == handoff_id)
+            .where(Handoff.status == "queued")
+            .values(status="closed", closed_at=at, resolution=resolution)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
     def last_closed_for_conversation(self, conversation_id: str) -> Handoff | None:
         query = (
             select(Handoff)

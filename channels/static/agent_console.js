@@ -157,6 +157,12 @@
         return a.label;
       }).join("、");
       if (ask) { item.appendChild(el("div", "ask", ask)); }
+      if (entry.callback_at) {
+        var callback = el("div", "callback", "回电 / Call back: " + entry.callback_local +
+          " · " + (entry.callback_phone || ""));
+        callback.setAttribute("data-testid", "queue-callback");
+        item.appendChild(callback);
+      }
       item.appendChild(el("div", "meta", waited(entry.waiting_s) + " · " +
         (entry.language || "?") + " · " + (entry.channel || "?") + " · #" + entry.id));
 
@@ -277,6 +283,10 @@
       fact(list, "投诉事项 / About", s.complaint.about);
       fact(list, "经过 / Facts", s.complaint.facts);
       fact(list, "诉求 / Request", s.complaint.request);
+    }
+    fact(list, "报案草稿 / Report draft", s.report_draft);
+    if (handoff.callback_at) {
+      fact(list, "回电 / Call back", handoff.callback_local + " · " + (handoff.callback_phone || ""));
     }
     fact(list, "语言 / Language", handoff.language);
     fact(list, "渠道 / Channel", handoff.channel);
