@@ -119,7 +119,8 @@ _PERSON = re.compile(
 # "someone senior to review it", "请领导重新审核": a review of the decision by more senior staff
 # is what the complaint asks for, not a person in the conversation (the complaint's handler
 # arranges it), unless the customer also asks to be called or to talk.
-_REVIEW = re.compile(r"(复核|复查|重新审|重新核|审核|审查|重审|重新处理|\breview\b|\blook (?:into|at)\b|"
+_REVIEW = re.compile(r"(复核|复查|重新审|重新核|审核|审查|重审|重新处理|\breview\b|"
+                     r"\blook (?:into|at)\b|"
                      r"\bre-?(?:assess|consider|examine)\b|\bescalate\b)", re.IGNORECASE)
 _CONTACT = re.compile(r"(人工|电话|回电|联系我|当面|跟.{0,4}[说谈]|\bcall\b|\bphone\b|\btalk\b|"
                       r"\bspeak\b|\bchat\b|\bcontact me\b)", re.IGNORECASE)

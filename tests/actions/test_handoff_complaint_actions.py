@@ -64,10 +64,14 @@ def test_a_request_queues_once_tells_the_customer_and_pauses(claims_store, domai
 
 
 def test_the_reason_follows_the_conversation(claims_store, domain):
-    dispute = make_tracker("好的", intent="affirm", sender_id="d1",
+    # A yes hands over only right after the offer (the bot's last turn made it).
+    offered = [{"event": "bot", "text": "需要转人工吗？", "timestamp": 1.0,
+                "data": {"buttons": [{"title": "转人工", "payload": "/request_human"}]}},
+               {"event": "slot", "name": "human_offered", "value": True}]
+    dispute = make_tracker("好的", intent="affirm", sender_id="d1", events=list(offered),
                            slots={"case_topic": "dispute", "human_offered": True})
     run_action(ActionHandoff(), dispute, domain)
-    elderly = make_tracker("好的", intent="affirm", sender_id="e1",
+    elderly = make_tracker("好的", intent="affirm", sender_id="e1", events=list(offered),
                            slots={"elderly": True, "human_offered": True})
     run_action(ActionHandoff(), elderly, domain)
     complaint = make_tracker("转人工", intent="request_human", sender_id="c1",
