@@ -84,21 +84,31 @@ def _cache_action_result_validation() -> None:
 WAITING_ACTION = "action_while_waiting"
 
 
+def answers_while_waiting(tracker: Any, action_names: Any) -> bool:
+    """Whether this turn is a customer's message to a paused conversation (handed to a person)
+    that action_while_waiting answers: not a restart, not an external trigger (the hand-back
+    greeting, a notice), and only with a domain that has the action."""
+    from rasa.shared.core.constants import USER_INTENT_RESTART
+    from rasa.shared.core.events import UserUttered
+
+    last = tracker.events[-1] if tracker.events else None
+    if not tracker.is_paused() or not isinstance(last, UserUttered):
+        return False
+    intent = (last.intent or {}).get("name") or ""
+    return (intent != USER_INTENT_RESTART and not intent.startswith("EXTERNAL_")
+            and WAITING_ACTION in action_names)
+
+
 def _answer_while_waiting() -> None:
     from rasa.core.policies.policy import PolicyPrediction
     from rasa.core.processor import MessageProcessor
-    from rasa.shared.core.constants import ACTION_LISTEN_NAME, USER_INTENT_RESTART
-    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME
+    from rasa.shared.core.events import ActionExecuted
 
     original = MessageProcessor._run_prediction_loop
 
     async def prediction_loop(self: Any, output_channel: Any, tracker: Any) -> None:
-        last = tracker.events[-1] if tracker.events else None
-        intent = ((last.intent or {}).get("name") or "") if isinstance(last, UserUttered) else ""
-        waiting = (tracker.is_paused() and isinstance(last, UserUttered)
-                   and intent != USER_INTENT_RESTART and not intent.startswith("EXTERNAL_")
-                   and WAITING_ACTION in self.domain.action_names_or_texts)
-        if not waiting:
+        if not answers_while_waiting(tracker, self.domain.action_names_or_texts):
             return await original(self, output_channel, tracker)
         await self._run_action(
             self._get_action(WAITING_ACTION), tracker, output_channel, self.nlg,

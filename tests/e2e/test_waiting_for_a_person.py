@@ -1,0 +1,93 @@
+"""Waiting for a person at night, through the web chat and the agent console (issue 19 item 12):
+the handoff is queued, the customer's next message is acknowledged, a call-back is booked for
+the next morning and an agent sees it, with the time and the number on file, in the console.
+
+The servers' clock is the machine's, so "night" is made by the agents' hours instead: they are
+set (CLAIMS_AGENT_HOURS) to one hour that excludes now and holds the call-back time asked for."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import requests
+
+from bot.clock import to_local
+from bot.replies import say
+from rasa_server.launcher import Servers
+from tests.support.e2e import (
+    E2E_AGENTS,
+    E2E_CREDENTIALS,
+    E2E_RASA_API_TOKEN,
+    seed_database,
+    serve,
+)
+from tests.support.webchat import WebChat
+
+pytestmark = pytest.mark.e2e
+
+
+def _hours_and_time() -> tuple[str, str, int]:
+    """Agents' hours that exclude now, and a call-back time tomorrow within them."""
+    now = to_local(datetime.now(timezone.utc).replace(tzinfo=None))
+    if now.hour != 10:
+        return "10:00-11:00", "明天上午10点", 10
+    return "14:00-15:00", "明天下午2点", 14
+
+
+HOURS, CALLBACK_WORDS, CALLBACK_HOUR = _hours_and_time()
+
+
+@pytest.fixture(scope="module")
+def night_servers(claims_model: Path,
+                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    folder = tmp_path_factory.mktemp("waiting-e2e")
+    url = f"sqlite:///{folder / 'claims.db'}"
+    seed_database(url, folder / "var")
+    credentials = folder / "credentials.yml"
+    credentials.write_text(E2E_CREDENTIALS, encoding="utf-8")
+    servers = Servers(claims_model, credentials=credentials, env={
+        "CLAIMS_DB_URL": url, "CLAIMS_VAR_DIR": str(folder / "var"),
+        "RASA_TELEMETRY_ENABLED": "false", "CLAIMS_RASA_API_TOKEN": E2E_RASA_API_TOKEN,
+        "CLAIMS_AGENT_HOURS": HOURS,
+    }, log_dir=folder / "logs")
+    yield from serve(servers)
+
+
+def _console(servers: Servers) -> tuple[str, dict]:
+    username, _, password = E2E_AGENTS[0]
+    base = f"{servers.rasa_url}/webhooks/agent/api/"
+    res = requests.post(base + "login", json={"username": username, "password": password,
+                                              "want_token": True}, timeout=30)
+    assert res.status_code == 200, res.text
+    return base, {"Authorization": f"Bearer {res.json()['token']}"}
+
+
+def test_at_night_the_wait_is_answered_and_a_call_back_reaches_the_console(night_servers):
+    chat = WebChat(night_servers)
+    chat.says("查一下我的理赔进度")
+    assert chat.says("AUTO-2026-0001") == say("ask_verification", "zh")
+    assert "CLM-2026-000004" in chat.says("1985-04-12")
+
+    queued = chat.says("转人工")
+    assert "已经排上队" in queued  # out of the agents' hours
+
+    acknowledged = chat.says("怎么没人理我啊")
+    assert "已收到" in acknowledged and "北京时间" in acknowledged
+
+    booked = chat.says(CALLBACK_WORDS)
+    assert "已为您预约回电" in booked and f"{CALLBACK_HOUR}:00（北京时间）" in booked
+    assert "0001" in booked  # the last four digits of the number on file (13800000001)
+
+    base, headers = _console(night_servers)
+    queue = requests.get(base + "queue", headers=headers, timeout=30).json()["queue"]
+    [entry] = [e for e in queue if e["conversation_id"] == chat.sender]
+    assert entry["status"] == "queued" and entry["callback_phone"] == "13800000001"
+    assert entry["callback_local"].endswith(f"{CALLBACK_HOUR}:00")
+
+    # Leaving the queue: the entry is closed and the bot answers again.
+    assert chat.says("不用人工了 取消") == say("waiting_left", "zh")
+    queue = requests.get(base + "queue", headers=headers, timeout=30).json()["queue"]
+    assert [e for e in queue if e["conversation_id"] == chat.sender] == []
+    assert chat.says("你好")
