@@ -38,10 +38,13 @@ from bot.clauses.customer import answer_for_customer, general_answer
 from bot.clock import utc_now
 from bot.handoff import Reason
 from bot.identity import policy_line
+from bot.replies import say
 
 CONFIRM = "confirm"
 # Intents that interrupt the report (answered by rules) rather than answer its question.
 INTERRUPTIONS = {"request_human", "switch_language", "ask_documents", "ask_clause"}
+# Questions answered in the middle of the report, after which it goes on where it was.
+SIDE_QUESTIONS = {"ask_documents", "ask_clause"}
 # A report is only dropped on words that say so: an answer the model took for "cancel"
 # ("about 8000 yuan") must never throw the customer's report away.
 _CANCEL_WORDS = re.compile(
@@ -165,9 +168,13 @@ class ActionAskReportAnswer(Action):
         )
         if not already_asked:
             if asking == CONFIRM:
-                reply(dispatcher, tracker, "report_confirm", summary=report_summary(draft, lang))
+                question = say("report_confirm", lang, summary=report_summary(draft, lang))
             else:
-                reply(dispatcher, tracker, f"report_ask.{asking}")
+                question = say(f"report_ask.{asking}", lang)
+            if _intent(tracker) in SIDE_QUESTIONS and spoke_since_last_user_message(tracker):
+                # A side question was just answered: say that the report goes on where it was.
+                question = say("report_resume", lang, question=question)
+            dispatcher.utter_message(text=question)
         return [SlotSet("report_asking", asking), SlotSet("report_draft", draft.as_dict())]
 
 

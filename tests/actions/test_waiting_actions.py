@@ -189,3 +189,34 @@ def test_in_hours_the_acknowledgement_says_where_they_stand(claims_store, domain
     texts, _ = _waiting(domain, f"day-{lang}", "hello?", DAY + timedelta(minutes=1),
                         {"language": lang})
     assert word in texts[0] and "{" not in texts[0]
+
+
+# --- after a side question the report goes on where it was, and says so ------------------------
+
+def test_after_a_side_question_the_report_resumes_and_says_so(domain):
+    from actions.report import ActionAskReportAnswer
+    from bot.claims.reporting import ReportDraft
+
+    draft = ReportDraft(policy_number="AUTO-2026-0001", incident_type="collision",
+                        language="zh")
+    answered = [{"event": "bot", "text": "车险理赔一般需要：……", "timestamp": 2.0}]
+    tracker = make_tracker("车险理赔要什么材料", "ask_documents", sender_id="side-1",
+                           slots={"report_draft": draft.as_dict(), "report_asking": "place"},
+                           active_loop="report_form")
+    tracker.events = tracker.events + answered  # the rule's answer, after the question
+    texts, out = run_action(ActionAskReportAnswer(), tracker, domain)
+    [text] = texts
+    assert text.startswith("回到刚才的报案：")
+    assert _slot(out, "report_draft")["incident_type"] == "collision"  # the draft is kept
+
+
+def test_an_ordinary_answer_is_not_called_a_resumption(domain):
+    from actions.report import ActionAskReportAnswer
+    from bot.claims.reporting import ReportDraft
+
+    draft = ReportDraft(policy_number="AUTO-2026-0001", incident_type="collision",
+                        language="zh")
+    tracker = make_tracker("被追尾了", "inform", sender_id="side-2",
+                           slots={"report_draft": draft.as_dict()}, active_loop="report_form")
+    texts, _ = run_action(ActionAskReportAnswer(), tracker, domain)
+    assert texts and not texts[0].startswith("回到刚才的报案")
