@@ -13,6 +13,7 @@ from actions.common import language_of, reply
 from bot.claims.disputes import dispute_goes_to_person
 from bot.handoff import (
     Reason,
+    asks_for_person,
     build_summary,
     claims_for_summary,
     is_urgent,
@@ -186,6 +187,11 @@ class ActionHandoff(Action):
 
             events, view = register_complaint(dispatcher, tracker, draft=True)
             complaint = complaint_for_agent(view) if view is not None else None
+            if view is not None and _answers_the_request(tracker) \
+                    and not asks_for_person(view.request):
+                # "I want someone senior to review it", the answer to "what would you like us
+                # to do?": the complaint's wish, registered; no handoff.
+                return events
         reason = Reason.COMPLAINT if complaint else reason_for(tracker)
         return events + start_handoff(dispatcher, tracker, reason, complaint=complaint)
 
@@ -204,6 +210,14 @@ def interrupted_form(tracker: Tracker) -> str | None:
             else:
                 return event.get("name") if stopped else None
     return None
+
+
+def _answers_the_request(tracker: Tracker) -> bool:
+    """Whether the latest message filled the complaint's request (the form had just asked what
+    the customer wants done, and the slot mapping took the words)."""
+    request = " ".join(str(tracker.get_slot("complaint_request") or "").split())
+    text = " ".join((tracker.latest_message.get("text") or "").split())
+    return bool(request and text and request == text)
 
 
 def _affirms_no_open_offer(tracker: Tracker) -> bool:

@@ -220,3 +220,23 @@ def test_an_ordinary_answer_is_not_called_a_resumption(domain):
                            slots={"report_draft": draft.as_dict()}, active_loop="report_form")
     texts, _ = run_action(ActionAskReportAnswer(), tracker, domain)
     assert texts and not texts[0].startswith("回到刚才的报案")
+
+
+def test_someone_senior_as_the_answer_to_the_request_registers_without_a_handoff(
+        claims_store, domain):
+    """The model takes the words for request_human and the rule stops the form; the slot
+    mapping has kept them as the complaint's request (domain.yml)."""
+    wish = "I want someone senior to review it"
+    events = _complaint_form_stopped()
+    events[-3] = _user(wish, "request_human")
+    tracker = make_tracker(wish, "request_human", sender_id="senior-2", events=events[:-3],
+                           slots={"language": "en", "verified": True, "customer_id": 1,
+                                  "policy_number": "AUTO-2026-0001", "customer_name": "张伟",
+                                  "complaint_about": "the handler",
+                                  "complaint_facts": "nobody called me back for a week",
+                                  "complaint_request": wish})
+    tracker.events = events
+    with time_machine.travel(DAY, tick=False):
+        texts, out = run_action(ActionHandoff(), tracker, domain)
+    assert len(texts) == 1 and "CMP-2026-000001" in texts[0]
+    assert "pause" not in _kinds(out) and open_queue() == []
