@@ -89,10 +89,14 @@ def answers_while_waiting(tracker: Any, action_names: Any) -> bool:
     that action_while_waiting answers: not a restart, not an external trigger (the hand-back
     greeting, a notice), and only with a domain that has the action."""
     from rasa.shared.core.constants import USER_INTENT_RESTART
-    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.events import ActionExecuted, UserUttered
 
-    last = tracker.events[-1] if tracker.events else None
-    if not tracker.is_paused() or not isinstance(last, UserUttered):
+    if not tracker.is_paused():
+        return False
+    # The customer's words, with only slots set since (action_extract_slots): no action yet.
+    last = next((event for event in reversed(tracker.events)
+                 if isinstance(event, (UserUttered, ActionExecuted))), None)
+    if not isinstance(last, UserUttered):
         return False
     intent = (last.intent or {}).get("name") or ""
     return (intent != USER_INTENT_RESTART and not intent.startswith("EXTERNAL_")

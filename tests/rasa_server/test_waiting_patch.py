@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.events import ActionExecuted, ConversationPaused, UserUttered
+from rasa.shared.core.events import ActionExecuted, ConversationPaused, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_server import patches
@@ -59,5 +59,14 @@ def test_which_turns_the_waiting_action_answers(intent, paused, expected):
     if paused:
         tracker.update(ConversationPaused())
     tracker.update(UserUttered("x", {"name": intent}))
+    tracker.update(SlotSet("language", "zh"))  # action_extract_slots runs before the loop
     assert patches.answers_while_waiting(tracker, [patches.WAITING_ACTION]) is expected
     assert not patches.answers_while_waiting(tracker, [])  # a domain without the action
+
+
+def test_a_turn_whose_action_already_ran_is_not_answered_again():
+    tracker = DialogueStateTracker("waiting-3", [])
+    tracker.update(ConversationPaused())
+    tracker.update(UserUttered("x", {"name": "greet"}))
+    tracker.update(ActionExecuted(patches.WAITING_ACTION))
+    assert not patches.answers_while_waiting(tracker, [patches.WAITING_ACTION])
