@@ -38,7 +38,7 @@ from bot import workers
 from bot.clock import format_local
 from bot.language import clean_text
 from bot.outbox import notices as outbox
-from bot.privacy import redact_text
+from bot.privacy import mask_phone, redact_text
 from bot.replies import say
 from channels.customer_text import strip_invisible
 from channels.pages import add_page_routes, json_error, page_headers, security_headers
@@ -125,7 +125,10 @@ def _json_body(request: Request) -> Dict[str, Any] | HTTPResponse:
             for key, value in body.items()}
 
 
-def _entry_data(entry: queue.QueueEntry, now: datetime | None = None) -> Dict[str, Any]:
+def _entry_data(entry: queue.QueueEntry, now: datetime | None = None, *,
+                full_phone: bool = False) -> Dict[str, Any]:
+    """A handoff as the console shows it. The call-back number is masked in the queue list and
+    given in full only with the handoff's detail, whose reading is audited (`show`)."""
     waited_from = entry.created_at
     now = now or datetime.now(timezone.utc).replace(tzinfo=None)
     return {
@@ -148,7 +151,8 @@ def _entry_data(entry: queue.QueueEntry, now: datetime | None = None) -> Dict[st
         # reading) and the number to ring.
         "callback_at": _iso(entry.callback_at),
         "callback_local": format_local(entry.callback_at) if entry.callback_at else None,
-        "callback_phone": entry.callback_phone,
+        "callback_phone": entry.callback_phone if full_phone else
+        (mask_phone(entry.callback_phone) or None),
     }
 
 
@@ -497,7 +501,8 @@ class AgentConsoleInput(InputChannel):
             await _in_thread(queue.record, f"agent:{info.agent.username}",
                              "handoff.viewed", handoff_id,
                              {"conversation": entry.conversation_id})
-        return _ok({"handoff": _entry_data(entry), "transcript": transcript(tracker),
+        return _ok({"handoff": _entry_data(entry, full_phone=True),
+                    "transcript": transcript(tracker),
                     "mine": entry.status == "taken" and entry.agent_id == info.agent.id})
 
     async def take(self, request: Request, handoff_id: int) -> HTTPResponse:

@@ -388,3 +388,19 @@ def test_outbox_poll_checks_the_sender_id(client) -> None:
     assert client.get("/webhooks/webchat/messages?sender=../../x").status == 400
     assert client.get("/webhooks/webchat/messages").status == 400
     assert client.get("/webhooks/webchat/messages?sender=web-unknown").json() == []
+
+
+def test_a_booked_call_back_is_in_the_queue_masked_and_in_the_detail_in_full():
+    from bot.handoff import QueueEntry
+    from channels.agent_console import _entry_data
+
+    at = dt.datetime(2026, 11, 22, 14, 30)
+    entry = QueueEntry(id=1, conversation_id="c1", channel="webchat", reason="request",
+                       priority=20, language="zh", summary={}, status="queued", agent_id=None,
+                       agent_name=None, created_at=at, taken_at=None, closed_at=None,
+                       resolution=None, callback_at=dt.datetime(2026, 11, 23, 2, 0),
+                       callback_phone="13900000000")
+    listed = _entry_data(entry, now=at)
+    assert listed["callback_phone"] == "139****0000"
+    assert listed["callback_local"] == "2026-11-23 10:00"  # Beijing time
+    assert _entry_data(entry, now=at, full_phone=True)["callback_phone"] == "13900000000"

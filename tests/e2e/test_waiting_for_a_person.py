@@ -83,8 +83,13 @@ def test_at_night_the_wait_is_answered_and_a_call_back_reaches_the_console(night
     base, headers = _console(night_servers)
     queue = requests.get(base + "queue", headers=headers, timeout=30).json()["queue"]
     [entry] = [e for e in queue if e["conversation_id"] == chat.sender]
-    assert entry["status"] == "queued" and entry["callback_phone"] == "13800000001"
+    # The queue list masks the number; the handoff's detail (its reading audited) gives it.
+    assert entry["status"] == "queued" and entry["callback_phone"] == "138****0001"
     assert entry["callback_local"].endswith(f"{CALLBACK_HOUR}:00")
+    detail = requests.get(base + f"handoffs/{entry['id']}", headers=headers, timeout=30).json()
+    assert detail["handoff"]["callback_phone"] == "13800000001"
+    customer_lines = [line["text"] for line in detail["transcript"] if line["from"] == "customer"]
+    assert "怎么没人理我啊" in customer_lines
 
     # Leaving the queue: the entry is closed and the bot answers again.
     assert chat.says("不用人工了 取消") == say("waiting_left", "zh")
