@@ -61,7 +61,14 @@ def test_words_that_leave_the_queue(text):
 @pytest.mark.parametrize("text", ["怎么没人理我啊", "你好", "我的车被追尾了", "好的",
                                   "明天上午10点给我回电话"])
 def test_words_that_do_not_leave_the_queue(text):
-    assert not wants_to_leave(text) or waiting.asks_for_callback(text)
+    assert not wants_to_leave(text)
+
+
+def test_a_call_back_asked_for_with_a_cancel_word_is_still_a_call_back(db_url):
+    _queue(db_url, NIGHT)
+    answer = on_message(CONVERSATION, "不用等了，明天上午10点给我回电话", phone="13900000000",
+                        now=NIGHT, url=db_url)
+    assert answer.outcome is Outcome.BOOKED
 
 
 def test_leaving_closes_the_entry_and_agents_no_longer_see_it(db_url):
