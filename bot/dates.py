@@ -103,7 +103,40 @@ class ParsedDateTime:
         return from_local(self.date, self.time.hour, self.time.minute)
 
 
+    @property
+    def precision(self) -> str | None:
+        """How much of the moment is known: EXACT (day and hour), PART_OF_DAY (day and 上午 /
+        "evening"), DAY (a day without an hour); None when the day itself is still to ask."""
+        if self.date is None or self.future:
+            return None
+        if self.time is not None and not self.ambiguous:
+            return EXACT
+        if self.reason not in (None, HOUR_UNKNOWN):
+            return None
+        return PART_OF_DAY if self.part_of_day is not None else DAY
+
+
 Parsed = ParsedDateTime  # the name the issue uses
+
+# How precisely an incident time is known: stored on the draft and the claim, shown to agents.
+EXACT = "exact"
+PART_OF_DAY = "part_of_day"
+DAY = "day"
+UNKNOWN = "unknown"
+PRECISIONS = (EXACT, PART_OF_DAY, DAY, UNKNOWN)
+
+_TIME_UNKNOWN_RE = re.compile(
+    r"不记得|记不清|记不得|记不起|想不起|忘了|忘记了|不知道|不清楚|说不准|说不清|不太清楚|不确定"
+    r"|\b(?:don'?t|do\s+not|can'?t|cannot|can\s+not)\s+(?:remember|recall|know)\b"
+    r"|\bnot\s+(?:sure|certain)\b|\bunknown\b|\bno\s+(?:idea|clue)\b|\bi\s+forget\b"
+    r"|\bforgot\b|\bunsure\b",
+    re.IGNORECASE,
+)
+
+
+def says_time_unknown(text: str) -> bool:
+    """"不记得了", "记不清", "not sure", "unknown": the customer cannot say when."""
+    return bool(_TIME_UNKNOWN_RE.search(to_simplified(normalise_digits(text or ""))))
 
 
 # --- vocabulary -----------------------------------------------------------------------------
