@@ -19,7 +19,6 @@ import argparse
 import os
 import sys
 import time
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -71,11 +70,13 @@ def _dob_reading(born: date | None, alternatives: tuple = ()) -> Reading:
     return (None, "ask") if len(alternatives) == 2 else (None, "none")
 
 
-def handwritten(text: str, now: datetime, lang: str, kind: str) -> Reading:
+def handwritten(text: str, now: datetime, lang: str, kind: str,
+                known_date: date | None = None) -> Reading:
     if kind == "dob":
         reading = read_date_of_birth(text, today=now.date())
         return _dob_reading(reading.date, reading.alternatives)
-    return _from_parsed(dates.parse_incident_datetime(text, now, lang), text)
+    parsed = dates.parse_incident_datetime(text, now, lang, known_date=known_date)
+    return _from_parsed(parsed, text)
 
 
 def _cn2an_transform():
@@ -93,8 +94,10 @@ def _cn2an_transform():
 def handwritten_cn2an() -> Callable[[str, datetime, str, str], Reading]:
     transform = _cn2an_transform()
 
-    def read(text: str, now: datetime, lang: str, kind: str) -> Reading:
-        return handwritten(transform(text) if lang == "zh" else text, now, lang, kind)
+    def read(text: str, now: datetime, lang: str, kind: str,
+             known_date: date | None = None) -> Reading:
+        return handwritten(transform(text) if lang == "zh" else text, now, lang, kind,
+                           known_date)
 
     return read
 
@@ -103,8 +106,9 @@ def _dateparser_reader() -> Callable[[str, datetime, str, str], Reading]:
     import dateparser
     from dateparser.search import search_dates
 
-    def read(text: str, now: datetime, lang: str, kind: str) -> Reading:
-        base = now.replace(tzinfo=None)
+    def read(text: str, now: datetime, lang: str, kind: str,
+             known_date: date | None = None) -> Reading:
+        base = now.replace(tzinfo=None)  # a time alone is read on this day, as known_date says
         languages = ["zh", "en"] if lang == "zh" else ["en"]
         settings = {"RELATIVE_BASE": base, "PREFER_DATES_FROM": "past",
                     "RETURN_TIME_AS_PERIOD": True, "DATE_ORDER": "DMY"}
@@ -134,8 +138,9 @@ def _dateparser_reader() -> Callable[[str, datetime, str, str], Reading]:
 def _jionlp_reader() -> Callable[[str, datetime, str, str], Reading]:
     import jionlp
 
-    def read(text: str, now: datetime, lang: str, kind: str) -> Reading:
-        base = now.replace(tzinfo=None)
+    def read(text: str, now: datetime, lang: str, kind: str,
+             known_date: date | None = None) -> Reading:
+        base = now.replace(tzinfo=None)  # a time alone is read on this day, as known_date says
         try:
             result = jionlp.parse_time(text, time_base=base.timestamp())
         except Exception:  # noqa: BLE001 - it raises on text without a time
@@ -166,9 +171,10 @@ def _jionlp_reader() -> Callable[[str, datetime, str, str], Reading]:
 def fallback(first: Callable, second: Callable) -> Callable:
     """`first`, and `second` only where `first` has no answer."""
 
-    def read(text: str, now: datetime, lang: str, kind: str) -> Reading:
-        reading = first(text, now, lang, kind)
-        return second(text, now, lang, kind) if reading[1] == "none" else reading
+    def read(text: str, now: datetime, lang: str, kind: str,
+             known_date: date | None = None) -> Reading:
+        reading = first(text, now, lang, kind, known_date)
+        return second(text, now, lang, kind, known_date) if reading[1] == "none" else reading
 
     return read
 
@@ -215,7 +221,9 @@ def evaluate(reader: Callable, entries: list[dict], nows: dict[str, datetime]
     score, failures = Score(), []
     started = time.perf_counter()
     for entry in entries:
-        reading = reader(entry["text"], nows[entry["now"]], entry["lang"], entry["kind"])
+        known = entry.get("known_date")
+        reading = reader(entry["text"], nows[entry["now"]], entry["lang"], entry["kind"],
+                         date.fromisoformat(known) if known else None)
         expected = (entry["value"], entry["precision"])
         score.total += 1
         if entry["precision"] != "none":

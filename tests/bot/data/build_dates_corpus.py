@@ -123,7 +123,8 @@ ZH_UNKNOWN = [
 ZH_FUTURE = ["明天", "后天", "明天下午三点", "下周三", "下个月5号", "大后天上午", "明晚八点",
              "2027年1月5日", "明天早上"]
 ZH_NONE = [
-    "嗯嗯那个啥就是说吧", "我的车被撞了", "你好", "赔多少钱", "在中山路5号楼下", "保单号AUTO-2026-0101",
+    "嗯嗯那个啥就是说吧", "我的车被撞了", "你好", "赔多少钱", "在中山路5号楼下",
+    "保单号AUTO-2026-0101",
     "我有3个孩子", "损失大概3000块", "怎么报案", "人没事", "对方全责", "好的", "在医院",
     "十几万", "就是那个时候", "我想找人工", "车牌沪A12345", "在3号线地铁站", "要准备什么材料",
     "谢谢", "被追尾了", "手机号13800000000",
@@ -209,9 +210,13 @@ def _en_text(rng: random.Random, core: str) -> str:
     return text[0].upper() + text[1:] if rng.random() < 0.3 else text
 
 
-def _entry(lang: str, text: str, now_key: str, value: str | None, precision: str) -> dict:
-    return {"lang": lang, "kind": "incident", "text": text, "now": now_key,
-            "value": value, "precision": precision}
+def _entry(lang: str, text: str, now_key: str, value: str | None, precision: str,
+           known_date: str | None = None) -> dict:
+    entry = {"lang": lang, "kind": "incident", "text": text, "now": now_key,
+             "value": value, "precision": precision}
+    if known_date:  # the day the conversation already established ("Roughly what time?")
+        entry["known_date"] = known_date
+    return entry
 
 
 def _incident(lang: str, now_key: str, day: date, hm: tuple[int, int] | None,
@@ -280,15 +285,16 @@ def incident_entries(rng: random.Random) -> list[dict]:
                            ("this evening", "evening"), ("this afternoon", "afternoon")):
             value, precision = _incident("en", now_key, today, None, part)
             entries.append(_entry("en", _en_text(rng, text), now_key, value, precision))
-        for text, hour in () if now_key == "wed_late" else (("around 9ish", 9), ("about 9ish", 9), ("9ish", 9), ("around 10ish", 10),
-                           ("at noon today", 12), ("noon", 12), ("10am", 10), ("11pm", 23),
-                           ("around 11am", 11), ("at 1pm", 13)):
+        bare_hours = (("around 9ish", 9), ("about 9ish", 9), ("9ish", 9), ("around 10ish", 10),
+                      ("at noon today", 12), ("noon", 12), ("10am", 10), ("11pm", 23),
+                      ("around 11am", 11), ("at 1pm", 13))
+        for text, hour in () if now_key == "wed_late" else bare_hours:
             value, precision = _incident("en", now_key, today, (hour, 0), None)
-            entries.append(_entry("en", text, now_key, value, precision))
+            entries.append(_entry("en", text, now_key, value, precision, today.isoformat()))
         for text, hour in (("上午九点左右", 9), ("今天上午10点", 10), ("中午12点", 12),
                            ("今天下午1点多", 13), ("晚上十一点", 23)):
             value, precision = _incident("zh", now_key, today, (hour, 0), None)
-            entries.append(_entry("zh", text, now_key, value, precision))
+            entries.append(_entry("zh", text, now_key, value, precision, today.isoformat()))
         yesterday = today - timedelta(1)
         for text, part in (("last night", "night"), ("昨晚", "evening"), ("昨天夜里", "night")):
             lang = "zh" if text[0] > "z" else "en"
