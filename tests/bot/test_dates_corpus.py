@@ -9,7 +9,7 @@ from benchmarks.evaluate_dates import evaluate, handwritten, load_corpus
 
 # The figures reached on the held-out part (docs/dates-report.md); a change that reads fewer
 # expressions right fails here and lists what it now misreads.
-MIN_ACCURACY = {"zh": 0.99, "en": 0.97}
+MIN_ACCURACY = {"zh": 0.995, "en": 0.98}
 MIN_HELD_OUT = 300
 
 

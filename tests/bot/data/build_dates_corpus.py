@@ -392,6 +392,117 @@ def dob_entries() -> list[dict]:
     return entries
 
 
+# Written freely, one by one, the way customers answer "when did it happen?" (said on Wednesday
+# 18 Nov 2026 at 15:30, `wed_pm`), with the reading a person would give. Never tuned on: all
+# held out. (text, value, precision)
+FREEFORM_ZH = [
+    ("上周六上午在小区门口被刮了", "2026-11-14", "part_of_day"),
+    ("前天晚上八点多吧", "2026-11-16T20:00", "exact"),
+    ("昨儿个下午", "2026-11-17", "part_of_day"),
+    ("两天前下午出的车祸", "2026-11-16", "part_of_day"),
+    ("就是大前天", "2026-11-15", "day"),
+    ("上個月15號住院的", "2026-10-15", "day"),
+    ("月初的时候摔了一跤", "2026-11-01", "day"),
+    ("昨天早上七点半左右", "2026-11-17T07:30", "exact"),
+    ("今天中午12点多", "2026-11-18T12:00", "exact"),
+    ("星期一晚上", "2026-11-16", "part_of_day"),
+    ("礼拜天下午三点", "2026-11-15T15:00", "exact"),
+    ("11月10号晚上", "2026-11-10", "part_of_day"),
+    ("十一月十号", "2026-11-10", "day"),
+    ("上星期五夜里十一点", "2026-11-13T23:00", "exact"),
+    ("前几天", None, "none"),
+    ("具体哪天我真记不清了", None, "unknown"),
+    ("时间不记得了", None, "unknown"),
+    ("明天上午", None, "future"),
+    ("下礼拜一", None, "future"),
+    ("昨天凌晨两点左右", "2026-11-17T02:00", "exact"),
+    ("2026年11月3日下午", "2026-11-03", "part_of_day"),
+    ("今早", "2026-11-18", "part_of_day"),
+    ("今天下午两点", "2026-11-18T14:00", "exact"),
+    ("上周三下午四点钟", "2026-11-11T16:00", "exact"),
+    ("昨天傍晚六点左右", "2026-11-17T18:00", "exact"),
+    ("前天下午三点一刻", "2026-11-16T15:15", "exact"),
+    ("三天前的晚上", "2026-11-15", "part_of_day"),
+    ("这周一早上", "2026-11-16", "part_of_day"),
+    ("本月5号", "2026-11-05", "day"),
+    ("上个月底", "2026-10-31", "day"),
+    ("10月20号上午10点", "2026-10-20T10:00", "exact"),
+    ("前天中午", "2026-11-16", "part_of_day"),
+    ("昨晚十点多", "2026-11-17T22:00", "exact"),
+    ("大前天晚上九点", "2026-11-15T21:00", "exact"),
+    ("昨天晚上大概九點", "2026-11-17T21:00", "exact"),
+    ("上禮拜六下午", "2026-11-14", "part_of_day"),
+    ("前天早上八點半", "2026-11-16T08:30", "exact"),
+    ("不記得是哪天了", None, "unknown"),
+    ("就在上周六上午十点左右，在停车场", "2026-11-14T10:00", "exact"),
+    ("嗯 好像是上周日吧", "2026-11-15", "day"),
+]
+FREEFORM_EN = [
+    ("Saturday morning", "2026-11-14", "part_of_day"),
+    ("last Saturday morning", "2026-11-14", "part_of_day"),
+    ("it was yesterday around 6pm", "2026-11-17T18:00", "exact"),
+    ("a couple of days ago in the evening", "2026-11-16", "part_of_day"),
+    ("Monday night", "2026-11-16", "part_of_day"),
+    ("on Sunday at about 3 in the afternoon", "2026-11-15T15:00", "exact"),
+    ("the 15th of last month", "2026-10-15", "day"),
+    ("Nov 10th", "2026-11-10", "day"),
+    ("10th November around 8pm", "2026-11-10T20:00", "exact"),
+    ("this morning at 9:15", "2026-11-18T09:15", "exact"),
+    ("earlier today, around noon", "2026-11-18T12:00", "exact"),
+    ("yesterday evening", "2026-11-17", "part_of_day"),
+    ("the day before yesterday at 7am", "2026-11-16T07:00", "exact"),
+    ("last Friday at 11pm", "2026-11-13T23:00", "exact"),
+    ("3 days ago", "2026-11-15", "day"),
+    ("I honestly can't remember", None, "unknown"),
+    ("tomorrow morning", None, "future"),
+    ("next Tuesday", None, "future"),
+    ("last Thursday afternoon around 2", "2026-11-12T14:00", "exact"),
+    ("Tuesday at 10am", "2026-11-17T10:00", "exact"),
+    ("on the 2nd", "2026-11-02", "day"),
+    ("November 2nd, 2026", "2026-11-02", "day"),
+    ("Friday afternoon", "2026-11-13", "part_of_day"),
+    ("last night around 11pm", "2026-11-17T23:00", "exact"),
+    ("this afternoon at 1:30pm", "2026-11-18T13:30", "exact"),
+    ("sunday evening about 7ish", "2026-11-15T19:00", "exact"),
+    ("a week ago", "2026-11-11", "day"),
+    ("yesterday at noon", "2026-11-17T12:00", "exact"),
+    ("2026-11-12 at 14:30", "2026-11-12T14:30", "exact"),
+    ("I don't know the exact date", None, "unknown"),
+    ("the start of this month", "2026-11-01", "day"),
+    ("yesterday morning at 8ish", "2026-11-17T08:00", "exact"),
+    ("some time last week", None, "none"),
+    ("um it was monday, in the afternoon", "2026-11-16", "part_of_day"),
+]
+FREEFORM_DOB = [
+    ("zh", "我生日是1990年7月1号", "1990-07-01", "day"),
+    ("zh", "民国七十四年四月十二日", "1985-04-12", "day"),
+    ("zh", "八五年四月十二日", "1985-04-12", "day"),
+    ("zh", "出生日期1978/12/25", "1978-12-25", "day"),
+    ("zh", "我是99年9月30号生的", "1999-09-30", "day"),
+    ("en", "July 1st 1990", "1990-07-01", "day"),
+    ("en", "1st July 1990", "1990-07-01", "day"),
+    ("en", "01-07-1990", None, "ask"),
+    ("en", "7/1/1990", None, "ask"),
+    ("en", "1990/07/01", "1990-07-01", "day"),
+    ("en", "dob 12.04.1985", None, "ask"),
+    ("en", "31/12/1980", "1980-12-31", "day"),
+    ("en", "12/31/1980", "1980-12-31", "day"),
+    ("en", "Dec 31 80", "1980-12-31", "day"),
+    ("en", "born 3rd of March, 1971", "1971-03-03", "day"),
+]
+
+
+def freeform_entries() -> list[dict]:
+    entries = [_entry("zh", text, "wed_pm", value, precision) | {"source": "freeform"}
+               for text, value, precision in FREEFORM_ZH]
+    entries += [_entry("en", text, "wed_pm", value, precision) | {"source": "freeform"}
+                for text, value, precision in FREEFORM_EN]
+    entries += [{"lang": lang, "kind": "dob", "text": text, "now": "dob", "value": value,
+                 "precision": precision, "source": "freeform"}
+                for lang, text, value, precision in FREEFORM_DOB]
+    return entries
+
+
 def split_of(entry: dict) -> str:
     digest = hashlib.sha256(f"{entry['lang']}|{entry['now']}|{entry['text']}".encode()).digest()
     return "dev" if digest[0] < 64 else "heldout"
@@ -406,11 +517,11 @@ def main() -> None:
             entry["text"] = (_TW if rng.random() < 0.5 else _T).convert(entry["text"])
     seen: set[tuple[str, str, str]] = set()
     unique = []
-    for entry in entries:
+    for entry in freeform_entries() + entries:  # a freeform text wins over a generated twin
         key = (entry["lang"], entry["now"], entry["text"])
         if key not in seen:
             seen.add(key)
-            entry["split"] = split_of(entry)
+            entry["split"] = "heldout" if entry.get("source") == "freeform" else split_of(entry)
             unique.append(entry)
     document = {
         "reference_times": {key: f"{value:%Y-%m-%dT%H:%M}+08:00" for key, value in NOWS.items()}
