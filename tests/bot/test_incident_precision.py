@@ -106,3 +106,16 @@ def test_the_claim_stores_the_precision_and_agents_see_it(
         assert "（时间不详）" in shown and "（时间不详）" in seen
     else:
         assert "2026-11-21 15:00" in shown and seen.startswith("2026年11月21日 15:00")
+
+
+def test_a_corrected_day_takes_its_own_part_of_the_day() -> None:
+    from bot.claims.reporting.answers import apply_correction
+
+    draft = ReportDraft(policy_number="AUTO-2026-0001", line_of_business="motor",
+                        incident_type="collision", incident_date=date(2026, 11, 20),
+                        incident_part="evening", language="zh")
+    corrected = apply_correction(draft, "不对，是昨天", NOW, "zh").draft
+    assert corrected.incident_date == date(2026, 11, 21)
+    assert corrected.incident_precision == DAY
+    morning = apply_correction(draft, "不对，是昨天上午", NOW, "zh").draft
+    assert morning.incident_date == date(2026, 11, 21) and morning.incident_part == "morning"

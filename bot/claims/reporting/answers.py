@@ -213,7 +213,8 @@ def apply_correction(draft: ReportDraft, text: str, now: datetime, lang: str) ->
         elif nearest is not None:
             updates["incident_at"] = nearest
         elif fresh.incident_date is not None and fresh.incident_date != _day_of(draft):
-            updates.update(incident_at=None, incident_date=fresh.incident_date)
+            updates.update(incident_at=None, incident_date=fresh.incident_date,
+                           incident_part=fresh.incident_part)
     if extracted.when.future:
         return Answer(draft, say("when_future", lang))
     updated = replace(draft, **updates)
