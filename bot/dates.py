@@ -246,7 +246,7 @@ _CN_DAY_OF_MONTH_RE = re.compile(
 # "the 15th of last month", "the start of this month". 月初/中/底 are approximate days (the 1st,
 # the 15th, the last day).
 _CN_REL_MONTH_DAY_RE = re.compile(
-    rf"(上上个?月|上一?个?月|这一?个?月|本月|下一?个?月|(?<![\d{_CN_NUM}个上下这本])月)\s*"
+    rf"(上上个?月|上一?个?月|这一?个?月|本月|下一?个?月|(?<![\d{_CN_NUM}个上下这本每正岁])月)\s*"
     rf"(?:(初|中旬|中|底|末)|(?:的)?\s*({_NUM})\s*[号日])"
 )
 _EN_REL_MONTH_DAY_RE = re.compile(
