@@ -15,6 +15,7 @@ export CLAIMS_MODEL := $(CURDIR)/$(MODEL)
 .PHONY: speech bench-asr
 .PHONY: run-scaled scale
 .PHONY: bench fuzz unit-next-year
+.PHONY: eval-dates
 
 ## run: set everything up on first use, then start the assistant (Ctrl-C stops it)
 run: setup model seed speech
@@ -78,9 +79,19 @@ validate:
 nlu-gate: model
 	$(PY) benchmarks/evaluate_nlu.py --gate
 
-## eval: the full NLU report (held-out set + 5-fold cross-validation; 5-15 min): results/nlu/
-eval: model
+## eval: the full NLU report (held-out set + 5-fold cross-validation; 5-15 min): results/nlu/,
+##   and the dates report (eval-dates)
+eval: model eval-dates
 	$(PY) benchmarks/evaluate_nlu.py --folds 5 --copy docs/nlu-report.md
+
+## eval-dates: incident times and dates of birth on the held-out corpus: accuracy and ask-back
+##   rate of the hand-written parser against dateparser, jionlp and cn2an (installed into
+##   var/dates-eval for the comparison only, never into the runtime): docs/dates-report.md
+DATES_EVAL := var/dates-eval
+eval-dates: setup
+	test -d $(DATES_EVAL)/jionlp || $(PY) -m pip install -q --target $(DATES_EVAL) \
+		dateparser==1.2.0 jionlp==1.5.31 cn2an==0.5.24
+	DATES_EVAL_PATH=$(DATES_EVAL) $(PY) benchmarks/evaluate_dates.py --write
 
 stories: model
 	$(RASA) test core --model $(MODEL) --stories tests/stories \

@@ -15,7 +15,8 @@ from actions.handoff import offer_person
 from actions.status import show_status
 from bot import demo_sms, identity
 from bot.clock import to_local
-from bot.parsing import parse_date_of_birth, parse_policy_number, without_reference_numbers
+from bot.parsing import parse_policy_number, read_date_of_birth, without_reference_numbers
+from bot.replies import date_text
 from bot.request_words import request_in
 from bot.settings import get_settings
 
@@ -101,7 +102,8 @@ class IdentitySlots:
             # Not the customer's own message giving the number (a step-up names the policy).
             return slots
         slots.update(self._request_kept(tracker, text))
-        born = parse_date_of_birth(without_reference_numbers(text))
+        # A date whose day/month order is in doubt is left for the question, which asks it back.
+        born = read_date_of_birth(without_reference_numbers(text)).date
         if born is None:
             return slots
         # "保单号AUTO-2026-0001 生日1985年4月12日": the date beside the number is the answer.
@@ -163,6 +165,12 @@ class IdentitySlots:
             # Only someone who gave the right answer gets here: say until when, offer a person.
             events = _code_unavailable(dispatcher, tracker, result)
             return {"verification_answer": None, "identity_stop": True, **events}
+        if result.outcome is V.DATE_ORDER:
+            # "07/01/1990": which of the two dates? Not a wrong answer: nothing was counted.
+            lang = language_of(tracker)
+            first, second = (date_text(day, lang) for day in result.alternatives)
+            reply(dispatcher, tracker, "verification_date_order", first=first, second=second)
+            return {"verification_answer": None}
         if result.outcome is V.CODE_SENT:
             key = ("identity_code_sent_medical" if result.reason == "medical"
                    else "identity_code_sent_locked")

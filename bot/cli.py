@@ -19,6 +19,7 @@ from bot.claims.model import ClaimError, ClaimStage
 from bot.clock import as_utc_naive, format_local, local_zone, to_local
 from bot.complaints import STATUSES as COMPLAINT_STATUSES
 from bot.complaints import ComplaintClock, ComplaintView, list_complaints
+from bot.dates import EXACT, incident_time_text
 from bot.outbox.delivery import DEFAULT_MAX_ATTEMPTS, deliver_pending
 from bot.outbox.notices import list_notices, notice_kind
 from bot.outbox.senders import FALLBACK_CHANNEL, print_sender, registered_senders
@@ -66,6 +67,7 @@ def _detail(claim: Claim) -> dict[str, Any]:
     return {
         **_summary(claim),
         "incident_at": claim.incident_at,
+        "incident_time_precision": claim.incident_time_precision,
         "incident_place": claim.incident_place,
         "description": claim.description,
         "injuries": claim.injuries,
@@ -153,13 +155,23 @@ def _stage_text(stage: str) -> str:
     return f"{stage} ({ClaimStage(stage).label_zh})"
 
 
+def _incident_time(data: dict[str, Any]) -> str:
+    """The incident time with its precision ("2026-11-14 15:00", "约 下午 / afternoon (approx.)",
+    "时间不详 / time of day unknown"); claims stored before precision was kept read as exact."""
+    precision = data.get("incident_time_precision")
+    if precision in (None, EXACT):
+        return format_local(data["incident_at"])
+    return (f"{incident_time_text(data['incident_at'], precision, 'zh')} / "
+            f"{incident_time_text(data['incident_at'], precision, 'en')}")
+
+
 def _print_claim(data: dict[str, Any]) -> None:
     policy, customer = data["policy"], data["customer"]
     print(f"Claim     {data['number']}  {_stage_text(data['stage'])}")
     print(f"Policy    {policy['number']}  {policy['product_name_zh']} / {policy['product_name_en']}"
           f"  ({policy['start_date']} .. {policy['end_date']}, {policy['status']})")
     print(f"Customer  {customer['name']}  {customer['phone_masked']}")
-    print(f"Incident  {data['incident_type']}  {format_local(data['incident_at'])}  "
+    print(f"Incident  {data['incident_type']}  {_incident_time(data)}  "
           f"{data['incident_place'] or ''}".rstrip())
     if data["description"]:
         print(f"          {data['description']}")

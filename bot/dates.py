@@ -103,7 +103,71 @@ class ParsedDateTime:
         return from_local(self.date, self.time.hour, self.time.minute)
 
 
+    @property
+    def precision(self) -> str | None:
+        """How much of the moment is known: EXACT (day and hour), PART_OF_DAY (day and 上午 /
+        "evening"), DAY (a day without an hour); None when the day itself is still to ask."""
+        if self.date is None or self.future:
+            return None
+        if self.time is not None and not self.ambiguous:
+            return EXACT
+        if self.reason not in (None, HOUR_UNKNOWN):
+            return None
+        return PART_OF_DAY if self.part_of_day is not None else DAY
+
+
 Parsed = ParsedDateTime  # the name the issue uses
+
+# How precisely an incident time is known: stored on the draft and the claim, shown to agents.
+EXACT = "exact"
+PART_OF_DAY = "part_of_day"
+DAY = "day"
+UNKNOWN = "unknown"
+PRECISIONS = (EXACT, PART_OF_DAY, DAY, UNKNOWN)
+
+_TIME_UNKNOWN_RE = re.compile(
+    r"不记得|记不清|记不得|记不起|想不起|忘了|忘记了|不知道|不清楚|说不准|说不清|不太清楚|不确定"
+    r"|\b(?:don'?t|do\s+not|can'?t|cannot|can\s+not)\s+(?:remember|recall|know)\b"
+    r"|\bnot\s+(?:sure|certain)\b|\bunknown\b|\bno\s+(?:idea|clue)\b|\bi\s+forget\b"
+    r"|\bforgot\b|\bunsure\b",
+    re.IGNORECASE,
+)
+
+
+_PART_WORDS = {
+    EARLY_MORNING: ("凌晨", "early morning"), MORNING: ("上午", "morning"),
+    NOON: ("中午", "around noon"), AFTERNOON: ("下午", "afternoon"),
+    EVENING: ("晚上", "evening"), NIGHT: ("夜里", "night"),
+}
+_PART_BY_START = {start: part for part, start in PART_STARTS.items()}
+
+
+def part_start(part: str | None) -> int:
+    """The hour a part of the day starts at (a part-of-day time is stored at that hour)."""
+    return PART_STARTS.get(part or "", 0)
+
+
+def incident_time_text(at: datetime | None, precision: str | None, lang: str | None) -> str:
+    """An incident time as agents and customers read it, saying how precise it is:
+    "2026年11月14日 15:00", "2026年11月14日 约 下午", "2026年11月14日（时间不详）", "时间不详";
+    "14 Nov 2026 15:00", "14 Nov 2026, afternoon (approx.)", "14 Nov 2026 (time of day unknown)",
+    "time unknown". `at` is naive UTC, as the store keeps it; no precision means exact."""
+    zh = lang != "en"
+    if at is None or precision == UNKNOWN:
+        return "时间不详" if zh else "time unknown"
+    local = to_local(as_utc_naive(at))
+    day = date_text(local.date(), lang)
+    if precision == DAY:
+        return f"{day}（时间不详）" if zh else f"{day} (time of day unknown)"
+    if precision == PART_OF_DAY:
+        words = _PART_WORDS[_PART_BY_START.get(local.hour, MORNING)]
+        return f"{day} 约 {words[0]}" if zh else f"{day}, {words[1]} (approx.)"
+    return f"{day} {local:%H:%M}"
+
+
+def says_time_unknown(text: str) -> bool:
+    """"不记得了", "记不清", "not sure", "unknown": the customer cannot say when."""
+    return bool(_TIME_UNKNOWN_RE.search(to_simplified(normalise_digits(text or ""))))
 
 
 # --- vocabulary -----------------------------------------------------------------------------
@@ -178,6 +242,18 @@ _NUMERIC_DM_RE = re.compile(r"(?<![\d/.:\-])(\d{1,2})/(\d{1,2})(?![\d/])")
 _CN_DAY_OF_MONTH_RE = re.compile(
     rf"(?<![\d月{_CN_NUM}])({_NUM})\s*号(?![线楼门院桥口车房床窗位馆码])"
 )
+# A day named by its month relative to this one: 上个月15号, 这个月3号, 下个月5号, 月初, 上个月底,
+# "the 15th of last month", "the start of this month". 月初/中/底 are approximate days (the 1st,
+# the 15th, the last day).
+_CN_REL_MONTH_DAY_RE = re.compile(
+    rf"(上上个?月|上一?个?月|这一?个?月|本月|下一?个?月|(?<![\d{_CN_NUM}个上下这本每正岁])月)\s*"
+    rf"(?:(初|中旬|中|底|末)|(?:的)?\s*({_NUM})\s*[号日])"
+)
+_EN_REL_MONTH_DAY_RE = re.compile(
+    r"\b(?:(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?|(?:the\s+)?(beginning|start|middle|end))"
+    r"\s+of\s+(last|this|next|the\s+last|the\s+previous|previous)\s+month\b",
+    re.IGNORECASE,
+)
 _EN_DAY_OF_MONTH_RE = re.compile(r"\bthe\s+(\d{1,2})(?:st|nd|rd|th)\b", re.IGNORECASE)
 _DAYS_AGO_RE = re.compile(
     rf"({_NUM}|\d+)\s*(?:个)?\s*(天|日|周|星期|礼拜)\s*(?:之|以)?前"
@@ -213,9 +289,11 @@ _EN_AT_HOUR_RE = re.compile(
     r"\b(?:at|around|about)\s+(\d{1,2})(?![\d:.]|\s*(?:days?|hours?|weeks?|%|yuan|k\b|元|块))",
     re.IGNORECASE,
 )
+_EN_ISH_RE = re.compile(r"(?<![\d:.])(\d{1,2})\s*-?\s*ish\b", re.IGNORECASE)
 _NOON_RE = re.compile(r"\b(noon|midday|midnight)\b", re.IGNORECASE)
 _APPROX_RE = re.compile(r"左右|大概|大约|差不多|前后|\babout\b|\baround\b|\broughly\b|-ish\b",
                         re.IGNORECASE)
+_CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 _ONE_OCLOCK_CONTEXT = re.compile(r"[天晚早午夜晨]\s*$")
 _NOT_A_CLOCK_BEFORE = re.compile(r"[差有快慢好多少些晚早]\s*$")
 
@@ -242,6 +320,7 @@ class _ClockMention:
     twenty_four: bool  # written so that it can only be read one way
     approximate: bool = False
     next_day: bool = False  # "midnight"
+    colon: bool = False  # written 9:05
 
 
 @dataclass
@@ -305,6 +384,11 @@ def _add_months(day: date, months: int) -> tuple[int, int]:
     return index // 12, index % 12 + 1
 
 
+# A day of the month alone (1号, "the 1st") said on the 18th means the 1st just past, not the
+# coming one: only a day up to a week ahead is read as a slip into the future.
+_DAY_OF_MONTH_FUTURE_DAYS = 7
+
+
 def _day_of_month(number: int, today: date) -> _DateMention:
     candidates = []
     for shift in (-1, 0, 1):
@@ -313,8 +397,33 @@ def _day_of_month(number: int, today: date) -> _DateMention:
             candidates.append(date(year, month, number))
         except ValueError:
             continue
+    candidates = [day for day in candidates
+                  if (day - today).days <= _DAY_OF_MONTH_FUTURE_DAYS]
     nearest = _nearest(candidates, today)
     return _DateMention(nearest, None if nearest else INVALID_DATE)
+
+
+_MONTH_SHIFTS = {"上上": -2, "上": -1, "这": 0, "本": 0, "下": 1, "last": -1, "the last": -1,
+                 "the previous": -1, "previous": -1, "this": 0, "next": 1}
+_MONTH_PARTS = {"初": 1, "beginning": 1, "start": 1, "中": 15, "中旬": 15, "middle": 15}
+
+
+def _relative_month_day(shift: int, number: int | None, part: str | None,
+                        today: date) -> _DateMention:
+    """The day `number` (or 初/中/底) of the month `shift` months from this one."""
+    year, month = _add_months(today, shift)
+    approximate = number is None
+    if number is None:
+        if part in _MONTH_PARTS:
+            number = _MONTH_PARTS[part]
+        else:  # 底, 末, "end": the month's last day
+            year, month = _add_months(date(year, month, 1), 1)
+            last = date(year, month, 1) - timedelta(days=1)
+            return _DateMention(last, approximate=True)
+    try:
+        return _DateMention(date(year, month, number), approximate=approximate)
+    except ValueError:
+        return _DateMention(None, INVALID_DATE)
 
 
 def _weekday(prefix: str, weekday: int, today: date, english: bool) -> _DateMention:
@@ -341,6 +450,16 @@ def _weekday(prefix: str, weekday: int, today: date, english: bool) -> _DateMent
 def _date_mentions(scan: _Scan, now_local: datetime) -> list[_DateMention]:
     today = now_local.date()
     found: list[_DateMention] = []
+    for match in scan.take(_CN_REL_MONTH_DAY_RE):
+        word, part, number_text = match.groups()
+        prefix = word[:2] if word.startswith("上上") else word[:1]
+        number = _number(number_text) if number_text else None
+        found.append(_relative_month_day(_MONTH_SHIFTS.get(prefix, 0), number, part, today))
+    for match in scan.take(_EN_REL_MONTH_DAY_RE):
+        number_text, part, which = match.groups()
+        shift = _MONTH_SHIFTS[" ".join(which.lower().split())]
+        found.append(_relative_month_day(shift, int(number_text) if number_text else None,
+                                         part.lower() if part else None, today))
     for match in scan.take(_YMD_RE):
         year, month, day = (int(group) for group in match.groups())
         found.append(_month_day(month, day, year, today))
@@ -441,7 +560,8 @@ def _clocks(scan: _Scan) -> list[_ClockMention]:
         period = {"a": "am", "p": "pm"}.get((match.group(3) or "").lower())
         leading_zero = match.group(1).startswith("0") and len(match.group(1)) == 2
         found.append(_ClockMention(match.start(), hour, minute, period,
-                                   twenty_four=hour == 0 or hour > 12 or leading_zero))
+                                   twenty_four=hour == 0 or hour > 12 or leading_zero,
+                                   colon=True))
     for match in _EN_CLOCK_RE.finditer(text):
         if not scan.free(match.start(), match.end()):
             continue
@@ -480,6 +600,13 @@ def _clocks(scan: _Scan) -> list[_ClockMention]:
             midnight = match.group(1).lower() == "midnight"
             found.append(_ClockMention(match.start(), 0 if midnight else 12, 0, None,
                                        twenty_four=True, next_day=midnight))
+    for match in _EN_ISH_RE.finditer(text):
+        if scan.free(match.start(), match.end()):
+            hour = int(match.group(1))
+            if 0 <= hour <= 23:
+                scan.used.append((match.start(), match.end()))
+                found.append(_ClockMention(match.start(), hour, 0, None, twenty_four=hour > 12,
+                                           approximate=True))
     for match in _EN_AT_HOUR_RE.finditer(text):
         if scan.free(match.start(), match.end()):
             hour = int(match.group(1))
@@ -620,6 +747,8 @@ def parse_incident_datetime(
             )
             return _finish(None, None, part, now_local, reason=AFTER_MIDNIGHT,
                            alternatives=alternatives, approximate=approximate)
+    elif not clock.twenty_four and clock.colon and _CJK_RE.search(normalised):
+        pass  # "上周日9:05": Chinese writers put a colon in 24-hour times only
     elif not clock.twenty_four:
         # An hour from 1 to 12 with nothing saying morning or afternoon.
         readings_24 = [hour % 12, hour % 12 + 12]

@@ -20,6 +20,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Sequence, Tuple
 
 from bot.claims.risk import urgent_reasons
 from bot.clock import as_utc_naive, local_zone, to_local
+from bot.dates import incident_time_text
 from bot.language import to_simplified
 from bot.privacy import redact_events, redact_text, redact_value
 from bot.settings import get_settings
@@ -265,6 +266,11 @@ def build_summary(
     }
 
 
+def _incident_time(at: Any, precision: str | None) -> str:
+    """"2026年11月14日 约 下午 / 14 Nov 2026, afternoon (approx.)": agents see how precise it is."""
+    return f"{incident_time_text(at, precision, 'zh')} / {incident_time_text(at, precision, 'en')}"
+
+
 def claims_for_summary(policy_number: str | None, *, hidden: Iterable[str] = (),
                        url: str | None = None) -> List[Dict[str, Any]]:
     """The verified policy holder's claims, newest first, as the summary lists them. Claims of
@@ -280,6 +286,7 @@ def claims_for_summary(policy_number: str | None, *, hidden: Iterable[str] = (),
         return [
             {"number": claim.number, "stage": claim.stage, "policy_number": claim.policy.number,
              "incident_type": claim.incident_type,
+             "incident_time": _incident_time(claim.incident_at, claim.incident_time_precision),
              "product": claim.policy.product_name_zh + " / " + claim.policy.product_name_en}
             for claim in uow.claims.of_customer(policy.customer_id)
             if claim.policy.number not in hidden

@@ -29,16 +29,16 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Callable
 
 from bot.clock import age_on, as_utc_naive, local_today
 from bot.parsing import (
     normalise_digits,
-    parse_date_of_birth,
     parse_phone_last4,
     parse_policy_number,
+    read_date_of_birth,
     without_reference_numbers,
 )
 from bot.privacy import mask_phone
@@ -76,6 +76,7 @@ class VerificationOutcome(str, Enum):
     MISMATCH = "mismatch"  # wrong answer, or a policy number that does not exist
     PAUSED = "paused"  # this conversation or client address made too many wrong answers
     UNREADABLE = "unreadable"  # the answer is neither a date nor four digits
+    DATE_ORDER = "date_order"  # 07/01/1990: both day/month readings are dates; asked, not counted
     CODE_SENT = "code_sent"  # a one-time code is needed (medical line, or the policy is locked)
     CODE_MISMATCH = "code_mismatch"
     CODE_FAILED = "code_failed"  # too many wrong codes: the code is spent
@@ -113,6 +114,7 @@ class Verification:
     attempts_left: int | None = None
     locked_until: datetime | None = None
     reason: str | None = None
+    alternatives: tuple[date, ...] = ()  # DATE_ORDER: the two readings to ask between
 
     @property
     def verified(self) -> bool:
@@ -412,7 +414,13 @@ def verify(
         today = local_today(now)
         # The digits of a policy or claim number are never an answer (the demo's phones end
         # like their policy numbers); a date given beside the policy number still is one.
-        born = parse_date_of_birth(without_reference_numbers(answer_text), today=today)
+        reading = read_date_of_birth(without_reference_numbers(answer_text), today=today)
+        born = reading.date
+        if reading.ambiguous:
+            # "07/01/1990": 7 January or 1 July? Asked back; no answer yet, so nothing counts.
+            return finish(Verification(VerificationOutcome.DATE_ORDER, policy_number,
+                                       attempts_left=attempt.attempts_left(counters),
+                                       alternatives=reading.alternatives))
         last4 = None if born else parse_phone_last4(answer_text)
         if born is None and last4 is None:
             # Not a wrong answer, just not an answer: it does not count against anyone.

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -74,14 +75,25 @@ _COMPACT_RE = re.compile(r"(?<!\d)(\d{4})(\d{2})(\d{2})(?!\d)")
 _SHORT_YMD_RE = re.compile(
     r"(?<![\d.])(3[2-9]|[4-9]\d)\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?![\d.])"
 )
-_DMY_RE = re.compile(r"(?<!\d)(\d{1,2})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{4})(?!\d)")
+# Day, month and year in digits, year last: "07/01/1990", "1.7.1990", "30/9/99". Day first or
+# month first: when both readings are real dates the order is asked, never guessed.
+_NUMERIC_YEAR_LAST_RE = re.compile(
+    r"(?<!\d)(\d{1,2})\s*([-/.])\s*(\d{1,2})\s*\2\s*(\d{4}|\d{2})(?![\d.])"
+)
 _D_MONTH_Y_RE = re.compile(
-    rf"(?<!\d)(\d{{1,2}}){_ORDINAL}\s*(?:of\s+)?{_MONTH_WORD}\s*,?\s*(\d{{4}})(?!\d)",
+    rf"(?<!\d)(\d{{1,2}}){_ORDINAL}\s*(?:of\s+)?{_MONTH_WORD}(?:\s*,\s*|\s+)'?(\d{{4}}|\d{{2}})(?!\d)",
     re.IGNORECASE,
 )
 _MONTH_D_Y_RE = re.compile(
-    rf"(?<![A-Za-z]){_MONTH_WORD}\s*(\d{{1,2}}){_ORDINAL}\s*,?\s*(\d{{4}})(?!\d)",
+    rf"(?<![A-Za-z]){_MONTH_WORD}\s*(\d{{1,2}}){_ORDINAL}(?:\s*,\s*|\s+)'?(\d{{4}}|\d{{2}})(?!\d)",
     re.IGNORECASE,
+)
+# "85年4月12", "04年1月17日": a two-digit year before 年.
+_SHORT_CN_YMD_RE = re.compile(r"(?<!\d)(\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})(?!\d)")
+# 民国/民國 years (Taiwan): year + 1911. "民國74年4月12日", "民国七十四年四月十二号".
+_ROC_RE = re.compile(
+    r"民[国國]\s*(\d{1,3}|[一二三四五六七八九十百]{1,5})\s*年\s*"
+    r"(\d{1,2}|[一二三四五六七八九十]{1,3})\s*月\s*(\d{1,2}|[一二三四五六七八九十]{1,3})"
 )
 _CN_NUMERAL_DATE_RE = re.compile(
     rf"([{_CN_DIGIT_CLASS}]{{4}})\s*年\s*([一二三四五六七八九十]{{1,3}})\s*月"
@@ -103,59 +115,127 @@ def _chinese_small_number(text: str) -> int | None:
     return int(tens) * 10 + int(units)
 
 
+def _small_number(text: str) -> int | None:
+    """Digits or Chinese numerals up to 199 (民国 years, months, days)."""
+    if text.isdigit():
+        return int(text)
+    hundreds, hundred, rest = text.partition("百")
+    if hundred:
+        if hundreds not in ("", "一"):
+            return None
+        if not rest:
+            return 100
+        rest_value = _chinese_small_number(rest.lstrip("零"))
+        return None if rest_value is None else 100 + rest_value
+    return _chinese_small_number(text)
+
+
 def _month_number(word: str) -> int:
     word = word.lower().rstrip(".")
     return _MONTHS[word[:4]] if word[:4] == "sept" else _MONTHS[word[:3]]
 
 
-def _candidates(text: str) -> list[tuple[int, int, int]]:
-    """(year, month, day) readings of `text`, most explicit formats first."""
-    found: list[tuple[int, int, int]] = []
+def _full_year(text: str, today: date) -> int:
+    """A two-digit year is the most recent such year not after this one (a date of birth lies
+    in the past): '90' -> 1990, '04' -> 2004 in 2026, '30' -> 1930."""
+    if len(text) != 2:
+        return int(text)
+    year = today.year // 100 * 100 + int(text)
+    return year if year <= today.year else year - 100
+
+
+def _readings(text: str, today: date) -> list[tuple[tuple[int, int, int], ...]]:
+    """For each date written in `text`, most explicit formats first, its (year, month, day)
+    readings: one, or two when the day/month order is open."""
+    found: list[tuple[tuple[int, int, int], ...]] = []
     for match in _YMD_RE.finditer(text):
         year, month, day = match.groups()
-        found.append((int(year), int(month), int(day)))
+        found.append(((int(year), int(month), int(day)),))
     for match in _COMPACT_RE.finditer(text):
         year, month, day = match.groups()
-        found.append((int(year), int(month), int(day)))
-    # DD/MM/YYYY is read day first, as in China-facing English and most of the world;
-    # "04/12/1985" is 4 December 1985, never April 12.
-    for match in _DMY_RE.finditer(text):
-        day, month, year = match.groups()
-        found.append((int(year), int(month), int(day)))
-    for match in _D_MONTH_Y_RE.finditer(text):
-        day, month_word, year = match.groups()
-        found.append((int(year), _month_number(month_word), int(day)))
-    for match in _MONTH_D_Y_RE.finditer(text):
-        month_word, day, year = match.groups()
-        found.append((int(year), _month_number(month_word), int(day)))
-    for match in _SHORT_YMD_RE.finditer(text):
-        year, month, day = match.groups()
-        found.append((1900 + int(year), int(month), int(day)))  # 2032 and on: not born yet
+        found.append(((int(year), int(month), int(day)),))
+    for match in _ROC_RE.finditer(text):
+        year, month, day = (_small_number(group) for group in match.groups())
+        if year is not None and month is not None and day is not None:
+            found.append(((year + 1911, month, day),))
     for match in _CN_NUMERAL_DATE_RE.finditer(text):
         year_text, month_text, day_text = match.groups()
         month, day = _chinese_small_number(month_text), _chinese_small_number(day_text)
         if month is not None and day is not None:
             year = int("".join(_CN_DIGITS[ch] for ch in year_text))
-            found.append((year, month, day))
+            found.append(((year, month, day),))
+    for match in _D_MONTH_Y_RE.finditer(text):
+        day, month_word, year = match.groups()
+        found.append(((_full_year(year, today), _month_number(month_word), int(day)),))
+    for match in _MONTH_D_Y_RE.finditer(text):
+        month_word, day, year = match.groups()
+        found.append(((_full_year(year, today), _month_number(month_word), int(day)),))
+    for match in _SHORT_CN_YMD_RE.finditer(text):
+        year, month, day = match.groups()
+        found.append(((_full_year(year, today), int(month), int(day)),))
+    for match in _SHORT_YMD_RE.finditer(text):
+        year, month, day = match.groups()
+        found.append(((_full_year(year, today), int(month), int(day)),))
+    for match in _NUMERIC_YEAR_LAST_RE.finditer(text):
+        first, _, second, year_text = match.groups()
+        if len(year_text) == 2 and (int(first) > 31 or int(year_text) <= 31):
+            continue  # "85/4/12": year first, read above; "3.5.12": which part is the year?
+        year = _full_year(year_text, today)
+        found.append(((year, int(second), int(first)), (year, int(first), int(second))))
     return found
 
 
-def parse_date_of_birth(text: str, today: date | None = None) -> date | None:
-    """A plausible date of birth in `text`, or None.
+def _plausible(year: int, month: int, day: int, today: date) -> date | None:
+    try:
+        born = date(year, month, day)
+    except ValueError:
+        return None
+    return born if born <= today and age_on(born, today) <= MAX_AGE_YEARS else None
 
-    Accepts 1985-04-12, 1985/4/12, 1985.4.12, 1985年4月12日 (or 号), 一九八五年四月十二日, 19850412,
-    12 April 1985, April 12, 1985 and 12/04/1985 (DD/MM/YYYY, always day first).
-    Rejects impossible dates, dates after `today` and ages over 120 years.
+
+@dataclass(frozen=True)
+class BirthDateReading:
+    """A date of birth read from a message: the date, or the two readings to ask back between
+    (07/01/1990: 7 January or 1 July), or neither (nothing readable)."""
+
+    date: date | None = None
+    alternatives: tuple[date, ...] = ()
+
+    @property
+    def ambiguous(self) -> bool:
+        return self.date is None and len(self.alternatives) == 2
+
+
+def read_date_of_birth(text: str, today: date | None = None) -> BirthDateReading:
+    """The first plausible date of birth in `text`, or the two readings of a day/month order
+    in doubt ("07/01/1990", "1/7/90"), or neither.
+
+    Reads 1985-04-12, 1985/4/12, 1985.4.12, 1985年4月12日 (or 号), 一九八五年四月十二日, 19850412,
+    85年4月12, 85/4/12, 民國74年4月12日 (民国 years + 1911), 12 April 1985, 1 Jul 90,
+    April 12, 1985, Jul 1 90, 30/9/99, 09/30/1999. A two-digit year is the century that puts the
+    date in the past. Impossible dates, dates after `today` and ages over 120 years are no
+    reading.
     """
     today = today or local_today()
-    for year, month, day in _candidates(normalise_digits(text)):
-        try:
-            born = date(year, month, day)
-        except ValueError:
-            continue
-        if born <= today and age_on(born, today) <= MAX_AGE_YEARS:
-            return born
-    return None
+    for readings in _readings(normalise_digits(text), today):
+        dates = list(dict.fromkeys(
+            born for born in (_plausible(*reading, today) for reading in readings) if born
+        ))
+        if len(dates) == 1:
+            return BirthDateReading(dates[0])
+        if len(dates) == 2:
+            return BirthDateReading(None, (dates[0], dates[1]))
+    return BirthDateReading()
+
+
+def parse_date_of_birth(text: str, today: date | None = None) -> date | None:
+    """A plausible date of birth in `text`, or None (read_date_of_birth() for the formats).
+
+    Where the day/month order is in doubt, the day-first reading ("04/12/1985" is 4 December
+    1985): what tells whether a message holds a date of birth at all (redaction). The identity
+    check asks back instead (read_date_of_birth)."""
+    reading = read_date_of_birth(text, today=today)
+    return reading.date or (reading.alternatives[0] if reading.alternatives else None)
 
 
 # --- phone digits ---------------------------------------------------------------------------

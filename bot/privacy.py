@@ -248,12 +248,16 @@ _DATE_PATTERNS = [
     (re.compile(rf"(?<!\d)(\d{{4}}|\d{{2}})\s*(?:{_SEP}|年)\s*(\d{{1,2}})\s*(?:{_SEP}|月)"
                 rf"\s*(\d{{1,2}})(?:\s*[日号號])?(?![\d])"), "ymd"),
     (re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)"), "ymd"),
-    (re.compile(rf"(?<!\d)(\d{{1,2}})\s*{_SEP}\s*(\d{{1,2}})\s*{_SEP}\s*(\d{{4}})(?!\d)"),
+    (re.compile(rf"(?<!\d)(\d{{1,2}})\s*{_SEP}\s*(\d{{1,2}})\s*{_SEP}\s*(\d{{4}}|\d{{2}})(?!\d)"),
      "dmy"),
-    (re.compile(rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:of\s+)?{_MONTH_WORD}\s*,?\s*"
-                r"(\d{4})(?!\d)", re.IGNORECASE), "dMy"),
-    (re.compile(rf"(?<![A-Za-z]){_MONTH_WORD}\s*(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(\d{{4}})"
-                r"(?!\d)", re.IGNORECASE), "Mdy"),
+    (re.compile(rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:of\s+)?{_MONTH_WORD}(?:\s*,\s*|\s+)"
+                r"'?(\d{4}|\d{2})(?!\d)", re.IGNORECASE), "dMy"),
+    (re.compile(rf"(?<![A-Za-z]){_MONTH_WORD}\s*(\d{{1,2}})(?:st|nd|rd|th)?(?:\s*,\s*|\s+)"
+                r"'?(\d{4}|\d{2})(?!\d)", re.IGNORECASE), "Mdy"),
+    # 民国/民國 years (+1911), in digits or Chinese numerals: what bot.parsing reads.
+    (re.compile(r"民[国國]\s*(\d{1,3}|[一二三四五六七八九十百]{1,5})\s*年\s*"
+                r"(\d{1,2}|[一二三四五六七八九十]{1,3})\s*月\s*"
+                r"(\d{1,2}|[一二三四五六七八九十]{1,3})\s*[日号號]?"), "roc"),
     (re.compile(rf"([{_CN}]{{2,4}})\s*年\s*([一二三四五六七八九十]{{1,3}})\s*月"
                 r"\s*([一二三四五六七八九十]{1,3})\s*[日号號]?"), "cn"),
 ]
@@ -288,11 +292,22 @@ def _is_birth_date(match: re.Match, order: str, today: date) -> bool:
             year = _full_year(int(groups[0]), len(groups[0]), today)
             month, day = int(groups[1]), int(groups[2])
         elif order == "dmy":
-            day, month, year = int(groups[0]), int(groups[1]), int(groups[2])
+            day, month = int(groups[0]), int(groups[1])
+            if len(groups[2]) == 2 and int(groups[2]) <= 31:
+                return False  # "3.5.12": which part is the year? bot.parsing does not read it
+            year = _full_year(int(groups[2]), len(groups[2]), today)
+            if month > 12:  # 09/30/1999: month first
+                day, month = month, day
         elif order == "dMy":
-            day, month, year = int(groups[0]), _MONTHS[groups[1].lower()[:3]], int(groups[2])
+            day, month = int(groups[0]), _MONTHS[groups[1].lower()[:3]]
+            year = _full_year(int(groups[2]), len(groups[2]), today)
         elif order == "Mdy":
-            month, day, year = _MONTHS[groups[0].lower()[:3]], int(groups[1]), int(groups[2])
+            month, day = _MONTHS[groups[0].lower()[:3]], int(groups[1])
+            year = _full_year(int(groups[2]), len(groups[2]), today)
+        elif order == "roc":
+            from bot.parsing import read_date_of_birth
+
+            return read_date_of_birth(match.group(0), today=today).date is not None
         else:
             year_number, month_number, day_number = (_cn_number(g) for g in groups)
             if year_number is None or month_number is None or day_number is None:

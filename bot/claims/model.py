@@ -133,6 +133,7 @@ class ClaimView:
     conversation_id: str | None
     missing_documents: tuple[DocumentItem, ...]
     events: tuple[ClaimEventView, ...]
+    incident_time_precision: str | None = None  # exact, part_of_day, day, unknown
 
     @property
     def is_open(self) -> bool:
@@ -158,6 +159,7 @@ def to_view(claim: Claim) -> ClaimView:
         stage=ClaimStage(claim.stage),
         incident_type=claim.incident_type,
         incident_at=claim.incident_at,
+        incident_time_precision=claim.incident_time_precision,
         incident_place=claim.incident_place,
         description=claim.description,
         injuries=bool(claim.injuries),

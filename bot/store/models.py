@@ -136,6 +136,8 @@ class Claim(Base):
     stage = Column(String(32), nullable=False, default="reported", index=True)
     incident_type = Column(String(64), nullable=False)
     incident_at = Column(DateTime, nullable=True)
+    # exact | part_of_day | day | unknown (bot.dates); NULL on claims stored before it was kept.
+    incident_time_precision = Column(String(16), nullable=True)
     incident_place = Column(String(255), nullable=True)
     description = Column(Text, nullable=True)
     injuries = Column(Boolean, nullable=False, default=False)

@@ -273,7 +273,8 @@
     fact(list, "老年 / Elderly", c.elderly ? "是 / yes (60+)" : "");
     fact(list, "理赔 / Claim", s.claim_number);
     (s.claims || []).forEach(function (claim) {
-      fact(list, "名下理赔 / Claims", claim.number + " · " + claim.stage + " · " + claim.product);
+      fact(list, "名下理赔 / Claims", claim.number + " · " + claim.stage + " · " + claim.product +
+        (claim.incident_time ? " · " + claim.incident_time : ""));
     });
     fact(list, "想办 / Asked", (s.asked || []).map(function (a) { return a.label; }).join("、"));
     fact(list, "第一句 / First words", s.first_request);

@@ -75,3 +75,21 @@ def test_identity_done_answers_a_documents_request(claims_store, domain):
     assert texts[0] == say("identity_verified", "zh", name="张伟")
     assert texts[1] == say("documents_for_claim", "zh", claim_number="CLM-2026-000004")
     assert say("how_can_i_help", "zh") not in texts
+
+
+def test_a_birth_date_read_two_ways_is_asked_back_then_verified(claims_store, domain):
+    # "07/01/1990" from an American customer: 7 January or 1 July? Asked, no try spent.
+    slots = {"language": "en", "policy_number": "HOME-2026-0001"}
+    form = ValidateIdentityForm()
+    tracker = make_tracker("07/01/1990", intent="inform", sender_id="dob-order", slots=slots,
+                           active_loop="identity_form")
+    dispatcher = CollectingDispatcher()
+    result = form.validate_verification_answer("07/01/1990", dispatcher, tracker, domain)
+    assert [m["text"] for m in dispatcher.messages] == [
+        say("verification_date_order", "en", first="7 Jan 1990", second="1 Jul 1990")]
+    assert result == {"verification_answer": None}
+    tracker = make_tracker("1 Jul 90", intent="inform", sender_id="dob-order", slots=slots,
+                           active_loop="identity_form")
+    result = form.validate_verification_answer("1 Jul 90", CollectingDispatcher(), tracker,
+                                               domain)
+    assert result["verified"] is True and result["customer_name"] == "John Smith"

@@ -511,3 +511,29 @@ def test_unreadable_answers_do_not_make_everyone_busy(seeded_url: str, now: date
                        settings=settings).outcome is V.PAUSED
     assert _verify(seeded_url, "AUTO-2026-0001", "0001", now, conv="holder",
                    settings=settings).verified
+
+
+def test_a_date_of_birth_read_two_ways_is_asked_back_and_never_counted(
+    seeded_url: str, now: datetime
+) -> None:
+    max_failures = get_settings().identity_max_failures
+    from datetime import date
+
+    # 04/12/1985 is 4 December or 12 April 1985: the customer is asked which, nothing counts.
+    for answer in ("04/12/1985", "12/4/85", "04/12/1985"):
+        asked = _verify(seeded_url, "AUTO-2026-0001", answer, now)
+        assert asked.outcome is V.DATE_ORDER, answer
+        assert set(asked.alternatives) == {date(1985, 4, 12), date(1985, 12, 4)}
+        assert asked.attempts_left == max_failures
+    assert lock_state("AUTO-2026-0001", now, url=seeded_url) is None
+    # The answer in one reading is checked as usual, and a wrong date still counts.
+    wrong = _verify(seeded_url, "AUTO-2026-0001", "1985年12月4日", now)
+    assert wrong.outcome is V.MISMATCH and wrong.attempts_left == max_failures - 1
+    assert _verify(seeded_url, "AUTO-2026-0001", "12 Apr 85", now).verified
+
+
+def test_dates_of_birth_in_the_formats_people_type(seeded_url: str, now: datetime) -> None:
+    for conv, answer in enumerate(("85年4月12", "民國74年4月12日", "12 April 85", "Apr 12 1985",
+                                   "1985.4.12", "April 12th, 1985")):
+        assert _verify(seeded_url, "AUTO-2026-0001", answer, now, conv=f"c{conv}").verified, \
+            answer

@@ -339,3 +339,20 @@ def test_what_the_parsers_read_as_an_identifier_is_redacted(text: str, clear: st
 def test_text_without_identifiers_is_kept_as_written() -> None:
     text = "保险杠坏了，大概三千块（昨天）"
     assert privacy.redact_text(text, masked=True, today=TODAY) == text
+
+
+@pytest.mark.parametrize("text", [
+    "1 Jul 90", "Jul 1 90", "12 Apr 85", "09/30/1999", "30/9/99", "07/01/1990",
+    "民国七十四年四月十二日", "民國74年4月12日",
+])
+def test_dates_of_birth_in_every_format_the_identity_check_reads_are_redacted(text: str) -> None:
+    from bot.parsing import read_date_of_birth
+
+    reading = read_date_of_birth(text, today=TODAY)
+    assert reading.date or reading.ambiguous
+    out = redact_text(f"我的生日 {text}", today=TODAY)
+    assert "已隐去" in out and text not in out
+
+
+def test_a_version_like_number_is_no_date_of_birth() -> None:
+    assert redact_text("app v3.5.12", today=TODAY) == "app v3.5.12"

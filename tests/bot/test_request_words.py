@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.parsing import parse_date_of_birth
+from bot.parsing import parse_date_of_birth, read_date_of_birth
 from bot.request_words import request_in
 
 
@@ -29,7 +29,14 @@ def test_request_beside_the_number(text, asked):
 @pytest.mark.parametrize("text,born", [
     ("85/4/12", date(1985, 4, 12)), ("85年4月12日", date(1985, 4, 12)),
     ("生日85.4.12", date(1985, 4, 12)), ("99-1-1", date(1999, 1, 1)),
-    ("12/4/85", None), ("3.5.12", None), ("v1.85.4.12", None),
+    ("3.5.12", None), ("v1.85.4.12", None),
 ])
 def test_two_digit_year_first_only_when_it_cannot_be_a_day(text, born):
     assert parse_date_of_birth(text, today=date(2026, 11, 22)) == born
+
+
+def test_two_digit_year_last_with_both_orders_possible_is_asked_back():
+    # "12/4/85" is 12 April or 4 December 1985: the identity check asks which.
+    reading = read_date_of_birth("12/4/85", today=date(2026, 11, 22))
+    assert reading.ambiguous
+    assert set(reading.alternatives) == {date(1985, 4, 12), date(1985, 12, 4)}

@@ -12,7 +12,12 @@ from bot.claims.reporting.extract import (
     incident_kinds,
     resolve_incident_type,
 )
-from bot.claims.reporting.service import ReportDraft, merge_fields
+from bot.claims.reporting.service import (
+    ReportDraft,
+    accept_part_of_day,
+    incident_day_text,
+    merge_fields,
+)
 from bot.clock import from_local, to_local
 from bot.dates import HOUR_UNKNOWN, clarify_question, parse_incident_datetime
 from bot.language import normalise
@@ -172,6 +177,10 @@ def _answer_time(
         updated = replace(merged, incident_at=parsed.at)
         return Answer(updated, changed=_changed(before, updated))
     if parsed.date is not None and parsed.reason == HOUR_UNKNOWN and not parsed.future:
+        if before.incident_date is not None and parsed.part_of_day is not None:
+            # Asked the hour, told "上午" / "in the morning": an approximate answer, taken as one.
+            updated = accept_part_of_day(merged, parsed.date, parsed.part_of_day)
+            return Answer(updated, changed=_changed(before, updated))
         updated = replace(merged, incident_date=parsed.date)
         return Answer(updated, say("when_ask_hour", lang), _changed(before, updated))
     question = clarify_question(parsed, lang) or say("when_ask", lang)
@@ -204,7 +213,8 @@ def apply_correction(draft: ReportDraft, text: str, now: datetime, lang: str) ->
         elif nearest is not None:
             updates["incident_at"] = nearest
         elif fresh.incident_date is not None and fresh.incident_date != _day_of(draft):
-            updates.update(incident_at=None, incident_date=fresh.incident_date)
+            updates.update(incident_at=None, incident_date=fresh.incident_date,
+                           incident_part=fresh.incident_part)
     if extracted.when.future:
         return Answer(draft, say("when_future", lang))
     updated = replace(draft, **updates)
@@ -238,7 +248,7 @@ def _when_text(draft: ReportDraft, lang: str) -> str:
         local = to_local(draft.incident_at)
         return f"{date_text(local, lang)} {local:%H:%M}"
     if draft.incident_date is not None:
-        return date_text(draft.incident_date, lang)
+        return incident_day_text(draft, lang)
     return "-"
 
 

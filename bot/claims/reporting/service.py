@@ -12,7 +12,7 @@ from bot.claims.model import OPEN_STAGES, ClaimStage
 from bot.claims.reporting.extract import HOSPITALISATION, ReportFields
 from bot.claims.risk import RiskFacts, assess, is_fast_track, offers_person, rules, urgent_reasons
 from bot.clock import as_utc_naive, from_local, local_today
-from bot.dates import HOUR_UNKNOWN
+from bot.dates import DAY, EXACT, HOUR_UNKNOWN, PART_OF_DAY, UNKNOWN, incident_time_text, part_start
 from bot.documents import Item, checklist, incident_types, normalise_incident_type, one_time_notice
 from bot.parsing import parse_policy_number
 from bot.replies import date_text, join, say
@@ -73,6 +73,7 @@ class ReportDraft:
     language: str | None = None
     conversation_id: str | None = None
     declined: tuple[str, ...] = ()
+    incident_part: str | None = None  # 上午/evening said for incident_date, without an hour
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly (dates ISO, amount a string): fits a Rasa slot."""
@@ -113,6 +114,15 @@ class ReportDraft:
     def has_time(self) -> bool:
         return self.incident_at is not None or self.incident_date is not None
 
+    @property
+    def incident_precision(self) -> str:
+        """How precisely the incident time is known: exact, part_of_day, day or unknown."""
+        if self.incident_at is not None:
+            return EXACT
+        if self.incident_date is not None:
+            return PART_OF_DAY if self.incident_part else DAY
+        return UNKNOWN
+
 
 def merge_fields(draft: ReportDraft, extracted: ReportFields) -> ReportDraft:
     """The draft with what a message said filled into fields still empty (nothing asked twice,
@@ -134,6 +144,8 @@ def merge_fields(draft: ReportDraft, extracted: ReportFields) -> ReportDraft:
             updates["incident_at"] = when.at
         elif draft.incident_date is None:
             updates["incident_date"] = when.date
+            if when.part_of_day is not None and when.reason == HOUR_UNKNOWN:
+                updates["incident_part"] = when.part_of_day
     fill("place", extracted.place)
     fill("description", extracted.text or None)
     fill("injuries", extracted.injuries)
@@ -152,6 +164,21 @@ def merge_fields(draft: ReportDraft, extracted: ReportFields) -> ReportDraft:
         fill("admission_date", when.date)
     fill("language", extracted.language)
     return replace(draft, **updates)
+
+
+def accept_part_of_day(draft: ReportDraft, day: date, part: str) -> ReportDraft:
+    """The draft with an approximate time ("上周六上午"): the day and the part of it, and the hour
+    no longer asked."""
+    return replace(draft, incident_date=day, incident_part=part,
+                   declined=tuple(sorted({*draft.declined, "incident_hour"})))
+
+
+def incident_day_text(draft: ReportDraft, lang: str | None) -> str:
+    """A day without an hour as the summary shows it: "2026年11月14日 约 上午" / "…（时间不详）"."""
+    if draft.incident_date is None:
+        return "-"
+    at = from_local(draft.incident_date, part_start(draft.incident_part))
+    return incident_time_text(at, draft.incident_precision, lang)
 
 
 def missing_fields(draft: ReportDraft, line: str | None = None) -> list[str]:
@@ -350,15 +377,17 @@ class Receipt:
 
 
 def _incident_at(draft: ReportDraft) -> datetime:
+    """Naive UTC; a part of the day is kept at the hour it starts (its precision says so)."""
     if draft.incident_at is not None:
         return as_utc_naive(draft.incident_at)
     assert draft.incident_date is not None
-    return from_local(draft.incident_date)
+    return from_local(draft.incident_date, part_start(draft.incident_part))
 
 
 def _description(draft: ReportDraft) -> str | None:
     lines = [draft.description.strip()] if draft.description else []
-    if draft.incident_at is None and draft.incident_date is not None:
+    if draft.incident_at is None and draft.incident_date is not None \
+            and draft.incident_part is None:
         lines.append("时间不详 Time of day not known")
     for name, label in _DETAIL_LABELS:
         value = getattr(draft, name)
@@ -409,6 +438,7 @@ def submit_report(
             stage=ClaimStage.REPORTED.value,
             incident_type=incident_type,
             incident_at=incident_at,
+            incident_time_precision=draft.incident_precision,
             incident_place=draft.place or draft.hospital,
             description=_description(draft),
             injuries=bool(draft.injuries),
