@@ -156,6 +156,10 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
                      "payload": say("button.stop_report", lang)},
                 ])
                 return {"report_answer": None, "report_stop_or_skip": asking}
+        if asking == CONFIRM and asks.soft_stop(text):
+            # "算了" at the summary: no question to skip; the report stops, kept for later.
+            return {"report_answer": "cancelled", "report_cancelled": True,
+                    "report_stop_or_skip": None}
         if asks.wants_resume(text) and asking:
             # "刚才说到哪了" in the middle of the report: the question it is at.
             reply(dispatcher, tracker, "report_where_we_are")
@@ -227,6 +231,11 @@ def _other_way_buttons(draft: ReportDraft, asking: str, lang: str) -> List[Dict[
     return []
 
 
+# Replies that only ask the question again (bot/dates.py, bot/claims/amounts.py): at the second
+# failed answer the other way to answer replaces them.
+_PLAIN_ASKS = ("when_ask", "when_ask_day", "when_ask_hour", "amount_not_found")
+
+
 def _failed(dispatcher: CollectingDispatcher, tracker: Tracker, draft: ReportDraft,
             asking: str, message: str | None = None) -> Dict[str, Any]:
     """A failed answer to `asking` (bot/asks.py): asked again, then another way, then what can
@@ -245,6 +254,11 @@ def _failed(dispatcher: CollectingDispatcher, tracker: Tracker, draft: ReportDra
             reply(dispatcher, tracker, "asks.not_read", question=question)
         return slots
     if step is Step.OTHER_WAY:
+        # A reason ("金额不能是负数") is still said; the plain question is not asked again.
+        plain = {say(key, lang) for key in _PLAIN_ASKS + (f"report_ask.{asking}",)
+                 if asking != CONFIRM}
+        if message and message not in plain:
+            dispatcher.utter_message(text=message)
         dispatcher.utter_message(text=say(f"asks.other_way.{asking}", lang),
                                  buttons=_other_way_buttons(draft, asking, lang))
         return slots

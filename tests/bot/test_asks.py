@@ -90,8 +90,8 @@ def test_a_clear_yes(text):
     assert asks.clear_yes(text)
 
 
-@pytest.mark.parametrize("text", ["嗯嗯那个啥就是说吧", "好的我想问下理赔", "yes but what about my car",
-                                  "我要报案", ""])
+@pytest.mark.parametrize("text", ["嗯嗯那个啥就是说吧", "好的我想问下理赔",
+                                  "yes but what about my car", "我要报案", ""])
 def test_what_only_starts_like_a_yes_is_not_one(text):
     assert not asks.clear_yes(text)
 
