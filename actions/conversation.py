@@ -141,6 +141,10 @@ def offer_after_misunderstandings(dispatcher: CollectingDispatcher,
         SlotSet("offer_reason", Reason.NOT_UNDERSTOOD.value)]
 
 
+# Actions Rasa runs on every message before the one that answers it.
+_NOT_AN_ANSWER = (None, "action_listen", "action_extract_slots", "action_validate_slot_mappings")
+
+
 def consecutive_misunderstandings(tracker: Tracker, current_action: str | None = None) -> int:
     """Misunderstood customer messages in a row, the one being answered now by
     `current_action` included: the model's low-confidence guesses, and a yes or no that
@@ -151,7 +155,7 @@ def consecutive_misunderstandings(tracker: Tracker, current_action: str | None =
             intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
             turns.append(asks.Turn(intent, None))
         elif (event.get("event") == "action" and turns and turns[-1].action is None
-              and event.get("name") not in (None, "action_listen")):
+              and event.get("name") not in _NOT_AN_ANSWER):
             turns[-1] = asks.Turn(turns[-1].intent, event.get("name"))
     if turns and turns[-1].action is None:
         turns[-1] = asks.Turn(turns[-1].intent, current_action)

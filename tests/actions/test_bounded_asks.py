@@ -305,7 +305,8 @@ def test_a_mumble_three_times_offers_a_person_and_never_says_ok(claims_store, do
     first = make_tracker(mumble, intent="affirm", events=list(events))
     texts1, _ = run_action(ActionHowCanIHelp(), first, domain)
     assert texts1 == [say("not_understood", "zh"), say("capabilities", "zh")]
-    events = list(first.events) + [{"event": "action", "name": "action_how_can_i_help"}]
+    events = list(first.events) + [{"event": "action", "name": "action_extract_slots"},
+                                   {"event": "action", "name": "action_how_can_i_help"}]
     second = make_tracker(mumble, intent="affirm", events=events)
     texts2, offered = run_action(ActionHowCanIHelp(), second, domain)
     assert texts2 == [say("not_understood_offer", "zh")]
