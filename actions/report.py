@@ -111,6 +111,8 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
             )
             events.append(SlotSet("report_draft", draft.as_dict()))
             tracker.slots["report_draft"] = draft.as_dict()
+            if tracker.get_slot("report_kept"):
+                reply(dispatcher, tracker, "report_kept_hint")  # a new report, the old one kept
         return events + await super().run(dispatcher, tracker, domain)
 
     def validate_verification_answer(

@@ -332,3 +332,12 @@ def test_a_clear_yes_to_the_offer_hands_over(claims_store, domain):
 def test_a_plain_ok_that_answers_nothing_is_still_acknowledged_once(domain):
     texts, _ = run_action(ActionHowCanIHelp(), make_tracker("好的", intent="affirm"), domain)
     assert texts == [say("how_can_i_help", "zh")]
+
+
+def test_a_new_report_says_the_stopped_one_is_still_kept(domain):
+    draft = ReportDraft(**{**MOTOR.as_dict(), "incident_type": "collision"})
+    chat = Conversation(domain, draft, "incident_time")
+    chat.says("不报了", intent="cancel")
+    _submit(chat)
+    texts = _resume(chat, "我要报案")
+    assert texts[0] == say("report_kept_hint", "zh") and chat.slots["report_kept"]
