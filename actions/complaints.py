@@ -14,7 +14,8 @@ from rasa_sdk.types import DomainDict
 
 from actions.access import expire_if_idle, own_policy, viewer
 from actions.common import AskAction, language_of, reply
-from actions.handoff import start_handoff
+from actions.handoff import offer_person, start_handoff
+from bot import asks
 from bot.complaints import (
     NewComplaint,
     classify_about,
@@ -24,6 +25,7 @@ from bot.complaints import (
     record_complaint,
 )
 from bot.handoff import Reason, asks_for_person
+from bot.replies import say
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +62,8 @@ class ValidateComplaintForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> List[str]:
+        if tracker.get_slot("complaint_paused"):
+            return []  # a person was offered instead of a question asked a third time
         # A verified customer is known: their name and phone are on the policy.
         if tracker.get_slot("verified"):
             return [slot for slot in domain_slots if slot not in CONTACT_SLOTS]
@@ -108,24 +112,23 @@ class ValidateComplaintForm(FormValidationAction):
     ) -> Dict[str, Any]:
         name = parse_person_name(str(value or ""))
         if name is None:
-            reply(dispatcher, tracker, "complaint_name_invalid")
-        return {"complainant_name": name}
+            return _failed("complainant_name", "complaint_name_invalid", dispatcher, tracker)
+        return {"complainant_name": name, **_answered("complainant_name", tracker)}
 
     def validate_complainant_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
         phone = parse_contact_phone(str(value or ""))
         if phone is None:
-            reply(dispatcher, tracker, "complaint_phone_invalid")
-        return {"complainant_phone": phone}
+            return _failed("complainant_phone", "complaint_phone_invalid", dispatcher, tracker)
+        return {"complainant_phone": phone, **_answered("complainant_phone", tracker)}
 
     def _text(self, slot: str, value: Any, dispatcher: CollectingDispatcher,
               tracker: Tracker) -> Dict[str, Any]:
         text = _clip(value)
         if not re.search(r"[A-Za-z0-9\u4e00-\u9fff]", text):
-            reply(dispatcher, tracker, "complaint_text_empty")
-            return {slot: None}
-        return {slot: text}
+            return _failed(slot, "complaint_text_empty", dispatcher, tracker)
+        return {slot: text, **_answered(slot, tracker)}
 
     def validate_complaint_about(self, value: Any, dispatcher: CollectingDispatcher,
                                  tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
@@ -138,6 +141,35 @@ class ValidateComplaintForm(FormValidationAction):
     def validate_complaint_request(self, value: Any, dispatcher: CollectingDispatcher,
                                    tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
         return self._text("complaint_request", value, dispatcher, tracker)
+
+
+# Complaint questions whose third unreadable answer is recorded as "not stated" (the complaint
+# is registered all the same); without a name and phone nobody can answer it: a person instead.
+_MAY_BE_NOT_STATED = ("complaint_about", "complaint_facts", "complaint_request")
+
+
+def _answered(slot: str, tracker: Tracker) -> Dict[str, Any]:
+    return {"ask_failures": asks.answered(tracker.get_slot("ask_failures"), "complaint", slot)}
+
+
+def _failed(slot: str, reask_key: str, dispatcher: CollectingDispatcher,
+            tracker: Tracker) -> Dict[str, Any]:
+    """An answer that could not be used (bot/asks.py): asked again, then another way, then
+    recorded as not stated or a person offered; never asked a third time."""
+    counts, step = asks.failed(tracker.get_slot("ask_failures"), "complaint", slot)
+    if step is asks.Step.REASK:
+        reply(dispatcher, tracker, reask_key)
+        return {slot: None, "ask_failures": counts}
+    if step is asks.Step.OTHER_WAY:
+        reply(dispatcher, tracker, f"asks.other_way.{slot}")
+        return {slot: None, "ask_failures": counts}
+    counts = asks.answered(counts, "complaint", slot)
+    if slot in _MAY_BE_NOT_STATED:
+        reply(dispatcher, tracker, "asks.recorded_not_stated")
+        return {slot: say("asks.not_stated", language_of(tracker)), "ask_failures": counts}
+    offer = offer_person(dispatcher, tracker, "asks.offer_person.complaint")
+    return {slot: None, "ask_failures": counts, "complaint_paused": True,
+            **{event["name"]: event["value"] for event in offer}}
 
 
 class _AskAction(AskAction, ABC):
@@ -190,6 +222,12 @@ class ActionSubmitComplaint(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
+        if tracker.get_slot("complaint_paused"):
+            # Stopped with a person offered: what was gathered stays in the slots, where the
+            # agent's summary reads it (actions/handoff.py); nothing is recorded yet.
+            return [SlotSet("complaint_paused", False),
+                    SlotSet("ask_failures", asks.forget_form(tracker.get_slot("ask_failures"),
+                                                             "complaint"))]
         request = tracker.get_slot("complaint_request")
         events, view = register_complaint(dispatcher, tracker)
         if view is not None and asks_for_person(request):
@@ -215,7 +253,8 @@ def register_complaint(dispatcher: CollectingDispatcher, tracker: Tracker, *,
     verified = viewer(tracker).verified
     request = tracker.get_slot("complaint_request")
     cleared = [SlotSet(slot, None) for slot in
-               ("complaint_about", "complaint_facts", "complaint_request")]
+               ("complaint_about", "complaint_facts", "complaint_request")] + [
+        SlotSet("ask_failures", asks.forget_form(tracker.get_slot("ask_failures"), "complaint"))]
     try:
         view = record_complaint(NewComplaint(
             subject=tracker.get_slot("complaint_about") or "",

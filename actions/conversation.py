@@ -8,9 +8,11 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.access import end_verified_state
-from actions.common import ReplyAction, reply
-from actions.handoff import start_handoff
+from actions.common import ReplyAction, language_of, reply
+from actions.handoff import offer_buttons, offer_person
+from bot import asks
 from bot.handoff import Reason
+from bot.replies import say
 from bot.settings import get_settings
 
 
@@ -62,10 +64,29 @@ class ActionOutOfScope(ReplyAction):
 
 
 class ActionHowCanIHelp(ReplyAction):
+    """"好的" / "不用" when nothing was asked. A yes or no that answers no question and is not
+    plainly one ("嗯嗯那个啥就是说吧") is not understood; two misunderstandings in a row offer a
+    person (bot/asks.py)."""
+
     key = "how_can_i_help"
 
     def name(self) -> str:
         return "action_how_can_i_help"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent not in asks.STRAY_ANSWERS:
+            return await super().run(dispatcher, tracker, domain)
+        if consecutive_misunderstandings(tracker, self.name()) >= 2:
+            return offer_after_misunderstandings(dispatcher, tracker)
+        text = tracker.latest_message.get("text") or ""
+        if asks.clear_yes(text) or asks.clear_no(text):
+            return await super().run(dispatcher, tracker, domain)
+        reply(dispatcher, tracker, "not_understood")
+        reply(dispatcher, tracker, "capabilities")
+        return []
 
 
 class ActionCancelled(ReplyAction):
@@ -93,7 +114,7 @@ class ActionMessageTooLong(ReplyAction):
 
 
 class ActionNotUnderstood(ReplyAction):
-    """After two misunderstandings in a row, hand over to a person instead of guessing again."""
+    """After two misunderstandings in a row, a person is offered instead of guessing again."""
 
     def name(self) -> str:
         return "action_not_understood"
@@ -101,22 +122,41 @@ class ActionNotUnderstood(ReplyAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
-        if consecutive_misunderstandings(tracker) >= 2:
-            reply(dispatcher, tracker, "not_understood_handoff")
-            return start_handoff(dispatcher, tracker, Reason.NOT_UNDERSTOOD)
-        else:
-            reply(dispatcher, tracker, "not_understood")
-            reply(dispatcher, tracker, "capabilities")
+        if consecutive_misunderstandings(tracker, self.name()) >= 2:
+            return offer_after_misunderstandings(dispatcher, tracker)
+        reply(dispatcher, tracker, "not_understood")
+        reply(dispatcher, tracker, "capabilities")
         return []
 
 
-def consecutive_misunderstandings(tracker: Tracker) -> int:
-    count = 0
-    for event in reversed(tracker.events):
-        if event.get("event") != "user":
-            continue
-        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-        if intent != "nlu_fallback":
-            break
-        count += 1
-    return count
+def offer_after_misunderstandings(dispatcher: CollectingDispatcher,
+                                  tracker: Tracker) -> List[Dict[str, Any]]:
+    """A person offered (a clear yes hands over, rules/handoff.yml); offered already, the
+    customer is told how to take or leave it rather than offered the same words again."""
+    if tracker.get_slot("human_offered"):
+        dispatcher.utter_message(text=say("offer_unclear", language_of(tracker)),
+                                 buttons=offer_buttons(tracker))
+        return []
+    return offer_person(dispatcher, tracker, "not_understood_offer") + [
+        SlotSet("offer_reason", Reason.NOT_UNDERSTOOD.value)]
+
+
+# Actions Rasa runs on every message before the one that answers it.
+_NOT_AN_ANSWER = (None, "action_listen", "action_extract_slots", "action_validate_slot_mappings")
+
+
+def consecutive_misunderstandings(tracker: Tracker, current_action: str | None = None) -> int:
+    """Misunderstood customer messages in a row, the one being answered now by
+    `current_action` included: the model's low-confidence guesses, and a yes or no that
+    answered no question (bot/asks.py)."""
+    turns: List[asks.Turn] = []
+    for event in tracker.events:
+        if event.get("event") == "user":
+            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            turns.append(asks.Turn(intent, None))
+        elif (event.get("event") == "action" and turns and turns[-1].action is None
+              and event.get("name") not in _NOT_AN_ANSWER):
+            turns[-1] = asks.Turn(turns[-1].intent, event.get("name"))
+    if turns and turns[-1].action is None:
+        turns[-1] = asks.Turn(turns[-1].intent, current_action)
+    return asks.misunderstood_in_a_row(turns)

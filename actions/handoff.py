@@ -10,6 +10,7 @@ from rasa_sdk.events import ConversationPaused, ConversationResumed, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import language_of, reply
+from bot import asks
 from bot.claims.disputes import dispute_goes_to_person
 from bot.handoff import (
     Reason,
@@ -51,6 +52,9 @@ def _recent_customer_text(tracker: Tracker, turns: int = 5) -> str:
 
 def reason_for(tracker: Tracker) -> Reason:
     """Why this conversation goes to a person, from where it stands."""
+    if tracker.get_slot("human_offered") \
+            and tracker.get_slot("offer_reason") == Reason.NOT_UNDERSTOOD.value:
+        return Reason.NOT_UNDERSTOOD  # offered after two misunderstandings in a row
     topic = tracker.get_slot("case_topic")
     if topic == "dispute":
         return Reason.DISPUTE
@@ -137,7 +141,7 @@ def start_handoff(
     except Exception:  # the store is down: give the phone line rather than a silent queue
         logger.exception("handoff: queueing conversation %s failed", tracker.sender_id)
         reply(dispatcher, tracker, "human_contact")
-        return [SlotSet("human_offered", False)]
+        return [SlotSet("human_offered", False), SlotSet("offer_reason", None)]
 
     if not queued.created:
         reply(dispatcher, tracker, "handoff_already")
@@ -150,7 +154,7 @@ def start_handoff(
     else:
         reply(dispatcher, tracker, "handoff_queued", ahead=queued.ahead,
               minutes=queued.wait_minutes)
-    return [SlotSet("human_offered", False), ConversationPaused()]
+    return [SlotSet("human_offered", False), SlotSet("offer_reason", None), ConversationPaused()]
 
 
 def _complaint_of(tracker: Tracker) -> Dict[str, Any] | None:
@@ -178,6 +182,11 @@ class ActionHandoff(Action):
         if _affirms_no_open_offer(tracker):
             reply(dispatcher, tracker, "offer_not_open")
             return [SlotSet("human_offered", False)]
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        text = tracker.latest_message.get("text") or ""
+        if intent == "affirm" and tracker.get_slot("human_offered") \
+                and not text.startswith("/") and not asks.clear_yes(text):
+            return unclear_answer_to_offer(dispatcher, tracker)
         events: List[Dict[str, Any]] = []
         complaint = None
         if interrupted_form(tracker) == "complaint_form":
@@ -193,7 +202,8 @@ class ActionHandoff(Action):
                 # to do?": the complaint's wish, registered; no handoff.
                 return events
         reason = Reason.COMPLAINT if complaint else reason_for(tracker)
-        return events + start_handoff(dispatcher, tracker, reason, complaint=complaint)
+        return events + start_handoff(dispatcher, tracker, reason, complaint=complaint) + [
+            SlotSet("ask_failures", asks.forget_form(tracker.get_slot("ask_failures"), "offer"))]
 
 
 def interrupted_form(tracker: Tracker) -> str | None:
@@ -248,6 +258,21 @@ def offer_just_made(tracker: Tracker) -> bool:
     return False
 
 
+def unclear_answer_to_offer(dispatcher: CollectingDispatcher,
+                            tracker: Tracker) -> List[Dict[str, Any]]:
+    """Only a clear yes takes up an offer of a person ("嗯嗯那个啥就是说吧" is not one): how to
+    take it or leave it is said once; then the offer is withdrawn with the service line rather
+    than repeated (bot/asks.py)."""
+    counts, step = asks.failed(tracker.get_slot("ask_failures"), "offer", "person")
+    if step is asks.Step.REASK:
+        dispatcher.utter_message(text=say("offer_unclear", language_of(tracker)),
+                                 buttons=offer_buttons(tracker))
+        return [SlotSet("ask_failures", counts)]
+    reply(dispatcher, tracker, "not_understood_again")
+    return [SlotSet("human_offered", False), SlotSet("offer_reason", None),
+            SlotSet("ask_failures", asks.forget_form(counts, "offer"))]
+
+
 class ActionOfferHuman(Action):
     """A customer who says they are elderly is offered a person at once, ranked first."""
 
@@ -268,7 +293,7 @@ class ActionHumanDeclined(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
         reply(dispatcher, tracker, "human_declined")
-        return [SlotSet("human_offered", False)]
+        return [SlotSet("human_offered", False), SlotSet("offer_reason", None)]
 
 
 class ActionHandedBack(Action):

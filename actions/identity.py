@@ -11,12 +11,16 @@ from rasa_sdk.types import DomainDict
 from actions.clauses import answer_clause
 from actions.common import AskAction, language_of, reply
 from actions.disputes import explain_dispute
-from actions.handoff import offer_person
+from actions.handoff import offer_buttons, offer_person
 from actions.status import show_status
-from bot import demo_sms, identity
+from bot import asks, demo_sms, identity
 from bot.clock import to_local
-from bot.parsing import parse_policy_number, read_date_of_birth, without_reference_numbers
-from bot.replies import date_text
+from bot.parsing import (
+    parse_policy_number,
+    read_date_of_birth,
+    without_reference_numbers,
+)
+from bot.replies import date_text, say
 from bot.request_words import request_in
 from bot.settings import get_settings
 
@@ -83,13 +87,40 @@ def _code_unavailable(dispatcher: CollectingDispatcher, tracker: Tracker,
 class IdentitySlots:
     """Validation of the identity slots, shared by every form that starts with them."""
 
+    # Bounded asks (bot/asks.py): what the third unreadable answer offers, and the slots that
+    # stop the form then (the report form keeps its draft instead).
+    gave_up_offer = "asks.offer_person.identity"
+
+    def gave_up_slots(self) -> Dict[str, Any]:
+        return {"identity_stop": True}
+
+    def _unreadable(self, question: str, reask_key: str, dispatcher: CollectingDispatcher,
+                    tracker: Tracker, **fields: Any) -> Dict[str, Any]:
+        """An answer to `question` that could not be read (never a wrong one: the security
+        limits on those stay in bot/identity.py): the usual words, then another way to answer,
+        then a person offered instead of the same question a third time."""
+        counts, step = asks.failed(tracker.get_slot("ask_failures"), "identity", question)
+        slots: Dict[str, Any] = {question: None, "ask_failures": counts}
+        if step is asks.Step.REASK:
+            reply(dispatcher, tracker, reask_key, **fields)
+        elif step is asks.Step.OTHER_WAY:
+            dispatcher.utter_message(
+                text=say(f"asks.other_way.{question}", language_of(tracker)),
+                buttons=offer_buttons(tracker)[:1])
+        else:
+            offer = offer_person(dispatcher, tracker, self.gave_up_offer)
+            slots.update(self.gave_up_slots())
+            slots.update({event["name"]: event["value"] for event in offer})
+            slots["ask_failures"] = asks.forget_form(counts, "identity")
+        return slots
+
     def validate_policy_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
         number = parse_policy_number(str(value or ""))
         if not number:
-            reply(dispatcher, tracker, "policy_number_unreadable")
-            return {"policy_number": None}
+            return self._unreadable("policy_number", "policy_number_unreadable", dispatcher,
+                                    tracker)
         # Whether the policy exists is not said here: an unknown number is asked the same
         # question and fails later with the same words (bot/identity.py).
         paused = identity.paused_until(tracker.sender_id, client_address(tracker))
@@ -147,6 +178,7 @@ class IdentitySlots:
         if result.verified:
             # The answer itself is not kept in a slot: the slot only says the check passed.
             return {
+                "ask_failures": asks.forget_form(tracker.get_slot("ask_failures"), "identity"),
                 "verification_answer": "verified",
                 "verified": True,
                 "customer_name": result.customer_name,
@@ -156,8 +188,13 @@ class IdentitySlots:
                 "elderly": result.is_elderly or bool(tracker.get_slot("elderly")),
             }
         if result.outcome is V.UNKNOWN_POLICY:
-            reply(dispatcher, tracker, "policy_number_unreadable")
-            return {"verification_answer": None, "policy_number": None}
+            # The same words and the same count as a number that could not be read.
+            return {"verification_answer": None,
+                    **self._unreadable("policy_number", "policy_number_unreadable", dispatcher,
+                                       tracker)}
+        if result.outcome is V.UNREADABLE and not result.stops:
+            return self._unreadable("verification_answer", OUTCOME_REPLIES[V.UNREADABLE],
+                                    dispatcher, tracker, attempts_left=result.attempts_left)
         if result.outcome is V.PAUSED:
             _paused_reply(dispatcher, tracker, result.locked_until)
             return {"verification_answer": None, "identity_stop": True}

@@ -1,7 +1,6 @@
 """Reporting a claim: the report form (identity first), its questions, and the receipt."""
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Any, Dict, List
 
@@ -17,8 +16,10 @@ from actions.common import (
     reply,
     spoke_since_last_user_message,
 )
-from actions.handoff import start_handoff
+from actions.handoff import offer_person, start_handoff
 from actions.identity import IdentitySlots
+from bot import asks
+from bot.asks import Step
 from bot.claims.reporting import (
     ReportDraft,
     ReportRejected,
@@ -27,6 +28,7 @@ from bot.claims.reporting import (
     submit_report,
 )
 from bot.claims.reporting.answers import (
+    Answer,
     absorb_first_message,
     apply_correction,
     interpret_answer,
@@ -36,8 +38,10 @@ from bot.claims.reporting.answers import (
 from bot.clauses import answer_clause_question
 from bot.clauses.customer import answer_for_customer, general_answer
 from bot.clock import utc_now
+from bot.documents import incident_types
 from bot.handoff import Reason
 from bot.identity import policy_line
+from bot.language import normalise
 from bot.replies import say
 
 CONFIRM = "confirm"
@@ -45,11 +49,6 @@ CONFIRM = "confirm"
 INTERRUPTIONS = {"request_human", "switch_language", "ask_documents", "ask_clause"}
 # Questions answered in the middle of the report, after which it goes on where it was.
 SIDE_QUESTIONS = {"ask_documents", "ask_clause"}
-# A report is only dropped on words that say so: an answer the model took for "cancel"
-# ("about 8000 yuan") must never throw the customer's report away.
-_CANCEL_WORDS = re.compile(
-    r"(算了|取消|不报了|不办了|不弄了|先不|cancel|stop|never ?mind|forget it)", re.IGNORECASE
-)
 
 
 def _intent(tracker: Tracker) -> str:
@@ -84,7 +83,8 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> List[str]:
-        if tracker.get_slot("identity_stop") or tracker.get_slot("report_cancelled"):
+        if tracker.get_slot("identity_stop") or tracker.get_slot("report_cancelled") \
+                or tracker.get_slot("report_paused"):
             return []
         identity = [] if tracker.get_slot("verified") else ["policy_number", "verification_answer"]
         if tracker.get_slot("report_ready"):
@@ -102,7 +102,11 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
             dropped = {"report_draft": None, "report_asking": None, "report_ready": False}
             events += [SlotSet(slot, value) for slot, value in dropped.items()]
             tracker.slots.update(dropped)
-        if tracker.get_slot("requested_slot") is None:
+        if tracker.get_slot("requested_slot") is None and resuming(tracker):
+            # "继续报案" / "刚才说到哪了": the report stopped in this conversation, taken up again
+            # where it stopped (the ask action asks that question).
+            events += take_up_again(dispatcher, tracker)
+        elif tracker.get_slot("requested_slot") is None:
             # Activation (nothing asked yet): the message that started the report may already
             # say most of it.
             draft = absorb_first_message(
@@ -111,6 +115,8 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
             )
             events.append(SlotSet("report_draft", draft.as_dict()))
             tracker.slots["report_draft"] = draft.as_dict()
+            if tracker.get_slot("report_kept"):
+                reply(dispatcher, tracker, "report_kept_hint")  # a new report, the old one kept
         return events + await super().run(dispatcher, tracker, domain)
 
     def validate_verification_answer(
@@ -124,6 +130,12 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
                 reply(dispatcher, tracker, "elderly_offer_in_report")
         return result
 
+    gave_up_offer = "asks.offer_person.report"
+
+    def gave_up_slots(self) -> Dict[str, Any]:
+        # The identity questions given up on inside a report: the report stops, its draft kept.
+        return {"report_paused": "person"}
+
     def validate_report_answer(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
@@ -132,22 +144,187 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
         text = str(value or "")
         asking = tracker.get_slot("report_asking") or ""
         now = utc_now()
-        if _intent(tracker) == "cancel" and _CANCEL_WORDS.search(text):
-            return {"report_answer": "cancelled", "report_cancelled": True}
+        pending = tracker.get_slot("report_stop_or_skip")
+        if (_intent(tracker) == "cancel" and asks.cancels_report(text)) or (
+                pending and asks.wants_pause(text) and not asks.wants_skip(text)):
+            return {"report_answer": "cancelled", "report_cancelled": True,
+                    "report_stop_or_skip": None}
+        if asking and asking != CONFIRM:
+            if asks.wants_skip(text) and (pending or asks.soft_stop(text)
+                                          or len(normalise(text)) <= 12):
+                return _skip(dispatcher, tracker, draft, asking)
+            if asks.soft_stop(text):
+                # "算了" / "不想说": this question, or the whole report? Asked back.
+                dispatcher.utter_message(text=say("report_stop_or_skip", lang), buttons=[
+                    {"title": say("button.skip_question", lang),
+                     "payload": say("button.skip_question", lang)},
+                    {"title": say("button.stop_report", lang),
+                     "payload": say("button.stop_report", lang)},
+                ])
+                return {"report_answer": None, "report_stop_or_skip": asking}
+        if asking == CONFIRM and asks.soft_stop(text):
+            # "算了" at the summary: no question to skip; the report stops, kept for later.
+            return {"report_answer": "cancelled", "report_cancelled": True,
+                    "report_stop_or_skip": None}
+        if asks.wants_resume(text) and asking:
+            # "刚才说到哪了" in the middle of the report: the question it is at.
+            reply(dispatcher, tracker, "report_where_we_are")
+            _ask(dispatcher, tracker, draft, asking)
+            return {"report_answer": None, "report_stop_or_skip": None}
+        slots: Dict[str, Any] = {"report_stop_or_skip": None}
         if asking == CONFIRM:
             if is_confirmation(text, _intent(tracker)):
-                return {"report_answer": "confirmed", "report_ready": True,
-                        "report_draft": draft.as_dict()}
+                return {**slots, "report_answer": "confirmed", "report_ready": True,
+                        "report_draft": draft.as_dict(),
+                        "ask_failures": asks.forget_form(tracker.get_slot("ask_failures"),
+                                                         "report")}
             answer = apply_correction(draft, text, now, lang)
             if answer.message:
                 dispatcher.utter_message(text=answer.message)
             elif not answer.changed:
-                reply(dispatcher, tracker, "report_what_to_correct")
-            return {"report_answer": None, "report_draft": answer.draft.as_dict()}
-        answer = interpret_answer(draft, asking, text, now, lang, intent=_intent(tracker))
-        if answer.message:
-            dispatcher.utter_message(text=answer.message)
-        return {"report_answer": None, "report_draft": answer.draft.as_dict()}
+                return {**slots, **_failed(dispatcher, tracker, draft, CONFIRM)}
+            return {**slots, "report_answer": None, "report_draft": answer.draft.as_dict()}
+        chosen = _chosen_incident_type(draft, asking, text, lang)
+        if chosen is not None:
+            # A button of the second way to answer: the incident type it names.
+            answer = Answer(chosen)
+        else:
+            answer = interpret_answer(draft, asking, text, now, lang, intent=_intent(tracker))
+        if not asking or asking not in missing_fields(answer.draft):
+            # The asked question is answered (or there was none): its count starts again.
+            if answer.message:
+                dispatcher.utter_message(text=answer.message)
+            return {**slots, "report_answer": None, "report_draft": answer.draft.as_dict(),
+                    "ask_failures": asks.answered(tracker.get_slot("ask_failures"), "report",
+                                                  asking)}
+        return {**slots, **_failed(dispatcher, tracker, answer.draft, asking, answer.message)}
+
+
+def _chosen_incident_type(draft: ReportDraft, asking: str, text: str,
+                          lang: str) -> ReportDraft | None:
+    if asking != "incident_type" or not draft.line_of_business:
+        return None
+    said = normalise(text).strip().lower()
+    for incident_type in incident_types(draft.line_of_business):
+        for language in ("zh", "en"):
+            if normalise(say(f"incident.{incident_type}", language)).strip().lower() == said:
+                return replace(draft, incident_type=incident_type)
+    return None
+
+
+def _ask(dispatcher: CollectingDispatcher, tracker: Tracker, draft: ReportDraft,
+         asking: str) -> None:
+    lang = language_of(tracker)
+    if asking == CONFIRM:
+        reply(dispatcher, tracker, "report_confirm", summary=report_summary(draft, lang))
+    else:
+        reply(dispatcher, tracker, f"report_ask.{asking}")
+
+
+def _other_way_buttons(draft: ReportDraft, asking: str, lang: str) -> List[Dict[str, str]]:
+    """Buttons where the question has choices."""
+    if asking == "incident_type" and draft.line_of_business:
+        return [{"title": say(f"incident.{kind}", lang), "payload": say(f"incident.{kind}", lang)}
+                for kind in incident_types(draft.line_of_business)]
+    if asking == "injuries":
+        return [{"title": say(f"button.{key}", lang), "payload": say(f"button.{key}", lang)}
+                for key in ("someone_hurt", "nobody_hurt")]
+    if asking == CONFIRM:
+        return [{"title": say("button.submit_report", lang),
+                 "payload": "确认" if lang == "zh" else "confirm"},
+                {"title": say("button.stop_report", lang),
+                 "payload": say("button.stop_report", lang)}]
+    return []
+
+
+# Replies that only ask the question again (bot/dates.py, bot/claims/amounts.py): at the second
+# failed answer the other way to answer replaces them.
+_PLAIN_ASKS = ("when_ask", "when_ask_day", "when_ask_hour", "amount_not_found")
+
+
+def _failed(dispatcher: CollectingDispatcher, tracker: Tracker, draft: ReportDraft,
+            asking: str, message: str | None = None) -> Dict[str, Any]:
+    """A failed answer to `asking` (bot/asks.py): asked again, then another way, then what can
+    be recorded is, or a person is offered; never asked a third time."""
+    lang = language_of(tracker)
+    counts, step = asks.failed(tracker.get_slot("ask_failures"), "report", asking)
+    slots: Dict[str, Any] = {"report_answer": None, "report_draft": draft.as_dict(),
+                             "ask_failures": counts}
+    if step is Step.REASK:
+        if message:
+            dispatcher.utter_message(text=message)
+        else:
+            # Nothing in the answer could be read: said so, not the same prompt in silence.
+            question = (say("report_what_to_correct", lang) if asking == CONFIRM
+                        else say(f"report_ask.{asking}", lang))
+            reply(dispatcher, tracker, "asks.not_read", question=question)
+        return slots
+    if step is Step.OTHER_WAY:
+        # A reason ("金额不能是负数") is still said; the plain question is not asked again.
+        plain = {say(key, lang) for key in _PLAIN_ASKS + (f"report_ask.{asking}",)
+                 if asking != CONFIRM}
+        if message and message not in plain:
+            dispatcher.utter_message(text=message)
+        dispatcher.utter_message(text=say(f"asks.other_way.{asking}", lang),
+                                 buttons=_other_way_buttons(draft, asking, lang))
+        return slots
+    recorded = asks.record_unknown(draft, asking)
+    if recorded is not None:
+        reply(dispatcher, tracker, "asks.recorded_day_only" if asking == "incident_hour"
+              else "asks.recorded_unknown")
+        return {**slots, "report_draft": recorded.as_dict(),
+                "ask_failures": asks.answered(counts, "report", asking)}
+    # What cannot stay unknown (what happened, which day; the summary): a person is offered and
+    # the report stops, its draft kept for "继续报案".
+    offer = offer_person(dispatcher, tracker, "asks.offer_person.report")
+    return {**slots, "report_paused": "person", **{e["name"]: e["value"] for e in offer}}
+
+
+def _skip(dispatcher: CollectingDispatcher, tracker: Tracker, draft: ReportDraft,
+          asking: str) -> Dict[str, Any]:
+    """"跳过": recorded as unknown where it may be; a question the report cannot do without
+    is asked again in a few words."""
+    slots: Dict[str, Any] = {"report_answer": None, "report_stop_or_skip": None}
+    recorded = asks.record_unknown(draft, asking)
+    if recorded is None:
+        reply(dispatcher, tracker, "report_skip_required")
+        return slots
+    reply(dispatcher, tracker, "report_skipped")
+    return {**slots, "report_draft": recorded.as_dict(),
+            "ask_failures": asks.answered(tracker.get_slot("ask_failures"), "report", asking)}
+
+
+def resuming(tracker: Tracker) -> bool:
+    return asks.wants_resume(tracker.latest_message.get("text") or "")
+
+
+def kept_aside(tracker: Tracker, draft: ReportDraft | None = None) -> Dict[str, Any] | None:
+    """The draft of a stopped report, kept in this conversation for "继续报案"; None when it
+    holds nothing the customer said."""
+    draft = draft or ReportDraft.from_dict(tracker.get_slot("report_draft"))
+    bare = ReportDraft(policy_number=draft.policy_number,
+                       line_of_business=draft.line_of_business, language=draft.language)
+    if draft.as_dict() == bare.as_dict():
+        return tracker.get_slot("report_kept")  # an earlier stopped report stays kept
+    return {"draft": draft.as_dict(), "asking": tracker.get_slot("report_asking")}
+
+
+def take_up_again(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:
+    """The stopped report back in the form, or a new one when none was stopped."""
+    kept = tracker.get_slot("report_kept")
+    if not isinstance(kept, dict) or not kept.get("draft"):
+        reply(dispatcher, tracker, "report_nothing_kept")
+        draft = load_draft(tracker)
+        tracker.slots["report_draft"] = draft.as_dict()
+        return [SlotSet("report_draft", draft.as_dict())]
+    tracker.slots["report_draft"] = kept["draft"]
+    draft = load_draft(tracker)  # bound to the verified policy, as any draft is
+    tracker.slots.update(report_draft=draft.as_dict(), report_kept=None)
+    reply(dispatcher, tracker, "report_resumed")
+    return [SlotSet("report_draft", draft.as_dict()), SlotSet("report_kept", None),
+            SlotSet("report_cancelled", False), SlotSet("report_paused", None),
+            SlotSet("ask_failures", asks.forget_form(tracker.get_slot("ask_failures"),
+                                                     "report"))]
 
 
 class ActionAskReportAnswer(Action):
@@ -189,9 +366,8 @@ class ActionSubmitReport(Action):
     ) -> List[Dict[str, Any]]:
         done = [SlotSet("report_ready", False), SlotSet("report_asking", None),
                 SlotSet("report_answer", None), SlotSet("report_cancelled", False)]
-        if tracker.get_slot("report_cancelled"):
-            reply(dispatcher, tracker, "report_cancelled")
-            return done + [SlotSet("report_draft", None)]
+        if tracker.get_slot("report_cancelled") or tracker.get_slot("report_paused"):
+            return done + stop_report(dispatcher, tracker)
         looking = viewer(tracker)
         if looking.expired:
             # The form checks this on every answer; a confirmation after the idle time is not one.
@@ -242,9 +418,26 @@ class ActionReportCancelled(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
-        reply(dispatcher, tracker, "report_cancelled")
-        return [SlotSet("report_draft", None), SlotSet("report_asking", None),
-                SlotSet("report_answer", None), SlotSet("report_ready", False)]
+        return stop_report(dispatcher, tracker) + [
+            SlotSet("report_asking", None), SlotSet("report_answer", None),
+            SlotSet("report_ready", False), SlotSet("report_cancelled", False)]
+
+
+def stop_report(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:
+    """A stopped or cancelled report: nothing is submitted, and what the customer filled in is
+    kept aside in this conversation so that "继续报案" takes it up where it stopped. Stopped
+    with a person offered: the offer already said so."""
+    kept = kept_aside(tracker)
+    if tracker.get_slot("report_paused") != "person":
+        reply(dispatcher, tracker, "report_cancelled_kept" if kept else "report_cancelled")
+    events = [SlotSet("report_draft", None), SlotSet("report_kept", kept),
+              SlotSet("report_paused", None), SlotSet("report_stop_or_skip", None),
+              SlotSet("ask_failures", asks.forget_form(tracker.get_slot("ask_failures"),
+                                                       "report"))]
+    if tracker.get_slot("identity_stop"):
+        events += [SlotSet("identity_stop", False), SlotSet("policy_number", None),
+                   SlotSet("verification_answer", None)]
+    return events
 
 
 class ActionReportClause(Action):

@@ -45,16 +45,20 @@ def test_explicit_switch_is_pinned(domain):
     assert _extract(later, domain)["language"] == "en"
 
 
-def test_second_misunderstanding_hands_over_to_a_person(claims_store, domain):
+def test_second_misunderstanding_offers_a_person(claims_store, domain):
+    # Issue 19: two misunderstandings in a row offer a person; a clear yes then hands over.
     first = make_tracker("asdf qwer", intent="nlu_fallback", slots={"language": "en"})
     texts, _ = run_action(ActionNotUnderstood(), first, domain)
     assert texts == [say("not_understood", "en"), say("capabilities", "en")]
     second = make_tracker(
-        "zxcv", intent="nlu_fallback", slots={"language": "en"}, events=list(first.events)
+        "zxcv", intent="nlu_fallback", slots={"language": "en"},
+        events=list(first.events) + [{"event": "action", "name": "action_not_understood"}],
     )
     texts, events = run_action(ActionNotUnderstood(), second, domain)
-    assert texts[0] == say("not_understood_handoff", "en")
-    assert {"event": "pause"} in [{"event": e["event"]} for e in events]
+    assert texts == [say("not_understood_offer", "en")]
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots == {"human_offered": True, "offer_reason": "not_understood"}
+    assert "pause" not in [e["event"] for e in events]
 
 
 def test_too_long_message_says_how_long(domain):

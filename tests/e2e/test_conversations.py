@@ -121,4 +121,5 @@ def test_a_person_on_request_and_after_two_misunderstandings(claims_servers):
     other = Customer(claims_servers)
     first = other.says("/nlu_fallback")
     assert first.startswith(say("not_understood", "zh"))
-    assert other.says("/nlu_fallback").startswith(say("not_understood_handoff", "zh"))
+    # Issue 19: the second offers a person (a clear yes then hands over).
+    assert other.says("/nlu_fallback") == say("not_understood_offer", "zh")

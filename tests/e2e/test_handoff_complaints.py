@@ -167,11 +167,12 @@ def test_console_refuses_forged_sessions(claims_servers):
     assert wrong.status_code == 401
 
 
-def test_two_misunderstandings_hand_over_to_a_person(claims_servers):
+def test_two_misunderstandings_offer_a_person_and_a_yes_hands_over(claims_servers):
     customer = Customer(claims_servers)
     assert customer.says("/nlu_fallback").startswith(say("not_understood", "zh"))
-    second = customer.says("/nlu_fallback")
-    assert second.startswith(say("not_understood_handoff", "zh")) and QUEUED.search(second)
+    # Issue 19: the second offers a person; a clear yes hands over.
+    assert customer.says("/nlu_fallback") == say("not_understood_offer", "zh")
+    assert QUEUED.search(customer.says("好的"))
     assert Console(claims_servers).entry_for(customer.sender)["reason"] == "not_understood"
 
 
