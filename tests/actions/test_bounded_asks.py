@@ -314,8 +314,10 @@ def test_a_mumble_three_times_offers_a_person_and_never_says_ok(claims_store, do
     assert slots["human_offered"] is True
     # The third: the rules send a yes after an offer to the handoff, which takes a clear yes only.
     third = make_tracker(mumble, intent="affirm", slots=slots,
-                         events=list(second.events) + [{"event": "action",
-                                                        "name": "action_how_can_i_help"}])
+                         events=list(second.events) + [
+                             {"event": "action", "name": "action_how_can_i_help"},
+                             # as a real tracker has it: the offer was made in the bot's turn
+                             {"event": "slot", "name": "human_offered", "value": True}])
     texts3, after = run_action(ActionHandoff(), third, domain)
     assert texts3 == [say("offer_unclear", "zh")]
     assert "pause" not in [e["event"] for e in after]
@@ -324,7 +326,9 @@ def test_a_mumble_three_times_offers_a_person_and_never_says_ok(claims_store, do
 
 def test_a_clear_yes_to_the_offer_hands_over(claims_store, domain):
     tracker = make_tracker("好的", intent="affirm", sender_id="yes-1",
-                           slots={"human_offered": True, "offer_reason": "not_understood"})
+                           slots={"human_offered": True, "offer_reason": "not_understood"},
+                           events=[{"event": "user", "text": "嗯嗯那个啥"},
+                                   {"event": "slot", "name": "human_offered", "value": True}])
     _, events = run_action(ActionHandoff(), tracker, domain)
     assert "pause" in [e["event"] for e in events]
 
