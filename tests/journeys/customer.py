@@ -78,15 +78,21 @@ def is_summary(text: str) -> bool:
     labels_en = ["time", "place", "where", "what happened", "amount", "loss", "injur", "policy", "date", "type"]
     n = sum(1 for w in labels_zh if w in t) + sum(1 for w in labels_en if w in t)
     confirm = _has(t, ["确认", "对吗", "是否正确", "对不对", "没问题吗", "无误", "核对", "correct", "confirm", "right?",
-                       "is that right", "shall i submit", "提交"])
+                       "is that right", "shall i submit", "submit", "提交", "check your", "核对"])
     return n >= 3 and confirm
 
 
 # (kind, words) in priority order: the first that matches the question wins
 QUESTION_KINDS = [
+    ("duplicate", ["已经报过案", "已经报过", "重复报案", "已報過案", "already reported", "already been reported",
+                   "same incident", "是同一件事", "同一件事吗"]),
+    ("what_to_change", ["哪里不对", "要改什么", "改哪", "改成什么", "what to change", "what should i change",
+                        "what needs changing", "which part"]),
     ("sms_code", ["验证码", "短信", "code", "sms"]),
-    ("pick_claim", ["哪一个", "哪一件", "哪个理赔", "哪一笔", "理赔号", "理赔编号", "案件号", "which claim", "claim number",
-                    "which one"]),
+    ("complaint_about", ["投诉什么", "投诉的是", "哪件事或", "哪位工作人员", "about what", "what is it about",
+                         "who or what", "what or whom", "about which", "what is your complaint about"]),
+    ("pick_claim", ["哪一个", "哪一件", "哪个理赔", "哪一笔", "回复理赔号", "理赔编号", "案件号", "which claim",
+                    "claim number", "which one"]),
     ("policy", ["保单号", "保单号码", "保单编号", "policy number", "your policy"]),
     ("identity", ["出生日期", "出生年月", "生日", "后四位", "尾号", "后4位", "date of birth", "birth", "last four",
                   "last 4", "four digits"]),
@@ -99,10 +105,10 @@ QUESTION_KINDS = [
     ("injury", ["受伤", "伤者", "伤亡", "人员伤", "injur", "hurt", "wounded"]),
     ("police", ["报警", "交警", "警察", "110", "122", "police"]),
     ("other_party", ["对方", "第三方", "other party", "other driver", "other vehicle", "third party"]),
-    ("amount", ["金额", "多少钱", "损失", "费用", "花了多少", "大概多少", "估计", "how much", "amount", "cost", "loss",
-                "estimate", "spent", "cny", "元"]),
     ("what", ["发生了什么", "什么事", "怎么回事", "经过", "什么情况", "描述", "说说", "出了什么", "what happened",
               "describe", "tell me what", "what kind of", "happened"]),
+    ("amount", ["金额", "多少钱", "损失", "费用", "花了多少", "大概多少", "估计", "how much", "amount", "cost", "estimated loss",
+                "the loss", "estimate", "spent", "cny", "多少元"]),
     ("kind", ["类型", "哪种", "哪类", "什么类型", "碰撞还是", "type of", "what kind", "which kind"]),
     ("complaint_about", ["投诉什么", "投诉的是", "关于什么", "哪方面", "针对", "对谁", "about what", "what is it about",
                          "who or what", "what or whom", "about which"]),
@@ -163,7 +169,7 @@ class Persona:
         if decorate:
             if self.lang == "zh":
                 if self.style == "elderly":
-                    out = rng.choice(["哦，", "是这样的，", "姑娘，", "", "嗯，"]) + out + rng.choice(["。", "啊。", "，你看行不行。"])
+                    out = rng.choice(["哦，", "是这样的，", "姑娘，", "", "嗯，"]) + out + rng.choice(["。", "啊。", ""])
                 elif self.style == "hurried":
                     out = out.replace("，", " ").replace("。", "") + rng.choice(["", " 快点", " 赶紧的"])
                 elif self.style == "rambling":
@@ -263,6 +269,8 @@ class Customer:
         self.corrections = 0
         self.gave_policy = False
         self.restated = 0
+        self.pending_fix: Optional[str] = None
+        self.said_only_asking = False
 
     # --- helpers
     @property
@@ -292,6 +300,27 @@ class Customer:
         """The customer's next message and whether it is a button payload."""
         f, inc, zh = self.facts, self.inc, self.zh
         say = lambda s, deco=True: self.persona.say(s, self.rng, deco)  # noqa: E731
+        if self.journey.get("kind") == "documents" and kind in ("kind", "what", "document_kind", "amount"):
+            return say(self._variant(kind, [f.get("loss_said"), f.get("loss_said") + (
+                "，要准备什么材料" if zh else ", what documents do I need")])), False
+        side = self.journey.get("kind") in ("documents", "clause", "status", "dispute", "human")
+        if side and kind in ("datetime", "time", "place", "amount", "injury", "police", "what", "kind") \
+                and not self.said_only_asking:
+            self.said_only_asking = True
+            return say(("我不是要报案，我只是想问问：" if zh else "I'm not reporting anything, I just want to know: ")
+                       + self.goal_said()), False
+        if self.journey.get("kind") == "complaint":
+            kind = {"pick_claim": "complaint_about", "what": "complaint_facts", "datetime": "complaint_facts",
+                    "kind": "complaint_about"}.get(kind, kind)
+        if kind == "duplicate":
+            return say("不是同一件事，这是另一次，时间地点都不一样" if zh else
+                       "No, this is a different incident, another time and place"), False
+        if kind == "what_to_change":
+            fix = self.pending_fix
+            if fix:
+                self.pending_fix = None
+                return self.persona.say(fix, self.rng, False), False
+            return say("没有要改的了，就这样" if zh else "nothing else, that's all"), False
         if kind == "sms_code":
             code = None
             if self.sms_code is not None:
@@ -332,7 +361,9 @@ class Customer:
         if kind == "place":
             return say(self._variant("place", [inc.get("place_said"), inc.get("place")])), False
         if kind == "what":
-            return say(self._variant("what", [inc.get("what"), inc.get("what_short") or inc.get("what")])), False
+            short = inc.get("what_short") or inc.get("what")
+            return say(self._variant("what", [inc.get("what"), short, (
+                "就是" + short + "，我不知道还要怎么说" if zh else f"it's {short}, I don't know how else to say it")])), False
         if kind == "injury":
             return say(inc.get("injury") or ("没人受伤" if zh else "nobody was hurt")), False
         if kind == "amount":
@@ -431,23 +462,31 @@ class Customer:
         if wrong and self.corrections < 3:
             self.corrections += 1
             field_, fix = wrong[0]
+            self.pending_fix = fix
             return self.persona.say(("不对，" + fix) if zh else ("No, " + fix), self.rng, False)
         return self.persona.say("对" if zh else "yes, that's right", self.rng, False)
 
 
 def bot_question(messages: list) -> tuple[Optional[str], str, list]:
-    """What the bot's turn asks: (kind, the text looked at, its buttons)."""
+    """What the bot's turn asks: (kind, the text looked at, its buttons).
+
+    The last message that reads as a question wins; a plain yes/no only when nothing more specific is asked.
+    """
     texts = [m.get("text") or "" for m in messages if isinstance(m, dict)]
     buttons = []
     for m in messages:
         if isinstance(m, dict) and m.get("buttons"):
             buttons = m["buttons"]
     last = next((t for t in reversed(texts) if t.strip()), "")
-    kind = classify(last)
-    if kind is None or kind == "yes_no":
-        whole = "\n".join(texts)
-        k2 = classify(whole)
-        if k2 and k2 != "yes_no":
-            kind = k2
-        return kind, whole if kind else last, buttons
-    return kind, last, buttons
+    fallback = None
+    for t in reversed([t for t in texts if t.strip()]):
+        k = classify(t)
+        if k is None:
+            continue
+        if k == "yes_no":
+            fallback = fallback or (k, t)
+            continue
+        return k, t, buttons
+    if fallback:
+        return fallback[0], fallback[1], buttons
+    return None, last, buttons

@@ -294,12 +294,24 @@ URGENT = [
 ]
 
 
+WHAT_SHORT = {
+    ("collision", "zh"): "车被撞了", ("collision", "en"): "car accident", ("theft", "zh"): "车被偷了",
+    ("theft", "en"): "theft", ("glass", "zh"): "车玻璃碎了", ("glass", "en"): "broken car window",
+    ("flood", "zh"): "车被水淹了", ("flood", "en"): "flood", ("hospital", "zh"): "住院",
+    ("hospital", "en"): "hospital stay", ("fire", "zh"): "着火了", ("fire", "en"): "fire",
+    ("water", "zh"): "家里漏水", ("water", "en"): "water leak at home", ("home_theft", "zh"): "家里被偷了",
+    ("home_theft", "en"): "burglary", ("damage", "zh"): "东西被砸坏了", ("damage", "en"): "accidental damage",
+    ("injury", "zh"): "意外受伤", ("injury", "en"): "accident injury",
+}
+
+
 def _report(who, row, urgent=False):
     (style, opening, dspec, dsaid, hhmm, tsaid, place, key, what, injury, amount, asaid, kind, extra) = row
     line = LINE_OF[who]
     inc = {"date": dspec, "date_said": dsaid, "time": hhmm, "time_said": tsaid, "place": place, "place_said": place,
            "place_key": key, "what": what, "injury": injury, "amount": amount, "amount_said": asaid,
-           "kind_said": what}
+           "kind_said": what,
+           "what_short": WHAT_SHORT[(kind, persona(who, style)["lang"])]}
     if isinstance(dspec, int):
         inc["days_ago"] = dspec
     for k in ("police", "other_party"):
@@ -366,7 +378,12 @@ for who, style, opening, loss, words in [
     ("accident", "english", "What do I need to send for an accident claim, I broke my arm", "broken arm", DOCS_ACC),
     ("accident", "typo", "意外险理陪要准备什么", "意外受伤", DOCS_ACC),
 ]:
-    add("documents", who, style, opening, {"answer_any": words}, loss_said=loss)
+    zh = persona(who, style)["lang"] == "zh"
+    light = {"days_ago": 3, "date_said": "前几天" if zh else "a few days ago", "time": None,
+             "time_said": "记不清几点了" if zh else "not sure what time", "place": "家附近" if zh else "near my home",
+             "what": loss, "amount": None, "amount_said": "还不知道" if zh else "don't know yet",
+             "injury": "没人受伤" if zh else "nobody hurt"}
+    add("documents", who, style, opening, {"answer_any": words}, loss_said=loss, incident=light)
 
 # --------------------------------------------------------------------------- status
 ST_MOTOR = ["材料审核", "审核", "驾驶证", "维修发票", "document review", "driving licence", "under review"]
