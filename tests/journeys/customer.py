@@ -88,7 +88,9 @@ QUESTION_KINDS = [
                    "same incident", "是同一件事", "同一件事吗"]),
     ("what_to_change", ["哪里不对", "要改什么", "改哪", "改成什么", "what to change", "what should i change",
                         "what needs changing", "which part"]),
-    ("sms_code", ["验证码", "短信", "code", "sms"]),
+    ("sms_code", ["验证码", "驗證碼", "verification code", "one-time code", "6-digit code", "sms code",
+                  "the code"]),
+    ("ampm", ["还是", "上午还是", "am or pm", "morning or", "a.m. or", "in the morning or"]),
     ("complaint_about", ["投诉什么", "投诉的是", "哪件事或", "哪位工作人员", "about what", "what is it about",
                          "who or what", "what or whom", "about which", "what is your complaint about"]),
     ("pick_claim", ["哪一个", "哪一件", "哪个理赔", "哪一笔", "回复理赔号", "理赔编号", "案件号", "which claim",
@@ -96,12 +98,15 @@ QUESTION_KINDS = [
     ("policy", ["保单号", "保单号码", "保单编号", "policy number", "your policy"]),
     ("identity", ["出生日期", "出生年月", "生日", "后四位", "尾号", "后4位", "date of birth", "birth", "last four",
                   "last 4", "four digits"]),
+    ("name", ["您的姓名", "怎么称呼", "您贵姓", "名字", "your name", "full name"]),
+    ("phone", ["手机号", "电话号码", "联系电话", "联系方式", "phone number", "contact number", "mobile number",
+               "reach you"]),
     ("handoff_offer", ["转人工", "人工客服", "真人", "转接", "a person", "an agent", "a human", "someone",
                        "speak to", "talk to"]),
     ("datetime", ["什么时候", "何时", "哪天", "哪一天", "几号", "日期", "when did", "when was", "what date", "which day",
                   "what day", "when it happened", "when", "date"]),
     ("time", ["几点", "什么时间", "时间", "时候", "what time", "time"]),
-    ("place", ["在哪", "哪里", "地点", "地方", "地址", "位置", "where", "place", "location", "address"]),
+    ("place", ["哪家医院", "which hospital", "在哪", "哪里", "地点", "地方", "地址", "位置", "where", "place", "location", "address"]),
     ("injury", ["受伤", "伤者", "伤亡", "人员伤", "injur", "hurt", "wounded"]),
     ("police", ["报警", "交警", "警察", "110", "122", "police"]),
     ("other_party", ["对方", "第三方", "other party", "other driver", "other vehicle", "third party"]),
@@ -134,7 +139,8 @@ def classify(text: str) -> Optional[str]:
     for kind, words in QUESTION_KINDS:
         if _has(t, words):
             # "time" words inside a date question: prefer datetime; guard weak "when"/"date" matches
-            if kind == "sms_code" and not _has(t, ["验证码", "code"]):
+            if kind == "ampm" and not re.search(
+                    r"(上午|下午|晚上|早上|凌晨|中午).{0,20}还是.{0,20}(上午|下午|晚上|早上|凌晨|中午)|\b(am|pm|morning|evening)\b.{0,30}\bor\b", t):
                 continue
             if kind == "handoff_offer" and not _has(t, ["吗", "?", "？", "要不要", "是否", "would", "do you", "shall",
                                                         "want"]):
@@ -271,6 +277,8 @@ class Customer:
         self.restated = 0
         self.pending_fix: Optional[str] = None
         self.said_only_asking = False
+        self.pending_field: Optional[str] = None
+        self.pending_value = ""
 
     # --- helpers
     @property
@@ -317,10 +325,15 @@ class Customer:
                        "No, this is a different incident, another time and place"), False
         if kind == "what_to_change":
             fix = self.pending_fix
-            if fix:
-                self.pending_fix = None
+            n = self.asked_count.get("what_to_change", 1)
+            if fix and n <= 1:
                 return self.persona.say(fix, self.rng, False), False
-            return say("没有要改的了，就这样" if zh else "nothing else, that's all"), False
+            if fix and n == 2 and self.pending_field:
+                label = {"amount": ("金额", "amount"), "place": ("地点", "place"), "time": ("时间", "time")}[
+                    self.pending_field]
+                return (f"{label[0]}：{self.pending_value}" if zh else f"{label[1]}: {self.pending_value}"), False
+            self.pending_fix = None
+            return say("算了，就这样吧，对" if zh else "forget it, leave it as it is, yes"), False
         if kind == "sms_code":
             code = None
             if self.sms_code is not None:
@@ -365,7 +378,16 @@ class Customer:
             return say(self._variant("what", [inc.get("what"), short, (
                 "就是" + short + "，我不知道还要怎么说" if zh else f"it's {short}, I don't know how else to say it")])), False
         if kind == "injury":
-            return say(inc.get("injury") or ("没人受伤" if zh else "nobody was hurt")), False
+            inj = inc.get("injury") or ("没人受伤" if zh else "nobody was hurt")
+            hurt = not any(w in inj.lower() for w in ("没", "沒", "no ", "nobody", "no one", "none", "没有"))
+            yes = ("有，" if zh else "yes, ") + inj if hurt else inj
+            short = ("有人受伤" if zh else "yes") if hurt else ("没有" if zh else "no")
+            return say(self._variant("injury", [inj, yes, short])), False
+        if kind == "ampm":
+            h = int((inc.get("time") or "12:00").split(":")[0])
+            word = ("上午" if h < 12 else ("下午" if h < 18 else "晚上")) if zh else (
+                "morning" if h < 12 else ("afternoon" if h < 18 else "evening"))
+            return say(word), False
         if kind == "amount":
             amt = inc.get("amount")
             plain = (str(amt) + ("元" if zh else " yuan")) if amt is not None else ("不知道" if zh else "I don't know")
@@ -383,7 +405,8 @@ class Customer:
         if kind == "name":
             return say(f.get("name", "")), False
         if kind == "phone":
-            return say(f.get("phone", "")), False
+            digits = re.sub(r"\D", "", f.get("phone", ""))
+            return self._variant("phone", [f.get("phone", ""), digits[-11:], digits[-11:]]), False
         if kind == "pick_claim":
             return self._pick_claim(bot_text, buttons)
         if kind == "document_kind":
@@ -438,31 +461,51 @@ class Customer:
             return str(b.get("payload") or b.get("title")), True
         return self.persona.say("最新那个" if self.zh else "the latest one", self.rng), False
 
+    @staticmethod
+    def _summary_fields(summary: str) -> dict:
+        """label -> value from 'label: value' lines (zh or en, full- or half-width colon)."""
+        out = {}
+        for line in summary.splitlines():
+            m = re.match(r"^\s*[·•\-]?\s*([^:：]{1,16})[:：]\s*(.*)$", line)
+            if m:
+                out[_norm(m.group(1)).strip()] = m.group(2).strip()
+        return out
+
     def _confirm(self, summary: str) -> str:
         inc, zh = self.inc, self.zh
-        t = summary.replace(",", "").replace("，", " ")
+        fields = self._summary_fields(summary)
+
+        def find(*labels):
+            for k, v in fields.items():
+                if any(lb in k for lb in labels):
+                    return v
+            return None
         wrong = []
         amt = inc.get("amount")
-        money = [int(float(x)) for x in re.findall(r"(?:CNY|RMB|¥|￥)\s*(\d+(?:\.\d+)?)|(\d+(?:\.\d+)?)\s*(?:元|块|yuan)",
-                                                      t) for x in x if x]
-        if amt is not None and money and int(amt) not in money:
-            wrong.append(("amount", f"金额是{amt}元" if zh else f"the amount is {amt} yuan"))
-        if amt is None and money:
-            wrong.append(("amount", "金额我不知道" if zh else "I don't know the amount"))
+        money_text = find("金额", "损失", "loss", "amount")
+        if money_text is not None:
+            nums = [int(float(x)) for x in re.findall(r"\d+(?:\.\d+)?", money_text.replace(",", ""))]
+            if amt is not None and int(amt) not in nums:
+                wrong.append(("amount", f"金额是{amt}元" if zh else f"the amount is {amt} yuan", str(amt)))
+            if amt is None and nums:
+                wrong.append(("amount", "金额我不知道" if zh else "I don't know the amount",
+                              "不知道" if zh else "unknown"))
         key = inc.get("place_key") or inc.get("place")
-        tn = _norm(summary)
-        if key and _norm(key) not in tn and ("地点" in tn or "place" in tn or "where" in tn or "location" in tn):
-            wrong.append(("place", f"地点是{inc.get('place')}" if zh else f"the place is {inc.get('place')}"))
+        place_text = find("地点", "医院", "地址", "where", "place", "hospital", "location")
+        if key and place_text is not None and _norm(key) not in _norm(place_text):
+            wrong.append(("place", f"地点是{inc.get('place')}" if zh else f"the place is {inc.get('place')}",
+                          inc.get("place")))
         hhmm = inc.get("time")
-        times = re.findall(r"(?<!\d)(\d{1,2}):(\d{2})(?!\d)", summary)
+        time_text = find("时间", "when", "time")
+        times = re.findall(r"(?<!\d)(\d{1,2}):(\d{2})(?!\d)", time_text or "")
         if hhmm and times:
             h = int(hhmm.split(":")[0])
             if all(int(x[0]) != h for x in times):
-                wrong.append(("time", f"时间是{_time_plain(hhmm, 'zh')}" if zh else f"the time was {hhmm}"))
+                wrong.append(("time", f"时间是{_time_plain(hhmm, 'zh')}" if zh else f"the time was {hhmm}", hhmm))
         if wrong and self.corrections < 3:
             self.corrections += 1
-            field_, fix = wrong[0]
-            self.pending_fix = fix
+            field_, fix, value = wrong[0]
+            self.pending_fix, self.pending_field, self.pending_value = fix, field_, value
             return self.persona.say(("不对，" + fix) if zh else ("No, " + fix), self.rng, False)
         return self.persona.say("对" if zh else "yes, that's right", self.rng, False)
 

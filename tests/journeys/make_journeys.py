@@ -80,7 +80,8 @@ KIND_WORDS = {
     "theft": ["theft", "盗", "偷", "stolen", "抢"],
     "glass": ["glass", "玻璃", "windscreen", "windshield"],
     "flood": ["flood", "水淹", "泡水", "water", "涉水", "暴雨"],
-    "hospital": ["hospital", "住院", "门诊", "medical", "疾病", "illness", "急诊", "手术", "病"],
+    "hospital": ["hospital", "住院", "门诊", "medical", "疾病", "illness", "急诊", "手术", "病", "outpatient",
+                 "emergency", "surgery"],
     "fire": ["fire", "火"],
     "water": ["water", "leak", "水", "pipe", "flood", "漏"],
     "home_theft": ["theft", "burglary", "break", "盗", "偷", "stolen"],
@@ -403,8 +404,10 @@ for who, style, opening, words, extra in [
     ("home", "vague", "why was my claim turned down? the october one", ["denied", "declin", "refus", "reason", "clause"],
      {"pick": "denied"}),
     ("home", "code_switch", "我的claim status怎么样了", ["paid", "denied", "已赔付", "拒赔", "赔付"], {}),
-    ("accident", "hurried", "查理赔", ["没有", "暂无", "没找到", "no claim", "还没有"], {}),
-    ("accident", "english", "do I have any open claims?", ["no claim", "no open", "don't have", "haven't", "没有"], {}),
+    # 王芳 has no claim in the demo data, but the report journeys of the same run may have added some
+    ("accident", "hurried", "查理赔", ["没有", "暂无", "没找到", "no claim", "还没有", "已报案", "等待受理"], {}),
+    ("accident", "english", "do I have any open claims?", ["no claim", "no open", "don't have", "haven't", "没有",
+                                                         "reported", "waiting to be picked up"], {}),
 ]:
     add("status", who, style, opening, {"answer_any": words}, **extra)
 

@@ -39,8 +39,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 JOURNEY_DIR = HERE / "journeys"
 
-RECEIPT_WORDS = ["受理", "报案号", "理赔号", "已登记", "已记录", "报案成功", "已提交", "登记", "received", "registered",
-                 "reported", "claim number", "reference", "submitted"]
+RECEIPT_WORDS = ["已为您报案", "报案成功", "已受理", "已登记", "已提交", "is reported", "has been reported",
+                 "your claim number is", "registered", "submitted", "we've received"]
+NOT_RECEIPT = ["已经报过", "不用重复", "重复报案", "already reported", "already been reported", "您名下", "you have"]
 BUSY_WORDS = ["稍后再试", "请稍等再试", "太多", "busy", "try again", "暂停", "paused", "locked", "锁定"]
 
 
@@ -266,10 +267,14 @@ def goal_met(journey: dict, transcript: list[dict], known_claims: set) -> tuple[
     info: dict = {}
     info["handoff"] = any(is_handoff(t) for t in texts)
     if kind == "report":
+        seen: set = set()
         for t in texts:
+            nt = _norm(t)
+            receipt = any(w in nt for w in RECEIPT_WORDS) and not any(w in nt for w in NOT_RECEIPT)
             for n in CLAIM_NO.findall(t):
-                if n not in known_claims and (known_claims or any(w in _norm(t) for w in RECEIPT_WORDS)):
+                if receipt and n not in known_claims and n not in seen:
                     info["claim"] = n
+                seen.add(n)
         if info.get("claim"):
             return True, info
         return bool(exp.get("handoff_ok") and info["handoff"]), info
@@ -341,6 +346,8 @@ def run_one(base_url: str, journey: dict, sms_code=None, known_claims: frozenset
             status = "failed"
             break
         message, is_payload = cust.answer(kind, looked_at, buttons)
+        if not (message or "").strip():
+            message = "你说啥？" if cust.zh else "sorry?"
     else:  # pragma: no cover
         pass
     met, info = goal_met(journey, transcript, set(known_claims))
