@@ -84,6 +84,9 @@ def is_summary(text: str) -> bool:
 
 # (kind, words) in priority order: the first that matches the question wins
 QUESTION_KINDS = [
+    ("cancelled", ["已取消", "取消了", "已经取消", "没有保存", "is cancelled", "was cancelled", "nothing was saved",
+                   "has been cancelled"]),
+    ("menu", ["我可以帮您", "我能帮您", "i can help you", "here's what i can do", "what i can do"]),
     ("duplicate", ["已经报过案", "已经报过", "重复报案", "已報過案", "already reported", "already been reported",
                    "same incident", "是同一件事", "同一件事吗"]),
     ("what_to_change", ["哪里不对", "要改什么", "改哪", "改成什么", "what to change", "what should i change",
@@ -105,7 +108,7 @@ QUESTION_KINDS = [
                        "speak to", "talk to"]),
     ("datetime", ["什么时候", "何时", "哪天", "哪一天", "几号", "日期", "when did", "when was", "what date", "which day",
                   "what day", "when it happened", "when", "date"]),
-    ("time", ["几点", "什么时间", "时间", "时候", "what time", "time"]),
+    ("time", ["几点", "什么时间", "时间", "时候", "what time", "time did", "time was", "the time"]),
     ("place", ["哪家医院", "which hospital", "在哪", "哪里", "地点", "地方", "地址", "位置", "where", "place", "location", "address"]),
     ("injury", ["受伤", "伤者", "伤亡", "人员伤", "injur", "hurt", "wounded"]),
     ("police", ["报警", "交警", "警察", "110", "122", "police"]),
@@ -417,7 +420,11 @@ class Customer:
             if b:
                 return b, True
             return say(("好，转人工" if yes else "不用了") if zh else ("yes please" if yes else "no thanks")), False
-        if kind == "anything_else":
+        if kind == "cancelled":
+            self.restated += 1
+            return say(("不是，我没说取消，我还要" if zh else "no wait, I didn't mean cancel, I still want this: ")
+                       + self.goal_said()), False
+        if kind in ("anything_else", "menu"):
             self.restated += 1
             return say(self.goal_said()), False
         if kind == "yes_no":
