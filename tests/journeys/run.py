@@ -71,15 +71,20 @@ class SmsLog:
     the code is the 4-8 digit number after 验证码/code, else the only 6-digit number in the text.
     """
 
-    def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
+    def __init__(self, path):
+        self.paths = [Path(p) for p in (path if isinstance(path, (list, tuple)) else [path])]
         self.used: dict[str, int] = {}
         self.lock = threading.Lock()
+
+    @property
+    def path(self) -> Path:
+        """The first candidate file that exists (the servers may write it only on the first code)."""
+        return next((p for p in self.paths if p.is_file()), self.paths[0])
 
     def _lines(self) -> list[str]:
         try:
             return self.path.read_text(encoding="utf-8", errors="replace").splitlines()
-        except FileNotFoundError:
+        except (FileNotFoundError, IsADirectoryError):
             return []
 
     @staticmethod

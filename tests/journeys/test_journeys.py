@@ -31,6 +31,67 @@ def _first(obj, *names):
     return None
 
 
+def _values(obj) -> list:
+    """Every plain value the servers object carries (attributes, and the values of dict attributes)."""
+    out = []
+    attrs = getattr(obj, "__dict__", {}) or {}
+    if not attrs and hasattr(obj, "_asdict"):
+        attrs = obj._asdict()
+    for k, v in list(attrs.items()):
+        if isinstance(v, dict):
+            out.extend((f"{k}.{k2}", v2) for k2, v2 in v.items())
+        else:
+            out.append((k, v))
+    return out
+
+
+def servers_db_url(servers) -> str | None:
+    """The claim store the servers use: a db_url-like attribute, CLAIMS_DB_URL in their env, or var/claims.db."""
+    url = _first(servers, "db_url", "claims_db_url", "database_url")
+    if url:
+        return str(url)
+    for k, v in _values(servers):
+        if k.endswith("CLAIMS_DB_URL") and v:
+            return str(v)
+    for k, v in _values(servers):
+        if isinstance(v, (str, Path)) and str(v).startswith(("sqlite:", "postgresql")) and "tracker" not in str(v):
+            return str(v)
+    for d in servers_dirs(servers):
+        if (d / "claims.db").exists():
+            return f"sqlite:///{d / 'claims.db'}"
+    return None
+
+
+def servers_dirs(servers) -> list[Path]:
+    dirs = []
+    for k, v in _values(servers):
+        if isinstance(v, (str, Path)) and not str(v).startswith(("http", "sqlite", "postgres")):
+            p = Path(str(v))
+            try:
+                if p.is_dir():
+                    dirs += [p, p / "var"]
+                elif p.is_file():
+                    dirs += [p.parent]
+            except OSError:
+                pass
+    return dirs
+
+
+def servers_sms_paths(servers) -> list[Path]:
+    paths = []
+    direct = _first(servers, "sms_log", "sms_log_path", "demo_sms_path")
+    if direct:
+        paths.append(Path(direct))
+    for k, v in _values(servers):
+        if k.endswith("CLAIMS_VAR_DIR") and v:
+            paths.append(Path(v) / "demo-sms.jsonl")
+    paths += [d / "demo-sms.jsonl" for d in servers_dirs(servers)]
+    if os.environ.get("CLAIMS_VAR_DIR"):
+        paths.append(Path(os.environ["CLAIMS_VAR_DIR"]) / "demo-sms.jsonl")
+    paths.append(ROOT / "var" / "demo-sms.jsonl")
+    return paths
+
+
 @pytest.fixture
 def journeys_sms_code(request, claims_servers):
     """The SMS code source: the lead's `claims_sms_code` fixture if it exists, else the demo SMS file."""
@@ -38,20 +99,12 @@ def journeys_sms_code(request, claims_servers):
         return request.getfixturevalue("claims_sms_code")
     except pytest.FixtureLookupError:
         pass
-    path = _first(claims_servers, "sms_log", "sms_log_path", "demo_sms_path")
-    if not path:
-        var = _first(claims_servers, "var_dir", "var", "var_path")
-        env = getattr(claims_servers, "env", None) or {}
-        var = var or env.get("CLAIMS_VAR_DIR") or os.environ.get("CLAIMS_VAR_DIR") or (ROOT / "var")
-        path = Path(var) / "demo-sms.jsonl"
-    return SmsLog(path)
+    return SmsLog(servers_sms_paths(claims_servers))
 
 
 @pytest.fixture
 def journeys_store(claims_servers):
-    env = getattr(claims_servers, "env", None) or {}
-    db_url = _first(claims_servers, "db_url", "claims_db_url", "database_url") or env.get("CLAIMS_DB_URL")
-    return StoreCheck(db_url)
+    return StoreCheck(servers_db_url(claims_servers))
 
 
 def test_simulated_customers_complete_their_journeys(claims_servers, journeys_sms_code, journeys_store):
