@@ -313,7 +313,9 @@ class Customer:
         say = lambda s, deco=True: self.persona.say(s, self.rng, deco)  # noqa: E731
         if self.journey.get("kind") == "documents" and kind in ("kind", "what", "document_kind", "amount"):
             return say(self._variant(kind, [f.get("loss_said"), f.get("loss_said") + (
-                "，要准备什么材料" if zh else ", what documents do I need")])), False
+                "，要准备什么材料" if zh else ", what documents do I need"), (
+                "就是" + f.get("loss_said") + "啊，我想知道要交哪些材料" if zh else
+                f"like I said, {f.get('loss_said')}. I just need the list of documents")])), False
         side = self.journey.get("kind") in ("documents", "clause", "status", "dispute", "human")
         if side and kind in ("datetime", "time", "place", "amount", "injury", "police", "what", "kind") \
                 and not self.said_only_asking:

@@ -42,6 +42,7 @@ JOURNEY_DIR = HERE / "journeys"
 RECEIPT_WORDS = ["已为您报案", "报案成功", "已受理", "已登记", "已提交", "is reported", "has been reported",
                  "your claim number is", "registered", "submitted", "we've received"]
 NOT_RECEIPT = ["已经报过", "不用重复", "重复报案", "already reported", "already been reported", "您名下", "you have"]
+NOT_QUESTIONS = ("summary", "duplicate", "anything_else", "menu", "cancelled", "yes_no", "what_to_change")
 BUSY_WORDS = ["稍后再试", "请稍等再试", "太多", "busy", "try again", "暂停", "paused", "locked", "锁定"]
 
 
@@ -342,9 +343,11 @@ def run_one(base_url: str, journey: dict, sms_code=None, known_claims: frozenset
         kind, looked_at, buttons = bot_question(bot)
         transcript[-1]["asked"] = kind
         key_text = re.sub(r"\s+", " ", looked_at.strip())[:200]
-        if kind and kind not in ("anything_else",):
+        if kind:
+            cust.asked_count[kind] = cust.asked_count.get(kind, 0) + 1
+        # a question of a form counts by its kind; a re-shown summary, a notice or a menu only when word for word
+        if kind and kind not in NOT_QUESTIONS:
             asked_kinds[kind] = asked_kinds.get(kind, 0) + 1
-            cust.asked_count[kind] = asked_kinds[kind]
         if key_text:
             asked_texts[key_text] = asked_texts.get(key_text, 0) + 1
         if turn == MAX_TURNS:
@@ -356,7 +359,7 @@ def run_one(base_url: str, journey: dict, sms_code=None, known_claims: frozenset
     else:  # pragma: no cover
         pass
     met, info = goal_met(journey, transcript, set(known_claims))
-    repeats = {k: v for k, v in asked_kinds.items() if v >= 3 and k not in ("yes_no",)}
+    repeats = {k: v for k, v in asked_kinds.items() if v >= 3}
     repeats.update({("text: " + k[:80]): v for k, v in asked_texts.items() if v >= 3})
     busy = any(_has_busy(m.get("text") or "") for t in transcript for m in t["bot"] if isinstance(m, dict))
     return {
