@@ -45,11 +45,9 @@ def _has(text: str, words) -> bool:
     return any(w in text for w in words)
 
 
-HANDOFF_DONE = [
-    "排队", "前面还有", "前面有", "已为您转", "已经为您转", "已转接", "正在为您转", "转给人工", "已转给", "会尽快联系您",
-    "人工客服会", "同事会", "工作人员会", "上班后", "稍后会有", "queue", "ahead of you", "will be with you",
-    "passed you", "passed your", "handed over", "handed you", "put you through", "a colleague will",
-    "an agent will", "a person will", "someone will", "agents start", "people start",
+HANDOFF_DONE = [  # the customer is in the queue now (an offer or "reply agent and a person will help" is not)
+    "排队", "前面还有", "已为您转", "已经为您转", "已转接", "已转给", "转给人工了", "queue", "ahead of you",
+    "handed over", "handed you", "passed you", "passed your", "i've passed", "been passed to",
 ]
 HANDOFF_OFFER = ["需要转人工吗", "要不要", "是否需要", "需要人工", "帮您转", "would you like", "shall i", "do you want"]
 
