@@ -46,7 +46,7 @@ def _has(text: str, words) -> bool:
 
 
 HANDOFF_DONE = [  # the customer is in the queue now (an offer or "reply agent and a person will help" is not)
-    "排队", "前面还有", "已为您转", "已经为您转", "已转接", "已转给", "转给人工了", "queue", "ahead of you",
+    "排队", "排上队", "前面还有", "已为您转", "已经为您转", "已转接", "已转给", "转给人工了", "queue", "ahead of you",
     "handed over", "handed you", "passed you", "passed your", "i've passed", "been passed to",
 ]
 HANDOFF_OFFER = ["需要转人工吗", "要不要", "是否需要", "需要人工", "帮您转", "would you like", "shall i", "do you want"]
