@@ -141,7 +141,7 @@ def classify(text: str) -> Optional[str]:
         if _has(t, words):
             # "time" words inside a date question: prefer datetime; guard weak "when"/"date" matches
             if kind == "ampm" and not re.search(
-                    r"(上午|下午|晚上|早上|凌晨|中午).{0,20}还是.{0,20}(上午|下午|晚上|早上|凌晨|中午)|\b(am|pm|morning|evening)\b.{0,30}\bor\b", t):
+                    r"(上午|下午|晚上|早上|凌晨|中午).{0,20}还是.{0,20}(上午|下午|晚上|早上|凌晨|中午)|(am|pm|morning|evening)\b.{0,30}\bor\b", t):
                 continue
             if kind == "handoff_offer" and not _has(t, ["吗", "?", "？", "要不要", "是否", "would", "do you", "shall",
                                                         "want"]):
