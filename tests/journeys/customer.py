@@ -91,7 +91,7 @@ QUESTION_KINDS = [
                         "what needs changing", "which part"]),
     ("sms_code", ["验证码", "驗證碼", "verification code", "one-time code", "6-digit code", "sms code",
                   "the code"]),
-    ("ampm", ["还是", "上午还是", "am or pm", "morning or", "a.m. or", "in the morning or"]),
+    ("ampm", ["还是", " or "]),
     ("complaint_about", ["投诉什么", "投诉的是", "哪件事或", "哪位工作人员", "about what", "what is it about",
                          "who or what", "what or whom", "about which", "what is your complaint about"]),
     ("pick_claim", ["哪一个", "哪一件", "哪个理赔", "哪一笔", "回复理赔号", "理赔编号", "案件号", "which claim",
