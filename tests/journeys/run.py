@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (bilingual keyword lists, customer phrases and Markdown lines read better whole)
 """Runs the simulated-customer journeys against the web chat's REST webhook.
 
     .venv/bin/python -m tests.journeys.run --base-url http://127.0.0.1:5005 \
@@ -5,10 +6,12 @@
 
 Importable: run_journeys(base_url, journeys, sms_code=..., check_store=...) -> list of results.
 """
+
 from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
+import contextlib
 import datetime as dt
 import fnmatch
 import json
@@ -20,7 +23,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable
 
 import requests
 import yaml
@@ -39,16 +42,54 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 JOURNEY_DIR = HERE / "journeys"
 
-RECEIPT_WORDS = ["已为您报案", "报案成功", "已受理", "已登记", "已提交", "is reported", "has been reported",
-                 "your claim number is", "registered", "submitted", "we've received"]
-NOT_RECEIPT = ["已经报过", "不用重复", "重复报案", "already reported", "already been reported", "您名下", "you have"]
-NOT_QUESTIONS = ("summary", "duplicate", "anything_else", "menu", "cancelled", "yes_no", "what_to_change")
-BUSY_WORDS = ["稍后再试", "请稍等再试", "太多", "busy", "try again", "暂停", "paused", "locked", "锁定"]
+RECEIPT_WORDS = [
+    "已为您报案",
+    "报案成功",
+    "已受理",
+    "已登记",
+    "已提交",
+    "is reported",
+    "has been reported",
+    "your claim number is",
+    "registered",
+    "submitted",
+    "we've received",
+]
+NOT_RECEIPT = [
+    "已经报过",
+    "不用重复",
+    "重复报案",
+    "already reported",
+    "already been reported",
+    "您名下",
+    "you have",
+]
+NOT_QUESTIONS = (
+    "summary",
+    "duplicate",
+    "anything_else",
+    "menu",
+    "cancelled",
+    "yes_no",
+    "what_to_change",
+)
+BUSY_WORDS = [
+    "稍后再试",
+    "请稍等再试",
+    "太多",
+    "busy",
+    "try again",
+    "暂停",
+    "paused",
+    "locked",
+    "锁定",
+]
 
 
 # --------------------------------------------------------------------------- journeys
 
-def load_journeys(directory: Path = JOURNEY_DIR, only: Optional[str] = None) -> list[dict]:
+
+def load_journeys(directory: Path = JOURNEY_DIR, only: str | None = None) -> list[dict]:
     out = []
     for path in sorted(Path(directory).glob("*.yml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
@@ -57,13 +98,23 @@ def load_journeys(directory: Path = JOURNEY_DIR, only: Optional[str] = None) -> 
             out.append(j)
     if only:
         pats = [p.strip() for p in only.split(",") if p.strip()]
-        out = [j for j in out if any(fnmatch.fnmatch(j["id"], p) or p in j["id"] or p == j.get("kind")
-                                     or p == j.get("line") or p == (j.get("persona") or {}).get("style")
-                                     for p in pats)]
+        out = [
+            j
+            for j in out
+            if any(
+                fnmatch.fnmatch(j["id"], p)
+                or p in j["id"]
+                or p == j.get("kind")
+                or p == j.get("line")
+                or p == (j.get("persona") or {}).get("style")
+                for p in pats
+            )
+        ]
     return out
 
 
 # --------------------------------------------------------------------------- SMS codes
+
 
 class SmsLog:
     """The demo's SMS file (JSON lines): the newest line naming the phone's last four digits, its code.
@@ -89,7 +140,7 @@ class SmsLog:
             return []
 
     @staticmethod
-    def _code(line: str) -> Optional[str]:
+    def _code(line: str) -> str | None:
         try:
             text = " ".join(str(v) for v in _flatten(json.loads(line)))
         except Exception:
@@ -131,21 +182,28 @@ def _flatten(obj):
 
 # --------------------------------------------------------------------------- the store, by the ops CLI
 
+
 class StoreCheck:
     """Reads what was stored through `python -m bot claims list --json` / `claims show` / `complaints list`."""
 
-    def __init__(self, db_url: Optional[str] = None, cwd: Path = ROOT, python: str = sys.executable):
+    def __init__(self, db_url: str | None = None, cwd: Path = ROOT, python: str = sys.executable):
         self.env = dict(os.environ)
         self.env.setdefault("PYTHONPATH", str(cwd))
         if db_url:
             self.env["CLAIMS_DB_URL"] = db_url
         self.cwd, self.python = cwd, python
-        self.error: Optional[str] = None
+        self.error: str | None = None
 
-    def _cli(self, *args) -> Optional[object]:
+    def _cli(self, *args) -> object | None:
         try:
-            p = subprocess.run([self.python, "-m", "bot", *args], cwd=self.cwd, env=self.env, capture_output=True,
-                               text=True, timeout=120)
+            p = subprocess.run(
+                [self.python, "-m", "bot", *args],
+                cwd=self.cwd,
+                env=self.env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
         except Exception as e:  # pragma: no cover
             self.error = f"{args}: {e}"
             return None
@@ -176,7 +234,7 @@ class StoreCheck:
     def claims(self) -> list[dict]:
         return self._records(self._cli("claims", "list", "--json"))
 
-    def claim(self, number: str) -> Optional[dict]:
+    def claim(self, number: str) -> dict | None:
         data = self._cli("claims", "show", number, "--json")
         recs = self._records(data)
         return recs[0] if recs else None
@@ -202,11 +260,12 @@ def _field(rec: dict, *names) -> list:
         elif isinstance(o, list):
             for v in o:
                 walk(v)
+
     walk(rec)
     return out
 
 
-def check_claim(rec: Optional[dict], expect: dict) -> list[str]:
+def check_claim(rec: dict | None, expect: dict) -> list[str]:
     if rec is None:
         return ["claim not found in the store"]
     problems = []
@@ -219,22 +278,29 @@ def check_claim(rec: Optional[dict], expect: dict) -> list[str]:
     for v in _field(rec, "estimated_amount", "loss", "estimate") or _field(rec, "amount"):
         if v is None:
             continue
-        try:
+        with contextlib.suppress(ValueError):
             amounts.append(float(str(v).replace(",", "")))
-        except ValueError:
-            pass
-    if amt is not None and amounts and not any(abs(a - float(amt)) <= max(1.0, 0.01 * float(amt)) for a in amounts):
+    if (
+        amt is not None
+        and amounts
+        and not any(abs(a - float(amt)) <= max(1.0, 0.01 * float(amt)) for a in amounts)
+    ):
         problems.append(f"amount stored {amounts} != {amt}")
     if amt is not None and not amounts and str(amt) not in text:
         problems.append(f"amount {amt} not stored")
     place = expect.get("place_contains")
     if place:
-        places = " ".join(str(v) for v in _field(rec, "place", "location", "where", "address") if v) or text
+        places = (
+            " ".join(str(v) for v in _field(rec, "place", "location", "where", "address") if v)
+            or text
+        )
         if _norm(place) not in _norm(places):
             problems.append(f"place stored {places[:60]!r} lacks {place!r}")
     kinds = expect.get("kind_any")
     if kinds:
-        kt = _norm(" ".join(str(v) for v in _field(rec, "kind", "incident_type", "category")) or text)
+        kt = _norm(
+            " ".join(str(v) for v in _field(rec, "kind", "incident_type", "category")) or text
+        )
         if not any(_norm(k) in kt for k in kinds):
             problems.append(f"kind {kt[:60]!r} not one of {kinds}")
     return problems
@@ -242,7 +308,10 @@ def check_claim(rec: Optional[dict], expect: dict) -> list[str]:
 
 # --------------------------------------------------------------------------- one journey
 
-def post(base_url: str, sender: str, message: str, timeout: float = 60.0) -> tuple[list, Optional[str]]:
+
+def post(
+    base_url: str, sender: str, message: str, timeout: float = 60.0
+) -> tuple[list, str | None]:
     url = base_url.rstrip("/") + "/webhooks/webchat/webhook"
     for attempt in range(3):
         try:
@@ -306,16 +375,23 @@ def goal_met(journey: dict, transcript: list[dict], known_claims: set) -> tuple[
     return False, info
 
 
-def run_one(base_url: str, journey: dict, sms_code=None, known_claims: frozenset = frozenset(),
-            today: Optional[dt.date] = None) -> dict:
+def run_one(
+    base_url: str,
+    journey: dict,
+    sms_code=None,
+    known_claims: frozenset = frozenset(),
+    today: dt.date | None = None,
+) -> dict:
     sender = f"journey-{journey['id']}-{uuid.uuid4().hex[:8]}".replace(".", "-")
     sender = re.sub(r"[^A-Za-z0-9_-]", "-", sender)
     cust = Customer(journey, sms_code=sms_code, today=today or dt.date.today())
     transcript: list[dict] = []
     message, is_payload = journey["opening"], False
-    if (journey.get("persona") or {}).get("script") == "traditional" or (journey.get("persona") or {}).get(
-            "style") == "traditional":
+    if (journey.get("persona") or {}).get("script") == "traditional" or (
+        journey.get("persona") or {}
+    ).get("style") == "traditional":
         from tests.journeys.customer import to_traditional
+
         message = to_traditional(message)
     asked_kinds: dict[str, int] = {}
     asked_texts: dict[str, int] = {}
@@ -361,14 +437,31 @@ def run_one(base_url: str, journey: dict, sms_code=None, known_claims: frozenset
     met, info = goal_met(journey, transcript, set(known_claims))
     repeats = {k: v for k, v in asked_kinds.items() if v >= 3}
     repeats.update({("text: " + k[:80]): v for k, v in asked_texts.items() if v >= 3})
-    busy = any(_has_busy(m.get("text") or "") for t in transcript for m in t["bot"] if isinstance(m, dict))
+    busy = any(
+        _has_busy(m.get("text") or "") for t in transcript for m in t["bot"] if isinstance(m, dict)
+    )
     return {
-        "id": journey["id"], "kind": journey.get("kind"), "line": journey.get("line"),
-        "style": (journey.get("persona") or {}).get("style"), "sender": sender, "status": status,
-        "goal": met, "turns": len(transcript), "handoff": bool(info.get("handoff")), "claim": info.get("claim"),
-        "complaint": info.get("complaint"), "repeats": repeats, "asked": asked_kinds, "unclear": cust.unclear,
-        "corrections": cust.corrections, "error": error, "busy": busy, "transcript": transcript,
-        "seconds": round(time.time() - t0, 1), "store_problems": [], "expect": journey.get("expect") or {},
+        "id": journey["id"],
+        "kind": journey.get("kind"),
+        "line": journey.get("line"),
+        "style": (journey.get("persona") or {}).get("style"),
+        "sender": sender,
+        "status": status,
+        "goal": met,
+        "turns": len(transcript),
+        "handoff": bool(info.get("handoff")),
+        "claim": info.get("claim"),
+        "complaint": info.get("complaint"),
+        "repeats": repeats,
+        "asked": asked_kinds,
+        "unclear": cust.unclear,
+        "corrections": cust.corrections,
+        "error": error,
+        "busy": busy,
+        "transcript": transcript,
+        "seconds": round(time.time() - t0, 1),
+        "store_problems": [],
+        "expect": journey.get("expect") or {},
         "policy": (journey.get("facts") or {}).get("policy"),
     }
 
@@ -380,9 +473,15 @@ def _has_busy(text: str) -> bool:
 
 # --------------------------------------------------------------------------- many journeys
 
-def run_journeys(base_url: str, journeys: list[dict], sms_code: Optional[Callable[[str], str]] = None,
-                 check_store: Optional[StoreCheck] | bool = None, workers: int = 4,
-                 progress: Optional[Callable[[dict], None]] = None) -> list[dict]:
+
+def run_journeys(
+    base_url: str,
+    journeys: list[dict],
+    sms_code: Callable[[str], str] | None = None,
+    check_store: StoreCheck | None | bool = None,
+    workers: int = 4,
+    progress: Callable[[dict], None] | None = None,
+) -> list[dict]:
     """Run every journey (fresh sender each); check what was stored when check_store is given."""
     store = check_store if isinstance(check_store, StoreCheck) else None
     known: frozenset = frozenset()
@@ -425,7 +524,7 @@ def _check_stored(results: list[dict], store: StoreCheck) -> None:
     complaints_text = "\n".join(_rec_text(r) for r in store.complaints())
     wanted = [r["claim"] for r in results if r["kind"] == "report" and r.get("claim")]
     with cf.ThreadPoolExecutor(max_workers=6) as ex:
-        shown = dict(zip(wanted, ex.map(store.claim, wanted)))
+        shown = dict(zip(wanted, ex.map(store.claim, wanted), strict=False))
     for r in results:
         exp = r["expect"].get("stored") or {}
         probs = r["store_problems"]
@@ -447,8 +546,11 @@ def _check_stored(results: list[dict], store: StoreCheck) -> None:
 
 # --------------------------------------------------------------------------- CLI
 
+
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--base-url", required=True)
     ap.add_argument("--db-url", default=None, help="CLAIMS_DB_URL for the ops CLI store checks")
     ap.add_argument("--sms-log", default=str(ROOT / "var" / "demo-sms.jsonl"))
@@ -468,19 +570,32 @@ def main(argv=None) -> int:
     def progress(r):
         done[0] += 1
         flag = " REPEAT" if r["repeats"] else ""
-        print(f"[{done[0]:3d}/{n}] {r['status']:11s} {r['turns']:2d} turns  {r['id']}{flag}", flush=True)
+        print(
+            f"[{done[0]:3d}/{n}] {r['status']:11s} {r['turns']:2d} turns  {r['id']}{flag}",
+            flush=True,
+        )
 
-    results = run_journeys(args.base_url, journeys, sms_code=SmsLog(args.sms_log), check_store=store,
-                           workers=args.workers, progress=progress)
+    results = run_journeys(
+        args.base_url,
+        journeys,
+        sms_code=SmsLog(args.sms_log),
+        check_store=store,
+        workers=args.workers,
+        progress=progress,
+    )
     s = summary(results)
-    print(f"completion {s['completion']:.1%} ({s['completed']}/{s['total']}); repeats: {len(s['repeat_ids'])}")
+    print(
+        f"completion {s['completion']:.1%} ({s['completed']}/{s['total']}); repeats: {len(s['repeat_ids'])}"
+    )
     if args.report:
         Path(args.report).parent.mkdir(parents=True, exist_ok=True)
         Path(args.report).write_text(render(results, base_url=args.base_url), encoding="utf-8")
         print(f"report: {args.report}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+        Path(args.json).write_text(
+            json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
     return 0
 
 

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (bilingual keyword lists, customer phrases and Markdown lines read better whole)
 """The simulated-customer journeys against the real servers (issue 19, item 17).
 
 Needs the project's `claims_servers` fixture (tests/conftest.py: `.rasa_url`). The one-time SMS
@@ -8,6 +9,7 @@ The servers' identity-check limits (per client address, per policy, SMS codes pe
 loose enough for ~150 conversations from 127.0.0.1 within minutes; otherwise journeys end on a
 "please wait" reply, which the report flags.
 """
+
 from __future__ import annotations
 
 import os
@@ -53,8 +55,12 @@ def servers_db_url(servers) -> str | None:
     for k, v in _values(servers):
         if k.endswith("CLAIMS_DB_URL") and v:
             return str(v)
-    for k, v in _values(servers):
-        if isinstance(v, (str, Path)) and str(v).startswith(("sqlite:", "postgresql")) and "tracker" not in str(v):
+    for _k, v in _values(servers):
+        if (
+            isinstance(v, (str, Path))
+            and str(v).startswith(("sqlite:", "postgresql"))
+            and "tracker" not in str(v)
+        ):
             return str(v)
     for d in servers_dirs(servers):
         if (d / "claims.db").exists():
@@ -64,7 +70,7 @@ def servers_db_url(servers) -> str | None:
 
 def servers_dirs(servers) -> list[Path]:
     dirs = []
-    for k, v in _values(servers):
+    for _k, v in _values(servers):
         if isinstance(v, (str, Path)) and not str(v).startswith(("http", "sqlite", "postgres")):
             p = Path(str(v))
             try:
@@ -107,18 +113,33 @@ def journeys_store(claims_servers):
     return StoreCheck(servers_db_url(claims_servers))
 
 
-def test_simulated_customers_complete_their_journeys(claims_servers, journeys_sms_code, journeys_store):
+def test_simulated_customers_complete_their_journeys(
+    claims_servers, journeys_sms_code, journeys_store
+):
     journeys = load_journeys(only=os.environ.get("CLAIMS_JOURNEYS_ONLY") or None)
     assert len(journeys) >= 150 or os.environ.get("CLAIMS_JOURNEYS_ONLY")
-    results = run_journeys(claims_servers.rasa_url, journeys, sms_code=journeys_sms_code,
-                           check_store=journeys_store,
-                           workers=int(os.environ.get("CLAIMS_JOURNEYS_WORKERS", "4")))
+    results = run_journeys(
+        claims_servers.rasa_url,
+        journeys,
+        sms_code=journeys_sms_code,
+        check_store=journeys_store,
+        workers=int(os.environ.get("CLAIMS_JOURNEYS_WORKERS", "4")),
+    )
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(render(results, base_url=claims_servers.rasa_url), encoding="utf-8")
     s = summary(results)
-    failed = [f"{r['id']} ({r['status']}, {r['turns']} turns)" for r in results if r["status"] != "completed"]
-    repeated = [f"{r['id']}: " + ", ".join(f"{k}×{v}" for k, v in r["repeats"].items())
-                for r in results if r["repeats"]]
+    failed = [
+        f"{r['id']} ({r['status']}, {r['turns']} turns)"
+        for r in results
+        if r["status"] != "completed"
+    ]
+    repeated = [
+        f"{r['id']}: " + ", ".join(f"{k}×{v}" for k, v in r["repeats"].items())
+        for r in results
+        if r["repeats"]
+    ]
     assert s["completion"] >= 0.95, (
-        f"completion {s['completion']:.1%} < 95% (report: {REPORT}); not completed:\n  " + "\n  ".join(failed))
+        f"completion {s['completion']:.1%} < 95% (report: {REPORT}); not completed:\n  "
+        + "\n  ".join(failed)
+    )
     assert not repeated, "the same question asked three times:\n  " + "\n  ".join(repeated)
