@@ -6,7 +6,7 @@ import logging
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused, SlotSet
+from rasa_sdk.events import ConversationPaused, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import language_of, reply
@@ -15,12 +15,13 @@ from bot.handoff import (
     Reason,
     build_summary,
     claims_for_summary,
+    hours_text,
     is_urgent,
     last_hand_back,
     request_handoff,
 )
 from bot.replies import say, when_text
-from bot.settings import get_settings
+from bot.request_words import request_in
 
 logger = logging.getLogger(__name__)
 
@@ -137,8 +138,7 @@ def start_handoff(
     if not queued.created:
         reply(dispatcher, tracker, "handoff_already")
     elif queued.opens_at is not None:
-        hours = get_settings().agent_hours.replace("-", "–")
-        reply(dispatcher, tracker, "handoff_after_hours", hours=hours,
+        reply(dispatcher, tracker, "handoff_after_hours", hours=hours_text(lang),
               opens=when_text(queued.opens_at, lang))
     elif queued.ahead == 0:
         reply(dispatcher, tracker, "handoff_queued_next", minutes=queued.wait_minutes)
@@ -173,6 +173,11 @@ class ActionHandoff(Action):
         return start_handoff(dispatcher, tracker, reason_for(tracker))
 
 
+# The action that answers each request request_in() can find, for a verified customer.
+_ANSWER_ACTIONS = {"check_status": "action_show_status", "ask_clause": "action_answer_clause",
+                   "ask_documents": "action_answer_documents"}
+
+
 class ActionOfferHuman(Action):
     """A customer who says they are elderly is offered a person at once, ranked first."""
 
@@ -182,7 +187,22 @@ class ActionOfferHuman(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
-        return [SlotSet("elderly", True)] + offer_person(dispatcher, tracker, "human_offer")
+        events: List[Dict[str, Any]] = [SlotSet("elderly", True)]
+        text = tracker.latest_message.get("text") or ""
+        request = request_in(text)
+        if request is None:
+            return events + offer_person(dispatcher, tracker, "human_offer")
+        # "我姓李，今年78了，想问一下我住院那个理陪怎么样了": the age is noted and the question
+        # answered too, with a person offered beside the answer.
+        if request == "ask_clause":
+            events.append(SlotSet("clause_question", text))
+        if not tracker.get_slot("verified"):
+            # The identity check runs next; action_identity_done offers the person (the elderly
+            # slot is set) and then answers the pending request.
+            reply(dispatcher, tracker, "elderly_noted_question_next")
+            return events + [SlotSet("pending_request", request), FollowupAction("identity_form")]
+        events += offer_person(dispatcher, tracker, "human_offer")
+        return events + [FollowupAction(_ANSWER_ACTIONS[request])]
 
 
 class ActionHumanDeclined(Action):

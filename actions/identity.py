@@ -16,6 +16,7 @@ from actions.status import show_status
 from bot import demo_sms, identity
 from bot.clock import to_local
 from bot.parsing import parse_date_of_birth, parse_policy_number, without_reference_numbers
+from bot.replies import clock_text
 from bot.request_words import request_in
 from bot.settings import get_settings
 
@@ -63,7 +64,8 @@ def sms_sender() -> identity.SmsSender | None:
 
 
 def _paused_reply(dispatcher: CollectingDispatcher, tracker: Tracker, until) -> None:
-    reply(dispatcher, tracker, "identity_paused", until=f"{to_local(until):%H:%M}")
+    reply(dispatcher, tracker, "identity_paused",
+          until=clock_text(to_local(until), language_of(tracker)))
 
 
 def _code_unavailable(dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -74,7 +76,7 @@ def _code_unavailable(dispatcher: CollectingDispatcher, tracker: Tracker,
     key = "identity_code_unavailable"
     if result.locked_until is not None:
         key, fields = "identity_code_unavailable_until", {
-            "until": f"{to_local(result.locked_until):%H:%M}"}
+            "until": clock_text(to_local(result.locked_until), language_of(tracker))}
     return {event["name"]: event["value"]
             for event in offer_person(dispatcher, tracker, key, **fields)}
 

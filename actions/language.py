@@ -9,7 +9,7 @@ from rasa_sdk.forms import ValidationAction
 
 from actions.common import ReplyAction
 from bot.handoff import declares_elderly
-from bot.language import conversation_language
+from bot.language import conversation_language, detect_script, says_abroad
 
 
 def _latest_intent(tracker: Tracker) -> str:
@@ -31,6 +31,24 @@ class ValidateSlotMappings(ValidationAction):
             switch_request=_latest_intent(tracker) == "switch_language",
         )
         return {"language": language, "language_pinned": pinned}
+
+    async def extract_script(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> Dict[str, Any]:
+        """"請問住院理賠…": traditional characters are answered in traditional characters."""
+        if _latest_intent(tracker).startswith("EXTERNAL_"):
+            return {}
+        current = tracker.get_slot("script")
+        script = detect_script(tracker.latest_message.get("text") or "", current)
+        return {"script": script} if script != current else {}
+
+    async def extract_abroad(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> Dict[str, Any]:
+        """"我人在国外": times are named with their zone (北京时间) from now on."""
+        if tracker.get_slot("abroad") or _latest_intent(tracker).startswith("EXTERNAL_"):
+            return {}
+        return {"abroad": True} if says_abroad(tracker.latest_message.get("text")) else {}
 
     async def extract_elderly(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]

@@ -88,6 +88,26 @@ def create_app(token: str, actions_package: str = "actions",
                               "message": "This server answers the Rasa server only."},
                              status=401, headers={"WWW-Authenticate": 'Bearer realm="actions"'})
 
+    @app.middleware("request")
+    async def customer_zone(request: Request) -> None:
+        """Whether times name their zone for this conversation (bot.replies.names_zone): set
+        for every action call, so nothing carries over from the previous one."""
+        if request.path == "/webhook":
+            from bot.replies import set_customer_abroad
+
+            try:
+                slots = ((request.json or {}).get("tracker") or {}).get("slots") or {}
+            except Exception:  # not JSON: rasa_sdk answers it
+                slots = {}
+            set_customer_abroad(bool(isinstance(slots, dict) and slots.get("abroad")))
+
+    @app.middleware("response")
+    async def in_customer_script(request: Request, answer: HTTPResponse) -> HTTPResponse | None:
+        """Every reply of every action, in the customer's script, at this one place."""
+        if request.path != "/webhook" or answer.status != 200:
+            return None
+        return scripted(request, answer)
+
     @app.exception(Exception)
     async def failed(request: Request, exception: Exception) -> HTTPResponse:
         status = getattr(exception, "status_code", 500) or 500
@@ -97,6 +117,28 @@ def create_app(token: str, actions_package: str = "actions",
         return response.json({"error": type(exception).__name__}, status=status)
 
     return app
+
+
+def scripted(request: Request, answer: HTTPResponse) -> HTTPResponse | None:
+    """The action's answer with its messages in the conversation's script (bot.replies), or
+    None to send it as it is."""
+    import json
+
+    from bot.replies import in_customer_script, script_after
+
+    try:
+        call = request.json or {}
+        result = json.loads(answer.body or b"{}")
+    except Exception:  # not JSON either way: nothing to convert
+        return None
+    if not isinstance(result, dict) or not result.get("responses"):
+        return None
+    slots = (call.get("tracker") or {}).get("slots") or {}
+    script = script_after(slots, result.get("events") or [])
+    if not script:
+        return None
+    result["responses"] = in_customer_script(result["responses"], script)
+    return response.json(result, status=answer.status)
 
 
 def parse_args(argv: List[str] | None = None) -> argparse.Namespace:
