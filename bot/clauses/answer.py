@@ -143,13 +143,16 @@ EXCERPT_OVER = {"zh": 80, "en": 240}
 _ZH_PARTS = re.compile(r"(?<=[。；;])")
 _EN_PARTS = re.compile(r"(?<=[.;])\s+")
 _EN_WORD = re.compile(r"[a-z]{3,}")
+# Words of any question about cover, which pick no sentence out.
+_EN_COMMON = frozenset("the and for what does are can this that with was were have had will "
+                       "would there any not you your why how when who covered cover pay paid "
+                       "policy claim get".split())
 
 
 def _overlap(question: str, part: str, lang: str) -> int:
     if lang == "en":
-        words = set(_EN_WORD.findall(question.lower())) - {"the", "and", "for", "what", "does",
-                                                            "are", "can", "this", "that", "with"}
-        return sum(1 for word in words if word in part.lower())
+        words = set(_EN_WORD.findall(question.lower())) - _EN_COMMON
+        return sum(1 for word in words if word[:4] in part.lower())  # "driving" ~ "driver"
     question = to_simplified(question)
     pairs = {question[i:i + 2] for i in range(len(question) - 1)}
     return sum(1 for pair in pairs if _CJK.match(pair) and pair in part)
@@ -158,11 +161,19 @@ def _overlap(question: str, part: str, lang: str) -> int:
 def excerpt(clause: Clause, lang: str, question: str) -> str | None:
     """The sentence of the clause that answers `question` (after the words that introduce a
     list, "下列情况下…不负责赔偿："), or None when the clause is short enough to quote whole."""
-    text = clause.text(lang)
+    return answering_part(clause.text(lang), lang, question)
+
+
+def answering_part(text: str, lang: str, question: str, *, lists_only: bool = False) -> str | None:
+    """The part of a long `text` that answers `question`: the sentence or list item with most
+    of the question's words, after the words that introduce the list; None for a short text
+    (and, with `lists_only`, for a text that is no list)."""
     if len(text) <= EXCERPT_OVER["en" if lang == "en" else "zh"]:
         return None
     head, colon, rest = text.partition("：" if lang != "en" else ":")
     if not colon or len(head) > len(text) // 2:
+        if lists_only:
+            return None
         head, rest = "", text
     parts = [part.strip() for part in (_EN_PARTS if lang == "en" else _ZH_PARTS).split(rest)
              if part.strip()]
@@ -205,7 +216,9 @@ def explain(
     if match is None:
         return ClauseAnswer(say("clause_no_answer", lang), None, 0.0, False)
     clause = match.clause
-    parts: List[str] = [clause.plain(lang)]
+    plain = clause.plain(lang)
+    # The plain words are cut only where they list cases: one case answers the question.
+    parts: List[str] = [answering_part(plain, lang, question, lists_only=True) or plain]
     own = situation(clause, policy, today, lang)
     if own:
         parts.append(own)
