@@ -18,7 +18,7 @@ _ASKS_SIMPLER = re.compile(
     r"in plain|eli5|shorter)\b)"
 )
 # A message that is about the wording and nothing else: short.
-MAX_REQUEST_CHARS = 20
+MAX_REQUEST_CHARS = 24
 _SENTENCE_END = re.compile(r"(?<=[。！？；])|(?<=[.!?;])\s+")
 _NEXT_STEP = re.compile(r"(?i)([？?]\s*$|请|您可以|可以说|回复|说“|拨打|\bplease\b|\bsay\b|"
                         r"\breply\b|\bjust tell\b|\byou can\b|\bcall\b)")

@@ -144,9 +144,10 @@ _ZH_PARTS = re.compile(r"(?<=[。；;])")
 _EN_PARTS = re.compile(r"(?<=[.;])\s+")
 _EN_WORD = re.compile(r"[a-z]{3,}")
 # Words of any question about cover, which pick no sentence out.
-_EN_COMMON = frozenset("the and for what does are can this that with was were have had will "
-                       "would there any not you your why how when who covered cover pay paid "
-                       "policy claim get".split())
+_EN_COMMON = frozenset({"the", "and", "for", "what", "does", "are", "can", "this", "that",
+                        "with", "was", "were", "have", "had", "will", "would", "there", "any",
+                        "not", "you", "your", "why", "how", "when", "who", "covered", "cover",
+                        "pay", "paid", "policy", "claim", "get"})
 
 
 def _overlap(question: str, part: str, lang: str) -> int:

@@ -48,7 +48,9 @@ def sample(name: str, lang: str) -> str:
     if name in ("product", "line", "name", "agent", "customer_name"):
         return "车险" if lang == "zh" else "Motor insurance"
     if name.endswith(("due", "opens", "until", "at", "date")):
-        return "2026年11月30日 10:00（北京时间）" if lang == "zh" else "30 Nov 2026 10:00 Beijing time"
+        if lang == "zh":
+            return "2026年11月30日 10:00（北京时间）"
+        return "30 Nov 2026 10:00 Beijing time"
     return SAMPLE
 
 
@@ -91,7 +93,7 @@ def test_a_short_clause_is_quoted_whole() -> None:
     assert "原文：“" in answer.text and "全文" not in answer.text
 
 
-# --- examples in prompts are fictional -------------------------------------------------------------
+# --- examples in prompts are fictional ---------------------------------------------------------
 
 DEMO_VALUES = (
     [policy["number"] for policy in _policies(date(2026, 11, 22))]
