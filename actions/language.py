@@ -12,6 +12,15 @@ from bot.handoff import declares_elderly
 from bot.language import conversation_language, detect_script, says_abroad
 
 
+def original_text(tracker: Tracker) -> str:
+    """The customer's latest message as they wrote it: the user event keeps it, while the parse
+    (latest_message) holds the normalised, simplified text the model read."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return event.get("text") or ""
+    return tracker.latest_message.get("text") or ""
+
+
 def _latest_intent(tracker: Tracker) -> str:
     return (tracker.latest_message.get("intent") or {}).get("name") or ""
 
@@ -39,7 +48,7 @@ class ValidateSlotMappings(ValidationAction):
         if _latest_intent(tracker).startswith("EXTERNAL_"):
             return {}
         current = tracker.get_slot("script")
-        script = detect_script(tracker.latest_message.get("text") or "", current)
+        script = detect_script(original_text(tracker), current)
         return {"script": script} if script != current else {}
 
     async def extract_abroad(

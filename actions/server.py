@@ -23,7 +23,7 @@ import hmac
 import logging
 import os
 import sys
-from typing import List
+from typing import Any, Dict, List
 
 from sanic import Sanic, response
 from sanic.request import Request
@@ -95,11 +95,8 @@ def create_app(token: str, actions_package: str = "actions",
         if request.path == "/webhook":
             from bot.replies import set_customer_abroad
 
-            try:
-                slots = ((request.json or {}).get("tracker") or {}).get("slots") or {}
-            except Exception:  # not JSON: rasa_sdk answers it
-                slots = {}
-            set_customer_abroad(bool(isinstance(slots, dict) and slots.get("abroad")))
+            slots = _slots_of(_action_call(request))
+            set_customer_abroad(bool(slots.get("abroad")))
 
     @app.middleware("response")
     async def in_customer_script(request: Request, answer: HTTPResponse) -> HTTPResponse | None:
@@ -119,6 +116,27 @@ def create_app(token: str, actions_package: str = "actions",
     return app
 
 
+def _action_call(request: Request) -> Dict[str, Any]:
+    """The action call Rasa sent, as rasa_sdk reads it (Rasa deflates it); {} if unreadable."""
+    import json
+    import zlib
+
+    try:
+        if request.headers.get("Content-Encoding") == "deflate":
+            call = json.loads(zlib.decompress(request.body))
+        else:
+            call = request.json
+    except Exception:  # rasa_sdk answers a malformed call itself
+        return {}
+    return call if isinstance(call, dict) else {}
+
+
+def _slots_of(call: Dict[str, Any]) -> Dict[str, Any]:
+    slots = (call.get("tracker") or {}).get("slots") if isinstance(call.get("tracker"),
+                                                                   dict) else None
+    return slots if isinstance(slots, dict) else {}
+
+
 def scripted(request: Request, answer: HTTPResponse) -> HTTPResponse | None:
     """The action's answer with its messages in the conversation's script (bot.replies), or
     None to send it as it is."""
@@ -127,14 +145,12 @@ def scripted(request: Request, answer: HTTPResponse) -> HTTPResponse | None:
     from bot.replies import in_customer_script, script_after
 
     try:
-        call = request.json or {}
         result = json.loads(answer.body or b"{}")
-    except Exception:  # not JSON either way: nothing to convert
+    except ValueError:  # not JSON: nothing to convert
         return None
     if not isinstance(result, dict) or not result.get("responses"):
         return None
-    slots = (call.get("tracker") or {}).get("slots") or {}
-    script = script_after(slots, result.get("events") or [])
+    script = script_after(_slots_of(_action_call(request)), result.get("events") or [])
     if not script:
         return None
     result["responses"] = in_customer_script(result["responses"], script)

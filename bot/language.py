@@ -111,9 +111,11 @@ TRADITIONAL = "traditional"
 TAIWAN = "taiwan"
 HONG_KONG = "hongkong"
 SCRIPTS = (SIMPLIFIED, TRADITIONAL, TAIWAN, HONG_KONG)
-# OpenCC's configurations. Taiwan uses s2tw (Taiwan's character forms, 裡 not 裏) rather than
+# OpenCC's configurations. Taiwan uses s2tw (Taiwan's character forms, 為 and 裡) rather than
 # s2twp: the phrase table turns 文件 (documents) into 檔案 (computer files), wrong for a claim.
-_OPENCC_CONFIG = {TRADITIONAL: "s2t", TAIWAN: "s2tw", HONG_KONG: "s2hk"}
+# Plain traditional uses the same forms: OpenCC's own standard (s2t: 爲, 覈, 裏) is what few
+# customers write or read.
+_OPENCC_CONFIG = {TRADITIONAL: "s2tw", TAIWAN: "s2tw", HONG_KONG: "s2hk"}
 
 # Cantonese words and Hong Kong terms; Taiwan's own terms and its calendar. Matched on the text
 # after it was made simplified, so one list serves both scripts.

@@ -10,7 +10,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.handoff import names_a_person
+from bot.handoff import declares_elderly, names_a_person
 from bot.plain import asks_full_text, asks_simpler
 from bot.service_questions import ACKNOWLEDGED, AGENT_HOURS, IS_BOT, service_question
 
@@ -18,6 +18,7 @@ REQUEST_HUMAN = "request_human"
 NLU_FALLBACK = "nlu_fallback"
 ASK_CAPABILITIES = "ask_capabilities"
 THANK = "thank"
+DECLARE_ELDERLY = "declare_elderly"
 # Predictions a question about the service is read as; anything else (a form's answer, a
 # status question) is left alone.
 _SERVICE_QUESTION_INTENTS = frozenset(
@@ -75,6 +76,11 @@ class PersonRequestCheck(GraphComponent):
         if asks_simpler(text) or asks_full_text(text):
             # "说简单点": action_not_understood repeats the last answer in fewer words.
             _set_intent(message, NLU_FALLBACK, float(intent.get("confidence") or 0.0))
+            return True
+        if name in (NLU_FALLBACK, "out_of_scope") and declares_elderly(text):
+            # "我姓李，今年78了，想问一下…": the age said in passing is the elderly declaration;
+            # action_offer_human also answers the question asked beside it.
+            _set_intent(message, DECLARE_ELDERLY, float(intent.get("confidence") or 0.0))
             return True
         if name not in _SERVICE_QUESTION_INTENTS:
             return False

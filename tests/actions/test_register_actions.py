@@ -37,6 +37,13 @@ def _extract(tracker, domain):
     return _slots(asyncio.run(ValidateSlotMappings().run(dispatcher, tracker, domain)))
 
 
+def test_the_script_is_read_from_the_words_as_written_not_as_normalised(domain):
+    tracker = make_tracker("请问我的理赔进度", "check_status")
+    # What the customer wrote; the parse holds the simplified text.
+    tracker.events[-1]["text"] = "請問我的理賠進度"
+    assert _extract(tracker, domain)["script"] == "traditional"
+
+
 def test_the_script_and_abroad_slots_follow_the_customers_words(domain):
     assert _extract(make_tracker("請問住院理賠需要準備哪些文件？", "ask_documents"),
                     domain)["script"] == "traditional"

@@ -59,7 +59,8 @@ def test_replies_are_converted_to_the_customers_script():
     text = say("how_can_i_help", "zh")
     assert in_script(text, SIMPLIFIED) == text and in_script(text, None) == text
     reply = "请问需要准备哪些文件？里面有发票"
-    assert in_script(reply, TRADITIONAL) == "請問需要準備哪些文件？裏面有發票"
+    assert in_script(reply, TRADITIONAL) == "請問需要準備哪些文件？裡面有發票"
+    assert in_script("为了核实身份", TRADITIONAL) == "為了核實身份"  # not OpenCC's own 爲/覈
     # Taiwan's character forms (裡), without the phrase table's 文件 -> 檔案.
     assert in_script(reply, TAIWAN) == "請問需要準備哪些文件？裡面有發票"
     assert in_script("里面有发票", HONG_KONG) == "裏面有發票"
