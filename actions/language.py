@@ -9,7 +9,7 @@ from rasa_sdk.forms import ValidationAction
 
 from actions.common import ReplyAction
 from bot.handoff import declares_elderly
-from bot.language import conversation_language, detect_script, says_abroad
+from bot.language import SIMPLIFIED, conversation_language, detect_script, says_abroad
 
 
 def original_text(tracker: Tracker) -> str:
@@ -49,7 +49,9 @@ class ValidateSlotMappings(ValidationAction):
             return {}
         current = tracker.get_slot("script")
         script = detect_script(original_text(tracker), current)
-        return {"script": script} if script != current else {}
+        if script == current or (current is None and script == SIMPLIFIED):
+            return {}  # simplified is what replies are written in: nothing to remember
+        return {"script": script}
 
     async def extract_abroad(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]

@@ -95,7 +95,8 @@ def create_app(token: str, actions_package: str = "actions",
         if request.path == "/webhook":
             from bot.replies import set_customer_abroad
 
-            slots = _slots_of(_action_call(request))
+            # Read once per call (Rasa deflates it), for the response's script too.
+            request.ctx.claims_slots = slots = _slots_of(_action_call(request))
             set_customer_abroad(bool(slots.get("abroad")))
 
     @app.middleware("response")
@@ -150,7 +151,10 @@ def scripted(request: Request, answer: HTTPResponse) -> HTTPResponse | None:
         return None
     if not isinstance(result, dict) or not result.get("responses"):
         return None
-    script = script_after(_slots_of(_action_call(request)), result.get("events") or [])
+    slots = getattr(request.ctx, "claims_slots", None)
+    if slots is None:
+        slots = _slots_of(_action_call(request))
+    script = script_after(slots, result.get("events") or [])
     if not script:
         return None
     result["responses"] = in_customer_script(result["responses"], script)
