@@ -36,7 +36,8 @@ def answer_clause(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Di
         # stays in clause_question and is answered afterwards).
         return step_up(dispatcher, tracker, result.policy_number, "ask_clause")
     dispatcher.utter_message(text=result.text)
-    return [SlotSet("clause_question", None)]
+    return [SlotSet("clause_question", None),
+            SlotSet("clause_full_text", result.answer.full_quote)]
 
 
 class ActionAnswerClause(Action):
@@ -61,4 +62,5 @@ class ActionAnswerClause(Action):
         dispatcher.utter_message(text=general.text)
         # Question and pending_request stay set: a policy number given next starts the check,
         # and the same question is then answered for the customer's own policy.
-        return [SlotSet("clause_answered", True)]
+        return [SlotSet("clause_answered", True),
+                SlotSet("clause_full_text", general.answer.full_quote)]

@@ -60,7 +60,9 @@ class AskAction(Action, ABC):
     """
 
     key = ""
-    reask_after: tuple = ("switch_language", "request_human")
+    # declare_elderly: "我姓李，今年78了，想问一下…" starts the identity check after the age is
+    # acknowledged (action_offer_human), and the first question is still asked.
+    reask_after: tuple = ("switch_language", "request_human", "declare_elderly")
 
     @abstractmethod
     def name(self) -> str: ...

@@ -11,8 +11,10 @@ from actions.access import end_verified_state
 from actions.common import ReplyAction, language_of, reply
 from actions.handoff import offer_buttons, offer_person
 from bot import asks
-from bot.handoff import Reason
+from bot.handoff import Reason, hours_text
+from bot.plain import asks_full_text, asks_simpler, simpler
 from bot.replies import say
+from bot.service_questions import AGENT_HOURS, IS_BOT, service_question
 from bot.settings import get_settings
 
 
@@ -54,6 +56,21 @@ class ActionCapabilities(ReplyAction):
 
     def name(self) -> str:
         return "action_capabilities"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        """What the assistant can do, or, asked about the service itself ("你是真人还是机器人",
+        "你们人工客服几点上班"), the answer to that: never a queue."""
+        kind = service_question(tracker.latest_message.get("text"))
+        if kind == IS_BOT:
+            reply(dispatcher, tracker, "service_is_bot")
+        elif kind == AGENT_HOURS:
+            reply(dispatcher, tracker, "service_agent_hours",
+                  hours=hours_text(language_of(tracker)))
+        else:
+            reply(dispatcher, tracker, self.key)
+        return []
 
 
 class ActionOutOfScope(ReplyAction):
@@ -122,6 +139,19 @@ class ActionNotUnderstood(ReplyAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
+        if asks_full_text(tracker.latest_message.get("text")):
+            # "全文": the whole clause that was quoted by its answering sentence.
+            full = tracker.get_slot("clause_full_text")
+            if full:
+                dispatcher.utter_message(text=full)
+            else:
+                reply(dispatcher, tracker, "clause_full_text_none")
+            return []
+        if asks_simpler(tracker.latest_message.get("text")):
+            # "说简单点" / "看不懂": the last answer again, shorter; not a misunderstanding.
+            lang = language_of(tracker)
+            dispatcher.utter_message(text=simpler(last_bot_text(tracker), lang))
+            return []
         if consecutive_misunderstandings(tracker, self.name()) >= 2:
             return offer_after_misunderstandings(dispatcher, tracker)
         reply(dispatcher, tracker, "not_understood")
@@ -153,6 +183,9 @@ def consecutive_misunderstandings(tracker: Tracker, current_action: str | None =
     for event in tracker.events:
         if event.get("event") == "user":
             intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            text = event.get("text")
+            if asks_simpler(text) or asks_full_text(text):
+                intent = "plain_words"  # "说简单点", "全文": understood, not a miss
             turns.append(asks.Turn(intent, None))
         elif (event.get("event") == "action" and turns and turns[-1].action is None
               and event.get("name") not in _NOT_AN_ANSWER):
@@ -160,3 +193,18 @@ def consecutive_misunderstandings(tracker: Tracker, current_action: str | None =
     if turns and turns[-1].action is None:
         turns[-1] = asks.Turn(turns[-1].intent, current_action)
     return asks.misunderstood_in_a_row(turns)
+
+
+def last_bot_text(tracker: Tracker) -> str | None:
+    """The bot's last answer before the latest message (its messages of one turn together)."""
+    texts: List[str] = []
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if texts:
+                break
+            seen_user = True
+            continue
+        if seen_user and event.get("event") == "bot" and event.get("text"):
+            texts.insert(0, event["text"])
+    return "\n".join(texts) or None

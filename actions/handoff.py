@@ -6,7 +6,7 @@ import logging
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused, ConversationResumed, SlotSet
+from rasa_sdk.events import ConversationPaused, ConversationResumed, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import language_of, reply
@@ -17,13 +17,14 @@ from bot.handoff import (
     asks_for_person,
     build_summary,
     claims_for_summary,
+    hours_text,
     is_urgent,
     last_hand_back,
     report_draft_text,
     request_handoff,
 )
-from bot.replies import say, when_text
-from bot.settings import get_settings
+from bot.replies import say, when_text, zone_name
+from bot.request_words import request_in
 
 logger = logging.getLogger(__name__)
 
@@ -146,8 +147,7 @@ def start_handoff(
     if not queued.created:
         reply(dispatcher, tracker, "handoff_already")
     elif queued.opens_at is not None:
-        hours = get_settings().agent_hours.replace("-", "–")
-        reply(dispatcher, tracker, "handoff_after_hours", hours=hours,
+        reply(dispatcher, tracker, "handoff_after_hours", hours=hours_text(lang),
               opens=when_text(queued.opens_at, lang))
     elif queued.ahead == 0:
         reply(dispatcher, tracker, "handoff_queued_next", minutes=queued.wait_minutes)
@@ -273,6 +273,11 @@ def unclear_answer_to_offer(dispatcher: CollectingDispatcher,
             SlotSet("ask_failures", asks.forget_form(counts, "offer"))]
 
 
+# The action that answers each request request_in() can find, for a verified customer.
+_ANSWER_ACTIONS = {"check_status": "action_show_status", "ask_clause": "action_answer_clause",
+                   "ask_documents": "action_answer_documents"}
+
+
 class ActionOfferHuman(Action):
     """A customer who says they are elderly is offered a person at once, ranked first."""
 
@@ -282,7 +287,22 @@ class ActionOfferHuman(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
-        return [SlotSet("elderly", True)] + offer_person(dispatcher, tracker, "human_offer")
+        events: List[Dict[str, Any]] = [SlotSet("elderly", True)]
+        text = tracker.latest_message.get("text") or ""
+        request = request_in(text)
+        if request is None:
+            return events + offer_person(dispatcher, tracker, "human_offer")
+        # "我姓李，今年78了，想问一下我住院那个理陪怎么样了": the age is noted and the question
+        # answered too, with a person offered beside the answer.
+        if request == "ask_clause":
+            events.append(SlotSet("clause_question", text))
+        if not tracker.get_slot("verified"):
+            # The identity check runs next; action_identity_done offers the person (the elderly
+            # slot is set) and then answers the pending request.
+            reply(dispatcher, tracker, "elderly_noted_question_next")
+            return events + [SlotSet("pending_request", request), FollowupAction("identity_form")]
+        events += offer_person(dispatcher, tracker, "human_offer")
+        return events + [FollowupAction(_ANSWER_ACTIONS[request])]
 
 
 class ActionHumanDeclined(Action):
@@ -349,8 +369,8 @@ class ActionWhileWaiting(Action):
             reply(dispatcher, tracker, "human_contact")
             return []
         outcome = waiting.Outcome
-        zone = waiting.zone_name(lang)
-        hours = get_settings().agent_hours.replace("-", "–")
+        zone = zone_name(lang)
+        hours = hours_text(lang)
         if answer.outcome is outcome.GONE:
             reply(dispatcher, tracker, "waiting_back_to_bot")
             return [ConversationResumed()]

@@ -20,7 +20,7 @@ from bot.parsing import (
     read_date_of_birth,
     without_reference_numbers,
 )
-from bot.replies import date_text, say
+from bot.replies import clock_text, date_text, say
 from bot.request_words import request_in
 from bot.settings import get_settings
 
@@ -68,7 +68,8 @@ def sms_sender() -> identity.SmsSender | None:
 
 
 def _paused_reply(dispatcher: CollectingDispatcher, tracker: Tracker, until) -> None:
-    reply(dispatcher, tracker, "identity_paused", until=f"{to_local(until):%H:%M}")
+    reply(dispatcher, tracker, "identity_paused",
+          until=clock_text(to_local(until), language_of(tracker)))
 
 
 def _code_unavailable(dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -79,7 +80,7 @@ def _code_unavailable(dispatcher: CollectingDispatcher, tracker: Tracker,
     key = "identity_code_unavailable"
     if result.locked_until is not None:
         key, fields = "identity_code_unavailable_until", {
-            "until": f"{to_local(result.locked_until):%H:%M}"}
+            "until": clock_text(to_local(result.locked_until), language_of(tracker))}
     return {event["name"]: event["value"]
             for event in offer_person(dispatcher, tracker, key, **fields)}
 

@@ -9,7 +9,16 @@ from rasa_sdk.forms import ValidationAction
 
 from actions.common import ReplyAction
 from bot.handoff import declares_elderly
-from bot.language import conversation_language
+from bot.language import SIMPLIFIED, conversation_language, detect_script, says_abroad
+
+
+def original_text(tracker: Tracker) -> str:
+    """The customer's latest message as they wrote it: the user event keeps it, while the parse
+    (latest_message) holds the normalised, simplified text the model read."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return event.get("text") or ""
+    return tracker.latest_message.get("text") or ""
 
 
 def _latest_intent(tracker: Tracker) -> str:
@@ -31,6 +40,26 @@ class ValidateSlotMappings(ValidationAction):
             switch_request=_latest_intent(tracker) == "switch_language",
         )
         return {"language": language, "language_pinned": pinned}
+
+    async def extract_script(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> Dict[str, Any]:
+        """"請問住院理賠…": traditional characters are answered in traditional characters."""
+        if _latest_intent(tracker).startswith("EXTERNAL_"):
+            return {}
+        current = tracker.get_slot("script")
+        script = detect_script(original_text(tracker), current)
+        if script == current or (current is None and script == SIMPLIFIED):
+            return {}  # simplified is what replies are written in: nothing to remember
+        return {"script": script}
+
+    async def extract_abroad(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> Dict[str, Any]:
+        """"我人在国外": times are named with their zone (北京时间) from now on."""
+        if tracker.get_slot("abroad") or _latest_intent(tracker).startswith("EXTERNAL_"):
+            return {}
+        return {"abroad": True} if says_abroad(tracker.latest_message.get("text")) else {}
 
     async def extract_elderly(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]

@@ -23,7 +23,7 @@ import hmac
 import logging
 import os
 import sys
-from typing import List
+from typing import Any, Dict, List
 
 from sanic import Sanic, response
 from sanic.request import Request
@@ -88,6 +88,24 @@ def create_app(token: str, actions_package: str = "actions",
                               "message": "This server answers the Rasa server only."},
                              status=401, headers={"WWW-Authenticate": 'Bearer realm="actions"'})
 
+    @app.middleware("request")
+    async def customer_zone(request: Request) -> None:
+        """Whether times name their zone for this conversation (bot.replies.names_zone): set
+        for every action call, so nothing carries over from the previous one."""
+        if request.path == "/webhook":
+            from bot.replies import set_customer_abroad
+
+            # Read once per call (Rasa deflates it), for the response's script too.
+            request.ctx.claims_slots = slots = _slots_of(_action_call(request))
+            set_customer_abroad(bool(slots.get("abroad")))
+
+    @app.middleware("response")
+    async def in_customer_script(request: Request, answer: HTTPResponse) -> HTTPResponse | None:
+        """Every reply of every action, in the customer's script, at this one place."""
+        if request.path != "/webhook" or answer.status != 200:
+            return None
+        return scripted(request, answer)
+
     @app.exception(Exception)
     async def failed(request: Request, exception: Exception) -> HTTPResponse:
         status = getattr(exception, "status_code", 500) or 500
@@ -97,6 +115,50 @@ def create_app(token: str, actions_package: str = "actions",
         return response.json({"error": type(exception).__name__}, status=status)
 
     return app
+
+
+def _action_call(request: Request) -> Dict[str, Any]:
+    """The action call Rasa sent, as rasa_sdk reads it (Rasa deflates it); {} if unreadable."""
+    import json
+    import zlib
+
+    try:
+        if request.headers.get("Content-Encoding") == "deflate":
+            call = json.loads(zlib.decompress(request.body))
+        else:
+            call = request.json
+    except Exception:  # rasa_sdk answers a malformed call itself
+        return {}
+    return call if isinstance(call, dict) else {}
+
+
+def _slots_of(call: Dict[str, Any]) -> Dict[str, Any]:
+    slots = (call.get("tracker") or {}).get("slots") if isinstance(call.get("tracker"),
+                                                                   dict) else None
+    return slots if isinstance(slots, dict) else {}
+
+
+def scripted(request: Request, answer: HTTPResponse) -> HTTPResponse | None:
+    """The action's answer with its messages in the conversation's script (bot.replies), or
+    None to send it as it is."""
+    import json
+
+    from bot.replies import in_customer_script, script_after
+
+    try:
+        result = json.loads(answer.body or b"{}")
+    except ValueError:  # not JSON: nothing to convert
+        return None
+    if not isinstance(result, dict) or not result.get("responses"):
+        return None
+    slots = getattr(request.ctx, "claims_slots", None)
+    if slots is None:
+        slots = _slots_of(_action_call(request))
+    script = script_after(slots, result.get("events") or [])
+    if not script:
+        return None
+    result["responses"] = in_customer_script(result["responses"], script)
+    return response.json(result, status=answer.status)
 
 
 def parse_args(argv: List[str] | None = None) -> argparse.Namespace:

@@ -71,9 +71,13 @@ _CN_TENS = {"六": 60, "七": 70, "八": 80, "九": 90}
 # "我七十多岁了", "我今年68岁", "我都八十了" — only about the writer: "我70岁的母亲" is not.
 # The age must be followed by 岁 (not 岁的) or end the clause: "我100块的发票" is no age.
 _AGE_END = r"(?:岁(?!的)|(?=了|啦|$|[\s，,。.!！?？]))"
-_AGE_DIGITS = re.compile(r"我(?:今年|已经|都|已|快)*(\d{2,3})(?:多)?(?:周)?" + _AGE_END)
-_AGE_WORDS = re.compile(r"我(?:今年|已经|都|已|快)*([六七八九])十(?:多|几|[一二三四五六七八九])?"
-                        + _AGE_END)
+# "我姓李，今年78了": an age said in passing, with 今年 or 本人 and no 我 right before it, is the
+# writer's own unless a relative is named in the same clause ("我妈今年78了").
+_AGE_LEAD = r"(?:我(?:今年|已经|都|已|快)*|本人(?:今年)?|(?<![我])今年(?:已经|都|已|快)*)"
+_AGE_DIGITS = re.compile(_AGE_LEAD + r"(\d{2,3})(?:多)?(?:周)?" + _AGE_END)
+_AGE_WORDS = re.compile(_AGE_LEAD + r"([六七八九])十(?:多|几|[一二三四五六七八九])?" + _AGE_END)
+_SOMEONE_ELSE = re.compile(r"(妈|爸|母|父|奶|爷|婆|公|外公|姥|他|她|孩子|儿|女|老伴|爱人|丈夫|"
+                           r"妻|哥|姐|弟|妹|亲戚|朋友|邻居)[^，,。.!！?？;；\s]*$")
 _AGE_EN = re.compile(
     r"\bi(?:'m| am)\s+(?:now\s+|already\s+|over\s+)?(\d{2,3})"
     r"(?:\s*(?:years?\s+old|yrs?|yo)\b|(?=\s*(?:$|[,.!;?]|and\b|now\b)))",
@@ -91,14 +95,27 @@ def declared_age(text: str | None) -> int | None:
     """The age a customer says they are ("我七十多岁了" -> 70, "I'm 72" -> 72), or None."""
     if not text:
         return None
+    text = to_simplified(text)
     for pattern in (_AGE_DIGITS, _AGE_EN):
-        match = pattern.search(text)
-        if match:
+        for match in pattern.finditer(text):
             age = int(match.group(1))
-            if 40 <= age <= 120:  # "I'm 12 minutes late" is not an age worth acting on
+            # "I'm 12 minutes late" is not an age worth acting on
+            if 40 <= age <= 120 and _writers_own(text, match):
                 return age
-    match = _AGE_WORDS.search(text)
-    return _CN_TENS[match.group(1)] if match else None
+    for match in _AGE_WORDS.finditer(text):
+        if _writers_own(text, match):
+            return _CN_TENS[match.group(1)]
+    return None
+
+
+def _writers_own(text: str, match: re.Match) -> bool:
+    """An age introduced by 今年 alone is the writer's unless the clause before names someone
+    else ("我妈今年78了"); one introduced by 我 always is."""
+    if match.group(0).startswith(("我", "本人")) or not match.group(0)[:1].strip():
+        return True
+    if match.group(0)[:1].isascii():
+        return True  # English: "I'm 82"
+    return not _SOMEONE_ELSE.search(text[: match.start()])
 
 
 def declares_elderly(text: str | None, elderly_age: int = 60) -> bool:
@@ -161,6 +178,16 @@ def working_hours(spec: str | None = None) -> Tuple[time, time]:
     spec = spec or get_settings().agent_hours
     start_text, end_text = (part.strip() for part in spec.split("-", 1))
     return time.fromisoformat(start_text), time.fromisoformat(end_text)
+
+
+def hours_text(lang: str | None, spec: str | None = None) -> str:
+    """The agents' hours as customers read them, always with the time zone:
+    "08:00–20:00（北京时间）", "08:00–20:00 (Beijing time)"."""
+    from bot.replies import say, zone_name
+
+    start, end = working_hours(spec)
+    return say("agent_hours_text", lang, start=f"{start:%H:%M}", end=f"{end:%H:%M}",
+               zone=zone_name(lang))
 
 
 def next_opening(now: datetime | None = None, spec: str | None = None) -> datetime | None:

@@ -101,3 +101,97 @@ def conversation_language(
     if pinned:
         return current, True
     return detect(text) or current, False
+
+
+# --- the customer's script: simplified or traditional (Taiwan, Hong Kong) -----------------------
+# The language stays "zh" for both scripts; the script is kept per conversation (slot `script`)
+# and every reply is converted once, as it leaves the action server (actions/server.py).
+SIMPLIFIED = "simplified"
+TRADITIONAL = "traditional"
+TAIWAN = "taiwan"
+HONG_KONG = "hongkong"
+SCRIPTS = (SIMPLIFIED, TRADITIONAL, TAIWAN, HONG_KONG)
+# OpenCC's configurations. Taiwan uses s2tw (Taiwan's character forms, 為 and 裡) rather than
+# s2twp: the phrase table turns 文件 (documents) into 檔案 (computer files), wrong for a claim.
+# Plain traditional uses the same forms: OpenCC's own standard (s2t: 爲, 覈, 裏) is what few
+# customers write or read.
+_OPENCC_CONFIG = {TRADITIONAL: "s2tw", TAIWAN: "s2tw", HONG_KONG: "s2hk"}
+
+# Cantonese words and Hong Kong terms; Taiwan's own terms and its calendar. Matched on the text
+# after it was made simplified, so one list serves both scripts.
+_HONG_KONG_WORDS = re.compile(
+    r"(嘅|系咪|唔|咗|冇|喺|啲|嘢|佢哋|我哋|你哋|睇|咩|乜|咁|嗰|噉|揾|攞|俾|畀|嚟|香港|八达通|"
+    r"的士|强积金|积金局)"
+)
+_TAIWAN_WORDS = re.compile(
+    r"(民国|台湾|台北|台中|台南|高雄|新北|桃园|健保|劳保|机车|计程车|捷运|身分证|新台币|台币|"
+    r"软体|资讯|网路|影片|这边|喔|唷)"
+)
+
+
+@lru_cache(maxsize=1)
+def _s2t():
+    import opencc
+
+    return opencc.OpenCC("s2t")
+
+
+@lru_cache(maxsize=4)
+def _converter(script: str):
+    import opencc
+
+    return opencc.OpenCC(_OPENCC_CONFIG[script])
+
+
+def detect_script(text: str, current: str | None = None) -> str | None:
+    """The script a message is written in, or `current` when it says nothing (no Chinese, or
+    only characters both scripts share).
+
+    Characters that simplification changes count for traditional, characters that
+    traditionalisation changes count for simplified; the larger count wins. A traditional
+    message with Cantonese or Hong Kong words is Hong Kong, one with Taiwan's words Taiwan;
+    otherwise it keeps the variant already known, else plain traditional.
+    """
+    chinese = "".join(_CJK.findall(text or ""))[:200]  # enough to tell; bounds the work
+    if not chinese:
+        return current
+    simplified = to_simplified(chinese)
+    traditional_count = sum(1 for ch in chinese if _t2s().convert(ch) != ch)
+    simplified_count = sum(1 for ch in chinese if _s2t().convert(ch) != ch)
+    if traditional_count == simplified_count:
+        if traditional_count == 0 and current in (TAIWAN, HONG_KONG, TRADITIONAL):
+            return _variant(simplified, current)
+        return current
+    if simplified_count > traditional_count:
+        return SIMPLIFIED
+    return _variant(simplified, current)
+
+
+def _variant(simplified_text: str, current: str | None) -> str:
+    if _HONG_KONG_WORDS.search(simplified_text):
+        return HONG_KONG
+    if _TAIWAN_WORDS.search(simplified_text):
+        return TAIWAN
+    return current if current in (TAIWAN, HONG_KONG) else TRADITIONAL
+
+
+def in_script(text: str, script: str | None) -> str:
+    """A reply written in simplified Chinese, in the customer's script (unchanged for simplified,
+    unknown scripts and text without Chinese)."""
+    if not text or script not in _OPENCC_CONFIG or not _CJK.search(text):
+        return text
+    return _converter(script).convert(text)
+
+
+_ABROAD = re.compile(
+    r"(?i)(在国外|在海外|人在外国|出国了|在出国|出差在外国|在英国|在美国|在加拿大|在澳洲|在澳大利亚|"
+    r"在日本|在新加坡|在欧洲|在德国|在法国|留学|"
+    r"\b(?:abroad|overseas)\b|\bi(?:'m| am) (?:in|living in|based in) (?:the uk|london|the us|"
+    r"america|canada|australia|europe|japan|singapore|germany|france)\b)"
+)
+
+
+def says_abroad(text: str | None) -> bool:
+    """Whether the customer says they are abroad ("我人在国外", "I'm in London"): times are then
+    named with their zone."""
+    return bool(text and _ABROAD.search(to_simplified(text)))

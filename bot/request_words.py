@@ -19,7 +19,8 @@ _WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
                     "cover ", "sum insured", "clause", "exclusion")),
     ("ask_documents", ("材料", "资料", "单据", "文件", "证件", "要交什么", "交什么", "上传",
                        "document", "paperwork", "papers", "upload", "what do i need to send")),
-    ("check_status", ("进度", "理赔", "状态", "赔款", "到账", "赔付", "查下", "查一下", "查查",
+    ("check_status", ("进度", "理赔", "理陪", "怎么样了", "状态", "赔款", "到账", "赔付", "查下",
+                      "查一下", "查查",
                       "查询", "到哪", "审核", "结果", "status", "claim", "progress", "check",
                       "where is", "paid", "payout")),
 )

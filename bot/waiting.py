@@ -22,7 +22,6 @@ from bot.clock import as_utc_naive, local_zone, to_local
 from bot.dates import parse_incident_datetime
 from bot.handoff import HANDOFF_ACTOR, next_opening, wait_minutes, working_hours
 from bot.language import to_simplified
-from bot.settings import get_settings
 from bot.store.db import unit_of_work
 
 ACK_GAP = timedelta(minutes=10)
@@ -202,10 +201,3 @@ def _callback(uow, row, text: str, phone: str | None, at: datetime) -> dict | No
     uow.commit()
     return {"outcome": Outcome.BOOKED, "callback_at": moment, "callback_phone": phone}
 
-
-def zone_name(lang: str | None) -> str:
-    """The customers' time zone as they call it ("北京时间" for Asia/Shanghai)."""
-    zone = get_settings().timezone
-    if zone in ("Asia/Shanghai", "Asia/Chongqing", "PRC"):
-        return "Beijing time" if lang == "en" else "北京时间"
-    return zone

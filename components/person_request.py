@@ -10,10 +10,19 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.handoff import names_a_person
+from bot.handoff import declares_elderly, names_a_person
+from bot.plain import asks_full_text, asks_simpler
+from bot.service_questions import ACKNOWLEDGED, AGENT_HOURS, IS_BOT, service_question
 
 REQUEST_HUMAN = "request_human"
 NLU_FALLBACK = "nlu_fallback"
+ASK_CAPABILITIES = "ask_capabilities"
+THANK = "thank"
+DECLARE_ELDERLY = "declare_elderly"
+# Predictions a question about the service is read as; anything else (a form's answer, a
+# status question) is left alone.
+_SERVICE_QUESTION_INTENTS = frozenset(
+    {REQUEST_HUMAN, NLU_FALLBACK, ASK_CAPABILITIES, "out_of_scope", "greet"})
 
 
 @DefaultV1Recipe.register(
@@ -44,15 +53,50 @@ class PersonRequestCheck(GraphComponent):
         for message in messages:
             intent = message.get(INTENT) or {}
             text = message.get(TEXT) or ""
+            if self._about_the_service(message, intent, text):
+                continue
             if intent.get("name") != REQUEST_HUMAN or text.startswith("/"):
                 continue  # "/request_human" is a button's payload: asked in so many words
             if names_a_person(text):
                 continue
             confidence = float(intent.get("confidence") or 0.0)
-            message.set(INTENT, {"name": NLU_FALLBACK, "confidence": confidence},
-                        add_to_output=True)
-            ranking = message.get(INTENT_RANKING_KEY) or []
-            message.set(INTENT_RANKING_KEY,
-                        [{"name": NLU_FALLBACK, "confidence": confidence}, *ranking],
-                        add_to_output=True)
+            _set_intent(message, NLU_FALLBACK, confidence)
         return messages
+
+    @staticmethod
+    def _about_the_service(message: Message, intent: Dict[str, Any], text: str) -> bool:
+        """"你是真人还是机器人啊", "你们人工客服几点上班": a question about the service becomes
+        ask_capabilities, which answers it (bot/service_questions.py); "哦哦好的好的👍👍" taken
+        for a request becomes thank. Neither puts the customer in the queue. "说简单点" and "全文"
+        become nlu_fallback, whose action says the last answer in fewer words, or the whole
+        clause quoted in part."""
+        name = intent.get("name")
+        if text.startswith("/"):
+            return False
+        if asks_simpler(text) or asks_full_text(text):
+            # "说简单点": action_not_understood repeats the last answer in fewer words.
+            _set_intent(message, NLU_FALLBACK, float(intent.get("confidence") or 0.0))
+            return True
+        if name in (NLU_FALLBACK, "out_of_scope") and declares_elderly(text):
+            # "我姓李，今年78了，想问一下…": the age said in passing is the elderly declaration;
+            # action_offer_human also answers the question asked beside it.
+            _set_intent(message, DECLARE_ELDERLY, float(intent.get("confidence") or 0.0))
+            return True
+        if name not in _SERVICE_QUESTION_INTENTS:
+            return False
+        kind = service_question(text)
+        confidence = float(intent.get("confidence") or 0.0)
+        if kind in (IS_BOT, AGENT_HOURS):
+            _set_intent(message, ASK_CAPABILITIES, confidence)
+            return True
+        if kind == ACKNOWLEDGED and name == REQUEST_HUMAN:
+            _set_intent(message, THANK, confidence)
+            return True
+        return False
+
+
+def _set_intent(message: Message, name: str, confidence: float) -> None:
+    message.set(INTENT, {"name": name, "confidence": confidence}, add_to_output=True)
+    ranking = message.get(INTENT_RANKING_KEY) or []
+    message.set(INTENT_RANKING_KEY, [{"name": name, "confidence": confidence}, *ranking],
+                add_to_output=True)

@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict, List, Protocol
 from bot.clauses.catalog import Clause, Product, product_for
 from bot.clauses.search import rank
 from bot.clock import local_today
+from bot.language import to_simplified
 from bot.replies import date_text, money, say
 from bot.store.db import unit_of_work
 
@@ -54,6 +55,7 @@ class ClauseAnswer:
     clause: Clause | None
     score: float
     confident: bool
+    full_quote: str | None = None  # the whole clause, for "全文" / "full text"
 
     @property
     def offers_person(self) -> bool:
@@ -135,6 +137,65 @@ def quote(clause: Clause, lang: str) -> str:
                text=clause.text(lang))
 
 
+# A clause text longer than this is quoted by the sentence that answers (phone screens: issue
+# 19), with the whole of it on "全文" / "full text".
+EXCERPT_OVER = {"zh": 80, "en": 240}
+_ZH_PARTS = re.compile(r"(?<=[。；;])")
+_EN_PARTS = re.compile(r"(?<=[.;])\s+")
+_EN_WORD = re.compile(r"[a-z]{3,}")
+# Words of any question about cover, which pick no sentence out.
+_EN_COMMON = frozenset({"the", "and", "for", "what", "does", "are", "can", "this", "that",
+                        "with", "was", "were", "have", "had", "will", "would", "there", "any",
+                        "not", "you", "your", "why", "how", "when", "who", "covered", "cover",
+                        "pay", "paid", "policy", "claim", "get"})
+
+
+def _overlap(question: str, part: str, lang: str) -> int:
+    if lang == "en":
+        words = set(_EN_WORD.findall(question.lower())) - _EN_COMMON
+        return sum(1 for word in words if word[:4] in part.lower())  # "driving" ~ "driver"
+    question = to_simplified(question)
+    pairs = {question[i:i + 2] for i in range(len(question) - 1)}
+    return sum(1 for pair in pairs if _CJK.match(pair) and pair in part)
+
+
+def excerpt(clause: Clause, lang: str, question: str) -> str | None:
+    """The sentence of the clause that answers `question` (after the words that introduce a
+    list, "下列情况下…不负责赔偿："), or None when the clause is short enough to quote whole."""
+    return answering_part(clause.text(lang), lang, question)
+
+
+def answering_part(text: str, lang: str, question: str, *, lists_only: bool = False) -> str | None:
+    """The part of a long `text` that answers `question`: the sentence or list item with most
+    of the question's words, after the words that introduce the list; None for a short text
+    (and, with `lists_only`, for a text that is no list)."""
+    if len(text) <= EXCERPT_OVER["en" if lang == "en" else "zh"]:
+        return None
+    head, colon, rest = text.partition("：" if lang != "en" else ":")
+    if not colon or len(head) > len(text) // 2:
+        if lists_only:
+            return None
+        head, rest = "", text
+    parts = [part.strip() for part in (_EN_PARTS if lang == "en" else _ZH_PARTS).split(rest)
+             if part.strip()]
+    if len(parts) < 2 and not head:
+        return None
+    best = max(parts, key=lambda part: _overlap(question, part, lang))
+    if _overlap(question, best, lang) == 0:
+        best = parts[0]
+    return (head + colon + (" " if head and lang == "en" else "") + best).rstrip("；;") + "…"
+
+
+def quote_for(clause: Clause, lang: str, question: str) -> str:
+    """The quote a reply shows: the answering sentence of a long clause (with how to see the
+    whole), the whole of a short one."""
+    part = excerpt(clause, lang, question)
+    if part is None:
+        return quote(clause, lang)
+    return say("clause_quote_excerpt", lang, reference=clause.reference(lang),
+               title=clause.title(lang), text=part)
+
+
 def explain(
     question: str,
     product_code_or_line: str | None,
@@ -156,14 +217,17 @@ def explain(
     if match is None:
         return ClauseAnswer(say("clause_no_answer", lang), None, 0.0, False)
     clause = match.clause
-    parts: List[str] = [clause.plain(lang)]
+    plain = clause.plain(lang)
+    # The plain words are cut only where they list cases: one case answers the question.
+    parts: List[str] = [answering_part(plain, lang, question, lists_only=True) or plain]
     own = situation(clause, policy, today, lang)
     if own:
         parts.append(own)
-    parts.append(quote(clause, lang))
+    parts.append(quote_for(clause, lang, question))
     if not match.confident:
         parts.append(say("clause_unsure", lang))
-    return ClauseAnswer("\n".join(parts), clause, match.score, match.confident)
+    return ClauseAnswer("\n".join(parts), clause, match.score, match.confident,
+                        full_quote=quote(clause, lang))
 
 
 def answer_clause_question(

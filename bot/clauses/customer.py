@@ -53,7 +53,8 @@ class CustomerClauseAnswer:
 
 
 def _with_intro(intro: str, answer: ClauseAnswer) -> ClauseAnswer:
-    return ClauseAnswer(intro + "\n" + answer.text, answer.clause, answer.score, answer.confident)
+    return ClauseAnswer(intro + "\n" + answer.text, answer.clause, answer.score, answer.confident,
+                        full_quote=answer.full_quote)
 
 
 def general_answer(question: str, lang: str) -> CustomerClauseAnswer | None:

@@ -43,8 +43,10 @@ def test_clause_question_once_verified_quotes_the_own_policy(claims_store, domai
                            slots={**ZHANG, "clause_question": "免赔额是多少"})
     texts, events = run_action(ActionAnswerClause(), tracker, domain)
     assert "第十二条" in texts[0] and "500 元" in texts[0]
-    assert _slots(events) == {"clause_question": None, "clause_answered": True,
-                              "pending_request": None}
+    slots = _slots(events)
+    # The whole clause is kept for "全文" (issue 19: long clauses are quoted in part).
+    assert slots.pop("clause_full_text").startswith("保单第十二条「免赔额」原文：“")
+    assert slots == {"clause_question": None, "clause_answered": True, "pending_request": None}
 
 
 def test_clause_question_naming_a_line_is_answered_before_verification(claims_store, domain):
@@ -55,7 +57,9 @@ def test_clause_question_naming_a_line_is_answered_before_verification(claims_st
     assert texts[0].startswith(say("clause_general_intro", "zh", line="车险"))
     assert "500" not in texts[0]
     # The question stays pending: a policy number next answers it for the own policy.
-    assert _slots(events) == {"clause_answered": True}
+    slots = _slots(events)
+    assert slots.pop("clause_full_text").startswith("保单第十二条「免赔额」原文")  # for "全文"
+    assert slots == {"clause_answered": True}
 
 
 def test_own_policy_question_before_verification_starts_the_check_silently(claims_store, domain):

@@ -184,7 +184,9 @@ def test_waiting_period_question_combines_the_policy_dates() -> None:
                                   policy=FakePolicy(), today=date(2026, 11, 22))
     assert text.startswith("保单刚生效的头 30 天叫等待期")
     assert "30 天等待期已在 2026年1月30日 结束" in text and "从 2026年1月31日 起" in text
-    assert "保单第四条「等待期」原文：“自本合同生效之日起30日为等待期" in text
+    # A long clause is quoted by the sentence that answers; "全文" gives the whole of it.
+    assert "保单第四条「等待期」原文摘录：“被保险人在等待期内初次发生的疾病" in text
+    assert "回复“全文”" in text
     assert "转人工" not in text  # a confident answer
 
 
@@ -199,7 +201,9 @@ def test_waiting_period_in_english() -> None:
                      policy=FakePolicy(start_date=date(2026, 3, 1)), today=date(2026, 3, 10))
     assert answer.clause.id == "medical.4"
     assert "30-day waiting period runs until 30 Mar 2026" in answer.text
-    assert 'Your policy, Clause 4 (Waiting period), says: "The first 30 days' in answer.text
+    assert 'Your policy, Clause 4 (Waiting period), says: "' in answer.text
+    assert 'Reply "full text" for the whole clause.' in answer.text
+    assert answer.full_quote.startswith('Your policy, Clause 4 (Waiting period), says: "The first')
     assert not CJK.search(answer.text)
 
 

@@ -282,7 +282,7 @@ def test_labels_in_both_languages() -> None:
     )
     assert clock.label("en") == (
         "Large claim: settle within 7 working days of complete documents "
-        "(by 15 Oct 2026 10:00). Status: on time"
+        "(by 15 Oct 2026 10:00 Beijing time). Status: on time"
     )
     for clock in deadline_clocks(view, COMPLETE + 90 * DAY):
         assert "{" not in clock.label("zh") and "{" not in clock.label("en")

@@ -21,7 +21,7 @@ from bot.claims.reporting.service import (
 from bot.clock import from_local, to_local
 from bot.dates import HOUR_UNKNOWN, clarify_question, parse_incident_datetime
 from bot.language import normalise
-from bot.replies import date_text, money, say
+from bot.replies import clock_text, date_text, money, say
 
 _DONT_KNOW = re.compile(
     r"(不记得|记不清|忘了|不知道|不清楚|说不准|没有|无|don'?t know|not sure|no idea|"
@@ -246,7 +246,7 @@ def _day_of(draft: ReportDraft) -> date | None:
 def _when_text(draft: ReportDraft, lang: str) -> str:
     if draft.incident_at is not None:
         local = to_local(draft.incident_at)
-        return f"{date_text(local, lang)} {local:%H:%M}"
+        return f"{date_text(local, lang)} {clock_text(local, lang)}"  # the zone where abroad
     if draft.incident_date is not None:
         return incident_day_text(draft, lang)
     return "-"
