@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.claims.amounts import is_small_claim, validate_amount
 from bot.claims.model import OPEN_STAGES, ClaimStage
-from bot.claims.reporting.extract import HOSPITALISATION, ReportFields
+from bot.claims.reporting.extract import HOSPITALISATION, ReportFields, customer_account
 from bot.claims.risk import RiskFacts, assess, is_fast_track, offers_person, rules, urgent_reasons
 from bot.clock import as_utc_naive, from_local, local_today
 from bot.dates import HOUR_UNKNOWN
@@ -73,6 +73,7 @@ class ReportDraft:
     language: str | None = None
     conversation_id: str | None = None
     declined: tuple[str, ...] = ()
+    police_called: bool | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly (dates ISO, amount a string): fits a Rasa slot."""
@@ -135,7 +136,8 @@ def merge_fields(draft: ReportDraft, extracted: ReportFields) -> ReportDraft:
         elif draft.incident_date is None:
             updates["incident_date"] = when.date
     fill("place", extracted.place)
-    fill("description", extracted.text or None)
+    fill("description", customer_account(extracted.text))
+    fill("police_called", extracted.police_called)
     fill("injuries", extracted.injuries)
     if "serious_injury" in extracted.urgent:
         fill("serious_injury", True)
@@ -360,6 +362,8 @@ def _description(draft: ReportDraft) -> str | None:
     lines = [draft.description.strip()] if draft.description else []
     if draft.incident_at is None and draft.incident_date is not None:
         lines.append("时间不详 Time of day not known")
+    if draft.police_called is not None:
+        lines.append("已报警 Police called: " + ("是 yes" if draft.police_called else "否 no"))
     for name, label in _DETAIL_LABELS:
         value = getattr(draft, name)
         if value:
