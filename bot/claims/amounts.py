@@ -96,10 +96,7 @@ def _rough(match: re.Match[str]) -> str:
     value = parse_number_words(lead) if lead else Decimal(1)
     if value is None:
         return match.group(0)
-    if lead and lead[-1] in "十百千":
-        value = value * _UNITS[match.group("unit")]  # 十几万: 10 x 10,000
-    else:
-        value = value * _UNITS[match.group("unit")] if lead else Decimal(_UNITS[match.group("unit")])
+    value = value * _UNITS[match.group("unit")]  # 十几万: 10 x 10,000; 几千: 1 x 1,000
     if match.group("wan"):
         value *= 10_000  # 几十万
     # "多" keeps it approximate; 万 of anything in a report is money (a cue of its own).

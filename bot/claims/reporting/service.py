@@ -2,20 +2,22 @@
 transaction that creates the claim with its checklist, first event, audit entry and risk flags."""
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from difflib import SequenceMatcher
 from typing import Any
 
 from bot.claims.amounts import is_small_claim, validate_amount
 from bot.claims.model import OPEN_STAGES, ClaimStage
 from bot.claims.reporting.extract import HOSPITALISATION, ReportFields, customer_account
 from bot.claims.risk import RiskFacts, assess, is_fast_track, offers_person, rules, urgent_reasons
-from bot.clock import as_utc_naive, from_local, local_today
+from bot.clock import as_utc_naive, from_local, local_today, to_local
 from bot.dates import HOUR_UNKNOWN
 from bot.documents import Item, checklist, incident_types, normalise_incident_type, one_time_notice
 from bot.parsing import parse_policy_number
-from bot.replies import date_text, join, say
+from bot.replies import date_text, join, say, when_text
 from bot.store.db import UnitOfWork, unit_of_work
 from bot.store.models import Claim, ClaimDocument, Policy
 
@@ -74,6 +76,9 @@ class ReportDraft:
     conversation_id: str | None = None
     declined: tuple[str, ...] = ()
     police_called: bool | None = None
+    # Claims the customer said are a different incident ("不是同一件事"): never asked again.
+    distinct_from: tuple[str, ...] = ()
+    pending_duplicate: str | None = None  # the claim asked about: "是同一件事吗？"
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly (dates ISO, amount a string): fits a Rasa slot."""
@@ -105,7 +110,7 @@ class ReportDraft:
                 value = date.fromisoformat(value)
             elif spec.name == "estimated_amount":
                 value = Decimal(str(value))
-            elif spec.name == "declined":
+            elif spec.name in ("declined", "distinct_from"):
                 value = tuple(value)
             values[spec.name] = value
         return cls(**values)
@@ -203,6 +208,8 @@ class Problem:
 
 
 def _field_text(key: str, value: Any, lang: str | None) -> Any:
+    if key == "when" and isinstance(value, datetime):
+        return when_text(value, lang)
     if isinstance(value, date):
         return date_text(value, lang)
     if key == "line":
@@ -285,12 +292,68 @@ def _problems(
             problems.append(Problem("policy_not_in_force", "report_policy_not_in_force", period))
         incident_type = normalise_incident_type(line, draft.incident_type)
         for claim in policy.claims:
-            same_day = claim.incident_at is not None and local_today(claim.incident_at) == day
-            if claim.stage in OPEN_STAGES and claim.incident_type == incident_type and same_day:
+            if (claim.stage not in OPEN_STAGES or claim.incident_type != incident_type
+                    or claim.number in draft.distinct_from):
+                continue
+            verdict = same_incident(draft, claim)
+            if verdict == SAME:
                 problems.append(Problem("already_reported", "report_already_reported",
                                         {"claim_number": claim.number}))
                 break
+            if verdict == MAYBE:
+                problems.append(Problem(
+                    "maybe_duplicate", "report_maybe_duplicate",
+                    {"claim_number": claim.number, "when": claim.incident_at,
+                     "place": claim.incident_place or "-"}))
+                break
     return problems, policy
+
+
+SAME = "same"
+MAYBE = "maybe"
+DIFFERENT = "different"
+_CLOSE = timedelta(hours=1)
+_NEAR = timedelta(hours=3)
+
+
+def _similar_places(one: str, other: str) -> bool:
+    a, b = (re.sub(r"[\s,，.。·\-]", "", text).lower() for text in (one, other))
+    if not a or not b:
+        return True
+    return a in b or b in a or SequenceMatcher(None, a, b).ratio() >= 0.5
+
+
+def same_incident(draft: ReportDraft, claim: Claim) -> str:
+    """Whether the draft tells of the same incident as an open claim of the same kind on the
+    same policy: SAME (overlapping time, and place and amount agree where both are known),
+    DIFFERENT (another time, or another place and another amount), or MAYBE (ask the customer
+    "是同一件事吗？"). A second collision on the same day elsewhere is a new claim."""
+    day = _incident_day(draft)
+    if claim.incident_at is None or day is None:
+        return MAYBE if day is None else DIFFERENT
+    claim_at = as_utc_naive(claim.incident_at)
+    claim_local = to_local(claim_at)
+    claim_has_hour = (claim_local.hour, claim_local.minute) != (0, 0)
+    if draft.incident_at is not None and claim_has_hour:
+        gap = abs(as_utc_naive(draft.incident_at) - claim_at)
+        if gap > _NEAR:
+            return DIFFERENT
+        close = gap <= _CLOSE
+    else:
+        if local_today(claim_at) != day:
+            return DIFFERENT
+        close = False
+    place = (None if not (draft.place and claim.incident_place)
+             else _similar_places(draft.place, claim.incident_place))
+    amount = None
+    if draft.estimated_amount and claim.estimated_amount:
+        mine, theirs = Decimal(str(draft.estimated_amount)), Decimal(str(claim.estimated_amount))
+        amount = abs(mine - theirs) <= Decimal("0.3") * max(mine, theirs)
+    if place is False and amount is False:
+        return DIFFERENT
+    if close and place is not False and amount is not False:
+        return SAME
+    return MAYBE
 
 
 def check_draft(
