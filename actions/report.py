@@ -23,6 +23,7 @@ from bot.claims.reporting import (
     ReportDraft,
     ReportRejected,
     check_draft,
+    fit_to_line,
     missing_fields,
     receipt_text,
     submit_report,
@@ -68,7 +69,9 @@ def load_draft(tracker: Tracker) -> ReportDraft:
         changes["line_of_business"] = policy_line(policy)
     if draft.language != language_of(tracker):
         changes["language"] = language_of(tracker)
-    return replace(draft, **changes) if changes else draft
+    draft = replace(draft, **changes) if changes else draft
+    # Within what the policy covers: asked only when the line allows several types.
+    return fit_to_line(draft, draft.line_of_business)
 
 
 class ValidateReportForm(IdentitySlots, FormValidationAction):

@@ -28,6 +28,9 @@ ACCIDENT = "accident"
 CRITICAL_ILLNESS = "critical_illness"
 DEATH = "death"
 DISABILITY = "disability"
+STORM = "storm"
+FALLING = "falling"
+DAMAGE = "damage"
 
 _KIND_PATTERNS: tuple[tuple[str, str], ...] = (
     (COLLISION, r"追尾|撞|碰了|碰到|刮蹭|剐蹭|刮了|蹭了|擦碰|车祸|rear[- ]?ended|crash|collid"
@@ -47,6 +50,11 @@ _KIND_PATTERNS: tuple[tuple[str, str], ...] = (
                        r"|tumou?r|stroke|heart attack|critical illness"),
     (DEATH, r"去世|身故|死亡|过世|离世|身亡|passed away|\bdied\b|death"),
     (DISABILITY, r"伤残|残疾|disabilit|disabled"),
+    (STORM, r"暴雨|台风|洪水|冰雹|雷击|被雷|暴雪|大风|龙卷风|storm|flood|typhoon|hail|lightning"
+            r"|hurricane|gale"),
+    (FALLING, r"坠物|掉下来|砸(?:坏|到|中|了)|falling object|fell on|fell onto|came down on"),
+    (DAMAGE, r"摔坏|碰坏|打碎|弄坏|损坏|砸坏|摔碎|碰倒|打翻|坏了|碎了|knocked over|broke|broken"
+             r"|damaged|smashed|cracked|dropped"),
 )
 _KIND_RES = tuple((kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in _KIND_PATTERNS)
 
@@ -65,7 +73,9 @@ _PRIORITIES: dict[str, tuple[tuple[str, str], ...]] = {
                  (ACCIDENT, "injury"), (HOSPITALISATION, "injury")),
     "critical_illness": ((CRITICAL_ILLNESS, "diagnosis"),),
     "life": ((DEATH, "death"),),
-    "home": ((FIRE, "fire"), (THEFT, "theft"), (WATER, "water_damage")),
+    "home": ((FIRE, "fire"), (THEFT, "theft"), (WATER, "water_damage"),
+             (STORM, "natural_disaster"), (FALLING, "falling_object"),
+             (DAMAGE, "property_damage"), (ACCIDENT, "property_damage")),
 }
 
 _NO_INJURY_RE = re.compile(

@@ -11,7 +11,13 @@ from typing import Any
 
 from bot.claims.amounts import is_small_claim, validate_amount
 from bot.claims.model import OPEN_STAGES, ClaimStage
-from bot.claims.reporting.extract import HOSPITALISATION, ReportFields, customer_account
+from bot.claims.reporting.extract import (
+    HOSPITALISATION,
+    ReportFields,
+    customer_account,
+    incident_kinds,
+    resolve_incident_type,
+)
 from bot.claims.risk import RiskFacts, assess, is_fast_track, offers_person, rules, urgent_reasons
 from bot.clock import as_utc_naive, from_local, local_today, to_local
 from bot.dates import HOUR_UNKNOWN
@@ -159,6 +165,31 @@ def merge_fields(draft: ReportDraft, extracted: ReportFields) -> ReportDraft:
         fill("admission_date", when.date)
     fill("language", extracted.language)
     return replace(draft, **updates)
+
+
+def fit_to_line(draft: ReportDraft, line: str | None) -> ReportDraft:
+    """The draft's incident type read within what the policy's line covers: "住院" on an
+    accident policy is an accident injury, a line with one type needs no question, and a type
+    the line does not have is read again from the customer's account (or asked)."""
+    if not line:
+        return draft
+    types = incident_types(line)
+    fitted = normalise_incident_type(line, draft.incident_type)
+    if fitted is None and draft.description:
+        fitted = resolve_incident_type(line, incident_kinds(draft.description))
+    if fitted is None and draft.incident_type:
+        fitted = _SAME_ON_LINE.get(line, {}).get(draft.incident_type)
+    if fitted is None and len(types) == 1:
+        fitted = types[0]
+    return draft if fitted == draft.incident_type else replace(draft, incident_type=fitted)
+
+
+# What a type read before the policy was known means on the policy's line.
+_SAME_ON_LINE = {
+    "accident": {"hospitalisation": "injury", "outpatient": "injury", "collision": "injury"},
+    "motor": {"accident": "collision"},
+    "home": {"glass": "property_damage", "collision": "property_damage"},
+}
 
 
 def missing_fields(draft: ReportDraft, line: str | None = None) -> list[str]:
