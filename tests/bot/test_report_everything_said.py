@@ -243,7 +243,8 @@ def test_the_answer_to_is_this_the_same_incident(text, same):
 
 @pytest.mark.parametrize(("text", "field", "value"), [
     ("地点改一下，是北四环学院桥往东200米", "place", "北四环学院桥往东200米"),
-    ("经过写详细点：等红灯时被后车追尾，尾灯也坏了", "description", "等红灯时被后车追尾,尾灯也坏了"),
+    ("经过写详细点：等红灯时被后车追尾，尾灯也坏了", "description",
+     "等红灯时被后车追尾,尾灯也坏了"),
     ("经过写详细点", "description", None),
     ("change the place to 14 Elm Road", "place", "14 Elm Road"),
     ("金额改成2500", "estimated_amount", "2500"),
