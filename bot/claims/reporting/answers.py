@@ -35,8 +35,8 @@ _PLACE_CORRECTION = re.compile(
 # The words a correction starts with ("改一下 是…", "不对,…", "actually…"): never stored.
 _CORRECTION_LEAD = re.compile(
     r"^(?:\s*(?:不对|不是|错了|说错了|改一下|改下|改改|更正(?:一下)?|纠正(?:一下)?|修改(?:一下)?|"
-    r"应该是|其实是|是|在|哦|噢|嗯|抱歉|不好意思|actually|sorry|oops|no|correction|i mean|"
-    r"it'?s|it was)[\s,，:：!！.。]*)+",
+    r"应该是|其实是|是|在|哦|噢|嗯|抱歉|不好意思|actually|sorry|oops|no(?=[,，!！])|correction|"
+    r"i mean|it'?s|it was)[\s,，:：!！.。]*)+",
     re.IGNORECASE,
 )
 _CORRECTION_CUE = re.compile(
@@ -153,7 +153,9 @@ def interpret_answer(
         elif asking == "description" and merged.description != draft.description:
             updated = merged  # the message itself became the description
         else:
-            value = strip_correction_words(clean)
+            # The customer's account keeps its words; a short answer loses "改一下 是…".
+            value = (strip_correction_words(clean)
+                     if asking != "description" or _CORRECTION_CUE.search(clean) else clean)
             place = _PLACE_CORRECTION.search(clean) if asking == "place" else None
             if place:
                 value = strip_correction_words(place.group("place") or place.group("place_en"))
