@@ -276,6 +276,8 @@ def incident_kinds(text: str) -> tuple[str, ...]:
         or _BROKEN_BONE_RE.search(words)
     ):
         kinds.remove(INJURY)  # "没人受伤" names injury only to deny it
+    if DAMAGE in kinds and len(kinds) > 1:
+        kinds.remove(DAMAGE)  # "被追尾了,保险杠坏了": the collision says what kind it is
     return tuple(kinds)
 
 
