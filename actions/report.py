@@ -23,6 +23,8 @@ from bot.asks import Step
 from bot.claims.reporting import (
     ReportDraft,
     ReportRejected,
+    check_draft,
+    fit_to_line,
     missing_fields,
     receipt_text,
     submit_report,
@@ -34,7 +36,9 @@ from bot.claims.reporting.answers import (
     interpret_answer,
     is_confirmation,
     report_summary,
+    same_incident_reply,
 )
+from bot.claims.reporting.urgent import urgency
 from bot.clauses import answer_clause_question
 from bot.clauses.customer import answer_for_customer, general_answer
 from bot.clock import utc_now
@@ -66,7 +70,9 @@ def load_draft(tracker: Tracker) -> ReportDraft:
         changes["line_of_business"] = policy_line(policy)
     if draft.language != language_of(tracker):
         changes["language"] = language_of(tracker)
-    return replace(draft, **changes) if changes else draft
+    draft = replace(draft, **changes) if changes else draft
+    # Within what the policy covers: asked only when the line allows several types.
+    return fit_to_line(draft, draft.line_of_business)
 
 
 class ValidateReportForm(IdentitySlots, FormValidationAction):
@@ -102,6 +108,10 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
             dropped = {"report_draft": None, "report_asking": None, "report_ready": False}
             events += [SlotSet(slot, value) for slot, value in dropped.items()]
             tracker.slots.update(dropped)
+        found = urgency(tracker.latest_message.get("text"))
+        if found is not None and not tracker.get_slot("urgent_handled"):
+            # An emergency told in the middle of the report: safety first, then on with it.
+            events += urgent_path(dispatcher, tracker, found, then_report=False)
         if tracker.get_slot("requested_slot") is None and resuming(tracker):
             # "继续报案" / "刚才说到哪了": the report stopped in this conversation, taken up again
             # where it stopped (the ask action asks that question).
@@ -173,11 +183,22 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
             return {"report_answer": None, "report_stop_or_skip": None}
         slots: Dict[str, Any] = {"report_stop_or_skip": None}
         if asking == CONFIRM:
+            if draft.pending_duplicate:
+                same = same_incident_reply(text, _intent(tracker))
+                if same:
+                    reply(dispatcher, tracker, "report_same_incident",
+                          claim_number=draft.pending_duplicate)
+                    return {"report_answer": "cancelled", "report_cancelled": True}
+                if same is False:  # another incident: submitted as a new claim
+                    draft = replace(draft, pending_duplicate=None, distinct_from=(
+                        *draft.distinct_from, draft.pending_duplicate))
+                    return confirmed_or_told(dispatcher, tracker, draft, now)
             if is_confirmation(text, _intent(tracker)):
-                return {**slots, "report_answer": "confirmed", "report_ready": True,
-                        "report_draft": draft.as_dict(),
-                        "ask_failures": asks.forget_form(tracker.get_slot("ask_failures"),
-                                                         "report")}
+                result = confirmed_or_told(dispatcher, tracker, draft, now)
+                if result.get("report_ready"):
+                    result["ask_failures"] = asks.forget_form(
+                        tracker.get_slot("ask_failures"), "report")
+                return {**slots, **result}
             answer = apply_correction(draft, text, now, lang)
             if answer.message:
                 dispatcher.utter_message(text=answer.message)
@@ -327,6 +348,31 @@ def take_up_again(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Di
                                                      "report"))]
 
 
+def confirmed_or_told(
+    dispatcher: CollectingDispatcher, tracker: Tracker, draft: ReportDraft, now: Any
+) -> Dict[str, Any]:
+    """The confirmed draft goes in when nothing stops it; otherwise the customer is told what
+    to change (or asked whether it is the same incident as a claim already made) and the draft
+    stays, with the form, for the change: a report is never dropped at the confirmation."""
+    looking = viewer(tracker)
+    problems = (check_draft(draft, now, verified_customer_id=looking.customer_id)
+                if looking.verified and not looking.expired else [])
+    if not problems:
+        return {"report_answer": "confirmed", "report_ready": True,
+                "report_draft": replace(draft, pending_duplicate=None).as_dict()}
+    lang = language_of(tracker)
+    duplicate = next((problem for problem in problems
+                      if problem.code in ("maybe_duplicate", "already_reported")), None)
+    if duplicate is not None:
+        dispatcher.utter_message(text=duplicate.text(lang))
+        draft = replace(draft, pending_duplicate=duplicate.fields["claim_number"])
+    else:
+        for problem in problems:
+            dispatcher.utter_message(text=problem.text(lang))
+        reply(dispatcher, tracker, "report_fix_then_confirm")
+    return {"report_answer": None, "report_draft": draft.as_dict()}
+
+
 class ActionAskReportAnswer(Action):
     """Asks the next missing detail, or shows the summary to confirm."""
 
@@ -438,6 +484,86 @@ def stop_report(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict
         events += [SlotSet("identity_stop", False), SlotSet("policy_number", None),
                    SlotSet("verification_answer", None)]
     return events
+
+
+def urgent_path(
+    dispatcher: CollectingDispatcher, tracker: Tracker, found: Any, *, then_report: bool = True
+) -> List[Dict[str, Any]]:
+    """The emergency number and what to do right now, before any question; then a person on
+    the fast track. The bot is not paused until that person takes the conversation (the agent
+    console pauses it then), so the identity check and the report can go on meanwhile."""
+    reply(dispatcher, tracker, "urgent.first")
+    for key in found.advice_keys:
+        reply(dispatcher, tracker, key)
+    events = [event for event in start_handoff(dispatcher, tracker, Reason.URGENT)
+              if event.get("event") != "pause"]
+    if then_report and not tracker.get_slot("verified"):
+        reply(dispatcher, tracker, "urgent.then_report")
+    return events + [SlotSet("urgent_handled", True)]
+
+
+class ActionUrgentIncident(Action):
+    """An emergency happening now (components/report_signals.py), from any state: safety
+    advice and a person first; the rule then starts the report (identity check first)."""
+
+    def name(self) -> str:
+        return "action_urgent_incident"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        found = urgency(tracker.latest_message.get("text"))
+        if found is None:  # the button payload "/report_urgent": injury care is the default
+            from bot.claims.reporting.urgent import MEDICAL, Urgency
+
+            found = Urgency(("serious_injury",), (MEDICAL,))
+        return urgent_path(dispatcher, tracker, found)
+
+
+class ActionAmendClaim(Action):
+    """"地点改一下…" / "经过写详细点：…" / "change the place to …" outside a report: the claim
+    named, or the last one reported in this conversation, is changed (bot/claims/reporting/
+    amend.py: audited, noted on the claim for its handler). Never a new report."""
+
+    def name(self) -> str:
+        return "action_amend_claim"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        from bot.claims.reporting.amend import AmendRefused, amend_claim, parse_amend_request
+
+        lang = language_of(tracker)
+        request = parse_amend_request(tracker.latest_message.get("text") or "")
+        if request is None:
+            reply(dispatcher, tracker, "amend_which")
+            return []
+        looking = viewer(tracker)
+        if not looking.verified or looking.expired:
+            reply(dispatcher, tracker, "amend_needs_identity")
+            return []
+        number = (request.claim_number or tracker.get_slot("last_claim_number")
+                  or tracker.get_slot("claim_number"))
+        field = say(f"amend_field.{request.field}", lang)
+        if not number:
+            reply(dispatcher, tracker, "amend_which")
+            return []
+        if request.value is None:
+            reply(dispatcher, tracker, "amend_ask_value", claim_number=number, field=field)
+            return []
+        try:
+            done = amend_claim(number, request, customer_id=looking.customer_id,
+                               actor=conversation_actor(tracker), now=utc_now(), lang=lang)
+        except AmendRefused as refused:
+            reply(dispatcher, tracker, f"amend_refused.{refused.reason}", claim_number=number,
+                  field=field)
+            return []
+        if done.field == "description":
+            reply(dispatcher, tracker, "report_amended_description", claim_number=done.claim_number)
+        else:
+            reply(dispatcher, tracker, "report_amended", claim_number=done.claim_number,
+                  field=field, value=done.new)
+        return [SlotSet("last_claim_number", done.claim_number)]
 
 
 class ActionReportClause(Action):

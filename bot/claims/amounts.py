@@ -71,6 +71,37 @@ _RANGE_BETWEEN_RE = re.compile(
     r"^\s*(?:元|块|yuan)?\s*(?:-|–|~|到|至|或者?|or|to)\s*$", re.IGNORECASE
 )
 _WINDOW = 12
+# A number that counts something else: a clock time ("10am", "11pm", "十点", "10:30"), a date,
+# an age, a distance, a floor or a house number ("14 Elm Road") is never an amount.
+_NOT_MONEY_AFTER_RE = re.compile(
+    r"^(?:\s*(?:am|pm|a\.m\.?|p\.m\.?|o'?clock|h\b|hrs?\b|hours?|mins?\b|minutes?|days?"
+    r"|weeks?|months?|years?|yrs?|km|kilomet|miles?|met(?:er|re)s?|floor|storey|st\b|nd\b"
+    r"|rd\b|th\b)|\s*[:：]\d|点|點|时|時|分钟|小时|号|號|日|月|年|岁|歲|周岁|楼|层|层楼|米|公里"
+    r"|千米|天|周|个月|個月|次|个人|位|辆|号楼|栋|单元|室|路|街|巷|弄|环|環|号线)",
+    re.IGNORECASE,
+)
+_STREET_AFTER_RE = re.compile(
+    r"^[A-Za-z]?\s+(?:[A-Z][\w'.-]*\s+){1,3}(?:Road|Rd|Street|St|Avenue|Ave|Lane|Ln|Drive|Dr"
+    r"|Way|Close|Crescent|Place|Court|Terrace|Boulevard|Blvd|Gardens|Grove|Hill|Row|Square)\b"
+)
+# "十几万", "几千", "二十多万": an approximate amount, the round lower figure.
+_ROUGH_RE = re.compile(
+    rf"(?P<lead>[{CN_NUMERAL_CHARS}]*|\d*)(?:几|多)(?P<unit>[十百千万])(?P<wan>万?)"
+)
+_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10_000}
+
+
+def _rough(match: re.Match[str]) -> str:
+    lead = match.group("lead")
+    value = parse_number_words(lead) if lead else Decimal(1)
+    if value is None:
+        return match.group(0)
+    value = value * _UNITS[match.group("unit")]  # 十几万: 10 x 10,000; 几千: 1 x 1,000
+    if match.group("wan"):
+        value *= 10_000  # 几十万
+    # "多" keeps it approximate; 万 of anything in a report is money (a cue of its own).
+    unit = match.group("unit")
+    return f"{value:f}多" + ("元" if unit == "万" or match.group("wan") else "")
 
 
 def validate_amount(amount: Decimal) -> str | None:
@@ -121,9 +152,11 @@ def _result(candidate: _Candidate) -> ParsedAmount:
 
 def _candidates(text: str) -> tuple[list[_Candidate], bool]:
     """The numbers in `text`, and whether two of them form a range."""
-    text = normalise_digits(text)
+    text = _ROUGH_RE.sub(_rough, normalise_digits(text))
     found = [_Candidate(match, text) for match in _CANDIDATE_RE.finditer(text)]
-    found = [candidate for candidate in found if candidate.value is not None]
+    found = [candidate for candidate in found if candidate.value is not None
+             and not _NOT_MONEY_AFTER_RE.match(text[candidate.end:])
+             and not _STREET_AFTER_RE.match(text[candidate.end:])]
     is_range = any(
         _RANGE_BETWEEN_RE.match(text[first.end:second.start])
         for first, second in zip(found, found[1:], strict=False)

@@ -36,7 +36,8 @@ EXPECTED_TYPES = {
     "accident": {"injury", "disability"},
     "critical_illness": {"diagnosis"},
     "life": {"death"},
-    "home": {"fire", "theft", "water_damage"},
+    "home": {"fire", "theft", "water_damage", "natural_disaster", "falling_object",
+             "property_damage"},
 }
 ALL = sorted(all_checklists())
 

@@ -260,11 +260,34 @@ def test_negative_or_absurd_amounts(seeded_url: str, amount: Decimal, code: str)
 
 def test_the_same_incident_is_not_reported_twice(seeded_url: str) -> None:
     seeded = claim_view("CLM-2026-000004", url=seeded_url)  # collision three days ago
-    found = check_draft(collision(incident_at=seeded.incident_at), NOW,
-                        verified_customer_id=customer_of(seeded_url, "AUTO-2026-0001"),
+    found = check_draft(collision(incident_at=seeded.incident_at, place="建国路与东三环路口"),
+                        NOW, verified_customer_id=customer_of(seeded_url, "AUTO-2026-0001"),
                         url=seeded_url)
     assert [problem.code for problem in found] == ["already_reported"]
     assert "CLM-2026-000004" in found[0].text("en")
+
+
+def test_same_time_elsewhere_is_asked_about_not_refused(seeded_url: str) -> None:
+    # Issue 19: same policy, same time, same kind, but another place: "是同一件事吗？"
+    seeded = claim_view("CLM-2026-000004", url=seeded_url)
+    found = check_draft(collision(incident_at=seeded.incident_at), NOW,
+                        verified_customer_id=customer_of(seeded_url, "AUTO-2026-0001"),
+                        url=seeded_url)
+    assert [problem.code for problem in found] == ["maybe_duplicate"]
+    assert "是同一件事吗" in found[0].text("zh") and "CLM-2026-000004" in found[0].text("zh")
+    answered = collision(incident_at=seeded.incident_at, distinct_from=("CLM-2026-000004",))
+    assert check_draft(answered, NOW, url=seeded_url,
+                       verified_customer_id=customer_of(seeded_url, "AUTO-2026-0001")) == []
+
+
+def test_another_collision_the_same_day_is_a_new_claim(seeded_url: str) -> None:
+    # Issue 19: same policy, same day, other time, other place, other amount.
+    seeded = claim_view("CLM-2026-000004", url=seeded_url)
+    later = seeded.incident_at + timedelta(hours=6)
+    found = check_draft(collision(incident_at=later, estimated_amount=Decimal("12000")), NOW,
+                        verified_customer_id=customer_of(seeded_url, "AUTO-2026-0001"),
+                        url=seeded_url)
+    assert found == []
 
 
 def test_the_same_incident_reported_twice_at_once_becomes_one_claim(seeded_url: str) -> None:

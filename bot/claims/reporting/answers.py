@@ -31,8 +31,47 @@ _DONT_KNOW = re.compile(
 _YES = re.compile(r"^(是|是的|有|对|嗯|有人|有的|yes|yeah|yep|y|someone was)\b", re.IGNORECASE)
 _NO = re.compile(r"(没有|没人|没|无|不|no\b|nobody|no one|nope)", re.IGNORECASE)
 _PLACE_CORRECTION = re.compile(
-    r"(?:地点|地址|位置|地方)(?:是|在|:|：)?\s*(?P<place>[^,，。.]{2,60})"
-    r"|(?:place|location|address)\s+(?:was|is)?\s*(?P<place_en>[^,.]{2,60})",
+    r"(?:地点|地址|位置|地方)(?:应该|应当)?(?:改成|改为|换成|写成|是|在|为|:|：)*\s*"
+    r"(?P<place>[^,，。.!！?？;；]{2,60})"
+    r"|(?:place|location|address)\s+(?:should\s+(?:be|say|read)|was|is|to|:)?\s*"
+    r"(?:actually\s+)?(?P<place_en>.{2,60}?)(?=\s+(?:not|instead|rather)\b|[,.;!?]|$)",
+    re.IGNORECASE,
+)
+# The words a correction starts with ("改一下 是…", "不对,…", "actually…"): never stored.
+_CORRECTION_LEAD = re.compile(
+    r"^(?:\s*(?:不对|不是|错了|说错了|改一下|改下|改改|更正(?:一下)?|纠正(?:一下)?|修改(?:一下)?|"
+    r"应该是|其实是|是|在|哦|噢|嗯|抱歉|不好意思|actually|sorry|oops|no(?=[,，!！])|correction|"
+    r"i mean|it'?s|it was)[\s,，:：!！.。]*)+",
+    re.IGNORECASE,
+)
+_CORRECTION_CUE = re.compile(
+    r"不对|错了|说错|改一下|改下|改成|改为|换成|更正|纠正|修改|应该是|应当是|其实是|"
+    r"actually|should be|make it|change (?:it|that|the)|correction|i meant?\b|not just|instead",
+    re.IGNORECASE,
+)
+# "make it 2500", "改成2500", "金额是2500": the amount, even without a money word.
+_AMOUNT_CORRECTION = re.compile(
+    r"make it|change (?:it|that|the amount|the loss) to|amount|loss|cost|estimate|"
+    r"金额|损失|费用|多少钱|改成|改为|应该是",
+    re.IGNORECASE,
+)
+# "did that go in as 2500 or 2000?", "地点记的是哪里？": a question about the stored value.
+_STORED_QUESTION = re.compile(
+    r"(?:did|has|have|was|is) (?:that|it|this)\s+(?:go(?:ne)?|been|put|get|got)?\s*"
+    r"(?:in|down|recorded|stored|saved|entered)|what did you (?:put|record|write|store)"
+    r"|(?:记|写|录|存)(?:的|成|了|下)(?:是)?(?:多少|哪|什么|几)|(?:记|写|录)成.*(?:还是|吗|么)"
+    r"|记(?:的|了)(?:是)?\d|是.*还是.*[?？]|what.*(?:recorded|stored|have down)",
+    re.IGNORECASE,
+)
+_FIELD_WORDS = {
+    "place": re.compile(r"地点|地址|位置|哪里|哪儿|place|address|where|location", re.I),
+    "incident_at": re.compile(r"时间|几点|哪天|日期|time|when|date|hour", re.I),
+    "estimated_amount": re.compile(r"金额|损失|多少钱|钱|amount|loss|cost|\d", re.I),
+    "description": re.compile(r"经过|描述|description|what happened", re.I),
+}
+_PLACE_LIKE = re.compile(
+    r"[路街道桥环巷弄村镇区县市省号栋楼]|路口|高速|小区|停车场|\d+\s*米|往[东南西北]"
+    r"|\b(?:road|rd|street|st|avenue|ave|lane|bridge|junction|car park|parking)\b",
     re.IGNORECASE,
 )
 _FREE_TEXT_FIELDS = ("place", "description", "hospital", "diagnosis", "other_party", "plate")
@@ -72,6 +111,14 @@ def interpret_answer(
     answer fills several fields at once and nothing is asked twice.
     """
     clean = normalise(text)[:_MAX_FREE_TEXT]
+    stored = stored_value_answer(draft, clean, lang)
+    if stored is not None:
+        return Answer(draft, stored)
+    if _CORRECTION_CUE.search(clean):
+        # "不对,地点是…" in the middle of the questions: the named value replaces the old one.
+        corrected = apply_correction(draft, clean, now, lang)
+        if corrected.changed or corrected.message:
+            return corrected
     line = draft.line_of_business
     extracted = extract_report_fields(
         clean, now, lang, line_of_business=line, known_date=draft.incident_date
@@ -111,7 +158,13 @@ def interpret_answer(
         elif asking == "description" and merged.description != draft.description:
             updated = merged  # the message itself became the description
         else:
-            updated = replace(merged, **{asking: clean})
+            # The customer's account keeps its words; a short answer loses "改一下 是…".
+            value = (strip_correction_words(clean)
+                     if asking != "description" or _CORRECTION_CUE.search(clean) else clean)
+            place = _PLACE_CORRECTION.search(clean) if asking == "place" else None
+            if place:
+                value = strip_correction_words(place.group("place") or place.group("place_en"))
+            updated = replace(merged, **{asking: value})
         return Answer(updated, changed=_changed(draft, updated))
     return Answer(merged, changed=_changed(draft, merged))
 
@@ -141,7 +194,47 @@ _CONFIRM = re.compile(
 
 def is_confirmation(text: str, intent: str | None = None) -> bool:
     """A plain yes to the summary ("对", "没问题", "yes"), whatever the model made of it."""
-    return intent == "affirm" or bool(_CONFIRM.match(normalise(text)))
+    clean = normalise(text)
+    if _CONFIRM.match(clean):
+        return True
+    # "地点是北四环学院桥东200米" may look like a yes to the model: it is a correction.
+    return intent == "affirm" and not names_a_change(clean)
+
+
+def names_a_change(text: str) -> bool:
+    """Whether a message names a field or a new value ("地点是…", "make it 2500", "不对…")."""
+    clean = normalise(text)
+    return bool(_CORRECTION_CUE.search(clean) or _PLACE_CORRECTION.search(clean)
+                or any(pattern.search(clean) for pattern in _FIELD_WORDS.values()))
+
+
+def strip_correction_words(text: str) -> str:
+    """The value without the words that introduce a correction ("改一下 是X" -> "X")."""
+    stripped = _CORRECTION_LEAD.sub("", text or "").strip(" ,，。.!！")
+    return stripped or (text or "").strip()
+
+
+def stored_value_answer(draft: ReportDraft, text: str, lang: str) -> str | None:
+    """The reply to a question about what the draft holds ("did that go in as 2500 or 2000?",
+    "地点记的是哪里？"): the stored value, worded as the summary shows it; None when the
+    message asks no such question."""
+    clean = normalise(text)
+    if not _STORED_QUESTION.search(clean):
+        return None
+    for name, pattern in _FIELD_WORDS.items():
+        if not pattern.search(clean):
+            continue
+        if name == "estimated_amount":
+            value = money(draft.estimated_amount, lang) if draft.estimated_amount else None
+        elif name == "incident_at":
+            value = _when_text(draft, lang)
+            value = None if value == "-" else value
+        else:
+            value = getattr(draft, name)
+        if value is None:
+            return say("report_stored_none", lang)
+        return say("report_stored_value", lang, value=value)
+    return None
 
 
 def _yes_no(text: str, intent: str | None) -> bool | None:
@@ -204,8 +297,18 @@ def apply_correction(draft: ReportDraft, text: str, now: datetime, lang: str) ->
         if value is not None:
             updates[name] = value
     place = _PLACE_CORRECTION.search(clean)
-    if place and "place" not in updates:
-        updates["place"] = (place.group("place") or place.group("place_en")).strip()
+    if place:
+        # The words after "地点是" / "the address should be" are the place, whatever else the
+        # sentence says ("…14 Elm Road not just home").
+        named = strip_correction_words((place.group("place") or place.group("place_en")).strip())
+        if named:
+            updates["place"] = named
+    if "estimated_amount" not in updates and _AMOUNT_CORRECTION.search(clean):
+        amount = parse_amount(clean)
+        if amount.ok:
+            updates["estimated_amount"] = amount.amount  # "make it 2500": not a year, not a time
+            updated = replace(draft, **updates)
+            return Answer(updated, changed=_changed(draft, updated))
     if extracted.when.found:
         nearest = _nearest_reading(draft, extracted.when.alternatives)
         if fresh.incident_at is not None:
@@ -217,6 +320,9 @@ def apply_correction(draft: ReportDraft, text: str, now: datetime, lang: str) ->
                            incident_part=fresh.incident_part)
     if extracted.when.future:
         return Answer(draft, say("when_future", lang))
+    if not updates and _PLACE_LIKE.search(clean):
+        # "改一下 是北四环学院桥往东200米": no field named, but only a place reads this way.
+        updates["place"] = strip_correction_words(clean)
     updated = replace(draft, **updates)
     return Answer(updated, changed=_changed(draft, updated))
 
@@ -271,3 +377,21 @@ def report_summary(draft: ReportDraft, lang: str) -> str:
     lines = [say(f"summary.{label}", lang, value=value) for label, value in rows
              if value not in (None, "", "-")]
     return "\n".join(lines)
+
+
+_NOT_SAME = re.compile(
+    r"^(?:不是|不|没有|不对|no\b|nope|not the same|different|another)|不是同一|另一件|两回事|不同的"
+    r"|a different|another (?:one|accident|incident)|not the same",
+    re.IGNORECASE,
+)
+_SAME = re.compile(r"同一件|就是那|是那件|same (?:one|incident|thing)|that one", re.IGNORECASE)
+
+
+def same_incident_reply(text: str, intent: str | None = None) -> bool | None:
+    """The answer to "是同一件事吗？": True (the same), False (another incident), None (neither)."""
+    clean = normalise(text)
+    if intent == "deny" or _NOT_SAME.search(clean):
+        return False
+    if _SAME.search(clean) or is_confirmation(clean, intent):
+        return True
+    return None

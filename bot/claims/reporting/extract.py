@@ -28,6 +28,9 @@ ACCIDENT = "accident"
 CRITICAL_ILLNESS = "critical_illness"
 DEATH = "death"
 DISABILITY = "disability"
+STORM = "storm"
+FALLING = "falling"
+DAMAGE = "damage"
 
 _KIND_PATTERNS: tuple[tuple[str, str], ...] = (
     (COLLISION, r"追尾|撞|碰了|碰到|刮蹭|剐蹭|刮了|蹭了|擦碰|车祸|rear[- ]?ended|crash|collid"
@@ -47,6 +50,11 @@ _KIND_PATTERNS: tuple[tuple[str, str], ...] = (
                        r"|tumou?r|stroke|heart attack|critical illness"),
     (DEATH, r"去世|身故|死亡|过世|离世|身亡|passed away|\bdied\b|death"),
     (DISABILITY, r"伤残|残疾|disabilit|disabled"),
+    (STORM, r"暴雨|台风|洪水|冰雹|雷击|被雷|暴雪|大风|龙卷风|storm|flood|typhoon|hail|lightning"
+            r"|hurricane|gale"),
+    (FALLING, r"坠物|掉下来|砸(?:坏|到|中|了)|falling object|fell on|fell onto|came down on"),
+    (DAMAGE, r"摔坏|碰坏|打碎|弄坏|损坏|砸坏|摔碎|碰倒|打翻|坏了|碎了|knocked over|broke|broken"
+             r"|damaged|smashed|cracked|dropped"),
 )
 _KIND_RES = tuple((kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in _KIND_PATTERNS)
 
@@ -65,7 +73,9 @@ _PRIORITIES: dict[str, tuple[tuple[str, str], ...]] = {
                  (ACCIDENT, "injury"), (HOSPITALISATION, "injury")),
     "critical_illness": ((CRITICAL_ILLNESS, "diagnosis"),),
     "life": ((DEATH, "death"),),
-    "home": ((FIRE, "fire"), (THEFT, "theft"), (WATER, "water_damage")),
+    "home": ((FIRE, "fire"), (THEFT, "theft"), (WATER, "water_damage"),
+             (STORM, "natural_disaster"), (FALLING, "falling_object"),
+             (DAMAGE, "property_damage"), (ACCIDENT, "property_damage")),
 }
 
 _NO_INJURY_RE = re.compile(
@@ -146,8 +156,75 @@ _PLACE_EN_COMMON_RE = re.compile(
     r"crossing|motorway|highway|driveway|lift|elevator|escalator|house|flat|apartment))\b",
     re.IGNORECASE,
 )
+# "14 Elm Road", "221b Baker Street": a street address with its number.
+_ADDRESS_EN_RE = re.compile(
+    r"\b(\d{1,5}[A-Za-z]?\s+(?:[A-Z][\w'.-]*\s+){1,3}(?:Road|Rd|Street|St|Avenue|Ave|Lane|Ln"
+    r"|Drive|Dr|Way|Close|Crescent|Place|Court|Terrace|Boulevard|Blvd|Gardens|Grove|Hill"
+    r"|Row|Square))\b"
+)
 _PLACE_TRAILERS = ("上面", "上", "附近", "旁边", "边上", "那边", "这边", "门口", "里面", "路段")
 _NOT_PLACES = ("家里", "家中", "家")  # kept as places, but never shortened away
+
+
+_POLICE_CALLED_RE = re.compile(
+    r"报了警|报警了|已报警|已经报警|打了110|打了122|交警(?:来了|到了|已经|来过|处理|出了|定了)"
+    r"|警察(?:来了|到了|来过|已经)|called the police|police (?:came|were called|have been called"
+    r"|are here|arrived|attended)|reported it to the police",
+    re.IGNORECASE,
+)
+_POLICE_NOT_CALLED_RE = re.compile(r"没(?:有)?报警|未报警|didn'?t call the police|no police",
+                                   re.IGNORECASE)
+# Words that ask for the report rather than tell what happened ("赶紧帮我报个案").
+_REPORT_REQUEST_RE = re.compile(
+    r"报案|报个案|报一下案|报险|报个险|帮我报|申请理赔|要理赔|想理赔|理赔一下|出险了"
+    r"|report (?:a |the |my |this |an )?(?:claim|accident|incident|it|this)|make a claim"
+    r"|file a claim|open a claim|start a claim|claim (?:for|on) (?:my|the|it)",
+    re.IGNORECASE,
+)
+# Clauses of the opening message that are not the customer's account of what happened.
+_NOT_ACCOUNT_RE = re.compile(
+    r"^(?:(?:你好|您好|喂|在吗|hi|hello|hey)[啊呀,!]*)$"
+    r"|^(?:请|麻烦|赶紧|快|快点|马上|能不能|可以)?(?:帮我|给我|我要|我想|我需要|想|要)?"
+    r"(?:报案|报个案|报一下案|报险|理赔|申请理赔)(?:啊|吧|呀|一下|了)?$"
+    r"|^(?:我的)?保单(?:号)?(?:是|:)?\s*[A-Za-z]{2,4}[\s\-]?\d{4}[\s\-]?\d{4}$"
+    r"|^(?:my )?policy(?: number)?(?: is)?:?\s*[A-Za-z]{2,4}[\s\-]?\d{4}[\s\-]?\d{4}$"
+    r"|^(?:please |can you |could you )?(?:i (?:want|need|would like|'d like) to )?"
+    r"(?:help me )?(?:report|make|file|open|start) (?:a |the |my )?claim(?: please)?$",
+    re.IGNORECASE,
+)
+
+
+def reads_as_report(text: str) -> bool:
+    """Whether a message tells of an incident to report: an incident and a request to report
+    it ("…被追尾了…赶紧帮我报个案"), or an incident with its policy or place. A message the model
+    took for plain information ("inform") is then a report (components/report_signals.py)."""
+    clean = to_simplified(normalise_digits(text or ""))
+    if not clean or clean.startswith("/") or not incident_kinds(clean):
+        return False
+    if _REPORT_REQUEST_RE.search(clean):
+        return True
+    return bool(parse_policy_number(clean) or _place(clean, None) or _plate(clean))
+
+
+def customer_account(text: str) -> str | None:
+    """The customer's own account of what happened: the message without its greetings, the
+    request to report and a bare policy number ("报案啊!我被追尾了" -> "我被追尾了")."""
+    pieces = re.split(r"([,，。.!！?？;；…]+\s*|\s{2,})", text or "")
+    kept: list[str] = []
+    for index in range(0, len(pieces), 2):
+        clause = pieces[index].strip()
+        separator = pieces[index + 1] if index + 1 < len(pieces) else ""
+        if clause and not _NOT_ACCOUNT_RE.search(clause):
+            kept.append(clause + separator)
+    account = "".join(kept).strip(" ,，;；….")
+    return account or None
+
+
+def police_called(text: str) -> bool | None:
+    """Whether the customer says the police were called (True), were not (False), or nothing."""
+    if _POLICE_NOT_CALLED_RE.search(text):
+        return False
+    return True if _POLICE_CALLED_RE.search(text) else None
 
 
 @dataclass(frozen=True)
@@ -169,6 +246,7 @@ class ReportFields:
     hospital: str | None = None
     policy_number: str | None = None
     contact_phone: str | None = None
+    police_called: bool | None = None
 
     @property
     def incident_date(self) -> date | None:
@@ -198,6 +276,8 @@ def incident_kinds(text: str) -> tuple[str, ...]:
         or _BROKEN_BONE_RE.search(words)
     ):
         kinds.remove(INJURY)  # "没人受伤" names injury only to deny it
+    if DAMAGE in kinds and len(kinds) > 1:
+        kinds.remove(DAMAGE)  # "被追尾了,保险杠坏了": the collision says what kind it is
     return tuple(kinds)
 
 
@@ -242,6 +322,9 @@ def _hospital(text: str) -> str | None:
 
 
 def _place(text: str, hospital: str | None) -> str | None:
+    address = _ADDRESS_EN_RE.search(text)
+    if address:
+        return address.group(1)
     for match in _PLACE_ZH_RE.finditer(text):
         place = match.group(1)
         if place in _NOT_PLACES:
@@ -311,4 +394,5 @@ def extract_report_fields(
         hospital=hospital,
         policy_number=parse_policy_number(clean),
         contact_phone=re.sub(r"\D", "", phone.group(1)) if phone else None,
+        police_called=police_called(clean),
     )

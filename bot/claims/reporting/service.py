@@ -2,20 +2,28 @@
 transaction that creates the claim with its checklist, first event, audit entry and risk flags."""
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from difflib import SequenceMatcher
 from typing import Any
 
 from bot.claims.amounts import is_small_claim, validate_amount
 from bot.claims.model import OPEN_STAGES, ClaimStage
-from bot.claims.reporting.extract import HOSPITALISATION, ReportFields
+from bot.claims.reporting.extract import (
+    HOSPITALISATION,
+    ReportFields,
+    customer_account,
+    incident_kinds,
+    resolve_incident_type,
+)
 from bot.claims.risk import RiskFacts, assess, is_fast_track, offers_person, rules, urgent_reasons
-from bot.clock import as_utc_naive, from_local, local_today
+from bot.clock import as_utc_naive, from_local, local_today, to_local
 from bot.dates import DAY, EXACT, HOUR_UNKNOWN, PART_OF_DAY, UNKNOWN, incident_time_text, part_start
 from bot.documents import Item, checklist, incident_types, normalise_incident_type, one_time_notice
 from bot.parsing import parse_policy_number
-from bot.replies import date_text, join, say
+from bot.replies import date_text, join, say, when_text
 from bot.store.db import UnitOfWork, unit_of_work
 from bot.store.models import Claim, ClaimDocument, Policy
 
@@ -74,6 +82,10 @@ class ReportDraft:
     conversation_id: str | None = None
     declined: tuple[str, ...] = ()
     incident_part: str | None = None  # 上午/evening said for incident_date, without an hour
+    police_called: bool | None = None
+    # Claims the customer said are a different incident ("不是同一件事"): never asked again.
+    distinct_from: tuple[str, ...] = ()
+    pending_duplicate: str | None = None  # the claim asked about: "是同一件事吗？"
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly (dates ISO, amount a string): fits a Rasa slot."""
@@ -105,7 +117,7 @@ class ReportDraft:
                 value = date.fromisoformat(value)
             elif spec.name == "estimated_amount":
                 value = Decimal(str(value))
-            elif spec.name == "declined":
+            elif spec.name in ("declined", "distinct_from"):
                 value = tuple(value)
             values[spec.name] = value
         return cls(**values)
@@ -147,7 +159,8 @@ def merge_fields(draft: ReportDraft, extracted: ReportFields) -> ReportDraft:
             if when.part_of_day is not None and when.reason == HOUR_UNKNOWN:
                 updates["incident_part"] = when.part_of_day
     fill("place", extracted.place)
-    fill("description", extracted.text or None)
+    fill("description", customer_account(extracted.text))
+    fill("police_called", extracted.police_called)
     fill("injuries", extracted.injuries)
     if "serious_injury" in extracted.urgent:
         fill("serious_injury", True)
@@ -179,6 +192,31 @@ def incident_day_text(draft: ReportDraft, lang: str | None) -> str:
         return "-"
     at = from_local(draft.incident_date, part_start(draft.incident_part))
     return incident_time_text(at, draft.incident_precision, lang)
+
+
+def fit_to_line(draft: ReportDraft, line: str | None) -> ReportDraft:
+    """The draft's incident type read within what the policy's line covers: "住院" on an
+    accident policy is an accident injury, a line with one type needs no question, and a type
+    the line does not have is read again from the customer's account (or asked)."""
+    if not line:
+        return draft
+    types = incident_types(line)
+    fitted = normalise_incident_type(line, draft.incident_type)
+    if fitted is None and draft.description:
+        fitted = resolve_incident_type(line, incident_kinds(draft.description))
+    if fitted is None and draft.incident_type:
+        fitted = _SAME_ON_LINE.get(line, {}).get(draft.incident_type)
+    if fitted is None and len(types) == 1:
+        fitted = types[0]
+    return draft if fitted == draft.incident_type else replace(draft, incident_type=fitted)
+
+
+# What a type read before the policy was known means on the policy's line.
+_SAME_ON_LINE = {
+    "accident": {"hospitalisation": "injury", "outpatient": "injury", "collision": "injury"},
+    "motor": {"accident": "collision"},
+    "home": {"glass": "property_damage", "collision": "property_damage"},
+}
 
 
 def missing_fields(draft: ReportDraft, line: str | None = None) -> list[str]:
@@ -228,6 +266,8 @@ class Problem:
 
 
 def _field_text(key: str, value: Any, lang: str | None) -> Any:
+    if key == "when" and isinstance(value, datetime):
+        return when_text(value, lang)
     if isinstance(value, date):
         return date_text(value, lang)
     if key == "line":
@@ -310,12 +350,68 @@ def _problems(
             problems.append(Problem("policy_not_in_force", "report_policy_not_in_force", period))
         incident_type = normalise_incident_type(line, draft.incident_type)
         for claim in policy.claims:
-            same_day = claim.incident_at is not None and local_today(claim.incident_at) == day
-            if claim.stage in OPEN_STAGES and claim.incident_type == incident_type and same_day:
+            if (claim.stage not in OPEN_STAGES or claim.incident_type != incident_type
+                    or claim.number in draft.distinct_from):
+                continue
+            verdict = same_incident(draft, claim)
+            if verdict == SAME:
                 problems.append(Problem("already_reported", "report_already_reported",
                                         {"claim_number": claim.number}))
                 break
+            if verdict == MAYBE:
+                problems.append(Problem(
+                    "maybe_duplicate", "report_maybe_duplicate",
+                    {"claim_number": claim.number, "when": claim.incident_at,
+                     "place": claim.incident_place or "-"}))
+                break
     return problems, policy
+
+
+SAME = "same"
+MAYBE = "maybe"
+DIFFERENT = "different"
+_CLOSE = timedelta(hours=1)
+_NEAR = timedelta(hours=3)
+
+
+def _similar_places(one: str, other: str) -> bool:
+    a, b = (re.sub(r"[\s,，.。·\-]", "", text).lower() for text in (one, other))
+    if not a or not b:
+        return True
+    return a in b or b in a or SequenceMatcher(None, a, b).ratio() >= 0.5
+
+
+def same_incident(draft: ReportDraft, claim: Claim) -> str:
+    """Whether the draft tells of the same incident as an open claim of the same kind on the
+    same policy: SAME (overlapping time, and place and amount agree where both are known),
+    DIFFERENT (another time, or another place and another amount), or MAYBE (ask the customer
+    "是同一件事吗？"). A second collision on the same day elsewhere is a new claim."""
+    day = _incident_day(draft)
+    if claim.incident_at is None or day is None:
+        return MAYBE if day is None else DIFFERENT
+    claim_at = as_utc_naive(claim.incident_at)
+    claim_local = to_local(claim_at)
+    claim_has_hour = (claim_local.hour, claim_local.minute) != (0, 0)
+    if draft.incident_at is not None and claim_has_hour:
+        gap = abs(as_utc_naive(draft.incident_at) - claim_at)
+        if gap > _NEAR:
+            return DIFFERENT
+        close = gap <= _CLOSE
+    else:
+        if local_today(claim_at) != day:
+            return DIFFERENT
+        close = False
+    place = (None if not (draft.place and claim.incident_place)
+             else _similar_places(draft.place, claim.incident_place))
+    amount = None
+    if draft.estimated_amount and claim.estimated_amount:
+        mine, theirs = Decimal(str(draft.estimated_amount)), Decimal(str(claim.estimated_amount))
+        amount = abs(mine - theirs) <= Decimal("0.3") * max(mine, theirs)
+    if place is False and amount is False:
+        return DIFFERENT
+    if close and place is not False and amount is not False:
+        return SAME
+    return MAYBE
 
 
 def check_draft(
@@ -389,6 +485,8 @@ def _description(draft: ReportDraft) -> str | None:
     if draft.incident_at is None and draft.incident_date is not None \
             and draft.incident_part is None:
         lines.append("时间不详 Time of day not known")
+    if draft.police_called is not None:
+        lines.append("已报警 Police called: " + ("是 yes" if draft.police_called else "否 no"))
     for name, label in _DETAIL_LABELS:
         value = getattr(draft, name)
         if value:

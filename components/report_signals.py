@@ -1,0 +1,79 @@
+"""Overrides the predicted intent where the words of the message say more than the model can:
+an emergency happening now (report_urgent, from any state), a change to a claim ("地点改一下…",
+amend_claim: a correction inside a report form, an amendment after the receipt) and a whole
+incident report in one message that the model took for plain information (report_claim)."""
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.claims.reporting.amend import parse_amend_request
+from bot.claims.reporting.extract import reads_as_report
+from bot.claims.reporting.urgent import urgency
+
+REPORT_URGENT = "report_urgent"
+REPORT_CLAIM = "report_claim"
+AMEND_CLAIM = "amend_claim"
+# Requests that stand whatever the words say ("转人工", "算了"): never amendments.
+_OWN_WORDS = {"request_human", "cancel", "log_out", "switch_language", "switch_customer",
+              "ask_documents", "ask_clause", "check_status", "complain", "dispute_decision"}
+# Intents that say nothing against a report: only these become report_claim.
+_MAY_BE_A_REPORT = {"inform", "nlu_fallback", "out_of_scope", "greet", "ask_capabilities",
+                    "thank"}
+_LEAVE_ALONE = {"message_too_long", "no_text"}
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
+)
+class ReportSignals(GraphComponent):
+    """"救命 我老婆刚出车祸了 流了好多血" is an emergency whatever the model guessed; "…被追尾了…
+    保单AUTO-…赶紧帮我报个案" is a report even when the model saw only a policy number."""
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        return {}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> ReportSignals:
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            intent = (message.get(INTENT) or {}).get("name")
+            if text.startswith("/") or intent in _LEAVE_ALONE:
+                continue  # a button's payload says what it means
+            if urgency(text) is not None:
+                self._override(message, REPORT_URGENT)
+            elif intent not in _OWN_WORDS and self._amends(text, intent):
+                self._override(message, AMEND_CLAIM)
+            elif intent in _MAY_BE_A_REPORT and reads_as_report(text):
+                self._override(message, REPORT_CLAIM)
+        return messages
+
+    @staticmethod
+    def _amends(text: str, intent: str | None) -> bool:
+        request = parse_amend_request(text)
+        # "地址不对" alone is a no; "不对，地点是人民路" names the change.
+        return request is not None and (intent != "deny" or request.value is not None)
+
+    @staticmethod
+    def _override(message: Message, intent: str) -> None:
+        ranking = [entry for entry in message.get(INTENT_RANKING_KEY) or []
+                   if entry.get("name") != intent]
+        message.set(INTENT, {"name": intent, "confidence": 1.0}, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [{"name": intent, "confidence": 1.0}, *ranking],
+                    add_to_output=True)

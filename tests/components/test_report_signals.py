@@ -1,0 +1,33 @@
+"""components.report_signals: an emergency, an amendment and a whole report read from the words,
+whatever the model guessed; everything else keeps the model's intent."""
+from __future__ import annotations
+
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+
+from components.report_signals import ReportSignals
+
+
+def _intent(text: str, predicted: str) -> str:
+    message = Message(data={"text": text, "intent": {"name": predicted, "confidence": 0.6},
+                            "intent_ranking": [{"name": predicted, "confidence": 0.6}]})
+    ReportSignals().process([message])
+    assert message.get("intent_ranking")[0]["name"] == message.get("intent")["name"]
+    return message.get("intent")["name"]
+
+
+@pytest.mark.parametrize(("text", "predicted", "expected"), [
+    ("救命 我老婆刚出车祸了 流了好多血 人昏过去了 怎么办", "request_human", "report_urgent"),
+    ("刚才出了车祸,我老婆伤得很重,现在在医院抢救,怎么办", "report_claim", "report_urgent"),
+    ("刚才在北四环被后面一辆车追尾了…人没事…对方全责…保单AUTO-2026-0001…赶紧帮我报个案",
+     "inform", "report_claim"),
+    ("经过写详细点：等红灯时被后车追尾", "report_claim", "amend_claim"),
+    ("不对，地点是北四环学院桥东200米", "deny", "amend_claim"),
+    ("地址不对", "deny", "deny"),
+    ("赔付金额算错了吧", "dispute_decision", "dispute_decision"),
+    ("车险理赔要什么材料", "ask_documents", "ask_documents"),
+    ("AUTO-2026-0001", "inform", "inform"),
+    ("/report_urgent", "report_claim", "report_claim"),
+])
+def test_the_words_decide_where_the_model_cannot(text, predicted, expected):
+    assert _intent(text, predicted) == expected
