@@ -27,15 +27,22 @@ def show_status(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict
     access = policy_for(looking)
     if access.refused:
         return refused_policy(dispatcher, tracker, access)
-    wanted = parse_claim_number(tracker.get_slot("claim_number") or "")
+    named = str(tracker.get_slot("claim_number") or "")
+    wanted = parse_claim_number(named)
+    # The customer's words: a pick from the list ("第二个", "the car one") or "paid yet?".
+    text = str(tracker.latest_message.get("text") or "")
     status = status_of_customer(
         access.policy_number or "", language_of(tracker),
         actor=looking.actor, claim_number=wanted, hidden=hidden_policies(looking),
+        text=text if not text.startswith("/") else named,
     )
     if status.step_up:
         # A medical claim's details: the one-time code first, then this same answer.
         return step_up(dispatcher, tracker, status.step_up, "check_status", wanted)
-    dispatcher.utter_message(text=status.text)
+    if status.buttons:
+        dispatcher.utter_message(text=status.text, buttons=list(status.buttons))
+    else:
+        dispatcher.utter_message(text=status.text)
     return [SlotSet("claim_number", None)]
 
 
