@@ -783,3 +783,56 @@ def verify_by_phone(
                          preferred_language=verified.preferred_language,
                          is_elderly=verified.is_elderly, attempts_left=verified.attempts_left),
             customer.id, tuple((policy.number, policy.line_of_business) for policy in policies))
+
+
+def customer_policies(customer_id: int, *, url: str | None = None) -> list[tuple[str, str]]:
+    """The customer's policies as (number, line of business), in number order: the list a
+    customer verified by phone picks from."""
+    with unit_of_work(url) as uow:
+        return [(policy.number, policy.line_of_business)
+                for policy in uow.policies.of_customer(customer_id)]
+
+
+_PLACE_WORDS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "first": 1, "1st": 1,
+                "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "fifth": 5}
+_POLICY_LINE_WORDS = {
+    "motor": r"车|\bcar\b|\bmotor\b|\bauto\b|\bvehicle\b",
+    "medical": r"医疗|住院|\bmedical\b|\bhospital\b|\bhealth\b",
+    "home": r"家财|房|家庭|\bhome\b|\bhouse\b",
+    "accident": r"意外|\baccident\b",
+    "critical_illness": r"重疾|大病|\bcritical\b",
+    "life": r"寿险|\blife\b",
+}
+
+
+def pick_policy(text: str, policies: list[tuple[str, str]]) -> str | None:
+    """The policy number of `policies` the customer's words pick: the number itself, its place
+    ("第二个", "the second one", "2"), the end of its number ("尾号0001") or its line ("车险",
+    "the car one"). None when nothing, or more than one, fits."""
+    text = normalise_digits(text or "")
+    named = parse_policy_number(text)
+    if named:
+        return named if named in [number for number, _ in policies] else None
+    tail = re.search(r"(\d{2,4})\s*(?:那|的|$)", text.strip())
+    if tail and len(text.strip()) <= 12:
+        fits = [number for number, _ in policies if number.endswith(tail.group(1))]
+        if len(fits) == 1:
+            return fits[0]
+    lowered = text.lower()
+    place = None
+    found = re.search(r"第\s*(\d|[一二两三四五])|^\s*(\d)\s*[.。]?\s*$", lowered)
+    if found:
+        word = found.group(1) or found.group(2)
+        place = int(word) if word.isdigit() else _PLACE_WORDS[word]
+    else:
+        for word, number in _PLACE_WORDS.items():
+            if not "\u4e00" <= word[0] <= "\u9fff" and re.search(rf"\b{word}\b", lowered):
+                place = number
+                break
+    if place is not None:
+        return policies[place - 1][0] if 1 <= place <= len(policies) else None
+    for line, pattern in _POLICY_LINE_WORDS.items():
+        if re.search(pattern, lowered):
+            fits = [number for number, kind in policies if kind == line]
+            return fits[0] if len(fits) == 1 else None
+    return None
