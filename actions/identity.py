@@ -13,7 +13,7 @@ from actions.common import AskAction, language_of, reply
 from actions.disputes import explain_dispute
 from actions.handoff import offer_person
 from actions.status import show_status
-from bot import demo_sms, identity
+from bot import demo_sms, identity, side_questions
 from bot.clock import to_local
 from bot.parsing import parse_date_of_birth, parse_policy_number, without_reference_numbers
 from bot.replies import say
@@ -24,6 +24,10 @@ V = identity.VerificationOutcome
 # The way in without the policy number (slot identity_route): these slots, in this order.
 PHONE_ROUTE = "phone"
 PHONE_ROUTE_SLOTS = ["login_phone", "login_birth_date", "policy_choice"]
+# Side questions that need the customer's own data: kept as the request to do once verified.
+PENDING_AFTER_CHECK = {side_questions.DISPUTE: "dispute_decision",
+                       side_questions.POLICY: "policy_details",
+                       side_questions.COMPLAINT_STATUS: "complaint_status"}
 # What the customer is told after each outcome that is not a verification or a silent re-ask.
 OUTCOME_REPLIES = {
     V.MISMATCH: "verification_mismatch",
@@ -137,6 +141,14 @@ class IdentitySlots:
         "I don't have my policy number", or a phone number instead): the phone on file and
         the date of birth are asked instead (identity form only). None: not that."""
         text = str(value or "")
+        side = self._side_question(text, "ask_policy_number", dispatcher, tracker)
+        if side is not None:
+            return {"policy_number": None, **side}
+        if getattr(self, "form_name", lambda: None)() == "identity_form" \
+                and not tracker.get_slot("verified") and identity.has_no_policy(text):
+            # Asking before buying: general answers, no policy number asked for.
+            reply(dispatcher, tracker, "no_policy_general")
+            return {"policy_number": None, "identity_stop": True, "pending_request": None}
         if getattr(self, "form_name", lambda: None)() != "identity_form" \
                 or tracker.get_slot("verified") or parse_policy_number(text) \
                 or not identity.wants_phone_route(text):
@@ -147,9 +159,38 @@ class IdentitySlots:
             slots["login_phone"] = phone
         return slots
 
+    def _side_question(self, text: str, ask_key: str, dispatcher: CollectingDispatcher,
+                       tracker: Tracker) -> Dict[str, Any] | None:
+        """A general question asked instead of the answer ("what documents do I need for a
+        house fire?"): answered without a policy, then the question the customer was at is
+        asked again, saying so. An argument against a decision is kept as the request to do
+        once verified (the dispute path). None: the text is not such a question."""
+        if parse_policy_number(text) or identity.parse_mobile(text) \
+                or parse_date_of_birth(without_reference_numbers(text)):
+            return None
+        kind = side_questions.side_question(text)
+        if kind is None:
+            return None
+        lang = language_of(tracker)
+        kept: Dict[str, Any] = {}
+        if kind in PENDING_AFTER_CHECK:
+            # Needs the customer's own data: done as soon as the check passes.
+            dispatcher.utter_message(text=say("side_dispute_after_check", lang)
+                                     if kind == side_questions.DISPUTE
+                                     else side_questions.answer(kind, text, lang))
+            if not tracker.get_slot("pending_request"):
+                kept["pending_request"] = PENDING_AFTER_CHECK[kind]
+        else:
+            dispatcher.utter_message(text=side_questions.answer(kind, text, lang))
+        dispatcher.utter_message(text=say("side_back_to", lang) + say(ask_key, lang))
+        return kept
+
     def validate_login_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
+        side = self._side_question(str(value or ""), "ask_login_phone", dispatcher, tracker)
+        if side is not None:
+            return {"login_phone": None, **side}
         phone = identity.parse_mobile(str(value or ""))
         if phone is None:
             # Not a wrong answer: it does not count against anyone.
@@ -162,6 +203,10 @@ class IdentitySlots:
     ) -> Dict[str, Any]:
         """The phone on file and the date of birth checked together: a pair that matches
         nobody gets the same reply as a wrong date for a real phone (bot/identity.py)."""
+        side = self._side_question(str(value or ""), "ask_login_birth_date", dispatcher,
+                                   tracker)
+        if side is not None:
+            return {"login_birth_date": None, **side}
         result = identity.verify_by_phone(
             str(tracker.get_slot("login_phone") or ""), str(value or ""),
             conversation_id=tracker.sender_id, client_address=client_address(tracker),
@@ -208,6 +253,9 @@ class IdentitySlots:
     def validate_verification_answer(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
+        side = self._side_question(str(value or ""), "ask_verification", dispatcher, tracker)
+        if side is not None:
+            return {"verification_answer": None, **side}
         return self._check_answer(tracker.get_slot("policy_number") or "", str(value or ""),
                                   dispatcher, tracker)
 
@@ -361,6 +409,11 @@ class ActionIdentityDone(Action):
             events += show_status(dispatcher, tracker)
         elif pending == "ask_clause":
             events += answer_clause(dispatcher, tracker)
+        elif pending in ("policy_details", "complaint_status"):
+            from actions.side_questions import show_complaints, show_policy
+
+            events += (show_policy if pending == "policy_details" else show_complaints)(
+                dispatcher, tracker)
         elif pending == "ask_documents":
             # Imported here: actions.documents imports actions.report, which imports this module.
             from actions.documents import answer_documents

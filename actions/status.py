@@ -9,9 +9,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.access import refused_policy, reverify, step_up, viewer
 from actions.common import language_of, reply
+from bot import side_questions
 from bot.access import hidden_policies, policy_for
 from bot.claims.status import status_of_customer
 from bot.parsing import parse_claim_number
+from bot.replies import say
 
 
 def show_status(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:
@@ -39,10 +41,14 @@ def show_status(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict
     if status.step_up:
         # A medical claim's details: the one-time code first, then this same answer.
         return step_up(dispatcher, tracker, status.step_up, "check_status", wanted)
+    reply_text = status.text
+    if side_questions.side_question(text) == side_questions.PAYMENT:
+        # "which account did it go into?": where payments go, beside the claims.
+        reply_text += "\n" + say("side_payment_where", language_of(tracker))
     if status.buttons:
-        dispatcher.utter_message(text=status.text, buttons=list(status.buttons))
+        dispatcher.utter_message(text=reply_text, buttons=list(status.buttons))
     else:
-        dispatcher.utter_message(text=status.text)
+        dispatcher.utter_message(text=reply_text)
     return [SlotSet("claim_number", None)]
 
 
