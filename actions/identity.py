@@ -321,7 +321,7 @@ class ValidateIdentityForm(IdentitySlots, FormValidationAction):
         if tracker.get_slot("identity_route") == PHONE_ROUTE:
             # No policy number to hand: the phone on file and the date of birth, then a pick.
             return PHONE_ROUTE_SLOTS
-        return domain_slots
+        return [slot for slot in domain_slots if slot not in PHONE_ROUTE_SLOTS]
 
 
 class ActionAskPolicyNumber(AskAction):

@@ -12,10 +12,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.access import policy_in_view
 from actions.common import language_of, reply
 from actions.handoff import offer_person
+from actions.identity import PHONE_ROUTE
 from bot import side_questions
 from bot.access import hidden_policies
 from bot.claims.lifecycle import claims_of_policy_holder
-from bot.identity import has_no_policy
+from bot.identity import has_no_policy, wants_phone_route
 
 
 def show_policy(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:
@@ -71,6 +72,9 @@ class ActionAnswerGeneral(Action):
         text = str(tracker.latest_message.get("text") or "")
         lang = language_of(tracker)
         kind = side_questions.side_question(text)
+        if kind is None and not tracker.get_slot("verified") and wants_phone_route(text):
+            # "I don't have my policy number": the identity check by phone and date of birth.
+            return [SlotSet("identity_route", PHONE_ROUTE), FollowupAction("identity_form")]
         if kind is None:
             reply(dispatcher, tracker, "no_policy_general" if has_no_policy(text)
                   else "capabilities")

@@ -14,6 +14,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot import side_questions
+from bot.claims.reporting import incident_kinds
 from bot.identity import has_no_policy
 
 ASK_GENERAL = "ask_general"
@@ -65,7 +66,11 @@ class SideQuestionCheck(GraphComponent):
             if text.startswith("/") or message.get(ENTITIES):
                 continue
             kind = side_questions.side_question(text)
-            if intent not in OVERRULED | OVERRULED_FOR.get(kind, frozenset()):
+            overruled = OVERRULED | OVERRULED_FOR.get(kind, frozenset())
+            if kind == side_questions.DISPUTE and not incident_kinds(text):
+                # "it was locked inside my front garden" names no new loss: not a report.
+                overruled |= {"report_claim"}
+            if intent not in overruled:
                 continue
             wanted = INTENTS.get(kind) if kind else (ASK_GENERAL if has_no_policy(text)
                                                      else None)
