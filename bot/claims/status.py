@@ -249,7 +249,8 @@ def choice_line(index: int, view: ClaimView, lang: str,
     """One claim of a list to pick from: its place in the list, number, line, when it happened
     and what happens next (only the number and line for a claim that needs the code first)."""
     if view.policy_number in hidden:
-        return f"{index}. " + hidden_line(view, lang).lstrip("· ")
+        return say("status_choice_hidden", lang, index=index, number=view.number,
+                   product=say(f"line.{view.line_of_business}", lang))
     happened = view.incident_at or view.reported_at
     return say("status_choice", lang, index=index, number=view.number,
                product=say(f"line.{view.line_of_business}", lang),
