@@ -137,9 +137,11 @@ class IdentitySlots:
 
     def _other_way_in(self, value: Any, dispatcher: CollectingDispatcher,
                       tracker: Tracker) -> Dict[str, Any] | None:
-        """Asked for the policy number, the customer has none to hand ("保单号我不记得了",
-        "I don't have my policy number", or a phone number instead): the phone on file and
-        the date of birth are asked instead (identity form only). None: not that."""
+        """Asked for the policy number, the customer says something else: a general question
+        (answered, then asked again); that they hold no policy (general answers, the check
+        ends); or that they have no number to hand ("保单号我不记得了", "I don't have my policy
+        number", or a phone number instead): the phone on file and the date of birth are asked
+        instead (identity form only). None: none of these, read it as a policy number."""
         text = str(value or "")
         side = self._side_question(text, "ask_policy_number", dispatcher, tracker)
         if side is not None:
