@@ -15,6 +15,7 @@ from bot.claims.lifecycle import claims_of_policy_holder
 from bot.claims.reporting import incident_kinds
 from bot.claims.reporting.extract import LINE_HINTS, resolve_incident_type
 from bot.documents import catalogue, checklist, normalise_incident_type, one_time_notice
+from bot.side_questions import documents_answer
 
 
 def _kind_from_text(text: str) -> tuple[str, str] | None:
@@ -81,5 +82,8 @@ def answer_documents(dispatcher: CollectingDispatcher, tracker: Tracker) -> List
     if kind:
         dispatcher.utter_message(text=one_time_notice(checklist(*kind), lang))
         return []
-    reply(dispatcher, tracker, "documents_which_kind")
+    # No kind of loss named: the line's list ("车险理赔要什么材料") or what every claim needs,
+    # with the kinds to choose from, never only a question back.
+    dispatcher.utter_message(text=documents_answer(tracker.latest_message.get("text") or "",
+                                                   lang))
     return []

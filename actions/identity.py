@@ -13,9 +13,10 @@ from actions.common import AskAction, language_of, reply
 from actions.disputes import explain_dispute
 from actions.handoff import offer_buttons, offer_person
 from actions.status import show_status
-from bot import asks, demo_sms, identity
+from bot import asks, demo_sms, identity, side_questions
 from bot.clock import to_local
 from bot.parsing import (
+    parse_date_of_birth,
     parse_policy_number,
     read_date_of_birth,
     without_reference_numbers,
@@ -25,6 +26,13 @@ from bot.request_words import request_in
 from bot.settings import get_settings
 
 V = identity.VerificationOutcome
+# The way in without the policy number (slot identity_route): these slots, in this order.
+PHONE_ROUTE = "phone"
+PHONE_ROUTE_SLOTS = ["login_phone", "login_birth_date", "policy_choice"]
+# Side questions that need the customer's own data: kept as the request to do once verified.
+PENDING_AFTER_CHECK = {side_questions.DISPUTE: "dispute_decision",
+                       side_questions.POLICY: "policy_details",
+                       side_questions.COMPLAINT_STATUS: "complaint_status"}
 # What the customer is told after each outcome that is not a verification or a silent re-ask.
 OUTCOME_REPLIES = {
     V.MISMATCH: "verification_mismatch",
@@ -118,6 +126,9 @@ class IdentitySlots:
     def validate_policy_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
+        other = self._other_way_in(value, dispatcher, tracker)
+        if other is not None:
+            return other
         number = parse_policy_number(str(value or ""))
         if not number:
             return self._unreadable("policy_number", "policy_number_unreadable", dispatcher,
@@ -158,9 +169,129 @@ class IdentitySlots:
             kept["clause_question"] = " ".join(without_reference_numbers(text).split())
         return kept
 
+    def _other_way_in(self, value: Any, dispatcher: CollectingDispatcher,
+                      tracker: Tracker) -> Dict[str, Any] | None:
+        """Asked for the policy number, the customer says something else: a general question
+        (answered, then asked again); that they hold no policy (general answers, the check
+        ends); or that they have no number to hand ("保单号我不记得了", "I don't have my policy
+        number", or a phone number instead): the phone on file and the date of birth are asked
+        instead (identity form only). None: none of these, read it as a policy number."""
+        text = str(value or "")
+        side = self._side_question(text, "ask_policy_number", dispatcher, tracker)
+        if side is not None:
+            return {"policy_number": None, **side}
+        if getattr(self, "form_name", lambda: None)() == "identity_form" \
+                and not tracker.get_slot("verified") and identity.has_no_policy(text):
+            # Asking before buying: general answers, no policy number asked for.
+            reply(dispatcher, tracker, "no_policy_general")
+            return {"policy_number": None, "identity_stop": True, "pending_request": None}
+        if getattr(self, "form_name", lambda: None)() != "identity_form" \
+                or tracker.get_slot("verified") or parse_policy_number(text) \
+                or not identity.wants_phone_route(text):
+            return None
+        slots: Dict[str, Any] = {"policy_number": None, "identity_route": PHONE_ROUTE}
+        phone = identity.parse_mobile(text)
+        if phone:
+            slots["login_phone"] = phone
+        return slots
+
+    def _side_question(self, text: str, ask_key: str, dispatcher: CollectingDispatcher,
+                       tracker: Tracker) -> Dict[str, Any] | None:
+        """A general question asked instead of the answer ("what documents do I need for a
+        house fire?"): answered without a policy, then the question the customer was at is
+        asked again, saying so. An argument against a decision is kept as the request to do
+        once verified (the dispute path). None: the text is not such a question."""
+        if parse_policy_number(text) or identity.parse_mobile(text) \
+                or parse_date_of_birth(without_reference_numbers(text)):
+            return None
+        kind = side_questions.side_question(text)
+        if kind is None:
+            return None
+        lang = language_of(tracker)
+        kept: Dict[str, Any] = {}
+        if kind in PENDING_AFTER_CHECK:
+            # Needs the customer's own data: done as soon as the check passes.
+            dispatcher.utter_message(text=say("side_dispute_after_check", lang)
+                                     if kind == side_questions.DISPUTE
+                                     else side_questions.answer(kind, text, lang))
+            if not tracker.get_slot("pending_request"):
+                kept["pending_request"] = PENDING_AFTER_CHECK[kind]
+        else:
+            dispatcher.utter_message(text=side_questions.answer(kind, text, lang))
+        dispatcher.utter_message(text=say("side_back_to", lang) + say(ask_key, lang))
+        return kept
+
+    def validate_login_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        side = self._side_question(str(value or ""), "ask_login_phone", dispatcher, tracker)
+        if side is not None:
+            return {"login_phone": None, **side}
+        phone = identity.parse_mobile(str(value or ""))
+        if phone is None:
+            # Not a wrong answer: it does not count against anyone.
+            reply(dispatcher, tracker, "login_phone_unreadable")
+            return {"login_phone": None}
+        return {"login_phone": phone}
+
+    def validate_login_birth_date(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        """The phone on file and the date of birth checked together: a pair that matches
+        nobody gets the same reply as a wrong date for a real phone (bot/identity.py)."""
+        side = self._side_question(str(value or ""), "ask_login_birth_date", dispatcher,
+                                   tracker)
+        if side is not None:
+            return {"login_birth_date": None, **side}
+        result = identity.verify_by_phone(
+            str(tracker.get_slot("login_phone") or ""), str(value or ""),
+            conversation_id=tracker.sender_id, client_address=client_address(tracker),
+        )
+        if result.outcome is V.VERIFIED:
+            found = result.verification
+            slots: Dict[str, Any] = {
+                "login_birth_date": "verified", "login_phone": "verified",
+                "verification_answer": "verified", "verified": True,
+                "customer_name": found.customer_name, "customer_id": found.customer_id,
+                "elderly": found.is_elderly or bool(tracker.get_slot("elderly")),
+                "claim_number": None,
+            }
+            if found.policy_number:  # one policy: nothing to pick
+                slots.update(policy_number=found.policy_number,
+                             policy_choice=found.policy_number)
+            return slots
+        if result.outcome is V.PAUSED:
+            _paused_reply(dispatcher, tracker, result.verification.locked_until)
+            return {"login_birth_date": None, "identity_stop": True}
+        if result.outcome is V.BUSY:
+            reply(dispatcher, tracker, "identity_busy")
+            return {"login_birth_date": None, "identity_stop": True}
+        if result.outcome is V.UNREADABLE:
+            reply(dispatcher, tracker, "login_birth_date_unreadable")
+            return {"login_birth_date": None}
+        # MISMATCH: the same words whether the phone is on file or not; both are asked again.
+        reply(dispatcher, tracker, "login_mismatch",
+              attempts_left=result.verification.attempts_left)
+        return {"login_birth_date": None, "login_phone": None}
+
+    def validate_policy_choice(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        """A customer verified by phone picks one of their own policies."""
+        policies = identity.customer_policies(int(tracker.get_slot("customer_id") or 0))
+        chosen = identity.pick_policy(str(value or ""), policies)
+        if chosen is None:
+            reply(dispatcher, tracker, "policy_choice_unclear")
+            return {"policy_choice": None, "claim_number": None}
+        # "第二个" may also have been read as a pick of a claim: it was a policy.
+        return {"policy_choice": chosen, "policy_number": chosen, "claim_number": None}
+
     def validate_verification_answer(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
+        side = self._side_question(str(value or ""), "ask_verification", dispatcher, tracker)
+        if side is not None:
+            return {"verification_answer": None, **side}
         return self._check_answer(tracker.get_slot("policy_number") or "", str(value or ""),
                                   dispatcher, tracker)
 
@@ -233,7 +364,12 @@ class ValidateIdentityForm(IdentitySlots, FormValidationAction):
         domain: DomainDict,
     ) -> List[str]:
         # A locked policy ends the form at once; action_identity_done tidies up.
-        return [] if tracker.get_slot("identity_stop") else domain_slots
+        if tracker.get_slot("identity_stop"):
+            return []
+        if tracker.get_slot("identity_route") == PHONE_ROUTE:
+            # No policy number to hand: the phone on file and the date of birth, then a pick.
+            return PHONE_ROUTE_SLOTS
+        return [slot for slot in domain_slots if slot not in PHONE_ROUTE_SLOTS]
 
 
 class ActionAskPolicyNumber(AskAction):
@@ -250,6 +386,42 @@ class ActionAskVerificationAnswer(AskAction):
         return "action_ask_verification_answer"
 
 
+class ActionAskLoginPhone(AskAction):
+    key = "ask_login_phone"
+
+    def name(self) -> str:
+        return "action_ask_login_phone"
+
+
+class ActionAskLoginBirthDate(AskAction):
+    key = "ask_login_birth_date"
+
+    def name(self) -> str:
+        return "action_ask_login_birth_date"
+
+
+class ActionAskPolicyChoice(Action):
+    """The verified customer's policies, numbered, with a button each, to pick one."""
+
+    def name(self) -> str:
+        return "action_ask_policy_choice"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        lang = language_of(tracker)
+        policies = identity.customer_policies(int(tracker.get_slot("customer_id") or 0))
+        lines = [say("ask_policy_choice", lang)]
+        buttons = []
+        for index, (number, line) in enumerate(policies, 1):
+            product = say(f"line.{line}", lang)
+            lines.append(say("policy_choice_line", lang, index=index, number=number,
+                             product=product))
+            buttons.append({"title": f"{product} {number}", "payload": number})
+        dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
+        return []
+
+
 class ActionIdentityDone(Action):
     """After the identity form: greet by name and do what the customer came for."""
 
@@ -260,6 +432,9 @@ class ActionIdentityDone(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
         events: List[Dict[str, Any]] = [SlotSet("pending_request", None)]
+        # The phone way in is over either way: the next check starts with the policy number.
+        events += [SlotSet(slot, None) for slot in
+                   ("identity_route", "login_phone", "login_birth_date", "policy_choice")]
         if not tracker.get_slot("verified") or tracker.get_slot("identity_stop"):
             # Stopped (a wrong or missing one-time code of an already verified customer
             # included): nothing more is shown; what was asked is not done.
@@ -282,6 +457,11 @@ class ActionIdentityDone(Action):
             events += show_status(dispatcher, tracker)
         elif pending == "ask_clause":
             events += answer_clause(dispatcher, tracker)
+        elif pending in ("policy_details", "complaint_status"):
+            from actions.side_questions import show_complaints, show_policy
+
+            events += (show_policy if pending == "policy_details" else show_complaints)(
+                dispatcher, tracker)
         elif pending == "ask_documents":
             # Imported here: actions.documents imports actions.report, which imports this module.
             from actions.documents import answer_documents

@@ -9,9 +9,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.access import refused_policy, reverify, step_up, viewer
 from actions.common import language_of, reply
+from bot import side_questions
 from bot.access import hidden_policies, policy_for
 from bot.claims.status import status_of_customer
 from bot.parsing import parse_claim_number
+from bot.replies import say
 
 
 def show_status(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:
@@ -27,15 +29,26 @@ def show_status(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict
     access = policy_for(looking)
     if access.refused:
         return refused_policy(dispatcher, tracker, access)
-    wanted = parse_claim_number(tracker.get_slot("claim_number") or "")
+    named = str(tracker.get_slot("claim_number") or "")
+    wanted = parse_claim_number(named)
+    # The customer's words: a pick from the list ("第二个", "the car one") or "paid yet?".
+    text = str(tracker.latest_message.get("text") or "")
     status = status_of_customer(
         access.policy_number or "", language_of(tracker),
         actor=looking.actor, claim_number=wanted, hidden=hidden_policies(looking),
+        text=text if not text.startswith("/") else named,
     )
     if status.step_up:
         # A medical claim's details: the one-time code first, then this same answer.
         return step_up(dispatcher, tracker, status.step_up, "check_status", wanted)
-    dispatcher.utter_message(text=status.text)
+    reply_text = status.text
+    if side_questions.side_question(text) == side_questions.PAYMENT:
+        # "which account did it go into?": where payments go, beside the claims.
+        reply_text += "\n" + say("side_payment_where", language_of(tracker))
+    if status.buttons:
+        dispatcher.utter_message(text=reply_text, buttons=list(status.buttons))
+    else:
+        dispatcher.utter_message(text=reply_text)
     return [SlotSet("claim_number", None)]
 
 

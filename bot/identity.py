@@ -36,6 +36,7 @@ from typing import Callable
 from bot.clock import age_on, as_utc_naive, local_today
 from bot.parsing import (
     normalise_digits,
+    parse_date_of_birth,
     parse_phone_last4,
     parse_policy_number,
     read_date_of_birth,
@@ -629,3 +630,218 @@ def masked_phone_on_file(policy_number: str, *, url: str | None = None) -> str:
     with unit_of_work(url) as uow:
         policy = uow.policies.by_number(canonical) if canonical else None
         return mask_phone(policy.customer.phone) if policy is not None else ""
+
+
+# --- a way in without the policy number: the phone on file and the date of birth ----------------
+#
+# For a customer who does not have the policy number to hand ("保单号我不记得了 在抽屉里"). The
+# pair is checked like any identity answer: a pair that matches nobody and a right phone with a
+# wrong date get the same MISMATCH, counted against this conversation, its client address and
+# everyone's wrong answers per minute, and against the phone number itself (a lock keyed by its
+# hash, so many tries at one phone's date of birth lock that way in; the policy number still
+# works). Medical details still need the one-time code once a policy is picked (bot/access.py).
+
+PHONE_METHOD = "phone_date_of_birth"
+_MOBILE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?(1[3-9]\d(?:[\s-]?\d){8})(?!\d)")
+_FORGOT_NUMBER = re.compile(
+    r"(?:不记得|忘了|忘记|找不到|不知道|没带|记不住|记不清|想不起|不在身边|没有|查不到|看不到)"
+    r"[^，。,.!！?？]{0,8}(?:保单号|保单号码|单号|保单)"
+    r"|(?:保单号|保单号码|保单)[^，。,.!！?？]{0,10}"
+    r"(?:不记得|忘了|忘记|找不到|不知道|没带|记不住|记不清|想不起|不在身边|在抽屉|在家里)"
+    r"|(?:don'?t|do not|can'?t|cannot|didn'?t|dont|cant)\s+(?:have|know|remember|find|recall|see)"
+    r"\s+(?:my|the|a|our)?\s*policy\s*(?:number|no\b|#)"
+    r"|(?:lost|forgot(?:ten)?|misplaced)\s+(?:my|the)\s+policy"
+    r"|\bno policy (?:number|no\b)|policy number\W{0,3}\s*(?:i\s+)?(?:don'?t|do not|can'?t)",
+    re.IGNORECASE,
+)
+# "I don't have a policy, that's the point": someone asking before they buy. Checked first.
+_NO_POLICY = re.compile(
+    r"没有保单(?!号)|没买(?:过)?(?:保险|保单)?|还没(?:有)?买|不是(?:你们的?)?客户|没在你们(?:这)?买"
+    r"|(?:don'?t|do not|dont)\s+have\s+(?:a|any)\s+polic(?:y|ies)(?!\s*(?:number|no\b))"
+    r"|(?:haven'?t|have not|never)\s+(?:got|bought|had)\s+(?:a|any)?\s*(?:policy|insurance)"
+    r"|not (?:a|your) customer|not insured with you|no policy(?!\s*(?:number|no\b))"
+    r"|before (?:i|we) buy|thinking (?:of|about) buying",
+    re.IGNORECASE,
+)
+
+
+def parse_mobile(text: str) -> str | None:
+    """The mainland mobile number in `text` as its 11 digits ("138 0000 0001", "+86
+    13800000001"), or None."""
+    found = _MOBILE.search(normalise_digits(text or ""))
+    return re.sub(r"\D", "", found.group(1)) if found else None
+
+
+def _national(phone: str) -> str:
+    digits = re.sub(r"\D", "", phone or "")
+    return digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
+
+
+def has_no_policy(text: str) -> bool:
+    """Whether the customer says they hold no policy at all (a question before buying)."""
+    return bool(_NO_POLICY.search(text or ""))
+
+
+def wants_phone_route(text: str) -> bool:
+    """Whether, asked for the policy number, the customer says they do not have it to hand
+    or gives a phone number instead."""
+    if has_no_policy(text):
+        return False
+    return bool(_FORGOT_NUMBER.search(text or "")) or (
+        parse_policy_number(text or "") is None and parse_mobile(text) is not None)
+
+
+@dataclass(frozen=True)
+class PhoneVerification:
+    """The result of one phone + date-of-birth attempt: `verification` as for a policy number
+    (outcome VERIFIED, MISMATCH, UNREADABLE, PAUSED or BUSY), and when verified the customer's
+    policies, (number, line of business) in number order, to pick from."""
+
+    verification: Verification
+    policies: tuple = ()
+
+    @property
+    def outcome(self) -> VerificationOutcome:
+        return self.verification.outcome
+
+
+def _phone_key(national: str) -> str:
+    """The lock key of a phone number: a hash, never the number (the column holds 32)."""
+    return "PHONE:" + hashlib.sha256(national.encode("ascii")).hexdigest()[:24]
+
+
+def verify_by_phone(
+    phone_text: str,
+    answer_text: str,
+    *,
+    conversation_id: str,
+    client_address: str | None = None,
+    now: datetime | None = None,
+    url: str | None = None,
+    settings: Settings | None = None,
+) -> PhoneVerification:
+    """Check the phone number and date of birth against the customers on file. The reply to a
+    pair that matches nobody is the reply to a wrong date for a real phone: MISMATCH with the
+    same count. Audited without the phone or the date."""
+    settings = settings or get_settings()
+    now = as_utc_naive(now)
+    actor = f"conversation:{conversation_id}"
+    national = _national(parse_mobile(phone_text) or "")
+    today = local_today(now)
+    born = parse_date_of_birth(without_reference_numbers(answer_text or ""), today=today)
+
+    with unit_of_work(url) as uow:
+
+        def finish(result: Verification, customer_id: int | None = None,
+                   policies: tuple = ()) -> PhoneVerification:
+            uow.audit.record(actor, AUDIT_ACTION, "customer", customer_id,
+                             {"outcome": result.outcome.value, "method": PHONE_METHOD}, at=now)
+            _purge(uow, now)
+            uow.commit()
+            return PhoneVerification(result, policies)
+
+        attempt = _Attempt(uow, settings, now, conversation_id, client_address)
+        readable = born is not None and len(national) == 11
+        # The same locking order as verify(): the phone's lock, then conversation and address.
+        lock = attempt.policy_lock(_phone_key(national)) if readable else None
+        counters = attempt.counters()
+        paused = _paused_until(uow, conversation_id, client_address, now)
+        if paused is not None:
+            return finish(Verification(VerificationOutcome.PAUSED, None, attempts_left=0,
+                                       locked_until=paused))
+        if lock is None:
+            # Not an answer: it does not count against anyone.
+            return finish(Verification(VerificationOutcome.UNREADABLE, None,
+                                       attempts_left=attempt.attempts_left(counters)))
+        address_pause = attempt.address_rate_pause()
+        if address_pause is not None:
+            return finish(Verification(VerificationOutcome.PAUSED, None, attempts_left=0,
+                                       locked_until=address_pause))
+        recent = uow.audit.count_since(WRONG_ACTION, now - timedelta(minutes=1))
+        if recent >= settings.identity_attempts_per_minute:
+            uow.audit.record(actor, BUSY_ACTION, "customer", None,
+                             {"outcome": VerificationOutcome.BUSY.value}, at=now)
+            uow.commit()
+            return PhoneVerification(Verification(VerificationOutcome.BUSY, None))
+
+        matches = [customer for customer in uow.customers.by_phone_last4(national[-4:])
+                   if _national(customer.phone) == national and customer.date_of_birth == born]
+        customer = matches[0] if len(matches) == 1 else None
+        policies = uow.policies.of_customer(customer.id) if customer is not None else []
+        locked = _active_until(lock.locked_until, now) is not None
+        if customer is None or not policies or locked:
+            # Nobody, a customer with no policy, or a phone locked by many wrong tries: all
+            # the same wrong answer, counted the same way.
+            attempt.count_wrong(None)
+            if not locked:
+                attempt.fail_policy(lock)
+            pause = attempt.fail(counters)
+            if pause is not None:
+                return finish(Verification(VerificationOutcome.PAUSED, None, attempts_left=0,
+                                           locked_until=pause))
+            return finish(Verification(VerificationOutcome.MISMATCH, None,
+                                       attempts_left=attempt.attempts_left(counters)))
+        lock.failures, lock.window_started_at, lock.lock_level = 0, None, 0
+        _reset_conversation(counters)
+        first = policies[0]
+        verified = _verified(first, today, settings)
+        number = first.number if len(policies) == 1 else None
+        return finish(
+            Verification(verified.outcome, number, customer_id=verified.customer_id,
+                         customer_name=verified.customer_name,
+                         preferred_language=verified.preferred_language,
+                         is_elderly=verified.is_elderly, attempts_left=verified.attempts_left),
+            customer.id, tuple((policy.number, policy.line_of_business) for policy in policies))
+
+
+def customer_policies(customer_id: int, *, url: str | None = None) -> list[tuple[str, str]]:
+    """The customer's policies as (number, line of business), in number order: the list a
+    customer verified by phone picks from."""
+    with unit_of_work(url) as uow:
+        return [(policy.number, policy.line_of_business)
+                for policy in uow.policies.of_customer(customer_id)]
+
+
+_PLACE_WORDS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "first": 1, "1st": 1,
+                "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "fifth": 5}
+_POLICY_LINE_WORDS = {
+    "motor": r"车|\bcar\b|\bmotor\b|\bauto\b|\bvehicle\b",
+    "medical": r"医疗|住院|\bmedical\b|\bhospital\b|\bhealth\b",
+    "home": r"家财|房|家庭|\bhome\b|\bhouse\b",
+    "accident": r"意外|\baccident\b",
+    "critical_illness": r"重疾|大病|\bcritical\b",
+    "life": r"寿险|\blife\b",
+}
+
+
+def pick_policy(text: str, policies: list[tuple[str, str]]) -> str | None:
+    """The policy number of `policies` the customer's words pick: the number itself, its place
+    ("第二个", "the second one", "2"), the end of its number ("尾号0001") or its line ("车险",
+    "the car one"). None when nothing, or more than one, fits."""
+    text = normalise_digits(text or "")
+    named = parse_policy_number(text)
+    if named:
+        return named if named in [number for number, _ in policies] else None
+    tail = re.search(r"(\d{2,4})\s*(?:那|的|$)", text.strip())
+    if tail and len(text.strip()) <= 12:
+        fits = [number for number, _ in policies if number.endswith(tail.group(1))]
+        if len(fits) == 1:
+            return fits[0]
+    lowered = text.lower()
+    place = None
+    found = re.search(r"第\s*(\d|[一二两三四五])|^\s*(\d)\s*[.。]?\s*$", lowered)
+    if found:
+        word = found.group(1) or found.group(2)
+        place = int(word) if word.isdigit() else _PLACE_WORDS[word]
+    else:
+        for word, number in _PLACE_WORDS.items():
+            if not "\u4e00" <= word[0] <= "\u9fff" and re.search(rf"\b{word}\b", lowered):
+                place = number
+                break
+    if place is not None:
+        return policies[place - 1][0] if 1 <= place <= len(policies) else None
+    for line, pattern in _POLICY_LINE_WORDS.items():
+        if re.search(pattern, lowered):
+            fits = [number for number, kind in policies if kind == line]
+            return fits[0] if len(fits) == 1 else None
+    return None

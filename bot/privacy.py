@@ -263,7 +263,9 @@ _DATE_PATTERNS = [
 ]
 # Slot names and values as Rasa writes them in debug logs ("verification_answer: 0001").
 SECRET_SLOTS = frozenset({"verification_answer", "otp_code", "sms_code", "one_time_code",
-                          "verification_code", "step_up_code"})
+                          "verification_code", "step_up_code",
+                          # the date of birth of the way in without the policy number
+                          "login_birth_date"})
 _LOG_SLOT_RE = re.compile(
     r"""(['"]?(?:""" + "|".join(sorted(SECRET_SLOTS)) + r""")['"]?\s*[:=]\s*)(['"]?)([^'"\n,)}]+)"""
 )
@@ -428,7 +430,9 @@ def answer_label(text: str, language: str | None, today: date | None = None) -> 
 # --- sealed slot values ----------------------------------------------------------------------
 
 # Slots whose value a later turn needs in clear: stored sealed, never in clear.
-SEALED_SLOTS = frozenset({"complainant_phone"})
+SEALED_SLOTS = frozenset({"complainant_phone",
+                          # the phone of the way in without the policy number, until checked
+                          "login_phone"})
 SEAL_PREFIX = "sealed:v1:"
 # Values of secret slots that are flags, not answers (the identity form marks success).
 _SECRET_SLOT_FLAGS = (None, "verified", True, False)

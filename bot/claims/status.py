@@ -8,14 +8,17 @@ The describe_* functions are pure (a ClaimView in, text out); status_of_customer
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, List, Sequence
+from typing import Dict, Iterable, List, Sequence
 
 from bot.claims.deadlines import claim_deadlines, rules, settlement_band
 from bot.claims.lifecycle import claims_of_policy_holder
 from bot.claims.model import ClaimStage, ClaimView
 from bot.clauses import clause_by_reference
+from bot.clock import to_local
+from bot.parsing import normalise_digits, parse_claim_number
 from bot.replies import date_text, join, money, say
 from bot.store.db import unit_of_work
 
@@ -152,8 +155,7 @@ def describe_claims(views: Sequence[ClaimView], lang: str, now: datetime | None 
             + [say("status_next", lang)]
         )
     lines = [say("status_intro", lang, count=len(views))]
-    lines.extend(hidden_line(view, lang) if view.policy_number in hidden
-                 else summary_line(view, lang) for view in views)
+    lines.extend(choice_line(index, view, lang, hidden) for index, view in enumerate(views, 1))
     lines.append(say("status_pick", lang, example=views[0].number))
     return "\n".join(lines)
 
@@ -170,6 +172,9 @@ class StatusReply:
     found: bool  # False: the named claim is not under this customer's name (or does not exist)
     # Set instead of details: the policy whose one-time code must come first (medical).
     step_up: str | None = None
+    # One button per claim when the reply is a list to pick from (channels without buttons
+    # read the numbered lines instead).
+    buttons: tuple = ()
 
 
 def status_of_customer(
@@ -181,15 +186,26 @@ def status_of_customer(
     now: datetime | None = None,
     url: str | None = None,
     hidden: frozenset = frozenset(),
+    text: str | None = None,
 ) -> StatusReply:
     """The status reply for the verified holder of `policy_number`: all their claims, or the one
     named. A claim that does not exist and one that belongs to someone else get the same reply
-    (nothing is revealed), and the refused look-up is audited under `actor`."""
+    (nothing is revealed), and the refused look-up is audited under `actor`.
+
+    `text` is the customer's message: it may pick a claim from the list ("第二个", "the car
+    one") or ask whether money was paid ("赔了没有"), which gets the paid claims first."""
     views = claims_of_policy_holder(policy_number, actor=actor, url=url)
+    if not claim_number and text:
+        picked = pick_claim(text, views) if looks_like_pick(text) or len(views) > 1 else None
+        if picked is not None and not asks_paid(text):
+            claim_number = picked.number
     if not claim_number:
         if len(views) == 1 and views[0].policy_number in hidden:
             return StatusReply("", True, step_up=views[0].policy_number)
-        return StatusReply(describe_claims(views, lang, now, hidden), True)
+        buttons = tuple(choice_buttons(views, lang))
+        if text and asks_paid(text):
+            return StatusReply(paid_answer(views, lang, hidden), True, buttons=buttons)
+        return StatusReply(describe_claims(views, lang, now, hidden), True, buttons=buttons)
     chosen = select(views, claim_number)
     if chosen and chosen[0].policy_number in hidden:
         return StatusReply("", True, step_up=chosen[0].policy_number)
@@ -200,3 +216,181 @@ def status_of_customer(
             uow.commit()
         return StatusReply(say("status_unknown_claim", lang, claim_number=claim_number), False)
     return StatusReply(describe_one(chosen[0], lang, now), True)
+
+
+# --- the question asked: "paid yet?", one line per claim with its next step, picking one --------
+
+_PAID_WORDS = re.compile(
+    r"赔了没|赔了吗|赔没赔|赔付了[吗没]|到账|打款|打钱|给钱|钱到|钱呢|付款了|钱.{0,4}(?:到|来|给)了[吗没]"
+    r"|\bpaid\b|\bpay(?:ment|out)s?\b|\bmoney\b|\bin my account\b|\bdeposited\b|\bsettled\b",
+    re.IGNORECASE,
+)
+
+
+def asks_paid(text: str) -> bool:
+    """Whether the customer asks whether (or when) money was paid: "has my claim been paid
+    yet?", "赔了没有", "钱到账了吗"."""
+    return bool(_PAID_WORDS.search(text or ""))
+
+
+def next_step(view: ClaimView, lang: str) -> str:
+    """What the customer must do, or what happens next, for one claim in a few words."""
+    if view.paid_amount is not None and view.paid_at is not None:
+        return say("status_step.paid", lang, amount=money(view.paid_amount, lang),
+                   date=date_text(view.paid_at, lang))
+    missing = missing_labels(view, lang)
+    if missing and view.stage in _DOCUMENT_STAGES:
+        return say("status_step.send", lang, documents=join(missing, lang))
+    return say(f"status_step.{view.stage}", lang)
+
+
+def choice_line(index: int, view: ClaimView, lang: str,
+                hidden: frozenset = frozenset()) -> str:
+    """One claim of a list to pick from: its place in the list, number, line, when it happened
+    and what happens next (only the number and line for a claim that needs the code first)."""
+    if view.policy_number in hidden:
+        return say("status_choice_hidden", lang, index=index, number=view.number,
+                   product=say(f"line.{view.line_of_business}", lang))
+    happened = view.incident_at or view.reported_at
+    return say("status_choice", lang, index=index, number=view.number,
+               product=say(f"line.{view.line_of_business}", lang),
+               date=date_text(to_local(happened), lang), step=next_step(view, lang))
+
+
+def choice_buttons(views: Sequence[ClaimView], lang: str) -> List[Dict[str, str]]:
+    """One button per claim of a list, where the channel shows buttons: the payload names the
+    claim number, so a tap is the same as typing it."""
+    if len(views) < 2:
+        return []
+    return [{"title": say("status_button", lang, index=index, number=view.number,
+                          product=say(f"line.{view.line_of_business}", lang)),
+             "payload": f'/inform{{"claim_number":"{view.number}"}}'}
+            for index, view in enumerate(views, 1)]
+
+
+def paid_answer(views: Sequence[ClaimView], lang: str,
+                hidden: frozenset = frozenset()) -> str:
+    """The answer to "has my claim been paid?": the paid claims by name with amount and date,
+    then every other claim with what happens next. Claims needing the code are only named."""
+    if not views:
+        return say("status_no_claims", lang)
+    shown = [view for view in views if view.policy_number not in hidden]
+    paid = [view for view in shown if view.paid_amount is not None and view.paid_at is not None]
+    lines = [say("status_paid_claim", lang, number=view.number,
+                 product=say(f"line.{view.line_of_business}", lang),
+                 amount=money(view.paid_amount, lang), date=date_text(view.paid_at, lang))
+             for view in paid]
+    if not paid:
+        lines.append(say("status_none_paid", lang))
+    others = [(index, view) for index, view in enumerate(views, 1) if view not in paid]
+    if others:
+        if paid:
+            lines.append(say("status_others", lang))
+        lines.extend(choice_line(index, view, lang, hidden) for index, view in others)
+    if len(views) > 1:
+        lines.append(say("status_pick", lang, example=views[0].number))
+    return "\n".join(lines)
+
+
+_CN_NUMBERS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
+               "九": 9, "十": 10, "十一": 11, "十二": 12}
+_EN_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3,
+                "fourth": 4, "4th": 4, "fifth": 5, "5th": 5}
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
+           "september", "october", "november", "december")
+# Words naming a line of business, in the customer's words.
+_LINE_WORDS = (
+    ("motor", r"车险|车子|汽车|车祸|追尾|开车|\bcar\b|\bmotor\b|\bauto\b|\bvehicle\b|\bcrash\b"),
+    ("medical", r"医疗|住院|看病|医院|\bmedical\b|\bhospital\b|\bhealth\b"),
+    ("home", r"家财|房子|家里|漏水|被偷|失窃|\bhome\b|\bhouse\b|\bflat\b|\btheft\b|\bburglary\b|"
+             r"\bleak\b|\bwater\b"),
+    ("accident", r"意外|摔|\baccident(?:al)?\b|\binjury\b"),
+    ("critical_illness", r"重疾|大病|\bcritical\b|\billness\b"),
+    ("life", r"寿险|\blife\b"),
+)
+# A message that picks from a list: short, and made of a place, an ending, a month or a line.
+_PICK_SHAPE = re.compile(
+    r"^(?:就|要|看|查|选|是)?(?:第\s*[一二两三四五六七八九十\d]{1,2}\s*[个笔条项单]"
+    r"|尾号\s*\d{2,6}|\d{1,2}月|[一二三四五六七八九十]{1,2}月|最后一[个笔]|最近的?一[个笔]"
+    r"|车险|医疗险?|家财险?|意外险?|重疾险?|寿险|住院|车子?|房子)"
+    r"(?:的|那)?(?:个|笔|那个|那笔|那一笔|那单|理赔|赔案)?(?:吧|呢|啊|。)?$"
+    r"|^(?:the\s+)?(?:\w+\s+){0,2}one\s*[.!]?$"
+    r"|^(?:number|no\.?|#)\s*\d\s*[.!]?$"
+    r"|^(?:the\s+)?(?:first|second|third|fourth|fifth|last|latest|1st|2nd|3rd|4th|5th)"
+    r"(?:\s+(?:one|claim))?\s*[.!]?$"
+    r"|^(?:the\s+one\s+)?ending\s+(?:in\s+|with\s+)?\d{2,6}\s*[.!]?$",
+    re.IGNORECASE,
+)
+
+
+def looks_like_pick(text: str) -> bool:
+    """Whether a short message picks an item from a list just shown ("第二个", "尾号004那个",
+    "the october one", "the car one", "number 2"): read by the NLU so it never starts a form.
+    A bare digit is not one (it answers scores and counts)."""
+    text = " ".join(normalise_digits(text or "").split()).strip()
+    return 0 < len(text) <= 30 and bool(_PICK_SHAPE.match(text))
+
+
+def _month_of(text: str) -> int | None:
+    lowered = text.lower()
+    for number, name in enumerate(_MONTHS, 1):
+        if re.search(rf"\b(?:{name}|{name[:3]})\b", lowered):
+            return number
+    found = re.search(r"(十[一二]?|[一二三四五六七八九]|\d{1,2})\s*月", text)
+    if not found:
+        return None
+    word = found.group(1)
+    month = int(word) if word.isdigit() else _CN_NUMBERS.get(word)
+    return month if month and 1 <= month <= 12 else None
+
+
+def _position_of(text: str, count: int) -> int | None:
+    """The 1-based place in the list that the words name, or None."""
+    lowered = text.lower()
+    if re.search(r"最后|\blast\b", lowered):
+        return count
+    if re.search(r"最近|最新|\blatest\b|\bnewest\b|\bmost recent\b", lowered):
+        return 1
+    found = re.search(r"第\s*(\d{1,2}|十[一二]?|[一二两三四五六七八九])", text)
+    if found:
+        word = found.group(1)
+        return int(word) if word.isdigit() else _CN_NUMBERS.get(word)
+    for word, place in _EN_ORDINALS.items():
+        if re.search(rf"\b{word}\b", lowered):
+            return place
+    found = re.fullmatch(r"\s*(?:(?:number|no\.?|#)\s*)?(\d)\s*[.!。]?\s*", lowered)
+    return int(found.group(1)) if found else None
+
+
+def pick_claim(text: str, views: Sequence[ClaimView]) -> ClaimView | None:
+    """The one claim of `views` (in the order they were listed) that the customer's words pick:
+    its number, its place ("第二个", "the second one", "2"), the end of its number
+    ("尾号004那个", "ending 004"), the month it happened or was reported in ("the october one",
+    "10月那个") or its line ("the car one", "车险那个"). None when nothing, or more than one,
+    fits."""
+    text = normalise_digits(text or "")
+    number = parse_claim_number(text)
+    if number:
+        chosen = select(views, number)
+        return chosen[0] if chosen else None
+    tail = re.search(r"(?:尾号|末尾|结尾|ending(?:\s+(?:in|with))?|ends?\s+(?:in|with))\s*(\d{2,6})"
+                     r"|(\d{3,6})\s*(?:那|的那|号那)", text, re.IGNORECASE)
+    if tail:
+        digits = tail.group(1) or tail.group(2)
+        fits = [view for view in views if view.number.endswith(digits)]
+        return fits[0] if len(fits) == 1 else None
+    place = _position_of(text, len(views))
+    if place is not None:
+        return views[place - 1] if 1 <= place <= len(views) else None
+    month = _month_of(text)
+    if month is not None:
+        fits = [view for view in views
+                if to_local(view.incident_at or view.reported_at).month == month]
+        if not fits:
+            fits = [view for view in views if to_local(view.reported_at).month == month]
+        return fits[0] if len(fits) == 1 else None
+    for line, pattern in _LINE_WORDS:
+        if re.search(pattern, text, re.IGNORECASE):
+            fits = [view for view in views if view.line_of_business == line]
+            return fits[0] if len(fits) == 1 else None
+    return None

@@ -88,6 +88,12 @@ class CustomerRepository(_Repository[Customer]):
     def count(self) -> int:
         return self.session.execute(select(func.count(Customer.id))).scalar_one()
 
+    def by_phone_last4(self, last4: str) -> list[Customer]:
+        """The customers whose phone on file ends in these four digits (the caller compares
+        the whole number)."""
+        query = select(Customer).where(Customer.phone_last4 == last4).order_by(Customer.id)
+        return list(self.session.execute(query).scalars())
+
 
 class PolicyRepository(_Repository[Policy]):
     model = Policy
