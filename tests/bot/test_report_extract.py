@@ -244,3 +244,9 @@ def test_admission_is_only_taken_from_a_medical_report() -> None:
     future = merge_fields(ReportDraft(policy_number="MED-2026-0001"), extract_report_fields(
         "我下周一要住院", NOW, "zh"))
     assert future.admission_date is None
+
+
+@pytest.mark.parametrize("text", ["刚才出了车祸,我老婆伤得很重,现在在医院抢救,怎么办",
+                                  "有，我老婆重伤在抢救", "he passed out at the scene"])
+def test_someone_badly_hurt_answers_the_injury_question(text: str) -> None:
+    assert extract_report_fields(text, NOW, "zh").injuries is True

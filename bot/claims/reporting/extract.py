@@ -86,7 +86,10 @@ _NO_INJURY_RE = re.compile(
 )
 _INJURY_RE = re.compile(
     r"受伤|受了伤|伤了|撞伤|摔伤|骨折|流血|送医|救护车|住院|伤者|injur|\bhurt\b|bleeding"
-    r"|fracture|ambulance",
+    r"|fracture|ambulance"
+    # "我老婆伤得很重，现在在医院抢救": someone badly hurt is someone hurt.
+    r"|伤得(?:很|特别|非常|好|挺|比较)?重|重伤|伤势|抢救|昏迷|昏过去|晕过去|不省人事"
+    r"|unconscious|passed out",
     re.IGNORECASE,
 )
 _BONES = (r"arm|arms|leg|legs|wrist|wrists|ankle|ankles|hip|knee|kneecap|elbow|shoulder|"
