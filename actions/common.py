@@ -62,7 +62,9 @@ class AskAction(Action, ABC):
     key = ""
     # declare_elderly: "我姓李，今年78了，想问一下…" starts the identity check after the age is
     # acknowledged (action_offer_human), and the first question is still asked.
-    reask_after: tuple = ("switch_language", "request_human", "declare_elderly")
+    # report_urgent: the safety advice and the fast-track handoff come first, and the turn still
+    # ends with the form's question (the customer is never left without a prompt).
+    reask_after: tuple = ("switch_language", "request_human", "declare_elderly", "report_urgent")
 
     @abstractmethod
     def name(self) -> str: ...

@@ -146,6 +146,10 @@ def start_handoff(
 
     if not queued.created:
         reply(dispatcher, tracker, "handoff_already")
+    elif queued.opens_at is not None and reason is Reason.URGENT:
+        # An emergency at night: call now (the advice above has the numbers), not wait.
+        reply(dispatcher, tracker, "handoff_after_hours_urgent",
+              opens=when_text(queued.opens_at, lang))
     elif queued.opens_at is not None:
         reply(dispatcher, tracker, "handoff_after_hours", hours=hours_text(lang),
               opens=when_text(queued.opens_at, lang))

@@ -171,6 +171,31 @@ def names_a_person(text: str | None) -> bool:
     return bool(text and _NAMES_PERSON.search(to_simplified(text)))
 
 
+# "客服电话打不通", "打了好几次电话都没人接": the line not answering is what the customer complains
+# about (a complaint's subject), not a request for a person, unless they also ask for one plainly.
+_LINE_TROUBLE = re.compile(
+    r"(打不通|打不进|接不通|没人接|无人接|不接电话|一直占线|总是占线|占线|没人回|没人理|"
+    r"\b(?:no ?one|nobody) (?:answers|answered|picks? up|picked up)\b|can'?t get through|"
+    r"couldn'?t get through|line (?:is |was )?(?:always |constantly )?busy)",
+    re.IGNORECASE,
+)
+_CLEAR_REQUEST = re.compile(
+    r"(转人工|转接人工|接人工|找人工|要人工|人工服务|真人|活人|让人工|请人工|换人工|"
+    r"(?:找|要|跟|和|让|请)(?:你们)?(?:的)?(?:人工)?客服(?:说|谈|聊|处理|来)|"
+    r"\b(?:talk|speak|chat) (?:to|with) (?:a |an |the |some |your )?(?:real )?"
+    r"(?:person|human|agent|someone|somebody|people|representative|operator)\b|"
+    r"\b(?:real|live) (?:person|human|agent)\b|\bhuman agent\b)",
+    re.IGNORECASE,
+)
+
+
+def complains_about_the_line(text: str | None) -> bool:
+    """Whether a message tells that the phone line does not answer without plainly asking for a
+    person ("姑娘，客服电话打不通"): in a form it is the answer to its question."""
+    words = to_simplified(text or "")
+    return bool(_LINE_TROUBLE.search(words)) and not _CLEAR_REQUEST.search(words)
+
+
 # --- working hours ------------------------------------------------------------------------------
 
 def working_hours(spec: str | None = None) -> Tuple[time, time]:

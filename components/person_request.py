@@ -10,7 +10,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.handoff import declares_elderly, names_a_person
+from bot.handoff import complains_about_the_line, declares_elderly, names_a_person
 from bot.plain import asks_full_text, asks_simpler
 from bot.service_questions import ACKNOWLEDGED, AGENT_HOURS, IS_BOT, service_question
 
@@ -33,7 +33,9 @@ class PersonRequestCheck(GraphComponent):
     form; the classifier sometimes takes an answer with the word 人 in it ("没人受伤") for one.
     A predicted request_human that names no person (nor the machine) becomes nlu_fallback:
     inside a form the words are the answer to its question, outside one the customer is told
-    what the assistant can do, "转人工" included."""
+    what the assistant can do, "转人工" included. So does one that only tells that the phone line
+    does not answer ("姑娘，客服电话打不通", a complaint's subject): only a plain request for a
+    person ("转人工", "let me talk to a person") interrupts a form's question."""
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
@@ -57,7 +59,7 @@ class PersonRequestCheck(GraphComponent):
                 continue
             if intent.get("name") != REQUEST_HUMAN or text.startswith("/"):
                 continue  # "/request_human" is a button's payload: asked in so many words
-            if names_a_person(text):
+            if names_a_person(text) and not complains_about_the_line(text):
                 continue
             confidence = float(intent.get("confidence") or 0.0)
             _set_intent(message, NLU_FALLBACK, confidence)

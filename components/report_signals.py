@@ -14,7 +14,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.claims.reporting.amend import parse_amend_request
-from bot.claims.reporting.extract import reads_as_report
+from bot.claims.reporting.extract import asks_to_report, reads_as_report
 from bot.claims.reporting.urgent import urgency
 
 REPORT_URGENT = "report_urgent"
@@ -27,6 +27,8 @@ _OWN_WORDS = {"request_human", "cancel", "log_out", "switch_language", "switch_c
 _MAY_BE_A_REPORT = {"inform", "nlu_fallback", "out_of_scope", "greet", "ask_capabilities",
                     "thank"}
 _LEAVE_ALONE = {"message_too_long", "no_text"}
+# A plain "我要报案" the model did not understand (small talk around it) is a report too.
+_NOT_UNDERSTOOD = {"nlu_fallback", "out_of_scope"}
 
 
 @DefaultV1Recipe.register(
@@ -60,9 +62,16 @@ class ReportSignals(GraphComponent):
                 self._override(message, REPORT_URGENT)
             elif intent not in _OWN_WORDS and self._amends(text, intent):
                 self._override(message, AMEND_CLAIM)
-            elif intent in _MAY_BE_A_REPORT and reads_as_report(text):
+            elif self._reports(text, intent):
                 self._override(message, REPORT_CLAIM)
         return messages
+
+    @staticmethod
+    def _reports(text: str, intent: str | None) -> bool:
+        # A whole report the model took for information, or a plain "我要报案" it did not
+        # understand for the small talk around it.
+        return bool((intent in _MAY_BE_A_REPORT and reads_as_report(text))
+                    or (intent in _NOT_UNDERSTOOD and asks_to_report(text)))
 
     @staticmethod
     def _amends(text: str, intent: str | None) -> bool:

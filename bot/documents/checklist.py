@@ -22,7 +22,7 @@ _ALIASES: dict[str, dict[str, str]] = {
         "hospitalisation": "hospitalisation", "death": "death", "fire": "fire",
         "theft": "theft", "glass": "glass", "collision": "collision",
     },
-    "motor": {"accident": "collision"},
+    "motor": {"accident": "collision", "water": "flood", "flooded": "flood"},
     "accident": {"accident": "injury"},
     "critical_illness": {"critical_illness": "diagnosis", "illness": "diagnosis"},
     "life": {"life": "death"},

@@ -100,3 +100,44 @@ def test_an_amendment_needs_the_identity_check_and_a_claim(claims_store, domain)
     texts, _ = run_action(ActionAmendClaim(), make_tracker("经过写详细点", "amend_claim",
                                                            slots=ZHANG), domain)
     assert texts == [say("amend_which", "zh")]
+
+
+def test_after_the_urgent_advice_the_turn_ends_with_the_identity_question(domain):
+    from actions.identity import ActionAskPolicyNumber
+
+    tracker = make_tracker(EMERGENCY, "report_urgent", active_loop="report_form")
+    # The advice and the fast-track handoff were said in this turn, before the form asks.
+    tracker.events.append({"event": "bot", "text": say("urgent.then_report", "zh")})
+    texts, _ = run_action(ActionAskPolicyNumber(), tracker, domain)
+    assert texts == [say("ask_policy_number", "zh")]
+
+
+def test_an_emergency_at_night_is_told_to_call_now_not_to_wait_for_the_morning(
+        claims_store, domain):
+    import datetime as dt
+
+    import time_machine
+
+    night = dt.datetime(2026, 11, 22, 15, 0, tzinfo=dt.timezone.utc)  # 23:00 in Beijing
+    with time_machine.travel(night, tick=False):
+        texts, events = run_action(
+            ActionUrgentIncident(), make_tracker(EMERGENCY, "report_urgent",
+                                                 sender_id="web-urgent-night"), domain)
+    queued = texts[3]
+    assert "现在就拨打" in queued and say("handoff_after_hours", "zh", hours="x",
+                                          opens="y")[:10] not in queued
+    assert "08:00" in queued  # when the person starts, but not as the only way
+    assert all(len(text.splitlines()) <= 6 for text in texts)
+    assert all(event.get("event") != "pause" for event in events)
+
+
+def test_an_emergency_by_day_gets_the_ordinary_queue_reply(claims_store, domain):
+    import datetime as dt
+
+    import time_machine
+
+    day = dt.datetime(2026, 11, 23, 3, 0, tzinfo=dt.timezone.utc)  # 11:00 in Beijing
+    with time_machine.travel(day, tick=False):
+        texts, _ = run_action(ActionUrgentIncident(), make_tracker(
+            EMERGENCY, "report_urgent", sender_id="web-urgent-day"), domain)
+    assert "现在就拨打" not in texts[3]

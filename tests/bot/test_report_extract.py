@@ -244,3 +244,24 @@ def test_admission_is_only_taken_from_a_medical_report() -> None:
     future = merge_fields(ReportDraft(policy_number="MED-2026-0001"), extract_report_fields(
         "我下周一要住院", NOW, "zh"))
     assert future.admission_date is None
+
+
+@pytest.mark.parametrize("text", ["刚才出了车祸,我老婆伤得很重,现在在医院抢救,怎么办",
+                                  "有，我老婆重伤在抢救", "he passed out at the scene"])
+def test_someone_badly_hurt_answers_the_injury_question(text: str) -> None:
+    assert extract_report_fields(text, NOW, "zh").injuries is True
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("暴雨积水，车停在桥洞下被水淹了，发动机进水", "flood"),
+    ("这个嘛，我想想啊，车被水淹了，反正就是这么回事。", "flood"),
+    ("my car was flooded in the storm", "flood"),
+    ("颱風天停在路邊被倒下的樹砸到車頂", "falling_object"),
+    ("冰雹下了半小时，车顶全是坑", "natural_disaster"),
+    ("昨天下午三点在中山路被追尾了", "collision"),
+    ("挡风玻璃被冰雹砸裂了", "glass"),
+])
+def test_weather_and_falling_objects_are_motor_incidents(text: str, expected: str) -> None:
+    # A motor policy covers storms, floods and things falling on the car (motor.yml): the
+    # customer's account fits a type instead of the question being asked again and again.
+    assert resolve_incident_type("motor", incident_kinds(text)) == expected

@@ -7,7 +7,7 @@ import pytest
 import yaml
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.handoff import names_a_person
+from bot.handoff import complains_about_the_line, names_a_person
 from components.person_request import PersonRequestCheck
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,3 +49,23 @@ def test_an_unconfirmed_request_becomes_a_fallback_and_a_real_one_stays():
     assert _run("转人工", "request_human").get("intent")["name"] == "request_human"
     assert _run("get me a human", "request_human").get("intent")["name"] == "request_human"
     assert _run("没人受伤", "deny").get("intent")["name"] == "deny"
+
+
+@pytest.mark.parametrize("text", ["姑娘，客服电话打不通", "你们客服电话一直占线",
+                                  "打了好几次电话都没人接", "客服電話打不通",
+                                  "nobody answers the phone at your call centre",
+                                  "I couldn't get through to customer service"])
+def test_a_phone_line_that_does_not_answer_is_a_complaint_not_a_request(text):
+    # In the complaint form ("您要投诉的是哪件事？") these words are the answer, not a handoff.
+    assert _run(text, "request_human").get("intent")["name"] == "nlu_fallback"
+
+
+@pytest.mark.parametrize("text", ["客服电话打不通，转人工", "电话打不通，我要找人工客服",
+                                  "转人工", "我要找人工客服",
+                                  "nobody answers the phone, let me talk to a person"])
+def test_a_plain_request_for_a_person_still_interrupts(text):
+    assert _run(text, "request_human").get("intent")["name"] == "request_human"
+
+
+def test_no_request_for_a_person_in_the_data_reads_as_a_complaint_about_the_line():
+    assert [text for text in _examples("request_human") if complains_about_the_line(text)] == []

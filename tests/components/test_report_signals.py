@@ -28,6 +28,14 @@ def _intent(text: str, predicted: str) -> str:
     ("车险理赔要什么材料", "ask_documents", "ask_documents"),
     ("AUTO-2026-0001", "inform", "inform"),
     ("/report_urgent", "report_claim", "report_claim"),
+    # A plain wish to report wrapped in small talk, which the model did not understand.
+    ("我跟你说啊，我要报案，我也是第一次弄这个。", "nlu_fallback", "report_claim"),
+    ("我跟你说啊，我要報案，反正就是這麼回事。", "out_of_scope", "report_claim"),
+    ("well, you know, I want to report a claim, it's my first time", "nlu_fallback",
+     "report_claim"),
+    ("这个嘛，不用了，你们赶紧帮我弄一下吧。", "nlu_fallback", "nlu_fallback"),
+    ("不用报案了，我就问问", "nlu_fallback", "nlu_fallback"),
+    ("我要报案", "deny", "deny"),
 ])
 def test_the_words_decide_where_the_model_cannot(text, predicted, expected):
     assert _intent(text, predicted) == expected

@@ -42,8 +42,8 @@ _KIND_PATTERNS: tuple[tuple[str, str], ...] = (
     (HOSPITALISATION, r"住院|入院|住进|hospitali[sz]|admitted|in hospital|inpatient"),
     (OUTPATIENT, r"门诊|看病|看医生|outpatient|saw a doctor|clinic"),
     (FIRE, r"着火|起火|失火|火灾|烧毁|(?<!发)火(?![车锅气柴腿箭星])|fire|burn(?:ed|t) down"),
-    (WATER, r"漏水|水管|爆管|渗水|泡水|水淹|淹了|water damage|leak|burst pipe|pipe burst"
-            r"|flood"),
+    (WATER, r"漏水|水管|爆管|渗水|泡水|水淹|淹了|被淹|进水|积水|涉水|water damage|leak|burst pipe"
+            r"|pipe burst|flood"),
     (ACCIDENT, r"意外|摔伤|摔倒|跌倒|摔了|跌伤|扭伤|\bfell\b|\bfall\b|slipped|tripped"
                r"|accident"),
     (CRITICAL_ILLNESS, r"确诊|癌|肿瘤|重疾|重大疾病|心梗|脑梗|中风|白血病|diagnosed|cancer"
@@ -67,7 +67,9 @@ LINE_HINTS = {
 # Per line: which kind decides the incident type first, and the type it means.
 _PRIORITIES: dict[str, tuple[tuple[str, str], ...]] = {
     "motor": ((THEFT, "theft"), (INJURY, "injury"), (COLLISION, "collision"),
-              (ACCIDENT, "collision"), (GLASS, "glass")),
+              (ACCIDENT, "collision"), (GLASS, "glass"),
+              # "暴雨积水，车被水淹了": weather and falling objects are in the motor cover too.
+              (WATER, "flood"), (FALLING, "falling_object"), (STORM, "natural_disaster")),
     "medical": ((HOSPITALISATION, "hospitalisation"), (OUTPATIENT, "outpatient")),
     "accident": ((DEATH, "injury"), (DISABILITY, "disability"), (INJURY, "injury"),
                  (ACCIDENT, "injury"), (HOSPITALISATION, "injury")),
@@ -86,7 +88,10 @@ _NO_INJURY_RE = re.compile(
 )
 _INJURY_RE = re.compile(
     r"受伤|受了伤|伤了|撞伤|摔伤|骨折|流血|送医|救护车|住院|伤者|injur|\bhurt\b|bleeding"
-    r"|fracture|ambulance",
+    r"|fracture|ambulance"
+    # "我老婆伤得很重，现在在医院抢救": someone badly hurt is someone hurt.
+    r"|伤得(?:很|特别|非常|好|挺|比较)?重|重伤|伤势|抢救|昏迷|昏过去|晕过去|不省人事"
+    r"|unconscious|passed out",
     re.IGNORECASE,
 )
 _BONES = (r"arm|arms|leg|legs|wrist|wrists|ankle|ankles|hip|knee|kneecap|elbow|shoulder|"
@@ -204,6 +209,30 @@ def reads_as_report(text: str) -> bool:
     if _REPORT_REQUEST_RE.search(clean):
         return True
     return bool(parse_policy_number(clean) or _place(clean, None) or _plate(clean))
+
+
+# "我跟你说啊，我要报案，我也是第一次弄这个": a plain wish to report, wrapped in small talk.
+_WANTS_TO_REPORT_RE = re.compile(
+    r"(?:我要|我想|我得|我需要|想要|要|想|帮我|给我|麻烦|请|赶紧|快)(?:你们?)?(?:帮我)?"
+    r"(?:报案|报个案|报一下案|报险|报个险|申请理赔)"
+    r"|\bi (?:want|need|would like|'d like|have) to (?:report|make|file|open|start) "
+    r"(?:a |an |the |my )?(?:claim|accident|incident)\b",
+    re.IGNORECASE,
+)
+_NOT_REPORTING_RE = re.compile(
+    r"(?:不|别|没|甭)(?:用|要|想|需要|必要|打算)?(?:再)?(?:报案|报个案|报险|申请理赔)"
+    r"|\b(?:don'?t|do not|no need to|not) (?:want to |need to )?(?:report|make|file)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_to_report(text: str) -> bool:
+    """Whether a message plainly asks to report a claim, whatever else it says around it (the
+    model may miss "我要报案" in a rambling message)."""
+    clean = to_simplified(normalise_digits(text or ""))
+    if not clean or clean.startswith("/") or _NOT_REPORTING_RE.search(clean):
+        return False
+    return bool(_WANTS_TO_REPORT_RE.search(clean))
 
 
 def customer_account(text: str) -> str | None:
