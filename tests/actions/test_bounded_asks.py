@@ -118,7 +118,8 @@ def test_the_incident_type_buttons_name_what_the_policy_covers(domain):
     second, _ = chat.says("well")
     assert second == [say("asks.other_way.incident_type", "en")]
     assert _titles(chat.buttons) == [say(f"incident.{kind}", "en")
-                                     for kind in ("collision", "theft", "glass", "injury")]
+                                     for kind in ("collision", "theft", "glass", "injury",
+                                                  "natural_disaster", "falling_object")]
     chat.says(say("incident.glass", "en"))
     assert chat.draft.incident_type == "glass"
 

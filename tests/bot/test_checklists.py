@@ -31,7 +31,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 COMMON = ["claim_form", "id_card", "bank_card"]
 # The lines and incident types the issue asks for.
 EXPECTED_TYPES = {
-    "motor": {"collision", "theft", "glass", "injury"},
+    "motor": {"collision", "theft", "glass", "injury", "natural_disaster", "falling_object"},
     "medical": {"hospitalisation", "outpatient"},
     "accident": {"injury", "disability"},
     "critical_illness": {"diagnosis"},

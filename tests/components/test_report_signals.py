@@ -28,6 +28,8 @@ def _intent(text: str, predicted: str) -> str:
     ("车险理赔要什么材料", "ask_documents", "ask_documents"),
     ("AUTO-2026-0001", "inform", "inform"),
     ("/report_urgent", "report_claim", "report_claim"),
+    ("我要报销医阮的费用 胃镜检查", "ask_clause", "report_claim"),
+    ("胃镜检查能报销吗", "ask_clause", "ask_clause"),
 ])
 def test_the_words_decide_where_the_model_cannot(text, predicted, expected):
     assert _intent(text, predicted) == expected
