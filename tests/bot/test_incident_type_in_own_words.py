@@ -113,3 +113,18 @@ def test_the_third_failure_records_the_most_general_type_with_the_account():
 ])
 def test_an_opening_request_to_report_is_read_as_one(text, expected):
     assert asks_to_report(text) is expected
+
+
+def test_an_outpatient_visit_is_not_asked_the_day_of_admission():
+    from bot.claims.reporting.service import missing_fields
+    visit = ReportDraft(**{**MEDICAL.as_dict(), "incident_type": "outpatient"})
+    stay = ReportDraft(**{**MEDICAL.as_dict(), "incident_type": "hospitalisation"})
+    assert "admission_date" not in missing_fields(visit)
+    assert "admission_date" in missing_fields(stay)
+
+
+def test_the_day_of_admission_with_an_hour_that_may_be_am_or_pm_is_taken():
+    stay = ReportDraft(**{**MEDICAL.as_dict(), "incident_type": "hospitalisation"})
+    answer = interpret_answer(stay, "admission_date", "2026年11月14日 9点", NOW, "zh")
+    assert answer.draft.admission_date == datetime(2026, 11, 14).date()
+    assert answer.message is None

@@ -159,9 +159,12 @@ def interpret_answer(
         return _answer_amount(draft, merged, clean, lang)
     if asking == "admission_date":
         parsed = parse_incident_datetime(clean, now, lang)
-        if parsed.date is None or parsed.future:
+        # "11月24日 9点": the hour may be morning or evening, the day is the same either way.
+        days = {moment.date() for moment in parsed.alternatives}
+        day = parsed.date or (days.pop() if len(days) == 1 else None)
+        if day is None or parsed.future:
             return Answer(merged, say("report_ask.admission_date", lang), _changed(draft, merged))
-        updated = replace(merged, admission_date=parsed.date)
+        updated = replace(merged, admission_date=day)
         return Answer(updated, changed=_changed(draft, updated))
     if asking in _FREE_TEXT_FIELDS or asking == "description":
         if _DONT_KNOW.fullmatch(clean.strip(" .。!！")):
