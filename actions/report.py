@@ -33,6 +33,7 @@ from bot.claims.reporting.answers import (
     Answer,
     absorb_first_message,
     apply_correction,
+    chosen_incident_type,
     interpret_answer,
     is_confirmation,
     report_summary,
@@ -205,10 +206,11 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
             elif not answer.changed:
                 return {**slots, **_failed(dispatcher, tracker, draft, CONFIRM)}
             return {**slots, "report_answer": None, "report_draft": answer.draft.as_dict()}
-        chosen = _chosen_incident_type(draft, asking, text, lang)
+        chosen = (chosen_incident_type(draft.line_of_business, text)
+                  if asking == "incident_type" else None)
         if chosen is not None:
-            # A button of the second way to answer: the incident type it names.
-            answer = Answer(chosen)
+            # A button of the second way to answer (or its name typed): the incident type.
+            answer = Answer(replace(draft, incident_type=chosen))
         else:
             answer = interpret_answer(draft, asking, text, now, lang, intent=_intent(tracker))
         if not asking or asking not in missing_fields(answer.draft):
@@ -218,19 +220,8 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
             return {**slots, "report_answer": None, "report_draft": answer.draft.as_dict(),
                     "ask_failures": asks.answered(tracker.get_slot("ask_failures"), "report",
                                                   asking)}
-        return {**slots, **_failed(dispatcher, tracker, answer.draft, asking, answer.message)}
-
-
-def _chosen_incident_type(draft: ReportDraft, asking: str, text: str,
-                          lang: str) -> ReportDraft | None:
-    if asking != "incident_type" or not draft.line_of_business:
-        return None
-    said = normalise(text).strip().lower()
-    for incident_type in incident_types(draft.line_of_business):
-        for language in ("zh", "en"):
-            if normalise(say(f"incident.{incident_type}", language)).strip().lower() == said:
-                return replace(draft, incident_type=incident_type)
-    return None
+        return {**slots, **_failed(dispatcher, tracker, answer.draft, asking, answer.message,
+                                   choose=answer.choose_type)}
 
 
 def _ask(dispatcher: CollectingDispatcher, tracker: Tracker, draft: ReportDraft,
@@ -264,13 +255,18 @@ _PLAIN_ASKS = ("when_ask", "when_ask_day", "when_ask_hour", "amount_not_found")
 
 
 def _failed(dispatcher: CollectingDispatcher, tracker: Tracker, draft: ReportDraft,
-            asking: str, message: str | None = None) -> Dict[str, Any]:
+            asking: str, message: str | None = None, choose: bool = False) -> Dict[str, Any]:
     """A failed answer to `asking` (bot/asks.py): asked again, then another way, then what can
     be recorded is, or a person is offered; never asked a third time."""
     lang = language_of(tracker)
     counts, step = asks.failed(tracker.get_slot("ask_failures"), "report", asking)
     slots: Dict[str, Any] = {"report_answer": None, "report_draft": draft.as_dict(),
                              "ask_failures": counts}
+    if choose and step is not Step.GIVE_UP:
+        # An account with no type in it: the types as buttons at once.
+        dispatcher.utter_message(text=message or say(f"asks.other_way.{asking}", lang),
+                                 buttons=_other_way_buttons(draft, asking, lang))
+        return slots
     if step is Step.REASK:
         if message:
             dispatcher.utter_message(text=message)
@@ -291,8 +287,12 @@ def _failed(dispatcher: CollectingDispatcher, tracker: Tracker, draft: ReportDra
         return slots
     recorded = asks.record_unknown(draft, asking)
     if recorded is not None:
-        reply(dispatcher, tracker, "asks.recorded_day_only" if asking == "incident_hour"
-              else "asks.recorded_unknown")
+        if asking == "incident_type":
+            reply(dispatcher, tracker, "asks.recorded_general_type",
+                  incident=say(f"incident.{recorded.incident_type}", lang))
+        else:
+            reply(dispatcher, tracker, "asks.recorded_day_only" if asking == "incident_hour"
+                  else "asks.recorded_unknown")
         return {**slots, "report_draft": recorded.as_dict(),
                 "ask_failures": asks.answered(counts, "report", asking)}
     # What cannot stay unknown (what happened, which day; the summary): a person is offered and

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any, Iterable, Mapping
 
+from bot.claims.reporting.extract import general_incident_type
 from bot.claims.reporting.service import ReportDraft
 from bot.language import normalise
 
@@ -77,6 +78,13 @@ MAY_BE_UNKNOWN = frozenset({
 
 def record_unknown(draft: ReportDraft, question: str) -> ReportDraft | None:
     """The draft with `question` recorded as unknown, or None when it may not stay unknown."""
+    if question == "incident_type":
+        # An account that names no type: recorded under the line's most general type, the
+        # account kept; the handler decides (bot/claims/reporting/extract.py).
+        general = general_incident_type(draft.line_of_business)
+        if general is None or not draft.description:
+            return None
+        return replace(draft, incident_type=general)
     if question not in MAY_BE_UNKNOWN:
         return None
     return replace(draft, declined=tuple(sorted({*draft.declined, question})))

@@ -14,7 +14,11 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.claims.reporting.amend import parse_amend_request
-from bot.claims.reporting.extract import asks_to_report, reads_as_report
+from bot.claims.reporting.extract import (
+    asks_to_report,
+    asks_to_report_incident,
+    reads_as_report,
+)
 from bot.claims.reporting.urgent import urgency
 
 REPORT_URGENT = "report_urgent"
@@ -26,6 +30,8 @@ _OWN_WORDS = {"request_human", "cancel", "log_out", "switch_language", "switch_c
 # Intents that say nothing against a report: only these become report_claim.
 _MAY_BE_A_REPORT = {"inform", "nlu_fallback", "out_of_scope", "greet", "ask_capabilities",
                     "thank"}
+# Requests the model may read in a request to report ("报销" near a clause or status word).
+_REQUESTS_OF_A_REPORT = {"ask_clause", "check_status", "ask_documents"}
 _LEAVE_ALONE = {"message_too_long", "no_text"}
 # A plain "我要报案" the model did not understand (small talk around it) is a report too.
 _NOT_UNDERSTOOD = {"nlu_fallback", "out_of_scope"}
@@ -63,6 +69,9 @@ class ReportSignals(GraphComponent):
             elif intent not in _OWN_WORDS and self._amends(text, intent):
                 self._override(message, AMEND_CLAIM)
             elif self._reports(text, intent):
+                self._override(message, REPORT_CLAIM)
+            elif intent in _REQUESTS_OF_A_REPORT and asks_to_report_incident(text):
+                # "我要报销医院的费用 胃镜检查": a request to report, not a clause question.
                 self._override(message, REPORT_CLAIM)
         return messages
 

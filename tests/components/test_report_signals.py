@@ -36,6 +36,8 @@ def _intent(text: str, predicted: str) -> str:
     ("这个嘛，不用了，你们赶紧帮我弄一下吧。", "nlu_fallback", "nlu_fallback"),
     ("不用报案了，我就问问", "nlu_fallback", "nlu_fallback"),
     ("我要报案", "deny", "deny"),
+    ("我要报销医阮的费用 胃镜检查", "ask_clause", "report_claim"),
+    ("胃镜检查能报销吗", "ask_clause", "ask_clause"),
 ])
 def test_the_words_decide_where_the_model_cannot(text, predicted, expected):
     assert _intent(text, predicted) == expected

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.claims.amounts import parse_amount
 from bot.claims.reporting.extract import (
+    customer_account,
     extract_report_fields,
     incident_kinds,
     resolve_incident_type,
@@ -20,6 +21,7 @@ from bot.claims.reporting.service import (
 )
 from bot.clock import from_local, to_local
 from bot.dates import HOUR_UNKNOWN, clarify_question, parse_incident_datetime
+from bot.documents import incident_types
 from bot.language import normalise
 from bot.replies import clock_text, date_text, money, say
 
@@ -85,6 +87,9 @@ class Answer:
     draft: ReportDraft
     message: str | None = None  # a clarifying question or the reason the answer was not used
     changed: tuple[str, ...] = field(default_factory=tuple)
+    # The customer told what happened but no type could be read: the types are offered as
+    # buttons at once rather than the open question again.
+    choose_type: bool = False
 
 
 def _changed(before: ReportDraft, after: ReportDraft) -> tuple[str, ...]:
@@ -133,7 +138,13 @@ def interpret_answer(
         return Answer(merged, changed=_changed(draft, merged))
     if asking == "incident_type":
         kinds = incident_kinds(clean)
-        incident_type = resolve_incident_type(line, kinds)
+        incident_type = chosen_incident_type(line, clean) or resolve_incident_type(line, kinds)
+        if incident_type is None and tells_what_happened(clean) and len(incident_types(line)) > 1:
+            # "东西被弄坏了" says what happened but no type: kept as the account, the types
+            # offered to pick from.
+            kept = _with_account(merged, clean)
+            return Answer(kept, say("report_type_choose", lang), _changed(draft, kept),
+                          choose_type=True)
         if incident_type is None:
             return Answer(merged, say("report_ask.incident_type", lang), _changed(draft, merged))
         updated = replace(merged, incident_type=incident_type)
@@ -148,9 +159,12 @@ def interpret_answer(
         return _answer_amount(draft, merged, clean, lang)
     if asking == "admission_date":
         parsed = parse_incident_datetime(clean, now, lang)
-        if parsed.date is None or parsed.future:
+        # "11月24日 9点": the hour may be morning or evening, the day is the same either way.
+        days = {moment.date() for moment in parsed.alternatives}
+        day = parsed.date or (days.pop() if len(days) == 1 else None)
+        if day is None or parsed.future:
             return Answer(merged, say("report_ask.admission_date", lang), _changed(draft, merged))
-        updated = replace(merged, admission_date=parsed.date)
+        updated = replace(merged, admission_date=day)
         return Answer(updated, changed=_changed(draft, updated))
     if asking in _FREE_TEXT_FIELDS or asking == "description":
         if _DONT_KNOW.fullmatch(clean.strip(" .。!！")):
@@ -167,6 +181,59 @@ def interpret_answer(
             updated = replace(merged, **{asking: value})
         return Answer(updated, changed=_changed(draft, updated))
     return Answer(merged, changed=_changed(draft, merged))
+
+
+_SENTENCE_CJK = re.compile(r"[\u4e00-\u9fff]")
+_HAPPENED = re.compile(r"被|把|了|坏|掉|出事")
+
+
+def tells_what_happened(text: str) -> bool:
+    """Whether an answer to "what happened" is an account in a sentence ("东西被弄坏了", "my
+    things got ruined"), not a place, a "don't know" or a word or two."""
+    bare = text.strip(" .。!！?？")
+    if not bare or _DONT_KNOW.fullmatch(bare) or bare.startswith("/"):
+        return False
+    if _PLACE_LIKE.search(bare) and len(bare) <= 12 and not _HAPPENED.search(bare):
+        return False
+    return len(_SENTENCE_CJK.findall(bare)) >= 5 or len(re.findall(r"[A-Za-z]+", bare)) >= 4
+
+
+def _with_account(draft: ReportDraft, text: str) -> ReportDraft:
+    """The draft with `text` kept as (part of) the customer's account of what happened."""
+    account = customer_account(text) or text
+    if not draft.description:
+        return replace(draft, description=account)
+    if account in draft.description:
+        return draft
+    return replace(draft, description=f"{draft.description}；{account}"[:_MAX_FREE_TEXT])
+
+
+def chosen_incident_type(line: str | None, text: str) -> str | None:
+    """The incident type whose name (one of the buttons offered) the answer gives: typed as
+    shown, inside a sentence ("就是人员受伤，我不知道还要怎么说") or with one character wrong
+    ("车辆碰装"); None when it names none or several."""
+    if not line:
+        return None
+    said = normalise(text).strip().lower()
+    found: set[str] = set()
+    for incident_type in incident_types(line):
+        for language in ("zh", "en"):
+            label = normalise(say(f"incident.{incident_type}", language)).strip().lower()
+            if label and (label in said or _one_off_inside(label, said)):
+                found.add(incident_type)
+    return found.pop() if len(found) == 1 else None
+
+
+def _one_off_inside(label: str, said: str) -> bool:
+    """Whether `said` holds the Chinese `label` with one character replaced (labels of 4+
+    characters: shorter ones are other words with one character changed, 医院 for 住院)."""
+    if len(label) < 4 or len(said) < len(label) or not _SENTENCE_CJK.search(label):
+        return False
+    for start in range(len(said) - len(label) + 1):
+        window = said[start:start + len(label)]
+        if sum(a != b for a, b in zip(window, label, strict=True)) == 1:
+            return True
+    return False
 
 
 def absorb_first_message(draft: ReportDraft, text: str, now: datetime, lang: str) -> ReportDraft:

@@ -39,8 +39,13 @@ _KIND_PATTERNS: tuple[tuple[str, str], ...] = (
             r"|broke in|break-in|robbed"),
     (GLASS, r"玻璃|挡风|windscreen|windshield|glass|window (?:was )?(?:smashed|broken|cracked)"),
     (INJURY, r"受伤|受了伤|伤了|撞伤|骨折|流血|伤者|injur|\bhurt\b|wounded|bleeding|fracture"),
-    (HOSPITALISATION, r"住院|入院|住进|hospitali[sz]|admitted|in hospital|inpatient"),
-    (OUTPATIENT, r"门诊|看病|看医生|outpatient|saw a doctor|clinic"),
+    # "注院"/"往院"/"柱院": 住院 mistyped; "住了几天院".
+    (HOSPITALISATION, r"住院|入院|住进|[注往柱]院|住了.{0,4}院|hospitali[sz]|admitted"
+                      r"|in hospital|inpatient"),
+    # A visit without a stay: "去医院看病", "胃疼去做了胃镜检查", "急诊".
+    (OUTPATIENT, r"门诊|急诊|看病|看医生|就诊|就医|复诊|去(?:了)?医院|[胃肠]镜"
+                 r"|做(?:了)?(?:个|一个)?检查|去检查|拍(?:了)?片|验血|抽血|输液|打针|开(?:了)?药"
+                 r"|outpatient|saw a doctor|clinic|\bA&E\b|emergency room|check-?up"),
     (FIRE, r"着火|起火|失火|火灾|烧毁|(?<!发)火(?![车锅气柴腿箭星])|fire|burn(?:ed|t) down"),
     (WATER, r"漏水|水管|爆管|渗水|泡水|水淹|淹了|被淹|进水|积水|涉水|water damage|leak|burst pipe"
             r"|pipe burst|flood"),
@@ -79,6 +84,15 @@ _PRIORITIES: dict[str, tuple[tuple[str, str], ...]] = {
              (STORM, "natural_disaster"), (FALLING, "falling_object"),
              (DAMAGE, "property_damage"), (ACCIDENT, "property_damage")),
 }
+
+# The line's most general incident type: what an account naming no type is recorded as when the
+# type could not be read after the third try (the handler reads the account and decides).
+_GENERAL_TYPES = {"home": "property_damage"}
+
+
+def general_incident_type(line: str | None) -> str | None:
+    return _GENERAL_TYPES.get(line or "")
+
 
 _NO_INJURY_RE = re.compile(
     r"(?:没有?|无|未)人?(?:员)?(?:受伤|伤亡)|人(?:都|也)?没(?:有)?(?:事|受伤)|人员?无碍|无人员伤亡"
@@ -182,6 +196,7 @@ _POLICE_NOT_CALLED_RE = re.compile(r"没(?:有)?报警|未报警|didn'?t call th
 # Words that ask for the report rather than tell what happened ("赶紧帮我报个案").
 _REPORT_REQUEST_RE = re.compile(
     r"报案|报个案|报一下案|报险|报个险|帮我报|申请理赔|要理赔|想理赔|理赔一下|出险了"
+    r"|(?:要|想|申请|来)报销"
     r"|report (?:a |the |my |this |an )?(?:claim|accident|incident|it|this)|make a claim"
     r"|file a claim|open a claim|start a claim|claim (?:for|on) (?:my|the|it)",
     re.IGNORECASE,
@@ -233,6 +248,20 @@ def asks_to_report(text: str) -> bool:
     if not clean or clean.startswith("/") or _NOT_REPORTING_RE.search(clean):
         return False
     return bool(_WANTS_TO_REPORT_RE.search(clean))
+
+
+_QUESTION_RE = re.compile(r"[?？]|吗|么|能不能|可不可以|是否|多少|怎么|如何|哪些|什么"
+                          r"|\b(?:can|does|do|is|how|what|which|will)\b", re.IGNORECASE)
+
+
+def asks_to_report_incident(text: str) -> bool:
+    """Whether a message asks, without a question, to report an incident it names ("我要报销医院
+    的费用 胃镜检查", "我要报案 车被树砸了"): a report whatever the model read in it (a clause or
+    status question for "报销")."""
+    clean = to_simplified(normalise_digits(text or ""))
+    if not clean or clean.startswith("/") or not incident_kinds(clean):
+        return False
+    return bool(_REPORT_REQUEST_RE.search(clean)) and not _QUESTION_RE.search(clean)
 
 
 def customer_account(text: str) -> str | None:

@@ -232,6 +232,8 @@ def missing_fields(draft: ReportDraft, line: str | None = None) -> list[str]:
     for name in wanted:
         if name in draft.declined:
             continue
+        if name == "admission_date" and draft.incident_type == "outpatient":
+            continue  # a visit without a stay has no day of admission
         if name == "incident_time":
             if not draft.has_time:
                 missing.append(name)
