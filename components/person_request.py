@@ -1,18 +1,16 @@
 """Confirms a predicted request for a person against the words of the message."""
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.handoff import complains_about_the_line, declares_elderly, names_a_person
 from bot.plain import asks_full_text, asks_simpler
 from bot.service_questions import ACKNOWLEDGED, AGENT_HOURS, IS_BOT, service_question
+from components.words import WordsCheck, set_intent
 
 REQUEST_HUMAN = "request_human"
 NLU_FALLBACK = "nlu_fallback"
@@ -28,7 +26,7 @@ _SERVICE_QUESTION_INTENTS = frozenset(
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
 )
-class PersonRequestCheck(GraphComponent):
+class PersonRequestCheck(WordsCheck):
     """A request for a person hands the conversation over at once, even in the middle of a
     form; the classifier sometimes takes an answer with the word 人 in it ("没人受伤") for one.
     A predicted request_human that names no person (nor the machine) becomes nlu_fallback:
@@ -37,33 +35,17 @@ class PersonRequestCheck(GraphComponent):
     does not answer ("姑娘，客服电话打不通", a complaint's subject): only a plain request for a
     person ("转人工", "let me talk to a person") interrupts a form's question."""
 
-    @staticmethod
-    def get_default_config() -> Dict[str, Any]:
-        return {}
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> PersonRequestCheck:
-        return cls()
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        for message in messages:
-            intent = message.get(INTENT) or {}
-            text = message.get(TEXT) or ""
-            if self._about_the_service(message, intent, text):
-                continue
-            if intent.get("name") != REQUEST_HUMAN or text.startswith("/"):
-                continue  # "/request_human" is a button's payload: asked in so many words
-            if names_a_person(text) and not complains_about_the_line(text):
-                continue
-            confidence = float(intent.get("confidence") or 0.0)
-            _set_intent(message, NLU_FALLBACK, confidence)
-        return messages
+    def check(self, message: Message) -> None:
+        intent = message.get(INTENT) or {}
+        text = message.get(TEXT) or ""
+        if self._about_the_service(message, intent, text):
+            return
+        if intent.get("name") != REQUEST_HUMAN or text.startswith("/"):
+            return  # "/request_human" is a button's payload: asked in so many words
+        if names_a_person(text) and not complains_about_the_line(text):
+            return
+        confidence = float(intent.get("confidence") or 0.0)
+        set_intent(message, NLU_FALLBACK, confidence)
 
     @staticmethod
     def _about_the_service(message: Message, intent: Dict[str, Any], text: str) -> bool:
@@ -77,28 +59,21 @@ class PersonRequestCheck(GraphComponent):
             return False
         if asks_simpler(text) or asks_full_text(text):
             # "说简单点": action_not_understood repeats the last answer in fewer words.
-            _set_intent(message, NLU_FALLBACK, float(intent.get("confidence") or 0.0))
+            set_intent(message, NLU_FALLBACK, float(intent.get("confidence") or 0.0))
             return True
         if name in (NLU_FALLBACK, "out_of_scope") and declares_elderly(text):
             # "我姓李，今年78了，想问一下…": the age said in passing is the elderly declaration;
             # action_offer_human also answers the question asked beside it.
-            _set_intent(message, DECLARE_ELDERLY, float(intent.get("confidence") or 0.0))
+            set_intent(message, DECLARE_ELDERLY, float(intent.get("confidence") or 0.0))
             return True
         if name not in _SERVICE_QUESTION_INTENTS:
             return False
         kind = service_question(text)
         confidence = float(intent.get("confidence") or 0.0)
         if kind in (IS_BOT, AGENT_HOURS):
-            _set_intent(message, ASK_CAPABILITIES, confidence)
+            set_intent(message, ASK_CAPABILITIES, confidence)
             return True
         if kind == ACKNOWLEDGED and name == REQUEST_HUMAN:
-            _set_intent(message, THANK, confidence)
+            set_intent(message, THANK, confidence)
             return True
         return False
-
-
-def _set_intent(message: Message, name: str, confidence: float) -> None:
-    message.set(INTENT, {"name": name, "confidence": confidence}, add_to_output=True)
-    ranking = message.get(INTENT_RANKING_KEY) or []
-    message.set(INTENT_RANKING_KEY, [{"name": name, "confidence": confidence}, *ranking],
-                add_to_output=True)

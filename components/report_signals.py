@@ -4,13 +4,8 @@ amend_claim: a correction inside a report form, an amendment after the receipt) 
 incident report in one message that the model took for plain information (report_claim)."""
 from __future__ import annotations
 
-from typing import Any, Dict, List
-
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.claims.reporting.amend import parse_amend_request
@@ -20,6 +15,7 @@ from bot.claims.reporting.extract import (
     reads_as_report,
 )
 from bot.claims.reporting.urgent import urgency
+from components.words import WordsCheck, set_intent
 
 REPORT_URGENT = "report_urgent"
 REPORT_CLAIM = "report_claim"
@@ -40,40 +36,24 @@ _NOT_UNDERSTOOD = {"nlu_fallback", "out_of_scope"}
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
 )
-class ReportSignals(GraphComponent):
+class ReportSignals(WordsCheck):
     """"救命 我老婆刚出车祸了 流了好多血" is an emergency whatever the model guessed; "…被追尾了…
     保单AUTO-…赶紧帮我报个案" is a report even when the model saw only a policy number."""
 
-    @staticmethod
-    def get_default_config() -> Dict[str, Any]:
-        return {}
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> ReportSignals:
-        return cls()
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        for message in messages:
-            text = message.get(TEXT) or ""
-            intent = (message.get(INTENT) or {}).get("name")
-            if text.startswith("/") or intent in _LEAVE_ALONE:
-                continue  # a button's payload says what it means
-            if urgency(text) is not None:
-                self._override(message, REPORT_URGENT)
-            elif intent not in _OWN_WORDS and self._amends(text, intent):
-                self._override(message, AMEND_CLAIM)
-            elif self._reports(text, intent):
-                self._override(message, REPORT_CLAIM)
-            elif intent in _REQUESTS_OF_A_REPORT and asks_to_report_incident(text):
-                # "我要报销医院的费用 胃镜检查": a request to report, not a clause question.
-                self._override(message, REPORT_CLAIM)
-        return messages
+    def check(self, message: Message) -> None:
+        text = message.get(TEXT) or ""
+        intent = (message.get(INTENT) or {}).get("name")
+        if text.startswith("/") or intent in _LEAVE_ALONE:
+            return  # a button's payload says what it means
+        if urgency(text) is not None:
+            set_intent(message, REPORT_URGENT)
+        elif intent not in _OWN_WORDS and self._amends(text, intent):
+            set_intent(message, AMEND_CLAIM)
+        elif self._reports(text, intent):
+            set_intent(message, REPORT_CLAIM)
+        elif intent in _REQUESTS_OF_A_REPORT and asks_to_report_incident(text):
+            # "我要报销医院的费用 胃镜检查": a request to report, not a clause question.
+            set_intent(message, REPORT_CLAIM)
 
     @staticmethod
     def _reports(text: str, intent: str | None) -> bool:
@@ -87,11 +67,3 @@ class ReportSignals(GraphComponent):
         request = parse_amend_request(text)
         # "地址不对" alone is a no; "不对，地点是人民路" names the change.
         return request is not None and (intent != "deny" or request.value is not None)
-
-    @staticmethod
-    def _override(message: Message, intent: str) -> None:
-        ranking = [entry for entry in message.get(INTENT_RANKING_KEY) or []
-                   if entry.get("name") != intent]
-        message.set(INTENT, {"name": intent, "confidence": 1.0}, add_to_output=True)
-        message.set(INTENT_RANKING_KEY, [{"name": intent, "confidence": 1.0}, *ranking],
-                    add_to_output=True)

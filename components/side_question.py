@@ -4,18 +4,14 @@ policy, that's the point") is read by its words (bot/side_questions.py): which d
 what happens next, where the money goes, an argument against a decision."""
 from __future__ import annotations
 
-from typing import Any, Dict, List
-
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot import side_questions
 from bot.claims.reporting import incident_kinds
 from bot.identity import has_no_policy
+from components.words import WordsCheck, set_intent
 
 ASK_GENERAL = "ask_general"
 # The intent each kind of side question is answered under.
@@ -44,41 +40,21 @@ OVERRULED = frozenset({"nlu_fallback", "out_of_scope", "inform", "affirm", "deny
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
 )
-class SideQuestionCheck(GraphComponent):
-    @staticmethod
-    def get_default_config() -> Dict[str, Any]:
-        return {}
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> SideQuestionCheck:
-        return cls()
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        for message in messages:
-            text = message.get(TEXT) or ""
-            intent = (message.get(INTENT) or {}).get("name")
-            if text.startswith("/") or message.get(ENTITIES):
-                continue
-            kind = side_questions.side_question(text)
-            overruled = OVERRULED | OVERRULED_FOR.get(kind, frozenset())
-            if kind == side_questions.DISPUTE and not incident_kinds(text):
-                # "it was locked inside my front garden" names no new loss: not a report.
-                overruled |= {"report_claim"}
-            if intent not in overruled:
-                continue
-            wanted = INTENTS.get(kind) if kind else (ASK_GENERAL if has_no_policy(text)
-                                                     else None)
-            if wanted is None or wanted == intent:
-                continue
-            message.set(INTENT, {"name": wanted, "confidence": 1.0}, add_to_output=True)
-            ranking = [item for item in message.get(INTENT_RANKING_KEY) or []
-                       if item.get("name") != wanted]
-            message.set(INTENT_RANKING_KEY, [{"name": wanted, "confidence": 1.0}, *ranking],
-                        add_to_output=True)
-        return messages
+class SideQuestionCheck(WordsCheck):
+    def check(self, message: Message) -> None:
+        text = message.get(TEXT) or ""
+        intent = (message.get(INTENT) or {}).get("name")
+        if text.startswith("/") or message.get(ENTITIES):
+            return
+        kind = side_questions.side_question(text)
+        overruled = OVERRULED | OVERRULED_FOR.get(kind, frozenset())
+        if kind == side_questions.DISPUTE and not incident_kinds(text):
+            # "it was locked inside my front garden" names no new loss: not a report.
+            overruled |= {"report_claim"}
+        if intent not in overruled:
+            return
+        wanted = INTENTS.get(kind) if kind else (ASK_GENERAL if has_no_policy(text)
+                                                 else None)
+        if wanted is None or wanted == intent:
+            return
+        set_intent(message, wanted)
