@@ -146,3 +146,16 @@ def test_the_count_starts_again_once_another_question_follows():
     assert asks.answered(counts, "report", "incident_hour", "hospital") == {}
     assert not asks.same_question("report", "incident_time", "place")
     assert not asks.same_question("report", None, "incident_hour")
+
+
+@pytest.mark.parametrize("text, part", [
+    ("好像2026年11月16日 不记得几点了", None),
+    ("16 November 2026, I don't remember the time", None),
+    ("2026年11月16日上午 具体几点记不清", "morning"),
+])
+def test_a_day_said_with_the_hour_unknown_does_not_ask_the_hour(text, part):
+    answer = interpret_answer(HOSPITAL_STAY, "incident_time", text, NOW, "zh")
+    assert answer.draft.incident_date == dt.date(2026, 11, 16) and answer.message is None
+    assert answer.draft.incident_part == part
+    assert "incident_hour" not in missing_fields(answer.draft)
+    assert answer.draft.admission_date == dt.date(2026, 11, 16)

@@ -27,6 +27,7 @@ from bot.dates import (
     clarify_question,
     day_named,
     parse_incident_datetime,
+    says_time_unknown,
 )
 from bot.language import normalise
 from bot.replies import clock_text, date_text, money, say
@@ -337,6 +338,14 @@ def _answer_time(
         # "上午" to "上午10点还是晚上10点？": the reading it picks.
         updated = replace(merged, incident_at=from_local(chosen.date(), chosen.hour,
                                                          chosen.minute), pending_times=())
+        return Answer(updated, changed=_changed(before, updated))
+    if (before.incident_date is None and merged.incident_date is not None
+            and merged.incident_at is None and says_time_unknown(text)):
+        # "2026年11月16日 不记得几点了": the day, and the hour is not asked after all.
+        if parsed.part_of_day is not None and parsed.date is not None:
+            updated = accept_part_of_day(merged, parsed.date, parsed.part_of_day)
+        else:
+            updated = _declined(merged, "incident_hour")
         return Answer(updated, changed=_changed(before, updated))
     day = day_named(parsed)
     now_local = to_local(now).replace(tzinfo=None)
