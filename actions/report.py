@@ -214,12 +214,18 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
         else:
             answer = interpret_answer(draft, asking, text, now, lang, intent=_intent(tracker))
         if not asking or asking not in missing_fields(answer.draft):
-            # The asked question is answered (or there was none): its count starts again.
+            # The asked question is answered (or there was none): its count starts again,
+            # unless the next one is the same question to the customer (bot/asks.py).
+            following = missing_fields(answer.draft)
+            upcoming = following[0] if following else None
             if answer.message:
                 dispatcher.utter_message(text=answer.message)
+                if asks.same_question("report", asking, upcoming):
+                    # The message asks the next question ("上午还是晚上？"): not asked twice.
+                    slots["report_asking"] = upcoming
             return {**slots, "report_answer": None, "report_draft": answer.draft.as_dict(),
                     "ask_failures": asks.answered(tracker.get_slot("ask_failures"), "report",
-                                                  asking)}
+                                                  asking, upcoming)}
         return {**slots, **_failed(dispatcher, tracker, answer.draft, asking, answer.message,
                                    choose=answer.choose_type)}
 

@@ -34,8 +34,26 @@ MAX_FAILED = 3
 _STEPS = {1: Step.REASK, 2: Step.OTHER_WAY}
 
 
+# Questions that are one question to the customer, counted as one: "when did it happen?",
+# then "what time?" for the day given, and on a hospital stay "which day were you admitted?".
+SAME_QUESTION = {
+    "report": {"incident_hour": "incident_time", "admission_date": "incident_time"},
+}
+
+
+def _counted_as(form: str, question: str) -> str:
+    return SAME_QUESTION.get(form, {}).get(question, question)
+
+
+def same_question(form: str, first: str | None, second: str | None) -> bool:
+    """Whether two questions of `form` are one question to the customer (one count)."""
+    if not first or not second:
+        return False
+    return _counted_as(form, first) == _counted_as(form, second)
+
+
 def key(form: str, question: str) -> str:
-    return f"{form}:{question}"
+    return f"{form}:{_counted_as(form, question)}"
 
 
 def failures(counts: Mapping[str, Any] | None, form: str, question: str) -> int:
@@ -52,8 +70,13 @@ def failed(counts: Mapping[str, Any] | None, form: str, question: str
     return updated, _STEPS.get(number, Step.GIVE_UP)
 
 
-def answered(counts: Mapping[str, Any] | None, form: str, question: str) -> dict[str, int]:
-    """The counts after `question` was answered: its count starts again."""
+def answered(counts: Mapping[str, Any] | None, form: str, question: str,
+             next_question: str | None = None) -> dict[str, int]:
+    """The counts after `question` was answered: its count starts again, unless the next
+    question is the same one to the customer (a day given, the hour still to say): then the
+    count goes on, so that "when?" is never asked a third time in other words."""
+    if same_question(form, question, next_question):
+        return {name: value for name, value in (counts or {}).items() if isinstance(value, int)}
     return {name: value for name, value in (counts or {}).items()
             if name != key(form, question) and isinstance(value, int)}
 

@@ -770,6 +770,42 @@ def parse_incident_datetime(
     return _finish(day, time(hour % 24, minute), part, now_local, approximate=approximate)
 
 
+def day_named(parsed: ParsedDateTime) -> date | None:
+    """The day a reading names, whatever is unclear about its hour: "12月2日 8点" (morning or
+    evening?) still names 2 December. None when the day itself is unclear or still to come."""
+    if parsed.future:
+        return None
+    if parsed.date is not None and parsed.reason in (None, HOUR_UNKNOWN, AM_PM):
+        return parsed.date
+    if parsed.reason == AM_PM:
+        days = {value.date() for value in parsed.alternatives if isinstance(value, datetime)}
+        if len(days) == 1 and len(parsed.alternatives) == 2:
+            return days.pop()
+    return None
+
+
+# The answer to "上午10点还是晚上10点？": which half of the day.
+_MORNING_WORDS = re.compile(
+    r"上午|早上|早晨|清早|凌晨|\bam\b|\ba\.m\.|morning", re.IGNORECASE)
+_AFTERNOON_WORDS = re.compile(
+    r"下午|中午|傍晚|晚上|夜里|夜间|\bpm\b|\bp\.m\.|afternoon|evening|night", re.IGNORECASE)
+
+
+def choose_reading(text: str, alternatives: tuple) -> datetime | None:
+    """Of two readings offered in an ask-back (10:00 or 22:00 on one day), the one the answer
+    picks with "上午" / "晚上" / "in the morning"; None when the answer picks neither."""
+    readings = [value for value in alternatives if isinstance(value, datetime)]
+    if len(readings) != 2:
+        return None
+    normalised = to_simplified(normalise_digits(text or "")).lower()
+    morning = bool(_MORNING_WORDS.search(normalised))
+    afternoon = bool(_AFTERNOON_WORDS.search(normalised))
+    if morning == afternoon:
+        return None
+    picked = [reading for reading in readings if (reading.hour >= 12) == afternoon]
+    return picked[0] if len(picked) == 1 else None
+
+
 # --- asking back ----------------------------------------------------------------------------
 
 _ZH_PERIODS = ((0, "凌晨"), (6, "上午"), (12, "中午"), (13, "下午"), (18, "晚上"))

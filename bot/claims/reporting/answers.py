@@ -16,11 +16,20 @@ from bot.claims.reporting.extract import (
 from bot.claims.reporting.service import (
     ReportDraft,
     accept_part_of_day,
+    admission_from_incident,
     incident_day_text,
     merge_fields,
 )
 from bot.clock import from_local, to_local
-from bot.dates import HOUR_UNKNOWN, clarify_question, parse_incident_datetime
+from bot.dates import (
+    AM_PM,
+    HOUR_UNKNOWN,
+    choose_reading,
+    clarify_question,
+    day_named,
+    parse_incident_datetime,
+    says_time_unknown,
+)
 from bot.documents import incident_types
 from bot.language import normalise
 from bot.replies import clock_text, date_text, money, say
@@ -115,6 +124,22 @@ def interpret_answer(
     Whatever else the message says is taken too (merge_fields never overwrites), so a rich
     answer fills several fields at once and nothing is asked twice.
     """
+    answer = _interpret(draft, asking, text, now, lang, intent=intent)
+    filled = admission_from_incident(answer.draft)
+    if filled is answer.draft:
+        return answer
+    return Answer(filled, answer.message, _changed(draft, filled))
+
+
+def _interpret(
+    draft: ReportDraft,
+    asking: str,
+    text: str,
+    now: datetime,
+    lang: str,
+    *,
+    intent: str | None = None,
+) -> Answer:
     clean = normalise(text)[:_MAX_FREE_TEXT]
     stored = stored_value_answer(draft, clean, lang)
     if stored is not None:
@@ -134,6 +159,10 @@ def interpret_answer(
         merged = replace(merged, description=draft.description)
     if asking in ("incident_time", "incident_hour"):
         return _answer_time(draft, merged, clean, now, lang)
+    if asking == "injuries" and draft.injuries is None:
+        # The answer in the customer's words ("肘部骨裂", "擦破点皮", "no one hurt but my wrist
+        # is sore") is read here, not left to the account's reading of the whole message.
+        merged = replace(merged, injuries=None)
     if getattr(merged, asking, None) is not None and asking not in ("description",):
         return Answer(merged, changed=_changed(draft, merged))
     if asking == "incident_type":
@@ -150,7 +179,7 @@ def interpret_answer(
         updated = replace(merged, incident_type=incident_type)
         return Answer(updated, changed=_changed(draft, updated))
     if asking == "injuries":
-        value = _yes_no(clean, intent)
+        value = injuries_answer(clean, intent)
         if value is None:
             return Answer(merged, say("report_ask.injuries", lang), _changed(draft, merged))
         updated = replace(merged, injuries=value)
@@ -158,11 +187,9 @@ def interpret_answer(
     if asking == "estimated_amount":
         return _answer_amount(draft, merged, clean, lang)
     if asking == "admission_date":
-        parsed = parse_incident_datetime(clean, now, lang)
-        # "11月24日 9点": the hour may be morning or evening, the day is the same either way.
-        days = {moment.date() for moment in parsed.alternatives}
-        day = parsed.date or (days.pop() if len(days) == 1 else None)
-        if day is None or parsed.future:
+        # Only the day is asked: "12月2日 8点" names it, morning or evening.
+        day = day_named(parse_incident_datetime(clean, now, lang))
+        if day is None or day > to_local(now).date():
             return Answer(merged, say("report_ask.admission_date", lang), _changed(draft, merged))
         updated = replace(merged, admission_date=day)
         return Answer(updated, changed=_changed(draft, updated))
@@ -304,6 +331,39 @@ def stored_value_answer(draft: ReportDraft, text: str, lang: str) -> str | None:
     return None
 
 
+# Injuries in the customer's words, beyond "受伤" / "hurt".
+_HURT_WORDS = re.compile(
+    r"受伤|受了伤|伤了|伤到|撞伤|摔伤|擦伤|划伤|割伤|扭伤|挫伤|骨折|骨裂|擦破|破皮|破了皮|流血|出血|"
+    r"摔青|淤青|青了|肿了|缝针|包扎|包了一下|疼|痛|住院|送医|救护车|"
+    r"injur|\bhurt\b|sore|bruis|sprain|fractur|broke|\bcut\b|graze|scratch|swollen|stitches|"
+    r"bleed|pain|aches?\b|ambulance",
+    re.IGNORECASE,
+)
+_NOBODY_HURT = re.compile(
+    r"(?:没有?|无|未)人?(?:员)?(?:受伤|伤亡|事)|人(?:都|也)?没(?:有)?(?:事|受伤)|没受伤|都没事|"
+    r"no(?:body| one|-one)\s+(?:was\s+|got\s+|is\s+)?(?:hurt|injured)|no injur|"
+    r"not (?:hurt|injured)|(?:everyone|everybody) (?:is|was) (?:fine|ok|okay|alright)|"
+    r"nobody hurt|unhurt",
+    re.IGNORECASE,
+)
+# "没人受伤，就是手腕有点疼" / "no one hurt but my wrist is sore": what follows is an injury.
+_BUT = re.compile(r"但是|但|不过|就是|只是|除了|\bbut\b|\bexcept\b|\bthough\b|\bapart from\b",
+                  re.IGNORECASE)
+
+
+def injuries_answer(text: str, intent: str | None = None) -> bool | None:
+    """The answer to "有人受伤吗？": True, False, or None when it says neither."""
+    clean = normalise(text or "")
+    parts = _BUT.split(clean, maxsplit=1)
+    if len(parts) == 2 and _HURT_WORDS.search(parts[1]) and not _NOBODY_HURT.search(parts[1]):
+        return True
+    if _NOBODY_HURT.search(clean):
+        return False
+    if _HURT_WORDS.search(clean):
+        return True
+    return _yes_no(clean, intent)
+
+
 def _yes_no(text: str, intent: str | None) -> bool | None:
     if intent == "affirm" or _YES.search(text):
         return True
@@ -334,8 +394,31 @@ def _answer_time(
         return Answer(updated, changed=_changed(before, updated))
     parsed = parse_incident_datetime(text, now, lang, known_date=before.incident_date)
     if parsed.complete and not parsed.future and not parsed.ambiguous:
-        updated = replace(merged, incident_at=parsed.at)
+        updated = replace(merged, incident_at=parsed.at, pending_times=())
         return Answer(updated, changed=_changed(before, updated))
+    offered = tuple(datetime.fromisoformat(value) for value in before.pending_times)
+    chosen = choose_reading(text, offered)
+    if chosen is not None:
+        # "上午" to "上午10点还是晚上10点？": the reading it picks.
+        updated = replace(merged, incident_at=from_local(chosen.date(), chosen.hour,
+                                                         chosen.minute), pending_times=())
+        return Answer(updated, changed=_changed(before, updated))
+    if (before.incident_date is None and merged.incident_date is not None
+            and merged.incident_at is None and says_time_unknown(text)):
+        # "2026年11月16日 不记得几点了": the day, and the hour is not asked after all.
+        if parsed.part_of_day is not None and parsed.date is not None:
+            updated = accept_part_of_day(merged, parsed.date, parsed.part_of_day)
+        else:
+            updated = _declined(merged, "incident_hour")
+        return Answer(updated, changed=_changed(before, updated))
+    day = day_named(parsed)
+    now_local = to_local(now).replace(tzinfo=None)
+    if (parsed.reason == AM_PM and day is not None and before.incident_date is None
+            and any(value <= now_local for value in parsed.alternatives)):
+        # "12月2日 8点": the day is known, only morning or evening is asked back.
+        updated = replace(merged, incident_date=day, pending_times=tuple(
+            value.isoformat() for value in parsed.alternatives))
+        return Answer(updated, clarify_question(parsed, lang), _changed(before, updated))
     if parsed.date is not None and parsed.reason == HOUR_UNKNOWN and not parsed.future:
         if before.incident_date is not None and parsed.part_of_day is not None:
             # Asked the hour, told "上午" / "in the morning": an approximate answer, taken as one.

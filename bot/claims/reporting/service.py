@@ -86,6 +86,9 @@ class ReportDraft:
     # Claims the customer said are a different incident ("不是同一件事"): never asked again.
     distinct_from: tuple[str, ...] = ()
     pending_duplicate: str | None = None  # the claim asked about: "是同一件事吗？"
+    # The two readings of an hour asked back ("上午10点还是晚上10点？"), local ISO datetimes:
+    # the answer "上午" picks one of them.
+    pending_times: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly (dates ISO, amount a string): fits a Rasa slot."""
@@ -117,7 +120,7 @@ class ReportDraft:
                 value = date.fromisoformat(value)
             elif spec.name == "estimated_amount":
                 value = Decimal(str(value))
-            elif spec.name in ("declined", "distinct_from"):
+            elif spec.name in ("declined", "distinct_from", "pending_times"):
                 value = tuple(value)
             values[spec.name] = value
         return cls(**values)
@@ -177,6 +180,22 @@ def merge_fields(draft: ReportDraft, extracted: ReportFields) -> ReportDraft:
         fill("admission_date", when.date)
     fill("language", extracted.language)
     return replace(draft, **updates)
+
+
+def admission_from_incident(draft: ReportDraft) -> ReportDraft:
+    """A hospital stay on a medical policy: the day it happened is the day of admission, so
+    "哪天入院的？" is not asked after "事情是什么时候发生的？" was answered."""
+    line = draft.line_of_business or _line_from_number(draft.policy_number)
+    if (line != "medical" or draft.incident_type != HOSPITALISATION
+            or draft.admission_date is not None or "admission_date" in draft.declined):
+        return draft
+    if draft.incident_at is not None:
+        day = to_local(draft.incident_at).date()
+    elif draft.incident_date is not None:
+        day = draft.incident_date
+    else:
+        return draft
+    return replace(draft, admission_date=day)
 
 
 def accept_part_of_day(draft: ReportDraft, day: date, part: str) -> ReportDraft:

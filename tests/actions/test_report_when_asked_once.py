@@ -1,0 +1,48 @@
+"""Issue 19 (items 1 and 2) in the report form: a day given with an hour that could be morning or
+evening asks only which, once; a hospital stay is not asked its day of admission again; and the
+count of failed "when?" answers goes on from the day to the hour."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from bot.claims.reporting import ReportDraft
+from bot.replies import say
+from tests.actions.test_bounded_asks import Conversation
+
+NOW = datetime(2026, 12, 6, 4, 0)  # a fixed clock (naive UTC): 12:00 in Shanghai
+STAY = ReportDraft(policy_number="MED-2026-0999", line_of_business="medical",
+                   incident_type="hospitalisation", language="zh")
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch):
+    monkeypatch.setattr("actions.report.utc_now", lambda: NOW)
+
+
+def test_morning_or_evening_is_asked_once_then_the_hospital(domain):
+    chat = Conversation(domain, STAY, "incident_time")
+    shown, _ = chat.says("2026年11月27日 10點")
+    assert len(shown) == 1 and "上午10点" in shown[0] and "晚上10点" in shown[0]
+    assert chat.slots["report_asking"] == "incident_hour"
+    shown, _ = chat.says("上午")
+    assert shown == [say("report_ask.hospital", "zh")]
+    assert chat.draft.incident_at == datetime(2026, 11, 27, 2, 0)
+    chat.says("示例医院")
+    assert chat.draft.admission_date == date(2026, 11, 27)
+    assert chat.slots["report_asking"] == "description"  # not "哪天入院的？"
+    assert say("report_ask.admission_date", "zh") not in chat.shown
+
+
+def test_a_failed_when_is_still_counted_at_the_hour(domain):
+    chat = Conversation(domain, STAY, "incident_time")
+    chat.says("那个时候")  # not read: asked again
+    chat.says("2026年11月27日")  # the day: the hour is asked
+    assert chat.slots["report_asking"] == "incident_hour"
+    second, _ = chat.says("嗯嗯")
+    assert second == [say("asks.other_way.incident_hour", "zh")]
+    third, _ = chat.says("这个嘛")
+    assert third[0] == say("asks.recorded_day_only", "zh")
+    assert chat.draft.incident_date == date(2026, 11, 27)
+    assert chat.slots["report_asking"] == "hospital"
