@@ -9,6 +9,7 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.claims.reporting.amend import parse_amend_request
+from bot.claims.reporting.answers import says_another_incident
 from bot.claims.reporting.extract import (
     asks_to_report,
     asks_to_report_incident,
@@ -45,7 +46,10 @@ class ReportSignals(WordsCheck):
         intent = (message.get(INTENT) or {}).get("name")
         if text.startswith("/") or intent in _LEAVE_ALONE:
             return  # a button's payload says what it means
-        if urgency(text) is not None:
+        if intent == "switch_customer" and says_another_incident(text):
+            # "No, this is a different incident": a no to "is it the same?", not someone else.
+            set_intent(message, "deny")
+        elif urgency(text) is not None:
             set_intent(message, REPORT_URGENT)
         elif intent not in _OWN_WORDS and self._amends(text, intent):
             set_intent(message, AMEND_CLAIM)

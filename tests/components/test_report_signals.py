@@ -38,6 +38,11 @@ def _intent(text: str, predicted: str) -> str:
     ("我要报案", "deny", "deny"),
     ("我要报销医阮的费用 胃镜检查", "ask_clause", "report_claim"),
     ("胃镜检查能报销吗", "ask_clause", "ask_clause"),
+    # "Is this the same incident?" answered no: never "someone else wants to check".
+    ("No, this is a different incident, another time and place", "switch_customer", "deny"),
+    ("不是同一件事，是另一次", "switch_customer", "deny"),
+    ("换个人查", "switch_customer", "switch_customer"),
+    ("let someone else check their claim", "switch_customer", "switch_customer"),
 ])
 def test_the_words_decide_where_the_model_cannot(text, predicted, expected):
     assert _intent(text, predicted) == expected

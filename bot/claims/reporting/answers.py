@@ -537,6 +537,19 @@ _NOT_SAME = re.compile(
 _SAME = re.compile(r"同一件|就是那|是那件|same (?:one|incident|thing)|that one", re.IGNORECASE)
 
 
+# "No, this is a different incident": an answer to "是同一件事吗？", never "someone else" (the model
+# may read "different"/"another" as switching customers).
+_ANOTHER_INCIDENT = re.compile(
+    r"(?:different|another|separate|not the same)\s+(?:incident|accident|claim|thing|event|case)"
+    r"|不是同一(?:件|个|次|回)|另一(?:件|次|起)(?:事|事故)?|另外一(?:件|次|起)|两回事",
+    re.IGNORECASE,
+)
+
+
+def says_another_incident(text: str) -> bool:
+    return bool(_ANOTHER_INCIDENT.search(normalise(text or "")))
+
+
 def same_incident_reply(text: str, intent: str | None = None) -> bool | None:
     """The answer to "是同一件事吗？": True (the same), False (another incident), None (neither)."""
     clean = normalise(text)
