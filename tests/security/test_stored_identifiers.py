@@ -58,7 +58,7 @@ def test_a_birth_date_spelled_oddly_beside_the_policy_number_is_not_kept(
     store nor the handoff summary agents read keeps them."""
     base = f"{claims_servers.rasa_url}/webhooks/webchat/webhook"
     spellings = ["查进度 AUTO-2026-0001 ①⑨⑧⑤-④-①②", "AUTO-2026-0001 1985\ufe6304\ufe6312",
-                 "AUTO-2026-0001.12.4.1985"]
+                 "AUTO-2026-0001.1985.4.12"]
     senders = []
     for text in spellings:
         sender = f"web-r4-{uuid.uuid4().hex}"
