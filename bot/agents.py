@@ -17,7 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from bot.clock import as_utc_naive
 from bot.settings import get_settings
 from bot.store.db import unit_of_work
-from bot.store.models import Agent, AgentSession
+from bot.store.models import AGENT_ROLES, Agent, AgentSession
 
 # argon2id with the library's defaults (RFC 9106's second recommended profile).
 _hasher = PasswordHasher()
@@ -39,6 +39,7 @@ class AgentInfo:
     username: str
     display_name: str
     active: bool = True
+    role: str = "agent"
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,8 @@ class SessionInfo:
 
 
 def _info(agent: Agent) -> AgentInfo:
-    return AgentInfo(agent.id, agent.username, agent.display_name, bool(agent.active))
+    return AgentInfo(agent.id, agent.username, agent.display_name, bool(agent.active),
+                     agent.role or "agent")
 
 
 def token_hash(token: str) -> str:
@@ -88,10 +90,13 @@ def check_new_password(password: str) -> None:
 
 
 def add_agent(
-    username: str, password: str, display_name: str | None = None, *, url: str | None = None
+    username: str, password: str, display_name: str | None = None, *, role: str = "agent",
+    url: str | None = None
 ) -> AgentInfo:
-    """Create an active agent account. Raises AgentError for a bad or taken username or a
-    short password."""
+    """Create an active agent account with a role (agent, supervisor, complaint_officer).
+    Raises AgentError for a bad or taken username, an unknown role or a short password."""
+    if role not in AGENT_ROLES:
+        raise AgentError(f"a role is one of {', '.join(AGENT_ROLES)}")
     username = username.strip().lower()
     if not USERNAME_PATTERN.fullmatch(username):
         raise AgentError(
@@ -104,9 +109,10 @@ def add_agent(
         if uow.agents.by_username(username) is not None:
             raise AgentError(f"agent {username} already exists")
         agent = uow.agents.add(Agent(username=username, display_name=display,
-                                     password_hash=hash_password(password), active=True))
+                                     password_hash=hash_password(password), active=True,
+                                     role=role))
         uow.flush()
-        uow.audit.record("cli", "agent.created", "agent", username)
+        uow.audit.record("cli", "agent.created", "agent", username, {"role": role})
         uow.commit()
         return _info(agent)
 

@@ -1,5 +1,5 @@
 """Command line for operators and the back office: migrate, seed, list/show/advance claims,
-deadline lights, the notice outbox, complaints, agent accounts and Telegram's webhook."""
+deadline lights, the notice outbox, complaints, tasks, agent accounts and Telegram's webhook."""
 from __future__ import annotations
 
 import argparse
@@ -27,7 +27,9 @@ from bot.privacy import mask_phone, restrict_new_files
 from bot.seed import is_empty, seed
 from bot.store import migrate
 from bot.store.db import engine_for, unit_of_work
-from bot.store.models import Claim
+from bot.store.models import AGENT_ROLES, Claim
+from bot.tasks import KINDS as TASK_KINDS
+from bot.tasks import TaskError, TaskView, finish_task, list_tasks, take_task
 
 EXIT_OK, EXIT_REFUSED = 0, 2
 AGENT_PASSWORD_ENV = "CLAIMS_AGENT_PASSWORD"
@@ -465,11 +467,12 @@ def _cmd_agents_add(args: argparse.Namespace) -> int:
             print("the passwords differ; nothing created", file=sys.stderr)
             return EXIT_REFUSED
     try:
-        agent = add_agent(args.username, password, args.display_name, url=args.db_url)
+        agent = add_agent(args.username, password, args.display_name, role=args.role,
+                          url=args.db_url)
     except AgentError as error:
         print(str(error), file=sys.stderr)
         return EXIT_REFUSED
-    print(f"agent {agent.username} ({agent.display_name}) created")
+    print(f"agent {agent.username} ({agent.display_name}, {agent.role}) created")
     return EXIT_OK
 
 
@@ -478,8 +481,50 @@ def _cmd_agents_list(args: argparse.Namespace) -> int:
     if args.json:
         _print_json([dict(vars(agent)) for agent in agents])
         return EXIT_OK
-    rows = [[a.username, a.display_name, "active" if a.active else "inactive"] for a in agents]
-    print(_table(["username", "name", "state"], rows) if rows else "no agents")
+    rows = [[a.username, a.display_name, a.role, "active" if a.active else "inactive"]
+            for a in agents]
+    print(_table(["username", "name", "role", "state"], rows) if rows else "no agents")
+    return EXIT_OK
+
+
+def _task_data(view: TaskView) -> dict[str, Any]:
+    return view.as_dict()
+
+
+def _print_tasks(views: Sequence[TaskView]) -> None:
+    now = as_utc_naive(datetime.utcnow())
+    rows = [[str(v.id), v.kind, v.owner_role, v.status, format_local(v.due_at)
+             + (" overdue" if v.overdue(now) else ""), v.claim_number or v.complaint_reference
+             or "-", v.assignee or "-", v.title[:40]] for v in views]
+    headers = ["id", "kind", "owner", "status", "due", "about", "assignee", "title"]
+    print(_table(headers, rows) if rows else "no tasks")
+
+
+def _cmd_tasks_list(args: argparse.Namespace) -> int:
+    views = list_tasks(status=args.status, role=args.role, claim_number=args.claim,
+                       kind=args.kind, url=args.db_url)
+    if args.json:
+        _print_json([_task_data(view) for view in views])
+    else:
+        _print_tasks(views)
+    return EXIT_OK
+
+
+def _cmd_tasks_work(args: argparse.Namespace) -> int:
+    try:
+        if args.tasks_command == "take":
+            view = take_task(args.task_id, args.agent, url=args.db_url)
+        else:
+            view = finish_task(args.task_id, args.agent, args.outcome, url=args.db_url)
+    except TaskError as error:
+        if args.json:
+            _print_json({"error": error.code, "message": error.message})
+        print(error.message, file=sys.stderr)
+        return EXIT_REFUSED
+    if args.json:
+        _print_json(_task_data(view))
+    else:
+        _print_tasks([view])
     return EXIT_OK
 
 
@@ -603,10 +648,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     agents_add.add_argument("username")
     agents_add.add_argument("--display-name", help="the name customers see (default: username)")
+    agents_add.add_argument("--role", default="agent", choices=AGENT_ROLES,
+                            help="what the agent may see and do (default: agent)")
     agents_add.set_defaults(handler=_cmd_agents_add)
     agents_list = agent_commands.add_parser("list", help="agents")
     agents_list.add_argument("--json", action="store_true")
     agents_list.set_defaults(handler=_cmd_agents_list)
+
+    tasks = commands.add_parser("tasks", help="the back office's work list (bot/tasks.py)")
+    task_commands = tasks.add_subparsers(dest="tasks_command", required=True, metavar="ACTION")
+    tasks_list = task_commands.add_parser("list", help="tasks, soonest due first")
+    tasks_list.add_argument("--status", default="active",
+                            choices=["active", "open", "taken", "done", "cancelled", "all"])
+    tasks_list.add_argument("--role", choices=AGENT_ROLES,
+                            help="only the tasks an agent of this role may work")
+    tasks_list.add_argument("--claim", help="only this claim's tasks")
+    tasks_list.add_argument("--kind", choices=sorted(TASK_KINDS), help="only this kind")
+    tasks_list.add_argument("--json", action="store_true")
+    tasks_list.set_defaults(handler=_cmd_tasks_list)
+    tasks_take = task_commands.add_parser("take", help="take a task (it becomes yours)")
+    tasks_take.add_argument("task_id", type=int)
+    tasks_take.add_argument("--agent", required=True, help="the agent's username")
+    tasks_take.add_argument("--json", action="store_true")
+    tasks_take.set_defaults(handler=_cmd_tasks_work)
+    tasks_done = task_commands.add_parser("done", help="close a task, saying what was done")
+    tasks_done.add_argument("task_id", type=int)
+    tasks_done.add_argument("--agent", required=True, help="the agent's username")
+    tasks_done.add_argument("--outcome", required=True, help="what was done")
+    tasks_done.add_argument("--json", action="store_true")
+    tasks_done.set_defaults(handler=_cmd_tasks_work)
 
     retention = commands.add_parser(
         "retention", help="delete or anonymise what is past its retention period")

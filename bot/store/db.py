@@ -31,6 +31,7 @@ from bot.store.repositories import (
     PolicyRepository,
     ReceivedFileRepository,
     SatisfactionRepository,
+    TaskRepository,
 )
 
 _SQLITE_BUSY_TIMEOUT_S = 30
@@ -124,6 +125,7 @@ class UnitOfWork:
         self.satisfaction = SatisfactionRepository(session)
         self.login_failures = LoginFailureRepository(session)
         self.inbound_receipts = InboundReceiptRepository(session)
+        self.tasks = TaskRepository(session)
 
     def flush(self) -> None:
         self.session.flush()

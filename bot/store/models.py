@@ -45,6 +45,8 @@ POLICY_STATUSES = ("active", "lapsed", "cancelled")
 CLAIM_STAGES = tuple(stage.value for stage in ClaimStage)
 DOCUMENT_STATUSES = ("missing", "received", "waived")
 HANDOFF_STATUSES = ("queued", "taken", "closed")
+AGENT_ROLES = ("agent", "supervisor", "complaint_officer")
+TASK_STATUSES = ("open", "taken", "done", "cancelled")
 NOTIFICATION_STATUSES = ("pending", "sent", "failed")
 
 CENT = Decimal("0.01")
@@ -260,6 +262,8 @@ class Agent(Base):
     display_name = Column(String(100), nullable=False)
     password_hash = Column(String(255), nullable=False)
     active = Column(Boolean, nullable=False, default=True)
+    # What the agent may see and do (bot.tasks.ROLE_CAN_WORK): agent, supervisor, complaint_officer.
+    role = Column(String(32), nullable=False, default="agent", server_default="agent")
 
 
 class Handoff(Base):
@@ -286,6 +290,44 @@ class Handoff(Base):
     callback_phone = Column(String(32), nullable=True)
 
     agent = relationship("Agent")
+
+
+class Task(Base):
+    """A promise made to a customer, or a clock that ran out, as work with an owner and a due time
+    (bot.tasks)."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", TASK_STATUSES), name="status"),
+        CheckConstraint(_one_of("owner_role", AGENT_ROLES), name="owner_role"),
+        Index(None, "status", "due_at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    kind = Column(String(48), nullable=False, index=True)
+    owner_role = Column(String(32), nullable=False)
+    status = Column(String(16), nullable=False, default="open")
+    claim_id = Column(ForeignKey("claims.id"), nullable=True, index=True)
+    complaint_id = Column(ForeignKey("complaints.id"), nullable=True, index=True)
+    conversation_id = Column(String(255), nullable=True, index=True)
+    # What to do, in the words agents read (zh, then en), and the facts it rests on.
+    title = Column(String(255), nullable=False)
+    detail = Column(JSON, nullable=False, default=dict)
+    due_at = Column(DateTime, nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utc_now)
+    created_by = Column(String(100), nullable=False)
+    assignee_id = Column(ForeignKey("agents.id"), nullable=True)
+    taken_at = Column(DateTime, nullable=True)
+    done_at = Column(DateTime, nullable=True)
+    done_by = Column(String(100), nullable=True)
+    outcome = Column(Text, nullable=True)
+    # One task per promise: the same trigger seen twice (a retried action, the next job round)
+    # finds the task it opened.
+    dedupe_key = Column(String(255), nullable=False, unique=True)
+
+    claim = relationship("Claim")
+    complaint = relationship("Complaint")
+    assignee = relationship("Agent")
 
 
 class Notification(Base):

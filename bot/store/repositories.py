@@ -31,6 +31,7 @@ from bot.store.models import (
     Policy,
     ReceivedFile,
     SatisfactionScore,
+    Task,
 )
 
 ModelT = TypeVar("ModelT")
@@ -917,3 +918,37 @@ class TrackerRetention:
             return len(stale)
         finally:
             engine.dispose()
+
+
+class TaskRepository(_Repository[Task]):
+    model = Task
+
+    def by_dedupe_key(self, dedupe_key: str) -> Task | None:
+        return self.session.execute(
+            select(Task).where(Task.dedupe_key == dedupe_key)).scalar_one_or_none()
+
+    def for_update(self, task_id: int) -> Task | None:
+        _lock_rows(self.session, Task, Task.id == task_id)
+        return self.session.get(Task, task_id, populate_existing=True)
+
+    def list(self, *, statuses: Iterable[str] | None = None, roles: Iterable[str] | None = None,
+             claim_id: int | None = None, complaint_id: int | None = None,
+             conversation_id: str | None = None, kind: str | None = None,
+             key_prefix: str | None = None, limit: int = 500) -> list[Task]:
+        """Tasks, the soonest due first."""
+        query = select(Task).order_by(Task.due_at, Task.id).limit(limit)
+        if statuses is not None:
+            query = query.where(Task.status.in_(list(statuses)))
+        if roles is not None:
+            query = query.where(Task.owner_role.in_(list(roles)))
+        if claim_id is not None:
+            query = query.where(Task.claim_id == claim_id)
+        if complaint_id is not None:
+            query = query.where(Task.complaint_id == complaint_id)
+        if conversation_id is not None:
+            query = query.where(Task.conversation_id == conversation_id)
+        if kind is not None:
+            query = query.where(Task.kind == kind)
+        if key_prefix is not None:
+            query = query.where(Task.dedupe_key.startswith(key_prefix, autoescape=True))
+        return list(self.session.execute(query).scalars())

@@ -123,7 +123,7 @@ def test_login_throttle_blocks_after_five_failures_for_a_while(db_url):
 def test_cli_adds_an_agent_with_the_password_from_the_environment(db_url, capsys, monkeypatch):
     monkeypatch.setenv("CLAIMS_AGENT_PASSWORD", PASSWORD)
     assert main(["--db-url", db_url, "agents", "add", "a1", "--display-name", "王小明"]) == 0
-    assert "a1 (王小明) created" in capsys.readouterr().out
+    assert "a1 (王小明, agent) created" in capsys.readouterr().out
     assert main(["--db-url", db_url, "agents", "add", "a1"]) == 2
     assert "already exists" in capsys.readouterr().err
     monkeypatch.setenv("CLAIMS_AGENT_PASSWORD", "short")

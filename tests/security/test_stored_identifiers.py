@@ -3,6 +3,7 @@ customer's client address, must not be readable in the store."""
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import uuid
 from pathlib import Path
@@ -79,5 +80,7 @@ def test_a_birth_date_spelled_oddly_beside_the_policy_number_is_not_kept(
             Handoff.conversation_id.in_(senders))], ensure_ascii=False)
     assert "AUTO-2026-0001" in stored  # the conversation is kept, the answer is not
     for kept in (stored, summaries):
-        for clear in ("①⑨⑧⑤", "\ufe63", "\\ufe63", "12.4.1985", "1985"):
+        for clear in ("①⑨⑧⑤", "\ufe63", "\\ufe63", "12.4.1985"):
             assert clear not in kept, clear
+        # The year on its own, never as digits inside a longer number (an event's timestamp).
+        assert not re.search(r"(?<!\d)1985(?!\d)", kept), kept
