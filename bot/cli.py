@@ -549,6 +549,77 @@ def _cmd_retention_run(args: argparse.Namespace) -> int:
     return EXIT_REFUSED if problems else EXIT_OK
 
 
+# --- w-lights (issue #14): the back-office round and the escalations ---------------------------
+
+_EXIT_ROUND_FAILED = 1  # some claim or complaint could not be saved; the next round retries
+
+
+def _cmd_back_office_run(args: argparse.Namespace) -> int:
+    from bot.back_office import run_back_office_round
+
+    try:
+        now = _parse_now(args.now)
+    except ValueError:
+        print(f"--now: not an ISO date or datetime: {args.now}", file=sys.stderr)
+        return EXIT_REFUSED
+    report = run_back_office_round(now, url=args.db_url, actor="cli:back-office")
+    if args.json:
+        _print_json(report.as_dict())
+        return _EXIT_ROUND_FAILED if report.failed else EXIT_OK
+    rows = [[what, ", ".join(items) or "-"] for what, items in (
+        ("supervision tasks opened", report.supervision_opened),
+        ("escalated", report.escalated),
+        ("review tasks opened", report.reviews_opened),
+        ("complaint clock tasks opened", report.complaint_clocks_opened),
+        ("failed (next round tries again)", report.failed),
+    )]
+    rows.append(["tasks cancelled", str(report.cancelled)])
+    rows.append(["seen", f"{report.claims_seen} claims, {report.complaints_seen} complaints"])
+    print(_table(["back-office round", "at " + format_local(report.at)], rows))
+    return _EXIT_ROUND_FAILED if report.failed else EXIT_OK
+
+
+def _cmd_escalations_list(args: argparse.Namespace) -> int:
+    from bot.escalations import list_escalations
+
+    views = list_escalations(regulator_only=args.regulator, claim_number=args.claim,
+                             url=args.db_url)
+    if args.json:
+        _print_json([view.as_dict() for view in views])
+        return EXIT_OK
+    rows = [[str(v.id), v.claim_number, v.light, v.clock, format_local(v.clock_due_at),
+             v.sent_to_agent or v.sent_to_role, "yes" if v.regulator_report else "no",
+             format_local(v.created_at)] for v in views]
+    headers = ["id", "claim", "light", "clock", "due", "sent to", "regulator", "escalated"]
+    print(_table(headers, rows) if rows else "no escalations")
+    return EXIT_OK
+
+
+def _add_back_office_commands(commands: Any) -> None:
+    back_office = commands.add_parser(
+        "back-office", help="the back-office round: lights, complaint clocks, review flags")
+    back_office_commands = back_office.add_subparsers(dest="back_office_command", required=True,
+                                                      metavar="ACTION")
+    round_parser = back_office_commands.add_parser(
+        "run", help="one round now (the server runs it every CLAIMS_BACK_OFFICE_MINUTES)",
+        description="Yellow claim clocks open supervision tasks, red ones escalations (and the "
+        "regulator-reporting list), complaint clocks near or past due open complaint_clock "
+        "tasks, review flags open review tasks; tasks of clocks met again are cancelled. "
+        "Running it twice opens nothing twice (bot/back_office.py).")
+    round_parser.add_argument("--now", help="pretend it is this ISO date/time (local time)")
+    round_parser.add_argument("--json", action="store_true")
+    round_parser.set_defaults(handler=_cmd_back_office_run)
+    escalations = commands.add_parser("escalations", help="claims escalated past their deadline")
+    escalation_commands = escalations.add_subparsers(dest="escalations_command", required=True,
+                                                     metavar="ACTION")
+    escalations_list = escalation_commands.add_parser("list", help="escalations, newest first")
+    escalations_list.add_argument("--regulator", action="store_true",
+                                  help="only the regulator-reporting list")
+    escalations_list.add_argument("--claim", help="only this claim's escalations")
+    escalations_list.add_argument("--json", action="store_true")
+    escalations_list.set_defaults(handler=_cmd_escalations_list)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     parser.add_argument(
@@ -692,6 +763,8 @@ def build_parser() -> argparse.ArgumentParser:
     retention_run.add_argument("--now", help="pretend it is this ISO date/time")
     retention_run.add_argument("--json", action="store_true")
     retention_run.set_defaults(handler=_cmd_retention_run)
+
+    _add_back_office_commands(commands)  # w-lights: `back-office run`, `escalations list`
 
     from bot.speech.cli import add_speech_commands  # `speech prepare`, `speech transcribe`
 

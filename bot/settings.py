@@ -110,6 +110,10 @@ class Settings:
     retention_orphan_upload_days: int = 7
     retention_claim_file_years: tuple = (5, 10)  # after a policy of <= 1 year / a longer one
     retention_interval_hours: float = 24.0
+    # w-lights (issue #14): how often the server runs the back-office round (bot/back_office.py:
+    # lights open supervision tasks and escalations, complaint clocks and review flags open
+    # tasks), in minutes; 0: never (`python -m bot back-office run` by hand).
+    back_office_minutes: float = 10.0
 
     @property
     def tracker_db_url(self) -> str:
@@ -193,6 +197,7 @@ class Settings:
                 env.get("CLAIMS_RETENTION_CLAIM_FILE_YEARS", "5,10").split(",") if part.strip()
             )[:2] or (5, 10),
             retention_interval_hours=float(env.get("CLAIMS_RETENTION_INTERVAL_HOURS", "24")),
+            back_office_minutes=float(env.get("CLAIMS_BACK_OFFICE_MINUTES", "10")),
         )
 
 

@@ -22,6 +22,10 @@ so the loop leaves them in the outbox (no fallback sender) for that poll to hand
 Retention: every `CLAIMS_RETENTION_INTERVAL_HOURS` (24; 0: off) the same server runs
 bot.retention.run_retention (trackers, transcripts, uploads, receipts, notices past their periods),
 the first round a minute after the start.
+
+Back office: every `CLAIMS_BACK_OFFICE_MINUTES` (10; 0: off) the same server runs
+bot.back_office.run_back_office_round: yellow lights open supervision tasks, red ones escalations,
+complaint clocks and review flags open tasks.
 """
 from __future__ import annotations
 
@@ -46,7 +50,7 @@ from bot.outbox.notices import notice_kind
 from bot.outbox.senders import Sender, registered_senders
 from bot.parsing import parse_claim_number
 from bot.settings import get_settings
-from rasa_server.jobs import NoticeDelivery, RetentionRounds
+from rasa_server.jobs import BackOfficeRounds, NoticeDelivery, RetentionRounds
 
 logger = logging.getLogger(__name__)
 
@@ -92,13 +96,20 @@ class CoreApiInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: Dict[str, Any] | None) -> InputChannel:
         credentials = credentials or {}
-        return cls(delivery_interval_s=credentials.get("delivery_interval_seconds"))
+        return cls(delivery_interval_s=credentials.get("delivery_interval_seconds"),
+                   back_office_interval_s=credentials.get("back_office_interval_seconds"))
 
     def __init__(self, delivery_interval_s: float | None = None,
-                 senders: Callable[[], Mapping[str, Sender]] = registered_senders) -> None:
+                 senders: Callable[[], Mapping[str, Sender]] = registered_senders,
+                 back_office_interval_s: float | None = None) -> None:
         interval = delivery_interval_s or get_settings().notice_delivery_seconds
         self.delivery = NoticeDelivery(float(interval), senders)
         self.retention = RetentionRounds(get_settings().retention_interval_hours * 3600)
+        # The back-office round (bot/back_office.py): CLAIMS_BACK_OFFICE_MINUTES, or
+        # back_office_interval_seconds in credentials.yml (the end-to-end tests use seconds).
+        self.back_office = BackOfficeRounds(
+            float(back_office_interval_s) if back_office_interval_s is not None
+            else get_settings().back_office_minutes * 60)
 
     @staticmethod
     async def _check_token(request: Request, number: str) -> HTTPResponse | None:
@@ -154,16 +165,19 @@ class CoreApiInput(InputChannel):
         core = Blueprint(f"core_api_{type(self).__name__}")
         delivery = self.delivery
         retention = self.retention
+        back_office = self.back_office
 
         @core.listener("after_server_start")
         async def start_delivery(app: Any, loop: Any) -> None:
             delivery.start()
             retention.start()
+            back_office.start()
 
         @core.listener("before_server_stop")
         async def stop_delivery(app: Any, loop: Any) -> None:
             await delivery.stop()
             await retention.stop()
+            await back_office.stop()
 
         @core.route("/health", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:

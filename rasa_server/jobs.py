@@ -1,5 +1,6 @@
-"""The Rasa server's periodic rounds: notice delivery (the outbox through the registered senders)
-and retention, each in this server's event loop on one shared loop (`PeriodicJob`)."""
+"""The Rasa server's periodic rounds: notice delivery (the outbox through the registered senders),
+retention and the back-office round (lights, complaint clocks, review flags -> tasks), each in this
+server's event loop on one shared loop (`PeriodicJob`)."""
 from __future__ import annotations
 
 import asyncio
@@ -104,6 +105,32 @@ class RetentionRounds(PeriodicJob):
             return error.report
         logger.info("retention: %s", ", ".join(f"{kind} {count}"
                                                  for kind, count in report.counts.items()))
+        return report
+
+
+class BackOfficeRounds(PeriodicJob):
+    """Runs bot.back_office.run_back_office_round in a worker thread every `interval_s` (0: never):
+    claim lights open supervision tasks and escalations, complaint clocks and review flags open
+    tasks. Every trigger has a dedupe key, so replicas running the same round open nothing twice."""
+
+    name = "back_office"
+
+    def __init__(self, interval_s: float) -> None:
+        super().__init__(interval_s)
+        # The first round soon after the start, not a whole interval later.
+        self.first_delay_s = min(self.interval_s, 30.0)
+
+    async def run_once(self, now: datetime | None = None) -> Any:
+        from bot.back_office import run_back_office_round
+
+        report = await asyncio.get_running_loop().run_in_executor(
+            None, partial(run_back_office_round, now, actor="server:back-office"))
+        opened = (report.supervision_opened + report.escalated + report.reviews_opened
+                  + report.complaint_clocks_opened)
+        if opened or report.cancelled or report.failed:
+            logger.info("back office: opened %s, cancelled %s, failed %s",
+                        ", ".join(opened) or "nothing", report.cancelled,
+                        ", ".join(report.failed) or "none")
         return report
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Dict, Iterable, List, Sequence
+from typing import Collection, Dict, Iterable, List, Sequence
 
-from bot.claims.deadlines import claim_deadlines, rules, settlement_band
+from bot.claims.deadlines import ClockStatus, claim_deadlines, rules, settlement_band
 from bot.claims.lifecycle import claims_of_policy_holder
 from bot.claims.model import ClaimStage, ClaimView
 from bot.clauses import clause_by_reference
 from bot.clock import to_local
+from bot.escalations import escalate_if_late
 from bot.parsing import normalise_digits, parse_claim_number
 from bot.replies import date_text, join, money, say
 from bot.store.db import unit_of_work
@@ -27,6 +28,7 @@ S = ClaimStage
 _DOCUMENT_STAGES = (S.REPORTED, S.DOCUMENTS_REVIEW)
 # Stages with a running promise worth telling the customer; finished claims have none.
 _CLOCKED_STAGES = (S.REPORTED, S.DOCUMENTS_REVIEW, S.INVESTIGATION, S.ASSESSMENT, S.PAYMENT)
+_LATE = (ClockStatus.RED, ClockStatus.OVERDUE)
 
 
 def _denial_reason(view: ClaimView, lang: str) -> str:
@@ -71,9 +73,12 @@ def insurer_doing(view: ClaimView, lang: str) -> str | None:
     return say(key, lang)
 
 
-def deadline_line(view: ClaimView, lang: str, now: datetime | None = None) -> str | None:
+def deadline_line(view: ClaimView, lang: str, now: datetime | None = None,
+                  escalated: Collection[str] = frozenset()) -> str | None:
     """The deadline that binds the claim now and whether it is kept (bot.claims.deadlines); before
-    the documents are complete, the promise that will start when they are."""
+    the documents are complete, the promise that will start when they are. A late (red) clock
+    is said to be escalated only when it is in `escalated` (clocks with an escalation record,
+    bot.escalations); otherwise the customer hears that it is late and can ask for a person."""
     if view.stage not in _CLOCKED_STAGES:
         return None
     binding = claim_deadlines(view, now).binding
@@ -91,8 +96,11 @@ def deadline_line(view: ClaimView, lang: str, now: datetime | None = None) -> st
     if lang == "en":  # the rule is written to stand alone; here it follows "Time limit:"
         rule = rule[:1].lower() + rule[1:]
     # The binding clock is a running one: ok, yellow, red or overdue.
+    progress = binding.status.value
+    if binding.status in _LATE and binding.name not in escalated:
+        progress += "_not_escalated"
     return say("status_deadline", lang, rule=rule,
-               progress=say(f"status_progress.{binding.status.value}", lang))
+               progress=say(f"status_progress.{progress}", lang))
 
 
 def denial_lines(view: ClaimView, lang: str) -> List[str]:
@@ -110,8 +118,9 @@ def denial_lines(view: ClaimView, lang: str) -> List[str]:
     return lines
 
 
-def describe_claim(view: ClaimView, lang: str, now: datetime | None = None) -> List[str]:
-    """The lines that tell one claim in full."""
+def describe_claim(view: ClaimView, lang: str, now: datetime | None = None,
+                   escalated: Collection[str] = frozenset()) -> List[str]:
+    """The lines that tell one claim in full (`escalated`: see deadline_line)."""
     lines = [summary_line(view, lang)]
     missing = missing_labels(view, lang)
     if missing and view.stage in _DOCUMENT_STAGES:
@@ -119,7 +128,7 @@ def describe_claim(view: ClaimView, lang: str, now: datetime | None = None) -> L
     doing = insurer_doing(view, lang)
     if doing:
         lines.append(doing)
-    deadline = deadline_line(view, lang, now)
+    deadline = deadline_line(view, lang, now, escalated)
     if deadline:
         lines.append(deadline)
     if view.paid_amount is not None and view.paid_at is not None:
@@ -132,9 +141,10 @@ def describe_claim(view: ClaimView, lang: str, now: datetime | None = None) -> L
     return lines
 
 
-def describe_one(view: ClaimView, lang: str, now: datetime | None = None) -> str:
+def describe_one(view: ClaimView, lang: str, now: datetime | None = None,
+                 escalated: Collection[str] = frozenset()) -> str:
     """One claim in full, as a reply."""
-    return "\n".join(describe_claim(view, lang, now) + [say("status_next", lang)])
+    return "\n".join(describe_claim(view, lang, now, escalated) + [say("status_next", lang)])
 
 
 def hidden_line(view: ClaimView, lang: str) -> str:
@@ -144,14 +154,15 @@ def hidden_line(view: ClaimView, lang: str) -> str:
 
 
 def describe_claims(views: Sequence[ClaimView], lang: str, now: datetime | None = None,
-                    hidden: frozenset = frozenset()) -> str:
+                    hidden: frozenset = frozenset(),
+                    escalated: Collection[str] = frozenset()) -> str:
     """The reply to "where is my claim?": one claim in full, several as a list to pick from.
     Claims of the `hidden` policies are only named (medical: the code comes first)."""
     if not views:
         return say("status_no_claims", lang)
     if len(views) == 1:
         return "\n".join(
-            [say("status_intro", lang, count=1)] + describe_claim(views[0], lang, now)
+            [say("status_intro", lang, count=1)] + describe_claim(views[0], lang, now, escalated)
             + [say("status_next", lang)]
         )
     lines = [say("status_intro", lang, count=len(views))]
@@ -205,7 +216,10 @@ def status_of_customer(
         buttons = tuple(choice_buttons(views, lang))
         if text and asks_paid(text):
             return StatusReply(paid_answer(views, lang, hidden), True, buttons=buttons)
-        return StatusReply(describe_claims(views, lang, now, hidden), True, buttons=buttons)
+        escalated = (_escalated(views[0], now, actor, url) if len(views) == 1
+                     else frozenset())
+        return StatusReply(describe_claims(views, lang, now, hidden, escalated), True,
+                           buttons=buttons)
     chosen = select(views, claim_number)
     if chosen and chosen[0].policy_number in hidden:
         return StatusReply("", True, step_up=chosen[0].policy_number)
@@ -215,7 +229,21 @@ def status_of_customer(
                              {"policy_number": policy_number, "reason": "not_the_customers"})
             uow.commit()
         return StatusReply(say("status_unknown_claim", lang, claim_number=claim_number), False)
-    return StatusReply(describe_one(chosen[0], lang, now), True)
+    return StatusReply(describe_one(chosen[0], lang, now,
+                                    _escalated(chosen[0], now, actor, url)), True)
+
+
+def _escalated(view: ClaimView, now: datetime | None, actor: str,
+               url: str | None) -> frozenset:
+    """The clocks of a claim about to be told in full that have an escalation record. A late
+    claim the back-office round has not reached yet is escalated now, by the same code
+    (bot.escalations), so the answer may say so."""
+    if view.stage not in _CLOCKED_STAGES:
+        return frozenset()
+    binding = claim_deadlines(view, now).binding
+    if binding is None or binding.status not in _LATE:
+        return frozenset()
+    return escalate_if_late(view.number, now, actor=actor, url=url)
 
 
 # --- the question asked: "paid yet?", one line per claim with its next step, picking one --------

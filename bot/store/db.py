@@ -21,6 +21,7 @@ from bot.store.repositories import (
     ComplaintRepository,
     CustomerRepository,
     DisputeRepository,
+    EscalationRepository,
     HandoffRepository,
     IdentityCodeRepository,
     IdentityCounterRepository,
@@ -126,6 +127,7 @@ class UnitOfWork:
         self.login_failures = LoginFailureRepository(session)
         self.inbound_receipts = InboundReceiptRepository(session)
         self.tasks = TaskRepository(session)
+        self.escalations = EscalationRepository(session)
 
     def flush(self) -> None:
         self.session.flush()

@@ -508,3 +508,38 @@ class IdentityCode(Base):
     # Set when the code is spent: verified, too many wrong tries, expired or replaced.
     closed_at = Column(DateTime, nullable=True)
     outcome = Column(String(16), nullable=True)
+
+
+# --- w-lights: escalations (issue #14, item 2) -------------------------------------------------
+
+ESCALATION_LIGHTS = ("red",)
+
+
+class Escalation(Base):
+    """A claim past its deadline (a red light) escalated to the supervisors (bot.escalations):
+    which clock, to whom it went, why, and whether it is on the list reported to the regulator.
+    History: it stays when the claim is settled later."""
+
+    __tablename__ = "escalations"
+    __table_args__ = (
+        CheckConstraint(_one_of("light", ESCALATION_LIGHTS), name="light"),
+        CheckConstraint(_one_of("sent_to_role", AGENT_ROLES), name="sent_to_role"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    claim_id = Column(ForeignKey("claims.id"), nullable=False, index=True)
+    light = Column(String(8), nullable=False, default="red")
+    clock = Column(String(32), nullable=False)  # bot.claims.deadlines.Clock.name
+    clock_due_at = Column(DateTime, nullable=False)
+    sent_to_role = Column(String(32), nullable=False, default="supervisor")
+    # The supervisor it went to by name, when one has an account (else the role's queue).
+    sent_to_agent_id = Column(ForeignKey("agents.id"), nullable=True)
+    reason = Column(Text, nullable=False)
+    regulator_report = Column(Boolean, nullable=False, default=False, index=True)
+    created_at = Column(DateTime, nullable=False, default=utc_now)
+    created_by = Column(String(100), nullable=False)
+    # One escalation per claim and clock: the next round (or a status question) finds it.
+    dedupe_key = Column(String(255), nullable=False, unique=True)
+
+    claim = relationship("Claim")
+    sent_to_agent = relationship("Agent")

@@ -21,6 +21,7 @@ from bot.store.models import (
     Complaint,
     Customer,
     Dispute,
+    Escalation,
     Handoff,
     IdentityCode,
     IdentityCounter,
@@ -951,4 +952,24 @@ class TaskRepository(_Repository[Task]):
             query = query.where(Task.kind == kind)
         if key_prefix is not None:
             query = query.where(Task.dedupe_key.startswith(key_prefix, autoescape=True))
+        return list(self.session.execute(query).scalars())
+
+
+# --- w-lights: escalations (issue #14, item 2) -------------------------------------------------
+
+class EscalationRepository(_Repository[Escalation]):
+    model = Escalation
+
+    def by_dedupe_key(self, dedupe_key: str) -> Escalation | None:
+        return self.session.execute(
+            select(Escalation).where(Escalation.dedupe_key == dedupe_key)).scalar_one_or_none()
+
+    def list(self, *, claim_id: int | None = None,
+             regulator_only: bool = False) -> list[Escalation]:
+        """Escalations, the newest first."""
+        query = select(Escalation).order_by(Escalation.created_at.desc(), Escalation.id.desc())
+        if claim_id is not None:
+            query = query.where(Escalation.claim_id == claim_id)
+        if regulator_only:
+            query = query.where(Escalation.regulator_report.is_(True))
         return list(self.session.execute(query).scalars())

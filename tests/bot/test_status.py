@@ -85,7 +85,12 @@ def test_assessment_deadline_on_time_then_late_then_escalated(seeded_url, now, l
     assert settlement.rule_text(lang)[1:] in on_time  # names the due date and time
     late = _text(view, lang, settlement.due_at + timedelta(hours=1))
     assert say("status_progress.yellow", lang) in late
-    escalated = _text(view, lang, settlement.red_at + timedelta(hours=1))
+    # Past the red line: "escalated" only when an escalation record exists (bot.escalations).
+    late = settlement.red_at + timedelta(hours=1)
+    not_yet = _text(view, lang, late)
+    assert say("status_progress.red_not_escalated", lang) in not_yet
+    assert say("status_progress.red", lang) not in not_yet
+    escalated = "\n".join(describe_claim(view, lang, late, escalated={"settlement"}))
     assert say("status_progress.red", lang) in escalated
 
 

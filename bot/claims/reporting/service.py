@@ -9,6 +9,7 @@ from decimal import Decimal
 from difflib import SequenceMatcher
 from typing import Any
 
+from bot.back_office import open_review_task
 from bot.claims.amounts import is_small_claim, validate_amount
 from bot.claims.model import OPEN_STAGES, ClaimStage
 from bot.claims.reporting.extract import (
@@ -606,6 +607,8 @@ def submit_report(
             at=now,
         )
         uow.flush()
+        # Review flags become one review task for a supervisor, saved with the claim.
+        open_review_task(uow, claim, actor=actor, now=now)
         receipt = Receipt(
             claim_number=claim.number,
             policy_number=policy.number,
