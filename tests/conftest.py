@@ -154,6 +154,9 @@ def claims_servers(
             # The suite checks hundreds of identity answers a minute against one store; the
             # global limit (60 a minute) has tests of its own with an injected clock.
             "CLAIMS_IDENTITY_ATTEMPTS_PER_MINUTE": "100000",
+            # The back-office round (lights, complaint clocks, review flags -> tasks) every
+            # 2.4 s instead of 10 minutes (tests/e2e/test_back_office.py waits for it).
+            "CLAIMS_BACK_OFFICE_MINUTES": "0.04",
         },
         log_dir=claims_e2e_dir / "logs",
     )

@@ -1,7 +1,8 @@
-"""Through the real servers: the Rasa server's back-office round (channels/core_api.py starts it,
-every 2 s in these tests) opens a supervision task for a yellow claim and escalates a red one
-without anyone asking about them; a customer asking about a red claim hears "escalated" only
-with the escalation record in the store."""
+"""Through the real servers: the Rasa server's back-office round (channels/core_api.py starts
+it; every 2.4 s in these servers, CLAIMS_BACK_OFFICE_MINUTES in tests/conftest.py) opens a
+supervision task for a yellow claim and escalates a red one without anyone asking about them; a
+customer asking about a red claim hears "escalated" only with the escalation record in the
+store."""
 from __future__ import annotations
 
 import time
@@ -56,7 +57,7 @@ def _customer_with_late_claim(db_url: str, late_hours: float) -> tuple[str, str]
 
 
 def _wait_for(found, seconds: float = 90.0):
-    """What `found()` returns once it is truthy; the round runs every 2 s in the server."""
+    """What `found()` returns once it is truthy; the round runs every 2.4 s in the server."""
     deadline = time.monotonic() + seconds
     while True:
         result = found()

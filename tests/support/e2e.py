@@ -15,8 +15,6 @@ L = TypeVar("L", bound=Launcher)
 E2E_CREDENTIALS = "rest:\n\nchannels.webchat.WebChatInput: {}\n"
 # The core system's endpoint and the notice delivery loop (channels/core_api.py).
 E2E_CREDENTIALS += "channels.core_api.CoreApiInput:\n  delivery_interval_seconds: 1\n"
-# ...and the back-office round (lights, complaint clocks, review flags -> tasks) every 2 s.
-E2E_CREDENTIALS += "  back_office_interval_seconds: 2\n"
 # The agent console (channels/agent_console.py) and the agents seeded for it.
 E2E_CREDENTIALS += "channels.agent_console.AgentConsoleInput: {}\n"
 # Phone calls (channels/twilio_voice.py), against the local Twilio stand-in; the agents' line
