@@ -8,6 +8,7 @@ The describe_* functions are pure (a ClaimView in, text out); status_of_customer
 """
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,8 @@ from bot.escalations import escalate_if_late
 from bot.parsing import normalise_digits, parse_claim_number
 from bot.replies import date_text, join, money, say
 from bot.store.db import unit_of_work
+
+logger = logging.getLogger(__name__)
 
 S = ClaimStage
 # Stages where the customer may still owe documents.
@@ -243,7 +246,11 @@ def _escalated(view: ClaimView, now: datetime | None, actor: str,
     binding = claim_deadlines(view, now).binding
     if binding is None or binding.status not in _LATE:
         return frozenset()
-    return escalate_if_late(view.number, now, actor=actor, url=url)
+    try:
+        return escalate_if_late(view.number, now, actor=actor, url=url)
+    except Exception:  # noqa: BLE001 - the store refused the write: say only what is true
+        logger.exception("status: could not escalate %s", view.number)
+        return frozenset()
 
 
 # --- the question asked: "paid yet?", one line per claim with its next step, picking one --------

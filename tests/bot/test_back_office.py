@@ -256,6 +256,20 @@ def test_the_status_answer_escalates_a_red_claim_before_saying_so(seeded_url, no
     assert len(_tasks(seeded_url, "escalation")) == 1
 
 
+def test_when_the_escalation_cannot_be_saved_the_answer_does_not_claim_it(
+        seeded_url, now, monkeypatch):
+    def store_down(*args, **kwargs):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr("bot.claims.status.escalate_if_late", store_down)
+    red = _settlement(seeded_url, now).red_at + timedelta(hours=1)
+    reply = status_of_customer(HOSPITAL_POLICY, "en", actor="conversation:t1",
+                               claim_number=HOSPITAL, now=red, url=seeded_url)
+    assert say("status_progress.red_not_escalated", "en") in reply.text
+    assert say("status_progress.red", "en") not in reply.text
+    assert list_escalations(url=seeded_url) == []
+
+
 def test_a_claim_on_time_is_not_escalated_by_a_status_question(seeded_url, now):
     reply = status_of_customer(HOSPITAL_POLICY, "zh", actor="conversation:t1",
                                claim_number=HOSPITAL, now=now, url=seeded_url)
