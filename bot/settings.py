@@ -110,6 +110,11 @@ class Settings:
     retention_orphan_upload_days: int = 7
     retention_claim_file_years: tuple = (5, 10)  # after a policy of <= 1 year / a longer one
     retention_interval_hours: float = 24.0
+    # Promises kept (bot/documents/chase.py): days after the first documents notice on which a
+    # reminder names what is still missing, and how often the server's chase round runs
+    # (0: never; `python -m bot documents chase`).
+    document_reminder_days: tuple = (3, 7, 14)
+    document_chase_interval_minutes: float = 60.0
 
     @property
     def tracker_db_url(self) -> str:
@@ -193,6 +198,11 @@ class Settings:
                 env.get("CLAIMS_RETENTION_CLAIM_FILE_YEARS", "5,10").split(",") if part.strip()
             )[:2] or (5, 10),
             retention_interval_hours=float(env.get("CLAIMS_RETENTION_INTERVAL_HOURS", "24")),
+            document_reminder_days=tuple(sorted(
+                int(part) for part in env.get("CLAIMS_DOCUMENT_REMINDER_DAYS", "3,7,14").split(",")
+                if part.strip() and int(part) > 0)),
+            document_chase_interval_minutes=float(
+                env.get("CLAIMS_DOCUMENT_CHASE_MINUTES", "60")),
         )
 
 
