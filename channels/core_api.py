@@ -46,7 +46,7 @@ from bot.outbox.notices import notice_kind
 from bot.outbox.senders import Sender, registered_senders
 from bot.parsing import parse_claim_number
 from bot.settings import get_settings
-from rasa_server.jobs import NoticeDelivery, RetentionRounds
+from rasa_server.jobs import DocumentChase, NoticeDelivery, RetentionRounds
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +99,7 @@ class CoreApiInput(InputChannel):
         interval = delivery_interval_s or get_settings().notice_delivery_seconds
         self.delivery = NoticeDelivery(float(interval), senders)
         self.retention = RetentionRounds(get_settings().retention_interval_hours * 3600)
+        self.chase = DocumentChase(get_settings().document_chase_interval_minutes * 60)
 
     @staticmethod
     async def _check_token(request: Request, number: str) -> HTTPResponse | None:
@@ -154,16 +155,19 @@ class CoreApiInput(InputChannel):
         core = Blueprint(f"core_api_{type(self).__name__}")
         delivery = self.delivery
         retention = self.retention
+        chase = self.chase
 
         @core.listener("after_server_start")
         async def start_delivery(app: Any, loop: Any) -> None:
             delivery.start()
             retention.start()
+            chase.start()
 
         @core.listener("before_server_stop")
         async def stop_delivery(app: Any, loop: Any) -> None:
             await delivery.stop()
             await retention.stop()
+            await chase.stop()
 
         @core.route("/health", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:

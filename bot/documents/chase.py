@@ -41,14 +41,17 @@ REMINDER_KIND = "documents_reminder"
 TARGET_SHARE = 0.10  # seeds: at most 10% of claims re-requested
 BASELINE_SHARE = 0.38  # seeds: where it stood before
 
-# "我稍后补材料", "材料以后再交", "先赔后补", "I'll send them later", "documents to follow".
-_LATER_ZH = re.compile(
-    r"(稍后|之后|以后|晚点|晚些|回头|过几天|过两天|明天|后面|下周|改天|先赔).{0,6}"
-    r"(补|交|发|提供|寄|送|拍)|先赔后补|稍后补|以后补")
+# "我稍后补材料", "材料以后再交", "先赔后补", "I'll send them later", "documents to follow": a word
+# for later, a word for sending, and either a document or 补 (make up); "交警" and "交通" are no
+# sending, so a report's "之后交警来了开了证明" is no promise.
+_LATER_ZH = re.compile(r"稍后|之后|以后|晚点|晚些|回头|过几天|过两天|改天|下周|明天|后面")
+_SEND_ZH = re.compile(r"补|交|寄|提供|发给|发过来|发来|拍给")
+_DOC_ZH = re.compile(r"材料|资料|单证|单据|发票|证明|照片|证件|驾驶证|身份证|病历|清单")
+_PROMISE_ZH = re.compile(r"先赔后补|后补材料|单证后置")
 _LATER_EN = re.compile(
-    r"\b(send|bring|post|upload|provide|submit|get)\b.{0,30}\blater\b|"
-    r"\blater\b.{0,20}\b(documents?|papers?|files?)\b|\bdocuments? to follow\b|"
-    r"\bpay first\b", re.IGNORECASE)
+    r"\b(send|bring|post|upload|provide|submit)\b.{0,30}\blater\b|"
+    r"\blater\b.{0,20}\b(documents?|papers?|files?)\b|\bdocuments? to follow\b",
+    re.IGNORECASE)
 _NOT = re.compile(r"(不会|不能|不用|不想|没法|无法)(补|交|发)|\b(can'?t|won'?t|cannot|never)\b",
                   re.IGNORECASE)
 
@@ -60,7 +63,11 @@ def says_documents_later(text: str | None) -> bool:
     words = to_simplified(text)
     if _NOT.search(words):
         return False
-    return bool(_LATER_ZH.search(words) or _LATER_EN.search(words))
+    if _PROMISE_ZH.search(words) or _LATER_EN.search(words):
+        return True
+    plain = re.sub(r"交警|交通|交强", "", words)
+    return bool(_LATER_ZH.search(plain) and _SEND_ZH.search(plain)
+                and (_DOC_ZH.search(plain) or "补" in plain))
 
 
 def _customer_sends(doc: ClaimDocument) -> bool:

@@ -3,13 +3,32 @@ runs the same on its own interval), and the share of claims asked for a document
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from datetime import datetime
+from typing import Any
 
 EXIT_OK, EXIT_REFUSED = 0, 2
 
 
+def _parse_now(text: str | None) -> datetime | None:
+    """--now: ISO date or datetime; without an offset it is local time (as bot/cli.py reads
+    it; bot/cli.py imports this module, so not the other way round)."""
+    from bot.clock import as_utc_naive, local_zone
+
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=local_zone())
+    return as_utc_naive(moment)
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
 def _cmd_chase(args: argparse.Namespace) -> int:
-    from bot.cli import _parse_now, _print_json
     from bot.documents.chase import chase_missing_documents
 
     try:
@@ -28,7 +47,6 @@ def _cmd_chase(args: argparse.Namespace) -> int:
 
 
 def _cmd_rerequests(args: argparse.Namespace) -> int:
-    from bot.cli import _print_json
     from bot.documents.chase import rerequest_figures
 
     figures = rerequest_figures(url=args.db_url)

@@ -38,8 +38,8 @@ DAYS = (3, 7, 14)
 
 @pytest.mark.parametrize("text", [
     "我稍后补材料", "材料我过几天再交", "先赔后补吧", "发票明天发给你们", "稍後補資料",
-    "I'll send them later", "I will send the documents later", "can you pay first?",
-    "documents to follow",
+    "I'll send them later", "I will send the documents later", "documents to follow",
+    "can I send the papers later?",
 ])
 def test_a_promise_to_send_later_is_recognised(text: str) -> None:
     assert says_documents_later(text)
@@ -47,7 +47,8 @@ def test_a_promise_to_send_later_is_recognised(text: str) -> None:
 
 @pytest.mark.parametrize("text", [
     "需要什么材料", "我要补交材料", "材料发给你了", "我没法补交材料", "what documents do I need",
-    "I can't send them later", "", None,
+    "I can't send them later", "", None, "后面发现后保险杠也坏了", "之后交警来了，开了事故证明",
+    "I'll get to the hospital later", "明天再说吧",
 ])
 def test_other_words_about_documents_are_no_promise(text) -> None:
     assert not says_documents_later(text)
@@ -91,7 +92,8 @@ def test_a_small_claims_24_hour_clock_starts_at_the_promise(seeded_url: str) -> 
     before = {clock.name for clock in deadline_clocks(claim_view(NUMBER, url=seeded_url), NOW)}
     assert "settlement" not in before  # documents not complete: no settlement clock yet
     record_documents_promise(NUMBER, "先赔后补", actor="t", now=NOW, url=seeded_url)
-    clocks = {clock.name: clock for clock in deadline_clocks(claim_view(NUMBER, url=seeded_url), NOW)}
+    view = claim_view(NUMBER, url=seeded_url)
+    clocks = {clock.name: clock for clock in deadline_clocks(view, NOW)}
     settlement = clocks["settlement"]
     assert settlement.started_at == NOW and settlement.due_at == NOW + timedelta(hours=24)
     assert "decision" not in clocks  # the legal clocks still wait for complete documents
