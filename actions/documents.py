@@ -128,6 +128,8 @@ def documents_later(dispatcher: CollectingDispatcher,
     """"我稍后补材料" / "I'll send them later" about a claim waiting for documents: the promise
     is recorded (bot/documents/chase.py) and the customer told what happens next. None when no
     claim of theirs is waiting: the documents answer goes on as usual."""
+    if (tracker.active_loop or {}).get("name") == "report_form":
+        return None  # a report in progress: its own list, and the form goes on
     number = _claim_waiting_for_documents(tracker)
     if number is None:
         return None

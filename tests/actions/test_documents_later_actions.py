@@ -55,3 +55,22 @@ def test_without_a_claim_waiting_the_documents_answer_is_given(claims_store, dom
                          due="z")[:6] not in texts[0]
     assert _promise_on_file() == (None, None)
     assert list_tasks(claim_number=NUMBER) == []
+
+
+def test_inside_a_report_form_no_earlier_claim_gets_the_promise(claims_store, domain):
+    tracker = make_tracker("对，材料我稍后补", "ask_documents", sender_id="form-later",
+                           slots={**ZHANG, "last_claim_number": NUMBER},
+                           active_loop="report_form")
+    texts, _ = run_action(ActionAnswerDocuments(), tracker, domain)
+    assert texts and _promise_on_file() == (None, None)
+    assert list_tasks(claim_number=NUMBER) == []
+
+
+def test_the_small_claim_notice_teaches_words_that_are_read_as_the_promise():
+    import re
+
+    from bot.documents.chase import says_documents_later
+
+    for lang, quote in (("zh", "“([^”]+)”"), ("en", '"([^"]+)"')):
+        [words] = re.findall(quote, say("notice_small_claim", lang, limit="5,000"))
+        assert says_documents_later(words), words
