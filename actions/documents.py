@@ -7,14 +7,21 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.access import policy_in_view, step_up
-from actions.common import language_of, reply
+from actions.common import conversation_actor, language_of, reply
 from actions.report import load_draft
 from bot.access import hidden_policies
 from bot.claims.amounts import is_small_claim
 from bot.claims.lifecycle import claims_of_policy_holder
 from bot.claims.reporting import incident_kinds
 from bot.claims.reporting.extract import LINE_HINTS, resolve_incident_type
+from bot.clock import utc_now
 from bot.documents import catalogue, checklist, normalise_incident_type, one_time_notice
+from bot.documents.chase import (
+    ClaimNotFound,
+    promise_reply,
+    record_documents_promise,
+    says_documents_later,
+)
 from bot.side_questions import documents_answer
 
 
@@ -45,6 +52,10 @@ def answer_documents(dispatcher: CollectingDispatcher, tracker: Tracker) -> List
     (also after the identity check a request like "AUTO-2026-0001 需要什么材料" started), or the
     kind of loss the message names."""
     lang = language_of(tracker)
+    if says_documents_later(tracker.latest_message.get("text")):
+        promised = documents_later(dispatcher, tracker)
+        if promised is not None:
+            return promised
     draft = load_draft(tracker)
     line, incident_type = draft.line_of_business, normalise_incident_type(
         draft.line_of_business, draft.incident_type
@@ -86,4 +97,47 @@ def answer_documents(dispatcher: CollectingDispatcher, tracker: Tracker) -> List
     # with the kinds to choose from, never only a question back.
     dispatcher.utter_message(text=documents_answer(tracker.latest_message.get("text") or "",
                                                    lang))
+    return []
+
+
+def _claim_waiting_for_documents(tracker: Tracker) -> str | None:
+    """The claim a "documents later" promise is about: the one reported in this conversation,
+    else the verified customer's open claim still missing documents."""
+    number = tracker.get_slot("last_claim_number")
+    if number:
+        return str(number)
+    if not tracker.get_slot("verified"):
+        return None
+    from actions.access import viewer
+
+    looking = viewer(tracker)
+    if not looking.verified or looking.expired:
+        return None
+    from bot.access import policy_for
+
+    policy_number = policy_for(looking).policy_number
+    if not policy_number or policy_number in hidden_policies(looking):
+        return None
+    waiting = [view for view in claims_of_policy_holder(policy_number, actor=looking.actor)
+               if view.missing_documents and view.stage in ("reported", "documents_review")]
+    return waiting[0].number if waiting else None
+
+
+def documents_later(dispatcher: CollectingDispatcher,
+                    tracker: Tracker) -> List[Dict[str, Any]] | None:
+    """"我稍后补材料" / "I'll send them later" about a claim waiting for documents: the promise
+    is recorded (bot/documents/chase.py) and the customer told what happens next. None when no
+    claim of theirs is waiting: the documents answer goes on as usual."""
+    if (tracker.active_loop or {}).get("name") == "report_form":
+        return None  # a report in progress: its own list, and the form goes on
+    number = _claim_waiting_for_documents(tracker)
+    if number is None:
+        return None
+    try:
+        result = record_documents_promise(
+            number, tracker.latest_message.get("text") or "", actor=conversation_actor(tracker),
+            now=utc_now(), conversation_id=tracker.sender_id)
+    except ClaimNotFound:
+        return None
+    dispatcher.utter_message(text=promise_reply(result, language_of(tracker)))
     return []

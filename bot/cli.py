@@ -769,6 +769,10 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.speech.cli import add_speech_commands  # `speech prepare`, `speech transcribe`
 
     add_speech_commands(commands)
+    # Promises kept (issue 14): `documents chase`, `documents rerequests`.
+    from bot.documents.cli import add_documents_commands
+
+    add_documents_commands(commands)
     return parser
 
 

@@ -310,6 +310,11 @@ def record_complaint(new: NewComplaint, *, now: datetime | None = None,
                          at=at)
         uow.flush()
         view = _view(row, at)
+        # "We'll contact you within 48 hours": the complaint officer's call-back task.
+        from bot.promises import promise_complaint_callback
+
+        promise_complaint_callback(uow, row, view.acknowledge.due_at, actor=COMPLAINT_ACTOR,
+                                   now=at)
         uow.commit()
         return view
 

@@ -443,9 +443,15 @@ def request_handoff(
         elif rank > row.priority and row.status == "queued":
             row.priority = rank
         ahead = uow.handoffs.queued_ahead_of(row) if row.status == "queued" else 0
+        opens = next_opening(at)
+        if reason is Reason.URGENT and opens is not None and row.status == "queued":
+            # "A person will take this first when they start": a task due at the opening.
+            from bot.promises import promise_urgent_out_of_hours
+
+            promise_urgent_out_of_hours(uow, row, opens, actor=HANDOFF_ACTOR, now=at)
         uow.commit()
         entry = _entry(row)
-    return Queued(entry, created, ahead, wait_minutes(ahead), next_opening(at))
+    return Queued(entry, created, ahead, wait_minutes(ahead), opens)
 
 
 def open_queue(*, url: str | None = None) -> List[QueueEntry]:

@@ -114,6 +114,11 @@ class Settings:
     # lights open supervision tasks and escalations, complaint clocks and review flags open
     # tasks), in minutes; 0: never (`python -m bot back-office run` by hand).
     back_office_minutes: float = 10.0
+    # Promises kept (bot/documents/chase.py): days after the first documents notice on which a
+    # reminder names what is still missing, and how often the server's chase round runs
+    # (0: never; `python -m bot documents chase`).
+    document_reminder_days: tuple = (3, 7, 14)
+    document_chase_interval_minutes: float = 60.0
 
     @property
     def tracker_db_url(self) -> str:
@@ -198,6 +203,11 @@ class Settings:
             )[:2] or (5, 10),
             retention_interval_hours=float(env.get("CLAIMS_RETENTION_INTERVAL_HOURS", "24")),
             back_office_minutes=float(env.get("CLAIMS_BACK_OFFICE_MINUTES", "10")),
+            document_reminder_days=tuple(sorted(
+                int(part) for part in env.get("CLAIMS_DOCUMENT_REMINDER_DAYS", "3,7,14").split(",")
+                if part.strip() and int(part) > 0)),
+            document_chase_interval_minutes=float(
+                env.get("CLAIMS_DOCUMENT_CHASE_MINUTES", "60")),
         )
 
 

@@ -198,6 +198,10 @@ def _callback(uow, row, text: str, phone: str | None, at: datetime) -> dict | No
     row.acknowledged_at = at
     uow.audit.record(HANDOFF_ACTOR, "handoff.callback_booked", "handoff", row.id,
                      {"conversation": row.conversation_id, "at": moment.isoformat()}, at=at)
+    # "A person will call you at {when}": the task that keeps it, due at that time.
+    from bot.promises import promise_callback
+
+    promise_callback(uow, row, actor=HANDOFF_ACTOR, now=at)
     uow.commit()
     return {"outcome": Outcome.BOOKED, "callback_at": moment, "callback_phone": phone}
 

@@ -50,7 +50,7 @@ from bot.outbox.notices import notice_kind
 from bot.outbox.senders import Sender, registered_senders
 from bot.parsing import parse_claim_number
 from bot.settings import get_settings
-from rasa_server.jobs import BackOfficeRounds, NoticeDelivery, RetentionRounds
+from rasa_server.jobs import BackOfficeRounds, DocumentChase, NoticeDelivery, RetentionRounds
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +110,7 @@ class CoreApiInput(InputChannel):
         self.back_office = BackOfficeRounds(
             float(back_office_interval_s) if back_office_interval_s is not None
             else get_settings().back_office_minutes * 60)
+        self.chase = DocumentChase(get_settings().document_chase_interval_minutes * 60)
 
     @staticmethod
     async def _check_token(request: Request, number: str) -> HTTPResponse | None:
@@ -166,18 +167,21 @@ class CoreApiInput(InputChannel):
         delivery = self.delivery
         retention = self.retention
         back_office = self.back_office
+        chase = self.chase
 
         @core.listener("after_server_start")
         async def start_delivery(app: Any, loop: Any) -> None:
             delivery.start()
             retention.start()
             back_office.start()
+            chase.start()
 
         @core.listener("before_server_stop")
         async def stop_delivery(app: Any, loop: Any) -> None:
             await delivery.stop()
             await retention.stop()
             await back_office.stop()
+            await chase.stop()
 
         @core.route("/health", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:

@@ -16,6 +16,7 @@ from bot.claims.reporting.extract import (
     reads_as_report,
 )
 from bot.claims.reporting.urgent import urgency
+from bot.documents.chase import says_documents_later
 from components.words import WordsCheck, set_intent
 
 REPORT_URGENT = "report_urgent"
@@ -58,6 +59,10 @@ class ReportSignals(WordsCheck):
         elif intent in _REQUESTS_OF_A_REPORT and asks_to_report_incident(text):
             # "我要报销医院的费用 胃镜检查": a request to report, not a clause question.
             set_intent(message, REPORT_CLAIM)
+        elif intent not in _OWN_WORDS and says_documents_later(text):
+            # "我稍后补材料" / "I'll send them later": a promise about the claim's documents,
+            # answered by the documents action (bot/documents/chase.py records it).
+            set_intent(message, "ask_documents")
 
     @staticmethod
     def _reports(text: str, intent: str | None) -> bool:

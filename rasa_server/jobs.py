@@ -1,6 +1,6 @@
 """The Rasa server's periodic rounds: notice delivery (the outbox through the registered senders),
-retention and the back-office round (lights, complaint clocks, review flags -> tasks), each in this
-server's event loop on one shared loop (`PeriodicJob`)."""
+retention, the back-office round (lights, complaint clocks, review flags -> tasks) and the
+missing-document chase, each in this server's event loop on one shared loop (`PeriodicJob`)."""
 from __future__ import annotations
 
 import asyncio
@@ -131,6 +131,26 @@ class BackOfficeRounds(PeriodicJob):
             logger.info("back office: opened %s, cancelled %s, failed %s",
                         ", ".join(opened) or "nothing", report.cancelled,
                         ", ".join(report.failed) or "none")
+        return report
+
+
+class DocumentChase(PeriodicJob):
+    """Runs bot.documents.chase.chase_missing_documents in a worker thread every `interval_s`
+    (0: never): reminders due go to the outbox (delivered by the notice round), chase tasks
+    open, and a claim whose checklist is complete stops being chased. Each reminder has its own
+    dedupe key, so replicas running the round at once queue it once."""
+
+    name = "documents-chase"
+    first_delay_s = 30.0
+
+    async def run_once(self, now: datetime | None = None) -> Any:
+        from bot.documents.chase import chase_missing_documents
+
+        report = await asyncio.get_running_loop().run_in_executor(
+            None, partial(chase_missing_documents, now))
+        if report.reminded or report.tasks or report.complete:
+            logger.info("documents-chase: reminded %s, tasks %s, complete %s",
+                        len(report.reminded), len(report.tasks), len(report.complete))
         return report
 
 

@@ -9,7 +9,9 @@ What starts and stops each clock (all times naive UTC, as the store keeps them):
 | clock           | starts                          | met when                               |
 |-----------------|---------------------------------|----------------------------------------|
 | acknowledge     | reported_at                     | the claim first leaves "reported"      |
-| settlement      | documents_completed_at          | paid (paid_at, or payment -> closed),  |
+| settlement      | documents_completed_at (a small | paid (paid_at, or payment -> closed),  |
+|                 | claim: or the documents-later   |                                        |
+|                 | promise, whichever is first)    |                                        |
 |                 |                                 | or denied                              |
 | decision        | documents_completed_at          | the move into "payment" or "denied"    |
 | payment         | the move into "payment"         | paid                                   |
@@ -305,9 +307,16 @@ def deadline_clocks(
 
     clocks = [_legal_clock("acknowledge", view.reported_at, acknowledged, at, unit="minutes")]
     complete = view.documents_completed_at
-    if complete is not None:
+    # "先赔付、后补材料": a small claim's settlement clock starts at the customer's promise.
+    amount = view.approved_amount if view.approved_amount is not None else view.estimated_amount
+    promised = (view.documents_promised_at
+                if view.documents_promised_at is not None and settlement_band(amount) == "small"
+                else None)
+    settlement_start = min((t for t in (complete, promised) if t is not None), default=None)
+    if settlement_start is not None:
         settled = min((t for t in (paid, denied) if t is not None), default=None)
-        clocks.append(_settlement_clock(view, complete, settled, at))
+        clocks.append(_settlement_clock(view, settlement_start, settled, at))
+    if complete is not None:
         clocks.append(_legal_clock("decision", complete, decided, at))
     if agreed is not None:
         clocks.append(_legal_clock("payment", agreed, paid, at))

@@ -139,6 +139,13 @@ def explain_decision(
         lines = _decision_lines(claim, lang)
         wanted = requested_step(text) or "explained"
         step = _record_step(uow, claim, wanted, conversation_id, actor, at)
+        if claim.stage == "denied" and not (claim.denial_reason_en if lang == "en"
+                                            else claim.denial_reason_zh):
+            # "A person will explain the reason in full": the task that keeps it.
+            from bot.promises import promise_refusal_explained
+
+            promise_refusal_explained(uow, claim, actor=actor, now=at,
+                                      promise="dispute_reason_unknown")
         uow.audit.record(actor, "claim.viewed", "claim", claim.number, {"for": "dispute"}, at=at)
         uow.commit()
         following = next_step(step)

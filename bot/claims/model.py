@@ -134,6 +134,9 @@ class ClaimView:
     missing_documents: tuple[DocumentItem, ...]
     events: tuple[ClaimEventView, ...]
     incident_time_precision: str | None = None  # exact, part_of_day, day, unknown
+    # The customer's "documents later" promise (bot/documents/chase.py): a small claim's 24-hour
+    # settlement clock starts from it when the documents are not complete yet.
+    documents_promised_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
@@ -185,4 +188,5 @@ def to_view(claim: Claim) -> ClaimView:
             )
             for event in claim.events
         ),
+        documents_promised_at=claim.documents_promised_at,
     )

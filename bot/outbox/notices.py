@@ -127,6 +127,13 @@ def queue_stage_notice(uow: UnitOfWork, claim: Claim, event: ClaimEvent) -> Noti
         return existing
     lang = notice_language(claim)
     at = as_utc_naive(event.at)
+    if kind == REFUSAL_NOTICE_KIND and not (claim.denial_reason_en if lang == "en"
+                                            else claim.denial_reason_zh):
+        # The notice says staff will contact the customer to explain: the task that keeps it.
+        from bot.promises import promise_refusal_explained
+
+        promise_refusal_explained(uow, claim, actor="notices", now=at,
+                                  promise="notice.denied_reason_unknown")
     return uow.notifications.add(Notification(
         claim_id=claim.id,
         customer_id=claim.policy.customer_id,

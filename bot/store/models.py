@@ -156,6 +156,12 @@ class Claim(Base):
     flags = Column(JSON, nullable=False, default=list)
     reported_at = Column(DateTime, nullable=False, default=utc_now)
     documents_completed_at = Column(DateTime, nullable=True)
+    # Promises kept (bot/documents/chase.py, migration 0011_promises): the customer's own
+    # "documents later" promise, its words and time, and the reminders sent for what is missing.
+    documents_promised_at = Column(DateTime, nullable=True)
+    documents_promise_words = Column(Text, nullable=True)
+    document_reminders = Column(Integer, nullable=False, default=0, server_default="0")
+    last_document_reminder_at = Column(DateTime, nullable=True)
 
     policy = relationship("Policy", back_populates="claims")
     events = relationship(
@@ -197,6 +203,11 @@ class ClaimDocument(Base):
     fetched_by_insurer = Column(Boolean, nullable=False, default=False)
     status = Column(String(16), nullable=False, default="missing")
     received_at = Column(DateTime, nullable=True)
+    # Promises kept (bot/documents/chase.py): whether the first documents notice named this item
+    # (None: not known, an item of a claim stored without one), and when a later notice asked
+    # for it again because it was rejected or added after that notice (a re-request).
+    first_notice = Column(Boolean, nullable=True)
+    rerequested_at = Column(DateTime, nullable=True)
 
     claim = relationship("Claim", back_populates="documents")
 

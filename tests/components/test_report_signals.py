@@ -42,6 +42,11 @@ def _intent(text: str, predicted: str) -> str:
     ("No, this is a different incident, another time and place", "switch_customer", "deny"),
     ("不是同一件事，是另一次", "switch_customer", "deny"),
     ("换个人查", "switch_customer", "switch_customer"),
+    # "Documents later" (bot/documents/chase.py): the documents action records the promise.
+    ("我稍后补材料", "inform", "ask_documents"),
+    ("材料过几天再交可以吗", "nlu_fallback", "ask_documents"),
+    ("I'll send them later", "affirm", "ask_documents"),
+    ("我稍后补材料，先转人工", "request_human", "request_human"),
     ("let someone else check their claim", "switch_customer", "switch_customer"),
 ])
 def test_the_words_decide_where_the_model_cannot(text, predicted, expected):

@@ -24,6 +24,7 @@ from bot.clock import as_utc_naive, from_local, local_today, to_local
 from bot.dates import DAY, EXACT, HOUR_UNKNOWN, PART_OF_DAY, UNKNOWN, incident_time_text, part_start
 from bot.documents import Item, checklist, incident_types, normalise_incident_type, one_time_notice
 from bot.parsing import parse_policy_number
+from bot.promises import promise_on_report
 from bot.replies import date_text, join, say, when_text
 from bot.store.db import UnitOfWork, unit_of_work
 from bot.store.models import Claim, ClaimDocument, Policy
@@ -574,7 +575,7 @@ def submit_report(
             claim.documents.append(ClaimDocument(
                 code=item.code, label_zh=item.name_zh, label_en=item.name_en,
                 mandatory=item.mandatory, fetched_by_insurer=item.fetched_by_insurer,
-                status="missing",
+                status="missing", first_notice=True,  # the receipt's one-time notice names it
             ))
         uow.claims.add_event(claim, from_stage=None, to_stage=ClaimStage.REPORTED.value,
                              actor=actor, at=now)
@@ -609,6 +610,10 @@ def submit_report(
         uow.flush()
         # Review flags become one review task for a supervisor, saved with the claim.
         open_review_task(uow, claim, actor=actor, now=now)
+        # The receipt's "a person will contact you" is kept by a task (bot/promises.py).
+        promise_on_report(uow, claim, fast_track=is_fast_track(flags),
+                          waiting_period=offers_person(flags),
+                          actor=actor, now=now)
         receipt = Receipt(
             claim_number=claim.number,
             policy_number=policy.number,
