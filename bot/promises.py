@@ -68,7 +68,6 @@ PROMISES: Mapping[str, Backing] = {
     # "Escalated": only where an escalation record exists (built by the lights' engineer).
     "status_progress.red": Backing(ESCALATION, "bot.escalations (red light)"),
     "status_progress.overdue": Backing(ESCALATION, "bot.escalations (red light)"),
-    "clock.red": Backing(ESCALATION, "bot.escalations (red light)"),
     # The customer's own "documents later" promise: recorded, its clock and its chase.
     "notice_small_claim": Backing(
         DOCUMENTS_PROMISE, "bot.documents.chase.record_documents_promise"),
@@ -86,7 +85,8 @@ PROMISES: Mapping[str, Backing] = {
         "complaint_outcome_not_accepted", "complaint_status_none", "side_withdraw",
         "dispute_next.negotiation", "dispute_step.mediation", "dispute_step.arbitration",
         "dispute_step.litigation", "side_dispute", "elderly_offer_in_report",
-        "asks.offer_person.complaint",
+        "asks.offer_person.complaint", "status_progress.red_not_escalated",
+        "status_progress.overdue_not_escalated",
     )},
 }
 
