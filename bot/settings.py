@@ -110,6 +110,8 @@ class Settings:
     retention_orphan_upload_days: int = 7
     retention_claim_file_years: tuple = (5, 10)  # after a policy of <= 1 year / a longer one
     retention_interval_hours: float = 24.0
+    # How long the core API keeps the answer to a call made with an Idempotency-Key (hours).
+    core_idempotency_hours: float = 72.0
 
     @property
     def tracker_db_url(self) -> str:
@@ -193,6 +195,7 @@ class Settings:
                 env.get("CLAIMS_RETENTION_CLAIM_FILE_YEARS", "5,10").split(",") if part.strip()
             )[:2] or (5, 10),
             retention_interval_hours=float(env.get("CLAIMS_RETENTION_INTERVAL_HOURS", "24")),
+            core_idempotency_hours=float(env.get("CLAIMS_CORE_IDEMPOTENCY_HOURS", "72")),
         )
 
 

@@ -22,6 +22,7 @@ from bot.store.repositories import (
     CustomerRepository,
     DisputeRepository,
     HandoffRepository,
+    IdempotencyKeyRepository,
     IdentityCodeRepository,
     IdentityCounterRepository,
     IdentityLockRepository,
@@ -126,6 +127,7 @@ class UnitOfWork:
         self.login_failures = LoginFailureRepository(session)
         self.inbound_receipts = InboundReceiptRepository(session)
         self.tasks = TaskRepository(session)
+        self.idempotency = IdempotencyKeyRepository(session)
 
     def flush(self) -> None:
         self.session.flush()

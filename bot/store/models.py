@@ -43,7 +43,7 @@ LINES_OF_BUSINESS = ("motor", "medical", "accident", "critical_illness", "life",
 POLICY_STATUSES = ("active", "lapsed", "cancelled")
 # The stage values come from the claim model (bot.claims.model imports no store code).
 CLAIM_STAGES = tuple(stage.value for stage in ClaimStage)
-DOCUMENT_STATUSES = ("missing", "received", "waived")
+DOCUMENT_STATUSES = ("missing", "received", "waived", "rejected")
 HANDOFF_STATUSES = ("queued", "taken", "closed")
 AGENT_ROLES = ("agent", "supervisor", "complaint_officer")
 TASK_STATUSES = ("open", "taken", "done", "cancelled")
@@ -156,6 +156,9 @@ class Claim(Base):
     flags = Column(JSON, nullable=False, default=list)
     reported_at = Column(DateTime, nullable=False, default=utc_now)
     documents_completed_at = Column(DateTime, nullable=True)
+    # The core system's decision as it came (bot/claims/decisions.py): the approved amount's
+    # make-up with a plain line per part, the payment, the denial's clause id. None: none yet.
+    decision = Column(JSON, nullable=True)
 
     policy = relationship("Policy", back_populates="claims")
     events = relationship(
@@ -197,6 +200,12 @@ class ClaimDocument(Base):
     fetched_by_insurer = Column(Boolean, nullable=False, default=False)
     status = Column(String(16), nullable=False, default="missing")
     received_at = Column(DateTime, nullable=True)
+    # How the core system marked it (bot/documents/status.py): branch, data_link, waived...
+    received_via = Column(String(16), nullable=True)
+    # A document the insurer could not accept (blurred, wrong one): outstanding again, with why.
+    rejected_at = Column(DateTime, nullable=True)
+    rejection_reason_zh = Column(Text, nullable=True)
+    rejection_reason_en = Column(Text, nullable=True)
 
     claim = relationship("Claim", back_populates="documents")
 
@@ -508,3 +517,20 @@ class IdentityCode(Base):
     # Set when the code is spent: verified, too many wrong tries, expired or replaced.
     closed_at = Column(DateTime, nullable=True)
     outcome = Column(String(16), nullable=True)
+
+
+class IdempotencyKey(Base):
+    """The answer given to one core-system call made with an Idempotency-Key (bot/core_calls.py):
+    the same key with the same request is answered this again; kept until `expires_at`."""
+
+    __tablename__ = "idempotency_keys"
+
+    id = Column(Integer, primary_key=True)
+    key = Column(String(128), nullable=False, unique=True)
+    # sha256 of the method, path and canonical JSON body the key was first used with.
+    fingerprint = Column(String(64), nullable=False)
+    route = Column(String(255), nullable=False)
+    status_code = Column(Integer, nullable=False)
+    response = Column(JSON, nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utc_now)
+    expires_at = Column(DateTime, nullable=False, index=True)
