@@ -352,3 +352,25 @@ def test_a_refused_call_is_judged_again_and_an_expired_key_is_forgotten(seeded_u
     later = call(seeded_url, decisions.approve, HOSPITAL, body=APPROVAL, key="k",
                  now=NOW + timedelta(hours=73))
     assert (later.status, later.body["error"]) == (409, "wrong_stage")
+
+
+# --- the migration on a store with data ------------------------------------------------------
+
+def test_migration_0010_goes_down_and_up_on_a_store_whose_documents_have_files(seeded_url):
+    from bot.store.migrate import downgrade, upgrade
+    from bot.store.models import ReceivedFile
+
+    call(seeded_url, document_status.set_statuses, COLLISION, body={"items": [REJECT]})
+    with unit_of_work(seeded_url) as uow:
+        claim = uow.claims.by_number(COLLISION)
+        document = next(d for d in claim.documents if d.code == "id_card")
+        uow.received_files.add(ReceivedFile(claim=claim, document=document, filename="id.png",
+                                            size_bytes=1, sha256="0" * 64, stored_path="/x"))
+        uow.commit()
+    downgrade(seeded_url, "0009_tasks_and_roles")
+    upgrade(seeded_url)
+    view = claim_view(COLLISION, url=seeded_url)  # the rejected item went back to missing
+    assert [d.code for d in view.missing_documents] == ["driving_licence", "repair_invoice"]
+    with unit_of_work(seeded_url) as uow:
+        [stored] = uow.received_files.of_claim(uow.claims.by_number(COLLISION).id)
+        assert stored.document.code == "id_card"
