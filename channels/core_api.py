@@ -86,7 +86,8 @@ def token_matches(presented: str, expected: str) -> bool:
 
 
 def _audit_refused_call(number: str, reason: str, remote: str | None) -> None:
-    """A call without the right token is recorded (never the token itself)."""
+    """A call refused at the door (no or wrong token, a body that is not JSON or too large, a
+    bad Idempotency-Key) is recorded; never the token itself."""
     record_audit("core-api", "core_api.refused", "claim", number[:64],
                  {"reason": reason, "remote": remote})
 
@@ -149,12 +150,16 @@ class CoreApiInput(InputChannel):
         if refused is not None:
             return refused
         body = self._parse_body(request)
-        if isinstance(body, HTTPResponse):
-            return body
         key = request.headers.get(IDEMPOTENCY_HEADER.lower())
-        if key is not None and not valid_key(key):
-            return _error(400, "invalid_idempotency_key",
+        if not isinstance(body, HTTPResponse) and key is not None and not valid_key(key):
+            body = _error(400, "invalid_idempotency_key",
                           f"{IDEMPOTENCY_HEADER} must be 1-128 visible ASCII characters.")
+        if isinstance(body, HTTPResponse):  # refused before it is read: audited all the same
+            reason = json.loads(body.body)["error"]
+            audit = partial(_audit_refused_call, subject, reason,
+                            request.remote_addr or request.ip)
+            await asyncio.get_running_loop().run_in_executor(None, audit)
+            return body
         try:
             actor = decisions.actor_of(body)
         except CoreRefused:

@@ -187,3 +187,5 @@ def test_bad_bodies_and_keys_get_json_errors(client, store):
     missing = _post(client, "/claims/CLM-2026-999999/deny", DENIAL)
     assert missing.status == 404 and missing.json()["error"] == "claim_not_found"
     assert claim_view(HOSPITAL, url=store).stage is ClaimStage.ASSESSMENT
+    assert _refused(store) == ["body_too_large", "invalid_json", "invalid_idempotency_key",
+                               "claim_not_found"]
