@@ -529,13 +529,18 @@ def update_contact(uow: UnitOfWork, at: datetime, number: str,
 
     body: {"contact": {"phone", "via"}, "language", "note", "handler"}."""
     actor, note = actor_of(body), note_of(body)
+    if "contact" not in body and "language" not in body:
+        raise _bad("nothing_to_change", "Give 'contact', 'language' or both.")
     claim = _claim(uow, number)
-    channel, conversation_id, phone, via = contact_of(body, claim.policy.customer.phone)
     lang = _language(body, notice_language(claim))
-    claim.channel, claim.conversation_id, claim.language = channel, conversation_id, lang
+    via, phone = None, None
+    if "contact" in body:
+        claim.channel, claim.conversation_id, phone, via = contact_of(
+            body, claim.policy.customer.phone)
+    claim.language = lang
     uow.audit.record(actor, "claim.contact_updated", "claim", claim.number,
-                     {"contact": mask_phone(phone), "channel": channel, "language": lang,
-                      "note": note}, at=at)
+                     {"contact": mask_phone(phone) if phone else None, "channel": claim.channel,
+                      "language": lang, "note": note}, at=at)
     uow.flush()
-    return 200, {"number": claim.number, "contact": {"via": via, "phone": mask_phone(phone)},
-                 "language": lang}
+    return 200, {"number": claim.number, "channel": claim.channel, "language": lang,
+                 "contact": {"via": via, "phone": mask_phone(phone)} if phone else None}

@@ -321,6 +321,16 @@ def test_the_contact_of_a_claim_can_be_changed(seeded_url):
         assert (claim.conversation_id, claim.language) == ("wa-+8613900000009", "en")
 
 
+def test_a_language_alone_keeps_the_contact_and_an_empty_change_is_refused(seeded_url):
+    outcome = call(seeded_url, decisions.update_contact, HOSPITAL, body={"language": "en"})
+    assert outcome.status == 200 and outcome.body["contact"] is None
+    with unit_of_work(seeded_url) as uow:
+        claim = uow.claims.by_number(HOSPITAL)
+        assert (claim.channel, claim.language) == ("telegram", "en")
+    empty = call(seeded_url, decisions.update_contact, HOSPITAL, body={"note": "x"})
+    assert (empty.status, empty.body["error"]) == (400, "nothing_to_change")
+
+
 # --- calls made once ----------------------------------------------------------------------------
 
 def test_the_same_key_and_request_is_answered_again_and_nothing_happens_twice(seeded_url):
