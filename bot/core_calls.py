@@ -127,6 +127,11 @@ def run_call(
             status, body = operation(uow, at)
         except CoreRefused as refusal:
             uow.rollback()
+            # A call with this key that ran at the same time may have won: answer as its retry.
+            row = uow.idempotency.by_key(key) if key is not None else None
+            replay = _replay(row, request_fingerprint) if row is not None else None
+            if replay is not None:
+                return replay
             return _refuse(uow, actor, subject, route, refusal, at)
         if key is not None:
             hours = get_settings().core_idempotency_hours

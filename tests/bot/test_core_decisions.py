@@ -384,3 +384,23 @@ def test_migration_0010_goes_down_and_up_on_a_store_whose_documents_have_files(s
     with unit_of_work(seeded_url) as uow:
         [stored] = uow.received_files.of_claim(uow.claims.by_number(COLLISION).id)
         assert stored.document.code == "id_card"
+
+
+def test_a_call_that_lost_a_race_for_its_key_is_answered_as_the_winners_retry(seeded_url):
+    from bot.core_calls import CoreRefused
+    from bot.store.models import IdempotencyKey
+
+    print_ = fingerprint("POST", "/race", {"a": 1})
+
+    def operation(uow, at):  # the other call commits the key while this one runs, then
+        with unit_of_work(seeded_url) as other:  # this one meets the stage that call moved
+            other.idempotency.add(IdempotencyKey(
+                key="race", fingerprint=print_, route="POST /race", status_code=200,
+                response={"won": True}, created_at=at, expires_at=at + timedelta(hours=1)))
+            other.commit()
+        raise CoreRefused(409, "wrong_stage", "moved by the other call")
+
+    outcome = run_call(operation, route="POST /race", request_fingerprint=print_, key="race",
+                       actor="core-system", subject=("claim", HOSPITAL), now=NOW, url=seeded_url)
+    assert (outcome.status, outcome.body, outcome.replayed) == (200, {"won": True}, True)
+    assert refusals(seeded_url) == []
