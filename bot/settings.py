@@ -119,6 +119,8 @@ class Settings:
     # (0: never; `python -m bot documents chase`).
     document_reminder_days: tuple = (3, 7, 14)
     document_chase_interval_minutes: float = 60.0
+    # How long the core API keeps the answer to a call made with an Idempotency-Key (hours).
+    core_idempotency_hours: float = 72.0
 
     @property
     def tracker_db_url(self) -> str:
@@ -208,6 +210,7 @@ class Settings:
                 if part.strip() and int(part) > 0)),
             document_chase_interval_minutes=float(
                 env.get("CLAIMS_DOCUMENT_CHASE_MINUTES", "60")),
+            core_idempotency_hours=float(env.get("CLAIMS_CORE_IDEMPOTENCY_HOURS", "72")),
         )
 
 

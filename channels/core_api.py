@@ -1,16 +1,24 @@
-"""The insurer's core system moves claims through their lifecycle over HTTP, and the Rasa server
-delivers the queued customer notices: a Rasa input channel whose blueprint holds the endpoint and
-starts the periodic delivery and retention rounds (rasa_server/jobs.py).
+"""The insurer's core system moves claims through their lifecycle and sends its decisions over
+HTTP, and the Rasa server delivers the queued customer notices: a Rasa input channel whose
+blueprint holds the endpoints and starts the periodic delivery and retention rounds
+(rasa_server/jobs.py). This file is the HTTP adapter only: the rules are bot.claims.decisions,
+bot.documents.status and bot.core_calls (one unit of work, refusals audited, idempotency keys).
 
-    POST /webhooks/core/claims/<number>/stage
-    Authorization: Bearer <CLAIMS_CORE_API_TOKEN>
-    {"stage": "assessment", "note": "documents complete", "handler": "chen.li"}
+    POST /webhooks/core/claims/<number>/stage       move a stage (not to denied: use deny)
+    POST /webhooks/core/claims/<number>/approve     amount and its make-up
+    POST /webhooks/core/claims/<number>/pay         amount and day paid
+    POST /webhooks/core/claims/<number>/deny        reason (zh and en) and clause
+    POST /webhooks/core/claims/<number>/documents   checklist items received/fetched/waived/rejected
+    POST /webhooks/core/claims/<number>/contact     where the customer gets notices
+    POST /webhooks/core/claims                      a claim reported on the hotline or at a branch
+    GET  /webhooks/core/openapi.json                the OpenAPI 3 document (no token)
+    Authorization: Bearer <CLAIMS_CORE_API_TOKEN>; optional Idempotency-Key: <key>
 
-200 with the move, or a JSON error: 401 (no bearer token), 403 (wrong token), 404 (no such
-claim), 409 (the lifecycle does not allow the move; bot.claims.lifecycle.advance_claim audits the
-refused
-attempt), 400/413 (bad body), 503 (no token configured: the endpoint is off). Nothing changes
-unless the answer is 200. Tokens are compared in constant time; no token is ever logged.
+2xx with the result, or a JSON error {"error", "message", ...}: 401 (no bearer token), 403 (wrong
+token), 404 (no such claim or policy), 409 (wrong stage for this call), 400/413 (bad body),
+422 (a rule refuses it, or the key was used with another request), 503 (no token configured:
+the endpoints are off). Nothing changes unless the answer is 2xx; refusals are audited. Tokens are
+compared in constant time; no token is ever logged.
 
 Delivery: every `CLAIMS_NOTICE_DELIVERY_SECONDS`, and at once after a move, the outbox
 (bot.outbox.delivery.deliver_pending) is sent through the senders the channels registered with
@@ -33,7 +41,6 @@ import asyncio
 import hmac
 import json
 import logging
-import re
 from functools import partial
 from typing import Any, Awaitable, Callable, Dict, Mapping
 
@@ -43,32 +50,34 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.audit import record as record_audit
-from bot.claims.lifecycle import advance_claim
-from bot.claims.model import ALLOWED_TRANSITIONS, ClaimNotFound, ClaimStage, InvalidTransition
-from bot.language import clean_text
-from bot.outbox.notices import notice_kind
+from bot.claims import decisions
+from bot.core_calls import CoreRefused, Outcome, fingerprint, run_call, valid_key
+from bot.documents import status as document_status
 from bot.outbox.senders import Sender, registered_senders
-from bot.parsing import parse_claim_number
 from bot.settings import get_settings
+from channels.core_api_openapi import openapi_document
 from rasa_server.jobs import BackOfficeRounds, DocumentChase, NoticeDelivery, RetentionRounds
 
 logger = logging.getLogger(__name__)
 
-CORE_ACTOR = "core-system"
+CORE_ACTOR = decisions.CORE_ACTOR
 MAX_BODY_BYTES = 16 * 1024
-MAX_NOTE_CHARS = 1000
-# A handler's user name as the core system sends it; becomes part of the audited actor.
-HANDLER_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+# The claim calls: path suffix -> the core operation (uow, at, number, body) -> (status, body).
+CLAIM_CALLS: Dict[str, Callable[..., Any]] = {
+    "stage": decisions.move_stage,
+    "approve": decisions.approve,
+    "pay": decisions.pay,
+    "deny": decisions.deny,
+    "documents": document_status.set_statuses,
+    "contact": decisions.update_contact,
+}
 
 
 def _error(status: int, code: str, message: str, **extra: Any) -> HTTPResponse:
     headers = {"WWW-Authenticate": 'Bearer realm="claims-core"'} if status == 401 else None
     return response.json({"error": code, "message": message, **extra}, status=status,
                          headers=headers)
-
-
-def _iso(moment: Any) -> str:
-    return moment.isoformat(timespec="seconds") + "Z"  # the store keeps naive UTC
 
 
 def token_matches(presented: str, expected: str) -> bool:
@@ -81,7 +90,8 @@ def token_matches(presented: str, expected: str) -> bool:
 
 
 def _audit_refused_call(number: str, reason: str, remote: str | None) -> None:
-    """A call without the right token is recorded (never the token itself)."""
+    """A call refused at the door (no or wrong token, a body that is not JSON or too large, a
+    bad Idempotency-Key) is recorded; never the token itself."""
     record_audit("core-api", "core_api.refused", "claim", number[:64],
                  {"reason": reason, "remote": remote})
 
@@ -143,22 +153,38 @@ class CoreApiInput(InputChannel):
             return _error(400, "invalid_json", "Body must be a JSON object.")
         if not isinstance(body, dict):
             return _error(400, "invalid_json", "Body must be a JSON object.")
-        stages = [stage.value for stage in ClaimStage]
-        if body.get("stage") not in stages:
-            return _error(400, "invalid_stage", "'stage' must be one of the claim stages.",
-                          stages=stages)
-        note = body.get("note")
-        if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE_CHARS):
-            return _error(400, "invalid_note",
-                          f"'note' must be a string of at most {MAX_NOTE_CHARS} characters.")
-        if note is not None:
-            body["note"] = clean_text(note)  # a NUL or lone surrogate cannot be stored
-        handler = body.get("handler")
-        if handler is not None and (not isinstance(handler, str)
-                                    or not HANDLER_PATTERN.fullmatch(handler)):
-            return _error(400, "invalid_handler",
-                          "'handler' must be 1-64 letters, digits, '.', '_' or '-'.")
         return body
+
+    async def _call(self, request: Request, subject: str,
+                    operation: Callable[..., Any]) -> HTTPResponse:
+        """Token, body, Idempotency-Key, then the core operation in a worker thread."""
+        refused = await self._check_token(request, subject)
+        if refused is not None:
+            return refused
+        body = self._parse_body(request)
+        key = request.headers.get(IDEMPOTENCY_HEADER.lower())
+        if not isinstance(body, HTTPResponse) and key is not None and not valid_key(key):
+            body = _error(400, "invalid_idempotency_key",
+                          f"{IDEMPOTENCY_HEADER} must be 1-128 visible ASCII characters.")
+        if isinstance(body, HTTPResponse):  # refused before it is read: audited all the same
+            reason = json.loads(body.body)["error"]
+            audit = partial(_audit_refused_call, subject, reason,
+                            request.remote_addr or request.ip)
+            await asyncio.get_running_loop().run_in_executor(None, audit)
+            return body
+        try:
+            actor = decisions.actor_of(body)
+        except CoreRefused:
+            actor = CORE_ACTOR  # the operation refuses the same handler, and that is audited
+        route = f"POST {request.path}"
+        call = partial(run_call, partial(operation, body=body), route=route,
+                       request_fingerprint=fingerprint("POST", request.path, body),
+                       key=key, actor=actor, subject=("claim", subject))
+        outcome: Outcome = await asyncio.get_running_loop().run_in_executor(None, call)
+        if 200 <= outcome.status < 300 and not outcome.replayed:
+            self.delivery.trigger()
+        headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+        return response.json(outcome.body, status=outcome.status, headers=headers)
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
@@ -187,39 +213,25 @@ class CoreApiInput(InputChannel):
         async def health(request: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
-        @core.route("/claims/<number>/stage", methods=["POST"])
-        async def move_claim(request: Request, number: str) -> HTTPResponse:
-            refused = await self._check_token(request, number)
-            if refused is not None:
-                return refused
-            body = self._parse_body(request)
-            if isinstance(body, HTTPResponse):
-                return body
-            canonical = parse_claim_number(number)
-            if canonical is None:
-                return _error(404, "claim_not_found", f"No claim {number[:40]!r}.")
-            actor = CORE_ACTOR + (f":{body['handler']}" if body.get("handler") else "")
-            move = partial(advance_claim, canonical, body["stage"], actor=actor,
-                           note=body.get("note"))
-            try:
-                view = await asyncio.get_running_loop().run_in_executor(None, move)
-            except ClaimNotFound:
-                return _error(404, "claim_not_found", f"No claim {canonical}.")
-            except InvalidTransition as error:
-                return _error(
-                    409, "invalid_transition", str(error), number=error.number,
-                    from_stage=error.from_stage.value, to_stage=error.to_stage.value,
-                    allowed=sorted(s.value for s in ALLOWED_TRANSITIONS[error.from_stage]),
-                )
-            last = view.events[-1]
-            delivery.trigger()
-            return response.json({
-                "number": view.number,
-                "from_stage": last.from_stage.value if last.from_stage else None,
-                "stage": view.stage.value,
-                "at": _iso(last.at),
-                "actor": last.actor,
-                "notice": notice_kind(last.from_stage, view.stage),
-            })
+        @core.route("/openapi.json", methods=["GET"])
+        async def openapi(request: Request) -> HTTPResponse:
+            return response.json(openapi_document())
+
+        @core.route("/claims", methods=["POST"])
+        async def create_claim(request: Request) -> HTTPResponse:
+            return await self._call(request, "new",
+                                    lambda uow, at, body: decisions.create_claim(uow, at, body))
+
+        def claim_route(suffix: str, operation: Callable[..., Any]) -> None:
+            async def handle(request: Request, number: str) -> HTTPResponse:
+                return await self._call(
+                    request, number[:64],
+                    lambda uow, at, body: operation(uow, at, number[:64], body))
+
+            core.add_route(handle, f"/claims/<number>/{suffix}", methods=["POST"],
+                           name=f"claim_{suffix}")
+
+        for suffix, operation in CLAIM_CALLS.items():
+            claim_route(suffix, operation)
 
         return core

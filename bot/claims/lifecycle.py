@@ -17,7 +17,8 @@ from bot.claims.model import (
 )
 from bot.clock import as_utc_naive
 from bot.outbox.notices import REFUSAL_NOTICE_KIND, queue_stage_notice
-from bot.store.db import unit_of_work
+from bot.store.db import UnitOfWork, unit_of_work
+from bot.store.models import Claim, ClaimEvent
 
 
 def claim_view(number: str, *, actor: str | None = None, url: str | None = None) -> ClaimView:
@@ -91,35 +92,50 @@ def advance_claim(
             )
             uow.commit()
             raise InvalidTransition(claim.number, from_stage, to_stage)
-        claim.stage = to_stage.value
-        if (
-            from_stage is ClaimStage.DOCUMENTS_REVIEW
-            and to_stage in (ClaimStage.INVESTIGATION, ClaimStage.ASSESSMENT)
-            and claim.documents_completed_at is None
-        ):
-            # Leaving document review means the file is complete; the decision clock
-            # (law Art. 23: 30 days) starts here unless the documents module set it earlier.
-            claim.documents_completed_at = at
-        event = uow.claims.add_event(
-            claim, from_stage=from_stage.value, to_stage=to_stage.value, actor=actor, at=at,
-            note=note,
-        )
-        uow.audit.record(
-            actor,
-            "claim.advance",
-            "claim",
-            claim.number,
-            {"from": from_stage.value, "to": to_stage.value, "note": note},
-            at=at,
-        )
-        uow.flush()
-        # The customer's notice is queued in this same transaction (outbox): the stage change
-        # and its message are saved together or not at all.
-        queue_stage_notice(uow, claim, event)
-        uow.flush()
+        move_in(uow, claim, to_stage, actor=actor, note=note, at=at)
         view = to_view(claim)
         uow.commit()
         return view
+
+
+def move_in(uow: UnitOfWork, claim: Claim, stage: ClaimStage | str, *, actor: str,
+            note: str | None, at: datetime) -> ClaimEvent:
+    """Move a loaded claim to `stage` inside the caller's unit of work (the caller commits):
+    the stage event, the audit entry and the customer's notice, which is rendered from what the
+    claim holds at this moment (a decision's amount, reason and clause are set first).
+
+    Raises InvalidTransition (nothing changed, nothing audited: the caller records refusals)."""
+    from_stage = ClaimStage(claim.stage)
+    to_stage = ClaimStage(stage)
+    if to_stage not in ALLOWED_TRANSITIONS[from_stage]:
+        raise InvalidTransition(claim.number, from_stage, to_stage)
+    claim.stage = to_stage.value
+    if (
+        from_stage is ClaimStage.DOCUMENTS_REVIEW
+        and to_stage in (ClaimStage.INVESTIGATION, ClaimStage.ASSESSMENT)
+        and claim.documents_completed_at is None
+    ):
+        # Leaving document review means the file is complete; the decision clock
+        # (law Art. 23: 30 days) starts here unless the documents module set it earlier.
+        claim.documents_completed_at = at
+    event = uow.claims.add_event(
+        claim, from_stage=from_stage.value, to_stage=to_stage.value, actor=actor, at=at,
+        note=note,
+    )
+    uow.audit.record(
+        actor,
+        "claim.advance",
+        "claim",
+        claim.number,
+        {"from": from_stage.value, "to": to_stage.value, "note": note},
+        at=at,
+    )
+    uow.flush()
+    # The customer's notice is queued in this same transaction (outbox): the stage change
+    # and its message are saved together or not at all.
+    queue_stage_notice(uow, claim, event)
+    uow.flush()
+    return event
 
 
 def deadlines_of(number: str, now: datetime | None = None, *,

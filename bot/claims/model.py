@@ -143,12 +143,18 @@ class ClaimView:
         return self.stage in OPEN_STAGES
 
 
+# A checklist item is still to come while missing, or once rejected (blurred, the wrong one):
+# every reader of "what is outstanding" (status, chasing, completion) uses these.
+OUTSTANDING_DOCUMENT_STATUSES = ("missing", "rejected")
+
+
 def missing_documents(claim: Claim) -> tuple[DocumentItem, ...]:
-    """Mandatory checklist items still missing that the insurer cannot fetch itself."""
+    """Mandatory checklist items still outstanding that the insurer cannot fetch itself."""
     return tuple(
         DocumentItem(doc.code, doc.label_zh, doc.label_en)
         for doc in claim.documents
-        if doc.mandatory and not doc.fetched_by_insurer and doc.status == "missing"
+        if doc.mandatory and not doc.fetched_by_insurer
+        and doc.status in OUTSTANDING_DOCUMENT_STATUSES
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any, Iterable, Protocol, Sequence
 import yaml
 
 from bot.claims.amounts import SMALL_CLAIM_LIMIT
+from bot.claims.model import OUTSTANDING_DOCUMENT_STATUSES
 from bot.replies import money, say
 
 CHECKLISTS = Path(__file__).with_name("checklists.yml")
@@ -174,8 +175,10 @@ def item_for_row(row: DocumentRow) -> Item:
 
 
 def missing_items(claim_docs: Iterable[DocumentRow]) -> list[Item]:
-    """Every item of a claim's checklist still missing: mandatory, optional and those we fetch."""
-    return [item_for_row(row) for row in claim_docs if row.status == "missing"]
+    """Every item of a claim's checklist still outstanding (missing, or rejected and to be sent
+    again): mandatory, optional and those we fetch."""
+    return [item_for_row(row) for row in claim_docs
+            if row.status in OUTSTANDING_DOCUMENT_STATUSES]
 
 
 def outstanding(items: Sequence[Item], received: Iterable[str]) -> list[Item]:

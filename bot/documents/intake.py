@@ -11,7 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from bot.claims.amounts import is_small_claim
-from bot.claims.model import ClaimStage, can_move, missing_documents
+from bot.claims.model import (
+    OUTSTANDING_DOCUMENT_STATUSES,
+    ClaimStage,
+    can_move,
+    missing_documents,
+)
 from bot.clock import as_utc_naive
 from bot.documents import Item, item_for_row, missing_items, one_time_notice
 from bot.privacy import private_dir
@@ -129,7 +134,8 @@ def _move_to_review(uow: UnitOfWork, claim: Claim, actor: str, at: datetime) -> 
 
 
 def _tick(document: ClaimDocument | None, at: datetime) -> None:
-    if document is not None and document.status == "missing":
+    # A rejected item sent again is received too (its rejection stays on the row as history).
+    if document is not None and document.status in OUTSTANDING_DOCUMENT_STATUSES:
         document.status = "received"
         document.received_at = at
 

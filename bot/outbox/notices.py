@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from decimal import Decimal
 from typing import Dict, List, Tuple
 
 from bot.claims.deadlines import claim_deadlines
@@ -14,7 +15,7 @@ from bot.claims.model import ClaimStage, to_view
 from bot.clauses import clause_by_reference
 from bot.clock import as_utc_naive
 from bot.language import LANGUAGES
-from bot.replies import money, say, when_text
+from bot.replies import date_text, money, say, when_text
 from bot.store.db import UnitOfWork, unit_of_work
 from bot.store.models import Claim, ClaimEvent, Notification
 
@@ -81,6 +82,29 @@ def _denied_body(claim: Claim, lang: str) -> str:
     return "\n".join(parts)
 
 
+def breakdown_lines(claim: Claim, lang: str) -> list[str]:
+    """How the approved amount is made up, one plain line a part, as the core system's approval
+    gave it (bot/claims/decisions.py); [] when the claim carries no make-up."""
+    approved = (claim.decision or {}).get("approved")
+    if not approved:
+        return []
+    lines = [say("notice.breakdown_heading", lang)]
+    loss = approved["loss_assessed"]
+    lines.append(say("notice.breakdown_loss", lang, amount=money(loss["amount"], lang),
+                     plain=loss[lang]))
+    for item in approved.get("excluded") or ():
+        lines.append(say("notice.breakdown_excluded", lang, amount=money(item["amount"], lang),
+                         plain=item[lang]))
+    deductible = approved["deductible"]
+    lines.append(say("notice.breakdown_deductible", lang,
+                     amount=money(deductible["amount"], lang), plain=deductible[lang]))
+    ratio = approved["ratio"]
+    percent = f"{Decimal(str(ratio['value'])) * 100:.2f}".rstrip("0").rstrip(".")
+    lines.append(say("notice.breakdown_ratio", lang, percent=percent, plain=ratio[lang]))
+    lines.append(say("notice.breakdown_total", lang, amount=money(approved["amount"], lang)))
+    return lines
+
+
 def render_stage_notice(claim: Claim, kind: str, lang: str, *, at: datetime) -> str:
     """The body of a `kind` notice about `claim` in `lang` (call inside the claim's unit of
     work). Deadlines are those in force at `at`."""
@@ -95,12 +119,17 @@ def render_stage_notice(claim: Claim, kind: str, lang: str, *, at: datetime) -> 
         due = _due(claim, "payment", at, lang)
         if claim.approved_amount is None:
             return say("notice.review_done_no_amount", lang, due=due, **fields)
-        return say("notice.review_done", lang, due=due,
-                   amount=money(claim.approved_amount, lang), **fields)
+        return "\n".join([say("notice.review_done", lang, due=due,
+                               amount=money(claim.approved_amount, lang), **fields),
+                           *breakdown_lines(claim, lang)])
     if kind == "paid_closed":
         amount = claim.paid_amount if claim.paid_amount is not None else claim.approved_amount
         body = (say("notice.paid_closed", lang, amount=money(amount, lang), **fields)
                 if amount is not None else say("notice.paid_closed_no_amount", lang, **fields))
+        paid = (claim.decision or {}).get("paid")
+        if paid:  # the core system's payment (bot/claims/decisions.py): its day and make-up
+            body = "\n".join([body, say("notice.paid_on", lang, day=date_text(
+                date.fromisoformat(paid["paid_on"]), lang)), *breakdown_lines(claim, lang)])
         return body + "\n" + say("notice.satisfaction_request", lang)
     if kind == "closed":
         return say("notice.closed", lang, **fields) + "\n" + say("notice.satisfaction_request",

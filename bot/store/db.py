@@ -23,6 +23,7 @@ from bot.store.repositories import (
     DisputeRepository,
     EscalationRepository,
     HandoffRepository,
+    IdempotencyKeyRepository,
     IdentityCodeRepository,
     IdentityCounterRepository,
     IdentityLockRepository,
@@ -128,6 +129,7 @@ class UnitOfWork:
         self.inbound_receipts = InboundReceiptRepository(session)
         self.tasks = TaskRepository(session)
         self.escalations = EscalationRepository(session)
+        self.idempotency = IdempotencyKeyRepository(session)
 
     def flush(self) -> None:
         self.session.flush()

@@ -43,7 +43,7 @@ LINES_OF_BUSINESS = ("motor", "medical", "accident", "critical_illness", "life",
 POLICY_STATUSES = ("active", "lapsed", "cancelled")
 # The stage values come from the claim model (bot.claims.model imports no store code).
 CLAIM_STAGES = tuple(stage.value for stage in ClaimStage)
-DOCUMENT_STATUSES = ("missing", "received", "waived")
+DOCUMENT_STATUSES = ("missing", "received", "waived", "rejected")
 HANDOFF_STATUSES = ("queued", "taken", "closed")
 AGENT_ROLES = ("agent", "supervisor", "complaint_officer")
 TASK_STATUSES = ("open", "taken", "done", "cancelled")
@@ -156,12 +156,15 @@ class Claim(Base):
     flags = Column(JSON, nullable=False, default=list)
     reported_at = Column(DateTime, nullable=False, default=utc_now)
     documents_completed_at = Column(DateTime, nullable=True)
-    # Promises kept (bot/documents/chase.py, migration 0011_promises): the customer's own
+    # Promises kept (bot/documents/chase.py, migration 0012_promises): the customer's own
     # "documents later" promise, its words and time, and the reminders sent for what is missing.
     documents_promised_at = Column(DateTime, nullable=True)
     documents_promise_words = Column(Text, nullable=True)
     document_reminders = Column(Integer, nullable=False, default=0, server_default="0")
     last_document_reminder_at = Column(DateTime, nullable=True)
+    # The core system's decision as it came (bot/claims/decisions.py): the approved amount's
+    # make-up with a plain line per part, the payment, the denial's clause id. None: none yet.
+    decision = Column(JSON, nullable=True)
 
     policy = relationship("Policy", back_populates="claims")
     events = relationship(
@@ -208,6 +211,12 @@ class ClaimDocument(Base):
     # for it again because it was rejected or added after that notice (a re-request).
     first_notice = Column(Boolean, nullable=True)
     rerequested_at = Column(DateTime, nullable=True)
+    # How the core system marked it (bot/documents/status.py): branch, data_link, waived...
+    received_via = Column(String(16), nullable=True)
+    # A document the insurer could not accept (blurred, wrong one): outstanding again, with why.
+    rejected_at = Column(DateTime, nullable=True)
+    rejection_reason_zh = Column(Text, nullable=True)
+    rejection_reason_en = Column(Text, nullable=True)
 
     claim = relationship("Claim", back_populates="documents")
 
@@ -554,3 +563,20 @@ class Escalation(Base):
 
     claim = relationship("Claim")
     sent_to_agent = relationship("Agent")
+
+
+class IdempotencyKey(Base):
+    """The answer given to one core-system call made with an Idempotency-Key (bot/core_calls.py):
+    the same key with the same request is answered this again; kept until `expires_at`."""
+
+    __tablename__ = "idempotency_keys"
+
+    id = Column(Integer, primary_key=True)
+    key = Column(String(128), nullable=False, unique=True)
+    # sha256 of the method, path and canonical JSON body the key was first used with.
+    fingerprint = Column(String(64), nullable=False)
+    route = Column(String(255), nullable=False)
+    status_code = Column(Integer, nullable=False)
+    response = Column(JSON, nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utc_now)
+    expires_at = Column(DateTime, nullable=False, index=True)

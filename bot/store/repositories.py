@@ -23,6 +23,7 @@ from bot.store.models import (
     Dispute,
     Escalation,
     Handoff,
+    IdempotencyKey,
     IdentityCode,
     IdentityCounter,
     IdentityLock,
@@ -973,3 +974,22 @@ class EscalationRepository(_Repository[Escalation]):
         if regulator_only:
             query = query.where(Escalation.regulator_report.is_(True))
         return list(self.session.execute(query).scalars())
+
+
+class IdempotencyKeyRepository(_Repository[IdempotencyKey]):
+    """Answers kept for core-system calls made with an Idempotency-Key (bot/core_calls.py)."""
+
+    model = IdempotencyKey
+
+    def by_key(self, key: str) -> IdempotencyKey | None:
+        return self.session.execute(
+            select(IdempotencyKey).where(IdempotencyKey.key == key)).scalar_one_or_none()
+
+    def remove(self, row: IdempotencyKey) -> None:
+        self.session.delete(row)
+
+    def purge(self, before: datetime) -> int:
+        """Forget the answers whose retention ended before `before`; how many."""
+        result = self.session.execute(
+            delete(IdempotencyKey).where(IdempotencyKey.expires_at < before))
+        return int(result.rowcount or 0)

@@ -2,8 +2,8 @@
 the missing-document reminders sent for it, and per checklist item whether the first documents
 notice named it and when it was asked for again (rejected, or added after that notice).
 
-Revision ID: 0011_promises
-Revises: 0010_lights
+Revision ID: 0012_promises
+Revises: 0011_lights
 Create Date: 2026-12-06
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_promises"
-down_revision = "0010_lights"
+revision = "0012_promises"
+down_revision = "0011_lights"
 branch_labels = None
 depends_on = None
 

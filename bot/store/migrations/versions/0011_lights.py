@@ -1,8 +1,8 @@
 """Escalations: a claim past its deadline (a red light) is escalated to the supervisors, with
 the clock, to whom it went, why, and whether it is on the list reported to the regulator.
 
-Revision ID: 0010_lights
-Revises: 0009_tasks_and_roles
+Revision ID: 0011_lights
+Revises: 0010_coreapi
 Create Date: 2026-12-06
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_lights"
-down_revision = "0009_tasks_and_roles"
+revision = "0011_lights"
+down_revision = "0010_coreapi"
 branch_labels = None
 depends_on = None
 
