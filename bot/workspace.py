@@ -162,6 +162,15 @@ def _claim_line(claim: Claim, now: datetime) -> Dict[str, Any]:
             "reported_at": _iso(claim.reported_at), "flags": len(claim.flags or [])}
 
 
+def task_data(view: task_service.TaskView, now: datetime | None = None) -> Dict[str, Any]:
+    """A task as the console shows it (times as ISO UTC, and the due time in local words)."""
+    data = view.as_dict(now)
+    for key in ("due_at", "created_at", "taken_at", "done_at"):
+        data[key] = _iso(data[key])
+    data["due_local"] = format_local(view.due_at)
+    return data
+
+
 def lookup(query: str, reason: str, actor: str, *, now: datetime | None = None,
            url: str | None = None) -> Dict[str, Any]:
     """A claim's workspace (a claim number) or a customer with their claims (a policy number or
@@ -189,7 +198,7 @@ def lookup(query: str, reason: str, actor: str, *, now: datetime | None = None,
         if not customers:
             raise WorkspaceError("not_found", f"No {kind} matches {shown}.", status=404)
         if kind == "claim":
-            return {"kind": "claim", "claim": _workspace(uow, key, at)}
+            return {"kind": "claim", "claim": _workspace(uow, key, at, url)}
         return {"kind": "customer", "customers": [
             {**_customer_data(c), "claims": [_claim_line(claim, at)
                                              for claim in uow.claims.of_customer(c.id)]}
@@ -200,7 +209,7 @@ def claim_workspace(number: str, *, now: datetime | None = None,
                     url: str | None = None) -> Dict[str, Any] | None:
     """Everything an agent reads about one claim (see _workspace); None for no such claim."""
     with unit_of_work(url) as uow:
-        return _workspace(uow, number, as_utc_naive(now))
+        return _workspace(uow, number, as_utc_naive(now), url)
 
 
 def _complaint_line(view: complaint_service.ComplaintView) -> Dict[str, Any]:
@@ -213,14 +222,15 @@ def _complaint_line(view: complaint_service.ComplaintView) -> Dict[str, Any]:
             "acknowledge_status": view.acknowledge.status.value}
 
 
-def _workspace(uow: UnitOfWork, number: str, at: datetime) -> Dict[str, Any] | None:
+def _workspace(uow: UnitOfWork, number: str, at: datetime,
+               url: str | None = None) -> Dict[str, Any] | None:
     claim = uow.claims.by_number(number)
     if claim is None:
         return None
     view = to_view(claim)
     deadlines = claim_deadlines(view, at)
     customer = claim.policy.customer
-    complaints = [complaint_service.get_complaint(row.reference, now=at)
+    complaints = [complaint_service.get_complaint(row.reference, now=at, url=url)
                   for row in uow.complaints.of_customer(customer.id)]
     conversations = [c for c in dict.fromkeys(
         [claim.conversation_id] +
@@ -233,7 +243,8 @@ def _workspace(uow: UnitOfWork, number: str, at: datetime) -> Dict[str, Any] | N
         "product": f"{claim.policy.product_name_zh} / {claim.policy.product_name_en}",
         "customer": {"name": customer.name, "phone_masked": mask_phone(customer.phone),
                      "language": customer.preferred_language},
-        "owner": case_owner(claim_number=claim.number, policy_number=claim.policy.number),
+        "owner": case_owner(claim_number=claim.number, policy_number=claim.policy.number,
+                            url=url),
         "incident_type": claim.incident_type, "incident_at": _iso(claim.incident_at),
         "incident_place": claim.incident_place, "description": claim.description,
         "injuries": bool(claim.injuries),
@@ -256,8 +267,8 @@ def _workspace(uow: UnitOfWork, number: str, at: datetime) -> Dict[str, Any] | N
                        "late": c.late, "rule_zh": c.rule_text("zh"),
                        "rule_en": c.rule_text("en")} for c in deadlines.clocks],
         "flags": [dict(flag) for flag in (claim.flags or []) if isinstance(flag, dict)],
-        "tasks": [task.as_dict(at) for task in task_service.list_tasks(
-            status="all", claim_number=claim.number)],
+        "tasks": [task_data(task, at) for task in task_service.list_tasks(
+            status="all", claim_number=claim.number, url=url)],
         "complaints": [dict(_complaint_line(c), about_this_claim=c.claim_number == claim.number)
                        for c in complaints if c is not None],
         "disputes": [{"step": d.step, "opened_at": _iso(d.opened_at),
@@ -445,7 +456,8 @@ def regulator_list(*, now: datetime | None = None, url: str | None = None) -> Di
                 red.append({"number": claim.number, "stage": claim.stage,
                             "clock": binding.name if binding else None,
                             "due_at": _iso(binding.due_at) if binding else None})
-        referrals = [_complaint_line(complaint_service.get_complaint(row.reference, now=at))
+        referrals = [_complaint_line(complaint_service.get_complaint(row.reference, now=at,
+                                                                    url=url))
                      for row in uow.session.query(Complaint).filter(
                          Complaint.source == "regulator").order_by(Complaint.received_at)]
         return {"red_claims": red, "referrals": referrals}

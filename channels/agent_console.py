@@ -743,7 +743,7 @@ class AgentConsoleInput(InputChannel):
         if status not in ("active", "open", "taken", "done", "all"):
             return _error(400, "invalid_status", "'status' is active, open, taken, done or all.")
         views = await _in_thread(task_service.list_tasks, status=status, role=agent.role)
-        return _ok({"tasks": [_shown(_task_data(view)) for view in views],
+        return _ok({"tasks": [_shown(workspace.task_data(view)) for view in views],
                     "role": agent.role})
 
     async def take_task(self, request: Request, task_id: int) -> HTTPResponse:
@@ -752,7 +752,7 @@ class AgentConsoleInput(InputChannel):
             view = await _in_thread(task_service.take_task, task_id, agent.username)
         except task_service.TaskError as error:
             return _error(error.status, error.code, error.message)
-        return _ok({"task": _task_data(view)})
+        return _ok({"task": workspace.task_data(view)})
 
     async def finish_task(self, request: Request, task_id: int) -> HTTPResponse:
         body = _json_body(request)
@@ -766,7 +766,7 @@ class AgentConsoleInput(InputChannel):
             view = await _in_thread(task_service.finish_task, task_id, agent.username, outcome)
         except task_service.TaskError as error:
             return _error(error.status, error.code, error.message)
-        return _ok({"task": _task_data(view)})
+        return _ok({"task": workspace.task_data(view)})
 
     async def record_complaint(self, request: Request) -> HTTPResponse:
         refused = await self._permit(request, "record_complaint")
@@ -845,10 +845,3 @@ class AgentConsoleInput(InputChannel):
     async def templates(self, request: Request) -> HTTPResponse:
         return _ok({"templates": workspace.quick_replies()})
 
-
-def _task_data(view: task_service.TaskView) -> Dict[str, Any]:
-    data = view.as_dict()
-    for key in ("due_at", "created_at", "taken_at", "done_at"):
-        data[key] = _iso(data[key])
-    data["due_local"] = format_local(view.due_at)
-    return data
