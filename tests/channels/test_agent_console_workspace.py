@@ -10,19 +10,13 @@ from bot.replies import say
 from bot.store.db import unit_of_work
 from bot.store.models import Notification
 from bot.tasks import open_task_now
-from tests.channels.test_agent_console import (  # noqa: F401 (fixtures)
-    PREFIX,
-    client,
-    get,
-    login,
-    park,
-    poll,
-    post,
-    rasa_agent,
-    store,
-    tracker_of,
-)
+from tests.channels import test_agent_console as base
+from tests.channels.test_agent_console import PREFIX, get, login, park, poll, post, tracker_of
 from tests.support.asgi import AsgiClient
+
+# The console's in-process fixtures: a store with agents a1, a2, o1 (complaint officer) and s1
+# (supervisor), the stand-in Rasa agent, the app's client.
+store, rasa_agent, client = base.store, base.rasa_agent, base.client
 
 COLLISION = "CLM-2026-000004"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
