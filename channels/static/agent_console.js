@@ -196,7 +196,11 @@
         (entry.language || "?") + " · " + (entry.channel || "?") + " · #" + entry.id));
 
       var actions = el("div", "actions");
-      if (entry.status === "queued") {
+      var elsewhere = entry.routed_why === "transfer" && !entry.theirs &&
+        !(me && me.role === "supervisor");
+      if (entry.status === "queued" && elsewhere) {
+        actions.appendChild(el("span", "badge", "已转交他人 / Transferred to a colleague"));
+      } else if (entry.status === "queued") {
         var take = el("button", "primary", "接入 / Take");
         take.type = "button";
         take.setAttribute("data-testid", "take-button");
@@ -559,8 +563,8 @@
       link.rel = "noopener noreferrer";
       link.setAttribute("data-testid", "claim-file");
       li.appendChild(link);
-      li.appendChild(document.createTextNode(" · " + (f.document || "") + " · " +
-        Math.ceil(f.size_bytes / 1024) + " KB · " + localTime(f.received_at)));
+      li.appendChild(document.createTextNode(" · " + [f.document, Math.ceil(f.size_bytes / 1024) +
+        " KB", localTime(f.received_at)].filter(Boolean).join(" · ")));
       files.appendChild(li);
     });
     if (!(c.files || []).length) { files.appendChild(el("li", "meta", "无 / none")); }
@@ -609,6 +613,8 @@
     (c.history || []).forEach(function (h) {
       panel.appendChild(el("div", "meta", h.conversation_id));
       var box = el("div", "transcript history");
+      box.setAttribute("data-testid", "claim-history");
+      if (!h.transcript.length) { box.appendChild(el("div", "meta", "暂无记录 / nothing yet")); }
       h.transcript.forEach(function (line) {
         if (line.from === "system") { return; }
         var node = el("div", "line " + line.from);

@@ -4,6 +4,7 @@ conversation to a supervisor; a complaint officer logs a hotline complaint. The 
 workspace (demo data only) is saved to docs/console-workspace.png."""
 from __future__ import annotations
 
+import contextlib
 import struct
 import zlib
 from pathlib import Path
@@ -46,10 +47,8 @@ def _prepare(db_url: str, var_dir: Path) -> tuple[str, int]:
     """Staff with roles, and for the demo motor claim of AUTO-2026-0001: a photo, a review flag,
     an open call-back task and a queued conversation about it. Returns (claim, task id)."""
     for username, name, role in STAFF:
-        try:
+        with contextlib.suppress(AgentError):  # a second run in the same session
             add_agent(username, PASSWORD, name, role=role, url=db_url)
-        except AgentError:
-            pass  # a second run in the same session
     with unit_of_work(db_url) as uow:
         claim = next(c for c in uow.policies.by_number("AUTO-2026-0001").claims
                      if c.stage == "documents_review")
