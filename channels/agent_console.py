@@ -828,7 +828,7 @@ class AgentConsoleInput(InputChannel):
             return _error(400, "invalid_note", "'text' (and 'claim_number') are text.")
         conversation_id = None
         if handoff_id is not None:
-            if not isinstance(handoff_id, int) or not 0 < handoff_id <= MAX_ROW_ID:
+            if type(handoff_id) is not int or not 0 < handoff_id <= MAX_ROW_ID:
                 return _error(404, "not_found", "No such handoff.")
             entry = await _in_thread(queue.get_entry, handoff_id)
             if entry is None:
