@@ -332,7 +332,9 @@
     fact(list, "对话 / Conversation", handoff.conversation_id);
     fact(list, "状态 / Status", handoff.status + (handoff.agent_name ? " · " + handoff.agent_name : ""));
     var reference = s.complaint && s.complaint.reference;
-    $("outcome-form").hidden = !reference;
+    // Only complaint officers and supervisors record complaint outcomes.
+    $("outcome-form").hidden = !reference || !(me && (me.role === "supervisor" ||
+      me.role === "complaint_officer"));
     $("outcome-ref").textContent = reference || "";
   }
 
