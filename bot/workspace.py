@@ -69,6 +69,7 @@ ACTION_WORDS: Mapping[str, str] = {
 }
 ROLE_WORDS = {"agent": "an agent", "supervisor": "a supervisor",
               "complaint_officer": "a complaint officer"}
+HANDOFFS_SCANNED = 2000  # recent handoffs searched for conversations about a claim
 MIN_REASON_CHARS = 4
 MAX_REASON_CHARS = 200
 MAX_NOTE_CHARS = 2000
@@ -232,11 +233,13 @@ def _workspace(uow: UnitOfWork, number: str, at: datetime,
     customer = claim.policy.customer
     complaints = [complaint_service.get_complaint(row.reference, now=at, url=url)
                   for row in uow.complaints.of_customer(customer.id)]
+    # The claim's own conversation, then those handed to a person about it (the summary names
+    # the claim; the most recent handoffs only, as the summary is JSON and not indexed).
+    recent = uow.session.query(Handoff).order_by(Handoff.id.desc()).limit(HANDOFFS_SCANNED)
     conversations = [c for c in dict.fromkeys(
         [claim.conversation_id] +
-        [row.conversation_id for row in uow.session.query(Handoff).filter(
-            Handoff.summary.isnot(None)).order_by(Handoff.id) if
-         (row.summary or {}).get("claim_number") == claim.number]) if c]
+        [row.conversation_id for row in reversed(list(recent))
+         if (row.summary or {}).get("claim_number") == claim.number]) if c]
     return {
         "number": claim.number, "stage": claim.stage, "open": view.stage in OPEN_STAGES,
         "policy_number": claim.policy.number,

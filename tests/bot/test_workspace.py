@@ -328,3 +328,12 @@ def test_the_regulator_list_has_red_claims_and_regulator_referrals(staff: str) -
     assert [r["source"] for r in listed["referrals"]] == ["regulator"]
     assert listed["referrals"][0]["decision_status"] == "overdue"
     assert all(set(c) >= {"number", "stage", "clock"} for c in listed["red_claims"])
+
+
+def test_the_conversations_about_a_claim_are_in_its_workspace(staff: str) -> None:
+    _queued("web-about", claim=COLLISION)
+    _queued("web-other", claim="CLM-2026-000003")
+    workspace.add_note("回访已安排", "agent:ann", conversation_id="web-about", now=NOW)
+    ws = workspace.claim_workspace(COLLISION, now=NOW)
+    assert "web-about" in ws["conversations"] and "web-other" not in ws["conversations"]
+    assert [n["text"] for n in ws["notes"]] == ["回访已安排"]
