@@ -19,6 +19,7 @@ from bot.replies import say
 from bot.store.db import unit_of_work
 from bot.store.models import Complaint, Notification
 from bot.tasks import list_tasks, open_task_now
+from bot.workspace import quick_reply
 from rasa_server.launcher import ROOT, Servers
 from tests.browser.conftest import WatchedPage
 
@@ -130,6 +131,15 @@ def test_the_workspace_look_up_files_flags_task_transfer_and_a_hotline_complaint
         expect(item).to_be_visible(timeout=WAIT_MS)
         item.locator("[data-testid=take-button]").click()
         expect(page.locator("#conversation")).to_have_attribute("data-mine", "true")
+        # A quick reply goes into the reply box in the customer's language (not sent by itself).
+        page.select_option("#template-select", "checking")
+        expect(page.locator("#reply-input")).to_have_value(quick_reply("checking", "zh"))
+        page.fill("#reply-input", "")
+        # An internal note on the conversation: shown to agents, kept from the customer.
+        page.fill("#note-input", "客户情绪较急，已核对理赔号")
+        page.click("[data-testid=note-button]")
+        expect(page.locator("[data-testid=conversation-notes] [data-testid=note]")
+               ).to_contain_text("客户情绪较急，已核对理赔号")
         page.select_option("#transfer-to", "agent:ws-super")
         page.fill("#transfer-note", "客户要求主管处理")
         page.click("[data-testid=transfer-button]")
@@ -142,6 +152,7 @@ def test_the_workspace_look_up_files_flags_task_transfer_and_a_hotline_complaint
             bodies = [n.body for n in uow.session.query(Notification).filter(
                 Notification.conversation_id == CONVERSATION)]
             assert told in bodies
+            assert not any("客户情绪较急" in body for body in bodies)
             assert [e.detail["to"] for e in uow.audit.list("handoff.transferred")] == ["ws-super"]
 
         page.locator("[data-testid=workspace]").scroll_into_view_if_needed()
