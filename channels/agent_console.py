@@ -732,8 +732,10 @@ class AgentConsoleInput(InputChannel):
         return response.raw(body, content_type=served.content_type, headers={
             **SECURITY_HEADERS, "Content-Disposition": served.disposition,
             "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'; img-src 'self'; "
-                                       "style-src 'unsafe-inline'; plugin-types application/pdf",
+            # Nothing in a file runs: no scripts, no frames; the browser's own image and PDF
+            # viewers may show it.
+            "Content-Security-Policy": "default-src 'none'; img-src 'self'; object-src 'self'; "
+                                       "style-src 'unsafe-inline'; frame-ancestors 'none'",
         })
 
     async def tasks(self, request: Request) -> HTTPResponse:

@@ -62,6 +62,8 @@ def test_a_look_up_needs_a_reason_is_audited_and_shows_the_claim_and_its_files(
     assert served.status == 200 and served.body == PNG
     assert served.headers["content-type"] == "image/png"
     assert served.headers["x-content-type-options"] == "nosniff"
+    assert "script-src" not in served.headers["content-security-policy"]
+    assert served.headers["content-security-policy"].startswith("default-src 'none'")
     assert served.headers["content-disposition"].startswith('inline; filename="scene.png"')
     assert get(client, f"/api/files/{stored['id']}").status == 401  # logged-in agents only
     assert get(client, "/api/files/99999999999", auth).status == 404
