@@ -105,6 +105,7 @@
     document.body.setAttribute("data-role", me.role || "agent");
     loadColleagues();
     loadTemplates();
+    refreshTasks();
     $("who").hidden = false;
     $("login-view").hidden = true;
     $("app-view").hidden = false;
