@@ -1,8 +1,10 @@
 """Complaints (投诉) recorded as the 2020 complaint rules ask (Art. 13): who complains and how to
 reach them, what or whom it is about, what they want, the facts, the channel and the time it came
 in. Each gets a reference and two clocks: acknowledge within 48 hours; decide within 15 days,
-30 when complex, at most 60 when the customer has been told of the extension. The same person
-complaining again about the same matter is linked to the first complaint and flagged repeated.
+30 when complex, at most 60 when the customer has been told of the extension. A complaint the
+regulator referred to us (source "regulator") is handled within 3 working days instead. The
+same person complaining again about the same matter is linked to the first complaint and
+flagged repeated.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Dict, List, Tuple
 
-from bot.claims.deadlines import ClockStatus
+from bot.claims.deadlines import ClockStatus, add_working_days
 from bot.clock import as_utc_naive, to_local
 from bot.parsing import normalise_digits, parse_claim_number
 from bot.privacy import mask_phone, phone_digits
@@ -32,6 +34,11 @@ ABOUT_KINDS = ("claim", "staff", "stage", "other")
 REPEAT_WINDOW = timedelta(days=365)
 REPEAT_SIMILARITY = 0.3
 STATUSES = ("received", "acknowledged", "decided", "closed")
+# Where an agent received a complaint (recorded in the console); None: the assistant took it in a
+# conversation. A regulator's referral (监管转办) must be handled within 3 working days.
+SOURCES = ("hotline", "letter", "email", "regulator")
+REGULATOR_WORKING_DAYS = 3
+REGULATOR_WARN = timedelta(days=1)
 
 
 class ComplaintError(Exception):
@@ -161,18 +168,29 @@ def _status(now: datetime, due: datetime, warn: timedelta, met: datetime | None)
     return ClockStatus.OK
 
 
+def decision_due(received_at: datetime, complexity: str, source: str | None = None
+                 ) -> datetime:
+    """When a decision is due: 3 working days for a regulator's referral, otherwise 15, 30 or
+    60 calendar days by complexity."""
+    if source == "regulator":
+        return add_working_days(received_at, REGULATOR_WORKING_DAYS)
+    return received_at + timedelta(days=DECISION_DAYS.get(complexity, 15))
+
+
 def complaint_clocks(
     received_at: datetime, complexity: str, acknowledged_at: datetime | None,
-    decided_at: datetime | None, now: datetime,
+    decided_at: datetime | None, now: datetime, source: str | None = None,
 ) -> Tuple[ComplaintClock, ComplaintClock]:
-    """The acknowledge clock (48 hours) and the decision clock (15/30/60 calendar days)."""
+    """The acknowledge clock (48 hours) and the decision clock (15/30/60 calendar days; 3
+    working days for a regulator's referral)."""
     ack_due = received_at + timedelta(hours=ACKNOWLEDGE_HOURS)
-    decision_due = received_at + timedelta(days=DECISION_DAYS.get(complexity, 15))
+    due = decision_due(received_at, complexity, source)
+    warn = REGULATOR_WARN if source == "regulator" else DECISION_WARN
     return (
         ComplaintClock("acknowledge", received_at, ack_due,
                        _status(now, ack_due, ACKNOWLEDGE_WARN, acknowledged_at), acknowledged_at),
-        ComplaintClock("decision", received_at, decision_due,
-                       _status(now, decision_due, DECISION_WARN, decided_at), decided_at),
+        ComplaintClock("decision", received_at, due,
+                       _status(now, due, warn, decided_at), decided_at),
     )
 
 
@@ -205,6 +223,7 @@ class ComplaintView:
     repeat_of: str | None  # the reference of the first complaint about the same matter
     acknowledge: ComplaintClock
     decision: ComplaintClock
+    source: str | None = None  # hotline, letter, email, regulator; None: a conversation
 
     @property
     def repeated(self) -> bool:
@@ -217,7 +236,7 @@ class ComplaintView:
 
 def _view(row: Complaint, now: datetime) -> ComplaintView:
     ack, decision = complaint_clocks(row.received_at, row.complexity, row.acknowledged_at,
-                                     row.decided_at, now)
+                                     row.decided_at, now, row.source)
     name = row.complainant_name or (row.customer.name if row.customer is not None else None)
     phone = row.complainant_phone or (row.customer.phone if row.customer is not None else None)
     return ComplaintView(
@@ -231,7 +250,7 @@ def _view(row: Complaint, now: datetime) -> ComplaintView:
         extended_at=row.extended_at, decided_at=row.decided_at, decided_by=row.decided_by,
         outcome=row.outcome, accepted=row.accepted, accepted_at=row.accepted_at,
         repeat_of=row.repeat_of.reference if row.repeat_of is not None else None,
-        acknowledge=ack, decision=decision,
+        acknowledge=ack, decision=decision, source=row.source,
     )
 
 
@@ -250,6 +269,10 @@ class NewComplaint:
     channel: str | None = None
     language: str | None = None
     conversation_id: str | None = None
+    # Recorded by an agent: where it came from (SOURCES) and the claim it is about, which is
+    # linked when it belongs to the complainant (or gives the complainant when none is named).
+    source: str | None = None
+    claim_number: str | None = None
 
 
 def _find_repeat(uow: UnitOfWork, customer_id: int | None, phone: str | None,
@@ -266,23 +289,38 @@ def _find_repeat(uow: UnitOfWork, customer_id: int | None, phone: str | None,
 
 
 def record_complaint(new: NewComplaint, *, now: datetime | None = None,
-                     url: str | None = None) -> ComplaintView:
+                     actor: str = COMPLAINT_ACTOR, url: str | None = None) -> ComplaintView:
     """Record a complaint and give it its reference (CMP-<year>-<serial>). Raises
     ComplaintError when nobody can be contacted about it or it says nothing."""
     at = as_utc_naive(now)
     subject = (new.subject or "").strip()
     if not subject and not (new.facts or "").strip():
         raise ComplaintError("a complaint needs what it is about or what happened")
+    if new.source is not None and new.source not in SOURCES:
+        raise ComplaintError(f"a complaint's source is one of {', '.join(SOURCES)}")
     with unit_of_work(url) as uow:
         customer_id = new.customer_id
         if customer_id is None and new.policy_number:
-            policy = uow.policies.by_number(new.policy_number)
+            policy = uow.policies.by_number(new.policy_number.strip().upper())
+            if policy is None and new.source is not None:
+                raise ComplaintError(f"no policy {new.policy_number}")
             customer_id = policy.customer_id if policy is not None else None
+        named = uow.claims.by_number(new.claim_number.strip().upper()) if new.claim_number \
+            else None
+        if new.claim_number and named is None:
+            raise ComplaintError(f"no claim {new.claim_number}")
+        if named is not None:
+            if customer_id is None:
+                customer_id = named.policy.customer_id
+            elif named.policy.customer_id != customer_id:
+                raise ComplaintError(f"claim {named.number} is not the complainant's")
         phone = parse_contact_phone(new.complainant_phone or "") if new.complainant_phone else None
         if customer_id is None and not (new.complainant_name and phone):
             raise ComplaintError("an unverified complainant needs a name and a phone number")
         text = " ".join(filter(None, (subject, new.facts, new.request)))
         kind, claim_number = classify_about(subject)
+        if named is not None:
+            kind, claim_number = "claim", named.number
         if claim_number is None:
             claim_number = parse_claim_number(new.facts or "")
             kind = "claim" if claim_number else kind
@@ -299,13 +337,14 @@ def record_complaint(new: NewComplaint, *, now: datetime | None = None,
             complainant_name=(new.complainant_name or None) if customer_id is None else None,
             complainant_phone=phone, about_kind=kind, language=new.language,
             conversation_id=new.conversation_id, complexity="standard",
-            repeat_of_id=repeat.id if repeat is not None else None,
+            repeat_of_id=repeat.id if repeat is not None else None, source=new.source,
         ))
         uow.flush()
         # The row id is unique and only grows: it makes the serial without a counter table.
         row.reference = format_reference(to_local(at).year, row.id)
-        uow.audit.record(COMPLAINT_ACTOR, "complaint.received", "complaint", row.reference,
+        uow.audit.record(actor[:100], "complaint.received", "complaint", row.reference,
                          {"about": kind, "claim": claim_number, "channel": new.channel,
+                          "source": new.source,
                           "repeat_of": repeat.reference if repeat is not None else None},
                          at=at)
         uow.flush()

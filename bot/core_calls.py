@@ -63,9 +63,10 @@ Operation = Callable[[UnitOfWork, datetime], Tuple[int, Dict[str, Any]]]
 
 def fingerprint(method: str, path: str, body: Any) -> str:
     """sha256 of the request: method, path and the body as canonical JSON (key order and spacing
-    do not matter)."""
-    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(f"{method.upper()} {path}\n{canonical}".encode()).hexdigest()
+    do not matter). Any text hashes: a lone surrogate from a forged JSON body is escaped."""
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+    return hashlib.sha256(f"{method.upper()} {path}\n{canonical}".encode(
+        "utf-8", "surrogatepass")).hexdigest()
 
 
 def valid_key(key: str) -> bool:

@@ -25,7 +25,7 @@ from bot.language import to_simplified
 from bot.privacy import redact_events, redact_text, redact_value
 from bot.settings import get_settings
 from bot.store.db import unit_of_work
-from bot.store.models import Handoff
+from bot.store.models import AGENT_ROLES, Agent, CaseOwner, Handoff
 
 HANDOFF_ACTOR = "handoff"
 
@@ -367,6 +367,24 @@ class NotYours(HandoffError):
         super().__init__(f"handoff {handoff_id} is not held by this agent")
 
 
+class RoutedElsewhere(HandoffError):
+    """The handoff was transferred to a named colleague or to a role's queue: only they (or a
+    supervisor) may take it."""
+
+    def __init__(self, handoff_id: int, to: str) -> None:
+        super().__init__(f"handoff {handoff_id} was transferred to {to}")
+        self.to = to
+
+
+class TransferRefused(HandoffError):
+    """A transfer the rules do not allow; `status` is the HTTP status the console answers."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
 @dataclass(frozen=True)
 class QueueEntry:
     id: int
@@ -385,6 +403,13 @@ class QueueEntry:
     resolution: str | None
     callback_at: datetime | None = None  # a call-back the customer booked (bot/waiting.py)
     callback_phone: str | None = None
+    # Where it goes first: the case owner (首问负责制) or whom it was transferred to.
+    routed_to_id: int | None = None
+    routed_to_name: str | None = None
+    routed_role: str | None = None
+    routed_why: str | None = None  # case_owner | transfer
+    transferred_by: str | None = None
+    transfer_note: str | None = None
 
 
 def _entry(row: Handoff) -> QueueEntry:
@@ -395,7 +420,58 @@ def _entry(row: Handoff) -> QueueEntry:
         agent_name=row.agent.display_name if row.agent is not None else None,
         created_at=row.created_at, taken_at=row.taken_at, closed_at=row.closed_at,
         resolution=row.resolution, callback_at=row.callback_at, callback_phone=row.callback_phone,
+        routed_to_id=row.routed_to_id,
+        routed_to_name=row.routed_to.display_name if row.routed_to is not None else None,
+        routed_role=row.routed_role, routed_why=row.routed_why,
+        transferred_by=row.transferred_by, transfer_note=row.transfer_note,
     )
+
+
+# --- the case owner (首问负责制) ----------------------------------------------------------------
+
+def case_keys(conversation_id: str, summary: Mapping[str, Any] | None) -> List[str]:
+    """The keys a customer's case is known by, most specific first: the claim the handoff is
+    about, the verified policy, the conversation."""
+    summary = summary or {}
+    keys: List[str] = []
+    if summary.get("claim_number"):
+        keys.append(f"claim:{str(summary['claim_number']).upper()}")
+    policy = (summary.get("customer") or {}).get("policy_number")
+    if policy:
+        keys.append(f"policy:{str(policy).upper()}")
+    keys.append(f"conversation:{conversation_id}")
+    return [key[:300] for key in keys]
+
+
+def _owner(uow: Any, keys: Sequence[str]) -> Agent | None:
+    """The active agent who owns the first of `keys` that has an owner."""
+    for key in keys:
+        row = uow.session.query(CaseOwner).filter(CaseOwner.case_key == key).one_or_none()
+        if row is not None and row.agent is not None and row.agent.active:
+            return row.agent
+    return None
+
+
+def _own(uow: Any, keys: Sequence[str], agent_id: int, at: datetime, *,
+         replace: bool = False) -> None:
+    """Makes the agent the owner of every key that has none (`replace`: of every key)."""
+    for key in keys:
+        row = uow.session.query(CaseOwner).filter(CaseOwner.case_key == key).one_or_none()
+        if row is None:
+            uow.session.add(CaseOwner(case_key=key, agent_id=agent_id, since=at))
+        elif replace and row.agent_id != agent_id:
+            row.agent_id, row.since = agent_id, at
+
+
+def case_owner(*, claim_number: str | None = None, policy_number: str | None = None,
+               conversation_id: str | None = None, url: str | None = None) -> str | None:
+    """The display name of the agent who owns this case, if any."""
+    keys = ([f"claim:{claim_number.upper()}"] if claim_number else []) + \
+        ([f"policy:{policy_number.upper()}"] if policy_number else []) + \
+        ([f"conversation:{conversation_id}"] if conversation_id else [])
+    with unit_of_work(url) as uow:
+        agent = _owner(uow, keys)
+        return agent.display_name if agent is not None else None
 
 
 @dataclass(frozen=True)
@@ -431,15 +507,21 @@ def request_handoff(
         row = uow.handoffs.open_for_conversation(conversation_id)
         created = row is None
         if row is None:
+            # A returning customer goes to the agent who owns their case first (首问负责制).
+            owner = _owner(uow, case_keys(conversation_id, summary))
             row = uow.handoffs.add(Handoff(
                 conversation_id=conversation_id, channel=channel, reason=reason.value,
                 priority=rank, language=language, summary=dict(summary or {}),
                 status="queued", created_at=at,
+                routed_to_id=owner.id if owner is not None else None,
+                routed_why="case_owner" if owner is not None else None,
             ))
             uow.flush()
             uow.audit.record(HANDOFF_ACTOR, "handoff.queued", "handoff", row.id,
                              {"conversation": conversation_id, "reason": reason.value,
-                              "priority": rank, "channel": channel}, at=at)
+                              "priority": rank, "channel": channel,
+                              "routed_to": owner.username if owner is not None else None},
+                             at=at)
         elif rank > row.priority and row.status == "queued":
             row.priority = rank
         ahead = uow.handoffs.queued_ahead_of(row) if row.status == "queued" else 0
@@ -473,11 +555,21 @@ def open_entry_for(conversation_id: str, *, url: str | None = None) -> QueueEntr
 
 
 def take(handoff_id: int, agent_id: int, *, actor: str, now: datetime | None = None,
-         url: str | None = None) -> QueueEntry:
+         role: str | None = None, url: str | None = None) -> QueueEntry:
     """Give a queued conversation to an agent. Of two agents taking it at once, one wins; the
-    other gets AlreadyTaken naming the winner."""
+    other gets AlreadyTaken naming the winner. A handoff transferred to a named colleague or to
+    a role's queue is theirs (RoutedElsewhere for anyone else but a supervisor). The taker
+    becomes the owner of the customer's case where it has none yet (首问负责制)."""
     at = as_utc_naive(now)
     with unit_of_work(url) as uow:
+        queued = uow.handoffs.get(handoff_id)
+        if queued is not None and queued.status == "queued" and queued.routed_why == "transfer" \
+                and role != "supervisor":
+            if queued.routed_to_id is not None and queued.routed_to_id != agent_id:
+                name = queued.routed_to.display_name if queued.routed_to else "a colleague"
+                raise RoutedElsewhere(handoff_id, name)
+            if queued.routed_role is not None and queued.routed_role != role:
+                raise RoutedElsewhere(handoff_id, f"the {queued.routed_role} queue")
         won = uow.handoffs.take(handoff_id, agent_id, at)
         row = uow.session.get(Handoff, handoff_id, populate_existing=True)
         if row is None:
@@ -487,8 +579,67 @@ def take(handoff_id: int, agent_id: int, *, actor: str, now: datetime | None = N
             raise AlreadyTaken(handoff_id, by)
         uow.audit.record(actor, "handoff.taken", "handoff", handoff_id,
                          {"conversation": row.conversation_id}, at=at)
+        _own(uow, case_keys(row.conversation_id, row.summary), agent_id, at)
         uow.commit()
         return _entry(row)
+
+
+def transfer(handoff_id: int, agent_id: int, *, actor: str, to_username: str | None = None,
+             to_role: str | None = None, note: str | None = None, role: str = "agent",
+             now: datetime | None = None, url: str | None = None) -> Tuple[QueueEntry, str]:
+    """The agent holding a handoff passes it on: to a named colleague or supervisor (who also
+    becomes the case's owner), or to a role's queue. It goes back into the queue routed there;
+    returns the entry and the name the customer is told. Only a supervisor may route to the
+    supervisors' queue (anyone may name a supervisor). Refusals are audited."""
+    at = as_utc_naive(now)
+    note = (note or "").strip()[:2000] or None
+
+    def refuse(uow: Any, error: HandoffError) -> None:
+        uow.rollback()
+        uow.audit.record(actor, "handoff.transfer_refused", "handoff", handoff_id,
+                         {"reason": getattr(error, "code", type(error).__name__),
+                          "to": to_username or to_role}, at=at)
+        uow.commit()
+        raise error
+
+    with unit_of_work(url) as uow:
+        row = uow.handoffs.get(handoff_id)
+        if row is None:
+            raise HandoffNotFound(handoff_id)
+        if row.status != "taken" or row.agent_id != agent_id:
+            refuse(uow, NotYours(handoff_id))
+        target: Agent | None = None
+        if bool(to_username) == bool(to_role):
+            refuse(uow, TransferRefused("invalid_target", "name one colleague or one role"))
+        if to_username:
+            target = uow.agents.by_username(to_username.strip().lower())
+            if target is None or not target.active:
+                refuse(uow, TransferRefused("unknown_agent", f"no active agent {to_username}",
+                                            status=404))
+            if target.id == agent_id:
+                refuse(uow, TransferRefused("same_agent", "you hold it already"))
+        elif to_role not in AGENT_ROLES:
+            refuse(uow, TransferRefused("invalid_role", f"a role is one of "
+                                        f"{', '.join(AGENT_ROLES)}"))
+        elif to_role == "supervisor" and role != "supervisor":
+            refuse(uow, TransferRefused(
+                "role_not_allowed", "only a supervisor may send a conversation to the "
+                "supervisors' queue; name the supervisor instead", status=403))
+        row.status, row.agent_id, row.taken_at = "queued", None, None
+        row.routed_to_id = target.id if target is not None else None
+        row.routed_role = None if target is not None else to_role
+        row.routed_why = "transfer"
+        row.transferred_at, row.transferred_by, row.transfer_note = at, actor[:100], note
+        if target is not None:
+            _own(uow, case_keys(row.conversation_id, row.summary), target.id, at, replace=True)
+        uow.audit.record(actor, "handoff.transferred", "handoff", handoff_id,
+                         {"conversation": row.conversation_id,
+                          "to": target.username if target is not None else f"role:{to_role}",
+                          "note": bool(note)}, at=at)
+        uow.flush()
+        uow.commit()
+        row = uow.session.get(Handoff, handoff_id, populate_existing=True)
+        return _entry(row), (target.display_name if target is not None else to_role or "")
 
 
 def held_by(handoff_id: int, agent_id: int, *, url: str | None = None) -> QueueEntry:

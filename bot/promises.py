@@ -87,6 +87,8 @@ PROMISES: Mapping[str, Backing] = {
         "dispute_step.litigation", "side_dispute", "elderly_offer_in_report",
         "asks.offer_person.complaint", "status_progress.red_not_escalated",
         "status_progress.overdue_not_escalated",
+        # A transfer puts the queue entry back, routed to the colleague or team named.
+        "handoff_transferred", "handoff_transferred_team",
     )},
 }
 

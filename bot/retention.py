@@ -108,6 +108,10 @@ def anonymise_transcripts(cutoff: datetime, *, db_url: str | None, dry_run: bool
                                "claim_number": summary.get("claim_number")}
                 row.resolution = redact_text(row.resolution, row.language) \
                     if row.resolution else None
+                # The console's words about it: the transfer's reason is redacted like the
+                # resolution (internal notes stay with the claim they were written on).
+                row.transfer_note = redact_text(row.transfer_note, row.language) \
+                    if row.transfer_note else None
         if not dry_run:
             uow.commit()
     return count

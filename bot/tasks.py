@@ -80,6 +80,10 @@ KINDS: Dict[str, TaskKind] = {
         # Documents still missing after the customer's promise or a reminder.
         TaskKind("document_chase", "agent", "催收缺少的理赔材料",
                  "Chase the missing claim documents", hours=24),
+        # A complaint the regulator referred to us (监管转办), recorded in the console: handled
+        # within 3 working days (bot.complaints.REGULATOR_WORKING_DAYS).
+        TaskKind("regulator_referral", "complaint_officer", "监管转办投诉：3个工作日内处理",
+                 "Regulator-referred complaint: handle within 3 working days", working_days=3),
     )
 }
 

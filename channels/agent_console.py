@@ -34,7 +34,8 @@ from sanic.response import HTTPResponse
 from bot import agents as accounts
 from bot import complaints as complaint_service
 from bot import handoff as queue
-from bot import workers
+from bot import tasks as task_service
+from bot import workers, workspace
 from bot.clock import format_local
 from bot.language import clean_text
 from bot.outbox import notices as outbox
@@ -153,7 +154,18 @@ def _entry_data(entry: queue.QueueEntry, now: datetime | None = None, *,
         "callback_local": format_local(entry.callback_at) if entry.callback_at else None,
         "callback_phone": entry.callback_phone if full_phone else
         (mask_phone(entry.callback_phone) or None),
+        # Where it goes first: its case owner (首问负责制) or whom it was transferred to.
+        "routed_to_id": entry.routed_to_id, "routed_to_name": entry.routed_to_name,
+        "routed_role": entry.routed_role, "routed_why": entry.routed_why,
+        "transfer_note": _shown(entry.transfer_note),
     }
+
+
+def _routed_to(entry: queue.QueueEntry, agent: accounts.AgentInfo) -> bool:
+    """Whether a queued handoff is routed to this agent (by name, or to their role)."""
+    return entry.status == "queued" and (
+        entry.routed_to_id == agent.id or (entry.routed_role is not None
+                                           and entry.routed_role == agent.role))
 
 
 def _shown(value: Any) -> Any:
@@ -181,7 +193,7 @@ def _complaint_data(view: complaint_service.ComplaintView) -> Dict[str, Any]:
         "facts": view.facts, "channel": view.channel, "language": view.language,
         "conversation_id": view.conversation_id, "received_at": _iso(view.received_at),
         "complexity": view.complexity, "outcome": view.outcome, "accepted": view.accepted,
-        "repeat_of": view.repeat_of, "repeated": view.repeated,
+        "repeat_of": view.repeat_of, "repeated": view.repeated, "source": view.source,
         "acknowledge": clock(view.acknowledge), "decision": clock(view.decision),
     })
 
@@ -279,6 +291,9 @@ class AgentConsoleInput(InputChannel):
                 handoff_id, reference = kwargs.get("handoff_id"), kwargs.get("reference")
                 if handoff_id is not None and not 0 < handoff_id <= MAX_ROW_ID:
                     return _error(404, "not_found", "No such handoff.")
+                for name in ("task_id", "file_id"):
+                    if kwargs.get(name) is not None and not 0 < kwargs[name] <= MAX_ROW_ID:
+                        return _error(404, "not_found", f"No such {name[:-3]}.")
                 if reference is not None and not REFERENCE_PATTERN.fullmatch(reference):
                     return _error(404, "not_found", "No such complaint.")
                 request.ctx.session = info
@@ -404,6 +419,18 @@ class AgentConsoleInput(InputChannel):
             ("/api/complaints/<reference>/outcome", ["POST"], changes(self.outcome)),
             ("/api/complaints/<reference>/acknowledge", ["POST"], changes(self.acknowledge)),
             ("/api/complaints/<reference>/complexity", ["POST"], changes(self.complexity)),
+            # The claim workspace (bot/workspace.py).
+            ("/api/agents", ["GET"], reads(self.colleagues)),
+            ("/api/lookup", ["POST"], changes(self.lookup)),
+            ("/api/files/<file_id:int>", ["GET"], reads(self.file)),
+            ("/api/tasks", ["GET"], reads(self.tasks)),
+            ("/api/tasks/<task_id:int>/take", ["POST"], changes(self.take_task)),
+            ("/api/tasks/<task_id:int>/done", ["POST"], changes(self.finish_task)),
+            ("/api/complaints", ["POST"], changes(self.record_complaint)),
+            ("/api/regulator", ["GET"], reads(self.regulator)),
+            ("/api/handoffs/<handoff_id:int>/transfer", ["POST"], changes(self.transfer)),
+            ("/api/notes", ["POST"], changes(self.add_note)),
+            ("/api/templates", ["GET"], reads(self.templates)),
         ]
         for path, methods, handler in routes:
             console.add_route(handler, path, methods=methods, name=handler.__name__)
@@ -448,7 +475,8 @@ class AgentConsoleInput(InputChannel):
             return _error(401, "wrong_login", "Wrong username or password.")
         session = await _in_thread(accounts.start_session, agent)
         data: Dict[str, Any] = {
-            "agent": {"username": agent.username, "display_name": agent.display_name},
+            "agent": {"username": agent.username, "display_name": agent.display_name,
+                      "role": agent.role},
             "csrf_token": session.csrf_token,
             "expires_at": _iso(session.expires_at),
         }
@@ -480,12 +508,17 @@ class AgentConsoleInput(InputChannel):
         # A reloaded page has lost its CSRF token: hand out a fresh one.
         csrf = await _in_thread(accounts.renew_csrf, request.ctx.token)
         return _ok({"agent": {"username": info.agent.username,
-                              "display_name": info.agent.display_name},
+                              "display_name": info.agent.display_name,
+                              "role": info.agent.role},
                     "csrf_token": csrf, "expires_at": _iso(info.expires_at)})
 
     async def list_queue(self, request: Request) -> HTTPResponse:
         entries = await _in_thread(queue.open_queue)
-        return _ok({"queue": [_entry_data(entry) for entry in entries]})
+        agent: accounts.AgentInfo = request.ctx.session.agent
+        # What is routed to this agent (their case, a transfer to them) comes first for them.
+        ordered = sorted(entries, key=lambda entry: not _routed_to(entry, agent))
+        return _ok({"queue": [dict(_entry_data(entry), theirs=_routed_to(entry, agent))
+                              for entry in ordered]})
 
     async def show(self, request: Request, handoff_id: int) -> HTTPResponse:
         entry = await _in_thread(queue.get_entry, handoff_id)
@@ -501,17 +534,23 @@ class AgentConsoleInput(InputChannel):
             await _in_thread(queue.record, f"agent:{info.agent.username}",
                              "handoff.viewed", handoff_id,
                              {"conversation": entry.conversation_id})
+        notes = await _in_thread(workspace.notes_for, conversation_id=entry.conversation_id)
         return _ok({"handoff": _entry_data(entry, full_phone=True),
-                    "transcript": transcript(tracker),
+                    "transcript": transcript(tracker), "notes": _shown(notes),
                     "mine": entry.status == "taken" and entry.agent_id == info.agent.id})
 
     async def take(self, request: Request, handoff_id: int) -> HTTPResponse:
         agent: accounts.AgentInfo = request.ctx.session.agent
         try:
             entry = await _in_thread(queue.take, handoff_id, agent.id,
-                                     actor=f"agent:{agent.username}")
+                                     actor=f"agent:{agent.username}", role=agent.role)
         except queue.HandoffNotFound:
             return _error(404, "not_found", "No such handoff.")
+        except queue.RoutedElsewhere as routed:
+            await _in_thread(queue.record, f"agent:{agent.username}", "handoff.take_refused",
+                             handoff_id, {"reason": "routed_elsewhere"})
+            return _error(403, "routed_elsewhere", f"This conversation was transferred to "
+                          f"{routed.to}; only they or a supervisor may take it.")
         except queue.AlreadyTaken as taken:
             return _error(409, "already_taken", "Another agent has taken this conversation.",
                           by=taken.by)
@@ -568,6 +607,9 @@ class AgentConsoleInput(InputChannel):
         return _ok({"handoff": _entry_data(entry), "bot_said": said})
 
     async def complaints(self, request: Request) -> HTTPResponse:
+        refused = await self._permit(request, "list_complaints")
+        if refused is not None:
+            return refused
         views = await _in_thread(complaint_service.list_complaints)
         return _ok({"complaints": [_complaint_data(view) for view in views]})
 
@@ -580,6 +622,9 @@ class AgentConsoleInput(InputChannel):
                                 language=notice.language)
 
     async def outcome(self, request: Request, reference: str) -> HTTPResponse:
+        refused = await self._permit(request, "work_complaint")
+        if refused is not None:
+            return refused
         body = _json_body(request)
         if isinstance(body, HTTPResponse):
             return body
@@ -601,6 +646,9 @@ class AgentConsoleInput(InputChannel):
             notice.conversation_id)})
 
     async def acknowledge(self, request: Request, reference: str) -> HTTPResponse:
+        refused = await self._permit(request, "work_complaint")
+        if refused is not None:
+            return refused
         agent: accounts.AgentInfo = request.ctx.session.agent
         try:
             view = await _in_thread(complaint_service.acknowledge, reference,
@@ -610,6 +658,9 @@ class AgentConsoleInput(InputChannel):
         return _ok({"complaint": _complaint_data(view)})
 
     async def complexity(self, request: Request, reference: str) -> HTTPResponse:
+        refused = await self._permit(request, "work_complaint")
+        if refused is not None:
+            return refused
         body = _json_body(request)
         if isinstance(body, HTTPResponse):
             return body
@@ -624,4 +675,175 @@ class AgentConsoleInput(InputChannel):
             return _error(400, "refused", str(error))
         await self._tell(request, notice, agent)
         return _ok({"complaint": _complaint_data(view)})
+
+
+    # -- the claim workspace (bot/workspace.py) --------------------------------------------------
+    @staticmethod
+    async def _permit(request: Request, action: str) -> HTTPResponse | None:
+        """None when the agent's role allows `action`; else the 403 (the refusal is audited)."""
+        agent: accounts.AgentInfo = request.ctx.session.agent
+        try:
+            await _in_thread(workspace.require, agent.role, action, f"agent:{agent.username}")
+        except workspace.WorkspaceError as error:
+            return _error(error.status, error.code, error.message)
+        return None
+
+    async def colleagues(self, request: Request) -> HTTPResponse:
+        """Active agents to transfer a conversation to (not oneself)."""
+        me: accounts.AgentInfo = request.ctx.session.agent
+        agents = await _in_thread(accounts.list_agents)
+        return _ok({"agents": [{"username": a.username, "display_name": a.display_name,
+                                "role": a.role} for a in agents if a.active and a.id != me.id]})
+
+    async def lookup(self, request: Request) -> HTTPResponse:
+        body = _json_body(request)
+        if isinstance(body, HTTPResponse):
+            return body
+        query, reason = body.get("query"), body.get("reason")
+        if not isinstance(query, str) or not query.strip() or len(query) > 64:
+            return _error(400, "invalid_query", "'query' is a claim, policy or phone number.")
+        if reason is not None and not isinstance(reason, str):
+            return _error(400, "reason_required", "'reason' must be text.")
+        agent: accounts.AgentInfo = request.ctx.session.agent
+        try:
+            found = await _in_thread(workspace.lookup, query, reason or "",
+                                     f"agent:{agent.username}")
+        except workspace.WorkspaceError as error:
+            return _error(error.status, error.code, error.message)
+        if found["kind"] == "claim":
+            # The conversation history: the transcripts the console shows for handoffs.
+            store = request.app.ctx.agent.tracker_store
+            history = []
+            for conversation_id in found["claim"]["conversations"]:
+                tracker = await store.retrieve_full_tracker(conversation_id)
+                history.append({"conversation_id": conversation_id,
+                                "transcript": transcript(tracker)})
+            found["claim"]["history"] = history
+        return _ok(_shown(found))
+
+    async def file(self, request: Request, file_id: int) -> HTTPResponse:
+        agent: accounts.AgentInfo = request.ctx.session.agent
+        try:
+            served = await _in_thread(workspace.file_to_serve, file_id,
+                                      f"agent:{agent.username}")
+        except workspace.WorkspaceError as error:
+            return _error(error.status, error.code, error.message)
+        body = await _in_thread(served.path.read_bytes)
+        return response.raw(body, content_type=served.content_type, headers={
+            **SECURITY_HEADERS, "Content-Disposition": served.disposition,
+            "X-Content-Type-Options": "nosniff",
+            # Nothing in a file runs: no scripts, no frames; the browser's own image and PDF
+            # viewers may show it.
+            "Content-Security-Policy": "default-src 'none'; img-src 'self'; object-src 'self'; "
+                                       "style-src 'unsafe-inline'; frame-ancestors 'none'",
+        })
+
+    async def tasks(self, request: Request) -> HTTPResponse:
+        """The tasks this agent's role may work (bot.tasks.ROLE_CAN_WORK), soonest due first."""
+        agent: accounts.AgentInfo = request.ctx.session.agent
+        status = request.args.get("status") or "active"
+        if status not in ("active", "open", "taken", "done", "all"):
+            return _error(400, "invalid_status", "'status' is active, open, taken, done or all.")
+        views = await _in_thread(task_service.list_tasks, status=status, role=agent.role)
+        return _ok({"tasks": [_shown(workspace.task_data(view)) for view in views],
+                    "role": agent.role})
+
+    async def take_task(self, request: Request, task_id: int) -> HTTPResponse:
+        agent: accounts.AgentInfo = request.ctx.session.agent
+        try:
+            view = await _in_thread(task_service.take_task, task_id, agent.username)
+        except task_service.TaskError as error:
+            return _error(error.status, error.code, error.message)
+        return _ok({"task": workspace.task_data(view)})
+
+    async def finish_task(self, request: Request, task_id: int) -> HTTPResponse:
+        body = _json_body(request)
+        if isinstance(body, HTTPResponse):
+            return body
+        outcome = body.get("outcome")
+        if not isinstance(outcome, str) or len(outcome) > 2000:
+            return _error(400, "outcome_required", "'outcome' says what was done (text).")
+        agent: accounts.AgentInfo = request.ctx.session.agent
+        try:
+            view = await _in_thread(task_service.finish_task, task_id, agent.username, outcome)
+        except task_service.TaskError as error:
+            return _error(error.status, error.code, error.message)
+        return _ok({"task": workspace.task_data(view)})
+
+    async def record_complaint(self, request: Request) -> HTTPResponse:
+        refused = await self._permit(request, "record_complaint")
+        if refused is not None:
+            return refused
+        body = _json_body(request)
+        if isinstance(body, HTTPResponse):
+            return body
+        agent: accounts.AgentInfo = request.ctx.session.agent
+        try:
+            view = await _in_thread(workspace.record_offline_complaint, body,
+                                    f"agent:{agent.username}")
+        except workspace.WorkspaceError as error:
+            return _error(error.status, error.code, error.message)
+        return _ok({"complaint": _complaint_data(view)}, status=201)
+
+    async def regulator(self, request: Request) -> HTTPResponse:
+        refused = await self._permit(request, "regulator_list")
+        if refused is not None:
+            return refused
+        return _ok(_shown(await _in_thread(workspace.regulator_list)))
+
+    async def transfer(self, request: Request, handoff_id: int) -> HTTPResponse:
+        body = _json_body(request)
+        if isinstance(body, HTTPResponse):
+            return body
+        to_agent, to_role, note = body.get("to_agent"), body.get("to_role"), body.get("note")
+        if any(v is not None and not isinstance(v, str) for v in (to_agent, to_role, note)):
+            return _error(400, "invalid_target", "'to_agent', 'to_role' and 'note' are text.")
+        agent: accounts.AgentInfo = request.ctx.session.agent
+        try:
+            entry, name = await _in_thread(
+                queue.transfer, handoff_id, agent.id, actor=f"agent:{agent.username}",
+                to_username=to_agent or None, to_role=to_role or None, note=note,
+                role=agent.role)
+        except queue.HandoffNotFound:
+            return _error(404, "not_found", "No such handoff.")
+        except queue.NotYours:
+            return _error(403, "not_yours", "Take the conversation before transferring it.")
+        except queue.TransferRefused as error:
+            return _error(error.status, error.code, str(error))
+        if entry.routed_to_id is not None:
+            told = say("handoff_transferred", entry.language, agent=name)
+        else:
+            told = say("handoff_transferred_team", entry.language,
+                       team=say(f"handoff_team.{entry.routed_role}", entry.language))
+        await self.say_as_agent(request.app, entry.conversation_id, entry.channel, [told],
+                                agent=agent, kind="agent_message", language=entry.language)
+        return _ok({"handoff": _entry_data(entry), "customer_told": told})
+
+    async def add_note(self, request: Request) -> HTTPResponse:
+        body = _json_body(request)
+        if isinstance(body, HTTPResponse):
+            return body
+        text, claim_number, handoff_id = (body.get("text"), body.get("claim_number"),
+                                          body.get("handoff_id"))
+        if not isinstance(text, str) or (claim_number is not None
+                                         and not isinstance(claim_number, str)):
+            return _error(400, "invalid_note", "'text' (and 'claim_number') are text.")
+        conversation_id = None
+        if handoff_id is not None:
+            if type(handoff_id) is not int or not 0 < handoff_id <= MAX_ROW_ID:
+                return _error(404, "not_found", "No such handoff.")
+            entry = await _in_thread(queue.get_entry, handoff_id)
+            if entry is None:
+                return _error(404, "not_found", "No such handoff.")
+            conversation_id = entry.conversation_id
+        agent: accounts.AgentInfo = request.ctx.session.agent
+        try:
+            note = await _in_thread(workspace.add_note, text, f"agent:{agent.username}",
+                                    claim_number=claim_number, conversation_id=conversation_id)
+        except workspace.WorkspaceError as error:
+            return _error(error.status, error.code, error.message)
+        return _ok({"note": _shown(note)}, status=201)
+
+    async def templates(self, request: Request) -> HTTPResponse:
+        return _ok({"templates": workspace.quick_replies()})
 

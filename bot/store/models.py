@@ -268,6 +268,9 @@ class Complaint(Base):
     decided_at = Column(DateTime, nullable=True)
     decided_by = Column(String(100), nullable=True)
     accepted_at = Column(DateTime, nullable=True)
+    # Where a complaint came from when an agent recorded it (bot.complaints.SOURCES: hotline,
+    # letter, email, regulator); None for one the assistant took in a conversation.
+    source = Column(String(16), nullable=True)
 
     customer = relationship("Customer")
     claim = relationship("Claim")
@@ -308,8 +311,18 @@ class Handoff(Base):
     acknowledged_at = Column(DateTime, nullable=True)
     callback_at = Column(DateTime, nullable=True)
     callback_phone = Column(String(32), nullable=True)
+    # Where the handoff goes first (bot.handoff): the agent who owns the customer's case
+    # (routed_why "case_owner"), or a colleague or a role's queue it was transferred to
+    # ("transfer"), with who transferred it, when and why.
+    routed_to_id = Column(ForeignKey("agents.id"), nullable=True)
+    routed_role = Column(String(32), nullable=True)
+    routed_why = Column(String(16), nullable=True)
+    transferred_at = Column(DateTime, nullable=True)
+    transferred_by = Column(String(100), nullable=True)
+    transfer_note = Column(Text, nullable=True)
 
-    agent = relationship("Agent")
+    agent = relationship("Agent", foreign_keys=[agent_id])
+    routed_to = relationship("Agent", foreign_keys=[routed_to_id])
 
 
 class Task(Base):
@@ -580,3 +593,33 @@ class IdempotencyKey(Base):
     response = Column(JSON, nullable=False)
     created_at = Column(DateTime, nullable=False, default=utc_now)
     expires_at = Column(DateTime, nullable=False, index=True)
+
+
+class InternalNote(Base):
+    """An agent's note on a claim or a conversation (bot.workspace): staff read it in the
+    console; it is never sent to the customer and never written to a conversation."""
+
+    __tablename__ = "internal_notes"
+
+    id = Column(Integer, primary_key=True)
+    claim_id = Column(ForeignKey("claims.id"), nullable=True, index=True)
+    conversation_id = Column(String(255), nullable=True, index=True)
+    author = Column(String(100), nullable=False)
+    text = Column(Text, nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utc_now)
+
+    claim = relationship("Claim")
+
+
+class CaseOwner(Base):
+    """The agent who first took a customer's case (首问负责制); their next handoff is routed to
+    them first. `case_key` is "claim:<number>", "policy:<number>" or "conversation:<id>"."""
+
+    __tablename__ = "case_owners"
+
+    id = Column(Integer, primary_key=True)
+    case_key = Column(String(300), nullable=False, unique=True)
+    agent_id = Column(ForeignKey("agents.id"), nullable=False)
+    since = Column(DateTime, nullable=False, default=utc_now)
+
+    agent = relationship("Agent")

@@ -404,3 +404,13 @@ def test_a_call_that_lost_a_race_for_its_key_is_answered_as_the_winners_retry(se
                        actor="core-system", subject=("claim", HOSPITAL), now=NOW, url=seeded_url)
     assert (outcome.status, outcome.body, outcome.replayed) == (200, {"won": True}, True)
     assert refusals(seeded_url) == []
+
+
+def test_a_request_with_a_lone_surrogate_has_a_fingerprint() -> None:
+    """A forged JSON body may carry "\\ud800": the idempotency fingerprint still hashes it (it
+    was a 500 before)."""
+    from bot.core_calls import fingerprint
+
+    first = fingerprint("POST", "/webhooks/core/claims/X/stage", {"note": "a\ud800b"})
+    assert first == fingerprint("post", "/webhooks/core/claims/X/stage", {"note": "a\ud800b"})
+    assert first != fingerprint("POST", "/webhooks/core/claims/X/stage", {"note": "ab"})

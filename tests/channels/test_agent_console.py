@@ -86,6 +86,8 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     with seeded_store(monkeypatch, tmp_path, seeded=False) as url:
         add_agent("a1", PASSWORD, "王小明", url=url)
         add_agent("a2", PASSWORD, "李娜", url=url)
+        add_agent("o1", PASSWORD, "赵敏", role="complaint_officer", url=url)
+        add_agent("s1", PASSWORD, "陈主管", role="supervisor", url=url)
         yield url
 
 
@@ -355,7 +357,7 @@ def test_a_complaint_outcome_is_recorded_and_the_customer_told(client, rasa_agen
         subject="理赔员态度很差", facts="没人回电话", request="道歉", complainant_name="王小明",
         complainant_phone="13912345678", channel="webchat", language="zh",
         conversation_id="web-9"))
-    auth = login(client)
+    auth = login(client, "o1")  # complaints are a complaint officer's (or supervisor's) work
     listed = get(client, "/api/complaints", auth).json()["complaints"]
     assert listed[0]["reference"] == view.reference and listed[0]["phone_masked"] == \
         "139****5678"

@@ -15,7 +15,7 @@ import requests
 from bot.replies import say
 from bot.settings import get_settings
 from rasa_server.launcher import ROOT
-from tests.support.e2e import E2E_AGENTS
+from tests.support.e2e import E2E_AGENTS, E2E_COMPLAINT_OFFICER
 from tests.support.sms_code import LI_XIUYING_PHONE, code_sent_to
 
 pytestmark = pytest.mark.e2e
@@ -57,8 +57,8 @@ class Customer:
 class Console:
     """An agent using the console API with a bearer token."""
 
-    def __init__(self, servers, index: int = 0) -> None:
-        username, self.name, password = E2E_AGENTS[index]
+    def __init__(self, servers, index: int = 0, *, officer: bool = False) -> None:
+        username, self.name, password = E2E_COMPLAINT_OFFICER if officer else E2E_AGENTS[index]
         self.base = f"{servers.rasa_url}/webhooks/agent/api/"
         res = requests.post(self.base + "login", json={
             "username": username, "password": password, "want_token": True}, timeout=30)
@@ -197,7 +197,9 @@ def test_a_complaint_is_registered_a_repeat_is_linked_and_the_outcome_told(claim
     repeat = _complain(again, about="还是那个理赔员", facts="一周了都没人联系我，电话也不接")
     assert say("complaint_repeat", "zh", first=reference) in repeat
 
-    console = Console(claims_servers)
+    refused = Console(claims_servers).get("complaints")  # a plain agent: not their work
+    assert refused.status_code == 403 and refused.json()["error"] == "role_not_allowed"
+    console = Console(claims_servers, officer=True)
     listed = {c["reference"]: c for c in console.get("complaints").json()["complaints"]}
     second_reference = REFERENCE.search(repeat).group()
     assert listed[second_reference]["repeat_of"] == reference

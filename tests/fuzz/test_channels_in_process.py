@@ -298,6 +298,12 @@ CONSOLE_ROUTES = [
     ("POST", "/api/complaints/{ref}/outcome"), ("POST", "/api/complaints/{ref}/acknowledge"),
     ("POST", "/api/complaints/{ref}/complexity"), ("POST", "/api/logout"),
     ("GET", "/static/{ref}"), ("GET", "/{ref}"),
+    # The claim workspace.
+    ("POST", "/api/lookup"), ("GET", "/api/files/{id}"), ("GET", "/api/tasks"),
+    ("POST", "/api/tasks/{id}/take"), ("POST", "/api/tasks/{id}/done"),
+    ("POST", "/api/complaints"), ("GET", "/api/regulator"),
+    ("POST", "/api/handoffs/{id}/transfer"), ("POST", "/api/notes"), ("GET", "/api/templates"),
+    ("GET", "/api/agents"),
 ]
 
 
@@ -308,7 +314,9 @@ CONSOLE_ROUTES = [
        reference=st.one_of(hostile_text(20), st.sampled_from(["CMP-2026-000001", "..%2f"])),
        auth=st.sampled_from(["bearer", "cookie-no-csrf", "forged-cookie", "forged-bearer",
                              "none"]),
-       body=raw_bodies(["text", "resolution", "outcome", "accepted", "complexity"]),
+       body=raw_bodies(["text", "resolution", "outcome", "accepted", "complexity", "query",
+                        "reason", "to_agent", "to_role", "note", "handoff_id", "claim_number",
+                        "source", "subject"]),
        content_type=st.sampled_from(["application/json", "application/json; charset=utf-8",
                                      "text/plain", ""]))
 def test_agent_console_routes_refuse_garbage_and_change_nothing(

@@ -30,6 +30,8 @@ E2E_WHATSAPP_FROM = "+14155238886"
 # Telegram (channels/telegram.py), against the local Bot API stand-in (tests/standins/telegram.py).
 E2E_CREDENTIALS += "channels.telegram.TelegramInput: {}\n"
 E2E_AGENTS = (("e2e-agent", "王小明", "e2e-password-1"), ("e2e-agent2", "李娜", "e2e-password-2"))
+# Complaints are a complaint officer's work in the console (bot/workspace.py's roles).
+E2E_COMPLAINT_OFFICER = ("e2e-officer", "赵敏", "e2e-password-3")
 # The bearer token the core system presents in end-to-end tests.
 E2E_CORE_API_TOKEN = "e2e-core-token-9f3b2c7a"
 E2E_RASA_API_TOKEN = "e2e-rasa-api-token-5d1e8b4f0a2c"  # the tests opt into Rasa's HTTP API
@@ -75,10 +77,12 @@ def seed_database(db_url: str, var_dir: Path) -> None:
             f"`python -m bot seed` failed ({result.returncode}):\n"
             f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
         )
-    for username, display_name, password in E2E_AGENTS:
+    staff = [(*agent, "agent") for agent in E2E_AGENTS]
+    staff.append((*E2E_COMPLAINT_OFFICER, "complaint_officer"))
+    for username, display_name, password, role in staff:
         added = subprocess.run(
             [venv_python(), "-m", "bot", "agents", "add", username,
-             "--display-name", display_name],
+             "--display-name", display_name, "--role", role],
             cwd=str(ROOT),
             env={**env, "CLAIMS_AGENT_PASSWORD": password},
             capture_output=True,
