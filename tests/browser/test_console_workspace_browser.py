@@ -1,7 +1,8 @@
 """The claim workspace of the agent console in a real browser against the real servers: an agent
 looks up a claim with a reason, sees its files and flags, takes a task and transfers a
 conversation to a supervisor; a complaint officer logs a hotline complaint. The screenshot of the
-workspace (demo data only) is saved to docs/console-workspace.png."""
+workspace (demo data only) is saved to results/console-workspace.png; the README's copy is
+docs/console-workspace.png, refreshed by hand when the page changes."""
 from __future__ import annotations
 
 import contextlib
@@ -25,7 +26,7 @@ from tests.browser.conftest import WatchedPage
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-SCREENSHOT = ROOT / "docs" / "console-workspace.png"
+SCREENSHOT = ROOT / "results" / "console-workspace.png"
 PASSWORD = "workspace-password-1"
 STAFF = (("ws-agent", "周明", "agent"), ("ws-super", "陈主管", "supervisor"),
          ("ws-officer", "赵敏", "complaint_officer"))
@@ -157,6 +158,7 @@ def test_the_workspace_look_up_files_flags_task_transfer_and_a_hotline_complaint
 
         page.locator("[data-testid=workspace]").scroll_into_view_if_needed()
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        SCREENSHOT.parent.mkdir(exist_ok=True)
         page.screenshot(path=str(SCREENSHOT), full_page=True)
 
         # A complaint officer logs a complaint taken on the hotline.

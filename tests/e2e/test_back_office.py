@@ -19,6 +19,7 @@ from bot.replies import say
 from bot.store.db import unit_of_work
 from bot.store.models import Claim, Customer, Policy
 from bot.tasks import list_tasks
+from tests.e2e.test_report_conversations import forget_reported_claims  # noqa: F401 (autouse)
 
 pytestmark = pytest.mark.e2e
 

@@ -19,6 +19,7 @@ from bot.outbox.notices import list_notices
 from bot.replies import say
 from bot.store.db import unit_of_work
 from bot.store.models import Claim, ClaimDocument
+from tests.e2e.test_report_conversations import forget_reported_claims  # noqa: F401 (autouse)
 from tests.e2e.test_status_clauses_notices import Chat, _poll_until
 from tests.support.e2e import E2E_CORE_API_TOKEN
 

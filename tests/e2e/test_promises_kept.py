@@ -18,6 +18,7 @@ from bot.replies import say
 from bot.store.db import unit_of_work
 from bot.store.models import Claim, ClaimDocument, Customer, Policy
 from bot.tasks import KINDS, list_tasks
+from tests.e2e.test_report_conversations import forget_reported_claims  # noqa: F401 (autouse)
 
 pytestmark = pytest.mark.e2e
 
