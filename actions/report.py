@@ -138,6 +138,12 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
             tracker.slots["report_draft"] = draft.as_dict()
             if tracker.get_slot("report_kept"):
                 reply(dispatcher, tracker, "report_kept_hint")  # a new report, the old one kept
+            if not tracker.get_slot("verified") and tracker.get_slot("identity_route"):
+                # Left from a check that ended some other way (log-out, a handoff): its
+                # "verified" marks must not stand for answers in this one.
+                stale = phone_route_over()
+                tracker.slots.update({event["name"]: None for event in stale})
+                events += stale
             # "我住院了想报销 保单号我不知道啊": the phone way in from the start.
             events += start_phone_route(tracker)
         return events + await super().run(dispatcher, tracker, domain)

@@ -127,6 +127,16 @@ def test_a_report_begun_without_the_number_starts_with_the_phone(claims_store, d
     assert slots["identity_route"] == "phone" and slots["requested_slot"] == "login_phone"
 
 
+def test_a_phone_way_left_from_an_earlier_check_does_not_pass_for_answers(claims_store, domain):
+    stale = {"identity_route": "phone", "login_phone": "verified",
+             "login_birth_date": "verified", "policy_choice": "AUTO-2026-0001"}
+    tracker = make_tracker("我要报案", "report_claim", slots=stale, active_loop="report_form")
+    slots, texts = _run_form(ValidateReportForm(), tracker, domain)
+    assert slots["identity_route"] is None and slots["login_birth_date"] is None
+    # Rasa asks the form's own first question: the policy number.
+    assert slots.get("requested_slot", "policy_number") == "policy_number"
+
+
 # --- 3. a code that does not come ----------------------------------------------------------------
 
 class Sms:
