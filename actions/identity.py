@@ -153,6 +153,9 @@ def emergency_again(dispatcher: CollectingDispatcher, tracker: Tracker, text: st
     found = still_urgent(text)
     if found is None:
         return False
+    lang = language_of(tracker)
+    if any(message.get("text") == say("urgent.first", lang) for message in dispatcher.messages):
+        return True  # the whole urgent path was given for this very message
     for number in found.numbers:
         reply(dispatcher, tracker, f"urgent.again.{number}")
     reply(dispatcher, tracker, "urgent.again.wait")

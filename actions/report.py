@@ -123,6 +123,8 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
         if found is not None and not tracker.get_slot("urgent_handled"):
             # An emergency told in the middle of the report: safety first, then on with it.
             events += urgent_path(dispatcher, tracker, found, then_report=False)
+            # The same message is no identity answer: the validators see the emergency as told.
+            tracker.slots["urgent_handled"] = True
         if tracker.get_slot("requested_slot") is None and resuming(tracker):
             # "继续报案" / "刚才说到哪了": the report stopped in this conversation, taken up again
             # where it stopped (the ask action asks that question).

@@ -46,6 +46,21 @@ def test_a_message_about_the_live_emergency_gets_the_emergency_help_not_the_hint
     assert say("policy_number_unreadable", "zh") not in texts
 
 
+def test_an_emergency_told_at_the_policy_question_gets_the_advice_once_and_no_hint(
+        claims_store, domain):
+    text = "救命 我老婆刚出车祸了 流了好多血 人昏过去了 怎么办"
+    tracker = make_tracker(text, "report_urgent", slots={"requested_slot": "policy_number"},
+                           active_loop="report_form",
+                           events=[{"event": "action", "name": "action_listen"}])
+    tracker.latest_action_name = "action_listen"
+    tracker.events.append({"event": "slot", "name": "policy_number", "value": text})
+    tracker.slots["policy_number"] = text
+    slots, texts = _run_form(ValidateReportForm(), tracker, domain)
+    assert texts.count(say("urgent.call_120", "zh")) == 1
+    assert say("policy_number_unreadable", "zh") not in texts
+    assert slots["policy_number"] is None and slots["urgent_handled"] is True
+
+
 def test_without_an_emergency_the_same_words_are_not_emergency_help(claims_store, domain):
     tracker = make_tracker("怎么办", "inform", slots={"requested_slot": "policy_number"},
                            active_loop="report_form")
