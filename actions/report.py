@@ -45,7 +45,7 @@ from bot.claims.reporting.answers import (
     report_summary,
     same_incident_reply,
 )
-from bot.claims.reporting.urgent import urgency
+from bot.claims.reporting.urgent import still_urgent, urgency
 from bot.clauses import answer_clause_question
 from bot.clauses.customer import answer_for_customer, general_answer
 from bot.clock import utc_now
@@ -278,6 +278,13 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
             return {**slots, "report_answer": None, "report_draft": answer.draft.as_dict(),
                     "ask_failures": asks.answered(tracker.get_slot("ask_failures"), "report",
                                                   asking, upcoming)}
+        if tracker.get_slot("urgent_handled") and still_urgent(text) is not None:
+            # "她在流血 救护车还没来" while the report goes on: the emergency help again, not
+            # "I didn't understand"; the report waits and nothing is counted.
+            for number in still_urgent(text).numbers:
+                reply(dispatcher, tracker, f"urgent.again.{number}")
+            reply(dispatcher, tracker, "urgent.again.report_waits")
+            return {**slots, "report_answer": None, "report_draft": answer.draft.as_dict()}
         return {**slots, **_failed(dispatcher, tracker, answer.draft, asking, answer.message,
                                    choose=answer.choose_type)}
 

@@ -61,6 +61,29 @@ def test_an_emergency_told_at_the_policy_question_gets_the_advice_once_and_no_hi
     assert slots["policy_number"] is None and slots["urgent_handled"] is True
 
 
+def test_during_the_report_the_emergency_help_comes_again_not_a_failed_answer(
+        claims_store, domain):
+    from bot.claims.reporting import ReportDraft
+
+    draft = ReportDraft(policy_number="AUTO-2026-0001", line_of_business="motor",
+                        incident_type="collision", language="zh")
+    tracker = make_tracker("她在流血 救护车还没来", "inform", active_loop="report_form", slots={
+        "verified": True, "customer_id": 1, "customer_name": "张伟",
+        "policy_number": "AUTO-2026-0001", "urgent_handled": True,
+        "report_asking": "incident_time", "report_draft": draft.as_dict()})
+    result, texts = _validate(ValidateReportForm(), "validate_report_answer",
+                              "她在流血 救护车还没来", tracker, domain)
+    assert texts == [say("urgent.again.120", "zh"), say("urgent.again.report_waits", "zh")]
+    assert "ask_failures" not in result and result["report_answer"] is None
+
+
+def test_a_status_check_begun_without_the_number_starts_with_the_phone(claims_store, domain):
+    tracker = make_tracker("我想查一下理赔进度 保单号不记得了", "check_status",
+                           active_loop="identity_form")
+    slots, _ = _run_form(ValidateIdentityForm(), tracker, domain)
+    assert slots["identity_route"] == "phone" and slots["requested_slot"] == "login_phone"
+
+
 def test_without_an_emergency_the_same_words_are_not_emergency_help(claims_store, domain):
     tracker = make_tracker("怎么办", "inform", slots={"requested_slot": "policy_number"},
                            active_loop="report_form")
