@@ -9,11 +9,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.clauses import answer_clause
-from actions.common import AskAction, language_of, reply
+from actions.common import AskAction, language_of, reply, spoke_since_last_user_message
 from actions.disputes import explain_dispute
 from actions.handoff import offer_buttons, offer_person
 from actions.status import show_status
 from bot import asks, demo_sms, identity, side_questions
+from bot.claims.reporting.urgent import still_urgent
 from bot.clock import to_local
 from bot.parsing import (
     parse_date_of_birth,
@@ -29,6 +30,11 @@ V = identity.VerificationOutcome
 # The way in without the policy number (slot identity_route): these slots, in this order.
 PHONE_ROUTE = "phone"
 PHONE_ROUTE_SLOTS = ["login_phone", "login_birth_date", "policy_choice"]
+# The forms that ask for the policy number: in each, "保单号不记得了" or a phone number opens the
+# way in by phone and date of birth.
+POLICY_NUMBER_FORMS = ("identity_form", "report_form")
+# Intents whose words are never a form's answer (the slots' from_text mappings in domain.yml).
+NOT_AN_ANSWER = ("cancel", "request_human", "switch_language", "log_out", "switch_customer")
 # Side questions that need the customer's own data: kept as the request to do once verified.
 PENDING_AFTER_CHECK = {side_questions.DISPUTE: "dispute_decision",
                        side_questions.POLICY: "policy_details",
@@ -75,9 +81,17 @@ def sms_sender() -> identity.SmsSender | None:
     return send
 
 
-def _paused_reply(dispatcher: CollectingDispatcher, tracker: Tracker, until) -> None:
-    reply(dispatcher, tracker, "identity_paused",
-          until=clock_text(to_local(until), language_of(tracker)))
+def _paused_reply(dispatcher: CollectingDispatcher, tracker: Tracker, until,
+                  scope: str | None = None) -> Dict[str, Any]:
+    """What is paused (this conversation, or every check from its network) and until when, in
+    Beijing time named as such; for a network-wide pause a person is offered. Returns the slots
+    the offer sets."""
+    until_text = clock_text(to_local(until), language_of(tracker), named=True)
+    if scope == identity.ADDRESS:
+        return {event["name"]: event["value"] for event in offer_person(
+            dispatcher, tracker, "identity_paused_address", until=until_text)}
+    reply(dispatcher, tracker, "identity_paused", until=until_text)
+    return {}
 
 
 def _code_unavailable(dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -88,9 +102,64 @@ def _code_unavailable(dispatcher: CollectingDispatcher, tracker: Tracker,
     key = "identity_code_unavailable"
     if result.locked_until is not None:
         key, fields = "identity_code_unavailable_until", {
-            "until": clock_text(to_local(result.locked_until), language_of(tracker))}
+            "until": clock_text(to_local(result.locked_until), language_of(tracker),
+                                named=True)}
     return {event["name"]: event["value"]
             for event in offer_person(dispatcher, tracker, key, **fields)}
+
+
+def phone_route_slots(text: str) -> Dict[str, Any]:
+    """The way in by phone and date of birth, with the phone number when the text gives one."""
+    slots: Dict[str, Any] = {"identity_route": PHONE_ROUTE}
+    phone = identity.parse_mobile(text)
+    if phone:
+        slots["login_phone"] = phone
+    return slots
+
+
+def first_message_route(tracker: Tracker) -> Dict[str, Any]:
+    """A form just started by a message that already says the policy number is not to hand
+    ("我住院了想报销 保单号我不知道啊"): the phone way in from the start, not the number asked."""
+    text = str(tracker.latest_message.get("text") or "")
+    if tracker.get_slot("verified") or tracker.get_slot("identity_route") \
+            or parse_policy_number(text) or identity.has_no_policy(text) \
+            or not identity.wants_phone_route(text):
+        return {}
+    return phone_route_slots(text)
+
+
+def start_phone_route(tracker: Tracker) -> List[Dict[str, Any]]:
+    """At a form's start: the phone way in when the first message asks for it (the tracker's
+    slots are updated too, for the form's required slots)."""
+    slots = first_message_route(tracker)
+    tracker.slots.update(slots)
+    return [SlotSet(name, value) for name, value in slots.items()]
+
+
+def emergency_live(tracker: Tracker) -> bool:
+    """An emergency was told in this conversation (the urgent path ran) and the identity check
+    it was followed by is not done yet."""
+    return bool(tracker.get_slot("urgent_handled")) and not tracker.get_slot("verified")
+
+
+def emergency_again(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> bool:
+    """A message about a live emergency given instead of an identity answer ("她在流血 救护车还
+    没来", "怎么办"): the emergency help again, short, and that the policy number can wait.
+    Not counted as a failed answer. False: not such a message (an answer, the phone way in)."""
+    if not emergency_live(tracker) or parse_policy_number(text) or identity.parse_mobile(text) \
+            or identity.wants_phone_route(text) or identity.read_code(text) \
+            or parse_date_of_birth(without_reference_numbers(text)):
+        return False
+    found = still_urgent(text)
+    if found is None:
+        return False
+    lang = language_of(tracker)
+    if any(message.get("text") == say("urgent.first", lang) for message in dispatcher.messages):
+        return True  # the whole urgent path was given for this very message
+    for number in found.numbers:
+        reply(dispatcher, tracker, f"urgent.again.{number}")
+    reply(dispatcher, tracker, "urgent.again.wait")
+    return True
 
 
 class IdentitySlots:
@@ -104,12 +173,13 @@ class IdentitySlots:
         return {"identity_stop": True}
 
     def _unreadable(self, question: str, reask_key: str, dispatcher: CollectingDispatcher,
-                    tracker: Tracker, **fields: Any) -> Dict[str, Any]:
+                    tracker: Tracker, slot: str | None = None, **fields: Any) -> Dict[str, Any]:
         """An answer to `question` that could not be read (never a wrong one: the security
         limits on those stay in bot/identity.py): the usual words, then another way to answer,
-        then a person offered instead of the same question a third time."""
+        then a person offered instead of the same question a third time. `slot`: the form's
+        slot that takes the answer, when the question is not one ("identity_code")."""
         counts, step = asks.failed(tracker.get_slot("ask_failures"), "identity", question)
-        slots: Dict[str, Any] = {question: None, "ask_failures": counts}
+        slots: Dict[str, Any] = {slot or question: None, "ask_failures": counts}
         if step is asks.Step.REASK:
             reply(dispatcher, tracker, reask_key, **fields)
         elif step is asks.Step.OTHER_WAY:
@@ -135,10 +205,10 @@ class IdentitySlots:
                                     tracker)
         # Whether the policy exists is not said here: an unknown number is asked the same
         # question and fails later with the same words (bot/identity.py).
-        paused = identity.paused_until(tracker.sender_id, client_address(tracker))
+        paused = identity.pause_of(tracker.sender_id, client_address(tracker))
         if paused:
-            _paused_reply(dispatcher, tracker, paused)
-            return {"policy_number": None, "identity_stop": True}
+            offered = _paused_reply(dispatcher, tracker, *paused)
+            return {"policy_number": None, "identity_stop": True, **offered}
         slots: Dict[str, Any] = {"policy_number": number}
         text = str(tracker.latest_message.get("text") or "")
         if tracker.get_slot("verified") or parse_policy_number(text) != number:
@@ -185,18 +255,20 @@ class IdentitySlots:
             # Asking before buying: general answers, no policy number asked for.
             reply(dispatcher, tracker, "no_policy_general")
             return {"policy_number": None, "identity_stop": True, "pending_request": None}
-        if getattr(self, "form_name", lambda: None)() != "identity_form" \
+        if getattr(self, "form_name", lambda: None)() not in POLICY_NUMBER_FORMS \
                 or tracker.get_slot("verified") or parse_policy_number(text) \
                 or not identity.wants_phone_route(text):
             return None
-        slots: Dict[str, Any] = {"policy_number": None, "identity_route": PHONE_ROUTE}
-        phone = identity.parse_mobile(text)
-        if phone:
-            slots["login_phone"] = phone
-        return slots
+        return {"policy_number": None, **phone_route_slots(text)}
 
     def _side_question(self, text: str, ask_key: str, dispatcher: CollectingDispatcher,
                        tracker: Tracker) -> Dict[str, Any] | None:
+        if emergency_again(dispatcher, tracker, text):
+            return {}
+        return self._general_question(text, ask_key, dispatcher, tracker)
+
+    def _general_question(self, text: str, ask_key: str, dispatcher: CollectingDispatcher,
+                          tracker: Tracker) -> Dict[str, Any] | None:
         """A general question asked instead of the answer ("what documents do I need for a
         house fire?"): answered without a policy, then the question the customer was at is
         asked again, saying so. An argument against a decision is kept as the request to do
@@ -261,8 +333,9 @@ class IdentitySlots:
                              policy_choice=found.policy_number)
             return slots
         if result.outcome is V.PAUSED:
-            _paused_reply(dispatcher, tracker, result.verification.locked_until)
-            return {"login_birth_date": None, "identity_stop": True}
+            offered = _paused_reply(dispatcher, tracker, result.verification.locked_until,
+                                    result.verification.paused_scope)
+            return {"login_birth_date": None, "identity_stop": True, **offered}
         if result.outcome is V.BUSY:
             reply(dispatcher, tracker, "identity_busy")
             return {"login_birth_date": None, "identity_stop": True}
@@ -289,11 +362,83 @@ class IdentitySlots:
     def validate_verification_answer(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        side = self._side_question(str(value or ""), "ask_verification", dispatcher, tracker)
+        text, policy = str(value or ""), tracker.get_slot("policy_number") or ""
+        if identity.read_code(text) is None and identity.code_pending(tracker.sender_id, policy):
+            # Waiting for the one-time code, and this is not one: not the same request again.
+            waiting = self._code_not_given(text, policy, dispatcher, tracker)
+            if waiting is not None:
+                return waiting
+        side = self._side_question(text, "ask_verification", dispatcher, tracker)
         if side is not None:
             return {"verification_answer": None, **side}
-        return self._check_answer(tracker.get_slot("policy_number") or "", str(value or ""),
-                                  dispatcher, tracker)
+        return self._check_answer(policy, text, dispatcher, tracker)
+
+    def _code_not_given(self, text: str, policy: str, dispatcher: CollectingDispatcher,
+                        tracker: Tracker) -> Dict[str, Any] | None:
+        """Asked for the code, the customer asks for what needs none ("先告诉我有几笔理赔",
+        "我就想查车险的"): a holder whose answer was right sees their other lines' claims now
+        (status look-ups only); or says it has not come: sent again, then the other ways in,
+        then a person. None: neither (read as the code)."""
+        status_form = getattr(self, "form_name", lambda: None)() == "identity_form"
+        if status_form and identity.wants_without_code(text):
+            holder = identity.holder_without_code(policy, conversation_id=tracker.sender_id)
+            others = [number for number, line in identity.customer_policies(holder.customer_id)
+                      if line not in identity.STEP_UP_LINES] if holder is not None else []
+            if others:
+                chosen = identity.pick_policy(text, [(n, "") for n in others]) or others[0]
+                reply(dispatcher, tracker, "identity_without_code_note")
+                return {
+                    "ask_failures": asks.forget_form(tracker.get_slot("ask_failures"),
+                                                     "identity"),
+                    "verification_answer": "verified", "verified": True,
+                    "customer_name": holder.customer_name, "customer_id": holder.customer_id,
+                    "policy_number": chosen,
+                    "elderly": holder.is_elderly or bool(tracker.get_slot("elderly")),
+                    "pending_request": tracker.get_slot("pending_request") or "check_status",
+                }
+            if not identity.says_code_missing(text):
+                reply(dispatcher, tracker, "identity_without_code_needs_code")
+                return {"verification_answer": None}
+        if not identity.says_code_missing(text):
+            return None
+        return self._code_missing(policy, dispatcher, tracker, status_form)
+
+    def _code_missing(self, policy: str, dispatcher: CollectingDispatcher, tracker: Tracker,
+                      status_form: bool) -> Dict[str, Any]:
+        """"收不到短信": the first time a new code (within the codes-per-hour limit, else when
+        one can go again and a person); the second, the other ways in; the third, a person."""
+        lang = language_of(tracker)
+        counts, step = asks.failed(tracker.get_slot("ask_failures"), "identity", "code_missing")
+        slots: Dict[str, Any] = {"verification_answer": None, "ask_failures": counts}
+        # The policy's lock is the same for a right and a wrong answer: saying which applies
+        # tells nothing about the answer.
+        medical = status_form and identity.needs_code(policy) \
+            and identity.lock_state(policy) is None
+        if step is asks.Step.REASK:
+            result = identity.resend_code(policy, conversation_id=tracker.sender_id,
+                                          send_sms=sms_sender(), language=lang)
+            if result.outcome is V.CODE_SENT:
+                reply(dispatcher, tracker, "identity_code_resent_medical" if medical
+                      else "identity_code_resent", minutes=get_settings().identity_code_minutes)
+                return slots
+            if result.outcome is V.CODE_UNAVAILABLE and result.locked_until is not None:
+                offered = {event["name"]: event["value"] for event in offer_person(
+                    dispatcher, tracker, "identity_code_resend_later",
+                    until=clock_text(to_local(result.locked_until), lang, named=True))}
+                return {**slots, "identity_stop": True, **offered}
+            if result.outcome is V.CODE_UNAVAILABLE:
+                return {**slots, "identity_stop": True,
+                        **_code_unavailable(dispatcher, tracker, result)}
+            reply(dispatcher, tracker, OUTCOME_REPLIES[V.CODE_EXPIRED])
+            return {**slots, "identity_stop": True}
+        if step is asks.Step.OTHER_WAY:
+            reply(dispatcher, tracker, "identity_code_missing_again_medical" if medical
+                  else "identity_code_missing_again")
+            return slots
+        offered = {event["name"]: event["value"] for event in offer_person(
+            dispatcher, tracker, "identity_code_missing_person")}
+        return {**slots, **self.gave_up_slots(), **offered,
+                "ask_failures": asks.forget_form(counts, "identity")}
 
     def _check_answer(self, policy_number: str, answer: str, dispatcher: CollectingDispatcher,
                       tracker: Tracker) -> Dict[str, Any]:
@@ -328,8 +473,9 @@ class IdentitySlots:
             return self._unreadable("verification_answer", OUTCOME_REPLIES[V.UNREADABLE],
                                     dispatcher, tracker, attempts_left=result.attempts_left)
         if result.outcome is V.PAUSED:
-            _paused_reply(dispatcher, tracker, result.locked_until)
-            return {"verification_answer": None, "identity_stop": True}
+            offered = _paused_reply(dispatcher, tracker, result.locked_until,
+                                    result.paused_scope)
+            return {"verification_answer": None, "identity_stop": True, **offered}
         if result.outcome is V.CODE_UNAVAILABLE:
             # Only someone who gave the right answer gets here: say until when, offer a person.
             events = _code_unavailable(dispatcher, tracker, result)
@@ -340,9 +486,14 @@ class IdentitySlots:
             first, second = (date_text(day, lang) for day in result.alternatives)
             reply(dispatcher, tracker, "verification_date_order", first=first, second=second)
             return {"verification_answer": None}
+        if result.outcome is V.CODE_UNREADABLE:
+            # "怎么办", "收到了吗": the code asked again, then how to answer, then a person.
+            return self._unreadable("identity_code", OUTCOME_REPLIES[V.CODE_UNREADABLE],
+                                    dispatcher, tracker, slot="verification_answer")
         if result.outcome is V.CODE_SENT:
+            # Locked: the holder still gets in with the code, or through a person.
             key = ("identity_code_sent_medical" if result.reason == "medical"
-                   else "identity_code_sent_locked")
+                   else "identity_code_sent_locked_help")
             reply(dispatcher, tracker, key, minutes=get_settings().identity_code_minutes)
         else:
             reply(dispatcher, tracker, OUTCOME_REPLIES[result.outcome],
@@ -355,6 +506,14 @@ class IdentitySlots:
 class ValidateIdentityForm(IdentitySlots, FormValidationAction):
     def name(self) -> str:
         return "validate_identity_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[str, Any]]:
+        events: List[Dict[str, Any]] = []
+        if tracker.get_slot("requested_slot") is None:
+            events = start_phone_route(tracker)
+        return events + await super().run(dispatcher, tracker, domain)
 
     async def required_slots(
         self,
@@ -377,6 +536,16 @@ class ActionAskPolicyNumber(AskAction):
 
     def name(self) -> str:
         return "action_ask_policy_number"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if not spoke_since_last_user_message(tracker) or intent in self.reask_after:
+            # After the urgent path the number can wait: said so, with the phone as another way.
+            reply(dispatcher, tracker, "ask_policy_number_urgent" if emergency_live(tracker)
+                  else self.key)
+        return []
 
 
 class ActionAskVerificationAnswer(AskAction):

@@ -17,7 +17,13 @@ from actions.common import (
     spoke_since_last_user_message,
 )
 from actions.handoff import offer_person, start_handoff
-from actions.identity import IdentitySlots
+from actions.identity import (
+    NOT_AN_ANSWER,
+    PHONE_ROUTE,
+    PHONE_ROUTE_SLOTS,
+    IdentitySlots,
+    start_phone_route,
+)
 from bot import asks
 from bot.asks import Step
 from bot.claims.reporting import (
@@ -39,7 +45,7 @@ from bot.claims.reporting.answers import (
     report_summary,
     same_incident_reply,
 )
-from bot.claims.reporting.urgent import urgency
+from bot.claims.reporting.urgent import still_urgent, urgency
 from bot.clauses import answer_clause_question
 from bot.clauses.customer import answer_for_customer, general_answer
 from bot.clock import utc_now
@@ -94,6 +100,10 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
                 or tracker.get_slot("report_paused"):
             return []
         identity = [] if tracker.get_slot("verified") else ["policy_number", "verification_answer"]
+        if tracker.get_slot("identity_route") == PHONE_ROUTE:
+            # No policy number to hand: the phone on file and the date of birth, then a pick
+            # of the customer's policy (filled at once when they have one).
+            identity = PHONE_ROUTE_SLOTS
         if tracker.get_slot("report_ready"):
             return identity
         return identity + ["report_answer"]
@@ -113,6 +123,8 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
         if found is not None and not tracker.get_slot("urgent_handled"):
             # An emergency told in the middle of the report: safety first, then on with it.
             events += urgent_path(dispatcher, tracker, found, then_report=False)
+            # The same message is no identity answer: the validators see the emergency as told.
+            tracker.slots["urgent_handled"] = True
         if tracker.get_slot("requested_slot") is None and resuming(tracker):
             # "继续报案" / "刚才说到哪了": the report stopped in this conversation, taken up again
             # where it stopped (the ask action asks that question).
@@ -128,7 +140,47 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
             tracker.slots["report_draft"] = draft.as_dict()
             if tracker.get_slot("report_kept"):
                 reply(dispatcher, tracker, "report_kept_hint")  # a new report, the old one kept
+            if not tracker.get_slot("verified") and tracker.get_slot("identity_route"):
+                # Left from a check that ended some other way (log-out, a handoff): its
+                # "verified" marks must not stand for answers in this one.
+                stale = phone_route_over()
+                tracker.slots.update({event["name"]: None for event in stale})
+                events += stale
+            # "我住院了想报销 保单号我不知道啊": the phone way in from the start.
+            events += start_phone_route(tracker)
         return events + await super().run(dispatcher, tracker, domain)
+
+    def _answer_to(self, slot: str, tracker: Tracker) -> Dict[str, Any]:
+        """The phone way in's slots have no mapping for this form in the domain: the text of
+        the customer's message is the answer to the one asked, as for the identity form."""
+        intent = _intent(tracker)
+        if tracker.get_slot("requested_slot") != slot or intent in NOT_AN_ANSWER \
+                or tracker.latest_action_name != "action_listen":
+            return {}
+        text = tracker.latest_message.get("text")
+        return {slot: text} if text else {}
+
+    async def extract_login_phone(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> Dict[str, Any]:
+        return self._answer_to("login_phone", tracker)
+
+    async def extract_login_birth_date(self, dispatcher: CollectingDispatcher,
+                                       tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        return self._answer_to("login_birth_date", tracker)
+
+    async def extract_policy_choice(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> Dict[str, Any]:
+        return self._answer_to("policy_choice", tracker)
+
+    def validate_login_birth_date(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        result = super().validate_login_birth_date(value, dispatcher, tracker, domain)
+        if result.get("verified"):
+            reply(dispatcher, tracker, "identity_verified", name=result.get("customer_name"))
+            if result.get("elderly"):
+                reply(dispatcher, tracker, "elderly_offer_in_report")
+        return result
 
     def validate_verification_answer(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -226,6 +278,13 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
             return {**slots, "report_answer": None, "report_draft": answer.draft.as_dict(),
                     "ask_failures": asks.answered(tracker.get_slot("ask_failures"), "report",
                                                   asking, upcoming)}
+        if tracker.get_slot("urgent_handled") and still_urgent(text) is not None:
+            # "她在流血 救护车还没来" while the report goes on: the emergency help again, not
+            # "I didn't understand"; the report waits and nothing is counted.
+            for number in still_urgent(text).numbers:
+                reply(dispatcher, tracker, f"urgent.again.{number}")
+            reply(dispatcher, tracker, "urgent.again.report_waits")
+            return {**slots, "report_answer": None, "report_draft": answer.draft.as_dict()}
         return {**slots, **_failed(dispatcher, tracker, answer.draft, asking, answer.message,
                                    choose=answer.choose_type)}
 
@@ -417,7 +476,8 @@ class ActionSubmitReport(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
         done = [SlotSet("report_ready", False), SlotSet("report_asking", None),
-                SlotSet("report_answer", None), SlotSet("report_cancelled", False)]
+                SlotSet("report_answer", None), SlotSet("report_cancelled", False)] \
+            + phone_route_over()
         if tracker.get_slot("report_cancelled") or tracker.get_slot("report_paused"):
             return done + stop_report(dispatcher, tracker)
         looking = viewer(tracker)
@@ -456,6 +516,11 @@ class ActionSubmitReport(Action):
         return events
 
 
+def phone_route_over() -> List[Dict[str, Any]]:
+    """The way in by phone is over with the report: the next check starts with the number."""
+    return [SlotSet(slot, None) for slot in ("identity_route", *PHONE_ROUTE_SLOTS)]
+
+
 def _reset_identity_if_stopped(tracker: Tracker) -> List[Dict[str, Any]]:
     if not tracker.get_slot("identity_stop"):
         return []
@@ -482,7 +547,8 @@ def stop_report(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict
     kept = kept_aside(tracker)
     if tracker.get_slot("report_paused") != "person":
         reply(dispatcher, tracker, "report_cancelled_kept" if kept else "report_cancelled")
-    events = [SlotSet("report_draft", None), SlotSet("report_kept", kept),
+    events = phone_route_over() + [
+              SlotSet("report_draft", None), SlotSet("report_kept", kept),
               SlotSet("report_paused", None), SlotSet("report_stop_or_skip", None),
               SlotSet("ask_failures", asks.forget_form(tracker.get_slot("ask_failures"),
                                                        "report"))]

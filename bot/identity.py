@@ -116,6 +116,9 @@ class Verification:
     locked_until: datetime | None = None
     reason: str | None = None
     alternatives: tuple[date, ...] = ()  # DATE_ORDER: the two readings to ask between
+    # PAUSED: what is paused, this conversation or every check from its client address (the
+    # customer is told which: "this conversation" is not true of an address-wide pause).
+    paused_scope: str | None = None
 
     @property
     def verified(self) -> bool:
@@ -153,6 +156,11 @@ def _read_code(text: str) -> str | None:
     if len(groups) == 1 and len(groups[0]) == CODE_DIGITS:
         return groups[0]
     return None
+
+
+def read_code(text: str) -> str | None:
+    """The one-time code in a message, as the check reads it (None: no code in it)."""
+    return _read_code(text)
 
 
 def policy_exists(number: str, *, url: str | None = None) -> bool:
@@ -219,16 +227,35 @@ def paused_until(
 def _paused_until(
     uow: UnitOfWork, conversation_id: str, client_address: str | None, now: datetime
 ) -> datetime | None:
+    found = _pause(uow, conversation_id, client_address, now)
+    return found[0] if found else None
+
+
+def _pause(
+    uow: UnitOfWork, conversation_id: str, client_address: str | None, now: datetime
+) -> tuple[datetime, str] | None:
+    """The latest pause end over this conversation and its client address, with its scope
+    (CONVERSATION or ADDRESS)."""
     keys = [(CONVERSATION, conversation_id)]
     if client_address:
         keys.append((ADDRESS, address_key(client_address)))
-    ends = [
-        _active_until(counter.locked_until, now)
-        for counter in (uow.identity_counters.get_key(scope, key) for scope, key in keys)
-        if counter is not None
-    ]
-    ends = [end for end in ends if end is not None]
+    ends = []
+    for scope, key in keys:
+        counter = uow.identity_counters.get_key(scope, key)
+        end = _active_until(counter.locked_until, now) if counter is not None else None
+        if end is not None:
+            ends.append((end, scope))
     return max(ends) if ends else None
+
+
+def pause_of(
+    conversation_id: str, client_address: str | None = None, now: datetime | None = None, *,
+    url: str | None = None,
+) -> tuple[datetime, str] | None:
+    """paused_until() with what is paused: (end, "conversation" or "address"), or None."""
+    now = as_utc_naive(now)
+    with unit_of_work(url) as uow:
+        return _pause(uow, conversation_id, client_address, now)
 
 
 def purge(now: datetime | None = None, *, url: str | None = None) -> int:
@@ -256,6 +283,8 @@ class _Attempt:
     now: datetime
     conversation_id: str
     client_address: str | None
+    # What the last pause fail() returned was for: CONVERSATION or ADDRESS.
+    pause_scope: str | None = None
 
     def counters(self) -> list[tuple[IdentityCounter, int]]:
         """This conversation's counter and its client address's, each with its limit."""
@@ -303,7 +332,7 @@ class _Attempt:
         """Count a wrong answer against the conversation and the address; when one reaches its
         limit it is paused, and the pause's end is returned."""
         paused = None
-        for counter, limit in counters:
+        for index, (counter, limit) in enumerate(counters):
             if counter.failures == 0:
                 counter.window_started_at = self.now
             counter.failures += 1
@@ -311,6 +340,9 @@ class _Attempt:
                 counter.locked_until = self.now + timedelta(
                     minutes=self.settings.identity_lock_minutes)
                 counter.failures = 0
+                if paused is None or counter.locked_until >= paused:
+                    # The first counter is the conversation's, the others its address's.
+                    self.pause_scope = CONVERSATION if index == 0 else ADDRESS
                 paused = max(paused or counter.locked_until, counter.locked_until)
         return paused
 
@@ -380,7 +412,8 @@ def verify(
             address_pause = attempt.address_rate_pause()
             if address_pause is not None:
                 return finish(Verification(VerificationOutcome.PAUSED, policy_number,
-                                           attempts_left=0, locked_until=address_pause),
+                                           attempts_left=0, locked_until=address_pause,
+                                           paused_scope=ADDRESS),
                               reason="address_rate")
             recent = uow.audit.count_since(WRONG_ACTION, now - timedelta(minutes=1))
             if recent < settings.identity_attempts_per_minute:
@@ -398,10 +431,11 @@ def verify(
         lock = attempt.policy_lock(policy_number)
         counters = attempt.counters()
         # This conversation's and this address's limits come before everyone's.
-        paused = _paused_until(uow, conversation_id, client_address, now)
+        paused = _pause(uow, conversation_id, client_address, now)
         if paused is not None:
             return finish(Verification(VerificationOutcome.PAUSED, policy_number,
-                                       attempts_left=0, locked_until=paused))
+                                       attempts_left=0, locked_until=paused[0],
+                                       paused_scope=paused[1]))
 
         code = uow.identity_codes.latest_open(conversation_id, policy_number)
         if code is not None:
@@ -447,7 +481,8 @@ def verify(
                 pause = attempt.fail(counters)
                 if pause is not None:
                     return finish(Verification(VerificationOutcome.PAUSED, policy_number,
-                                               attempts_left=0, locked_until=pause),
+                                               attempts_left=0, locked_until=pause,
+                                               paused_scope=attempt.pause_scope),
                                   method=method, reason="too_many_failures")
                 return finish(_decoy_code(attempt, policy_number, "locked"),
                               method=method, reason="policy_locked")
@@ -463,7 +498,8 @@ def verify(
             pause = attempt.fail(counters)
             if pause is not None:
                 return finish(Verification(VerificationOutcome.PAUSED, policy_number,
-                                           attempts_left=0, locked_until=pause),
+                                           attempts_left=0, locked_until=pause,
+                                           paused_scope=attempt.pause_scope),
                               method=method, reason="too_many_failures")
             return finish(Verification(VerificationOutcome.MISMATCH, policy_number,
                                        attempts_left=attempt.attempts_left(counters)),
@@ -623,6 +659,127 @@ def send_step_up_code(
     return result
 
 
+# --- a code that did not arrive ---------------------------------------------------------------
+#
+# "收不到短信", "还是没收到": the customer is never asked for the code over and over. The code is
+# sent again (the codes-per-hour limit applies, so the reply can say when one can go again), and
+# a holder whose answer was right may see what needs no code: a medical policy's code guards its
+# medical details, not the holder's other claims. A decoy (a wrong answer to a locked policy) is
+# "sent again" the same way, with no SMS: the replies never say whether the answer was right.
+
+_CODE_MISSING = re.compile(
+    r"(?:收|接)不到|没(?:有)?收到|没(?:有)?(?:短信|验证码)|(?:短信|验证码)[^，。,.]{0,4}(?:没|没有)"
+    r"(?:来|到|收到|发过来)|还没(?:来|到)|没来|没到|重(?:新)?发|再发|"
+    r"didn'?t (?:get|receive|come)|did not (?:get|receive|come)|haven'?t (?:got|received|had)"
+    r"|not (?:received|arrived|come|getting)|no (?:sms|text|code|message)|never (?:came|arrived)"
+    r"|resend|send (?:it |the code |another(?: one)? |a new one )?again|(?:sms|code|text)"
+    r" (?:hasn'?t|has not|never|didn'?t) (?:come|arrived)",
+    re.IGNORECASE,
+)
+
+
+def says_code_missing(text: str) -> bool:
+    """Whether, asked for the one-time code, the customer says it has not arrived."""
+    return bool(_CODE_MISSING.search(text or "")) and _read_code(text) is None
+
+
+_OTHER_THAN_MEDICAL = re.compile(
+    r"先(?:看|查|说|告诉)|别的|其他|其它|几笔|车险|车的|车子|家财|房子|意外|"
+    r"\bother (?:claims?|polic)|\bjust (?:the|my)|\bonly (?:the|my)|\bcar\b|\bmotor\b|\bhome\b"
+    r"|how many claims",
+    re.IGNORECASE,
+)
+
+
+def wants_without_code(text: str) -> bool:
+    """Whether, waiting for the code, the customer asks for what needs none ("先告诉我有几笔理
+    赔", "我就想查车险的", "just the car one")."""
+    from bot.request_words import request_in
+
+    return bool(_OTHER_THAN_MEDICAL.search(text or "")) or request_in(text or "") == "check_status"
+
+
+def code_pending(conversation_id: str, policy_number: str, now: datetime | None = None, *,
+                 url: str | None = None) -> bool:
+    """Whether this conversation is waiting for a one-time code for the policy (real or decoy:
+    the answer is the same either way)."""
+    canonical = _canonical(policy_number)
+    if canonical is None:
+        return False
+    with unit_of_work(url) as uow:
+        return uow.identity_codes.latest_open(conversation_id, canonical) is not None
+
+
+def resend_code(
+    policy_number: str, *, conversation_id: str, send_sms: SmsSender | None,
+    language: str | None = None, now: datetime | None = None, url: str | None = None,
+    settings: Settings | None = None,
+) -> Verification:
+    """"收不到短信": a new code for the conversation's pending one (which is closed once the new
+    one is made). CODE_SENT (reason "medical" or "locked"), CODE_UNAVAILABLE with when a code
+    can go again (the codes-per-hour limit) or without SMS, or CODE_EXPIRED when nothing is
+    pending (the check starts again). Audited; nothing is counted against anyone."""
+    settings = settings or get_settings()
+    now = as_utc_naive(now)
+    number = _canonical(policy_number)
+    outgoing: list[tuple[str, str, int]] = []
+    with unit_of_work(url) as uow:
+        code = uow.identity_codes.latest_open(conversation_id, number) if number else None
+        if code is None:
+            return Verification(VerificationOutcome.CODE_EXPIRED, number)
+        if code.expires_at <= now:
+            code.closed_at, code.outcome = now, "expired"
+            uow.commit()
+            return Verification(VerificationOutcome.CODE_EXPIRED, number)
+        attempt = _Attempt(uow, settings, now, conversation_id, None)
+        lock = attempt.policy_lock(number)
+        reason = "locked" if _active_until(lock.locked_until, now) is not None else "medical"
+        if code.code_hash == DECOY_HASH:
+            code.closed_at, code.outcome = now, "resent"
+            result = _decoy_code(attempt, number, reason)
+        else:
+            result = _send_code(attempt, number, uow.policies.by_number(number), reason,
+                                send_sms, language, outgoing)
+            if result.outcome is VerificationOutcome.CODE_SENT:
+                code.closed_at, code.outcome = now, "resent"
+        uow.audit.record(f"conversation:{conversation_id}", AUDIT_ACTION, "policy", number,
+                         {"outcome": result.outcome.value, "reason": "resend"}, at=now)
+        uow.commit()
+    _deliver(outgoing, send_sms, url=url, now=now)
+    return result
+
+
+def holder_without_code(
+    policy_number: str, *, conversation_id: str, now: datetime | None = None,
+    url: str | None = None, settings: Settings | None = None,
+) -> Verification | None:
+    """The holder of a medical policy who answered right and is waiting for the code, verified
+    for what needs no code (their other lines' claims; medical details stay behind the code,
+    bot/access.py). None where that cannot be told apart from a wrong answer: a decoy, a
+    locked policy, no pending code. Audited."""
+    settings = settings or get_settings()
+    now = as_utc_naive(now)
+    number = _canonical(policy_number)
+    if number is None:
+        return None
+    with unit_of_work(url) as uow:
+        code = uow.identity_codes.latest_open(conversation_id, number)
+        policy = uow.policies.by_number(number)
+        lock = uow.identity_locks.by_policy_number(number)
+        # A real code on an unlocked medical policy is sent only after a right answer (a code
+        # sent while locked expires long before the shortest lock ends).
+        if code is None or code.code_hash == DECOY_HASH or code.expires_at <= now \
+                or policy is None or policy.line_of_business not in STEP_UP_LINES \
+                or _active_until(lock.locked_until if lock else None, now) is not None:
+            return None
+        uow.audit.record(f"conversation:{conversation_id}", AUDIT_ACTION, "policy", number,
+                         {"outcome": VerificationOutcome.VERIFIED.value,
+                          "method": "answer_without_code", "reason": "code_missing"}, at=now)
+        result = _verified(policy, local_today(now), settings)
+        uow.commit()
+        return result
+
+
 def masked_phone_on_file(policy_number: str, *, url: str | None = None) -> str:
     """The phone a policy's codes go to, masked ("138****0001"), for telling its verified
     holder where the code went."""
@@ -651,7 +808,15 @@ _FORGOT_NUMBER = re.compile(
     r"|(?:don'?t|do not|can'?t|cannot|didn'?t|dont|cant)\s+(?:have|know|remember|find|recall|see)"
     r"\s+(?:my|the|a|our)?\s*policy\s*(?:number|no\b|#)"
     r"|(?:lost|forgot(?:ten)?|misplaced)\s+(?:my|the)\s+policy"
-    r"|\bno policy (?:number|no\b)|policy number\W{0,3}\s*(?:i\s+)?(?:don'?t|do not|can'?t)",
+    r"|\bno policy (?:number|no\b)|policy number\W{0,3}\s*(?:i\s+)?(?:don'?t|do not|can'?t)"
+    # "我没有保单号，可以用手机号吗", "I don't have the number with me", "can I use my phone
+    # number instead?": the number is not to hand, or the phone is offered in its place.
+    r"|(?:用|拿|报|发)(?:我的?|一下)?(?:手机号|手机|电话号码|电话)(?:码)?(?:可以|行|核实|验证|吗|代替)"
+    r"|(?:手机号|手机号码|电话号码)(?:可以|行)(?:吗|不|么)"
+    r"|(?:don'?t|do not|can'?t|cannot|didn'?t|dont|cant)\s+(?:have|know|remember|find|recall)"
+    r"\s+(?:the|my|that|it|this)\s*(?:policy\s*)?(?:number|no\b|#)"
+    r"|(?:use|give you|with|by|try)\s+(?:my\s+|a\s+)?(?:phone|mobile|cell)(?:\s*number)?"
+    r"\s*(?:instead|\?|$)|(?:phone|mobile) number instead|without (?:the|a|my) (?:policy )?number",
     re.IGNORECASE,
 )
 # "I don't have a policy, that's the point": someone asking before they buy. Checked first.
@@ -745,10 +910,10 @@ def verify_by_phone(
         # The same locking order as verify(): the phone's lock, then conversation and address.
         lock = attempt.policy_lock(_phone_key(national)) if readable else None
         counters = attempt.counters()
-        paused = _paused_until(uow, conversation_id, client_address, now)
+        paused = _pause(uow, conversation_id, client_address, now)
         if paused is not None:
             return finish(Verification(VerificationOutcome.PAUSED, None, attempts_left=0,
-                                       locked_until=paused))
+                                       locked_until=paused[0], paused_scope=paused[1]))
         if lock is None:
             # Not an answer: it does not count against anyone.
             return finish(Verification(VerificationOutcome.UNREADABLE, None,
@@ -756,7 +921,7 @@ def verify_by_phone(
         address_pause = attempt.address_rate_pause()
         if address_pause is not None:
             return finish(Verification(VerificationOutcome.PAUSED, None, attempts_left=0,
-                                       locked_until=address_pause))
+                                       locked_until=address_pause, paused_scope=ADDRESS))
         recent = uow.audit.count_since(WRONG_ACTION, now - timedelta(minutes=1))
         if recent >= settings.identity_attempts_per_minute:
             uow.audit.record(actor, BUSY_ACTION, "customer", None,
@@ -778,7 +943,8 @@ def verify_by_phone(
             pause = attempt.fail(counters)
             if pause is not None:
                 return finish(Verification(VerificationOutcome.PAUSED, None, attempts_left=0,
-                                           locked_until=pause))
+                                           locked_until=pause,
+                                           paused_scope=attempt.pause_scope))
             return finish(Verification(VerificationOutcome.MISMATCH, None,
                                        attempts_left=attempt.attempts_left(counters)))
         lock.failures, lock.window_started_at, lock.lock_level = 0, None, 0

@@ -90,6 +90,12 @@ PROMISES: Mapping[str, Backing] = {
         # A transfer puts the queue entry back, routed to the colleague or team named.
         "handoff_transferred", "handoff_transferred_team",
     )},
+    # h-identity: "reply 'agent' and a person will check who you are": the queue entry made
+    # when the customer says it.
+    **{key: Backing(HANDOFF, _HANDOFF_PATH) for key in (
+        "identity_code_sent_locked_help", "identity_code_missing_again_medical",
+        "identity_code_missing_again", "identity_without_code_needs_code",
+    )},
 }
 
 # Replies the promise words match that promise nothing a person must do, and why.

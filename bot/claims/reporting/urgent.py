@@ -103,3 +103,44 @@ def urgency(text: str | None) -> Urgency | None:
     if "crime" in reasons or ("death" in reasons and TRAFFIC not in numbers):
         numbers.append(POLICE)
     return Urgency(tuple(reasons), tuple(numbers))
+
+
+# While an emergency told in this conversation is still going on, plainer words are about it:
+# "她在流血 救护车还没来", "怎么办", "消防车还没到". They get the emergency help again, never a
+# question about the policy number.
+_STILL_HURT = re.compile(
+    r"流血|出血|血|救护车|120|昏|晕|不醒|没反应|呼吸|抢救|急救|急诊|受伤|伤|疼|痛|骨折|动不了"
+    r"|bleed|blood|ambulance|hurt|injur|unconscious|breath|pain|wounded",
+    re.IGNORECASE,
+)
+_STILL_FIRE = re.compile(r"火|烟|烧|消防|119|fire|smoke|burn", re.IGNORECASE)
+_STILL_CRIME = re.compile(r"警察|110|小偷|抢|police|thief|robber", re.IGNORECASE)
+_STILL_HAPPENING = re.compile(
+    r"还没来|还没到|没来|没到|怎么办|救命|快点|急死|救救|help|what (?:do|should|can) i do"
+    r"|not here yet|hasn'?t (?:come|arrived)|still waiting|hurry",
+    re.IGNORECASE,
+)
+
+
+def still_urgent(text: str | None) -> Urgency | None:
+    """What a message says about an emergency already told in this conversation (call it only
+    then): the emergency it describes, or the numbers its words point to ("救护车还没来": 120;
+    "消防车还没到": 119; "怎么办" alone: 120). None: not about the emergency."""
+    found = urgency(text)
+    if found is not None:
+        return found
+    words = to_simplified(normalise_digits(text or "")).strip()
+    if not words or words.startswith("/") or _PAST.search(words):
+        return None
+    numbers: list[str] = []
+    if _STILL_FIRE.search(words):
+        numbers.append(FIRE)
+    if _STILL_HURT.search(words):
+        numbers.append(MEDICAL)
+    if _STILL_CRIME.search(words):
+        numbers.append(POLICE)
+    if not numbers and _STILL_HAPPENING.search(words):
+        numbers.append(MEDICAL)
+    if not numbers:
+        return None
+    return Urgency(("still_urgent",), tuple(numbers))
