@@ -215,3 +215,45 @@ def test_two_reports_of_one_evening_on_the_same_policy_are_asked_about(seeded_ur
     codes = [p.code for p in check_draft(second, NOW + timedelta(minutes=5),
                                          verified_customer_id=holder, url=seeded_url)]
     assert codes == ["maybe_duplicate"]
+
+
+# --- the same words after the receipt: the submitted claim is amended ----------------------
+
+
+@pytest.mark.parametrize("text, field, value", [
+    ("地点不对，是虹桥天地地下车库B2", "place", "虹桥天地地下车库B2"),
+    ("醫院名字寫錯了，是市第一人民醫院", "place", "市第一人民医院"),
+    ("地點：家裡廚房水管爆了", "place", "家里厨房"),
+    ("经过补充一下：我在医院住了三天", "description", "我在医院住了三天"),
+])
+def test_amend_requests_in_the_testers_words(text, field, value):
+    from bot.claims.reporting.amend import parse_amend_request
+
+    request = parse_amend_request(text)
+    assert (request.field, request.value) == (field, value)
+
+
+def test_amount_not_known_yet_after_the_receipt_makes_the_loss_unknown(seeded_url):
+    from bot.claims.reporting.amend import amend_claim, parse_amend_request
+
+    with unit_of_work(seeded_url) as uow:
+        customer = uow.claims.by_number("CLM-2026-000004").policy.customer_id
+    done = amend_claim("CLM-2026-000004", parse_amend_request("金额不对，还不知道多少钱"),
+                       customer_id=customer, actor="conversation:test", now=NOW,
+                       url=seeded_url)
+    assert done.new == "不详"
+    with unit_of_work(seeded_url) as uow:
+        assert uow.claims.by_number("CLM-2026-000004").estimated_amount is None
+
+
+@pytest.mark.parametrize("text", ["地方是不是要写详细地址？", "the place is fine"])
+def test_a_question_or_an_ok_about_a_field_changes_nothing(garage, text):
+    answer = interpret_answer(garage, "estimated_amount", text, SUNDAY_NOON, "zh")
+    assert answer.draft.place == "小区地下车库"
+
+
+def test_the_loss_is_unknown_in_english(saturday):
+    answer = interpret_answer(saturday, "estimated_amount", "the loss is unknown", MONDAY_NOON,
+                              "en")
+    assert "estimated_amount" in answer.draft.declined
+    assert "estimated_amount" not in missing_fields(answer.draft)

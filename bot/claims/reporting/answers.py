@@ -652,6 +652,12 @@ _NAMED_IS = re.compile(
 _VALUE_END = re.compile(r"[,，。;；!！?？]|\s+(?:not|instead|rather)\b|不是", re.IGNORECASE)
 
 
+_ASKS_BACK = re.compile(r"[?？]\s*$|吗\s*$|是不是|要不要|可不可以|能不能", re.IGNORECASE)
+_NOT_A_VALUE = re.compile(r"fine|ok|okay|right|correct|good|对的|对|没问题|没错|正确|可以",
+                          re.IGNORECASE)
+_UNKNOWN_VALUE = re.compile(r"unknown|不详|未知|待定|还没(?:定|估)", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class NamedCorrection:
     """A message that names the field it corrects; `value` is None when it names none yet;
@@ -697,6 +703,8 @@ def named_correction(text: str) -> NamedCorrection | None:
     "医院名字写错了，是市第一人民医院" -> hospital; "地点是X" answered to any question -> place.
     None when the message names no field this way."""
     clean = to_simplified(normalise(text or "")).strip()
+    if _ASKS_BACK.search(clean):
+        return None  # "地方是不是要写详细地址？" asks, it does not correct
     match = _NAMED_WRONG.search(clean) or _NAMED_IS.search(clean)
     if not match:
         return None
@@ -714,7 +722,10 @@ def named_correction(text: str) -> NamedCorrection | None:
                 value = value[:cut.start()]
         value = strip_correction_words(value.strip(" ,，。.!！:：")) if value.strip(
             " ,，。.!！:：") else ""
-    return NamedCorrection(name, value.strip() or None, before)
+    value = value.strip()
+    if _NOT_A_VALUE.fullmatch(value.strip(" .。!！")):
+        return None  # "the place is fine": nothing to change
+    return NamedCorrection(name, value or None, before)
 
 
 def _apply_named(draft: ReportDraft, named: NamedCorrection, lang: str) -> Answer:
@@ -724,7 +735,7 @@ def _apply_named(draft: ReportDraft, named: NamedCorrection, lang: str) -> Answe
     if named.value is None:
         return Answer(draft, say("report_correct_which_value", lang, field=label))
     if named.field == "estimated_amount":
-        if _DONT_KNOW.search(named.value):
+        if _DONT_KNOW.search(named.value) or _UNKNOWN_VALUE.search(named.value):
             updated = replace(_declined(draft, "estimated_amount"), estimated_amount=None)
             return Answer(updated, changed=_changed(draft, updated))
         parsed = parse_amount(without_codes(named.value))
