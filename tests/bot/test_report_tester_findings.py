@@ -257,3 +257,17 @@ def test_the_loss_is_unknown_in_english(saturday):
                               "en")
     assert "estimated_amount" in answer.draft.declined
     assert "estimated_amount" not in missing_fields(answer.draft)
+
+
+def test_a_labelled_place_in_the_first_message_keeps_only_the_place():
+    draft = absorb_first_message(HOME, "時間：昨晚大概八九點\n地點：家裡廚房水管爆了",
+                                 SUNDAY_NOON, "zh")
+    assert draft.place == "家里厨房" and draft.incident_type == "water_damage"
+    assert "水管爆了" in draft.description
+
+
+@pytest.mark.parametrize("text, place", [("家裡廚房水管爆了", "家里厨房"),
+                                         ("虹桥玻璃店门口", "虹桥玻璃店门口")])
+def test_a_place_answer_keeps_the_place_words(text, place):
+    draft = absorb_first_message(HOME, "昨晚八九点家里水管爆了", SUNDAY_NOON, "zh")
+    assert interpret_answer(draft, "place", text, SUNDAY_NOON, "zh").draft.place == place

@@ -10,9 +10,9 @@ from bot.claims.amounts import parse_amount
 from bot.claims.reporting.extract import (
     customer_account,
     extract_report_fields,
-    first_kind_at,
     incident_kinds,
     resolve_incident_type,
+    split_place,
     without_codes,
 )
 from bot.claims.reporting.service import (
@@ -215,6 +215,11 @@ def _interpret(
             if place:
                 value = strip_correction_words(place.group("place") or place.group("place_en"))
             updated = replace(merged, **{asking: value})
+            if asking == "place":
+                # "家里厨房水管爆了": the place, and the rest is the account.
+                value, rest = split_place(value)
+                updated = _with_account(replace(merged, place=value), rest) if rest else replace(
+                    merged, place=value)
         return Answer(updated, changed=_changed(draft, updated))
     return Answer(merged, changed=_changed(draft, merged))
 
@@ -751,17 +756,3 @@ def _apply_named(draft: ReportDraft, named: NamedCorrection, lang: str) -> Answe
         return Answer(updated, changed=_changed(draft, updated))
     updated = replace(draft, **{named.field: named.value[:_MAX_FREE_TEXT]})
     return Answer(updated, changed=_changed(draft, updated))
-
-
-def split_place(value: str) -> tuple[str, str | None]:
-    """"家里厨房水管爆了" -> ("家里厨房", "水管爆了"): a place answer that runs on into what
-    happened keeps the place, and the rest is the account."""
-    words = to_simplified(value or "")
-    cut = first_kind_at(words)
-    if cut is None or cut < 2 or not _HAPPENED.search(words[cut:]):
-        return value, None
-    place = value[:cut].strip(" ,，。.的")
-    rest = value[cut:].strip(" ,，。.")
-    if len(place) < 2:
-        return value, None
-    return place, rest or None

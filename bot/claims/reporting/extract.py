@@ -379,6 +379,28 @@ def _amount(text: str) -> ParsedAmount:
     return parse_amount(wan.group(0)) if wan else found
 
 
+_HAPPENED_RE = re.compile(r"被|把|了|坏|掉|出事|爆|裂|碎")
+
+
+def split_place(value: str) -> tuple[str, str | None]:
+    """"家里厨房水管爆了" -> ("家里厨房", "水管爆了"): a place answer that runs on into what
+    happened keeps the place, and the rest is the account."""
+    words = to_simplified(value or "")
+    cut = first_kind_at(words)
+    if cut is None or cut < 2 or not _HAPPENED_RE.search(words[cut:]):
+        return value, None
+    place = value[:cut].strip(" ,，。.的")
+    rest = value[cut:].strip(" ,，。.")
+    if len(place) < 2:
+        return value, None
+    return place, rest or None
+
+
+# "地点：家里厨房水管爆了" on a line of its own: a labelled place.
+_LABELLED_PLACE_RE = re.compile(r"(?:地点|地址|位置|事发地点?|place|address|location)\s*[:：]\s*"
+                                r"([^\n,，。;；!！?？]{2,40})", re.IGNORECASE)
+
+
 def tells_of_a_vehicle(text: str | None) -> bool:
     """Whether an account is about a vehicle damaged or stolen."""
     words = to_simplified(normalise_digits(text or ""))
@@ -432,6 +454,9 @@ def _hospital(text: str) -> str | None:
 
 
 def _place(text: str, hospital: str | None) -> str | None:
+    labelled = _LABELLED_PLACE_RE.search(text)
+    if labelled:
+        return split_place(labelled.group(1).strip())[0]
     address = _ADDRESS_EN_RE.search(text)
     if address:
         return address.group(1)
