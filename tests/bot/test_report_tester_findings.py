@@ -116,10 +116,12 @@ def test_the_amount_in_traditional_characters_is_read_from_the_first_message():
     assert "estimated_amount" not in missing_fields(draft)
 
 
-@pytest.mark.parametrize("text", ["一萬二", "一万二", "1.2万", "费用一万二"])
-def test_wan_amounts(text):
+@pytest.mark.parametrize("text, amount", [("一萬二", "12000"), ("一万二", "12000"),
+                                          ("1.2万", "12000"), ("费用一万二", "12000"),
+                                          ("一万五千八", "15800"), ("两万三千五百", "23500")])
+def test_wan_amounts(text, amount):
     assert extract_report_fields(f"住院了，{text}", SUNDAY_NOON, "zh").estimated_amount == (
-        Decimal("12000"))
+        Decimal(amount))
 
 
 def test_a_treated_illness_is_not_fast_tracked(seeded_url):
@@ -271,3 +273,16 @@ def test_a_labelled_place_in_the_first_message_keeps_only_the_place():
 def test_a_place_answer_keeps_the_place_words(text, place):
     draft = absorb_first_message(HOME, "昨晚八九点家里水管爆了", SUNDAY_NOON, "zh")
     assert interpret_answer(draft, "place", text, SUNDAY_NOON, "zh").draft.place == place
+
+
+def test_a_correction_to_the_value_already_stored_says_so():
+    draft = ReportDraft(**{**MED.__dict__, "hospital": "华山医院",
+                           "incident_type": "hospitalisation"})
+    answer = apply_correction(draft, "不对，地点是华山医院", SUNDAY_NOON, "zh")
+    assert answer.draft == draft and "医院记的就是：华山医院" in answer.message
+
+
+def test_a_hospital_name_alone_at_the_summary_is_the_hospital():
+    draft = ReportDraft(**{**MED.__dict__, "hospital": "华山医阮",
+                           "incident_type": "hospitalisation"})
+    assert apply_correction(draft, "华山医院", SUNDAY_NOON, "zh").draft.hospital == "华山医院"

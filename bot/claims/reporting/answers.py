@@ -495,6 +495,12 @@ def apply_correction(draft: ReportDraft, text: str, now: datetime, lang: str) ->
             updates.update(_moved_day(draft, fresh.incident_date, fresh.incident_part))
     if extracted.when.future:
         return Answer(draft, say("when_future", lang))
+    bare = strip_correction_words(clean)
+    if not updates and _HOSPITAL_NAME.fullmatch(bare):
+        # "华山医院" alone at the summary: the hospital (the place, where the line has one).
+        field_name = ("hospital" if draft.line_of_business in _PLACE_IS_HOSPITAL
+                      or draft.hospital else "place")
+        updates[field_name] = bare
     if not updates and _PLACE_LIKE.search(clean):
         # "改一下 是北四环学院桥往东200米": no field named, but only a place reads this way.
         updates["place"] = strip_correction_words(clean)
@@ -674,6 +680,8 @@ class NamedCorrection:
 
 
 _PLACE_IS_HOSPITAL = ("medical", "critical_illness")
+_HOSPITAL_NAME = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{1,20}(?:医院|卫生院|诊所|医疗中心)"
+                            r"|(?:[A-Z][\w'.-]*\s+){1,5}(?:Hospital|Clinic)")
 
 
 def _named_answer(draft: ReportDraft, asking: str, named: NamedCorrection, text: str,
@@ -684,6 +692,17 @@ def _named_answer(draft: ReportDraft, asking: str, named: NamedCorrection, text:
         named = replace(named, field="hospital")  # a hospital stay's place is the hospital
     fixed = _apply_named(draft, named, lang)
     asked = {"incident_hour": "incident_time"}.get(asking, asking)
+    if not fixed.changed and not fixed.message and getattr(draft, named.field) is not None:
+        # "地点是华山医院" when it already is: said so, not "I didn't understand".
+        value = getattr(draft, named.field)
+        shown = money(value, lang) if named.field == "estimated_amount" else value
+        label = say(f"correct_field.{named.field}", lang)
+        if asking in ("confirm", "") or named.field == asked:
+            return Answer(draft, say("report_field_already", lang, field=label, value=shown),
+                          corrected=True)
+        question = say(f"report_ask.{asking}", lang)
+        return Answer(draft, say("report_field_already_then", lang, field=label, value=shown,
+                                 question=question), corrected=True)
     if named.field == asked or not asking or asking == "confirm":
         return fixed
     before = named.before.strip(" ,，。.;；!！")

@@ -362,7 +362,7 @@ def without_codes(text: str) -> str:
 _CN_DIGITS = "零〇一二两三四五六七八九十百千"
 # "一万二", "1.2万", "两万五": 万 in a report is money, with or without 元 after it.
 _WAN_AMOUNT_RE = re.compile(
-    rf"(?:\d+(?:\.\d+)?|[{_CN_DIGITS}]+)\s*万(?:[{_CN_DIGITS}]|\d)?"
+    rf"(?:\d+(?:\.\d+)?|[{_CN_DIGITS}]+)\s*万(?:[{_CN_DIGITS}]|\d)*"
     r"(?!\s*(?:公里|千米|米|人|步|次|字|个|辆|km|多人))"
 )
 
