@@ -286,3 +286,17 @@ def test_a_hospital_name_alone_at_the_summary_is_the_hospital():
     draft = ReportDraft(**{**MED.__dict__, "hospital": "华山医阮",
                            "incident_type": "hospitalisation"})
     assert apply_correction(draft, "华山医院", SUNDAY_NOON, "zh").draft.hospital == "华山医院"
+
+
+@pytest.mark.parametrize("text, incident_at, past", [
+    (APPENDIX, None, True),
+    ("前天晚上出的车祸，骨折了", dt.datetime(2026, 12, 4, 12, 0), True),
+    ("上周出的车祸，我老婆现在还在ICU抢救", dt.datetime(2026, 11, 29, 12, 0), False),
+    ("刚才厨房着火了", SUNDAY_NOON - timedelta(minutes=30), False),
+])
+def test_what_is_past_and_what_is_still_happening(text, incident_at, past):
+    from bot.claims.reporting.urgent import is_past, urgency
+
+    assert is_past(text, incident_at, SUNDAY_NOON) is past
+    if past:
+        assert urgency(text) is None

@@ -66,6 +66,12 @@ _PAST = re.compile(
     r"|last (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|recovered|after surgery",
     re.IGNORECASE,
 )
+# Still happening, whatever day it began ("上周出的车祸，现在还在ICU抢救"): never past.
+_ONGOING = re.compile(
+    r"(?:还|仍|仍然|正)在(?:抢救|ICU|重症|昏迷)|还(?:在)?昏迷|仍(?:然)?昏迷|还没(?:醒|脱离危险)"
+    r"|still (?:in (?:icu|intensive care)|unconscious|critical|in a coma)",
+    re.IGNORECASE,
+)
 # How long after the incident a report is still about something happening now.
 RECENT = timedelta(hours=24)
 
@@ -86,7 +92,8 @@ class Urgency:
 def urgency(text: str | None) -> Urgency | None:
     """The emergency `text` describes, or None. Simplified and traditional Chinese, English."""
     words = to_simplified(normalise_digits(text or "")).strip()
-    if not words or words.startswith("/") or _PAST.search(words):
+    if not words or words.startswith("/") or (_PAST.search(words)
+                                               and not _ONGOING.search(words)):
         return None
     reasons: list[str] = []
     if _SERIOUS_INJURY.search(words) or (_EMERGENCY_CARE.search(words) and _NOW.search(words)):
@@ -117,6 +124,8 @@ def is_past(text: str | None, incident_at: datetime | None = None,
     more than a day before `now` (naive UTC both). Past events never take the urgent path or
     the fast track."""
     words = to_simplified(normalise_digits(text or ""))
+    if _ONGOING.search(words):
+        return False
     if _PAST.search(words):
         return True
     return incident_at is not None and now is not None and now - incident_at > RECENT
