@@ -300,3 +300,14 @@ def test_what_is_past_and_what_is_still_happening(text, incident_at, past):
     assert is_past(text, incident_at, SUNDAY_NOON) is past
     if past:
         assert urgency(text) is None
+
+
+@pytest.mark.parametrize("text", ["不对", "错了", "no"])
+def test_a_bare_no_at_the_summary_asks_which_field(garage, text):
+    answer = apply_correction(garage, text, SUNDAY_NOON, "zh")
+    assert answer.draft == garage and "哪里需要改" in answer.message
+
+
+def test_no_to_the_injuries_question_is_still_no(garage):
+    answer = interpret_answer(garage, "injuries", "不对", SUNDAY_NOON, "zh", intent="deny")
+    assert answer.draft.injuries is False

@@ -154,7 +154,7 @@ def _interpret(
         return _named_answer(draft, asking, named, clean, now, lang, intent)
     if _CORRECTION_CUE.search(clean):
         # "不对,地点是…" in the middle of the questions: the named value replaces the old one.
-        corrected = apply_correction(draft, clean, now, lang)
+        corrected = apply_correction(draft, clean, now, lang, at_summary=False)
         if corrected.changed or corrected.message:
             # A change made is not a failed answer, even when the asked question stays open.
             return replace(corrected, corrected=bool(corrected.changed))
@@ -453,10 +453,14 @@ def _answer_time(
     return Answer(merged, question, _changed(before, merged))
 
 
-def apply_correction(draft: ReportDraft, text: str, now: datetime, lang: str) -> Answer:
+def apply_correction(draft: ReportDraft, text: str, now: datetime, lang: str, *,
+                     at_summary: bool = True) -> Answer:
     """A correction at the summary ("不对,时间是四点"): what the message says replaces the draft's
     value; a time alone moves the hour on the day already given."""
     clean = normalise(text)
+    if at_summary and _BARE_NO.match(clean):
+        # "不对" alone: which field is asked, not "I didn't understand".
+        return Answer(draft, say("report_what_to_correct", lang))
     named = named_correction(clean)
     if named is not None:
         return _named_answer(draft, "confirm", named, clean, now, lang, None)
@@ -680,6 +684,8 @@ class NamedCorrection:
 
 
 _PLACE_IS_HOSPITAL = ("medical", "critical_illness")
+_BARE_NO = re.compile(r"^\s*(?:不对|不是|错了|有错|写错了|不正确|有问题|no|nope|wrong|that'?s wrong"
+                      r"|not right|incorrect)[\s,，.。!！]*$", re.IGNORECASE)
 _HOSPITAL_NAME = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{1,20}(?:医院|卫生院|诊所|医疗中心)"
                             r"|(?:[A-Z][\w'.-]*\s+){1,5}(?:Hospital|Clinic)")
 
