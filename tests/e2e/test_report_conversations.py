@@ -16,7 +16,9 @@ pytestmark = pytest.mark.e2e
 
 CLAIM_NUMBER = re.compile(r"CLM-\d{4}-\d{6}")
 _CLAIM_CHILDREN = (models.ReceivedFile, models.ClaimEvent, models.ClaimDocument,
-                   models.Notification, models.SatisfactionScore, models.Dispute)
+                   models.Notification, models.SatisfactionScore, models.Dispute,
+                   # a report's promise and review tasks, and what agents add (issue 19)
+                   models.Task, models.Escalation, models.InternalNote)
 
 
 @pytest.fixture(autouse=True)
