@@ -45,6 +45,7 @@ from bot.claims.reporting.answers import (
     report_summary,
     same_incident_reply,
 )
+from bot.claims.reporting.service import vehicle_outside_line
 from bot.claims.reporting.urgent import still_urgent, urgency
 from bot.clauses import answer_clause_question
 from bot.clauses.customer import answer_for_customer, general_answer
@@ -56,6 +57,9 @@ from bot.language import normalise
 from bot.replies import say
 
 CONFIRM = "confirm"
+# The report stopped because the policy in use cannot cover it (a car on a home policy): the
+# reply said so and what to do; the draft is kept for "继续报案" on the right policy.
+OTHER_POLICY = "other_policy"
 # Intents that interrupt the report (answered by rules) rather than answer its question.
 INTERRUPTIONS = {"request_human", "switch_language", "ask_documents", "ask_clause"}
 # Questions answered in the middle of the report, after which it goes on where it was.
@@ -138,6 +142,12 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
             )
             events.append(SlotSet("report_draft", draft.as_dict()))
             tracker.slots["report_draft"] = draft.as_dict()
+            if tracker.get_slot("verified") and vehicle_outside_line(draft):
+                # A car on a home policy: said at once, before any question (the form ends).
+                reply(dispatcher, tracker, "report_vehicle_not_home")
+                tracker.slots["report_paused"] = OTHER_POLICY
+                return events + [SlotSet("report_paused", OTHER_POLICY)] + await super().run(
+                    dispatcher, tracker, domain)
             if tracker.get_slot("report_kept"):
                 reply(dispatcher, tracker, "report_kept_hint")  # a new report, the old one kept
             if not tracker.get_slot("verified") and tracker.get_slot("identity_route"):
@@ -188,6 +198,12 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
         result = super().validate_verification_answer(value, dispatcher, tracker, domain)
         if result.get("verified"):
             reply(dispatcher, tracker, "identity_verified", name=result.get("customer_name"))
+            number = result.get("policy_number") or tracker.get_slot("policy_number")
+            draft = ReportDraft.from_dict(tracker.get_slot("report_draft"))
+            if number and vehicle_outside_line(draft, policy_line(number)):
+                # "我的车被砸了" and a home policy: not filed as a home incident (高空坠物).
+                reply(dispatcher, tracker, "report_vehicle_not_home")
+                return {**result, "report_paused": OTHER_POLICY}
             if result.get("elderly"):
                 # Not a yes/no question here: the report's next question follows at once.
                 reply(dispatcher, tracker, "elderly_offer_in_report")
@@ -207,6 +223,10 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
         text = str(value or "")
         asking = tracker.get_slot("report_asking") or ""
         now = utc_now()
+        if vehicle_outside_line(draft):
+            reply(dispatcher, tracker, "report_vehicle_not_home")
+            return {"report_answer": None, "report_paused": OTHER_POLICY,
+                    "report_draft": draft.as_dict()}
         pending = tracker.get_slot("report_stop_or_skip")
         if (_intent(tracker) == "cancel" and asks.cancels_report(text)) or (
                 pending and asks.wants_pause(text) and not asks.wants_skip(text)):
@@ -265,6 +285,12 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
             answer = Answer(replace(draft, incident_type=chosen))
         else:
             answer = interpret_answer(draft, asking, text, now, lang, intent=_intent(tracker))
+        if answer.corrected and asking in missing_fields(answer.draft):
+            # "地点是X" answered to another question: a correction, not a failed answer; the
+            # message says what changed and asks the question again.
+            if answer.message:
+                dispatcher.utter_message(text=answer.message)
+            return {**slots, "report_answer": None, "report_draft": answer.draft.as_dict()}
         if not asking or asking not in missing_fields(answer.draft):
             # The asked question is answered (or there was none): its count starts again,
             # unless the next one is the same question to the customer (bot/asks.py).
@@ -545,7 +571,7 @@ def stop_report(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict
     kept aside in this conversation so that "继续报案" takes it up where it stopped. Stopped
     with a person offered: the offer already said so."""
     kept = kept_aside(tracker)
-    if tracker.get_slot("report_paused") != "person":
+    if tracker.get_slot("report_paused") not in ("person", OTHER_POLICY):
         reply(dispatcher, tracker, "report_cancelled_kept" if kept else "report_cancelled")
     events = phone_route_over() + [
               SlotSet("report_draft", None), SlotSet("report_kept", kept),

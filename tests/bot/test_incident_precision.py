@@ -108,7 +108,9 @@ def test_the_claim_stores_the_precision_and_agents_see_it(
         assert "2026-11-21 15:00" in shown and seen.startswith("2026年11月21日 15:00")
 
 
-def test_a_corrected_day_takes_its_own_part_of_the_day() -> None:
+def test_a_corrected_day_keeps_the_part_of_the_day_unless_it_names_its_own() -> None:
+    # Issue 19 (outside tester): "it was sunday not saturday" moves the day and keeps the part
+    # of the day already given; a correction that names its own part takes that one.
     from bot.claims.reporting.answers import apply_correction
 
     draft = ReportDraft(policy_number="AUTO-2026-0001", line_of_business="motor",
@@ -116,6 +118,6 @@ def test_a_corrected_day_takes_its_own_part_of_the_day() -> None:
                         incident_part="evening", language="zh")
     corrected = apply_correction(draft, "不对，是昨天", NOW, "zh").draft
     assert corrected.incident_date == date(2026, 11, 21)
-    assert corrected.incident_precision == DAY
+    assert corrected.incident_part == "evening"
     morning = apply_correction(draft, "不对，是昨天上午", NOW, "zh").draft
     assert morning.incident_date == date(2026, 11, 21) and morning.incident_part == "morning"

@@ -12,6 +12,8 @@ from decimal import Decimal
 
 from bot.claims.amounts import parse_amount
 from bot.claims.model import ClaimStage
+from bot.claims.reporting.answers import split_place
+from bot.claims.reporting.extract import without_codes
 from bot.clock import as_utc_naive, to_local
 from bot.dates import parse_incident_datetime
 from bot.language import to_simplified
@@ -33,7 +35,13 @@ _FIELD_WORDS = (
     (DESCRIPTION, r"经过|描述|情况说明|事故经过|description|account|what happened|details"),
     (AMOUNT, r"金额|损失|估损|费用|amount|estimate|loss|cost"),
     (TIME, r"时间|日期|几点|time|date"),
+    # "医院名字写错了，是…": a hospital stay's place is its hospital (checked last, so that
+    # "经过补充一下：我在医院…" stays the account).
+    (PLACE, r"医院(?:的)?(?:名字|名称)?|hospital(?:'s)? name|hospital"),
 )
+# "金额不对，还不知道多少钱": the loss becomes unknown, not an unreadable amount.
+_UNKNOWN_AMOUNT = re.compile(r"不知道|不清楚|不确定|说不准|还没(?:定|估)|unknown|don'?t know"
+                             r"|not sure|no idea", re.IGNORECASE)
 _CHANGE_ZH = r"(?:改|修改|更正|更新|纠正|补充|写详细|写得详细|写清楚|详细|加上|换成|不对|错了)"
 _CHANGE_EN = (r"(?:change|update|correct|amend|fix|edit|add (?:more )?detail|more detail|"
               r"should (?:be|say|read)|was wrong|is wrong)")
@@ -82,6 +90,7 @@ def parse_amend_request(text: str) -> AmendRequest | None:
         value = _TRAILERS.sub("", value).strip()
         if name == PLACE:
             value = _NOT_JUST.sub("", value).strip()
+            value = split_place(value)[0]  # "家里厨房水管爆了": the place is 家里厨房
         claim = parse_claim_number(clean)
         return AmendRequest(name, value if len(value) >= 2 else None, claim)
     return None
@@ -144,8 +153,11 @@ def amend_claim(
             new = f"{old}\n{addition}" if old else request.value
             claim.description = new
             new = request.value
+        elif request.field == AMOUNT and _UNKNOWN_AMOUNT.search(request.value):
+            old, new = claim.estimated_amount, None
+            claim.estimated_amount = None
         elif request.field == AMOUNT:
-            parsed = parse_amount(request.value)
+            parsed = parse_amount(without_codes(request.value))
             if not parsed.ok:
                 raise AmendRefused("unreadable")
             old, new = claim.estimated_amount, parsed.amount
@@ -158,10 +170,11 @@ def amend_claim(
             old, new = claim.incident_at, parsed.at
             claim.incident_at = new
         old_text, new_text = _shown(request.field, old, lang), _shown(request.field, new, lang)
+        new_text = new_text or ("不详" if lang == "zh" else "unknown")
         note = f"客户修改 Customer amended {request.field}: {old_text or '-'} -> {new_text}"
         uow.claims.add_event(claim, from_stage=claim.stage, to_stage=claim.stage, actor=actor,
                              at=now, note=note)
         uow.audit.record(actor, "claim.amend", "claim", claim.number,
                          {"field": request.field, "old": old_text, "new": new_text}, at=now)
         uow.commit()
-        return Amendment(claim.number, request.field, old_text, new_text or "")
+        return Amendment(claim.number, request.field, old_text, new_text)

@@ -12,6 +12,8 @@ from bot.claims.reporting.extract import (
     extract_report_fields,
     incident_kinds,
     resolve_incident_type,
+    split_place,
+    without_codes,
 )
 from bot.claims.reporting.service import (
     ReportDraft,
@@ -31,7 +33,7 @@ from bot.dates import (
     says_time_unknown,
 )
 from bot.documents import incident_types
-from bot.language import normalise
+from bot.language import normalise, to_simplified
 from bot.replies import clock_text, date_text, money, say
 
 _DONT_KNOW = re.compile(
@@ -99,6 +101,9 @@ class Answer:
     # The customer told what happened but no type could be read: the types are offered as
     # buttons at once rather than the open question again.
     choose_type: bool = False
+    # Another field than the one asked was corrected ("地点是X" to the amount question): not a
+    # failed answer; the message says what changed and asks the question again.
+    corrected: bool = False
 
 
 def _changed(before: ReportDraft, after: ReportDraft) -> tuple[str, ...]:
@@ -144,11 +149,15 @@ def _interpret(
     stored = stored_value_answer(draft, clean, lang)
     if stored is not None:
         return Answer(draft, stored)
+    named = named_correction(clean)
+    if named is not None and (asking != "description" or _CORRECTION_CUE.search(clean)):
+        return _named_answer(draft, asking, named, clean, now, lang, intent)
     if _CORRECTION_CUE.search(clean):
         # "不对,地点是…" in the middle of the questions: the named value replaces the old one.
-        corrected = apply_correction(draft, clean, now, lang)
+        corrected = apply_correction(draft, clean, now, lang, at_summary=False)
         if corrected.changed or corrected.message:
-            return corrected
+            # A change made is not a failed answer, even when the asked question stays open.
+            return replace(corrected, corrected=bool(corrected.changed))
     line = draft.line_of_business
     extracted = extract_report_fields(
         clean, now, lang, line_of_business=line, known_date=draft.incident_date
@@ -206,6 +215,11 @@ def _interpret(
             if place:
                 value = strip_correction_words(place.group("place") or place.group("place_en"))
             updated = replace(merged, **{asking: value})
+            if asking == "place":
+                # "家里厨房水管爆了": the place, and the rest is the account.
+                value, rest = split_place(value)
+                updated = _with_account(replace(merged, place=value), rest) if rest else replace(
+                    merged, place=value)
         return Answer(updated, changed=_changed(draft, updated))
     return Answer(merged, changed=_changed(draft, merged))
 
@@ -376,7 +390,7 @@ def _answer_amount(before: ReportDraft, merged: ReportDraft, text: str, lang: st
     if _DONT_KNOW.search(text):
         updated = _declined(merged, "estimated_amount")
         return Answer(updated, changed=_changed(before, updated))
-    parsed = parse_amount(text)
+    parsed = parse_amount(without_codes(text))  # "B2" / "3F" is a floor, never money
     if not parsed.ok:
         return Answer(merged, say(parsed.reply_key or "amount_unclear", lang),
                       _changed(before, merged))
@@ -413,6 +427,15 @@ def _answer_time(
         return Answer(updated, changed=_changed(before, updated))
     day = day_named(parsed)
     now_local = to_local(now).replace(tzinfo=None)
+    within = _reading_in_part(parsed.alternatives, before.incident_part, now_local)
+    if parsed.reason == AM_PM and within is not None:
+        # "Saturday morning" then "around 10": 10am, the part of the day already given.
+        updated = replace(merged, incident_at=from_local(within.date(), within.hour,
+                                                         within.minute), pending_times=())
+        return Answer(updated, changed=_changed(before, updated))
+    if _CONFIRM.match(text) and before.incident_date is not None:
+        # "yes" to "roughly what time?": not a "don't know"; the hour is asked for plainly.
+        return Answer(merged, say("report_hour_after_yes", lang), _changed(before, merged))
     if (parsed.reason == AM_PM and day is not None and before.incident_date is None
             and any(value <= now_local for value in parsed.alternatives)):
         # "12月2日 8点": the day is known, only morning or evening is asked back.
@@ -430,13 +453,20 @@ def _answer_time(
     return Answer(merged, question, _changed(before, merged))
 
 
-def apply_correction(draft: ReportDraft, text: str, now: datetime, lang: str) -> Answer:
+def apply_correction(draft: ReportDraft, text: str, now: datetime, lang: str, *,
+                     at_summary: bool = True) -> Answer:
     """A correction at the summary ("不对,时间是四点"): what the message says replaces the draft's
     value; a time alone moves the hour on the day already given."""
     clean = normalise(text)
+    if at_summary and _BARE_NO.match(clean):
+        # "不对" alone: which field is asked, not "I didn't understand".
+        return Answer(draft, say("report_what_to_correct", lang))
+    named = named_correction(clean)
+    if named is not None:
+        return _named_answer(draft, "confirm", named, clean, now, lang, None)
     blank = ReportDraft(line_of_business=draft.line_of_business, language=draft.language)
     extracted = extract_report_fields(
-        clean, now, lang, line_of_business=draft.line_of_business,
+        drop_negated_day(clean), now, lang, line_of_business=draft.line_of_business,
         known_date=_day_of(draft),
     )
     fresh = merge_fields(blank, extracted)
@@ -454,7 +484,7 @@ def apply_correction(draft: ReportDraft, text: str, now: datetime, lang: str) ->
         if named:
             updates["place"] = named
     if "estimated_amount" not in updates and _AMOUNT_CORRECTION.search(clean):
-        amount = parse_amount(clean)
+        amount = parse_amount(without_codes(clean))
         if amount.ok:
             updates["estimated_amount"] = amount.amount  # "make it 2500": not a year, not a time
             updated = replace(draft, **updates)
@@ -466,15 +496,63 @@ def apply_correction(draft: ReportDraft, text: str, now: datetime, lang: str) ->
         elif nearest is not None:
             updates["incident_at"] = nearest
         elif fresh.incident_date is not None and fresh.incident_date != _day_of(draft):
-            updates.update(incident_at=None, incident_date=fresh.incident_date,
-                           incident_part=fresh.incident_part)
+            updates.update(_moved_day(draft, fresh.incident_date, fresh.incident_part))
     if extracted.when.future:
         return Answer(draft, say("when_future", lang))
+    bare = strip_correction_words(clean)
+    if not updates and _HOSPITAL_NAME.fullmatch(bare):
+        # "华山医院" alone at the summary: the hospital (the place, where the line has one).
+        field_name = ("hospital" if draft.line_of_business in _PLACE_IS_HOSPITAL
+                      or draft.hospital else "place")
+        updates[field_name] = bare
     if not updates and _PLACE_LIKE.search(clean):
         # "改一下 是北四环学院桥往东200米": no field named, but only a place reads this way.
         updates["place"] = strip_correction_words(clean)
     updated = replace(draft, **updates)
     return Answer(updated, changed=_changed(draft, updated))
+
+
+_DAY_WORDS = (r"(?:(?:on\s+)?(?:the\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+              r"|yesterday|today|morning|afternoon|evening|night)(?:\s+(?:morning|afternoon"
+              r"|evening|night))?)")
+# "sunday not saturday", "不是周六，是周日": the day denied is not the day meant.
+_NEGATED_DAY = re.compile(
+    rf"\b(?:not|rather than|instead of)\s+{_DAY_WORDS}\b"
+    r"|(?:而)?不是(?:在)?(?:(?:上|这|本)?(?:周|星期|礼拜)[一二三四五六日天]|大?前天|昨天|今天"
+    r"|上午|下午|中午|晚上|早上|凌晨|\d{1,2}[号日])",
+    re.IGNORECASE,
+)
+
+
+def drop_negated_day(text: str) -> str:
+    """`text` without the day it denies ("actually it was sunday not saturday" -> "…sunday")."""
+    return _NEGATED_DAY.sub(" ", text or "")
+
+
+def _moved_day(draft: ReportDraft, day: date, part: str | None) -> dict[str, Any]:
+    """A correction that names only another day: the hour or part of the day already given
+    stays ("it was sunday not saturday" keeps 10:00, or the morning)."""
+    if draft.incident_at is not None and part is None:
+        local = to_local(draft.incident_at)
+        return {"incident_at": from_local(day, local.hour, local.minute), "incident_date": day,
+                "pending_times": ()}
+    return {"incident_at": None, "incident_date": day,
+            "incident_part": part or draft.incident_part, "pending_times": ()}
+
+
+_PART_HOURS = {"early_morning": range(0, 6), "morning": range(5, 12), "noon": range(11, 14),
+               "afternoon": range(12, 19), "evening": range(17, 24), "night": range(20, 24)}
+
+
+def _reading_in_part(alternatives: tuple, part: str | None,
+                     now_local: datetime) -> datetime | None:
+    """Of "10am or 10pm", the one reading inside the part of the day already said."""
+    hours = _PART_HOURS.get(part or "")
+    if hours is None:
+        return None
+    fitting = [value for value in alternatives
+               if isinstance(value, datetime) and value.hour in hours and value <= now_local]
+    return fitting[0] if len(fitting) == 1 else None
 
 
 def _nearest_reading(draft: ReportDraft, alternatives: tuple) -> datetime | None:
@@ -558,3 +636,148 @@ def same_incident_reply(text: str, intent: str | None = None) -> bool | None:
     if _SAME.search(clean) or is_confirmation(clean, intent):
         return True
     return None
+
+
+# --- a correction that names its field ("地点不对，是X", "金额不对，还不知道多少钱") ------------
+
+_FIELD_NAMES: tuple[tuple[str, str], ...] = (
+    ("hospital", r"医院(?:的)?(?:名字|名称)?|hospital(?:'s)?(?: name)?"),
+    ("place", r"地点|地址|位置|地方|事发地(?:点)?|\bplace\b|\baddress\b|\blocation\b"),
+    ("estimated_amount", r"金额|损失|费用|钱数|估损|\bamount\b|\bloss\b|\bcost\b|\bestimate\b"),
+    ("description", r"经过|描述|\bdescription\b"),
+)
+_FIELD_ALT = "|".join(f"(?P<{name}>{pattern})" for name, pattern in _FIELD_NAMES)
+_WRONG_WORDS = (r"不对|错了|写错了|记错了|说错了|搞错了|弄错了|有误|不准确|不是这个|不是这里"
+                r"|is wrong|was wrong|isn'?t right|is not right|is incorrect")
+_THEN_VALUE = (r"(?:应该是|应当是|其实是|实际是|正确的是|改成|改为|换成|写成|是|在|为|:|："
+               r"|should be|is actually|was actually|it'?s|it was|to)?")
+# "地点不对，是X" / "医院名字写错了，是X" / "金额不对，还不知道多少钱": the field, then what it is.
+_NAMED_WRONG = re.compile(
+    rf"(?:{_FIELD_ALT})\s*(?:也|都|好像|可能)?\s*(?:{_WRONG_WORDS})[\s,，。.:：!！;；]*"
+    rf"{_THEN_VALUE}\s*(?P<value>.*)$",
+    re.IGNORECASE,
+)
+# "地点是X" / "不对，地点改成X" / "金额应该是3000": the field named, then its value.
+_NAMED_IS = re.compile(
+    rf"^(?:[^,，。.;；!！?？]{{0,12}}?[,，\s]*)?(?:{_FIELD_ALT})\s*"
+    r"(?:(?:应该|应当|其实|实际|正确的)?(?:改成|改为|换成|写成|是|在|为|:|：)"
+    r"|\s+(?:should\s+(?:be|say|read)|is|was|to)\b)\s*(?:actually\s+)?(?P<value>.+)$",
+    re.IGNORECASE,
+)
+_VALUE_END = re.compile(r"[,，。;；!！?？]|\s+(?:not|instead|rather)\b|不是", re.IGNORECASE)
+
+
+_ASKS_BACK = re.compile(r"[?？]\s*$|吗\s*$|是不是|要不要|可不可以|能不能", re.IGNORECASE)
+_NOT_A_VALUE = re.compile(r"fine|ok|okay|right|correct|good|对的|对|没问题|没错|正确|可以",
+                          re.IGNORECASE)
+_UNKNOWN_VALUE = re.compile(r"unknown|不详|未知|待定|还没(?:定|估)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class NamedCorrection:
+    """A message that names the field it corrects; `value` is None when it names none yet;
+    `before` is what the message says ahead of the field's name ("没人受伤，损失是3000")."""
+
+    field: str
+    value: str | None
+    before: str = ""
+
+
+_PLACE_IS_HOSPITAL = ("medical", "critical_illness")
+_BARE_NO = re.compile(r"^\s*(?:不对|不是|错了|有错|写错了|不正确|有问题|no|nope|wrong|that'?s wrong"
+                      r"|not right|incorrect)[\s,，.。!！]*$", re.IGNORECASE)
+_HOSPITAL_NAME = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{1,20}(?:医院|卫生院|诊所|医疗中心)"
+                            r"|(?:[A-Z][\w'.-]*\s+){1,5}(?:Hospital|Clinic)")
+
+
+def _named_answer(draft: ReportDraft, asking: str, named: NamedCorrection, text: str,
+                  now: datetime, lang: str, intent: str | None) -> Answer:
+    """An answer that names a field: that field is set, whatever question was asked; the
+    words before it still answer the question; otherwise the question is asked again."""
+    if named.field == "place" and draft.line_of_business in _PLACE_IS_HOSPITAL:
+        named = replace(named, field="hospital")  # a hospital stay's place is the hospital
+    fixed = _apply_named(draft, named, lang)
+    asked = {"incident_hour": "incident_time"}.get(asking, asking)
+    if not fixed.changed and not fixed.message and getattr(draft, named.field) is not None:
+        # "地点是华山医院" when it already is: said so, not "I didn't understand".
+        value = getattr(draft, named.field)
+        shown = money(value, lang) if named.field == "estimated_amount" else value
+        label = say(f"correct_field.{named.field}", lang)
+        if asking in ("confirm", "") or named.field == asked:
+            return Answer(draft, say("report_field_already", lang, field=label, value=shown),
+                          corrected=True)
+        question = say(f"report_ask.{asking}", lang)
+        return Answer(draft, say("report_field_already_then", lang, field=label, value=shown,
+                                 question=question), corrected=True)
+    if named.field == asked or not asking or asking == "confirm":
+        return fixed
+    before = named.before.strip(" ,，。.;；!！")
+    if len(before) >= 2 and not _CORRECTION_LEAD.fullmatch(before):
+        inner = _interpret(fixed.draft, asking, before, now, lang, intent=intent)
+        return replace(inner, changed=_changed(draft, inner.draft))
+    question = say(f"report_ask.{asking}", lang)
+    if fixed.message:
+        return Answer(fixed.draft, fixed.message, fixed.changed, corrected=True)
+    label = say(f"correct_field.{named.field}", lang)
+    value = getattr(fixed.draft, named.field)
+    if value is None:
+        message = say("report_corrected_unknown_then", lang, field=label, question=question)
+    else:
+        shown = money(value, lang) if named.field == "estimated_amount" else value
+        message = say("report_corrected_then", lang, field=label, value=shown, question=question)
+    return Answer(fixed.draft, message, fixed.changed, corrected=True)
+
+
+def named_correction(text: str) -> NamedCorrection | None:
+    """"地点不对，是虹桥天地B2" -> place; "金额不对，还不知道多少钱" -> the amount, unknown;
+    "医院名字写错了，是市第一人民医院" -> hospital; "地点是X" answered to any question -> place.
+    None when the message names no field this way."""
+    clean = to_simplified(normalise(text or "")).strip()
+    if _ASKS_BACK.search(clean):
+        return None  # "地方是不是要写详细地址？" asks, it does not correct
+    match = _NAMED_WRONG.search(clean) or _NAMED_IS.search(clean)
+    if not match:
+        return None
+    name = next(key for key, _ in _FIELD_NAMES if match.group(key))
+    before = clean[:match.start(name)]
+    value = match.group("value") or ""
+    if name in ("place", "hospital", "description"):
+        if name != "description":
+            cut = _VALUE_END.search(value)
+            if cut and cut.start() > 0:
+                after = value[cut.end():]
+                # "地点是中山路，被追尾了": the words after the place still say something.
+                if not re.match(r"\s*(?:不是|not\b|instead|rather)", value[cut.start():], re.I):
+                    before = f"{before}，{after}" if before else after
+                value = value[:cut.start()]
+        value = strip_correction_words(value.strip(" ,，。.!！:：")) if value.strip(
+            " ,，。.!！:：") else ""
+    value = value.strip()
+    if _NOT_A_VALUE.fullmatch(value.strip(" .。!！")):
+        return None  # "the place is fine": nothing to change
+    return NamedCorrection(name, value or None, before)
+
+
+def _apply_named(draft: ReportDraft, named: NamedCorrection, lang: str) -> Answer:
+    """The draft with the named field set to what the message says it is; asked back when it
+    says only that the field is wrong."""
+    label = say(f"correct_field.{named.field}", lang)
+    if named.value is None:
+        return Answer(draft, say("report_correct_which_value", lang, field=label))
+    if named.field == "estimated_amount":
+        if _DONT_KNOW.search(named.value) or _UNKNOWN_VALUE.search(named.value):
+            updated = replace(_declined(draft, "estimated_amount"), estimated_amount=None)
+            return Answer(updated, changed=_changed(draft, updated))
+        parsed = parse_amount(without_codes(named.value))
+        if not parsed.ok:
+            return Answer(draft, say(parsed.reply_key or "amount_unclear", lang))
+        updated = replace(draft, estimated_amount=parsed.amount)
+        return Answer(updated, changed=_changed(draft, updated))
+    if named.field == "place":
+        place, rest = split_place(named.value)
+        updated = replace(draft, place=place)
+        if rest and not draft.description:
+            updated = replace(updated, description=rest)
+        return Answer(updated, changed=_changed(draft, updated))
+    updated = replace(draft, **{named.field: named.value[:_MAX_FREE_TEXT]})
+    return Answer(updated, changed=_changed(draft, updated))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from bot.claims.amounts import ParsedAmount, find_amount
+from bot.claims.amounts import ParsedAmount, find_amount, parse_amount
 from bot.claims.risk import urgent_reasons
 from bot.dates import ParsedDateTime, parse_incident_datetime
 from bot.documents import normalise_incident_type
@@ -339,6 +339,80 @@ def incident_kinds(text: str) -> tuple[str, ...]:
     return tuple(kinds)
 
 
+# A vehicle as the thing damaged or stolen ("我的车被砸了", "车窗碎了", "my car got hit"); not a
+# garage or a parking space (车库, 车位), nor a ride (开车回家, 坐车).
+_VEHICLE_RE = re.compile(
+    r"(?:汽车|轿车|私家车|爱车|车子|车辆|车窗|车门|车身|车头|车尾|车灯|车漆|车牌|后视镜|保险杠|挡风玻璃"
+    r"|(?:我|我的|我家|家里|他|她|的)车(?![库位棚站间场])"
+    r"|\b(?:my|our|his|her|the)\s+(?:car|van|suv|vehicle|truck)\b|\bcar\s+(?:window|door|was|got)\b)",
+    re.IGNORECASE,
+)
+
+
+# "B2", "3F", "F3", "12号楼": a floor, block or bay in a place, never money ("2.5k", "3w" are).
+_CODE_IN_PLACE = re.compile(
+    r"(?<![A-Za-z])[A-Za-z]-?\d{1,4}(?![\d.])|(?<![\d.])\d{1,4}(?![kKwW])[A-Za-z](?![A-Za-z])"
+    r"|\d{1,4}\s*(?:号楼|栋|单元|层|楼|号)"
+)
+def without_codes(text: str) -> str:
+    """`text` with the floor, bay and block codes of a place blanked (never read as money)."""
+    return _CODE_IN_PLACE.sub(" ", text or "")
+
+
+_CN_DIGITS = "零〇一二两三四五六七八九十百千"
+# "一万二", "1.2万", "两万五": 万 in a report is money, with or without 元 after it.
+_WAN_AMOUNT_RE = re.compile(
+    rf"(?:\d+(?:\.\d+)?|[{_CN_DIGITS}]+)\s*万(?:[{_CN_DIGITS}]|\d)*"
+    r"(?!\s*(?:公里|千米|米|人|步|次|字|个|辆|km|多人))"
+)
+
+
+# "凹进去一块", "掉了一块漆": a piece of something, not one yuan.
+_A_PIECE_RE = re.compile(r"(?<![\d零〇一二两三四五六七八九十百千万])一\s*块(?!钱)")
+
+
+def _amount(text: str) -> ParsedAmount:
+    found = find_amount(without_codes(_A_PIECE_RE.sub(" ", text)))
+    if found.problem != "not_found":
+        return found
+    wan = _WAN_AMOUNT_RE.search(text)
+    return parse_amount(wan.group(0)) if wan else found
+
+
+_HAPPENED_RE = re.compile(r"被|把|了|坏|掉|出事|爆|裂|碎")
+
+
+def split_place(value: str) -> tuple[str, str | None]:
+    """"家里厨房水管爆了" -> ("家里厨房", "水管爆了"): a place answer that runs on into what
+    happened keeps the place, and the rest is the account."""
+    words = to_simplified(value or "")
+    cut = first_kind_at(words)
+    if cut is None or cut < 2 or not _HAPPENED_RE.search(words[cut:]):
+        return value, None
+    place = value[:cut].strip(" ,，。.的")
+    rest = value[cut:].strip(" ,，。.")
+    if len(place) < 2:
+        return value, None
+    return place, rest or None
+
+
+# "地点：家里厨房水管爆了" on a line of its own: a labelled place.
+_LABELLED_PLACE_RE = re.compile(r"(?:地点|地址|位置|事发地点?|place|address|location)\s*[:：]\s*"
+                                r"([^\n,，。;；!！?？]{2,40})", re.IGNORECASE)
+
+
+def tells_of_a_vehicle(text: str | None) -> bool:
+    """Whether an account is about a vehicle damaged or stolen."""
+    words = to_simplified(normalise_digits(text or ""))
+    return bool(_VEHICLE_RE.search(words) and incident_kinds(words))
+
+
+def first_kind_at(text: str) -> int | None:
+    """Where the first words of an incident start in `text` (simplified), or None."""
+    starts = [match.start() for _, pattern in _KIND_RES if (match := pattern.search(text or ""))]
+    return min(starts) if starts else None
+
+
 def resolve_incident_type(line: str | None, kinds: tuple[str, ...]) -> str | None:
     """The checklist incident type the kinds mean on `line`; with no line, on the line the
     kinds point to. None when they say nothing that line covers."""
@@ -380,6 +454,9 @@ def _hospital(text: str) -> str | None:
 
 
 def _place(text: str, hospital: str | None) -> str | None:
+    labelled = _LABELLED_PLACE_RE.search(text)
+    if labelled:
+        return split_place(labelled.group(1).strip())[0]
     address = _ADDRESS_EN_RE.search(text)
     if address:
         return address.group(1)
@@ -431,7 +508,7 @@ def extract_report_fields(
     line_hint = line_of_business or next(
         (LINE_HINTS[kind] for kind in kinds if kind in LINE_HINTS), None
     )
-    amount = find_amount(clean)
+    amount = _amount(clean)
     phone = _PHONE_RE.search(clean)
     injuries = _injuries(clean)
     return ReportFields(

@@ -18,7 +18,9 @@ from bot.claims.reporting.extract import (
     customer_account,
     incident_kinds,
     resolve_incident_type,
+    tells_of_a_vehicle,
 )
+from bot.claims.reporting.urgent import is_past
 from bot.claims.risk import RiskFacts, assess, is_fast_track, offers_person, rules, urgent_reasons
 from bot.clock import as_utc_naive, from_local, local_today, to_local
 from bot.dates import DAY, EXACT, HOUR_UNKNOWN, PART_OF_DAY, UNKNOWN, incident_time_text, part_start
@@ -356,6 +358,9 @@ def _problems(
         return problems, None
 
     line = policy.line_of_business
+    if vehicle_outside_line(draft, line):
+        problems.append(Problem("vehicle_not_covered", "report_vehicle_not_home"))
+        return problems, policy
     if draft.line_of_business and draft.line_of_business != line:
         problems.append(Problem("line_mismatch", "report_line_mismatch", {"line": line}))
     if draft.incident_type and normalise_incident_type(line, draft.incident_type) is None:
@@ -390,6 +395,18 @@ def _problems(
     return problems, policy
 
 
+# Lines that never cover a vehicle's own damage: the home product covers the address only.
+_NO_VEHICLES = ("home",)
+
+
+def vehicle_outside_line(draft: ReportDraft, line: str | None = None) -> bool:
+    """A car's damage told on a policy that does not cover vehicles (a home policy): never
+    filed as a home incident (高空坠物, 财产损失); the customer is told to use the motor policy."""
+    line = line or draft.line_of_business or _line_from_number(draft.policy_number)
+    return line in _NO_VEHICLES and tells_of_a_vehicle(
+        " ".join(part for part in (draft.description, draft.place) if part))
+
+
 SAME = "same"
 MAYBE = "maybe"
 DIFFERENT = "different"
@@ -414,7 +431,9 @@ def same_incident(draft: ReportDraft, claim: Claim) -> str:
         return MAYBE if day is None else DIFFERENT
     claim_at = as_utc_naive(claim.incident_at)
     claim_local = to_local(claim_at)
-    claim_has_hour = (claim_local.hour, claim_local.minute) != (0, 0)
+    # A part of the day is stored at the hour it starts (晚上 -> 17:00): not an hour to compare.
+    claim_has_hour = (claim_local.hour, claim_local.minute) != (0, 0) and (
+        getattr(claim, "incident_time_precision", None) in (None, EXACT))
     if draft.incident_at is not None and claim_has_hour:
         gap = abs(as_utc_naive(draft.incident_at) - claim_at)
         if gap > _NEAR:
@@ -590,8 +609,9 @@ def submit_report(
             waiting_period_days=policy.waiting_period_days,
             recent_claims=recent,
             past_complaints=len(complaints),
-            urgent_reasons=urgent_reasons(incident_type, draft.description,
-                                          serious_injury=draft.serious_injury),
+            # Something over (a treated illness, an accident days ago) is never urgent.
+            urgent_reasons=() if is_past(draft.description, incident_at, now) else urgent_reasons(
+                incident_type, draft.description, serious_injury=draft.serious_injury),
         ))
         claim.flags = [flag.as_json() for flag in flags]
         uow.audit.record(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from bot.language import to_simplified
 from bot.parsing import normalise_digits
@@ -59,9 +60,20 @@ _CRIME = re.compile(
 # The event is over (a claim for something past): no emergency numbers.
 _PAST = re.compile(
     r"上个月|上周|上星期|上礼拜|去年|前年|几个月前|个月前|(?:几|两|三|一)周前|已经出院|出院了|"
-    r"last (?:month|year|week)|months? ago|weeks ago|years? ago|discharged|been discharged",
+    r"last (?:month|year|week)|months? ago|weeks ago|years? ago|discharged|been discharged"
+    # "做了手术，前天出院了": treated and over.
+    r"|出院|做完(?:了)?手术|手术(?:很|挺)?(?:成功|做完)|已经(?:好了|康复|痊愈)|康复了|痊愈"
+    r"|last (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|recovered|after surgery",
     re.IGNORECASE,
 )
+# Still happening, whatever day it began ("上周出的车祸，现在还在ICU抢救"): never past.
+_ONGOING = re.compile(
+    r"(?:还|仍|仍然|正)在(?:抢救|ICU|重症|昏迷)|还(?:在)?昏迷|仍(?:然)?昏迷|还没(?:醒|脱离危险)"
+    r"|still (?:in (?:icu|intensive care)|unconscious|critical|in a coma)",
+    re.IGNORECASE,
+)
+# How long after the incident a report is still about something happening now.
+RECENT = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -80,7 +92,8 @@ class Urgency:
 def urgency(text: str | None) -> Urgency | None:
     """The emergency `text` describes, or None. Simplified and traditional Chinese, English."""
     words = to_simplified(normalise_digits(text or "")).strip()
-    if not words or words.startswith("/") or _PAST.search(words):
+    if not words or words.startswith("/") or (_PAST.search(words)
+                                               and not _ONGOING.search(words)):
         return None
     reasons: list[str] = []
     if _SERIOUS_INJURY.search(words) or (_EMERGENCY_CARE.search(words) and _NOW.search(words)):
@@ -144,3 +157,16 @@ def still_urgent(text: str | None) -> Urgency | None:
     if not numbers:
         return None
     return Urgency(("still_urgent",), tuple(numbers))
+
+
+def is_past(text: str | None, incident_at: datetime | None = None,
+            now: datetime | None = None) -> bool:
+    """Whether a report tells of something over: said so ("上周五…前天出院了"), or the incident
+    more than a day before `now` (naive UTC both). Past events never take the urgent path or
+    the fast track."""
+    words = to_simplified(normalise_digits(text or ""))
+    if _ONGOING.search(words):
+        return False
+    if _PAST.search(words):
+        return True
+    return incident_at is not None and now is not None and now - incident_at > RECENT
