@@ -29,10 +29,10 @@ def show_status(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict
     access = policy_for(looking)
     if access.refused:
         return refused_policy(dispatcher, tracker, access)
-    named = str(tracker.get_slot("claim_number") or "")
-    wanted = parse_claim_number(named)
     # The customer's words: a pick from the list ("第二个", "the car one") or "paid yet?".
     text = str(tracker.latest_message.get("text") or "")
+    named = "" if _left_by_dispute(tracker, text) else str(tracker.get_slot("claim_number") or "")
+    wanted = parse_claim_number(named)
     status = status_of_customer(
         access.policy_number or "", language_of(tracker),
         actor=looking.actor, claim_number=wanted, hidden=hidden_policies(looking),
@@ -50,6 +50,29 @@ def show_status(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict
     else:
         dispatcher.utter_message(text=reply_text)
     return [SlotSet("claim_number", None)]
+
+
+# Actions whose claim number is the claim a dispute was about, not one the customer picked.
+_DISPUTE_ACTIONS = ("action_explain_decision", "action_dispute_next_step")
+
+
+def _left_by_dispute(tracker: Tracker, text: str) -> bool:
+    """Whether the claim_number slot only holds the claim a dispute explained: "what's the
+    status of my claims" afterwards is about all of them, unless the message names it."""
+    if parse_claim_number(text):
+        return False
+    slot_set = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user" and slot_set:
+            return False  # set by a pick or the words of an earlier message
+        if event.get("event") == "slot" and event.get("name") == "claim_number":
+            if not event.get("value"):
+                return False
+            slot_set = True
+        elif event.get("event") == "action" and slot_set and event.get("name") not in (
+                "action_listen", None):
+            return event.get("name") in _DISPUTE_ACTIONS
+    return False
 
 
 class ActionShowStatus(Action):
