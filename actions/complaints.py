@@ -81,7 +81,9 @@ class ValidateComplaintForm(FormValidationAction):
 
     @staticmethod
     def _activating(tracker: Tracker) -> bool:
-        return tracker.active_loop_name != FORM
+        """The message that starts the form. The Rasa server sets the active loop before it
+        asks for the first validation, so nothing asked yet (requested_slot) is the sign."""
+        return tracker.active_loop_name != FORM or not tracker.get_slot("requested_slot")
 
     async def extract_complaint_about(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -143,7 +145,8 @@ class ValidateComplaintForm(FormValidationAction):
         if self_introduced_name(text) is None and names_staff(text):
             # "是理赔员小刘，上周三打电话的时候": whom the complaint is about, not who complains.
             about = str(tracker.get_slot("complaint_about") or "")
-            noted = {"complaint_about": _clip(f"{about}；{text}" if about and text not in about
+            # The person named first: it is what the customer will look for in the receipt.
+            noted = {"complaint_about": _clip(f"{text}；{about}" if about and text not in about
                                               else about or text)}
             reply(dispatcher, tracker, "complaint_subject_noted_ask_name",
                   about=_clip(text)[:60])

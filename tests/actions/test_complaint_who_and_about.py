@@ -66,6 +66,17 @@ def test_the_first_message_introducing_oneself_is_not_asked_again(domain):
     assert slots["complainant_name"] == "王芳" and slots["complainant_phone"] == "13800000004"
 
 
+def test_the_first_message_fills_the_subject_as_the_rasa_server_starts_the_form(domain):
+    # The server sets the active loop before the first validation: nothing asked yet.
+    tracker = make_tracker("我要投诉你们的理赔员，上周三打电话态度太差了", "complain",
+                           active_loop="complaint_form")
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ValidateComplaintForm().run(dispatcher, tracker, domain))
+    slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    assert slots["complaint_about"].startswith("我要投诉你们的理赔员")
+    assert "complainant_name" not in slots
+
+
 def test_the_registration_says_back_what_was_recorded(claims_store, domain):
     with time_machine.travel(datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc), tick=True):
         tracker = make_tracker("道歉", "inform", sender_id="web-c2", slots={
