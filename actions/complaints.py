@@ -160,7 +160,7 @@ class ValidateComplaintForm(FormValidationAction):
     def validate_complainant_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        phone = parse_contact_phone(str(value or ""))
+        phone = parse_contact_phone(str(value or "")) or _phone_said_before(tracker)
         if phone is None:
             return _failed("complainant_phone", "complaint_phone_invalid", dispatcher, tracker)
         return {"complainant_phone": phone, **_answered("complainant_phone", tracker)}
@@ -183,6 +183,20 @@ class ValidateComplaintForm(FormValidationAction):
     def validate_complaint_request(self, value: Any, dispatcher: CollectingDispatcher,
                                    tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
         return self._text("complaint_request", value, dispatcher, tracker)
+
+
+def _phone_said_before(tracker: Tracker) -> str | None:
+    """"我刚才说了": a phone number the customer gave earlier in this complaint (since the
+    message that started it), so it is never asked for again."""
+    for event in reversed(tracker.events[:-1] if tracker.events else []):
+        if event.get("event") != "user":
+            continue
+        phone = parse_contact_phone(event.get("text") or "")
+        if phone:
+            return phone
+        if ((event.get("parse_data") or {}).get("intent") or {}).get("name") == "complain":
+            return None
+    return None
 
 
 # Complaint questions whose third unreadable answer is recorded as "not stated" (the complaint

@@ -86,3 +86,16 @@ def test_the_registration_says_back_what_was_recorded(claims_store, domain):
         texts, _ = run_action(ActionSubmitComplaint(), tracker, domain)
     assert "王芳" in texts[0] and "138****0004" in texts[0] and "13800000004" not in texts[0]
     assert "理赔员小刘" in texts[0]
+
+
+def test_a_phone_given_earlier_in_the_complaint_is_not_asked_again(domain):
+    earlier = [{"event": "user", "text": "我要投诉理赔员",
+                "parse_data": {"intent": {"name": "complain"}}},
+               {"event": "user", "text": "王芳，电话13800000004",
+                "parse_data": {"intent": {"name": "inform"}}}]
+    tracker = make_tracker("我刚才说过了", "inform", active_loop="complaint_form",
+                           events=earlier)
+    dispatcher = CollectingDispatcher()
+    result = ValidateComplaintForm().validate_complainant_phone("我刚才说过了", dispatcher,
+                                                                tracker, domain)
+    assert result["complainant_phone"] == "13800000004" and dispatcher.messages == []
