@@ -512,13 +512,17 @@ def record_outcome(reference: str, outcome: str, accepted: bool | None, actor: s
         return view, notice
 
 
+# The subject said back in the receipt: its start, enough to see whom or what it names.
+MAX_SUBJECT_SAID_BACK = 24
+
+
 def recorded_details(view: ComplaintView, lang: str) -> str:
     """What was written down, said back so a mistake can be seen: the name, the phone (masked)
     and what or whom it is about."""
     unknown = say("complaint_detail_unknown", lang)
     subject = " ".join((view.subject or "").split())
-    if len(subject) > 40:
-        subject = subject[:40] + "…"
+    if len(subject) > MAX_SUBJECT_SAID_BACK:
+        subject = subject[:MAX_SUBJECT_SAID_BACK] + "…"
     return say("complaint_recorded_details", lang, name=view.complainant_name or unknown,
                phone=view.phone_masked or unknown, about=subject or unknown)
 
