@@ -14,7 +14,9 @@ from actions.common import language_of, reply
 from actions.handoff import offer_buttons
 from bot.access import claim_policy_number, hidden_policies
 from bot.claims.disputes import asks_what_now, explain_decision, ladder_text
+from bot.language import LANGUAGES, to_simplified
 from bot.parsing import parse_claim_number
+from bot.replies import say
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +30,27 @@ def _dispute_text(tracker: Tracker) -> str:
         if intent == "dispute_decision":
             return event.get("text") or ""
     return tracker.latest_message.get("text") or ""
+
+
+def _explanation_endings() -> tuple:
+    """The lines an explanation of a decision ends with, in both languages (the next step of
+    the ladder), whichever action gave it (the dispute's own, or the identity check's after
+    a dispute started unverified)."""
+    keys = ("dispute_next.negotiation", "dispute_step.mediation", "dispute_step.arbitration",
+            "dispute_step.litigation", "dispute_ladder")
+    return tuple(say(key, lang) for key in keys for lang in LANGUAGES)
+
+
+def explained_before(tracker: Tracker) -> bool:
+    """Whether this conversation was already given a decision's explanation (before the
+    latest message)."""
+    endings = _explanation_endings()
+    for event in tracker.events[:-1] if tracker.events else []:
+        if event.get("event") == "bot" and event.get("text"):
+            text = to_simplified(event["text"])
+            if any(ending in text for ending in endings):
+                return True
+    return False
 
 
 def explain_dispute(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:
@@ -45,6 +68,7 @@ def explain_dispute(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[
             text=_dispute_text(tracker),
             conversation_id=tracker.sender_id,
             actor=looking.actor,
+            explained_before=explained_before(tracker),
         )
     except Exception:
         logger.exception("disputes: explaining for %s failed", tracker.sender_id)

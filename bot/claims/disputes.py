@@ -145,10 +145,13 @@ def explain_decision(
     actor: str = "bot",
     now: datetime | None = None,
     url: str | None = None,
+    explained_before: bool = False,
 ) -> Explanation:
     """Explain the decision on the verified customer's claim (the one named, else the newest
     denied, else the newest decided one) and say the next step of the ladder. A rung the
-    customer names in `text` (mediation, arbitration, court) is where they stand from now."""
+    customer names in `text` (mediation, arbitration, court) is where they stand from now.
+    `explained_before`: this conversation was given the explanation already; disputed again,
+    the customer gets the ladder's next steps instead of the same text."""
     at = as_utc_naive(now)
     with unit_of_work(url) as uow:
         policy = uow.policies.by_number(policy_number)
@@ -165,11 +168,9 @@ def explain_decision(
                                say("dispute_next.negotiation", lang))
         lines = _decision_lines(claim, lang)
         wanted = requested_step(text) or "explained"
-        earlier = uow.disputes.for_claim(claim.id, claim.policy.customer_id)
         # Explained already in this conversation and disputed again without naming a rung:
         # the next step of the ladder, not the same explanation word for word.
-        again = bool(wanted == "explained" and earlier is not None and conversation_id
-                     and earlier.conversation_id == conversation_id)
+        again = explained_before and wanted == "explained"
         step = _record_step(uow, claim, wanted, conversation_id, actor, at)
         if claim.stage == "denied" and not (claim.denial_reason_en if lang == "en"
                                             else claim.denial_reason_zh):

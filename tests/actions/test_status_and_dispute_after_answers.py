@@ -13,12 +13,14 @@ JOHN = {"language": "en", "verified": True, "customer_id": 3,
         "customer_name": "John Smith", "policy_number": "HOME-2026-0001"}
 
 
-def _after_dispute(claim_number: str = "CLM-2026-000002") -> list:
-    """The events a dispute explained leaves behind: the claim it was about in the slot."""
+def _after_dispute(claim_number: str = "CLM-2026-000002", said: str | None = None) -> list:
+    """The events a dispute explained leaves behind: what was said, the claim it was about in
+    the slot."""
     return [{"event": "user", "text": "why was my claim refused",
              "parse_data": {"intent": {"name": "dispute_decision"}}},
             {"event": "action", "name": "action_explain_decision"},
-            {"event": "bot", "text": "Your claim CLM-2026-000002 was not paid because: …"},
+            {"event": "bot", "text": said or "Your claim CLM-2026-000002 was not paid because: "
+             "…\n" + say("dispute_next.negotiation", "en")},
             {"event": "slot", "name": "human_offered", "value": True},
             {"event": "slot", "name": "claim_number", "value": claim_number},
             {"event": "action", "name": "action_listen"}]
@@ -52,7 +54,7 @@ def test_disputing_again_moves_to_the_next_step_not_the_same_text(claims_store, 
     first_texts, _ = run_action(ActionExplainDecision(), first, domain)
     again = make_tracker("I don't accept this, the pipe burst was sudden", "dispute_decision",
                          sender_id="web-j1", slots={**JOHN, "claim_number": "CLM-2026-000002"},
-                         events=_after_dispute())
+                         events=_after_dispute(said=first_texts[0]))
     texts, events = run_action(ActionExplainDecision(), again, domain)
     assert texts != first_texts
     assert texts[0].startswith(say("dispute_again", "en", number="CLM-2026-000002"))
