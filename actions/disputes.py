@@ -32,7 +32,7 @@ def _dispute_text(tracker: Tracker) -> str:
     return tracker.latest_message.get("text") or ""
 
 
-def _explanation_endings() -> tuple:
+def explanation_endings() -> tuple:
     """The lines an explanation of a decision ends with, in both languages (the next step of
     the ladder), whichever action gave it (the dispute's own, or the identity check's after
     a dispute started unverified)."""
@@ -44,7 +44,7 @@ def _explanation_endings() -> tuple:
 def explained_before(tracker: Tracker) -> bool:
     """Whether this conversation was already given a decision's explanation (before the
     latest message)."""
-    endings = _explanation_endings()
+    endings = explanation_endings()
     for event in tracker.events[:-1] if tracker.events else []:
         if event.get("event") == "bot" and event.get("text"):
             text = to_simplified(event["text"])

@@ -12,6 +12,7 @@ from actions.common import language_of, reply
 from bot import side_questions
 from bot.access import hidden_policies, policy_for
 from bot.claims.status import status_of_customer
+from bot.language import to_simplified
 from bot.parsing import parse_claim_number
 from bot.replies import say
 
@@ -52,27 +53,26 @@ def show_status(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict
     return [SlotSet("claim_number", None)]
 
 
-# Actions whose claim number is the claim a dispute was about, not one the customer picked.
-_DISPUTE_ACTIONS = ("action_explain_decision", "action_dispute_next_step")
-
-
 def _left_by_dispute(tracker: Tracker, text: str) -> bool:
-    """Whether the claim_number slot only holds the claim a dispute explained: "what's the
-    status of my claims" afterwards is about all of them, unless the message names it."""
+    """Whether the claim_number slot only holds the claim a decision's explanation was about
+    (set with it, before the latest message): "what's the status of my claims" afterwards is
+    about all of them, unless the message names that claim."""
+    from actions.disputes import explanation_endings
+
     if parse_claim_number(text):
         return False
-    slot_set = False
-    for event in reversed(tracker.events):
-        if event.get("event") == "user" and slot_set:
-            return False  # set by a pick or the words of an earlier message
-        if event.get("event") == "slot" and event.get("name") == "claim_number":
-            if not event.get("value"):
-                return False
-            slot_set = True
-        elif event.get("event") == "action" and slot_set and event.get("name") not in (
-                "action_listen", None):
-            return event.get("name") in _DISPUTE_ACTIONS
-    return False
+    events = list(tracker.events)
+    latest_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
+    set_at = max((i for i, e in enumerate(events) if e.get("event") == "slot"
+                  and e.get("name") == "claim_number" and e.get("value")), default=-1)
+    if set_at < 0 or set_at > latest_user:
+        return False  # never set, or set from this very message (a pick)
+    start = max((i for i in range(set_at) if events[i].get("event") in ("action", "user")),
+                default=0)
+    said = [to_simplified(e.get("text") or "") for e in events[start:latest_user]
+            if e.get("event") == "bot"]
+    endings = explanation_endings()
+    return any(ending in text for text in said for ending in endings)
 
 
 class ActionShowStatus(Action):

@@ -13,12 +13,13 @@ JOHN = {"language": "en", "verified": True, "customer_id": 3,
         "customer_name": "John Smith", "policy_number": "HOME-2026-0001"}
 
 
-def _after_dispute(claim_number: str = "CLM-2026-000002", said: str | None = None) -> list:
+def _after_dispute(claim_number: str = "CLM-2026-000002", said: str | None = None,
+                   action: str = "action_explain_decision") -> list:
     """The events a dispute explained leaves behind: what was said, the claim it was about in
     the slot."""
     return [{"event": "user", "text": "why was my claim refused",
              "parse_data": {"intent": {"name": "dispute_decision"}}},
-            {"event": "action", "name": "action_explain_decision"},
+            {"event": "action", "name": action},
             {"event": "bot", "text": said or "Your claim CLM-2026-000002 was not paid because: "
              "…\n" + say("dispute_next.negotiation", "en")},
             {"event": "slot", "name": "human_offered", "value": True},
@@ -39,6 +40,12 @@ def test_the_status_of_my_claims_after_a_dispute_lists_them_all(claims_store, do
                            slots={**JOHN, "claim_number": "CLM-2026-000002"},
                            events=_after_dispute())
     texts, _ = run_action(ActionShowStatus(), tracker, domain)
+    assert "CLM-2026-000001" in texts[0] and "CLM-2026-000002" in texts[0]
+    # The same when the explanation came right after the identity check.
+    after_check = make_tracker("what's the status of my claims", "check_status",
+                               slots={**JOHN, "claim_number": "CLM-2026-000002"},
+                               events=_after_dispute(action="action_identity_done"))
+    texts, _ = run_action(ActionShowStatus(), after_check, domain)
     assert "CLM-2026-000001" in texts[0] and "CLM-2026-000002" in texts[0]
     # Naming the disputed claim still shows that one.
     named = make_tracker("status of CLM-2026-000002", "check_status",

@@ -35,12 +35,12 @@ def test_john_disputes_asks_simpler_and_then_what_next(claims_servers):
     simpler = chat.says("simpler please")
     assert simpler.startswith("In short: Your claim CLM-2026-000002")
     assert "verified" not in simpler and "put you through" not in simpler
+    status = chat.says("what's the status of my claims")
+    assert "CLM-2026-000001" in status and "CLM-2026-000002" in status
     again = chat.says("I don't accept this, the pipe burst was sudden")
     assert again != explained and "mediation" in again and "Clause" not in again
     options = chat.says("what can I do now")
     assert "mediation" in options and "complain" in options
-    status = chat.says("what's the status of my claims")
-    assert "CLM-2026-000001" in status and "CLM-2026-000002" in status
     paid = chat.says("I had another claim that was paid, how much did I get?")
     assert "CLM-2026-000001" in paid and "8,200" in paid and "What happened" not in paid
 
