@@ -19,10 +19,12 @@ from bot import asks
 from bot.complaints import (
     NewComplaint,
     classify_about,
+    names_staff,
     parse_contact_phone,
     parse_person_name,
     receipt_text,
     record_complaint,
+    self_introduced_name,
 )
 from bot.handoff import Reason, asks_for_person
 from bot.replies import say
@@ -79,7 +81,9 @@ class ValidateComplaintForm(FormValidationAction):
 
     @staticmethod
     def _activating(tracker: Tracker) -> bool:
-        return tracker.active_loop_name != FORM
+        """The message that starts the form. The Rasa server sets the active loop before it
+        asks for the first validation, so nothing asked yet (requested_slot) is the sign."""
+        return tracker.active_loop_name != FORM or not tracker.get_slot("requested_slot")
 
     async def extract_complaint_about(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -107,18 +111,56 @@ class ValidateComplaintForm(FormValidationAction):
             len(re.findall(r"[A-Za-z]+", _GENERIC.sub(" ", text))) >= 6
         return {"complaint_facts": _clip(text)} if long_enough else {}
 
+    async def extract_complainant_name(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        """"我叫王芳" said before the name is asked (at the start, or beside another answer)."""
+        if tracker.get_slot("complainant_name") or tracker.get_slot("verified") or \
+                tracker.get_slot("requested_slot") == "complainant_name":
+            return {}
+        name = self_introduced_name(tracker.latest_message.get("text") or "")
+        return {"complainant_name": name} if name else {}
+
+    async def extract_complainant_phone(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        """A phone number given before it is asked, beside the name ("我叫王芳，手机138…")."""
+        if tracker.get_slot("complainant_phone") or tracker.get_slot("verified") or \
+                tracker.get_slot("requested_slot") == "complainant_phone":
+            return {}
+        text = tracker.latest_message.get("text") or ""
+        if not (self._activating(tracker) or self_introduced_name(text)
+                or tracker.get_slot("requested_slot") == "complainant_name"):
+            return {}
+        phone = parse_contact_phone(text)
+        return {"complainant_phone": phone} if phone else {}
+
     def validate_complainant_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        name = parse_person_name(str(value or ""))
+        text = str(value or "")
+        # A phone number in the same message is the complainant's phone: never asked again.
+        phone = {} if tracker.get_slot("complainant_phone") else (
+            {"complainant_phone": parse_contact_phone(text)} if parse_contact_phone(text) else {})
+        if self_introduced_name(text) is None and names_staff(text):
+            # "是理赔员小刘，上周三打电话的时候": whom the complaint is about, not who complains.
+            about = str(tracker.get_slot("complaint_about") or "")
+            # The person named first: it is what the customer will look for in the receipt.
+            noted = {"complaint_about": _clip(f"{text}；{about}" if about and text not in about
+                                              else about or text)}
+            reply(dispatcher, tracker, "complaint_subject_noted_ask_name",
+                  about=_clip(text)[:60])
+            return {"complainant_name": None, **noted, **phone}
+        name = parse_person_name(text)
         if name is None:
-            return _failed("complainant_name", "complaint_name_invalid", dispatcher, tracker)
-        return {"complainant_name": name, **_answered("complainant_name", tracker)}
+            return {**_failed("complainant_name", "complaint_name_invalid", dispatcher, tracker),
+                    **phone}
+        return {"complainant_name": name, **phone, **_answered("complainant_name", tracker)}
 
     def validate_complainant_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        phone = parse_contact_phone(str(value or ""))
+        phone = parse_contact_phone(str(value or "")) or _phone_said_before(tracker)
         if phone is None:
             return _failed("complainant_phone", "complaint_phone_invalid", dispatcher, tracker)
         return {"complainant_phone": phone, **_answered("complainant_phone", tracker)}
@@ -141,6 +183,20 @@ class ValidateComplaintForm(FormValidationAction):
     def validate_complaint_request(self, value: Any, dispatcher: CollectingDispatcher,
                                    tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
         return self._text("complaint_request", value, dispatcher, tracker)
+
+
+def _phone_said_before(tracker: Tracker) -> str | None:
+    """"我刚才说了": a phone number the customer gave earlier in this complaint (since the
+    message that started it), so it is never asked for again."""
+    for event in reversed(tracker.events[:-1] if tracker.events else []):
+        if event.get("event") != "user":
+            continue
+        phone = parse_contact_phone(event.get("text") or "")
+        if phone:
+            return phone
+        if ((event.get("parse_data") or {}).get("intent") or {}).get("name") == "complain":
+            return None
+    return None
 
 
 # Complaint questions whose third unreadable answer is recorded as "not stated" (the complaint

@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.access import end_verified_state
 from actions.common import ReplyAction, language_of, reply
+from actions.disputes import answer_what_now
 from actions.handoff import offer_buttons, offer_person
 from bot import asks
 from bot.handoff import Reason, hours_text
@@ -61,7 +62,11 @@ class ActionCapabilities(ReplyAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
         """What the assistant can do, or, asked about the service itself ("你是真人还是机器人",
-        "你们人工客服几点上班"), the answer to that: never a queue."""
+        "你们人工客服几点上班"), the answer to that: never a queue. Right after a decision was
+        explained, "what can I do now?" gets the dispute's next steps."""
+        ladder = answer_what_now(dispatcher, tracker)
+        if ladder is not None:
+            return ladder
         kind = service_question(tracker.latest_message.get("text"))
         if kind == IS_BOT:
             reply(dispatcher, tracker, "service_is_bot")
@@ -78,6 +83,12 @@ class ActionOutOfScope(ReplyAction):
 
     def name(self) -> str:
         return "action_out_of_scope"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        ladder = answer_what_now(dispatcher, tracker)  # "我现在能怎么办" after a decision
+        return ladder if ladder is not None else await super().run(dispatcher, tracker, domain)
 
 
 class ActionHowCanIHelp(ReplyAction):
@@ -152,6 +163,9 @@ class ActionNotUnderstood(ReplyAction):
             lang = language_of(tracker)
             dispatcher.utter_message(text=simpler(last_bot_text(tracker), lang))
             return []
+        ladder = answer_what_now(dispatcher, tracker)  # "那现在怎么办" after a decision
+        if ladder is not None:
+            return ladder
         if consecutive_misunderstandings(tracker, self.name()) >= 2:
             return offer_after_misunderstandings(dispatcher, tracker)
         reply(dispatcher, tracker, "not_understood")

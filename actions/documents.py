@@ -22,17 +22,56 @@ from bot.documents.chase import (
     record_documents_promise,
     says_documents_later,
 )
+from bot.language import to_simplified
+from bot.replies import say
 from bot.side_questions import documents_answer
 
 
-def _kind_from_text(text: str) -> tuple[str, str] | None:
-    kinds = incident_kinds(text)
+def _kind_from_text(text: str, line: str | None = None) -> tuple[str, str] | None:
+    """The line and kind of loss the words name; within `line` when the line is known."""
+    kinds = incident_kinds(to_simplified(text))
+    if line:
+        incident_type = normalise_incident_type(line, resolve_incident_type(line, kinds)) \
+            if kinds else None
+        return (line, incident_type) if incident_type else None
     for kind in kinds:
         line = LINE_HINTS.get(kind)
         incident_type = normalise_incident_type(line, resolve_incident_type(line, kinds))
         if line and incident_type:
             return line, incident_type
     return None
+
+
+def _notice(items: Any, lang: str, intro_key: str, *, small_claim: bool = False) -> str:
+    """The one-time notice for a claim that does not exist yet: its heading says so ("这类理赔
+    一般需要…", "报完案后需要…") instead of "办理这笔理赔还需要…"."""
+    text = one_time_notice(items, lang, small_claim=small_claim)
+    heading = say("notice_intro", lang)
+    return say(intro_key, lang) + text[len(heading):] if text.startswith(heading) else text
+
+
+def _reporting(tracker: Tracker) -> bool:
+    return (tracker.active_loop or {}).get("name") == "report_form"
+
+
+def answer_for_report(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:
+    """"要什么材料？" in the middle of a report: the list for the claim being reported (its line
+    and kind of loss, from the draft or the words), never another claim's; the report goes on
+    after it (rules/report.yml)."""
+    lang = language_of(tracker)
+    draft = load_draft(tracker)
+    text = tracker.latest_message.get("text") or ""
+    line = draft.line_of_business
+    incident_type = normalise_incident_type(line, draft.incident_type) if line else None
+    kind = (line, incident_type) if line and incident_type else (
+        _kind_from_text(text, line) or _kind_from_text(draft.description or "", line))
+    if kind:
+        dispatcher.utter_message(text=_notice(
+            checklist(*kind), lang, "documents_for_report_intro",
+            small_claim=is_small_claim(draft.estimated_amount)))
+        return []
+    dispatcher.utter_message(text=documents_answer(text, lang, line=line))
+    return []
 
 
 class ActionAnswerDocuments(Action):
@@ -48,7 +87,8 @@ class ActionAnswerDocuments(Action):
 
 
 def answer_documents(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:
-    """The documents answer: for the claim being reported, the verified customer's open claim
+    """The documents answer: for the claim being reported (only that one: answer_for_report),
+    the verified customer's open claim
     (also after the identity check a request like "AUTO-2026-0001 需要什么材料" started), or the
     kind of loss the message names."""
     lang = language_of(tracker)
@@ -56,13 +96,15 @@ def answer_documents(dispatcher: CollectingDispatcher, tracker: Tracker) -> List
         promised = documents_later(dispatcher, tracker)
         if promised is not None:
             return promised
+    if _reporting(tracker):
+        return answer_for_report(dispatcher, tracker)
     draft = load_draft(tracker)
     line, incident_type = draft.line_of_business, normalise_incident_type(
         draft.line_of_business, draft.incident_type
     )
     if line and incident_type:
-        dispatcher.utter_message(text=one_time_notice(
-            checklist(line, incident_type), lang,
+        dispatcher.utter_message(text=_notice(
+            checklist(line, incident_type), lang, "documents_for_report_intro",
             small_claim=is_small_claim(draft.estimated_amount),
         ))
         return []
@@ -91,7 +133,8 @@ def answer_documents(dispatcher: CollectingDispatcher, tracker: Tracker) -> List
             return []
     kind = _kind_from_text(tracker.latest_message.get("text") or "")
     if kind:
-        dispatcher.utter_message(text=one_time_notice(checklist(*kind), lang))
+        dispatcher.utter_message(text=_notice(checklist(*kind), lang,
+                                              "documents_before_claim_intro"))
         return []
     # No kind of loss named: the line's list ("车险理赔要什么材料") or what every claim needs,
     # with the kinds to choose from, never only a question back.

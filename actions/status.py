@@ -12,6 +12,7 @@ from actions.common import language_of, reply
 from bot import side_questions
 from bot.access import hidden_policies, policy_for
 from bot.claims.status import status_of_customer
+from bot.language import to_simplified
 from bot.parsing import parse_claim_number
 from bot.replies import say
 
@@ -29,10 +30,10 @@ def show_status(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict
     access = policy_for(looking)
     if access.refused:
         return refused_policy(dispatcher, tracker, access)
-    named = str(tracker.get_slot("claim_number") or "")
-    wanted = parse_claim_number(named)
     # The customer's words: a pick from the list ("第二个", "the car one") or "paid yet?".
     text = str(tracker.latest_message.get("text") or "")
+    named = "" if _left_by_dispute(tracker, text) else str(tracker.get_slot("claim_number") or "")
+    wanted = parse_claim_number(named)
     status = status_of_customer(
         access.policy_number or "", language_of(tracker),
         actor=looking.actor, claim_number=wanted, hidden=hidden_policies(looking),
@@ -50,6 +51,28 @@ def show_status(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict
     else:
         dispatcher.utter_message(text=reply_text)
     return [SlotSet("claim_number", None)]
+
+
+def _left_by_dispute(tracker: Tracker, text: str) -> bool:
+    """Whether the claim_number slot only holds the claim a decision's explanation was about
+    (set with it, before the latest message): "what's the status of my claims" afterwards is
+    about all of them, unless the message names that claim."""
+    from actions.disputes import explanation_endings
+
+    if parse_claim_number(text):
+        return False
+    events = list(tracker.events)
+    latest_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
+    set_at = max((i for i, e in enumerate(events) if e.get("event") == "slot"
+                  and e.get("name") == "claim_number" and e.get("value")), default=-1)
+    if set_at < 0 or set_at > latest_user:
+        return False  # never set, or set from this very message (a pick)
+    start = max((i for i in range(set_at) if events[i].get("event") in ("action", "user")),
+                default=0)
+    said = [to_simplified(e.get("text") or "") for e in events[start:latest_user]
+            if e.get("event") == "bot"]
+    endings = explanation_endings()
+    return any(ending in text for text in said for ending in endings)
 
 
 class ActionShowStatus(Action):

@@ -104,10 +104,44 @@ def parse_contact_phone(text: str) -> str | None:
     return None
 
 
+# "我叫王芳" / "my name is …": the name said about oneself, up to where the sentence moves on.
+_NAME_END = r"(?=$|[\s，,。.!！?？、;；:：]|\d|\+|手机|电话|号码|联系|是理赔|投诉)"
+_SELF_INTRO = re.compile(
+    r"(?:我叫|我的名字(?:是|叫)|名字(?:是|叫)|姓名(?:是)?[:：]?|本人(?:叫|是)?|我是)\s*"
+    r"(?P<zh>[\u4e00-\u9fff·]{2,6}?)" + _NAME_END + "|"
+    r"(?i:\bmy name is|\bmy name's|\bi am|\bi'm|\bthis is|\bname[:：])\s*"
+    r"(?P<en>[A-Za-z][A-Za-z'-]*(?: [A-Z][A-Za-z'-]*)*)",
+)
+# A phone number with the words that label it ("手机13800000004", "phone: 138…").
+_PHONE_PART = re.compile(r"(?i)(?:手机(?:号码?)?|电话(?:号码?)?|号码|联系方式|phone|mobile|tel)?"
+                         r"\s*(?:是|为|[:：])?\s*\+?\d[\d\s-]{5,18}\d")
+
+
+def self_introduced_name(text: str) -> str | None:
+    """The name a customer gives for themselves in a sentence ("我叫王芳，手机…", "my name is
+    John Smith"), or None when they do not introduce themselves."""
+    match = _SELF_INTRO.search(unicodedata.normalize("NFKC", text or ""))
+    if match is None:
+        return None
+    name = (match.group("zh") or match.group("en") or "").strip()
+    return name if name and not names_staff(name) else None
+
+
+def names_staff(text: str) -> bool:
+    """Whether a message names a member of staff or a role ("是理赔员小刘…"): what a complaint
+    is about, not who makes it."""
+    return bool(_STAFF.search(unicodedata.normalize("NFKC", text or "")))
+
+
 def parse_person_name(text: str) -> str | None:
-    """A complainant's name as typed: 1-50 characters with at least one letter or Chinese
-    character, without phone-length digit runs; surrounding phrases like "我叫" are dropped."""
+    """A complainant's name as typed: the name they introduce themselves with ("我叫王芳，手机
+    138…" -> 王芳), else 1-50 characters with at least one letter or Chinese character once a
+    phone number beside it is set aside; surrounding phrases like "我叫" are dropped."""
+    introduced = self_introduced_name(text)
+    if introduced:
+        return introduced
     clean = unicodedata.normalize("NFKC", text or "").strip()
+    clean = _PHONE_PART.sub(" ", clean).strip(" 。.,，!！;；、")
     clean = re.sub(r"^(我叫|我是|本人|姓名[:：]?|名字[:：]?|my name is|i am|i'm|this is)\s*",
                    "", clean, flags=re.IGNORECASE).strip(" 。.,，!！")
     if not clean or len(clean) > 50 or re.search(r"\d{5,}", clean):
@@ -478,11 +512,28 @@ def record_outcome(reference: str, outcome: str, accepted: bool | None, actor: s
         return view, notice
 
 
+# The subject said back in the receipt: its start, enough to see whom or what it names.
+MAX_SUBJECT_SAID_BACK = 24
+
+
+def recorded_details(view: ComplaintView, lang: str) -> str:
+    """What was written down, said back so a mistake can be seen: the name, the phone (masked)
+    and what or whom it is about."""
+    unknown = say("complaint_detail_unknown", lang)
+    subject = " ".join((view.subject or "").split())
+    if len(subject) > MAX_SUBJECT_SAID_BACK:
+        subject = subject[:MAX_SUBJECT_SAID_BACK] + "…"
+    return say("complaint_recorded_details", lang, name=view.complainant_name or unknown,
+               phone=view.phone_masked or unknown, about=subject or unknown)
+
+
 def receipt_text(view: ComplaintView, lang: str) -> str:
-    """What the customer is told when the complaint is recorded: reference, deadlines, next."""
+    """What the customer is told when the complaint is recorded: reference, deadlines, what was
+    recorded, next."""
     lines = [say("complaint_recorded", lang, reference=view.reference,
                  ack_due=when_text(view.acknowledge.due_at, lang),
                  decision_due=when_text(view.decision.due_at, lang))]
+    lines.append(recorded_details(view, lang))
     if view.repeated:
         lines.append(say("complaint_repeat", lang, first=view.repeat_of))
     lines.append(say("complaint_next", lang))

@@ -89,6 +89,8 @@ PROMISES: Mapping[str, Backing] = {
         "status_progress.overdue_not_escalated",
         # A transfer puts the queue entry back, routed to the colleague or team named.
         "handoff_transferred", "handoff_transferred_team",
+        # The dispute ladder (bot/claims/disputes.ladder_text): a review once the offer is taken.
+        "dispute_ladder",
     )},
     # h-identity: "reply 'agent' and a person will check who you are": the queue entry made
     # when the customer says it.

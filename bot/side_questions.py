@@ -116,12 +116,12 @@ def _kind_on(line: str, text: str) -> str | None:
     return normalise_incident_type(line, resolve_incident_type(line, kinds)) if kinds else None
 
 
-def documents_answer(text: str, lang: str) -> str:
+def documents_answer(text: str, lang: str, *, line: str | None = None) -> str:
     """Which documents, without a policy: the checklist of the kind of loss named ("a house
     fire", "my car got stolen"); a line named alone ("车险理赔要什么材料"): what every claim of
     that line needs and what depends on what happened; nothing named: what every claim needs
-    and the kinds to choose from."""
-    line = line_in(text)
+    and the kinds to choose from. `line`: the line already known (a report in progress)."""
+    line = line or line_in(text)
     incident = _kind_on(line, text) if line else None
     if line and incident:
         items = checklist(line, incident)

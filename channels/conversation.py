@@ -26,10 +26,18 @@ class Conversation:
     spoke: bool = False  # the customer has said something in this conversation
     last_bot_at: float = 0.0  # epoch seconds of the bot's last message
     buttons: Tuple[Dict[str, Any], ...] = ()  # the options (with a payload) under that message
+    script: str | None = None  # the customer's script (slot `script`): traditional, Taiwan...
 
     def lang(self, default: str = ZH) -> str:
         """The conversation's language, else `default`."""
         return self.language or default
+
+    def in_script(self, text: str) -> str:
+        """A reply written outside a bot turn (an upload's answer, a list of documents) in the
+        customer's script, as actions/server.py puts the bot's turns (bot.language.in_script)."""
+        from bot.language import in_script
+
+        return in_script(text, self.script)
 
 
 def language_of(tracker: Any) -> str | None:
@@ -57,7 +65,9 @@ def conversation_of(tracker: Any, sender_id: str) -> Conversation:
                             if isinstance(b, dict) and b.get("payload"))
             break
     spoke = any(getattr(event, "type_name", "") == "user" for event in events)
-    return Conversation(language_of(tracker), viewer, spoke, last_bot_at, buttons)
+    script = tracker.get_slot("script")
+    return Conversation(language_of(tracker), viewer, spoke, last_bot_at, buttons,
+                        script if isinstance(script, str) else None)
 
 
 def _store(app_or_agent: Any) -> Any:

@@ -420,8 +420,9 @@ class TelegramInput(InputChannel):
         return turn.conversation
 
     async def _say(self, turn: _Turn, key: str, buttons: Any = None, **fields: Any) -> None:
-        language = (await self._facts(turn)).lang()
-        await turn.out.send(turn.sender, say(key, language, **fields), buttons)
+        facts = await self._facts(turn)
+        await turn.out.send(turn.sender, facts.in_script(say(key, facts.lang(), **fields)),
+                            buttons)
 
     async def _to_rasa(self, turn: _Turn, text: str, **metadata: Any) -> None:
         """The customer's words to Rasa; its replies go out once the turn is complete. A turn
@@ -559,7 +560,10 @@ class TelegramInput(InputChannel):
             reply, language,
             lambda item: f"{DOCUMENT_CHOICE}{item.code}:{reply.result.sha256[:16]}",
             MAX_DOCUMENT_BUTTONS)
-        await turn.out.send(turn.sender, reply.text, buttons)
+        # In the customer's script, like the bot's turns (traditional stays traditional).
+        buttons = [{**button, "title": conversation.in_script(button["title"])}
+                   for button in buttons] if buttons else buttons
+        await turn.out.send(turn.sender, conversation.in_script(reply.text), buttons)
 
     # -- buttons -----------------------------------------------------------------------------------
 
@@ -599,7 +603,7 @@ class TelegramInput(InputChannel):
             return
         result = await asyncio.to_thread(match_file, target.claim_number, sha256, code,
                                          actor=f"conversation:{turn.sender}")
-        await turn.out.send(turn.sender, intake_text(result, language))
+        await turn.out.send(turn.sender, conversation.in_script(intake_text(result, language)))
 
     # -- Bot API helpers ---------------------------------------------------------------------------
 

@@ -386,7 +386,9 @@ class TwilioMessagingInput(InputChannel):
             replies.extend(await self._ask_bot(on_new_message, inbound, said, lang))
         if questions and sender_id in self._choices:
             self._choices[sender_id].at = time.time()  # asked after the bot's answer
-        return replies + questions
+        # The channel's own lines (an upload's answer, "which document?") in the customer's
+        # script, like the bot's turns (the bot's are converted already: unchanged).
+        return [conversation.in_script(line) for line in replies + questions]
 
     @staticmethod
     def _location_text(inbound: Inbound, lang: str) -> str:

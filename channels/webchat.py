@@ -15,7 +15,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
-from channels.conversation import read_conversation
+from channels.conversation import Conversation, read_conversation
 from channels.media import receive_media_file, upload_target
 from channels.pages import add_page_routes, json_error, page_headers, security_headers
 from rasa_server.turns import RETRY_AFTER_SECONDS, try_again_text, watch_turn
@@ -147,13 +147,9 @@ class WebChatInput(RestInput):
         body["message"] = message = customer_text(clean_text(message))
         if not message.strip():
             return _error(400, "empty_message", "'message' must not be empty.")
-        if len(message) > self.max_message_chars:
-            return _error(
-                413,
-                "message_too_long",
-                f"'message' is longer than {self.max_message_chars} characters.",
-                max_chars=self.max_message_chars,
-            )
+        # Longer than a message may be (but within the body's hard limit): the customer is
+        # answered in their language (receive), the message is not handled.
+        body["too_long"] = len(message) > self.max_message_chars
         metadata = body.get("metadata")
         if metadata is not None and not isinstance(metadata, dict):
             return _error(400, "invalid_metadata", "'metadata' must be a JSON object.")
@@ -256,10 +252,11 @@ class WebChatInput(RestInput):
         target = await upload_target(sender, conversation.viewer)
         if target is None:
             return response.json({"claim_number": None, "documents": [],
-                                  "message": say("upload_no_claim", lang)})
+                                  "message": conversation.in_script(say("upload_no_claim",
+                                                                        lang))})
         return response.json({
             "claim_number": target.claim_number,
-            "documents": [{"code": item.code, "name": item.name(lang)}
+            "documents": [{"code": item.code, "name": conversation.in_script(item.name(lang))}
                           for item in target.documents],
         })
 
@@ -282,7 +279,7 @@ class WebChatInput(RestInput):
             sender, conversation.viewer, conversation.lang(), fetch, filename,
             request.content_type, document_code=request.args.get("document") or None,
             channel="webchat")
-        return response.json([{"recipient_id": sender, "text": reply.text}])
+        return response.json([{"recipient_id": sender, "text": conversation.in_script(reply.text)}])
 
     async def voice(self, request: Request,
                     on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
@@ -296,6 +293,23 @@ class WebChatInput(RestInput):
 
         return await handle_voice_note(request, sender, on_new_message, self.name())
 
+    async def _too_long_text(self, request: Request, sender: str, text: str) -> str:
+        """"Too long, please send it in parts", in the conversation's language and script, else
+        the ones the message is written in."""
+        from bot.language import ZH, detect, detect_script, in_script
+        from bot.replies import say
+
+        try:
+            conversation = await read_conversation(request.app, sender)
+        except Exception:  # the tracker store is down: the words still tell the language
+            logger.exception("webchat: reading the conversation of %s failed", sender)
+            conversation = Conversation()
+        start = text[:self.max_message_chars]
+        lang = conversation.language or detect(start) or ZH
+        script = conversation.script or detect_script(start)
+        return in_script(say("message_too_long_parts", lang, limit=self.max_message_chars),
+                         script)
+
     async def receive(
         self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Union[ResponseStream, HTTPResponse]:
@@ -305,6 +319,9 @@ class WebChatInput(RestInput):
             return body
         sender_id: str = body["sender"]
         text: str = body["message"]
+        if body.get("too_long"):
+            return response.json([{"recipient_id": sender_id,
+                                   "text": await self._too_long_text(request, sender_id, text)}])
         # The identity check also counts wrong answers per client address: the server's view
         # of the peer (the proxy's, when Sanic is told to trust one), never the page's.
         metadata = {**(body.get("metadata") or {}),

@@ -9,8 +9,11 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot import side_questions
+from bot.claims.disputes import requested_step
 from bot.claims.reporting import incident_kinds
+from bot.claims.status import asks_about_decided_claim
 from bot.identity import has_no_policy
+from bot.language import to_simplified
 from components.words import WordsCheck, set_intent
 
 ASK_GENERAL = "ask_general"
@@ -35,6 +38,8 @@ OVERRULED_FOR = {
 # report, a person, cancel, log out, a complaint's intent...) is left as the classifier read it.
 OVERRULED = frozenset({"nlu_fallback", "out_of_scope", "inform", "affirm", "deny",
                        "ask_capabilities", "thank", "greet", "rate_service"})
+# A question about a claim already paid or refused, which the model may take for a new report.
+DECIDED_CLAIM_OVERRULED = frozenset({"report_claim", "ask_general", "ask_clause"})
 
 
 @DefaultV1Recipe.register(
@@ -45,6 +50,16 @@ class SideQuestionCheck(WordsCheck):
         text = message.get(TEXT) or ""
         intent = (message.get(INTENT) or {}).get("name")
         if text.startswith("/") or message.get(ENTITIES):
+            return
+        if intent in OVERRULED | DECIDED_CLAIM_OVERRULED \
+                and asks_about_decided_claim(to_simplified(text)):
+            # "I had another claim that was paid, how much did I get?": a status question.
+            set_intent(message, "check_status")
+            return
+        if intent in ("nlu_fallback", "out_of_scope") and not incident_kinds(text) \
+                and requested_step(to_simplified(text)):
+            # "mediation", "我要调解": a rung of the dispute ladder the customer asks for.
+            set_intent(message, "dispute_decision")
             return
         kind = side_questions.side_question(text)
         overruled = OVERRULED | OVERRULED_FOR.get(kind, frozenset())

@@ -26,6 +26,20 @@ _STEP_WORDS = (
 )
 
 
+# "what can I do now?" / "那我现在怎么办": asked right after a decision was explained, the ladder.
+_WHAT_NOW = re.compile(
+    r"\bwhat (?:can|should|do) (?:i|we) do\b|\bwhat are my (?:options|choices|rights)\b|"
+    r"\bwhat now\b|\bnow what\b|\bwhat(?:'s| is) next\b|\bwhat options\b|"
+    r"怎么办|能做什么|能干什么|还能(?:做|怎么|干)|有什么办法|该怎么(?:做|弄)|我能怎么|有什么选择|下一步(?:呢|怎么)",
+    re.IGNORECASE,
+)
+
+
+def asks_what_now(text: str | None) -> bool:
+    """Whether the customer asks what they can do (next) about a decision."""
+    return bool(text and _WHAT_NOW.search(text))
+
+
 def step_index(step: str) -> int:
     return LADDER.index(step)
 
@@ -51,6 +65,19 @@ class Explanation:
     step: str  # where the customer stands now
     next_step: str | None
     text: str  # the customer-facing explanation and the next step
+    again: bool = False  # disputed again in the same conversation: the ladder, not the reasons
+
+
+def ladder_text(claim_number: str | None, lang: str, *, again: bool = False) -> str:
+    """What the customer can do about a decision they do not accept: a review by a person, a
+    complaint, mediation, then arbitration or court; ends with the offer of a person."""
+    if again and claim_number:
+        intro = say("dispute_again", lang, number=claim_number)
+    elif claim_number:
+        intro = say("dispute_options_intro", lang, number=claim_number)
+    else:
+        intro = say("dispute_options_intro_any", lang)
+    return intro + "\n" + say("dispute_ladder", lang)
 
 
 def _choose_claim(claims: List[Claim], wanted: str | None) -> Claim | None:
@@ -118,10 +145,13 @@ def explain_decision(
     actor: str = "bot",
     now: datetime | None = None,
     url: str | None = None,
+    explained_before: bool = False,
 ) -> Explanation:
     """Explain the decision on the verified customer's claim (the one named, else the newest
     denied, else the newest decided one) and say the next step of the ladder. A rung the
-    customer names in `text` (mediation, arbitration, court) is where they stand from now."""
+    customer names in `text` (mediation, arbitration, court) is where they stand from now.
+    `explained_before`: this conversation was given the explanation already; disputed again,
+    the customer gets the ladder's next steps instead of the same text."""
     at = as_utc_naive(now)
     with unit_of_work(url) as uow:
         policy = uow.policies.by_number(policy_number)
@@ -138,6 +168,9 @@ def explain_decision(
                                say("dispute_next.negotiation", lang))
         lines = _decision_lines(claim, lang)
         wanted = requested_step(text) or "explained"
+        # Explained already in this conversation and disputed again without naming a rung:
+        # the next step of the ladder, not the same explanation word for word.
+        again = explained_before and wanted == "explained"
         step = _record_step(uow, claim, wanted, conversation_id, actor, at)
         if claim.stage == "denied" and not (claim.denial_reason_en if lang == "en"
                                             else claim.denial_reason_zh):
@@ -149,6 +182,9 @@ def explain_decision(
         uow.audit.record(actor, "claim.viewed", "claim", claim.number, {"for": "dispute"}, at=at)
         uow.commit()
         following = next_step(step)
+        if again:
+            return Explanation(claim.number, claim.stage, step, following,
+                               ladder_text(claim.number, lang, again=True), again=True)
         if step in ("mediation", "arbitration", "litigation"):
             lines.append(say(f"dispute_step.{step}", lang))
         else:

@@ -268,6 +268,26 @@ def asks_paid(text: str) -> bool:
     return bool(_PAID_WORDS.search(text or ""))
 
 
+# A question about a claim already decided ("I had another claim that was paid, how much did I
+# get?", "上次那笔赔了多少"): the status of a claim, never a new report.
+_DECIDED_CLAIM_QUESTION = re.compile(
+    r"\bclaims? (?:that |which )?(?:was |were |got |has been |had been |have been )"
+    r"(?:paid|settled|approved|refused|denied|rejected|turned down)\b"
+    r"|\bhow much (?:did|have|had|do) (?:i|we) (?:get|got|receive|been paid|get paid)\b"
+    r"|\bhow much (?:was|were|has been) (?:i |it |they )?paid\b"
+    r"|\bhow much (?:did|have) you (?:pay|paid)\b"
+    r"|赔了多少|赔付了多少|赔(?:了)?我多少|给(?:了)?我多少钱|到账(?:了)?多少|打了多少"
+    r"|(?:之前|上次|以前|另一|另外)(?:那|一)?(?:笔|个|次)?(?:理赔|案子).{0,8}(?:赔|付|到账|拒)",
+    re.IGNORECASE,
+)
+
+
+def asks_about_decided_claim(text: str) -> bool:
+    """Whether the customer asks about a claim that was already paid or refused (its amount,
+    its date), rather than reporting a new one."""
+    return bool(_DECIDED_CLAIM_QUESTION.search(text or ""))
+
+
 def next_step(view: ClaimView, lang: str) -> str:
     """What the customer must do, or what happens next, for one claim in a few words."""
     if view.paid_amount is not None and view.paid_at is not None:

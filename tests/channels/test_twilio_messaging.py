@@ -843,3 +843,16 @@ def test_agents_words_queued_by_the_console_reach_the_customer_by_sms(phone, sto
     with unit_of_work(store) as uow:
         statuses = uow.session.execute(select(Notification.status)).scalars().all()
     assert statuses == ["sent"]
+
+
+def test_a_photo_in_a_traditional_chinese_conversation_is_answered_in_traditional(
+        phone, agent, store):
+    # Issue 19 (outside tester): the channel's own lines follow the customer's script too.
+    from bot.language import TRADITIONAL, in_script
+
+    tracker = agent.tracker_store.trackers.setdefault("sms-" + CUSTOMER, Tracker())
+    tracker.slots.update({"language": "zh", "script": TRADITIONAL})
+    phone.send("", media=[(phone.twilio.add_media(JPEG, "image/jpeg"), "image/jpeg")])
+    [answer] = phone.bodies()
+    assert answer == in_script(say("upload_no_claim", "zh"), TRADITIONAL)
+    assert answer != say("upload_no_claim", "zh")

@@ -9,6 +9,7 @@ import pytest
 from rasa.core.channels.channel import UserMessage, register
 from sanic import Sanic
 
+from bot.replies import say
 from channels.pages import STATIC_DIR
 from channels.webchat import MAX_BODY_BYTES, WebChatInput
 from tests.support.asgi import AsgiClient
@@ -250,15 +251,17 @@ def test_longest_sender_id_is_accepted(client: AsgiClient) -> None:
     assert res.json()[0]["recipient_id"] == sender
 
 
-def test_message_at_the_limit_passes_and_over_it_is_refused(
+def test_message_at_the_limit_passes_and_over_it_is_answered_not_handled(
     client: AsgiClient, agent: StandInAgent
 ) -> None:
+    # Over the limit, the customer gets a reply in their language that the page shows like any
+    # other (HTTP 200, issue 19); the message is not handled.
     ok = client.post(WEBHOOK, json_body={"sender": "web-1", "message": "理" * 2000})
     assert ok.status == 200
     too_long = client.post(WEBHOOK, json_body={"sender": "web-1", "message": "理" * 2001})
-    assert too_long.status == 413
-    assert too_long.json()["error"] == "message_too_long"
-    assert too_long.json()["max_chars"] == 2000
+    assert too_long.status == 200
+    assert too_long.json() == [{"recipient_id": "web-1", "text": say(
+        "message_too_long_parts", "zh", limit=2000)}]
     assert len(agent.received) == 1
 
 

@@ -1,0 +1,31 @@
+"""A question about a claim already paid is a status question, and a rung of the dispute ladder
+named alone is a dispute, whatever the model guessed (issue 19, outside tester)."""
+from __future__ import annotations
+
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+
+from components.side_question import SideQuestionCheck
+
+
+def _intent_after(text: str, guessed: str) -> str:
+    message = Message(data={"text": text, "intent": {"name": guessed, "confidence": 0.5},
+                            "intent_ranking": [{"name": guessed, "confidence": 0.5}]})
+    SideQuestionCheck().process([message])
+    return message.get("intent")["name"]
+
+
+@pytest.mark.parametrize("text, guessed, expected", [
+    ("I had another claim that was paid, how much did I get?", "report_claim", "check_status"),
+    ("上次那笔理赔赔了多少", "nlu_fallback", "check_status"),
+    ("上次那筆理賠賠了多少", "nlu_fallback", "check_status"),
+    ("how much was I paid for the flood?", "report_claim", "check_status"),
+    # A new loss is still a report.
+    ("my pipe burst last night, how much will I get?", "report_claim", "report_claim"),
+    ("我的车被撞了，能赔多少", "report_claim", "report_claim"),
+    ("mediation", "nlu_fallback", "dispute_decision"),
+    ("我要调解", "nlu_fallback", "dispute_decision"),
+    ("在法院门口被追尾了", "inform", "inform"),
+])
+def test_what_the_words_ask(text, guessed, expected):
+    assert _intent_after(text, guessed) == expected
