@@ -8,6 +8,8 @@ a clause question, the documents needed, the claim status. Reporting a claim has
 """
 from __future__ import annotations
 
+import re
+
 from bot.parsing import without_reference_numbers
 
 # Most specific first: "理赔需要什么材料" asks for documents, "免赔额" for a clause, and "理赔" or
@@ -26,11 +28,28 @@ _WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+# "住院的钱怎么报", "这个怎么理赔", "how do I claim for it": how a claim is made, answered with the
+# documents and steps (the documents answer). Not "怎么报案" (reporting has its own form).
+_HOW_TO_CLAIM = re.compile(
+    r"((?:怎么|怎样|如何|咋)(?:去|才能|能)?(?:报(?![案警])|赔|理赔|申请理赔|报销|办理赔)|"
+    r"\bhow (?:do|can|should) (?:i|we) (?:make a |put in a |file a )?claim\b|"
+    r"\bhow to (?:make a |file a )?claim\b)",
+    re.IGNORECASE,
+)
+
+
+def asks_how_to_claim(text: str | None) -> bool:
+    """Whether a message asks how a claim is made ("住院的钱怎么报")."""
+    return bool(text and _HOW_TO_CLAIM.search(without_reference_numbers(text)))
+
+
 def request_in(text: str) -> str | None:
     """The request a message makes beside its policy or claim number ("check_status",
     "ask_documents" or "ask_clause"), or None when it only gives details."""
     rest = without_reference_numbers(text or "").lower()
     for request, words in _WORDS:
+        if request == "check_status" and asks_how_to_claim(rest):
+            return "ask_documents"  # "这个怎么理赔": how to claim, not where a claim stands
         if any(word in rest for word in words):
             return request
     return None

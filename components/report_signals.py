@@ -31,8 +31,9 @@ _MAY_BE_A_REPORT = {"inform", "nlu_fallback", "out_of_scope", "greet", "ask_capa
 # Requests the model may read in a request to report ("报销" near a clause or status word).
 _REQUESTS_OF_A_REPORT = {"ask_clause", "check_status", "ask_documents"}
 _LEAVE_ALONE = {"message_too_long", "no_text"}
-# A plain "我要报案" the model did not understand (small talk around it) is a report too.
-_NOT_UNDERSTOOD = {"nlu_fallback", "out_of_scope"}
+# A plain "我要报案" the model did not understand (small talk around it) is a report too, and
+# so is one after a greeting ("你好，我想報案"): a greeting with a request does the request.
+_NOT_UNDERSTOOD = {"nlu_fallback", "out_of_scope", "greet"}
 
 
 @DefaultV1Recipe.register(

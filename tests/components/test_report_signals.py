@@ -36,6 +36,10 @@ def _intent(text: str, predicted: str) -> str:
     ("这个嘛，不用了，你们赶紧帮我弄一下吧。", "nlu_fallback", "nlu_fallback"),
     ("不用报案了，我就问问", "nlu_fallback", "nlu_fallback"),
     ("我要报案", "deny", "deny"),
+    # A greeting with a request does the request (issue 19 finding: greeting only).
+    ("你好，我想報案", "greet", "report_claim"),
+    ("hi, I want to report a claim", "greet", "report_claim"),
+    ("你好", "greet", "greet"),
     ("我要报销医阮的费用 胃镜检查", "ask_clause", "report_claim"),
     ("胃镜检查能报销吗", "ask_clause", "ask_clause"),
     # "Is this the same incident?" answered no: never "someone else wants to check".
