@@ -89,6 +89,8 @@ PROMISES: Mapping[str, Backing] = {
         "status_progress.overdue_not_escalated",
         # A transfer puts the queue entry back, routed to the colleague or team named.
         "handoff_transferred", "handoff_transferred_team",
+        # Said only while the conversation's queue entry is open (bot/waiting.on_message).
+        "waiting_ack_short", "waiting_logged_out",
     )},
 }
 
