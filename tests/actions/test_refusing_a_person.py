@@ -189,3 +189,20 @@ def test_a_bad_rating_unasked_is_heard_as_dissatisfaction(claims_store, domain, 
     [message] = dispatcher.messages
     assert message["text"] == say("unprompted_dissatisfied", lang)
     assert [b["payload"] for b in message["buttons"]] == ["/complain", "/request_human"]
+
+
+# --- 1. "不用人工了" in the middle of a report: not an answer, not the queue ----------------------
+
+def test_a_refusal_mid_report_is_not_taken_for_no_one_was_hurt(domain, monkeypatch):
+    from bot.claims.reporting import ReportDraft
+    from tests.actions.test_bounded_asks import NOW, Conversation
+
+    monkeypatch.setattr("actions.report.utc_now", lambda: NOW)
+    draft = ReportDraft(policy_number="AUTO-2026-1234", line_of_business="motor",
+                        incident_type="collision", language="zh",
+                        incident_at=datetime(2026, 11, 19, 7, 0), place="示例路口",
+                        description="等红灯时被后车追尾")
+    chat = Conversation(domain, draft, "injuries")
+    texts, result = chat.says("不用人工了", intent="deny")
+    assert texts == [say("person_refused_in_form", "zh"), say("report_ask.injuries", "zh")]
+    assert result["report_answer"] is None and "report_draft" not in result  # nothing stored
