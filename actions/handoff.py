@@ -336,7 +336,9 @@ class ActionHumanDeclined(Action):
 
 def question_behind_offer(tracker: Tracker) -> str | None:
     """The customer's message that action_offer_human answered with the offer being declined
-    now (the offer made in the bot's turn just before the latest message), else None."""
+    now (the offer made in the bot's turn just before the latest message), else None; None too
+    when that turn already answered it (a verified customer's question, answered beside the
+    offer)."""
     users_after = 0
     for index in range(len(tracker.events) - 1, -1, -1):
         event = tracker.events[index]
@@ -345,6 +347,8 @@ def question_behind_offer(tracker: Tracker) -> str | None:
             users_after += 1
             if users_after > 1:
                 return None
+        elif kind == "action" and event.get("name") in _ANSWER_ACTIONS.values():
+            return None
         elif kind == "action" and event.get("name") == "action_offer_human":
             if users_after != 1:
                 return None

@@ -206,3 +206,15 @@ def test_a_refusal_mid_report_is_not_taken_for_no_one_was_hurt(domain, monkeypat
     texts, result = chat.says("不用人工了", intent="deny")
     assert texts == [say("person_refused_in_form", "zh"), say("report_ask.injuries", "zh")]
     assert result["report_answer"] is None and "report_draft" not in result  # nothing stored
+
+
+def test_a_question_answered_beside_the_offer_is_not_answered_twice(domain):
+    history = [_user("我都八十了，理赔要什么材料", "declare_elderly"),
+               {"event": "action", "name": "action_offer_human"},
+               {"event": "bot", "text": say("human_offer", "zh"), "timestamp": 1.0},
+               {"event": "action", "name": "action_answer_documents"},
+               {"event": "bot", "text": "……", "timestamp": 2.0}]
+    tracker = make_tracker("不用了", "deny", events=history,
+                           slots={"human_offered": True, **ZHANG})
+    texts, _ = run_action(ActionHumanDeclined(), tracker, domain)
+    assert texts == [say("human_declined", "zh")]
