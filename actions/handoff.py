@@ -20,6 +20,7 @@ from bot.handoff import (
     hours_text,
     is_urgent,
     last_hand_back,
+    refuses_person,
     report_draft_text,
     request_handoff,
 )
@@ -188,6 +189,10 @@ class ActionHandoff(Action):
             return [SlotSet("human_offered", False)]
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         text = tracker.latest_message.get("text") or ""
+        if not text.startswith("/") and refuses_person(text):
+            # "不用人工了" however it got here: a person turned down is never a queue entry.
+            reply(dispatcher, tracker, "person_refused")
+            return [SlotSet("human_offered", False), SlotSet("offer_reason", None)]
         if intent == "affirm" and tracker.get_slot("human_offered") \
                 and not text.startswith("/") and not asks.clear_yes(text):
             return unclear_answer_to_offer(dispatcher, tracker)

@@ -218,3 +218,11 @@ def test_a_question_answered_beside_the_offer_is_not_answered_twice(domain):
                            slots={"human_offered": True, **ZHANG})
     texts, _ = run_action(ActionHumanDeclined(), tracker, domain)
     assert texts == [say("human_declined", "zh")]
+
+
+def test_the_handoff_itself_never_queues_a_refusal(claims_store, domain):
+    """Defence in depth: whatever rule led here, "不要转人工" is no queue entry."""
+    tracker = make_tracker("不要转人工", "request_human", sender_id="refuse-handoff")
+    texts, out = run_action(ActionHandoff(), tracker, domain)
+    assert texts == [say("person_refused", "zh")]
+    assert "pause" not in _kinds(out) and open_queue() == []
