@@ -55,7 +55,10 @@ def test_the_acknowledgement_counts_who_is_ahead(db_url):
 
 
 @pytest.mark.parametrize("text", ["不用了", "不用人工了 取消", "back to the bot", "算了，不等了",
-                                  "不用人工了", "never mind", "取消排隊"])
+                                  "不用人工了", "never mind", "取消排隊",
+                                  # the outside tester's words (issue 19, part h-person)
+                                  "不要转人工", "no need for an agent",
+                                  "I don't want to talk to a person"])
 def test_words_that_leave_the_queue(text):
     assert wants_to_leave(text)
 
