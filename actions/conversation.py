@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Dict, List
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.access import end_verified_state
@@ -12,7 +12,8 @@ from actions.common import ReplyAction, language_of, reply
 from actions.disputes import answer_what_now
 from actions.handoff import offer_buttons, offer_person
 from bot import asks
-from bot.handoff import Reason, hours_text
+from bot.handoff import Reason, hours_text, refuses_person
+from bot.identity import wants_phone_route
 from bot.plain import asks_full_text, asks_simpler, simpler
 from bot.replies import say
 from bot.service_questions import AGENT_HOURS, IS_BOT, service_question
@@ -107,6 +108,10 @@ class ActionHowCanIHelp(ReplyAction):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent not in asks.STRAY_ANSWERS:
             return await super().run(dispatcher, tracker, domain)
+        if refuses_person(tracker.latest_message.get("text")):
+            # "不用人工了" with no offer open: understood, the bot carries on (never the queue).
+            reply(dispatcher, tracker, "person_refused")
+            return [SlotSet("human_offered", False), SlotSet("offer_reason", None)]
         if consecutive_misunderstandings(tracker, self.name()) >= 2:
             return offer_after_misunderstandings(dispatcher, tracker)
         text = tracker.latest_message.get("text") or ""
@@ -166,6 +171,14 @@ class ActionNotUnderstood(ReplyAction):
         ladder = answer_what_now(dispatcher, tracker)  # "那现在怎么办" after a decision
         if ladder is not None:
             return ladder
+        text = tracker.latest_message.get("text") or ""
+        if not tracker.get_slot("verified") and not tracker.active_loop.get("name") \
+                and wants_phone_route(text):
+            # "我不会弄这个保单号": the way in without it, the phone on file and the date of
+            # birth (the identity form asks for them; bot/identity.verify_by_phone).
+            from actions.identity import PHONE_ROUTE
+
+            return [SlotSet("identity_route", PHONE_ROUTE), FollowupAction("identity_form")]
         if consecutive_misunderstandings(tracker, self.name()) >= 2:
             return offer_after_misunderstandings(dispatcher, tracker)
         reply(dispatcher, tracker, "not_understood")
@@ -200,6 +213,8 @@ def consecutive_misunderstandings(tracker: Tracker, current_action: str | None =
             text = event.get("text")
             if asks_simpler(text) or asks_full_text(text):
                 intent = "plain_words"  # "说简单点", "全文": understood, not a miss
+            elif refuses_person(text):
+                intent = "person_refused"  # "不用人工了": a clear no to a person, understood
             turns.append(asks.Turn(intent, None))
         elif (event.get("event") == "action" and turns and turns[-1].action is None
               and event.get("name") not in _NOT_AN_ANSWER):

@@ -86,13 +86,17 @@ class ActionAnswerDocuments(Action):
         return answer_documents(dispatcher, tracker)
 
 
-def answer_documents(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:
+def answer_documents(dispatcher: CollectingDispatcher, tracker: Tracker,
+                     text: str | None = None) -> List[Dict[str, Any]]:
     """The documents answer: for the claim being reported (only that one: answer_for_report),
     the verified customer's open claim
     (also after the identity check a request like "AUTO-2026-0001 需要什么材料" started), or the
-    kind of loss the message names."""
+    kind of loss the message names (`text`, by default the latest message; an earlier question
+    when it is answered later, as after a declined offer of a person)."""
     lang = language_of(tracker)
-    if says_documents_later(tracker.latest_message.get("text")):
+    if text is None:
+        text = tracker.latest_message.get("text") or ""
+    if says_documents_later(text):
         promised = documents_later(dispatcher, tracker)
         if promised is not None:
             return promised
@@ -131,15 +135,14 @@ def answer_documents(dispatcher: CollectingDispatcher, tracker: Tracker) -> List
             dispatcher.utter_message(text=one_time_notice(
                 items, lang, small_claim=is_small_claim(view.estimated_amount)))
             return []
-    kind = _kind_from_text(tracker.latest_message.get("text") or "")
+    kind = _kind_from_text(text)
     if kind:
         dispatcher.utter_message(text=_notice(checklist(*kind), lang,
                                               "documents_before_claim_intro"))
         return []
     # No kind of loss named: the line's list ("车险理赔要什么材料") or what every claim needs,
     # with the kinds to choose from, never only a question back.
-    dispatcher.utter_message(text=documents_answer(tracker.latest_message.get("text") or "",
-                                                   lang))
+    dispatcher.utter_message(text=documents_answer(text, lang))
     return []
 
 

@@ -20,6 +20,7 @@ from bot.handoff import (
     hours_text,
     is_urgent,
     last_hand_back,
+    refuses_person,
     report_draft_text,
     request_handoff,
 )
@@ -188,6 +189,10 @@ class ActionHandoff(Action):
             return [SlotSet("human_offered", False)]
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         text = tracker.latest_message.get("text") or ""
+        if not text.startswith("/") and refuses_person(text):
+            # "不用人工了" however it got here: a person turned down is never a queue entry.
+            reply(dispatcher, tracker, "person_refused")
+            return [SlotSet("human_offered", False), SlotSet("offer_reason", None)]
         if intent == "affirm" and tracker.get_slot("human_offered") \
                 and not text.startswith("/") and not asks.clear_yes(text):
             return unclear_answer_to_offer(dispatcher, tracker)
@@ -300,6 +305,10 @@ class ActionOfferHuman(Action):
         # answered too, with a person offered beside the answer.
         if request == "ask_clause":
             events.append(SlotSet("clause_question", text))
+        if request == "ask_documents" and not tracker.get_slot("verified"):
+            # "我七十多岁了…想问问住院的钱怎么报": the documents and steps need no identity check.
+            # The person is offered first; a "no" answers the question (ActionHumanDeclined).
+            return events + offer_person(dispatcher, tracker, "human_offer_question_kept")
         if not tracker.get_slot("verified"):
             # The identity check runs next; action_identity_done offers the person (the elderly
             # slot is set) and then answers the pending request.
@@ -310,14 +319,48 @@ class ActionOfferHuman(Action):
 
 
 class ActionHumanDeclined(Action):
+    """"不用了，你跟我说就行": the offer of a person is declined. The question the offer came
+    with (an elderly customer's "住院的钱怎么报") is answered now rather than forgotten."""
+
     def name(self) -> str:
         return "action_human_declined"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
+        events = [SlotSet("human_offered", False), SlotSet("offer_reason", None)]
+        question = question_behind_offer(tracker)
+        if question is not None and request_in(question) == "ask_documents":
+            from actions.documents import answer_documents
+
+            reply(dispatcher, tracker, "human_declined_answer")
+            return events + answer_documents(dispatcher, tracker, text=question)
         reply(dispatcher, tracker, "human_declined")
-        return [SlotSet("human_offered", False), SlotSet("offer_reason", None)]
+        return events
+
+
+def question_behind_offer(tracker: Tracker) -> str | None:
+    """The customer's message that action_offer_human answered with the offer being declined
+    now (the offer made in the bot's turn just before the latest message), else None; None too
+    when that turn already answered it (a verified customer's question, answered beside the
+    offer)."""
+    users_after = 0
+    for index in range(len(tracker.events) - 1, -1, -1):
+        event = tracker.events[index]
+        kind = event.get("event")
+        if kind == "user":
+            users_after += 1
+            if users_after > 1:
+                return None
+        elif kind == "action" and event.get("name") in _ANSWER_ACTIONS.values():
+            return None
+        elif kind == "action" and event.get("name") == "action_offer_human":
+            if users_after != 1:
+                return None
+            earlier = next((e for e in reversed(tracker.events[:index])
+                            if e.get("event") == "user"), None)
+            return (earlier or {}).get("text") or None
+    return None
 
 
 class ActionHandedBack(Action):
@@ -346,8 +389,10 @@ class ActionHandedBack(Action):
 
 class ActionWhileWaiting(Action):
     """A message while the conversation waits for a person (run by rasa_server/patches.py in
-    place of the paused bot): acknowledged now and then, a way out of the queue, and out of
-    hours a call-back booked (bot/waiting.py). Silent once a person has taken it."""
+    place of the paused bot): every message answered (the full acknowledgement now and then and
+    to a question about the wait, a short one in between), a way out of the queue ("不用人工了",
+    "no need for an agent"), "log out" done, and out of hours a call-back booked
+    (bot/waiting.py). Silent once a person has taken it."""
 
     def name(self) -> str:
         return "action_while_waiting"
@@ -373,37 +418,61 @@ class ActionWhileWaiting(Action):
             reply(dispatcher, tracker, "human_contact")
             return []
         outcome = waiting.Outcome
-        zone = zone_name(lang)
-        hours = hours_text(lang)
         if answer.outcome is outcome.GONE:
             reply(dispatcher, tracker, "waiting_back_to_bot")
             return [ConversationResumed()]
         if answer.outcome is outcome.LEFT:
             reply(dispatcher, tracker, "waiting_left")
             return [ConversationResumed()]
-        if answer.outcome is outcome.BOOKED:
-            reply(dispatcher, tracker, "callback_booked", when=when_text(answer.callback_at, lang),
-                  zone=zone, last4=_last4(answer.callback_phone))
-        elif answer.outcome is outcome.NEEDS_PHONE:
-            reply(dispatcher, tracker, "callback_needs_phone",
-                  when=when_text(answer.callback_at, lang), zone=zone)
-        elif answer.outcome is outcome.CALLBACK_PROBLEM:
-            reply(dispatcher, tracker, f"callback_{answer.problem.value}", hours=hours,
-                  zone=zone, days=waiting.MAX_DAYS_AHEAD)
-        elif answer.outcome is outcome.ACKNOWLEDGED:
-            if answer.callback_at is not None:
-                reply(dispatcher, tracker, "waiting_ack_callback",
-                      when=when_text(answer.callback_at, lang), zone=zone,
-                      last4=_last4(answer.callback_phone))
-            elif answer.opens_at is not None:
-                reply(dispatcher, tracker, "waiting_ack_after_hours",
-                      opens=when_text(answer.opens_at, lang), zone=zone)
-            elif answer.ahead == 0:
-                reply(dispatcher, tracker, "waiting_ack_next", minutes=answer.wait_minutes)
-            else:
-                reply(dispatcher, tracker, "waiting_ack", ahead=answer.ahead,
-                      minutes=answer.wait_minutes)
-        return []  # TAKEN and SILENT: the message is kept for the person, unanswered
+        if answer.outcome is outcome.TAKEN:
+            return []  # the person answers
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent == "log_out" and answer.outcome in (outcome.SILENT, outcome.ACKNOWLEDGED):
+            # "log out" while queued: the verified state ends now; the place in the queue stays.
+            from actions.access import end_verified_state
+
+            reply(dispatcher, tracker, "waiting_logged_out")
+            return end_verified_state() + [SlotSet("pending_request", None)]
+        _say_waiting(dispatcher, tracker, answer, lang)
+        return []
+
+
+def _say_waiting(dispatcher: CollectingDispatcher, tracker: Tracker, answer: Any,
+                 lang: str) -> None:
+    """The answer to a queued customer's message (bot/waiting.py's outcome). The replies name
+    the zone in their own words ("{when}（{zone}）"), so the times are given without it."""
+    from bot import waiting
+
+    outcome = waiting.Outcome
+    zone = zone_name(lang)
+    hours = hours_text(lang)
+
+    def when(moment: Any) -> str:
+        return when_text(moment, lang, named=False)
+
+    if answer.outcome is outcome.BOOKED:
+        reply(dispatcher, tracker, "callback_booked", when=when(answer.callback_at),
+              zone=zone, last4=_last4(answer.callback_phone))
+    elif answer.outcome is outcome.NEEDS_PHONE:
+        reply(dispatcher, tracker, "callback_needs_phone", when=when(answer.callback_at),
+              zone=zone)
+    elif answer.outcome is outcome.CALLBACK_PROBLEM:
+        reply(dispatcher, tracker, f"callback_{answer.problem.value}", hours=hours,
+              zone=zone, days=waiting.MAX_DAYS_AHEAD)
+    elif answer.outcome is outcome.SILENT:
+        # Acknowledged fully a moment ago: a short "got it", never silence.
+        reply(dispatcher, tracker, "waiting_ack_short")
+    elif answer.callback_at is not None:
+        reply(dispatcher, tracker, "waiting_ack_callback", when=when(answer.callback_at),
+              zone=zone, last4=_last4(answer.callback_phone))
+    elif answer.opens_at is not None:
+        reply(dispatcher, tracker, "waiting_ack_after_hours", opens=when(answer.opens_at),
+              zone=zone)
+    elif answer.ahead == 0:
+        reply(dispatcher, tracker, "waiting_ack_next", minutes=answer.wait_minutes)
+    else:
+        reply(dispatcher, tracker, "waiting_ack", ahead=answer.ahead,
+              minutes=answer.wait_minutes)
 
 
 def _last4(phone: str | None) -> str:

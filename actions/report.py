@@ -51,7 +51,7 @@ from bot.clauses import answer_clause_question
 from bot.clauses.customer import answer_for_customer, general_answer
 from bot.clock import utc_now
 from bot.documents import incident_types
-from bot.handoff import Reason
+from bot.handoff import Reason, refuses_person
 from bot.identity import policy_line
 from bot.language import normalise
 from bot.replies import say
@@ -252,6 +252,12 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
         if asks.wants_resume(text) and asking:
             # "刚才说到哪了" in the middle of the report: the question it is at.
             reply(dispatcher, tracker, "report_where_we_are")
+            _ask(dispatcher, tracker, draft, asking)
+            return {"report_answer": None, "report_stop_or_skip": None}
+        if asking and refuses_person(text) and not tracker.get_slot("human_offered"):
+            # "不用人工了" in the middle of a report: not an answer ("no" to "有人受伤吗？"), nor
+            # the queue; the report goes on at the question it is at.
+            reply(dispatcher, tracker, "person_refused_in_form")
             _ask(dispatcher, tracker, draft, asking)
             return {"report_answer": None, "report_stop_or_skip": None}
         slots: Dict[str, Any] = {"report_stop_or_skip": None}

@@ -196,6 +196,33 @@ def complains_about_the_line(text: str | None) -> bool:
     return bool(_LINE_TROUBLE.search(words)) and not _CLEAR_REQUEST.search(words)
 
 
+# "不用人工了", "不要转人工", "no need for an agent", "I don't want to talk to a person": the
+# customer turns a person down. The words name one (人工, agent), so the model may read them as a
+# request; they never queue anyone (components/person_request.py). Checked on simplified text.
+_REFUSES_PERSON = re.compile(
+    r"((?:不用|不要|不需要|不想|别|无需|不必|用不着|不找|不用再|先不用|暂时不用|先不|暂时不)"
+    r"(?:再)?(?:给我)?(?:(?:转|找|接|叫|跟|和|要|等)(?:到|给)?)?(?:你们的?)?"
+    r"(?:人工|真人|专人|客服|坐席)|"
+    r"(?:不用|不要|不需要|不想|无需|不必|用不着)(?:跟|和|找|叫)人(?:说|聊|谈|来)?|"
+    r"(?:人工|真人|人工客服|转人工)(?:就|先|暂时)?(?:不用|不要|不需要|算了|免了)|"
+    r"\bno need (?:for|of) (?:a |an |the )?(?:real )?(?:person|human|agent|someone|people|"
+    r"representative|operator)|"
+    r"\b(?:don'?t|do not|dont|no longer) (?:want|need)(?: to (?:talk|speak|chat) (?:to|with)| to "
+    r"wait for)? (?:a |an |the |any |your )?(?:real |live )?(?:person|human|agent|someone|"
+    r"somebody|people|representative|operator)s?\b|"
+    r"^no (?:human|agent|person)s?\b)",
+    re.IGNORECASE,
+)
+
+
+def refuses_person(text: str | None) -> bool:
+    """Whether the customer says they do NOT want a person ("不用人工了", "no need for an
+    agent"): never a reason to queue them."""
+    if not text:
+        return False
+    return bool(_REFUSES_PERSON.search(to_simplified(text).strip().lower()))
+
+
 # --- working hours ------------------------------------------------------------------------------
 
 def working_hours(spec: str | None = None) -> Tuple[time, time]:

@@ -801,7 +801,8 @@ def masked_phone_on_file(policy_number: str, *, url: str | None = None) -> str:
 PHONE_METHOD = "phone_date_of_birth"
 _MOBILE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?(1[3-9]\d(?:[\s-]?\d){8})(?!\d)")
 _FORGOT_NUMBER = re.compile(
-    r"(?:不记得|忘了|忘记|找不到|不知道|没带|记不住|记不清|想不起|不在身边|没有|查不到|看不到)"
+    r"(?:不记得|忘了|忘记|找不到|不知道|没带|记不住|记不清|想不起|不在身边|没有|查不到|看不到|"
+    r"不会弄|不会查|不会找|不会填|不会输|弄不来|找不着)"
     r"[^，。,.!！?？]{0,8}(?:保单号|保单号码|单号|保单)"
     r"|(?:保单号|保单号码|保单)[^，。,.!！?？]{0,10}"
     r"(?:不记得|忘了|忘记|找不到|不知道|没带|记不住|记不清|想不起|不在身边|在抽屉|在家里)"
@@ -817,6 +818,8 @@ _FORGOT_NUMBER = re.compile(
     r"\s+(?:the|my|that|it|this)\s*(?:policy\s*)?(?:number|no\b|#)"
     r"|(?:use|give you|with|by|try)\s+(?:my\s+|a\s+)?(?:phone|mobile|cell)(?:\s*number)?"
     r"\s*(?:instead|\?|$)|(?:phone|mobile) number instead|without (?:the|a|my) (?:policy )?number",
+    r"|(?:don'?t|do not|dont) (?:know|understand) (?:how|where) to (?:find|get|use|enter)"
+    r"\s+(?:my|the|a|this)?\s*policy",
     re.IGNORECASE,
 )
 # "I don't have a policy, that's the point": someone asking before they buy. Checked first.

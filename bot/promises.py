@@ -91,6 +91,8 @@ PROMISES: Mapping[str, Backing] = {
         "handoff_transferred", "handoff_transferred_team",
         # The dispute ladder (bot/claims/disputes.ladder_text): a review once the offer is taken.
         "dispute_ladder",
+        # Said only while the conversation's queue entry is open (bot/waiting.on_message).
+        "waiting_ack_short", "waiting_logged_out",
     )},
     # h-identity: "reply 'agent' and a person will check who you are": the queue entry made
     # when the customer says it.

@@ -70,12 +70,15 @@ def date_text(value: Union[dt.date, dt.datetime, None], lang: str | None) -> str
 
 
 
-def when_text(moment: dt.datetime, lang: str | None) -> str:
+def when_text(moment: dt.datetime, lang: str | None, *, named: bool | None = None) -> str:
     """Local date and time in the customer's words, e.g. '2026年11月26日 16:00' (`moment` naive
-    UTC, as the store keeps it), the time zone named where the customer may be abroad."""
+    UTC, as the store keeps it), the time zone named where the customer may be abroad
+    (`named=False` for a reply whose own words name the zone, "{when}（{zone}）": never twice)."""
     local = to_local(moment)
     text = f"{date_text(local, lang)} {local:%H:%M}"
-    return with_zone(text, lang) if names_zone(lang) else text
+    if named is None:
+        named = names_zone(lang)
+    return with_zone(text, lang) if named else text
 
 
 def with_zone(text: str, lang: str | None) -> str:

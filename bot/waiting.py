@@ -1,10 +1,13 @@
 """Waiting for a person: what the bot does with a customer's messages while their conversation
 is queued and no agent has taken it yet (bot/handoff.py keeps the queue itself).
 
-- The first message after the handoff is acknowledged, and so is the first one after a gap of
-  ACK_GAP since the last acknowledgement; the ones in between are kept for the agent, unanswered.
-- "不用了", "不用人工了 取消", "back to the bot" take the customer out of the queue: the entry is
-  closed (agents no longer see it waiting) and the bot answers again.
+- Every message gets an answer: the first after the handoff, the first after a gap of ACK_GAP
+  since the last full acknowledgement, and any question about the wait ("还要等多久", "status")
+  get the full one (where they stand, when a person answers); the ones in between a short "got
+  it" (Outcome.SILENT: nothing new to tell), and all are kept for the agent.
+- "不用了", "不用人工了 取消", "不要转人工", "back to the bot", "no need for an agent" take the
+  customer out of the queue: the entry is closed (agents no longer see it waiting) and the bot
+  answers again.
 - Out of the agents' hours the customer can book a call-back for a time within those hours, up
   to MAX_DAYS_AHEAD days ahead; it is stored on the queue entry with the number to ring (the one
   on file for a verified customer, else one they type) and agents see both in the console.
@@ -20,7 +23,13 @@ from typing import Tuple
 
 from bot.clock import as_utc_naive, local_zone, to_local
 from bot.dates import parse_incident_datetime
-from bot.handoff import HANDOFF_ACTOR, next_opening, wait_minutes, working_hours
+from bot.handoff import (
+    HANDOFF_ACTOR,
+    next_opening,
+    refuses_person,
+    wait_minutes,
+    working_hours,
+)
 from bot.language import to_simplified
 from bot.store.db import unit_of_work
 
@@ -45,9 +54,27 @@ _CALLBACK = re.compile(
 )
 
 
+# A question about the wait itself: answered with where the customer stands, whatever the gap.
+_ABOUT_THE_WAIT = re.compile(
+    r"(多久|多长时间|还要等|要等|等到|排到|排第几|第几位|进度|状态|几点|什么时候|啥时候|怎么没人|"
+    r"没人理|人呢|有人吗|在吗|还在吗|"
+    r"\bhow long\b|\bstatus\b|\bwhen\b|\bstill waiting\b|\banyone there\b|\bhello\?|"
+    r"\bwhere am i\b|\bposition\b|\bwait(?:ing)? time\b)",
+    re.IGNORECASE,
+)
+
+
 def wants_to_leave(text: str | None) -> bool:
-    """Whether a queued customer says they no longer want to wait for a person."""
-    return bool(text and _LEAVE.search(to_simplified(text).strip(" 。.!！~～")))
+    """Whether a queued customer says they no longer want to wait for a person ("不用了", "不要
+    转人工", "I don't want to talk to a person")."""
+    if not text:
+        return False
+    return bool(_LEAVE.search(to_simplified(text).strip(" 。.!！~～"))) or refuses_person(text)
+
+
+def asks_about_the_wait(text: str | None) -> bool:
+    """"还要等多久", "查进度", "status", "how long do I have to wait": where they stand."""
+    return bool(text and _ABOUT_THE_WAIT.search(to_simplified(text)))
 
 
 def asks_for_callback(text: str | None) -> bool:
@@ -118,7 +145,7 @@ def callback_time(text: str, now: datetime, *, spec: str | None = None
 class Outcome(str, Enum):
     GONE = "gone"  # no open queue entry: the bot should answer again
     TAKEN = "taken"  # a person has the conversation: say nothing
-    SILENT = "silent"  # acknowledged a moment ago: kept for the agent
+    SILENT = "silent"  # fully acknowledged a moment ago: a short "got it", kept for the agent
     ACKNOWLEDGED = "acknowledged"
     LEFT = "left"  # the customer left the queue
     BOOKED = "booked"
@@ -173,7 +200,7 @@ def on_message(conversation_id: str, text: str | None, *, phone: str | None = No
             booked = _callback(uow, row, text, phone or typed_phone or row.callback_phone, at)
             if booked is not None:
                 return WaitingReply(**common, **booked)  # type: ignore[arg-type]
-        if not acknowledgement_due(row.acknowledged_at, at):
+        if not acknowledgement_due(row.acknowledged_at, at) and not asks_about_the_wait(text):
             return WaitingReply(Outcome.SILENT, **common, callback_at=row.callback_at,
                                 callback_phone=row.callback_phone)
         row.acknowledged_at = at

@@ -5,7 +5,7 @@ incident report in one message that the model took for plain information (report
 from __future__ import annotations
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.claims.reporting.amend import parse_amend_request
@@ -17,6 +17,8 @@ from bot.claims.reporting.extract import (
 )
 from bot.claims.reporting.urgent import urgency
 from bot.documents.chase import says_documents_later
+from bot.identity import has_no_policy, wants_phone_route
+from bot.request_words import after_greeting, request_after_greeting
 from components.words import WordsCheck, set_intent
 
 REPORT_URGENT = "report_urgent"
@@ -31,8 +33,9 @@ _MAY_BE_A_REPORT = {"inform", "nlu_fallback", "out_of_scope", "greet", "ask_capa
 # Requests the model may read in a request to report ("报销" near a clause or status word).
 _REQUESTS_OF_A_REPORT = {"ask_clause", "check_status", "ask_documents"}
 _LEAVE_ALONE = {"message_too_long", "no_text"}
-# A plain "我要报案" the model did not understand (small talk around it) is a report too.
-_NOT_UNDERSTOOD = {"nlu_fallback", "out_of_scope"}
+# A plain "我要报案" the model did not understand (small talk around it) is a report too, and
+# so is one after a greeting ("你好，我想報案"): a greeting with a request does the request.
+_NOT_UNDERSTOOD = {"nlu_fallback", "out_of_scope", "greet"}
 
 
 @DefaultV1Recipe.register(
@@ -63,6 +66,22 @@ class ReportSignals(WordsCheck):
             # "我稍后补材料" / "I'll send them later": a promise about the claim's documents,
             # answered by the documents action (bot/documents/chase.py records it).
             set_intent(message, "ask_documents")
+        elif intent == "greet":
+            self._greeting_with_a_request(message, text)
+
+    @staticmethod
+    def _greeting_with_a_request(message: Message, text: str) -> None:
+        """"你好，我要投诉", "早上好，我出车祸了": a greeting with a request does the request (the
+        model's runner-up, bot/request_words.py), never only "您好"; "你好，保单号我不记得了" is
+        the way in without the policy number (ask_general answers it)."""
+        if not after_greeting(text):
+            return
+        if wants_phone_route(text) and not has_no_policy(text):
+            set_intent(message, "ask_general")
+            return
+        wanted = request_after_greeting(text, message.get(INTENT_RANKING_KEY))
+        if wanted is not None:
+            set_intent(message, wanted)
 
     @staticmethod
     def _reports(text: str, intent: str | None) -> bool:

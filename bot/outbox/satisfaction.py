@@ -109,6 +109,26 @@ def score_in(text: str) -> int | None:
     return score
 
 
+# A rating the customer gives unasked ("你们服务太差了，1分"): a low score or words of
+# dissatisfaction make it a grievance, answered with the complaint and a person on offer.
+_LOW_SCORE = re.compile(r"(?<!\d)(?:[0-4]|[零一二两三四])\s*(?:分|星|颗星|/\s*10|out of 10|stars?)",
+                        re.IGNORECASE)
+_DISSATISFIED = re.compile(
+    r"(太差|很差|真差|差劲|差评|不满意|不满|垃圾|太烂|很烂|失望|糟糕|恶心|坑人|太慢|投诉你们|"
+    r"\b(?:terrible|awful|horrible|useless|worst|rubbish|appalling|disappointed|disappointing|"
+    r"unhappy|not happy|poor service|bad service|very bad|so bad)\b)",
+    re.IGNORECASE,
+)
+
+
+def sounds_dissatisfied(text: str | None) -> bool:
+    """Whether a message rates the service badly ("你们服务太差了，1分", "2/10, useless")."""
+    from bot.language import to_simplified
+
+    words = to_simplified(text or "")
+    return bool(_DISSATISFIED.search(words) or _LOW_SCORE.search(words))
+
+
 def open_survey(conversation_id: str, *, now: datetime | None = None,
                 url: str | None = None) -> str | None:
     """The claim number of the latest satisfaction question delivered to this conversation in

@@ -151,11 +151,14 @@ def test_an_elderly_customer_at_night_gets_an_answer_to_each_message(claims_stor
     assert open_queue() == []
 
 
-def test_messages_soon_after_an_acknowledgement_are_kept_for_the_person(claims_store, domain):
+def test_messages_soon_after_an_acknowledgement_get_a_short_answer(claims_store, domain):
+    """Every message while waiting is answered (issue 19 finding: "log out", "status" came
+    back empty): the full acknowledgement now and then, a short "got it" in between."""
     _queued_at_night(domain, "night-2")
     assert _waiting(domain, "night-2", "在吗", NIGHT + timedelta(minutes=1))[0]
-    assert _waiting(domain, "night-2", "还有一件事", NIGHT + timedelta(minutes=4)) == ([], [])
-    assert _waiting(domain, "night-2", "人呢", NIGHT + timedelta(minutes=15))[0]
+    assert _waiting(domain, "night-2", "还有一件事", NIGHT + timedelta(minutes=4)) == (
+        [say("waiting_ack_short", "zh")], [])
+    assert "08:00" in _waiting(domain, "night-2", "人呢", NIGHT + timedelta(minutes=15))[0][0]
 
 
 def test_a_verified_customer_books_a_call_back_on_the_number_on_file(claims_store, domain):

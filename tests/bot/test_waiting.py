@@ -38,9 +38,11 @@ def test_the_first_message_is_acknowledged_then_the_next_ones_after_a_gap(db_url
     _queue(db_url, DAY - timedelta(minutes=1))
     first = on_message(CONVERSATION, "怎么没人理我啊", now=DAY, url=db_url)
     assert first.outcome is Outcome.ACKNOWLEDGED and first.ahead == 0 and first.opens_at is None
-    soon = on_message(CONVERSATION, "在吗", now=DAY + timedelta(minutes=3), url=db_url)
-    assert soon.outcome is Outcome.SILENT
-    later = on_message(CONVERSATION, "还在等", now=DAY + timedelta(minutes=13), url=db_url)
+    soon = on_message(CONVERSATION, "还有一件事", now=DAY + timedelta(minutes=3), url=db_url)
+    assert soon.outcome is Outcome.SILENT  # answered with a short "got it" (the action)
+    asked = on_message(CONVERSATION, "还要等多久", now=DAY + timedelta(minutes=4), url=db_url)
+    assert asked.outcome is Outcome.ACKNOWLEDGED  # a question about the wait: where they stand
+    later = on_message(CONVERSATION, "好吧", now=DAY + timedelta(minutes=15), url=db_url)
     assert later.outcome is Outcome.ACKNOWLEDGED
 
 
@@ -53,7 +55,10 @@ def test_the_acknowledgement_counts_who_is_ahead(db_url):
 
 
 @pytest.mark.parametrize("text", ["不用了", "不用人工了 取消", "back to the bot", "算了，不等了",
-                                  "不用人工了", "never mind", "取消排隊"])
+                                  "不用人工了", "never mind", "取消排隊",
+                                  # the outside tester's words (issue 19, part h-person)
+                                  "不要转人工", "no need for an agent",
+                                  "I don't want to talk to a person"])
 def test_words_that_leave_the_queue(text):
     assert wants_to_leave(text)
 

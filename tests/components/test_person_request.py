@@ -69,3 +69,41 @@ def test_a_plain_request_for_a_person_still_interrupts(text):
 
 def test_no_request_for_a_person_in_the_data_reads_as_a_complaint_about_the_line():
     assert [text for text in _examples("request_human") if complains_about_the_line(text)] == []
+
+
+# --- turning a person down (issue 19 finding: "不用人工了" put the customer in the queue) ---------
+
+@pytest.mark.parametrize("text", ["不用人工了", "不要转人工", "no need for an agent",
+                                  "I don't want to talk to a person", "人工就不用了",
+                                  "不用轉人工"])
+@pytest.mark.parametrize("predicted", ["request_human", "nlu_fallback", "ask_capabilities"])
+def test_turning_a_person_down_is_a_no_never_a_request(text, predicted):
+    assert _run(text, predicted).get("intent")["name"] == "deny"
+
+
+@pytest.mark.parametrize("text", ["转人工", "不要机器人，要人工", "为什么不转人工",
+                                  "I don't want to talk to a bot", "I want a person"])
+def test_asking_for_a_person_still_asks(text):
+    assert _run(text, "request_human").get("intent")["name"] == "request_human"
+
+
+def test_a_refusal_beside_another_request_keeps_that_request():
+    assert _run("不用人工，我要报案", "report_claim").get("intent")["name"] == "report_claim"
+
+
+# --- an age said in passing, in English too -------------------------------------------------------
+
+@pytest.mark.parametrize("text, predicted", [
+    ("I'm 82 and my daughter usually does this for me", "nlu_fallback"),
+    ("I'm 82 and my daughter usually does this for me", "greet"),
+    ("I'm 82 and my daughter usually does this for me, how do I claim for a hospital stay?",
+     "report_claim"),
+    ("我七十多岁了，眼睛不好…想问问住院的钱怎么报", "ask_documents"),
+])
+def test_an_age_said_in_passing_offers_a_person_in_english_too(text, predicted):
+    assert _run(text, predicted).get("intent")["name"] == "declare_elderly"
+
+
+def test_a_report_with_an_age_in_it_stays_a_report():
+    text = "I'm 82 and my car was hit from behind this morning, I want to report it"
+    assert _run(text, "report_claim").get("intent")["name"] == "report_claim"

@@ -36,6 +36,10 @@ def _intent(text: str, predicted: str) -> str:
     ("这个嘛，不用了，你们赶紧帮我弄一下吧。", "nlu_fallback", "nlu_fallback"),
     ("不用报案了，我就问问", "nlu_fallback", "nlu_fallback"),
     ("我要报案", "deny", "deny"),
+    # A greeting with a request does the request (issue 19 finding: greeting only).
+    ("你好，我想報案", "greet", "report_claim"),
+    ("hi, I want to report a claim", "greet", "report_claim"),
+    ("你好", "greet", "greet"),
     ("我要报销医阮的费用 胃镜检查", "ask_clause", "report_claim"),
     ("胃镜检查能报销吗", "ask_clause", "ask_clause"),
     # "Is this the same incident?" answered no: never "someone else wants to check".
@@ -51,3 +55,36 @@ def _intent(text: str, predicted: str) -> str:
 ])
 def test_the_words_decide_where_the_model_cannot(text, predicted, expected):
     assert _intent(text, predicted) == expected
+
+
+# --- a greeting with a request does the request ("你好，我想報案" got a greeting only) ------
+
+def _ranked(text: str, ranking: list) -> str:
+    message = Message(data={"text": text, "intent": dict(ranking[0]),
+                            "intent_ranking": [dict(entry) for entry in ranking]})
+    ReportSignals().process([message])
+    return message.get("intent")["name"]
+
+
+@pytest.mark.parametrize(("text", "ranking", "expected"), [
+    # The model's own rankings for these messages (models/current, December 2026).
+    ("你好，我要投诉", [("greet", 0.58), ("complain", 0.38)], "complain"),
+    ("你好，我要报销", [("greet", 0.73), ("report_claim", 0.24)], "report_claim"),
+    ("你好啊，我想問問理賠進度", [("greet", 0.58), ("check_status", 0.31)], "check_status"),
+    ("你好，保单号我不记得了", [("greet", 0.54), ("deny", 0.2)], "ask_general"),
+    ("你好", [("greet", 0.99), ("complain", 0.01)], "greet"),
+    ("hello there", [("greet", 0.9), ("report_claim", 0.2)], "greet"),
+    ("你好，谢谢", [("greet", 0.6), ("thank", 0.3)], "greet"),
+])
+def test_a_greeting_with_a_request_does_the_request(text, ranking, expected):
+    ranked = [{"name": name, "confidence": confidence} for name, confidence in ranking]
+    assert _ranked(text, ranked) == expected
+
+
+@pytest.mark.parametrize(("text", "runner_up"), [
+    ("哈喽 客服在吗", "request_human"), ("hey, is someone available", "request_human"),
+    ("你好 刚买了你们的保险", "report_claim"), ("你好 我有个问题", "complain"),
+])
+def test_a_greeting_with_small_talk_stays_a_greeting(text, runner_up):
+    ranked = [{"name": "greet", "confidence": 0.6}, {"name": runner_up, "confidence": 0.3}]
+    assert _ranked(text, ranked) == "greet"

@@ -103,10 +103,10 @@ def test_handoff_is_queued_at_once_the_agent_answers_and_hands_back(claims_serve
     assert entry["reason"] == "request" and entry["channel"] == "rest"
     assert entry["summary"]["first_request"] == "查一下我的理赔进度"
 
-    # Asking again while parked: acknowledged once (bot/waiting.py), then the next message soon
-    # after is kept for the person without a reply; no second entry.
+    # Asking again while parked: acknowledged (bot/waiting.py), and the next message soon after
+    # gets a short "got it" (never silence) and is kept for the person; no second entry.
     assert "已收到" in customer.says("转人工")
-    assert customer.says("我的车被追尾了 <b>很急</b>") == ""
+    assert customer.says("我的车被追尾了 <b>很急</b>") == say("waiting_ack_short", "zh")
     assert len(console.entries_for(customer.sender)) == 1
 
     assert console.post(f"handoffs/{entry['id']}/take").status_code == 200

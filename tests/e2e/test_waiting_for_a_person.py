@@ -96,3 +96,50 @@ def test_at_night_the_wait_is_answered_and_a_call_back_reaches_the_console(night
     queue = requests.get(base + "queue", headers=headers, timeout=30).json()["queue"]
     assert [e for e in queue if e["conversation_id"] == chat.sender] == []
     assert chat.says("你好")
+
+
+# --- what an outside tester found (issue 19, part h-person) --------------------------------------
+
+def _queued_for(base: str, headers: dict, *senders: str) -> list:
+    queue = requests.get(base + "queue", headers=headers, timeout=30).json()["queue"]
+    return [e for e in queue if e["conversation_id"] in senders]
+
+
+def test_turning_a_person_down_never_queues(night_servers):
+    zh, en = WebChat(night_servers), WebChat(night_servers)
+    assert zh.says("你好")
+    assert zh.says("不用人工了") == say("person_refused", "zh")
+    assert zh.says("不要转人工") == say("person_refused", "zh")
+    assert en.says("hello")
+    assert en.says("I don't want to talk to a person") == say("person_refused", "en")
+    assert en.says("no need for an agent") == say("person_refused", "en")
+    base, headers = _console(night_servers)
+    assert _queued_for(base, headers, zh.sender, en.sender) == []
+    assert zh.says("查进度")  # the bot carries on: not silence
+
+
+def test_a_queued_customer_always_gets_an_answer_and_can_leave(night_servers):
+    chat = WebChat(night_servers)
+    assert "queue" in chat.says("I want to talk to a person")
+    for text in ("how long do I have to wait", "status", "ok", "log out"):
+        assert chat.says(text), text  # never silence
+    assert chat.says("no need for an agent") == say("waiting_left", "en")
+    base, headers = _console(night_servers)
+    assert _queued_for(base, headers, chat.sender) == []
+
+
+def test_the_elderly_customer_who_declines_a_person_gets_her_answer(night_servers):
+    chat = WebChat(night_servers)
+    offer = chat.says("我七十多岁了，眼睛不好…想问问住院的钱怎么报")
+    assert offer == say("human_offer_question_kept", "zh")
+    answer = chat.says("不用了，你跟我说就行")
+    assert answer.startswith(say("human_declined_answer", "zh")) and "出院小结" in answer
+    way_in = chat.says("我不会弄这个保单号")
+    assert "手机号" in way_in and "保单号" in way_in  # the phone + birth date way in
+
+
+def test_a_greeting_with_a_request_and_an_unasked_bad_rating(night_servers):
+    chat = WebChat(night_servers)
+    assert chat.says("你好，我想報案") != say("greet", "zh")
+    other = WebChat(night_servers)
+    assert other.says("你们服务太差了，1分") == say("unprompted_dissatisfied", "zh")
