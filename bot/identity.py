@@ -817,7 +817,7 @@ _FORGOT_NUMBER = re.compile(
     r"|(?:don'?t|do not|can'?t|cannot|didn'?t|dont|cant)\s+(?:have|know|remember|find|recall)"
     r"\s+(?:the|my|that|it|this)\s*(?:policy\s*)?(?:number|no\b|#)"
     r"|(?:use|give you|with|by|try)\s+(?:my\s+|a\s+)?(?:phone|mobile|cell)(?:\s*number)?"
-    r"\s*(?:instead|\?|$)|(?:phone|mobile) number instead|without (?:the|a|my) (?:policy )?number",
+    r"\s*(?:instead|\?|$)|(?:phone|mobile) number instead|without (?:the|a|my) (?:policy )?number"
     r"|(?:don'?t|do not|dont) (?:know|understand) (?:how|where) to (?:find|get|use|enter)"
     r"\s+(?:my|the|a|this)?\s*policy",
     re.IGNORECASE,
