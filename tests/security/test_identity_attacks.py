@@ -75,7 +75,7 @@ def test_a_policy_locked_by_many_failures_still_lets_its_holder_in_by_sms_code(
     holder.says("查进度")
     assert holder.says("AUTO-2026-0001") == say("ask_verification", "zh")
     sent = holder.says("1985-04-12")
-    assert sent == say("identity_code_sent_locked", "zh",
+    assert sent == say("identity_code_sent_locked_help", "zh",
                        minutes=get_settings().identity_code_minutes)
     assert "张伟" not in sent and "CLM-" not in sent
     code = code_sent_to(twilio_standin, "+8613800000001", before)

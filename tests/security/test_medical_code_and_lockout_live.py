@@ -101,7 +101,7 @@ def test_strangers_wrong_answers_lock_the_policy_but_send_the_holder_no_sms(
     stranger.says("check my claim status")
     stranger.says("HOME-2026-0001")
     wrong = stranger.says("1999-12-31")
-    assert wrong == say("identity_code_sent_locked", "en",
+    assert wrong == say("identity_code_sent_locked_help", "en",
                         minutes=get_settings().identity_code_minutes)
     # ... and no SMS reaches the holder's phone, so no code of theirs is burnt.
     assert [m for m in twilio_standin.messages[before:] if m.get("To") == JOHN_PHONE] == []
