@@ -73,6 +73,9 @@ def insurer_doing(view: ClaimView, lang: str) -> str | None:
     key = f"status_doing.{view.stage}"
     if view.stage in _DOCUMENT_STAGES and view.missing_documents:
         key = "status_doing.waiting_documents"
+    if view.stage == ClaimStage.PAYMENT and view.approved_amount is not None:
+        # The customer asks "how much?": the agreed amount, not only that there is one.
+        return say("status_doing.payment_amount", lang, amount=money(view.approved_amount, lang))
     return say(key, lang)
 
 

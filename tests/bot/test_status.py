@@ -104,6 +104,18 @@ def test_payment_stage_names_the_payment_deadline(seeded_url, now, lang):
 
 
 @pytest.mark.parametrize("lang", LANGS)
+def test_payment_stage_says_the_agreed_amount(seeded_url, now, lang):
+    """"赔多少钱？": once the amount is agreed, the status says it, not only that there is one."""
+    with unit_of_work(seeded_url) as uow:
+        uow.claims.by_number(HOSPITAL).approved_amount = 8650
+        uow.commit()
+    advance_claim(HOSPITAL, S.PAYMENT, actor="test", now=now, url=seeded_url)
+    text = _text(claim_view(HOSPITAL, url=seeded_url), lang, now)
+    assert money(8650, lang) in text
+    assert say("status_doing.payment_amount", lang, amount=money(8650, lang)) in text
+
+
+@pytest.mark.parametrize("lang", LANGS)
 def test_paid_claim_states_amount_and_date_and_no_deadline(seeded_url, now, lang):
     view = claim_view(WATER, url=seeded_url)
     text = _text(view, lang, now)
