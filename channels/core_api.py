@@ -15,7 +15,8 @@ bot.documents.status and bot.core_calls (one unit of work, refusals audited, ide
     Authorization: Bearer <CLAIMS_CORE_API_TOKEN>; optional Idempotency-Key: <key>
 
 2xx with the result, or a JSON error {"error", "message", ...}: 401 (no bearer token), 403 (wrong
-token), 404 (no such claim or policy), 409 (wrong stage for this call), 400/413 (bad body),
+token), 404 (no such claim or policy, or no such route), 405 (wrong method), 409 (wrong stage for
+this call), 400/413 (bad body, a key named twice included),
 422 (a rule refuses it, or the key was used with another request), 503 (no token configured:
 the endpoints are off). Nothing changes unless the answer is 2xx; refusals are audited. Tokens are
 compared in constant time; no token is ever logged.

@@ -5,6 +5,10 @@ notice naming everything still outstanding together, rejected and missing items 
 22's one-time notice); receiving the last item the customer must send completes the file and
 starts the decision clock (documents_completed_at), as an upload does (bot/documents/intake.py).
 
+Only an item received can be rejected (409 not_received names the others). A rejected item the
+insurer fetches itself (fetched_by_insurer) is the insurer's to fetch again: it is listed in the
+answer's `insurer_to_fetch`, never asked of the customer, and alone sends no notice.
+
 Runs inside the caller's unit of work (bot.core_calls.run_call): a request naming an item not on
 the claim's checklist, or a claim past the documents, is refused whole (CoreRefused)."""
 from __future__ import annotations
