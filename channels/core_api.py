@@ -15,7 +15,8 @@ bot.documents.status and bot.core_calls (one unit of work, refusals audited, ide
     Authorization: Bearer <CLAIMS_CORE_API_TOKEN>; optional Idempotency-Key: <key>
 
 2xx with the result, or a JSON error {"error", "message", ...}: 401 (no bearer token), 403 (wrong
-token), 404 (no such claim or policy), 409 (wrong stage for this call), 400/413 (bad body),
+token), 404 (no such claim or policy, or no such route), 405 (wrong method), 409 (wrong stage for
+this call), 400/413 (bad body, a key named twice included),
 422 (a rule refuses it, or the key was used with another request), 503 (no token configured:
 the endpoints are off). Nothing changes unless the answer is 2xx; refusals are audited. Tokens are
 compared in constant time; no token is ever logged.
@@ -63,6 +64,7 @@ logger = logging.getLogger(__name__)
 CORE_ACTOR = decisions.CORE_ACTOR
 MAX_BODY_BYTES = 16 * 1024
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+FALLBACK_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # The claim calls: path suffix -> the core operation (uow, at, number, body) -> (status, body).
 CLAIM_CALLS: Dict[str, Callable[..., Any]] = {
     "stage": decisions.move_stage,
@@ -72,6 +74,19 @@ CLAIM_CALLS: Dict[str, Callable[..., Any]] = {
     "documents": document_status.set_statuses,
     "contact": decisions.update_contact,
 }
+
+
+class DuplicateKey(ValueError):
+    """A JSON object that names one key twice: which one the sender meant is not known."""
+
+
+def _no_duplicates(pairs: list) -> Dict[str, Any]:
+    seen: Dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise DuplicateKey(key)
+        seen[key] = value
+    return seen
 
 
 def _error(status: int, code: str, message: str, **extra: Any) -> HTTPResponse:
@@ -148,7 +163,11 @@ class CoreApiInput(InputChannel):
         if len(request.body or b"") > MAX_BODY_BYTES:
             return _error(413, "body_too_large", f"Request body over {MAX_BODY_BYTES} bytes.")
         try:
-            body = json.loads(request.body or b"")
+            body = json.loads(request.body or b"", object_pairs_hook=_no_duplicates)
+        except DuplicateKey as duplicate:
+            return _error(400, "duplicate_key",
+                          f"The body names the key {str(duplicate)[:64]!r} twice (duplicate "
+                          "key); send each key once.")
         except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting too
             return _error(400, "invalid_json", "Body must be a JSON object.")
         if not isinstance(body, dict):
@@ -234,4 +253,29 @@ class CoreApiInput(InputChannel):
         for suffix, operation in CLAIM_CALLS.items():
             claim_route(suffix, operation)
 
+        # Errors under /webhooks/core are JSON like the rest: Sanic 21.12 answers a wrong method
+        # or an unknown path before any blueprint handler runs (and in HTML for a browser), so
+        # the other methods of each path and every other path get routes of their own
+        # ("fallback" in their names; the OpenAPI document leaves them out).
+        def not_allowed(allowed: str) -> Callable[..., Awaitable[HTTPResponse]]:
+            async def handle(request: Request, **_: Any) -> HTTPResponse:
+                return response.json(
+                    {"error": "method_not_allowed",
+                     "message": f"{request.method} is not allowed here; use {allowed}."},
+                    status=405, headers={"Allow": allowed})
+            return handle
+
+        paths = {"/health": "GET", "/openapi.json": "GET", "/claims": "POST",
+                 **{f"/claims/<number>/{suffix}": "POST" for suffix in CLAIM_CALLS}}
+        for index, (path, allowed) in enumerate(paths.items()):
+            core.add_route(not_allowed(allowed), path,
+                           methods=[m for m in FALLBACK_METHODS if m != allowed],
+                           name=f"fallback_405_{index}")
+
+        async def not_found(request: Request, rest: str) -> HTTPResponse:
+            return _error(404, "not_found", f"No core API route {request.path[:120]!r}; see "
+                                            "GET /webhooks/core/openapi.json.")
+
+        core.add_route(not_found, "/<rest:path>", methods=list(FALLBACK_METHODS),
+                       name="fallback_404")
         return core

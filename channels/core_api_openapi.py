@@ -23,6 +23,12 @@ BOTH = {"type": "object", "required": ["zh", "en"], "properties": {
 AMOUNT = {"oneOf": [{"type": "string", "pattern": r"^\d{1,10}(\.\d{1,2})?$"},
                     {"type": "number", "minimum": 0}],
           "description": "CNY, at most two decimals; a string keeps cents exact."}
+# An amount paid or approved is above 0 (0 is refused: invalid_amount).
+POSITIVE_AMOUNT = {"oneOf": [{"type": "string",
+                              "pattern": r"^(?!0+(\.0{1,2})?$)\d{1,10}(\.\d{1,2})?$"},
+                             {"type": "number", "exclusiveMinimum": 0}],
+                   "description": "CNY above 0, at most two decimals; a string keeps cents "
+                                  "exact."}
 COMMON = {"note": {"type": "string", "maxLength": 1000},
           "handler": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$",
                       "description": "The handler's user name; audited as core-system:<handler>."}}
@@ -43,22 +49,30 @@ SCHEMAS: Dict[str, Any] = {
     "Text": BOTH,
     "StageMove": {"type": "object", "required": ["stage"], "properties": {
         "stage": {"type": "string", "enum": [s.value for s in ClaimStage if s is not
-                                             ClaimStage.DENIED]}, **COMMON}},
+                                             ClaimStage.DENIED],
+                  "description": "Not denied (use /deny), and not closed from payment (use "
+                                 "/pay: only a recorded payment tells the customer it was "
+                                 "paid)."}, **COMMON}},
     "Approval": {"type": "object",
                  "required": ["amount", "loss_assessed", "deductible", "ratio", "excluded"],
                  "description": "amount = (loss_assessed - sum(excluded) - deductible) x ratio, "
                                 "to the cent; at most the sum insured. Claim in assessment.",
                  "properties": {
-                     "amount": AMOUNT,
+                     "amount": POSITIVE_AMOUNT,
                      "loss_assessed": _part({"amount": AMOUNT}, "The loss as assessed."),
-                     "deductible": _part({"amount": AMOUNT}, "The policy's deductible."),
+                     "deductible": _part({"amount": AMOUNT}, "The policy's deductible; a "
+                                         "lower one needs deductible_waived_reason."),
+                     "deductible_waived_reason": {
+                         "type": "string", "maxLength": 500,
+                         "description": "Why the deductible is below the policy's (audited)."},
                      "ratio": _part({"value": {"type": "number", "exclusiveMinimum": 0,
                                                "maximum": 1}}, "The share paid."),
                      "excluded": {"type": "array", "maxItems": 20, "items": _part(
                          {"amount": AMOUNT}, "An item not covered, taken off.")},
                      **COMMON}},
     "Payment": {"type": "object", "required": ["amount", "paid_on"], "properties": {
-        "amount": AMOUNT, "paid_on": {"type": "string", "format": "date"}, **COMMON},
+        "amount": POSITIVE_AMOUNT, "paid_on": {"type": "string", "format": "date"},
+        **COMMON},
         "description": "The approved amount, paid (claim in payment); the claim closes."},
     "Denial": {"type": "object", "required": ["reason", "clause"], "properties": {
         "reason": BOTH,
@@ -75,7 +89,10 @@ SCHEMAS: Dict[str, Any] = {
                 "reason": {**BOTH, "description": "Required when rejected."}}}},
         **COMMON}},
     "Contact": {"type": "object", "properties": {
-        "phone": {"type": "string", "description": "E.164; the phone on file by default."},
+        "phone": {"type": "string", "description": "A Chinese mobile (13800000001, "
+                                                   "+8613800000001) or another country's "
+                                                   "number in E.164; the phone on file by "
+                                                   "default."},
         "via": {"type": "string", "enum": list(CONTACT_VIAS), "default": "sms"}}},
     "ContactUpdate": {"type": "object", "properties": {
         "contact": _ref("Contact"), "language": {"type": "string", "enum": ["zh", "en"]},
@@ -87,7 +104,9 @@ SCHEMAS: Dict[str, Any] = {
                                        "description": "An incident type of the policy's line."},
                      "source": {"type": "string", "enum": list(SOURCES)},
                      "incident_at": {"type": "string",
-                                     "description": "ISO 8601 date or date-time."},
+                                     "description": "ISO 8601 date or date-time, within "
+                                                    "the policy's cover and not in the "
+                                                    "future."},
                      "place": {"type": "string", "maxLength": 255},
                      "description": {"type": "string", "maxLength": 4000},
                      "estimated_amount": AMOUNT, "injuries": {"type": "boolean"},
@@ -101,7 +120,8 @@ SCHEMAS: Dict[str, Any] = {
 }
 
 ERRORS = {
-    "400": "The body is not what this call takes (invalid_json, invalid_amount...).",
+    "400": "The body is not what this call takes (invalid_json, duplicate_key, "
+           "invalid_amount...).",
     "401": "No bearer token.", "403": "Wrong token.",
     "404": "No such claim (or policy).", "409": "The claim is in the wrong stage for this call.",
     "413": "Body over 16 KiB.",

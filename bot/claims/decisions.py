@@ -12,13 +12,17 @@ notice is queued in the decision's own transaction and sent by the next delivery
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Dict, List, Mapping, Tuple
 
+from bot.back_office import open_review_task
 from bot.claims.amounts import is_small_claim
 from bot.claims.lifecycle import move_in
 from bot.claims.model import ALLOWED_TRANSITIONS, ClaimStage, InvalidTransition
+from bot.claims.reporting.urgent import is_past
+from bot.claims.risk import RiskFacts, assess, rules, urgent_reasons
 from bot.clauses import Clause, clause_by_id, clause_number_in, product_for
 from bot.clock import as_utc_naive, from_local, local_today
 from bot.core_calls import CoreRefused
@@ -45,7 +49,9 @@ SOURCES = ("hotline", "branch")
 # channel gives that number (channels/twilio_rest.py: "sms-+86...", "wa-+86...").
 CONTACT_VIAS: Dict[str, Tuple[str, str]] = {"sms": ("twilio", "sms-"),
                                             "whatsapp": ("twilio", "wa-")}
-E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+E164 = re.compile(r"\+[1-9][0-9]{7,14}")
+# A Chinese number must be a mobile (SMS and WhatsApp reach nothing else): +86 1[3-9]xxxxxxxxx.
+CHINA_MOBILE = re.compile(r"\+861[3-9][0-9]{9}")
 CREATED_NOTICE_KIND = "core_reported"
 
 Answer = Tuple[int, Dict[str, Any]]
@@ -67,6 +73,13 @@ def actor_of(body: Mapping[str, Any]) -> str:
     return f"{CORE_ACTOR}:{handler}"
 
 
+def plain_text(text: str) -> str:
+    """Free text as the core API keeps it: clean_text, then every format character (Unicode
+    category Cf: zero-width spaces and joiners, bidi overrides, the BOM) dropped, so a text
+    made only of them is empty and none reaches a customer reordered."""
+    return "".join(ch for ch in clean_text(text) if unicodedata.category(ch) != "Cf")
+
+
 def note_of(body: Mapping[str, Any]) -> str | None:
     note = body.get("note")
     if note is None:
@@ -74,7 +87,7 @@ def note_of(body: Mapping[str, Any]) -> str | None:
     if not isinstance(note, str) or len(note) > MAX_NOTE_CHARS:
         raise _bad("invalid_note", f"'note' must be a string of at most {MAX_NOTE_CHARS} "
                                    "characters.")
-    return clean_text(note)
+    return plain_text(note).strip() or None
 
 
 def amount_of(value: Any, field: str, *, positive: bool = False) -> Decimal:
@@ -104,7 +117,7 @@ def both_languages(value: Any, field: str, *, code: str = "invalid_text") -> Dic
     texts: Dict[str, str] = {}
     for lang in LANGUAGES:
         text = value.get(lang)
-        text = clean_text(text).strip() if isinstance(text, str) else ""
+        text = plain_text(text).strip() if isinstance(text, str) else ""
         if not text or len(text) > MAX_LINE_CHARS:
             raise CoreRefused(422, code, f"'{field}.{lang}' is missing or empty, or longer than "
                                          f"{MAX_LINE_CHARS} characters: the customer is told in "
@@ -198,6 +211,13 @@ def move_stage(uow: UnitOfWork, at: datetime, number: str, body: Mapping[str, An
                           "A claim is denied through POST /webhooks/core/claims/<number>/deny "
                           "with the reason in both languages and the clause it rests on; "
                           "nothing was changed.", number=claim.number)
+    if from_stage is ClaimStage.PAYMENT and to_stage is ClaimStage.CLOSED:
+        # Closing from payment tells the customer the claim was paid: only a recorded payment
+        # (its amount and day) may say so.
+        raise CoreRefused(422, "closing_needs_payment",
+                          "A claim in payment is closed through POST "
+                          "/webhooks/core/claims/<number>/pay with the amount and the day paid; "
+                          "nothing was changed.", number=claim.number)
     event = move_in(uow, claim, to_stage, actor=actor, note=note, at=at)
     return 200, {"number": claim.number, "from_stage": from_stage.value,
                  "stage": claim.stage, "at": _iso(event.at), "actor": event.actor,
@@ -256,6 +276,20 @@ def approve(uow: UnitOfWork, at: datetime, number: str, body: Mapping[str, Any])
         raise CoreRefused(422, "over_sum_insured",
                           f"The amount {amount} is above the policy's sum insured "
                           f"{claim.policy.sum_insured}.", sum_insured=str(claim.policy.sum_insured))
+    waived = body.get("deductible_waived_reason")
+    if waived is not None:
+        if not isinstance(waived, str) or len(waived) > MAX_LINE_CHARS:
+            raise _bad("invalid_deductible_waived_reason",
+                       f"'deductible_waived_reason' must be a string of at most "
+                       f"{MAX_LINE_CHARS} characters.")
+        waived = plain_text(waived).strip() or None
+    policy_deductible = claim.policy.deductible or Decimal(0)
+    if deductible["amount"] < policy_deductible and waived is None:
+        raise CoreRefused(422, "deductible_below_policy",
+                          f"The deductible {deductible['amount']} is below policy "
+                          f"{claim.policy.number}'s deductible {policy_deductible}; give "
+                          "'deductible_waived_reason' if it is waived on purpose. Nothing was "
+                          "changed.", policy_deductible=str(policy_deductible))
 
     def plain(part: Dict[str, Any]) -> Dict[str, Any]:
         return {key: str(value) if isinstance(value, Decimal) else value
@@ -264,10 +298,14 @@ def approve(uow: UnitOfWork, at: datetime, number: str, body: Mapping[str, Any])
     approved = {"amount": str(amount), "loss_assessed": plain(loss),
                 "deductible": plain(deductible), "ratio": plain(ratio),
                 "excluded": [plain(item) for item in excluded], "at": _iso(at), "by": actor}
+    if waived is not None and deductible["amount"] < policy_deductible:
+        approved["deductible_waived_reason"] = waived
     claim.approved_amount = amount
     _record(claim, "approved", approved)
     uow.audit.record(actor, "claim.approve", "claim", claim.number,
-                     {"amount": str(amount), "note": note}, at=at)
+                     {"amount": str(amount), "note": note,
+                      "deductible_waived_reason": approved.get("deductible_waived_reason")},
+                     at=at)
     notice = _move(uow, claim, ClaimStage.PAYMENT, actor=actor, note=note, at=at)
     return 200, {"number": claim.number, "stage": claim.stage, "approved_amount": str(amount),
                  "decision": approved, "notice": notice}
@@ -378,6 +416,23 @@ def deny(uow: UnitOfWork, at: datetime, number: str, body: Mapping[str, Any]) ->
 
 # --- claims reported on the hotline or at a branch ---------------------------------------------
 
+def valid_phone(phone: str) -> str | None:
+    """The number in E.164, or None: a number without '+' is Chinese (0086/86 and a leading 0
+    dropped) and, like every +86 number, must be a mobile; another country's needs 8-15
+    digits."""
+    digits = re.sub(r"[\s().-]", "", phone)
+    if not re.fullmatch(r"\+?[0-9]+", digits):
+        return None
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    if not digits.startswith("+"):
+        national = digits[2:] if digits.startswith("86") and len(digits) == 13 else digits
+        digits = "+86" + national.lstrip("0")
+    if digits.startswith("+86"):
+        return digits if CHINA_MOBILE.fullmatch(digits) else None
+    return digits if E164.fullmatch(digits) else None
+
+
 def contact_of(body: Mapping[str, Any], phone_on_file: str) -> Tuple[str, str, str, str]:
     """(outbox channel, conversation id, phone, via) for the contact the call gives; the phone on
     the customer's record when it gives none."""
@@ -392,12 +447,11 @@ def contact_of(body: Mapping[str, Any], phone_on_file: str) -> Tuple[str, str, s
     phone = contact.get("phone") or phone_on_file
     if not isinstance(phone, str):
         raise _bad("invalid_contact", "'contact.phone' must be a phone number.")
-    digits = re.sub(r"[^0-9+]", "", phone)
-    if not digits.startswith("+"):
-        digits = "+86" + digits.lstrip("0")
-    if not E164.fullmatch(digits):
-        raise _bad("invalid_contact", "'contact.phone' must be a phone number such as "
-                                      "+8613800000001.")
+    digits = valid_phone(phone)
+    if digits is None:
+        raise CoreRefused(422, "invalid_contact",
+                          "'contact.phone' must be a Chinese mobile (13800000001, "
+                          "+8613800000001) or another country's number in E.164 (+4479...).")
     channel, prefix = CONTACT_VIAS[via]
     return channel, prefix + digits, digits, via
 
@@ -439,7 +493,31 @@ def _text(body: Mapping[str, Any], field: str, limit: int) -> str | None:
     if not isinstance(value, str) or len(value) > limit:
         raise _bad(f"invalid_{field}", f"'{field}' must be a string of at most {limit} "
                                        "characters.")
-    return clean_text(value).strip() or None
+    return plain_text(value).strip() or None
+
+
+def _risk_flags(uow: UnitOfWork, policy: Any, incident_type: str,
+                incident_at: datetime | None, estimated: Decimal | None,
+                description: str | None, at: datetime) -> List[Any]:
+    """The risk flags a chat report raises (bot.claims.risk, as the reporting service computes
+    them): amounts, a late report, recent claims on the policy, early in the policy or its
+    waiting period, many complaints, urgent words. Without an incident time the report time
+    stands in."""
+    config = rules()
+    recent_since = at - timedelta(days=config["recent_claims_days"])
+    complaints_since = at - timedelta(days=config["many_complaints_days"])
+    complaints = [c for c in uow.complaints.of_customer(policy.customer_id)
+                  if c.received_at >= complaints_since]
+    return assess(RiskFacts(
+        line_of_business=policy.line_of_business, incident_type=incident_type,
+        incident_at=incident_at or at, reported_at=at, estimated_amount=estimated,
+        sum_insured=policy.sum_insured, policy_start=policy.start_date,
+        waiting_period_days=policy.waiting_period_days,
+        recent_claims=tuple(c.number for c in policy.claims if c.reported_at >= recent_since),
+        past_complaints=len(complaints),
+        # Something over (a treated illness, an accident days ago) is never urgent.
+        urgent_reasons=() if is_past(description, incident_at, at)
+        else urgent_reasons(incident_type, description)))
 
 
 def create_claim(uow: UnitOfWork, at: datetime, body: Mapping[str, Any]) -> Answer:
@@ -472,6 +550,19 @@ def create_claim(uow: UnitOfWork, at: datetime, body: Mapping[str, Any]) -> Answ
                           f"{str(body.get('incident_type'))[:40]!r}.",
                           incident_types=list(incident_types(policy.line_of_business)))
     incident_at, precision = _incident_at(body.get("incident_at"), at)
+    if incident_at is not None:
+        day = local_today(incident_at)
+        if not policy.start_date <= day <= policy.end_date:
+            raise CoreRefused(
+                422, "incident_outside_cover",
+                f"'incident_at' {day.isoformat()} is outside policy {policy.number}'s cover "
+                f"({policy.start_date.isoformat()} to {policy.end_date.isoformat()}).",
+                cover_start=policy.start_date.isoformat(),
+                cover_end=policy.end_date.isoformat())
+    injuries = body.get("injuries", False)
+    if not isinstance(injuries, bool):
+        raise CoreRefused(422, "invalid_injuries", "'injuries' must be true or false (a JSON "
+                                                   "boolean).")
     estimated = body.get("estimated_amount")
     estimated = None if estimated is None else amount_of(estimated, "estimated_amount")
     customer = policy.customer
@@ -482,12 +573,14 @@ def create_claim(uow: UnitOfWork, at: datetime, body: Mapping[str, Any]) -> Answ
 
     uow.policies.lock(policy.number)
     items = checklist(policy.line_of_business, incident_type)
+    flags = _risk_flags(uow, policy, incident_type, incident_at, estimated, description, at)
     claim = Claim(
         number=uow.claims.next_claim_number(local_today(at).year), policy=policy,
         stage=ClaimStage.REPORTED.value, incident_type=incident_type, incident_at=incident_at,
         incident_time_precision=precision, incident_place=place, description=description,
-        injuries=bool(body.get("injuries") is True), estimated_amount=estimated,
-        channel=channel, language=lang, conversation_id=conversation_id, flags=[],
+        injuries=injuries, estimated_amount=estimated,
+        channel=channel, language=lang, conversation_id=conversation_id,
+        flags=[flag.as_json() for flag in flags],
         reported_at=at,
         decision={"reported": {"source": source, "at": _iso(at), "by": actor}},
     )
@@ -501,8 +594,11 @@ def create_claim(uow: UnitOfWork, at: datetime, body: Mapping[str, Any]) -> Answ
                          actor=actor, at=at, note=note or f"reported via {source}")
     uow.audit.record(actor, "claim.report", "claim", claim.number,
                      {"policy_number": policy.number, "incident_type": incident_type,
-                      "channel": source, "contact": mask_phone(phone), "flags": []}, at=at)
+                      "channel": source, "contact": mask_phone(phone),
+                      "flags": [flag.code for flag in flags]}, at=at)
     uow.flush()
+    # Review flags become one review task for a supervisor, as for a claim reported in chat.
+    open_review_task(uow, claim, actor=actor, now=at)
     body_text = "\n".join([
         say("notice.core_reported", lang, number=claim.number,
             product=policy.product_name_en if lang == "en" else policy.product_name_zh,

@@ -5,6 +5,10 @@ notice naming everything still outstanding together, rejected and missing items 
 22's one-time notice); receiving the last item the customer must send completes the file and
 starts the decision clock (documents_completed_at), as an upload does (bot/documents/intake.py).
 
+Only an item received can be rejected (409 not_received names the others). A rejected item the
+insurer fetches itself (fetched_by_insurer) is the insurer's to fetch again: it is listed in the
+answer's `insurer_to_fetch`, never asked of the customer, and alone sends no notice.
+
 Runs inside the caller's unit of work (bot.core_calls.run_call): a request naming an item not on
 the claim's checklist, or a claim past the documents, is refused whole (CoreRefused)."""
 from __future__ import annotations
@@ -45,6 +49,12 @@ def _bad(code: str, message: str, **details: Any) -> CoreRefused:
     return CoreRefused(400, code, message, **details)
 
 
+def _item_refused(code: str, message: str, item: str) -> CoreRefused:
+    """An item the request names wrongly: 422 naming the item (its code is `item`, since
+    `code` is the refusal's own)."""
+    return CoreRefused(422, code, message, item=item)
+
+
 def _changes(body: Mapping[str, Any]) -> List[Dict[str, Any]]:
     items = body.get("items")
     if not isinstance(items, list) or not items or len(items) > MAX_ITEMS:
@@ -53,26 +63,28 @@ def _changes(body: Mapping[str, Any]) -> List[Dict[str, Any]]:
     changes, seen = [], set()
     for index, raw in enumerate(items):
         if not isinstance(raw, Mapping) or not isinstance(raw.get("code"), str):
-            raise _bad("invalid_items", f"items[{index}] must be {{\"code\": ..., \"status\": "
-                                        "...}.")
+            raise CoreRefused(422, "invalid_items", f"items[{index}] must be {{\"code\": ..., "
+                                                    "\"status\": ...}.")
         code, status = raw["code"].strip()[:64], raw.get("status")
         if code in seen:
-            raise _bad("duplicate_item", f"Item {code!r} is named twice.", code=code)
+            raise _item_refused("duplicate_item", f"Item {code!r} is named twice; name each "
+                                "item once. Nothing was changed.", code)
         seen.add(code)
         if status not in STATUSES:
-            raise _bad("invalid_status", f"items[{index}].status must be one of: "
-                                         + ", ".join(STATUSES) + ".", code=code)
+            raise _item_refused("invalid_status", f"items[{index}] ({code!r}): status must be "
+                                "one of: "
+                                + ", ".join(STATUSES) + ". Nothing was changed.", code)
         via = raw.get("via", "branch") if status == "received" else STATUSES[status][1]
         if status == "received" and via not in OFFLINE_VIAS:
-            raise _bad("invalid_via", f"items[{index}].via must be one of: "
-                                      + ", ".join(OFFLINE_VIAS) + ".", code=code)
+            raise _item_refused("invalid_via", f"items[{index}] ({code!r}): via must be one of: "
+                                + ", ".join(OFFLINE_VIAS) + ". Nothing was changed.", code)
         reason = None
         if status == "rejected":
             if raw.get("reason") is None:
-                raise CoreRefused(422, "rejection_reason_required",
-                                  f"Rejecting {code!r} needs the reason in both languages "
-                                  "('reason': {\"zh\": \"...\", \"en\": \"...\"}): the customer "
-                                  "is told what to send again.", code=code)
+                raise _item_refused("rejection_reason_required",
+                                    f"Rejecting {code!r} needs the reason in both languages "
+                                    "('reason': {\"zh\": \"...\", \"en\": \"...\"}): the "
+                                    "customer is told what to send again.", code)
             reason = both_languages(raw["reason"], f"items[{index}].reason",
                                     code="rejection_reason_required")
         changes.append({"code": code, "status": status, "via": via, "reason": reason})
@@ -96,7 +108,8 @@ def rejection_notice(claim: Claim, lang: str) -> str:
     is still missing (needed, then optional), and what to do next."""
     product = claim.policy.product_name_en if lang == "en" else claim.policy.product_name_zh
     lines = [say("notice.documents_rejected", lang, number=claim.number, product=product)]
-    rejected = [doc for doc in claim.documents if doc.status == "rejected"]
+    rejected = [doc for doc in claim.documents
+                if doc.status == "rejected" and not doc.fetched_by_insurer]
     lines.append(say("notice.documents_rejected_heading", lang))
     for doc in rejected:
         reason = doc.rejection_reason_en if lang == "en" else doc.rejection_reason_zh
@@ -144,6 +157,13 @@ def set_statuses(uow: UnitOfWork, at: datetime, number: str, body: Mapping[str, 
         raise CoreRefused(422, "unknown_document",
                           f"Not on claim {claim.number}'s checklist: {', '.join(unknown)}. "
                           "Nothing was changed.", unknown=unknown, checklist=sorted(rows))
+    never_received = [change["code"] for change in changes if change["status"] == "rejected"
+                      and rows[change["code"]].status != "received"]
+    if never_received:
+        raise CoreRefused(409, "not_received",
+                          f"Only a document received can be rejected; claim {claim.number} has "
+                          f"not received: {', '.join(never_received)}. Nothing was changed.",
+                          not_received=never_received)
     for change in changes:
         _apply(rows[change["code"]], change, at)
         uow.audit.record(actor, "claim.document_status", "claim", claim.number,
@@ -166,7 +186,10 @@ def set_statuses(uow: UnitOfWork, at: datetime, number: str, body: Mapping[str, 
             claim.documents_completed_at = None
             uow.audit.record(actor, "claim.documents_incomplete", "claim", claim.number, at=at)
     notice = None
-    if any(change["status"] == "rejected" for change in changes):
+    # A rejected item the insurer fetches itself is fetched again by the insurer: it is never
+    # asked of the customer, and alone it sends no notice.
+    if any(change["status"] == "rejected" and not rows[change["code"]].fetched_by_insurer
+           for change in changes):
         lang = notice_language(claim)
         uow.notifications.add(Notification(
             claim_id=claim.id, customer_id=claim.policy.customer_id,
@@ -182,6 +205,8 @@ def set_statuses(uow: UnitOfWork, at: datetime, number: str, body: Mapping[str, 
         "items": [{"code": doc.code, "status": doc.status, "received_via": doc.received_via}
                   for doc in claim.documents],
         "outstanding": _outstanding(claim), "complete": complete,
+        "insurer_to_fetch": [doc.code for doc in claim.documents if doc.fetched_by_insurer
+                             and doc.status in OUTSTANDING_DOCUMENT_STATUSES],
         "documents_completed_at": None if claim.documents_completed_at is None
         else claim.documents_completed_at.isoformat(timespec="seconds") + "Z",
         "notice": notice,

@@ -122,6 +122,8 @@ def render_stage_notice(claim: Claim, kind: str, lang: str, *, at: datetime) -> 
         return "\n".join([say("notice.review_done", lang, due=due,
                                amount=money(claim.approved_amount, lang), **fields),
                            *breakdown_lines(claim, lang)])
+    if kind == "paid_closed" and claim.paid_amount is None and claim.paid_at is None:
+        kind = "closed"  # no payment is recorded: the customer is never told it was paid
     if kind == "paid_closed":
         amount = claim.paid_amount if claim.paid_amount is not None else claim.approved_amount
         body = (say("notice.paid_closed", lang, amount=money(amount, lang), **fields)

@@ -190,24 +190,26 @@ def test_a_stage_move_to_denied_is_refused_it_goes_through_deny(seeded_url):
 
 # --- document statuses ---------------------------------------------------------------------------
 
-REJECT = {"code": "driving_licence", "status": "rejected",
+REJECT = {"code": "vehicle_licence", "status": "rejected",  # received with the report
           "reason": {"zh": "照片太模糊，看不清证号。", "en": "The photo is too blurred to read."}}
 
 
 def test_a_rejection_queues_one_notice_naming_everything_outstanding(seeded_url):
     outcome = call(seeded_url, document_status.set_statuses, COLLISION, body={"items": [REJECT]})
     assert outcome.status == 200 and outcome.body["notice"] == "documents_rejected"
-    assert outcome.body["outstanding"] == ["driving_licence", "repair_invoice"]
+    assert outcome.body["outstanding"] == ["vehicle_licence", "driving_licence",
+                                           "repair_invoice"]
     [notice] = list_notices(claim_number=COLLISION, url=seeded_url)
     assert notice.kind == "documents_rejected"
-    assert "驾驶证（原因：照片太模糊，看不清证号。）" in notice.body
+    assert "行驶证（原因：照片太模糊，看不清证号。）" in notice.body
     assert "维修发票/估损单" in notice.body  # still missing, named in the same notice
     assert "事故责任认定书" not in notice.body  # we fetch that ourselves
     view = claim_view(COLLISION, url=seeded_url)
-    assert [d.code for d in view.missing_documents] == ["driving_licence", "repair_invoice"]
+    assert [d.code for d in view.missing_documents] == ["vehicle_licence", "driving_licence",
+                                                        "repair_invoice"]
     with unit_of_work(seeded_url) as uow:
         row = next(d for d in uow.claims.by_number(COLLISION).documents
-                   if d.code == "driving_licence")
+                   if d.code == "vehicle_licence")
         assert (row.status, row.rejected_at, row.rejection_reason_en) == (
             "rejected", NOW, "The photo is too blurred to read.")
 
@@ -251,11 +253,11 @@ def test_items_received_at_a_branch_or_fetched_complete_the_file(seeded_url):
 def test_a_rejected_item_sent_again_in_chat_is_received(seeded_url, tmp_path):
     call(seeded_url, document_status.set_statuses, COLLISION, body={"items": [REJECT]})
     result = receive_file(COLLISION, "licence.png", PNG, "image/png",
-                          document_code="driving_licence", actor="test", now=NOW,
+                          document_code="vehicle_licence", actor="test", now=NOW,
                           url=seeded_url, uploads_dir=tmp_path)
     assert result.ok
     assert [d.code for d in claim_view(COLLISION, url=seeded_url).missing_documents] == [
-        "repair_invoice"]
+        "driving_licence", "repair_invoice"]
 
 
 def test_waived_items_and_a_reported_claim_moving_to_review(seeded_url):
@@ -300,7 +302,7 @@ def test_a_hotline_claim_is_stored_with_the_contact_and_the_customer_is_told(see
     ({"policy_number": "ACC-2026-0001", "incident_type": "injury", "source": "email"},
      400, "invalid_source"),
     ({"policy_number": "ACC-2026-0001", "incident_type": "injury", "source": "branch",
-      "contact": {"phone": "12", "via": "sms"}}, 400, "invalid_contact"),
+      "contact": {"phone": "12", "via": "sms"}}, 422, "invalid_contact"),
     ({"policy_number": "ACC-2026-0001", "incident_type": "injury", "source": "branch",
       "incident_at": "2027-01-01"}, 422, "incident_in_future"),
 ])
@@ -380,7 +382,8 @@ def test_migration_0010_goes_down_and_up_on_a_store_whose_documents_have_files(s
     downgrade(seeded_url, "0009_tasks_and_roles")
     upgrade(seeded_url)
     view = claim_view(COLLISION, url=seeded_url)  # the rejected item went back to missing
-    assert [d.code for d in view.missing_documents] == ["driving_licence", "repair_invoice"]
+    assert [d.code for d in view.missing_documents] == ["vehicle_licence", "driving_licence",
+                                                        "repair_invoice"]
     with unit_of_work(seeded_url) as uow:
         [stored] = uow.received_files.of_claim(uow.claims.by_number(COLLISION).id)
         assert stored.document.code == "id_card"
@@ -414,3 +417,200 @@ def test_a_request_with_a_lone_surrogate_has_a_fingerprint() -> None:
     first = fingerprint("POST", "/webhooks/core/claims/X/stage", {"note": "a\ud800b"})
     assert first == fingerprint("post", "/webhooks/core/claims/X/stage", {"note": "a\ud800b"})
     assert first != fingerprint("POST", "/webhooks/core/claims/X/stage", {"note": "ab"})
+
+
+# --- the outside tester's findings ---------------------------------------------------------------
+
+def _to_payment(url: str) -> None:
+    assert call(url, decisions.approve, HOSPITAL, body=APPROVAL).status == 200
+
+
+def test_closing_from_payment_through_a_stage_move_is_refused_pointing_to_pay(seeded_url):
+    _to_payment(seeded_url)
+    outcome = call(seeded_url, decisions.move_stage, HOSPITAL, body={"stage": "closed"})
+    assert (outcome.status, outcome.body["error"]) == (422, "closing_needs_payment")
+    assert "/pay" in outcome.body["message"]
+    view = claim_view(HOSPITAL, url=seeded_url)
+    assert view.stage is ClaimStage.PAYMENT and view.paid_amount is None
+    assert [n.kind for n in list_notices(claim_number=HOSPITAL, url=seeded_url)] == [
+        "review_done"]
+    assert refusals(seeded_url) == [(HOSPITAL, "closing_needs_payment")]
+    # /pay records the payment, and then the customer is told it was paid.
+    paid = call(seeded_url, decisions.pay, HOSPITAL,
+                body={"amount": "9600.00", "paid_on": "2026-11-22"})
+    assert paid.status == 200 and paid.body["notice"] == "paid_closed"
+    assert "已赔付 9,600 元" in list_notices(claim_number=HOSPITAL, url=seeded_url)[-1].body
+
+
+def test_a_paid_closed_notice_never_says_paid_without_a_recorded_payment(seeded_url):
+    from bot.claims.lifecycle import advance_claim
+
+    _to_payment(seeded_url)
+    advance_claim(HOSPITAL, "closed", actor="back-office", now=NOW, url=seeded_url)
+    notice = list_notices(claim_number=HOSPITAL, url=seeded_url)[-1]
+    assert "已赔付" not in notice.body and "9,600" not in notice.body
+    assert say("notice.closed", "zh", number=HOSPITAL, product="老年住院医疗保险") in notice.body
+
+
+@pytest.mark.parametrize("items,error", [
+    ([{"code": "vehicle_licence", "status": "rejected"}], "rejection_reason_required"),
+    ([{"code": "vehicle_licence", "status": "lost"}], "invalid_status"),
+    ([{"code": "vehicle_licence", "status": "received", "via": "pigeon"}], "invalid_via"),
+    ([{"code": "vehicle_licence", "status": "waived"},
+      {"code": "vehicle_licence", "status": "waived"}], "duplicate_item"),
+])
+def test_a_bad_item_is_422_naming_it_audited_and_changes_nothing(seeded_url, items, error):
+    outcome = call(seeded_url, document_status.set_statuses, COLLISION, body={"items": items})
+    assert (outcome.status, outcome.body["error"]) == (422, error)
+    assert outcome.body["item"] == "vehicle_licence"
+    assert refusals(seeded_url) == [(COLLISION, error)]
+    with unit_of_work(seeded_url) as uow:
+        row = next(d for d in uow.claims.by_number(COLLISION).documents
+                   if d.code == "vehicle_licence")
+        assert row.status == "received"
+    assert list_notices(claim_number=COLLISION, url=seeded_url) == []
+
+
+@pytest.mark.parametrize("reason", [{"zh": "\u200b\u200b", "en": "Blurred."},
+                                    {"zh": "模糊。", "en": "\u202e\ufeff"}])
+def test_a_reason_of_format_characters_only_is_empty_and_refused(seeded_url, reason):
+    denial = call(seeded_url, decisions.deny, HOSPITAL, body={**DENIAL, "reason": reason})
+    assert (denial.status, denial.body["error"]) == (422, "denial_reason_required")
+    rejection = call(seeded_url, document_status.set_statuses, COLLISION, body={
+        "items": [{**REJECT, "reason": reason}]})
+    assert (rejection.status, rejection.body["error"]) == (422, "rejection_reason_required")
+    assert claim_view(HOSPITAL, url=seeded_url).stage is ClaimStage.ASSESSMENT
+
+
+def test_format_characters_are_never_stored_or_sent(seeded_url):
+    reason = {"zh": "入院\u202e日期在等待期内。\u200b", "en": "In the \u2066waiting\u2069 period."}
+    outcome = call(seeded_url, decisions.deny, HOSPITAL, body={
+        **DENIAL, "reason": reason, "note": "\u200b\u200d"})
+    assert outcome.status == 200, outcome.body
+    with unit_of_work(seeded_url) as uow:
+        claim = uow.claims.by_number(HOSPITAL)
+        assert (claim.denial_reason_zh, claim.denial_reason_en) == (
+            "入院日期在等待期内。", "In the waiting period.")
+        assert claim.events[-1].note is None  # a note of format characters only is no note
+    [notice] = list_notices(claim_number=HOSPITAL, url=seeded_url)
+    assert not any(ch in notice.body for ch in "\u202e\u200b\u2066\u2069")
+    created = call(seeded_url, decisions.create_claim, body={
+        "policy_number": "ACC-2026-0001", "incident_type": "injury", "source": "hotline",
+        "place": "\u202e上海", "description": "\u200b摔伤。"})
+    with unit_of_work(seeded_url) as uow:
+        claim = uow.claims.by_number(created.body["number"])
+        assert (claim.incident_place, claim.description) == ("上海", "摔伤。")
+
+
+NEW = {"policy_number": "ACC-2026-0001", "incident_type": "injury", "source": "hotline"}
+
+
+@pytest.mark.parametrize("change,error", [
+    ({"incident_at": "2001-01-01"}, "incident_outside_cover"),
+    ({"contact": {"phone": "12345", "via": "sms"}}, "invalid_contact"),
+    ({"contact": {"phone": "+8612345", "via": "sms"}}, "invalid_contact"),
+    ({"contact": {"phone": "+86 10 6552 9988", "via": "sms"}}, "invalid_contact"),  # landline
+    ({"injuries": "yes"}, "invalid_injuries"),
+    ({"injuries": 1}, "invalid_injuries"),
+])
+def test_a_new_claim_outside_cover_with_a_bad_phone_or_injuries_is_422(seeded_url, change,
+                                                                       error):
+    outcome = call(seeded_url, decisions.create_claim, body={**NEW, **change})
+    assert (outcome.status, outcome.body["error"]) == (422, error)
+    if error == "incident_outside_cover":
+        with unit_of_work(seeded_url) as uow:
+            policy = uow.policies.by_number("ACC-2026-0001")
+            start, end = policy.start_date.isoformat(), policy.end_date.isoformat()
+        assert start in outcome.body["message"] and end in outcome.body["message"]
+        assert (outcome.body["cover_start"], outcome.body["cover_end"]) == (start, end)
+    assert claims_of_policy_holder("ACC-2026-0001", actor="t", url=seeded_url) == []
+    assert list_notices(url=seeded_url) == []
+
+
+@pytest.mark.parametrize("phone,conversation", [
+    ("13900000009", "sms-+8613900000009"), ("0086 139-0000-0009", "sms-+8613900000009"),
+    ("+447911123456", "sms-+447911123456")])
+def test_a_chinese_mobile_or_another_countrys_number_is_taken(seeded_url, phone, conversation):
+    outcome = call(seeded_url, decisions.create_claim, body={
+        **NEW, "contact": {"phone": phone}, "injuries": True})
+    assert outcome.status == 201, outcome.body
+    with unit_of_work(seeded_url) as uow:
+        claim = uow.claims.by_number(outcome.body["number"])
+        assert (claim.conversation_id, claim.injuries) == (conversation, True)
+    bad = call(seeded_url, decisions.update_contact, HOSPITAL, body={"contact": {"phone": "12345"}})
+    assert (bad.status, bad.body["error"]) == (422, "invalid_contact")
+
+
+def test_a_core_claim_gets_the_risk_flags_and_review_task_of_a_chat_report(seeded_url):
+    from bot.tasks import list_tasks
+
+    first = call(seeded_url, decisions.create_claim, body=NEW)
+    second = call(seeded_url, decisions.create_claim, body={
+        **NEW, "estimated_amount": "250000"}, now=NOW + timedelta(hours=1))
+    assert first.status == second.status == 201
+    with unit_of_work(seeded_url) as uow:
+        claim = uow.claims.by_number(second.body["number"])
+        codes = [flag["code"] for flag in claim.flags]
+        [audited] = [e.detail["flags"] for e in uow.audit.list(action="claim.report")
+                     if e.subject_id == claim.number]
+    assert "recent_claims" in codes and "amount_above_sum_insured" in codes
+    assert audited == codes
+    [task] = list_tasks(claim_number=second.body["number"], kind="review", url=seeded_url)
+    assert "recent_claims" in task.title
+
+
+def test_rejecting_an_item_never_received_is_409_naming_it(seeded_url):
+    outcome = call(seeded_url, document_status.set_statuses, COLLISION, body={"items": [
+        {**REJECT, "code": "driving_licence"}]})
+    assert (outcome.status, outcome.body["error"]) == (409, "not_received")
+    assert outcome.body["not_received"] == ["driving_licence"]
+    assert "driving_licence" in outcome.body["message"]
+    assert list_notices(claim_number=COLLISION, url=seeded_url) == []
+    assert refusals(seeded_url) == [(COLLISION, "not_received")]
+
+
+def test_an_item_the_insurer_fetches_rejected_is_fetched_again_never_asked_of_the_customer(
+        seeded_url):
+    fetched = call(seeded_url, document_status.set_statuses, COLLISION, body={"items": [
+        {"code": "liability_record", "status": "fetched"}]})
+    assert fetched.status == 200 and fetched.body["insurer_to_fetch"] == []
+    alone = call(seeded_url, document_status.set_statuses, COLLISION, body={"items": [
+        {**REJECT, "code": "liability_record"}]})
+    assert alone.status == 200, alone.body
+    assert alone.body["notice"] is None and alone.body["insurer_to_fetch"] == [
+        "liability_record"]
+    assert "liability_record" not in alone.body["outstanding"]
+    assert list_notices(claim_number=COLLISION, url=seeded_url) == []
+    both = call(seeded_url, document_status.set_statuses, COLLISION, body={"items": [
+        {**REJECT}]})
+    [notice] = list_notices(claim_number=COLLISION, url=seeded_url)
+    assert both.body["notice"] == "documents_rejected" and "行驶证" in notice.body
+    assert "事故责任认定书" not in notice.body
+
+
+def test_a_deductible_below_the_policys_needs_a_reason(seeded_url):
+    with unit_of_work(seeded_url) as uow:
+        uow.claims.by_number(HOSPITAL).policy.deductible = Decimal("500")
+        uow.commit()
+    refused = call(seeded_url, decisions.approve, HOSPITAL, body=APPROVAL)
+    assert (refused.status, refused.body["error"]) == (422, "deductible_below_policy")
+    assert refused.body["policy_deductible"] == "500.00"
+    assert claim_view(HOSPITAL, url=seeded_url).stage is ClaimStage.ASSESSMENT
+    waived = call(seeded_url, decisions.approve, HOSPITAL, body={
+        **APPROVAL, "deductible_waived_reason": "Goodwill after the hospital's error."})
+    assert waived.status == 200, waived.body
+    assert waived.body["decision"]["deductible_waived_reason"] == (
+        "Goodwill after the hospital's error.")
+
+
+def test_a_zero_amount_is_refused_as_the_openapi_document_says():
+    from channels.core_api_openapi import SCHEMAS
+
+    number = SCHEMAS["Approval"]["properties"]["amount"]["oneOf"][1]
+    assert number == {"type": "number", "exclusiveMinimum": 0}
+    with pytest.raises(decisions.CoreRefused):
+        decisions.amount_of(0, "amount", positive=True)
+    import re as re_
+
+    pattern = SCHEMAS["Payment"]["properties"]["amount"]["oneOf"][0]["pattern"]
+    assert not re_.match(pattern, "0.00") and re_.match(pattern, "0.50")

@@ -77,8 +77,8 @@ def _registered_core_routes(app: Sanic) -> Set[Tuple[str, str]]:
     routes = set()
     for route in app.router.routes:
         path = "/" + route.path.strip("/")
-        if not path.startswith("/webhooks/core/"):
-            continue
+        if not path.startswith("/webhooks/core/") or "fallback" in route.name:
+            continue  # the JSON 404/405 answers are not routes of the API
         path = re.sub(r"<(\w+)(:[^>]*)?>", r"{\1}", path)
         for method in route.methods:
             if method not in ("HEAD", "OPTIONS"):
@@ -146,7 +146,7 @@ def test_document_statuses_over_http(client, store):
                 {"items": [{"code": "x_ray", "status": "received"}]})
     assert bad.status == 422 and bad.json()["error"] == "unknown_document"
     ok = _post(client, f"/claims/{COLLISION}/documents", {"items": [
-        {"code": "driving_licence", "status": "rejected",
+        {"code": "vehicle_licence", "status": "rejected",
          "reason": {"zh": "照片模糊。", "en": "The photo is blurred."}}]}, key="docs-1")
     assert ok.status == 200 and ok.json()["notice"] == "documents_rejected"
     assert [n.kind for n in list_notices(claim_number=COLLISION, url=store)] == [
@@ -189,3 +189,63 @@ def test_bad_bodies_and_keys_get_json_errors(client, store):
     assert claim_view(HOSPITAL, url=store).stage is ClaimStage.ASSESSMENT
     assert _refused(store) == ["body_too_large", "invalid_json", "invalid_idempotency_key",
                                "claim_not_found"]
+
+
+# --- the outside tester's findings ---------------------------------------------------------------
+
+def test_closing_from_payment_through_stage_is_422_pointing_to_pay(client, store):
+    assert _post(client, f"/claims/{HOSPITAL}/approve", APPROVAL).status == 200
+    response = _post(client, f"/claims/{HOSPITAL}/stage", {"stage": "closed"})
+    assert response.status == 422 and response.json()["error"] == "closing_needs_payment"
+    assert "/pay" in response.json()["message"]
+    view = claim_view(HOSPITAL, url=store)
+    assert view.stage is ClaimStage.PAYMENT and view.paid_amount is None
+    assert "paid_closed" not in [n.kind for n in list_notices(claim_number=HOSPITAL, url=store)]
+
+
+@pytest.mark.parametrize("items,error", [
+    ([{"code": "vehicle_licence", "status": "rejected"}], "rejection_reason_required"),
+    ([{"code": "vehicle_licence", "status": "lost"}], "invalid_status"),
+    ([{"code": "vehicle_licence", "status": "received", "via": "pigeon"}], "invalid_via"),
+    ([{"code": "vehicle_licence", "status": "received"},
+      {"code": "vehicle_licence", "status": "waived"}], "duplicate_item"),
+])
+def test_a_bad_document_item_is_422_not_500_and_audited(client, store, items, error):
+    response = _post(client, f"/claims/{COLLISION}/documents", {"items": items})
+    assert response.status == 422, response.text
+    assert response.json()["error"] == error and response.json()["item"] == "vehicle_licence"
+    assert "vehicle_licence" in response.json()["message"]
+    assert _refused(store) == [error]
+    assert list_notices(claim_number=COLLISION, url=store) == []
+
+
+def test_duplicate_json_keys_are_400_and_nothing_moves(client, store):
+    response = client.post(f"/webhooks/core/claims/{COLLISION}/stage",
+                           body=b'{"stage":"investigation","stage":"withdrawn"}',
+                           headers={**_headers(), "Content-Type": "application/json"})
+    assert response.status == 400 and response.json()["error"] == "duplicate_key"
+    assert "duplicate key" in response.json()["message"]
+    assert claim_view(COLLISION, url=store).stage is ClaimStage.DOCUMENTS_REVIEW
+    assert _refused(store) == ["duplicate_key"]
+
+
+def test_unknown_paths_and_wrong_methods_under_core_are_json(client, store):
+    missing = client.get("/webhooks/core/nothing/here", headers={"Accept": "text/html"})
+    assert missing.status == 404 and missing.json()["error"] == "not_found"
+    wrong = client.get(f"/webhooks/core/claims/{HOSPITAL}/deny",
+                       headers={"Accept": "text/html"})
+    assert wrong.status == 405 and wrong.json()["error"] == "method_not_allowed"
+    assert wrong.headers.get("allow") == "POST"
+    assert client.post("/webhooks/core/openapi.json", json_body={}).json()["error"] == (
+        "method_not_allowed")
+    assert claim_view(HOSPITAL, url=store).stage is ClaimStage.ASSESSMENT
+
+
+def test_a_hotline_claim_with_a_bad_phone_or_injuries_is_422(client, store):
+    base = {"policy_number": "ACC-2026-0001", "incident_type": "injury", "source": "hotline"}
+    for change, error in (({"contact": {"phone": "12345"}}, "invalid_contact"),
+                          ({"injuries": "yes"}, "invalid_injuries"),
+                          ({"incident_at": "2001-01-01"}, "incident_outside_cover")):
+        response = _post(client, "/claims", {**base, **change})
+        assert response.status == 422 and response.json()["error"] == error, response.text
+    assert _refused(store) == ["invalid_contact", "invalid_injuries", "incident_outside_cover"]

@@ -17,6 +17,7 @@ import requests
 from bot.claims.lifecycle import claim_view
 from bot.claims.model import ClaimStage
 from bot.clauses import clause_by_reference, product_for
+from bot.clock import local_today
 from bot.outbox.notices import list_notices
 from bot.replies import say
 from bot.settings import get_settings
@@ -237,8 +238,13 @@ def test_core_move_reaches_the_web_chat_exactly_once_even_after_a_failed_collect
 def test_closing_notice_asks_for_a_score_which_is_kept(claims_servers, claims_db_url):
     chat = Chat(claims_servers, channel="webchat", sender=f"web-{uuid.uuid4().hex[:12]}")
     number = _claim_in_conversation(claims_db_url, chat.sender)
-    for stage in ("assessment", "payment", "closed"):
+    for stage in ("assessment", "payment"):
         assert _core(claims_servers, number, {"stage": stage}).status_code == 200
+    # Closing from payment goes through /pay: only a recorded payment says it was paid.
+    paid = requests.post(f"{claims_servers.rasa_url}/webhooks/core/claims/{number}/pay",
+                         json={"amount": "2600", "paid_on": local_today().isoformat()},
+                         headers=AUTH, timeout=60)
+    assert paid.status_code == 200, paid.text
     kinds = [m["kind"] for m in _poll_until(chat, 3)]
     assert kinds == ["documents_accepted", "review_done", "paid_closed"]
     assert chat.says("9") == say("satisfaction_thanks", "zh", score=9)
