@@ -298,3 +298,23 @@ def test_a_refusal_disputed_again_after_its_explanation_opens_a_new_task(
                          url=seeded_url)
     assert again.id != first.id and again.status == "open"
     assert again.conversation_id == "conv-dispute-2"
+
+
+def test_the_urgent_task_of_a_conversation_gets_the_claim_reported_in_it(
+    seeded_url: str,
+) -> None:
+    """Outside tester: the urgent_follow_up task stayed with no claim after the urgent report's
+    claim was filed (the report itself was not on the fast track)."""
+    request_handoff("conv-plain", reason=Reason.URGENT, channel="telegram", now=NIGHT,
+                    url=seeded_url)
+    [queued] = list_tasks(conversation_id="conv-plain", url=seeded_url)
+    assert queued.kind == "urgent_follow_up" and queued.claim_number is None
+    draft = ReportDraft(policy_number="AUTO-2026-0001", incident_type="collision",
+                        incident_at=YESTERDAY_3PM, place="人民路", description="倒车撞到柱子",
+                        injuries=False, estimated_amount=Decimal("2000"), channel="telegram",
+                        language="zh", conversation_id="conv-plain")
+    receipt = submit_report(draft, verified_customer_id=customer_of(seeded_url,
+                                                                    "AUTO-2026-0001"),
+                            now=NIGHT, actor="conversation:conv-plain", url=seeded_url)
+    [task] = _followups(list_tasks(conversation_id="conv-plain", url=seeded_url))
+    assert task.id == queued.id and task.claim_number == receipt.claim_number
