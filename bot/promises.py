@@ -165,11 +165,14 @@ def promise_on_report(uow: UnitOfWork, claim: Claim, *, fast_track: bool, waitin
                       actor: str, now: datetime) -> Task | None:
     """The receipt says "a person will contact you soon" (fast track) or "a specialist will
     follow this claim up" (waiting period): the task that keeps it."""
+    earlier = _active_urgent_task(uow, claim.conversation_id)
+    if earlier is not None and earlier.claim_id is None:
+        # The urgent path queued this conversation before the claim existed: the claim now
+        # filed in it is what the call is about (fast track or not).
+        earlier.claim_id, earlier.claim = claim.id, claim
+        earlier.detail = {**dict(earlier.detail or {}), "claim": claim.number}
     if fast_track:
-        earlier = _active_urgent_task(uow, claim.conversation_id)
         if earlier is not None:  # the urgent path queued this conversation already: one task
-            if earlier.claim_id is None:
-                earlier.claim_id, earlier.claim = claim.id, claim
             return earlier
         return open_task(uow, "urgent_follow_up", dedupe_key=f"urgent:{claim.number}",
                          actor=actor, now=now, claim=claim,
