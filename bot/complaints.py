@@ -17,8 +17,8 @@ from typing import Dict, List, Tuple
 
 from bot.claims.deadlines import ClockStatus, add_working_days
 from bot.clock import as_utc_naive, to_local
-from bot.parsing import normalise_digits, parse_claim_number
-from bot.privacy import mask_phone, phone_digits
+from bot.parsing import normalise_digits, parse_claim_number, parse_phone, parse_policy_number
+from bot.privacy import mask_phone
 from bot.replies import say, when_text
 from bot.store.db import UnitOfWork, unit_of_work
 from bot.store.models import Complaint
@@ -43,6 +43,10 @@ REGULATOR_WARN = timedelta(days=1)
 
 class ComplaintError(Exception):
     """A complaint could not be recorded or changed; the message says why."""
+
+
+class ComplaintClosed(ComplaintError):
+    """The complaint has its outcome (accepted, or decided and answered): no second one."""
 
 
 class ComplaintNotFound(ComplaintError):
@@ -85,23 +89,14 @@ def classify_about(text: str) -> Tuple[str, str | None]:
 
 
 def parse_contact_phone(text: str) -> str | None:
-    """A phone number to call the complainant back on: a Chinese mobile (11 digits, with or
-    without +86) or a landline with its area code; None otherwise."""
+    """A phone number to call the complainant back on, found in a message: a real phone by
+    `bot.parsing.parse_phone` (a Chinese mobile, a landline with its area code or an E.164
+    number; never a date or a policy number); None otherwise, or when there are two."""
     clean = normalise_digits(text or "")
     candidates = re.findall(r"\+?\d[\d\s-]{5,18}\d", clean)
     if len(candidates) != 1:
         return None
-    raw = candidates[0]
-    digits = phone_digits(raw)
-    if digits.startswith("86") and len(digits) == 13:
-        digits = digits[2:]
-    if len(digits) == 11 and digits.startswith("1"):
-        return digits
-    if 7 <= len(digits) <= 12 and not raw.startswith("+"):
-        return digits
-    if raw.startswith("+") and 8 <= len(digits) <= 15:
-        return "+" + digits
-    return None
+    return parse_phone(candidates[0])
 
 
 # "我叫王芳" / "my name is …": the name said about oneself, up to where the sentence moves on.
@@ -137,6 +132,8 @@ def parse_person_name(text: str) -> str | None:
     """A complainant's name as typed: the name they introduce themselves with ("我叫王芳，手机
     138…" -> 王芳), else 1-50 characters with at least one letter or Chinese character once a
     phone number beside it is set aside; surrounding phrases like "我叫" are dropped."""
+    if parse_policy_number(text or "") or parse_claim_number(text or ""):
+        return None  # a policy or claim number is never a name
     introduced = self_introduced_name(text)
     if introduced:
         return introduced
@@ -144,7 +141,7 @@ def parse_person_name(text: str) -> str | None:
     clean = _PHONE_PART.sub(" ", clean).strip(" 。.,，!！;；、")
     clean = re.sub(r"^(我叫|我是|本人|姓名[:：]?|名字[:：]?|my name is|i am|i'm|this is)\s*",
                    "", clean, flags=re.IGNORECASE).strip(" 。.,，!！")
-    if not clean or len(clean) > 50 or re.search(r"\d{5,}", clean):
+    if not clean or len(clean) > 50 or re.search(r"\d", clean):  # nobody's name has digits
         return None
     if not re.search(r"[A-Za-z\u4e00-\u9fff]", clean):
         return None
@@ -348,7 +345,12 @@ def record_complaint(new: NewComplaint, *, now: datetime | None = None,
                 customer_id = named.policy.customer_id
             elif named.policy.customer_id != customer_id:
                 raise ComplaintError(f"claim {named.number} is not the complainant's")
-        phone = parse_contact_phone(new.complainant_phone or "") if new.complainant_phone else None
+        # The complainant's own name and phone as given: someone other than the policy holder
+        # may complain about the policy (the holder is linked by `customer_id`).
+        phone = parse_phone(new.complainant_phone) if new.complainant_phone else None
+        if new.complainant_phone and phone is None:
+            raise ComplaintError(f"{new.complainant_phone!r} is not a phone number (a mobile, "
+                                 "a landline with its area code, or +country code)")
         if customer_id is None and not (new.complainant_name and phone):
             raise ComplaintError("an unverified complainant needs a name and a phone number")
         text = " ".join(filter(None, (subject, new.facts, new.request)))
@@ -368,7 +370,7 @@ def record_complaint(new: NewComplaint, *, now: datetime | None = None,
             customer_id=customer_id, claim_id=claim.id if claim is not None else None,
             subject=(subject or (new.facts or ""))[:255], request=new.request, facts=new.facts,
             channel=new.channel, received_at=at, status="received",
-            complainant_name=(new.complainant_name or None) if customer_id is None else None,
+            complainant_name=(new.complainant_name or "").strip()[:100] or None,
             complainant_phone=phone, about_kind=kind, language=new.language,
             conversation_id=new.conversation_id, complexity="standard",
             repeat_of_id=repeat.id if repeat is not None else None, source=new.source,
@@ -421,9 +423,18 @@ def acknowledge(reference: str, actor: str, *, now: datetime | None = None,
             if row.status == "received":
                 row.status = "acknowledged"
             uow.audit.record(actor, "complaint.acknowledged", "complaint", row.reference, at=at)
+        _callback_kept(uow, row, actor, "acknowledged: a person has taken the complaint on", at)
         view = _view(row, at)
         uow.commit()
         return view
+
+
+def _callback_kept(uow: UnitOfWork, row: Complaint, actor: str, why: str, at: datetime) -> None:
+    """The complaint was taken on or decided: its call-back task is no longer work."""
+    from bot.tasks import close_tasks
+
+    close_tasks(uow, dedupe_prefix=f"complaint-callback:{row.reference}", actor=actor,
+                outcome=why, now=at)
 
 
 @dataclass(frozen=True)
@@ -487,6 +498,11 @@ def record_outcome(reference: str, outcome: str, accepted: bool | None, actor: s
         row = uow.complaints.by_reference_for_update(reference)
         if row is None:
             raise ComplaintNotFound(reference)
+        # One outcome: a decided complaint only learns whether the customer accepted it.
+        if row.status == "closed" or (row.status == "decided" and (
+                row.accepted is not None or text[:4000] != (row.outcome or ""))):
+            raise ComplaintClosed(f"complaint {row.reference} is {row.status} with its outcome "
+                                  "already given")
         row.outcome = text[:4000]
         if row.acknowledged_at is None:
             row.acknowledged_at = at
@@ -507,6 +523,7 @@ def record_outcome(reference: str, outcome: str, accepted: bool | None, actor: s
             key = "complaint_outcome"
         notice = _notice(row, "complaint_outcome",
                          say(key, lang, reference=row.reference, outcome=row.outcome))
+        _callback_kept(uow, row, actor, "decided: the outcome was given", at)
         view = _view(row, at)
         uow.commit()
         return view, notice

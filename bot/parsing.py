@@ -253,6 +253,40 @@ _DIGIT_RUN_RE = re.compile(r"\d+")
 _MOBILE_RE = re.compile(r"(?:0086|86)?(1\d{10})")
 
 
+# A date typed like a phone number ("1985-04-12", "1985/4/12", "12.04.1985"): never a phone.
+_DATE_SHAPED_RE = re.compile(
+    r"^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})$")
+
+
+def parse_phone(raw: str) -> str | None:
+    """A real phone number as typed (one number, spaces and dashes allowed): a Chinese mobile
+    1[3-9]xxxxxxxxx (with or without +86/0086), a landline with its area code (0 + 9-11
+    digits), or an E.164 number (+ and 8-15 digits). Returns the mobile or landline digits, or
+    "+digits" for another country; None for anything else (a date, a policy number, 8 digits
+    without an area code)."""
+    clean = normalise_digits(raw or "").strip()
+    if not clean or _DATE_SHAPED_RE.match(clean) or not re.fullmatch(r"\+?[\d\s\-()]+", clean):
+        return None
+    digits = re.sub(r"\D", "", clean)
+    international = clean.startswith("+") or digits.startswith("00")
+    if digits.startswith("00"):
+        digits = digits[2:]
+    if digits.startswith("86") and (international or len(digits) == 13):
+        national = digits[2:]
+        if re.fullmatch(r"1[3-9]\d{9}", national):
+            return national
+        if re.fullmatch(r"[1-9]\d{8,10}", national):  # a landline without its trunk 0
+            return "0" + national
+        return None
+    if international:
+        return "+" + digits if re.fullmatch(r"[1-9]\d{7,14}", digits) else None
+    if re.fullmatch(r"1[3-9]\d{9}", digits):
+        return digits
+    if re.fullmatch(r"0[1-9]\d{8,10}", digits):
+        return digits
+    return None
+
+
 def mentions_reference_number(text: str) -> bool:
     """Whether `text` holds a policy or claim number (in any spelling the parsers accept)."""
     return parse_policy_number(text) is not None or parse_claim_number(text) is not None

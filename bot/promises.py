@@ -167,11 +167,14 @@ def promise_on_report(uow: UnitOfWork, claim: Claim, *, fast_track: bool, waitin
                       actor: str, now: datetime) -> Task | None:
     """The receipt says "a person will contact you soon" (fast track) or "a specialist will
     follow this claim up" (waiting period): the task that keeps it."""
+    earlier = _active_urgent_task(uow, claim.conversation_id)
+    if earlier is not None and earlier.claim_id is None:
+        # The urgent path queued this conversation before the claim existed: the claim now
+        # filed in it is what the call is about (fast track or not).
+        earlier.claim_id, earlier.claim = claim.id, claim
+        earlier.detail = {**dict(earlier.detail or {}), "claim": claim.number}
     if fast_track:
-        earlier = _active_urgent_task(uow, claim.conversation_id)
         if earlier is not None:  # the urgent path queued this conversation already: one task
-            if earlier.claim_id is None:
-                earlier.claim_id, earlier.claim = claim.id, claim
             return earlier
         return open_task(uow, "urgent_follow_up", dedupe_key=f"urgent:{claim.number}",
                          actor=actor, now=now, claim=claim,
@@ -210,7 +213,8 @@ def promise_urgent_out_of_hours(uow: UnitOfWork, row: Handoff, opens_at: datetim
                      actor=actor, now=now, claim=_handoff_claim(uow, row),
                      conversation_id=row.conversation_id, due_at=opens_at,
                      detail={"handoff": row.id, "channel": row.channel,
-                             "promise": "handoff_after_hours_urgent"})
+                             "promise": "handoff_after_hours_urgent"},
+                     again_after_done=True)
 
 
 def promise_callback(uow: UnitOfWork, row: Handoff, *, actor: str, now: datetime) -> Task:
@@ -221,7 +225,8 @@ def promise_callback(uow: UnitOfWork, row: Handoff, *, actor: str, now: datetime
               "promise": "callback_booked"}
     task = open_task(uow, "callback", dedupe_key=f"callback:handoff:{row.id}", actor=actor,
                      now=now, claim=_handoff_claim(uow, row),
-                     conversation_id=row.conversation_id, due_at=at, detail=detail)
+                     conversation_id=row.conversation_id, due_at=at, detail=detail,
+                     again_after_done=True)
     if task.status in ACTIVE and task.due_at != at:
         task.due_at, task.detail = at, {**dict(task.detail or {}), **detail}
         uow.audit.record(actor[:100], "task.rescheduled", "task", task.id,
@@ -230,11 +235,14 @@ def promise_callback(uow: UnitOfWork, row: Handoff, *, actor: str, now: datetime
 
 
 def promise_refusal_explained(uow: UnitOfWork, claim: Claim, *, actor: str, now: datetime,
-                              promise: str) -> Task:
-    """A refusal without a reason on file tells the customer staff will explain it."""
+                              promise: str, conversation_id: str | None = None) -> Task:
+    """A refusal without a reason on file tells the customer staff will explain it. Said again
+    after the explanation's task was closed (disputed again), it is a new task."""
     return open_task(uow, "explain_refusal", dedupe_key=f"explain-refusal:{claim.number}",
-                     actor=actor, now=now, claim=claim, conversation_id=claim.conversation_id,
-                     detail={**_claim_detail(claim), "promise": promise})
+                     actor=actor, now=now, claim=claim,
+                     conversation_id=conversation_id or claim.conversation_id,
+                     detail={**_claim_detail(claim), "promise": promise},
+                     again_after_done=True)
 
 
 def promise_complaint_callback(uow: UnitOfWork, complaint: Complaint, due_at: datetime, *,

@@ -147,12 +147,20 @@ def open_task(
     claim: Claim | None = None, complaint: Complaint | None = None,
     conversation_id: str | None = None, due_at: datetime | None = None,
     detail: Mapping[str, Any] | None = None, title: str | None = None,
+    again_after_done: bool = False,
 ) -> Task:
     """Opens a task in the caller's unit of work (committed with the caller's change), or
-    returns the task this `dedupe_key` opened before. `due_at` defaults to the kind's rule."""
+    returns the task this `dedupe_key` opened before. `due_at` defaults to the kind's rule.
+
+    `again_after_done`: a promise made to a customer again after its task was closed (the
+    explanation was given, the customer disputes again) is a new promise: the active task with
+    this key (or `key#n`) is returned, and when only closed ones exist a new task is opened under
+    the next `key#n`. The back-office rounds leave it off: they never reopen finished work."""
     if kind not in KINDS:
         raise TaskError("unknown_kind", f"no task kind {kind!r}", status=400)
     existing = uow.tasks.by_dedupe_key(dedupe_key)
+    if existing is not None and again_after_done and existing.status not in ACTIVE:
+        dedupe_key, existing = _next_key(uow, dedupe_key)
     if existing is not None:
         return existing
     spec = KINDS[kind]
@@ -177,6 +185,22 @@ def open_task(
                       "complaint": complaint.reference if complaint is not None else None,
                       "due_at": task.due_at.isoformat()}, at=now)
     return task
+
+
+def _next_key(uow: UnitOfWork, dedupe_key: str) -> tuple[str, Task | None]:
+    """The active `key#n` task if there is one, else the first free `key#n` (n from 2)."""
+    used = set()
+    for task in uow.tasks.list(statuses=None, key_prefix=f"{dedupe_key}#", limit=10_000):
+        suffix = task.dedupe_key[len(dedupe_key) + 1:]
+        if not suffix.isdigit():
+            continue
+        if task.status in ACTIVE:
+            return task.dedupe_key, task
+        used.add(int(suffix))
+    n = 2
+    while n in used:
+        n += 1
+    return f"{dedupe_key}#{n}", None
 
 
 def open_task_now(kind: str, *, dedupe_key: str, actor: str, claim_number: str | None = None,
@@ -243,7 +267,9 @@ def _worker(uow: UnitOfWork, task_id: int, username: str, action: str, now: date
                             f"(task {task_id}, {task.kind})", status=403)
     elif task.status in ("done", "cancelled"):
         refusal = TaskError("task_closed", f"task {task_id} is already {task.status}")
-    elif (action == "take" and task.status == "taken" and task.assignee_id != agent.id):
+    elif (task.status == "taken" and task.assignee_id != agent.id
+          and (action == "take" or agent.role != "supervisor")):
+        # Someone else's task: nobody takes it over, and only a supervisor closes it.
         refusal = TaskError("task_taken", f"task {task_id} is taken by "
                             f"{task.assignee.username if task.assignee else 'someone'}")
     if refusal is not None:

@@ -34,7 +34,7 @@ from bot.claims.deadlines import claim_deadlines
 from bot.claims.model import OPEN_STAGES, to_view
 from bot.clock import as_utc_naive, format_local
 from bot.handoff import case_owner
-from bot.parsing import normalise_digits, parse_claim_number, parse_policy_number
+from bot.parsing import normalise_digits, parse_claim_number, parse_phone, parse_policy_number
 from bot.privacy import mask_phone, phone_digits
 from bot.settings import get_settings
 from bot.store.db import UnitOfWork, unit_of_work
@@ -173,10 +173,11 @@ def task_data(view: task_service.TaskView, now: datetime | None = None) -> Dict[
 
 
 def lookup(query: str, reason: str, actor: str, *, now: datetime | None = None,
-           url: str | None = None) -> Dict[str, Any]:
+           url: str | None = None, role: str | None = None) -> Dict[str, Any]:
     """A claim's workspace (a claim number) or a customer with their claims (a policy number or
     a phone number). The reason is required; who looked up what and why goes to the audit log
-    (the phone number only masked). WorkspaceError 404 when nothing matches."""
+    (the phone number only masked). WorkspaceError 404 when nothing matches. `role`: the
+    looking agent's (complaints are left out for a role that may not see them)."""
     why = _check_reason(reason)
     kind, key = _query_kind(query)
     at = as_utc_naive(now)
@@ -199,18 +200,18 @@ def lookup(query: str, reason: str, actor: str, *, now: datetime | None = None,
         if not customers:
             raise WorkspaceError("not_found", f"No {kind} matches {shown}.", status=404)
         if kind == "claim":
-            return {"kind": "claim", "claim": _workspace(uow, key, at, url)}
+            return {"kind": "claim", "claim": _workspace(uow, key, at, url, role=role)}
         return {"kind": "customer", "customers": [
             {**_customer_data(c), "claims": [_claim_line(claim, at)
                                              for claim in uow.claims.of_customer(c.id)]}
             for c in customers]}
 
 
-def claim_workspace(number: str, *, now: datetime | None = None,
-                    url: str | None = None) -> Dict[str, Any] | None:
+def claim_workspace(number: str, *, now: datetime | None = None, url: str | None = None,
+                    role: str | None = None) -> Dict[str, Any] | None:
     """Everything an agent reads about one claim (see _workspace); None for no such claim."""
     with unit_of_work(url) as uow:
-        return _workspace(uow, number, as_utc_naive(now), url)
+        return _workspace(uow, number, as_utc_naive(now), url, role=role)
 
 
 def _complaint_line(view: complaint_service.ComplaintView) -> Dict[str, Any]:
@@ -223,16 +224,27 @@ def _complaint_line(view: complaint_service.ComplaintView) -> Dict[str, Any]:
             "acknowledge_status": view.acknowledge.status.value}
 
 
-def _workspace(uow: UnitOfWork, number: str, at: datetime,
-               url: str | None = None) -> Dict[str, Any] | None:
+COMPLAINTS_HIDDEN = "complaints: visible to complaint officers and supervisors"
+
+
+def _workspace(uow: UnitOfWork, number: str, at: datetime, url: str | None = None, *,
+               role: str | None = None) -> Dict[str, Any] | None:
+    """The claim's workspace. With a `role` that may not see complaints (an agent), the
+    complaints and the complaint officers' tasks are left out and `complaints_hidden` says so;
+    `role` None: everything (back-office callers)."""
     claim = uow.claims.by_number(number)
     if claim is None:
         return None
     view = to_view(claim)
     deadlines = claim_deadlines(view, at)
     customer = claim.policy.customer
+    sees_complaints = role is None or allowed(role, "list_complaints")
     complaints = [complaint_service.get_complaint(row.reference, now=at, url=url)
-                  for row in uow.complaints.of_customer(customer.id)]
+                  for row in uow.complaints.of_customer(customer.id)] if sees_complaints else []
+    tasks = [task for task in task_service.list_tasks(status="all", claim_number=claim.number,
+                                                      url=url)
+             if sees_complaints or (task.owner_role != "complaint_officer"
+                                    and task.complaint_reference is None)]
     # The claim's own conversation, then those handed to a person about it (the summary names
     # the claim; the most recent handoffs only, as the summary is JSON and not indexed).
     recent = uow.session.query(Handoff).order_by(Handoff.id.desc()).limit(HANDOFFS_SCANNED)
@@ -270,10 +282,10 @@ def _workspace(uow: UnitOfWork, number: str, at: datetime,
                        "late": c.late, "rule_zh": c.rule_text("zh"),
                        "rule_en": c.rule_text("en")} for c in deadlines.clocks],
         "flags": [dict(flag) for flag in (claim.flags or []) if isinstance(flag, dict)],
-        "tasks": [task_data(task, at) for task in task_service.list_tasks(
-            status="all", claim_number=claim.number, url=url)],
+        "tasks": [task_data(task, at) for task in tasks],
         "complaints": [dict(_complaint_line(c), about_this_claim=c.claim_number == claim.number)
                        for c in complaints if c is not None],
+        "complaints_hidden": None if sees_complaints else COMPLAINTS_HIDDEN,
         "disputes": [{"step": d.step, "opened_at": _iso(d.opened_at),
                       "updated_at": _iso(d.updated_at)}
                      for d in uow.disputes.of_customer(customer.id) if d.claim_id == claim.id],
@@ -357,6 +369,10 @@ def add_note(text: str, actor: str, *, claim_number: str | None = None,
             claim = uow.claims.by_number(claim_number.strip().upper())
             if claim is None:
                 raise WorkspaceError("not_found", f"No claim {claim_number}.", status=404)
+            if conversation_id and not _belongs(uow, claim, conversation_id):
+                raise WorkspaceError(
+                    "note_mismatch", f"The conversation is not about {claim.number} nor its "
+                    "customer: write the note on the claim or on the conversation.", status=422)
         note = InternalNote(claim_id=claim.id if claim is not None else None,
                             conversation_id=(conversation_id or None), author=actor[:100],
                             text=words, created_at=at)
@@ -368,6 +384,29 @@ def add_note(text: str, actor: str, *, claim_number: str | None = None,
         return {"id": note.id, "author": note.author, "text": note.text, "at": _iso(at),
                 "claim_number": claim.number if claim else None,
                 "conversation_id": note.conversation_id}
+
+
+def _belongs(uow: UnitOfWork, claim: Claim, conversation_id: str) -> bool:
+    """Whether a conversation is about this claim or its customer: the claim's own
+    conversation, one of the customer's claims reported there, or a handoff of it naming the
+    claim or the customer's verified policy."""
+    customer_id = claim.policy.customer_id
+    if claim.conversation_id == conversation_id:
+        return True
+    if any(c.conversation_id == conversation_id for c in uow.claims.of_customer(customer_id)):
+        return True
+    rows = uow.session.query(Handoff).filter(Handoff.conversation_id == conversation_id)
+    for row in rows.limit(HANDOFFS_SCANNED):
+        summary = row.summary or {}
+        named = [summary.get("claim_number")] + [
+            c.get("number") for c in summary.get("claims") or [] if isinstance(c, dict)]
+        if claim.number in [str(n).upper() for n in named if n]:
+            return True
+        policy_number = (summary.get("customer") or {}).get("policy_number")
+        policy = uow.policies.by_number(str(policy_number).upper()) if policy_number else None
+        if policy is not None and policy.customer_id == customer_id:
+            return True
+    return False
 
 
 def notes_for(*, claim_number: str | None = None, conversation_id: str | None = None,
@@ -426,6 +465,9 @@ def record_offline_complaint(fields: Mapping[str, Any], actor: str, *,
         claim_number=text("claim_number", 32), complainant_name=text("name", 100),
         complainant_phone=text("phone", 32), channel=source,
         language="en" if fields.get("language") == "en" else "zh", source=source)
+    if new.complainant_phone and parse_phone(new.complainant_phone) is None:
+        raise WorkspaceError("invalid_phone", "'phone' is not a phone number: a mobile, a "
+                             "landline with its area code, or +country code.", status=422)
     at = as_utc_naive(now)
     try:
         view = complaint_service.record_complaint(new, now=at, actor=actor, url=url)

@@ -470,7 +470,10 @@ class AgentConsoleInput(InputChannel):
             else:
                 self._logins_in_flight.pop(address or "", None)
         if agent is THROTTLED:
-            return _error(429, "too_many_attempts", "Too many failed logins; try later.")
+            # At most one throttle window away (the counters run from the first failure).
+            return json_error(429, "too_many_attempts", "Too many failed logins; try later.",
+                              headers={**SECURITY_HEADERS, "Retry-After": str(
+                                  max(1, int(self.throttle.window_s)))})
         if agent is None:
             return _error(401, "wrong_login", "Wrong username or password.")
         session = await _in_thread(accounts.start_session, agent)
@@ -639,6 +642,8 @@ class AgentConsoleInput(InputChannel):
                                             text, accepted, f"agent:{agent.username}")
         except complaint_service.ComplaintNotFound:
             return _error(404, "not_found", "No such complaint.")
+        except complaint_service.ComplaintClosed as error:
+            return _error(409, "complaint_closed", str(error))
         except complaint_service.ComplaintError as error:
             return _error(400, "refused", str(error))
         await self._tell(request, notice, agent)
@@ -671,6 +676,8 @@ class AgentConsoleInput(InputChannel):
                                             str(level), f"agent:{agent.username}")
         except complaint_service.ComplaintNotFound:
             return _error(404, "not_found", "No such complaint.")
+        except complaint_service.ComplaintClosed as error:
+            return _error(409, "complaint_closed", str(error))
         except complaint_service.ComplaintError as error:
             return _error(400, "refused", str(error))
         await self._tell(request, notice, agent)
@@ -707,7 +714,7 @@ class AgentConsoleInput(InputChannel):
         agent: accounts.AgentInfo = request.ctx.session.agent
         try:
             found = await _in_thread(workspace.lookup, query, reason or "",
-                                     f"agent:{agent.username}")
+                                     f"agent:{agent.username}", role=agent.role or "agent")
         except workspace.WorkspaceError as error:
             return _error(error.status, error.code, error.message)
         if found["kind"] == "claim":

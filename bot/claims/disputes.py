@@ -178,7 +178,8 @@ def explain_decision(
             from bot.promises import promise_refusal_explained
 
             promise_refusal_explained(uow, claim, actor=actor, now=at,
-                                      promise="dispute_reason_unknown")
+                                      promise="dispute_reason_unknown",
+                                      conversation_id=conversation_id)
         uow.audit.record(actor, "claim.viewed", "claim", claim.number, {"for": "dispute"}, at=at)
         uow.commit()
         following = next_step(step)

@@ -588,6 +588,7 @@
       }).concat((c.disputes || []).map(function (d) {
         return ["争议 / dispute", "", d.step, "", localTime(d.updated_at)];
       })), "claim-complaints");
+    if (c.complaints_hidden) { panel.appendChild(el("p", "meta", c.complaints_hidden)); }
 
     section(panel, "内部备注 / Internal notes");
     var notes = el("div", "notes");

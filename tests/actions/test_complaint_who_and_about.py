@@ -99,3 +99,20 @@ def test_a_phone_given_earlier_in_the_complaint_is_not_asked_again(domain):
     result = ValidateComplaintForm().validate_complainant_phone("我刚才说过了", dispatcher,
                                                                 tracker, domain)
     assert result["complainant_phone"] == "13800000004" and dispatcher.messages == []
+
+
+@pytest.mark.parametrize("text", ["AUTO-2026-0001", "我叫AUTO-2026-0001", "1985-04-12"])
+def test_a_policy_number_or_a_date_is_never_the_complainants_name(domain, text):
+    """Outside tester: the name "AUTO-2026-0001" was accepted."""
+    slots, texts = _answer(text, "complainant_name", domain)
+    assert slots["complainant_name"] is None
+    assert not slots.get("complainant_phone")
+    assert texts == [say("complaint_name_invalid", "zh")]
+
+
+@pytest.mark.parametrize("text", ["1985-04-12", "19850412", "AUTO-2026-0001", "12345678"])
+def test_a_date_or_a_number_that_is_no_phone_is_asked_again(domain, text):
+    """Outside tester: "1985-04-12" (the holder's date of birth) was stored as the phone."""
+    slots, texts = _answer(text, "complainant_phone", domain, {"complainant_name": "王芳"})
+    assert slots["complainant_phone"] is None
+    assert texts == [say("complaint_phone_invalid", "zh")]

@@ -9,6 +9,7 @@ import pytest
 from bot.claims.deadlines import ClockStatus
 from bot.cli import main
 from bot.complaints import (
+    ComplaintClosed,
     ComplaintError,
     NewComplaint,
     acknowledge,
@@ -26,6 +27,7 @@ from bot.complaints import (
 )
 from bot.replies import say
 from bot.store.db import unit_of_work
+from bot.tasks import list_tasks
 
 NOW = datetime(2026, 11, 22, 2, 0)  # naive UTC
 
@@ -163,11 +165,69 @@ def test_acknowledge_and_outcome_with_the_customers_answer(seeded_url):
     assert notice.text == say("complaint_outcome_accepted", "zh", reference=view.reference,
                               outcome="已向您道歉，理赔员已调岗")
     assert notice.channel == "webchat" and notice.conversation_id == "web-abc"
-    _, notice = record_outcome(view.reference, "维持原结论", False, "agent:a1", url=seeded_url)
+    other = record_complaint(_anonymous(subject="app 上传失败", facts="照片传不上去"),
+                             now=NOW, url=seeded_url)
+    _, notice = record_outcome(other.reference, "维持原结论", False, "agent:a1", url=seeded_url)
     assert "调解" in notice.text
-    undecided, _ = record_outcome(view.reference, "维持原结论", None, "agent:a1", url=seeded_url)
+    third = record_complaint(_anonymous(subject="电话打不通", facts="客服热线一直占线"),
+                             now=NOW, url=seeded_url)
+    undecided, _ = record_outcome(third.reference, "维持原结论", None, "agent:a1", url=seeded_url)
     assert undecided.status == "decided" and undecided.accepted is None
-    assert get_complaint(view.reference, url=seeded_url).outcome == "维持原结论"
+    assert get_complaint(third.reference, url=seeded_url).outcome == "维持原结论"
+
+
+def test_a_complaint_with_its_outcome_is_not_given_a_second_one(seeded_url):
+    """Outside tester: two contradicting outcomes on one complaint, both told the customer."""
+    view = record_complaint(_anonymous(), now=NOW, url=seeded_url)
+    record_outcome(view.reference, "已道歉并调岗", True, "agent:a1", now=NOW, url=seeded_url)
+    with pytest.raises(ComplaintClosed):
+        record_outcome(view.reference, "维持原结论", False, "agent:a1", url=seeded_url)
+    assert get_complaint(view.reference, url=seeded_url).outcome == "已道歉并调岗"
+    # Decided with the customer's answer not yet known: the answer is recorded on the same
+    # outcome, a different outcome is refused; once answered, nothing more.
+    other = record_complaint(_anonymous(subject="电话打不通", facts="客服热线一直占线"),
+                             now=NOW, url=seeded_url)
+    record_outcome(other.reference, "已增加坐席", None, "agent:a1", now=NOW, url=seeded_url)
+    with pytest.raises(ComplaintClosed):
+        record_outcome(other.reference, "不予处理", None, "agent:a1", url=seeded_url)
+    answered, _ = record_outcome(other.reference, "已增加坐席", False, "agent:a1",
+                                 url=seeded_url)
+    assert answered.status == "decided" and answered.accepted is False
+    with pytest.raises(ComplaintClosed):
+        record_outcome(other.reference, "已增加坐席", True, "agent:a1", url=seeded_url)
+
+
+def test_the_call_back_task_closes_when_the_complaint_is_taken_on_or_decided(seeded_url):
+    first = record_complaint(_anonymous(), now=NOW, url=seeded_url)
+    second = record_complaint(_anonymous(subject="电话打不通", facts="客服热线一直占线"),
+                              now=NOW, url=seeded_url)
+    for view in (first, second):
+        [task] = list_tasks(complaint_reference=view.reference, url=seeded_url)
+        assert task.kind == "complaint_callback" and task.status == "open"
+    acknowledge(first.reference, "agent:a1", now=NOW + timedelta(hours=1), url=seeded_url)
+    record_outcome(second.reference, "已增加坐席", True, "agent:a1",
+                   now=NOW + timedelta(hours=2), url=seeded_url)
+    assert list_tasks(complaint_reference=first.reference, url=seeded_url) == []
+    assert list_tasks(complaint_reference=second.reference, url=seeded_url) == []
+    [done] = list_tasks(status="cancelled", complaint_reference=first.reference, url=seeded_url)
+    assert done.kind == "complaint_callback" and "acknowledged" in done.outcome
+
+
+def test_the_complainant_keeps_their_own_name_and_phone_beside_the_holders_policy(seeded_url):
+    """Outside tester: someone other than the holder complained about the holder's policy and
+    was recorded under the holder's name and phone."""
+    view = record_complaint(NewComplaint(
+        subject="理赔员不回电话", policy_number="AUTO-2026-0001", complainant_name="赵六",
+        complainant_phone="13900001111", channel="hotline", source="hotline"),
+        now=NOW, url=seeded_url)
+    assert view.complainant_name == "赵六" and view.complainant_phone == "13900001111"
+    assert view.customer_id is not None  # the policy's holder stays linked
+    with pytest.raises(ComplaintError):
+        record_complaint(NewComplaint(subject="x", policy_number="AUTO-2026-0001",
+                                      complainant_phone="abc", source="hotline"),
+                         now=NOW, url=seeded_url)
+    with pytest.raises(ComplaintError):  # a date of birth is never a phone
+        record_complaint(_anonymous(complainant_phone="1985-04-12"), now=NOW, url=seeded_url)
 
 
 def test_receipt_names_reference_deadlines_and_next_step(seeded_url):
@@ -183,6 +243,10 @@ def test_receipt_names_reference_deadlines_and_next_step(seeded_url):
     ("+86 139-1234-5678", "13912345678"), ("电话 021-12345678", "02112345678"),
     ("１３９１２３４５６７８", "13912345678"), ("12", None), ("no phone", None),
     ("13912345678 或 13800000000", None),
+    # Outside tester: a date of birth or a policy number is never a phone.
+    ("1985-04-12", None), ("19850412", None), ("1985/4/12", None), ("AUTO-2026-0001", None),
+    ("12345678", None), ("12345678901", None), ("+44 20 7946 0958", "+442079460958"),
+    ("0086 139 1234 5678", "13912345678"),
 ])
 def test_contact_phone(text, expected):
     assert parse_contact_phone(text) == expected
@@ -191,6 +255,9 @@ def test_contact_phone(text, expected):
 @pytest.mark.parametrize("text, expected", [
     ("王小明", "王小明"), ("我叫王小明", "王小明"), ("My name is John Smith", "John Smith"),
     ("13912345678", None), ("😀", None), ("", None), ("x" * 60, None),
+    # Outside tester: a policy number, a claim number or a date is never a name.
+    ("AUTO-2026-0001", None), ("我叫AUTO-2026-0001", None), ("CLM-2026-000004", None),
+    ("1985年4月12日", None),
 ])
 def test_person_name(text, expected):
     assert parse_person_name(text) == expected

@@ -279,3 +279,42 @@ def test_an_ordinary_handoff_by_day_opens_no_task(seeded_url: str) -> None:
     request_handoff("conv-day", reason=Reason.URGENT, channel="webchat", now=NOW,
                     url=seeded_url)
     assert list_tasks(conversation_id="conv-day", url=seeded_url) == []
+
+
+def test_a_refusal_disputed_again_after_its_explanation_opens_a_new_task(
+    seeded_url: str,
+) -> None:
+    from bot.agents import add_agent
+    from bot.tasks import finish_task
+
+    [first] = [t for t in _refusal_in_dispute(seeded_url) if t.kind == "explain_refusal"]
+    add_agent("ann", "correct horse battery", url=seeded_url)
+    finish_task(first.id, "ann", "explained the refusal by phone", now=NOW, url=seeded_url)
+    explained = explain_decision("HOME-2026-0001", lang="zh", claim_number="CLM-2026-000002",
+                                 conversation_id="conv-dispute-2",
+                                 now=NOW + timedelta(days=1), url=seeded_url)
+    assert say("dispute_reason_unknown", "zh") in explained.text
+    [again] = list_tasks(claim_number="CLM-2026-000002", kind="explain_refusal",
+                         url=seeded_url)
+    assert again.id != first.id and again.status == "open"
+    assert again.conversation_id == "conv-dispute-2"
+
+
+def test_the_urgent_task_of_a_conversation_gets_the_claim_reported_in_it(
+    seeded_url: str,
+) -> None:
+    """Outside tester: the urgent_follow_up task stayed with no claim after the urgent report's
+    claim was filed (the report itself was not on the fast track)."""
+    request_handoff("conv-plain", reason=Reason.URGENT, channel="telegram", now=NIGHT,
+                    url=seeded_url)
+    [queued] = list_tasks(conversation_id="conv-plain", url=seeded_url)
+    assert queued.kind == "urgent_follow_up" and queued.claim_number is None
+    draft = ReportDraft(policy_number="AUTO-2026-0001", incident_type="collision",
+                        incident_at=YESTERDAY_3PM, place="人民路", description="倒车撞到柱子",
+                        injuries=False, estimated_amount=Decimal("2000"), channel="telegram",
+                        language="zh", conversation_id="conv-plain")
+    receipt = submit_report(draft, verified_customer_id=customer_of(seeded_url,
+                                                                    "AUTO-2026-0001"),
+                            now=NIGHT, actor="conversation:conv-plain", url=seeded_url)
+    [task] = _followups(list_tasks(conversation_id="conv-plain", url=seeded_url))
+    assert task.id == queued.id and task.claim_number == receipt.claim_number

@@ -155,3 +155,58 @@ def test_the_command_line_lists_takes_and_closes_tasks(
     assert json.loads(capsys.readouterr().out)["status"] == "done"
     assert cli(["--db-url", staff, "tasks", "list"]) == 0
     assert "no tasks" in capsys.readouterr().out
+
+
+def test_only_the_assignee_or_a_supervisor_closes_a_taken_task(staff: str, now: datetime) -> None:
+    add_agent("alice", PASSWORD, url=staff)
+    add_agent("bob", PASSWORD, url=staff)
+    task = open_task_now("callback", dedupe_key="cb:taken", actor="bot", now=now, url=staff)
+    take_task(task.id, "alice", now=now, url=staff)
+    with pytest.raises(TaskError) as refused:
+        finish_task(task.id, "bob", "called", now=now, url=staff)
+    assert refused.value.code == "task_taken" and refused.value.status == 409
+    assert "alice" in refused.value.message
+    # A supervisor's taken agent task: a plain agent may not close it either.
+    other = open_task_now("callback", dedupe_key="cb:sam", actor="bot", now=now, url=staff)
+    take_task(other.id, "sam", now=now, url=staff)
+    with pytest.raises(TaskError) as refused:
+        finish_task(other.id, "ann", "called", now=now, url=staff)
+    assert refused.value.code == "task_taken" and "sam" in refused.value.message
+    # A supervisor closes anyone's task; the assignee stays who took it.
+    done = finish_task(task.id, "sam", "called on alice's behalf", now=now, url=staff)
+    assert done.status == "done" and done.assignee == "alice" and done.done_by == "sam"
+    # An open task is taken and closed in one step by someone whose role allows it.
+    third = open_task_now("callback", dedupe_key="cb:open", actor="bot", now=now, url=staff)
+    closed = finish_task(third.id, "bob", "called", now=now, url=staff)
+    assert closed.assignee == "bob" and closed.done_by == "bob"
+    with unit_of_work(staff) as uow:
+        actions = [e.action for e in uow.audit.for_subject("task", other.id)]
+    assert "task.done_refused" in actions
+
+
+def test_a_promise_made_again_after_its_task_was_closed_opens_a_new_task(
+    staff: str, now: datetime
+) -> None:
+    def promise(at: datetime) -> int:
+        with unit_of_work(staff) as uow:
+            task = open_task(uow, "explain_refusal", dedupe_key="explain-refusal:X",
+                             actor="bot", now=at, again_after_done=True)
+            uow.commit()
+            return task.id
+
+    first = promise(now)
+    assert promise(now + timedelta(minutes=1)) == first  # still open: the same task
+    finish_task(first, "ann", "explained", now=now, url=staff)
+    second = promise(now + timedelta(hours=1))
+    assert second != first
+    assert promise(now + timedelta(hours=2)) == second
+    finish_task(second, "ann", "explained again", now=now, url=staff)
+    third = promise(now + timedelta(hours=3))
+    assert third not in (first, second)
+    with unit_of_work(staff) as uow:
+        keys = [uow.tasks.get(t).dedupe_key for t in (first, second, third)]
+        # The back office's rounds leave the option off: a finished task is not reopened.
+        back_office = open_task(uow, "explain_refusal", dedupe_key="explain-refusal:X",
+                                actor="job", now=now)
+        assert back_office.id == first
+    assert keys == ["explain-refusal:X", "explain-refusal:X#2", "explain-refusal:X#3"]

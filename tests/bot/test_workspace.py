@@ -340,3 +340,60 @@ def test_the_conversations_about_a_claim_are_in_its_workspace(staff: str) -> Non
     ws = workspace.claim_workspace(COLLISION, now=NOW)
     assert "web-about" in ws["conversations"] and "web-other" not in ws["conversations"]
     assert [n["text"] for n in ws["notes"]] == ["回访已安排"]
+
+
+# --- outside tester (console findings) ----------------------------------------------------------
+
+def test_an_offline_complainant_keeps_their_own_name_and_phone_and_a_bad_phone_is_refused(
+    staff: str
+) -> None:
+    view = workspace.record_offline_complaint(
+        {"source": "hotline", "subject": "理赔员不回电话", "name": "赵六",
+         "phone": "13900001111", "policy_number": "AUTO-2026-0001"}, "agent:cora", now=NOW)
+    assert view.complainant_name == "赵六" and view.complainant_phone == "13900001111"
+    [task] = list_tasks(complaint_reference=view.reference)
+    assert task.detail["phone"] == "13900001111" and task.detail["name"] == "赵六"
+    for phone in ("abc", "1985-04-12"):
+        with pytest.raises(workspace.WorkspaceError) as refused:
+            workspace.record_offline_complaint(
+                {"source": "hotline", "subject": "x", "name": "赵六", "phone": phone,
+                 "policy_number": "AUTO-2026-0001"}, "agent:cora", now=NOW)
+        assert refused.value.status == 422 and refused.value.code == "invalid_phone"
+    assert len(workspace.complaint_service.list_complaints()) == 1
+
+
+def test_an_agents_look_up_leaves_complaints_and_complaint_tasks_out(staff: str) -> None:
+    workspace.record_offline_complaint(
+        {"source": "regulator", "subject": "监管转办：理赔拖延", "claim_number": COLLISION},
+        "agent:cora", now=NOW)
+    boss = workspace.lookup(COLLISION, "复核投诉", "agent:sam", now=NOW, role="supervisor")
+    assert boss["claim"]["complaints"] and boss["claim"]["complaints_hidden"] is None
+    assert "regulator_referral" in {t["kind"] for t in boss["claim"]["tasks"]}
+    officer = workspace.lookup(COLLISION, "复核投诉", "agent:cora", now=NOW,
+                               role="complaint_officer")
+    assert officer["claim"]["complaints"]
+    plain = workspace.lookup(COLLISION, "客户来电查进度", "agent:ann", now=NOW, role="agent")
+    assert plain["claim"]["complaints"] == []
+    assert plain["claim"]["complaints_hidden"] == (
+        "complaints: visible to complaint officers and supervisors")
+    assert all(t["owner_role"] != "complaint_officer" and not t["complaint_reference"]
+               for t in plain["claim"]["tasks"])
+
+
+def test_a_note_on_a_claim_and_another_customers_conversation_is_refused(staff: str) -> None:
+    handoff.request_handoff("web-other", reason=handoff.Reason.REQUEST, channel="webchat",
+                            summary={"claim_number": "CLM-2026-000001"}, now=NOW)
+    with pytest.raises(workspace.WorkspaceError) as refused:
+        workspace.add_note("客户说下午再打", "agent:ann", claim_number=COLLISION,
+                           conversation_id="web-other", now=NOW)
+    assert refused.value.status == 422 and refused.value.code == "note_mismatch"
+    handoff.request_handoff("web-same", reason=handoff.Reason.REQUEST, channel="webchat",
+                            summary={"claim_number": COLLISION}, now=NOW)
+    note = workspace.add_note("客户说下午再打", "agent:ann", claim_number=COLLISION,
+                              conversation_id="web-same", now=NOW)
+    assert note["claim_number"] == COLLISION and note["conversation_id"] == "web-same"
+
+
+def test_a_full_width_phone_finds_the_customer(staff: str) -> None:
+    found = workspace.lookup("１３８ ００００ ０００１", "hotline call", "agent:ann", now=NOW)
+    assert found["kind"] == "customer" and found["customers"][0]["name"] == "张伟"

@@ -210,3 +210,88 @@ def test_an_internal_note_never_reaches_the_customers_channel_or_tracker(
 def test_quick_replies_are_given_in_both_languages(client: AsgiClient) -> None:
     templates = get(client, "/api/templates", login(client)).json()["templates"]
     assert templates and all(t["zh"] and t["en"] for t in templates)
+
+
+# --- outside tester (console findings) ----------------------------------------------------------
+
+def test_a_task_taken_by_someone_else_is_closed_only_by_them_or_a_supervisor(
+    client: AsgiClient, store: str
+) -> None:
+    _seed_claims(store)
+    task = open_task_now("callback", dedupe_key="cb:taken", actor="bot", claim_number=COLLISION)
+    alice, bob, boss = login(client, "a1"), login(client, "a2"), login(client, "s1")
+    assert post(client, f"/api/tasks/{task.id}/take", alice).status == 200
+    refused = post(client, f"/api/tasks/{task.id}/done", bob, {"outcome": "已回电"})
+    assert refused.status == 409 and refused.json()["error"] == "task_taken"
+    assert "a1" in refused.json()["message"]
+    done = post(client, f"/api/tasks/{task.id}/done", boss, {"outcome": "代为回电"})
+    assert done.status == 200 and done.json()["task"]["assignee"] == "a1"
+    assert done.json()["task"]["done_by"] == "s1"
+
+
+def test_a_complaint_gets_one_outcome_and_its_complainant_keeps_their_name(
+    client: AsgiClient, store: str
+) -> None:
+    _seed_claims(store)
+    officer = login(client, "o1")
+    made = post(client, "/api/complaints", officer, {
+        "source": "hotline", "subject": "理赔员不回电话", "name": "赵六",
+        "phone": "13900001111", "policy_number": "AUTO-2026-0001"})
+    assert made.status == 201, made.text
+    complaint = made.json()["complaint"]
+    assert complaint["complainant_name"] == "赵六"
+    assert complaint["phone_masked"] == "139****1111"
+    bad = post(client, "/api/complaints", officer, {
+        "source": "hotline", "subject": "x", "name": "赵六", "phone": "abc",
+        "policy_number": "AUTO-2026-0001"})
+    assert bad.status == 422 and bad.json()["error"] == "invalid_phone"
+    reference = complaint["reference"]
+    first = post(client, f"/api/complaints/{reference}/outcome", officer,
+                 {"outcome": "已道歉", "accepted": True})
+    assert first.status == 200
+    second = post(client, f"/api/complaints/{reference}/outcome", officer,
+                  {"outcome": "维持原结论", "accepted": False})
+    assert second.status == 409 and second.json()["error"] == "complaint_closed"
+
+
+def test_an_agents_look_up_shows_no_complaints_and_a_full_width_phone_is_found(
+    client: AsgiClient, store: str
+) -> None:
+    _seed_claims(store)
+    officer, agent = login(client, "o1"), login(client, "a1")
+    assert post(client, "/api/complaints", officer, {
+        "source": "regulator", "subject": "监管转办", "claim_number": COLLISION}).status == 201
+    seen = post(client, "/api/lookup", officer, {"query": COLLISION, "reason": "处理投诉"})
+    assert seen.json()["claim"]["complaints"]
+    hidden = post(client, "/api/lookup", agent, {"query": COLLISION, "reason": "客户来电查进度"})
+    claim = hidden.json()["claim"]
+    assert claim["complaints"] == [] and "complaint officers" in claim["complaints_hidden"]
+    assert all(t["owner_role"] != "complaint_officer" for t in claim["tasks"])
+    by_phone = post(client, "/api/lookup", agent,
+                    {"query": "１３８００００００01", "reason": "客户来电查进度"})
+    assert by_phone.status == 200 and by_phone.json()["kind"] == "customer"
+
+
+def test_a_note_for_a_claim_and_another_customers_handoff_is_refused(
+    client: AsgiClient, rasa_agent, store: str
+) -> None:
+    _seed_claims(store)
+    from bot.handoff import Reason, request_handoff
+
+    queued = request_handoff("web-other", reason=Reason.REQUEST, channel="webchat",
+                             summary={"claim_number": "CLM-2026-000001"})
+    auth = login(client)
+    refused = post(client, "/api/notes", auth, {"text": "下午回电", "claim_number": COLLISION,
+                                                "handoff_id": queued.entry.id})
+    assert refused.status == 422 and refused.json()["error"] == "note_mismatch"
+
+
+def test_a_throttled_login_says_when_to_try_again(client: AsgiClient) -> None:
+    for _ in range(5):
+        client.post(PREFIX + "/api/login", json_body={"username": "a2", "password": "wrong!"},
+                    headers=base.ORIGIN)
+    blocked = client.post(PREFIX + "/api/login", json_body={"username": "a2",
+                                                            "password": base.PASSWORD},
+                          headers=base.ORIGIN)
+    assert blocked.status == 429
+    assert int(blocked.headers["retry-after"]) > 0
