@@ -12,6 +12,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Sequence
 
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
 from bot.agents import AgentError, add_agent, list_agents
 from bot.claims.deadlines import ClaimDeadlines, Clock
 from bot.claims.lifecycle import advance_claim, open_claims_by_light
@@ -784,4 +786,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # argparse exits on --help and on usage errors
         return int(exit_.code or 0)
-    return int(args.handler(args))
+    try:
+        return int(args.handler(args))
+    except (OperationalError, ProgrammingError) as error:
+        if not _missing_table(error):
+            raise
+        # A store never set up (or behind the code): say what to run, not a traceback.
+        print("the claims store is not set up or not up to date: run "
+              "`.venv/bin/python -m bot migrate` (or `make run`, which also loads the demo data)",
+              file=sys.stderr)
+        return EXIT_REFUSED
+
+
+def _missing_table(error: Exception) -> bool:
+    text = str(getattr(error, "orig", error)).lower()
+    return "no such table" in text or "does not exist" in text or "undefinedtable" in text

@@ -155,3 +155,13 @@ def test_python_dash_m_bot(cli_url: str, tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert len(json.loads(result.stdout)) == 4
+
+
+def test_a_store_never_set_up_gets_what_to_run_not_a_traceback(tmp_path, capsys):
+    """A newcomer runs `python -m bot tasks list` before `make run`: one line saying what to
+    run, exit code 2."""
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    for argv in (["tasks", "list"], ["claims", "list"], ["documents", "rerequests", "--json"]):
+        assert main(["--db-url", url, *argv]) == 2, argv
+        err = capsys.readouterr().err
+        assert "bot migrate" in err and "Traceback" not in err
