@@ -454,8 +454,11 @@ def _say_waiting(dispatcher: CollectingDispatcher, tracker: Tracker, answer: Any
         reply(dispatcher, tracker, "callback_booked", when=when(answer.callback_at),
               zone=zone, last4=_last4(answer.callback_phone))
     elif answer.outcome is outcome.NEEDS_PHONE:
-        reply(dispatcher, tracker, "callback_needs_phone", when=when(answer.callback_at),
+        # Only the number is asked for: the time is kept (bot/waiting.py), never asked again.
+        reply(dispatcher, tracker, "callback_ask_phone", when=when(answer.callback_at),
               zone=zone)
+    elif answer.outcome is outcome.WHICH_DAY:
+        _ask_which_day(dispatcher, answer.choices, lang)
     elif answer.outcome is outcome.CALLBACK_PROBLEM:
         reply(dispatcher, tracker, f"callback_{answer.problem.value}", hours=hours,
               zone=zone, days=waiting.MAX_DAYS_AHEAD)
@@ -473,6 +476,32 @@ def _say_waiting(dispatcher: CollectingDispatcher, tracker: Tracker, answer: Any
     else:
         reply(dispatcher, tracker, "waiting_ack", ahead=answer.ahead,
               minutes=answer.wait_minutes)
+
+
+def _ask_which_day(dispatcher: CollectingDispatcher, choices: Any, lang: str) -> None:
+    """ "明天上午10点" after midnight: today's or the next day's, one button each. A button sends
+    the date written out ("12月7日10:00"), which books without asking again."""
+    from bot.clock import to_local
+    from bot.replies import say
+
+    today, tomorrow = (to_local(moment) for moment in choices)
+
+    def day(moment: Any) -> str:
+        return f"{moment.month}月{moment.day}日" if lang == "zh" else \
+            f"{moment.day} {moment.strftime('%B')}"
+
+    if lang == "zh":
+        half = "上午" if today.hour < 12 else "下午"
+        hour = today.hour if today.hour <= 12 else today.hour - 12
+        clock = f"{half}{hour}点" + (f"{today.minute}分" if today.minute else "")
+    else:
+        clock = today.strftime("%H:%M")
+    fields = dict(today=day(today), tomorrow=day(tomorrow), clock=clock)
+    buttons = [{"title": say(key, lang, **fields),
+                "payload": f"{moment.month}月{moment.day}日{moment.strftime('%H:%M')}"}
+               for key, moment in (("callback_day_today", today),
+                                   ("callback_day_tomorrow", tomorrow))]
+    dispatcher.utter_message(text=say("callback_which_day", lang, **fields), buttons=buttons)
 
 
 def _last4(phone: str | None) -> str:

@@ -113,6 +113,8 @@ NOT_PROMISES: Mapping[str, str] = {
     "handed_back_anonymous": "says what a person has already done",
     "ask_complaint_request": "examples of what the customer may ask for",
     "callback_needs_phone": "asks for the number; callback_booked is the promise",
+    "callback_ask_phone": "asks for the number; callback_booked is the promise",
+    "callback_which_day": "asks which day; callback_booked is the promise",
     "callback_no_time": "asks for a time; callback_booked is the promise",
     "callback_outside_hours": "asks for another time; callback_booked is the promise",
     "callback_too_far": "asks for an earlier time; callback_booked is the promise",

@@ -151,6 +151,7 @@ class Outcome(str, Enum):
     BOOKED = "booked"
     CALLBACK_PROBLEM = "callback_problem"  # a call-back asked for that cannot be booked as said
     NEEDS_PHONE = "needs_phone"  # a call-back time, but no number to ring
+    WHICH_DAY = "which_day"  # "明天10点" after midnight, before opening: today's or the next?
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ class WaitingReply:
     callback_at: datetime | None = None  # a booked call-back (naive UTC)
     callback_phone: str | None = None  # the number it rings
     problem: CallbackProblem | None = None
+    choices: Tuple[datetime, ...] = ()  # WHICH_DAY: the two readings (naive UTC)
 
 
 def phone_on_file(policy_number: str | None, *, url: str | None = None) -> str | None:
@@ -197,7 +199,8 @@ def on_message(conversation_id: str, text: str | None, *, phone: str | None = No
         ahead = uow.handoffs.queued_ahead_of(row)
         common = dict(ahead=ahead, wait_minutes=wait_minutes(ahead), opens_at=opens)
         if opens is not None:
-            booked = _callback(uow, row, text, phone or typed_phone or row.callback_phone, at)
+            booked = _callback(uow, row, text, phone or typed_phone or row.callback_phone, at,
+                               typed=typed_phone)
             if booked is not None:
                 return WaitingReply(**common, **booked)  # type: ignore[arg-type]
         if not acknowledgement_due(row.acknowledged_at, at) and not asks_about_the_wait(text):
@@ -209,9 +212,18 @@ def on_message(conversation_id: str, text: str | None, *, phone: str | None = No
                             callback_phone=row.callback_phone)
 
 
-def _callback(uow, row, text: str, phone: str | None, at: datetime) -> dict | None:
+def _callback(uow, row, text: str, phone: str | None, at: datetime,
+              typed: str | None = None) -> dict | None:
     """Book the call-back the message asks for (out of hours); None when it asks for none."""
+    both = which_day(text, at)
+    if both is not None:
+        return {"outcome": Outcome.WHICH_DAY, "choices": both}
     moment, problem = callback_time(text, at)
+    if problem is CallbackProblem.NO_TIME:
+        # A time proposed before and waiting for a number: "打这个号 139…" or "好" books it.
+        proposed = _proposed(uow, row, at)
+        if proposed is not None and (typed or agrees(text)):
+            moment, problem = proposed, None
     # A past or vague time without a word about calling is the story, not a booking
     # ("昨天下午撞的车"); a time still ahead is one ("明天上午10点").
     vague = (CallbackProblem.NO_TIME, CallbackProblem.UNCLEAR, CallbackProblem.PAST)
@@ -220,10 +232,14 @@ def _callback(uow, row, text: str, phone: str | None, at: datetime) -> dict | No
     if problem is not None:
         return {"outcome": Outcome.CALLBACK_PROBLEM, "problem": problem}
     if not phone:
+        # Kept on the queue entry (its audit trail), so that the number alone completes it.
+        uow.audit.record(HANDOFF_ACTOR, PROPOSED, "handoff", row.id,
+                         {"conversation": row.conversation_id, "at": moment.isoformat()}, at=at)
+        uow.commit()
         return {"outcome": Outcome.NEEDS_PHONE, "callback_at": moment}
     row.callback_at, row.callback_phone = moment, phone
     row.acknowledged_at = at
-    uow.audit.record(HANDOFF_ACTOR, "handoff.callback_booked", "handoff", row.id,
+    uow.audit.record(HANDOFF_ACTOR, BOOKED, "handoff", row.id,
                      {"conversation": row.conversation_id, "at": moment.isoformat()}, at=at)
     # "A person will call you at {when}": the task that keeps it, due at that time.
     from bot.promises import promise_callback
@@ -232,3 +248,54 @@ def _callback(uow, row, text: str, phone: str | None, at: datetime) -> dict | No
     uow.commit()
     return {"outcome": Outcome.BOOKED, "callback_at": moment, "callback_phone": phone}
 
+
+
+PROPOSED = "handoff.callback_proposed"  # a call-back time said, no number to ring yet
+BOOKED = "handoff.callback_booked"
+
+# A plain yes to the call-back time just proposed.
+_AGREE = re.compile(
+    r"^(好|好的|好吧|可以|行|嗯|嗯嗯|对|是的|没问题|就这样|ok|okay|yes|yep|sure|fine)$",
+    re.IGNORECASE)
+# "明天" / "tomorrow": after midnight and before opening, it may mean the coming morning.
+_TOMORROW = re.compile(r"(明天|明早|明儿|\btomorrow\b)", re.IGNORECASE)
+
+
+def agrees(text: str | None) -> bool:
+    return bool(text and _AGREE.match(to_simplified(text).strip(" ，,。.!！~～").lower()))
+
+
+def which_day(text: str, now: datetime, *, spec: str | None = None
+              ) -> Tuple[datetime, datetime] | None:
+    """After midnight and before the agents start, "明天上午10点" / "tomorrow 10am" can mean the
+    coming morning (the customer has not slept yet) or the next calendar day: both readings
+    (naive UTC, today's first) when both are ahead and within hours, else None."""
+    if not text or not _TOMORROW.search(to_simplified(text)):
+        return None
+    start, end = working_hours(spec)
+    now_utc = as_utc_naive(now)
+    now_local = to_local(now_utc).replace(tzinfo=None)
+    if start == end or now_local.time() >= start:
+        return None
+    parsed = parse_incident_datetime(text, now_utc)
+    tomorrow = now_local.date() + timedelta(days=1)
+    if not parsed.found or parsed.time is None or parsed.date != tomorrow:
+        return None
+    readings = [datetime.combine(day, parsed.time) for day in (now_local.date(), tomorrow)]
+    if not all(m > now_local and _within_hours(m, spec) for m in readings):
+        return None
+    today_at, tomorrow_at = (as_utc_naive(m.replace(tzinfo=local_zone())) for m in readings)
+    return today_at, tomorrow_at
+
+
+def _proposed(uow, row, at: datetime) -> datetime | None:
+    """The call-back time last proposed on this queue entry and not booked since (still
+    ahead), or None."""
+    latest = None
+    for entry in uow.audit.for_subject("handoff", row.id):
+        if entry.action in (PROPOSED, BOOKED):
+            latest = entry
+    if latest is None or latest.action != PROPOSED or not (latest.detail or {}).get("at"):
+        return None
+    moment = datetime.fromisoformat(latest.detail["at"])
+    return moment if moment > as_utc_naive(at) else None

@@ -243,3 +243,47 @@ def test_someone_senior_as_the_answer_to_the_request_registers_without_a_handoff
         texts, out = run_action(ActionHandoff(), tracker, domain)
     assert len(texts) == 1 and "CMP-2026-000001" in texts[0]
     assert "pause" not in _kinds(out) and open_queue() == []
+
+
+# --- issue 19 (g-callback): which day "明天" means after midnight; the number alone completes --
+
+AFTER_MIDNIGHT = datetime(2026, 12, 6, 17, 37, tzinfo=timezone.utc)  # 01:37 Beijing, 7 Dec
+
+
+def test_tomorrow_at_1am_asks_today_or_tomorrow_with_a_button_each(claims_store, domain):
+    import asyncio
+
+    from rasa_sdk.executor import CollectingDispatcher
+
+    with time_machine.travel(AFTER_MIDNIGHT - timedelta(minutes=1), tick=False):
+        run_action(ActionHandoff(), make_tracker("转人工", "request_human", sender_id="am-1"),
+                   domain)
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("明天上午10点给我回电话", "nlu_fallback", sender_id="am-1")
+    with time_machine.travel(AFTER_MIDNIGHT, tick=False):
+        asyncio.run(ActionWhileWaiting().run(dispatcher, tracker, domain))
+    [message] = dispatcher.messages
+    assert message["text"].startswith(
+        "您是说今天（12月7日）上午10点，还是明天（12月8日）上午10点？")
+    assert [b["payload"] for b in message["buttons"]] == ["12月7日10:00", "12月8日10:00"]
+    [entry] = open_queue()
+    assert entry.callback_at is None
+    texts, _ = _waiting(domain, "am-1", "12月7日10:00", AFTER_MIDNIGHT + timedelta(minutes=1))
+    assert "可以预约 2026年12月7日 10:00" in texts[0] and "再发" not in texts[0]
+    texts, _ = _waiting(domain, "am-1", "13912345678", AFTER_MIDNIGHT + timedelta(minutes=2))
+    assert "2026年12月7日 10:00" in texts[0] and "5678" in texts[0]
+    [entry] = open_queue()
+    assert entry.callback_at == datetime(2026, 12, 7, 2, 0)
+
+
+def test_the_number_alone_after_the_proposal_books_it(claims_store, domain):
+    _queued_at_night(domain, "phone-1")
+    texts, _ = _waiting(domain, "phone-1", "明天上午10点给我回电话", NIGHT + timedelta(minutes=1))
+    assert "2026年11月24日 10:00" in texts[0] and "手机号" in texts[0]
+    assert "再发" not in texts[0]  # never asked to resend the time
+    texts, _ = _waiting(domain, "phone-1", "打这个号 13912345678", NIGHT + timedelta(minutes=2))
+    assert texts == [say("callback_booked", "zh", when="2026年11月24日 10:00", zone="北京时间",
+                         last4="5678")]
+    [entry] = open_queue()
+    assert entry.callback_at == datetime(2026, 11, 24, 2, 0)
+    assert entry.callback_phone == "13912345678"

@@ -155,3 +155,49 @@ def test_no_call_back_is_booked_while_agents_work(db_url):
     _queue(db_url, DAY)
     answer = on_message(CONVERSATION, "明天上午10点", phone="13900000000", now=DAY, url=db_url)
     assert answer.outcome is Outcome.ACKNOWLEDGED and answer.callback_at is None
+
+
+# --- issue 19 (g-callback): the outside tester's call-back findings -----------------------------
+
+AFTER_MIDNIGHT = datetime(2026, 12, 6, 17, 37)  # 01:37 on 7 December in Shanghai
+
+
+@pytest.mark.parametrize("text", ["明天上午10点给我回电话", "call me back tomorrow 10am"])
+def test_tomorrow_after_midnight_asks_which_day_and_books_what_is_picked(db_url, text):
+    _queue(db_url, AFTER_MIDNIGHT - timedelta(minutes=1))
+    asked = on_message(CONVERSATION, text, phone="13900000000", now=AFTER_MIDNIGHT, url=db_url)
+    assert asked.outcome is Outcome.WHICH_DAY and asked.callback_at is None
+    assert asked.choices == (datetime(2026, 12, 7, 2, 0), datetime(2026, 12, 8, 2, 0))
+    [entry] = open_queue(url=db_url)
+    assert entry.callback_at is None  # nothing booked before they pick
+    picked = on_message(CONVERSATION, "12月7日10:00", phone="13900000000",
+                        now=AFTER_MIDNIGHT + timedelta(minutes=1), url=db_url)
+    assert picked.outcome is Outcome.BOOKED and picked.callback_at == datetime(2026, 12, 7, 2, 0)
+
+
+def test_tomorrow_in_the_evening_is_the_next_day_without_asking(db_url):
+    _queue(db_url, NIGHT)
+    answer = on_message(CONVERSATION, "明天上午10点给我回电话", phone="13900000000",
+                        now=NIGHT, url=db_url)
+    assert answer.outcome is Outcome.BOOKED and answer.callback_at == datetime(2026, 11, 23, 2)
+
+
+def test_the_number_alone_books_the_time_proposed(db_url):
+    _queue(db_url, NIGHT)
+    proposed = on_message(CONVERSATION, "明天上午10点给我回电话", now=NIGHT, url=db_url)
+    assert proposed.outcome is Outcome.NEEDS_PHONE
+    answer = on_message(CONVERSATION, "打这个号 13912345678",
+                        typed_phone="13912345678", now=NIGHT + timedelta(minutes=1), url=db_url)
+    assert answer.outcome is Outcome.BOOKED and answer.callback_phone == "13912345678"
+    [entry] = open_queue(url=db_url)
+    assert entry.callback_at == datetime(2026, 11, 23, 2) and entry.callback_phone == "13912345678"
+
+
+def test_a_yes_to_the_proposal_asks_for_the_number_then_books_on_file(db_url):
+    _queue(db_url, NIGHT)
+    on_message(CONVERSATION, "明天上午10点给我回电话", now=NIGHT, url=db_url)
+    again = on_message(CONVERSATION, "好", now=NIGHT + timedelta(minutes=1), url=db_url)
+    assert again.outcome is Outcome.NEEDS_PHONE and again.callback_at == datetime(2026, 11, 23, 2)
+    booked = on_message(CONVERSATION, "ok", phone="13900000000",
+                        now=NIGHT + timedelta(minutes=2), url=db_url)
+    assert booked.outcome is Outcome.BOOKED and booked.callback_at == datetime(2026, 11, 23, 2)
