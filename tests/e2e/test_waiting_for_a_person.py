@@ -31,6 +31,8 @@ pytestmark = pytest.mark.e2e
 def _hours_and_time() -> tuple[str, str, int]:
     """Agents' hours that exclude now, and a call-back time tomorrow within them."""
     now = to_local(datetime.now(timezone.utc).replace(tzinfo=None))
+    if now.hour < 10:  # after midnight, before opening "明天" asks which day: say "今天"
+        return "10:00-11:00", "今天上午10点给我回电话", 10
     if now.hour != 10:
         return "10:00-11:00", "明天上午10点", 10
     return "14:00-15:00", "明天下午2点", 14
