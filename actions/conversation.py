@@ -9,11 +9,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.access import end_verified_state
 from actions.common import ReplyAction, language_of, reply
-from actions.disputes import answer_what_now
+from actions.disputes import answer_what_now, explain_dispute
 from actions.handoff import offer_buttons, offer_person
 from bot import asks
+from bot.claims.disputes import asks_why_refused
 from bot.handoff import Reason, hours_text, refuses_person
 from bot.identity import wants_phone_route
+from bot.language import to_simplified
 from bot.plain import asks_full_text, asks_simpler, simpler
 from bot.replies import say
 from bot.service_questions import AGENT_HOURS, IS_BOT, service_question
@@ -163,6 +165,11 @@ class ActionNotUnderstood(ReplyAction):
             else:
                 reply(dispatcher, tracker, "clause_full_text_none")
             return []
+        if tracker.get_slot("verified") and not tracker.active_loop.get("name") and \
+                asks_why_refused(to_simplified(tracker.latest_message.get("text") or "")):
+            # "为什么拒赔？我看不懂": the decision explained as a dispute explains it (reason,
+            # clause, the way to appeal, a person offered), not the last line made shorter.
+            return explain_dispute(dispatcher, tracker)
         if asks_simpler(tracker.latest_message.get("text")):
             # "说简单点" / "看不懂": the last answer again, shorter; not a misunderstanding.
             lang = language_of(tracker)

@@ -43,6 +43,10 @@ def asks_simpler(text: str | None) -> bool:
     """Whether a short message asks for the last answer in simpler words."""
     if not text or len(text) > MAX_REQUEST_CHARS:
         return False
+    from bot.claims.disputes import asks_why_refused
+
+    if asks_why_refused(to_simplified(text)):
+        return False  # "为什么拒赔？我看不懂": the refusal explained, not the last line shorter
     return bool(_ASKS_SIMPLER.search(to_simplified(text)))
 
 

@@ -7,12 +7,14 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.claims.disputes import asks_why_refused
 from bot.handoff import (
     complains_about_the_line,
     declares_elderly,
     names_a_person,
     refuses_person,
 )
+from bot.language import to_simplified
 from bot.plain import asks_full_text, asks_simpler
 from bot.request_words import asks_how_to_claim, request_in
 from bot.service_questions import ACKNOWLEDGED, AGENT_HOURS, IS_BOT, service_question
@@ -93,6 +95,10 @@ class PersonRequestCheck(WordsCheck):
         name = intent.get("name")
         if text.startswith("/"):
             return False
+        if asks_why_refused(to_simplified(text)):
+            # "为什么拒赔？我看不懂": a disputed decision, explained (rules/complaints.yml).
+            set_intent(message, "dispute_decision", float(intent.get("confidence") or 0.0))
+            return True
         if asks_simpler(text) or asks_full_text(text):
             # "说简单点": action_not_understood repeats the last answer in fewer words.
             set_intent(message, NLU_FALLBACK, float(intent.get("confidence") or 0.0))

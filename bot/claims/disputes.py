@@ -40,6 +40,30 @@ def asks_what_now(text: str | None) -> bool:
     return bool(text and _WHAT_NOW.search(text))
 
 
+# "为什么拒赔？我看不懂" / "why was it refused": a question about a refusal, answered with the
+# decision's explanation (reason, clause, the way to appeal), never the last line made shorter
+# (issue 19, outside tester).
+_WHY_REFUSED = re.compile(
+    r"(?:为什么|为啥|凭什么|怎么|咋)(?:就|会|要)?(?:被)?(?:拒赔|拒付|拒绝(?:赔|理赔)|不(?:给|予)?(?:我)?赔|"
+    r"不(?:给|予)?(?:理赔|赔付|报销)|没(?:有|给)?(?:我)?赔|被拒)|"
+    r"(?:拒赔|拒付|不予赔付|拒绝理赔|不赔)(?:的)?(?:理由|原因|是什么意思|什么意思|看不懂|不明白|没看懂|不懂)|"
+    r"(?:看不懂|不明白|没看懂|不懂)(?:你们|为什么)?(?:的)?(?:拒赔|拒付|不予赔付|不赔)|"
+    r"\bwhy (?:was|were|is|did|has|have)?\s*(?:it|my claim|the claim|they|you|this)?\s*"
+    r"(?:been )?(?:get |got )?(?:refused|denied|rejected|declined|turned down|refuse|deny|reject)|"
+    r"\bwhy (?:won'?t|didn'?t|don'?t|wouldn'?t) (?:you|they) (?:pay|cover)|"
+    r"(?:don'?t|do not|didn'?t|can'?t) (?:understand|get) (?:the|your|this|why)?\s*"
+    r"(?:refusal|denial|rejection|decision|refused|denied|rejected)|"
+    r"\breason (?:for|of) (?:the )?(?:refusal|denial|rejection)",
+    re.IGNORECASE,
+)
+
+
+def asks_why_refused(text: str | None) -> bool:
+    """Whether the customer asks why their claim was refused (or says they don't understand
+    the refusal)."""
+    return bool(text and _WHY_REFUSED.search(text))
+
+
 def step_index(step: str) -> int:
     return LADDER.index(step)
 

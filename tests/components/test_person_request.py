@@ -107,3 +107,12 @@ def test_an_age_said_in_passing_offers_a_person_in_english_too(text, predicted):
 def test_a_report_with_an_age_in_it_stays_a_report():
     text = "I'm 82 and my car was hit from behind this morning, I want to report it"
     assert _run(text, "report_claim").get("intent")["name"] == "report_claim"
+
+
+@pytest.mark.parametrize("text", ["为什么拒赔？我看不懂", "為什麼不賠", "why was it refused?",
+                                  "I don't understand the refusal"])
+@pytest.mark.parametrize("predicted", ["nlu_fallback", "check_status", "ask_capabilities"])
+def test_why_a_claim_was_refused_is_a_disputed_decision_not_plain_words(text, predicted):
+    """Issue 19: "为什么拒赔？我看不懂" gets the decision explained, not the last line shorter."""
+    assert _run(text, predicted).get("intent")["name"] == "dispute_decision"
+    assert _run("看不懂", "ask_capabilities").get("intent")["name"] == "nlu_fallback"

@@ -350,7 +350,7 @@ _HURT_WORDS = re.compile(
     r"受伤|受了伤|伤了|伤到|撞伤|摔伤|擦伤|划伤|割伤|扭伤|挫伤|骨折|骨裂|擦破|破皮|破了皮|流血|出血|"
     r"摔青|淤青|青了|肿了|缝针|包扎|包了一下|疼|痛|住院|送医|救护车|"
     r"injur|\bhurt\b|sore|bruis|sprain|fractur|broke|\bcut\b|graze|scratch|swollen|stitches|"
-    r"bleed|pain|aches?\b|ambulance",
+    r"bleed|pain|aches?\b|ambulance|流了?(?:很多|好多|不少|一地|一身|一脸)?的?血|满(?:脸|身|头)(?:都)?是?血",
     re.IGNORECASE,
 )
 _NOBODY_HURT = re.compile(
@@ -378,7 +378,15 @@ def injuries_answer(text: str, intent: str | None = None) -> bool | None:
     return _yes_no(clean, intent)
 
 
+# "不知道" / "不清楚" / "not sure": no answer, never a "no" (issue 19: the summary said nobody
+# was hurt though the customer never said so).
+_UNSURE = re.compile(r"不知道|不清楚|不确定|不晓得|说不准|不好说|跳过|\bskip|\bnot sure\b|"
+                     r"\bno idea\b|(?:don'?t|do not) know|\bunsure\b", re.IGNORECASE)
+
+
 def _yes_no(text: str, intent: str | None) -> bool | None:
+    if _UNSURE.search(text):
+        return None
     if intent == "affirm" or _YES.search(text):
         return True
     if intent == "deny" or _NO.search(text):

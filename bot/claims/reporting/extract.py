@@ -105,7 +105,9 @@ _INJURY_RE = re.compile(
     r"|fracture|ambulance"
     # "我老婆伤得很重，现在在医院抢救": someone badly hurt is someone hurt.
     r"|伤得(?:很|特别|非常|好|挺|比较)?重|重伤|伤势|抢救|昏迷|昏过去|晕过去|不省人事"
-    r"|unconscious|passed out",
+    r"|unconscious|passed out"
+    # "流了很多血", "满脸是血", "bleeding badly" (issue 19): blood said in any words is a hurt.
+    r"|流了?(?:很多|好多|不少|一地|一身|一脸|满地)?的?血|出血|满(?:脸|身|头|地)(?:都)?是?血|\bbleed",
     re.IGNORECASE,
 )
 _BONES = (r"arm|arms|leg|legs|wrist|wrists|ankle|ankles|hip|knee|kneecap|elbow|shoulder|"
