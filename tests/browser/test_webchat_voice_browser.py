@@ -22,8 +22,10 @@ SENTENCE = "I would like to check the status of my claim please."
 
 @pytest.fixture(scope="module")
 def spoken_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # The fake device loops the file: silence after the sentence keeps the loop from running
-    # into a second copy before the recording stops.
+    # The fake device loops the file (the sentence, then 3 s of silence) from a moment the
+    # page does not control, so a recording may start mid-sentence: it lasts one loop plus one
+    # sentence, and then always holds one whole sentence (a 5 s one once caught only
+    # "...check the service of my-").
     path = tmp_path_factory.mktemp("voice") / "status.wav"
     path.write_bytes(speak(SENTENCE, "wav", pad_seconds=3.0))
     return path
@@ -62,7 +64,7 @@ def test_a_recorded_voice_note_is_shown_back_and_answered(
     open_chat(page, claims_servers)
     page.click("#voice-button")
     expect(page.locator("#voice-button")).to_have_attribute("aria-pressed", "true")
-    page.wait_for_timeout(5000)  # the sentence is about 3.5 s long
+    page.wait_for_timeout(10_500)  # a loop (3.5 s sentence, 3 s silence) and a sentence more
     page.click("#voice-button")
     expect(page.locator("#voice-button")).to_have_attribute("aria-pressed", "false")
     expect(page.locator('#messages .msg.user[data-kind="voice"]')).to_have_count(1)
