@@ -18,7 +18,7 @@ from bot.agents import AgentError, add_agent, list_agents
 from bot.claims.deadlines import ClaimDeadlines, Clock
 from bot.claims.lifecycle import advance_claim, open_claims_by_light
 from bot.claims.model import ClaimError, ClaimStage
-from bot.clock import as_utc_naive, format_local, local_zone, to_local
+from bot.clock import as_utc_naive, format_local, parse_now, to_local
 from bot.complaints import STATUSES as COMPLAINT_STATUSES
 from bot.complaints import ComplaintClock, ComplaintView, list_complaints
 from bot.dates import EXACT, incident_time_text
@@ -299,14 +299,7 @@ def _cmd_claims_advance(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _parse_now(text: str | None) -> datetime | None:
-    """--now: ISO date or datetime; without an offset it is local time (settings timezone)."""
-    if not text:
-        return None
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=local_zone())
-    return as_utc_naive(moment)
+_parse_now = parse_now  # bot.clock: one reading of --now for every command
 
 
 def _clock_data(clock: Clock) -> dict[str, Any]:

@@ -69,3 +69,14 @@ def format_local(moment: datetime | None, with_time: bool = True) -> str:
 def age_on(born: date, day: date) -> int:
     """Completed years of age on `day`."""
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def parse_now(text: str | None) -> datetime | None:
+    """A command's --now: an ISO date or datetime; without an offset it is local time (the
+    settings' timezone). None for no text; ValueError when it is not ISO."""
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=local_zone())
+    return as_utc_naive(moment)

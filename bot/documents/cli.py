@@ -5,23 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime
 from typing import Any
 
+from bot.clock import parse_now as _parse_now  # one reading of --now for every command
+
 EXIT_OK, EXIT_REFUSED = 0, 2
-
-
-def _parse_now(text: str | None) -> datetime | None:
-    """--now: ISO date or datetime; without an offset it is local time (as bot/cli.py reads
-    it; bot/cli.py imports this module, so not the other way round)."""
-    from bot.clock import as_utc_naive, local_zone
-
-    if not text:
-        return None
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=local_zone())
-    return as_utc_naive(moment)
 
 
 def _print_json(data: Any) -> None:
