@@ -112,7 +112,6 @@ NOT_PROMISES: Mapping[str, str] = {
     "status_step.investigation": "'may contact': a possibility of the investigation stage",
     "handed_back_anonymous": "says what a person has already done",
     "ask_complaint_request": "examples of what the customer may ask for",
-    "callback_needs_phone": "asks for the number; callback_booked is the promise",
     "callback_ask_phone": "asks for the number; callback_booked is the promise",
     "callback_which_day": "asks which day; callback_booked is the promise",
     "callback_no_time": "asks for a time; callback_booked is the promise",
