@@ -93,6 +93,29 @@ def period_of_days(first: date, last: date, now: datetime) -> Period:
     return Period(start, end)
 
 
+DEFAULT_DAYS = 30
+
+
+def period_from_text(first: str | None, last: str | None, now: datetime) -> Period:
+    """The period a page asks for with ISO dates (YYYY-MM-DD, local days, both included);
+    without them, the DEFAULT_DAYS local days up to today. SeriesError for anything else."""
+    today = to_local(now).date()
+    try:
+        last_day = date.fromisoformat(last) if last else today
+        first_day = (date.fromisoformat(first) if first
+                     else last_day - timedelta(days=DEFAULT_DAYS - 1))
+    except (TypeError, ValueError):
+        raise SeriesError("bad_date", "Dates are written YYYY-MM-DD.") from None
+    return period_of_days(first_day, last_day, now)
+
+
+def day_from_text(text: str | None) -> date:
+    try:
+        return date.fromisoformat(text or "")
+    except ValueError:
+        raise SeriesError("bad_date", "Dates are written YYYY-MM-DD.") from None
+
+
 def check_filters(line: str | None, channel: str | None) -> None:
     if line is not None and line not in LINES_OF_BUSINESS:
         raise SeriesError("unknown_line", f"Unknown line of business {line!r}; one of "
@@ -607,4 +630,4 @@ def claims_behind(period: Period, chart: str, key: str, day: date, *,
 
 
 __all__ = ["CHARTS", "Days", "MAX_DAYS", "SeriesError", "check_filters", "claims_behind",
-           "dashboard", "period_of_days"]
+           "dashboard", "day_from_text", "period_from_text", "period_of_days"]
