@@ -226,18 +226,22 @@ def _round(value: float | None, digits: int = 3) -> float | None:
 _TERMINAL = ("closed", "denied", "withdrawn")
 
 
-def _claims_in_play(session: Any, period: Period, line: str | None,
-                    channel: str | None) -> List[Any]:
+def _in_play(period: Period, line: str | None, channel: str | None) -> List[Any]:
     """Claims reported before the period ends and not finished before it starts."""
     finished_before = (select(ClaimEvent.claim_id)
                        .where(ClaimEvent.to_stage.in_(_TERMINAL), ClaimEvent.at < period.start))
+    return [Claim.reported_at < period.end, Claim.id.not_in(finished_before),
+            *_claim_filter(line, channel)]
+
+
+def _claims_in_play(session: Any, period: Period, line: str | None,
+                    channel: str | None) -> List[Any]:
     query = (
         select(Claim.id, Claim.number, Claim.stage, Claim.reported_at,
                Claim.documents_completed_at, Claim.documents_promised_at, Claim.paid_at,
                Claim.estimated_amount, Claim.approved_amount, Policy.line_of_business)
         .join(Policy, Policy.id == Claim.policy_id)
-        .where(Claim.reported_at < period.end, Claim.id.not_in(finished_before),
-               *_claim_filter(line, channel))
+        .where(*_in_play(period, line, channel))
     )
     return list(session.execute(query))
 
@@ -248,7 +252,7 @@ def _events_of(session: Any, period: Period, line: str | None,
         select(ClaimEvent.claim_id, ClaimEvent.from_stage, ClaimEvent.to_stage, ClaimEvent.at)
         .join(Claim, Claim.id == ClaimEvent.claim_id)
         .join(Policy, Policy.id == Claim.policy_id)
-        .where(Claim.reported_at < period.end, *_claim_filter(line, channel))
+        .where(*_in_play(period, line, channel))
         .order_by(ClaimEvent.claim_id, ClaimEvent.at, ClaimEvent.id)
     )
     events: Dict[int, List[ClaimEventView]] = defaultdict(list)

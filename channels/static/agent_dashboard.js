@@ -75,8 +75,8 @@
   function base(days, yName, extra) {
     var option = {
       animation: false,
-      grid: { left: 48, right: 48, top: 40, bottom: 48 },
-      legend: { top: 0, type: "scroll" },
+      grid: { left: 52, right: 52, top: 36, bottom: 64 },
+      legend: { bottom: 0, type: "scroll" },
       tooltip: { trigger: "axis" },
       xAxis: { type: "category", data: days },
       yAxis: [{ type: "value", name: yName, minInterval: 1 }],
@@ -265,7 +265,7 @@
     });
   }
 
-  function stop() { if (timer) { clearInterval(timer); timer = null; } }
+  function stop() { if (timer) { clearTimeout(timer); timer = null; } }
 
   function init() {
     var params = new URLSearchParams(location.search);
@@ -276,7 +276,8 @@
     $("filters").addEventListener("submit", function (event) {
       event.preventDefault();
       $("behind").hidden = true;
-      load();
+      stop();
+      poll();
     });
     $("behind-close").addEventListener("click", function () { $("behind").hidden = true; });
     window.addEventListener("resize", function () {
@@ -287,8 +288,14 @@
         "请运行 make setup（npm ci）。/ Run make setup (npm ci) on the server.");
       return;
     }
-    load();
-    timer = setInterval(load, POLL_MS);
+    poll();
+  }
+
+  // The next poll starts POLL_MS after the last answer, so a slow period never piles up.
+  function poll() {
+    load().then(function () {
+      if (!document.body.hasAttribute("data-refused")) { timer = setTimeout(poll, POLL_MS); }
+    });
   }
 
   if (document.readyState === "loading") {
