@@ -35,7 +35,7 @@ from datetime import date, datetime, timedelta
 from statistics import median
 from typing import Any, Dict, List, Sequence, Tuple
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from bot.claims.deadlines import claim_deadlines, rules
 from bot.claims.model import OPEN_STAGES, ClaimEventView, ClaimStage, ClaimView
@@ -226,12 +226,19 @@ def _round(value: float | None, digits: int = 3) -> float | None:
 _TERMINAL = ("closed", "denied", "withdrawn")
 
 
-def _in_play(period: Period, line: str | None, channel: str | None) -> List[Any]:
-    """Claims reported before the period ends and not finished before it starts."""
-    finished_before = (select(ClaimEvent.claim_id)
-                       .where(ClaimEvent.to_stage.in_(_TERMINAL), ClaimEvent.at < period.start))
-    return [Claim.reported_at < period.end, Claim.id.not_in(finished_before),
-            *_claim_filter(line, channel)]
+def _in_play(period: Period, line: str | None, channel: str | None) -> Any:
+    """The ids of the claims reported before the period ends that are open now or reach a final
+    stage within or after the period (a claim denied before and closed within it is read, and
+    counts only where it entered "closed")."""
+    finishing = select(ClaimEvent.claim_id).where(ClaimEvent.to_stage.in_(_TERMINAL),
+                                                  ClaimEvent.at >= period.start)
+    return (
+        select(Claim.id)
+        .join(Policy, Policy.id == Claim.policy_id)
+        .where(Claim.reported_at < period.end,
+               or_(Claim.stage.in_(OPEN_STAGE_NAMES), Claim.id.in_(finishing)),
+               *_claim_filter(line, channel))
+    )
 
 
 def _claims_in_play(session: Any, period: Period, line: str | None,
@@ -241,7 +248,7 @@ def _claims_in_play(session: Any, period: Period, line: str | None,
                Claim.documents_completed_at, Claim.documents_promised_at, Claim.paid_at,
                Claim.estimated_amount, Claim.approved_amount, Policy.line_of_business)
         .join(Policy, Policy.id == Claim.policy_id)
-        .where(*_in_play(period, line, channel))
+        .where(Claim.id.in_(_in_play(period, line, channel)))
     )
     return list(session.execute(query))
 
@@ -250,9 +257,7 @@ def _events_of(session: Any, period: Period, line: str | None,
                channel: str | None) -> Dict[int, List[ClaimEventView]]:
     query = (
         select(ClaimEvent.claim_id, ClaimEvent.from_stage, ClaimEvent.to_stage, ClaimEvent.at)
-        .join(Claim, Claim.id == ClaimEvent.claim_id)
-        .join(Policy, Policy.id == Claim.policy_id)
-        .where(*_in_play(period, line, channel))
+        .where(ClaimEvent.claim_id.in_(_in_play(period, line, channel)))
         .order_by(ClaimEvent.claim_id, ClaimEvent.at, ClaimEvent.id)
     )
     events: Dict[int, List[ClaimEventView]] = defaultdict(list)
