@@ -253,3 +253,19 @@ def test_an_empty_period_has_no_data_never_zero_percent(store: str) -> None:
     assert charts["handoffs"]["p50_minutes"] == [None, None, None]
     assert charts["complaints"]["ack_on_time_share"] == [None, None, None]
     assert charts["notices"]["channels"] == {}
+
+
+def test_a_claim_denied_before_the_period_counts_only_where_it_is_closed(store: str) -> None:
+    with unit_of_work(store) as uow:
+        motor = uow.policies.by_number("AUTO-1")
+        _claim(uow, motor, "CLM-F", stage="closed", reported=t(20, 1, month=10), amount=1000,
+               channel="webchat", events=[
+                   (None, "reported", t(20, 1, month=10)),
+                   ("reported", "denied", t(28, 1, month=10)), ("denied", "closed", t(3, 9))])
+        uow.commit()
+    charts = _board(store)["charts"]
+    assert charts["stages"]["series"]["closed"] == [0, 2, 0]
+    assert charts["stages"]["series"]["denied"] == [0, 0, 0]
+    assert charts["lights"]["series"] == {"green": [2, 0, 0], "yellow": [1, 0, 0],
+                                          "red": [1, 2, 2]}
+    assert charts["settlement"]["bands"]["small"]["count"] == [0, 1, 0]
