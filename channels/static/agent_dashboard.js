@@ -106,7 +106,8 @@
       Object.keys(STAGES).forEach(function (stage) {
         var open = c.kind[stage] === "at_day_end";
         o.series.push({ id: stage, name: STAGES[stage], type: open ? "bar" : "line",
-          stack: open ? "open" : undefined, data: c.series[stage], emphasis: { focus: "series" } });
+          stack: open ? "open" : undefined, data: c.series[stage], emphasis: { focus: "series" },
+          symbolSize: 7, lineStyle: open ? undefined : { type: "dashed" } });
       });
     } else if (name === "lights") {
       o = base(days, "件 / claims");
