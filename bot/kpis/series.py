@@ -82,6 +82,8 @@ class SeriesError(ValueError):
 def period_of_days(first: date, last: date, now: datetime) -> Period:
     """The period of local days `first` .. `last` (both included), ending at `now` at the latest.
     SeriesError when it ends before it starts or is longer than MAX_DAYS."""
+    if not (EARLIEST <= first <= LATEST and EARLIEST <= last <= LATEST):
+        raise SeriesError("bad_date", f"Dates are between {EARLIEST} and {LATEST}.")
     if last < first:
         raise SeriesError("period_reversed", "The period ends before it starts.")
     if (last - first).days + 1 > MAX_DAYS:
@@ -94,6 +96,7 @@ def period_of_days(first: date, last: date, now: datetime) -> Period:
 
 
 DEFAULT_DAYS = 30
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)  # beyond: no store holds it
 
 
 def period_from_text(first: str | None, last: str | None, now: datetime) -> Period:
@@ -104,7 +107,7 @@ def period_from_text(first: str | None, last: str | None, now: datetime) -> Peri
         last_day = date.fromisoformat(last) if last else today
         first_day = (date.fromisoformat(first) if first
                      else last_day - timedelta(days=DEFAULT_DAYS - 1))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise SeriesError("bad_date", "Dates are written YYYY-MM-DD.") from None
     return period_of_days(first_day, last_day, now)
 
@@ -112,7 +115,7 @@ def period_from_text(first: str | None, last: str | None, now: datetime) -> Peri
 def day_from_text(text: str | None) -> date:
     try:
         return date.fromisoformat(text or "")
-    except ValueError:
+    except (TypeError, ValueError):
         raise SeriesError("bad_date", "Dates are written YYYY-MM-DD.") from None
 
 

@@ -73,3 +73,28 @@ def test_the_claims_behind_a_point(client: AsgiClient, store: str) -> None:
     behind = res.json()
     assert behind["total"] == stages["documents_review"][-1] >= 1
     assert all(number.startswith("CLM-") for number in behind["claims"])
+
+
+HOSTILE = ["", "0000-00-00", "0001-01-01", "9999-12-31", "2026-02-30", "2026-1-1", "-1",
+           "2026-11-01T00:00", "x" * 5000, "%00", "\u202e2026-11-01", "１２", "' OR 1=1 --",
+           "<script>alert(1)</script>", "null", "[]", "2026-11-01&from=2026-11-02"]
+
+
+def test_hostile_query_values_get_a_200_or_a_clear_400_never_a_server_error(
+        client: AsgiClient) -> None:
+    from urllib.parse import quote
+
+    auth = login(client, "s1")
+    for value in HOSTILE:
+        v = quote(value, safe="")
+        for query in (f"from={v}", f"to={v}", f"line={v}", f"channel={v}",
+                      f"from={v}&to={v}"):
+            res = get(client, "/api/dashboard?" + query, auth)
+            assert res.status in (200, 400), (query, res.status, res.text[:200])
+            if res.status == 400:
+                assert res.json()["message"]
+        for query in (f"chart={v}&key=red&day=2026-11-01", f"chart=lights&key={v}&day="
+                      "2026-11-01", f"chart=lights&key=red&day={v}"):
+            res = get(client, "/api/dashboard/claims?from=2026-11-01&to=2026-11-07&" + query,
+                      auth)
+            assert res.status in (200, 400), (query, res.status, res.text[:200])
