@@ -60,12 +60,14 @@ PERMISSIONS: Mapping[str, FrozenSet[str]] = {
     "record_complaint": COMPLAINT_ROLES,
     "work_complaint": COMPLAINT_ROLES,
     "regulator_list": frozenset({"supervisor"}),
+    "dashboard": frozenset({"supervisor"}),
 }
 ACTION_WORDS: Mapping[str, str] = {
     "list_complaints": "see the complaints list",
     "record_complaint": "record complaints",
     "work_complaint": "work complaints",
     "regulator_list": "see the regulator list",
+    "dashboard": "see the supervisors' dashboard",
 }
 ROLE_WORDS = {"agent": "an agent", "supervisor": "a supervisor",
               "complaint_officer": "a complaint officer"}

@@ -16,6 +16,7 @@ import json
 import logging
 import re
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Tuple
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -36,13 +37,20 @@ from bot import complaints as complaint_service
 from bot import handoff as queue
 from bot import tasks as task_service
 from bot import workers, workspace
-from bot.clock import format_local
+from bot.clock import format_local, utc_now
+from bot.kpis import series as kpi_series
 from bot.language import clean_text
 from bot.outbox import notices as outbox
 from bot.privacy import mask_phone, redact_text
 from bot.replies import say
 from channels.customer_text import strip_invisible
-from channels.pages import add_page_routes, json_error, page_headers, security_headers
+from channels.pages import (
+    STATIC_DIR,
+    add_page_routes,
+    json_error,
+    page_headers,
+    security_headers,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +58,14 @@ PAGE_FILE = "agent_console.html"
 STATIC_FILES: Dict[str, str] = {
     "agent_console.js": "application/javascript; charset=utf-8",
     "agent_console.css": "text/css; charset=utf-8",
+    "agent_dashboard.js": "application/javascript; charset=utf-8",
+    "agent_dashboard.css": "text/css; charset=utf-8",
 }
+# The supervisors' dashboard (bot/kpis/series.py): its page, and ECharts as npm installed it
+# (scripts/setup.sh runs `npm ci`; the library is never copied into the repository).
+DASHBOARD_FILE = "agent_dashboard.html"
+ECHARTS_FILE = (Path(__file__).resolve().parent.parent / "node_modules" / "echarts" / "dist"
+                / "echarts.min.js")
 COOKIE = "claims_agent_session"
 CSRF_HEADER = "X-CSRF-Token"
 MAX_BODY_BYTES = 16 * 1024
@@ -69,6 +84,10 @@ THROTTLED = object()  # a login refused by the throttle (the password was not ch
 
 SECURITY_HEADERS = security_headers("no-store")
 PAGE_HEADERS = page_headers(SECURITY_HEADERS)
+# ECharts sets inline styles on the tooltips it draws: the dashboard page allows inline styles
+# (never inline scripts).
+DASHBOARD_HEADERS = {**PAGE_HEADERS, "Content-Security-Policy": PAGE_HEADERS[
+    "Content-Security-Policy"].replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")}
 
 Handler = Callable[..., Awaitable[HTTPResponse]]
 
@@ -431,6 +450,11 @@ class AgentConsoleInput(InputChannel):
             ("/api/handoffs/<handoff_id:int>/transfer", ["POST"], changes(self.transfer)),
             ("/api/notes", ["POST"], changes(self.add_note)),
             ("/api/templates", ["GET"], reads(self.templates)),
+            # The supervisors' dashboard (bot/kpis/series.py).
+            ("/dashboard", ["GET"], public(self.dashboard_page)),
+            ("/vendor/echarts.min.js", ["GET"], public(self.echarts)),
+            ("/api/dashboard", ["GET"], reads(self.dashboard)),
+            ("/api/dashboard/claims", ["GET"], reads(self.dashboard_claims)),
         ]
         for path, methods, handler in routes:
             console.add_route(handler, path, methods=methods, name=handler.__name__)
@@ -854,3 +878,51 @@ class AgentConsoleInput(InputChannel):
     async def templates(self, request: Request) -> HTTPResponse:
         return _ok({"templates": workspace.quick_replies()})
 
+    # -- the supervisors' dashboard (bot/kpis/series.py) ---------------------------------------
+    async def dashboard_page(self, request: Request) -> HTTPResponse:
+        """The page alone (no figures): its script asks the API, which checks the role."""
+        html = (STATIC_DIR / DASHBOARD_FILE).read_text(encoding="utf-8")
+        return response.html(html, headers=DASHBOARD_HEADERS)
+
+    async def echarts(self, request: Request) -> HTTPResponse:
+        if not ECHARTS_FILE.is_file():
+            return _error(503, "echarts_missing", "ECharts is not installed: run `make setup` "
+                          "(npm ci) in the repository.")
+        body = await _in_thread(ECHARTS_FILE.read_bytes)
+        return response.raw(body, content_type="application/javascript; charset=utf-8",
+                            headers={**security_headers("public, max-age=3600")})
+
+    @staticmethod
+    def _filters(request: Request) -> Dict[str, Any]:
+        return {"line": request.args.get("line") or None,
+                "channel": request.args.get("channel") or None}
+
+    async def dashboard(self, request: Request) -> HTTPResponse:
+        refused = await self._permit(request, "dashboard")
+        if refused is not None:
+            return refused
+        try:
+            period = kpi_series.period_from_text(request.args.get("from"),
+                                                 request.args.get("to"), utc_now())
+            data = await _in_thread(kpi_series.dashboard, period, **self._filters(request))
+        except kpi_series.SeriesError as error:
+            return _error(400, error.code, error.message)
+        agent: accounts.AgentInfo = request.ctx.session.agent
+        return _ok({**data, "agent": {"display_name": agent.display_name,
+                                      "username": agent.username, "role": agent.role}})
+
+    async def dashboard_claims(self, request: Request) -> HTTPResponse:
+        refused = await self._permit(request, "dashboard")
+        if refused is not None:
+            return refused
+        try:
+            period = kpi_series.period_from_text(request.args.get("from"),
+                                                 request.args.get("to"), utc_now())
+            day = kpi_series.day_from_text(request.args.get("day"))
+            data = await _in_thread(kpi_series.claims_behind, period,
+                                    request.args.get("chart") or "",
+                                    request.args.get("key") or "", day,
+                                    **self._filters(request))
+        except kpi_series.SeriesError as error:
+            return _error(400, error.code, error.message)
+        return _ok(data)

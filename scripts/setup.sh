@@ -23,6 +23,30 @@ find_python() {
   return 1
 }
 
+# The console's front-end libraries (ECharts for the supervisors' dashboard) come from the npm
+# registry as package-lock.json pins them, into node_modules/ (never committed); skipped when
+# node_modules already matches the lock.
+install_node_modules() {
+  local stamp
+  stamp="node_modules/.installed-$(sha256sum package-lock.json | cut -c1-16)"
+  [ -f "$stamp" ] && return 0
+  if ! command -v npm >/dev/null 2>&1; then
+    cat >&2 <<'MSG'
+npm was not found. The agent console's dashboard needs ECharts from the npm registry.
+Install Node.js 18 or newer with npm (e.g. sudo apt install nodejs npm) and run this again,
+or set CLAIMS_SKIP_NPM=1 to go on without the dashboard's charts.
+MSG
+    return 1
+  fi
+  echo "Installing the console's front-end libraries (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  rm -f node_modules/.installed-*
+  touch "$stamp"
+}
+if [ "${CLAIMS_SKIP_NPM:-}" != "1" ]; then
+  install_node_modules
+fi
+
 if [ -f "$STAMP" ] && [ -x "$VENV/bin/python" ]; then
   exit 0
 fi

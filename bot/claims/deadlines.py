@@ -55,8 +55,11 @@ def rules() -> dict[str, Any]:
 
 # --- working days ------------------------------------------------------------------------------
 
+@lru_cache(maxsize=8192)
 def is_working_day(day: date) -> bool:
     """True on a Chinese working day: public holidays are off, adjusted weekends are worked.
+    Cached: the package checks every date against its whole table (slow for the dashboard's
+    100,000 claims), and a day's answer never changes while the process runs.
 
     The `chinese-calendar` package knows the State Council's schedule for 2004-2026. Outside
     that range (the schedule for a year is published each November) this falls back to

@@ -623,3 +623,14 @@ class CaseOwner(Base):
     since = Column(DateTime, nullable=False, default=utc_now)
 
     agent = relationship("Agent")
+
+
+# --- d-dashboard: the dashboard's per-day series read each table by time (migration
+# 0015_dashboard; bot/kpis/series.py) -------------------------------------------------------------
+
+Index("ix_claims_reported_at", Claim.reported_at)
+Index("ix_claim_events_to_stage_at", ClaimEvent.to_stage, ClaimEvent.at)
+Index("ix_notifications_created_at", Notification.created_at)
+Index("ix_complaints_received_at", Complaint.received_at)
+Index("ix_handoffs_created_at", Handoff.created_at)
+Index("ix_satisfaction_scores_answered_at", SatisfactionScore.answered_at)

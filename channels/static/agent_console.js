@@ -111,6 +111,20 @@
     $("app-view").hidden = false;
     document.body.setAttribute("data-logged-in", "true");
     startPolling();
+    $("dashboard-link").hidden = me.role !== "supervisor";
+    lookUpFromLink();
+  }
+
+  // The supervisors' dashboard links a claim here as #lookup=<number>&reason=<why>: the look-up
+  // runs with that reason (kept in the audit log like any other).
+  function lookUpFromLink() {
+    var wanted = new URLSearchParams(location.hash.slice(1));
+    var number = wanted.get("lookup");
+    if (!number) { return; }
+    history.replaceState(null, "", location.pathname + location.search);
+    $("lookup-query").value = number;
+    $("lookup-reason").value = wanted.get("reason") || "";
+    lookUp(number, $("lookup-reason").value);
   }
 
   function login(event) {
