@@ -15,6 +15,16 @@ class PermanentDeliveryError(Exception):
     number is invalid, the channel or conversation is gone. The message is marked failed."""
 
 
+class ChannelCannotDeliver(PermanentDeliveryError):
+    """Raised by a sender when its channel cannot carry this message now, although the customer
+    may still be reached another way: WhatsApp past the 24-hour window with no approved template
+    for the notice's kind, a Telegram user who blocked the bot, WeChat outside its 48-hour
+    window with no template, a web chat page that never picked the notice up. The delivery
+    policy (bot.outbox.delivery) then sends the notice by SMS to the phone on file, once, and
+    records on the notice that it fell back and why (the message of this error). With no
+    fallback available the notice fails like any PermanentDeliveryError."""
+
+
 @dataclass(frozen=True)
 class Notice:
     """One queued message as a sender sees it."""
