@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from typing import Callable, Dict
 
 FALLBACK_CHANNEL = "*"  # a sender under this key takes every channel without its own sender
+# The sender under this key texts the phone on the customer's record (channels/twilio.py
+# registers it): the delivery policy's way out when a channel raises ChannelCannotDeliver.
+SMS_FALLBACK = "sms:phone_on_file"
 
 
 class PermanentDeliveryError(Exception):
@@ -38,6 +41,8 @@ class Notice:
     kind: str
     body: str
     attempt: int  # 1 on the first try
+    # Set once the notice fell back to SMS (why): it then goes by SMS only, never its channel.
+    fallback_reason: str | None = None
 
 
 Sender = Callable[[Notice], None]

@@ -638,6 +638,7 @@ class NotificationRepository(_Repository[Notification]):
             .where(Notification.conversation_id == conversation_id)
             .where(Notification.channel.in_(channels))
             .where(Notification.status == "pending")
+            .where(Notification.fallback_reason.is_(None))  # gone by SMS: never shown twice
             .where(or_(Notification.next_attempt_at.is_(None),
                        Notification.next_attempt_at <= now))
             .order_by(Notification.created_at, Notification.id)
@@ -652,6 +653,7 @@ class NotificationRepository(_Repository[Notification]):
             update(Notification)
             .where(Notification.id == notification_id)
             .where(Notification.status == "pending")
+            .where(Notification.fallback_reason.is_(None))
             .where(or_(Notification.next_attempt_at.is_(None),
                        Notification.next_attempt_at <= now))
             .values(attempts=Notification.attempts + 1, next_attempt_at=until)
@@ -685,15 +687,19 @@ class NotificationRepository(_Repository[Notification]):
             .where(Notification.conversation_id == conversation_id)
             .where(Notification.channel.in_(channels))
             .where(Notification.status == "pending")
-            .values(status="sent", sent_at=now, next_attempt_at=None)
+            .where(Notification.fallback_reason.is_(None))
+            .values(status="sent", sent_at=now, next_attempt_at=None,
+                    delivered_channel=Notification.channel)
             .execution_options(synchronize_session=False)
         )
         return result.rowcount
 
 
-    def due(self, now: datetime, channels: list[str] | None, limit: int) -> list[tuple[int, int]]:
+    def due(self, now: datetime, channels: list[str] | None, limit: int, *,
+            fallen_back: bool = False) -> list[tuple[int, int]]:
         """(id, attempts) of the pending messages due at `now`, oldest first, on `channels`
-        (None: any channel)."""
+        (None: any channel); with `fallen_back`, also those handed to SMS, whatever their
+        channel."""
         query = (
             select(Notification.id, Notification.attempts)
             .where(Notification.status == "pending")
@@ -701,9 +707,56 @@ class NotificationRepository(_Repository[Notification]):
             .order_by(Notification.created_at, Notification.id)
             .limit(limit)
         )
-        if channels is not None:
-            query = query.where(Notification.channel.in_(channels))
+        if not fallen_back:  # no SMS sender here: handed-over ones wait for a worker with it
+            query = query.where(Notification.fallback_reason.is_(None))
+            if channels is not None:
+                query = query.where(Notification.channel.in_(channels))
+        elif channels is not None:
+            query = query.where(or_(Notification.channel.in_(channels),
+                                    Notification.fallback_reason.is_not(None)))
         return [(row.id, row.attempts) for row in self.session.execute(query)]
+
+    def unpicked(self, channels: tuple[str, ...], created_before: datetime, now: datetime,
+                 limit: int) -> list[int]:
+        """Ids of pending messages to a known customer on collecting channels (web chat)
+        queued before `created_before` that no page holds now and that have not fallen back
+        yet. (A message to a visitor nobody knows has no phone to go to: it waits.)"""
+        query = (
+            select(Notification.id)
+            .where(Notification.status == "pending")
+            .where(Notification.customer_id.is_not(None))
+            .where(Notification.channel.in_(channels))
+            .where(Notification.fallback_reason.is_(None))
+            .where(Notification.created_at <= created_before)
+            .where(or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now))
+            .order_by(Notification.created_at, Notification.id)
+            .limit(limit)
+        )
+        return list(self.session.execute(query).scalars())
+
+    def hand_to_fallback(self, notification_id: int, now: datetime, reason: str) -> bool:
+        """Mark a collected-channel message for SMS with one conditional UPDATE (still pending,
+        not leased to a page, not already handed over): a page can no longer collect it."""
+        result = self.session.execute(
+            update(Notification)
+            .where(Notification.id == notification_id)
+            .where(Notification.status == "pending")
+            .where(Notification.fallback_reason.is_(None))
+            .where(or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now))
+            .values(fallback_reason=reason, fell_back_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+    def in_period(self, start: datetime, end: datetime) -> list[Notification]:
+        """Messages queued in [start, end), oldest first (delivery figures)."""
+        query = (
+            select(Notification)
+            .where(Notification.created_at >= start)
+            .where(Notification.created_at < end)
+            .order_by(Notification.created_at, Notification.id)
+        )
+        return list(self.session.execute(query).scalars())
 
     def take(self, notification_id: int, seen_attempts: int, now: datetime,
              until: datetime) -> Notification | None:
