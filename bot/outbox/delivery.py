@@ -23,7 +23,7 @@ goes by SMS again and never by the first channel: nothing arrives twice.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Tuple
 
@@ -168,6 +168,7 @@ def deliver_pending(
         notice = _take(url, notification_id, seen, clock(), lease)
         if notice is None:
             continue
+        notice = replace(notice, now=clock())
         delivered_by = notice.channel
         try:
             if notice.fallback_reason is not None:  # handed to SMS before: SMS only

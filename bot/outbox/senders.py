@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Callable, Dict
 
 FALLBACK_CHANNEL = "*"  # a sender under this key takes every channel without its own sender
@@ -43,6 +44,8 @@ class Notice:
     attempt: int  # 1 on the first try
     # Set once the notice fell back to SMS (why): it then goes by SMS only, never its channel.
     fallback_reason: str | None = None
+    # The delivery round's clock (naive UTC), for senders that check a channel's window.
+    now: datetime | None = None
 
 
 Sender = Callable[[Notice], None]
