@@ -12,6 +12,7 @@ usual verified idle time; it is no long-lived credential.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +24,7 @@ from bot.store.db import UnitOfWork, unit_of_work
 from bot.store.models import Claim, LoginLink
 
 TOKEN_BYTES = 16
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")  # what token_urlsafe makes
 AUDIT_ISSUED = "login_link.issued"
 AUDIT_USED = "login_link.used"
 AUDIT_REFUSED = "login_link.refused"
