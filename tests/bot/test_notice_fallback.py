@@ -100,7 +100,7 @@ def test_a_failed_sms_fallback_is_retried_by_sms_never_by_the_first_channel(
 
 def test_a_handed_over_notice_waits_for_a_worker_that_has_sms(seeded_url: str,
                                                               now: datetime) -> None:
-    nid = _queue(seeded_url, channel="telegram", conversation="tg-42", at=now)
+    _queue(seeded_url, channel="telegram", conversation="tg-42", at=now)
     sms = Recorder(ConnectionError("down"))
     telegram = Recorder(ChannelCannotDeliver("telegram: blocked"))
     deliver_pending({"telegram": telegram, SMS_FALLBACK: sms}, now=now, url=seeded_url)
@@ -139,7 +139,7 @@ def test_other_permanent_errors_do_not_fall_back(seeded_url: str, now: datetime)
     assert report.failed == [nid] and sms.got == []
 
 
-# --- the web chat page that never picked it up -----------------------------------------------------
+# --- the web chat page that never picked it up ----------------------------------------------
 
 def test_a_web_chat_notice_not_picked_up_in_time_goes_by_sms(seeded_url: str, now: datetime,
                                                              monkeypatch) -> None:

@@ -72,7 +72,7 @@ def test_a_short_text_is_one_unnumbered_part() -> None:
     assert sms.split_parts("案件号 CLM-2026-000005") == ["案件号 CLM-2026-000005"]
 
 
-# --- the receipt of a phone report ------------------------------------------------------------------
+# --- the receipt of a phone report ---------------------------------------------------------
 
 def _phone_report(url: str, *, amount: str = "3000", policy: str = "AUTO-2026-0001",
                   incident: str = "collision") -> str:
