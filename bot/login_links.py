@@ -17,8 +17,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
-
 from bot.clock import as_utc_naive
 from bot.store.db import UnitOfWork, unit_of_work
 from bot.store.models import Claim, LoginLink
@@ -58,9 +56,9 @@ def issue(uow: UnitOfWork, claim: Claim, *, now: datetime | None = None,
     token itself is returned once and kept nowhere."""
     at = as_utc_naive(now)
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    uow.session.add(LoginLink(token_hash=_hash(token), claim_id=claim.id,
-                              customer_id=claim.policy.customer_id, created_at=at,
-                              expires_at=at + (lifetime or link_lifetime())))
+    uow.login_links.add(LoginLink(token_hash=_hash(token), claim_id=claim.id,
+                                  customer_id=claim.policy.customer_id, created_at=at,
+                                  expires_at=at + (lifetime or link_lifetime())))
     uow.audit.record("login_links", AUDIT_ISSUED, "claim", claim.number, {}, at=at)
     return token
 
@@ -81,16 +79,8 @@ def redeem(token: str, conversation_id: str, *, now: datetime | None = None,
     at = as_utc_naive(now)
     token = (token or "").strip()
     with unit_of_work(url) as uow:
-        link = uow.session.query(LoginLink).filter(
-            LoginLink.token_hash == _hash(token)).one_or_none() if token else None
-        won = link is not None and uow.session.execute(
-            update(LoginLink)
-            .where(LoginLink.id == link.id)
-            .where(LoginLink.used_at.is_(None))
-            .where(LoginLink.expires_at > at)
-            .values(used_at=at, used_by=conversation_id[:255])
-            .execution_options(synchronize_session=False)
-        ).rowcount == 1
+        link = uow.login_links.by_hash(_hash(token)) if token else None
+        won = link is not None and uow.login_links.spend(link.id, conversation_id, at)
         if not won:
             reason = ("unknown" if link is None else "used" if link.used_at is not None
                       else "expired")

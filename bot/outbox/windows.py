@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import as_utc_naive
@@ -25,20 +24,9 @@ def record_inbound(conversation_id: str, channel: str, *, at: datetime | None = 
     when = as_utc_naive(at)
     for _ in range(2):  # a concurrent first insert loses the race once, then updates
         with unit_of_work(url) as uow:
-            session = uow.session
-            changed = session.execute(
-                update(ChannelContact)
-                .where(ChannelContact.conversation_id == conversation_id)
-                .where(ChannelContact.last_inbound_at < when)
-                .values(last_inbound_at=when, channel=channel)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            exists = changed or session.execute(
-                select(ChannelContact.id).where(ChannelContact.conversation_id == conversation_id)
-            ).first()
-            if not exists:
-                session.add(ChannelContact(conversation_id=conversation_id, channel=channel,
-                                           last_inbound_at=when))
+            if not uow.channel_contacts.move_forward(conversation_id, channel, when):
+                uow.channel_contacts.add(ChannelContact(
+                    conversation_id=conversation_id, channel=channel, last_inbound_at=when))
             try:
                 uow.commit()
                 return
@@ -51,10 +39,7 @@ def last_inbound_at(conversation_id: str | None, *, url: str | None = None) -> d
     if not conversation_id:
         return None
     with unit_of_work(url) as uow:
-        return uow.session.execute(
-            select(ChannelContact.last_inbound_at)
-            .where(ChannelContact.conversation_id == conversation_id)
-        ).scalar_one_or_none()
+        return uow.channel_contacts.last_inbound_at(conversation_id)
 
 
 def window_open(conversation_id: str | None, window: timedelta, *, now: datetime | None = None,

@@ -15,6 +15,7 @@ from bot.store.models import (
     Agent,
     AgentSession,
     AuditEntry,
+    ChannelContact,
     Claim,
     ClaimEvent,
     ClaimNumberCounter,
@@ -29,6 +30,7 @@ from bot.store.models import (
     IdentityLock,
     InboundReceipt,
     LoginFailure,
+    LoginLink,
     Notification,
     Policy,
     ReceivedFile,
@@ -1046,3 +1048,50 @@ class IdempotencyKeyRepository(_Repository[IdempotencyKey]):
         result = self.session.execute(
             delete(IdempotencyKey).where(IdempotencyKey.expires_at < before))
         return int(result.rowcount or 0)
+
+
+class ChannelContactRepository(_Repository[ChannelContact]):
+    """When each customer last wrote on a conversation (bot.outbox.windows)."""
+
+    model = ChannelContact
+
+    def move_forward(self, conversation_id: str, channel: str, at: datetime) -> bool:
+        """Set the conversation's last inbound time to `at` if it is later; whether a row of
+        this conversation exists now (False: the caller adds it)."""
+        changed = self.session.execute(
+            update(ChannelContact)
+            .where(ChannelContact.conversation_id == conversation_id)
+            .where(ChannelContact.last_inbound_at < at)
+            .values(last_inbound_at=at, channel=channel)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        return bool(changed) or self.last_inbound_at(conversation_id) is not None
+
+    def last_inbound_at(self, conversation_id: str) -> datetime | None:
+        return self.session.execute(
+            select(ChannelContact.last_inbound_at)
+            .where(ChannelContact.conversation_id == conversation_id)
+        ).scalar_one_or_none()
+
+
+class LoginLinkRepository(_Repository[LoginLink]):
+    """One-time web chat login links (bot.login_links); kept by the token's hash."""
+
+    model = LoginLink
+
+    def by_hash(self, token_hash: str) -> LoginLink | None:
+        return self.session.execute(
+            select(LoginLink).where(LoginLink.token_hash == token_hash)
+        ).scalar_one_or_none()
+
+    def spend(self, link_id: int, conversation_id: str, now: datetime) -> bool:
+        """Mark the link used by `conversation_id` with one conditional UPDATE (unused, not
+        expired): of two pages racing, one wins."""
+        return self.session.execute(
+            update(LoginLink)
+            .where(LoginLink.id == link_id)
+            .where(LoginLink.used_at.is_(None))
+            .where(LoginLink.expires_at > now)
+            .values(used_at=now, used_by=conversation_id[:255])
+            .execution_options(synchronize_session=False)
+        ).rowcount == 1
