@@ -145,3 +145,36 @@ def test_a_phone_report_gets_its_receipt_by_sms_in_parts(phone, store) -> None:
     assert all(label in text for label in documents) and "24 小时内赔付" in text
     print(f"\nSMS receipt: {len(bodies)} part(s), "
           f"{sum(sms.segments(b) for b in bodies)} segment(s)\n" + "\n---\n".join(bodies))
+
+
+def test_a_telegram_user_who_blocked_the_bot_gets_the_notice_by_sms(phone, store) -> None:
+    from channels.telegram_output import TelegramNoticeSender
+    from tests.standins.telegram import TelegramStandIn
+
+    with unit_of_work(store) as uow:
+        customer_id = uow.policies.by_number("AUTO-2026-0001").customer_id
+    draft = ReportDraft(policy_number="AUTO-2026-0001", incident_type="collision",
+                        incident_at=datetime.utcnow() - timedelta(days=1), place="中山路",
+                        estimated_amount=Decimal("3000"), language="zh", channel="telegram",
+                        conversation_id="tg-4242")
+    number = submit_report(draft, verified_customer_id=customer_id, actor="test",
+                           url=store).claim_number
+    advance_claim(number, "documents_review", actor="core-system", url=store)
+    advance_claim(number, "assessment", actor="core-system", url=store)
+    with TelegramStandIn() as telegram:
+        telegram.block(4242)
+        senders = {"telegram": TelegramNoticeSender(telegram.token, telegram.base_url),
+                   SMS_FALLBACK: send_call_notice}
+        report = deliver_pending(senders, url=store)
+        assert report.sent == report.fell_back and len(report.sent) == 1
+        assert len(telegram.calls_to("sendMessage")) == 1  # tried once, refused with 403
+        deliver_pending(senders, now=datetime.utcnow() + timedelta(hours=3), url=store)
+        assert len(telegram.calls_to("sendMessage")) == 1  # never again on Telegram
+    [sent] = phone.sent_to(ON_FILE)
+    assert number in sent["Body"]
+    [row] = [n for n in list_notices(claim_number=number, url=store)
+             if n.kind == "documents_accepted"]
+    assert row.status == "sent"
+    with unit_of_work(store) as uow:
+        stored = uow.notifications.get(row.id)
+        assert stored.delivered_channel == "sms" and "blocked" in stored.fallback_reason
