@@ -9,6 +9,7 @@ public address (CLAIMS_PUBLIC_URL) there is no link to give: the parts go, howev
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import TYPE_CHECKING, List
 
@@ -42,10 +43,18 @@ def receipt_sms_text(receipt: Receipt, lang: str) -> str:
     return "\n".join(lines)
 
 
+_LABELLED = re.compile(r"^\(\d+/\d+\) ", re.MULTILINE)
+
+
 def receipt_parts(text: str) -> List[str]:
-    """The SMS parts a receipt text is sent in (the sender cuts it the same way)."""
+    """The SMS parts a receipt text is sent in (the sender cuts it the same way). Parts already
+    numbered (the rest of a receipt whose first parts went out, kept in the outbox by the
+    sender) are sent as they are, never numbered again."""
     from bot.outbox.sms import split_parts
 
+    if _LABELLED.match(text):
+        starts = [m.start() for m in _LABELLED.finditer(text)] + [len(text)]
+        return [text[a:b].strip() for a, b in zip(starts, starts[1:], strict=False)]
     return split_parts(text)
 
 

@@ -212,3 +212,11 @@ def test_unknown_tokens_are_refused_and_audited(seeded_url: str) -> None:
 def test_the_link_carries_the_token_in_the_fragment() -> None:
     assert link_url("tok_EN-123456789012", "https://c.example.com/") == (
         "https://c.example.com/webhooks/webchat/#k=tok_EN-123456789012")
+
+
+def test_the_unsent_rest_of_a_receipt_keeps_its_numbers() -> None:
+    text = "\n".join(f"· 第{i}项：医院出具的费用清单原件" for i in range(1, 31))
+    parts = receipt_parts(text)
+    assert len(parts) >= 3
+    rest = "\n".join(parts[1:])  # what the sender keeps in the outbox after part 1 went out
+    assert receipt_parts(rest) == parts[1:]
