@@ -79,6 +79,8 @@ class NoticeDelivery(PeriodicJob):
         if report.sent or report.retrying or report.failed:
             logger.info("notices: sent %s, retrying %s, failed %s",
                         report.sent, report.retrying, report.failed)
+        if report.fell_back:  # the customer's channel could not carry them: SMS instead
+            logger.info("notices: handed to SMS %s", report.fell_back)
         return report
 
     def trigger(self) -> None:

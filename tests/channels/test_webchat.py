@@ -310,8 +310,10 @@ def test_page_loads_nothing_from_other_hosts() -> None:
         assert "http://" not in text and "https://" not in text and "//" + "cdn" not in text
     script = Path(STATIC_DIR / "webchat.js").read_text(encoding="utf-8")
     # Relative calls only: the webhook, the outbox of messages written outside a turn and its
-    # acknowledgement, the list of documents still needed, the upload, and voice notes.
-    assert script.count("fetch(") == 6
+    # acknowledgement, the list of documents still needed, the upload, voice notes, and the
+    # SMS receipt's one-time login link.
+    assert script.count("fetch(") == 7
+    assert 'fetch("login"' in script
     assert 'var url = "voice?sender="' in script
     assert 'fetch("webhook"' in script and 'fetch("messages?sender="' in script
     assert 'fetch("messages/ack"' in script

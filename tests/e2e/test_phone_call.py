@@ -118,6 +118,26 @@ def audit_of(db_url: str, conversation: str) -> List[Tuple[str, Dict]]:
         return [(e.action, dict(e.detail or {})) for e in entries]
 
 
+def wait_for_sms(twilio: TwilioStandIn, to: str, claim_number: str,
+                 timeout_s: float = 60.0) -> List[str]:
+    """The SMS texts to `to` since the claim was reported that name it (a receipt's parts are
+    numbered; the first names the claim), once the first has arrived."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        bodies = [m.get("Body", "") for m in twilio.messages
+                  if m.get("To") == to and "_failed" not in m]
+        first = next((i for i, body in enumerate(bodies) if claim_number in body), None)
+        if first is not None:
+            time.sleep(2)  # the other parts of the same round
+            bodies = [m.get("Body", "") for m in twilio.messages
+                      if m.get("To") == to and "_failed" not in m]
+            return bodies[first:]
+        time.sleep(0.5)
+    raise AssertionError(f"no SMS naming {claim_number} reached {to}")
+
+
 def test_a_motor_claim_reported_by_phone_in_english(claims_servers, claims_db_url,
                                                     twilio_standin):
     call = Call(claims_servers, twilio_standin)
@@ -174,6 +194,12 @@ def test_a_motor_claim_reported_by_phone_in_english(claims_servers, claims_db_ur
             if action == "call.recording_kept"}
     assert kept == set(call.recordings)
     assert not set(call.recordings) & set(twilio_standin.deleted_recordings)
+
+    # The receipt in writing too: by SMS to the phone on file, with the number, the documents
+    # and the deadline (the server's delivery loop sends it; bot/outbox/receipts.py).
+    texts = wait_for_sms(twilio_standin, "+8613800000001", number)
+    receipt_text = "\n".join(texts)
+    assert "Claim receipt" in receipt_text and "Time limit" in receipt_text, texts
     print("\n" + call.shown())
 
 
