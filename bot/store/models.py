@@ -623,3 +623,25 @@ class CaseOwner(Base):
     since = Column(DateTime, nullable=False, default=utc_now)
 
     agent = relationship("Agent")
+
+
+class WeChatToken(Base):
+    """The WeChat access token of one Official Account (app id), shared by every replica: one
+    fetch serves them all until it expires or WeChat revokes it (bot/wechat/api.py)."""
+
+    __tablename__ = "wechat_tokens"
+
+    app_id = Column(String(64), primary_key=True)
+    access_token = Column(String(512), nullable=False)
+    expires_at = Column(DateTime, nullable=False)
+    fetched_at = Column(DateTime, nullable=False, default=utc_now)
+
+
+class WeChatContact(Base):
+    """When a WeChat follower (open id) last wrote or clicked: customer-service messages reach
+    them only within 48 hours of it; after that, template messages (bot/wechat/notices.py)."""
+
+    __tablename__ = "wechat_contacts"
+
+    open_id = Column(String(64), primary_key=True)
+    last_inbound_at = Column(DateTime, nullable=False)
