@@ -73,6 +73,8 @@ SUCCESS = "success"  # what WeChat expects when the answer comes another way
 NONCE_RECEIPTS = "wechat-nonce"
 CHOICE_TTL_S = 30 * 60.0
 _OPEN_ID = re.compile(r"[A-Za-z0-9_-]{6,64}")
+# A payload sent on as it is: Rasa's "/intent", nothing more (no entities).
+_INTENT_PAYLOAD = re.compile(r"/[A-Za-z_][A-Za-z0-9_]{0,63}")
 MEDIA_FAILED = "wechat_media_failed"
 UNSUPPORTED = "wechat_unsupported"
 
@@ -314,8 +316,12 @@ class WeChatInput(InputChannel):
         facts = await self._facts(turn)
         await self._send(turn, facts.in_script(say(key, facts.lang(), **fields)))
 
-    async def _to_rasa(self, turn: _Turn, text: str, **metadata: Any) -> None:
-        text = customer_text(clean_text(text))
+    async def _to_rasa(self, turn: _Turn, text: str, *, ours: bool = False,
+                       **metadata: Any) -> None:
+        """The customer's words to Rasa (a leading "/" is read as words), or `ours`: a menu
+        item's or a button's payload, a plain "/intent", sent as it is."""
+        if not (ours and _INTENT_PAYLOAD.fullmatch(text)):
+            text = customer_text(clean_text(text))
         limit = get_settings().max_message_chars
         if len(text) > limit:
             await self._say(turn, "message_too_long", limit=limit)
@@ -345,7 +351,7 @@ class WeChatInput(InputChannel):
                 return
             payload = await self._button_payload(turn, number, conversation)
             if payload is not None:
-                await self._to_rasa(turn, payload, choice=number)
+                await self._to_rasa(turn, payload, ours=True, choice=number)
                 return
         await self._to_rasa(turn, text)
 
@@ -392,7 +398,8 @@ class WeChatInput(InputChannel):
             items = reply.wanted()
             self._choices[turn.sender] = _FileChoice(reply.claim_number or "",
                                                      reply.result.sha256, items)
-            text = f"{text}\n{numbered(say('sms_options', language), [i.name(language) for i in items])}"
+            options = numbered(say("sms_options", language), [i.name(language) for i in items])
+            text = f"{text}\n{options}"
         await self._send(turn, conversation.in_script(text))
 
     async def _answer_file_choice(self, turn: _Turn, number: int) -> bool:
@@ -432,11 +439,12 @@ class WeChatInput(InputChannel):
 
     async def _on_event(self, turn: _Turn, event: str, message: Any) -> None:
         if event in ("subscribe", "subscribe_scan"):
-            await self._to_rasa(turn, "/greet", event="subscribe")
+            await self._to_rasa(turn, "/greet", ours=True, event="subscribe")
         elif event == "click":
             payload = click_payload(turn.callback.fields.get("EventKey"))
             if payload:
-                await self._to_rasa(turn, payload, menu=turn.callback.fields.get("EventKey"))
+                await self._to_rasa(turn, payload, ours=True,
+                                    menu=turn.callback.fields.get("EventKey"))
             else:
                 logger.info("wechat: menu key not in bot/wechat/menu.yml; ignored")
         else:  # unsubscribe, VIEW, location reports, template delivery reports: nothing to say

@@ -65,6 +65,8 @@ def template_for(kind: str) -> Template | None:
     template_id = str(entry.get("template_id") or "").strip()
     if not template_id:
         return None
-    fields = dict((data.get("defaults") or {}).get("data") or {})
+    # The deployment's defaults, else the packaged ones (first / keyword1 / remark).
+    defaults = data.get("defaults") or _read(str(TEMPLATES_FILE)).get("defaults") or {}
+    fields = dict(defaults.get("data") or {})
     fields.update(entry.get("data") or {})
     return Template(kind, template_id, fields)

@@ -85,6 +85,17 @@ class WeChatStandIn(StandInServer):
             for token in self._tokens:
                 self._tokens[token] = errcode
 
+    def reset(self) -> None:
+        """Forget what was sent and arranged (a module-scoped stand-in between tests)."""
+        with self._lock:
+            for recorded in (self.sent, self.templates, self.menus, self.downloads,
+                             self.refused):
+                recorded.clear()
+            self.outside_window.clear()
+            self.failing_media.clear()
+            self._tokens.clear()
+            self.token_fetches = 0
+
     # --- what tests read ------------------------------------------------------------------------
 
     def texts_to(self, open_id: str) -> List[str]:
