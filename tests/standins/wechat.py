@@ -112,8 +112,12 @@ class WeChatStandIn(StandInServer):
         while time.time() < deadline:
             texts = self.texts_to(open_id)
             if len(texts) >= count:
-                time.sleep(0.3)  # the rest of the turn's messages
-                return self.texts_to(open_id)
+                while True:  # the rest of the turn's messages: until none came for a second
+                    time.sleep(1.0)
+                    settled = self.texts_to(open_id)
+                    if len(settled) == len(texts):
+                        return settled
+                    texts = settled
             time.sleep(0.1)
         raise AssertionError(f"{count} messages to {open_id} expected, got "
                              f"{self.texts_to(open_id)}")
