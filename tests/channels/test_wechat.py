@@ -477,3 +477,40 @@ def test_small_pieces() -> None:
     parts = split_text("甲" * 1500)
     assert [len(p) for p in parts] == [600, 600, 300]
     assert get_settings.__name__  # settings read per test (seeded_store clears the cache)
+
+
+# --- bad input at volume ------------------------------------------------------------------------
+
+def test_signed_garbage_gets_a_success_or_a_4xx_never_a_server_error(
+    client: AsgiClient, agent: StandInAgent, wechat: WeChatStandIn
+) -> None:
+    """Hypothesis: any field WeChat could sign (hostile text, odd types, odd events, huge or
+    broken values), plain or sealed, is answered "success" or 4xx; what reaches the bot is text
+    UTF-8 takes."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from tests.fuzz.corpus import hostile_text, volume
+
+    @settings(max_examples=volume(60), deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(kind=st.sampled_from(["text", "voice", "image", "location", "event", "link", "file",
+                                 "", "TEXT"]),
+           value=hostile_text(80), event=st.sampled_from(["subscribe", "CLICK", "VIEW", "",
+                                                          "unsubscribe", "weird"]),
+           encrypted=st.booleans(), msg_id=st.one_of(st.integers(), hostile_text(20)))
+    def check(kind: str, value: str, event: str, encrypted: bool, msg_id: Any) -> None:
+        fields: Dict[str, Any] = {"ToUserName": "gh_x", "FromUserName": OPEN_ID,
+                                  "CreateTime": int(time.time()), "MsgType": kind,
+                                  "Content": value, "MediaId": value, "Event": event,
+                                  "EventKey": value, "Location_X": value, "Location_Y": "1",
+                                  "MsgId": msg_id}
+        try:
+            answer = post(client, wechat, fields, encrypted=encrypted)
+        except UnicodeEncodeError:  # a lone surrogate: no HTTP client can send it
+            return
+        assert answer.status == 200 and answer.text == "success" or 400 <= answer.status < 500
+        for message in agent.received:
+            message.text.encode("utf-8")
+
+    check()
