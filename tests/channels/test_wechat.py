@@ -514,3 +514,11 @@ def test_signed_garbage_gets_a_success_or_a_4xx_never_a_server_error(
             message.text.encode("utf-8")
 
     check()
+
+
+def test_the_web_chat_may_not_speak_for_a_wechat_conversation() -> None:
+    from channels.webchat import SENDER_ID_PATTERN
+
+    assert SENDER_ID_PATTERN.fullmatch(SENDER) is None
+    assert SENDER_ID_PATTERN.fullmatch("WX-" + OPEN_ID) is None
+    assert SENDER_ID_PATTERN.fullmatch("web-" + "a" * 32) is not None
