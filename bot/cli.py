@@ -390,6 +390,42 @@ def _cmd_notices_deliver(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_notices_stats(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from bot.outbox.stats import delivery_stats
+
+    try:
+        end = _parse_now(args.to) or _parse_now(args.now) or as_utc_naive(None)
+        start = _parse_now(args.from_) or end - timedelta(days=args.days)
+        stats = delivery_stats(start, end, url=args.db_url)
+    except ValueError as error:
+        print(f"--from/--to: {error}", file=sys.stderr)
+        return EXIT_REFUSED
+    if args.json:
+        _print_json(stats.as_dict())
+        return EXIT_OK
+
+    def share(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1%}"
+
+    def duration(seconds: float | None) -> str:
+        if seconds is None:
+            return "-"
+        return f"{seconds / 60:.1f} min" if seconds < 3600 else f"{seconds / 3600:.1f} h"
+
+    rows = [[row.channel, row.kind, str(row.queued), str(row.delivered), str(row.by_sms),
+             str(row.failed), str(row.pending), share(row.share), duration(row.median_seconds),
+             duration(row.p90_seconds)] for row in (*stats.rows, stats.total, stats.proactive)]
+    print(f"notices queued {format_local(stats.start)} to {format_local(stats.end)}")
+    print(_table(["channel", "kind", "queued", "delivered", "by SMS", "failed", "pending",
+                  "share", "median", "P90"], rows))
+    verdict = {None: "no proactive notices in the period", True: "met", False: "NOT met"}
+    print(f"proactive status notices delivered: {share(stats.proactive.share)} "
+          f"(target {stats.target:.0%}): {verdict[stats.met]}")
+    return EXIT_OK
+
+
 def _complaint_clock_data(clock: ComplaintClock) -> dict[str, Any]:
     return {"due_at": clock.due_at, "status": clock.status.value, "met_at": clock.met_at,
             "late": clock.late}
@@ -690,6 +726,20 @@ def build_parser() -> argparse.ArgumentParser:
                                  help="leave notices of unregistered channels pending")
     notices_deliver.add_argument("--now", help="pretend it is this ISO date/time")
     notices_deliver.set_defaults(handler=_cmd_notices_deliver)
+    notices_stats = notice_commands.add_parser(
+        "stats", help="share of notices delivered per channel and kind, and how long it took",
+        description="Notices queued in the period: how many were delivered (and how many of "
+        "them by SMS fallback), failed or still pending, the share delivered, and the median "
+        "and P90 time from queueing to delivery; the proactive status notices against the 90% "
+        "target (bot/outbox/stats.py).")
+    notices_stats.add_argument("--from", dest="from_", metavar="FROM",
+                               help="ISO date/time (local), default: "
+                               "--days before --to")
+    notices_stats.add_argument("--to", help="ISO date/time (local), default: now")
+    notices_stats.add_argument("--days", type=float, default=30.0)
+    notices_stats.add_argument("--now", help="pretend it is this ISO date/time")
+    notices_stats.add_argument("--json", action="store_true")
+    notices_stats.set_defaults(handler=_cmd_notices_stats)
 
     complaints = commands.add_parser("complaints", help="complaints with their clocks")
     complaint_commands = complaints.add_subparsers(

@@ -128,6 +128,16 @@ class Settings:
     wechat_token: str = field(default="", repr=False)
     wechat_encoding_aes_key: str = field(default="", repr=False)
     wechat_api_base: str = "https://api.weixin.qq.com/cgi-bin/"
+    # n-notices (issue #15): notices that always arrive (bot/outbox/delivery.py). A web chat
+    # notice no page picked up within this many minutes goes by SMS to the phone on file; the
+    # WhatsApp approved templates (Twilio Content SIDs per notice kind and language) are read
+    # from this YAML file (empty: bot/outbox/whatsapp_templates.yml); the one-time web chat
+    # login link of an SMS receipt lasts this many hours; an SMS receipt longer than this many
+    # SMS parts is sent as that link instead.
+    webchat_pickup_minutes: float = 30.0
+    whatsapp_templates_file: str = ""
+    login_link_hours: float = 72.0
+    sms_receipt_max_parts: int = 3
 
     @property
     def tracker_db_url(self) -> str:
@@ -224,6 +234,10 @@ class Settings:
             wechat_encoding_aes_key=env.get("WECHAT_ENCODING_AES_KEY", "").strip(),
             wechat_api_base=env.get("WECHAT_API_BASE", "").strip()
             or "https://api.weixin.qq.com/cgi-bin/",
+            webchat_pickup_minutes=float(env.get("CLAIMS_WEBCHAT_PICKUP_MINUTES", "30")),
+            whatsapp_templates_file=env.get("CLAIMS_WHATSAPP_TEMPLATES", "").strip(),
+            login_link_hours=float(env.get("CLAIMS_LOGIN_LINK_HOURS", "72")),
+            sms_receipt_max_parts=int(env.get("CLAIMS_SMS_RECEIPT_MAX_PARTS", "3")),
         )
 
 

@@ -15,7 +15,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils import exceptions as tg
 from rasa.core.channels.channel import OutputChannel
 
-from bot.outbox.senders import Notice, PermanentDeliveryError
+from bot.outbox.senders import ChannelCannotDeliver, Notice, PermanentDeliveryError
 
 logger = logging.getLogger("channels.telegram")
 
@@ -174,8 +174,9 @@ class TelegramOutput(OutputChannel):
 
 class TelegramNoticeSender:
     """bot.outbox sender for Telegram: the outbox calls it from a worker thread with a queued
-    notice or agent message. Blocked, kicked, deactivated or missing chats raise
-    PermanentDeliveryError (failed, never retried); anything else raises to be retried."""
+    notice or agent message. Blocked (403 Forbidden), kicked, deactivated or missing chats
+    raise ChannelCannotDeliver: never retried on Telegram, the notice goes by SMS to the phone
+    on file instead (bot.outbox.delivery); anything else raises to be retried."""
 
     def __init__(self, token: str, api_server: str) -> None:
         self._token = token
@@ -193,7 +194,7 @@ class TelegramNoticeSender:
             await TelegramOutput(bot, quiet=False).send(conversation_id(chat_id), text)
         except tg.TelegramAPIError as error:
             if is_permanent(error):
-                raise PermanentDeliveryError(f"telegram: {error}") from error
+                raise ChannelCannotDeliver(f"telegram: {error}") from error
             raise
         finally:
             await bot.session.close()

@@ -40,7 +40,7 @@ from sanic.response import HTTPResponse
 from bot.documents.captions import item_named
 from bot.documents.intake import intake_text, match_file
 from bot.language import clean_text, detect, normalise
-from bot.outbox.senders import register_sender
+from bot.outbox.senders import SMS_FALLBACK, register_sender
 from bot.replies import say
 from bot.settings import Settings, get_settings
 from channels.conversation import Conversation, read_conversation
@@ -234,6 +234,8 @@ class TwilioMessagingInput(InputChannel):
         if twilio_api(self.settings).configured:
             register_sender(CHANNEL, send_notice)
             register_sender(CALL_CHANNEL, send_call_notice)
+            # Any channel that cannot deliver a notice falls back to SMS (bot.outbox.delivery).
+            register_sender(SMS_FALLBACK, send_call_notice)
         else:
             logger.info("twilio: TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN unset; the SMS and "
                         "WhatsApp webhook answers 503 and sends nothing")
@@ -275,6 +277,10 @@ class TwilioMessagingInput(InputChannel):
                                      status=429, headers={"Retry-After": "30"})
             logger.info("twilio: message %s from %s (%d chars, %d media)", inbound.sid,
                         inbound.address.masked, len(inbound.text), len(inbound.media))
+            # The customer wrote: WhatsApp's 24-hour window for free text opens again.
+            from bot.outbox.windows import record_inbound
+
+            await asyncio.to_thread(record_inbound, inbound.address.sender_id, CHANNEL)
             self._start(self._process_once(request.app, on_new_message, inbound))
             return self._twiml()
 

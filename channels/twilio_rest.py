@@ -16,7 +16,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from bot.outbox.senders import Notice, PermanentDeliveryError
+from bot.outbox.senders import ChannelCannotDeliver, Notice, PermanentDeliveryError
 from bot.privacy import mask_phone
 from bot.settings import Settings, get_settings
 
@@ -47,6 +47,9 @@ PERMANENT_ERRORS: Dict[int, str] = {
     63016: "WhatsApp: outside the 24-hour window without a template",
     63024: "WhatsApp: invalid message recipient",
 }
+# Of those, the ones where WhatsApp cannot carry the message but SMS to the same phone may
+# (bot.outbox.delivery falls back to it): not on WhatsApp, or the 24-hour window is closed.
+WHATSAPP_CANNOT_DELIVER = frozenset({63003, 63016, 63024})
 
 
 # --- addresses ----------------------------------------------------------------------------------
@@ -196,6 +199,18 @@ class TwilioApi:
             raise SendFailed(int(error.status), error.code) from None
         return str(message.sid)
 
+    def send_template(self, to: str, from_: str, content_sid: str, content_variables: str) -> str:
+        """Send an approved Content Template (ContentSid and ContentVariables, no Body: what
+        WhatsApp takes outside the 24-hour window); returns its sid. Raises SendFailed."""
+        if not from_:
+            raise RuntimeError("no sending number configured (TWILIO_WHATSAPP_FROM)")
+        try:
+            message = self.client().messages.create(to=to, from_=from_, content_sid=content_sid,
+                                                    content_variables=content_variables)
+        except TwilioRestException as error:
+            raise SendFailed(int(error.status), error.code) from None
+        return str(message.sid)
+
     def is_media_url(self, url: str) -> bool:
         """Only Twilio's own host gets the account's credentials."""
         ours, theirs = urlsplit(self.settings.twilio_api_base), urlsplit(url)
@@ -258,11 +273,17 @@ def send_notice(notice: Notice) -> None:
         raise PermanentDeliveryError("the conversation is not an SMS or WhatsApp number")
     settings = get_settings()
     api = twilio_api(settings)
-    parts = split_message(notice.body)
+    if address.kind == WHATSAPP and not _whatsapp_window_open(notice):
+        _send_whatsapp_template(api, address, notice, settings)
+        return
+    parts = _parts(notice, address)
     for index, part in enumerate(parts):
         try:
             api.send(address.twilio_to, sending_number(address.kind, settings), part)
         except SendFailed as error:
+            if error.permanent and address.kind == WHATSAPP \
+                    and error.code in WHATSAPP_CANNOT_DELIVER and index == 0:
+                raise ChannelCannotDeliver(f"whatsapp: {error}") from None
             if error.permanent:
                 logger.warning("twilio: notice %s to %s refused for good: %s", notice.id,
                                address.masked, error)
@@ -282,6 +303,46 @@ def send_notice(notice: Notice) -> None:
                 len(parts))
 
 
+def _parts(notice: Notice, address: Address) -> List[str]:
+    """A written receipt by SMS goes in numbered parts that each fit a few SMS segments
+    (bot.outbox.sms); anything else in parts of Twilio's own limit."""
+    from bot.outbox.receipts import PHONE_RECEIPT_KIND, receipt_parts
+
+    if address.kind == SMS and notice.kind == PHONE_RECEIPT_KIND:
+        return receipt_parts(notice.body)
+    return split_message(notice.body)
+
+
+def _whatsapp_window_open(notice: Notice) -> bool:
+    from bot.outbox.windows import WHATSAPP_WINDOW, window_open
+
+    return window_open(notice.conversation_id, WHATSAPP_WINDOW, now=notice.now)
+
+
+def _send_whatsapp_template(api: TwilioApi, address: Address, notice: Notice,
+                            settings: Settings) -> None:
+    """Past the 24-hour window: the notice kind's approved template, or ChannelCannotDeliver
+    (the delivery policy sends it by SMS instead)."""
+    from bot.outbox.templates import template_for
+
+    template = template_for(notice.kind, notice.language)
+    if template is None:
+        raise ChannelCannotDeliver(
+            f"whatsapp: over 24 hours since the customer's last message and no approved "
+            f"template for {notice.kind!r} ({notice.language or 'zh'})")
+    try:
+        api.send_template(address.twilio_to, sending_number(WHATSAPP, settings),
+                          template.content_sid, template.content_variables(notice))
+    except SendFailed as error:
+        if error.code in WHATSAPP_CANNOT_DELIVER:
+            raise ChannelCannotDeliver(f"whatsapp template: {error}") from None
+        if error.permanent:
+            raise PermanentDeliveryError(str(error)) from None
+        raise
+    logger.info("twilio: notice %s sent to %s as template %s", notice.id, address.masked,
+                template.content_sid)
+
+
 def e164(phone: str | None, default_country: str = "86") -> str | None:
     """A phone number as kept in the store ("13800000001", "+86 138-0000-0001") in E.164."""
     digits = re.sub(r"[^0-9+]", "", phone or "")
@@ -292,7 +353,9 @@ def e164(phone: str | None, default_country: str = "86") -> str | None:
 
 def send_call_notice(notice: Notice) -> None:
     """bot.outbox sender for claims reported in a phone call: a call cannot be rung back with a
-    notice, so it goes by SMS to the phone number on the customer's record."""
+    notice, so it goes by SMS to the phone number on the customer's record. It is also the
+    delivery policy's SMS fallback (bot.outbox.senders.SMS_FALLBACK) for any channel that
+    cannot deliver."""
     from bot.outbox.senders import phone_on_file
 
     number = e164(phone_on_file(notice.customer_id))

@@ -171,6 +171,7 @@ class WebChatInput(RestInput):
         ("/upload", "POST", "upload"),
         ("/voice", "POST", "voice"),
         ("/webhook", "POST", "receive"),
+        ("/login", "POST", "login"),
     )
 
     def blueprint(
@@ -238,6 +239,48 @@ class WebChatInput(RestInput):
             logger.exception("webchat: acknowledging messages for %s failed", sender)
             return _error(503, "unavailable", "Messages cannot be acknowledged right now.")
         return response.json({"acknowledged": done},
+                             headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
+
+    async def login(self, request: Request, on_new_message: Any = None) -> HTTPResponse:
+        """The page opened from an SMS receipt's one-time link ({"sender", "token",
+        "metadata"}): the token is spent (bot.login_links) and this conversation is verified
+        for the claim, as the identity check would leave it. A used, expired or unknown token is
+        answered alike (403) with the words to show."""
+        from bot.login_links import TOKEN_PATTERN, redeem
+        from bot.replies import say
+
+        if len(request.body or b"") > MAX_ACK_BODY_BYTES:
+            return _error(413, "body_too_large", "Request body too large.")
+        try:
+            body = json.loads(request.body or b"")
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return _error(400, "invalid_json", "Body must be a JSON object.")
+        sender = body.get("sender") if isinstance(body, dict) else None
+        token = body.get("token") if isinstance(body, dict) else None
+        if not isinstance(sender, str) or not SENDER_ID_PATTERN.fullmatch(sender):
+            return _error(400, "invalid_sender",
+                          "'sender' must be a string of 1-64 letters, digits, '-' or '_'.")
+        locale = str((body.get("metadata") or {}).get("locale") or "") \
+            if isinstance(body.get("metadata"), dict) else ""
+        lang = "en" if locale.lower().startswith("en") else "zh"
+        granted = None
+        if isinstance(token, str) and TOKEN_PATTERN.fullmatch(token):
+            try:
+                granted = await asyncio.to_thread(redeem, token, sender)
+            except Exception:
+                logger.exception("webchat: redeeming a login link for %s failed", sender)
+                return _error(503, "unavailable", "Try the link again in a minute.")
+        if granted is None:
+            return _error(403, "link_refused", "The link is used, expired or unknown.",
+                          text=say("webchat_link_refused", lang))
+        text = say("webchat_link_login", granted.language, claim_number=granted.claim_number)
+        try:
+            await _log_in(request.app.ctx.agent, sender, granted, text)
+        except Exception:
+            logger.exception("webchat: logging %s in from a link failed", sender)
+            return _error(503, "unavailable", "Try the link again in a minute.")
+        return response.json({"text": text, "claim_number": granted.claim_number,
+                              "language": granted.language},
                              headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
 
     async def documents(self, request: Request, on_new_message: Any = None) -> HTTPResponse:
@@ -367,3 +410,21 @@ class WebChatInput(RestInput):
                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
         return response.json(collector.messages)
+
+
+async def _log_in(agent: Any, sender: str, granted: Any, text: str) -> None:
+    """Leave the conversation as a passed identity check leaves it (the slots of
+    actions/identity.py), for the claim the link was for, with the words the page shows."""
+    from rasa.shared.core.events import BotUttered, SlotSet
+
+    slots = {"verified": True, "verification_answer": "verified",
+             "customer_id": granted.customer_id, "customer_name": granted.customer_name,
+             "policy_number": granted.policy_number, "claim_number": granted.claim_number,
+             "last_claim_number": granted.claim_number, "language": granted.language}
+    async with agent.lock_store.lock(sender):
+        tracker = await agent.processor.fetch_tracker_and_update_session(
+            sender, CollectingOutputChannel())
+        for name, value in slots.items():
+            tracker.update(SlotSet(name, value))
+        tracker.update(BotUttered(text))
+        await agent.tracker_store.save(tracker)

@@ -233,11 +233,11 @@ class WeChatInput(InputChannel):
     async def _handle_once(self, opened: wx.Callback, open_id: str, app: Any,
                            on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         from bot.inbound import finish_receipt, release_receipt
-        from bot.wechat.contacts import note_inbound
+        from bot.outbox.windows import record_inbound
 
         delivery = opened.delivery_id
         try:
-            await asyncio.to_thread(note_inbound, open_id)
+            await asyncio.to_thread(record_inbound, conversation_id(open_id), CHANNEL)
             await self.handle(opened, open_id, app, on_new_message)
         except BaseException:
             with contextlib.suppress(Exception):

@@ -12,16 +12,31 @@ otherwise.
 
 A pulled message stays pending until acknowledged, so a dropped poll loses nothing (at least
 once; the page shows each id once).
+
+One delivery policy for every notice: the customer's own channel first. A sender that raises
+ChannelCannotDeliver (WhatsApp past its 24-hour window with no approved template, a Telegram
+user who blocked the bot, WeChat outside its 48-hour window with no template) hands the notice
+to SMS to the phone on file (the sender registered as SMS_FALLBACK), and so does a web chat
+notice that no page picked up within `webchat_pickup_minutes`. The hand-over is recorded on the
+notice (fallback_reason, fell_back_at; delivered_channel "sms") before SMS is tried, so a retry
+goes by SMS again and never by the first channel: nothing arrives twice.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Tuple
 
 from bot.clock import as_utc_naive, utc_now
 from bot.outbox.notices import PULL_CHANNELS
-from bot.outbox.senders import FALLBACK_CHANNEL, Notice, PermanentDeliveryError, Sender
+from bot.outbox.senders import (
+    FALLBACK_CHANNEL,
+    SMS_FALLBACK,
+    ChannelCannotDeliver,
+    Notice,
+    PermanentDeliveryError,
+    Sender,
+)
 from bot.store.db import unit_of_work
 
 NOTIFY_ACTOR = "notify"
@@ -30,6 +45,8 @@ DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_LEASE = timedelta(minutes=5)
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=1)
+# What a notice records as the channel that delivered it when it fell back.
+SMS_CHANNEL = "sms"
 
 
 # --- push: through the channels' senders --------------------------------------------------------
@@ -39,6 +56,7 @@ class DeliveryReport:
     sent: List[int] = field(default_factory=list)
     retrying: List[int] = field(default_factory=list)
     failed: List[int] = field(default_factory=list)
+    fell_back: List[int] = field(default_factory=list)  # handed to SMS in this round
 
 
 def backoff_delay(attempt: int) -> timedelta:
@@ -48,9 +66,34 @@ def backoff_delay(attempt: int) -> timedelta:
 
 
 def _due_rows(url: str | None, now: datetime, channels: List[str] | None,
-              limit: int) -> List[Tuple[int, int]]:
+              limit: int, fallen_back: bool) -> List[Tuple[int, int]]:
     with unit_of_work(url) as uow:
-        return uow.notifications.due(now, channels, limit)
+        return uow.notifications.due(now, channels, limit, fallen_back=fallen_back)
+
+
+def webchat_pickup() -> timedelta:
+    """How long a web chat notice waits for a page to pick it up before it goes by SMS."""
+    from bot.settings import get_settings
+
+    return timedelta(minutes=get_settings().webchat_pickup_minutes)
+
+
+def hand_unpicked_to_sms(now: datetime, *, pickup: timedelta | None = None, limit: int = 100,
+                         url: str | None = None) -> List[int]:
+    """Web chat notices that no page picked up within `pickup` (default: the setting) are
+    handed to SMS: recorded on the notice, which no page can collect any more. Returns their
+    ids; the next delivery round (or this one) sends them."""
+    pickup = webchat_pickup() if pickup is None else pickup
+    minutes = f"{pickup.total_seconds() / 60:g}"
+    handed: List[int] = []
+    with unit_of_work(url) as uow:
+        for notification_id in uow.notifications.unpicked(PULL_CHANNELS, now - pickup, now,
+                                                          limit):
+            if uow.notifications.hand_to_fallback(
+                    notification_id, now, f"webchat: not picked up within {minutes} minutes"):
+                handed.append(notification_id)
+        uow.commit()
+    return handed
 
 
 def _take(url: str | None, notification_id: int, seen_attempts: int, now: datetime,
@@ -70,6 +113,7 @@ def _take(url: str | None, notification_id: int, seen_attempts: int, now: dateti
             kind=row.kind,
             body=row.body,
             attempt=row.attempts,
+            fallback_reason=row.fallback_reason,
         )
         uow.commit()
         return notice
@@ -83,6 +127,10 @@ def _finish(url: str | None, notice: Notice, **values: object) -> None:
             uow.audit.record(NOTIFY_ACTOR, "notification.failed", "notification", notice.id,
                              {"claim": notice.claim_number, "kind": notice.kind,
                               "channel": notice.channel, "error": values.get("last_error")})
+        if values.get("fallback_reason"):
+            uow.audit.record(NOTIFY_ACTOR, "notification.fell_back", "notification", notice.id,
+                             {"claim": notice.claim_number, "kind": notice.kind,
+                              "channel": notice.channel, "reason": values["fallback_reason"]})
         uow.commit()
 
 
@@ -100,24 +148,48 @@ def deliver_pending(
     url: str | None = None,
 ) -> DeliveryReport:
     """Send the pending messages that are due, oldest first, through `senders` (by channel name;
-    the key "*" takes channels that have no sender of their own, and messages with no channel).
-    Messages for channels with no sender stay pending for a worker that has one.
+    the key "*" takes channels that have no sender of their own, and messages with no channel;
+    the key SMS_FALLBACK texts the phone on file when a channel cannot deliver, and takes web
+    chat notices not picked up in time). Messages for channels with no sender stay pending for
+    a worker that has one.
 
     `now` (default: the clock at each step) is naive UTC or aware.
     """
     clock: Callable[[], datetime] = (lambda: as_utc_naive(now)) if now is not None else utc_now
     fallback = senders.get(FALLBACK_CHANNEL)
-    channels = None if fallback is not None else [name for name in senders]
+    sms = senders.get(SMS_FALLBACK)
     report = DeliveryReport()
-    for notification_id, seen in _due_rows(url, clock(), channels, limit):
+    if sms is not None and fallback is None and not any(c in senders for c in PULL_CHANNELS):
+        # Web chat notices nobody collected in time: SMS instead (a page can't take them now).
+        report.fell_back.extend(hand_unpicked_to_sms(clock(), limit=limit, url=url))
+    channels = None if fallback is not None else [name for name in senders
+                                                  if name != SMS_FALLBACK]
+    for notification_id, seen in _due_rows(url, clock(), channels, limit, sms is not None):
         notice = _take(url, notification_id, seen, clock(), lease)
         if notice is None:
             continue
+        notice = replace(notice, now=clock())
+        delivered_by = notice.channel
         try:
-            sender = senders.get(notice.channel or "") or fallback
-            if sender is None:  # the query only picks channels with a sender
-                raise LookupError(f"no sender for channel {notice.channel!r}")
-            sender(notice)
+            if notice.fallback_reason is not None:  # handed to SMS before: SMS only
+                delivered_by = SMS_CHANNEL
+                _send_by_sms(sms, notice)
+            else:
+                sender = senders.get(notice.channel or "") or fallback
+                if sender is None:  # the query only picks channels with a sender
+                    raise LookupError(f"no sender for channel {notice.channel!r}")
+                try:
+                    sender(notice)
+                except ChannelCannotDeliver as cannot:
+                    reason = _error_text(cannot)
+                    if sms is None:
+                        raise PermanentDeliveryError(
+                            f"{reason}; no SMS fallback configured") from cannot
+                    # Recorded before SMS is tried: a retry goes by SMS, never this channel.
+                    _finish(url, notice, fallback_reason=reason, fell_back_at=clock())
+                    report.fell_back.append(notice.id)
+                    delivered_by = SMS_CHANNEL
+                    _send_by_sms(sms, notice)
         except PermanentDeliveryError as error:
             _finish(url, notice, status="failed", next_attempt_at=None,
                     last_error=f"permanent: {_error_text(error)}")
@@ -134,9 +206,15 @@ def deliver_pending(
                 report.retrying.append(notice.id)
         else:
             _finish(url, notice, status="sent", sent_at=clock(), next_attempt_at=None,
-                    last_error=None)
+                    last_error=None, delivered_channel=delivered_by)
             report.sent.append(notice.id)
     return report
+
+
+def _send_by_sms(sms: Sender | None, notice: Notice) -> None:
+    if sms is None:  # the query picks handed-over notices only where SMS is a sender
+        raise LookupError("no SMS fallback sender")
+    sms(notice)
 
 
 # --- pull: the web chat and REST clients collect and acknowledge -------------------------------

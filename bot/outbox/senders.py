@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Callable, Dict
 
 FALLBACK_CHANNEL = "*"  # a sender under this key takes every channel without its own sender
+# The sender under this key texts the phone on the customer's record (channels/twilio.py
+# registers it): the delivery policy's way out when a channel raises ChannelCannotDeliver.
+SMS_FALLBACK = "sms:phone_on_file"
 
 
 class PermanentDeliveryError(Exception):
@@ -38,6 +42,10 @@ class Notice:
     kind: str
     body: str
     attempt: int  # 1 on the first try
+    # Set once the notice fell back to SMS (why): it then goes by SMS only, never its channel.
+    fallback_reason: str | None = None
+    # The delivery round's clock (naive UTC), for senders that check a channel's window.
+    now: datetime | None = None
 
 
 Sender = Callable[[Notice], None]

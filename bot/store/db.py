@@ -17,6 +17,7 @@ from bot.store.repositories import (
     AgentRepository,
     AgentSessionRepository,
     AuditRepository,
+    ChannelContactRepository,
     ClaimRepository,
     ComplaintRepository,
     CustomerRepository,
@@ -29,6 +30,7 @@ from bot.store.repositories import (
     IdentityLockRepository,
     InboundReceiptRepository,
     LoginFailureRepository,
+    LoginLinkRepository,
     NotificationRepository,
     PolicyRepository,
     ReceivedFileRepository,
@@ -130,6 +132,8 @@ class UnitOfWork:
         self.tasks = TaskRepository(session)
         self.escalations = EscalationRepository(session)
         self.idempotency = IdempotencyKeyRepository(session)
+        self.channel_contacts = ChannelContactRepository(session)
+        self.login_links = LoginLinkRepository(session)
 
     def flush(self) -> None:
         self.session.flush()

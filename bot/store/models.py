@@ -387,6 +387,12 @@ class Notification(Base):
     language = Column(String(2), nullable=True)  # the language the body is written in
     # Not before this time: a retry's backoff, or the lease of a worker sending it now.
     next_attempt_at = Column(DateTime, nullable=True)
+    # The delivery policy (bot.outbox.delivery): the channel that delivered it ("sms" when it
+    # fell back), and, when the customer's own channel could not carry it, why and when it
+    # was handed to SMS instead (a fallen-back notice never goes by the first channel again).
+    delivered_channel = Column(String(32), nullable=True)
+    fallback_reason = Column(Text, nullable=True)
+    fell_back_at = Column(DateTime, nullable=True)
 
     claim = relationship("Claim")
     customer = relationship("Customer")
@@ -637,11 +643,33 @@ class WeChatToken(Base):
     fetched_at = Column(DateTime, nullable=False, default=utc_now)
 
 
-class WeChatContact(Base):
-    """When a WeChat follower (open id) last wrote or clicked: customer-service messages reach
-    them only within 48 hours of it; after that, template messages (bot/wechat/notices.py)."""
+class ChannelContact(Base):
+    """When the customer last wrote on a conversation (bot.outbox.windows): WhatsApp accepts
+    free text only within 24 hours of it, WeChat's customer-service messages within 48."""
 
-    __tablename__ = "wechat_contacts"
+    __tablename__ = "channel_contacts"
 
-    open_id = Column(String(64), primary_key=True)
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, unique=True)
+    channel = Column(String(32), nullable=False)
     last_inbound_at = Column(DateTime, nullable=False)
+
+
+class LoginLink(Base):
+    """A one-time link that logs a customer into the web chat for one claim (bot.login_links),
+    sent in the SMS receipt of a claim reported by phone. Only a SHA-256 of the token is kept;
+    it works once, before `expires_at`."""
+
+    __tablename__ = "login_links"
+
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    claim_id = Column(ForeignKey("claims.id"), nullable=False, index=True)
+    customer_id = Column(ForeignKey("customers.id"), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utc_now)
+    expires_at = Column(DateTime, nullable=False)
+    used_at = Column(DateTime, nullable=True)
+    used_by = Column(String(255), nullable=True)  # the web chat conversation it logged in
+
+    claim = relationship("Claim")
+    customer = relationship("Customer")

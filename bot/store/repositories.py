@@ -15,6 +15,7 @@ from bot.store.models import (
     Agent,
     AgentSession,
     AuditEntry,
+    ChannelContact,
     Claim,
     ClaimEvent,
     ClaimNumberCounter,
@@ -29,6 +30,7 @@ from bot.store.models import (
     IdentityLock,
     InboundReceipt,
     LoginFailure,
+    LoginLink,
     Notification,
     Policy,
     ReceivedFile,
@@ -638,6 +640,7 @@ class NotificationRepository(_Repository[Notification]):
             .where(Notification.conversation_id == conversation_id)
             .where(Notification.channel.in_(channels))
             .where(Notification.status == "pending")
+            .where(Notification.fallback_reason.is_(None))  # gone by SMS: never shown twice
             .where(or_(Notification.next_attempt_at.is_(None),
                        Notification.next_attempt_at <= now))
             .order_by(Notification.created_at, Notification.id)
@@ -652,6 +655,7 @@ class NotificationRepository(_Repository[Notification]):
             update(Notification)
             .where(Notification.id == notification_id)
             .where(Notification.status == "pending")
+            .where(Notification.fallback_reason.is_(None))
             .where(or_(Notification.next_attempt_at.is_(None),
                        Notification.next_attempt_at <= now))
             .values(attempts=Notification.attempts + 1, next_attempt_at=until)
@@ -685,15 +689,19 @@ class NotificationRepository(_Repository[Notification]):
             .where(Notification.conversation_id == conversation_id)
             .where(Notification.channel.in_(channels))
             .where(Notification.status == "pending")
-            .values(status="sent", sent_at=now, next_attempt_at=None)
+            .where(Notification.fallback_reason.is_(None))
+            .values(status="sent", sent_at=now, next_attempt_at=None,
+                    delivered_channel=Notification.channel)
             .execution_options(synchronize_session=False)
         )
         return result.rowcount
 
 
-    def due(self, now: datetime, channels: list[str] | None, limit: int) -> list[tuple[int, int]]:
+    def due(self, now: datetime, channels: list[str] | None, limit: int, *,
+            fallen_back: bool = False) -> list[tuple[int, int]]:
         """(id, attempts) of the pending messages due at `now`, oldest first, on `channels`
-        (None: any channel)."""
+        (None: any channel); with `fallen_back`, also those handed to SMS, whatever their
+        channel."""
         query = (
             select(Notification.id, Notification.attempts)
             .where(Notification.status == "pending")
@@ -701,9 +709,56 @@ class NotificationRepository(_Repository[Notification]):
             .order_by(Notification.created_at, Notification.id)
             .limit(limit)
         )
-        if channels is not None:
-            query = query.where(Notification.channel.in_(channels))
+        if not fallen_back:  # no SMS sender here: handed-over ones wait for a worker with it
+            query = query.where(Notification.fallback_reason.is_(None))
+            if channels is not None:
+                query = query.where(Notification.channel.in_(channels))
+        elif channels is not None:
+            query = query.where(or_(Notification.channel.in_(channels),
+                                    Notification.fallback_reason.is_not(None)))
         return [(row.id, row.attempts) for row in self.session.execute(query)]
+
+    def unpicked(self, channels: tuple[str, ...], created_before: datetime, now: datetime,
+                 limit: int) -> list[int]:
+        """Ids of pending messages to a known customer on collecting channels (web chat)
+        queued before `created_before` that no page holds now and that have not fallen back
+        yet. (A message to a visitor nobody knows has no phone to go to: it waits.)"""
+        query = (
+            select(Notification.id)
+            .where(Notification.status == "pending")
+            .where(Notification.customer_id.is_not(None))
+            .where(Notification.channel.in_(channels))
+            .where(Notification.fallback_reason.is_(None))
+            .where(Notification.created_at <= created_before)
+            .where(or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now))
+            .order_by(Notification.created_at, Notification.id)
+            .limit(limit)
+        )
+        return list(self.session.execute(query).scalars())
+
+    def hand_to_fallback(self, notification_id: int, now: datetime, reason: str) -> bool:
+        """Mark a collected-channel message for SMS with one conditional UPDATE (still pending,
+        not leased to a page, not already handed over): a page can no longer collect it."""
+        result = self.session.execute(
+            update(Notification)
+            .where(Notification.id == notification_id)
+            .where(Notification.status == "pending")
+            .where(Notification.fallback_reason.is_(None))
+            .where(or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now))
+            .values(fallback_reason=reason, fell_back_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+    def in_period(self, start: datetime, end: datetime) -> list[Notification]:
+        """Messages queued in [start, end), oldest first (delivery figures)."""
+        query = (
+            select(Notification)
+            .where(Notification.created_at >= start)
+            .where(Notification.created_at < end)
+            .order_by(Notification.created_at, Notification.id)
+        )
+        return list(self.session.execute(query).scalars())
 
     def take(self, notification_id: int, seen_attempts: int, now: datetime,
              until: datetime) -> Notification | None:
@@ -993,3 +1048,50 @@ class IdempotencyKeyRepository(_Repository[IdempotencyKey]):
         result = self.session.execute(
             delete(IdempotencyKey).where(IdempotencyKey.expires_at < before))
         return int(result.rowcount or 0)
+
+
+class ChannelContactRepository(_Repository[ChannelContact]):
+    """When each customer last wrote on a conversation (bot.outbox.windows)."""
+
+    model = ChannelContact
+
+    def move_forward(self, conversation_id: str, channel: str, at: datetime) -> bool:
+        """Set the conversation's last inbound time to `at` if it is later; whether a row of
+        this conversation exists now (False: the caller adds it)."""
+        changed = self.session.execute(
+            update(ChannelContact)
+            .where(ChannelContact.conversation_id == conversation_id)
+            .where(ChannelContact.last_inbound_at < at)
+            .values(last_inbound_at=at, channel=channel)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        return bool(changed) or self.last_inbound_at(conversation_id) is not None
+
+    def last_inbound_at(self, conversation_id: str) -> datetime | None:
+        return self.session.execute(
+            select(ChannelContact.last_inbound_at)
+            .where(ChannelContact.conversation_id == conversation_id)
+        ).scalar_one_or_none()
+
+
+class LoginLinkRepository(_Repository[LoginLink]):
+    """One-time web chat login links (bot.login_links); kept by the token's hash."""
+
+    model = LoginLink
+
+    def by_hash(self, token_hash: str) -> LoginLink | None:
+        return self.session.execute(
+            select(LoginLink).where(LoginLink.token_hash == token_hash)
+        ).scalar_one_or_none()
+
+    def spend(self, link_id: int, conversation_id: str, now: datetime) -> bool:
+        """Mark the link used by `conversation_id` with one conditional UPDATE (unused, not
+        expired): of two pages racing, one wins."""
+        return self.session.execute(
+            update(LoginLink)
+            .where(LoginLink.id == link_id)
+            .where(LoginLink.used_at.is_(None))
+            .where(LoginLink.expires_at > now)
+            .values(used_at=now, used_by=conversation_id[:255])
+            .execution_options(synchronize_session=False)
+        ).rowcount == 1

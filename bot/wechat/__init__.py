@@ -4,9 +4,8 @@
   XML read by a hardened parser, the message as wechatpy reads it.
 - api.py: the WeChat API client (wechatpy) with the access token shared by every replica (the
   store), refreshed on expiry or revocation and the call retried once.
-- contacts.py: when each follower last wrote (the 48-hour customer-service window).
 - config.py, menu.yml, templates.yml: the custom menu and the per-kind template messages.
-- notices.py: the outbox sender: customer-service message inside the window, template outside,
+- outgoing.py: the outbox sender: customer-service message inside the window, template outside,
   ChannelCannotDeliver (SMS fallback) when there is no template for the notice's kind.
 - cli.py: `python -m bot wechat menu install|show`.
 """

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable, List
 
 from bot.outbox.senders import ChannelCannotDeliver, Notice, PermanentDeliveryError
+from bot.outbox.windows import WECHAT_WINDOW, window_open
 from bot.wechat.api import OUTSIDE_WINDOW, UNSUBSCRIBED, SharedTokenClient, WeChatError, call
 from bot.wechat.config import template_for
-from bot.wechat.contacts import within_window
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +23,10 @@ MAX_TEXT_CHARS = 600
 # Errors after which the follower cannot be reached on WeChat at all (unfollowed, unknown
 # open id, a template WeChat does not know).
 UNREACHABLE = frozenset({UNSUBSCRIBED, 40003, 40037, 43019})
+
+# A little short of WeChat's 48 hours (when the follower last wrote: bot.outbox.windows): a
+# notice sent at 47:59 may reach WeChat after 48:00.
+WINDOW_MARGIN = timedelta(minutes=5)
 
 _CONVERSATION = re.compile(r"wx-([A-Za-z0-9_-]{6,64})")
 
@@ -77,7 +81,7 @@ class WeChatNoticeSender:
             raise PermanentDeliveryError("not a WeChat conversation id")
         client = self._client()
         now = self._clock() if self._clock else None
-        if within_window(open_id, at=now):
+        if window_open(notice.conversation_id, WECHAT_WINDOW - WINDOW_MARGIN, now=now):
             try:
                 send_text(client, open_id, notice.body)
                 return

@@ -342,6 +342,39 @@
     input.focus();
   }
 
+  // An SMS receipt's one-time link (#k=<token>): the fragment never reaches a server or a
+  // link preview; it is taken off the address at once and spent by one POST, in a fresh
+  // conversation, which the server leaves verified for the claim.
+  function loginFromLink() {
+    var match = /^#k=([A-Za-z0-9_-]{16,64})$/.exec(window.location.hash || "");
+    if (!match) {
+      return;
+    }
+    if (window.history && window.history.replaceState) {
+      window.history.replaceState(null, "", window.location.pathname + window.location.search);
+    }
+    storeSenderId(newSenderId());
+    queue = queue.then(function () {
+      setTyping(true);
+      return fetch("login", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ sender: senderId(), token: match[1],
+                               metadata: { locale: navigator.language || "" } })
+      })
+        .then(function (res) { return res.json(); })
+        .then(function (answer) {
+          if (answer && typeof answer.text === "string") {
+            addBotMessage({ text: answer.text }, "login");
+          } else {
+            addErrorMessage(TEXT.error);
+          }
+        })
+        .catch(function () { addErrorMessage(TEXT.error); })
+        .then(function () { setTyping(false); });
+    });
+  }
+
   // Documents: pick which one from the claim's list, then the photo or PDF itself.
   var uploadDocument = "";
 
@@ -588,6 +621,7 @@
       event.preventDefault();
       newConversation();
     });
+    loginFromLink();
     document.body.setAttribute("data-ready", "true");
     input.focus();
     setTimeout(poll, POLL_MS);

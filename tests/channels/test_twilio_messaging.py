@@ -717,6 +717,9 @@ def test_without_twilio_settings_start_up_registers_nothing_and_calls_nobody(
 
 
 def test_notice_goes_by_sms_or_whatsapp_from_the_configured_numbers(phone):
+    from bot.outbox.windows import record_inbound
+
+    record_inbound("wa-" + CUSTOMER, "twilio")  # wrote just now: WhatsApp's window is open
     send_notice(notice("材料已审核通过。"))
     send_notice(notice("Documents accepted.", conversation="wa-" + CUSTOMER))
     assert [(m["To"], m["From"], m["Body"]) for m in phone.twilio.messages] == [

@@ -16,13 +16,13 @@ from rasa.core.channels.channel import UserMessage, register
 from sanic import Sanic
 
 from bot.outbox.senders import ChannelCannotDeliver, Notice, PermanentDeliveryError
+from bot.outbox.windows import WECHAT_WINDOW, record_inbound, window_open
 from bot.replies import say
 from bot.settings import get_settings
 from bot.store.db import unit_of_work
-from bot.store.models import InboundReceipt, WeChatContact
+from bot.store.models import InboundReceipt
 from bot.wechat import callback as wx
 from bot.wechat.api import SharedTokenClient, stored_token
-from bot.wechat.contacts import note_inbound, within_window
 from bot.wechat.outgoing import WeChatNoticeSender, open_id_of, split_text
 from channels.locations import coordinates_text
 from channels.wechat import WeChatInput
@@ -210,7 +210,7 @@ def test_text_in_safe_mode_reaches_the_bot_and_the_answer_goes_by_the_cs_api(
     assert agent.texts == ["查一下理赔进度"]
     assert agent.received[0].sender_id == SENDER and agent.received[0].input_channel == "wechat"
     assert wechat.texts_to(OPEN_ID) == ["echo: 查一下理赔进度"]
-    assert within_window(OPEN_ID)  # the follower just wrote
+    assert window_open(SENDER, WECHAT_WINDOW)  # the follower just wrote: the window is open
 
 
 def test_safe_mode_with_a_wrong_msg_signature_is_refused(
@@ -424,7 +424,7 @@ def test_notices_go_as_cs_messages_in_the_window_then_templates_then_sms_fallbac
 ) -> None:
     _templates_file(tmp_path, monkeypatch)
     wrote = datetime(2026, 11, 22, 9, 0)
-    note_inbound(OPEN_ID, at=wrote)
+    record_inbound(SENDER, "wechat", at=wrote)
     client = lambda: SharedTokenClient(APP_ID, APP_SECRET,  # noqa: E731
                                        api_base=wechat.base_url + "/cgi-bin/")
 
@@ -447,17 +447,6 @@ def test_notices_go_as_cs_messages_in_the_window_then_templates_then_sms_fallbac
     assert len(wechat.templates_to(OPEN_ID)) == 2
     with pytest.raises(PermanentDeliveryError):
         WeChatNoticeSender(client)(Notice(**{**_notice().__dict__, "conversation_id": "tg-1"}))
-
-
-def test_the_window_opens_again_whenever_the_follower_writes(store: str) -> None:
-    wrote = datetime(2026, 11, 22, 9, 0)
-    note_inbound(OPEN_ID, at=wrote)
-    note_inbound(OPEN_ID, at=wrote - timedelta(hours=1))  # an older delivery never rewinds it
-    assert within_window(OPEN_ID, at=wrote + timedelta(hours=47))
-    assert not within_window(OPEN_ID, at=wrote + timedelta(hours=48))
-    assert not within_window("oSomeoneElse000", at=wrote)
-    with unit_of_work() as uow:
-        assert uow.session.get(WeChatContact, OPEN_ID).last_inbound_at == wrote
 
 
 def test_the_menu_is_installed_from_yaml(wechat: WeChatStandIn, store: str,

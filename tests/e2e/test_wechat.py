@@ -19,7 +19,7 @@ from bot.claims.lifecycle import claim_view
 from bot.clock import local_today
 from bot.replies import say
 from bot.store.db import unit_of_work
-from bot.store.models import Claim, InboundReceipt, Notification, WeChatContact
+from bot.store.models import ChannelContact, Claim, InboundReceipt, Notification
 from tests.e2e.test_report_conversations import forget_reported_claims  # noqa: F401 (autouse)
 from tests.standins.wechat import WeChatStandIn
 from tests.support.audio import amr, speak
@@ -179,7 +179,8 @@ def test_a_motor_claim_reported_over_wechat_with_a_voice_message_and_two_photos(
     # 49 hours without a word from the follower (the store's record of their last message is
     # moved back: the servers' clock is the real one).
     with unit_of_work(claims_db_url) as uow:
-        contact = uow.session.get(WeChatContact, follower.open_id)
+        contact = uow.session.query(ChannelContact).filter_by(
+            conversation_id=follower.conversation).one()
         contact.last_inbound_at -= timedelta(hours=49)
         uow.commit()
 

@@ -647,6 +647,10 @@ def submit_report(
             offer_person=offers_person(flags),
             language=lang,
         )
+        # A claim reported in a call also gets its receipt in writing, by SMS (issue #15).
+        from bot.outbox.receipts import queue_phone_receipt
+
+        queue_phone_receipt(uow, claim, receipt, now=now)
         uow.commit()
     return receipt
 

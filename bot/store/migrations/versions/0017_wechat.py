@@ -1,8 +1,10 @@
-"""WeChat: the access token every replica shares, and when each follower last wrote (the 48-hour
-customer-service window).
+"""WeChat: the access token every replica shares. (When each follower last wrote, for the 48-hour
+window, is bot.outbox.windows' channel_contacts, from 0018_notice_fallback.)
+
+Chained after 0018_notice_fallback since w-wechat merged n-notices (the integrator re-chains).
 
 Revision ID: 0017_wechat
-Revises: 0013_console
+Revises: 0018_notice_fallback
 Create Date: 2026-12-06
 """
 
@@ -12,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017_wechat"
-down_revision = "0013_console"
+down_revision = "0018_notice_fallback"
 branch_labels = None
 depends_on = None
 
@@ -26,14 +28,7 @@ def upgrade() -> None:
         sa.Column("fetched_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("app_id", name=op.f("pk_wechat_tokens")),
     )
-    op.create_table(
-        "wechat_contacts",
-        sa.Column("open_id", sa.String(length=64), nullable=False),
-        sa.Column("last_inbound_at", sa.DateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("open_id", name=op.f("pk_wechat_contacts")),
-    )
 
 
 def downgrade() -> None:
-    op.drop_table("wechat_contacts")
     op.drop_table("wechat_tokens")
