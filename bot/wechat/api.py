@@ -11,6 +11,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
+from sqlalchemy.exc import IntegrityError
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
@@ -43,7 +44,7 @@ def stored_token(app_id: str, *, at: datetime | None = None,
     """The shared token when it is good for a while yet."""
     moment = as_utc_naive(at)
     with unit_of_work(url) as uow:
-        row = uow.session.get(WeChatToken, app_id)
+        row = uow.wechat_tokens.by_app(app_id)
         if row is None or row.expires_at - REFRESH_MARGIN <= moment:
             return None
         return row.access_token
@@ -52,22 +53,24 @@ def stored_token(app_id: str, *, at: datetime | None = None,
 def store_token(app_id: str, token: str, expires_in: int, *, at: datetime | None = None,
                 url: str | None = None) -> None:
     moment = as_utc_naive(at)
-    with unit_of_work(url) as uow:
-        row = uow.session.get(WeChatToken, app_id)
-        if row is None:
-            row = WeChatToken(app_id=app_id)
-            uow.session.add(row)
-        row.access_token, row.fetched_at = token, moment
-        row.expires_at = moment + timedelta(seconds=int(expires_in))
-        uow.commit()
+    for _ in range(2):  # two replicas inserting the first token at once: the loser updates
+        with unit_of_work(url) as uow:
+            row = uow.wechat_tokens.by_app(app_id)
+            if row is None:
+                row = uow.wechat_tokens.add(WeChatToken(app_id=app_id))
+            row.access_token, row.fetched_at = token, moment
+            row.expires_at = moment + timedelta(seconds=int(expires_in))
+            try:
+                uow.commit()
+                return
+            except IntegrityError:
+                uow.rollback()
 
 
 def forget_token(app_id: str, token: str, *, url: str | None = None) -> None:
     """WeChat refused `token`: drop it, unless another replica has already replaced it."""
     with unit_of_work(url) as uow:
-        row = uow.session.get(WeChatToken, app_id)
-        if row is not None and row.access_token == token:
-            uow.session.delete(row)
+        if uow.wechat_tokens.forget(app_id, token):
             uow.commit()
 
 

@@ -16,7 +16,7 @@ import requests
 from PIL import Image
 
 from bot.claims.lifecycle import claim_view
-from bot.clock import local_today
+from bot.clock import local_today, utc_now
 from bot.replies import say
 from bot.store.db import unit_of_work
 from bot.store.models import ChannelContact, Claim, InboundReceipt, Notification
@@ -95,6 +95,7 @@ def test_a_motor_claim_reported_over_wechat_with_a_voice_message_and_two_photos(
 ) -> None:
     wechat = wechat_standin
     follower = WeChatFollower(claims_servers, wechat, encrypted=True)  # safe mode (AES)
+    started = utc_now() - timedelta(seconds=1)
 
     # Following the account greets (Chinese: nothing says otherwise yet); the follower writes
     # in English, and the conversation goes on in English (WeChat does not say the app's
@@ -213,6 +214,19 @@ def test_a_motor_claim_reported_over_wechat_with_a_voice_message_and_two_photos(
         assert row["status"] == "failed"
         assert "no template" in (row["last_error"] or "")
 
+    # The delivery rate of this claim's notices (`python -m bot notices stats`, bot/outbox/stats):
+    # three queued for WeChat, three delivered, one of them by SMS.
+    from bot.outbox.stats import delivery_stats
+
+    stats = delivery_stats(started, utc_now() + timedelta(minutes=1), url=claims_db_url)
+    rows = [r for r in stats.rows if r.channel == "wechat"]
+    for r in rows:
+        print(f"delivery: {r.channel} {r.kind} queued={r.queued} delivered={r.delivered} "
+              f"by_sms={r.by_sms} failed={r.failed} share={r.share} "
+              f"median_s={r.median_seconds}")
+    assert sum(r.queued for r in rows) == 3 and sum(r.delivered for r in rows) == 3
+    assert sum(r.by_sms for r in rows) == 1
+
 
 def test_forged_replayed_and_repeated_callbacks_change_nothing(
     claims_servers, wechat_standin: WeChatStandIn, claims_db_url: str
@@ -226,7 +240,7 @@ def test_forged_replayed_and_repeated_callbacks_change_nothing(
     assert forged.status_code == 403
     assert follower.sends(message) == [say("ask_policy_number", "zh")]
     replay = requests.post(follower.url, params=query, data=body.encode(), timeout=30)
-    assert replay.status_code in (200, 403)
+    assert replay.status_code == 403 and replay.text == "replayed"  # the nonce was used
     again = wechat.post(follower.url, message)  # WeChat's retry: a new nonce, the same MsgId
     assert again.status_code == 200 and again.text == "success"
     time.sleep(2)
