@@ -818,6 +818,10 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.documents.cli import add_documents_commands
 
     add_documents_commands(commands)
+    # WeChat (issue 15): `wechat menu install`, `wechat menu show`.
+    from bot.wechat.cli import add_wechat_commands
+
+    add_wechat_commands(commands)
     return parser
 
 

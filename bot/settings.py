@@ -121,6 +121,13 @@ class Settings:
     document_chase_interval_minutes: float = 60.0
     # How long the core API keeps the answer to a call made with an Idempotency-Key (hours).
     core_idempotency_hours: float = 72.0
+    # WeChat Official Account (channels/wechat.py): app id and secret (API calls), the token
+    # and EncodingAESKey registered as the server configuration (callbacks), the API's base.
+    wechat_app_id: str = ""
+    wechat_app_secret: str = field(default="", repr=False)
+    wechat_token: str = field(default="", repr=False)
+    wechat_encoding_aes_key: str = field(default="", repr=False)
+    wechat_api_base: str = "https://api.weixin.qq.com/cgi-bin/"
     # n-notices (issue #15): notices that always arrive (bot/outbox/delivery.py). A web chat
     # notice no page picked up within this many minutes goes by SMS to the phone on file; the
     # WhatsApp approved templates (Twilio Content SIDs per notice kind and language) are read
@@ -221,6 +228,12 @@ class Settings:
             document_chase_interval_minutes=float(
                 env.get("CLAIMS_DOCUMENT_CHASE_MINUTES", "60")),
             core_idempotency_hours=float(env.get("CLAIMS_CORE_IDEMPOTENCY_HOURS", "72")),
+            wechat_app_id=env.get("WECHAT_APP_ID", "").strip(),
+            wechat_app_secret=env.get("WECHAT_APP_SECRET", "").strip(),
+            wechat_token=env.get("WECHAT_TOKEN", "").strip(),
+            wechat_encoding_aes_key=env.get("WECHAT_ENCODING_AES_KEY", "").strip(),
+            wechat_api_base=env.get("WECHAT_API_BASE", "").strip()
+            or "https://api.weixin.qq.com/cgi-bin/",
             webchat_pickup_minutes=float(env.get("CLAIMS_WEBCHAT_PICKUP_MINUTES", "30")),
             whatsapp_templates_file=env.get("CLAIMS_WHATSAPP_TEMPLATES", "").strip(),
             login_link_hours=float(env.get("CLAIMS_LOGIN_LINK_HOURS", "72")),

@@ -30,9 +30,9 @@ STATIC_FILES: Dict[str, str] = {
 PAGE_FILE = "webchat.html"
 
 # The browser makes ids like "web-<32 hex>"; the charset keeps ids safe in logs, URLs and SQL.
-# Conversations of the messaging and phone channels ("tg-…", "sms-…", "wa-…", "call-…") share the
-# tracker store: the web chat may never speak for one of them.
-SENDER_ID_PATTERN = re.compile(r"(?!(?:tg|sms|wa|call)-)[A-Za-z0-9_-]{1,64}", re.IGNORECASE)
+# Conversations of the messaging and phone channels ("tg-…", "sms-…", "wa-…", "call-…", "wx-…")
+# share the tracker store: the web chat may never speak for one of them.
+SENDER_ID_PATTERN = re.compile(r"(?!(?:tg|sms|wa|call|wx)-)[A-Za-z0-9_-]{1,64}", re.IGNORECASE)
 
 # A BCP 47 language tag as browsers report it (navigator.language): "zh-CN", "en", "zh-Hant-TW".
 LOCALE_PATTERN = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8}){0,4}")

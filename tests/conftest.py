@@ -20,12 +20,14 @@ from rasa_server.launcher import Servers
 from tests.standins.telegram import SECRET as TELEGRAM_SECRET
 from tests.standins.telegram import TelegramStandIn
 from tests.standins.twilio import TwilioStandIn
+from tests.standins.wechat import WeChatStandIn
 from tests.support.e2e import (
     E2E_AGENTS_PHONE,
     E2E_CORE_API_TOKEN,
     E2E_CREDENTIALS,
     E2E_RASA_API_TOKEN,
     E2E_SMS_FROM,
+    E2E_WECHAT_TEMPLATES,
     E2E_WHATSAPP_FROM,
     E2ESetupError,
     find_model,
@@ -117,13 +119,24 @@ def telegram_standin() -> Iterator[TelegramStandIn]:
 
 
 @pytest.fixture(scope="session")
+def wechat_standin() -> Iterator[WeChatStandIn]:
+    """The local stand-in for WeChat's Official Account API that the servers' WeChat channel
+    talks to (and that signs the callbacks it posts)."""
+    with WeChatStandIn() as standin:
+        yield standin
+
+
+@pytest.fixture(scope="session")
 def claims_servers(
     claims_model: Path, claims_db_url: str, claims_e2e_dir: Path,
     twilio_standin: TwilioStandIn, telegram_standin: TelegramStandIn,
+    wechat_standin: WeChatStandIn,
 ) -> Iterator[Servers]:
     """Both servers on free ports; `.rasa_url`, `.webchat_url`, `.rest_url`, `.log_dir`."""
     credentials = claims_e2e_dir / "credentials.yml"
     credentials.write_text(E2E_CREDENTIALS, encoding="utf-8")
+    wechat_templates = claims_e2e_dir / "wechat-templates.yml"
+    wechat_templates.write_text(E2E_WECHAT_TEMPLATES, encoding="utf-8")
     servers = Servers(
         claims_model,
         credentials=credentials,
@@ -147,6 +160,13 @@ def claims_servers(
             "TELEGRAM_TOKEN": telegram_standin.token,
             "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,
             "TELEGRAM_API_SERVER": telegram_standin.base_url,
+            # WeChat's API is the local stand-in (tests/standins/wechat.py).
+            "WECHAT_APP_ID": wechat_standin.app_id,
+            "WECHAT_APP_SECRET": wechat_standin.app_secret,
+            "WECHAT_TOKEN": wechat_standin.token,
+            "WECHAT_ENCODING_AES_KEY": wechat_standin.aes_key,
+            "WECHAT_API_BASE": wechat_standin.base_url + "/cgi-bin/",
+            "WECHAT_TEMPLATES_FILE": str(wechat_templates),
             # Every test conversation comes from 127.0.0.1: counting wrong identity answers
             # per client address would pause unrelated tests (it has unit tests of its own).
             "CLAIMS_IDENTITY_ADDRESS_MAX_FAILURES": "0",

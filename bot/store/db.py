@@ -36,6 +36,7 @@ from bot.store.repositories import (
     ReceivedFileRepository,
     SatisfactionRepository,
     TaskRepository,
+    WeChatTokenRepository,
 )
 
 _SQLITE_BUSY_TIMEOUT_S = 30
@@ -134,6 +135,7 @@ class UnitOfWork:
         self.idempotency = IdempotencyKeyRepository(session)
         self.channel_contacts = ChannelContactRepository(session)
         self.login_links = LoginLinkRepository(session)
+        self.wechat_tokens = WeChatTokenRepository(session)
 
     def flush(self) -> None:
         self.session.flush()

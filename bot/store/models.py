@@ -631,6 +631,18 @@ class CaseOwner(Base):
     agent = relationship("Agent")
 
 
+class WeChatToken(Base):
+    """The WeChat access token of one Official Account (app id), shared by every replica: one
+    fetch serves them all until it expires or WeChat revokes it (bot/wechat/api.py)."""
+
+    __tablename__ = "wechat_tokens"
+
+    app_id = Column(String(64), primary_key=True)
+    access_token = Column(String(512), nullable=False)
+    expires_at = Column(DateTime, nullable=False)
+    fetched_at = Column(DateTime, nullable=False, default=utc_now)
+
+
 class ChannelContact(Base):
     """When the customer last wrote on a conversation (bot.outbox.windows): WhatsApp accepts
     free text only within 24 hours of it, WeChat's customer-service messages within 48."""

@@ -36,6 +36,7 @@ from bot.store.models import (
     ReceivedFile,
     SatisfactionScore,
     Task,
+    WeChatToken,
 )
 
 ModelT = TypeVar("ModelT")
@@ -1093,5 +1094,23 @@ class LoginLinkRepository(_Repository[LoginLink]):
             .where(LoginLink.used_at.is_(None))
             .where(LoginLink.expires_at > now)
             .values(used_at=now, used_by=conversation_id[:255])
+            .execution_options(synchronize_session=False)
+        ).rowcount == 1
+
+
+class WeChatTokenRepository(_Repository[WeChatToken]):
+    """The WeChat access token every replica shares (bot/wechat/api.py), one row per app id."""
+
+    model = WeChatToken
+
+    def by_app(self, app_id: str) -> WeChatToken | None:
+        return self.session.get(WeChatToken, app_id)
+
+    def forget(self, app_id: str, token: str) -> bool:
+        """Drop `token` with one conditional DELETE: a token another replica has already
+        replaced stays."""
+        return self.session.execute(
+            delete(WeChatToken)
+            .where(WeChatToken.app_id == app_id, WeChatToken.access_token == token)
             .execution_options(synchronize_session=False)
         ).rowcount == 1

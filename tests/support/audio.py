@@ -73,3 +73,32 @@ def tone(seconds: float, fmt: str = "wav", frequency: int = 440) -> bytes:
         check=True, capture_output=True,
     )
     return result.stdout
+
+
+def amr(audio: bytes) -> bytes:
+    """`audio` (any format FFmpeg reads) as AMR-NB at 8 kHz, what WeChat delivers for a voice
+    message. Debian's ffmpeg has no AMR-NB encoder (a licensing choice), so this uses the FFmpeg
+    libraries PyAV bundles (faster-whisper's decoder), which carry opencore-amrnb."""
+    import io
+
+    import av
+
+    source = av.open(io.BytesIO(audio))
+    target_buffer = io.BytesIO()
+    target = av.open(target_buffer, mode="w", format="amr")
+    stream = target.add_stream("libopencore_amrnb", rate=8000)
+    stream.bit_rate = 12200
+    stream.layout = "mono"
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=8000)
+    for frame in source.decode(audio=0):
+        for converted in resampler.resample(frame):
+            for packet in stream.encode(converted):
+                target.mux(packet)
+    for converted in resampler.resample(None):
+        for packet in stream.encode(converted):
+            target.mux(packet)
+    for packet in stream.encode(None):
+        target.mux(packet)
+    target.close()
+    source.close()
+    return target_buffer.getvalue()

@@ -29,6 +29,11 @@ E2E_SMS_FROM = "+15005550006"
 E2E_WHATSAPP_FROM = "+14155238886"
 # Telegram (channels/telegram.py), against the local Bot API stand-in (tests/standins/telegram.py).
 E2E_CREDENTIALS += "channels.telegram.TelegramInput: {}\n"
+# WeChat (channels/wechat.py), against the local API stand-in (tests/standins/wechat.py), with
+# a template for one notice kind only: the others, outside the 48-hour window, fall back to SMS.
+E2E_CREDENTIALS += "channels.wechat.WeChatInput: {}\n"
+E2E_WECHAT_TEMPLATES = ("templates:\n  review_done:\n    template_id: e2e-template-progress\n"
+                        "    data: {keyword2: {zh: 审核完成, en: Review done}}\n")
 E2E_AGENTS = (("e2e-agent", "王小明", "e2e-password-1"), ("e2e-agent2", "李娜", "e2e-password-2"))
 # Complaints are a complaint officer's work in the console (bot/workspace.py's roles).
 E2E_COMPLAINT_OFFICER = ("e2e-officer", "赵敏", "e2e-password-3")
