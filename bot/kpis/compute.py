@@ -249,11 +249,18 @@ def claims(scope: Scope) -> List[KpiResult]:
         func.count(func.distinct(case((disputed, Claim.id)))))).one()
     out.append(share(scope, "dispute_rate", with_dispute, decided))
 
+    # The same test as bot.documents.chase.rerequested, in SQL: an item asked for again, rejected,
+    # or not named by the first notice (when the claim's first notice is known).
+    doc, first = ClaimDocument.__table__.alias("doc"), ClaimDocument.__table__.alias("first")
+    first_known = exists().where(first.c.claim_id == doc.c.claim_id, first.c.first_notice.is_(True))
+    asked_again = exists().where(doc.c.claim_id == Claim.id, or_(
+        doc.c.rerequested_at.isnot(None), doc.c.status == "rejected",
+        doc.c.first_notice.is_(False), and_(doc.c.first_notice.is_(None), first_known)))
     has_items = exists().where(ClaimDocument.claim_id == Claim.id)
-    asked_again = exists().where(ClaimDocument.claim_id == Claim.id,
-                                 ClaimDocument.rerequested_at.isnot(None))
-    count, again = scope.conn.execute(reported.where(has_items).add_columns(
-        func.count(), func.sum(case((asked_again, 1), else_=0)))).one()
+    count, again = scope.conn.execute(
+        select(func.count(), func.sum(case((asked_again, 1), else_=0))).select_from(Claim)
+        .join(Policy, Policy.id == Claim.policy_id)
+        .where(scope.in_period(Claim.reported_at), has_items, *scope.claim_filters())).one()
     out.append(share(scope, "documents_rerequested_share", again, count))
     return out
 

@@ -214,15 +214,24 @@ def test_dispute_rate_counts_decided_claims(store: Store) -> None:
     assert kpi.value == 0.5 and kpi.met is False
 
 
-def test_documents_rerequested_share(store: Store) -> None:
-    store.claim(reported=at(3), documents=[{"status": "received"},
+def test_documents_rerequested_share_uses_the_chase_rooms_test(store: Store) -> None:
+    store.claim(reported=at(3), documents=[{"status": "received", "first_notice": True},
                                            {"status": "missing", "rerequested_at": at(5)}])
-    store.claim(reported=at(3), documents=[{"status": "received"}])
-    store.claim(reported=at(3), documents=[{"status": "missing"}])
+    store.claim(reported=at(3), documents=[{"status": "rejected", "first_notice": True}])
+    store.claim(reported=at(3), documents=[{"status": "received", "first_notice": True},
+                                           {"status": "missing", "first_notice": None}])
+    store.claim(reported=at(3), documents=[{"status": "received", "first_notice": True}])
+    store.claim(reported=at(3), documents=[{"status": "missing"}])  # first notice unknown: fine
+    store.claim(reported=at(3), stage="withdrawn", documents=[{"status": "missing"}])
     store.claim(reported=at(3))  # no checklist: out
     kpi = figures(store.url)["documents_rerequested_share"]
-    assert (kpi.numerator, kpi.denominator) == (1, 3)
+    assert (kpi.numerator, kpi.denominator) == (3, 6)
     assert kpi.target == 0.10 and kpi.met is False
+    # One definition: the documents room's own figure over the same claims agrees.
+    from bot.documents.chase import rerequest_figures
+
+    whole = rerequest_figures(url=store.url)
+    assert (whole["rerequested"], whole["claims"]) == (3, 6)
 
 
 # --- proactive notices -------------------------------------------------------------------------
