@@ -439,6 +439,15 @@ def lights(scope: Scope) -> List[KpiResult]:
     return out
 
 
+def channels_in(period: Period, url: str | None = None) -> list[str]:
+    """The channels claims were reported through in `period`, for a per-channel breakdown."""
+    with engine_for(url).connect() as conn:
+        found = conn.execute(select(Claim.channel).distinct().where(
+            Claim.reported_at >= period.start, Claim.reported_at < period.end,
+            Claim.channel.isnot(None)).order_by(Claim.channel))
+        return [row[0] for row in found]
+
+
 SECTIONS = (settlement, handling, stages, claims, notices, satisfaction, complaints, handoffs,
             urgent, elderly, lights)
 
