@@ -57,6 +57,8 @@ def target_text(item: KpiResult) -> str:
     if item.target is None:
         return "—"
     sign = "≤" if item.direction == AT_MOST else "≥"
+    if item.unit == "share":
+        return f"{sign} {item.target:.0%}"
     return f"{sign} {value_text(item.target, item.unit)}"
 
 

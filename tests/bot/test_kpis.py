@@ -2,7 +2,11 @@
 definition: exact boundaries, working days across holidays, exclusions, empty denominators."""
 from __future__ import annotations
 
+import csv
+import io
 import itertools
+import json
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -435,3 +439,111 @@ def test_every_definition_is_computed_and_documented(db_url: str) -> None:
         assert item.numerator and item.denominator and item.excluded and item.source
     assert DOCS_FILE.read_text(encoding="utf-8") == render_markdown() + "\n", (
         "docs/kpis.md is stale: run `python -m bot report definitions --write`")
+
+
+# --- the commands ------------------------------------------------------------------------------
+
+def _run(capsys, *argv: str) -> tuple[int, str, str]:
+    from bot.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _busy_may(store: Store) -> None:
+    done = at(3, 2)
+    store.claim(reported=at(2), stage="closed", amount="1000", documents_completed_at=done,
+                paid_at=done + timedelta(hours=5), channel="webchat")
+    store.claim(reported=at(2), stage="assessment", amount="1000", line="medical")
+    store.claim(reported=at(2, month=4), stage="closed", amount="1000",
+                documents_completed_at=at(3, month=4), paid_at=at(3, 20, month=4))
+
+
+def test_report_kpis_json_csv_html_and_table(store: Store, capsys, tmp_path) -> None:
+    _busy_may(store)
+    base = ("--db-url", store.url, "report", "kpis", "--from", "2026-05-01", "--to",
+            "2026-05-31", "--now", "2026-06-10T10:00")
+    code, out, _ = _run(capsys, *base, "--json")
+    data = json.loads(out)
+    assert code == 0 and data["empty"] is False
+    by_key = {item["key"]: item for item in data["kpis"]}
+    # 1 May local midnight is 30 April 16:00 UTC: the April claim paid then stays in April.
+    assert by_key["small_claims_paid_24h"]["value"] == 1.0
+    assert by_key["closure_rate"]["value"] == 0.5 and by_key["closure_rate"]["met"] is False
+    assert by_key["satisfaction_mean"]["value"] is None
+
+    code, out, _ = _run(capsys, *base, "--csv", "--line", "medical")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    closure = next(row for row in rows if row["key"] == "closure_rate")
+    assert code == 0 and closure["value"] == "0" and closure["line"] == "medical"
+    assert next(row for row in rows if row["key"] == "satisfaction_mean")["value"] == ""
+
+    page = tmp_path / "kpis.html"
+    code, out, _ = _run(capsys, *base, "--html", str(page), "--channel", "webchat")
+    text = page.read_text(encoding="utf-8")
+    assert code == 0 and "结案率 Closure rate" in text and "100.0%" in text
+    assert "无数据 / no data" in text
+
+    code, out, _ = _run(capsys, *base)
+    assert code == 0 and "closure_rate" in out and "50.0%" in out and "无数据" in out
+
+
+def test_report_kpis_bad_input_exits_2_with_a_message(store: Store, capsys) -> None:
+    base = ("--db-url", store.url, "report", "kpis")
+    code, _, err = _run(capsys, *base, "--from", "2026-05-31", "--to", "2026-05-01")
+    assert code == 2 and "before it starts" in err
+    code, _, err = _run(capsys, *base, "--from", "2026-05-01", "--to", "2026-05-31",
+                        "--line", "pets")
+    assert code == 2 and "unknown line of business 'pets'" in err
+    code, _, err = _run(capsys, *base, "--from", "2026-13-01", "--to", "2026-05-31")
+    assert code == 2 and "--from" in err
+    code, out, err = _run(capsys, *base, "--from", "2026-05-01", "--to", "2026-05-31",
+                          "--now", "2026-06-10")
+    assert code == 2 and "no data" in err
+    # Every figure says no data; no share is shown (targets are whole percents, "≥ 90%").
+    assert "无数据 / no data" in out and not re.search(r"\d\.\d%", out)
+
+
+def test_report_monthly_html_pdf_with_charts_and_deltas(store: Store, capsys, tmp_path) -> None:
+    from bot.kpis.report import chromium_path
+
+    _busy_may(store)
+    page, pdf = tmp_path / "m.html", tmp_path / "out" / "m.pdf"
+    argv = ["--db-url", store.url, "report", "monthly", "--month", "2026-05", "--html",
+            str(page), "--now", "2026-06-10T10:00"]
+    if chromium_path():
+        argv += ["--pdf", str(pdf)]
+    code, out, err = _run(capsys, *argv)
+    assert code == 0, err
+    text = page.read_text(encoding="utf-8")
+    assert text.count("<svg") >= 4
+    assert "2026-05-01 – 2026-05-31" in text and "2026-04-01 – 2026-04-30" in text
+    # Closure: 50% in May against 100% in April, worse by 50 points; per line and channel.
+    assert "-50.0 pp" in text and "分险种 Per line of business" in text and "webchat" in text
+    if chromium_path():
+        assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 10_000
+
+    code, out, _ = _run(capsys, "--db-url", store.url, "report", "monthly", "--month",
+                        "2026-05", "--now", "2026-06-10T10:00")
+    assert code == 0 and "-50.0 pp" in out
+
+
+def test_report_monthly_refusals(store: Store, capsys, tmp_path, monkeypatch) -> None:
+    base = ("--db-url", store.url, "report", "monthly")
+    code, _, err = _run(capsys, *base, "--month", "2026-13")
+    assert code == 2 and "YYYY-MM" in err
+    code, _, err = _run(capsys, *base, "--month", "2026-05", "--line", "pets")
+    assert code == 2 and "unknown line" in err
+    code, out, err = _run(capsys, *base, "--month", "2026-05", "--now", "2026-06-10")
+    assert code == 2 and "no data" in err
+    _busy_may(store)
+    monkeypatch.setenv("CLAIMS_CHROMIUM", str(tmp_path / "no-such-chromium"))
+    code, _, err = _run(capsys, *base, "--month", "2026-05", "--pdf", str(tmp_path / "m.pdf"),
+                        "--now", "2026-06-10")
+    assert code == 2 and "no Chromium to print the PDF" in err
+
+
+def test_report_definitions_prints_the_docs(capsys) -> None:
+    code, out, _ = _run(capsys, "report", "definitions")
+    assert code == 0 and out == DOCS_FILE.read_text(encoding="utf-8")
