@@ -211,8 +211,12 @@ def handling(scope: Scope) -> List[KpiResult]:
 def stages(scope: Scope) -> List[KpiResult]:
     left_at = func.lead(ClaimEvent.at).over(
         partition_by=ClaimEvent.claim_id, order_by=(ClaimEvent.at, ClaimEvent.id))
+    # A stay that ended in the period ends with an event in it: only those claims' events are
+    # ranked (an index range on claim_events.at, not the whole history).
+    moved = select(ClaimEvent.claim_id).where(scope.in_period(ClaimEvent.at))
     stays = select(ClaimEvent.claim_id.label("claim_id"), ClaimEvent.to_stage.label("stage"),
-                   ClaimEvent.at.label("entered"), left_at.label("left_at"))
+                   ClaimEvent.at.label("entered"), left_at.label("left_at")
+                   ).where(ClaimEvent.claim_id.in_(moved))
     if scope.line or scope.channel:
         stays = scope.claims_join(stays, ClaimEvent.claim_id)
     stays = stays.subquery()
@@ -424,7 +428,8 @@ def lights(scope: Scope) -> List[KpiResult]:
         query = (select(Claim).join(Policy, Policy.id == Claim.policy_id)
                  .where(Claim.stage.in_([stage.value for stage in OPEN_STAGES]),
                         Claim.reported_at < scope.as_of, *scope.claim_filters())
-                 .options(selectinload(Claim.events), selectinload(Claim.policy)))
+                 .options(selectinload(Claim.events), selectinload(Claim.policy),
+                          selectinload(Claim.documents)))
         for claim in session.scalars(query):
             counts[claim_deadlines(to_view(claim), scope.as_of).light] += 1
     out = [result(scope, f"lights_{light.value}", float(n), float(n))
