@@ -222,18 +222,24 @@ def stages(scope: Scope) -> List[KpiResult]:
     stays = stays.subquery()
     took = scope.hours(stays.c.left_at, stays.c.entered)
     ended = and_(stays.c.left_at.isnot(None), scope.in_period(stays.c.left_at))
-    averages = {row.stage: (row.total, row.n) for row in scope.conn.execute(
-        select(stays.c.stage, func.sum(took).label("total"), func.count().label("n"))
-        .where(ended).group_by(stays.c.stage))}
-    p90 = nearest_rank(scope.conn, select(stays.c.stage.label("g"), took.label("v")).where(ended),
-                       0.9, group=True)
+    # One pass: each stay ranked within its stage, then the sum, the count and the P90 row.
+    ranked = select(
+        stays.c.stage.label("stage"), took.label("v"),
+        func.row_number().over(partition_by=stays.c.stage, order_by=took).label("rn"),
+        func.count().over(partition_by=stays.c.stage).label("n"),
+    ).where(ended).subquery()
+    p90_rank = (ranked.c.n * 900 + 999) / 1000  # ceil(0.9 n) in integers
+    figures = {row.stage: row for row in scope.conn.execute(
+        select(ranked.c.stage, func.sum(ranked.c.v).label("total"), func.count().label("n"),
+               func.max(case((ranked.c.rn == p90_rank, ranked.c.v))).label("p90"))
+        .group_by(ranked.c.stage))}
     out: List[KpiResult] = []
     for stage in TIMED_STAGES:
-        total, count = averages.get(stage.value, (None, 0))
-        out.append(mean(scope, f"stage_hours_avg.{stage.value}", total, count))
-        found = p90.get(stage.value)
+        row = figures.get(stage.value)
+        out.append(mean(scope, f"stage_hours_avg.{stage.value}", row and row.total,
+                        row.n if row else 0))
         out.append(result(scope, f"stage_hours_p90.{stage.value}",
-                          found[0] if found else None, None, found[1] if found else 0))
+                          float(row.p90) if row else None, None, row.n if row else 0))
     return out
 
 
