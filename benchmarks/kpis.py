@@ -7,6 +7,7 @@ migration 0014_kpi_indexes, and times the same queries both ways:
 
     .venv/bin/python benchmarks/kpis.py                       # SQLite under var/bench/
     .venv/bin/python benchmarks/kpis.py --claims 20000 --repeat 3
+    .venv/bin/python benchmarks/kpis.py --reuse        # the same file again, indexes off and on
     .venv/bin/python benchmarks/kpis.py --pg-url postgresql+psycopg2://postgres@127.0.0.1:5432/kpis
 
 Figures are printed (and written as JSON with --json); nothing is asserted.
@@ -33,7 +34,7 @@ from benchmarks.common import cpu_name  # noqa: E402
 from bot.kpis import Period, compute  # noqa: E402
 from bot.kpis.report import monthly_html, monthly_report  # noqa: E402
 from bot.store.db import dispose_engines, engine_for  # noqa: E402
-from bot.store.migrate import upgrade  # noqa: E402
+from bot.store.migrate import downgrade, upgrade  # noqa: E402
 from bot.store.models import (  # noqa: E402
     LINES_OF_BUSINESS,
     Claim,
@@ -314,10 +315,17 @@ def time_all(url: str, repeat: int) -> Dict[str, Dict[str, float]]:
     return figures
 
 
-def bench(url: str, claims: int, repeat: int) -> Dict[str, Any]:
-    upgrade(url, BEFORE)
+def bench(url: str, claims: int, repeat: int, reuse: bool = False) -> Dict[str, Any]:
     began = time.perf_counter()
-    counts = generate(url, claims)
+    if reuse:  # the data of an earlier run: only the KPI indexes go and come back
+        downgrade(url, BEFORE)
+        with engine_for(url).connect() as conn:
+            counts = {name: conn.execute(select(func.count()).select_from(table)).scalar()
+                      for name, table in ((m.__tablename__, m.__table__) for m in (
+                          Claim, ClaimEvent, Notification, Complaint, Handoff))}
+    else:
+        upgrade(url, BEFORE)
+        counts = generate(url, claims)
     loaded = time.perf_counter() - began
     if engine_for(url).dialect.name == "postgresql":
         with engine_for(url).begin() as conn:
@@ -352,6 +360,9 @@ def main(argv: List[str] | None = None) -> int:
                         help="SQLite file to (re)create")
     parser.add_argument("--pg-url", help="also a PostgreSQL database (its schema is wiped)")
     parser.add_argument("--json", help="write the figures to this JSON file")
+    parser.add_argument("--reuse", action="store_true",
+                        help="time the SQLite file of an earlier run again (no new data)")
+    parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
     args = parser.parse_args(argv)
 
     print(f"KPI benchmark: {args.claims:,} claims over {DAYS} days; CPU {cpu_name()}; "
@@ -359,10 +370,12 @@ def main(argv: List[str] | None = None) -> int:
     results = []
     sqlite_file = Path(args.sqlite)
     sqlite_file.parent.mkdir(parents=True, exist_ok=True)
-    sqlite_file.unlink(missing_ok=True)
-    results.append(bench(f"sqlite:///{sqlite_file}", args.claims, args.repeat))
+    reuse = args.reuse and sqlite_file.exists()
+    if not reuse:
+        sqlite_file.unlink(missing_ok=True)
+    results.append(bench(f"sqlite:///{sqlite_file}", args.claims, args.repeat, reuse))
     print_figures(results[-1])
-    if args.pg_url:
+    if args.pg_url and not args.sqlite_only:
         with engine_for(args.pg_url).begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))

@@ -173,10 +173,13 @@ SECTIONS = (settlement, decisions, stages, claims, notices, satisfaction, compla
 
 
 def compute(period: Period, line: str | None = None, channel: str | None = None,
-            url: str | None = None, now: datetime | None = None) -> list[KpiResult]:
+            url: str | None = None, now: datetime | None = None, *,
+            lights_snapshot: bool = True) -> list[KpiResult]:
     """Every KPI over `period` (naive UTC, half-open), for one line of business and/or channel
     (None: all), as of `now` (default: the clock) or the period's end when that is earlier.
 
+    `lights_snapshot=False` leaves out the open claims by light and the escalations (the one
+    section that loads claims: their deadline clocks), for breakdowns that do not show them.
     Raises UnknownLine for a line of business the store does not know.
     """
     if line is not None and line not in LINES_OF_BUSINESS:
@@ -186,7 +189,8 @@ def compute(period: Period, line: str | None = None, channel: str | None = None,
     figures = Figures(line, channel or None)
     with engine_for(url).connect() as conn:
         queries = KpiQueries(conn, period.start, period.end, line, channel or None, as_of)
-        results = [item for section in SECTIONS for item in section(queries, figures)]
+        sections = SECTIONS if lights_snapshot else SECTIONS[:-1]
+        results = [item for section in sections for item in section(queries, figures)]
     order = {key: index for index, key in enumerate(_key_order())}
     return sorted(results, key=lambda item: order.get(item.key.split(".")[0], len(order)))
 

@@ -278,8 +278,10 @@ def monthly_report(year: int, month: int, *, line: str | None = None, url: str |
     current = compute(period, line=line, url=url, now=now)
     before = compute(previous, line=line, url=url, now=now)
     lines = [line] if line else list(LINES_OF_BUSINESS)
-    per_line = {name: _headline(compute(period, line=name, url=url, now=now)) for name in lines}
-    per_channel = {name: _headline(compute(period, line=line, channel=name, url=url, now=now))
+    per_line = {name: _headline(compute(period, line=name, url=url, now=now,
+                                        lights_snapshot=False)) for name in lines}
+    per_channel = {name: _headline(compute(period, line=line, channel=name, url=url, now=now,
+                                           lights_snapshot=False))
                    for name in channels_in(period, url=url)}
     return MonthlyReport(f"{year:04d}-{month:02d}", period, previous, current, before, per_line,
                          per_channel, line, generated)

@@ -547,3 +547,9 @@ def test_report_monthly_refusals(store: Store, capsys, tmp_path, monkeypatch) ->
 def test_report_definitions_prints_the_docs(capsys) -> None:
     code, out, _ = _run(capsys, "report", "definitions")
     assert code == 0 and out == DOCS_FILE.read_text(encoding="utf-8")
+
+
+def test_breakdowns_can_leave_out_the_lights_snapshot(store: Store) -> None:
+    store.claim(reported=at(3), stage="assessment")
+    keys = {item.key for item in compute(MAY, url=store.url, now=NOW, lights_snapshot=False)}
+    assert "closure_rate" in keys and not {"lights_green", "escalations"} & keys
