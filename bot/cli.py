@@ -822,6 +822,11 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.wechat.cli import add_wechat_commands
 
     add_wechat_commands(commands)
+
+    # Service KPIs (issue 17): `report kpis`, `report monthly`, `report definitions`.
+    from bot.kpis.cli import add_report_commands
+
+    add_report_commands(commands)
     return parser
 
 

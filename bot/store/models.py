@@ -675,12 +675,19 @@ class LoginLink(Base):
     customer = relationship("Customer")
 
 
-# --- d-dashboard: the dashboard's per-day series read each table by time (migration
-# 0015_dashboard; bot/kpis/series.py) -------------------------------------------------------------
+# --- k-kpis: what the service KPIs pick their cases by (bot/kpis, migration 0014_kpi_indexes) ---
+# Declared here, after the tables, so the classes above stay as they were.
 
 Index("ix_claims_reported_at", Claim.reported_at)
-Index("ix_claim_events_to_stage_at", ClaimEvent.to_stage, ClaimEvent.at)
-Index("ix_notifications_created_at", Notification.created_at)
+Index("ix_claims_paid_at", Claim.paid_at)
+Index("ix_claim_events_to_stage_at_from_stage_claim_id", ClaimEvent.to_stage, ClaimEvent.at,
+      ClaimEvent.from_stage, ClaimEvent.claim_id)
+Index("ix_claim_events_at_claim_id", ClaimEvent.at, ClaimEvent.claim_id)
+Index("ix_claim_events_claim_id_at_to_stage", ClaimEvent.claim_id, ClaimEvent.at,
+      ClaimEvent.to_stage)
 Index("ix_complaints_received_at", Complaint.received_at)
+Index("ix_complaints_decided_at", Complaint.decided_at)
 Index("ix_handoffs_created_at", Handoff.created_at)
 Index("ix_satisfaction_scores_answered_at", SatisfactionScore.answered_at)
+Index("ix_escalations_created_at", Escalation.created_at)
+Index("ix_notifications_created_at", Notification.created_at)

@@ -1,10 +1,10 @@
 """WeChat: the access token every replica shares. (When each follower last wrote, for the 48-hour
-window, is bot.outbox.windows' channel_contacts, from 0018_notice_fallback.)
+window, is bot.outbox.windows' channel_contacts, from 0015_notice_fallback.)
 
-Chained after 0018_notice_fallback since w-wechat merged n-notices (the integrator re-chains).
+Chained after 0015_notice_fallback since w-wechat merged n-notices (the integrator re-chains).
 
-Revision ID: 0017_wechat
-Revises: 0018_notice_fallback
+Revision ID: 0016_wechat
+Revises: 0015_notice_fallback
 Create Date: 2026-12-06
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017_wechat"
-down_revision = "0018_notice_fallback"
+revision = "0016_wechat"
+down_revision = "0015_notice_fallback"
 branch_labels = None
 depends_on = None
 

@@ -2,8 +2,8 @@
 when each customer last wrote (WhatsApp's 24-hour and WeChat's 48-hour windows), and the
 one-time web chat login links of SMS receipts.
 
-Revision ID: 0018_notice_fallback
-Revises: 0013_console
+Revision ID: 0015_notice_fallback
+Revises: 0014_kpi_indexes
 Create Date: 2026-12-06
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018_notice_fallback"
-down_revision = "0015_dashboard"
+revision = "0015_notice_fallback"
+down_revision = "0014_kpi_indexes"
 branch_labels = None
 depends_on = None
 
