@@ -378,7 +378,7 @@ def _send_pending(report: AlertReport, settings: Settings, now: datetime, url: s
                   actor: str) -> None:
     """E-mails every open alert whose e-mail has not gone yet (new, or failed last round)."""
     with unit_of_work(url) as uow:
-        waiting = [(task.id, task.dedupe_key) for task in
+        waiting = [(task.id, task.dedupe_key.rsplit(":", 1)[0]) for task in
                    uow.tasks.list(statuses=ACTIVE, kind=ALERT_KIND, key_prefix=KEY_PREFIX)
                    if (task.detail or {}).get("email", {}).get("status") != "sent"]
     for task_id, key in waiting:
