@@ -37,14 +37,13 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Sequence, Tuple
 
 import yaml
-from sqlalchemy import select
 
 from bot.clock import as_utc_naive, format_local, local_today
 from bot.kpis import KpiResult, Period
 from bot.language import to_simplified
 from bot.settings import Settings, get_settings
 from bot.store.db import UnitOfWork, unit_of_work
-from bot.store.models import Claim, Complaint, Policy, Task
+from bot.store.models import Task
 from bot.tasks import ACTIVE, KINDS, open_task
 
 logger = logging.getLogger(__name__)
@@ -115,21 +114,11 @@ def load_counted(uow: UnitOfWork, subject: str, since: datetime, until: datetime
                  ) -> List[Counted]:
     """The complaints or reports of [since, until) as the spike rule counts them."""
     if subject == "reports":
-        rows = uow.session.execute(
-            select(Claim.reported_at, Policy.line_of_business, Claim.incident_place,
-                   Claim.description)
-            .join(Policy, Claim.policy_id == Policy.id)
-            .where(Claim.reported_at >= since, Claim.reported_at < until))
         return [_counted(at, line, place, description or "")
-                for at, line, place, description in rows]
-    rows = uow.session.execute(
-        select(Complaint.received_at, Policy.line_of_business, Claim.incident_place,
-               Complaint.subject, Complaint.facts, Complaint.request)
-        .outerjoin(Claim, Complaint.claim_id == Claim.id)
-        .outerjoin(Policy, Claim.policy_id == Policy.id)
-        .where(Complaint.received_at >= since, Complaint.received_at < until))
+                for at, line, place, description in uow.claims.reported_between(since, until)]
     return [_counted(at, line, place, " ".join(filter(None, (subject_, facts, request))))
-            for at, line, place, subject_, facts, request in rows]
+            for at, line, place, subject_, facts, request
+            in uow.complaints.received_between(since, until)]
 
 
 # --- the spike rule ------------------------------------------------------------------------------

@@ -218,6 +218,15 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def _cmd_seed(args: argparse.Namespace) -> int:
+    # s-seed-alerts: --history's days and clock are checked before anything is written.
+    if getattr(args, "history", None) is not None and args.history < 1:
+        print("--history: at least 1 day", file=sys.stderr)
+        return EXIT_REFUSED
+    try:
+        history_now = _parse_now(getattr(args, "now", None))
+    except ValueError:
+        print(f"--now: not an ISO date or datetime: {args.now}", file=sys.stderr)
+        return EXIT_REFUSED
     if args.reset:
         migrate.reset(args.db_url)
     else:
@@ -226,17 +235,12 @@ def _cmd_seed(args: argparse.Namespace) -> int:
         print("store already holds customers; nothing seeded")
         return EXIT_OK
     today = date.fromisoformat(args.today) if args.today else None
-    try:
-        history_now = _parse_now(getattr(args, "now", None))  # s-seed-alerts: --history's clock
-    except ValueError:
-        print(f"--now: not an ISO date or datetime: {args.now}", file=sys.stderr)
-        return EXIT_REFUSED
     if today is None and history_now is not None:
         today = local_today(history_now)
     report = seed(args.db_url, today=today)
     created = ", ".join(f"{count} {kind}" for kind, count in report.created.items())
     print(f"seeded: {created}" if report.changed else "demo data already present; nothing changed")
-    if getattr(args, "history", None):
+    if getattr(args, "history", None) is not None:
         return _seed_history(args, history_now)
     return EXIT_OK
 
@@ -642,9 +646,6 @@ def _add_history_arguments(seed_parser: argparse.ArgumentParser) -> None:
 def _seed_history(args: argparse.Namespace, now: datetime | None) -> int:
     from bot.seed_history import seed_history
 
-    if args.history < 1:
-        print("--history: at least 1 day", file=sys.stderr)
-        return EXIT_REFUSED
     report = seed_history(args.history, now=now, seed=args.seed, url=args.db_url)
     if report.skipped:
         print("history already present; nothing changed")

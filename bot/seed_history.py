@@ -23,7 +23,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple
 
 from bot.claims.deadlines import Clock, ClockStatus, add_working_days, settlement_band
 from bot.claims.disputes import _record_step
@@ -41,13 +41,14 @@ from bot.store.models import (
     Agent,
     Claim,
     ClaimDocument,
+    ClaimNumberCounter,
     Complaint,
     Customer,
     Handoff,
-    Notification,
     Policy,
     SatisfactionScore,
 )
+from bot.store.repositories import format_claim_number
 
 HISTORY_ACTOR = "seed-history"
 CORE_SYSTEM = "core-system"
@@ -195,6 +196,8 @@ class _History:
         self.staff: Dict[str, Agent] = {}
         self.late_claims: set[int] = set()
         self.events: List = []  # moves of the claim being written, awaiting their notices
+        self.later: List[Callable[[], None]] = []  # its steps that need its row id
+        self.serials: Dict[int, int] = {}  # the last claim serial given out, per year
 
     # --- people ---------------------------------------------------------------------------
 
@@ -288,7 +291,7 @@ class _History:
         zh_text, en_text = _DESCRIPTIONS.get(incident_type, _DESCRIPTIONS["collision"])
         lang = customer.preferred_language
         claim = Claim(
-            number=uow.claims.next_claim_number(to_local(reported_at).year), policy=policy,
+            number=self._claim_number(reported_at), policy=policy,
             stage=S.REPORTED.value, incident_type=incident_type,
             incident_at=reported_at - timedelta(hours=rng.uniform(1, 60)),
             incident_time_precision="exact", incident_place=self._place(line, city),
@@ -300,11 +303,24 @@ class _History:
         uow.claims.add_event(claim, from_stage=None, to_stage=S.REPORTED.value, actor="bot",
                              at=reported_at)
         self._documents(claim, line, incident_type, reported_at)
-        uow.flush()
         self.claims.append(claim)
         self.report.created["claims"] += 1
         self._lifecycle(claim, estimate, policy)
         self._queue_notices(claim)
+
+    def _claim_number(self, reported_at: datetime) -> str:
+        """The next number of the report's year, counted here and reserved in the counter at
+        the end (`reserve_numbers`): one UPDATE per year instead of one per claim."""
+        year = to_local(reported_at).year
+        if year not in self.serials:
+            counter = self.uow.session.get(ClaimNumberCounter, year)
+            self.serials[year] = counter.last if counter is not None else 0
+        self.serials[year] += 1
+        return format_claim_number(year, self.serials[year])
+
+    def reserve_numbers(self) -> None:
+        for year, serial in sorted(self.serials.items()):
+            self.uow.claims.reserve_claim_serial(year, serial)
 
     def _documents(self, claim: Claim, line: str, incident_type: str, at: datetime) -> None:
         for item in checklist(line, incident_type):
@@ -342,15 +358,17 @@ class _History:
             for event in self.events:
                 queue_stage_notice(self.uow, claim, event)
         self.events.clear()
+        # What needs the claim's row id: escalations, disputes, scores.
+        for step in self.later:
+            step()
+        self.later.clear()
 
     def deliver_notices(self) -> None:
         """The notices the moves queued, as the outbox left them: sent a moment after they were
         queued, or failed after its retries (channels fail at different rates)."""
         fails = {name: rate for name, rate, _ in _CHANNELS}
         ids = [claim.id for claim in self.claims]
-        for notice in (self.uow.session.query(Notification)
-                       .filter(Notification.claim_id.in_(ids), Notification.status == "pending")
-                       .order_by(Notification.id)):
+        for notice in self.uow.notifications.pending_of_claims(ids):
             delay = timedelta(seconds=self.rng.randint(2, 90))
             if notice.created_at + delay >= self.now:
                 delay = timedelta(0)
@@ -400,7 +418,7 @@ class _History:
         if not self._move(claim, S.ASSESSMENT, assessed, note="材料齐全 / documents complete"):
             return
         if decided_at >= self.now:
-            self._escalate_if_red(claim, band, complete)
+            self.later.append(lambda: self._escalate_if_red(claim, band, complete))
             return
         if rng.random() < 0.07:
             claim.denial_reason_zh = "这次损失属于保险条款写明不赔的情况。"
@@ -408,9 +426,10 @@ class _History:
             claim.denial_clause = "第七条 / Clause 7"
             self._move(claim, S.DENIED, decided_at, actor="handler:history.chen",
                        note="责任免除 / exclusion")
-            self._escalate_if_red(claim, band, complete, settled=decided_at)
+            self.later.append(lambda: self._escalate_if_red(claim, band, complete,
+                                                            settled=decided_at))
             if rng.random() < 0.35:
-                self._dispute(claim, decided_at)
+                self.later.append(lambda: self._dispute(claim, decided_at))
             self._move(claim, S.CLOSED, decided_at + timedelta(days=rng.uniform(3, 10)))
             return
         approved = estimate * Decimal(str(rng.uniform(0.75, 1.0))) - policy.deductible
@@ -419,17 +438,18 @@ class _History:
         if not self._move(claim, S.PAYMENT, decided_at, note=f"核定 {approved} 元"):
             return
         if paid_at >= self.now:
-            self._escalate_if_red(claim, band, complete)
+            self.later.append(lambda: self._escalate_if_red(claim, band, complete))
             return
         claim.paid_amount, claim.paid_at = approved, paid_at
         self._move(claim, S.CLOSED, paid_at, note=f"已赔付 {approved} 元")
-        self._escalate_if_red(claim, band, complete, settled=paid_at)
+        self.later.append(lambda: self._escalate_if_red(claim, band, complete,
+                                                        settled=paid_at))
         if late:
             self.late_claims.add(claim.id)
         if rng.random() < 0.04:
-            self._dispute(claim, paid_at)
+            self.later.append(lambda: self._dispute(claim, paid_at))
         if rng.random() < 0.72:
-            self._score(claim, paid_at, late)
+            self.later.append(lambda: self._score(claim, paid_at, late))
 
     def _settlement_times(self, band: str, complete: datetime, late: bool,
                           very_late: bool) -> Tuple[datetime, datetime]:
@@ -499,10 +519,9 @@ class _History:
         weights = ([1, 1, 2, 3, 6, 8, 10, 8, 4, 2] if late
                    else [0.5, 0.5, 0.5, 1, 1, 2, 5, 14, 26, 40])
         score = rng.choices(range(1, 11), weights=weights)[0]
-        self.uow.session.add(SatisfactionScore(claim_id=claim.id,
-                                               customer_id=claim.policy.customer_id,
-                                               score=score, actor="customer",
-                                               answered_at=answered))
+        self.uow.satisfaction.add(SatisfactionScore(
+            claim_id=claim.id, customer_id=claim.policy.customer_id, score=score,
+            actor="customer", answered_at=answered))
         self.report.created["scores"] += 1
 
     def _dispute(self, claim: Claim, decided_at: datetime) -> None:
@@ -541,8 +560,10 @@ class _History:
             at = claim.reported_at + (self.now - claim.reported_at) * rng.uniform(0.3, 0.95)
             self._complaint(claim, at, _COMPLAINTS[0])
         # A few come back about the same matter: repeats, linked to the first.
-        for first in rng.sample(firsts, k=max(1, len(firsts) // 25)):
-            again = first.received_at + timedelta(days=rng.uniform(3, 15))
+        older = [c for c in firsts if self.now - c.received_at > timedelta(days=2)]
+        for first in rng.sample(older, k=min(len(older), max(1, round(len(firsts) * 0.04)))):
+            room = (self.now - first.received_at).total_seconds() / 86400
+            again = first.received_at + timedelta(days=rng.uniform(1, min(15.0, room)))
             if again < self.now:
                 topic = next(t for t in _COMPLAINTS if t[1] == first.subject or t[2] ==
                              first.subject)
@@ -691,6 +712,7 @@ def seed_history(days: int = 90, *, now: datetime | None = None, seed: int = DEF
         history = _History(uow, random.Random(seed), at, days, report)
         history._staff()
         history.claims_over_the_period()
+        history.reserve_numbers()
         uow.flush()
         history.deliver_notices()
         history.complaints()
