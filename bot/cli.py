@@ -851,6 +851,10 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.documents.cli import add_documents_commands
 
     add_documents_commands(commands)
+    # Service KPIs (issue 17): `report kpis`, `report monthly`, `report definitions`.
+    from bot.kpis.cli import add_report_commands
+
+    add_report_commands(commands)
     return parser
 
 

@@ -55,6 +55,7 @@ def rules() -> dict[str, Any]:
 
 # --- working days ------------------------------------------------------------------------------
 
+@lru_cache(maxsize=8192)  # chinese_calendar scans its tables per call; reports ask per claim
 def is_working_day(day: date) -> bool:
     """True on a Chinese working day: public holidays are off, adjusted weekends are worked.
 

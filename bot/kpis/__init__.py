@@ -11,8 +11,8 @@ rely on it.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
-from typing import Any, Dict, Optional
+from datetime import date, datetime, timedelta
+from typing import Any, Dict
 
 AT_LEAST = "at_least"
 AT_MOST = "at_most"
@@ -29,6 +29,22 @@ class Period:
         if self.end <= self.start:
             raise ValueError("a period must end after it starts")
 
+    @classmethod
+    def of_days(cls, first: date, last: date) -> Period:
+        """The local days `first` to `last`, both included (the settings' timezone)."""
+        from bot.clock import from_local
+
+        if last < first:
+            raise ValueError(f"the period ends ({last}) before it starts ({first})")
+        return cls(from_local(first), from_local(last + timedelta(days=1)))
+
+    @classmethod
+    def of_month(cls, year: int, month: int) -> Period:
+        """One local calendar month."""
+        first = date(year, month, 1)
+        following = date(year + month // 12, month % 12 + 1, 1)
+        return cls.of_days(first, following - timedelta(days=1))
+
 
 @dataclass(frozen=True)
 class KpiResult:
@@ -38,18 +54,19 @@ class KpiResult:
     key: str                      # stable id, e.g. "small_claims_paid_24h"
     title_zh: str
     title_en: str
-    value: Optional[float]        # None: no data in the period
+    value: float | None        # None: no data in the period
     unit: str                     # "share" | "hours" | "days" | "score" | "count"
-    target: Optional[float]       # None: reported, no target
+    target: float | None       # None: reported, no target
     direction: str                # AT_LEAST or AT_MOST (how value compares to target)
-    numerator: Optional[float]
-    denominator: Optional[float]
+    numerator: float | None
+    denominator: float | None
     source: str                   # where the target comes from (seed document / DOMAIN.md section)
-    line: Optional[str] = None    # line of business the figure is for; None = all lines
-    channel: Optional[str] = None  # channel the figure is for; None = all channels
+    line: str | None = None    # line of business the figure is for; None = all lines
+    channel: str | None = None  # channel the figure is for; None = all channels
+    note: str | None = None    # why there is no figure when it is not for lack of cases
 
     @property
-    def met(self) -> Optional[bool]:
+    def met(self) -> bool | None:
         """True/False against the target; None with no data or no target."""
         if self.value is None or self.target is None:
             return None
@@ -61,3 +78,9 @@ class KpiResult:
         data = asdict(self)
         data["met"] = self.met
         return data
+
+
+# The one entry point (imported last: compute reads Period and KpiResult from here).
+from bot.kpis.compute import UnknownLine, compute  # noqa: E402
+
+__all__ = ["AT_LEAST", "AT_MOST", "KpiResult", "Period", "UnknownLine", "compute"]

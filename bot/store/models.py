@@ -623,3 +623,18 @@ class CaseOwner(Base):
     since = Column(DateTime, nullable=False, default=utc_now)
 
     agent = relationship("Agent")
+
+
+# --- k-kpis: what the service KPIs pick their cases by (bot/kpis, migration 0014_kpi_indexes) ---
+# Declared here, after the tables, so the classes above stay as they were.
+
+Index("ix_claims_reported_at", Claim.reported_at)
+Index("ix_claims_paid_at", Claim.paid_at)
+Index("ix_claim_events_at", ClaimEvent.at)
+Index("ix_claim_events_to_stage_at", ClaimEvent.to_stage, ClaimEvent.at)
+Index("ix_complaints_received_at", Complaint.received_at)
+Index("ix_complaints_decided_at", Complaint.decided_at)
+Index("ix_handoffs_created_at", Handoff.created_at)
+Index("ix_satisfaction_scores_answered_at", SatisfactionScore.answered_at)
+Index("ix_escalations_created_at", Escalation.created_at)
+Index("ix_notifications_created_at", Notification.created_at)

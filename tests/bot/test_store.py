@@ -44,7 +44,7 @@ def test_the_comparison_would_see_a_difference(db_url: str) -> None:
 
 
 def test_migrations_create_every_table_and_downgrade_drops_them(db_url: str) -> None:
-    assert current_revision(db_url) == head_revision() == "0013_console"
+    assert current_revision(db_url) == head_revision() == "0014_kpi_indexes"
     assert TABLES.issubset(inspect(engine_for(db_url)).get_table_names())
     downgrade(db_url)
     assert TABLES.isdisjoint(inspect(engine_for(db_url)).get_table_names())
