@@ -13,8 +13,9 @@ place, `region_of`) and each keyword topic its words name (bot/alerts.yml):
   15: one complaint is never a spike) AND recent >= R x expected (CLAIMS_ALERT_RATIO, 2). With no
   baseline at all the minimum count alone decides.
 A KPI is below target when `bot.kpis.compute` over the last CLAIMS_ALERT_KPI_DAYS (30) says
-`met is False`, for all lines and for each line, and only when its denominator counts at least
+`met is False`, for all lines or for a line, and only when its denominator counts at least
 CLAIMS_ALERT_KPI_MIN_CASES (20) cases: a week with three claims says nothing about the service.
+One alert per KPI, naming every line where it is below.
 
 Dedupe: an alert is one task while it is open (open or taken): the next rounds update its figures
 and send nothing again. Once a supervisor closes it, the same alert may be raised again on a
@@ -221,44 +222,51 @@ def find_spikes(counted: Iterable[Counted], subject: str, now: datetime,
 
 @dataclass(frozen=True)
 class KpiBreach:
-    result: KpiResult
+    """One KPI below its target: for all lines and/or for some lines, as one alert."""
+
+    results: Tuple[KpiResult, ...]  # the same KPI; all lines first when it is below too
     days: int
 
     @property
-    def key(self) -> str:
-        return (f"{KEY_PREFIX}kpi:{self.result.key}:{self.result.line or 'all'}:"
-                f"{self.result.channel or 'all'}")
+    def kpi(self) -> KpiResult:
+        return self.results[0]
 
-    def _scope(self, lang: str) -> str:
-        line = self.result.line
-        if not line:
+    @property
+    def key(self) -> str:
+        return f"{KEY_PREFIX}kpi:{self.kpi.key}"
+
+    @staticmethod
+    def _scope(result: KpiResult, lang: str) -> str:
+        if not result.line:
             return "全部险种" if lang != "en" else "all lines"
-        zh, en = LINE_NAMES.get(line, (line, line))
+        zh, en = LINE_NAMES.get(result.line, (result.line, result.line))
         return en if lang == "en" else zh
 
     def _figure(self, value: float | None) -> str:
         if value is None:
             return "-"
-        if self.result.unit == "share":
+        if self.kpi.unit == "share":
             return f"{value * 100:.1f}%"
         return f"{value:.2f}".rstrip("0").rstrip(".") + (
-            {"hours": " h", "days": " d"}.get(self.result.unit, ""))
+            {"hours": " h", "days": " d"}.get(self.kpi.unit, ""))
 
     def title(self) -> str:
-        r = self.result
-        return (f"指标未达标：{r.title_zh}（{self._scope('zh')}） / "
-                f"Below target: {r.title_en} ({self._scope('en')})")
+        zh = "、".join(self._scope(r, "zh") for r in self.results)
+        en = ", ".join(self._scope(r, "en") for r in self.results)
+        return f"指标未达标：{self.kpi.title_zh}（{zh}） / Below target: {self.kpi.title_en} ({en})"
 
     def text(self) -> Tuple[str, str]:
-        r = self.result
-        sign_zh = "不低于" if r.direction == "at_least" else "不高于"
-        sign_en = "at least" if r.direction == "at_least" else "at most"
-        zh = (f"近{self.days}天{self._scope('zh')}「{r.title_zh}」为 {self._figure(r.value)}，"
-              f"目标{sign_zh} {self._figure(r.target)}（{self._count(r)}；依据：{r.source}）。")
-        en = (f"{r.title_en} for {self._scope('en')} over the last {self.days} days is "
-              f"{self._figure(r.value)}; the target is {sign_en} {self._figure(r.target)} "
-              f"({self._count(r)}; source: {r.source}).")
-        return zh, en
+        kpi = self.kpi
+        sign_zh = "不低于" if kpi.direction == "at_least" else "不高于"
+        sign_en = "at least" if kpi.direction == "at_least" else "at most"
+        zh = "；".join(f"{self._scope(r, 'zh')} {self._figure(r.value)}（{self._count(r)}）"
+                      for r in self.results)
+        en = "; ".join(f"{self._scope(r, 'en')} {self._figure(r.value)} ({self._count(r)})"
+                       for r in self.results)
+        return (f"近{self.days}天「{kpi.title_zh}」{zh}。目标{sign_zh} "
+                f"{self._figure(kpi.target)}（依据：{kpi.source}）。",
+                f"{kpi.title_en} over the last {self.days} days: {en}. The target is {sign_en} "
+                f"{self._figure(kpi.target)} (source: {kpi.source}).")
 
     @staticmethod
     def _count(r: KpiResult) -> str:
@@ -267,14 +275,20 @@ class KpiBreach:
         return f"{r.numerator:g}/{r.denominator:g}"
 
     def detail(self) -> Dict[str, Any]:
-        return {"alert": "kpi", "days": self.days, **self.result.as_dict()}
+        return {"alert": "kpi", "kpi": self.kpi.key, "days": self.days,
+                "figures": [r.as_dict() for r in self.results]}
 
 
 def kpi_breaches(results: Iterable[KpiResult], *, days: int, min_cases: int) -> List[KpiBreach]:
-    """The figures below their target (`met is False`) that count enough cases to mean it."""
-    return [KpiBreach(result, days) for result in results
-            if result.met is False
-            and (result.denominator is None or result.denominator >= min_cases)]
+    """The figures below their target (`met is False`) that count enough cases to mean it, one
+    breach per KPI with every line (all lines first) where it is below."""
+    below: Dict[str, List[KpiResult]] = {}
+    for result in results:
+        if result.met is False and (result.denominator is None
+                                    or result.denominator >= min_cases):
+            below.setdefault(result.key, []).append(result)
+    return [KpiBreach(tuple(sorted(found, key=lambda r: (r.line is not None, r.line or ""))),
+                      days) for found in below.values()]
 
 
 def _kpi_compute() -> KpiCompute | None:

@@ -194,7 +194,6 @@ class _History:
         self.serial = 0
         self.claims: List[Claim] = []
         self.staff: Dict[str, Agent] = {}
-        self.late_claims: set[int] = set()
         self.events: List = []  # moves of the claim being written, awaiting their notices
         self.later: List[Callable[[], None]] = []  # its steps that need its row id
         self.serials: Dict[int, int] = {}  # the last claim serial given out, per year
@@ -382,7 +381,11 @@ class _History:
 
     def _lifecycle(self, claim: Claim, estimate: Decimal, policy: Policy) -> None:
         rng = self.rng
-        band = settlement_band(estimate)
+        # The amount the assessment will approve, known ahead so that the claim is settled at
+        # the pace of its band (the deadlines read the approved amount once there is one).
+        approved = estimate * Decimal(str(rng.uniform(0.75, 1.0))) - policy.deductible
+        approved = max(approved, Decimal("100")).quantize(Decimal("0.01"))
+        band, estimated_band = settlement_band(approved), settlement_band(estimate)
         at = claim.reported_at
         # Picked up within the 15 minutes, now and then later.
         at += timedelta(minutes=rng.uniform(1, 12) if rng.random() < 0.93 else rng.uniform(16, 90))
@@ -393,7 +396,7 @@ class _History:
         if not self._move(claim, S.DOCUMENTS_REVIEW, at):
             return
         # Documents arrive; one claim in nine has one rejected and asked for again.
-        hours = rng.uniform(1, 30) if band == "small" else rng.uniform(12, 24 * 8)
+        hours = rng.uniform(1, 30) if band == "small" else rng.uniform(4, 60)
         complete = at + timedelta(hours=hours)
         rerequested = rng.random() < 0.11
         if rerequested:
@@ -418,7 +421,7 @@ class _History:
         if not self._move(claim, S.ASSESSMENT, assessed, note="材料齐全 / documents complete"):
             return
         if decided_at >= self.now:
-            self.later.append(lambda: self._escalate_if_red(claim, band, complete))
+            self.later.append(lambda: self._escalate_if_red(claim, estimated_band, complete))
             return
         if rng.random() < 0.07:
             claim.denial_reason_zh = "这次损失属于保险条款写明不赔的情况。"
@@ -426,14 +429,12 @@ class _History:
             claim.denial_clause = "第七条 / Clause 7"
             self._move(claim, S.DENIED, decided_at, actor="handler:history.chen",
                        note="责任免除 / exclusion")
-            self.later.append(lambda: self._escalate_if_red(claim, band, complete,
+            self.later.append(lambda: self._escalate_if_red(claim, estimated_band, complete,
                                                             settled=decided_at))
             if rng.random() < 0.35:
                 self.later.append(lambda: self._dispute(claim, decided_at))
             self._move(claim, S.CLOSED, decided_at + timedelta(days=rng.uniform(3, 10)))
             return
-        approved = estimate * Decimal(str(rng.uniform(0.75, 1.0))) - policy.deductible
-        approved = max(approved, Decimal("100")).quantize(Decimal("0.01"))
         claim.approved_amount = approved
         if not self._move(claim, S.PAYMENT, decided_at, note=f"核定 {approved} 元"):
             return
@@ -444,8 +445,6 @@ class _History:
         self._move(claim, S.CLOSED, paid_at, note=f"已赔付 {approved} 元")
         self.later.append(lambda: self._escalate_if_red(claim, band, complete,
                                                         settled=paid_at))
-        if late:
-            self.late_claims.add(claim.id)
         if rng.random() < 0.04:
             self.later.append(lambda: self._dispute(claim, paid_at))
         if rng.random() < 0.72:
@@ -460,10 +459,13 @@ class _History:
                      else rng.uniform(2, 22))
             paid = complete + timedelta(hours=hours)
             return paid - timedelta(hours=min(hours / 2, rng.uniform(1, 6))), paid
+        # Larger claims: decided within a day or two (the average handling target is 48 hours
+        # from the report), paid within 7 working days of complete documents.
         days = (rng.randint(15, 20) if very_late else rng.randint(8, 13) if late
                 else rng.randint(1, 6))
         paid = add_working_days(complete, days) - timedelta(hours=rng.uniform(0, 6))
-        return paid - timedelta(hours=rng.uniform(4, 40)), paid
+        decided = complete + timedelta(hours=rng.uniform(30, 96) if late else rng.uniform(2, 24))
+        return min(decided, paid - timedelta(hours=2)), paid
 
     def _receive_documents(self, claim: Claim, started: datetime, complete: datetime,
                            rerequested: bool) -> None:
@@ -619,7 +621,7 @@ class _History:
             row.complexity, row.extended_at = "extended", ack + timedelta(days=10)
             days = rng.uniform(31, 58)
         else:
-            days = rng.uniform(1, 14) if rng.random() < 0.9 else rng.uniform(15.5, 20)
+            days = rng.uniform(1, 14) if rng.random() < 0.97 else rng.uniform(15.5, 20)
         decided = at + timedelta(days=days)
         if decided >= self.now or (row.extended_at and row.extended_at >= self.now):
             row.extended_at = None if row.extended_at and row.extended_at >= self.now \
@@ -659,7 +661,8 @@ class _History:
                 wait = rng.uniform(0.3, 4)
             else:
                 wait = rng.lognormvariate(1.2, 0.8)
-            abandoned = rng.random() < (0.02 if elderly or reason is Reason.URGENT else 0.07)
+            # Elderly and urgent customers are answered first and never left to give up.
+            abandoned = not (elderly or reason is Reason.URGENT) and rng.random() < 0.07
             first = (_DESCRIPTIONS.get(claim.incident_type, ("", ""))[0] + " 转人工")
             summary = build_summary(
                 [{"event": "user", "text": first, "timestamp": at.timestamp()}],

@@ -119,12 +119,16 @@ def test_only_figures_below_target_with_enough_cases_are_breaches() -> None:
         _kpi("satisfaction", None, 0.85, 0),                       # no data
         _kpi("escalations", 0.3, None, 100),                       # no target
     ]
+    results.append(_kpi("notice_rate", 0.70, 0.90, 30, line="home"))  # below for one line too
     breaches = kpi_breaches(results, days=30, min_cases=20)
-    assert [b.key for b in breaches] == ["alert:kpi:notice_rate:all:all",
-                                         "alert:kpi:repeat_rate:all:all"]
-    zh, en = breaches[0].text()
-    assert "80.0%" in zh and "90.0%" in zh and "32/40" in zh
-    assert "over the last 30 days" in en and "at least 90.0%" in en
+    assert [b.key for b in breaches] == ["alert:kpi:notice_rate", "alert:kpi:repeat_rate"]
+    notices = breaches[0]
+    assert [r.line for r in notices.results] == [None, "home"]
+    zh, en = notices.text()
+    assert "全部险种 80.0%（32/40）；家财险 70.0%（21/30）" in zh and "不低于 90.0%" in zh
+    assert "over the last 30 days: all lines 80.0% (32/40); home 70.0% (21/30)" in en
+    assert "at least 90.0%" in en
+    assert notices.title().startswith("指标未达标：notice_rate 指标（全部险种、家财险）")
 
 
 # --- a hand-built store ---------------------------------------------------------------------------
@@ -237,11 +241,11 @@ def test_a_kpi_below_target_raises_an_alert_per_line(db_url: str) -> None:
     report = run_alerts(NOW, url=db_url, settings=_settings(), kpi_compute=compute)
     assert report.kpis_checked
     assert seen[0] == (timedelta(days=30), None) and {line for _, line in seen} >= {"motor"}
-    assert report.opened == ["alert:kpi:small_claims_paid_24h:all:all",
-                             "alert:kpi:small_claims_paid_24h:motor:all"]
-    motor = next(t for t in list_tasks(kind="alert", url=db_url) if t.detail["line"] == "motor")
-    assert "指标未达标" in motor.title and "车险" in motor.title
-    assert motor.detail["value"] == 0.70 and motor.detail["met"] is False
+    assert report.opened == ["alert:kpi:small_claims_paid_24h"]  # one alert for the KPI
+    [task] = list_tasks(kind="alert", url=db_url)
+    assert "指标未达标" in task.title and "全部险种、车险" in task.title
+    assert [(f["line"], f["value"], f["met"]) for f in task.detail["figures"]] == [
+        (None, 0.70, False), ("motor", 0.70, False)]
 
 
 # --- the e-mail -----------------------------------------------------------------------------------
