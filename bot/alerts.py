@@ -1,7 +1,9 @@
 """Alerts: a sudden rise in complaints or claim reports for one line of business, region or
 keyword, and any service figure (KPI) below its target, each raise one supervisor task (kind
-"alert") and an e-mail to the configured address (CLAIMS_ALERT_ADDRESS). Run by the back-office
-round (bot/back_office.py) and by `python -m bot alerts run [--now]`.
+"alert") and an e-mail to the configured address (CLAIMS_ALERT_ADDRESS). Run after each
+back-office round (the server's BackOfficeRounds job in rasa_server/jobs.py, and `python -m bot
+back-office run`) and by `python -m bot alerts run [--now]`. Not from inside bot.back_office:
+the KPIs it reads import code that imports the back office (an import cycle).
 
 The spike rule. For complaints (by the time received) and reports (claims, by the time reported),
 each counted under its line of business (the claim's policy), its region (the city of the claim's

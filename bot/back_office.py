@@ -11,8 +11,6 @@ idempotent: each trigger has a task dedupe key, so a second round opens nothing 
   task (complaint officer), due when the clock is; cancelled once the clock is met.
 - review flags on an open claim (bot.claims.risk, route "review") -> one `review` task per claim
   (supervisor) listing them; also opened at report time (bot.claims.reporting.service).
-- alerts (bot/alerts.py): a spike in complaints or reports for one line, region or keyword, or a
-  KPI below its target -> one `alert` task (supervisor) and an e-mail to CLAIMS_ALERT_ADDRESS.
 """
 from __future__ import annotations
 
@@ -59,9 +57,6 @@ class RoundReport:
     complaint_clocks_opened: List[str] = field(default_factory=list)
     cancelled: int = 0
     failed: List[str] = field(default_factory=list)  # claims or complaints left for next round
-    # s-seed-alerts (bot/alerts.py): alert tasks this round opened, and e-mails that failed.
-    alerts_opened: List[str] = field(default_factory=list)
-    alert_emails_failed: List[str] = field(default_factory=list)
 
     def as_dict(self) -> Dict[str, Any]:
         return dict(vars(self))
@@ -157,22 +152,7 @@ def run_back_office_round(now: datetime | None = None, *, url: str | None = None
         except Exception:  # noqa: BLE001 - logged; the next round tries again
             logger.exception("back office: complaint %s failed", reference)
             report.failed.append(reference)
-    _alerts(report, actor=actor, now=at, url=url)
     return report
-
-
-def _alerts(report: RoundReport, *, actor: str, now: datetime, url: str | None) -> None:
-    """The alerts round (bot/alerts.py): spikes and KPIs below target become supervisor tasks."""
-    from bot.alerts import run_alerts
-
-    try:
-        alerts = run_alerts(now, url=url, actor=actor)
-    except Exception:  # noqa: BLE001 - logged; the next round tries again
-        logger.exception("back office: alerts failed")
-        report.failed.append("alerts")
-        return
-    report.alerts_opened += alerts.opened
-    report.alert_emails_failed += alerts.email_failed
 
 
 def _watch_one_claim(number: str, report: RoundReport, *, actor: str, now: datetime,

@@ -571,15 +571,18 @@ def _cmd_back_office_run(args: argparse.Namespace) -> int:
         print(f"--now: not an ISO date or datetime: {args.now}", file=sys.stderr)
         return EXIT_REFUSED
     report = run_back_office_round(now, url=args.db_url, actor="cli:back-office")
+    from bot.alerts import run_alerts  # s-seed-alerts: the alerts round follows the round
+
+    alerts = run_alerts(now, url=args.db_url, actor="cli:back-office")
     if args.json:
-        _print_json(report.as_dict())
+        _print_json({**report.as_dict(), "alerts": alerts.as_dict()})
         return _EXIT_ROUND_FAILED if report.failed else EXIT_OK
     rows = [[what, ", ".join(items) or "-"] for what, items in (
         ("supervision tasks opened", report.supervision_opened),
         ("escalated", report.escalated),
         ("review tasks opened", report.reviews_opened),
         ("complaint clock tasks opened", report.complaint_clocks_opened),
-        ("alert tasks opened", report.alerts_opened),
+        ("alert tasks opened", alerts.opened),
         ("failed (next round tries again)", report.failed),
     )]
     rows.append(["tasks cancelled", str(report.cancelled)])

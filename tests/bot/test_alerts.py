@@ -2,7 +2,9 @@
 alert, and the e-mail handed to a local SMTP server."""
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import json
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import List
@@ -18,12 +20,13 @@ from bot.alerts import (
     run_alerts,
     topics_in,
 )
-from bot.back_office import run_back_office_round
+from bot.cli import main
 from bot.kpis import AT_LEAST, AT_MOST, KpiResult, Period
 from bot.settings import Settings, get_settings
 from bot.store.db import unit_of_work
 from bot.store.models import Agent, Claim, Complaint, Customer, Policy
 from bot.tasks import finish_task, list_tasks
+from rasa_server.jobs import BackOfficeRounds
 from tests.standins.smtp import SmtpStandIn, free_port
 
 NOW = datetime(2026, 11, 22, 2, 0)  # naive UTC: 10:00 in Shanghai
@@ -293,16 +296,27 @@ def test_an_email_that_cannot_be_sent_is_tried_again_next_round(db_url: str) -> 
 
 # --- the back-office round ------------------------------------------------------------------------
 
-def test_the_back_office_round_runs_the_alerts(db_url: str, monkeypatch: pytest.MonkeyPatch
-                                               ) -> None:
+def test_the_back_office_round_runs_the_alerts(db_url: str, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """`back-office run` and the server's job (rasa_server/jobs.py) run the alerts after the
+    round; an alert already open is not raised again by the next round."""
     _store(db_url, guangzhou_recent=15, complaints_recent=5)
     monkeypatch.delenv("CLAIMS_ALERT_ADDRESS", raising=False)
+    monkeypatch.setenv("CLAIMS_DB_URL", db_url)
     get_settings.cache_clear()
     try:
-        report = run_back_office_round(NOW, url=db_url)
+        assert main(["--db-url", db_url, "back-office", "run", "--now",
+                     "2026-11-22T10:00", "--json"]) == 0
+        first = json.loads(capsys.readouterr().out)
+        assert "alert:spike:complaints:region:广州市" in first["alerts"]["opened"]
+        loop = asyncio.new_event_loop()
+        try:
+            job = BackOfficeRounds(3600)
+            loop.run_until_complete(job.run_once(now=NOW + timedelta(minutes=10)))
+            alerts = loop.run_until_complete(job.alerts(now=NOW + timedelta(minutes=10)))
+        finally:
+            loop.close()
     finally:
         get_settings.cache_clear()
-    assert "alert:spike:complaints:region:广州市" in report.alerts_opened
-    assert "alerts" not in report.failed
-    again = run_back_office_round(NOW + timedelta(minutes=10), url=db_url)
-    assert again.alerts_opened == []
+    assert alerts.opened == [] and "alert:spike:complaints:region:广州市" in alerts.still_open
+    assert {t.created_by for t in list_tasks(kind="alert", url=db_url)} == {"cli:back-office"}
