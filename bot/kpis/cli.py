@@ -37,7 +37,6 @@ def _check_line(line: str | None) -> None:
 
 
 def _cmd_kpis(args: argparse.Namespace) -> int:
-    from bot.cli import _table
     from bot.kpis import report
 
     try:
@@ -68,7 +67,7 @@ def _cmd_kpis(args: argparse.Namespace) -> int:
         print(f"service KPIs {report.period_text(period)}"
               + (f", line {args.line}" if args.line else "")
               + (f", channel {args.channel}" if args.channel else ""))
-        print(_table(report.HEADERS, report.rows(results)))
+        print(report.text_table(report.HEADERS, report.rows(results)))
     if report.is_empty(results):
         return _refuse(EMPTY_MESSAGE)
     return EXIT_OK
@@ -78,7 +77,6 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 def _cmd_monthly(args: argparse.Namespace) -> int:
-    from bot.cli import _table
     from bot.kpis import report
 
     match = _MONTH.match(args.month or "")
@@ -105,7 +103,7 @@ def _cmd_monthly(args: argparse.Namespace) -> int:
     if not (args.html or args.pdf):
         print(f"claims service report {monthly.month} (against "
               f"{report.period_text(monthly.previous_period)})")
-        print(_table(report.MONTHLY_HEADERS, report.monthly_text(monthly)))
+        print(report.text_table(report.MONTHLY_HEADERS, report.monthly_text(monthly)))
     if monthly.empty:
         return _refuse(EMPTY_MESSAGE)
     return EXIT_OK

@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -96,6 +97,22 @@ def rows(results: Sequence[KpiResult]) -> list[list[str]]:
 
 
 HEADERS = ["key", "KPI", "value", "target", "met", "basis"]
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def text_table(headers: Sequence[str], body: Sequence[Sequence[str]]) -> str:
+    """Columns padded for a terminal, Chinese characters two columns wide. (bot.cli has the
+    same for its commands; importing it from here would make bot.cli and this a cycle.)"""
+    widths = [max([_width(h)] + [_width(row[i]) for row in body]) for i, h in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = (c + " " * (w - _width(c)) for c, w in zip(cells, widths, strict=True))
+        return "  ".join(padded).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in body])
 
 
 def to_csv(results: Sequence[KpiResult]) -> str:

@@ -630,8 +630,11 @@ class CaseOwner(Base):
 
 Index("ix_claims_reported_at", Claim.reported_at)
 Index("ix_claims_paid_at", Claim.paid_at)
-Index("ix_claim_events_at", ClaimEvent.at)
-Index("ix_claim_events_to_stage_at", ClaimEvent.to_stage, ClaimEvent.at)
+Index("ix_claim_events_to_stage_at_from_stage_claim_id", ClaimEvent.to_stage, ClaimEvent.at,
+      ClaimEvent.from_stage, ClaimEvent.claim_id)
+Index("ix_claim_events_at_claim_id", ClaimEvent.at, ClaimEvent.claim_id)
+Index("ix_claim_events_claim_id_at_to_stage", ClaimEvent.claim_id, ClaimEvent.at,
+      ClaimEvent.to_stage)
 Index("ix_complaints_received_at", Complaint.received_at)
 Index("ix_complaints_decided_at", Complaint.decided_at)
 Index("ix_handoffs_created_at", Handoff.created_at)
