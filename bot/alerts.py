@@ -22,7 +22,8 @@ One alert per KPI, naming every line where it is below.
 Dedupe: an alert is one task while it is open (open or taken): the next rounds update its figures
 and send nothing again. Once a supervisor closes it, the same alert may be raised again on a
 later local day if it still holds, never twice in one day. The e-mail is sent after the task is
-saved; one that could not be sent is tried again by the next round while the task is open.
+saved, under a 5-minute lease on the task (two servers never both send it); one that could not
+be sent is tried again by the next round while the task is open.
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Sequence, Tuple
 
 import yaml
+from sqlalchemy.exc import IntegrityError
 
 from bot.clock import as_utc_naive, format_local, local_today
 from bot.kpis import KpiResult, Period
@@ -379,32 +381,57 @@ def send_email(settings: Settings, subject: str, body: str) -> None:
         smtp.send_message(message)
 
 
+EMAIL_LEASE = timedelta(minutes=5)
+
+
+def _take_email(url: str | None, task_id: int, now: datetime) -> Tuple[int, bool]:
+    """Marks the task's e-mail as being sent by this round (a lease of EMAIL_LEASE), so that
+    two servers running the round do not both send it. Returns (attempt number, taken)."""
+    with unit_of_work(url) as uow:
+        task = uow.tasks.for_update(task_id)
+        email = dict((task.detail or {}).get("email", {})) if task is not None else {}
+        if task is None or task.status not in ACTIVE or email.get("status") == "sent" or (
+                email.get("status") == "sending" and email.get("until", "") > now.isoformat()):
+            return 0, False
+        attempt = int(email.get("attempts", 0)) + 1
+        task.detail = {**(task.detail or {}), "email": {
+            **email, "status": "sending", "attempts": attempt,
+            "until": (now + EMAIL_LEASE).isoformat()}}
+        uow.commit()
+        return attempt, True
+
+
 def _send_pending(report: AlertReport, settings: Settings, now: datetime, url: str | None,
                   actor: str) -> None:
-    """E-mails every open alert whose e-mail has not gone yet (new, or failed last round)."""
+    """E-mails every open alert whose e-mail has not gone yet (new, or failed last round); the
+    SMTP conversation happens outside any transaction."""
     with unit_of_work(url) as uow:
         waiting = [(task.id, task.dedupe_key.rsplit(":", 1)[0]) for task in
                    uow.tasks.list(statuses=ACTIVE, kind=ALERT_KIND, key_prefix=KEY_PREFIX)
                    if (task.detail or {}).get("email", {}).get("status") != "sent"]
     for task_id, key in waiting:
+        attempt, taken = _take_email(url, task_id, now)
+        if not taken:
+            continue
+        with unit_of_work(url) as uow:
+            subject, body = email_text(uow.tasks.get(task_id))
+        try:
+            send_email(settings, subject, body)
+        except (OSError, smtplib.SMTPException) as error:
+            logger.warning("alert e-mail for task %s not sent: %s", task_id, error)
+            state = {"status": "failed", "attempts": attempt, "error": str(error)[:300],
+                     "at": now.isoformat()}
+            report.email_failed.append(key)
+        else:
+            state = {"status": "sent", "attempts": attempt, "to": settings.alert_address,
+                     "at": now.isoformat()}
+            report.emailed.append(key)
         with unit_of_work(url) as uow:
             task = uow.tasks.get(task_id)
-            subject, body = email_text(task)
-            attempts = int((task.detail or {}).get("email", {}).get("attempts", 0)) + 1
-            try:
-                send_email(settings, subject, body)
-            except (OSError, smtplib.SMTPException) as error:
-                logger.warning("alert e-mail for task %s not sent: %s", task_id, error)
-                state = {"status": "failed", "attempts": attempts, "error": str(error)[:300],
-                         "at": now.isoformat()}
-                report.email_failed.append(key)
-            else:
-                state = {"status": "sent", "attempts": attempts, "to": settings.alert_address,
-                         "at": now.isoformat()}
-                report.emailed.append(key)
+            task.detail = {**(task.detail or {}), "email": state}
+            if state["status"] == "sent":
                 uow.audit.record(actor, "alert.emailed", "task", task.id,
                                  {"to_count": len(settings.alert_address.split(","))}, at=now)
-            task.detail = {**(task.detail or {}), "email": state}
             uow.commit()
 
 
@@ -435,14 +462,20 @@ def run_alerts(now: datetime | None = None, *, url: str | None = None,
             report.below_target.append(breach.key)
             found.append((breach.key, breach.title(), breach.text(), breach.detail()))
         report.kpis_checked = True
-    with unit_of_work(url) as uow:
-        for key, title, text, detail in found:
-            task, opened = raise_alert(uow, key, title, text, detail, now=at, actor=actor)
-            if opened:
-                report.opened.append(key)
-            elif task is not None:
-                report.still_open.append(key)
-        uow.commit()
+    for key, title, text, detail in found:
+        # One transaction per alert: another server raising the same alert at the same moment
+        # loses on the task's unique key and finds it open next round; the rest go on.
+        try:
+            with unit_of_work(url) as uow:
+                task, opened = raise_alert(uow, key, title, text, detail, now=at, actor=actor)
+                uow.commit()
+        except IntegrityError:
+            report.still_open.append(key)
+            continue
+        if opened:
+            report.opened.append(key)
+        elif task is not None:
+            report.still_open.append(key)
     if settings.alert_address:
         _send_pending(report, settings, at, url, actor)
     return report

@@ -320,3 +320,28 @@ def test_the_back_office_round_runs_the_alerts(db_url: str, monkeypatch: pytest.
         get_settings.cache_clear()
     assert alerts.opened == [] and "alert:spike:complaints:region:广州市" in alerts.still_open
     assert {t.created_by for t in list_tasks(kind="alert", url=db_url)} == {"cli:back-office"}
+
+
+def test_an_email_another_server_is_sending_is_left_to_it_until_its_lease_ends(
+        db_url: str) -> None:
+    _store(db_url, guangzhou_recent=6, complaints_recent=6)
+    quiet = _settings(alert_min_reports=100, alert_min_complaints=100)
+    run_alerts(NOW, url=db_url, settings=_settings(alert_min_reports=100), kpi_compute=_no_kpis)
+    tasks = list_tasks(kind="alert", url=db_url)
+    with unit_of_work(db_url) as uow:  # another server took every e-mail a minute ago
+        for view in tasks:
+            task = uow.tasks.get(view.id)
+            task.detail = {**task.detail, "email": {
+                "status": "sending", "attempts": 1,
+                "until": (NOW + timedelta(minutes=4)).isoformat()}}
+        uow.commit()
+    with SmtpStandIn() as smtp:
+        settings = dataclasses.replace(quiet, smtp_host="127.0.0.1", smtp_port=smtp.port,
+                                       alert_address="ops@example.com")
+        during = run_alerts(NOW + timedelta(minutes=2), url=db_url, settings=settings,
+                            kpi_compute=_no_kpis)
+        assert during.emailed == [] and smtp.messages == []
+        after = run_alerts(NOW + timedelta(minutes=6), url=db_url, settings=settings,
+                           kpi_compute=_no_kpis)
+        assert len(after.emailed) == len(tasks) == len(smtp.messages)
+    assert {t.detail["email"]["attempts"] for t in list_tasks(kind="alert", url=db_url)} == {2}
