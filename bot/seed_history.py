@@ -56,8 +56,8 @@ AUDIT_ACTION = "seed.history"
 DEFAULT_SEED = 17
 S = ClaimStage
 
-# Invented people: common surnames and given names put together, phones in the demo's
-# 1380000xxxx block, ID numbers that are plainly not ID numbers ("DEMO" + serial).
+# Invented people: common surnames and given names put together, phones in a 1389xxxxxxx block,
+# ID numbers that are plainly not ID numbers ("DEMO" + serial).
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
 _GIVEN = ("伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛",
           "明", "超", "秀兰", "霞", "平", "刚", "桂英", "建华", "文", "华", "红", "玉兰", "志强")
@@ -221,7 +221,7 @@ class _History:
         today = local_today(self.now)
         age = rng.randint(62, 85) if elderly else rng.randint(22, 59)
         born = date(today.year - age, rng.randint(1, 12), rng.randint(1, 28))
-        phone = f"1380000{5000 + n:04d}"
+        phone = f"1389{n:07d}"  # a block the four demo customers (1380000000x) are not in
         id_number = f"DEMO{n:08d}"
         customer = self.uow.customers.add(Customer(
             name=name, date_of_birth=born, phone=phone, phone_last4=phone_last4(phone),
@@ -229,13 +229,17 @@ class _History:
             preferred_language="en" if english else "zh", created_at=self.start))
         spec = _LINES[line]
         code, name_zh, name_en = spec["product"]
-        begins = local_today(self.start) - timedelta(days=rng.randint(40, 300))
+        # In force over the whole history and past its waiting period from its first day.
+        # (A history longer than 323 days gets policies of more than a year.)
+        first = self.days + 40
+        begins = today - timedelta(days=rng.randint(first, max(first, 363)))
+        ends = max(begins + timedelta(days=364), today + timedelta(days=30))
         policy = self.uow.policies.add(Policy(
             customer=customer, number=f"{_POLICY_PREFIX[line]}-H{n:05d}", line_of_business=line,
             product_code=code, product_name_zh=name_zh, product_name_en=name_en,
             sum_insured=Decimal(spec["sum_insured"]), deductible=Decimal(spec["deductible"]),
             waiting_period_days=30 if line in ("medical", "critical_illness") else 0,
-            start_date=begins, end_date=begins + timedelta(days=364), status="active"))
+            start_date=begins, end_date=ends, status="active"))
         self.report.created["customers"] += 1
         self.report.created["policies"] += 1
         return policy
