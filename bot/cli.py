@@ -18,7 +18,7 @@ from bot.agents import AgentError, add_agent, list_agents
 from bot.claims.deadlines import ClaimDeadlines, Clock
 from bot.claims.lifecycle import advance_claim, open_claims_by_light
 from bot.claims.model import ClaimError, ClaimStage
-from bot.clock import as_utc_naive, format_local, parse_now, to_local
+from bot.clock import as_utc_naive, format_local, local_today, parse_now, to_local
 from bot.complaints import STATUSES as COMPLAINT_STATUSES
 from bot.complaints import ComplaintClock, ComplaintView, list_complaints
 from bot.dates import EXACT, incident_time_text
@@ -218,6 +218,15 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def _cmd_seed(args: argparse.Namespace) -> int:
+    # s-seed-alerts: --history's days and clock are checked before anything is written.
+    if getattr(args, "history", None) is not None and args.history < 1:
+        print("--history: at least 1 day", file=sys.stderr)
+        return EXIT_REFUSED
+    try:
+        history_now = _parse_now(getattr(args, "now", None))
+    except ValueError:
+        print(f"--now: not an ISO date or datetime: {args.now}", file=sys.stderr)
+        return EXIT_REFUSED
     if args.reset:
         migrate.reset(args.db_url)
     else:
@@ -226,9 +235,13 @@ def _cmd_seed(args: argparse.Namespace) -> int:
         print("store already holds customers; nothing seeded")
         return EXIT_OK
     today = date.fromisoformat(args.today) if args.today else None
+    if today is None and history_now is not None:
+        today = local_today(history_now)
     report = seed(args.db_url, today=today)
     created = ", ".join(f"{count} {kind}" for kind, count in report.created.items())
     print(f"seeded: {created}" if report.changed else "demo data already present; nothing changed")
+    if getattr(args, "history", None) is not None:
+        return _seed_history(args, history_now)
     return EXIT_OK
 
 
@@ -594,14 +607,18 @@ def _cmd_back_office_run(args: argparse.Namespace) -> int:
         print(f"--now: not an ISO date or datetime: {args.now}", file=sys.stderr)
         return EXIT_REFUSED
     report = run_back_office_round(now, url=args.db_url, actor="cli:back-office")
+    from bot.alerts import run_alerts  # s-seed-alerts: the alerts round follows the round
+
+    alerts = run_alerts(now, url=args.db_url, actor="cli:back-office")
     if args.json:
-        _print_json(report.as_dict())
+        _print_json({**report.as_dict(), "alerts": alerts.as_dict()})
         return _EXIT_ROUND_FAILED if report.failed else EXIT_OK
     rows = [[what, ", ".join(items) or "-"] for what, items in (
         ("supervision tasks opened", report.supervision_opened),
         ("escalated", report.escalated),
         ("review tasks opened", report.reviews_opened),
         ("complaint clock tasks opened", report.complaint_clocks_opened),
+        ("alert tasks opened", alerts.opened),
         ("failed (next round tries again)", report.failed),
     )]
     rows.append(["tasks cancelled", str(report.cancelled)])
@@ -651,6 +668,73 @@ def _add_back_office_commands(commands: Any) -> None:
     escalations_list.set_defaults(handler=_cmd_escalations_list)
 
 
+# --- s-seed-alerts: demo history and alerts (issue #17, items 4 and 5) ---------------------------
+
+def _add_history_arguments(seed_parser: argparse.ArgumentParser) -> None:
+    from bot.seed_history import DEFAULT_SEED
+
+    seed_parser.add_argument(
+        "--history", type=int, metavar="DAYS",
+        help="also add DAYS of made-up service history (claims, notices, scores, complaints, "
+        "handoffs, escalations) ending now; once only (bot/seed_history.py)")
+    seed_parser.add_argument("--now", help="the history ends at this ISO date/time (local time)")
+    seed_parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                             help=f"random seed of the history (default {DEFAULT_SEED})")
+
+
+def _seed_history(args: argparse.Namespace, now: datetime | None) -> int:
+    from bot.seed_history import seed_history
+
+    report = seed_history(args.history, now=now, seed=args.seed, url=args.db_url)
+    if report.skipped:
+        print("history already present; nothing changed")
+        return EXIT_OK
+    created = ", ".join(f"{count} {kind}" for kind, count in report.created.items())
+    print(f"history: {report.days} days to {format_local(report.now)} (seed {report.seed}): "
+          f"{created}")
+    return EXIT_OK
+
+
+def _cmd_alerts_run(args: argparse.Namespace) -> int:
+    from bot.alerts import run_alerts
+
+    try:
+        now = _parse_now(args.now)
+    except ValueError:
+        print(f"--now: not an ISO date or datetime: {args.now}", file=sys.stderr)
+        return EXIT_REFUSED
+    report = run_alerts(now, url=args.db_url, actor="cli:alerts")
+    if args.json:
+        _print_json(report.as_dict())
+        return _EXIT_ROUND_FAILED if report.email_failed else EXIT_OK
+    rows = [[what, ", ".join(items) or "-"] for what, items in (
+        ("spikes", report.spikes),
+        ("KPIs below target", report.below_target),
+        ("alert tasks opened", report.opened),
+        ("already open (figures updated)", report.still_open),
+        ("e-mailed", report.emailed),
+        ("e-mail failed (next round tries again)", report.email_failed),
+    )]
+    rows.append(["KPIs checked", "yes" if report.kpis_checked else "no (bot.kpis.compute missing)"])
+    rows.append(["alert address", report.address or "none (CLAIMS_ALERT_ADDRESS unset)"])
+    print(_table(["alerts round", "at " + format_local(report.at)], rows))
+    return _EXIT_ROUND_FAILED if report.email_failed else EXIT_OK
+
+
+def _add_alert_commands(commands: Any) -> None:
+    alerts = commands.add_parser("alerts", help="spikes and KPIs below target (bot/alerts.py)")
+    alert_commands = alerts.add_subparsers(dest="alerts_command", required=True,
+                                           metavar="ACTION")
+    run_parser = alert_commands.add_parser(
+        "run", help="one alerts round now (the back-office round runs it too)",
+        description="A sudden rise in complaints or reports for one line, region or keyword, "
+        "and any KPI below its target, opens one supervisor task (kind alert) and e-mails "
+        "CLAIMS_ALERT_ADDRESS; an open alert is not raised twice (bot/alerts.py).")
+    run_parser.add_argument("--now", help="pretend it is this ISO date/time (local time)")
+    run_parser.add_argument("--json", action="store_true")
+    run_parser.set_defaults(handler=_cmd_alerts_run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     parser.add_argument(
@@ -668,6 +752,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--if-empty", action="store_true", help="seed only when no customers exist"
     )
     seed_parser.add_argument("--today", help="pretend today is YYYY-MM-DD (demo dates)")
+    _add_history_arguments(seed_parser)  # s-seed-alerts: --history DAYS [--now] [--seed N]
     seed_parser.set_defaults(handler=_cmd_seed)
 
     claims = commands.add_parser("claims", help="list, show or advance claims")
@@ -810,6 +895,7 @@ def build_parser() -> argparse.ArgumentParser:
     retention_run.set_defaults(handler=_cmd_retention_run)
 
     _add_back_office_commands(commands)  # w-lights: `back-office run`, `escalations list`
+    _add_alert_commands(commands)  # s-seed-alerts: `alerts run`
 
     from bot.speech.cli import add_speech_commands  # `speech prepare`, `speech transcribe`
 

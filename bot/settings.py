@@ -138,6 +138,25 @@ class Settings:
     whatsapp_templates_file: str = ""
     login_link_hours: float = 72.0
     sms_receipt_max_parts: int = 3
+    # s-seed-alerts (issue #17, item 4; bot/alerts.py): where alerts go by e-mail (comma-separated
+    # addresses; empty: tasks only), the SMTP server that sends them, and the spike rule: the
+    # last `alert_window_days` against the `alert_baseline_days` before them, a spike being at
+    # least `alert_ratio` times the expected count and at least the minimum count. KPIs are
+    # checked over the last `alert_kpi_days`, only when they count at least `alert_kpi_min_cases`.
+    alert_address: str = ""
+    alert_from: str = "claims-alerts@localhost"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_starttls: bool = False
+    alert_window_days: int = 3
+    alert_baseline_days: int = 28
+    alert_ratio: float = 2.0
+    alert_min_complaints: int = 5
+    alert_min_reports: int = 15
+    alert_kpi_days: int = 30
+    alert_kpi_min_cases: int = 20
 
     @property
     def tracker_db_url(self) -> str:
@@ -238,6 +257,21 @@ class Settings:
             whatsapp_templates_file=env.get("CLAIMS_WHATSAPP_TEMPLATES", "").strip(),
             login_link_hours=float(env.get("CLAIMS_LOGIN_LINK_HOURS", "72")),
             sms_receipt_max_parts=int(env.get("CLAIMS_SMS_RECEIPT_MAX_PARTS", "3")),
+            alert_address=env.get("CLAIMS_ALERT_ADDRESS", "").strip(),
+            alert_from=env.get("CLAIMS_ALERT_FROM", "").strip() or "claims-alerts@localhost",
+            smtp_host=env.get("CLAIMS_SMTP_HOST", "").strip() or "localhost",
+            smtp_port=int(env.get("CLAIMS_SMTP_PORT", "25")),
+            smtp_user=env.get("CLAIMS_SMTP_USER", "").strip(),
+            smtp_password=env.get("CLAIMS_SMTP_PASSWORD", ""),
+            smtp_starttls=env.get("CLAIMS_SMTP_STARTTLS", "").strip().lower() in ("1", "true",
+                                                                                 "yes"),
+            alert_window_days=int(env.get("CLAIMS_ALERT_WINDOW_DAYS", "3")),
+            alert_baseline_days=int(env.get("CLAIMS_ALERT_BASELINE_DAYS", "28")),
+            alert_ratio=float(env.get("CLAIMS_ALERT_RATIO", "2")),
+            alert_min_complaints=int(env.get("CLAIMS_ALERT_MIN_COMPLAINTS", "5")),
+            alert_min_reports=int(env.get("CLAIMS_ALERT_MIN_REPORTS", "15")),
+            alert_kpi_days=int(env.get("CLAIMS_ALERT_KPI_DAYS", "30")),
+            alert_kpi_min_cases=int(env.get("CLAIMS_ALERT_KPI_MIN_CASES", "20")),
         )
 
 

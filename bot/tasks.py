@@ -84,6 +84,10 @@ KINDS: Dict[str, TaskKind] = {
         # within 3 working days (bot.complaints.REGULATOR_WORKING_DAYS).
         TaskKind("regulator_referral", "complaint_officer", "监管转办投诉：3个工作日内处理",
                  "Regulator-referred complaint: handle within 3 working days", working_days=3),
+        # A spike in complaints or reports for one line, region or keyword, or a service figure
+        # below its target (bot.alerts): a supervisor looks into it (a special check).
+        TaskKind("alert", "supervisor", "服务预警：请查看并安排专项检查",
+                 "Service alert: look into it and arrange a special check", hours=24),
     )
 }
 

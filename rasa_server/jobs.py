@@ -133,7 +133,25 @@ class BackOfficeRounds(PeriodicJob):
             logger.info("back office: opened %s, cancelled %s, failed %s",
                         ", ".join(opened) or "nothing", report.cancelled,
                         ", ".join(report.failed) or "none")
+        await self.alerts(now)
         return report
+
+    async def alerts(self, now: datetime | None = None) -> Any:
+        """s-seed-alerts: the alerts round after each back-office round (bot/alerts.py: spikes
+        and KPIs below target open supervisor tasks and are e-mailed). Run here rather than
+        inside bot.back_office, which the KPIs' own imports reach (no import cycle in bot/)."""
+        from bot.alerts import run_alerts
+
+        try:
+            alerts = await asyncio.get_running_loop().run_in_executor(
+                None, partial(run_alerts, now, actor="server:alerts"))
+        except Exception:  # noqa: BLE001 - logged; the next round tries again
+            logger.exception("back office: alerts failed")
+            return None
+        if alerts.opened or alerts.email_failed:
+            logger.info("alerts: opened %s, e-mail failed %s", ", ".join(alerts.opened) or
+                        "nothing", ", ".join(alerts.email_failed) or "none")
+        return alerts
 
 
 class DocumentChase(PeriodicJob):

@@ -218,6 +218,16 @@ class ClaimRepository(_Repository[Claim]):
         ).scalar_one()
         return format_claim_number(year, last)
 
+    def reported_between(self, since: datetime, until: datetime
+                         ) -> list[tuple[datetime, str, str | None, str | None]]:
+        """(reported_at, line of business, incident place, description) of the claims reported
+        in [since, until): what the alerts count (bot/alerts.py)."""
+        return [tuple(row) for row in self.session.execute(
+            select(Claim.reported_at, Policy.line_of_business, Claim.incident_place,
+                   Claim.description)
+            .join(Policy, Claim.policy_id == Policy.id)
+            .where(Claim.reported_at >= since, Claim.reported_at < until))]
+
     def reserve_claim_serial(self, year: int, serial: int) -> None:
         """Make sure the counter of `year` is at least `serial` (imported or seeded numbers)."""
         counter = self.session.get(
@@ -464,6 +474,17 @@ class ComplaintRepository(_Repository[Complaint]):
         if status is not None:
             query = query.where(Complaint.status == status)
         return list(self.session.execute(query).scalars())
+
+    def received_between(self, since: datetime, until: datetime) -> list[tuple]:
+        """(received_at, line of business, incident place, subject, facts, request) of the
+        complaints received in [since, until), the line and place of the claim each is about
+        (None when it names none): what the alerts count (bot/alerts.py)."""
+        return [tuple(row) for row in self.session.execute(
+            select(Complaint.received_at, Policy.line_of_business, Claim.incident_place,
+                   Complaint.subject, Complaint.facts, Complaint.request)
+            .outerjoin(Claim, Complaint.claim_id == Claim.id)
+            .outerjoin(Policy, Claim.policy_id == Policy.id)
+            .where(Complaint.received_at >= since, Complaint.received_at < until))]
 
     def by_reference_for_update(self, reference: str) -> Complaint | None:
         criterion = Complaint.reference == canonical_number(reference)
@@ -800,6 +821,12 @@ class NotificationRepository(_Repository[Notification]):
         if claim_id is not None:
             query = query.where(Notification.claim_id == claim_id)
         return list(self.session.execute(query).scalars())
+
+    def pending_of_claims(self, claim_ids: list[int]) -> list[Notification]:
+        """The pending notices of these claims, oldest first (the demo history marks them)."""
+        return list(self.session.execute(
+            select(Notification).where(Notification.claim_id.in_(claim_ids))
+            .where(Notification.status == "pending").order_by(Notification.id)).scalars())
 
     def first_sent_at(self, claim_id: int, kind: str) -> datetime | None:
         """When the claim's first `kind` message was sent, or None."""
