@@ -50,6 +50,9 @@ class Nlu:
     def __init__(self, model: Path) -> None:
         from rasa.core.agent import Agent
 
+        from benchmarks.evaluate_nlu import quiet
+
+        quiet()
         self.processor = Agent.load(str(model)).processor
         self.loop = asyncio.new_event_loop()
         self.cache: Dict[str, str] = {}

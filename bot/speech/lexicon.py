@@ -8,8 +8,9 @@ correction of near-homophones ("礼培" → "理赔") by pinyin after it has spo
 
 The words come from where the assistant already keeps them: the checklist items
 (bot/documents/checklists.yml), the clause topics' customer wording and keywords and the product
-names (bot/clauses) and the lines' names (bot/catalog), and the short phrases of the intents (data/nlu/zh). A correction is made
-only when the evidence is clear (see `correct`); the raw text stays on the Transcript.
+names (bot/clauses), the lines' names (bot/catalog), and the short phrases of the intents
+(data/nlu/zh). A correction is made only when the evidence is clear (see `correct`); the raw
+text stays on the Transcript.
 """
 from __future__ import annotations
 
@@ -241,16 +242,20 @@ def _terms_by_length() -> dict[int, tuple[str, ...]]:
     return _group(term for term in domain_terms() if len(term) > 2 or term in curated)
 
 
-def _words_crossing(text: str, start: int, end: int) -> bool:
-    """Whether a common word of `text` (jieba's segmentation) crosses the edge of start:end."""
+def _common_words_in_the_way(text: str, start: int, end: int, term: str) -> bool:
+    """Whether a common word of `text` (jieba's segmentation) crosses the edge of start:end, or
+    lies inside it and would be changed ("我要保安" is not "我要报案": "保安" is a word)."""
     import jieba
 
     position = 0
     for word in jieba.cut(text, HMM=False):
         word_end = position + len(word)
-        if len(word) > 1 and _is_common_word(word) and (
-                position < start < word_end or position < end < word_end):
-            return True
+        if len(word) > 1 and _is_common_word(word):
+            if position < start < word_end or position < end < word_end:
+                return True
+            if start <= position and word_end <= end and \
+                    term[position - start:word_end - start] != word:
+                return True
         position = word_end
     return False
 
@@ -291,7 +296,7 @@ def correct(text: str, terms: Iterable[str] | None = None) -> Correction:
         if any(taken[start:end]):
             continue
         heard = text[start:end]
-        if _is_common_word(heard) or _words_crossing(text, start, end):
+        if _is_common_word(heard) or _common_words_in_the_way(text, start, end, term):
             continue
         taken[start:end] = [True] * (end - start)
         changes.append((start, heard, term))
