@@ -7,7 +7,8 @@ recall, and the ten worst sentences with what was heard. Called by benchmarks/as
   numbers as digits on both sides (bot.speech.numbers), traditional as simplified; a clip that
   was not understood counts as nothing heard.
 - Intent agreement: the trained NLU's intent (models/current.tar.gz, nlu_fallback included) on
-  what was heard equals its intent on the written sentence.
+  what was heard equals its intent on the written sentence, its numbers as digits as the
+  recogniser writes them ("三千块" reads as "3000块" on the voice path whatever was heard).
 - Key-phrase recall: of the sentences holding a key request (转人工, 报案, 查进度, 投诉, 不对,
   算了), the share whose transcript holds it too. Domain-term recall likewise for 理赔, 免赔额...
 """
@@ -29,8 +30,13 @@ from bot.speech.numbers import spoken_to_digits
 MODES = ("before", "after")
 
 
+_DIGIT_CHARS = str.maketrans("零〇一二两三四五六七八九", "001223456789")
+
+
 def normalise(text: str) -> str:
-    text = spoken_to_digits(to_simplified(text or "")).upper()
+    """Simplified characters, spoken numbers as digits (what spoken_to_digits leaves, such as
+    "三点", digit by digit: Whisper writes "3点" as often), no punctuation or spaces."""
+    text = spoken_to_digits(to_simplified(text or "")).upper().translate(_DIGIT_CHARS)
     return re.sub(r"[^\w]|_", "", text)
 
 
@@ -119,7 +125,7 @@ def run(voice: str, condition: str, mode: str, nlu: Nlu, model: Any,
         reference, hypothesis = normalise(sentence.text), normalise(heard)
         results.append(Heard(sentence.index, sentence.text, heard, t.raw_text, t.understood,
                              char_errors(reference, hypothesis), len(reference),
-                             nlu.intent(sentence.text), nlu.intent(heard),
+                             nlu.intent(spoken_to_digits(sentence.text)), nlu.intent(heard),
                              [list(c) for c in t.corrections]))
         keys += [(p, hypothesis) for p in KEY_REQUESTS if p in reference]
         terms += [(p, hypothesis) for p in CORE_TERMS if p in reference]

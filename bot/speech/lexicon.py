@@ -142,7 +142,8 @@ def echoes_prompt(text: str, lang: str | None) -> bool:
     if lang == EN:
         return _EN_SENTENCE[:-1].lower() in text.lower() or ", ".join(_EN_WORDS[:3]) in text
     sentence = _ZH_SENTENCE
-    if any(sentence[i:i + 6] in text for i in range(len(sentence) - 5)):
+    if text.startswith(sentence[:3]) or any(sentence[i:i + 6] in text
+                                            for i in range(len(sentence) - 5)):
         return True
     words = set(re.split(r"[、，,：:。]", prompt(lang)))
     pieces = [re.sub(r"[^\u4e00-\u9fff]", "", piece) for piece in text.split("、")]
@@ -269,12 +270,14 @@ def correct(text: str, terms: Iterable[str] | None = None) -> Correction:
         return Correction(text)
     by_length = _terms_by_length() if terms is None else _group(terms)
     chars = list(text)
-    taken = [False] * len(chars)
-    for length in sorted(by_length, reverse=True):  # exact words first, so they are kept
+    # Domain words already there are kept: a correction may only cover one whole and unchanged
+    # ("寨人工客服" → "转人工客服" keeps "人工客服").
+    exact: list[tuple[int, int]] = []
+    for length in by_length:
         for start in range(len(chars) - length + 1):
-            window = "".join(chars[start:start + length])
-            if window in by_length[length]:
-                taken[start:start + length] = [True] * length
+            if "".join(chars[start:start + length]) in by_length[length]:
+                exact.append((start, start + length))
+    taken = [False] * len(chars)
     readings = [_readings(ch) if _han(ch) else () for ch in chars]
     candidates: list[tuple[float, int, int, str]] = []
     for length in sorted(by_length, reverse=True):
@@ -282,9 +285,16 @@ def correct(text: str, terms: Iterable[str] | None = None) -> Correction:
         spelled = _spelled(by_length[length])
         for start in range(len(chars) - length + 1):
             window = readings[start:start + length]
-            if not all(window) or any(taken[start:start + length]):
+            if not all(window):
                 continue
+            end = start + length
+            kept = [(a, b) for a, b in exact if a < end and b > start]
+            if any(a < start or b > end for a, b in kept):
+                continue  # it would cut a domain word that is already there
             close = sorted(_close(window, spelled, limit))
+            close = [(d, term) for d, term in close
+                     if term != text[start:end]
+                     and all(term[a - start:b - start] == text[a:b] for a, b in kept)]
             if not close:
                 continue
             if len(close) > 1 and close[1][0] == close[0][0]:
