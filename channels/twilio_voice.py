@@ -416,7 +416,9 @@ class TwilioVoiceInput(InputChannel):
         before: List[str] = []
         if any(ch.isdigit() for ch in heard.text):
             # Numbers are read back, so a misheard policy number or amount is caught at once.
-            before.append(say("call_heard", state.lang, text=heard.text.rstrip("。.!！?？ ")))
+            # The keypad is offered as the way round a misheard one.
+            before.append(say("call_heard_number", state.lang,
+                              text=heard.text.rstrip("。.!！?？ ")))
         from bot.speech import audit_fields
 
         return await self._converse(request, on_new_message, form, state, twiml, settings,

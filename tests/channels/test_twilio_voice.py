@@ -457,8 +457,9 @@ def test_numbers_heard_are_read_back(phone, agent, recogniser):
     recogniser.heard("AUTO-2026-0001")
     agent.script = lambda text: Turn(replies=["And your date of birth?"])
     reply = phone.record(ready)
-    assert said(reply)[0] == speakable(say("call_heard", "en", text="AUTO-2026-0001"))
-    assert said(reply)[0] == "I heard: A U T O, 2 0 2 6, 0 0 0 1."
+    assert said(reply)[0] == speakable(say("call_heard_number", "en", text="AUTO-2026-0001"))
+    assert said(reply)[0] == ("I heard: A U T O, 2 0 2 6, 0 0 0 1. If that's wrong, say it "
+                              "again, or press star to type it on the keypad.")
 
 
 def test_the_conversation_language_decides_the_voice(phone, agent, recogniser):
