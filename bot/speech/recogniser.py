@@ -290,6 +290,10 @@ def recognise(audio: AudioInput, language: str | None = None, *, beam_size: int 
             segments, chosen, language_probability = decode_window(loaded, speech, chosen,
                                                                    beam_size, False)
             raw_text = "".join(seg.text for seg in segments).strip()
+            if echoes_prompt(raw_text, chosen):  # the plain prompt recited: nothing heard
+                return _not_understood(LOW_CONFIDENCE, started, language=chosen,
+                                       duration_s=duration, speech_s=speech_s,
+                                       raw_text=raw_text)
     fields: dict[str, Any] = dict(language=chosen, duration_s=duration, speech_s=speech_s)
     if not segments or not raw_text:
         return _not_understood(SILENCE, started, **fields)
