@@ -118,15 +118,18 @@ def domain_terms() -> tuple[str, ...]:
     return tuple(seen)
 
 
-@lru_cache(maxsize=4)
-def prompt(lang: str | None) -> str:
+@lru_cache(maxsize=8)
+def prompt(lang: str | None, short: bool = False) -> str:
     """Whisper's initial prompt for `lang`: a sentence saying what is spoken, then the domain's
-    words (hotwords) up to PROMPT_MAX_CHARS."""
+    words (hotwords) up to PROMPT_MAX_CHARS. `short`: the key requests and "理赔" only, for a
+    clip of a word or two, where a long list of words tempts the decoder to pick one of them
+    ("确认" heard as "驾驶证") instead of admitting it did not catch it."""
     if lang == EN:
         return f"{_EN_SENTENCE} {', '.join(_EN_WORDS)}."
     words: list[str] = []
     length = len(_ZH_SENTENCE) + 4
-    for word in (*KEY_REQUESTS, *CORE_TERMS, *_checklist_names()):
+    for word in (*KEY_REQUESTS, "理赔") if short else (*KEY_REQUESTS, *CORE_TERMS,
+                                                      *_checklist_names()):
         if word in words or not _han(word) or length + len(word) + 1 > PROMPT_MAX_CHARS:
             continue
         words.append(word)

@@ -58,6 +58,10 @@ _ZH_PROMPT = "以下是普通话的句子，关于保险理赔。"
 # Below this much speech the language is not guessed: the conversation's choice, or else the
 # service's first language (a second of audio is too little to tell Mandarin from English).
 SHORT_CLIP_S = 1.5
+# Below this much speech the domain prompt names only the key requests (lexicon.prompt(short)):
+# on the Mandarin test set's one- and two-word answers the full list made the decoder answer
+# with one of its words; the short one leaves them not understood, and asked again, instead.
+SHORT_PROMPT_S = 2.0
 # A key request ("转人工", "算了") heard with less confidence than MIN_AVG_LOGPROB is still taken
 # down to this: short phrases decode with lower confidence, and missing them costs most.
 KEY_REQUEST_MIN_LOGPROB = -1.5
@@ -146,11 +150,11 @@ class _Segment:
     compression_ratio: float
 
 
-def _prompt(language: str, domain: bool) -> str | None:
+def _prompt(language: str, domain: bool, speech_s: float = WINDOW_S) -> str | None:
     if domain:
         from bot.speech.lexicon import prompt
 
-        return prompt(language) if language == ZH else None
+        return prompt(language, short=speech_s < SHORT_PROMPT_S) if language == ZH else None
     return _ZH_PROMPT if language == ZH else None
 
 
@@ -178,7 +182,7 @@ def _one_window(loaded: LoadedModel, speech: np.ndarray, language: str | None,
         chosen, probability = _pick_language(loaded, encoder_output)
     tokenizer = _tokenizer(loaded, chosen)
     prompt: list[int] = []
-    previous = _prompt(chosen, domain)
+    previous = _prompt(chosen, domain, speech.shape[0] / SAMPLE_RATE)
     if previous:
         prompt = [tokenizer.sot_prev, *tokenizer.encode(" " + previous)]
     prompt += [*tokenizer.sot_sequence, tokenizer.no_timestamps]

@@ -135,3 +135,10 @@ def test_key_requests_are_recognised(text, phrase):
                                   "这样不对劲的事情太多了", "好的", "", "驾驶证"])
 def test_a_sentence_that_only_mentions_a_key_phrase_is_not_a_key_request(text):
     assert key_request(text) is None
+
+
+def test_the_short_prompt_for_a_word_or_two_names_only_the_key_requests():
+    text = prompt("zh", short=True)
+    assert all(word in text for word in KEY_REQUESTS)
+    assert "驾驶证" not in text and "驾驶证" in prompt("zh")
+    assert len(text) < len(prompt("zh"))
