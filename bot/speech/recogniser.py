@@ -210,6 +210,16 @@ def _one_window(loaded: LoadedModel, speech: np.ndarray, language: str | None,
     return ([segment] if text else []), chosen, probability
 
 
+def _said_twice(text: str) -> str | None:
+    """The sentence when `text` is exactly one sentence said two or more times over, and that
+    sentence has words in it (digits alone may repeat: "12341234" is a code); None otherwise."""
+    for size in range(4, len(text) // 2 + 1):
+        if len(text) % size == 0 and text == text[:size] * (len(text) // size):
+            unit = text[:size]
+            return unit if len(re.findall(r"[^\W\d_]", unit)) >= 4 else None
+    return None
+
+
 def _said_once(text: str) -> str | None:
     """`text` without its repeats when it is one phrase said over and over ("Thank you. Thank
     you. Thank") and nothing else; None otherwise."""
@@ -310,6 +320,13 @@ def recognise(audio: AudioInput, language: str | None = None, *, beam_size: int 
         reason = LOW_CONFIDENCE
     display = to_simplified(raw_text) if chosen == ZH else raw_text
     corrections: tuple = ()
+    if domain:
+        # Half a character (a byte-level token cut off) is nothing said; a sentence said twice
+        # over by the decoder ("前天晚上8点左右。前天晚上8点左右。") was said once.
+        display = display.replace("\ufffd", "").strip()
+        display = _said_twice(display) or display
+        if reason is None and not re.search(r"\w", display):
+            reason = LOW_CONFIDENCE
     if domain and chosen == ZH:
         from bot.speech.lexicon import correct, key_request
 

@@ -47,3 +47,17 @@ def test_the_conversations_language_is_forced_whatever_the_clip(model):
     transcript = recognise(speak("Yes.", "wav"), "en", model=model)
     assert transcript.language == "en"
     assert transcript.understood and "yes" in transcript.text.lower()
+
+
+@pytest.mark.parametrize("text, once", [
+    ("前天晚上8点左右。前天晚上8点左右。", "前天晚上8点左右。"),  # the decoder said it twice
+    ("我要报案我要报案", "我要报案"),
+    ("12341234", None),  # a code may repeat itself
+    ("13800138000", None),
+    ("算了算了", None),  # too short to be the decoder's doing
+    ("我要报案", None),
+])
+def test_a_sentence_the_decoder_said_twice_counts_once(text, once):
+    from bot.speech.recogniser import _said_twice
+
+    assert _said_twice(text) == once
