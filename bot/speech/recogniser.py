@@ -16,7 +16,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from bot.language import EN, ZH, to_simplified
+from bot.language import DEFAULT_LANGUAGE, EN, ZH, to_simplified
 from bot.settings import get_settings
 from bot.speech.audio import SAMPLE_RATE, AudioInput, AudioRejected, decode, read_bytes
 from bot.speech.model import LoadedModel, shared_model
@@ -52,8 +52,19 @@ _HALLUCINATIONS = re.compile(
     r"|谢谢(?:观看|收看)|請不吝.*|请不吝.*|明镜.*|优优独播剧场.*|amara\.org.*)\W*$",
     re.IGNORECASE,
 )
-# A nudge towards simplified characters and punctuation, in the claims domain's words.
+# A nudge towards simplified characters and punctuation, in the claims domain's words: plain
+# decoding. Domain-aware decoding (the default) uses bot.speech.lexicon.prompt instead.
 _ZH_PROMPT = "以下是普通话的句子，关于保险理赔。"
+# Below this much speech the language is not guessed: the conversation's choice, or else the
+# service's first language (a second of audio is too little to tell Mandarin from English).
+SHORT_CLIP_S = 1.5
+# Below this much speech the domain prompt names only the key requests (lexicon.prompt(short)):
+# on the Mandarin test set's one- and two-word answers the full list made the decoder answer
+# with one of its words; the short one leaves them not understood, and asked again, instead.
+SHORT_PROMPT_S = 2.0
+# A key request ("转人工", "算了") heard with less confidence than MIN_AVG_LOGPROB is still taken
+# down to this: short phrases decode with lower confidence, and missing them costs most.
+KEY_REQUEST_MIN_LOGPROB = -1.5
 
 # One Whisper window is 30 s; shorter speech is encoded with this much context around it.
 WINDOW_S = 30
@@ -81,6 +92,9 @@ class Transcript:
     speech_s: float = 0.0  # speech left after the VAD
     no_speech_prob: float = 0.0
     processing_s: float = 0.0
+    # (heard, corrected) for each near-homophone mapped to the domain's word; raw_text keeps
+    # what the model said before any correction, for audit.
+    corrections: tuple = ()
     details: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -136,8 +150,16 @@ class _Segment:
     compression_ratio: float
 
 
+def _prompt(language: str, domain: bool, speech_s: float = WINDOW_S) -> str | None:
+    if domain:
+        from bot.speech.lexicon import prompt
+
+        return prompt(language, short=speech_s < SHORT_PROMPT_S) if language == ZH else None
+    return _ZH_PROMPT if language == ZH else None
+
+
 def _one_window(loaded: LoadedModel, speech: np.ndarray, language: str | None,
-                beam_size: int) -> tuple[list[_Segment], str, float]:
+                beam_size: int, domain: bool = True) -> tuple[list[_Segment], str, float]:
     """Speech up to a window long, decoded with the encoder seeing only as much audio as there
     is (plus a margin) instead of 30 s padded with silence: the encoder is most of the cost of a
     short utterance, and this makes it several times cheaper with the same words out."""
@@ -160,8 +182,9 @@ def _one_window(loaded: LoadedModel, speech: np.ndarray, language: str | None,
         chosen, probability = _pick_language(loaded, encoder_output)
     tokenizer = _tokenizer(loaded, chosen)
     prompt: list[int] = []
-    if chosen == ZH:
-        prompt = [tokenizer.sot_prev, *tokenizer.encode(" " + _ZH_PROMPT)]
+    previous = _prompt(chosen, domain, speech.shape[0] / SAMPLE_RATE)
+    if previous:
+        prompt = [tokenizer.sot_prev, *tokenizer.encode(" " + previous)]
     prompt += [*tokenizer.sot_sequence, tokenizer.no_timestamps]
     # Fast speech is about 5 tokens a second; a decoder running far past that is looping.
     max_new = int(MAX_TOKENS_BASE + MAX_TOKENS_PER_S * speech.shape[0] / SAMPLE_RATE)
@@ -187,6 +210,16 @@ def _one_window(loaded: LoadedModel, speech: np.ndarray, language: str | None,
     return ([segment] if text else []), chosen, probability
 
 
+def _said_twice(text: str) -> str | None:
+    """The sentence when `text` is exactly one sentence said two or more times over, and that
+    sentence has words in it (digits alone may repeat: "12341234" is a code); None otherwise."""
+    for size in range(4, len(text) // 2 + 1):
+        if len(text) % size == 0 and text == text[:size] * (len(text) // size):
+            unit = text[:size]
+            return unit if len(re.findall(r"[^\W\d_]", unit)) >= 4 else None
+    return None
+
+
 def _said_once(text: str) -> str | None:
     """`text` without its repeats when it is one phrase said over and over ("Thank you. Thank
     you. Thank") and nothing else; None otherwise."""
@@ -197,7 +230,7 @@ def _said_once(text: str) -> str | None:
 
 
 def _long(loaded: LoadedModel, speech: np.ndarray, language: str | None,
-          beam_size: int) -> tuple[list[Any], str, float]:
+          beam_size: int, domain: bool = True) -> tuple[list[Any], str, float]:
     """Speech longer than one window: faster-whisper's own windowed decoding."""
     if language in (ZH, EN):
         chosen, probability = language, 1.0
@@ -210,7 +243,7 @@ def _long(loaded: LoadedModel, speech: np.ndarray, language: str | None,
         speech, language=chosen, beam_size=beam_size, temperature=0.0,
         vad_filter=False,  # done already, once
         without_timestamps=True, condition_on_previous_text=False,
-        initial_prompt=_ZH_PROMPT if chosen == ZH else None,
+        initial_prompt=_prompt(chosen, domain),
     )
     return [seg for seg in segments if seg.text.strip()], chosen, probability
 
@@ -231,10 +264,14 @@ def _decide(segments: Sequence[Any]) -> tuple[str | None, float, float]:
 
 
 def recognise(audio: AudioInput, language: str | None = None, *, beam_size: int = 1,
-              model: LoadedModel | None = None) -> Transcript:
+              model: LoadedModel | None = None, domain: bool = True) -> Transcript:
     """Transcribe `audio` (bytes or a path, any common format) in `language` ("zh", "en"; None:
-    detect which of the two). CPU-bound and seconds long: from async code call it with
-    `await asyncio.to_thread(recognise, ...)`. Never raises for bad audio."""
+    detect which of the two, on clips with at least SHORT_CLIP_S of speech). CPU-bound and
+    seconds long: from async code call it with `await asyncio.to_thread(recognise, ...)`.
+    Never raises for bad audio.
+
+    `domain` (the default): decoding biased towards the claims vocabulary and the pinyin
+    correction pass (bot.speech.lexicon); False: plain decoding, as benchmarks/asr.py compares."""
     started = time.perf_counter()
     settings = get_settings()
     try:
@@ -252,10 +289,25 @@ def recognise(audio: AudioInput, language: str | None = None, *, beam_size: int 
     if speech_s < 0.2:
         return _not_understood(SILENCE, started, duration_s=duration, speech_s=speech_s)
 
+    if language not in (ZH, EN) and speech_s < SHORT_CLIP_S:
+        language = DEFAULT_LANGUAGE  # too short to tell the language by: never guessed
     loaded = model or shared_model()
     decode_window = _one_window if speech_s <= WINDOW_S else _long
-    segments, chosen, language_probability = decode_window(loaded, speech, language, beam_size)
+    segments, chosen, language_probability = decode_window(loaded, speech, language, beam_size,
+                                                           domain)
     raw_text = "".join(seg.text for seg in segments).strip()
+    if domain and raw_text:
+        from bot.speech.lexicon import echoes_prompt
+
+        if echoes_prompt(raw_text, chosen):  # recited the prompt: decode again without it
+            logger.info("speech: the decoder recited the prompt; decoding without it")
+            segments, chosen, language_probability = decode_window(loaded, speech, chosen,
+                                                                   beam_size, False)
+            raw_text = "".join(seg.text for seg in segments).strip()
+            if echoes_prompt(raw_text, chosen):  # the plain prompt recited: nothing heard
+                return _not_understood(LOW_CONFIDENCE, started, language=chosen,
+                                       duration_s=duration, speech_s=speech_s,
+                                       raw_text=raw_text)
     fields: dict[str, Any] = dict(language=chosen, duration_s=duration, speech_s=speech_s)
     if not segments or not raw_text:
         return _not_understood(SILENCE, started, **fields)
@@ -266,11 +318,31 @@ def recognise(audio: AudioInput, language: str | None = None, *, beam_size: int 
                            "compression_ratio": max(s.compression_ratio for s in segments)})
     if reason is None and _HALLUCINATIONS.match(raw_text):
         reason = LOW_CONFIDENCE
+    display = to_simplified(raw_text) if chosen == ZH else raw_text
+    corrections: tuple = ()
+    if domain:
+        # Half a character (a byte-level token cut off) is nothing said; a sentence said twice
+        # over by the decoder ("前天晚上8点左右。前天晚上8点左右。") was said once.
+        display = display.replace("\ufffd", "").strip()
+        display = _said_twice(display) or display
+        if reason is None and not re.search(r"\w", display):
+            reason = LOW_CONFIDENCE
+    if domain and chosen == ZH:
+        from bot.speech.lexicon import correct, key_request
+
+        fixed = correct(display)
+        display, corrections = fixed.text, fixed.changes
+        if (reason == LOW_CONFIDENCE and KEY_REQUEST_MIN_LOGPROB <= avg_logprob < MIN_AVG_LOGPROB
+                and no_speech <= NO_SPEECH_PROB and not _HALLUCINATIONS.match(raw_text)
+                and fields["details"]["compression_ratio"] <= MAX_COMPRESSION_RATIO
+                and not _LOOP_RE.search(raw_text) and key_request(display)):
+            reason = None  # a key request, heard well enough to act on
     if reason is not None:
         logger.info("speech: not understood (%s, logprob %.2f, no-speech %.2f)", reason,
                     avg_logprob, no_speech)
         return _not_understood(reason, started, **fields)
-    display = to_simplified(raw_text) if chosen == ZH else raw_text
     text = spoken_to_digits(display)
+    if corrections:
+        logger.info("speech: corrected %s", ", ".join(f"{a}→{b}" for a, b in corrections))
     return Transcript(understood=True, text=text, processing_s=time.perf_counter() - started,
-                      **fields)
+                      corrections=corrections, **fields)

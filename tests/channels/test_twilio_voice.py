@@ -457,8 +457,9 @@ def test_numbers_heard_are_read_back(phone, agent, recogniser):
     recogniser.heard("AUTO-2026-0001")
     agent.script = lambda text: Turn(replies=["And your date of birth?"])
     reply = phone.record(ready)
-    assert said(reply)[0] == speakable(say("call_heard", "en", text="AUTO-2026-0001"))
-    assert said(reply)[0] == "I heard: A U T O, 2 0 2 6, 0 0 0 1."
+    assert said(reply)[0] == speakable(say("call_heard_number", "en", text="AUTO-2026-0001"))
+    assert said(reply)[0] == ("I heard: A U T O, 2 0 2 6, 0 0 0 1. If that's wrong, say it "
+                              "again, or press star to type it on the keypad.")
 
 
 def test_the_conversation_language_decides_the_voice(phone, agent, recogniser):
@@ -705,3 +706,27 @@ def test_goodbye_ends_the_call(phone, agent, recogniser):
     end = phone.record(ready)
     assert said(end) == ["Take care."] and end.find("Hangup") is not None
     assert end.find("Record") is None
+
+
+def test_a_corrected_mandarin_turn_keeps_what_was_heard_for_audit(phone, agent, recogniser):
+    # bot.speech.lexicon mapped "礼培" to "理赔": Rasa reads the corrected words, and the raw
+    # ones travel in the message's metadata, so the tracker keeps both.
+    ready = phone.start(lang_key="1")
+    recogniser.transcripts.append(Transcript(
+        understood=True, text="我的理赔进度怎么样了", raw_text="我的礼培进度怎么样了",
+        language="zh", confidence=0.8, corrections=(("礼培进度", "理赔进度"),)))
+    agent.script = lambda text: Turn(replies=["请告诉我您的保单号。"])
+    phone.record(ready)
+    [message] = agent.received
+    assert message.text == "我的理赔进度怎么样了"
+    assert message.metadata["asr_raw"] == "我的礼培进度怎么样了"
+    assert message.metadata["asr_corrections"] == [["礼培进度", "理赔进度"]]
+    assert message.metadata["phone_call"]["from"] == CALLER
+
+
+def test_an_uncorrected_turn_carries_no_audit_fields(phone, agent, recogniser):
+    ready = phone.start(lang_key="2")
+    recogniser.heard("where is my claim")
+    phone.record(ready)
+    [message] = agent.received
+    assert "asr_raw" not in message.metadata
