@@ -24,6 +24,7 @@ What each chart counts (one claim is counted once per day and series):
 A rate or mean is None where a day has nothing to count ("no data"), never 0. The click-through
 (`claims_behind`) runs the same computation and returns the claim numbers behind one point.
 Queries read whole columns once (no per-claim query): the benchmark runs them on 100,000 claims.
+Their SQL is in bot/store/series_queries.py; this module does the per-day counting.
 """
 from __future__ import annotations
 
@@ -35,25 +36,15 @@ from datetime import date, datetime, timedelta
 from statistics import median
 from typing import Any, Dict, List, Sequence, Tuple
 
-from sqlalchemy import func, or_, select
-
 from bot.claims.deadlines import claim_deadlines, rules
 from bot.claims.model import OPEN_STAGES, ClaimEventView, ClaimStage, ClaimView
 from bot.clock import from_local, to_local
 from bot.complaints import ACKNOWLEDGE_HOURS, decision_due
 from bot.kpis import Period
 from bot.outbox.notices import REFUSAL_NOTICE_KIND
+from bot.store import series_queries as queries
 from bot.store.db import unit_of_work
-from bot.store.models import (
-    LINES_OF_BUSINESS,
-    Claim,
-    ClaimEvent,
-    Complaint,
-    Handoff,
-    Notification,
-    Policy,
-    SatisfactionScore,
-)
+from bot.store.models import LINES_OF_BUSINESS
 
 MAX_DAYS = 366
 MAX_LISTED = 500  # claim numbers returned for one point at most (the total is always given)
@@ -203,15 +194,6 @@ def _running(diff: List[int]) -> List[int]:
     return out
 
 
-def _claim_filter(line: str | None, channel: str | None) -> List[Any]:
-    conditions: List[Any] = []
-    if line is not None:
-        conditions.append(Policy.line_of_business == line)
-    if channel is not None:
-        conditions.append(Claim.channel == channel)
-    return conditions
-
-
 def _percentile(values: Sequence[float], share: float) -> float | None:
     """Nearest-rank percentile; None for no values."""
     if not values:
@@ -229,54 +211,15 @@ def _round(value: float | None, digits: int = 3) -> float | None:
 _TERMINAL = ("closed", "denied", "withdrawn")
 
 
-def _in_play(period: Period, line: str | None, channel: str | None) -> Any:
-    """The ids of the claims reported before the period ends that are open now or reach a final
-    stage within or after the period (a claim denied before and closed within it is read, and
-    counts only where it entered "closed")."""
-    finishing = select(ClaimEvent.claim_id).where(ClaimEvent.to_stage.in_(_TERMINAL),
-                                                  ClaimEvent.at >= period.start)
-    return (
-        select(Claim.id)
-        .join(Policy, Policy.id == Claim.policy_id)
-        .where(Claim.reported_at < period.end,
-               or_(Claim.stage.in_(OPEN_STAGE_NAMES), Claim.id.in_(finishing)),
-               *_claim_filter(line, channel))
-    )
-
-
-def _claims_in_play(session: Any, period: Period, line: str | None,
-                    channel: str | None) -> List[Any]:
-    query = (
-        select(Claim.id, Claim.number, Claim.stage, Claim.reported_at,
-               Claim.documents_completed_at, Claim.documents_promised_at, Claim.paid_at,
-               Claim.estimated_amount, Claim.approved_amount, Policy.line_of_business)
-        .join(Policy, Policy.id == Claim.policy_id)
-        .where(Claim.id.in_(_in_play(period, line, channel)))
-    )
-    return list(session.execute(query))
-
-
 def _events_of(session: Any, period: Period, line: str | None,
                channel: str | None) -> Dict[int, List[ClaimEventView]]:
-    query = (
-        select(ClaimEvent.claim_id, ClaimEvent.from_stage, ClaimEvent.to_stage, ClaimEvent.at)
-        .where(ClaimEvent.claim_id.in_(_in_play(period, line, channel)))
-        .order_by(ClaimEvent.claim_id, ClaimEvent.at, ClaimEvent.id)
-    )
     events: Dict[int, List[ClaimEventView]] = defaultdict(list)
-    for claim_id, from_stage, to_stage, at in session.execute(query):
+    for claim_id, from_stage, to_stage, at in queries.events_in_play(
+            session, period.start, period.end, line, channel, OPEN_STAGE_NAMES, _TERMINAL):
         events[claim_id].append(ClaimEventView(
             from_stage=ClaimStage(from_stage) if from_stage else None,
             to_stage=ClaimStage(to_stage), at=at, actor="", note=None))
     return events
-
-
-def _refusals_sent(session: Any, period: Period) -> Dict[int, datetime]:
-    query = (select(Notification.claim_id, func.min(Notification.sent_at))
-             .where(Notification.kind == REFUSAL_NOTICE_KIND, Notification.status == "sent",
-                    Notification.claim_id.is_not(None), Notification.sent_at < period.end)
-             .group_by(Notification.claim_id))
-    return {claim_id: sent for claim_id, sent in session.execute(query)}
 
 
 def _view(row: Any, events: Sequence[ClaimEventView]) -> ClaimView:
@@ -344,9 +287,13 @@ class _AdvanceClock:
 def _claims_pass(session: Any, days: Days, line: str | None, channel: str | None,
                  pick: Pick | None) -> Dict[str, Any]:
     period, n = days.period, len(days)
-    rows = _claims_in_play(session, period, line, channel)
+    # Claims reported before the period ends that are open now or reach a final stage within
+    # or after the period (a claim denied before and closed within it is read, and counts only
+    # where it entered "closed").
+    rows = queries.claims_in_play(session, period.start, period.end, line, channel,
+                                  OPEN_STAGE_NAMES, _TERMINAL)
     events = _events_of(session, period, line, channel)
-    refusals = _refusals_sent(session, period)
+    refusals = queries.first_notices_sent(session, REFUSAL_NOTICE_KIND, period.end)
     stage_diff = {stage: [0] * (n + 1) for stage in OPEN_STAGE_NAMES}
     entered = {stage: [0] * n for stage in FINAL_STAGE_NAMES}
     light_diff = {light: [0] * (n + 1) for light in LIGHTS}
@@ -435,24 +382,13 @@ def _claims_pass(session: Any, days: Days, line: str | None, channel: str | None
 def _complaints(session: Any, days: Days, line: str | None, channel: str | None,
                 pick: Pick | None) -> Dict[str, Any]:
     period, n = days.period, len(days)
-    query = (
-        select(Complaint.reference, Complaint.received_at, Complaint.acknowledged_at,
-               Complaint.decided_at, Complaint.complexity, Complaint.source, Claim.number)
-        .outerjoin(Claim, Claim.id == Complaint.claim_id)
-        .outerjoin(Policy, Policy.id == Claim.policy_id)
-        .where(Complaint.received_at >= period.start, Complaint.received_at < period.end)
-    )
-    if line is not None:
-        query = query.where(Policy.line_of_business == line)
-    if channel is not None:
-        query = query.where(Complaint.channel == channel)
     counts = {key: [0] * n for key in COMPLAINT_KEYS}
     received = [0] * n
     decided_on_time = [0] * n
     decided = [0] * n
     ack_hours = timedelta(hours=ACKNOWLEDGE_HOURS)
     for reference, received_at, acked, decided_at, complexity, source, claim in (
-            session.execute(query)):
+            queries.complaints_received(session, period.start, period.end, line, channel)):
         day = days.of_moment(received_at)
         if day is None:
             continue
@@ -493,15 +429,9 @@ def _complaints(session: Any, days: Days, line: str | None, channel: str | None,
 def _satisfaction(session: Any, days: Days, line: str | None, channel: str | None,
                   pick: Pick | None) -> Dict[str, Any]:
     period, n = days.period, len(days)
-    query = (
-        select(SatisfactionScore.answered_at, SatisfactionScore.score, Claim.number)
-        .join(Claim, Claim.id == SatisfactionScore.claim_id)
-        .join(Policy, Policy.id == Claim.policy_id)
-        .where(SatisfactionScore.answered_at >= period.start,
-               SatisfactionScore.answered_at < period.end, *_claim_filter(line, channel))
-    )
     scores: List[List[int]] = [[] for _ in range(n)]
-    for answered_at, score, number in session.execute(query):
+    for answered_at, score, number in queries.scores_answered(session, period.start, period.end,
+                                                              line, channel):
         day = days.of_moment(answered_at)
         if day is None:
             continue
@@ -523,13 +453,10 @@ def _satisfaction(session: Any, days: Days, line: str | None, channel: str | Non
 def _handoffs(session: Any, days: Days, line: str | None, channel: str | None,
               pick: Pick | None) -> Dict[str, Any]:
     period, n = days.period, len(days)
-    query = (select(Handoff.created_at, Handoff.taken_at, Handoff.summary)
-             .where(Handoff.created_at >= period.start, Handoff.created_at < period.end))
-    if channel is not None:
-        query = query.where(Handoff.channel == channel)
     queued = [0] * n
     waits: List[List[float]] = [[] for _ in range(n)]
-    for created_at, taken_at, summary in session.execute(query):
+    for created_at, taken_at, summary in queries.handoffs_queued(session, period.start,
+                                                                 period.end, channel):
         day = days.of_moment(created_at)
         if day is None:
             continue
@@ -553,20 +480,10 @@ def _handoffs(session: Any, days: Days, line: str | None, channel: str | None,
 def _notices(session: Any, days: Days, line: str | None, channel: str | None,
              pick: Pick | None) -> Dict[str, Any]:
     period, n = days.period, len(days)
-    query = (
-        select(Notification.created_at, Notification.channel, Notification.status,
-               Notification.sent_at, Claim.number)
-        .join(Claim, Claim.id == Notification.claim_id)
-        .join(Policy, Policy.id == Claim.policy_id)
-        .where(Notification.created_at >= period.start, Notification.created_at < period.end)
-    )
-    if line is not None:
-        query = query.where(Policy.line_of_business == line)
-    if channel is not None:
-        query = query.where(Notification.channel == channel)
     total: Dict[str, List[int]] = defaultdict(lambda: [0] * n)
     sent: Dict[str, List[int]] = defaultdict(lambda: [0] * n)
-    for created_at, notice_channel, status, sent_at, number in session.execute(query):
+    for created_at, notice_channel, status, sent_at, number in queries.notices_created(
+            session, period.start, period.end, line, channel):
         day = days.of_moment(created_at)
         if day is None:
             continue

@@ -33,6 +33,17 @@ from bot.store.models import (
 Percentile = tuple[float | None, int]  # (value, how many values it was ranked among)
 
 
+def claim_filters(line: str | None, channel: str | None) -> list[ColumnElement]:
+    """The conditions on a query joining claims and policies for one line of business and one
+    claim channel (None: any). Also used by bot/store/series_queries.py."""
+    conditions: list[ColumnElement] = []
+    if line is not None:
+        conditions.append(Policy.line_of_business == line)
+    if channel is not None:
+        conditions.append(Claim.channel == channel)
+    return conditions
+
+
 def nearest_rank(conn: Connection, values: Select, fraction: float) -> Percentile:
     """The nearest-rank percentile of column `v` of `values`: row_number against
     ceil(fraction * count) in integers, so SQLite needs no math functions."""
@@ -72,12 +83,7 @@ class KpiQueries:
         return and_(column >= self.start, column < self.end)
 
     def claim_filters(self) -> list[ColumnElement]:
-        conditions: list[ColumnElement] = []
-        if self.line:
-            conditions.append(Policy.line_of_business == self.line)
-        if self.channel:
-            conditions.append(Claim.channel == self.channel)
-        return conditions
+        return claim_filters(self.line or None, self.channel or None)
 
     def claims_join(self, query: Select, claim_id: Any) -> Select:
         """Join claims and policies on `claim_id` only when a filter needs them."""
