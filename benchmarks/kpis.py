@@ -361,8 +361,9 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--pg-url", help="also a PostgreSQL database (its schema is wiped)")
     parser.add_argument("--json", help="write the figures to this JSON file")
     parser.add_argument("--reuse", action="store_true",
-                        help="time the SQLite file of an earlier run again (no new data)")
+                        help="time the data of an earlier run again (no new data)")
     parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
+    parser.add_argument("--pg-only", action="store_true", help="skip SQLite")
     args = parser.parse_args(argv)
 
     print(f"KPI benchmark: {args.claims:,} claims over {DAYS} days; CPU {cpu_name()}; "
@@ -373,13 +374,15 @@ def main(argv: List[str] | None = None) -> int:
     reuse = args.reuse and sqlite_file.exists()
     if not reuse:
         sqlite_file.unlink(missing_ok=True)
-    results.append(bench(f"sqlite:///{sqlite_file}", args.claims, args.repeat, reuse))
-    print_figures(results[-1])
+    if not args.pg_only:
+        results.append(bench(f"sqlite:///{sqlite_file}", args.claims, args.repeat, reuse))
+        print_figures(results[-1])
     if args.pg_url and not args.sqlite_only:
-        with engine_for(args.pg_url).begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        results.append(bench(args.pg_url, args.claims, args.repeat))
+        if not args.reuse:
+            with engine_for(args.pg_url).begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        results.append(bench(args.pg_url, args.claims, args.repeat, args.reuse))
         print_figures(results[-1])
     dispose_engines()
     if args.json:

@@ -678,8 +678,9 @@ class LoginLink(Base):
 # --- k-kpis: what the service KPIs pick their cases by (bot/kpis, migration 0014_kpi_indexes) ---
 # Declared here, after the tables, so the classes above stay as they were.
 
-Index("ix_claims_reported_at", Claim.reported_at)
-Index("ix_claims_paid_at", Claim.paid_at)
+Index("ix_claims_reported_at_stage_channel_policy_id", Claim.reported_at, Claim.stage,
+      Claim.channel, Claim.policy_id)
+Index("ix_claims_paid_at_documents_completed_at", Claim.paid_at, Claim.documents_completed_at)
 Index("ix_claim_events_to_stage_at_from_stage_claim_id", ClaimEvent.to_stage, ClaimEvent.at,
       ClaimEvent.from_stage, ClaimEvent.claim_id)
 Index("ix_claim_events_at_claim_id", ClaimEvent.at, ClaimEvent.claim_id)
@@ -687,7 +688,9 @@ Index("ix_claim_events_claim_id_at_to_stage", ClaimEvent.claim_id, ClaimEvent.at
       ClaimEvent.to_stage)
 Index("ix_complaints_received_at", Complaint.received_at)
 Index("ix_complaints_decided_at", Complaint.decided_at)
-Index("ix_handoffs_created_at", Handoff.created_at)
-Index("ix_satisfaction_scores_answered_at", SatisfactionScore.answered_at)
+Index("ix_handoffs_created_at_taken_at", Handoff.created_at, Handoff.taken_at)
+Index("ix_satisfaction_scores_answered_at_score", SatisfactionScore.answered_at,
+      SatisfactionScore.score)
 Index("ix_escalations_created_at", Escalation.created_at)
-Index("ix_notifications_created_at", Notification.created_at)
+Index("ix_notifications_created_at_channel_status", Notification.created_at,
+      Notification.channel, Notification.status)
