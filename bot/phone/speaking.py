@@ -1,6 +1,6 @@
 """Replies spoken on a streamed call: the chat text made fit to be read aloud (no buttons, emoji
-or markup), cut into short parts, each rendered here by espeak-ng (Mandarin voice `cmn`, English
-`en-us`) as 8 kHz 16-bit PCM, ready for channels/twilio_voice_stream.py to send as mu-law frames.
+or markup), cut into short parts, each rendered here by espeak-ng (Mandarin voice `cmn-latn-pinyin`,
+English `en-us`) as 8 kHz 16-bit PCM, ready for channels/twilio_voice_stream.py to send as mu-law frames.
 
 The first part is rendered alone so the caller hears it while the rest is rendered; a barge-in
 drops the parts not yet sent.
@@ -17,9 +17,11 @@ from bot.phone.codec import resample, wav_pcm
 
 MAX_PART_CHARS = 40  # about three seconds of speech: a part a caller can take in, or cut short
 VOICES = {EN: "en-us"}
-ZH_VOICE = "cmn"
+# Debian's plain `cmn` reads its own dictionary's pinyin as English letters ("要" as "yao"
+# spelt out); `cmn-latn-pinyin` says it as Mandarin.
+ZH_VOICE = "cmn-latn-pinyin"
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|(?<=[.](?=\s))")
-_CLAUSE = re.compile(r"(?<=[，、,:：])")
+_CLAUSE = re.compile(r"(?<=[，、,:：）)])|(?<=[\u3000-\u9fff] )(?=[\u3000-\u9fff])")
 # Pictographs, dingbats, variation selectors and the like: a voice would read their names.
 _SYMBOLS = re.compile("[\u2190-\u21ff\u2300-\u27bf\u2b00-\u2bff\ufe0f\u200d\U0001f000-\U0001faff]")
 

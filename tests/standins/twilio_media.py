@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import time
 import uuid
@@ -133,10 +134,8 @@ class MediaStream:
         """Twilio answers a mark once the audio before it has been played (at once if cleared)."""
         while time.monotonic() < min(at, self._play_until):
             await asyncio.sleep(0.01)
-        try:
+        with contextlib.suppress(websockets.ConnectionClosed):
             await self._send({"event": "mark", "mark": {"name": name}})
-        except websockets.ConnectionClosed:
-            pass
 
     # -- what a test does --------------------------------------------------------------------
 
@@ -172,6 +171,17 @@ class MediaStream:
         parts = [name.split(":", 1)[-1] for name in self.marks[self._replied:]]
         self._replied = len(self.marks)
         return parts
+
+    async def first_audio(self, timeout: float = 120.0) -> float:
+        """Seconds from the caller's last word to the first audio of our reply to it."""
+        deadline = time.monotonic() + timeout
+        while not self.first_audio_at and time.monotonic() < deadline:
+            if self.closed_event.is_set():
+                raise RuntimeError("the stream closed before any reply")
+            await asyncio.sleep(0.01)
+        if not self.first_audio_at or not self.last_word_at:
+            raise RuntimeError("no reply within the time allowed")
+        return self.first_audio_at[-1] - self.last_word_at[-1]
 
     async def closed(self, timeout: float = 60.0) -> bool:
         try:
