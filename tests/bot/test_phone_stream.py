@@ -177,3 +177,24 @@ def test_replies_are_said_in_short_parts_without_emoji():
     assert parts("OK. Your claim is saved ✅. What next?") == [
         "OK.", "Your claim is saved .", "What next?"]
     assert parts("👍") == []
+
+
+# --- the TwiML that connects a call to the stream ----------------------------------------------
+
+def test_a_streamed_call_connects_with_its_state_and_falls_back_by_redirect():
+    from urllib.parse import parse_qs
+
+    from channels.twilio_voice_twiml import CallState, Twiml, VoiceConfig
+
+    state = CallState(lang="zh", consent=True, stream=True)
+    assert CallState.from_args(parse_qs(state.query())) == state
+    assert "stream" not in CallState().query()  # recorded calls' URLs are as before
+    twiml = Twiml(VoiceConfig(), "https://claims.example.com/webhooks/twilio_voice", 30)
+    url = twiml.stream_url("https://claims.example.com/webhooks/twilio_voice")
+    assert url == "wss://claims.example.com/webhooks/twilio_voice/stream"
+    xml = str(twiml.stream(state, ["您好"], url, "+8613800000001"))
+    assert "<Say" in xml and f'<Stream url="{url}">' in xml
+    assert '<Parameter name="lang" value="zh" />' in xml
+    assert '<Parameter name="from" value="+8613800000001" />' in xml
+    assert xml.index("</Connect>") < xml.index("<Redirect")
+    assert "/streamed?" in xml and "stream=1" in xml and "<Record" not in xml
