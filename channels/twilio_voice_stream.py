@@ -152,6 +152,9 @@ class StreamedCall:
                     self._mark(str((message.get("mark") or {}).get("name", "")))
                 elif event == "stop":
                     break
+        except asyncio.CancelledError:
+            if not self.ended:  # Sanic cancels a recv() when we close the socket ourselves
+                raise
         except Exception as error:  # the socket dropped: /streamed goes on with <Record>
             logger.info("twilio_voice_stream: call %s stream ended: %s", self.call_sid,
                         type(error).__name__)
@@ -322,8 +325,7 @@ class StreamedCall:
             return await self._menu_key(value)
         heard = await self.channel._recognise(pcm_wav(value), lang, f"{self.call_sid} stream")
         if not heard.text:
-            return await self._missed(say("call_not_understood_stream", lang),
-                                      too_long=heard.reason == "too_long")
+            return await self._missed(say("call_not_understood_stream", lang))
         before = []
         if any(ch.isdigit() for ch in heard.text):
             before.append(say("call_heard", lang, text=heard.text.rstrip("。.!！?？ ")))
@@ -340,7 +342,7 @@ class StreamedCall:
     def _sender(self) -> str:
         return "call-" + self.call_sid
 
-    async def _missed(self, text: str, too_long: bool = False) -> None:
+    async def _missed(self, text: str) -> None:
         self.state = replace(self.state, misses=self.state.misses + 1)
         if self.state.misses >= 2:
             return await self._to_person([say("call_not_understood_person", self.state.lang)])

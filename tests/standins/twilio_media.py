@@ -151,7 +151,11 @@ class MediaStream:
         self._awaiting_first = True
         for payload in frames:
             self._outgoing.put_nowait(payload)
-        await self._sent_all.wait()
+        sent = asyncio.ensure_future(self._sent_all.wait())
+        closed = asyncio.ensure_future(self.closed_event.wait())
+        await asyncio.wait({sent, closed}, return_when=asyncio.FIRST_COMPLETED)
+        for waiting in (sent, closed):
+            waiting.cancel()
 
     async def press(self, digit: str) -> None:
         await self._send({"event": "dtmf", "dtmf": {"track": "inbound_track", "digit": digit}})
