@@ -1,6 +1,7 @@
 """Replies spoken on a streamed call: the chat text made fit to be read aloud (no buttons, emoji
-or markup), cut into short parts, each rendered here by espeak-ng (Mandarin voice `cmn-latn-pinyin`,
-English `en-us`) as 8 kHz 16-bit PCM, ready for channels/twilio_voice_stream.py to send as mu-law frames.
+or markup), cut into short parts, each rendered here by espeak-ng (Mandarin voice
+`cmn-latn-pinyin`, English `en-us`) as 8 kHz 16-bit PCM, ready for channels/twilio_voice_stream.py
+to send as mu-law frames.
 
 The first part is rendered alone so the caller hears it while the rest is rendered; a barge-in
 drops the parts not yet sent.
