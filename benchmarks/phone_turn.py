@@ -134,8 +134,7 @@ class Caller:
         call_sid = "CA" + uuid.uuid4().hex
         menu, _, _ = self.post("/webhooks/twilio_voice/webhook?stream=1", call_sid,
                                CallStatus="ringing")
-        consent, _, _ = self.post(menu.find("Gather").get("action"), call_sid, Digits="2")
-        ready, _, _ = self.post(consent.find("Gather").get("action"), call_sid, Digits="2")
+        ready, _, _ = self.post(menu.find("Gather").get("action"), call_sid, Digits="2")
         stream = ready.find("Connect/Stream")
         params = {p.get("name"): p.get("value") for p in stream.iter("Parameter")}
 

@@ -364,6 +364,16 @@ class TwilioVoiceInput(InputChannel):
         lang = EN if digits == KEY_ENGLISH else ZH
         if digits in (KEY_ENGLISH, KEY_CHINESE):
             await self._pin_language(request, SENDER_PREFIX + form["CallSid"], lang)
+        if state.stream:
+            # Streamed turns are never recorded: the caller is told, not asked to consent to a
+            # recording that would not exist (the audio is held in memory for recognition only).
+            state = CallState(lang=lang, stream=True)
+            await audit("call.streamed", SENDER_PREFIX + form["CallSid"],
+                        {"call_sid": form["CallSid"], "audio_kept": False})
+            return twiml.stream(state, [say("call_stream_notice", lang),
+                                        say("call_ready_stream", lang)],
+                                twiml.stream_url(self._public_base(request, settings)),
+                                form.get("From", ""))
         return twiml.consent_question(CallState(lang=lang, stream=state.stream))
 
     async def consent(self, request: Request, on_new_message: OnNewMessage,
@@ -377,12 +387,8 @@ class TwilioVoiceInput(InputChannel):
         sender = SENDER_PREFIX + form["CallSid"]
         await audit("call.recording_consent", sender,
                     {"call_sid": form["CallSid"], "granted": granted})
-        state = CallState(lang=state.lang, consent=granted, stream=state.stream)
+        state = CallState(lang=state.lang, consent=granted)
         said = say("call_consent_yes" if granted else "call_consent_no", state.lang)
-        if state.stream:
-            return twiml.stream(state, [said, say("call_ready_stream", state.lang)],
-                                twiml.stream_url(self._public_base(request, settings)),
-                                form.get("From", ""))
         return twiml.listen(state, [said, say("call_ready", state.lang)])
 
     def _public_base(self, request: Request, settings: Settings) -> str:

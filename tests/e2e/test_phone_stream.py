@@ -76,9 +76,12 @@ def stream_of(twiml: ET.Element) -> tuple[str, dict]:
 
 
 def start_streamed_call(call: Call) -> ET.Element:
+    """Rings, presses 1 (Chinese): told the call is not recorded (no consent question: nothing
+    is kept), then connected to the stream."""
     menu = call.post("/webhooks/twilio_voice/webhook?stream=1", "(rings)", CallStatus="ringing")
-    consent = call.post(menu.find("Gather").get("action"), "(presses 1)", Digits="1")
-    return call.post(consent.find("Gather").get("action"), "(presses 2)", Digits="2")
+    ready = call.post(menu.find("Gather").get("action"), "(presses 1)", Digits="1")
+    assert said(ready)[0] == say("call_stream_notice", "zh"), call.shown()
+    return ready
 
 
 def test_a_mandarin_call_streamed_report_correction_and_a_person(
@@ -94,7 +97,7 @@ def test_a_mandarin_call_streamed_report_correction_and_a_person(
     heard: List[Tuple[str, List[str]]] = []
 
     async def the_call() -> MediaStream:
-        async with MediaStream(twilio_standin, url, call.sid, params, speed=4) as line:
+        async with twilio_standin.media_stream(url, call.sid, params, speed=4) as line:
             # A report; the caller talks over its reply ("不对") and then corrects it.
             await line.say(mandarin("我要报案，我的车昨天在中山路被追尾了"))
             await line.first_audio()
@@ -165,7 +168,7 @@ def test_a_dropped_stream_goes_on_with_recorded_turns(claims_servers, twilio_sta
     url, params = stream_of(ready)
 
     async def drop() -> None:
-        async with MediaStream(twilio_standin, url, call.sid, params, speed=4) as line:
+        async with twilio_standin.media_stream(url, call.sid, params, speed=4) as line:
             await line.say(quiet(0.5))
         # the socket closes without a stop: the line dropped
 
