@@ -198,3 +198,59 @@ def test_a_streamed_call_connects_with_its_state_and_falls_back_by_redirect():
     assert '<Parameter name="from" value="+8613800000001" />' in xml
     assert xml.index("</Connect>") < xml.index("<Redirect")
     assert "/streamed?" in xml and "stream=1" in xml and "<Record" not in xml
+
+
+# --- the stream's handling of keys and barge-in (channels/twilio_voice_stream.py) ---------------
+
+class FakeSocket:
+    """What StreamedCall sends, kept."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict] = []
+
+    async def send(self, text: str) -> None:
+        import json
+
+        self.sent.append(json.loads(text))
+
+
+def test_a_key_pressed_while_the_caller_talks_wins_and_stops_the_reply(words):
+    import asyncio
+
+    from channels.twilio_voice_stream import StreamedCall
+
+    async def scenario() -> tuple[StreamedCall, FakeSocket]:
+        ws = FakeSocket()
+        call = StreamedCall(channel=None, on_new_message=None, request=None, ws=ws)
+        call.stream_sid = "MZ" + "0" * 32
+        call.pending_marks = {"1:您好"}  # a reply is playing
+        call.turn.start_playing()
+        for i in range(0, len(words) // 2, FRAME):  # the caller starts talking...
+            call.turn.feed(words[i:i + FRAME])
+        await call._dtmf("0")  # ...and presses 0 in the middle of it
+        return call, ws
+
+    call, ws = asyncio.run(scenario())
+    assert [m["event"] for m in ws.sent] == ["clear"]
+    assert ws.sent[0]["streamSid"] == "MZ" + "0" * 32
+    assert call.work.get_nowait() == ("key", "0") and call.work.empty()
+    assert not call.turn.speaking  # the words said before the key are dropped
+    assert call.interrupted.is_set()
+
+
+def test_star_then_digits_then_hash_is_one_typed_answer():
+    import asyncio
+
+    from channels.twilio_voice_stream import StreamedCall
+
+    async def scenario() -> StreamedCall:
+        call = StreamedCall(channel=None, on_new_message=None, request=None, ws=FakeSocket())
+        for key in "*19850412#":
+            await call._dtmf(key)
+            if key == "*":  # the worker takes "*" and starts the keypad
+                assert call.work.get_nowait() == ("key", "*")
+                call.keypad = ""
+        return call
+
+    call = asyncio.run(scenario())
+    assert call.work.get_nowait() == ("digits", "19850412") and call.keypad is None
