@@ -3,12 +3,20 @@ caller utterance to our TwiML reply, through the whole real path: signed webhook
 fetched from the local Twilio stand-in, recognised by the speech model, the Rasa and action
 servers, the recording deleted at the stand-in (no consent), TwiML built.
 
+With `--mode stream` (or `both`) it also measures the streamed call (Media Streams,
+channels/twilio_voice_stream.py) as the caller hears it: from the caller's last word (the last
+loud frame the stand-in sends, in real time) to the first audio frame of our reply, endpointing
+(800 ms of silence), recognition, the dialogue and rendering the first part of the reply
+included. For <Record> turns the same span is Twilio's 3 s silence timeout plus the callback's
+time (Twilio's own <Say> start is not counted, so that figure is a lower bound).
+
 Starts its own servers against a freshly seeded temporary store (nothing else needs to run),
 makes one call per turn (language, consent, then one 5 s English utterance as 8 kHz mu-law),
 after warm-up turns that are not counted. Prints a table and the median and p95; writes
 results/phone_turn.json.
 
     .venv/bin/python benchmarks/phone_turn.py [--turns 10] [--warmup 2] [--out FILE]
+        [--mode record|stream|both]
 
 Target (issue #6): median <= 2.5 s with Whisper base int8 on 2 CPU cores.
 """
@@ -41,6 +49,7 @@ from tests.support.e2e import E2E_AGENTS_PHONE, find_model, seed_database  # noq
 
 OUT = ROOT / "results" / "phone_turn.json"
 UTTERANCE_SECONDS = 5.0
+SILENCE_SECONDS = 3.0  # <Record timeout>: what ends a recorded turn (VoiceConfig.silence_seconds)
 # Things callers say, each about five seconds at espeak-ng's 150 words a minute.
 SENTENCES = [
     "I want to report a claim, my car was hit in a parking lot yesterday",
@@ -115,6 +124,38 @@ class Caller:
                          RecordingSid=recording_sid, RecordingDuration=str(int(UTTERANCE_SECONDS)))
 
 
+    def stream_turn(self, pcm: bytes) -> tuple[float, List[str]]:
+        """A new streamed call: English, no consent, then one turn said on the stream; returns
+        seconds from the last word to the first reply audio, and the reply's first parts."""
+        import asyncio
+
+        from tests.standins.twilio_media import MediaStream
+
+        call_sid = "CA" + uuid.uuid4().hex
+        menu, _, _ = self.post("/webhooks/twilio_voice/webhook?stream=1", call_sid,
+                               CallStatus="ringing")
+        ready, _, _ = self.post(menu.find("Gather").get("action"), call_sid, Digits="2")
+        stream = ready.find("Connect/Stream")
+        params = {p.get("name"): p.get("value") for p in stream.iter("Parameter")}
+
+        async def turn() -> tuple[float, List[str]]:
+            async with MediaStream(self.twilio, stream.get("url"), call_sid, params,
+                                   speed=1.0) as line:
+                await line.say(pcm)
+                latency = await line.first_audio()
+                return latency, await line.reply(quiet=0.2, timeout=5)
+
+        return asyncio.run(turn())
+
+
+def spoken_pcm(text: str) -> bytes:
+    """`text` spoken, as 8 kHz 16-bit PCM with no silence after the last word."""
+    from bot.phone.codec import resample, wav_pcm
+
+    pcm, rate = wav_pcm(speak(text, "wav", pad_seconds=0.0))
+    return resample(pcm, rate)
+
+
 def server_timing(headers: Mapping[str, str]) -> Dict[str, float]:
     """Seconds per stage from a Server-Timing header ("fetch;dur=12, recognise;dur=1800")."""
     stages: Dict[str, float] = {}
@@ -138,8 +179,9 @@ def machine() -> Dict[str, object]:
             "compute_type": settings.asr_compute_type}
 
 
-def run(turns: int, warmup: int) -> Dict[str, object]:
+def run(turns: int, warmup: int, mode: str = "record") -> Dict[str, object]:
     clips = [(sentence, five_seconds(sentence)) for sentence in SENTENCES]
+    pcms = [spoken_pcm(sentence) for sentence in SENTENCES] if mode != "record" else []
     with tempfile.TemporaryDirectory(prefix="phone-turn-") as tmp, TwilioStandIn() as twilio:
         work = Path(tmp)
         db_url = f"sqlite:///{work / 'claims.db'}"
@@ -154,6 +196,18 @@ def run(turns: int, warmup: int) -> Dict[str, object]:
         with Servers(find_model(), credentials=credentials, env=env,
                      log_dir=work / "logs") as servers:
             caller = Caller(servers, twilio)
+            streamed: List[Dict[str, object]] = []
+            if mode != "record":
+                for index in range(warmup + turns):
+                    latency, parts = caller.stream_turn(pcms[index % len(pcms)])
+                    label = "warm-up" if index < warmup else "stream"
+                    print(f"{label} turn {index + 1}: last word -> first reply audio "
+                          f"{latency:.2f} s ({' '.join(parts)[:50]})", flush=True)
+                    if index >= warmup:
+                        streamed.append({"sentence": SENTENCES[index % len(SENTENCES)],
+                                         "latency_s": latency, "reply": " ".join(parts)[:70]})
+            if mode == "stream":
+                return {"machine": machine(), "stream": stream_summary(streamed)}
             for index in range(warmup):  # the model's first run, Rasa's first message
                 _, elapsed, _ = caller.one_turn(clips[index % len(clips)][1])
                 print(f"warm-up turn {index + 1}: {elapsed:.2f} s", flush=True)
@@ -169,13 +223,35 @@ def run(turns: int, warmup: int) -> Dict[str, object]:
     latencies = [r.reply_s for r in results]
     stages = {stage: statistics.median(r.server.get(stage, 0.0) for r in results)
               for stage in STAGES}
-    return {"machine": machine(), "utterance_s": UTTERANCE_SECONDS, "warmup_turns": warmup,
+    return {"machine": machine(), "stream": stream_summary(streamed) if streamed else None,
+            "record_silence_s": SILENCE_SECONDS,
+            "utterance_s": UTTERANCE_SECONDS, "warmup_turns": warmup,
             "median_s": statistics.median(latencies), "p95_s": percentile(latencies, 95),
             "min_s": min(latencies), "max_s": max(latencies), "median_stage_s": stages,
             "turns": [asdict(r) for r in results]}
 
 
+def stream_summary(turns: List[Dict[str, object]]) -> Dict[str, object]:
+    latencies = [float(t["latency_s"]) for t in turns]
+    return {"median_s": statistics.median(latencies), "p90_s": percentile(latencies, 90),
+            "min_s": min(latencies), "max_s": max(latencies), "turns": turns}
+
+
+def print_stream(report: Dict[str, object]) -> None:
+    stream = report.get("stream")
+    if not stream:
+        return
+    print("\nStreamed turn (Media Streams): caller's last word -> first audio of the reply "
+          "(endpointing included)")
+    print(f"median {stream['median_s']:.2f} s   p90 {stream['p90_s']:.2f} s   "
+          f"min {stream['min_s']:.2f} s   max {stream['max_s']:.2f} s   "
+          f"over {len(stream['turns'])} turns (target: median <= 1.5 s)")
+
+
 def print_table(report: Dict[str, object]) -> None:
+    print_stream(report)
+    if "turns" not in report:
+        return
     m = report["machine"]
     print(f"\nPhone turn: end of a {report['utterance_s']:.0f} s utterance (recording callback "
           f"received) -> our TwiML reply")
@@ -194,6 +270,10 @@ def print_table(report: Dict[str, object]) -> None:
     print(f"\nmedian {report['median_s']:.2f} s   p95 {report['p95_s']:.2f} s   "
           f"min {report['min_s']:.2f} s   max {report['max_s']:.2f} s   "
           f"(target: median <= 2.5 s)")
+    record = [SILENCE_SECONDS + t["reply_s"] for t in report["turns"]]
+    print(f"<Record> turn, caller's last word -> reply TwiML ({SILENCE_SECONDS:.0f} s silence "
+          f"timeout + the above; Twilio's <Say> start not counted): median "
+          f"{statistics.median(record):.2f} s   p90 {percentile(record, 90):.2f} s")
 
 
 def main(argv: List[str] | None = None) -> int:
@@ -201,8 +281,9 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--turns", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--mode", choices=("record", "stream", "both"), default="both")
     args = parser.parse_args(argv)
-    report = run(args.turns, args.warmup)
+    report = run(args.turns, args.warmup, args.mode)
     print_table(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n",

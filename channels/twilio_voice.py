@@ -157,6 +157,21 @@ class Heard:
     reason: str | None = None  # why it was not understood
 
 
+LISTEN, PERSON_NOW, PERSON_PUT_THROUGH, GOODBYE = "listen", "person", "put_through", "goodbye"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The bot's answer to one caller turn: what to say, the options under it, the call's state
+    after it, and what comes next (LISTEN, PERSON_NOW: the bot handed off, PERSON_PUT_THROUGH:
+    ask the bot for a person first, GOODBYE)."""
+
+    texts: List[str]
+    menu: List[str]
+    state: CallState
+    next: str
+
+
 Recogniser = Callable[..., Any]
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 # A call route's handler: (request, on_new_message, form, state, twiml, settings) -> TwiML.
@@ -285,9 +300,13 @@ class TwilioVoiceInput(InputChannel):
             ("/turn", ["POST"], call(self.turn)),
             ("/digits", ["POST"], call(self.digits)),
             ("/dial", ["POST"], call(self.dial)),
+            ("/streamed", ["POST"], call(self.streamed)),
         ]
         for path, methods, handler in routes:
             voice.add_route(handler, path, methods=methods, name=handler.__name__)
+        from channels.twilio_voice_stream import stream_route
+
+        voice.add_websocket_route(stream_route(self, on_new_message), "/stream", name="stream")
         return voice
 
     def _checked(self, handler: CallHandler,
@@ -335,7 +354,8 @@ class TwilioVoiceInput(InputChannel):
                          settings: Settings) -> VoiceResponse:
         logger.info("twilio_voice: call %s from %s", form["CallSid"],
                     mask_phone(form.get("From")))
-        return twiml.language_menu(CallState())
+        stream = self.config.stream_turns or CallState.from_args(request.args).stream
+        return twiml.language_menu(CallState(stream=stream))
 
     async def language(self, request: Request, on_new_message: OnNewMessage,
                        form: Dict[str, str], state: CallState, twiml: Twiml,
@@ -344,7 +364,17 @@ class TwilioVoiceInput(InputChannel):
         lang = EN if digits == KEY_ENGLISH else ZH
         if digits in (KEY_ENGLISH, KEY_CHINESE):
             await self._pin_language(request, SENDER_PREFIX + form["CallSid"], lang)
-        return twiml.consent_question(CallState(lang=lang))
+        if state.stream:
+            # Streamed turns are never recorded: the caller is told, not asked to consent to a
+            # recording that would not exist (the audio is held in memory for recognition only).
+            state = CallState(lang=lang, stream=True)
+            await audit("call.streamed", SENDER_PREFIX + form["CallSid"],
+                        {"call_sid": form["CallSid"], "audio_kept": False})
+            return twiml.stream(state, [say("call_stream_notice", lang),
+                                        say("call_ready_stream", lang)],
+                                twiml.stream_url(self._public_base(request, settings)),
+                                form.get("From", ""))
+        return twiml.consent_question(CallState(lang=lang, stream=state.stream))
 
     async def consent(self, request: Request, on_new_message: OnNewMessage,
                       form: Dict[str, str], state: CallState, twiml: Twiml,
@@ -360,6 +390,26 @@ class TwilioVoiceInput(InputChannel):
         state = CallState(lang=state.lang, consent=granted)
         said = say("call_consent_yes" if granted else "call_consent_no", state.lang)
         return twiml.listen(state, [said, say("call_ready", state.lang)])
+
+    def _public_base(self, request: Request, settings: Settings) -> str:
+        """This channel's absolute URL as Twilio reaches it."""
+        root = settings.public_url or f"{request.scheme}://{request.host}"
+        return f"{root}/webhooks/{self.url_prefix()}"
+
+    async def streamed(self, request: Request, on_new_message: OnNewMessage,
+                       form: Dict[str, str], state: CallState, twiml: Twiml,
+                       settings: Settings) -> VoiceResponse:
+        """The stream has ended and Twilio asks what next: what the stream decided (a person,
+        goodbye), or, when it dropped, the rest of the call on <Record> turns."""
+        from channels.twilio_voice_stream import ending_of
+
+        ending = ending_of(form["CallSid"])
+        if ending is None:
+            state = replace(state, stream=False)
+            return twiml.listen(state, [say("call_stream_dropped", state.lang)])
+        if ending.next == GOODBYE:
+            return twiml.goodbye(ending.state, ending.texts)
+        return twiml.to_person(ending.state, ending.texts, settings.agents_phone, _open_now())
 
     async def digits(self, request: Request, on_new_message: OnNewMessage,
                      form: Dict[str, str], state: CallState, twiml: Twiml,
@@ -466,31 +516,37 @@ class TwilioVoiceInput(InputChannel):
             fetched = time.perf_counter()
             _took("fetch", fetched - started)
             disposal = asyncio.ensure_future(self._dispose(recording, sender, state, settings))
-            try:
-                from bot import workers
-
-                transcript = await asyncio.wait_for(
-                    workers.pool("speech").run(self.recogniser, audio, language=state.lang),
-                    timeout=self.config.recognise_timeout_seconds)
-            except workers.Busy:  # too many callers speaking at once: asked to say it again
-                logger.warning("twilio_voice: recogniser busy for %s", recording.sid)
-                return Heard(reason="recognition_busy")
-            except asyncio.TimeoutError:
-                logger.warning("twilio_voice: recognising %s took over %.0f s", recording.sid,
-                               self.config.recognise_timeout_seconds)
-                return Heard(reason="recognition_timeout")
-            _took("recognise", time.perf_counter() - fetched)
-            logger.info("twilio_voice: turn %s fetched in %.2f s, recognised in %.2f s (%s)",
-                        recording.sid, fetched - started, time.perf_counter() - fetched,
-                        "understood" if transcript.understood else transcript.reason)
-            if not transcript.understood or not (transcript.text or "").strip():
-                return Heard(transcript=transcript, reason=transcript.reason or "empty")
-            return Heard(text=transcript.text.strip(), transcript=transcript)
+            return await self._recognise(audio, state.lang, recording.sid)
         finally:
             if disposal is None:
                 disposal = asyncio.ensure_future(self._dispose(recording, sender, state,
                                                                settings))
             await disposal
+
+    async def _recognise(self, audio: bytes, lang: str, label: str) -> Heard:
+        """A caller's turn (a recording, or a streamed turn's audio) recognised in the call's
+        language, within recognise_timeout_seconds, on the bounded speech pool."""
+        from bot import workers
+
+        started = time.perf_counter()
+        try:
+            transcript = await asyncio.wait_for(
+                workers.pool("speech").run(self.recogniser, audio, language=lang),
+                timeout=self.config.recognise_timeout_seconds)
+        except workers.Busy:  # too many callers speaking at once: asked to say it again
+            logger.warning("twilio_voice: recogniser busy for %s", label)
+            return Heard(reason="recognition_busy")
+        except asyncio.TimeoutError:
+            logger.warning("twilio_voice: recognising %s took over %.0f s", label,
+                           self.config.recognise_timeout_seconds)
+            return Heard(reason="recognition_timeout")
+        _took("recognise", time.perf_counter() - started)
+        logger.info("twilio_voice: turn %s recognised in %.2f s (%s)", label,
+                    time.perf_counter() - started,
+                    "understood" if transcript.understood else transcript.reason)
+        if not transcript.understood or not (transcript.text or "").strip():
+            return Heard(transcript=transcript, reason=transcript.reason or "empty")
+        return Heard(text=transcript.text.strip(), transcript=transcript)
 
     async def _dispose(self, recording: Recording, sender: str, state: CallState,
                        settings: Settings) -> None:
@@ -563,6 +619,21 @@ class TwilioVoiceInput(InputChannel):
                         heard: Mapping[str, Any] | None = None) -> VoiceResponse:
         """`text` to Rasa as the caller's words; the replies spoken, then the next turn (or a
         person, or goodbye)."""
+        answer = await self._answer(request, on_new_message, form, state, text, before)
+        state = answer.state
+        if answer.next == PERSON_NOW:
+            return twiml.to_person(state, answer.texts, settings.agents_phone, _open_now())
+        if answer.next == PERSON_PUT_THROUGH:
+            return await self._person(request, on_new_message, form, state, twiml, settings)
+        if answer.next == GOODBYE:
+            return twiml.goodbye(state, answer.texts)
+        return twiml.listen(state, answer.texts, menu=answer.menu)
+
+    async def _answer(self, request: Request, on_new_message: OnNewMessage,
+                      form: Mapping[str, str], state: CallState, text: str,
+                      before: Sequence[str] = ()) -> Answer:
+        """`text` to Rasa as the caller's words: what to say, and what comes next (the same for
+        a recorded turn and a streamed one)."""
         sender = SENDER_PREFIX + form["CallSid"]
         started = time.perf_counter()
         # `heard`: the recogniser's raw words when a correction changed them, kept for audit
@@ -575,15 +646,16 @@ class TwilioVoiceInput(InputChannel):
                     time.perf_counter() - started)
         texts = [*before, *_messages_texts(messages)]
         actions = actions_since_user(tracker)
+        menu = [str(button.get("title") or "") for button in _menu(messages)]
+        answer = Answer(texts, [title for title in menu if title], state, LISTEN)
         if tracker is not None and tracker.is_paused():
-            return twiml.to_person(state, texts, settings.agents_phone, _open_now())
+            return replace(answer, next=PERSON_NOW)
         if "action_offer_human" in actions:
             # "我七十多岁了": on the phone an elderly caller is put through, not just offered.
-            return await self._person(request, on_new_message, form, state, twiml, settings)
+            return replace(answer, next=PERSON_PUT_THROUGH)
         if "action_say_goodbye" in actions:
-            return twiml.goodbye(state, texts)
-        menu = [str(button.get("title") or "") for button in _menu(messages)]
-        return twiml.listen(state, texts, menu=[title for title in menu if title])
+            return replace(answer, next=GOODBYE)
+        return answer
 
     async def _person(self, request: Request,
                       on_new_message: OnNewMessage,
@@ -603,7 +675,7 @@ class TwilioVoiceInput(InputChannel):
         return twiml.to_person(state, texts, settings.agents_phone, _open_now())
 
     @staticmethod
-    def _metadata(form: Mapping[str, str]) -> Dict[str, Any]:
+    def _metadata(form: Mapping[str, Any]) -> Dict[str, Any]:
         # The caller's number, for this turn; the tracker store and logs keep it masked only.
         return {"phone_call": {"call_sid": form.get("CallSid"), "from": form.get("From"),
                                "to": form.get("To")}}

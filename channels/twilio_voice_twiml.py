@@ -44,10 +44,14 @@ class CallState:
     consent: bool = False
     misses: int = 0  # turns in a row that could not be understood
     asked: int = 0  # how often a keypad question (language, consent) has been asked
+    stream: bool = False  # turns streamed (Media Streams) rather than recorded
 
     def query(self) -> str:
-        return urlencode({"lang": self.lang, "consent": int(self.consent),
-                          "misses": self.misses, "asked": self.asked})
+        fields: Dict[str, Any] = {"lang": self.lang, "consent": int(self.consent),
+                                  "misses": self.misses, "asked": self.asked}
+        if self.stream:
+            fields["stream"] = 1
+        return urlencode(fields)
 
     @classmethod
     def from_args(cls, args: Mapping[str, Any]) -> CallState:
@@ -64,7 +68,8 @@ class CallState:
             return min(int(text), 9) if text.isdecimal() else 0  # "²" is a digit, not a number
 
         return cls(lang=lang if lang in LANGUAGES else ZH, consent=first("consent", "0") == "1",
-                   misses=count("misses"), asked=count("asked"))
+                   misses=count("misses"), asked=count("asked"),
+                   stream=first("stream", "0") == "1")
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,10 @@ class VoiceConfig:
     fetch_timeout_seconds: float = 5.0
     recognise_timeout_seconds: float = 9.0
     dial_timeout_seconds: int = 30
+    # Stream each call's audio (Media Streams) and end turns by voice-activity detection; off,
+    # or when the stream drops, each turn is a <Record>. A number's webhook URL ending in
+    # ?stream=1 streams its calls whatever this says.
+    stream_turns: bool = False
 
     def voice(self, lang: str) -> Dict[str, str]:
         if lang == EN:
@@ -135,6 +144,27 @@ class Twiml:
             self._say(twiml, say("call_menu_option", state.lang, digit=MENU_KEYS[index],
                                  title=title), state.lang)
         self.record(twiml, state, menu_keys=MENU_KEYS[: len(menu)])
+        return twiml
+
+    def stream_url(self, public_base: str) -> str:
+        """The Media Streams WebSocket's URL (wss:// behind https); Twilio allows no query."""
+        base = public_base.rstrip("/")
+        return "ws" + base[4:] + "/stream" if base.startswith("http") else base + "/stream"
+
+    def stream(self, state: CallState, texts: Sequence[str], stream_url: str,
+               caller: str) -> VoiceResponse:
+        """Say `texts`, then connect the call's audio to our WebSocket (bidirectional: we
+        speak over it too). The call's state travels as <Parameter>s; when the stream ends,
+        Twilio goes on to the redirect, which decides the rest (a person, goodbye, or the
+        <Record> turns if the stream dropped)."""
+        twiml = VoiceResponse()
+        self.says(twiml, texts, state.lang)
+        connect = twiml.connect()
+        stream = connect.stream(url=stream_url)
+        for name, value in (("lang", state.lang), ("consent", str(int(state.consent))),
+                            ("misses", str(state.misses)), ("from", caller)):
+            stream.parameter(name=name, value=value)
+        twiml.redirect(self.url("streamed", state), method="POST")
         return twiml
 
     def record(self, twiml: VoiceResponse, state: CallState, menu_keys: str = "") -> None:

@@ -3,7 +3,8 @@
 It records every Messages API call, serves media and call recordings for download (with the
 account's basic auth, as Twilio does when media auth is on), records recording deletions, and can
 be told to fail the next calls. `signed_post` plays Twilio's part on the other side: it POSTs a
-webhook to our server with a real X-Twilio-Signature.
+webhook to our server with a real X-Twilio-Signature. `media_stream` plays Twilio's side of a
+Media Stream (tests/standins/twilio_media.py): frames of the caller's audio, dtmf, marks, stop.
 
     with TwilioStandIn() as twilio:
         twilio.add_file("RE1.wav", wav_bytes, "audio/wav")
@@ -79,6 +80,14 @@ class TwilioStandIn(StandInServer):
         self._failures.extend(Failure(status, code) for _ in range(times))
 
     # --- what tests send ------------------------------------------------------------------------
+
+    def media_stream(self, stream_url: str, call_sid: str, parameters: Mapping[str, str],
+                     *, speed: float = 1.0) -> Any:
+        """Twilio's side of a <Connect><Stream> to `stream_url` (tests/standins/twilio_media.py):
+        `async with twilio.media_stream(url, sid, params) as line: await line.say(pcm)`."""
+        from tests.standins.twilio_media import MediaStream
+
+        return MediaStream(self, stream_url, call_sid, parameters, speed=speed)
 
     def signature(self, url: str, params: Mapping[str, str]) -> str:
         return RequestValidator(self.auth_token).compute_signature(url, dict(params))
