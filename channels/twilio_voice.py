@@ -619,7 +619,7 @@ class TwilioVoiceInput(InputChannel):
                         heard: Mapping[str, Any] | None = None) -> VoiceResponse:
         """`text` to Rasa as the caller's words; the replies spoken, then the next turn (or a
         person, or goodbye)."""
-        answer = await self._answer(request, on_new_message, form, state, text, before)
+        answer = await self._answer(request, on_new_message, form, state, text, before, heard)
         state = answer.state
         if answer.next == PERSON_NOW:
             return twiml.to_person(state, answer.texts, settings.agents_phone, _open_now())
@@ -631,7 +631,8 @@ class TwilioVoiceInput(InputChannel):
 
     async def _answer(self, request: Request, on_new_message: OnNewMessage,
                       form: Mapping[str, str], state: CallState, text: str,
-                      before: Sequence[str] = ()) -> Answer:
+                      before: Sequence[str] = (),
+                      heard: Mapping[str, Any] | None = None) -> Answer:
         """`text` to Rasa as the caller's words: what to say, and what comes next (the same for
         a recorded turn and a streamed one)."""
         sender = SENDER_PREFIX + form["CallSid"]

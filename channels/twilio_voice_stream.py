@@ -328,8 +328,11 @@ class StreamedCall:
             return await self._missed(say("call_not_understood_stream", lang))
         before = []
         if any(ch.isdigit() for ch in heard.text):
-            before.append(say("call_heard", lang, text=heard.text.rstrip("。.!！?？ ")))
-        await self._converse(heard.text, before)
+            # Read back, as on a recorded turn; the keypad (* digits #) is the way round.
+            before.append(say("call_heard_number", lang, text=heard.text.rstrip("。.!！?？ ")))
+        from bot.speech import audit_fields
+
+        await self._converse(heard.text, before, audit_fields(heard.transcript))
 
     async def _menu_key(self, key: str) -> None:
         buttons = await self.channel._last_buttons(self.request, self._sender)
@@ -348,11 +351,12 @@ class StreamedCall:
             return await self._to_person([say("call_not_understood_person", self.state.lang)])
         await self.speak([text])
 
-    async def _converse(self, text: str, before: List[str] = ()) -> None:
+    async def _converse(self, text: str, before: List[str] = (),
+                        heard: Dict[str, Any] | None = None) -> None:
         from channels.twilio_voice import GOODBYE, PERSON_NOW, PERSON_PUT_THROUGH
 
         answer = await self.channel._answer(self.request, self.on_new_message, self.form,
-                                            self.state, text, list(before))
+                                            self.state, text, list(before), heard)
         self.state = answer.state
         if answer.next == PERSON_NOW:
             return await self._end(PERSON_NOW, answer.texts)
