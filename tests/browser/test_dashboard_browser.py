@@ -18,6 +18,7 @@ from bot.clock import local_today, utc_now
 from bot.store.db import unit_of_work
 from rasa_server.launcher import ROOT, Servers
 from tests.browser.conftest import WatchedPage
+from tests.e2e.test_report_conversations import forget_reported_claims  # noqa: F401 (autouse)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 

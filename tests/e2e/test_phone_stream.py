@@ -23,9 +23,10 @@ from bot.replies import say
 from bot.store.db import unit_of_work
 from bot.store.models import Handoff
 from tests.e2e.test_phone_call import Call, said
+from tests.e2e.test_report_conversations import forget_reported_claims  # noqa: F401 (autouse)
 from tests.standins.twilio_media import MediaStream
 from tests.support.audio import silence
-from tests.support.e2e import E2E_AGENTS_PHONE
+from tests.support.e2e import E2E_AGENTS_PHONE, run_coroutine
 
 pytestmark = pytest.mark.e2e
 
@@ -116,7 +117,7 @@ def test_a_mandarin_call_streamed_report_correction_and_a_person(
                 heard.append(("(presses 0)", await line.reply()))
             return line
 
-    line = asyncio.run(asyncio.wait_for(the_call(), timeout=600))
+    line = run_coroutine(the_call, timeout=600)
     shown = "\n".join(f"> {caller}\n  " + " | ".join(parts) for caller, parts in heard)
     print("\n" + shown)
     # Every turn was ended by the endpointing and answered with audio, in short parts (the last
@@ -159,7 +160,7 @@ def test_a_stream_without_twilio_signature_is_refused(claims_servers, twilio_sta
                 return closed.code
         return None
 
-    assert asyncio.run(connect()) == 1008
+    assert run_coroutine(connect) == 1008
 
 
 def test_a_dropped_stream_goes_on_with_recorded_turns(claims_servers, twilio_standin):
@@ -172,7 +173,7 @@ def test_a_dropped_stream_goes_on_with_recorded_turns(claims_servers, twilio_sta
             await line.say(quiet(0.5))
         # the socket closes without a stop: the line dropped
 
-    asyncio.run(drop())
+    run_coroutine(drop)
     after = call.post(ready.find("Redirect").text, "(stream dropped)")
     assert after.find("Record") is not None, call.shown()
     assert "stream=1" not in after.find("Record").get("action")

@@ -120,3 +120,17 @@ def serve(launcher: L, what: str = "The servers") -> Iterator[L]:
         launcher.stop()
     if problem:
         pytest.fail(problem, pytrace=False)
+
+
+def run_coroutine(awaitable_factory, timeout: float | None = None):
+    """Runs a coroutine to its end from a synchronous test, on a fresh event loop in a thread of
+    its own: asyncio.run() refuses to start where a loop is already running in the main thread
+    (Playwright's sync API leaves one there for the browser tests' session)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    async def bounded():
+        return await asyncio.wait_for(awaitable_factory(), timeout)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, bounded()).result()
