@@ -98,3 +98,95 @@ def test_hostile_query_values_get_a_200_or_a_clear_400_never_a_server_error(
             res = get(client, "/api/dashboard/claims?from=2026-11-01&to=2026-11-07&" + query,
                       auth)
             assert res.status in (200, 400), (query, res.status, res.text[:200])
+
+
+def test_the_channel_filter_offers_the_stores_channels_and_refuses_others(
+        client: AsgiClient) -> None:
+    import re
+
+    from bot.kpis.series import CHANNELS
+
+    page = client.get(PREFIX + "/dashboard").text
+    select = page.split('id="channel"', 1)[1].split("</select>", 1)[0]
+    offered = [v for v in re.findall(r'<option value="([^"]*)"', select) if v]
+    # What the channels write (each input channel's name(), the outbox's pull channel).
+    assert offered == list(CHANNELS)
+    assert {"webchat", "telegram", "twilio", "twilio_voice", "wechat"} <= set(offered)
+    assert "sms" not in offered and "voice" not in offered
+    auth = login(client, "s1")
+    board = get(client, "/api/dashboard?from=2026-11-01&to=2026-11-07&channel=wechat", auth)
+    assert board.status == 200 and board.json()["channels"]["wechat"] == {"zh": "微信",
+                                                                           "en": "WeChat"}
+    for value in ("sms", "voice", "whatsapp", "x"):
+        res = get(client, f"/api/dashboard?channel={value}", auth)
+        assert res.status == 400 and res.json()["error"] == "unknown_channel"
+        assert "twilio_voice" in res.json()["message"]  # the valid list is given
+
+
+def test_an_unknown_series_of_a_chart_is_a_400(client: AsgiClient) -> None:
+    auth = login(client, "s1")
+    period = "from=2026-11-01&to=2026-11-07&day=2026-11-02"
+    for chart, key in (("lights", "purple"), ("lights", "__proto__"), ("lights", "red%00"),
+                       ("stages", "red"), ("notices", "sms"), ("complaints", "open")):
+        res = get(client, f"/api/dashboard/claims?{period}&chart={chart}&key={key}", auth)
+        assert res.status == 400 and res.json()["error"] == "unknown_key", (chart, key)
+    for chart, key in (("lights", "red"), ("notices", "wechat:undelivered"),
+                       ("complaints", "undecided"), ("satisfaction", "below")):
+        res = get(client, f"/api/dashboard/claims?{period}&chart={chart}&key={key}", auth)
+        assert res.status == 200, (chart, key, res.text)
+
+
+def test_a_complaint_decided_after_its_day_shows_decided_not_open(
+        client: AsgiClient, store: str, monkeypatch) -> None:
+    from datetime import datetime
+
+    import channels.agent_console as console
+    from bot.store.db import unit_of_work
+    from bot.store.models import Complaint
+
+    # Received on 11-28 (local), decided two days later; the page is looked at on 12-06.
+    with unit_of_work(store) as uow:
+        uow.session.add(Complaint(reference="CMP-2026-000087", subject="理赔太慢",
+                                  received_at=datetime(2026, 11, 28, 2), channel="webchat",
+                                  acknowledged_at=datetime(2026, 11, 28, 5),
+                                  decided_at=datetime(2026, 11, 30, 3)))
+        uow.commit()
+    monkeypatch.setattr(console, "utc_now", lambda: datetime(2026, 12, 6, 4))
+    auth = login(client, "s1")
+    for period in ("from=2026-11-22&to=2026-11-28", "from=2026-11-22&to=2026-12-06"):
+        board = get(client, f"/api/dashboard?{period}", auth).json()
+        index = board["days"].index("2026-11-28")
+        series = board["charts"]["complaints"]["series"]
+        assert series["decided_15"][index] == 1 and series["undecided"][index] == 0, period
+        behind = get(client, f"/api/dashboard/claims?{period}&chart=complaints&key=decided_15"
+                             "&day=2026-11-28", auth).json()
+        assert behind["complaints"] == ["CMP-2026-000087"]
+        still_open = get(client, f"/api/dashboard/claims?{period}&chart=complaints"
+                                 "&key=undecided&day=2026-11-28", auth).json()
+        assert still_open["complaints"] == []
+
+
+def test_period_messages_name_the_real_fault(client: AsgiClient, monkeypatch) -> None:
+    from datetime import datetime
+
+    import channels.agent_console as console
+
+    monkeypatch.setattr(console, "utc_now", lambda: datetime(2026, 12, 6, 4))
+    auth = login(client, "s1")
+    future = get(client, "/api/dashboard?from=2026-12-07", auth)
+    assert future.status == 400 and future.json()["error"] == "period_in_future"
+    assert "future" in future.json()["message"]
+    # Only an early end: the default start follows it (never before 2000-01-01).
+    early = get(client, "/api/dashboard?to=2000-01-05", auth)
+    assert early.status == 200, early.text
+    assert early.json()["days"][0] == "2000-01-01"
+    assert get(client, "/api/dashboard?to=2026-11-30", auth).json()["days"][0] == "2026-11-01"
+
+
+def test_unknown_api_paths_answer_json(client: AsgiClient) -> None:
+    for path in ("/api/nope", "/api/dashboard/nope", "/api/a/b/c"):
+        res = client.get(PREFIX + path)
+        assert res.status == 404 and res.json()["error"] == "not_found", path
+        assert res.headers["content-type"].startswith("application/json")
+    res = client.post(PREFIX + "/api/nope", json_body={})
+    assert res.status == 404 and res.json()["error"] == "not_found"
