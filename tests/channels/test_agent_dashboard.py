@@ -190,3 +190,40 @@ def test_unknown_api_paths_answer_json(client: AsgiClient) -> None:
         assert res.headers["content-type"].startswith("application/json")
     res = client.post(PREFIX + "/api/nope", json_body={})
     assert res.status == 404 and res.json()["error"] == "not_found"
+
+
+def test_a_demoted_or_disabled_supervisors_token_is_refused_at_once(
+        client: AsgiClient, store: str, monkeypatch, capsys) -> None:
+    from bot.cli import main
+
+    bearer = {"authorization": "Bearer " + login(client, "s1")[0]["cookie"].split("=", 1)[1]
+              .split(";")[0]}
+    cookie = login(client, "s1")
+    assert client.get(PREFIX + "/api/dashboard", headers=bearer).status == 200
+    assert main(["--db-url", store, "agents", "set-role", "s1", "agent"]) == 0
+    assert "2 console session(s) ended" in capsys.readouterr().out
+    assert client.get(PREFIX + "/api/dashboard", headers=bearer).status == 401
+    assert get(client, "/api/dashboard", cookie).status == 401
+    # Logged in again with the new role: no figures.
+    assert get(client, "/api/dashboard", login(client, "s1")).status == 403
+
+    assert main(["--db-url", store, "agents", "set-role", "s1", "supervisor"]) == 0
+    auth = login(client, "s1")
+    assert get(client, "/api/dashboard", auth).status == 200
+    assert main(["--db-url", store, "agents", "disable", "s1"]) == 0
+    assert get(client, "/api/dashboard", auth).status == 401
+    refused = client.post(PREFIX + "/api/login", json_body={"username": "s1",
+                                                             "password": base.PASSWORD},
+                          headers=base.ORIGIN)
+    assert refused.status == 401
+    assert main(["--db-url", store, "agents", "enable", "s1"]) == 0
+    auth = login(client, "s1")
+    monkeypatch.setenv("CLAIMS_AGENT_PASSWORD", "a brand new password")
+    assert main(["--db-url", store, "agents", "reset-password", "s1"]) == 0
+    assert get(client, "/api/dashboard", auth).status == 401
+    new = client.post(PREFIX + "/api/login", json_body={"username": "s1",
+                                                         "password": "a brand new password"},
+                      headers=base.ORIGIN)
+    assert new.status == 200
+    assert main(["--db-url", store, "agents", "disable", "nobody"]) == 2
+    assert "no agent" in capsys.readouterr().err
