@@ -115,16 +115,19 @@
     lookUpFromLink();
   }
 
-  // The supervisors' dashboard links a claim here as #lookup=<number>&reason=<why>: the look-up
-  // runs with that reason (kept in the audit log like any other).
+  // The supervisors' dashboard links a claim here as #lookup=<number>&reason=<why>. Anyone can
+  // write such a link, so it only FILLS IN the look-up form: nothing is looked up (or audited)
+  // until the agent has read the reason and pressed Look up, so the reason recorded is theirs.
   function lookUpFromLink() {
     var wanted = new URLSearchParams(location.hash.slice(1));
     var number = wanted.get("lookup");
     if (!number) { return; }
     history.replaceState(null, "", location.pathname + location.search);
-    $("lookup-query").value = number;
-    $("lookup-reason").value = wanted.get("reason") || "";
-    lookUp(number, $("lookup-reason").value);
+    $("lookup-query").value = number.slice(0, 64);
+    $("lookup-reason").value = (wanted.get("reason") || "").slice(0, 200);
+    $("lookup-form").setAttribute("data-prefilled", "true");
+    notice("请核对查询原因，再按“查询” / Check the reason, then press Look up");
+    document.querySelector("[data-testid=lookup-button]").focus();
   }
 
   function login(event) {
