@@ -227,3 +227,23 @@ def test_a_demoted_or_disabled_supervisors_token_is_refused_at_once(
     assert new.status == 200
     assert main(["--db-url", store, "agents", "disable", "nobody"]) == 2
     assert "no agent" in capsys.readouterr().err
+
+
+def test_task_cards_about_a_clock_name_it_and_alerts_carry_their_figures(
+        client: AsgiClient, store: str) -> None:
+    from bot.store.db import unit_of_work
+    from bot.tasks import open_task
+
+    with unit_of_work(store) as uow:
+        for clock in ("settlement", "decision"):
+            open_task(uow, "supervision", dedupe_key=f"t:{clock}", actor="test",
+                      detail={"clock": clock, "due": "2026-11-02T00:00:00"})
+        open_task(uow, "alert", dedupe_key="alert:t", actor="test", title="投诉激增",
+                  detail={"alert": "spike", "value": "motor", "recent": 9,
+                          "text_zh": "近7天投诉9件", "text_en": "9 complaints in 7 days"})
+        uow.commit()
+    tasks = get(client, "/api/tasks?status=all", login(client, "s1")).json()["tasks"]
+    clocks = {t["clock_en"] for t in tasks if t["kind"] == "supervision"}
+    assert clocks == {"paying or refusing", "deciding the claim"}
+    [alert] = [t for t in tasks if t["kind"] == "alert"]
+    assert alert["detail"]["text_en"] == "9 complaints in 7 days"
