@@ -247,3 +247,48 @@ def test_task_cards_about_a_clock_name_it_and_alerts_carry_their_figures(
     assert clocks == {"paying or refusing", "deciding the claim"}
     [alert] = [t for t in tasks if t["kind"] == "alert"]
     assert alert["detail"]["text_en"] == "9 complaints in 7 days"
+
+
+def test_one_dashboard_computation_per_session_identical_ones_shared_and_cached(
+        client: AsgiClient, monkeypatch) -> None:
+    """The series run in the dashboard's own worker pool: while one is in flight, the same
+    request waits for the same answer, another one from the same session is a 429, and the
+    answer is reused for a few seconds."""
+    import asyncio
+    import threading
+
+    from bot.kpis import series as kpi_series
+
+    gate, calls = threading.Event(), []
+    real = kpi_series.dashboard
+
+    def held(*args, **kwargs):  # the real computation, held until the test lets it go
+        calls.append(threading.current_thread().name)
+        assert gate.wait(20)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(kpi_series, "dashboard", held)
+    auth = login(client, "s1")[0]
+    headers = {"host": "testserver", "content-length": "0", **auth}
+    same = PREFIX + "/api/dashboard?from=2026-11-01&to=2026-11-07"
+
+    async def scenario():
+        first = asyncio.ensure_future(client._request("GET", same, b"", headers))
+        twin = asyncio.ensure_future(client._request("GET", same, b"", headers))
+        for _ in range(200):
+            if calls:
+                break
+            await asyncio.sleep(0.05)
+        other = await client._request("GET", PREFIX + "/api/dashboard?from=2026-11-02"
+                                      "&to=2026-11-07", b"", headers)
+        gate.set()
+        return other, await first, await twin
+
+    other, first, twin = client.loop.run_until_complete(scenario())
+    assert other.status == 429 and other.json()["error"] == "dashboard_busy"
+    assert "wait" in other.json()["message"]
+    assert first.status == twin.status == 200 and first.json() == twin.json()
+    assert len(calls) == 1 and calls[0].startswith("dashboard")  # not on the event loop
+    assert get(client, "/api/dashboard?from=2026-11-01&to=2026-11-07",
+               (auth, "")).status == 200
+    assert len(calls) == 1  # answered from the short cache
