@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Tuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import update
 
 from bot.clock import as_utc_naive
 from bot.settings import get_settings
@@ -115,6 +116,60 @@ def add_agent(
         uow.audit.record("cli", "agent.created", "agent", username, {"role": role})
         uow.commit()
         return _info(agent)
+
+
+def _revoke_sessions(uow: Any, agent: Agent, at: datetime) -> int:
+    """Ends every live console session of `agent` (cookies and bearer tokens alike)."""
+    result = uow.session.execute(
+        update(AgentSession)
+        .where(AgentSession.agent_id == agent.id, AgentSession.revoked_at.is_(None))
+        .values(revoked_at=at))
+    return int(result.rowcount or 0)
+
+
+def _change_agent(username: str, action: str, details: Dict[str, Any], change: Any, *,
+                  now: datetime | None = None, url: str | None = None) -> Tuple[AgentInfo, int]:
+    """Applies `change(agent)` to the named account, ends its sessions and audits `action`.
+    Returns the account and how many sessions ended. AgentError for an unknown name."""
+    at = as_utc_naive(now)
+    name = (username or "").strip().lower()
+    with unit_of_work(url) as uow:
+        agent = uow.agents.by_username(name) if USERNAME_PATTERN.fullmatch(name) else None
+        if agent is None:
+            raise AgentError(f"no agent {name or username!r}")
+        change(agent)
+        ended = _revoke_sessions(uow, agent, at)
+        uow.audit.record("cli", action, "agent", agent.username,
+                         {**details, "sessions_ended": ended}, at=at)
+        uow.commit()
+        return _info(agent), ended
+
+
+def set_role(username: str, role: str, *, now: datetime | None = None,
+             url: str | None = None) -> Tuple[AgentInfo, int]:
+    """Gives the account another role; its sessions end (it logs in again with the new one)."""
+    if role not in AGENT_ROLES:
+        raise AgentError(f"a role is one of {', '.join(AGENT_ROLES)}")
+    return _change_agent(username, "agent.role_changed", {"role": role},
+                         lambda agent: setattr(agent, "role", role), now=now, url=url)
+
+
+def set_active(username: str, active: bool, *, now: datetime | None = None,
+               url: str | None = None) -> Tuple[AgentInfo, int]:
+    """Disables (or enables again) the account; a disabled one cannot log in and its sessions
+    end at once."""
+    return _change_agent(username, "agent.enabled" if active else "agent.disabled", {},
+                         lambda agent: setattr(agent, "active", active), now=now, url=url)
+
+
+def reset_password(username: str, password: str, *, now: datetime | None = None,
+                   url: str | None = None) -> Tuple[AgentInfo, int]:
+    """A new password for the account; its sessions end."""
+    check_new_password(password)
+    hashed = hash_password(password)
+    return _change_agent(username, "agent.password_reset", {},
+                         lambda agent: setattr(agent, "password_hash", hashed), now=now,
+                         url=url)
 
 
 def list_agents(*, url: str | None = None) -> List[AgentInfo]:

@@ -15,6 +15,9 @@ from typing import Any, Sequence
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from bot.agents import AgentError, add_agent, list_agents
+from bot.agents import reset_password as reset_agent_password
+from bot.agents import set_active as set_agent_active
+from bot.agents import set_role as set_agent_role
 from bot.claims.deadlines import ClaimDeadlines, Clock
 from bot.claims.lifecycle import advance_claim, open_claims_by_light
 from bot.claims.model import ClaimError, ClaimStage
@@ -531,6 +534,44 @@ def _cmd_agents_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _new_agent_password() -> str | None:
+    """The password from AGENT_PASSWORD_ENV, or asked twice in a terminal; None (said why)."""
+    password = os.environ.get(AGENT_PASSWORD_ENV)
+    if password:
+        return password
+    if not sys.stdin.isatty():
+        print(f"no password: set {AGENT_PASSWORD_ENV} or run in a terminal", file=sys.stderr)
+        return None
+    password = getpass.getpass("Password: ")
+    if password != getpass.getpass("Password again: "):
+        print("the passwords differ; nothing changed", file=sys.stderr)
+        return None
+    return password
+
+
+def _cmd_agents_change(args: argparse.Namespace) -> int:
+    """set-role, disable, enable, reset-password: each ends the account's console sessions."""
+    action = args.agents_command
+    try:
+        if action == "set-role":
+            agent, ended = set_agent_role(args.username, args.role, url=args.db_url)
+            done = f"is now {agent.role}"
+        elif action in ("disable", "enable"):
+            agent, ended = set_agent_active(args.username, action == "enable", url=args.db_url)
+            done = f"{action}d"
+        else:
+            password = _new_agent_password()
+            if password is None:
+                return EXIT_REFUSED
+            agent, ended = reset_agent_password(args.username, password, url=args.db_url)
+            done = "has a new password"
+    except AgentError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_REFUSED
+    print(f"agent {agent.username} {done}; {ended} console session(s) ended")
+    return EXIT_OK
+
+
 def _task_data(view: TaskView) -> dict[str, Any]:
     return view.as_dict()
 
@@ -855,6 +896,22 @@ def build_parser() -> argparse.ArgumentParser:
     agents_list = agent_commands.add_parser("list", help="agents")
     agents_list.add_argument("--json", action="store_true")
     agents_list.set_defaults(handler=_cmd_agents_list)
+    agents_role = agent_commands.add_parser(
+        "set-role", help="give an agent another role (ends their sessions)")
+    agents_role.add_argument("username")
+    agents_role.add_argument("role", choices=AGENT_ROLES)
+    agents_role.set_defaults(handler=_cmd_agents_change)
+    for verb, what in (("disable", "stop an agent logging in (ends their sessions)"),
+                       ("enable", "let a disabled agent log in again")):
+        agents_state = agent_commands.add_parser(verb, help=what)
+        agents_state.add_argument("username")
+        agents_state.set_defaults(handler=_cmd_agents_change)
+    agents_reset = agent_commands.add_parser(
+        "reset-password", help="a new password (ends their sessions)",
+        description=f"A new password for an agent, asked twice or read from "
+        f"{AGENT_PASSWORD_ENV}; at least 10 characters. Their console sessions end.")
+    agents_reset.add_argument("username")
+    agents_reset.set_defaults(handler=_cmd_agents_change)
 
     tasks = commands.add_parser("tasks", help="the back office's work list (bot/tasks.py)")
     task_commands = tasks.add_subparsers(dest="tasks_command", required=True, metavar="ACTION")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, List, Mapping
+from typing import Any, Dict, FrozenSet, List, Mapping, Tuple
 from urllib.parse import quote
 
 import yaml
@@ -165,12 +165,29 @@ def _claim_line(claim: Claim, now: datetime) -> Dict[str, Any]:
             "reported_at": _iso(claim.reported_at), "flags": len(claim.flags or [])}
 
 
+# The claim clocks (bot/claims/deadlines.py rules) by name, for task cards about one of them.
+CLOCK_NAMES: Dict[str, Tuple[str, str]] = {
+    "acknowledge": ("报案受理", "acknowledging the report"),
+    "settlement": ("赔付或拒赔", "paying or refusing"),
+    "decision": ("核定结论", "deciding the claim"),
+    "payment": ("赔款支付", "paying the agreed amount"),
+    "refusal_notice": ("拒赔通知", "the refusal notice"),
+    "advance_payment": ("先予支付", "the advance payment"),
+    "limitation": ("诉讼时效", "the limitation period"),
+}
+
+
 def task_data(view: task_service.TaskView, now: datetime | None = None) -> Dict[str, Any]:
-    """A task as the console shows it (times as ISO UTC, and the due time in local words)."""
+    """A task as the console shows it (times as ISO UTC, and the due time in local words). A
+    task about one claim clock names it (clock_zh, clock_en): two cards of one claim differ."""
     data = view.as_dict(now)
     for key in ("due_at", "created_at", "taken_at", "done_at"):
         data[key] = _iso(data[key])
     data["due_local"] = format_local(view.due_at)
+    clock = (view.detail or {}).get("clock")
+    if isinstance(clock, str):
+        zh, en = CLOCK_NAMES.get(clock, (clock, clock))
+        data["clock_zh"], data["clock_en"] = zh, en
     return data
 
 

@@ -15,6 +15,8 @@ import functools
 import json
 import logging
 import re
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Tuple
@@ -37,7 +39,7 @@ from bot import complaints as complaint_service
 from bot import handoff as queue
 from bot import tasks as task_service
 from bot import workers, workspace
-from bot.clock import format_local, utc_now
+from bot.clock import format_local, to_local, utc_now
 from bot.kpis import series as kpi_series
 from bot.language import clean_text
 from bot.outbox import notices as outbox
@@ -126,6 +128,57 @@ def _ts_iso(timestamp: float | None) -> str | None:
 async def _in_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Store calls block (and password hashing is slow on purpose): keep them off the loop."""
     return await asyncio.to_thread(functools.partial(function, *args, **kwargs))
+
+
+class DashboardRunner:
+    """Runs the dashboard's series (bot/kpis/series.py) off the event loop, in a small pool of
+    its own, so a burst of dashboard requests cannot starve customers' chats: identical
+    requests within CACHE_S seconds get the same answer (and one in flight is shared), and one
+    session has at most one distinct computation in flight (another is a 429).
+
+    The series open their own unit_of_work (one SQLAlchemy session per call, in the worker
+    thread that uses it); the engine is shared, which SQLAlchemy allows across threads."""
+
+    CACHE_S = 5.0
+    WORKERS = 2
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=self.WORKERS,
+                                        thread_name_prefix="dashboard")
+        self._cache: Dict[Tuple[Any, ...], Tuple[float, Any]] = {}
+        self._running: Dict[Tuple[Any, ...], asyncio.Future] = {}
+        self._by_session: Dict[str, Tuple[Any, ...]] = {}
+
+    def busy(self, session: str, key: Tuple[Any, ...]) -> bool:
+        """Whether `session` already waits for another computation than `key`."""
+        other = self._by_session.get(session)
+        return other is not None and other != key
+
+    async def run(self, session: str, key: Tuple[Any, ...],
+                  function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        clock = time.monotonic()
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] > clock:
+            return cached[1]
+        self._by_session[session] = key
+        try:
+            future = self._running.get(key)
+            if future is None:
+                loop = asyncio.get_running_loop()
+                future = loop.run_in_executor(self._pool,
+                                              functools.partial(function, *args, **kwargs))
+                self._running[key] = future
+                try:
+                    data = await future
+                finally:
+                    self._running.pop(key, None)
+                self._cache = {k: v for k, v in self._cache.items() if v[0] > clock}
+                self._cache[key] = (time.monotonic() + self.CACHE_S, data)
+                return data
+            return await asyncio.shield(future)
+        finally:
+            if self._by_session.get(session) == key:
+                del self._by_session[session]
 
 
 def _json_body(request: Request) -> Dict[str, Any] | HTTPResponse:
@@ -258,6 +311,7 @@ class AgentConsoleInput(InputChannel):
     def __init__(self, secure_cookie: bool | None = None) -> None:
         # None: Secure when the request came over HTTPS (directly or via a proxy header).
         self.secure_cookie = secure_cookie
+        self.dashboard_runner = DashboardRunner()
         self.throttle = accounts.LoginThrottle()
         self._logins_in_flight: Dict[str, int] = {}  # client address -> logins in the pool
         # (agent, handoff) pairs whose reading is already in the audit log: the page polls.
@@ -455,6 +509,9 @@ class AgentConsoleInput(InputChannel):
             ("/vendor/echarts.min.js", ["GET"], public(self.echarts)),
             ("/api/dashboard", ["GET"], reads(self.dashboard)),
             ("/api/dashboard/claims", ["GET"], reads(self.dashboard_claims)),
+            # Last: anything else under api/ is a JSON 404.
+            ("/api/<rest:path>", ["GET", "POST", "PUT", "PATCH", "DELETE"],
+             public(self.api_not_found)),
         ]
         for path, methods, handler in routes:
             console.add_route(handler, path, methods=methods, name=handler.__name__)
@@ -897,16 +954,37 @@ class AgentConsoleInput(InputChannel):
         return {"line": request.args.get("line") or None,
                 "channel": request.args.get("channel") or None}
 
+    def _compute_key(self, request: Request, *names: str) -> Tuple[Any, ...]:
+        """What identifies a dashboard answer: the route, its query values, today's date."""
+        return (request.path, to_local(utc_now()).date().isoformat(),
+                *(request.args.get(name) or "" for name in names))
+
+    async def _compute(self, request: Request, key: Tuple[Any, ...],
+                       function: Callable[..., Any], *args: Any, **kwargs: Any
+                       ) -> HTTPResponse | Any:
+        session = accounts.token_hash(request.ctx.token or "")
+        if self.dashboard_runner.busy(session, key):
+            return _error(429, "dashboard_busy", "The dashboard is still working on your "
+                          "last request; wait for it, then ask again.")
+        return await self.dashboard_runner.run(session, key, function, *args, **kwargs)
+
     async def dashboard(self, request: Request) -> HTTPResponse:
         refused = await self._permit(request, "dashboard")
         if refused is not None:
             return refused
+        now = utc_now()
         try:
             period = kpi_series.period_from_text(request.args.get("from"),
-                                                 request.args.get("to"), utc_now())
-            data = await _in_thread(kpi_series.dashboard, period, **self._filters(request))
+                                                 request.args.get("to"), now)
+            filters = self._filters(request)
+            kpi_series.check_filters(**filters)
+            data = await self._compute(
+                request, self._compute_key(request, "from", "to", "line", "channel"),
+                kpi_series.dashboard, period, now=now, **filters)
         except kpi_series.SeriesError as error:
             return _error(400, error.code, error.message)
+        if isinstance(data, HTTPResponse):
+            return data
         agent: accounts.AgentInfo = request.ctx.session.agent
         return _ok({**data, "agent": {"display_name": agent.display_name,
                                       "username": agent.username, "role": agent.role}})
@@ -915,14 +993,25 @@ class AgentConsoleInput(InputChannel):
         refused = await self._permit(request, "dashboard")
         if refused is not None:
             return refused
+        now = utc_now()
         try:
             period = kpi_series.period_from_text(request.args.get("from"),
-                                                 request.args.get("to"), utc_now())
+                                                 request.args.get("to"), now)
+            filters = self._filters(request)
+            kpi_series.check_filters(**filters)
+            chart, key = request.args.get("chart") or "", request.args.get("key") or ""
+            kpi_series.check_point(chart, key)
             day = kpi_series.day_from_text(request.args.get("day"))
-            data = await _in_thread(kpi_series.claims_behind, period,
-                                    request.args.get("chart") or "",
-                                    request.args.get("key") or "", day,
-                                    **self._filters(request))
+            data = await self._compute(
+                request, self._compute_key(request, "from", "to", "line", "channel", "chart",
+                                           "key", "day"),
+                kpi_series.claims_behind, period, chart, key, day, now=now, **filters)
         except kpi_series.SeriesError as error:
             return _error(400, error.code, error.message)
+        if isinstance(data, HTTPResponse):
+            return data
         return _ok(data)
+
+    async def api_not_found(self, request: Request, rest: str = "") -> HTTPResponse:
+        """Any other path under api/: a JSON 404 (not the server's HTML page)."""
+        return _error(404, "not_found", "No such API route.")

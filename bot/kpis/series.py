@@ -13,8 +13,10 @@ What each chart counts (one claim is counted once per day and series):
   settlement band uses the claim's latest amount.
 - settlement: claims whose settlement clock was met (paid, or denied) that day, by band: small
   claims against 24 hours, the others against 7 working days; share on time and median hours.
-- complaints: complaints received that day, by where their clocks stand at the period's end:
-  acknowledged within 48 hours or late or not yet, decided within 15, 30, 60 days, later, or open.
+- complaints: complaints received that day, by where their clocks stand NOW (the moment the
+  dashboard is computed, not the day's or the period's end): acknowledged within 48 hours or
+  late or not yet, decided within 15, 30, 60 days, later, or still open. A complaint received on
+  a day and decided since is never shown open.
 - satisfaction: scores answered that day (1-10): how many, the mean, and the share at 8.5 or more.
 - handoffs: handoffs queued that day: how many, how many a person took, and the wait to be
   taken (P50, P90 minutes). Handoffs carry no line of business: the line filter does not apply.
@@ -56,7 +58,17 @@ BANDS = ("small", "working_days")
 COMPLAINT_KEYS = ("ack_on_time", "ack_late", "ack_waiting",
                   "decided_15", "decided_30", "decided_60", "decided_later", "undecided")
 SATISFIED_AT = 8.5
-CHANNEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
+NOTICE_DELIVERY_TARGET = 0.9  # share of proactive notices delivered (the dashboard's line)
+# The channels' names as the store holds them (each channel's name(): channels/*.py), with
+# the names a supervisor reads. Twilio carries SMS and WhatsApp together.
+CHANNELS: Dict[str, Tuple[str, str]] = {
+    "webchat": ("网页聊天", "Web chat"),
+    "telegram": ("Telegram", "Telegram"),
+    "twilio": ("短信 / WhatsApp", "SMS / WhatsApp"),
+    "twilio_voice": ("电话", "Phone"),
+    "wechat": ("微信", "WeChat"),
+    "rest": ("接口", "API"),
+}
 
 
 class SeriesError(ValueError):
@@ -82,7 +94,8 @@ def period_of_days(first: date, last: date, now: datetime) -> Period:
     start = from_local(first)
     end = min(from_local(last + timedelta(days=1)), now)
     if end <= start:
-        raise SeriesError("period_in_future", "The period starts after now.")
+        raise SeriesError("period_in_future", "The period is in the future: it starts "
+                          "after today.")
     return Period(start, end)
 
 
@@ -97,9 +110,15 @@ def period_from_text(first: str | None, last: str | None, now: datetime) -> Peri
     try:
         last_day = date.fromisoformat(last) if last else today
         first_day = (date.fromisoformat(first) if first
-                     else last_day - timedelta(days=DEFAULT_DAYS - 1))
+                     # The default start never goes before the earliest date asked for.
+                     else max(min(last_day, LATEST) - timedelta(days=DEFAULT_DAYS - 1),
+                              min(EARLIEST, last_day)))
     except (TypeError, ValueError, OverflowError):
         raise SeriesError("bad_date", "Dates are written YYYY-MM-DD.") from None
+    if first and not last and EARLIEST <= first_day <= LATEST and first_day > today:
+        # Only a start, after today: the default end (today) is not the fault.
+        raise SeriesError("period_in_future", "The period is in the future: it starts "
+                          "after today.")
     return period_of_days(first_day, last_day, now)
 
 
@@ -114,8 +133,31 @@ def check_filters(line: str | None, channel: str | None) -> None:
     if line is not None and line not in LINES_OF_BUSINESS:
         raise SeriesError("unknown_line", f"Unknown line of business {line!r}; one of "
                           f"{', '.join(LINES_OF_BUSINESS)}.")
-    if channel is not None and not (0 < len(channel) <= 32 and set(channel) <= CHANNEL_CHARS):
-        raise SeriesError("unknown_channel", "A channel is a short lower-case name.")
+    if channel is not None and channel not in CHANNELS:
+        raise SeriesError("unknown_channel", "Unknown channel; one of "
+                          f"{', '.join(CHANNELS)}.")
+
+
+def check_point(chart: str, key: str) -> None:
+    """SeriesError unless `key` is a series `chart` can have (a notice channel, optionally
+    ':undelivered', for notices)."""
+    if chart not in CHARTS:
+        raise SeriesError("unknown_chart", f"Unknown chart; one of {', '.join(CHARTS)}.")
+    keys = chart_keys(chart)
+    if key not in keys:
+        raise SeriesError("unknown_key", f"Unknown series for {chart}; one of "
+                          f"{', '.join(keys)}.")
+
+
+def chart_keys(chart: str) -> Tuple[str, ...]:
+    """The series a chart's points can be asked for (claims_behind)."""
+    if chart == "stages":
+        return OPEN_STAGE_NAMES + FINAL_STAGE_NAMES
+    if chart == "notices":
+        names = tuple(CHANNELS) + ("unknown",)
+        return names + tuple(f"{name}:undelivered" for name in names)
+    return {"lights": LIGHTS, "settlement": BANDS, "complaints": COMPLAINT_KEYS,
+            "satisfaction": ("mean", "below"), "handoffs": ("queued",)}[chart]
 
 
 @dataclass(frozen=True)
@@ -380,8 +422,10 @@ def _claims_pass(session: Any, days: Days, line: str | None, channel: str | None
 # --- complaints, satisfaction, handoffs, notices ------------------------------------------
 
 def _complaints(session: Any, days: Days, line: str | None, channel: str | None,
-                pick: Pick | None) -> Dict[str, Any]:
+                pick: Pick | None, now: datetime | None = None) -> Dict[str, Any]:
     period, n = days.period, len(days)
+    # Each complaint's outcome as of now (the period's end when not given).
+    as_of = max(now or period.end, period.end)
     counts = {key: [0] * n for key in COMPLAINT_KEYS}
     received = [0] * n
     decided_on_time = [0] * n
@@ -393,12 +437,12 @@ def _complaints(session: Any, days: Days, line: str | None, channel: str | None,
         if day is None:
             continue
         received[day] += 1
-        acked = acked if acked is not None and acked < period.end else None
-        decided_at = decided_at if decided_at is not None and decided_at < period.end else None
+        acked = acked if acked is not None and acked <= as_of else None
+        decided_at = decided_at if decided_at is not None and decided_at <= as_of else None
         if acked is not None:
             ack = "ack_on_time" if acked - received_at <= ack_hours else "ack_late"
         else:
-            ack = "ack_late" if period.end - received_at > ack_hours else "ack_waiting"
+            ack = "ack_late" if as_of - received_at > ack_hours else "ack_waiting"
         if decided_at is None:
             decision = "undecided"
         else:
@@ -422,6 +466,7 @@ def _complaints(session: Any, days: Days, line: str | None, channel: str | None,
         "decided_on_time_share": [_round(decided_on_time[d] / decided[d]) if decided[d] else None
                                   for d in range(n)],
         "targets": {"acknowledge_hours": ACKNOWLEDGE_HOURS, "decision_days": [15, 30, 60]},
+        "as_of": as_of.isoformat(),
         "empty": not any(received),
     }
 
@@ -504,6 +549,7 @@ def _notices(session: Any, days: Days, line: str | None, channel: str | None,
                                      else None for d in range(n)]}
             for name in channels
         },
+        "target": NOTICE_DELIVERY_TARGET,
         "empty": not channels,
     }
 
@@ -511,14 +557,15 @@ def _notices(session: Any, days: Days, line: str | None, channel: str | None,
 # --- what the dashboard asks for ------------------------------------------------------------------
 
 def dashboard(period: Period, *, line: str | None = None, channel: str | None = None,
-              url: str | None = None) -> Dict[str, Any]:
-    """Every chart of the dashboard for `period`, as plain JSON-ready data."""
+              url: str | None = None, now: datetime | None = None) -> Dict[str, Any]:
+    """Every chart of the dashboard for `period`, as plain JSON-ready data. `now` (default:
+    the period's end) is when complaints' outcomes are read."""
     check_filters(line, channel)
     days = Days.of(period)
     with unit_of_work(url) as uow:
         session = uow.session
         charts = _claims_pass(session, days, line, channel, None)
-        charts["complaints"] = _complaints(session, days, line, channel, None)
+        charts["complaints"] = _complaints(session, days, line, channel, None, now)
         charts["satisfaction"] = _satisfaction(session, days, line, channel, None)
         charts["handoffs"] = _handoffs(session, days, line, channel, None)
         charts["notices"] = _notices(session, days, line, channel, None)
@@ -526,6 +573,7 @@ def dashboard(period: Period, *, line: str | None = None, channel: str | None = 
         "days": [day.isoformat() for day in days.days],
         "measured_at": [end.isoformat() for end in days.ends],
         "line": line, "channel": channel,
+        "channels": {name: {"zh": zh, "en": en} for name, (zh, en) in CHANNELS.items()},
         "charts": charts,
         "empty": all(chart["empty"] for chart in charts.values()),
     }
@@ -533,22 +581,21 @@ def dashboard(period: Period, *, line: str | None = None, channel: str | None = 
 
 def claims_behind(period: Period, chart: str, key: str, day: date, *,
                   line: str | None = None, channel: str | None = None,
-                  url: str | None = None) -> Dict[str, Any]:
+                  url: str | None = None, now: datetime | None = None) -> Dict[str, Any]:
     """The claim numbers (and, for complaints, the references) behind one point of one chart:
     the same computation as `dashboard`, keeping the members of that day and series."""
     check_filters(line, channel)
-    if chart not in CHARTS:
-        raise SeriesError("unknown_chart", f"Unknown chart {chart!r}.")
-    if not key or len(key) > 64:
-        raise SeriesError("unknown_key", "Say which series of the chart.")
+    check_point(chart, key)
     days = Days.of(period)
     pick = Pick(chart, key, days.index(day), set(), set())
     with unit_of_work(url) as uow:
         session = uow.session
         if chart in ("stages", "lights", "settlement"):
             _claims_pass(session, days, line, channel, pick)
+        elif chart == "complaints":
+            _complaints(session, days, line, channel, pick, now)
         else:
-            {"complaints": _complaints, "satisfaction": _satisfaction,
+            {"satisfaction": _satisfaction,
              "handoffs": _handoffs, "notices": _notices}[chart](
                 session, days, line, channel, pick)
     claims = sorted(pick.claims)
@@ -558,5 +605,6 @@ def claims_behind(period: Period, chart: str, key: str, day: date, *,
             "complaints": complaints[:MAX_LISTED], "complaints_total": len(complaints)}
 
 
-__all__ = ["CHARTS", "Days", "MAX_DAYS", "SeriesError", "check_filters", "claims_behind",
+__all__ = ["CHANNELS", "CHARTS", "Days", "MAX_DAYS", "SeriesError", "chart_keys", "check_filters",
+           "check_point", "claims_behind",
            "dashboard", "day_from_text", "period_from_text", "period_of_days"]

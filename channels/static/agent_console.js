@@ -15,7 +15,11 @@
     not_understood: "未能理解 / Not understood"
   };
   var CLOCK = { ok: "按时 / on time", yellow: "临近 / due soon", red: "超时 / late",
-                overdue: "超时 / overdue", met: "已完成 / met" };
+                overdue: "超时 / overdue", met: "已按时完成 / met on time",
+                met_late: "逾期完成 / met late" };
+  var LIGHT_NAMES = { green: "绿灯 / Green", yellow: "黄灯 / Yellow", red: "红灯 / Red" };
+  var TASK_STATUS = { open: "待办 / Open", taken: "办理中 / Taken", done: "已完成 / Done",
+                      cancelled: "已取消 / Cancelled" };
 
   var csrf = null;
   var me = null;
@@ -115,16 +119,19 @@
     lookUpFromLink();
   }
 
-  // The supervisors' dashboard links a claim here as #lookup=<number>&reason=<why>: the look-up
-  // runs with that reason (kept in the audit log like any other).
+  // The supervisors' dashboard links a claim here as #lookup=<number>&reason=<why>. Anyone can
+  // write such a link, so it only FILLS IN the look-up form: nothing is looked up (or audited)
+  // until the agent has read the reason and pressed Look up, so the reason recorded is theirs.
   function lookUpFromLink() {
     var wanted = new URLSearchParams(location.hash.slice(1));
     var number = wanted.get("lookup");
     if (!number) { return; }
     history.replaceState(null, "", location.pathname + location.search);
-    $("lookup-query").value = number;
-    $("lookup-reason").value = wanted.get("reason") || "";
-    lookUp(number, $("lookup-reason").value);
+    $("lookup-query").value = number.slice(0, 64);
+    $("lookup-reason").value = (wanted.get("reason") || "").slice(0, 200);
+    $("lookup-form").setAttribute("data-prefilled", "true");
+    notice("请核对查询原因，再按“查询” / Check the reason, then press Look up");
+    document.querySelector("[data-testid=lookup-button]").focus();
   }
 
   function login(event) {
@@ -514,7 +521,8 @@
             open.addEventListener("click", function () {
               lookUp(claim.number, lastLookup ? lastLookup.reason : "");
             });
-            return [claim.number, STAGES[claim.stage] || claim.stage, claim.light, open];
+            return [claim.number, STAGES[claim.stage] || claim.stage,
+                    LIGHT_NAMES[claim.light] || claim.light, open];
           }), "customer-claims");
       });
       return;
@@ -530,7 +538,7 @@
     var stage = el("span", "badge", STAGES[c.stage] || c.stage);
     stage.setAttribute("data-testid", "claim-stage");
     head.appendChild(stage);
-    var light = el("span", "light " + c.light, c.light);
+    var light = el("span", "light " + c.light, LIGHT_NAMES[c.light] || c.light);
     light.setAttribute("data-testid", "claim-light");
     head.appendChild(light);
     panel.appendChild(head);
@@ -558,7 +566,8 @@
     section(panel, "时效 / Deadlines");
     table(panel, ["规则 / Rule", "到期 / Due", "状态 / Status"], (c.deadlines || []).map(
       function (d) {
-        return [d.rule_zh, d.due_local, (CLOCK[d.status] || d.status) + (d.late ? " (迟 / late)" : "")];
+        var status = d.status === "met" && d.late ? "met_late" : d.status;
+        return [d.rule_zh, d.due_local, CLOCK[status] || d.status];
       }), "claim-deadlines");
 
     section(panel, "材料清单 / Checklist");
@@ -675,10 +684,43 @@
     item.setAttribute("data-task", String(t.id));
     item.setAttribute("data-status", t.status);
     var top = el("div", "top");
-    top.appendChild(el("span", "", t.title));
-    top.appendChild(el("span", "badge" + (t.overdue ? " late" : ""), t.status +
-      (t.overdue ? " · 逾期 / overdue" : "")));
+    // A card about one claim clock names it: two cards of one claim never look the same.
+    top.appendChild(el("span", "", t.title + (t.clock_zh ? " · " + t.clock_zh + " / " +
+      t.clock_en : "")));
+    top.appendChild(el("span", "badge" + (t.overdue ? " late" : ""),
+      (TASK_STATUS[t.status] || t.status) + (t.overdue ? " · 逾期 / overdue" : "")));
     item.appendChild(top);
+    var detail = t.detail || {};
+    if (detail.text_zh || detail.text_en || detail.figures) {
+      // An alert's card shows its figures (README: "the figures in its detail").
+      var box = el("details", "task-detail");
+      box.open = true;
+      box.setAttribute("data-testid", "task-detail");
+      box.appendChild(el("summary", "", "详情 / Detail"));
+      if (detail.text_zh) { box.appendChild(el("div", "", detail.text_zh)); }
+      if (detail.text_en) { box.appendChild(el("div", "", detail.text_en)); }
+      var flat = Object.keys(detail).filter(function (k) {
+        var v = detail[k];
+        return ["text_zh", "text_en", "checked_at", "alert"].indexOf(k) < 0 &&
+          (typeof v === "number" || typeof v === "string");
+      });
+      if (flat.length) {
+        box.appendChild(el("div", "meta", flat.map(function (k) {
+          return k + ": " + detail[k];
+        }).join(" · ")));
+      }
+      (Array.isArray(detail.figures) ? detail.figures : []).forEach(function (f) {
+        if (f && typeof f === "object") {
+          box.appendChild(el("div", "meta", Object.keys(f).map(function (k) {
+            var v = f[k];
+            return k + ": " + (v === null || v === undefined ? "无数据 / no data"
+              : (typeof v === "object" ? JSON.stringify(v) : String(v)));
+          }).join(" · ")));
+        }
+      });
+      box.addEventListener("click", function (event) { event.stopPropagation(); });
+      item.appendChild(box);
+    }
     item.appendChild(el("div", "meta", "#" + t.id + " · " + t.kind + " · " +
       (ROLES[t.owner_role] || t.owner_role) + " · 到期 / due " + t.due_local +
       (t.claim_number ? " · " + t.claim_number : "") +

@@ -14,18 +14,21 @@
     withdrawn: "撤案 / Withdrawn"
   };
   var LIGHTS = { green: "绿灯 / Green", yellow: "黄灯 / Yellow", red: "红灯 / Red" };
-  var BANDS = { small: "小额24小时内 / Small, 24 h", working_days: "7个工作日内 / 7 working days" };
+  var BANDS = { small: "小额24小时内赔付或拒赔 / Small, paid or refused in 24 h",
+                working_days: "7个工作日内赔付或拒赔 / Paid or refused in 7 working days" };
   var COMPLAINTS = {
     decided_15: "15天内办结 / Decided ≤15 days", decided_30: "30天内 / ≤30 days",
     decided_60: "60天内 / ≤60 days", decided_later: "超过60天 / Later",
     undecided: "未办结 / Open", ack_late: "确认超48小时 / Acknowledged late"
   };
-  var CHANNELS = { webchat: "网页 / Web chat", telegram: "Telegram", sms: "短信 / SMS",
-                   whatsapp: "WhatsApp", voice: "电话 / Phone", unknown: "未知 / Unknown" };
+  // The store's channel names (bot/kpis/series.py CHANNELS); each answer brings them too.
+  var CHANNELS = { webchat: "网页聊天 / Web chat", telegram: "Telegram",
+                   twilio: "短信 / WhatsApp / SMS / WhatsApp", twilio_voice: "电话 / Phone",
+                   wechat: "微信 / WeChat", rest: "接口 / API", unknown: "未知 / Unknown" };
   var ERRORS = {
     period_reversed: "结束日期早于开始日期 / The period ends before it starts",
     period_too_long: "时间段最长366天 / A period is at most 366 days",
-    period_in_future: "时间段尚未开始 / The period has not started yet",
+    period_in_future: "时间段在将来，尚未开始 / The period is in the future",
     unknown_line: "没有这个险种 / Unknown line of business",
     unknown_channel: "没有这个渠道 / Unknown channel",
     bad_date: "日期格式应为 年-月-日 / Dates are written YYYY-MM-DD"
@@ -69,6 +72,14 @@
     document.body.setAttribute("data-refused", "true");
   }
 
+  // Tooltips: a missing value says so in words; shares carry "%".
+  function shown(v) { return v === null || v === undefined || v === "-" ? NO_DATA : v; }
+  function shownPct(v) { return v === null || v === undefined || v === "-" ? NO_DATA : v + "%"; }
+  function channelName(board, key) {
+    var named = (board.channels || {})[key];
+    return named ? named.zh + " / " + named.en : (CHANNELS[key] || key);
+  }
+
   function pct(v) { return v === null || v === undefined ? null : Math.round(v * 1000) / 10; }
   function pcts(list) { return list.map(pct); }
 
@@ -77,7 +88,7 @@
       animation: false,
       grid: { left: 52, right: 52, top: 36, bottom: 64 },
       legend: { bottom: 0, type: "scroll" },
-      tooltip: { trigger: "axis" },
+      tooltip: { trigger: "axis", valueFormatter: shown },
       xAxis: { type: "category", data: days },
       yAxis: [{ type: "value", name: yName, minInterval: 1 }],
       graphic: [],
@@ -121,13 +132,13 @@
       Object.keys(BANDS).forEach(function (band) {
         o.series.push({ id: band, name: BANDS[band], type: "line", connectNulls: false,
           data: pcts(c.bands[band].on_time_share), symbolSize: 8,
+          tooltip: { valueFormatter: shownPct },
           markLine: band === "small" ? { silent: true, symbol: "none",
             data: [{ yAxis: 100, name: "目标 / target" }] } : undefined });
         o.series.push({ id: band + ":count", name: BANDS[band] + " · 件数 / count",
           type: "bar", yAxisIndex: 1, barGap: 0, itemStyle: { opacity: 0.35 },
           data: c.bands[band].count });
       });
-      o.tooltip.valueFormatter = function (v) { return v === null || v === undefined ? "—" : v; };
     } else if (name === "complaints") {
       o = base(days, "件 / complaints", { yAxis: [{ type: "value", name: "件 / complaints",
         minInterval: 1 }, percentAxis("48小时确认 / ack 48 h")] });
@@ -137,7 +148,10 @@
             data: c.series[key] });
         });
       o.series.push({ id: "ack_on_time", name: "48小时内确认率 / Acknowledged in 48 h",
-        type: "line", yAxisIndex: 1, data: pcts(c.ack_on_time_share), symbolSize: 8 });
+        type: "line", yAxisIndex: 1, data: pcts(c.ack_on_time_share), symbolSize: 8,
+        tooltip: { valueFormatter: shownPct },
+        markLine: { silent: true, symbol: "none",
+          data: [{ yAxis: 100, name: "目标 / target" }] } });
     } else if (name === "satisfaction") {
       o = base(days, "分 / score", { yAxis: [{ type: "value", name: "分 / score", min: 0,
         max: 10 }, { type: "value", name: "份 / answers", minInterval: 1 }] });
@@ -161,9 +175,15 @@
     } else {
       o = base(days, "", { yAxis: [percentAxis("送达 / delivered")] });
       Object.keys(c.channels).forEach(function (channel) {
-        o.series.push({ id: channel, name: CHANNELS[channel] || channel, type: "line",
-          data: pcts(c.channels[channel].delivery_rate), symbolSize: 8 });
+        o.series.push({ id: channel, name: channelName(board, channel), type: "line",
+          data: pcts(c.channels[channel].delivery_rate), symbolSize: 8,
+          tooltip: { valueFormatter: shownPct } });
       });
+      // The target line is drawn even with one channel (or none): 90% delivered.
+      o.series.push({ id: "target", name: "目标 90% / target 90%", type: "line", data: [],
+        markLine: { silent: true, symbol: "none",
+          data: [{ yAxis: c.target === undefined ? 90 : c.target * 100,
+                   name: "目标 / target" }] } });
     }
     return noData(o, c.empty);
   }
@@ -196,9 +216,14 @@
         return;
       }
       if (!r.ok) {
+        // A bad request stays bad: the old charts go, and nothing is asked again until the
+        // supervisor changes the filters and presses Show.
         $("error").hidden = false;
         $("error").textContent = ERRORS[r.data.error] || r.data.message || ("HTTP " + r.status);
         document.body.setAttribute("data-error", r.data.error || "http");
+        $("board").hidden = true;
+        last = null;
+        if (r.status === 400 || r.status === 404) { stop(); return "stop"; }
         return;
       }
       $("error").hidden = true;
@@ -294,7 +319,8 @@
 
   // The next poll starts POLL_MS after the last answer, so a slow period never piles up.
   function poll() {
-    load().then(function () {
+    load().then(function (outcome) {
+      if (outcome === "stop") { return; }
       if (!document.body.hasAttribute("data-refused")) { timer = setTimeout(poll, POLL_MS); }
     });
   }

@@ -7,6 +7,7 @@ docs/dashboard.png, refreshed by hand when the page changes."""
 from __future__ import annotations
 
 import contextlib
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -134,6 +135,20 @@ def test_the_dashboard_draws_updates_clicks_through_and_refuses_agents(
         expect(page.locator("[data-testid=behind-count]")).to_contain_text(
             f"{red_today + 1} 件理赔")
         links.filter(has_text=second).click()
+        # The link only fills in the look-up form: nothing is looked up (nor audited) until
+        # the agent has read the suggested reason and pressed Look up.
+        expect(page.locator("[data-testid=lookup-form]")).to_have_attribute(
+            "data-prefilled", "true")
+        expect(page.locator("[data-testid=lookup-query]")).to_have_value(second)
+        expect(page.locator("[data-testid=lookup-reason]")).to_have_value(
+            re.compile("^主管看板"))
+        page.wait_for_timeout(500)
+        with unit_of_work(claims_db_url) as uow:
+            assert not [e for e in uow.audit.list("workspace.lookup")
+                        if e.actor == "agent:dash-super" and e.subject_id == second]
+        expect(page.locator("[data-testid=workspace]")).not_to_have_attribute("data-claim",
+                                                                              second)
+        page.click("[data-testid=lookup-button]")
         expect(page.locator("[data-testid=workspace]")).to_have_attribute("data-claim", second)
         with unit_of_work(claims_db_url) as uow:
             looked = [e for e in uow.audit.list("workspace.lookup")
@@ -145,6 +160,8 @@ def test_the_dashboard_draws_updates_clicks_through_and_refuses_agents(
         base = claims_servers.rasa_url + "/webhooks/agent/"
         page.goto(base + "dashboard?from=2026-03-10&to=2026-03-01")
         expect(page.locator("[data-testid=error]")).to_contain_text("结束日期早于开始日期")
+        # The old charts are not left under the message.
+        expect(page.locator("#board")).to_be_hidden()
         answer = context.request.get(base + "api/dashboard?line=pets")
         assert answer.status == 400 and answer.json()["error"] == "unknown_line"
         page.goto(base + "dashboard?from=2020-01-01&to=2020-01-07")

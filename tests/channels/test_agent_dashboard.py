@@ -98,3 +98,197 @@ def test_hostile_query_values_get_a_200_or_a_clear_400_never_a_server_error(
             res = get(client, "/api/dashboard/claims?from=2026-11-01&to=2026-11-07&" + query,
                       auth)
             assert res.status in (200, 400), (query, res.status, res.text[:200])
+
+
+def test_the_channel_filter_offers_the_stores_channels_and_refuses_others(
+        client: AsgiClient) -> None:
+    import re
+
+    from bot.kpis.series import CHANNELS
+
+    page = client.get(PREFIX + "/dashboard").text
+    select = page.split('id="channel"', 1)[1].split("</select>", 1)[0]
+    offered = [v for v in re.findall(r'<option value="([^"]*)"', select) if v]
+    # What the channels write (each input channel's name(), the outbox's pull channel).
+    assert offered == list(CHANNELS)
+    assert {"webchat", "telegram", "twilio", "twilio_voice", "wechat"} <= set(offered)
+    assert "sms" not in offered and "voice" not in offered
+    auth = login(client, "s1")
+    board = get(client, "/api/dashboard?from=2026-11-01&to=2026-11-07&channel=wechat", auth)
+    assert board.status == 200 and board.json()["channels"]["wechat"] == {"zh": "微信",
+                                                                           "en": "WeChat"}
+    for value in ("sms", "voice", "whatsapp", "x"):
+        res = get(client, f"/api/dashboard?channel={value}", auth)
+        assert res.status == 400 and res.json()["error"] == "unknown_channel"
+        assert "twilio_voice" in res.json()["message"]  # the valid list is given
+
+
+def test_an_unknown_series_of_a_chart_is_a_400(client: AsgiClient) -> None:
+    auth = login(client, "s1")
+    period = "from=2026-11-01&to=2026-11-07&day=2026-11-02"
+    for chart, key in (("lights", "purple"), ("lights", "__proto__"), ("lights", "red%00"),
+                       ("stages", "red"), ("notices", "sms"), ("complaints", "open")):
+        res = get(client, f"/api/dashboard/claims?{period}&chart={chart}&key={key}", auth)
+        assert res.status == 400 and res.json()["error"] == "unknown_key", (chart, key)
+    for chart, key in (("lights", "red"), ("notices", "wechat:undelivered"),
+                       ("complaints", "undecided"), ("satisfaction", "below")):
+        res = get(client, f"/api/dashboard/claims?{period}&chart={chart}&key={key}", auth)
+        assert res.status == 200, (chart, key, res.text)
+
+
+def test_a_complaint_decided_after_its_day_shows_decided_not_open(
+        client: AsgiClient, store: str, monkeypatch) -> None:
+    from datetime import datetime
+
+    import channels.agent_console as console
+    from bot.store.db import unit_of_work
+    from bot.store.models import Complaint
+
+    # Received on 11-28 (local), decided two days later; the page is looked at on 12-06.
+    with unit_of_work(store) as uow:
+        uow.session.add(Complaint(reference="CMP-2026-000087", subject="理赔太慢",
+                                  received_at=datetime(2026, 11, 28, 2), channel="webchat",
+                                  acknowledged_at=datetime(2026, 11, 28, 5),
+                                  decided_at=datetime(2026, 11, 30, 3)))
+        uow.commit()
+    monkeypatch.setattr(console, "utc_now", lambda: datetime(2026, 12, 6, 4))
+    auth = login(client, "s1")
+    for period in ("from=2026-11-22&to=2026-11-28", "from=2026-11-22&to=2026-12-06"):
+        board = get(client, f"/api/dashboard?{period}", auth).json()
+        index = board["days"].index("2026-11-28")
+        series = board["charts"]["complaints"]["series"]
+        assert series["decided_15"][index] == 1 and series["undecided"][index] == 0, period
+        behind = get(client, f"/api/dashboard/claims?{period}&chart=complaints&key=decided_15"
+                             "&day=2026-11-28", auth).json()
+        assert behind["complaints"] == ["CMP-2026-000087"]
+        still_open = get(client, f"/api/dashboard/claims?{period}&chart=complaints"
+                                 "&key=undecided&day=2026-11-28", auth).json()
+        assert still_open["complaints"] == []
+
+
+def test_period_messages_name_the_real_fault(client: AsgiClient, monkeypatch) -> None:
+    from datetime import datetime
+
+    import channels.agent_console as console
+
+    monkeypatch.setattr(console, "utc_now", lambda: datetime(2026, 12, 6, 4))
+    auth = login(client, "s1")
+    future = get(client, "/api/dashboard?from=2026-12-07", auth)
+    assert future.status == 400 and future.json()["error"] == "period_in_future"
+    assert "future" in future.json()["message"]
+    # Only an early end: the default start follows it (never before 2000-01-01).
+    early = get(client, "/api/dashboard?to=2000-01-05", auth)
+    assert early.status == 200, early.text
+    assert early.json()["days"][0] == "2000-01-01"
+    assert get(client, "/api/dashboard?to=2026-11-30", auth).json()["days"][0] == "2026-11-01"
+
+
+def test_unknown_api_paths_answer_json(client: AsgiClient) -> None:
+    for path in ("/api/nope", "/api/dashboard/nope", "/api/a/b/c"):
+        res = client.get(PREFIX + path)
+        assert res.status == 404 and res.json()["error"] == "not_found", path
+        assert res.headers["content-type"].startswith("application/json")
+    res = client.post(PREFIX + "/api/nope", json_body={})
+    assert res.status == 404 and res.json()["error"] == "not_found"
+
+
+def test_a_demoted_or_disabled_supervisors_token_is_refused_at_once(
+        client: AsgiClient, store: str, monkeypatch, capsys) -> None:
+    from bot.cli import main
+
+    bearer = {"authorization": "Bearer " + login(client, "s1")[0]["cookie"].split("=", 1)[1]
+              .split(";")[0]}
+    cookie = login(client, "s1")
+    assert client.get(PREFIX + "/api/dashboard", headers=bearer).status == 200
+    assert main(["--db-url", store, "agents", "set-role", "s1", "agent"]) == 0
+    assert "2 console session(s) ended" in capsys.readouterr().out
+    assert client.get(PREFIX + "/api/dashboard", headers=bearer).status == 401
+    assert get(client, "/api/dashboard", cookie).status == 401
+    # Logged in again with the new role: no figures.
+    assert get(client, "/api/dashboard", login(client, "s1")).status == 403
+
+    assert main(["--db-url", store, "agents", "set-role", "s1", "supervisor"]) == 0
+    auth = login(client, "s1")
+    assert get(client, "/api/dashboard", auth).status == 200
+    assert main(["--db-url", store, "agents", "disable", "s1"]) == 0
+    assert get(client, "/api/dashboard", auth).status == 401
+    refused = client.post(PREFIX + "/api/login", json_body={"username": "s1",
+                                                             "password": base.PASSWORD},
+                          headers=base.ORIGIN)
+    assert refused.status == 401
+    assert main(["--db-url", store, "agents", "enable", "s1"]) == 0
+    auth = login(client, "s1")
+    monkeypatch.setenv("CLAIMS_AGENT_PASSWORD", "a brand new password")
+    assert main(["--db-url", store, "agents", "reset-password", "s1"]) == 0
+    assert get(client, "/api/dashboard", auth).status == 401
+    new = client.post(PREFIX + "/api/login", json_body={"username": "s1",
+                                                         "password": "a brand new password"},
+                      headers=base.ORIGIN)
+    assert new.status == 200
+    assert main(["--db-url", store, "agents", "disable", "nobody"]) == 2
+    assert "no agent" in capsys.readouterr().err
+
+
+def test_task_cards_about_a_clock_name_it_and_alerts_carry_their_figures(
+        client: AsgiClient, store: str) -> None:
+    from bot.store.db import unit_of_work
+    from bot.tasks import open_task
+
+    with unit_of_work(store) as uow:
+        for clock in ("settlement", "decision"):
+            open_task(uow, "supervision", dedupe_key=f"t:{clock}", actor="test",
+                      detail={"clock": clock, "due": "2026-11-02T00:00:00"})
+        open_task(uow, "alert", dedupe_key="alert:t", actor="test", title="投诉激增",
+                  detail={"alert": "spike", "value": "motor", "recent": 9,
+                          "text_zh": "近7天投诉9件", "text_en": "9 complaints in 7 days"})
+        uow.commit()
+    tasks = get(client, "/api/tasks?status=all", login(client, "s1")).json()["tasks"]
+    clocks = {t["clock_en"] for t in tasks if t["kind"] == "supervision"}
+    assert clocks == {"paying or refusing", "deciding the claim"}
+    [alert] = [t for t in tasks if t["kind"] == "alert"]
+    assert alert["detail"]["text_en"] == "9 complaints in 7 days"
+
+
+def test_one_dashboard_computation_per_session_identical_ones_shared_and_cached(
+        client: AsgiClient, monkeypatch) -> None:
+    """The series run in the dashboard's own worker pool: while one is in flight, the same
+    request waits for the same answer, another one from the same session is a 429, and the
+    answer is reused for a few seconds."""
+    import asyncio
+    import threading
+
+    from bot.kpis import series as kpi_series
+
+    gate, calls = threading.Event(), []
+    real = kpi_series.dashboard
+
+    def held(*args, **kwargs):  # the real computation, held until the test lets it go
+        calls.append(threading.current_thread().name)
+        assert gate.wait(20)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(kpi_series, "dashboard", held)
+    auth = login(client, "s1")[0]
+    headers = {"host": "testserver", "content-length": "0", **auth}
+    same = PREFIX + "/api/dashboard?from=2026-11-01&to=2026-11-07"
+
+    async def scenario():
+        first = asyncio.ensure_future(client._request("GET", same, b"", headers))
+        twin = asyncio.ensure_future(client._request("GET", same, b"", headers))
+        for _ in range(200):
+            if calls:
+                break
+            await asyncio.sleep(0.05)
+        other = await client._request("GET", PREFIX + "/api/dashboard?from=2026-11-02"
+                                      "&to=2026-11-07", b"", headers)
+        gate.set()
+        return other, await first, await twin
+
+    other, first, twin = client.loop.run_until_complete(scenario())
+    assert other.status == 429 and other.json()["error"] == "dashboard_busy"
+    assert "wait" in other.json()["message"]
+    assert first.status == twin.status == 200 and first.json() == twin.json()
+    assert len(calls) == 1 and calls[0].startswith("dashboard")  # not on the event loop
+    assert get(client, "/api/dashboard?from=2026-11-01&to=2026-11-07",
+               (auth, "")).status == 200
+    assert len(calls) == 1  # answered from the short cache
