@@ -30,7 +30,7 @@ DEFAULT_CHROMIUM = "/usr/bin/chromium"
 HEADLINE = ("small_claims_paid_24h", "large_claims_paid_7wd", "closure_rate",
             "documents_rerequested_share", "notice_delivery_rate", "satisfaction_mean",
             "complaint_first_contact_resolution", "complaint_repeat_rate")
-# Counts of open claims by light are a snapshot as of the report, not activity in the period.
+# Counts of open claims by light are a snapshot at the period's end, not activity in it.
 SNAPSHOT_KEYS = ("lights_green", "lights_yellow", "lights_red")
 
 
@@ -158,8 +158,9 @@ th{background:#f0f4f8}td.num{text-align:right;white-space:nowrap}
 figure{margin:8px 0 16px;break-inside:avoid}figcaption{font-weight:600;margin-bottom:4px}
 section{break-inside:avoid-page}
 @page{size:A4;margin:12mm}
-@media print{body{margin:0;font-size:10px}section{break-inside:auto}table{table-layout:fixed;font-size:9px}
-th,td{padding:2px 3px;overflow-wrap:anywhere}td.num{white-space:normal}}
+@media print{body{margin:0;font-size:10px}section{break-inside:auto}
+table{table-layout:fixed;font-size:9px}th,td{padding:2px 3px;overflow-wrap:anywhere}
+td.num{white-space:normal}}
 """
 
 
