@@ -21,6 +21,7 @@ from bot.outbox.notices import STAGE_NOTICES
 from bot.store.db import engine_for
 from bot.store.kpi_queries import KpiQueries, Percentile
 from bot.store.kpi_queries import channels_in as _channels_in
+from bot.store.kpi_queries import stored_channels as _stored_channels
 from bot.store.models import LINES_OF_BUSINESS
 
 S = ClaimStage
@@ -219,3 +220,9 @@ def channels_in(period: Period, url: str | None = None) -> list[str]:
     """The channels claims were reported through in `period`, for a per-channel breakdown."""
     with engine_for(url).connect() as conn:
         return _channels_in(conn, period.start, period.end)
+
+
+def stored_channels(url: str | None = None) -> list[str]:
+    """Every channel the store's claims, complaints and handoffs record."""
+    with engine_for(url).connect() as conn:
+        return _stored_channels(conn)

@@ -374,3 +374,12 @@ def channels_in(conn: Connection, start: datetime, end: datetime) -> list[str]:
             Claim.reported_at >= start, Claim.reported_at < end, Claim.channel.isnot(None))
         .order_by(Claim.channel))]
 
+
+
+def stored_channels(conn: Connection) -> list[str]:
+    """Every channel value the claims, complaints and handoffs hold."""
+    found: set[str] = set()
+    for column in (Claim.channel, Complaint.channel, Handoff.channel):
+        found.update(row[0] for row in conn.execute(
+            select(column).distinct().where(column.isnot(None))))
+    return sorted(found)

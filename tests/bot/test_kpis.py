@@ -578,6 +578,58 @@ def test_report_kpis_bad_input_exits_2_with_a_message(store: Store, capsys) -> N
     assert "无数据 / no data" in out and not re.search(r"\d\.\d%", out)
 
 
+@pytest.mark.parametrize("extra, named", [
+    (("--from", "0001-01-01", "--to", "9999-12-31"), "out of range"),
+    (("--from", "2026-05-01", "--to", "2026-05-31", "--now", "garbage"), "--now"),
+    (("--from", "2026-05-01", "--to", "2026-05-31", "--html", "/nonexistent/dir/x.html"),
+     "--html: cannot write /nonexistent/dir/x.html"),
+    (("--from", "2026-05-01", "--to", "2026-05-31", "--channel", "carrier-pigeon"),
+     "--channel: unknown channel 'carrier-pigeon'; known: core, rest, telegram"),
+    (("--from", "2026-05-01", "--to", "2026-05-31", "--now", "2026-04-20"), "after now"),
+])
+def test_report_kpis_refusals_are_one_line_naming_the_option(store: Store, capsys, extra,
+                                                             named) -> None:
+    _busy_may(store)
+    code, _, err = _run(capsys, "--db-url", store.url, "report", "kpis", *extra)
+    assert code == 2 and named in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_report_kpis_help_and_channel_names(store: Store, capsys) -> None:
+    code, text, _ = _run(capsys, "report", "kpis", "--help")
+    assert code == 0
+    assert "never 0%." in text and "%%" not in text and "twilio_voice" in text
+    _busy_may(store)
+    code, out, _ = _run(capsys, "--db-url", store.url, "report", "kpis", "--from", "2026-05-01",
+                        "--to", "2026-05-31", "--now", "2026-06-10", "--channel", "webchat")
+    assert code == 0 and "渠道 channel 网页聊天 web chat" in out
+
+
+def test_report_monthly_names_lines_channels_and_kpis_and_says_so_far(store: Store,
+                                                                     capsys, tmp_path) -> None:
+    _busy_may(store)
+    page = tmp_path / "m.html"
+    code, _, err = _run(capsys, "--db-url", store.url, "report", "monthly", "--month",
+                        "2026-05", "--html", str(page), "--now", "2026-05-20T10:00")
+    text = page.read_text(encoding="utf-8")
+    assert code == 0, err
+    assert "<td>车险 motor</td>" in text and "<td>重疾险 critical illness</td>" in text
+    assert "<td>网页聊天 web chat</td>" in text and "<td>webchat</td>" not in text
+    assert "Closure rate</div></th>" in text and "closure_rate</div>" not in text
+    assert "截至 2026-05-20 10:00" in text and "so far" in text
+    code, out, _ = _run(capsys, "--db-url", store.url, "report", "monthly", "--month",
+                        "2026-05", "--now", "2026-05-20T10:00")
+    assert code == 0 and out.startswith("理赔服务月报 2026-05") and "so far" in out
+    code, out, _ = _run(capsys, "--db-url", store.url, "report", "monthly", "--month",
+                        "2026-05", "--now", "2026-06-10T10:00")
+    assert code == 0 and "so far" not in out and "本月 this month" in out
+    blocked = tmp_path / "a-file"  # a file where a folder should be (root may make /nonexistent)
+    blocked.write_text("x")
+    code, _, err = _run(capsys, "--db-url", store.url, "report", "monthly", "--month",
+                        "2026-05", "--html", str(blocked / "x.html"), "--now", "2026-06-10")
+    assert code == 2 and "--html: cannot write" in err
+
+
 def test_report_monthly_html_pdf_with_charts_and_deltas(store: Store, capsys, tmp_path) -> None:
     from bot.kpis.report import chromium_path
 
@@ -593,7 +645,7 @@ def test_report_monthly_html_pdf_with_charts_and_deltas(store: Store, capsys, tm
     assert text.count("<svg") >= 4
     assert "2026-05-01 – 2026-05-31" in text and "2026-04-01 – 2026-04-30" in text
     # Closure: 50% in May against 100% in April, worse by 50 points; per line and channel.
-    assert "-50.0 pp" in text and "分险种 Per line of business" in text and "webchat" in text
+    assert "-50.0 pp" in text and "分险种 Per line of business" in text and "web chat" in text
     if chromium_path():
         assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 10_000
 
