@@ -723,6 +723,9 @@ def _cmd_alerts_run(args: argparse.Namespace) -> int:
     rows.append(["KPIs checked", "yes" if report.kpis_checked else "no (bot.kpis.compute missing)"])
     rows.append(["alert address", report.address or "none (CLAIMS_ALERT_ADDRESS unset)"])
     print(_table(["alerts round", "at " + format_local(report.at)], rows))
+    # Each alert as a supervisor reads it: its title and figures, zh and en.
+    for alert in report.alerts:
+        print(f"\n{alert['title']}\n  {alert['text_zh']}\n  {alert['text_en']}")
     return _EXIT_ROUND_FAILED if report.email_failed else EXIT_OK
 
 
