@@ -9,7 +9,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from bot.clock import parse_now
+from bot.clock import as_utc_naive, format_local, parse_now
 from bot.kpis import Period, UnknownLine, compute
 from bot.kpis.report import CHANNEL_NAMES
 from bot.store.models import LINES_OF_BUSINESS
@@ -109,7 +109,10 @@ def _cmd_kpis(args: argparse.Namespace) -> int:
                 return _refuse(str(error))
             print(f"wrote {args.html}")
     else:
-        print(f"服务指标 service KPIs {report.period_text(period)}"
+        as_of = now if now is not None else as_utc_naive(None)
+        so_far = (f"（截至 {format_local(as_of)} / so far, to {format_local(as_of)}）"
+                  if as_of < period.end else "")
+        print(f"服务指标 service KPIs {report.period_text(period)}{so_far}"
               + (f"，险种 line {report.line_name(args.line)}" if args.line else "")
               + (f"，渠道 channel {report.channel_name(args.channel)}" if args.channel else ""))
         print(report.text_table(report.HEADERS, report.rows(results)))

@@ -603,6 +603,10 @@ def test_report_kpis_help_and_channel_names(store: Store, capsys) -> None:
     code, out, _ = _run(capsys, "--db-url", store.url, "report", "kpis", "--from", "2026-05-01",
                         "--to", "2026-05-31", "--now", "2026-06-10", "--channel", "webchat")
     assert code == 0 and "渠道 channel 网页聊天 web chat" in out
+    assert "so far" not in out
+    code, out, _ = _run(capsys, "--db-url", store.url, "report", "kpis", "--from", "2026-05-01",
+                        "--to", "2026-05-31", "--now", "2026-05-20T10:00")
+    assert code == 0 and "（截至 2026-05-20 10:00 / so far, to 2026-05-20 10:00）" in out
 
 
 def test_report_monthly_names_lines_channels_and_kpis_and_says_so_far(store: Store,
