@@ -522,7 +522,10 @@ def run_alerts(now: datetime | None = None, *, url: str | None = None,
             for spike in find_spikes(load_counted(uow, subject, since, at), subject, at, rule):
                 report.spikes.append(spike.key)
                 found.append((spike.key, spike.title(), spike.text(), spike.detail()))
-    compute = kpi_compute or _kpi_compute()
+    compute = kpi_compute
+    if compute is None and (found_compute := _kpi_compute()) is not None:
+        def compute(period: Period, **scope: Any) -> Sequence[KpiResult]:
+            return found_compute(period, now=at, **scope)  # as of the round, not the clock
     if compute is not None:
         period = Period(at - timedelta(days=settings.alert_kpi_days), at)
         results: List[KpiResult] = []

@@ -293,6 +293,13 @@ def test_the_command_prints_each_alert_with_its_figures(db_url: str, capsys) -> 
     assert "5 complaints about Guangzhou (广州市) in the last 3 days" in out
 
 
+def test_the_kpis_are_computed_as_of_the_rounds_time_not_the_clock(db_url: str) -> None:
+    # A round at a time later than the machine's clock (a demo's --now): the KPI period is
+    # the 30 days before it, not cut at the clock (which would leave nothing to compute).
+    report = run_alerts(datetime(2098, 1, 1), url=db_url, settings=_settings())
+    assert report.kpis_checked and report.below_target == []
+
+
 # --- the e-mail -----------------------------------------------------------------------------------
 
 def test_the_alert_is_emailed_to_the_configured_address(db_url: str) -> None:
