@@ -101,6 +101,23 @@ def region_of(place: str | None) -> str | None:
     return province.group(0) if province else None
 
 
+_REGION_KINDS = (("自治区", "Autonomous Region"), ("省", "Province"), ("市", ""))
+
+
+def region_en(region: str) -> str:
+    """A region `region_of` gives, in English: its name in pinyin ("广州市" -> "Guangzhou",
+    "广东省" -> "Guangdong Province"), the Chinese beside it ("Guangzhou (广州市)")."""
+    from pypinyin import lazy_pinyin
+
+    name, kind = region, ""
+    for suffix, english in _REGION_KINDS:
+        if region.endswith(suffix) and len(region) > len(suffix) + 1:
+            name, kind = region[:-len(suffix)], english
+            break
+    spelled = "".join(lazy_pinyin(name)).capitalize()
+    return f"{spelled}{' ' + kind if kind else ''} ({region})"
+
+
 @dataclass(frozen=True)
 class Counted:
     """One complaint or report: when, and the values it counts under per dimension."""
@@ -166,6 +183,8 @@ class Spike:
             spec = topics().get(self.value, {})
             label = spec.get("label_en" if lang == "en" else "label_zh") or self.value
             return f"“{label}”" if lang != "en" else f'"{label}"'
+        if self.dimension == "region" and lang == "en":
+            return region_en(self.value)
         return self.value
 
     def title(self) -> str:
@@ -224,12 +243,39 @@ def find_spikes(counted: Iterable[Counted], subject: str, now: datetime,
 
 # --- KPIs below target ---------------------------------------------------------------------------
 
+# What a manager checks first when a KPI of a group is below target (the group of
+# bot/kpis/definitions.yml), zh and en.
+CHECKS = {
+    "settlement": ("哪些案件材料齐全后仍未赔付、卡在哪个环节，人手是否足够",
+                   "which claims with complete documents are still unpaid, at which step, and "
+                   "whether the team has enough hands"),
+    "stages": ("停留最久的环节及其积压案件", "the stage where claims wait longest and its backlog"),
+    "claims": ("长期未结的在办案件及其原因，材料清单是否一次说清",
+               "claims open for a long time and why, and whether the documents list is "
+               "clear the first time"),
+    "notices": ("哪个渠道的通知发送失败或未送达",
+                "which channel's notices fail or are not delivered"),
+    "satisfaction": ("低分案件的客户反馈", "what customers who gave low scores said"),
+    "complaints": ("未按时确认或办结的投诉及其经办人",
+                   "complaints not acknowledged or decided in time, and who holds them"),
+    "handoffs": ("转人工排队和坐席排班", "the handoff queue and the agents' rota"),
+    "urgent": ("紧急案件转人工的排队和值班安排",
+               "the queue and the on-call rota for urgent cases"),
+    "elderly": ("老年客户转人工是否有人接听",
+                "whether elderly customers who asked for a person got one"),
+    "lights": ("黄灯、红灯案件的督办情况", "the follow-up of claims on yellow and red"),
+}
+_UNITS = {"zh": {"hours": " 小时", "minutes": " 分钟", "days": " 天", "score": " 分"},
+          "en": {"hours": " h", "minutes": " min", "days": " days", "score": "/10"}}
+
+
 @dataclass(frozen=True)
 class KpiBreach:
     """One KPI below its target: for all lines and/or for some lines, as one alert."""
 
     results: Tuple[KpiResult, ...]  # the same KPI; all lines first when it is below too
     days: int
+    period: Period | None = None  # the period the figures cover, when known
 
     @property
     def kpi(self) -> KpiResult:
@@ -246,44 +292,67 @@ class KpiBreach:
         zh, en = LINE_NAMES.get(result.line, (result.line, result.line))
         return en if lang == "en" else zh
 
-    def _figure(self, value: float | None) -> str:
+    def _figure(self, value: float | None, lang: str = "zh") -> str:
         if value is None:
-            return "-"
+            return "无数据" if lang != "en" else "no data"
         if self.kpi.unit == "share":
             return f"{value * 100:.1f}%"
-        return f"{value:.2f}".rstrip("0").rstrip(".") + (
-            {"hours": " h", "days": " d"}.get(self.kpi.unit, ""))
+        return f"{value:.2f}".rstrip("0").rstrip(".") + _UNITS[
+            "en" if lang == "en" else "zh"].get(self.kpi.unit, "")
 
     def title(self) -> str:
         zh = "、".join(self._scope(r, "zh") for r in self.results)
         en = ", ".join(self._scope(r, "en") for r in self.results)
         return f"指标未达标：{self.kpi.title_zh}（{zh}） / Below target: {self.kpi.title_en} ({en})"
 
+    def _when(self, lang: str) -> str:
+        if self.period is None:
+            return f"近{self.days}天" if lang != "en" else f"the last {self.days} days"
+        start = format_local(self.period.start)
+        end = format_local(self.period.end)
+        if lang == "en":
+            return f"the last {self.days} days ({start} to {end})"
+        return f"近{self.days}天（{start} 至 {end}）"
+
     def text(self) -> Tuple[str, str]:
         kpi = self.kpi
         sign_zh = "不低于" if kpi.direction == "at_least" else "不高于"
         sign_en = "at least" if kpi.direction == "at_least" else "at most"
-        zh = "；".join(f"{self._scope(r, 'zh')} {self._figure(r.value)}（{self._count(r)}）"
+        zh = "；".join(f"{self._scope(r, 'zh')} {self._figure(r.value)}{self._count(r, 'zh')}"
                       for r in self.results)
-        en = "; ".join(f"{self._scope(r, 'en')} {self._figure(r.value)} ({self._count(r)})"
-                       for r in self.results)
-        return (f"近{self.days}天「{kpi.title_zh}」{zh}。目标{sign_zh} "
-                f"{self._figure(kpi.target)}（依据：{kpi.source}）。",
-                f"{kpi.title_en} over the last {self.days} days: {en}. The target is {sign_en} "
-                f"{self._figure(kpi.target)} (source: {kpi.source}).")
+        en = "; ".join(f"{self._scope(r, 'en')} {self._figure(r.value, 'en')}"
+                       f"{self._count(r, 'en')}" for r in self.results)
+        check_zh, check_en = CHECKS.get(_group(kpi.key), ("相关案件", "the cases behind it"))
+        return (f"{self._when('zh')}，「{kpi.title_zh}」为 {zh}，"
+                f"目标{sign_zh} {self._figure(kpi.target)}。请检查：{check_zh}。",
+                f"{kpi.title_en} over {self._when('en')}: {en}. The target is {sign_en} "
+                f"{self._figure(kpi.target, 'en')}. Please check {check_en}.")
 
     @staticmethod
-    def _count(r: KpiResult) -> str:
-        if r.numerator is None or r.denominator is None:
-            return "n/a"
-        return f"{r.numerator:g}/{r.denominator:g}"
+    def _count(r: KpiResult, lang: str) -> str:
+        """How many cases the figure counts: "（50 件中 35 件）" / " (35 of 50)"; "" unknown."""
+        if r.denominator is None:
+            return ""
+        whole = f"{r.denominator:,.0f}"
+        if r.unit == "share" and r.numerator is not None:
+            part = f"{r.numerator:,.0f}"
+            return f"（{whole} 件中 {part} 件）" if lang != "en" else f" ({part} of {whole})"
+        return f"（共 {whole} 件）" if lang != "en" else f" ({whole} cases)"
 
     def detail(self) -> Dict[str, Any]:
         return {"alert": "kpi", "kpi": self.kpi.key, "days": self.days,
                 "figures": [r.as_dict() for r in self.results]}
 
 
-def kpi_breaches(results: Iterable[KpiResult], *, days: int, min_cases: int) -> List[KpiBreach]:
+def _group(key: str) -> str:
+    from bot.kpis.definitions import definitions
+
+    found = definitions().get(key.split(".", 1)[0])
+    return found.group if found else ""
+
+
+def kpi_breaches(results: Iterable[KpiResult], *, days: int, min_cases: int,
+                 period: Period | None = None) -> List[KpiBreach]:
     """The figures below their target (`met is False`) that count enough cases to mean it, one
     breach per KPI with every line (all lines first) where it is below."""
     below: Dict[str, List[KpiResult]] = {}
@@ -292,7 +361,7 @@ def kpi_breaches(results: Iterable[KpiResult], *, days: int, min_cases: int) -> 
                                     or result.denominator >= min_cases):
             below.setdefault(result.key, []).append(result)
     return [KpiBreach(tuple(sorted(found, key=lambda r: (r.line is not None, r.line or ""))),
-                      days) for found in below.values()]
+                      days, period) for found in below.values()]
 
 
 def _kpi_compute() -> KpiCompute | None:
@@ -315,6 +384,8 @@ class AlertReport:
     email_failed: List[str] = field(default_factory=list)
     kpis_checked: bool = False
     address: str = ""
+    # Every alert found, as a person reads it: key, title, text_zh, text_en.
+    alerts: List[Dict[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> Dict[str, Any]:
         return dict(vars(self))
@@ -451,18 +522,23 @@ def run_alerts(now: datetime | None = None, *, url: str | None = None,
             for spike in find_spikes(load_counted(uow, subject, since, at), subject, at, rule):
                 report.spikes.append(spike.key)
                 found.append((spike.key, spike.title(), spike.text(), spike.detail()))
-    compute = kpi_compute or _kpi_compute()
+    compute = kpi_compute
+    if compute is None and (found_compute := _kpi_compute()) is not None:
+        def compute(period: Period, **scope: Any) -> Sequence[KpiResult]:
+            return found_compute(period, now=at, **scope)  # as of the round, not the clock
     if compute is not None:
         period = Period(at - timedelta(days=settings.alert_kpi_days), at)
         results: List[KpiResult] = []
         for line in (None, *LINE_NAMES):
             results += list(compute(period, line=line, url=url))
         for breach in kpi_breaches(results, days=settings.alert_kpi_days,
-                                   min_cases=settings.alert_kpi_min_cases):
+                                   min_cases=settings.alert_kpi_min_cases, period=period):
             report.below_target.append(breach.key)
             found.append((breach.key, breach.title(), breach.text(), breach.detail()))
         report.kpis_checked = True
     for key, title, text, detail in found:
+        report.alerts.append({"key": key, "title": title, "text_zh": text[0],
+                              "text_en": text[1]})
         # One transaction per alert: another server raising the same alert at the same moment
         # loses on the task's unique key and finds it open next round; the rest go on.
         try:

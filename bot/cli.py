@@ -407,16 +407,18 @@ def _cmd_notices_deliver(args: argparse.Namespace) -> int:
 
 
 def _cmd_notices_stats(args: argparse.Namespace) -> int:
-    from datetime import timedelta
-
-    from bot.outbox.stats import delivery_stats
+    from bot.outbox.stats import delivery_stats, period_from_text
 
     try:
-        end = _parse_now(args.to) or _parse_now(args.now) or as_utc_naive(None)
-        start = _parse_now(args.from_) or end - timedelta(days=args.days)
+        now = _parse_now(args.now) or as_utc_naive(None)
+    except ValueError:
+        print(f"--now: not an ISO date or date/time: {args.now}", file=sys.stderr)
+        return EXIT_REFUSED
+    try:
+        start, end = period_from_text(args.from_, args.to, days=args.days, now=now)
         stats = delivery_stats(start, end, url=args.db_url)
     except ValueError as error:
-        print(f"--from/--to: {error}", file=sys.stderr)
+        print(str(error), file=sys.stderr)
         return EXIT_REFUSED
     if args.json:
         _print_json(stats.as_dict())
@@ -433,12 +435,15 @@ def _cmd_notices_stats(args: argparse.Namespace) -> int:
     rows = [[row.channel, row.kind, str(row.queued), str(row.delivered), str(row.by_sms),
              str(row.failed), str(row.pending), share(row.share), duration(row.median_seconds),
              duration(row.p90_seconds)] for row in (*stats.rows, stats.total, stats.proactive)]
-    print(f"notices queued {format_local(stats.start)} to {format_local(stats.end)}")
-    print(_table(["channel", "kind", "queued", "delivered", "by SMS", "failed", "pending",
-                  "share", "median", "P90"], rows))
-    verdict = {None: "no proactive notices in the period", True: "met", False: "NOT met"}
-    print(f"proactive status notices delivered: {share(stats.proactive.share)} "
-          f"(target {stats.target:.0%}): {verdict[stats.met]}")
+    print(f"通知送达统计 {format_local(stats.start)} 至 {format_local(stats.end)} / "
+          f"notices queued {format_local(stats.start)} to {format_local(stats.end)}")
+    print(_table(["渠道 channel", "类型 kind", "排队 queued", "送达 delivered", "短信 by SMS",
+                  "失败 failed", "待发 pending", "送达率 share", "中位 median", "P90"], rows))
+    verdict = {None: "期间无主动通知 / no proactive notices in the period",
+               True: "达标 / met", False: "未达标 / NOT met"}
+    print(f"主动状态通知送达率 / proactive status notices delivered: "
+          f"{share(stats.proactive.share)} (目标 target {stats.target:.0%}): "
+          f"{verdict[stats.met]}")
     return EXIT_OK
 
 
@@ -759,6 +764,9 @@ def _cmd_alerts_run(args: argparse.Namespace) -> int:
     rows.append(["KPIs checked", "yes" if report.kpis_checked else "no (bot.kpis.compute missing)"])
     rows.append(["alert address", report.address or "none (CLAIMS_ALERT_ADDRESS unset)"])
     print(_table(["alerts round", "at " + format_local(report.at)], rows))
+    # Each alert as a supervisor reads it: its title and figures, zh and en.
+    for alert in report.alerts:
+        print(f"\n{alert['title']}\n  {alert['text_zh']}\n  {alert['text_en']}")
     return _EXIT_ROUND_FAILED if report.email_failed else EXIT_OK
 
 
@@ -859,9 +867,10 @@ def build_parser() -> argparse.ArgumentParser:
         "and P90 time from queueing to delivery; the proactive status notices against the 90% "
         "target (bot/outbox/stats.py).")
     notices_stats.add_argument("--from", dest="from_", metavar="FROM",
-                               help="ISO date/time (local), default: "
-                               "--days before --to")
-    notices_stats.add_argument("--to", help="ISO date/time (local), default: now")
+                               help="first day YYYY-MM-DD or a moment YYYY-MM-DDTHH:MM "
+                               "(local), default: --days before --to")
+    notices_stats.add_argument("--to", help="last day YYYY-MM-DD (included, as in report "
+                               "kpis) or the moment the period ends (local), default: now")
     notices_stats.add_argument("--days", type=float, default=30.0)
     notices_stats.add_argument("--now", help="pretend it is this ISO date/time")
     notices_stats.add_argument("--json", action="store_true")

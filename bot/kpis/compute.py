@@ -2,19 +2,17 @@
 to the numbers the store's KPI queries give (bot/store/kpi_queries.py, SQL aggregates).
 
 Two figures need Python over a small set: large claims against 7 working days (the holiday
-calendar of bot/claims/deadlines.py) and the traffic lights of open claims (their deadline
-clocks themselves).
+calendar of bot/claims/deadlines.py) and the traffic lights of open claims at the period's end
+(the dashboard's computation in bot/kpis/series.py, reused so both agree).
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy.orm import Session
-
-from bot.claims.deadlines import Light, add_working_days, claim_deadlines, rules
-from bot.claims.model import OPEN_STAGES, ClaimStage, to_view
-from bot.clock import as_utc_naive
+from bot.claims.deadlines import Light, add_working_days, rules
+from bot.claims.model import OPEN_STAGES, ClaimStage
+from bot.clock import as_utc_naive, format_local, from_local, to_local
 from bot.complaints import ACKNOWLEDGE_HOURS, DECISION_DAYS
 from bot.handoff import ELDERLY_BONUS, Reason
 from bot.kpis import KpiResult, Period
@@ -23,6 +21,7 @@ from bot.outbox.notices import STAGE_NOTICES
 from bot.store.db import engine_for
 from bot.store.kpi_queries import KpiQueries, Percentile
 from bot.store.kpi_queries import channels_in as _channels_in
+from bot.store.kpi_queries import stored_channels as _stored_channels
 from bot.store.models import LINES_OF_BUSINESS
 
 S = ClaimStage
@@ -104,9 +103,10 @@ def stages(q: KpiQueries, f: Figures) -> list[KpiResult]:
 
 
 def claims(q: KpiQueries, f: Figures) -> list[KpiResult]:
-    count, closed = q.closure((S.CLOSED.value, S.DENIED.value), (S.WITHDRAWN.value,))
+    closed, still_open = q.closure((S.CLOSED.value, S.DENIED.value), (S.WITHDRAWN.value,),
+                                   [stage.value for stage in OPEN_STAGES])
     listed, again = q.documents_rerequested()
-    return [f.share("closure_rate", closed, count),
+    return [f.share("closure_rate", closed, closed + still_open),
             f.share("documents_rerequested_share", again, listed)]
 
 
@@ -157,40 +157,55 @@ def handoffs(q: KpiQueries, f: Figures) -> list[KpiResult]:
     ]
 
 
-def lights(q: KpiQueries, f: Figures) -> list[KpiResult]:
-    """Open claims by light as of the report (their deadline clocks), and escalations."""
-    counts = {light: 0 for light in Light}
-    with Session(bind=q.conn) as session:
-        for claim in q.open_claims(session, [stage.value for stage in OPEN_STAGES]):
-            counts[claim_deadlines(to_view(claim), q.as_of).light] += 1
+def lights(q: KpiQueries, f: Figures, url: str | None) -> list[KpiResult]:
+    """Open claims by light at the period's end (as of), counted by the dashboard's own
+    computation (bot/kpis/series.py, the lights at a day's end from each claim's clocks) over
+    the period's last local day, so the report and the dashboard's last day agree; and the
+    escalations raised in the period."""
+    from bot.kpis import series
+
+    last_day = from_local(to_local(q.end - timedelta(microseconds=1)).date())
+    board = series.dashboard(Period(max(q.start, last_day), q.end), line=q.line,
+                             channel=q.channel, url=url)
+    at_end = {light: values[-1] for light, values in board["charts"]["lights"]["series"].items()}
     total, regulator = q.escalations()
-    return [f.count(f"lights_{light.value}", n) for light, n in counts.items()] + [
+    return [f.count(f"lights_{light.value}", at_end[light.value]) for light in Light] + [
         f.count("escalations", total), f.count("escalations_regulator", regulator)]
 
 
-SECTIONS = (settlement, decisions, stages, claims, notices, satisfaction, complaints, handoffs,
-            lights)
+SECTIONS = (settlement, decisions, stages, claims, notices, satisfaction, complaints, handoffs)
+
+
+class PeriodNotStarted(ValueError):
+    """The period starts at or after the as-of time: nothing in it has happened yet."""
 
 
 def compute(period: Period, line: str | None = None, channel: str | None = None,
             url: str | None = None, now: datetime | None = None, *,
             lights_snapshot: bool = True) -> list[KpiResult]:
     """Every KPI over `period` (naive UTC, half-open), for one line of business and/or channel
-    (None: all), as of `now` (default: the clock) or the period's end when that is earlier.
+    (None: all), as of `now` (default: the clock). A period ending after `now` is cut at `now`
+    (nothing later has happened yet; clocks still running then are left out).
 
     `lights_snapshot=False` leaves out the open claims by light and the escalations (the one
     section that loads claims: their deadline clocks), for breakdowns that do not show them.
-    Raises UnknownLine for a line of business the store does not know.
+    Raises UnknownLine for a line of business the store does not know, PeriodNotStarted for a
+    period that starts at or after `now`.
     """
     if line is not None and line not in LINES_OF_BUSINESS:
         raise UnknownLine(f"unknown line of business {line!r}; known: "
                           + ", ".join(LINES_OF_BUSINESS))
     as_of = min(as_utc_naive(now), period.end)
+    if as_of <= period.start:
+        raise PeriodNotStarted(
+            f"the period starts ({format_local(period.start)}) after now "
+            f"({format_local(as_utc_naive(now))}): nothing in it has happened yet")
     figures = Figures(line, channel or None)
     with engine_for(url).connect() as conn:
-        queries = KpiQueries(conn, period.start, period.end, line, channel or None, as_of)
-        sections = SECTIONS if lights_snapshot else SECTIONS[:-1]
-        results = [item for section in sections for item in section(queries, figures)]
+        queries = KpiQueries(conn, period.start, as_of, line, channel or None, as_of)
+        results = [item for section in SECTIONS for item in section(queries, figures)]
+        if lights_snapshot:
+            results += lights(queries, figures, url)
     order = {key: index for index, key in enumerate(_key_order())}
     return sorted(results, key=lambda item: order.get(item.key.split(".")[0], len(order)))
 
@@ -205,3 +220,9 @@ def channels_in(period: Period, url: str | None = None) -> list[str]:
     """The channels claims were reported through in `period`, for a per-channel breakdown."""
     with engine_for(url).connect() as conn:
         return _channels_in(conn, period.start, period.end)
+
+
+def stored_channels(url: str | None = None) -> list[str]:
+    """Every channel the store's claims, complaints and handoffs record."""
+    with engine_for(url).connect() as conn:
+        return _stored_channels(conn)

@@ -60,9 +60,12 @@ def render_markdown() -> str:
         "<!-- Rendered from bot/kpis/definitions.yml by `python -m bot report definitions "
         "--write`; do not edit by hand (tests/bot/test_kpis.py checks it). -->",
         "",
-        "Periods are half-open [from, to) in local dates (the settings' timezone). \"As of\" is "
-        "the period's end, or the report's `--now` when earlier: a clock still running then is "
-        "neither met nor missed and is left out. A KPI with nothing to count shows \"no data\" "
+        "Periods are local days FROM to TO, both included (the settings' timezone; internally "
+        "[FROM 00:00, TO+1 00:00) local time). \"As of\" is the period's end, or the report's "
+        "`--now` when earlier: the period is then cut at `--now` (nothing later has happened "
+        "yet), and a clock still running then is neither met nor missed and is left out. "
+        "Open claims by light are counted at the period's end, as the dashboard counts the "
+        "period's last day. A KPI with nothing to count shows \"no data\" "
         "(无数据), never 0%. Percentiles are nearest-rank. Per line of business: through the "
         "claim's policy; per channel: the claim's channel (a complaint's or a handoff's own).",
         "",

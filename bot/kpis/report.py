@@ -30,8 +30,36 @@ DEFAULT_CHROMIUM = "/usr/bin/chromium"
 HEADLINE = ("small_claims_paid_24h", "large_claims_paid_7wd", "closure_rate",
             "documents_rerequested_share", "notice_delivery_rate", "satisfaction_mean",
             "complaint_first_contact_resolution", "complaint_repeat_rate")
-# Counts of open claims by light are a snapshot as of the report, not activity in the period.
+# Counts of open claims by light are a snapshot at the period's end, not activity in it.
 SNAPSHOT_KEYS = ("lights_green", "lights_yellow", "lights_red")
+
+
+# The channels a claim, complaint or handoff records (each channel's input name: channels/*.py),
+# with the names a manager reads. The store may hold others (older data): shown by their key.
+CHANNEL_NAMES = {
+    "webchat": ("网页聊天", "web chat"),
+    "telegram": ("Telegram", "Telegram"),
+    "wechat": ("微信", "WeChat"),
+    "twilio": ("短信/WhatsApp", "SMS/WhatsApp"),
+    "twilio_voice": ("电话", "phone"),
+    "core": ("核心系统（热线录入）", "core system (hotline)"),
+    "rest": ("REST 接口", "REST API"),
+}
+
+
+def line_name(line: str) -> str:
+    """"车险 motor": a line of business as the catalogue names it (bot/catalog/replies.yml)."""
+    from bot.replies import say
+
+    try:
+        return f"{say(f'line.{line}', 'zh')} {say(f'line.{line}', 'en')}"
+    except KeyError:
+        return line
+
+
+def channel_name(channel: str) -> str:
+    zh, en = CHANNEL_NAMES.get(channel, (channel, channel))
+    return zh if zh == en else f"{zh} {en}"
 
 
 class PdfToolMissing(RuntimeError):
@@ -96,7 +124,7 @@ def rows(results: Sequence[KpiResult]) -> list[list[str]]:
              met_text(item), basis_text(item)] for item in results]
 
 
-HEADERS = ["key", "KPI", "value", "target", "met", "basis"]
+HEADERS = ["key", "指标 KPI", "数值 value", "目标 target", "达标 met", "依据 basis"]
 
 
 def _width(text: str) -> int:
@@ -193,7 +221,8 @@ def html_page(title: str, body: str) -> str:
 
 def kpis_html(results: Sequence[KpiResult], period: Period, line: str | None,
               channel: str | None) -> str:
-    scope = " · ".join(filter(None, [line and f"line {line}", channel and f"channel {channel}"]))
+    scope = " · ".join(filter(None, [line and f"险种 line {line_name(line)}",
+                                     channel and f"渠道 channel {channel_name(channel)}"]))
     body = (f"<h1>服务指标 Service KPIs</h1><p>{_e(period_text(period))}"
             f"{' · ' + _e(scope) if scope else ''}</p>{kpi_table_html(results)}")
     return html_page("Service KPIs", body)
@@ -346,24 +375,24 @@ def monthly_html(report: MonthlyReport) -> str:
         [("本月 this month", "#2f6fdf", [by_key[key].value for key in stage_keys]),
          ("上月 last month", "#9fb8e8", [before[key].value for key in stage_keys])], "hours")
     light_chart = bar_chart_svg(
-        "在办案件红绿灯 Open claims by light (as of the report)",
+        "月末在办案件红绿灯 Open claims by light at the month's end",
         ["绿灯 green", "黄灯 yellow", "红灯 red"],
         [("在办 open", "#5b8c5a", [by_key[f"lights_{light}"].value
                                    for light in ("green", "yellow", "red")])], "count")
-    per_line = _headline_section("分险种 Per line of business", report.per_line)
+    per_line = _headline_section("分险种 Per line of business", report.per_line, line_name)
     per_channel = _headline_section("分渠道 Per channel (the claim's channel)",
-                                    report.per_channel)
+                                    report.per_channel, channel_name)
     line_chart = bar_chart_svg(
         "各险种小额案件24小时赔付 Small claims paid in 24 h, per line",
-        list(report.per_line),
+        [line_name(name) for name in report.per_line],
         [("本月 this month", "#2f6fdf", [items[0].value for items in report.per_line.values()])],
         "share", [items[0].target for items in report.per_line.values()])
     empty_note = (f"<p class='missed'>{_e(NO_DATA)}: 本月没有可统计的案件、投诉或转人工记录。"
                   " Nothing in this month for any KPI to count.</p>" if report.empty else "")
-    scope = f" · line {report.line}" if report.line else ""
+    scope = f" · {line_name(report.line)}" if report.line else ""
     body = (
         f"<h1>理赔服务月报 Claims service report — {_e(report.month)}{_e(scope)}</h1>"
-        f"<p>{_e(period_text(report.period))}; 对比上月 compared with "
+        f"<p>{_e(so_far_text(report))}{_e(period_text(report.period))}; 对比上月 compared with "
         f"{_e(period_text(report.previous_period))}. 生成于 generated "
         f"{_e(format_local(report.generated_at))}. 指标定义 definitions: docs/kpis.md.</p>"
         f"{empty_note}<section><h2>图表 Charts</h2>{share_chart}{stage_chart}{light_chart}"
@@ -372,18 +401,37 @@ def monthly_html(report: MonthlyReport) -> str:
     return html_page(f"Claims service report {report.month}", body)
 
 
-def _headline_section(title: str, groups: dict[str, list[KpiResult]]) -> str:
+def _headline_section(title: str, groups: dict[str, list[KpiResult]],
+                      name_of: Any = str) -> str:
     if not groups:
         return f"<section><h2>{_e(title)}</h2><p class='nodata'>{_e(NO_DATA)}</p></section>"
-    head = "".join(f"<th>{_e(definition(key).title_zh)}<div class='muted'>{_e(key)}</div></th>"
-                   for key in HEADLINE)
+    head = "".join(f"<th>{_e(definition(key).title_zh)}<div class='muted'>"
+                   f"{_e(definition(key).title_en)}</div></th>" for key in HEADLINE)
     body = "".join(
-        f"<tr><td>{_e(name)}</td>" + "".join(
+        f"<tr><td>{_e(name_of(name))}</td>" + "".join(
             f"<td class='num {_cell_class(item)}'>{_e(value_text(item.value, item.unit))}</td>"
             for item in items) + "</tr>"
         for name, items in groups.items())
     return (f"<section><h2>{_e(title)}</h2><table><thead><tr><th></th>{head}</tr></thead>"
             f"<tbody>{body}</tbody></table></section>")
+
+
+def so_far_text(report: MonthlyReport) -> str:
+    """"截至 … / so far: " when the month is not over at the report's time, else ""."""
+    if report.generated_at >= report.period.end:
+        return ""
+    at = format_local(report.generated_at)
+    return f"本月尚未结束，截至 {at} / month not over, so far (to {at}): "
+
+
+def monthly_title(report: MonthlyReport) -> str:
+    """The stdout header of the monthly report, zh and en."""
+    scope = f"，{line_name(report.line)}" if report.line else ""
+    return (f"理赔服务月报 {report.month}{scope}（对比 {period_text(report.previous_period)}）"
+            f" / claims service report {report.month}"
+            + (f", line {report.line}" if report.line else "")
+            + f" (against {period_text(report.previous_period)})"
+            + (f"\n{so_far_text(report).rstrip(': ')}" if so_far_text(report) else ""))
 
 
 def monthly_text(report: MonthlyReport) -> list[list[str]]:
@@ -393,7 +441,8 @@ def monthly_text(report: MonthlyReport) -> list[list[str]]:
              target_text(item), met_text(item)] for item in report.current]
 
 
-MONTHLY_HEADERS = ["key", "KPI", "this month", "last month", "change", "target", "met"]
+MONTHLY_HEADERS = ["key", "指标 KPI", "本月 this month", "上月 last month", "变化 change",
+                   "目标 target", "达标 met"]
 
 
 # --- PDF ---------------------------------------------------------------------------------------

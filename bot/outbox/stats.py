@@ -6,7 +6,9 @@ The one place these figures are computed: `python -m bot notices stats` prints t
 KPI room (bot/kpis) takes `proactive_notice_kpi` as its figure.
 
 Definitions:
-- A notice counts in the period it was queued (created_at in [start, end)).
+- A notice counts in the period it was queued (created_at in [start, end)). On the command
+  line --from and --to are local dates (both days included, as `report kpis`) or local
+  date/times (--to then is the moment the period ends).
 - Delivered: status "sent" (pushed by a sender, or shown by the web chat page and
   acknowledged), whichever channel carried it; `by_sms` of them fell back to SMS.
 - The share is delivered / queued; a notice still pending counts as not (yet) delivered.
@@ -21,10 +23,10 @@ import math
 import statistics
 from collections import defaultdict
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
-from bot.clock import as_utc_naive
+from bot.clock import as_utc_naive, from_local, parse_now, to_local
 from bot.store.db import unit_of_work
 
 PROACTIVE_TARGET = 0.90
@@ -72,7 +74,8 @@ class DeliveryStats:
         return None if share is None else share >= self.target
 
     def as_dict(self) -> Dict[str, Any]:
-        return {"start": self.start.isoformat(), "end": self.end.isoformat(),
+        # Local times with their offset, as the text header prints them.
+        return {"start": to_local(self.start).isoformat(), "end": to_local(self.end).isoformat(),
                 "target": self.target, "met": self.met,
                 "proactive": self.proactive.as_dict(), "total": self.total.as_dict(),
                 "rows": [row.as_dict() for row in self.rows]}
@@ -133,6 +136,52 @@ def delivery_stats(start: datetime, end: datetime, *, url: str | None = None) ->
         total=figures(rows),
         proactive=figures([row for row in rows if row.kind in kinds], ALL, "proactive"),
     )
+
+
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)  # beyond: no store holds it
+
+
+def _moment(text: str, option: str, *, day_end: bool) -> datetime:
+    """One bound: an ISO date or date/time, local time. A date alone is that day's start, or
+    with `day_end` the next local midnight (the day is included). ValueError naming `option`."""
+    try:
+        if "T" not in text and " " not in text.strip():
+            day = date.fromisoformat(text)
+            if not EARLIEST <= day <= LATEST:
+                raise OverflowError
+            return from_local(day + timedelta(days=1) if day_end else day)
+        moment = parse_now(text)
+        if not EARLIEST <= moment.date() <= LATEST:
+            raise OverflowError
+        return moment
+    except OverflowError:
+        raise ValueError(f"{option}: {text} is out of range "
+                         f"({EARLIEST} to {LATEST})") from None
+    except ValueError:
+        raise ValueError(f"{option}: not an ISO date or date/time (YYYY-MM-DD or "
+                         f"YYYY-MM-DDTHH:MM): {text}") from None
+
+
+def period_from_text(first: str | None, last: str | None, *, days: float,
+                     now: datetime) -> Tuple[datetime, datetime]:
+    """The [start, end) of `notices stats --from --to --days` in naive UTC. --to as a date
+    includes that day, as `report kpis --to` does (--from D --to D is day D); with a time it
+    is that moment. Without --to: `now`; without --from: `days` before the end. ValueError
+    with the option named for anything else."""
+    end = _moment(last, "--to", day_end=True) if last else now
+    if first:
+        start = _moment(first, "--from", day_end=False)
+    else:
+        try:
+            start = end - timedelta(days=days)
+        except OverflowError:
+            raise ValueError(f"--days: {days:g} is too many") from None
+        if days <= 0:
+            raise ValueError(f"--days: must be more than 0, not {days:g}")
+    if end <= start:
+        raise ValueError(f"the period ends ({to_local(end):%Y-%m-%d %H:%M}) before it starts "
+                         f"({to_local(start):%Y-%m-%d %H:%M}): --to must be after --from")
+    return start, end
 
 
 def proactive_notice_kpi(start: datetime, end: datetime, *, url: str | None = None) -> Any:

@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import and_, case, exists, func, or_, select, true
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql import ColumnElement, Select
 
 from bot.store.models import (
@@ -183,13 +182,36 @@ class KpiQueries:
         return (select(*columns).select_from(Claim).join(Policy, Policy.id == Claim.policy_id)
                 .where(self.in_period(Claim.reported_at), *self.claim_filters()))
 
-    def closure(self, final: Sequence[str], left_out: Sequence[str]) -> tuple[int, int]:
-        """Claims reported in the period, but those now in `left_out`: how many, and how many
-        are now in one of the `final` stages."""
-        closed = case((Claim.stage.in_(final), 1), else_=0)
-        count, done = self.one(self._reported(func.count(), func.sum(closed))
-                               .where(Claim.stage.notin_(left_out)))
-        return count, done or 0
+    def closure(self, final: Sequence[str], left_out: Sequence[str],
+                open_stages: Sequence[str]) -> tuple[int, int]:
+        """(claims closed in the period, claims still open at its end). Closed in the period:
+        the claim's first move into one of the `final` stages is in it. Still open at the end
+        (the as-of time): reported before it and no move into a `final` or `left_out` stage
+        before it (and open now, or closed since: a final claim with no recorded move is not
+        counted open)."""
+        ended = tuple(final) + tuple(left_out)
+        first_final = (select(ClaimEvent.claim_id.label("claim_id"),
+                              func.min(ClaimEvent.at).label("at"))
+                       .where(ClaimEvent.to_stage.in_(final))
+                       .group_by(ClaimEvent.claim_id).subquery())
+        closed = self.one(
+            select(func.count()).select_from(Claim)
+            .join(Policy, Policy.id == Claim.policy_id)
+            .join(first_final, first_final.c.claim_id == Claim.id)
+            .where(self.in_period(first_final.c.at), Claim.stage.notin_(left_out),
+                   *self.claim_filters()))[0]
+        ended_before = exists().where(ClaimEvent.claim_id == Claim.id,
+                                      ClaimEvent.to_stage.in_(ended),
+                                      ClaimEvent.at < self.as_of)
+        ended_since = exists().where(ClaimEvent.claim_id == Claim.id,
+                                     ClaimEvent.to_stage.in_(ended),
+                                     ClaimEvent.at >= self.as_of)
+        still_open = self.one(
+            select(func.count()).select_from(Claim)
+            .join(Policy, Policy.id == Claim.policy_id)
+            .where(Claim.reported_at < self.as_of, ~ended_before,
+                   or_(Claim.stage.in_(open_stages), ended_since), *self.claim_filters()))[0]
+        return closed or 0, still_open or 0
 
     def documents_rerequested(self) -> tuple[int, int]:
         """Claims reported in the period with a checklist, and how many had an item asked for
@@ -302,7 +324,9 @@ class KpiQueries:
             query = query.where(Handoff.channel == self.channel)
         # A customer who booked a call-back chose a later time: not left unanswered.
         waiting_for_callback = and_(Handoff.status == "queued", Handoff.callback_at.isnot(None))
-        return query.where(~waiting_for_callback)
+        # Taken after the as-of time: still waiting then, neither answered nor missed yet.
+        taken_later = and_(Handoff.taken_at.isnot(None), Handoff.taken_at > self.as_of)
+        return query.where(~waiting_for_callback, ~taken_later)
 
     def _taken(self) -> ColumnElement:
         return and_(Handoff.taken_at.isnot(None), Handoff.taken_at <= self.as_of)
@@ -334,16 +358,6 @@ class KpiQueries:
 
     # --- lights and escalations ----------------------------------------------------------------
 
-    def open_claims(self, session: Session, stages: Sequence[str]) -> list[Claim]:
-        """Claims now in one of the open `stages`, reported before the as-of time, loaded with
-        what their deadline clocks read (events, policy, documents)."""
-        query = (select(Claim).join(Policy, Policy.id == Claim.policy_id)
-                 .where(Claim.stage.in_(stages), Claim.reported_at < self.as_of,
-                        *self.claim_filters())
-                 .options(selectinload(Claim.events), selectinload(Claim.policy),
-                          selectinload(Claim.documents)))
-        return list(session.scalars(query))
-
     def escalations(self) -> tuple[int, int]:
         """Escalations raised in the period, and how many are on the regulator's list."""
         total, regulator = self.one(self.claims_join(
@@ -360,3 +374,12 @@ def channels_in(conn: Connection, start: datetime, end: datetime) -> list[str]:
             Claim.reported_at >= start, Claim.reported_at < end, Claim.channel.isnot(None))
         .order_by(Claim.channel))]
 
+
+
+def stored_channels(conn: Connection) -> list[str]:
+    """Every channel value the claims, complaints and handoffs hold."""
+    found: set[str] = set()
+    for column in (Claim.channel, Complaint.channel, Handoff.channel):
+        found.update(row[0] for row in conn.execute(
+            select(column).distinct().where(column.isnot(None))))
+    return sorted(found)

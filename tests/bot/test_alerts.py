@@ -13,6 +13,7 @@ import pytest
 
 from bot.alerts import (
     Counted,
+    Spike,
     SpikeRule,
     find_spikes,
     kpi_breaches,
@@ -128,10 +129,39 @@ def test_only_figures_below_target_with_enough_cases_are_breaches() -> None:
     notices = breaches[0]
     assert [r.line for r in notices.results] == [None, "home"]
     zh, en = notices.text()
-    assert "全部险种 80.0%（32/40）；家财险 70.0%（21/30）" in zh and "不低于 90.0%" in zh
-    assert "over the last 30 days: all lines 80.0% (32/40); home 70.0% (21/30)" in en
+    assert "全部险种 80.0%（40 件中 32 件）；家财险 70.0%（30 件中 21 件）" in zh
+    assert "不低于 90.0%" in zh
+    assert "over the last 30 days: all lines 80.0% (32 of 40); home 70.0% (21 of 30)" in en
     assert "at least 90.0%" in en
     assert notices.title().startswith("指标未达标：notice_rate 指标（全部险种、家财险）")
+
+
+def test_a_kpi_alert_reads_for_a_manager_without_developer_strings() -> None:
+    from bot.kpis.definitions import definition
+
+    spec = definition("small_claims_pay_hours_p90")
+    p90 = KpiResult(key=spec.key, title_zh=spec.title_zh, title_en=spec.title_en, value=31.5,
+                    unit="hours", target=24, direction=AT_MOST, numerator=None,
+                    denominator=45, source=spec.source)
+    period = Period(datetime(2026, 5, 11, 2), datetime(2026, 6, 10, 2))
+    [breach] = kpi_breaches([p90], days=30, min_cases=20, period=period)
+    zh, en = breach.text()
+    # Figures, target, how many cases and the period, in plain words; what to check.
+    assert zh == ("近30天（2026-05-11 10:00 至 2026-06-10 10:00），「小额案件赔付时长P90（小时）」"
+                  "为 全部险种 31.5 小时（共 45 件），目标不高于 24 小时。"
+                  "请检查：哪些案件材料齐全后仍未赔付、卡在哪个环节，人手是否足够。")
+    assert en == ("Small claims, hours to pay, P90 over the last 30 days (2026-05-11 10:00 to "
+                  "2026-06-10 10:00): all lines 31.5 h (45 cases). The target is at most 24 h. "
+                  "Please check which claims with complete documents are still unpaid, at which "
+                  "step, and whether the team has enough hands.")
+    for text in (zh, en, breach.title()):
+        assert not any(word in text for word in ("seed", "DOMAIN.md", "依据", "n/a", "source"))
+
+
+def test_a_region_spike_is_named_in_english_too() -> None:
+    spike = Spike("reports", "region", "广州市", 15, 0, 0.0, 3, 28)
+    assert spike.title().endswith("Sudden rise in claim reports: Guangzhou (广州市)")
+    assert "about Guangzhou (广州市)" in spike.text()[1]
 
 
 # --- a hand-built store ---------------------------------------------------------------------------
@@ -249,6 +279,25 @@ def test_a_kpi_below_target_raises_an_alert_per_line(db_url: str) -> None:
     assert "指标未达标" in task.title and "全部险种、车险" in task.title
     assert [(f["line"], f["value"], f["met"]) for f in task.detail["figures"]] == [
         (None, 0.70, False), ("motor", 0.70, False)]
+
+
+def test_the_command_prints_each_alert_with_its_figures(db_url: str, capsys) -> None:
+    from bot.clock import to_local
+
+    _store(db_url, guangzhou_recent=15, complaints_recent=5)
+    assert main(["--db-url", db_url, "alerts", "run", "--now",
+                 to_local(NOW).isoformat()]) == 0
+    out = capsys.readouterr().out
+    assert "投诉激增：广州市，请安排专项检查 / Sudden rise in complaints: Guangzhou (广州市)" in out
+    assert "近3天广州市相关投诉 5 件，此前28天共 0 件" in out
+    assert "5 complaints about Guangzhou (广州市) in the last 3 days" in out
+
+
+def test_the_kpis_are_computed_as_of_the_rounds_time_not_the_clock(db_url: str) -> None:
+    # A round at a time later than the machine's clock (a demo's --now): the KPI period is
+    # the 30 days before it, not cut at the clock (which would leave nothing to compute).
+    report = run_alerts(datetime(2098, 1, 1), url=db_url, settings=_settings())
+    assert report.kpis_checked and report.below_target == []
 
 
 # --- the e-mail -----------------------------------------------------------------------------------

@@ -195,15 +195,44 @@ def test_handling_time_to_decision_and_per_stage(store: Store) -> None:
 
 # --- closure, disputes, documents re-requested -------------------------------------------------
 
-def test_closure_rate_leaves_out_withdrawn_claims(store: Store) -> None:
-    store.claim(reported=at(3), stage="closed")
-    store.claim(reported=at(3), stage="denied")
-    store.claim(reported=at(3), stage="assessment")
-    store.claim(reported=at(3), stage="withdrawn")
-    store.claim(reported=at(3, month=4), stage="assessment")  # reported in April: not counted
+def _moved(*steps) -> list:
+    """Stage events [(from, to, at)] through `steps` [(stage, at)], from nothing."""
+    events, before = [], None
+    for stage, moment in steps:
+        events.append((before, stage, moment))
+        before = stage
+    return events
+
+
+def test_closure_rate_is_closed_in_the_period_against_closed_plus_still_open(
+        store: Store) -> None:
+    # Closed in May: reported in April and closed in May; denied in May, closed in June (its
+    # first final move counts, once).
+    store.claim(reported=at(20, month=4), stage="closed",
+                events=_moved(("reported", at(20, month=4)), ("closed", at(10))))
+    store.claim(reported=at(3), stage="closed",
+                events=_moved(("reported", at(3)), ("denied", at(20)),
+                              ("closed", at(2, month=6))))
+    # Still open at May's end: open now, and closed since (in June).
+    store.claim(reported=at(3), stage="assessment",
+                events=_moved(("reported", at(3)), ("assessment", at(4))))
+    store.claim(reported=at(5), stage="closed",
+                events=_moved(("reported", at(5)), ("closed", at(5, month=6))))
+    # Neither: withdrawn in May, closed in April, reported after May.
+    store.claim(reported=at(8), stage="withdrawn",
+                events=_moved(("reported", at(8)), ("withdrawn", at(9))))
+    store.claim(reported=at(1, month=4), stage="closed",
+                events=_moved(("reported", at(1, month=4)), ("closed", at(15, month=4))))
+    store.claim(reported=at(3, month=6), stage="assessment",
+                events=_moved(("reported", at(3, month=6))))
     kpi = figures(store.url)["closure_rate"]
-    assert (kpi.numerator, kpi.denominator) == (2, 3)
+    # The old "reported in May and closed now" would give 2/3 here.
+    assert (kpi.numerator, kpi.denominator, kpi.value) == (2, 4, 0.5)
     assert kpi.met is False
+    # As of 15 May (--now then): only the April claim closed on the 10th is closed; the one
+    # denied on the 20th is still open then, as are the other two.
+    early = figures(store.url, now=at(15))["closure_rate"]
+    assert (early.numerator, early.denominator) == (1, 4)
 
 
 def test_dispute_rate_counts_decided_claims(store: Store) -> None:
@@ -390,10 +419,52 @@ def test_traffic_lights_of_open_claims_and_escalations(store: Store) -> None:
     assert found["escalations"].value == 1 and found["escalations_regulator"].value == 1
 
 
+def test_lights_are_counted_at_the_periods_end_as_the_dashboards_last_day(
+        store: Store) -> None:
+    from bot.kpis.series import dashboard
+
+    # Open all May, closed in June: last month's report still counts it at May's end.
+    store.claim(reported=at(10), stage="closed", amount="1000",
+                events=_moved(("reported", at(10)), ("documents_review", at(10)),
+                              ("closed", at(5, month=6))))
+    # Small claim, documents complete 50 hours before May's end, paid in June: red then.
+    red_id, _ = store.claim(reported=at(20), stage="closed", amount="1000",
+                            documents_completed_at=MAY.end - timedelta(hours=50),
+                            events=_moved(("reported", at(20)), ("assessment", at(21)),
+                                          ("closed", at(3, month=6))))
+    store.claim(reported=at(2, month=6), stage="assessment", amount="1000")  # after May: out
+    store.add(Escalation(claim_id=red_id, clock="settlement", clock_due_at=at(30),
+                         reason="late", regulator_report=False, created_at=at(31, 2),
+                         created_by="test", dedupe_key="e-may"),
+              Escalation(claim_id=red_id, clock="settlement", clock_due_at=at(30),
+                         reason="late", regulator_report=True, created_at=at(1, 2, month=6),
+                         created_by="test", dedupe_key="e-june"))
+    found = figures(store.url, now=NOW)
+    counted = [found[f"lights_{light}"].value for light in ("green", "yellow", "red")]
+    assert counted == [1, 0, 1]  # as of today (10 June) both are closed: [0, 0, 0] before
+    board = dashboard(MAY, url=store.url)["charts"]["lights"]["series"]
+    assert counted == [board[light][-1] for light in ("green", "yellow", "red")]
+    assert found["escalations"].value == 1 and found["escalations_regulator"].value == 0
+
+
+def test_now_before_the_periods_end_cuts_it_there(store: Store) -> None:
+    from bot.kpis.compute import PeriodNotStarted
+
+    store.add(_handoff(at(6), 5, priority=120),        # taken before now: answered
+              _handoff(at(14), 60 * 30, priority=120),  # taken after now: still waiting then
+              _handoff(at(20), 5, priority=120))        # after now: has not happened yet
+    served = figures(store.url, now=at(15))["elderly_served_by_person"]
+    assert (served.numerator, served.denominator) == (1, 1)
+    assert figures(store.url)["elderly_served_by_person"].denominator == 3
+    with pytest.raises(PeriodNotStarted):
+        compute(MAY, url=store.url, now=at(1) - timedelta(days=5))
+
+
 # --- filters, empty periods, bad input ---------------------------------------------------------
 
 def test_line_and_channel_filters(store: Store) -> None:
-    store.claim(reported=at(3), stage="closed", line="medical", channel="webchat")
+    store.claim(reported=at(3), stage="closed", line="medical", channel="webchat",
+                events=_moved(("reported", at(3)), ("closed", at(4))))
     store.claim(reported=at(3), stage="assessment", line="medical", channel="telegram")
     store.claim(reported=at(3), stage="assessment", line="motor", channel="webchat")
     assert figures(store.url, line="medical")["closure_rate"].value == 0.5
@@ -454,10 +525,12 @@ def _run(capsys, *argv: str) -> tuple[int, str, str]:
 def _busy_may(store: Store) -> None:
     done = at(3, 2)
     store.claim(reported=at(2), stage="closed", amount="1000", documents_completed_at=done,
-                paid_at=done + timedelta(hours=5), channel="webchat")
+                paid_at=done + timedelta(hours=5), channel="webchat",
+                events=_moved(("reported", at(2)), ("closed", at(4))))
     store.claim(reported=at(2), stage="assessment", amount="1000", line="medical")
     store.claim(reported=at(2, month=4), stage="closed", amount="1000",
-                documents_completed_at=at(3, month=4), paid_at=at(3, 20, month=4))
+                documents_completed_at=at(3, month=4), paid_at=at(3, 20, month=4),
+                events=_moved(("reported", at(2, month=4)), ("closed", at(4, month=4))))
 
 
 def test_report_kpis_json_csv_html_and_table(store: Store, capsys, tmp_path) -> None:
@@ -505,6 +578,62 @@ def test_report_kpis_bad_input_exits_2_with_a_message(store: Store, capsys) -> N
     assert "无数据 / no data" in out and not re.search(r"\d\.\d%", out)
 
 
+@pytest.mark.parametrize("extra, named", [
+    (("--from", "0001-01-01", "--to", "9999-12-31"), "out of range"),
+    (("--from", "2026-05-01", "--to", "2026-05-31", "--now", "garbage"), "--now"),
+    (("--from", "2026-05-01", "--to", "2026-05-31", "--html", "/nonexistent/dir/x.html"),
+     "--html: cannot write /nonexistent/dir/x.html"),
+    (("--from", "2026-05-01", "--to", "2026-05-31", "--channel", "carrier-pigeon"),
+     "--channel: unknown channel 'carrier-pigeon'; known: core, rest, telegram"),
+    (("--from", "2026-05-01", "--to", "2026-05-31", "--now", "2026-04-20"), "after now"),
+])
+def test_report_kpis_refusals_are_one_line_naming_the_option(store: Store, capsys, extra,
+                                                             named) -> None:
+    _busy_may(store)
+    code, _, err = _run(capsys, "--db-url", store.url, "report", "kpis", *extra)
+    assert code == 2 and named in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_report_kpis_help_and_channel_names(store: Store, capsys) -> None:
+    code, text, _ = _run(capsys, "report", "kpis", "--help")
+    assert code == 0
+    assert "never 0%." in text and "%%" not in text and "twilio_voice" in text
+    _busy_may(store)
+    code, out, _ = _run(capsys, "--db-url", store.url, "report", "kpis", "--from", "2026-05-01",
+                        "--to", "2026-05-31", "--now", "2026-06-10", "--channel", "webchat")
+    assert code == 0 and "渠道 channel 网页聊天 web chat" in out
+    assert "so far" not in out
+    code, out, _ = _run(capsys, "--db-url", store.url, "report", "kpis", "--from", "2026-05-01",
+                        "--to", "2026-05-31", "--now", "2026-05-20T10:00")
+    assert code == 0 and "（截至 2026-05-20 10:00 / so far, to 2026-05-20 10:00）" in out
+
+
+def test_report_monthly_names_lines_channels_and_kpis_and_says_so_far(store: Store,
+                                                                     capsys, tmp_path) -> None:
+    _busy_may(store)
+    page = tmp_path / "m.html"
+    code, _, err = _run(capsys, "--db-url", store.url, "report", "monthly", "--month",
+                        "2026-05", "--html", str(page), "--now", "2026-05-20T10:00")
+    text = page.read_text(encoding="utf-8")
+    assert code == 0, err
+    assert "<td>车险 motor</td>" in text and "<td>重疾险 critical illness</td>" in text
+    assert "<td>网页聊天 web chat</td>" in text and "<td>webchat</td>" not in text
+    assert "Closure rate</div></th>" in text and "closure_rate</div>" not in text
+    assert "截至 2026-05-20 10:00" in text and "so far" in text
+    code, out, _ = _run(capsys, "--db-url", store.url, "report", "monthly", "--month",
+                        "2026-05", "--now", "2026-05-20T10:00")
+    assert code == 0 and out.startswith("理赔服务月报 2026-05") and "so far" in out
+    code, out, _ = _run(capsys, "--db-url", store.url, "report", "monthly", "--month",
+                        "2026-05", "--now", "2026-06-10T10:00")
+    assert code == 0 and "so far" not in out and "本月 this month" in out
+    blocked = tmp_path / "a-file"  # a file where a folder should be (root may make /nonexistent)
+    blocked.write_text("x")
+    code, _, err = _run(capsys, "--db-url", store.url, "report", "monthly", "--month",
+                        "2026-05", "--html", str(blocked / "x.html"), "--now", "2026-06-10")
+    assert code == 2 and "--html: cannot write" in err
+
+
 def test_report_monthly_html_pdf_with_charts_and_deltas(store: Store, capsys, tmp_path) -> None:
     from bot.kpis.report import chromium_path
 
@@ -520,7 +649,7 @@ def test_report_monthly_html_pdf_with_charts_and_deltas(store: Store, capsys, tm
     assert text.count("<svg") >= 4
     assert "2026-05-01 – 2026-05-31" in text and "2026-04-01 – 2026-04-30" in text
     # Closure: 50% in May against 100% in April, worse by 50 points; per line and channel.
-    assert "-50.0 pp" in text and "分险种 Per line of business" in text and "webchat" in text
+    assert "-50.0 pp" in text and "分险种 Per line of business" in text and "web chat" in text
     if chromium_path():
         assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 10_000
 

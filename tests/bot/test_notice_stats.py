@@ -3,6 +3,7 @@ delivery time, proactive status notices against the 90% target; known answers.""
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -87,9 +88,37 @@ def test_the_command_prints_the_table_and_json(outbox: str, capsys) -> None:
     assert main(["--db-url", outbox, "notices", "stats", "--from", "2026-11-01T08:00",
                  "--to", "2026-12-01T08:00"]) == 0
     out = capsys.readouterr().out
-    assert "telegram  documents_accepted" in out and "80.0%" in out
-    assert "77.8% (target 90%): NOT met" in out
+    assert re.search(r"telegram +documents_accepted", out) and "80.0%" in out
+    assert "77.8% (目标 target 90%): 未达标 / NOT met" in out
+    assert "渠道 channel" in out and "送达率 share" in out
     assert main(["--db-url", outbox, "notices", "stats", "--from", "2026-11-01T08:00",
                  "--to", "2026-12-01T08:00", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["proactive"]["delivered"] == 7 and data["met"] is False
+
+
+def test_to_as_a_date_includes_that_day_as_the_report_does(outbox: str, capsys) -> None:
+    # The notices were queued 2 November 00:00 UTC = 08:00 in Shanghai: the day 2026-11-02.
+    assert main(["--db-url", outbox, "notices", "stats", "--from", "2026-11-02", "--to",
+                 "2026-11-02", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["total"]["queued"] == 10
+    # Local times with the offset, the day's bounds (not naive UTC "2026-11-01T16:00:00").
+    assert (data["start"], data["end"]) == ("2026-11-02T00:00:00+08:00",
+                                            "2026-11-03T00:00:00+08:00")
+    assert main(["--db-url", outbox, "notices", "stats", "--from", "2026-11-01", "--to",
+                 "2026-11-01", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["total"]["queued"] == 0
+
+
+@pytest.mark.parametrize("argv, named", [
+    (["--from", "0001-01-01", "--to", "9999-12-31"], "--to"),
+    (["--from", "2026-11-05", "--to", "2026-11-01"], "before it starts"),
+    (["--to", "garbage"], "--to"),
+    (["--now", "garbage"], "--now"),
+    (["--days", "1e12"], "--days"),
+])
+def test_bad_periods_are_one_line_and_exit_2(db_url: str, capsys, argv, named) -> None:
+    assert main(["--db-url", db_url, "notices", "stats", *argv]) == 2
+    err = capsys.readouterr().err
+    assert named in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
