@@ -13,7 +13,6 @@ from typing import Any, Dict, List, Tuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import update
 
 from bot.clock import as_utc_naive
 from bot.settings import get_settings
@@ -120,11 +119,7 @@ def add_agent(
 
 def _revoke_sessions(uow: Any, agent: Agent, at: datetime) -> int:
     """Ends every live console session of `agent` (cookies and bearer tokens alike)."""
-    result = uow.session.execute(
-        update(AgentSession)
-        .where(AgentSession.agent_id == agent.id, AgentSession.revoked_at.is_(None))
-        .values(revoked_at=at))
-    return int(result.rowcount or 0)
+    return uow.agent_sessions.revoke_all(agent.id, at)
 
 
 def _change_agent(username: str, action: str, details: Dict[str, Any], change: Any, *,

@@ -511,6 +511,14 @@ class AgentSessionRepository(_Repository[AgentSession]):
         query = select(AgentSession).where(AgentSession.token_hash == token_hash)
         return self.session.execute(query).scalar_one_or_none()
 
+    def revoke_all(self, agent_id: int, at: datetime) -> int:
+        """Ends every live session of one agent (cookies and bearer tokens alike); how many."""
+        result = self.session.execute(
+            update(AgentSession)
+            .where(AgentSession.agent_id == agent_id, AgentSession.revoked_at.is_(None))
+            .values(revoked_at=at))
+        return int(result.rowcount or 0)
+
 
 class HandoffRepository(_Repository[Handoff]):
     model = Handoff
