@@ -158,7 +158,8 @@ th{background:#f0f4f8}td.num{text-align:right;white-space:nowrap}
 figure{margin:8px 0 16px;break-inside:avoid}figcaption{font-weight:600;margin-bottom:4px}
 section{break-inside:avoid-page}
 @page{size:A4;margin:12mm}
-@media print{body{margin:0;font-size:10px}section{break-inside:auto}table{table-layout:fixed;font-size:9px}
+@media print{body{margin:0;font-size:10px}section{break-inside:auto}
+table{table-layout:fixed;font-size:9px}
 th,td{padding:2px 3px;overflow-wrap:anywhere}td.num{white-space:normal}}
 """
 
