@@ -410,7 +410,8 @@ class IdentitySlots:
             if form == "identity_form" and intent in ("check_status", "ask_documents") \
                     and not tracker.get_slot("pending_request"):
                 kept["pending_request"] = intent
-        dispatcher.utter_message(text=lead + say(ask_key, lang))
+        gap = " " if lang == "en" else ""
+        dispatcher.utter_message(text=lead + gap + say(ask_key, lang))
         return kept
 
     def _code_not_given(self, text: str, policy: str, dispatcher: CollectingDispatcher,
