@@ -1,6 +1,7 @@
 """Identity check before any policy or claim detail: policy number, then birth date or phone."""
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -16,6 +17,7 @@ from actions.status import show_status
 from bot import asks, demo_sms, identity, side_questions
 from bot.claims.reporting.urgent import still_urgent
 from bot.clock import to_local
+from bot.language import normalise
 from bot.parsing import (
     parse_date_of_birth,
     parse_policy_number,
@@ -35,6 +37,12 @@ PHONE_ROUTE_SLOTS = ["login_phone", "login_birth_date", "policy_choice"]
 POLICY_NUMBER_FORMS = ("identity_form", "report_form")
 # Intents whose words are never a form's answer (the slots' from_text mappings in domain.yml).
 NOT_AN_ANSWER = ("cancel", "request_human", "switch_language", "log_out", "switch_customer")
+# A request that is never the identity answer when it is all the message says (a menu click:
+# bot/wechat/menu.yml; a re-subscribe comes as /greet): intents, and how long its words may be.
+# (A person asked for, "转人工" or the menu's 转人工, is no form answer at all: the handoff
+# rules in data/rules/identity.yml and report.yml take it.)
+PLAIN_REQUESTS = ("greet", "check_status", "report_claim", "ask_documents")
+PLAIN_REQUEST_LENGTH = 8
 # Side questions that need the customer's own data: kept as the request to do once verified.
 PENDING_AFTER_CHECK = {side_questions.DISPUTE: "dispute_decision",
                        side_questions.POLICY: "policy_details",
@@ -199,6 +207,10 @@ class IdentitySlots:
         other = self._other_way_in(value, dispatcher, tracker)
         if other is not None:
             return other
+        request = self._plain_request(str(value or ""), "ask_policy_number", dispatcher,
+                                      tracker)
+        if request is not None:
+            return {"policy_number": None, **request}
         number = parse_policy_number(str(value or ""))
         if not number:
             return self._unreadable("policy_number", "policy_number_unreadable", dispatcher,
@@ -371,7 +383,36 @@ class IdentitySlots:
         side = self._side_question(text, "ask_verification", dispatcher, tracker)
         if side is not None:
             return {"verification_answer": None, **side}
+        request = self._plain_request(text, "ask_verification", dispatcher, tracker)
+        if request is not None:
+            return {"verification_answer": None, **request}
         return self._check_answer(policy, text, dispatcher, tracker)
+
+    def _plain_request(self, text: str, ask_key: str, dispatcher: CollectingDispatcher,
+                       tracker: Tracker) -> Dict[str, Any] | None:
+        """A clear request given instead of the answer (a WeChat menu click, "查进度", a
+        greeting or a re-subscribe): never a failed try. A greeting is greeted back; a request
+        the check leads to is kept for after it (identity form). Then the same question,
+        plainly. None: the text may be an answer (any digit in it, or no such request)."""
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent not in PLAIN_REQUESTS or re.search(r"\d", text) \
+                or parse_policy_number(text):
+            return None
+        if not text.startswith("/") and len(normalise(text)) > PLAIN_REQUEST_LENGTH:
+            return None  # a sentence may carry its answer in words; read as usual
+        lang = language_of(tracker)
+        kept: Dict[str, Any] = {}
+        if intent == "greet":
+            lead = say("identity_greet_back", lang)
+        else:
+            lead = say("identity_request_after_check", lang)
+            form = getattr(self, "form_name", lambda: None)()
+            if form == "identity_form" and intent in ("check_status", "ask_documents") \
+                    and not tracker.get_slot("pending_request"):
+                kept["pending_request"] = intent
+        gap = " " if lang == "en" else ""
+        dispatcher.utter_message(text=lead + gap + say(ask_key, lang))
+        return kept
 
     def _code_not_given(self, text: str, policy: str, dispatcher: CollectingDispatcher,
                         tracker: Tracker) -> Dict[str, Any] | None:

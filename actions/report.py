@@ -22,9 +22,12 @@ from actions.identity import (
     PHONE_ROUTE,
     PHONE_ROUTE_SLOTS,
     IdentitySlots,
+    emergency_live,
     start_phone_route,
 )
-from bot import asks
+from actions.status import show_status
+from bot import asks, side_questions
+from bot import identity as identity_words
 from bot.asks import Step
 from bot.claims.reporting import (
     ReportDraft,
@@ -38,13 +41,16 @@ from bot.claims.reporting import (
 from bot.claims.reporting.answers import (
     Answer,
     absorb_first_message,
+    absorb_told_meanwhile,
     apply_correction,
     chosen_incident_type,
     interpret_answer,
     is_confirmation,
     report_summary,
     same_incident_reply,
+    told_meanwhile,
 )
+from bot.claims.reporting.extract import incident_kinds
 from bot.claims.reporting.service import vehicle_outside_line
 from bot.claims.reporting.urgent import still_urgent, urgency
 from bot.clauses import answer_clause_question
@@ -55,6 +61,7 @@ from bot.handoff import Reason, refuses_person
 from bot.identity import policy_line
 from bot.language import normalise
 from bot.replies import say
+from bot.request_words import request_in
 
 CONFIRM = "confirm"
 # The report stopped because the policy in use cannot cover it (a car on a home policy): the
@@ -192,10 +199,45 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
                 reply(dispatcher, tracker, "elderly_offer_in_report")
         return result
 
+    def _told_meanwhile(self, slot: str, text: str, dispatcher: CollectingDispatcher,
+                        tracker: Tracker) -> tuple[Dict[str, Any], Dict[str, Any] | None]:
+        """What happened, told while the identity check asks `slot` ("昨天下午三点在中山路被追
+        尾了"): kept in the draft as the first message is, so it is not asked again. Returns the
+        draft's slot (empty when nothing was told) and, when the message was only that, the
+        reply's slots: noted, the same question again, and no failed try counted."""
+        if emergency_live(tracker) and still_urgent(text) is not None:
+            return {}, None  # the live emergency again: its help, as before (actions/identity)
+        before = load_draft(tracker)
+        kept = absorb_told_meanwhile(before, text, utc_now(), language_of(tracker))
+        if not told_meanwhile(before, kept):
+            return {}, None
+        draft_slot = {"report_draft": kept.as_dict()}
+        tracker.slots.update(draft_slot)
+        if side_questions.side_question(text) is not None or identity_words.wants_phone_route(
+                text) or identity_words.has_no_policy(text):
+            return draft_slot, None  # also asks something: the identity step answers that
+        key = "policy_number" if slot == "policy_number" else "verification"
+        reply(dispatcher, tracker, f"report_noted_ask_{key}")
+        return draft_slot, {slot: None, **draft_slot}
+
+    def validate_policy_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        kept, noted = self._told_meanwhile("policy_number", str(value or ""), dispatcher,
+                                           tracker)
+        if noted is not None:
+            return noted
+        return {**super().validate_policy_number(value, dispatcher, tracker, domain), **kept}
+
     def validate_verification_answer(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        result = super().validate_verification_answer(value, dispatcher, tracker, domain)
+        kept, noted = self._told_meanwhile("verification_answer", str(value or ""), dispatcher,
+                                           tracker)
+        if noted is not None:
+            return noted
+        result = {**super().validate_verification_answer(value, dispatcher, tracker, domain),
+                  **kept}
         if result.get("verified"):
             reply(dispatcher, tracker, "identity_verified", name=result.get("customer_name"))
             number = result.get("policy_number") or tracker.get_slot("policy_number")
@@ -228,22 +270,33 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
             return {"report_answer": None, "report_paused": OTHER_POLICY,
                     "report_draft": draft.as_dict()}
         pending = tracker.get_slot("report_stop_or_skip")
-        if (_intent(tracker) == "cancel" and asks.cancels_report(text)) or (
+        # The choice "1. 跳过这个问题 2. 先不报了" answered by its number.
+        picked = asks.numbered_pick(text, 2) if pending else None
+        if (_intent(tracker) == "cancel" and asks.cancels_report(text)) or picked == 2 or (
                 pending and asks.wants_pause(text) and not asks.wants_skip(text)):
             return {"report_answer": "cancelled", "report_cancelled": True,
                     "report_stop_or_skip": None}
+        if asking and asking != CONFIRM and picked == 1:
+            return _skip(dispatcher, tracker, draft, asking)
+        if asking and _asks_status(tracker, text):
+            # "查进度" in the middle of the report: the claims' status, then the report goes on
+            # at the question it is at (nothing counted against the answer).
+            events = show_status(dispatcher, tracker)
+            reply(dispatcher, tracker, "report_status_then_back")
+            if pending:
+                _offer_stop_or_skip(dispatcher, tracker)  # the way out stays offered
+            else:
+                _ask(dispatcher, tracker, draft, asking)
+            return {"report_answer": None, "report_stop_or_skip": pending or None,
+                    **{event["name"]: event["value"] for event in events
+                       if event.get("event") == "slot"}}
         if asking and asking != CONFIRM:
             if asks.wants_skip(text) and (pending or asks.soft_stop(text)
                                           or len(normalise(text)) <= 12):
                 return _skip(dispatcher, tracker, draft, asking)
             if asks.soft_stop(text):
                 # "算了" / "不想说": this question, or the whole report? Asked back.
-                dispatcher.utter_message(text=say("report_stop_or_skip", lang), buttons=[
-                    {"title": say("button.skip_question", lang),
-                     "payload": say("button.skip_question", lang)},
-                    {"title": say("button.stop_report", lang),
-                     "payload": say("button.stop_report", lang)},
-                ])
+                _offer_stop_or_skip(dispatcher, tracker)
                 return {"report_answer": None, "report_stop_or_skip": asking}
         if asking == CONFIRM and asks.soft_stop(text):
             # "算了" at the summary: no question to skip; the report stops, kept for later.
@@ -319,6 +372,26 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
             return {**slots, "report_answer": None, "report_draft": answer.draft.as_dict()}
         return {**slots, **_failed(dispatcher, tracker, answer.draft, asking, answer.message,
                                    choose=answer.choose_type)}
+
+
+def _offer_stop_or_skip(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """"这个问题跳过，还是先不报了？" with its two buttons (typed "1" / "2" answer it too)."""
+    lang = language_of(tracker)
+    dispatcher.utter_message(text=say("report_stop_or_skip", lang), buttons=[
+        {"title": say("button.skip_question", lang),
+         "payload": say("button.skip_question", lang)},
+        {"title": say("button.stop_report", lang),
+         "payload": say("button.stop_report", lang)},
+    ])
+
+
+def _asks_status(tracker: Tracker, text: str) -> bool:
+    """A status request ("查进度", the menu's 查进度) given instead of the report's answer: not
+    one that tells what happened ("追尾的理赔进度" stays the report's)."""
+    clean = normalise(text)
+    return _intent(tracker) == "check_status" and (
+        text.startswith("/") or (request_in(clean) == "check_status"
+                                 and not incident_kinds(clean)))
 
 
 def _ask(dispatcher: CollectingDispatcher, tracker: Tracker, draft: ReportDraft,

@@ -12,6 +12,7 @@ to an offer, and counting misunderstandings in a row.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any, Iterable, Mapping
@@ -220,3 +221,10 @@ def misunderstood_in_a_row(turns: Iterable[Turn]) -> int:
             break
         count += 1
     return count
+
+
+def numbered_pick(text: str, options: int) -> int | None:
+    """"1" / "２" / "1." typed to a question offered as numbered options (the web chat and
+    WeChat show buttons as "1. … 2. …"): the option's number, or None."""
+    bare = unicodedata.normalize("NFKC", text or "").strip(" .。!！、)）")
+    return int(bare) if bare.isdigit() and 1 <= int(bare) <= options else None

@@ -124,7 +124,10 @@ def test_no_policy_number_opens_the_phone_way_in_the_report_and_the_status(
     tracker = make_tracker(text, "inform", slots={"requested_slot": "policy_number"},
                            active_loop=name)
     result, texts = _validate(form(), "validate_policy_number", text, tracker, domain)
+    # What happened, told beside it ("我住院了想报销"), is kept for the report.
+    told = result.pop("report_draft", None)
     assert result == {"policy_number": None, "identity_route": "phone"} and texts == []
+    assert told is None or (form is ValidateReportForm and "住院" in told["description"])
 
 
 def _run_form(form, tracker, domain):

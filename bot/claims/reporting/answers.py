@@ -34,6 +34,7 @@ from bot.dates import (
 )
 from bot.documents import incident_types
 from bot.language import normalise, to_simplified
+from bot.parsing import parse_date_of_birth, parse_policy_number, without_reference_numbers
 from bot.replies import clock_text, date_text, money, say
 
 _DONT_KNOW = re.compile(
@@ -291,6 +292,25 @@ def absorb_first_message(draft: ReportDraft, text: str, now: datetime, lang: str
             merged, incident_type=resolve_incident_type(extracted.line_hint, extracted.kinds)
         )
     return merged
+
+
+def absorb_told_meanwhile(draft: ReportDraft, text: str, now: datetime,
+                           lang: str) -> ReportDraft:
+    """What a later message of the report already says while the identity check asks its own
+    question ("昨天下午三点在中山路被追尾了，后保险杠坏了" given for the policy number): read as
+    the first message is (absorb_first_message), its account added to the one already kept.
+    The policy number, a date of birth or a phone number are the check's: never read here."""
+    clean = normalise(text)[:_MAX_FREE_TEXT]
+    if parse_policy_number(text) or parse_date_of_birth(without_reference_numbers(text)) \
+            or not incident_kinds(clean):
+        # Only a message that tells what happened: "不记得了" or "1234" is the check's answer.
+        return draft
+    return _with_account(absorb_first_message(draft, text, now, lang), clean)
+
+
+def told_meanwhile(before: ReportDraft, after: ReportDraft) -> bool:
+    """Whether absorb_told_meanwhile kept anything from the message."""
+    return replace(after, language=before.language) != before
 
 
 _CONFIRM = re.compile(
