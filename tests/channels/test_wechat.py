@@ -143,6 +143,20 @@ def test_the_server_url_check_echoes_only_for_our_token(
     assert answer.status == 403
 
 
+def test_the_server_url_check_refuses_a_nonce_used_before(
+    client: AsgiClient, wechat: WeChatStandIn
+) -> None:
+    query = wechat.signed_query(nonce="echo-nonce-1")
+    url = WEBHOOK + "?" + "&".join(f"{k}={v}" for k, v in query.items()) + "&echostr=4711"
+    assert client.get(url).text == "4711"
+    again = client.get(url)
+    assert again.status == 403 and again.text == wx.REPLAYED
+    # WeChat's next 提交 signs with a new nonce: accepted.
+    fresh_query = wechat.signed_query()
+    assert client.get(WEBHOOK + "?" + "&".join(f"{k}={v}" for k, v in fresh_query.items())
+                      + "&echostr=4712").text == "4712"
+
+
 # --- bad input ----------------------------------------------------------------------------------
 
 def test_forged_stale_and_replayed_callbacks_are_refused_and_nothing_happens(
@@ -238,6 +252,34 @@ def test_a_delivery_wechat_repeats_is_handled_once(
     post(client, wechat, subscribe)
     post(client, wechat, subscribe)
     assert agent.texts == ["我要报案", "/greet"]
+
+
+def test_a_retry_that_repeats_the_query_string_is_answered_success_and_not_handled_again(
+    client: AsgiClient, agent: StandInAgent, wechat: WeChatStandIn
+) -> None:
+    signed_at = int(time.time())
+    for encrypted in (False, True):
+        message = wechat.text(OPEN_ID, f"我要报案{encrypted}")
+        first = post(client, wechat, message, nonce=f"same-{encrypted}", timestamp=signed_at,
+                     encrypted=encrypted)
+        # WeChat's retry of the same message with the first request's timestamp, nonce and
+        # signature: "success", handled once.
+        retry = post(client, wechat, message, nonce=f"same-{encrypted}", timestamp=signed_at,
+                     encrypted=encrypted)
+        assert (first.status, first.text) == (200, "success")
+        assert (retry.status, retry.text) == (200, "success")
+    assert agent.texts == ["我要报案False", "我要报案True"]
+    assert len(wechat.texts_to(OPEN_ID)) == 2
+
+
+def test_the_same_msg_id_from_two_followers_is_two_messages(
+    client: AsgiClient, agent: StandInAgent, wechat: WeChatStandIn
+) -> None:
+    other = "oStandinFollower0002"
+    assert post(client, wechat, wechat.text(OPEN_ID, "我要报案", msg_id=880001)).text == "success"
+    assert post(client, wechat, wechat.text(other, "查一下进度", msg_id=880001)).text == "success"
+    assert agent.texts == ["我要报案", "查一下进度"]
+    assert wechat.texts_to(other) == ["echo: 查一下进度"]
 
 
 def test_slow_work_is_acknowledged_within_wechats_five_seconds_and_answered_later(
@@ -449,6 +491,27 @@ def test_notices_go_as_cs_messages_in_the_window_then_templates_then_sms_fallbac
     assert len(wechat.templates_to(OPEN_ID)) == 2
     with pytest.raises(PermanentDeliveryError):
         WeChatNoticeSender(client)(Notice(**{**_notice().__dict__, "conversation_id": "tg-1"}))
+
+
+def test_no_notice_goes_to_a_follower_who_unsubscribed_until_they_subscribe_again(
+    client: AsgiClient, agent: StandInAgent, wechat: WeChatStandIn, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _templates_file(tmp_path, monkeypatch)
+    api = lambda: SharedTokenClient(APP_ID, APP_SECRET,  # noqa: E731
+                                    api_base=wechat.base_url + "/cgi-bin/")
+    post(client, wechat, wechat.text(OPEN_ID, "查一下进度"))
+    post(client, wechat, wechat.event(OPEN_ID, "unsubscribe"))
+    sent = list(wechat.sent)
+    with pytest.raises(ChannelCannotDeliver):  # the outbox texts the phone on file instead
+        WeChatNoticeSender(api)(_notice())
+    with pytest.raises(ChannelCannotDeliver):  # nor a template, hours later
+        WeChatNoticeSender(api, clock=lambda: datetime.utcnow() + timedelta(hours=49))(
+            _notice())
+    assert wechat.sent == sent and wechat.templates_to(OPEN_ID) == []
+    post(client, wechat, wechat.event(OPEN_ID, "subscribe"))
+    WeChatNoticeSender(api)(_notice())
+    assert wechat.texts_to(OPEN_ID)[-1] == "您的材料已审核通过。"
 
 
 def test_the_menu_is_installed_from_yaml(wechat: WeChatStandIn, store: str,
