@@ -13,11 +13,12 @@ the outbox sender in bot/wechat/outgoing.py.
   refuses a nonce seen before too (WeChat signs each 提交 afresh).
 - A delivery WeChat repeats (same follower and MsgId, or for events the follower and creation
   time) is handled once (bot.inbound).
-- `unsubscribe` closes the channel for notices (bot.outbox.windows.close_channel: the sender
-  raises ChannelCannotDeliver, so the outbox texts the phone on file); `subscribe` reopens it. WeChat waits 5 seconds, then retries: the callback is answered
+  WeChat waits 5 seconds, then retries: the callback is answered
   "success" as soon as the turn is done or after `answer_within_seconds` (4), whichever comes
   first, and every answer goes through the customer-service message API, so a slow voice note
   is never answered twice and never makes WeChat tell the follower the account is broken.
+- `unsubscribe` closes the channel for notices (bot.outbox.windows.close_channel: the sender
+  raises ChannelCannotDeliver, so the outbox texts the phone on file); `subscribe` reopens it.
 - Text; voice (AMR, or speex when WeChat delivers it; decoded and recognised on this machine by
   bot.speech through channels/media.py, shown back as "I heard: …"); photos (stored against the
   claim by channels/media.py; WeChat photos have no caption, so a numbered list asks which

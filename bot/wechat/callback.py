@@ -36,7 +36,7 @@ class Replayed(Rejected):
     may repeat the query string: `callback` is the message it carries, so the channel answers
     "success" when that message was already received and refuses it (403) otherwise."""
 
-    def __init__(self, callback: "Callback") -> None:
+    def __init__(self, callback: Callback) -> None:
         super().__init__(REPLAYED)
         self.callback = callback
 
