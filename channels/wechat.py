@@ -12,9 +12,8 @@ the outbox sender in bot/wechat/outgoing.py.
   repeating its query string: answered "success", not handled again. The server-URL check (GET)
   refuses a nonce seen before too (WeChat signs each 提交 afresh).
 - A delivery WeChat repeats (same follower and MsgId, or for events the follower and creation
-  time) is handled once (bot.inbound).
-  WeChat waits 5 seconds, then retries: the callback is answered
-  "success" as soon as the turn is done or after `answer_within_seconds` (4), whichever comes
+  time) is handled once (bot.inbound). WeChat waits 5 seconds, then retries: the callback is
+  answered "success" as soon as the turn is done or after `answer_within_seconds` (4), whichever comes
   first, and every answer goes through the customer-service message API, so a slow voice note
   is never answered twice and never makes WeChat tell the follower the account is broken.
 - `unsubscribe` closes the channel for notices (bot.outbox.windows.close_channel: the sender
