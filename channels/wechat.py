@@ -13,9 +13,10 @@ the outbox sender in bot/wechat/outgoing.py.
   refuses a nonce seen before too (WeChat signs each 提交 afresh).
 - A delivery WeChat repeats (same follower and MsgId, or for events the follower and creation
   time) is handled once (bot.inbound). WeChat waits 5 seconds, then retries: the callback is
-  answered "success" as soon as the turn is done or after `answer_within_seconds` (4), whichever comes
-  first, and every answer goes through the customer-service message API, so a slow voice note
-  is never answered twice and never makes WeChat tell the follower the account is broken.
+  answered "success" as soon as the turn is done or after `answer_within_seconds` (4),
+  whichever comes first, and every answer goes through the customer-service message API, so a
+  slow voice note is never answered twice and never makes WeChat tell the follower the
+  account is broken.
 - `unsubscribe` closes the channel for notices (bot.outbox.windows.close_channel: the sender
   raises ChannelCannotDeliver, so the outbox texts the phone on file); `subscribe` reopens it.
 - Text; voice (AMR, or speex when WeChat delivers it; decoded and recognised on this machine by
@@ -43,7 +44,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.language import clean_text
+from bot.language import PICKED_CHOICE, clean_text
 from bot.outbox.senders import register_sender
 from bot.replies import say
 from bot.settings import get_settings
@@ -341,10 +342,12 @@ class WeChatInput(InputChannel):
         await self._send(turn, facts.in_script(say(key, facts.lang(), **fields)))
 
     async def _to_rasa(self, turn: _Turn, text: str, *, ours: bool = False,
-                       **metadata: Any) -> None:
+                       picked: bool = False, **metadata: Any) -> None:
         """The customer's words to Rasa (a leading "/" is read as words), or `ours`: a menu
-        item's or a button's payload, a plain "/intent", sent as it is."""
-        if not (ours and _INTENT_PAYLOAD.fullmatch(text)):
+        item's payload, a plain "/intent", sent as it is, or `picked`: the payload of the button
+        the follower picked by its number, sent as it is and marked so that it never changes
+        the conversation's language (bot.language.PICKED_CHOICE)."""
+        if not (picked or (ours and _INTENT_PAYLOAD.fullmatch(text))):
             text = customer_text(clean_text(text))
         limit = get_settings().max_message_chars
         if len(text) > limit:
@@ -352,6 +355,8 @@ class WeChatInput(InputChannel):
             return
         data = turn.metadata
         data["wechat"].update(metadata)
+        if picked:
+            data[PICKED_CHOICE] = True
         collector = CollectingOutputChannel()
         with watch_turn(turn.sender) as watched:
             await turn.on_new_message(UserMessage(text, collector, turn.sender,
@@ -361,9 +366,9 @@ class WeChatInput(InputChannel):
                            "send it again", turn.callback.delivery_id, watched.failure)
             await self._say(turn, "try_again_shortly")
             return
-        lang = (await read_conversation(turn.app, turn.sender)).lang()
+        after = await read_conversation(turn.app, turn.sender)
         for message in collector.messages:
-            await self._send(turn, render_bot_message(message, lang))
+            await self._send(turn, render_bot_message(message, after.lang(), after.script))
 
     # -- what the follower sent ------------------------------------------------------------------
 
@@ -375,7 +380,7 @@ class WeChatInput(InputChannel):
                 return
             payload = await self._button_payload(turn, number, conversation)
             if payload is not None:
-                await self._to_rasa(turn, payload, ours=True, choice=number)
+                await self._to_rasa(turn, payload, picked=True, choice=number)
                 return
         await self._to_rasa(turn, text)
 

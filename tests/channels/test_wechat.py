@@ -329,6 +329,45 @@ def test_buttons_become_numbered_choices_and_the_number_picks_one(
     assert agent.texts[-1] == "7"
 
 
+def test_a_claim_picked_by_its_number_reaches_the_bot_as_its_own_payload_in_the_script(
+    client: AsgiClient, agent: StandInAgent, wechat: WeChatStandIn
+) -> None:
+    from rasa.shared.core.events import BotUttered
+
+    from bot.language import PICKED_CHOICE, in_script
+
+    claims = ["CLM-2026-000004", "CLM-2026-000005"]
+    buttons = [{"title": f"第{n}笔 车险 {number}",
+                "payload": f'/inform{{"claim_number":"{number}"}}'}
+               for n, number in enumerate(claims, 1)]
+
+    async def offer(message: UserMessage) -> None:
+        await message.output_channel.send_text_with_buttons(message.sender_id, "您有兩筆理賠。",
+                                                            buttons)
+        tracker = await agent.tracker_store.get_or_create_tracker(message.sender_id)
+        tracker.update(BotUttered("您有兩筆理賠。", {"buttons": buttons}, timestamp=time.time()))
+        await agent.tracker_store.save(tracker)
+
+    agent.set_slots(SENDER, language="zh", script="traditional")
+    agent.reply = offer
+    post(client, wechat, wechat.text(OPEN_ID, "查一下進度"))
+    [offered] = wechat.texts_to(OPEN_ID)
+    # The header follows the conversation's script, like the bot's own words above it.
+    header = in_script(say("sms_options", "zh"), "traditional")
+    assert header != say("sms_options", "zh")
+    assert offered == "您有兩筆理賠。\n" + header + "\n1. 第1笔 车险 CLM-2026-000004\n" \
+        "2. 第2笔 车险 CLM-2026-000005"
+    agent.reply = StandInAgent.echo
+    post(client, wechat, wechat.text(OPEN_ID, "2"))
+    # The button's payload as the bot wrote it (not read as the customer's English words),
+    # marked as a picked choice: it never changes the conversation's language.
+    picked = agent.received[-1]
+    assert picked.text == '/inform{"claim_number":"CLM-2026-000005"}'
+    assert picked.metadata[PICKED_CHOICE] is True
+    post(client, wechat, wechat.text(OPEN_ID, "CLM-2026-000005"))  # typed: the customer's words
+    assert PICKED_CHOICE not in agent.received[-1].metadata
+
+
 # --- voice, photos, location, menu, events ------------------------------------------------------
 
 def test_an_amr_voice_message_is_recognised_shown_back_and_handled_as_text(
