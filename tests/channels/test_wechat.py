@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -379,6 +380,8 @@ def test_an_amr_voice_message_is_recognised_shown_back_and_handled_as_text(
     post(client, wechat, wechat.voice(OPEN_ID, media_id))
     heard, echoed = wechat.texts_to(OPEN_ID)
     assert heard.startswith("I heard:") and "status" in heard.lower()
+    # The words are quoted without their own final stop: the reply ends the sentence once.
+    assert "”." in heard and not re.search(r"[.。!！?？]”", heard), heard
     assert "claim" in agent.texts[-1].lower() and echoed.startswith("echo:")
     assert wechat.downloads == [media_id]
 
