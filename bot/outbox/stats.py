@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
-from bot.clock import as_utc_naive
+from bot.clock import as_utc_naive, to_local
 from bot.store.db import unit_of_work
 
 PROACTIVE_TARGET = 0.90
@@ -72,7 +72,10 @@ class DeliveryStats:
         return None if share is None else share >= self.target
 
     def as_dict(self) -> Dict[str, Any]:
-        return {"start": self.start.isoformat(), "end": self.end.isoformat(),
+        # Local time with its offset, as the text report prints it; UTC alongside.
+        return {"start": to_local(self.start).isoformat(), "end": to_local(self.end).isoformat(),
+                "start_utc": as_utc_naive(self.start).isoformat() + "Z",
+                "end_utc": as_utc_naive(self.end).isoformat() + "Z",
                 "target": self.target, "met": self.met,
                 "proactive": self.proactive.as_dict(), "total": self.total.as_dict(),
                 "rows": [row.as_dict() for row in self.rows]}

@@ -3,7 +3,7 @@ delivery time, proactive status notices against the 90% target; known answers.""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -93,3 +93,10 @@ def test_the_command_prints_the_table_and_json(outbox: str, capsys) -> None:
                  "--to", "2026-12-01T08:00", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["proactive"]["delivered"] == 7 and data["met"] is False
+    # The period in local time with its offset, as the text's header says it; UTC alongside.
+    header = out.splitlines()[0]
+    start, end = (datetime.fromisoformat(data[key]) for key in ("start", "end"))
+    assert start.utcoffset() is not None and end.utcoffset() is not None
+    assert header == (f"notices queued {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}")
+    assert datetime.fromisoformat(data["start_utc"].rstrip("Z")) == \
+        start.astimezone(timezone.utc).replace(tzinfo=None)
