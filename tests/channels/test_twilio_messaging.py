@@ -689,7 +689,8 @@ def test_a_voice_note_is_heard_shown_and_answered(phone, agent):
     assert "status" in said.lower() and "claim" in said.lower()
     [reply] = phone.bodies("whatsapp:" + CUSTOMER)
     heard, answer = reply.split("\n\n")
-    assert heard.startswith("I heard") and said in heard
+    # Quoted without its own final stop: "I heard: “…”." ends once.
+    assert heard.startswith("I heard") and said.rstrip(".") + "”." in heard
     assert answer == f"echo: {said}"
 
 
