@@ -9,7 +9,13 @@ from rasa_sdk.forms import ValidationAction
 
 from actions.common import ReplyAction
 from bot.handoff import declares_elderly
-from bot.language import SIMPLIFIED, conversation_language, detect_script, says_abroad
+from bot.language import (
+    SIMPLIFIED,
+    conversation_language,
+    detect_script,
+    picked_choice,
+    says_abroad,
+)
 
 
 def original_text(tracker: Tracker) -> str:
@@ -19,6 +25,11 @@ def original_text(tracker: Tracker) -> str:
         if event.get("event") == "user":
             return event.get("text") or ""
     return tracker.latest_message.get("text") or ""
+
+
+def _picked(tracker: Tracker) -> bool:
+    """The latest message is a numbered choice the channel turned into its button's payload."""
+    return picked_choice(tracker.latest_message.get("metadata"))
 
 
 def _latest_intent(tracker: Tracker) -> str:
@@ -38,6 +49,7 @@ class ValidateSlotMappings(ValidationAction):
             tracker.latest_message.get("text") or "",
             pinned=bool(tracker.get_slot("language_pinned")),
             switch_request=_latest_intent(tracker) == "switch_language",
+            picked=_picked(tracker),
         )
         return {"language": language, "language_pinned": pinned}
 
@@ -45,8 +57,8 @@ class ValidateSlotMappings(ValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> Dict[str, Any]:
         """"請問住院理賠…": traditional characters are answered in traditional characters."""
-        if _latest_intent(tracker).startswith("EXTERNAL_"):
-            return {}
+        if _latest_intent(tracker).startswith("EXTERNAL_") or _picked(tracker):
+            return {}  # not the customer's words: the button's payload says nothing of script
         current = tracker.get_slot("script")
         script = detect_script(original_text(tracker), current)
         if script == current or (current is None and script == SIMPLIFIED):

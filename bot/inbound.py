@@ -72,6 +72,13 @@ def first_receipt(channel: str, external_id: str, *, url: str | None = None,
     return True
 
 
+def received(channel: str, external_id: str, *, url: str | None = None) -> bool:
+    """Whether `channel` has received `external_id` before (being handled or done)."""
+    with unit_of_work(url) as uow:
+        key = str(external_id)[:MAX_EXTERNAL_ID_CHARS]
+        return uow.inbound_receipts.exists(channel, key)
+
+
 def forget_receipts_before(cutoff: datetime, *, url: str | None = None) -> int:
     """Drops receipts older than `cutoff` (platforms stop retrying after a day or so)."""
     with unit_of_work(url) as uow:

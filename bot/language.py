@@ -76,6 +76,18 @@ def detect(text: str) -> str | None:
     return None
 
 
+# Metadata a channel puts on a message that stands for a numbered choice the customer picked
+# ("2" on SMS, WhatsApp or WeChat): the text is the button's payload, the bot's own words (a
+# claim number, "/inform{...}", a date written in Chinese), so it never changes the
+# conversation's language or script.
+PICKED_CHOICE = "picked_choice"
+
+
+def picked_choice(metadata: object) -> bool:
+    """Whether a message's metadata says it is a picked numbered choice."""
+    return isinstance(metadata, dict) and metadata.get(PICKED_CHOICE) is True
+
+
 def requested(text: str) -> str | None:
     """The language a customer explicitly asks for ("请说英文", "Chinese please"), if any."""
     wants_en = bool(_ASK_ENGLISH.search(text))
@@ -86,20 +98,22 @@ def requested(text: str) -> str | None:
 
 
 def conversation_language(
-    current: str | None, text: str, *, pinned: bool = False, switch_request: bool = False
+    current: str | None, text: str, *, pinned: bool = False, switch_request: bool = False,
+    picked: bool = False,
 ) -> tuple[str, bool]:
     """The language to answer in after this message, and whether it is now pinned.
 
     An explicit request switches and pins the language for the rest of the conversation.
-    Otherwise the language follows what the customer writes, unless it was pinned.
+    Otherwise the language follows what the customer writes, unless it was pinned or the
+    message is a picked choice (`picked`: the button's payload, not the customer's words).
     """
     current = current if current in LANGUAGES else DEFAULT_LANGUAGE
     if switch_request:
         target = requested(text)
         if target:
             return target, True
-    if pinned:
-        return current, True
+    if pinned or picked:
+        return current, pinned
     return detect(text) or current, False
 
 

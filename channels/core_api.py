@@ -57,6 +57,7 @@ from bot.documents import status as document_status
 from bot.outbox.senders import Sender, registered_senders
 from bot.settings import get_settings
 from channels.core_api_openapi import openapi_document
+from channels.pages import FALLBACK_METHODS, method_not_allowed
 from rasa_server.jobs import BackOfficeRounds, DocumentChase, NoticeDelivery, RetentionRounds
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,6 @@ logger = logging.getLogger(__name__)
 CORE_ACTOR = decisions.CORE_ACTOR
 MAX_BODY_BYTES = 16 * 1024
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-FALLBACK_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # The claim calls: path suffix -> the core operation (uow, at, number, body) -> (status, body).
 CLAIM_CALLS: Dict[str, Callable[..., Any]] = {
     "stage": decisions.move_stage,
@@ -257,18 +257,10 @@ class CoreApiInput(InputChannel):
         # or an unknown path before any blueprint handler runs (and in HTML for a browser), so
         # the other methods of each path and every other path get routes of their own
         # ("fallback" in their names; the OpenAPI document leaves them out).
-        def not_allowed(allowed: str) -> Callable[..., Awaitable[HTTPResponse]]:
-            async def handle(request: Request, **_: Any) -> HTTPResponse:
-                return response.json(
-                    {"error": "method_not_allowed",
-                     "message": f"{request.method} is not allowed here; use {allowed}."},
-                    status=405, headers={"Allow": allowed})
-            return handle
-
         paths = {"/health": "GET", "/openapi.json": "GET", "/claims": "POST",
                  **{f"/claims/<number>/{suffix}": "POST" for suffix in CLAIM_CALLS}}
         for index, (path, allowed) in enumerate(paths.items()):
-            core.add_route(not_allowed(allowed), path,
+            core.add_route(method_not_allowed(allowed), path,
                            methods=[m for m in FALLBACK_METHODS if m != allowed],
                            name=f"fallback_405_{index}")
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, Mapping
+from typing import Any, Awaitable, Callable, Dict, Mapping
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -36,6 +36,22 @@ def json_error(
 ) -> HTTPResponse:
     return response.json({"error": code, "message": message, **extra}, status=status,
                          headers=dict(headers or {}))
+
+
+# The methods a JSON API answers itself when one is not allowed on a path (Sanic's own 405 is an
+# HTML page for a browser).
+FALLBACK_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def method_not_allowed(allowed: str) -> Callable[..., Awaitable[HTTPResponse]]:
+    """A handler answering 405 in JSON, naming the method to use (`Allow`)."""
+
+    async def handle(request: Request, **_: Any) -> HTTPResponse:
+        return json_error(405, "method_not_allowed",
+                          f"{request.method} is not allowed here; use {allowed}.",
+                          headers={"Allow": allowed})
+
+    return handle
 
 
 def add_page_routes(

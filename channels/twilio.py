@@ -39,7 +39,7 @@ from sanic.response import HTTPResponse
 
 from bot.documents.captions import item_named
 from bot.documents.intake import intake_text, match_file
-from bot.language import clean_text, detect, normalise
+from bot.language import PICKED_CHOICE, clean_text, detect, in_script, normalise
 from bot.outbox.senders import SMS_FALLBACK, register_sender
 from bot.replies import say
 from bot.settings import Settings, get_settings
@@ -101,12 +101,13 @@ def numbered(header: str, titles: Sequence[str]) -> str:
                                 enumerate(titles, start=1))])
 
 
-def render_bot_message(message: Mapping[str, Any], lang: str) -> str:
-    """One message Rasa collected, as SMS text: buttons become numbered options."""
+def render_bot_message(message: Mapping[str, Any], lang: str, script: str | None = None) -> str:
+    """One message Rasa collected, as SMS text: buttons become numbered options, under a header
+    in the customer's script (the bot's text and titles are in it already)."""
     text = str(message.get("text") or "").strip()
     buttons = [b for b in message.get("buttons") or [] if isinstance(b, Mapping)]
     if buttons:
-        header = say("sms_options", detect(text) or lang)
+        header = in_script(say("sms_options", detect(text) or lang), script)
         options = numbered(header, [str(b.get("title") or b.get("payload") or "") for b in buttons])
         text = f"{text}\n{options}" if text else options
     if not text and message.get("image"):
@@ -388,8 +389,10 @@ class TwilioMessagingInput(InputChannel):
             if answer is not None:
                 replies.append(answer)
                 continue
-            said = await self._button_payload(sender_id, said, conversation) or said
-            replies.extend(await self._ask_bot(on_new_message, inbound, said, lang))
+            payload = await self._button_payload(sender_id, said, conversation)
+            replies.extend(await self._ask_bot(on_new_message, inbound, payload or said, lang,
+                                               script=conversation.script,
+                                               picked=payload is not None))
         if questions and sender_id in self._choices:
             self._choices[sender_id].at = time.time()  # asked after the bot's answer
         # The channel's own lines (an upload's answer, "which document?") in the customer's
@@ -414,17 +417,23 @@ class TwilioMessagingInput(InputChannel):
         return location_text(point, lang, venue) or ""
 
     async def _ask_bot(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
-                       inbound: Inbound, text: str, lang: str) -> List[str]:
+                       inbound: Inbound, text: str, lang: str, *, script: str | None = None,
+                       picked: bool = False) -> List[str]:
+        """One turn of the bot. `picked`: `text` is the payload of the button the customer
+        picked by its number: the bot's own words, sent as they are (bot.language.PICKED_CHOICE:
+        they never change the conversation's language)."""
         from rasa_server.turns import watch_turn
 
         collector = CollectingOutputChannel()
+        metadata: Dict[str, Any] = {"twilio": {"kind": inbound.address.kind,
+                                               "message_sid": inbound.sid}}
+        if picked:
+            metadata[PICKED_CHOICE] = True
         with watch_turn(inbound.address.sender_id) as turn:
             try:
                 await on_new_message(UserMessage(
-                    customer_text(text), collector, inbound.address.sender_id,
-                    input_channel=CHANNEL,
-                    metadata={"twilio": {"kind": inbound.address.kind,
-                                         "message_sid": inbound.sid}},
+                    text if picked else customer_text(text), collector,
+                    inbound.address.sender_id, input_channel=CHANNEL, metadata=metadata,
                 ))
             except Exception:
                 if not turn.failed:
@@ -435,7 +444,7 @@ class TwilioMessagingInput(InputChannel):
             logger.warning("twilio: turn of message %s failed (%s)", inbound.sid, turn.failure)
             return [say("try_again_shortly", lang)]
         return [rendered for message in collector.messages
-                if (rendered := render_bot_message(message, lang))]
+                if (rendered := render_bot_message(message, lang, script))]
 
     # -- choices: numbered buttons, and which document a file is ----------------------------
     async def _button_payload(self, sender_id: str, text: str,

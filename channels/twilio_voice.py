@@ -463,12 +463,14 @@ class TwilioVoiceInput(InputChannel):
         if not heard.text:
             return await self._missed(request, on_new_message, form, state, twiml, settings,
                                       heard.reason or "not_understood")
+        from bot.speech import quotable
+
         before: List[str] = []
         if any(ch.isdigit() for ch in heard.text):
             # Numbers are read back, so a misheard policy number or amount is caught at once.
             # The keypad is offered as the way round a misheard one.
             before.append(say("call_heard_number", state.lang,
-                              text=heard.text.rstrip("。.!！?？ ")))
+                              text=quotable(heard.text)))
         from bot.speech import audit_fields
 
         return await self._converse(request, on_new_message, form, state, twiml, settings,

@@ -326,10 +326,12 @@ class StreamedCall:
         heard = await self.channel._recognise(pcm_wav(value), lang, f"{self.call_sid} stream")
         if not heard.text:
             return await self._missed(say("call_not_understood_stream", lang))
+        from bot.speech import quotable
+
         before = []
         if any(ch.isdigit() for ch in heard.text):
             # Read back, as on a recorded turn; the keypad (* digits #) is the way round.
-            before.append(say("call_heard_number", lang, text=heard.text.rstrip("。.!！?？ ")))
+            before.append(say("call_heard_number", lang, text=quotable(heard.text)))
         from bot.speech import audit_fields
 
         await self._converse(heard.text, before, audit_fields(heard.transcript))

@@ -17,7 +17,14 @@ from sanic.response import HTTPResponse, ResponseStream
 
 from channels.conversation import Conversation, read_conversation
 from channels.media import receive_media_file, upload_target
-from channels.pages import add_page_routes, json_error, page_headers, security_headers
+from channels.pages import (
+    FALLBACK_METHODS,
+    add_page_routes,
+    json_error,
+    method_not_allowed,
+    page_headers,
+    security_headers,
+)
 from rasa_server.turns import RETRY_AFTER_SECONDS, try_again_text, watch_turn
 
 logger = logging.getLogger(__name__)
@@ -187,6 +194,10 @@ class WebChatInput(RestInput):
                 return await _handler(request, on_new_message)
 
             webchat.add_route(route, uri, methods=[method], name=name)
+            # Any other method: 405 in JSON like every answer here (not Sanic's HTML page).
+            webchat.add_route(method_not_allowed(method), uri,
+                              methods=[m for m in FALLBACK_METHODS if m != method],
+                              name=f"{name}_not_allowed")
         return webchat
 
     # -- handlers --------------------------------------------------------------------------------

@@ -8,12 +8,17 @@ the outbox sender in bot/wechat/outgoing.py.
 - Every callback's signature (token, timestamp, nonce) is checked; a stale timestamp, a nonce
   seen before, a forged signature or msg_signature is refused (403) and nothing happens; the XML
   is read by a hardened parser (no DTD, entities or external references: 400). See
-  bot/wechat/callback.py.
-- A delivery WeChat repeats (same MsgId, or for events the follower and creation time) is
-  handled once (bot.inbound). WeChat waits 5 seconds, then retries: the callback is answered
-  "success" as soon as the turn is done or after `answer_within_seconds` (4), whichever comes
-  first, and every answer goes through the customer-service message API, so a slow voice note
-  is never answered twice and never makes WeChat tell the follower the account is broken.
+  bot/wechat/callback.py. A nonce seen before on a message already received is WeChat's retry
+  repeating its query string: answered "success", not handled again. The server-URL check (GET)
+  refuses a nonce seen before too (WeChat signs each 提交 afresh).
+- A delivery WeChat repeats (same follower and MsgId, or for events the follower and creation
+  time) is handled once (bot.inbound). WeChat waits 5 seconds, then retries: the callback is
+  answered "success" as soon as the turn is done or after `answer_within_seconds` (4),
+  whichever comes first, and every answer goes through the customer-service message API, so a
+  slow voice note is never answered twice and never makes WeChat tell the follower the
+  account is broken.
+- `unsubscribe` closes the channel for notices (bot.outbox.windows.close_channel: the sender
+  raises ChannelCannotDeliver, so the outbox texts the phone on file); `subscribe` reopens it.
 - Text; voice (AMR, or speex when WeChat delivers it; decoded and recognised on this machine by
   bot.speech through channels/media.py, shown back as "I heard: …"); photos (stored against the
   claim by channels/media.py; WeChat photos have no caption, so a numbered list asks which
@@ -39,7 +44,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.language import clean_text
+from bot.language import PICKED_CHOICE, clean_text
 from bot.outbox.senders import register_sender
 from bot.replies import say
 from bot.settings import get_settings
@@ -71,6 +76,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_ANSWER_WITHIN_S = 4.0  # WeChat gives up after 5 seconds and retries
 SUCCESS = "success"  # what WeChat expects when the answer comes another way
 NONCE_RECEIPTS = "wechat-nonce"
+ECHO_NONCE_RECEIPTS = "wechat-echo-nonce"
 CHOICE_TTL_S = 30 * 60.0
 _OPEN_ID = re.compile(r"[A-Za-z0-9_-]{6,64}")
 # A payload sent on as it is: Rasa's "/intent", nothing more (no entities).
@@ -168,8 +174,12 @@ class WeChatInput(InputChannel):
         async def verify(request: Request) -> HTTPResponse:
             if not self.configured:
                 return response.text("not configured", status=503)
+            from bot.inbound import first_receipt
+
             try:
-                echostr = wx.echo(_args(request), token=self.token, now=self.clock())
+                echostr = await asyncio.to_thread(
+                    wx.echo, _args(request), token=self.token, now=self.clock(),
+                    first_nonce=lambda key: first_receipt(ECHO_NONCE_RECEIPTS, key))
             except wx.Rejected as rejected:
                 logger.warning("wechat: server-URL check refused: %s", rejected.reason)
                 return response.text(rejected.reason, status=rejected.status)
@@ -185,7 +195,7 @@ class WeChatInput(InputChannel):
                       on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
         if not self.configured:
             return response.text("not configured", status=503)
-        from bot.inbound import CLAIMED, DONE, claim_receipt, first_receipt
+        from bot.inbound import CLAIMED, DONE, claim_receipt, first_receipt, received
 
         def first_nonce(key: str) -> bool:
             return first_receipt(NONCE_RECEIPTS, key)
@@ -195,6 +205,21 @@ class WeChatInput(InputChannel):
                 wx.open_callback, _args(request), request.body or b"", token=self.token,
                 aes_key=self.aes_key, app_id=self.app_id, now=self.clock(),
                 first_nonce=first_nonce)
+        except wx.Replayed as replayed:
+            # WeChat's retry may repeat the first request's query string: a message already
+            # received is answered "success" (and not handled again); any other is refused.
+            try:
+                again = await asyncio.to_thread(received, CHANNEL,
+                                                replayed.callback.delivery_id)
+            except Exception:
+                logger.exception("wechat: receipts could not be read")
+                return response.text("unavailable", status=503)
+            if again:
+                logger.info("wechat: retry of delivery %s with the same nonce; not handled "
+                            "again", replayed.callback.delivery_id)
+                return response.text(SUCCESS)
+            logger.warning("wechat: callback refused: %s", replayed.reason)
+            return response.text(replayed.reason, status=replayed.status)
         except wx.Rejected as rejected:
             logger.warning("wechat: callback refused: %s", rejected.reason)
             return response.text(rejected.reason, status=rejected.status)
@@ -317,10 +342,12 @@ class WeChatInput(InputChannel):
         await self._send(turn, facts.in_script(say(key, facts.lang(), **fields)))
 
     async def _to_rasa(self, turn: _Turn, text: str, *, ours: bool = False,
-                       **metadata: Any) -> None:
+                       picked: bool = False, **metadata: Any) -> None:
         """The customer's words to Rasa (a leading "/" is read as words), or `ours`: a menu
-        item's or a button's payload, a plain "/intent", sent as it is."""
-        if not (ours and _INTENT_PAYLOAD.fullmatch(text)):
+        item's payload, a plain "/intent", sent as it is, or `picked`: the payload of the button
+        the follower picked by its number, sent as it is and marked so that it never changes
+        the conversation's language (bot.language.PICKED_CHOICE)."""
+        if not (picked or (ours and _INTENT_PAYLOAD.fullmatch(text))):
             text = customer_text(clean_text(text))
         limit = get_settings().max_message_chars
         if len(text) > limit:
@@ -328,6 +355,8 @@ class WeChatInput(InputChannel):
             return
         data = turn.metadata
         data["wechat"].update(metadata)
+        if picked:
+            data[PICKED_CHOICE] = True
         collector = CollectingOutputChannel()
         with watch_turn(turn.sender) as watched:
             await turn.on_new_message(UserMessage(text, collector, turn.sender,
@@ -337,9 +366,9 @@ class WeChatInput(InputChannel):
                            "send it again", turn.callback.delivery_id, watched.failure)
             await self._say(turn, "try_again_shortly")
             return
-        lang = (await read_conversation(turn.app, turn.sender)).lang()
+        after = await read_conversation(turn.app, turn.sender)
         for message in collector.messages:
-            await self._send(turn, render_bot_message(message, lang))
+            await self._send(turn, render_bot_message(message, after.lang(), after.script))
 
     # -- what the follower sent ------------------------------------------------------------------
 
@@ -351,7 +380,7 @@ class WeChatInput(InputChannel):
                 return
             payload = await self._button_payload(turn, number, conversation)
             if payload is not None:
-                await self._to_rasa(turn, payload, ours=True, choice=number)
+                await self._to_rasa(turn, payload, picked=True, choice=number)
                 return
         await self._to_rasa(turn, text)
 
@@ -438,8 +467,14 @@ class WeChatInput(InputChannel):
             await self._to_rasa(turn, said, location=True)
 
     async def _on_event(self, turn: _Turn, event: str, message: Any) -> None:
+        from bot.outbox.windows import close_channel, reopen_channel
+
         if event in ("subscribe", "subscribe_scan"):
+            await asyncio.to_thread(reopen_channel, turn.sender, CHANNEL)
             await self._to_rasa(turn, "/greet", ours=True, event="subscribe")
+        elif event == "unsubscribe":  # nothing reaches them on WeChat now: notices go by SMS
+            await asyncio.to_thread(close_channel, turn.sender, CHANNEL)
+            logger.info("wechat: %s unsubscribed", masked(turn.open_id))
         elif event == "click":
             payload = click_payload(turn.callback.fields.get("EventKey"))
             if payload:
@@ -447,7 +482,7 @@ class WeChatInput(InputChannel):
                                     menu=turn.callback.fields.get("EventKey"))
             else:
                 logger.info("wechat: menu key not in bot/wechat/menu.yml; ignored")
-        else:  # unsubscribe, VIEW, location reports, template delivery reports: nothing to say
+        else:  # VIEW, location reports, template delivery reports: nothing to say
             logger.info("wechat: event %r ignored", event[:30])
 
     # -- media -----------------------------------------------------------------------------------

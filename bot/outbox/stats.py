@@ -74,8 +74,10 @@ class DeliveryStats:
         return None if share is None else share >= self.target
 
     def as_dict(self) -> Dict[str, Any]:
-        # Local times with their offset, as the text header prints them.
+        # Local time with its offset, as the text report prints it; UTC alongside.
         return {"start": to_local(self.start).isoformat(), "end": to_local(self.end).isoformat(),
+                "start_utc": as_utc_naive(self.start).isoformat() + "Z",
+                "end_utc": as_utc_naive(self.end).isoformat() + "Z",
                 "target": self.target, "met": self.met,
                 "proactive": self.proactive.as_dict(), "total": self.total.as_dict(),
                 "rows": [row.as_dict() for row in self.rows]}

@@ -15,6 +15,9 @@ from bot.store.models import ChannelContact
 
 WHATSAPP_WINDOW = timedelta(hours=24)
 WECHAT_WINDOW = timedelta(hours=48)
+# The contact's `channel` while the customer has left it (a WeChat follower who unsubscribed):
+# "<channel>:closed". Senders ask `channel_closed` and fall back (SMS) without trying.
+CLOSED = ":closed"
 
 
 def record_inbound(conversation_id: str, channel: str, *, at: datetime | None = None,
@@ -49,3 +52,29 @@ def window_open(conversation_id: str | None, window: timedelta, *, now: datetime
     another channel is used rather than a message the channel would refuse)."""
     last = last_inbound_at(conversation_id, url=url)
     return last is not None and as_utc_naive(now) - last <= window
+
+
+def close_channel(conversation_id: str, channel: str, *, url: str | None = None) -> None:
+    """The customer left the channel (WeChat's `unsubscribe`): nothing is sent there until
+    `reopen_channel` (or a later message: record_inbound)."""
+    record_inbound(conversation_id, channel, url=url)
+    with unit_of_work(url) as uow:
+        uow.channel_contacts.set_channel(conversation_id, channel + CLOSED)
+        uow.commit()
+
+
+def reopen_channel(conversation_id: str, channel: str, *, url: str | None = None) -> None:
+    """The customer came back (WeChat's `subscribe`)."""
+    record_inbound(conversation_id, channel, url=url)
+    with unit_of_work(url) as uow:
+        uow.channel_contacts.set_channel(conversation_id, channel)
+        uow.commit()
+
+
+def channel_closed(conversation_id: str | None, *, url: str | None = None) -> bool:
+    """Whether the customer left the conversation's channel (close_channel)."""
+    if not conversation_id:
+        return False
+    with unit_of_work(url) as uow:
+        channel = uow.channel_contacts.channel_of(conversation_id)
+    return bool(channel and channel.endswith(CLOSED))

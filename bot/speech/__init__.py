@@ -34,10 +34,21 @@ __all__ = [
     "model_source",
     "not_understood_line",
     "prepare_packaged_model",
+    "quotable",
     "recognise",
     "shared_model",
     "spoken_to_digits",
 ]
+
+
+# What ends a sentence: dropped from words quoted back inside a reply that has its own ("I
+# heard: “…”." would end twice).
+_FINAL_PUNCTUATION = "。.!！?？ "
+
+
+def quotable(text: str) -> str:
+    """Recognised words fit to quote inside a reply: the final punctuation dropped."""
+    return text.rstrip(_FINAL_PUNCTUATION)
 
 
 def heard_line(transcript: Transcript, lang: str | None) -> str:
@@ -47,7 +58,7 @@ def heard_line(transcript: Transcript, lang: str | None) -> str:
 
     if not transcript.understood:
         return not_understood_line(transcript, lang)
-    return say("speech_heard", lang, text=transcript.text)
+    return say("speech_heard", lang, text=quotable(transcript.text))
 
 
 def not_understood_line(transcript: Transcript, lang: str | None) -> str:

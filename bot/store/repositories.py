@@ -945,6 +945,11 @@ class InboundReceiptRepository(_Repository[InboundReceipt]):
             InboundReceipt.channel == channel,
             InboundReceipt.external_id == external_id)).scalar_one()
 
+    def exists(self, channel: str, external_id: str) -> bool:
+        return self.session.execute(select(InboundReceipt.id).where(
+            InboundReceipt.channel == channel,
+            InboundReceipt.external_id == external_id)).first() is not None
+
     def take_expired_lease(self, receipt_id: int, now: datetime, until: datetime) -> bool:
         """Lease an unfinished delivery whose lease has run out until `until`, with one
         conditional UPDATE: of two handlers exactly one gets True."""
@@ -1108,6 +1113,19 @@ class ChannelContactRepository(_Repository[ChannelContact]):
             select(ChannelContact.last_inbound_at)
             .where(ChannelContact.conversation_id == conversation_id)
         ).scalar_one_or_none()
+
+    def channel_of(self, conversation_id: str) -> str | None:
+        return self.session.execute(
+            select(ChannelContact.channel)
+            .where(ChannelContact.conversation_id == conversation_id)
+        ).scalar_one_or_none()
+
+    def set_channel(self, conversation_id: str, channel: str) -> None:
+        self.session.execute(
+            update(ChannelContact)
+            .where(ChannelContact.conversation_id == conversation_id)
+            .values(channel=channel)
+            .execution_options(synchronize_session=False))
 
 
 class LoginLinkRepository(_Repository[LoginLink]):

@@ -31,6 +31,16 @@ class Rejected(Exception):
         self.reason, self.status = reason, status
 
 
+class Replayed(Rejected):
+    """A signed, fresh callback whose (timestamp, nonce) was seen before. WeChat's own retries
+    may repeat the query string: `callback` is the message it carries, so the channel answers
+    "success" when that message was already received and refuses it (403) otherwise."""
+
+    def __init__(self, callback: Callback) -> None:
+        super().__init__(REPLAYED)
+        self.callback = callback
+
+
 def read_xml(data: bytes | str) -> Dict[str, str]:
     """The <xml> element's children as {tag: text}, read with a DTD, entities and external
     references all forbidden (billion laughs, XXE): anything else raises Rejected."""
@@ -80,10 +90,11 @@ class Callback:
 
     @property
     def delivery_id(self) -> str:
-        """What identifies a delivery across WeChat's retries: the MsgId, or for an event
-        (which has none) the follower and the creation time, as WeChat's documents say."""
+        """What identifies a delivery across WeChat's retries: the follower and the MsgId
+        (a MsgId is only unique per follower), or for an event (which has none) the follower
+        and the creation time, as WeChat's documents say."""
         if self.fields.get("MsgId"):
-            return self.fields["MsgId"]
+            return "{}:{}".format(self.fields.get("FromUserName", ""), self.fields["MsgId"])
         return "event:{}:{}:{}".format(self.fields.get("FromUserName", ""),
                                        self.fields.get("CreateTime", ""),
                                        self.fields.get("Event", ""))
@@ -91,8 +102,9 @@ class Callback:
 
 def open_callback(args: Mapping[str, str], body: bytes, *, token: str, aes_key: str,
                   app_id: str, now: float, first_nonce: Callable[[str], bool]) -> Callback:
-    """Check and read one POSTed callback; raises Rejected. `first_nonce(key)` records a
-    (timestamp, nonce) pair and says whether it is new (shared by every replica)."""
+    """Check and read one POSTed callback; raises Rejected (Replayed for a nonce seen before,
+    once the body is read). `first_nonce(key)` records a (timestamp, nonce) pair and says
+    whether it is new (shared by every replica)."""
     from wechatpy import parse_message
 
     if not args.get("signature") or not args.get("timestamp") or not args.get("nonce"):
@@ -103,8 +115,6 @@ def open_callback(args: Mapping[str, str], body: bytes, *, token: str, aes_key: 
         raise Rejected(STALE)
     if len(body) > MAX_BODY_BYTES:
         raise Rejected(TOO_LARGE, 413)
-    if not first_nonce(f"{args['timestamp']}:{args['nonce']}"[:128]):
-        raise Rejected(REPLAYED)
     outer = read_xml(body)
     encrypted = (args.get("encrypt_type") or "").lower() == "aes" or "Encrypt" in outer
     if encrypted:
@@ -114,7 +124,14 @@ def open_callback(args: Mapping[str, str], body: bytes, *, token: str, aes_key: 
         fields, text = outer, body.decode("utf-8")
     if not fields.get("MsgType") or not fields.get("FromUserName"):
         raise Rejected(MALFORMED, 400)
-    return Callback(parse_message(text), fields, encrypted)
+    opened = Callback(parse_message(text), fields, encrypted)
+    if not first_nonce(nonce_key(args)):
+        raise Replayed(opened)
+    return opened
+
+
+def nonce_key(args: Mapping[str, str]) -> str:
+    return f"{args['timestamp']}:{args['nonce']}"[:128]
 
 
 def _decrypt(outer: Dict[str, str], args: Mapping[str, str], *, token: str, aes_key: str,
@@ -138,12 +155,17 @@ def _decrypt(outer: Dict[str, str], args: Mapping[str, str], *, token: str, aes_
         raise Rejected(MALFORMED, 400) from error
 
 
-def echo(args: Mapping[str, str], *, token: str, now: float) -> str:
-    """The server-URL check (GET with echostr): the echostr when signed by our token."""
+def echo(args: Mapping[str, str], *, token: str, now: float,
+         first_nonce: Callable[[str], bool] | None = None) -> str:
+    """The server-URL check (GET with echostr): the echostr when signed by our token, fresh,
+    and (with `first_nonce`) its nonce not seen before. WeChat sends one GET per 提交 with a
+    new timestamp and nonce, so refusing a repeated one never fails the real check."""
     if not signed(token, args):
         raise Rejected(FORGED)
     if not fresh(args, now):
         raise Rejected(STALE)
+    if first_nonce is not None and not first_nonce(nonce_key(args)):
+        raise Rejected(REPLAYED)
     return args.get("echostr") or ""
 
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Callable, List
 
 from bot.outbox.senders import ChannelCannotDeliver, Notice, PermanentDeliveryError
-from bot.outbox.windows import WECHAT_WINDOW, window_open
+from bot.outbox.windows import WECHAT_WINDOW, channel_closed, window_open
 from bot.wechat.api import OUTSIDE_WINDOW, UNSUBSCRIBED, SharedTokenClient, WeChatError, call
 from bot.wechat.config import template_for
 
@@ -79,6 +79,8 @@ class WeChatNoticeSender:
         open_id = open_id_of(notice.conversation_id)
         if open_id is None:
             raise PermanentDeliveryError("not a WeChat conversation id")
+        if channel_closed(notice.conversation_id):
+            raise ChannelCannotDeliver("wechat: the follower unsubscribed")
         client = self._client()
         now = self._clock() if self._clock else None
         if window_open(notice.conversation_id, WECHAT_WINDOW - WINDOW_MARGIN, now=now):

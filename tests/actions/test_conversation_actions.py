@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import (
@@ -36,6 +37,23 @@ def test_language_slot_follows_english_text(domain):
 def test_a_policy_number_does_not_switch_language(domain):
     slots = _extract(make_tracker("AUTO-2026-0001", intent="inform"), domain)
     assert slots["language"] == "zh"
+
+
+@pytest.mark.parametrize("payload, language, script", [
+    ('/inform{"claim_number":"CLM-2026-000004"}', "zh", None),  # a Chinese customer's "2"
+    ("12月7日09:00", "en", None),  # an English customer's "1": a time written in Chinese
+    ("跳过这个问题", "zh", "traditional"),  # a traditional customer's pick, in simplified
+])
+def test_a_picked_numbered_choice_changes_neither_language_nor_script(domain, payload, language,
+                                                                      script):
+    from bot.language import PICKED_CHOICE
+
+    tracker = make_tracker(payload, intent="inform",
+                           slots={"language": language, "script": script})
+    tracker.latest_message["metadata"] = {PICKED_CHOICE: True, "twilio": {"kind": "sms"}}
+    slots = _extract(tracker, domain)
+    assert slots.get("language", language) == language
+    assert slots.get("script", script) == script
 
 
 def test_explicit_switch_is_pinned(domain):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -106,6 +106,9 @@ def test_to_as_a_date_includes_that_day_as_the_report_does(outbox: str, capsys) 
     # Local times with the offset, the day's bounds (not naive UTC "2026-11-01T16:00:00").
     assert (data["start"], data["end"]) == ("2026-11-02T00:00:00+08:00",
                                             "2026-11-03T00:00:00+08:00")
+    # UTC alongside, for machines.
+    assert datetime.fromisoformat(data["start_utc"].rstrip("Z")) == \
+        datetime.fromisoformat(data["start"]).astimezone(timezone.utc).replace(tzinfo=None)
     assert main(["--db-url", outbox, "notices", "stats", "--from", "2026-11-01", "--to",
                  "2026-11-01", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["total"]["queued"] == 0

@@ -486,6 +486,47 @@ def test_buttons_become_numbered_options_and_a_number_picks_the_payload(phone, a
     assert agent.texts()[-1] == "1"
 
 
+@pytest.mark.parametrize("kind", ["sms", "whatsapp"])
+def test_a_claim_picked_by_its_number_reaches_the_bot_as_its_own_payload_in_the_script(
+    phone, agent, kind
+):
+    from bot.language import PICKED_CHOICE, in_script
+
+    buttons = [{"title": f"第{n}笔 车险 {number}",
+                "payload": f'/inform{{"claim_number":"{number}"}}'}
+               for n, number in enumerate(["CLM-2026-000004", "CLM-2026-000005"], 1)]
+
+    async def reply(message: UserMessage) -> None:
+        if message.text == "查一下進度":
+            await message.output_channel.send_text_with_buttons(message.sender_id,
+                                                                "您有兩筆理賠。", buttons)
+        else:
+            await StandInAgent.echo(message)
+
+    sender = ("wa-" if kind == "whatsapp" else "sms-") + CUSTOMER
+    agent.tracker_store.trackers[sender] = Tracker()
+    agent.tracker_store.trackers[sender].slots.update(language="zh", script="traditional")
+    agent.reply = reply
+    whatsapp = {"sender": "whatsapp:" + CUSTOMER, "to": OUR_WHATSAPP}
+    to = whatsapp["sender"] if kind == "whatsapp" else CUSTOMER
+
+    def send(text: str) -> None:
+        phone.send(text, **(whatsapp if kind == "whatsapp" else {}))
+
+    send("查一下進度")
+    [offer] = phone.bodies(to)
+    header = in_script(say("sms_options", "zh"), "traditional")
+    assert header != say("sms_options", "zh")
+    assert offer.endswith("\n".join([header, *(in_script(f"{n}. {b['title']}", "traditional")
+                                               for n, b in enumerate(buttons, 1))]))
+    send("2")
+    picked = agent.received[-1]
+    assert picked.text == '/inform{"claim_number":"CLM-2026-000005"}'
+    assert picked.metadata[PICKED_CHOICE] is True
+    send("2")  # the options were answered: a number now is the customer's own
+    assert agent.received[-1].text == "2" and PICKED_CHOICE not in agent.received[-1].metadata
+
+
 def test_a_number_after_a_notice_answers_the_notice_not_old_options(phone, agent, store):
     async def reply(message: UserMessage) -> None:
         if message.text == "你好":
@@ -648,7 +689,8 @@ def test_a_voice_note_is_heard_shown_and_answered(phone, agent):
     assert "status" in said.lower() and "claim" in said.lower()
     [reply] = phone.bodies("whatsapp:" + CUSTOMER)
     heard, answer = reply.split("\n\n")
-    assert heard.startswith("I heard") and said in heard
+    # Quoted without its own final stop: "I heard: “…”." ends once.
+    assert heard.startswith("I heard") and said.rstrip(".") + "”." in heard
     assert answer == f"echo: {said}"
 
 

@@ -99,6 +99,17 @@ def test_bad_requests_are_refused(client: AsgiClient, body: dict, status: int) -
     assert res.status == status, res.text
 
 
+@pytest.mark.parametrize("method, path, allowed", [
+    ("GET", LOGIN, "POST"), ("PUT", LOGIN, "POST"), ("POST", "/webhooks/webchat/messages", "GET"),
+])
+def test_a_wrong_method_is_answered_in_json_like_every_web_chat_route(
+    client: AsgiClient, method: str, path: str, allowed: str
+) -> None:
+    answer = client.request(method, path)
+    assert answer.status == 405 and answer.headers.get("allow") == allowed
+    assert answer.json()["error"] == "method_not_allowed"
+
+
 def test_the_refusal_speaks_the_pages_language(client: AsgiClient) -> None:
     res = client.post(LOGIN, json_body={"sender": "web-abc", "token": "A" * 22,
                                         "metadata": {"locale": "en-GB"}})

@@ -116,7 +116,8 @@ def test_an_understood_voice_note_is_shown_back_and_handled_as_typed_text(client
     assert heard["heard"] is True
     assert heard["text"].startswith("I heard: “") and "status" in heard["text"].lower()
     [message] = agent.received
-    assert heard["text"] == f"I heard: “{message.text}”. If that's wrong, say it again or type it."
+    assert heard["text"] == f"I heard: “{message.text.rstrip('.')}”. If that's wrong, say it " \
+        "again or type it."
     assert message.input_channel == "webchat"
     assert message.metadata["input"] == "voice"
     assert replies == [{"recipient_id": "web-voice-1", "text": "bot: " + message.text}]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -143,6 +144,20 @@ def test_the_server_url_check_echoes_only_for_our_token(
     assert answer.status == 403
 
 
+def test_the_server_url_check_refuses_a_nonce_used_before(
+    client: AsgiClient, wechat: WeChatStandIn
+) -> None:
+    query = wechat.signed_query(nonce="echo-nonce-1")
+    url = WEBHOOK + "?" + "&".join(f"{k}={v}" for k, v in query.items()) + "&echostr=4711"
+    assert client.get(url).text == "4711"
+    again = client.get(url)
+    assert again.status == 403 and again.text == wx.REPLAYED
+    # WeChat's next 提交 signs with a new nonce: accepted.
+    fresh_query = wechat.signed_query()
+    assert client.get(WEBHOOK + "?" + "&".join(f"{k}={v}" for k, v in fresh_query.items())
+                      + "&echostr=4712").text == "4712"
+
+
 # --- bad input ----------------------------------------------------------------------------------
 
 def test_forged_stale_and_replayed_callbacks_are_refused_and_nothing_happens(
@@ -240,6 +255,34 @@ def test_a_delivery_wechat_repeats_is_handled_once(
     assert agent.texts == ["我要报案", "/greet"]
 
 
+def test_a_retry_that_repeats_the_query_string_is_answered_success_and_not_handled_again(
+    client: AsgiClient, agent: StandInAgent, wechat: WeChatStandIn
+) -> None:
+    signed_at = int(time.time())
+    for encrypted in (False, True):
+        message = wechat.text(OPEN_ID, f"我要报案{encrypted}")
+        first = post(client, wechat, message, nonce=f"same-{encrypted}", timestamp=signed_at,
+                     encrypted=encrypted)
+        # WeChat's retry of the same message with the first request's timestamp, nonce and
+        # signature: "success", handled once.
+        retry = post(client, wechat, message, nonce=f"same-{encrypted}", timestamp=signed_at,
+                     encrypted=encrypted)
+        assert (first.status, first.text) == (200, "success")
+        assert (retry.status, retry.text) == (200, "success")
+    assert agent.texts == ["我要报案False", "我要报案True"]
+    assert len(wechat.texts_to(OPEN_ID)) == 2
+
+
+def test_the_same_msg_id_from_two_followers_is_two_messages(
+    client: AsgiClient, agent: StandInAgent, wechat: WeChatStandIn
+) -> None:
+    other = "oStandinFollower0002"
+    assert post(client, wechat, wechat.text(OPEN_ID, "我要报案", msg_id=880001)).text == "success"
+    assert post(client, wechat, wechat.text(other, "查一下进度", msg_id=880001)).text == "success"
+    assert agent.texts == ["我要报案", "查一下进度"]
+    assert wechat.texts_to(other) == ["echo: 查一下进度"]
+
+
 def test_slow_work_is_acknowledged_within_wechats_five_seconds_and_answered_later(
     store: str, agent: StandInAgent, wechat: WeChatStandIn
 ) -> None:
@@ -287,6 +330,45 @@ def test_buttons_become_numbered_choices_and_the_number_picks_one(
     assert agent.texts[-1] == "7"
 
 
+def test_a_claim_picked_by_its_number_reaches_the_bot_as_its_own_payload_in_the_script(
+    client: AsgiClient, agent: StandInAgent, wechat: WeChatStandIn
+) -> None:
+    from rasa.shared.core.events import BotUttered
+
+    from bot.language import PICKED_CHOICE, in_script
+
+    claims = ["CLM-2026-000004", "CLM-2026-000005"]
+    buttons = [{"title": f"第{n}笔 车险 {number}",
+                "payload": f'/inform{{"claim_number":"{number}"}}'}
+               for n, number in enumerate(claims, 1)]
+
+    async def offer(message: UserMessage) -> None:
+        await message.output_channel.send_text_with_buttons(message.sender_id, "您有兩筆理賠。",
+                                                            buttons)
+        tracker = await agent.tracker_store.get_or_create_tracker(message.sender_id)
+        tracker.update(BotUttered("您有兩筆理賠。", {"buttons": buttons}, timestamp=time.time()))
+        await agent.tracker_store.save(tracker)
+
+    agent.set_slots(SENDER, language="zh", script="traditional")
+    agent.reply = offer
+    post(client, wechat, wechat.text(OPEN_ID, "查一下進度"))
+    [offered] = wechat.texts_to(OPEN_ID)
+    # The header follows the conversation's script, like the bot's own words above it.
+    header = in_script(say("sms_options", "zh"), "traditional")
+    assert header != say("sms_options", "zh")
+    assert offered == "您有兩筆理賠。\n" + header + "\n1. 第1笔 车险 CLM-2026-000004\n" \
+        "2. 第2笔 车险 CLM-2026-000005"
+    agent.reply = StandInAgent.echo
+    post(client, wechat, wechat.text(OPEN_ID, "2"))
+    # The button's payload as the bot wrote it (not read as the customer's English words),
+    # marked as a picked choice: it never changes the conversation's language.
+    picked = agent.received[-1]
+    assert picked.text == '/inform{"claim_number":"CLM-2026-000005"}'
+    assert picked.metadata[PICKED_CHOICE] is True
+    post(client, wechat, wechat.text(OPEN_ID, "CLM-2026-000005"))  # typed: the customer's words
+    assert PICKED_CHOICE not in agent.received[-1].metadata
+
+
 # --- voice, photos, location, menu, events ------------------------------------------------------
 
 def test_an_amr_voice_message_is_recognised_shown_back_and_handled_as_text(
@@ -298,6 +380,8 @@ def test_an_amr_voice_message_is_recognised_shown_back_and_handled_as_text(
     post(client, wechat, wechat.voice(OPEN_ID, media_id))
     heard, echoed = wechat.texts_to(OPEN_ID)
     assert heard.startswith("I heard:") and "status" in heard.lower()
+    # The words are quoted without their own final stop: the reply ends the sentence once.
+    assert "”." in heard and not re.search(r"[.。!！?？]”", heard), heard
     assert "claim" in agent.texts[-1].lower() and echoed.startswith("echo:")
     assert wechat.downloads == [media_id]
 
@@ -449,6 +533,27 @@ def test_notices_go_as_cs_messages_in_the_window_then_templates_then_sms_fallbac
     assert len(wechat.templates_to(OPEN_ID)) == 2
     with pytest.raises(PermanentDeliveryError):
         WeChatNoticeSender(client)(Notice(**{**_notice().__dict__, "conversation_id": "tg-1"}))
+
+
+def test_no_notice_goes_to_a_follower_who_unsubscribed_until_they_subscribe_again(
+    client: AsgiClient, agent: StandInAgent, wechat: WeChatStandIn, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _templates_file(tmp_path, monkeypatch)
+    api = lambda: SharedTokenClient(APP_ID, APP_SECRET,  # noqa: E731
+                                    api_base=wechat.base_url + "/cgi-bin/")
+    post(client, wechat, wechat.text(OPEN_ID, "查一下进度"))
+    post(client, wechat, wechat.event(OPEN_ID, "unsubscribe"))
+    sent = list(wechat.sent)
+    with pytest.raises(ChannelCannotDeliver):  # the outbox texts the phone on file instead
+        WeChatNoticeSender(api)(_notice())
+    with pytest.raises(ChannelCannotDeliver):  # nor a template, hours later
+        WeChatNoticeSender(api, clock=lambda: datetime.utcnow() + timedelta(hours=49))(
+            _notice())
+    assert wechat.sent == sent and wechat.templates_to(OPEN_ID) == []
+    post(client, wechat, wechat.event(OPEN_ID, "subscribe"))
+    WeChatNoticeSender(api)(_notice())
+    assert wechat.texts_to(OPEN_ID)[-1] == "您的材料已审核通过。"
 
 
 def test_the_menu_is_installed_from_yaml(wechat: WeChatStandIn, store: str,

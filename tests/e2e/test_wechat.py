@@ -32,6 +32,7 @@ CLAIM_NUMBER = re.compile(r"CLM-\d{4}-\d{6}")
 WEBHOOK_PATH = "/webhooks/wechat/webhook"
 AUTH = {"Authorization": f"Bearer {E2E_CORE_API_TOKEN}"}
 OPTION = re.compile(r"^(\d+)\. (.+)$", re.MULTILINE)
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def photo(shade: int) -> bytes:
@@ -163,7 +164,7 @@ def test_a_motor_claim_reported_over_wechat_with_a_voice_message_and_two_photos(
     assert again.status_code == 200 and again.text == "success"
     with unit_of_work(claims_db_url) as uow:
         assert uow.session.query(InboundReceipt).filter_by(
-            channel="wechat", external_id=str(image["MsgId"])).count() == 1
+            channel="wechat", external_id=f"{follower.open_id}:{image['MsgId']}").count() == 1
         claim = uow.session.query(Claim).filter_by(number=number).one()
         assert len(claim.files) == 2
     assert wechat.downloads.count(photo_id) == 1
@@ -236,9 +237,33 @@ def test_forged_replayed_and_repeated_callbacks_change_nothing(
     first = requests.post(follower.url, params=query, data=body.encode(), timeout=30)
     assert first.status_code == 200 and first.text == "success"
     assert wechat.wait_for_texts(follower.open_id, 1) == [say("ask_policy_number", "zh")]
+    # WeChat's retry may repeat the query string: the message was received, "success".
     replay = requests.post(follower.url, params=query, data=body.encode(), timeout=30)
-    assert replay.status_code == 403 and replay.text == "replayed"  # the nonce was used
+    assert replay.status_code == 200 and replay.text == "success"
+    # The used query string on another message is a replay: refused.
+    other = wechat.text(follower.open_id, "我要报案")
+    forged_body = wechat.sealed(other)[1]
+    replay = requests.post(follower.url, params=query, data=forged_body.encode(), timeout=30)
+    assert replay.status_code == 403 and replay.text == "replayed"
     again = wechat.post(follower.url, message)  # WeChat's retry: a new nonce, the same MsgId
     assert again.status_code == 200 and again.text == "success"
     time.sleep(2)
     assert wechat.texts_to(follower.open_id) == [say("ask_policy_number", "zh")]
+
+
+def test_a_chinese_customer_picks_a_claim_by_its_number_and_is_answered_in_chinese(
+    claims_servers, wechat_standin: WeChatStandIn
+) -> None:
+    wechat = wechat_standin
+    follower = WeChatFollower(claims_servers, wechat, encrypted=False)
+    follower.says("查一下进度")
+    follower.says("HOME-2026-0001")
+    listing = follower.says("0003")
+    options = OPTION.findall(listing)
+    assert len(options) >= 2 and say("sms_options", "zh") in listing, listing
+    number, title = options[1]
+    claim = CLAIM_NUMBER.search(title).group(0)
+    detail = follower.says(number)
+    assert claim in detail and CJK.search(detail), detail
+    # Still Chinese: nothing of the detail is in English words.
+    assert not re.search(r"[A-Za-z]{4,}", CLAIM_NUMBER.sub("", detail)), detail
