@@ -45,7 +45,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Dict, List, Mapping
+from typing import Any, Awaitable, Callable, Dict, Mapping
 
 import aiohttp
 from aiogram import Bot
@@ -68,6 +68,7 @@ from bot.replies import say
 from bot.settings import get_settings
 from channels.conversation import Conversation, read_conversation
 from channels.customer_text import customer_text
+from channels.deliveries import Deliveries
 from channels.locations import location_text
 from channels.media import (
     SPEECH_TOO_LARGE,
@@ -261,8 +262,7 @@ class TelegramInput(InputChannel):
             except tg.ValidationError:
                 logger.error("telegram: TELEGRAM_TOKEN is not a bot token (digits:letters); "
                              "the webhook stays off")
-        self._tasks: set = set()
-        self._chat_locks: Dict[int, List[Any]] = {}
+        self._deliveries = Deliveries(CHANNEL, self.answer_within_s)
 
     @property
     def configured(self) -> bool:
@@ -300,8 +300,7 @@ class TelegramInput(InputChannel):
 
     async def close(self) -> None:
         """Let running updates finish briefly, then close the Bot API session."""
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=5)
+        await self._deliveries.wait_idle(5)
         if self.bot is not None:
             session = self.bot._session
             if session is not None and not session.closed:
@@ -344,43 +343,11 @@ class TelegramInput(InputChannel):
                 {"ok": False, "error": "in_progress", "message": "Being handled; retry later."},
                 status=429, headers={"Retry-After": "30"})
 
-        task = asyncio.get_running_loop().create_task(
-            self._handle_once(incoming, request.app, on_new_message))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        await asyncio.wait({task}, timeout=self.answer_within_s)
-        if task.done() and not task.cancelled() and task.exception() is not None:
+        if not await self._deliveries.start(
+                update_id, lambda: self.handle(incoming, request.app, on_new_message)):
             # The turn crashed and its receipt was released: Telegram's retry is handled.
             return _error(503, "unavailable", "Try again later.")
         return response.json({"ok": True})
-
-    async def _handle_once(self, incoming: Incoming, app: Any,
-                           on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        """Handles a claimed update and marks it done only afterwards: a crash mid-turn leaves
-        it open, so Telegram's retry is handled (once) instead of dropped."""
-        from bot.inbound import finish_receipt, release_receipt
-
-        update_id = str(incoming.update_id)
-        try:
-            await self.handle(incoming, app, on_new_message)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await asyncio.to_thread(release_receipt, CHANNEL, update_id)
-            raise
-        await asyncio.to_thread(finish_receipt, CHANNEL, update_id)
-
-    @contextlib.asynccontextmanager
-    async def _chat_lock(self, chat_id: int) -> Any:
-        """Updates of one chat are handled one after the other, in the order they came."""
-        entry = self._chat_locks.setdefault(chat_id, [asyncio.Lock(), 0])
-        entry[1] += 1
-        try:
-            async with entry[0]:
-                yield
-        finally:
-            entry[1] -= 1
-            if entry[1] == 0:
-                self._chat_locks.pop(chat_id, None)
 
     async def handle(self, incoming: Incoming, app: Any,
                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
@@ -393,7 +360,7 @@ class TelegramInput(InputChannel):
             return
         assert self.bot is not None
         turn = _Turn(app, on_new_message, incoming, TelegramOutput(self.bot))
-        async with self._chat_lock(incoming.chat_id):
+        async with self._deliveries.one_at_a_time(incoming.chat_id):
             try:
                 if incoming.kind == "callback_query":
                     await self._on_button(turn)

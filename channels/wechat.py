@@ -37,7 +37,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Dict, List, Tuple
+from typing import Any, Awaitable, Callable, Dict, Tuple
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -60,6 +60,7 @@ from bot.wechat.outgoing import (
 )
 from channels.conversation import Conversation, read_conversation
 from channels.customer_text import customer_text
+from channels.deliveries import Deliveries
 from channels.locations import location_text
 from channels.media import (
     SPEECH_TOO_LARGE,
@@ -136,8 +137,7 @@ class WeChatInput(InputChannel):
         self.api_base = settings.wechat_api_base
         self.answer_within_s = float(answer_within_s or DEFAULT_ANSWER_WITHIN_S)
         self.clock = clock
-        self._tasks: set = set()
-        self._locks: Dict[str, List[Any]] = {}
+        self._deliveries = Deliveries(CHANNEL, self.answer_within_s)
         self._choices: Dict[str, _FileChoice] = {}
 
     @property
@@ -241,53 +241,28 @@ class WeChatInput(InputChannel):
         if state != CLAIMED:
             # The first delivery is being handled; its answer goes through the CS API.
             return response.text(SUCCESS)
-        task = asyncio.get_running_loop().create_task(
-            self._handle_once(opened, open_id, request.app, on_new_message))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        await asyncio.wait({task}, timeout=self.answer_within_s)
-        if task.done() and not task.cancelled() and task.exception() is not None:
+        if not await self._deliveries.start(
+                opened.delivery_id, lambda: self._handle(opened, open_id, request.app,
+                                                         on_new_message)):
             return response.text("unavailable", status=503)  # released: WeChat's retry is taken
         return response.text(SUCCESS)
 
     async def wait_idle(self, timeout: float | None = None) -> None:
         """Wait for the turns in progress (tests)."""
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=timeout)
+        await self._deliveries.wait_idle(timeout)
 
-    async def _handle_once(self, opened: wx.Callback, open_id: str, app: Any,
-                           on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        from bot.inbound import finish_receipt, release_receipt
+    async def _handle(self, opened: wx.Callback, open_id: str, app: Any,
+                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         from bot.outbox.windows import record_inbound
 
-        delivery = opened.delivery_id
-        try:
-            await asyncio.to_thread(record_inbound, conversation_id(open_id), CHANNEL)
-            await self.handle(opened, open_id, app, on_new_message)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await asyncio.to_thread(release_receipt, CHANNEL, delivery)
-            raise
-        await asyncio.to_thread(finish_receipt, CHANNEL, delivery)
-
-    @contextlib.asynccontextmanager
-    async def _lock(self, open_id: str) -> Any:
-        """A follower's messages are handled one after the other, in the order they came."""
-        entry = self._locks.setdefault(open_id, [asyncio.Lock(), 0])
-        entry[1] += 1
-        try:
-            async with entry[0]:
-                yield
-        finally:
-            entry[1] -= 1
-            if entry[1] == 0:
-                self._locks.pop(open_id, None)
+        await asyncio.to_thread(record_inbound, conversation_id(open_id), CHANNEL)
+        await self.handle(opened, open_id, app, on_new_message)
 
     async def handle(self, opened: wx.Callback, open_id: str, app: Any,
                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         """Handle one authenticated, first-seen delivery (never raises)."""
         turn = _Turn(app, on_new_message, opened, open_id)
-        async with self._lock(open_id):
+        async with self._deliveries.one_at_a_time(open_id):
             try:
                 await self._dispatch(turn)
             except Exception:
