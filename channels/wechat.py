@@ -163,8 +163,7 @@ class WeChatInput(InputChannel):
 
         @wechat.listener("before_server_stop")
         async def finish(app: Any, loop: Any) -> None:
-            if self._tasks:
-                await asyncio.wait(set(self._tasks), timeout=5)
+            await self._deliveries.wait_idle(5)
 
         @wechat.route("/health", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:

@@ -618,3 +618,19 @@ def test_the_web_chat_may_not_speak_for_a_wechat_conversation() -> None:
     assert SENDER_ID_PATTERN.fullmatch(SENDER) is None
     assert SENDER_ID_PATTERN.fullmatch("WX-" + OPEN_ID) is None
     assert SENDER_ID_PATTERN.fullmatch("web-" + "a" * 32) is not None
+
+
+def test_the_server_stops_cleanly_for_wechat_and_telegram() -> None:
+    """Shutting the server down waits for the turns in hand and raises nothing (a leftover
+    attribute once broke WeChat's listener at every Ctrl-C of `make run`)."""
+    import asyncio
+
+    from channels.telegram import TelegramInput
+
+    for channel in (WeChatInput.from_credentials({}), TelegramInput.from_credentials({})):
+        blueprint = channel.blueprint(lambda message: None)
+        stops = [future for future in blueprint._future_listeners
+                 if future.event == "before_server_stop"]
+        assert stops, type(channel).__name__
+        for future in stops:
+            asyncio.run(future.listener(None, None))
