@@ -225,11 +225,7 @@ def _cmd_seed(args: argparse.Namespace) -> int:
     if getattr(args, "history", None) is not None and args.history < 1:
         print("--history: at least 1 day", file=sys.stderr)
         return EXIT_REFUSED
-    try:
-        history_now = _parse_now(getattr(args, "now", None))
-    except ValueError:
-        print(f"--now: not an ISO date or datetime: {args.now}", file=sys.stderr)
-        return EXIT_REFUSED
+    history_now = _now_option(getattr(args, "now", None))
     if args.reset:
         migrate.reset(args.db_url)
     else:
@@ -281,11 +277,7 @@ def _cmd_claims_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_claims_advance(args: argparse.Namespace) -> int:
-    try:
-        now = _parse_now(args.now)
-    except ValueError:
-        print(f"--now: not an ISO date or datetime: {args.now}", file=sys.stderr)
-        return EXIT_REFUSED
+    now = _now_option(args.now)
     try:
         view = advance_claim(
             args.number, args.stage, actor=args.actor, note=args.note, now=now, url=args.db_url
@@ -318,6 +310,18 @@ def _cmd_claims_advance(args: argparse.Namespace) -> int:
 _parse_now = parse_now  # bot.clock: one reading of --now for every command
 
 
+class _Refused(Exception):
+    """A command refused with a one-line message: main() prints it and exits 2."""
+
+
+def _now_option(text: str | None) -> datetime | None:
+    """The --now option read once (bot.clock.parse_now); a bad value refuses the command."""
+    try:
+        return parse_now(text)
+    except ValueError:
+        raise _Refused(f"--now: not an ISO date or datetime: {text}") from None
+
+
 def _clock_data(clock: Clock) -> dict[str, Any]:
     return {
         "name": clock.name,
@@ -344,11 +348,7 @@ def _deadlines_data(item: ClaimDeadlines) -> dict[str, Any]:
 
 
 def _cmd_deadlines(args: argparse.Namespace) -> int:
-    try:
-        now = _parse_now(args.now)
-    except ValueError:
-        print(f"--now: not an ISO date or datetime: {args.now}", file=sys.stderr)
-        return EXIT_REFUSED
+    now = _now_option(args.now)
     items = open_claims_by_light(now, url=args.db_url)
     if args.json:
         _print_json([_deadlines_data(item) for item in items])
@@ -395,11 +395,7 @@ def _cmd_notices_deliver(args: argparse.Namespace) -> int:
     if not senders:
         print("no senders registered; nothing delivered", file=sys.stderr)
         return EXIT_OK
-    try:
-        now = _parse_now(args.now)
-    except ValueError:
-        print(f"--now: not an ISO date or datetime: {args.now}", file=sys.stderr)
-        return EXIT_REFUSED
+    now = _now_option(args.now)
     report = deliver_pending(senders, now=now, max_attempts=args.max_attempts, url=args.db_url)
     print(f"sent {len(report.sent)}, retrying {len(report.retrying)}, "
           f"failed {len(report.failed)}")
@@ -483,11 +479,7 @@ def _clock_cell(clock: ComplaintClock) -> str:
 
 
 def _cmd_complaints_list(args: argparse.Namespace) -> int:
-    try:
-        now = _parse_now(args.now)
-    except ValueError:
-        print(f"--now: not an ISO date or datetime: {args.now}", file=sys.stderr)
-        return EXIT_REFUSED
+    now = _now_option(args.now)
     views = list_complaints(args.status, now=now, url=args.db_url)
     if args.json:
         _print_json([_complaint_data(view) for view in views])
@@ -647,11 +639,7 @@ _EXIT_ROUND_FAILED = 1  # some claim or complaint could not be saved; the next r
 def _cmd_back_office_run(args: argparse.Namespace) -> int:
     from bot.back_office import run_back_office_round
 
-    try:
-        now = _parse_now(args.now)
-    except ValueError:
-        print(f"--now: not an ISO date or datetime: {args.now}", file=sys.stderr)
-        return EXIT_REFUSED
+    now = _now_option(args.now)
     report = run_back_office_round(now, url=args.db_url, actor="cli:back-office")
     from bot.alerts import run_alerts  # s-seed-alerts: the alerts round follows the round
 
@@ -744,11 +732,7 @@ def _seed_history(args: argparse.Namespace, now: datetime | None) -> int:
 def _cmd_alerts_run(args: argparse.Namespace) -> int:
     from bot.alerts import run_alerts
 
-    try:
-        now = _parse_now(args.now)
-    except ValueError:
-        print(f"--now: not an ISO date or datetime: {args.now}", file=sys.stderr)
-        return EXIT_REFUSED
+    now = _now_option(args.now)
     report = run_alerts(now, url=args.db_url, actor="cli:alerts")
     if args.json:
         _print_json(report.as_dict())
@@ -992,6 +976,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exit_.code or 0)
     try:
         return int(args.handler(args))
+    except _Refused as refused:
+        print(refused, file=sys.stderr)
+        return EXIT_REFUSED
     except (OperationalError, ProgrammingError) as error:
         if not _missing_table(error):
             raise
