@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
@@ -44,14 +44,14 @@ from bot.claims.reporting.answers import (
     absorb_told_meanwhile,
     apply_correction,
     chosen_incident_type,
-    interpret_answer,
+    interpret_answer_to,
     is_confirmation,
     report_summary,
     same_incident_reply,
     told_meanwhile,
 )
 from bot.claims.reporting.extract import incident_kinds
-from bot.claims.reporting.service import vehicle_outside_line
+from bot.claims.reporting.service import question_fields, question_key, vehicle_outside_line
 from bot.claims.reporting.urgent import still_urgent, urgency
 from bot.clauses import answer_clause_question
 from bot.clauses.customer import answer_for_customer, general_answer
@@ -227,7 +227,11 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
                                            tracker)
         if noted is not None:
             return noted
-        return {**super().validate_policy_number(value, dispatcher, tracker, domain), **kept}
+        result = {**super().validate_policy_number(value, dispatcher, tracker, domain), **kept}
+        if result.get("verified"):
+            # "AUTO-2026-0001，1985年4月12号": the number and the date of birth in one message.
+            return self._verified(result, dispatcher, tracker)
+        return result
 
     def validate_verification_answer(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -239,16 +243,23 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
         result = {**super().validate_verification_answer(value, dispatcher, tracker, domain),
                   **kept}
         if result.get("verified"):
-            reply(dispatcher, tracker, "identity_verified", name=result.get("customer_name"))
-            number = result.get("policy_number") or tracker.get_slot("policy_number")
-            draft = ReportDraft.from_dict(tracker.get_slot("report_draft"))
-            if number and vehicle_outside_line(draft, policy_line(number)):
-                # "我的车被砸了" and a home policy: not filed as a home incident (高空坠物).
-                reply(dispatcher, tracker, "report_vehicle_not_home")
-                return {**result, "report_paused": OTHER_POLICY}
-            if result.get("elderly"):
-                # Not a yes/no question here: the report's next question follows at once.
-                reply(dispatcher, tracker, "elderly_offer_in_report")
+            return self._verified(result, dispatcher, tracker)
+        return result
+
+    @staticmethod
+    def _verified(result: Dict[str, Any], dispatcher: CollectingDispatcher,
+                  tracker: Tracker) -> Dict[str, Any]:
+        """The identity just checked inside a report: said, and the report goes on."""
+        reply(dispatcher, tracker, "identity_verified", name=result.get("customer_name"))
+        number = result.get("policy_number") or tracker.get_slot("policy_number")
+        draft = ReportDraft.from_dict(tracker.get_slot("report_draft"))
+        if number and vehicle_outside_line(draft, policy_line(number)):
+            # "我的车被砸了" and a home policy: not filed as a home incident (高空坠物).
+            reply(dispatcher, tracker, "report_vehicle_not_home")
+            return {**result, "report_paused": OTHER_POLICY}
+        if result.get("elderly"):
+            # Not a yes/no question here: the report's next question follows at once.
+            reply(dispatcher, tracker, "elderly_offer_in_report")
         return result
 
     gave_up_offer = "asks.offer_person.report"
@@ -343,12 +354,24 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
             # A button of the second way to answer (or its name typed): the incident type.
             answer = Answer(replace(draft, incident_type=chosen))
         else:
-            answer = interpret_answer(draft, asking, text, now, lang, intent=_intent(tracker))
+            answer = interpret_answer_to(draft, _asked_fields(draft, asking), text, now, lang,
+                                         intent=_intent(tracker))
         if answer.corrected and asking in missing_fields(answer.draft):
             # "地点是X" answered to another question: a correction, not a failed answer; the
             # message says what changed and asks the question again.
             if answer.message:
                 dispatcher.utter_message(text=answer.message)
+            return {**slots, "report_answer": None, "report_draft": answer.draft.as_dict()}
+        urgent_again = bool(tracker.get_slot("urgent_handled")) and still_urgent(text) is not None
+        if asking and _answered_other_part(draft, answer.draft, asking) and not urgent_again:
+            # "中山路" to "什么时候、在哪里？": the place is kept and the time asked on its own
+            # (by the message saying why it was not taken, or the next question); not a failed
+            # answer, and not one that starts the time's count again.
+            following = missing_fields(answer.draft)
+            if answer.message:
+                dispatcher.utter_message(text=answer.message)
+                if following and asks.same_question("report", asking, following[0]):
+                    slots["report_asking"] = following[0]
             return {**slots, "report_answer": None, "report_draft": answer.draft.as_dict()}
         if not asking or asking not in missing_fields(answer.draft):
             # The asked question is answered (or there was none): its count starts again,
@@ -363,7 +386,7 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
             return {**slots, "report_answer": None, "report_draft": answer.draft.as_dict(),
                     "ask_failures": asks.answered(tracker.get_slot("ask_failures"), "report",
                                                   asking, upcoming)}
-        if tracker.get_slot("urgent_handled") and still_urgent(text) is not None:
+        if urgent_again:
             # "她在流血 救护车还没来" while the report goes on: the emergency help again, not
             # "I didn't understand"; the report waits and nothing is counted.
             for number in still_urgent(text).numbers:
@@ -394,13 +417,27 @@ def _asks_status(tracker: Tracker, text: str) -> bool:
                                  and not incident_kinds(clean)))
 
 
+def _asked_fields(draft: ReportDraft, asking: str) -> Tuple[str, ...]:
+    """The fields the question about `asking` asks for (two asked together, or one)."""
+    fields = question_fields(missing_fields(draft))
+    return fields if fields and fields[0] == asking else (asking,)
+
+
+def _answered_other_part(before: ReportDraft, after: ReportDraft, asking: str) -> bool:
+    """Whether the answer left `asking` open but filled the other field asked with it."""
+    fields = _asked_fields(before, asking)
+    missing_after = missing_fields(after)
+    return len(fields) > 1 and asking in missing_after and any(
+        name in missing_fields(before) and name not in missing_after for name in fields[1:])
+
+
 def _ask(dispatcher: CollectingDispatcher, tracker: Tracker, draft: ReportDraft,
          asking: str) -> None:
     lang = language_of(tracker)
     if asking == CONFIRM:
         reply(dispatcher, tracker, "report_confirm", summary=report_summary(draft, lang))
     else:
-        reply(dispatcher, tracker, f"report_ask.{asking}")
+        reply(dispatcher, tracker, question_key(_asked_fields(draft, asking)))
 
 
 def _other_way_buttons(draft: ReportDraft, asking: str, lang: str) -> List[Dict[str, str]]:
@@ -563,7 +600,7 @@ class ActionAskReportAnswer(Action):
             if asking == CONFIRM:
                 question = say("report_confirm", lang, summary=report_summary(draft, lang))
             else:
-                question = say(f"report_ask.{asking}", lang)
+                question = say(question_key(question_fields(missing)), lang)
             if _intent(tracker) in SIDE_QUESTIONS and spoke_since_last_user_message(tracker):
                 # A side question was just answered: say that the report goes on where it was.
                 question = say("report_resume", lang, question=question)

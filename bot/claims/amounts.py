@@ -72,9 +72,10 @@ _RANGE_BETWEEN_RE = re.compile(
 )
 _WINDOW = 12
 # A number that counts something else: a clock time ("10am", "11pm", "十点", "10:30"), a date,
-# an age, a distance, a floor or a house number ("14 Elm Road") is never an amount.
+# an age, a distance, a floor or a house number ("14 Elm Road"), also said roughly ("二十多天前"),
+# is never an amount.
 _NOT_MONEY_AFTER_RE = re.compile(
-    r"^(?:\s*(?:am|pm|a\.m\.?|p\.m\.?|o'?clock|h\b|hrs?\b|hours?|mins?\b|minutes?|days?"
+    r"^[多来來余餘几幾]?(?:\s*(?:am|pm|a\.m\.?|p\.m\.?|o'?clock|h\b|hrs?\b|hours?|mins?\b|minutes?|days?"
     r"|weeks?|months?|years?|yrs?|km|kilomet|miles?|met(?:er|re)s?|floor|storey|st\b|nd\b"
     r"|rd\b|th\b)|\s*[:：]\d|点|點|时|時|分钟|小时|号|號|日|月|年|岁|歲|周岁|楼|层|层楼|米|公里"
     r"|千米|天|周|个月|個月|次|个人|位|辆|号楼|栋|单元|室|路|街|巷|弄|环|環|号线)",

@@ -135,7 +135,8 @@ def test_a_soft_stop_asks_skip_or_stop_and_skip_records_unknown(domain):
                                      say("button.stop_report", "zh")]
     assert not result.get("report_cancelled") and chat.draft.place is None
     skipped, _ = chat.says(chat.buttons[0][0]["payload"])
-    assert skipped == [say("report_skipped", "zh"), say("report_ask.description", "zh")]
+    assert skipped == [say("report_skipped", "zh"),
+                       say("report_ask_together.description+estimated_amount", "zh")]
     assert "place" in chat.draft.declined
 
 
@@ -180,7 +181,8 @@ def test_a_stopped_report_is_kept_and_taken_up_again_where_it_stopped(domain):
     assert texts == [say("report_cancelled_kept", "zh")]
     assert slots["report_draft"] is None and slots["report_kept"]["draft"]["place"] == "中山路"
     resumed = _resume(chat, "刚才说到哪了")
-    assert resumed == [say("report_resumed", "zh"), say("report_ask.description", "zh")]
+    assert resumed == [say("report_resumed", "zh"),
+                       say("report_ask_together.description+estimated_amount", "zh")]
     assert chat.draft.place == "中山路" and chat.slots["report_kept"] is None
 
 
@@ -192,7 +194,8 @@ def test_a_clear_cancel_still_cancels_and_says_it_can_be_resumed(domain):
     texts, _ = _submit(chat)
     assert texts == [say("report_cancelled_kept", "en")]
     resumed = _resume(chat, "where were we")
-    assert resumed == [say("report_resumed", "en"), say("report_ask.incident_time", "en")]
+    assert resumed == [say("report_resumed", "en"),
+                       say("report_ask_together.incident_time+place", "en")]
 
 
 def test_nothing_to_take_up_again_starts_a_new_report(domain):

@@ -199,6 +199,6 @@ def test_a_status_request_while_a_question_is_asked_then_the_question(claims_sto
     chat = _report(domain)
     texts, result = chat.says("查进度", "check_status")
     assert any(ZHANG_CLAIM in text for text in texts)
-    assert texts[-1] == say("report_ask.incident_time", "zh")
-    assert say("report_ask.incident_time", "zh") not in texts[:-1]  # asked once
+    assert texts[-1] == say("report_ask_together.incident_time+place", "zh")
+    assert texts[-1] not in texts[:-1]  # asked once
     assert "ask_failures" not in result

@@ -207,7 +207,8 @@ def test_a_refusal_mid_report_is_not_taken_for_no_one_was_hurt(domain, monkeypat
                         description="等红灯时被后车追尾")
     chat = Conversation(domain, draft, "injuries")
     texts, result = chat.says("不用人工了", intent="deny")
-    assert texts == [say("person_refused_in_form", "zh"), say("report_ask.injuries", "zh")]
+    assert texts == [say("person_refused_in_form", "zh"),
+                     say("report_ask_together.injuries+estimated_amount", "zh")]
     assert result["report_answer"] is None and "report_draft" not in result  # nothing stored
 
 

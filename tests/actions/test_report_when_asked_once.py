@@ -35,8 +35,12 @@ def test_morning_or_evening_is_asked_once_then_the_hospital(domain):
     assert say("report_ask.admission_date", "zh") not in chat.shown
 
 
+CAR = ReportDraft(policy_number="AUTO-2026-0999", line_of_business="motor",
+                  incident_type="collision", place="中山路", language="zh")
+
+
 def test_a_failed_when_is_still_counted_at_the_hour(domain):
-    chat = Conversation(domain, STAY, "incident_time")
+    chat = Conversation(domain, CAR, "incident_time")
     chat.says("那个时候")  # not read: asked again
     chat.says("2026年11月27日")  # the day: the hour is asked
     assert chat.slots["report_asking"] == "incident_hour"
@@ -45,4 +49,12 @@ def test_a_failed_when_is_still_counted_at_the_hour(domain):
     third, _ = chat.says("这个嘛")
     assert third[0] == say("asks.recorded_day_only", "zh")
     assert chat.draft.incident_date == date(2026, 11, 27)
+    assert chat.slots["report_asking"] == "description"
+
+
+def test_a_hospital_stay_is_asked_its_day_not_its_hour(domain):
+    chat = Conversation(domain, STAY, "incident_time")
+    shown, _ = chat.says("2026年11月27日")
+    assert chat.draft.incident_date == date(2026, 11, 27)
     assert chat.slots["report_asking"] == "hospital"
+    assert say("report_ask.incident_hour", "zh") not in chat.shown

@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
+
+from bot.clock import to_local, utc_now
 
 try:  # the project depends on OpenCC for its own normaliser; fall back to a tiny table
     import opencc
@@ -457,6 +459,12 @@ QUESTION_KINDS = [
 ]
 
 
+_KIND_WORDS = {kind: words for kind, words in reversed(QUESTION_KINDS)}
+# The second part a question may ask together with the first (the first is what classify reads).
+ALSO_ASKED = {"policy": "identity", "datetime": "place", "time": "place", "injury": "amount",
+              "what": "amount"}
+
+
 def classify(text: str) -> str | None:
     t = _norm(text)
     if not t.strip():
@@ -646,13 +654,19 @@ class Turn:
 class Customer:
     journey: dict
     sms_code: Callable[[str], str] | None = None
-    today: dt.date = field(default_factory=dt.date.today)
+    today: dt.date | None = None
     seed: int = 0
+    now_local: dt.datetime | None = None  # the servers' wall clock (Beijing time), naive
 
     def __post_init__(self):
+        if self.now_local is None:
+            self.now_local = to_local(utc_now()).replace(tzinfo=None)
+        if self.today is None:
+            self.today = self.now_local.date()
         self.persona = Persona.from_dict(self.journey.get("persona"))
         self.facts = self.journey.get("facts") or {}
         self.inc = dict(self.facts.get("incident") or {})
+        self._keep_today_in_the_past()
         if self.inc.get("days_ago") is None and self.inc.get("date") is not None:
             self.inc["days_ago"] = resolve_days_ago(self.inc["date"], self.today)
         self.rng = random.Random(f"{self.journey.get('id')}-{self.seed}")
@@ -666,6 +680,22 @@ class Customer:
         self.said_only_asking = False
         self.pending_field: str | None = None
         self.pending_value = ""
+
+    def _keep_today_in_the_past(self) -> None:
+        """An incident "today at 16:40" told before 16:40: the suite runs at any hour, and a
+        customer only reports what has happened, so the hour told is moved to half an hour
+        before now (the start of the day at the latest)."""
+        hhmm = self.inc.get("time")
+        if self.inc.get("date") != 0 and self.inc.get("days_ago") != 0 or not hhmm:
+            return
+        hour, minute = (int(x) for x in hhmm.split(":"))
+        now = self.now_local
+        if (hour, minute) <= (now.hour, now.minute):
+            return
+        earlier = max(now - dt.timedelta(minutes=30), now.replace(hour=0, minute=0))
+        moved = f"{earlier.hour:02d}:{earlier.minute // 5 * 5:02d}"
+        self.inc["time"] = moved
+        self.inc["time_said"] = _time_plain(moved, self.persona.lang)
 
     # --- helpers
     @property
@@ -704,7 +734,21 @@ class Customer:
 
     # --- the answers
     def answer(self, kind: str | None, bot_text: str, buttons: list) -> tuple[str, bool]:
-        """The customer's next message and whether it is a button payload."""
+        """The customer's next message and whether it is a button payload.
+
+        A question that asks for two things ("保单号和出生日期", "什么时候、在哪里") gets both
+        parts from customers who answer the whole question; elderly and vague customers answer
+        the first part only, and leave the rest to the bot's next question."""
+        text, is_button = self._answer_one(kind, bot_text, buttons)
+        second = ALSO_ASKED.get(kind or "")
+        if (is_button or second is None or self.persona.style in ("elderly", "vague")
+                or not _has(_norm(bot_text), _KIND_WORDS[second])):
+            return text, is_button
+        self.asked_count[second] = self.asked_count.get(second, 0) + 1
+        more, _ = self._answer_one(second, bot_text, buttons)
+        return text.rstrip("。.!！") + ("，" if self.zh else ", ") + more, False
+
+    def _answer_one(self, kind: str | None, bot_text: str, buttons: list) -> tuple[str, bool]:
         f, inc, zh = self.facts, self.inc, self.zh
         say = lambda s, deco=True: self.persona.say(s, self.rng, deco)  # noqa: E731
         if self.journey.get("kind") == "documents" and kind in (

@@ -28,6 +28,7 @@ from typing import Callable
 import requests
 import yaml
 
+from bot.replies import say
 from tests.journeys.customer import (
     CLAIM_NO,
     COMPLAINT_NO,
@@ -298,9 +299,11 @@ def check_claim(rec: dict | None, expect: dict) -> list[str]:
             problems.append(f"place stored {places[:60]!r} lacks {place!r}")
     kinds = expect.get("kind_any")
     if kinds:
-        kt = _norm(
-            " ".join(str(v) for v in _field(rec, "kind", "incident_type", "category")) or text
-        )
+        codes = [str(v) for v in _field(rec, "kind", "incident_type", "category")]
+        # The stored code and what the customer is shown for it ("natural_disaster": "storm,
+        # flood or other natural disaster", "暴雨洪水等自然灾害"): the facts name the kind in words.
+        kt = _norm(" ".join(codes + [say(f"incident.{c}", lang) for c in codes
+                                     for lang in ("zh", "en")]) or text)
         if not any(_norm(k) in kt for k in kinds):
             problems.append(f"kind {kt[:60]!r} not one of {kinds}")
     return problems
@@ -384,7 +387,7 @@ def run_one(
 ) -> dict:
     sender = f"journey-{journey['id']}-{uuid.uuid4().hex[:8]}".replace(".", "-")
     sender = re.sub(r"[^A-Za-z0-9_-]", "-", sender)
-    cust = Customer(journey, sms_code=sms_code, today=today or dt.date.today())
+    cust = Customer(journey, sms_code=sms_code, today=today)
     transcript: list[dict] = []
     message, is_payload = journey["opening"], False
     if (journey.get("persona") or {}).get("script") == "traditional" or (

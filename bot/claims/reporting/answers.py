@@ -16,6 +16,7 @@ from bot.claims.reporting.extract import (
     without_codes,
 )
 from bot.claims.reporting.service import (
+    DAY_IS_ENOUGH,
     ReportDraft,
     accept_part_of_day,
     admission_from_incident,
@@ -63,6 +64,8 @@ _CORRECTION_CUE = re.compile(
     r"actually|should be|make it|change (?:it|that|the)|correction|i meant?\b|not just|instead",
     re.IGNORECASE,
 )
+# "应该是不知道吧", "应该是三千": a hedged answer to the question asked, not a correction.
+_HEDGE = re.compile(r"^\s*(?:嗯|哦|呃)?[\s,，]*(?:应该是|应当是)")
 # "make it 2500", "改成2500", "金额是2500": the amount, even without a money word.
 _AMOUNT_CORRECTION = re.compile(
     r"make it|change (?:it|that|the amount|the loss) to|amount|loss|cost|estimate|"
@@ -137,6 +140,81 @@ def interpret_answer(
     return Answer(filled, answer.message, _changed(draft, filled))
 
 
+def interpret_answer_to(
+    draft: ReportDraft,
+    fields: tuple[str, ...],
+    text: str,
+    now: datetime,
+    lang: str,
+    *,
+    intent: str | None = None,
+) -> Answer:
+    """The draft after the customer answered a question asking for `fields` (question_fields:
+    one field, or two asked together). The first is read as interpret_answer reads it; the
+    second from the parts of the message that say it ("昨天下午三点，中山路": the part without
+    a time is the place). An answer to the second part alone is progress, not a failed answer:
+    `changed` names what it filled."""
+    answer = interpret_answer(draft, fields[0], text, now, lang, intent=intent)
+    if len(fields) < 2 or answer.corrected:
+        return answer
+    other = fields[1]
+    filled = answer.draft
+    if fields[0] in _FREE_TEXT_FIELDS and getattr(draft, fields[0]) is None:
+        # "市第一医院，11月10日入院": the hospital is the part that names no day.
+        value = getattr(filled, fields[0])
+        kept = _parts_without_time(value or "", now, lang) if value else None
+        if kept and kept != value:
+            filled = replace(filled, **{fields[0]: kept})
+    if getattr(filled, other) is None and other not in filled.declined:
+        if other == "place":
+            rest = [part for part in _parts_of(text) if not _names_time(part, now, lang)
+                    and not _DONT_KNOW.fullmatch(part) and _NAMES_A_PLACE.search(part)]
+            if rest:
+                joined = ("，" if _SENTENCE_CJK.search(text) else ", ").join(rest)
+                second = interpret_answer(filled, "place", joined, now, lang, intent=intent)
+                if second.message is None:
+                    filled = second.draft
+        elif other == "estimated_amount":
+            second = interpret_answer(filled, other, text, now, lang, intent=intent)
+            if second.message is None and getattr(second.draft, other) is not None:
+                filled = second.draft
+    if filled is answer.draft:
+        return answer
+    return Answer(filled, answer.message, _changed(draft, filled), answer.choose_type)
+
+
+# A part of an answer that can be a place ("家乐福停车场", "my flat"); "快点" or "thank you" is not.
+_NAMES_A_PLACE = re.compile(
+    r"[路街道巷弄区场店园门口院楼家库站桥村镇市县省层号室厂校馆里旁边]|中心|小区|附近|公司|单位|超市|"
+    r"商场|地铁|高速|隧道|\b(?:road|rd|street|st|avenue|ave|lane|home|house|flat|apartment|park|"
+    r"station|office|school|garage|car ?park|parking|mall|shop|store|kitchen|bedroom|bathroom|"
+    r"stairs|junction|highway|motorway|bridge|near|outside|corner|building|market)\b",
+    re.IGNORECASE,
+)
+_HOSPITAL_WORD = re.compile(r"医院|醫院|卫生院|衛生院|诊所|診所|中心|保健院|hospital|clinic|"
+                            r"medical cent", re.IGNORECASE)
+_PARTS = re.compile(r"[，,;；。]+")
+_CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff\d])\s+(?=[\u4e00-\u9fff\d])")
+
+
+def _parts_of(text: str) -> list[str]:
+    """The message's parts: split at punctuation, and at spaces between Chinese words."""
+    clean = _CJK_SPACE.sub("，", normalise(text)[:_MAX_FREE_TEXT])
+    return [part.strip(" .!！?？") for part in _PARTS.split(clean) if part.strip(" .!！?？")]
+
+
+def _names_time(part: str, now: datetime, lang: str) -> bool:
+    parsed = parse_incident_datetime(part, now, lang)
+    return parsed.date is not None or parsed.time is not None or parsed.part_of_day is not None \
+        or parsed.reason is not None or says_time_unknown(part)
+
+
+def _parts_without_time(value: str, now: datetime, lang: str) -> str | None:
+    parts = _parts_of(value)
+    kept = [part for part in parts if not _names_time(part, now, lang)]
+    return "，".join(kept) if kept and len(kept) < len(parts) else None
+
+
 def _interpret(
     draft: ReportDraft,
     asking: str,
@@ -153,7 +231,7 @@ def _interpret(
     named = named_correction(clean)
     if named is not None and (asking != "description" or _CORRECTION_CUE.search(clean)):
         return _named_answer(draft, asking, named, clean, now, lang, intent)
-    if _CORRECTION_CUE.search(clean):
+    if _CORRECTION_CUE.search(_HEDGE.sub("", clean, count=1)):
         # "不对,地点是…" in the middle of the questions: the named value replaces the old one.
         corrected = apply_correction(draft, clean, now, lang, at_summary=False)
         if corrected.changed or corrected.message:
@@ -215,6 +293,10 @@ def _interpret(
             place = _PLACE_CORRECTION.search(clean) if asking == "place" else None
             if place:
                 value = strip_correction_words(place.group("place") or place.group("place_en"))
+            if asking == "hospital":
+                # "这个嘛，我想想啊，瑞金医院急诊，反正就是这么回事": the part naming it.
+                named = [part for part in _parts_of(value) if _HOSPITAL_WORD.search(part)]
+                value = named[0] if named else value
             updated = replace(merged, **{asking: value})
             if asking == "place":
                 # "家里厨房水管爆了": the place, and the rest is the account.
@@ -476,7 +558,15 @@ def _answer_time(
             updated = accept_part_of_day(merged, parsed.date, parsed.part_of_day)
             return Answer(updated, changed=_changed(before, updated))
         updated = replace(merged, incident_date=parsed.date)
+        if merged.line_of_business in DAY_IS_ENOUGH:
+            return Answer(updated, changed=_changed(before, updated))  # the day of the stay
         return Answer(updated, say("when_ask_hour", lang), _changed(before, updated))
+    if (merged.line_of_business in DAY_IS_ENOUGH and parsed.date is not None
+            and parsed.time is None and parsed.reason is None and not parsed.ambiguous
+            and not parsed.future):
+        # "2026年11月17日" for a hospital stay: the day is all that is asked.
+        updated = replace(merged, incident_date=parsed.date)
+        return Answer(updated, changed=_changed(before, updated))
     question = clarify_question(parsed, lang) or say("when_ask", lang)
     return Answer(merged, question, _changed(before, merged))
 
@@ -687,11 +777,21 @@ _NAMED_WRONG = re.compile(
 )
 # "地点是X" / "不对，地点改成X" / "金额应该是3000": the field named, then its value.
 _NAMED_IS = re.compile(
-    rf"^(?:[^,，。.;；!！?？]{{0,12}}?[,，\s]*)?(?:{_FIELD_ALT})\s*"
+    rf"^(?:[^,，。.;；!！?？]{{0,12}}?[,，\s]*)?(?:the\s+)?(?:{_FIELD_ALT})\s*"
     r"(?:(?:应该|应当|其实|实际|正确的)?(?:改成|改为|换成|写成|是|在|为|:|：)"
     r"|\s+(?:should\s+(?:be|say|read)|is|was|to)\b)\s*(?:actually\s+)?(?P<value>.+)$",
     re.IGNORECASE,
 )
+
+
+def _more_of_the_place(rest: str) -> bool:
+    """Whether the part that follows a comma in "地点是…" still names the place ("kitchen",
+    "3号楼") rather than telling something else ("被追尾了")."""
+    part = re.split(r"[,，。;；!！?？]", rest, maxsplit=1)[0].strip()
+    return bool(part) and len(part) <= 30 and bool(_NAMES_A_PLACE.search(part)) \
+        and not incident_kinds(part) and not _CORRECTION_CUE.search(part)
+
+
 _VALUE_END = re.compile(r"[,，。;；!！?？]|\s+(?:not|instead|rather)\b|不是", re.IGNORECASE)
 
 
@@ -772,6 +872,10 @@ def named_correction(text: str) -> NamedCorrection | None:
     if name in ("place", "hospital", "description"):
         if name != "description":
             cut = _VALUE_END.search(value)
+            while name == "place" and cut and cut.start() > 0 and cut.group() in ",，" \
+                    and _more_of_the_place(value[cut.end():]):
+                # "the place is my flat, kitchen": the part after the comma names the place too.
+                cut = _VALUE_END.search(value, cut.end())
             if cut and cut.start() > 0:
                 after = value[cut.end():]
                 # "地点是中山路，被追尾了": the words after the place still say something.

@@ -38,7 +38,9 @@ _KIND_PATTERNS: tuple[tuple[str, str], ...] = (
     (THEFT, r"被偷|被盗|失窃|偷了|偷走|盗窃|盗抢|被抢|入室|丢了|stolen|theft|stole|burglar"
             r"|broke in|break-in|robbed"),
     (GLASS, r"玻璃|挡风|windscreen|windshield|glass|window (?:was )?(?:smashed|broken|cracked)"),
-    (INJURY, r"受伤|受了伤|伤了|撞伤|骨折|流血|伤者|injur|\bhurt\b|wounded|bleeding|fracture"),
+    (INJURY, r"受伤|受了伤|伤了|撞伤|骨折|流血|伤者|缝针|缝了.{0,3}针|割伤|烫伤|扭伤|摔伤|咬伤|"
+             r"(?:切|割)(?:到|破|了)(?:手|脚|腿)|injur|\bhurt\b|wounded|bleeding|fracture|"
+             r"stitches|sprain"),
     # "注院"/"往院"/"柱院": 住院 mistyped; "住了几天院".
     (HOSPITALISATION, r"住院|入院|住进|[注往柱]院|住了.{0,4}院|hospitali[sz]|admitted"
                       r"|in hospital|inpatient"),

@@ -231,7 +231,14 @@ def fit_to_line(draft: ReportDraft, line: str | None) -> ReportDraft:
         fitted = _SAME_ON_LINE.get(line, {}).get(draft.incident_type)
     if fitted is None and len(types) == 1:
         fitted = types[0]
+    if line in _SOMEONE_HURT_BY_DEFINITION and draft.injuries is None:
+        # An accident policy pays for the insured's injury: "有人受伤吗？" is not asked.
+        draft = replace(draft, injuries=True)
     return draft if fitted == draft.incident_type else replace(draft, incident_type=fitted)
+
+
+# Lines whose every claim is someone's bodily injury.
+_SOMEONE_HURT_BY_DEFINITION = ("accident",)
 
 
 # What a type read before the policy was known means on the policy's line.
@@ -242,13 +249,20 @@ _SAME_ON_LINE = {
 }
 
 
+# Lines where the day is what matters (the day of the stay, of the diagnosis): the hour of a
+# known day is not asked (only "上午还是晚上？" for an hour the customer gave that reads both
+# ways).
+DAY_IS_ENOUGH = ("medical", "critical_illness")
+
+
 def missing_fields(draft: ReportDraft, line: str | None = None) -> list[str]:
     """The fields still to ask, in asking order: the required ones, then what the line needs.
     `incident_time` stands for the date (and hour); `incident_hour` for the hour of a known
     date. Fields the customer declined are left out."""
     line = line or draft.line_of_business or _line_from_number(draft.policy_number)
     wanted = list(REQUIRED_FIELDS)
-    if draft.incident_at is None and draft.incident_date is not None:
+    if draft.incident_at is None and draft.incident_date is not None \
+            and (line not in DAY_IS_ENOUGH or draft.pending_times):
         wanted.append("incident_hour")
     wanted.extend(_ASK.get(line or "", ("description",)))
     missing = []
@@ -263,6 +277,38 @@ def missing_fields(draft: ReportDraft, line: str | None = None) -> list[str]:
         elif name == "incident_hour" or getattr(draft, name) is None:
             missing.append(name)
     return missing
+
+
+# Questions asked in one message, first field first: a customer who answers both saves a turn;
+# one who answers either part is asked only for the rest (actions/report.py). Pairs whose
+# answers are read apart reliably ("昨天下午三点，在中山路"; "没人受伤，大概3000"); the
+# question's words: bot/catalog/replies.yml, report_ask_together.<first>+<second>.
+_ASKED_TOGETHER: tuple[tuple[str, str], ...] = (
+    ("incident_time", "place"),
+    ("incident_hour", "place"),
+    ("hospital", "admission_date"),
+    ("description", "estimated_amount"),
+    ("injuries", "estimated_amount"),
+)
+
+
+def question_fields(missing: list[str]) -> tuple[str, ...]:
+    """The fields the next question asks for: the first missing one, and the one asked with it
+    when that is missing too."""
+    if not missing:
+        return ()
+    first = missing[0]
+    for one, other in _ASKED_TOGETHER:
+        if one == first and other in missing[1:]:
+            return (first, other)
+    return (first,)
+
+
+def question_key(fields: tuple[str, ...]) -> str:
+    """The catalog key of the question asking for `fields`."""
+    if len(fields) > 1:
+        return "report_ask_together." + "+".join(fields)
+    return f"report_ask.{fields[0]}"
 
 
 _PREFIX_LINES = {"AUTO": "motor", "MED": "medical", "HOME": "home", "ACC": "accident",
