@@ -43,6 +43,7 @@ from bot.claims.reporting.answers import (
     absorb_first_message,
     absorb_told_meanwhile,
     apply_correction,
+    asks_for_another_report,
     chosen_incident_type,
     interpret_answer_to,
     is_confirmation,
@@ -336,6 +337,11 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
                     draft = replace(draft, pending_duplicate=None, distinct_from=(
                         *draft.distinct_from, draft.pending_duplicate))
                     return confirmed_or_told(dispatcher, tracker, draft, now)
+            if asks_for_another_report(text):
+                # "我还要报一个案，车窗被砸了" at the summary: this report is not changed into the
+                # other one; it is confirmed (or stopped) first, then the next is taken.
+                reply(dispatcher, tracker, "report_confirm_first")
+                return {**slots, "report_answer": None}
             if is_confirmation(text, _intent(tracker)):
                 result = confirmed_or_told(dispatcher, tracker, draft, now)
                 if result.get("report_ready"):
@@ -424,11 +430,13 @@ def _asked_fields(draft: ReportDraft, asking: str) -> Tuple[str, ...]:
 
 
 def _answered_other_part(before: ReportDraft, after: ReportDraft, asking: str) -> bool:
-    """Whether the answer left `asking` open but filled the other field asked with it."""
-    fields = _asked_fields(before, asking)
+    """Whether the answer left `asking` open but filled another field still to ask (the one
+    asked with it, or one the customer told ahead of the question). The account ("经过") does
+    not count: any words fill it."""
     missing_after = missing_fields(after)
-    return len(fields) > 1 and asking in missing_after and any(
-        name in missing_fields(before) and name not in missing_after for name in fields[1:])
+    return asking in missing_after and any(
+        name not in (asking, "description") and name not in missing_after
+        for name in missing_fields(before))
 
 
 def _ask(dispatcher: CollectingDispatcher, tracker: Tracker, draft: ReportDraft,
@@ -530,8 +538,10 @@ def kept_aside(tracker: Tracker, draft: ReportDraft | None = None) -> Dict[str, 
     """The draft of a stopped report, kept in this conversation for "继续报案"; None when it
     holds nothing the customer said."""
     draft = draft or ReportDraft.from_dict(tracker.get_slot("report_draft"))
-    bare = ReportDraft(policy_number=draft.policy_number,
-                       line_of_business=draft.line_of_business, language=draft.language)
+    # What the policy alone fills (an accident policy's "someone was hurt") is not kept.
+    bare = fit_to_line(ReportDraft(policy_number=draft.policy_number,
+                                   line_of_business=draft.line_of_business,
+                                   language=draft.language), draft.line_of_business)
     if draft.as_dict() == bare.as_dict():
         return tracker.get_slot("report_kept")  # an earlier stopped report stays kept
     return {"draft": draft.as_dict(), "asking": tracker.get_slot("report_asking")}

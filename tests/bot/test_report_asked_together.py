@@ -161,3 +161,63 @@ def test_an_accident_policy_does_not_ask_whether_someone_was_hurt():
     assert draft.injuries is True and "injuries" not in missing_fields(draft)
     # a car accident still asks
     assert "injuries" in missing_fields(fit_to_line(CAR_PLACED, "motor"))
+
+
+@pytest.mark.parametrize("text, day, hospital", [
+    ("上周三，市第一医院", dt.date(2026, 11, 25), "市第一医院"),
+    ("八天前 半夜十一点半送去的，瑞金医院急诊", dt.date(2026, 11, 28), "瑞金医院急诊"),
+])
+def test_a_hospital_stay_is_asked_the_day_and_the_hospital_together(text, day, hospital):
+    fields = question_fields(missing_fields(STAY))
+    assert fields == ("incident_time", "hospital")
+    answer = interpret_answer_to(STAY, fields, text, NOW, "zh")
+    assert answer.draft.hospital == hospital and answer.draft.admission_date == day
+
+
+# --- what an outside tester found (stop 24) -------------------------------------------------
+
+
+def test_a_time_corrected_inside_one_message_takes_the_last_one():
+    answer = interpret_answer(CAR, "incident_time", "昨天，不对，前天", NOW, "zh")
+    assert answer.draft.incident_date == dt.date(2026, 12, 4)
+    answer = interpret_answer(CAR, "incident_time",
+                              "yesterday, no wait, Saturday, around 9pm", NOW, "en")
+    assert answer.draft.incident_at == dt.datetime(2026, 12, 5, 13, 0)  # 21:00 Beijing time
+
+
+def test_the_part_of_the_day_corrected_at_the_summary_is_the_time_not_the_place():
+    from bot.claims.reporting.answers import apply_correction
+    draft = ReportDraft(**{**CAR.as_dict(), "incident_date": dt.date(2026, 11, 15),
+                           "incident_part": "morning", "place": "幸福小区7号楼下"})
+    answer = apply_correction(draft, "时间应该是15号晚上不是早上", NOW, "zh")
+    assert answer.draft.incident_part == "evening" and answer.draft.place == "幸福小区7号楼下"
+
+
+@pytest.mark.parametrize("text, place", [
+    ("在哪里？在3号楼旁边的停车场，前天夜里两点左右", "3号楼旁边的停车场"),
+    ("上个月15号在菜市场门口跟电动车碰了一下", "菜市场"),
+    ("在学校门口倒车的时候蹭到了旁边一辆车", "学校"),
+    ("我老伴从楼梯上摔下来了，头在流血", None),
+    ("在人民广场停车场被撞", "人民广场停车场"),
+])
+def test_the_place_is_the_words_that_name_it(text, place):
+    from bot.claims.reporting.extract import extract_report_fields
+    assert extract_report_fields(text, NOW, "zh").place == place
+
+
+def test_a_word_with_a_one_in_it_is_not_a_loss_of_one_yuan():
+    answer = interpret_answer_to(CAR_PLACED, ("injuries", "estimated_amount"),
+                                 "骑电动车的人膝盖擦破了皮，去诊所包了一下", NOW, "zh")
+    assert answer.draft.injuries is True and answer.draft.estimated_amount is None
+
+
+@pytest.mark.parametrize("text", ["around 11 in the morning", "about 9 in the morning"])
+def test_an_hour_in_the_morning_is_not_an_amount(text):
+    assert parse_amount(text).amount is None
+
+
+def test_another_report_asked_for_at_the_summary_is_told_apart_from_a_correction():
+    from bot.claims.reporting.answers import asks_for_another_report
+    assert asks_for_another_report("我还要报一个案，车窗被砸了")
+    assert asks_for_another_report("I need to report another one, someone keyed my car")
+    assert not asks_for_another_report("不对，地点是中山路")

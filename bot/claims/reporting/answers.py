@@ -86,6 +86,8 @@ _FIELD_WORDS = {
     "estimated_amount": re.compile(r"金额|损失|多少钱|钱|amount|loss|cost|\d", re.I),
     "description": re.compile(r"经过|描述|description|what happened", re.I),
 }
+# "时间应该是…" names the time: never read as a place, whatever its 号 or 楼.
+_NAMES_THE_TIME = re.compile(r"时间|日期|几点|哪天|\b(?:time|date|day)\b", re.IGNORECASE)
 _PLACE_LIKE = re.compile(
     r"[路街道桥环巷弄村镇区县市省号栋楼]|路口|高速|小区|停车场|\d+\s*米|往[东南西北]"
     r"|\b(?:road|rd|street|st|avenue|ave|lane|bridge|junction|car park|parking)\b",
@@ -174,10 +176,20 @@ def interpret_answer_to(
                 second = interpret_answer(filled, "place", joined, now, lang, intent=intent)
                 if second.message is None:
                     filled = second.draft
+        elif other == "hospital":
+            # "上周三，市第一医院": the part that names no day and names a hospital.
+            named = [part for part in _parts_of(text) if not _names_time(part, now, lang)
+                     and _HOSPITAL_WORD.search(part)]
+            if named:
+                filled = replace(filled, hospital=named[0])
         elif other == "estimated_amount":
-            second = interpret_answer(filled, other, text, now, lang, intent=intent)
-            if second.message is None and getattr(second.draft, other) is not None:
-                filled = second.draft
+            # "没人受伤，3000": a part that is the amount and little else ("包了一下" is not 1).
+            for part in _parts_of(text):
+                amount = parse_amount(without_codes(part))
+                if amount.ok and not _names_time(part, now, lang) \
+                        and len(amount.text) >= len(part) - 4:
+                    filled = replace(filled, estimated_amount=amount.amount)
+                    break
     if filled is answer.draft:
         return answer
     return Answer(filled, answer.message, _changed(draft, filled), answer.choose_type)
@@ -191,8 +203,9 @@ _NAMES_A_PLACE = re.compile(
     r"stairs|junction|highway|motorway|bridge|near|outside|corner|building|market)\b",
     re.IGNORECASE,
 )
-_HOSPITAL_WORD = re.compile(r"医院|醫院|卫生院|衛生院|诊所|診所|中心|保健院|hospital|clinic|"
-                            r"medical cent", re.IGNORECASE)
+_HOSPITAL_WORD = re.compile(r"医院|醫院|卫生院|衛生院|诊所|診所|中心|保健院|"
+                            r"(?<![学法入住出进進])院|"
+                            r"急诊|急診|hospital|clinic|medical cent", re.IGNORECASE)
 _PARTS = re.compile(r"[，,;；。]+")
 _CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff\d])\s+(?=[\u4e00-\u9fff\d])")
 
@@ -224,7 +237,7 @@ def _interpret(
     *,
     intent: str | None = None,
 ) -> Answer:
-    clean = normalise(text)[:_MAX_FREE_TEXT]
+    clean = _self_corrected(normalise(text)[:_MAX_FREE_TEXT], now, lang)
     stored = stored_value_answer(draft, clean, lang)
     if stored is not None:
         return Answer(draft, stored)
@@ -295,7 +308,8 @@ def _interpret(
                 value = strip_correction_words(place.group("place") or place.group("place_en"))
             if asking == "hospital":
                 # "这个嘛，我想想啊，瑞金医院急诊，反正就是这么回事": the part naming it.
-                named = [part for part in _parts_of(value) if _HOSPITAL_WORD.search(part)]
+                named = [part for part in _parts_of(value) if _HOSPITAL_WORD.search(part)
+                         and not _names_time(part, now, lang)]
                 value = named[0] if named else value
             updated = replace(merged, **{asking: value})
             if asking == "place":
@@ -309,6 +323,23 @@ def _interpret(
 
 _SENTENCE_CJK = re.compile(r"[\u4e00-\u9fff]")
 _HAPPENED = re.compile(r"被|把|了|坏|掉|出事")
+
+
+# "昨天，不对，前天", "yesterday, no wait, Saturday": the customer corrects themself.
+_SELF_CORRECTION = re.compile(
+    r"[,，。.\s]*(?:不对不对|不对|不是不是|no wait|no,? wait|wait,? no|sorry,? i mean|i mean)"
+    r"[,，。.!！\s]*", re.IGNORECASE)
+
+
+def _self_corrected(text: str, now: datetime, lang: str) -> str:
+    """The message from its last self-correction on, when what it corrects is a time ("昨天，不对，
+    前天" -> "前天"); the message as it is otherwise ("不对，地点是…" corrects the draft)."""
+    parts = _SELF_CORRECTION.split(text)
+    if len(parts) < 2 or not parts[-1].strip() or not parts[0].strip():
+        return text
+    if not _names_time(parts[0], now, lang) or not _names_time(parts[-1], now, lang):
+        return text
+    return parts[-1].strip()
 
 
 def tells_what_happened(text: str) -> bool:
@@ -613,7 +644,10 @@ def apply_correction(draft: ReportDraft, text: str, now: datetime, lang: str, *,
             updates["incident_at"] = fresh.incident_at
         elif nearest is not None:
             updates["incident_at"] = nearest
-        elif fresh.incident_date is not None and fresh.incident_date != _day_of(draft):
+        elif fresh.incident_date is not None and (
+                fresh.incident_date != _day_of(draft)
+                or (fresh.incident_part and fresh.incident_part != draft.incident_part)):
+            # "时间应该是15号晚上不是早上": another day, or another part of the same day.
             updates.update(_moved_day(draft, fresh.incident_date, fresh.incident_part))
     if extracted.when.future:
         return Answer(draft, say("when_future", lang))
@@ -623,7 +657,7 @@ def apply_correction(draft: ReportDraft, text: str, now: datetime, lang: str, *,
         field_name = ("hospital" if draft.line_of_business in _PLACE_IS_HOSPITAL
                       or draft.hospital else "place")
         updates[field_name] = bare
-    if not updates and _PLACE_LIKE.search(clean):
+    if not updates and _PLACE_LIKE.search(clean) and not _NAMES_THE_TIME.search(clean):
         # "改一下 是北四环学院桥往东200米": no field named, but only a place reads this way.
         updates["place"] = strip_correction_words(clean)
     updated = replace(draft, **updates)
@@ -740,6 +774,18 @@ _ANOTHER_INCIDENT = re.compile(
     r"|不是同一(?:件|个|次|回)|另一(?:件|次|起)(?:事|事故)?|另外一(?:件|次|起)|两回事",
     re.IGNORECASE,
 )
+
+
+_ANOTHER_REPORT = re.compile(
+    r"还要报|再报一|还有一个案|另外(?:还有)?一个案|又(?:出了)?一(?:件|个)事|再报个|"
+    r"\b(?:another|one more|a second|a new)\s+(?:claim|one|incident|report)\b",
+    re.IGNORECASE)
+
+
+def asks_for_another_report(text: str) -> bool:
+    """Whether a message at a report's summary starts another report ("我还要报一个案，车窗被砸了",
+    "I need to report another one") rather than correcting this one."""
+    return bool(_ANOTHER_REPORT.search(normalise(text or "")))
 
 
 def says_another_incident(text: str) -> bool:

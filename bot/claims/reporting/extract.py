@@ -150,8 +150,8 @@ _HOSPITAL_EN_RE = re.compile(
 _PLACE_ZH_RE = re.compile(
     r"(?<![现正存实所自好还])在\s*([\u4e00-\u9fffA-Za-z0-9·\-]{2,30}?)\s*"
     r"(?=被|让|给|叫|把|发生|出了|出事|撞|追尾|刮|蹭|摔|跌|滑|着火|起火|失火|漏水|遭|丢|"
-    r"的时候|时|停车|停着|开车|骑车|走路|等红灯|等车|排队|上班|下班|回家|住院|看病|就诊|治疗|"
-    r"检查|手术|急诊|(?:和|跟|与|同)(?:别人|对方|一|人|车|他|她|我|另|前车|后车)|,|。|;|!|\?|$|\s)"
+    r"的时候|时|停车(?![场库位])|停着|开车|骑车|走路|等红灯|等车|排队|上班|下班|回家|住院|看病|就诊|治疗|"
+    r"检查|手术|急诊|散步|跑步|倒车|掉头|调头|突然|(?:和|跟|与|同)(?:别人|对方|一|人|车|他|她|我|另|前车|后车)|,|。|;|!|\?|$|\s)"
 )
 _PLACE_EN_RE = re.compile(
     r"\b(?:on|at|in|near)\s+(?:the\s+)?((?:[A-Z][\w'.-]*)(?:\s+(?:[A-Z][\w'.-]*|and|&|of))*"
@@ -185,6 +185,7 @@ _ADDRESS_EN_RE = re.compile(
     r"|Drive|Dr|Way|Close|Crescent|Place|Court|Terrace|Boulevard|Blvd|Gardens|Grove|Hill"
     r"|Row|Square))\b"
 )
+_PLACE_ENDS = re.compile(r"(?:门口|里面|旁边|边上|附近|路口|楼下|楼上|对面)(?!的)")
 _PLACE_TRAILERS = ("上面", "上", "附近", "旁边", "边上", "那边", "这边", "门口", "里面", "路段")
 _NOT_PLACES = ("家里", "家中", "家")  # kept as places, but never shortened away
 
@@ -468,11 +469,16 @@ def _place(text: str, hospital: str | None) -> str | None:
         place = match.group(1)
         if place in _NOT_PLACES:
             return place
+        # "菜市场门口跟电动车碰了一下", "学校门口倒车": the place ends with its 门口 / 里面.
+        cut = _PLACE_ENDS.search(place)
+        if cut and cut.end() < len(place) and cut.start() >= 2:
+            place = place[:cut.end()]
         for trailer in _PLACE_TRAILERS:
             if place.endswith(trailer) and len(place) > len(trailer) + 1:
                 place = place[: -len(trailer)]
                 break
-        if re.fullmatch(r"[\d:点号月日年天前后]+|今天|昨天|前天|当时|那时|这里|那里", place):
+        if re.fullmatch(r"[\d:点号月日年天前后]+|今天|昨天|前天|当时|那时|这里|那里|流血|抢救|"
+                        r"昏迷|休息|睡觉|上班|开会|吃饭|路上|哪里|哪儿|哪|什么地方", place):
             continue
         return place
     for match in _PLACE_EN_RE.finditer(text):

@@ -285,6 +285,7 @@ def missing_fields(draft: ReportDraft, line: str | None = None) -> list[str]:
 # question's words: bot/catalog/replies.yml, report_ask_together.<first>+<second>.
 _ASKED_TOGETHER: tuple[tuple[str, str], ...] = (
     ("incident_time", "place"),
+    ("incident_time", "hospital"),
     ("incident_hour", "place"),
     ("hospital", "admission_date"),
     ("description", "estimated_amount"),
