@@ -227,9 +227,14 @@ class IdentitySlots:
             # Not the customer's own message giving the number (a step-up names the policy).
             return slots
         slots.update(self._request_kept(tracker, text))
-        # A date whose day/month order is in doubt is left for the question, which asks it back.
-        born = read_date_of_birth(without_reference_numbers(text)).date
+        said = without_reference_numbers(text)
+        reading = read_date_of_birth(said)
+        born = reading.date
         if born is None:
+            if reading.ambiguous:
+                # "HOME-2026-0001 07/01/1990": which of the two dates is asked back at once
+                # (not the date of birth again); nothing is counted.
+                return {**slots, **self._check_answer(number, said, dispatcher, tracker)}
             return slots
         # "保单号AUTO-2026-0001 生日1985年4月12日": the date beside the number is the answer.
         checked = self._check_answer(number, born.isoformat(), dispatcher, tracker)

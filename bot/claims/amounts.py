@@ -91,6 +91,17 @@ _ROUGH_RE = re.compile(
     rf"(?P<lead>[{CN_NUMERAL_CHARS}]*|\d*)(?:几|多)(?P<unit>[十百千万])(?P<wan>万?)"
 )
 _UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10_000}
+# "六七百", "三四千": two neighbouring figures, the lower one ("六百多").
+_DIGITS_ZH = "一二三四五六七八九"
+_PAIR_RE = re.compile(rf"(?<![{CN_NUMERAL_CHARS}\d])([{_DIGITS_ZH}两])([{_DIGITS_ZH}])([百千万])")
+
+
+def _pair(match: re.Match[str]) -> str:
+    first, second, unit = match.groups()
+    first = "二" if first == "两" else first
+    if _DIGITS_ZH.index(second) != _DIGITS_ZH.index(first) + 1:
+        return match.group(0)
+    return f"{first}{unit}多"
 
 
 def _rough(match: re.Match[str]) -> str:
@@ -154,7 +165,7 @@ def _result(candidate: _Candidate) -> ParsedAmount:
 
 def _candidates(text: str) -> tuple[list[_Candidate], bool]:
     """The numbers in `text`, and whether two of them form a range."""
-    text = _ROUGH_RE.sub(_rough, normalise_digits(text))
+    text = _ROUGH_RE.sub(_rough, _PAIR_RE.sub(_pair, normalise_digits(text)))
     found = [_Candidate(match, text) for match in _CANDIDATE_RE.finditer(text)]
     found = [candidate for candidate in found if candidate.value is not None
              and not _NOT_MONEY_AFTER_RE.match(text[candidate.end:])

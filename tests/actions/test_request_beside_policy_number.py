@@ -93,3 +93,14 @@ def test_a_birth_date_read_two_ways_is_asked_back_then_verified(claims_store, do
     result = form.validate_verification_answer("1 Jul 90", CollectingDispatcher(), tracker,
                                                domain)
     assert result["verified"] is True and result["customer_name"] == "John Smith"
+
+
+def test_a_birth_date_read_two_ways_beside_the_number_is_asked_back_at_once(claims_store, domain):
+    # "HOME-2026-0001 07/01/1990": the order is asked, not the date of birth again (an outside
+    # tester's finding); no try is spent.
+    result, texts = _validate_number("HOME-2026-0001 07/01/1990", domain, sender="dob-beside",
+                                     slots={"language": "en"})
+    assert texts == [say("verification_date_order", "en", first="7 Jan 1990",
+                         second="1 Jul 1990")]
+    assert result["policy_number"] == "HOME-2026-0001"
+    assert result["verification_answer"] is None and not result.get("verified")

@@ -221,3 +221,10 @@ def test_another_report_asked_for_at_the_summary_is_told_apart_from_a_correction
     assert asks_for_another_report("我还要报一个案，车窗被砸了")
     assert asks_for_another_report("I need to report another one, someone keyed my car")
     assert not asks_for_another_report("不对，地点是中山路")
+
+
+@pytest.mark.parametrize("text, amount", [("六七百", 600), ("大概三四千", 3000),
+                                          ("两三千块", 2000)])
+def test_two_neighbouring_figures_are_a_rough_amount(text, amount):
+    parsed = parse_amount(text)
+    assert float(parsed.amount) == amount and parsed.approximate
