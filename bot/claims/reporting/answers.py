@@ -161,12 +161,6 @@ def interpret_answer_to(
         return answer
     other = fields[1]
     filled = answer.draft
-    if fields[0] in _FREE_TEXT_FIELDS and getattr(draft, fields[0]) is None:
-        # "市第一医院，11月10日入院": the hospital is the part that names no day.
-        value = getattr(filled, fields[0])
-        kept = _parts_without_time(value or "", now, lang) if value else None
-        if kept and kept != value:
-            filled = replace(filled, **{fields[0]: kept})
     if getattr(filled, other) is None and other not in filled.declined:
         if other == "place":
             rest = [part for part in _parts_of(text) if not _names_time(part, now, lang)
@@ -178,10 +172,9 @@ def interpret_answer_to(
                     filled = second.draft
         elif other == "hospital":
             # "上周三，市第一医院": the part that names no day and names a hospital.
-            named = [part for part in _parts_of(text) if not _names_time(part, now, lang)
-                     and _HOSPITAL_WORD.search(part)]
+            named = _hospital_part(text, now, lang)
             if named:
-                filled = replace(filled, hospital=named[0])
+                filled = replace(filled, hospital=named)
         elif other == "estimated_amount":
             # "没人受伤，3000": a part that is the amount and little else ("包了一下" is not 1).
             for part in _parts_of(text):
@@ -222,10 +215,10 @@ def _names_time(part: str, now: datetime, lang: str) -> bool:
         or parsed.reason is not None or says_time_unknown(part)
 
 
-def _parts_without_time(value: str, now: datetime, lang: str) -> str | None:
-    parts = _parts_of(value)
-    kept = [part for part in parts if not _names_time(part, now, lang)]
-    return "，".join(kept) if kept and len(kept) < len(parts) else None
+def _hospital_part(text: str, now: datetime, lang: str) -> str | None:
+    """The part of a message that names a hospital and no day ("市第一医院，11月10日入院")."""
+    return next((part for part in _parts_of(text) if _HOSPITAL_WORD.search(part)
+                 and not _names_time(part, now, lang)), None)
 
 
 def _interpret(
@@ -308,9 +301,7 @@ def _interpret(
                 value = strip_correction_words(place.group("place") or place.group("place_en"))
             if asking == "hospital":
                 # "这个嘛，我想想啊，瑞金医院急诊，反正就是这么回事": the part naming it.
-                named = [part for part in _parts_of(value) if _HOSPITAL_WORD.search(part)
-                         and not _names_time(part, now, lang)]
-                value = named[0] if named else value
+                value = _hospital_part(value, now, lang) or value
             updated = replace(merged, **{asking: value})
             if asking == "place":
                 # "家里厨房水管爆了": the place, and the rest is the account.
