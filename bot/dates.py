@@ -260,6 +260,9 @@ _DAYS_AGO_RE = re.compile(
     rf"|\b({_EN_NUM}|\d+)\s+(days?|weeks?)\s+ago\b",
     re.IGNORECASE,
 )
+# "半个月前" / "half a month ago": about 15 days ago, approximate.
+_HALF_MONTH_AGO_RE = re.compile(r"半\s*个?\s*月\s*(?:之|以)?前|\bhalf\s+a\s+month\s+ago\b",
+                                re.IGNORECASE)
 _HOURS_AGO_RE = re.compile(
     rf"(半|{_NUM}|\d+)\s*(?:个)?\s*(小时|钟头|分钟)\s*(?:之|以)?前"
     rf"|\b(half\s+an|{_EN_NUM}|\d+)\s+(hours?|minutes?|mins?)\s+ago\b",
@@ -512,6 +515,8 @@ def _date_mentions(scan: _Scan, now_local: datetime) -> list[_DateMention]:
     for _match in scan.take(_JUST_NOW_RE):
         found.append(_DateMention(today, clock=now_local.time().replace(second=0, microsecond=0),
                                   approximate=True))
+    for _match in scan.take(_HALF_MONTH_AGO_RE):
+        found.append(_DateMention(today - timedelta(days=15), approximate=True))
     for match in scan.take(_DAYS_AGO_RE):
         count = _number(match.group(1)) if match.group(1) else _en_number(match.group(3))
         unit = (match.group(2) or match.group(4)).lower()

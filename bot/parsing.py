@@ -95,9 +95,10 @@ _ROC_RE = re.compile(
     r"民[国國]\s*(\d{1,3}|[一二三四五六七八九十百]{1,5})\s*年\s*"
     r"(\d{1,2}|[一二三四五六七八九十]{1,3})\s*月\s*(\d{1,2}|[一二三四五六七八九十]{1,3})"
 )
+# 一九八五年四月十二日, and the two-digit year people say: 八五年四月十二号, 四八年九月三十.
 _CN_NUMERAL_DATE_RE = re.compile(
-    rf"([{_CN_DIGIT_CLASS}]{{4}})\s*年\s*([一二三四五六七八九十]{{1,3}})\s*月"
-    r"\s*([一二三四五六七八九十]{1,3})\s*[日号號]"
+    rf"(?<![{_CN_DIGIT_CLASS}])([{_CN_DIGIT_CLASS}]{{4}}|[{_CN_DIGIT_CLASS}]{{2}})\s*年\s*"
+    r"([一二三四五六七八九十]{1,3})\s*月\s*([一二三四五六七八九十]{1,3})(?![一二三四五六七八九十])"
 )
 
 
@@ -162,8 +163,8 @@ def _readings(text: str, today: date) -> list[tuple[tuple[int, int, int], ...]]:
         year_text, month_text, day_text = match.groups()
         month, day = _chinese_small_number(month_text), _chinese_small_number(day_text)
         if month is not None and day is not None:
-            year = int("".join(_CN_DIGITS[ch] for ch in year_text))
-            found.append(((year, month, day),))
+            year = "".join(_CN_DIGITS[ch] for ch in year_text)
+            found.append(((_full_year(year, today) if len(year) == 2 else int(year), month, day),))
     for match in _D_MONTH_Y_RE.finditer(text):
         day, month_word, year = match.groups()
         found.append(((_full_year(year, today), _month_number(month_word), int(day)),))

@@ -62,6 +62,8 @@ EN_CASES = [
     ("2 days ago", date(2026, 11, 20), None, None),
     ("two days ago", date(2026, 11, 20), None, None),
     ("a week ago", date(2026, 11, 15), None, None),
+    ("half a month ago", date(2026, 11, 7), None, None),
+    ("半个月前", date(2026, 11, 7), None, None),
     ("Nov 20", date(2026, 11, 20), None, None),
     ("November 20th, 2026", date(2026, 11, 20), None, None),
     ("20 Nov", date(2026, 11, 20), None, None),

@@ -85,6 +85,8 @@ def test_claim_number_rejects(text: str) -> None:
         "april 12th 1985",
         "12/04/1985",
         "12.04.1985",
+        "八五年四月十二号",  # the two-digit year said in Chinese numerals
+        "我是八五年四月十二出生的",
     ],
 )
 def test_date_of_birth_formats(text: str) -> None:
