@@ -460,9 +460,11 @@ QUESTION_KINDS = [
 
 
 _KIND_WORDS = {kind: words for kind, words in reversed(QUESTION_KINDS)}
-# The second part a question may ask together with the first (the first is what classify reads).
-ALSO_ASKED = {"policy": "identity", "datetime": "place", "time": "place", "injury": "amount",
-              "what": "amount"}
+# The other parts a question may ask together with the first (the first is what classify
+# reads): answered when the question's words ask for them.
+ALSO_ASKED = {"policy": ("identity",), "datetime": ("place", "injury", "amount"),
+              "time": ("place", "injury", "amount"), "place": ("injury", "amount"),
+              "injury": ("amount",), "what": ("amount",)}
 
 
 def classify(text: str) -> str | None:
@@ -736,17 +738,21 @@ class Customer:
     def answer(self, kind: str | None, bot_text: str, buttons: list) -> tuple[str, bool]:
         """The customer's next message and whether it is a button payload.
 
-        A question that asks for two things ("保单号和出生日期", "什么时候、在哪里") gets both
-        parts from customers who answer the whole question; elderly and vague customers answer
-        the first part only, and leave the rest to the bot's next question."""
+        A question that asks for several things ("保单号和出生日期", "什么时候、在哪里", a list
+        of what is still needed) gets every part from customers who answer the whole question,
+        in the question's order; elderly and vague customers answer the first part only, and
+        leave the rest to the bot's next question."""
         text, is_button = self._answer_one(kind, bot_text, buttons)
-        second = ALSO_ASKED.get(kind or "")
-        if (is_button or second is None or self.persona.style in ("elderly", "vague")
-                or not _has(_norm(bot_text), _KIND_WORDS[second])):
+        if is_button or self.persona.style in ("elderly", "vague"):
             return text, is_button
-        self.asked_count[second] = self.asked_count.get(second, 0) + 1
-        more, _ = self._answer_one(second, bot_text, buttons)
-        return text.rstrip("。.!！") + ("，" if self.zh else ", ") + more, False
+        asked = _norm(bot_text)
+        for other in ALSO_ASKED.get(kind or "", ()):
+            if not _has(asked, _KIND_WORDS[other]):
+                continue
+            self.asked_count[other] = self.asked_count.get(other, 0) + 1
+            more, _ = self._answer_one(other, bot_text, buttons)
+            text = text.rstrip("。.!！") + ("，" if self.zh else ", ") + more
+        return text, False
 
     def _answer_one(self, kind: str | None, bot_text: str, buttons: list) -> tuple[str, bool]:
         f, inc, zh = self.facts, self.inc, self.zh
