@@ -52,7 +52,7 @@ from bot.claims.reporting.answers import (
     told_meanwhile,
 )
 from bot.claims.reporting.extract import incident_kinds
-from bot.claims.reporting.service import question_fields, question_key, vehicle_outside_line
+from bot.claims.reporting.service import question_fields, question_text, vehicle_outside_line
 from bot.claims.reporting.urgent import still_urgent, urgency
 from bot.clauses import answer_clause_question
 from bot.clauses.customer import answer_for_customer, general_answer
@@ -445,7 +445,8 @@ def _ask(dispatcher: CollectingDispatcher, tracker: Tracker, draft: ReportDraft,
     if asking == CONFIRM:
         reply(dispatcher, tracker, "report_confirm", summary=report_summary(draft, lang))
     else:
-        reply(dispatcher, tracker, question_key(_asked_fields(draft, asking)))
+        dispatcher.utter_message(text=question_text(_asked_fields(draft, asking), lang,
+                                                    draft.line_of_business))
 
 
 def _other_way_buttons(draft: ReportDraft, asking: str, lang: str) -> List[Dict[str, str]]:
@@ -610,7 +611,7 @@ class ActionAskReportAnswer(Action):
             if asking == CONFIRM:
                 question = say("report_confirm", lang, summary=report_summary(draft, lang))
             else:
-                question = say(question_key(question_fields(missing)), lang)
+                question = question_text(question_fields(missing), lang, draft.line_of_business)
             if _intent(tracker) in SIDE_QUESTIONS and spoke_since_last_user_message(tracker):
                 # A side question was just answered: say that the report goes on where it was.
                 question = say("report_resume", lang, question=question)

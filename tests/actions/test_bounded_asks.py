@@ -16,6 +16,7 @@ from actions.handoff import ActionHandoff
 from actions.identity import ValidateIdentityForm
 from actions.report import ActionAskReportAnswer, ActionSubmitReport, ValidateReportForm
 from bot.claims.reporting import ReportDraft
+from bot.claims.reporting.service import question_text
 from bot.replies import say
 from tests.support.actions import make_tracker, run_action
 
@@ -195,7 +196,8 @@ def test_a_clear_cancel_still_cancels_and_says_it_can_be_resumed(domain):
     assert texts == [say("report_cancelled_kept", "en")]
     resumed = _resume(chat, "where were we")
     assert resumed == [say("report_resumed", "en"),
-                       say("report_ask_together.incident_time+place", "en")]
+                       question_text(("incident_time", "place", "injuries", "estimated_amount"),
+                                     "en", "motor")]
 
 
 def test_nothing_to_take_up_again_starts_a_new_report(domain):

@@ -1,5 +1,5 @@
 """Issue 19 (items 1 and 2) in the report form: a day given with an hour that could be morning or
-evening asks only which, once; a hospital stay is not asked its day of admission again; and the
+evening asks only which, once (a hospital stay keeps the day and asks neither); a hospital stay is not asked its day of admission again; and the
 count of failed "when?" answers goes on from the day to the hour."""
 from __future__ import annotations
 
@@ -21,16 +21,18 @@ def fixed_clock(monkeypatch):
     monkeypatch.setattr("actions.report.utc_now", lambda: NOW)
 
 
-def test_morning_or_evening_is_asked_once_then_the_hospital(domain):
+def test_a_stays_hour_that_reads_both_ways_is_not_asked_the_day_is_kept(domain):
+    # For a hospital stay the day is what is asked: "10點" could be 10:00 or 22:00, and
+    # "上午还是晚上？" would be a question the claim does not need.
     chat = Conversation(domain, STAY, "incident_time")
     shown, _ = chat.says("2026年11月27日 10點")
-    assert len(shown) == 1 and "上午10点" in shown[0] and "晚上10点" in shown[0]
-    assert chat.slots["report_asking"] == "incident_hour"
-    shown, _ = chat.says("上午")
-    assert shown == [say("report_ask.hospital", "zh")]
-    assert chat.draft.incident_at == datetime(2026, 11, 27, 2, 0)
-    chat.says("示例医院")
+    assert len(shown) == 1 and "晚上10点" not in shown[0]
+    assert "哪家医院" in shown[0]  # on to what is still needed
+    assert chat.draft.incident_date == date(2026, 11, 27)
     assert chat.draft.admission_date == date(2026, 11, 27)
+    assert chat.slots["report_asking"] == "hospital"
+    chat.says("示例医院")
+    assert chat.draft.hospital == "示例医院"
     assert chat.slots["report_asking"] == "description"  # not "哪天入院的？"
     assert say("report_ask.admission_date", "zh") not in chat.shown
 

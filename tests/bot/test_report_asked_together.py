@@ -15,9 +15,8 @@ from bot.claims.reporting.service import (
     fit_to_line,
     missing_fields,
     question_fields,
-    question_key,
+    question_text,
 )
-from bot.replies import say
 
 NOW = dt.datetime(2026, 12, 6, 4, 0)  # 12:00 Beijing time, injected
 CAR = ReportDraft(policy_number="AUTO-2026-0999", line_of_business="motor",
@@ -31,13 +30,17 @@ STAY = ReportDraft(policy_number="MED-2026-0999", line_of_business="medical",
 
 
 def test_when_and_where_are_asked_together_then_hurt_and_loss():
-    assert question_fields(missing_fields(CAR)) == ("incident_time", "place")
+    assert question_fields(missing_fields(CAR)) == (
+        "incident_time", "place", "injuries", "estimated_amount")
     assert question_fields(missing_fields(CAR_PLACED)) == ("injuries", "estimated_amount")
     assert question_fields(["estimated_amount"]) == ("estimated_amount",)
     assert question_fields([]) == ()
     # only the fields still missing are asked: a place already told is not asked again
     told = ReportDraft(**{**CAR.as_dict(), "place": "中山路"})
-    assert question_fields(missing_fields(told)) == ("incident_time",)
+    assert question_fields(missing_fields(told)) == (
+        "incident_time", "injuries", "estimated_amount")
+    assert question_fields(["incident_time", "place"]) == ("incident_time", "place")
+    assert question_fields(["place", "estimated_amount"]) == ("place",)
 
 
 @pytest.mark.parametrize("fields", [
@@ -46,8 +49,8 @@ def test_when_and_where_are_asked_together_then_hurt_and_loss():
 ])
 def test_every_pair_has_its_question_in_both_languages(fields):
     for lang in ("zh", "en"):
-        text = say(question_key(fields), lang)
-        assert text and "report_ask_together" not in text
+        text = question_text(fields, lang)
+        assert text and "report_ask" not in text
 
 
 @pytest.mark.parametrize("text, local, place", [
@@ -93,7 +96,8 @@ def test_hurt_and_loss_in_one_answer(text, hurt, amount):
 
 def test_the_hospital_is_the_part_that_names_no_day():
     draft = ReportDraft(**{**STAY.as_dict(), "incident_date": dt.date(2026, 11, 10)})
-    assert question_fields(missing_fields(draft)) == ("hospital", "admission_date")
+    assert question_fields(missing_fields(draft)) == (
+        "hospital", "admission_date", "estimated_amount")
     answer = interpret_answer_to(draft, ("hospital", "admission_date"), "市第一医院，11月10日入院",
                                  NOW, "zh")
     assert answer.draft.hospital == "市第一医院"
@@ -169,7 +173,7 @@ def test_an_accident_policy_does_not_ask_whether_someone_was_hurt():
 ])
 def test_a_hospital_stay_is_asked_the_day_and_the_hospital_together(text, day, hospital):
     fields = question_fields(missing_fields(STAY))
-    assert fields == ("incident_time", "hospital")
+    assert fields == ("incident_time", "hospital", "estimated_amount")
     answer = interpret_answer_to(STAY, fields, text, NOW, "zh")
     assert answer.draft.hospital == hospital and answer.draft.admission_date == day
 
@@ -228,3 +232,118 @@ def test_another_report_asked_for_at_the_summary_is_told_apart_from_a_correction
 def test_two_neighbouring_figures_are_a_rough_amount(text, amount):
     parsed = parse_amount(text)
     assert float(parsed.amount) == amount and parsed.approximate
+
+
+# --- what is still needed, asked in one message (stop 25) -----------------------------------
+
+CAR_TOLD = ReportDraft(**{**CAR.as_dict(), "description": "等红灯被追尾了"})
+
+
+def test_what_is_still_needed_is_listed_in_one_short_question():
+    fields = question_fields(missing_fields(CAR_TOLD))
+    assert fields == ("incident_time", "place", "injuries", "estimated_amount")
+    for lang in ("zh", "en"):
+        text = question_text(fields, lang, "motor")
+        assert len(text.splitlines()) <= 6  # fits a phone screen
+        assert "report_ask" not in text
+    zh = question_text(fields, "zh", "motor")
+    assert "什么时候" in zh and "在哪里" in zh and "受伤" in zh and "多少钱" in zh
+    # a hospital stay is asked in its own words: the day of the treatment, what it cost
+    stay = question_text(("incident_time", "hospital", "estimated_amount"), "zh", "medical")
+    assert "哪天看的病" in stay and "花了多少钱" in stay and "什么时候发生" not in stay
+
+
+def test_two_days_or_a_place_and_a_hospital_are_never_asked_together():
+    assert question_fields(["incident_time", "admission_date", "estimated_amount"]) == (
+        "incident_time", "estimated_amount")
+    assert question_fields(["incident_time", "hospital", "place"]) == (
+        "incident_time", "hospital")
+    # the account takes any words: only the amount goes with it
+    assert question_fields(["description", "injuries", "estimated_amount"]) == (
+        "description", "estimated_amount")
+
+
+@pytest.mark.parametrize("text, lang, place, hurt, amount", [
+    ("昨天下午三点，中山路，没人受伤，大概三千", "zh", "中山路", False, 3000),
+    ("昨天下午3点 中山路 人没事 修理厂说大概三千块", "zh", "中山路", False, 3000),
+    ("昨天下午三点在中山路被追尾 没人受伤 损失3000左右", "zh", "中山路", False, 3000),
+    ("yesterday 3pm, Elm Road, nobody hurt, about 2500", "en", "Elm Road", False, 2500),
+    ("昨天下午三点，人民路2栋301门口，司机擦破点皮，5000", "zh", "人民路2栋301门口", True, 5000),
+])
+def test_an_answer_to_every_part_fills_every_field(text, lang, place, hurt, amount):
+    fields = question_fields(missing_fields(CAR_TOLD))
+    answer = interpret_answer_to(CAR_TOLD, fields, text, NOW, lang)
+    draft = answer.draft
+    assert draft.incident_at == dt.datetime(2026, 12, 5, 7, 0)  # 15:00 Beijing time
+    assert draft.place == place
+    assert draft.injuries is hurt
+    assert float(draft.estimated_amount) == amount
+    assert answer.message is None and missing_fields(draft) == []
+
+
+def test_dont_know_at_the_end_is_the_amount_declined_and_nothing_else():
+    fields = question_fields(missing_fields(CAR_TOLD))
+    answer = interpret_answer_to(CAR_TOLD, fields, "昨天下午三点，中山路，没人受伤，不知道",
+                                 NOW, "zh")
+    assert answer.draft.place == "中山路" and answer.draft.injuries is False
+    assert answer.draft.estimated_amount is None
+    assert "estimated_amount" in answer.draft.declined
+    assert missing_fields(answer.draft) == []
+
+
+def test_an_answer_to_later_parts_alone_is_kept_and_the_time_asked_again():
+    fields = question_fields(missing_fields(CAR_TOLD))
+    answer = interpret_answer_to(CAR_TOLD, fields, "没人受伤，3000", NOW, "zh")
+    assert answer.draft.injuries is False and float(answer.draft.estimated_amount) == 3000
+    assert answer.draft.place is None  # "没人受伤" and "3000" are not a place
+    assert missing_fields(answer.draft)[0] == "incident_time"
+    assert {"injuries", "estimated_amount"} <= set(answer.changed)
+
+
+def test_a_number_alone_is_not_a_hospital():
+    draft = ReportDraft(**{**STAY.as_dict(), "incident_date": dt.date(2026, 11, 10),
+                           "admission_date": dt.date(2026, 11, 10), "description": "住院"})
+    fields = question_fields(missing_fields(draft))
+    assert fields == ("hospital", "estimated_amount")
+    answer = interpret_answer_to(draft, fields, "5000", NOW, "zh")
+    assert answer.draft.hospital is None and float(answer.draft.estimated_amount) == 5000
+    answer = interpret_answer_to(draft, fields, "市第一医院，5000", NOW, "zh")
+    assert answer.draft.hospital == "市第一医院"
+
+
+@pytest.mark.parametrize("text, lang, place, hurt, amount", [
+    # a bare "没有" in the list's place for "anyone hurt?" answers it
+    ("昨天 下午4点，沪宁高速无锡段，没有，一千九", "zh", "沪宁高速无锡段", False, 1900),
+    ("昨天晚上 晚上十一点，人民路停车场，没人受上，两千八", "zh", "人民路停车场", False, 2800),
+    # "万龙" is a name, not ten thousand; "3,100" is one figure, not 3 and 100
+    ("昨天下午3点，万龙滑雪场，没人受伤，六千四", "zh", "万龙滑雪场", False, 6400),
+    ("yesterday 3pm, my living room, no, about 3,100", "en", "my living room", False, 3100),
+])
+def test_the_parts_are_told_apart_in_the_words_customers_use(text, lang, place, hurt, amount):
+    fields = question_fields(missing_fields(CAR_TOLD))
+    draft = interpret_answer_to(CAR_TOLD, fields, text, NOW, lang).draft
+    assert (draft.place, draft.injuries, float(draft.estimated_amount)) == (place, hurt, amount)
+
+
+def test_a_hospital_name_with_a_numeral_is_not_the_amount():
+    fields = question_fields(missing_fields(STAY))
+    draft = interpret_answer_to(STAY, fields, "上周三晚上七点多，市六院骨科，四千三", NOW,
+                                "zh").draft
+    assert draft.hospital == "市六院骨科" and float(draft.estimated_amount) == 4300
+
+
+def test_a_thousands_comma_is_not_read_as_a_second_time():
+    stay = ReportDraft(**{**STAY.as_dict(), "language": "en"})
+    fields = question_fields(missing_fields(stay))
+    draft = interpret_answer_to(stay, fields, "two weeks ago around 11 in the morning, "
+                                "United Family Hospital, about 18,500 yuan", NOW, "en").draft
+    assert draft.admission_date == dt.date(2026, 11, 22)
+    assert float(draft.estimated_amount) == 18500
+    assert missing_fields(draft) == ["description"]  # STAY has no account yet
+
+
+def test_a_stay_on_a_day_with_an_hour_either_way_takes_the_day_without_asking():
+    # "10点" could be morning or evening; for a hospital stay the day is what is asked
+    answer = interpret_answer_to(STAY, ("incident_time",), "11月28日 10点", NOW, "zh")
+    assert answer.message is None
+    assert answer.draft.admission_date == dt.date(2026, 11, 28)

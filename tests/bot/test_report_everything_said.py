@@ -225,6 +225,9 @@ def _claim(**fields):
     (summary_ready(incident_at=datetime(2026, 11, 21, 1, 0), place="北四环",
                    estimated_amount=Decimal("3000")), MAYBE),
     (summary_ready(incident_at=datetime(2026, 11, 22, 1, 0)), DIFFERENT),
+    # another place two and a half hours later, with a like amount: another collision
+    (summary_ready(incident_at=datetime(2026, 11, 21, 3, 30), place="家乐福停车场",
+                   estimated_amount=Decimal("3500")), DIFFERENT),
 ])
 def test_duplicates_are_judged_by_time_place_and_amount(draft, verdict):
     assert same_incident(draft, _claim()) == verdict

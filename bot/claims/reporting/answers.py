@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 
 from bot.claims.amounts import parse_amount
@@ -22,6 +23,7 @@ from bot.claims.reporting.service import (
     admission_from_incident,
     incident_day_text,
     merge_fields,
+    missing_fields,
 )
 from bot.clock import from_local, to_local
 from bot.dates import (
@@ -152,19 +154,36 @@ def interpret_answer_to(
     intent: str | None = None,
 ) -> Answer:
     """The draft after the customer answered a question asking for `fields` (question_fields:
-    one field, or two asked together). The first is read as interpret_answer reads it; the
-    second from the parts of the message that say it ("昨天下午三点，中山路": the part without
-    a time is the place). An answer to the second part alone is progress, not a failed answer:
-    `changed` names what it filled."""
-    answer = interpret_answer(draft, fields[0], text, now, lang, intent=intent)
+    one field, or several asked together). The first is read as interpret_answer reads it; the
+    others from the parts of the message that say them ("昨天下午三点，中山路，没人受伤，3000":
+    the part that names a place and nothing else is the place). An answer to a later part
+    alone is progress, not a failed answer: `changed` names what it filled."""
+    parts = _parts_of(text)
+    if len(fields) > 1 and fields[0] == "hospital" and _hospital_part(text, now, lang) is None \
+            and any(_names_time(part, now, lang) or _amount_part([part], now, lang) is not None
+                    for part in parts):
+        # "3000" to "哪家医院、花了多少？": the amount, not a hospital called "3000".
+        answer = Answer(draft)
+    else:
+        answer = interpret_answer(draft, fields[0], text, now, lang, intent=intent)
     if len(fields) < 2 or answer.corrected:
         return answer
-    other = fields[1]
+    if fields[0] in _TIME_FIELDS and fields[0] in missing_fields(answer.draft):
+        # "two weeks ago around 11 in the morning, X Hospital, about 18,500 yuan": the amount's
+        # figures read as a second time; the parts that name the time, read alone.
+        said = [part for part in parts if _names_time(part, now, lang)
+                and _amount_part([part], now, lang) is None and not _HOSPITAL_WORD.search(part)]
+        if said and len(said) < len(parts):
+            again = interpret_answer(draft, fields[0], "，".join(said), now, lang,
+                                     intent=intent)
+            if fields[0] not in missing_fields(again.draft):
+                answer = again
     filled = answer.draft
-    if getattr(filled, other) is None and other not in filled.declined:
+    for other in fields[1:]:
+        if getattr(filled, other) is not None or other in filled.declined:
+            continue
         if other == "place":
-            rest = [part for part in _parts_of(text) if not _names_time(part, now, lang)
-                    and not _DONT_KNOW.fullmatch(part) and _NAMES_A_PLACE.search(part)]
+            rest = [part for part in parts if _names_a_place_only(part, now, lang)]
             if rest:
                 joined = ("，" if _SENTENCE_CJK.search(text) else ", ").join(rest)
                 second = interpret_answer(filled, "place", joined, now, lang, intent=intent)
@@ -175,31 +194,102 @@ def interpret_answer_to(
             named = _hospital_part(text, now, lang)
             if named:
                 filled = replace(filled, hospital=named)
+        elif other == "injuries":
+            # "昨天，中山路，没人受伤": the part that says who was hurt.
+            said = next((value for value in (injuries_answer(part) for part in parts
+                                             if _HURT_WORDS.search(part)
+                                             or _NOBODY_HURT.search(part))
+                         if value is not None), None)
+            bare = [part for part in parts if _BARE_HURT_ANSWER.fullmatch(part)]
+            if said is None and len(bare) == 1:
+                # "昨天下午4点，沪宁高速，没有，一千九": the one bare yes or no answers it.
+                said = injuries_answer(bare[0])
+            if said is not None:
+                filled = replace(filled, injuries=said)
+        elif other == "admission_date":
+            days = [day_named(parse_incident_datetime(part, now, lang)) for part in parts
+                    if not _HOSPITAL_WORD.search(part) or "入院" in part]
+            day = next((day for day in days if day is not None), None)
+            if day is not None and day <= to_local(now).date():
+                filled = replace(filled, admission_date=day)
         elif other == "estimated_amount":
-            # "没人受伤，3000": a part that is the amount and little else ("包了一下" is not 1).
-            for part in _parts_of(text):
-                amount = parse_amount(without_codes(part))
-                if amount.ok and not _names_time(part, now, lang) \
-                        and len(amount.text) >= len(part) - 4:
-                    filled = replace(filled, estimated_amount=amount.amount)
-                    break
+            amount = _amount_part(parts, now, lang)
+            if amount is not None:
+                filled = replace(filled, estimated_amount=amount)
+            elif len(parts) > 1 and _DONT_KNOW.fullmatch(parts[-1]) and other == fields[-1]:
+                # "昨天下午，中山路，没人受伤，不知道": the last part answers the last question.
+                filled = _declined(filled, other)
     if filled is answer.draft:
         return answer
     return Answer(filled, answer.message, _changed(draft, filled), answer.choose_type)
 
 
+def _amount_part(parts: list[str], now: datetime, lang: str) -> Decimal | None:
+    """The amount from a part that is the amount and little else ("没人受伤，3000"; "包了一下"
+    is not 1, and "下午3点" is a time)."""
+    for part in parts:
+        amount = parse_amount(without_codes(part))
+        if amount.ok and (_says_money(part) or not _names_time(part, now, lang)) \
+                and len(_AMOUNT_WORDS.sub("", part.replace(amount.text, "", 1))) <= 2:
+            return amount.amount
+    return None
+
+
+_TIME_FIELDS = ("incident_time", "incident_hour")
+# What may stand beside the figure in a part that is the amount ("大概三千块左右", "about 2,500
+# yuan"); "市六院骨科" is not 6.
+_AMOUNT_WORDS = re.compile(
+    r"大概|大约|差不多|估计|约|左右|上下|多|来|元|块钱|块|钱|人民币|花了|损失|要|是|共|一共|总共|"
+    r"\b(?:about|around|roughly|approx(?:imately)?|maybe|probably|yuan|rmb|cny|dollars?|"
+    r"bucks|total|in total|cost|costs|it|was|is)\b|[\s.,~$¥£]", re.IGNORECASE)
+
+
+# A part of a grouped answer that is a bare yes or no ("没有", "没人", "no"): in a list that asks
+# whether anyone was hurt, that is its answer.
+_BARE_HURT_ANSWER = re.compile(
+    r"(?:都)?(?:没有?人?|无人?|没事|人没事|有人|有|是的?|no(?:pe)?|none|nobody|no ?one|yes|yeah)"
+    r"(?:受[伤上]|伤)?[的了啊呀哦]?", re.IGNORECASE)
+
+
+def _names_a_place_only(part: str, now: datetime, lang: str) -> bool:
+    """Whether a part of a grouped answer can be the place: it names one, and it is not the
+    time, the injuries, the amount or "不知道"."""
+    return (bool(_NAMES_A_PLACE.search(part)) and not _names_time(part, now, lang)
+            and not _DONT_KNOW.fullmatch(part) and not _HURT_WORDS.search(part)
+            and not _NOBODY_HURT.search(part) and _amount_part([part], now, lang) is None
+            and not _BARE_HURT_ANSWER.fullmatch(part)
+            and not _says_money(part))
+
+
+# Words that make a number in a part money ("修理厂说大概三千块", "3,100"), not a house number
+# ("2栋301") or a name ("万龙滑雪场").
+_MONEY_WORD = re.compile(r"[元块钱]|损失|花了|花费|费用|yuan|rmb|cny|dollars?|pounds?|[$¥£]|"
+                         r"\d,\d{3}(?!\d)", re.IGNORECASE)
+
+
+def _says_money(part: str) -> bool:
+    amount = parse_amount(without_codes(part))
+    return amount.ok and bool(_MONEY_WORD.search(part.replace(amount.text, " ", 1))
+                              or _MONEY_WORD.search(amount.text)
+                              or re.search(r"\d|[一二三四五六七八九十两]", amount.text)
+                              and re.search(r"[万千百]", amount.text))
+
+
 # A part of an answer that can be a place ("家乐福停车场", "my flat"); "快点" or "thank you" is not.
 _NAMES_A_PLACE = re.compile(
-    r"[路街道巷弄区场店园门口院楼家库站桥村镇市县省层号室厂校馆里旁边]|中心|小区|附近|公司|单位|超市|"
-    r"商场|地铁|高速|隧道|\b(?:road|rd|street|st|avenue|ave|lane|home|house|flat|apartment|park|"
-    r"station|office|school|garage|car ?park|parking|mall|shop|store|kitchen|bedroom|bathroom|"
-    r"stairs|junction|highway|motorway|bridge|near|outside|corner|building|market)\b",
+    r"[路街道巷弄区场店园门口院楼家库站桥村镇市县省层号室厂校馆里旁边堂厅房梯]|中心|小区|附近|公司|"
+    r"单位|超市|商场|地铁|高速|隧道|\b(?:road|rd|street|st|avenue|ave|lane|home|house|flat|"
+    r"apartment|park|station|office|school|garage|car ?park|parking|mall|shop|store|kitchen|"
+    r"bedroom|bathroom|(?:living|dining) ?room|room|stairs|staircase|yard|garden|gym|canteen|"
+    r"restaurant|hotel|toilet|balcony|floor|junction|highway|motorway|bridge|near|outside|"
+    r"corner|building|market)\b",
     re.IGNORECASE,
 )
 _HOSPITAL_WORD = re.compile(r"医院|醫院|卫生院|衛生院|诊所|診所|中心|保健院|"
                             r"(?<![学法入住出进進])院|"
                             r"急诊|急診|hospital|clinic|medical cent", re.IGNORECASE)
-_PARTS = re.compile(r"[，,;；。]+")
+# Parts end at commas and stops, but not at the thousands comma of "18,500".
+_PARTS = re.compile(r"(?:[，;；。]|,(?!(?<=\d,)\d{3}(?!\d)))+")
 _CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff\d])\s+(?=[\u4e00-\u9fff\d])")
 
 
@@ -568,6 +658,11 @@ def _answer_time(
     if _CONFIRM.match(text) and before.incident_date is not None:
         # "yes" to "roughly what time?": not a "don't know"; the hour is asked for plainly.
         return Answer(merged, say("report_hour_after_yes", lang), _changed(before, merged))
+    if (parsed.reason == AM_PM and day is not None and before.incident_date is None
+            and merged.line_of_business in DAY_IS_ENOUGH and not parsed.future):
+        # "11月28日 10点" for a hospital stay: the day is what is asked; "上午还是晚上？" is not.
+        updated = replace(merged, incident_date=day, pending_times=())
+        return Answer(updated, changed=_changed(before, updated))
     if (parsed.reason == AM_PM and day is not None and before.incident_date is None
             and any(value <= now_local for value in parsed.alternatives)):
         # "12月2日 8点": the day is known, only morning or evening is asked back.

@@ -27,7 +27,7 @@ from bot.dates import DAY, EXACT, HOUR_UNKNOWN, PART_OF_DAY, UNKNOWN, incident_t
 from bot.documents import Item, checklist, incident_types, normalise_incident_type, one_time_notice
 from bot.parsing import parse_policy_number
 from bot.promises import promise_on_report
-from bot.replies import date_text, join, say, when_text
+from bot.replies import catalog, date_text, join, say, when_text
 from bot.store.db import UnitOfWork, unit_of_work
 from bot.store.models import Claim, ClaimDocument, Policy
 
@@ -279,37 +279,61 @@ def missing_fields(draft: ReportDraft, line: str | None = None) -> list[str]:
     return missing
 
 
-# Questions asked in one message, first field first: a customer who answers both saves a turn;
-# one who answers either part is asked only for the rest (actions/report.py). Pairs whose
-# answers are read apart reliably ("昨天下午三点，在中山路"; "没人受伤，大概3000"); the
-# question's words: bot/catalog/replies.yml, report_ask_together.<first>+<second>.
-_ASKED_TOGETHER: tuple[tuple[str, str], ...] = (
-    ("incident_time", "place"),
-    ("incident_time", "hospital"),
-    ("incident_hour", "place"),
-    ("hospital", "admission_date"),
-    ("description", "estimated_amount"),
-    ("injuries", "estimated_amount"),
-)
+# Questions asked in one message, first field first: a customer who answers several saves
+# turns; one who answers any part is asked only for the rest (actions/report.py). The first
+# field is read as its own question reads it (interpret_answer); the others from the parts of
+# the message that say them ("昨天下午三点，中山路，没人受伤，大概3000": a time, a place, who
+# was hurt, an amount), so only fields whose answers are told apart reliably go together, and
+# at most one of them names a day.
+_GROUP_FIRSTS = ("incident_time", "incident_hour", "hospital", "injuries")
+_GROUPED_AFTER = ("place", "hospital", "admission_date", "injuries", "estimated_amount")
+_NAMES_A_DAY = ("incident_time", "incident_hour", "admission_date")
+# The account ("经过") takes any words, so only the amount goes with it.
+_WITH_ACCOUNT = ("description", "estimated_amount")
+MAX_ASKED_TOGETHER = 4
 
 
 def question_fields(missing: list[str]) -> tuple[str, ...]:
-    """The fields the next question asks for: the first missing one, and the one asked with it
-    when that is missing too."""
+    """The fields the next question asks for: the first missing one, and those still missing
+    that can be asked with it (up to MAX_ASKED_TOGETHER)."""
     if not missing:
         return ()
     first = missing[0]
-    for one, other in _ASKED_TOGETHER:
-        if one == first and other in missing[1:]:
-            return (first, other)
-    return (first,)
+    if first == _WITH_ACCOUNT[0]:
+        return _WITH_ACCOUNT if _WITH_ACCOUNT[1] in missing[1:] else (first,)
+    if first not in _GROUP_FIRSTS:
+        return (first,)
+    fields = [first]
+    for name in missing[1:]:
+        if len(fields) == MAX_ASKED_TOGETHER:
+            break
+        if name not in _GROUPED_AFTER:
+            continue
+        if name in _NAMES_A_DAY and any(other in _NAMES_A_DAY for other in fields):
+            continue  # two days in one answer cannot be told apart
+        if {name, *fields} >= {"place", "hospital"}:
+            continue
+        fields.append(name)
+    return tuple(fields)
 
 
-def question_key(fields: tuple[str, ...]) -> str:
-    """The catalog key of the question asking for `fields`."""
-    if len(fields) > 1:
-        return "report_ask_together." + "+".join(fields)
-    return f"report_ask.{fields[0]}"
+def question_text(fields: tuple[str, ...], lang: str | None, line: str | None = None) -> str:
+    """The question asking for `fields`: the field's own question, a pair's worded question
+    (report_ask_together.<a>+<b>), or a short list of what is still needed with one example
+    (report_ask_group, in the line's words where it has its own: "哪天看的病")."""
+    if len(fields) == 1:
+        return say(f"report_ask.{fields[0]}", lang)
+    key = "report_ask_together." + "+".join(fields)
+    if key in catalog():
+        return say(key, lang)
+
+    def piece(kind: str, name: str) -> str:
+        own = f"report_ask_group.{kind}.{name}.{line}"
+        return say(own if own in catalog() else f"report_ask_group.{kind}.{name}", lang)
+
+    items = "\n".join(piece("item", name) for name in fields)
+    example = say("list_comma", lang).join(piece("example", name) for name in fields)
+    return say("report_ask_group", lang, items=items, example=example)
 
 
 _PREFIX_LINES = {"AUTO": "motor", "MED": "medical", "HOME": "home", "ACC": "accident",
@@ -496,7 +520,10 @@ def same_incident(draft: ReportDraft, claim: Claim) -> str:
     if draft.estimated_amount and claim.estimated_amount:
         mine, theirs = Decimal(str(draft.estimated_amount)), Decimal(str(claim.estimated_amount))
         amount = abs(mine - theirs) <= Decimal("0.3") * max(mine, theirs)
-    if place is False and amount is False:
+    if place is False and (amount is False or (draft.incident_at is not None and claim_has_hour
+                                                and not close)):
+        # Another place, and another amount or an hour that is not the same one: another
+        # incident (a collision at 12:30 in a car park is not the one at 15:00 on 中山路).
         return DIFFERENT
     if close and place is not False and amount is not False:
         return SAME
