@@ -21,6 +21,15 @@ NEGATIVE = "negative"
 ZERO = "zero"
 TOO_LARGE = "too_large"
 UNCLEAR = "unclear"  # several different amounts and no sign of which one is meant
+FOREIGN = "foreign"  # an amount in another currency ("2500 dollars"): claims are kept in CNY
+
+# Another currency named beside the figure; a bare "$" is left as it is (a money sign).
+_FOREIGN_RE = re.compile(
+    r"美元|美金|英镑|欧元|港币|港元|港纸|日元|澳元|加元|新台币|台币|"
+    r"\b(?:dollars?|usd|us\$|pounds?|quid|gbp|euros?|eur|hkd|hk\$|yen|jpy|aud|cad|twd)\b|[£€]",
+    re.IGNORECASE)
+_YUAN_RE = re.compile(r"(?<![美欧日港澳加])元|[块¥]|人民币|\b(?:rmb|cny|yuan|kuai)\b",
+                      re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -196,7 +205,15 @@ def find_amount(text: str) -> ParsedAmount:
     """
     candidates, is_range = _candidates(text)
     cued = [candidate for candidate in candidates if candidate.cued]
-    return _pick(cued, is_range and bool(cued))
+    return _in_yuan(_pick(cued, is_range and bool(cued)), text)
+
+
+def _in_yuan(parsed: ParsedAmount, text: str) -> ParsedAmount:
+    """The amount, unless the message names another currency: not stored as that many yuan."""
+    clean = normalise_digits(text)
+    if parsed.ok and _FOREIGN_RE.search(clean) and not _YUAN_RE.search(clean):
+        return ParsedAmount(None, problem=FOREIGN, text=parsed.text)
+    return parsed
 
 
 def parse_amount(text: str) -> ParsedAmount:
@@ -206,4 +223,4 @@ def parse_amount(text: str) -> ParsedAmount:
     """
     candidates, is_range = _candidates(text)
     cued = [candidate for candidate in candidates if candidate.cued]
-    return _pick(cued or candidates, is_range)
+    return _in_yuan(_pick(cued or candidates, is_range), text)

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from bot.claims.amounts import (
+    FOREIGN,
     MAX_AMOUNT,
     NEGATIVE,
     NOT_FOUND,
@@ -83,6 +84,11 @@ def test_amount_answers(text: str, amount: str, approximate: bool) -> None:
         ("3000 or 4000 yuan", UNCLEAR),
         ("不知道", NOT_FOUND),
         ("no idea", NOT_FOUND),
+        # another currency is never stored as that many yuan; the customer is asked in yuan
+        ("2500 dollars", FOREIGN),
+        ("about 2,500 quid", FOREIGN),
+        ("大概三千美元", FOREIGN),
+        ("1000港币", FOREIGN),
     ],
 )
 def test_rejected_amounts_say_why(text: str, problem: str) -> None:
@@ -127,3 +133,8 @@ def test_small_claims_are_up_to_five_thousand() -> None:
     assert not is_small_claim(Decimal("5000.01"))
     assert not is_small_claim(None)
     assert not is_small_claim(Decimal("0"))
+
+
+def test_an_amount_said_in_yuan_beside_another_currency_word_is_yuan() -> None:
+    assert parse_amount("pound shop stuff, about 3000 yuan").amount == Decimal("3000.00")
+    assert parse_amount("$3000").amount == Decimal("3000.00")  # a bare money sign
