@@ -284,11 +284,19 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
         pending = tracker.get_slot("report_stop_or_skip")
         # The choice "1. 跳过这个问题 2. 先不报了" answered by its number.
         picked = asks.numbered_pick(text, 2) if pending else None
+        if pending and normalise(text).strip().lower() in {
+                normalise(say("button.answer_roughly", one)).lower() for one in ("zh", "en")}:
+            picked = 1  # the button "说个大概"
         if (_intent(tracker) == "cancel" and asks.cancels_report(text)) or picked == 2 or (
                 pending and asks.wants_pause(text) and not asks.wants_skip(text)):
             return {"report_answer": "cancelled", "report_cancelled": True,
                     "report_stop_or_skip": None}
         if asking and asking != CONFIRM and picked == 1:
+            if asks.record_unknown(draft, asking) is None:
+                # "1. 说个大概" for a question the report needs: the question again, nothing
+                # counted against it.
+                _ask(dispatcher, tracker, draft, asking)
+                return {"report_answer": None, "report_stop_or_skip": None}
             return _skip(dispatcher, tracker, draft, asking)
         if asking and _asks_status(tracker, text):
             # "查进度" in the middle of the report: the claims' status, then the report goes on
@@ -404,14 +412,18 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
 
 
 def _offer_stop_or_skip(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-    """"这个问题跳过，还是先不报了？" with its two buttons (typed "1" / "2" answer it too)."""
+    """"这个问题跳过，还是先不报了？" with its two buttons (typed "1" / "2" answer it too). A
+    question the report cannot do without is not offered as one to skip: "说个大概就行，还是先不
+    报了？", its first button asking the question again."""
     lang = language_of(tracker)
-    dispatcher.utter_message(text=say("report_stop_or_skip", lang), buttons=[
-        {"title": say("button.skip_question", lang),
-         "payload": say("button.skip_question", lang)},
-        {"title": say("button.stop_report", lang),
-         "payload": say("button.stop_report", lang)},
-    ])
+    asking = tracker.get_slot("report_stop_or_skip") or tracker.get_slot("report_asking") or ""
+    required = asks.record_unknown(load_draft(tracker), asking) is None
+    first = "button.answer_roughly" if required else "button.skip_question"
+    dispatcher.utter_message(
+        text=say("report_stop_or_rough" if required else "report_stop_or_skip", lang),
+        buttons=[{"title": say(first, lang), "payload": say(first, lang)},
+                 {"title": say("button.stop_report", lang),
+                  "payload": say("button.stop_report", lang)}])
 
 
 def _asks_status(tracker: Tracker, text: str) -> bool:

@@ -141,6 +141,19 @@ def test_a_soft_stop_asks_skip_or_stop_and_skip_records_unknown(domain):
     assert "place" in chat.draft.declined
 
 
+def test_a_question_the_report_needs_is_not_offered_as_one_to_skip(domain):
+    draft = ReportDraft(**{**MOTOR.as_dict(), "incident_type": "collision", "place": "中山路"})
+    chat = Conversation(domain, draft, "incident_time")
+    asked, result = chat.says("算了", intent="cancel")
+    assert asked == [say("report_stop_or_rough", "zh")]
+    assert _titles(chat.buttons) == [say("button.answer_roughly", "zh"),
+                                     say("button.stop_report", "zh")]
+    again, result = chat.says(chat.buttons[0][0]["payload"])
+    assert len(again) == 1 and "什么时候发生的" in again[0]  # asked again, nothing counted
+    assert not result.get("report_cancelled") and "ask_failures" not in result
+    assert chat.slots["report_asking"] == "incident_time"
+
+
 def test_a_question_the_report_needs_cannot_be_skipped(domain):
     chat = Conversation(domain, MOTOR, "incident_type")
     chat.says("不想说")

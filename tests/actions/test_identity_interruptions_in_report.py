@@ -190,7 +190,7 @@ def test_a_status_request_mid_report_is_answered_and_the_report_goes_on(claims_s
     texts, result = chat.says("查進度", "check_status")
     assert any(ZHANG_CLAIM in text for text in texts)
     assert say("report_status_then_back", "zh") in texts
-    assert texts[-1] == say("report_stop_or_skip", "zh")  # the way out is still offered
+    assert texts[-1] == say("report_stop_or_rough", "zh")  # the way out is still offered
     assert "ask_failures" not in result and not result.get("report_cancelled")
     _, result = chat.says("2", "rate_service")
     assert result["report_cancelled"] is True

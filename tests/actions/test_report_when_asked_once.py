@@ -1,6 +1,7 @@
 """Issue 19 (items 1 and 2) in the report form: a day given with an hour that could be morning or
-evening asks only which, once (a hospital stay keeps the day and asks neither); a hospital stay is not asked its day of admission again; and the
-count of failed "when?" answers goes on from the day to the hour."""
+evening asks only which, once (a hospital stay keeps the day and asks neither); a hospital stay
+is not asked its day of admission again; and the count of failed "when?" answers goes on from
+the day to the hour."""
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.claims.reporting.service import question_text
 from bot.replies import say
 from tests.e2e.test_conversations import Customer
 
@@ -22,8 +23,10 @@ def test_a_report_stopped_with_suan_le_is_taken_up_again_where_it_stopped(claims
     customer.says("我要报案")
     customer.says("ACC-2026-0001")
     assert customer.says("1992-02-14").endswith(say("report_ask.incident_type", "zh"))
-    assert customer.says("在楼梯上摔倒了") == say("report_ask.incident_time", "zh")
-    assert customer.says("算了") == say("report_stop_or_skip", "zh")
+    when_and_loss = question_text(("incident_time", "estimated_amount"), "zh", "accident")
+    assert customer.says("在楼梯上摔倒了") == when_and_loss
+    # a question the report needs is not offered as one to skip
+    assert customer.says("算了") == say("report_stop_or_rough", "zh")
     assert customer.says("先不报了") == say("report_cancelled_kept", "zh")
     assert customer.says("刚才说到哪了") == "\n".join(
-        [say("report_resumed", "zh"), say("report_ask.incident_time", "zh")])
+        [say("report_resumed", "zh"), when_and_loss])
