@@ -72,25 +72,39 @@ def test_an_outpatient_visit_still_asks_the_day_of_admission():
     assert answer.draft.admission_date is None
 
 
+COLLISION = ReportDraft(policy_number="AUTO-2026-0999", line_of_business="motor",
+                        incident_type="collision", language="zh")
+
+
 @pytest.mark.parametrize("text, pick, local", [
     ("2026年11月27日 10點", "上午", dt.datetime(2026, 11, 27, 10, 0)),
     ("2026年12月2日 8点30分", "晚上", dt.datetime(2026, 12, 2, 20, 30)),
     ("22 November 2026 11:00", "in the morning", dt.datetime(2026, 11, 22, 11, 0)),
 ])
 def test_morning_or_evening_is_asked_for_the_day_given_and_the_answer_picks_one(text, pick, local):
-    first = interpret_answer(HOSPITAL_STAY, "incident_time", text, NOW, "zh")
+    first = interpret_answer(COLLISION, "incident_time", text, NOW, "zh")
     assert first.draft.incident_date == local.date() and first.message  # "上午…还是晚上…？"
     assert missing_fields(first.draft)[0] == "incident_hour"
     second = interpret_answer(first.draft, "incident_hour", pick, NOW, "zh")
     assert second.draft.incident_at == local - dt.timedelta(hours=8)
     assert second.draft.pending_times == ()
-    assert second.draft.admission_date == local.date()
+
+
+@pytest.mark.parametrize("text, day", [
+    ("2026年11月27日 10點", dt.date(2026, 11, 27)),
+    ("22 November 2026 11:00", dt.date(2026, 11, 22)),
+])
+def test_a_hospital_stay_keeps_the_day_of_an_hour_that_reads_both_ways(text, day):
+    first = interpret_answer(HOSPITAL_STAY, "incident_time", text, NOW, "zh")
+    assert first.message is None and first.draft.admission_date == day
+    assert "incident_hour" not in missing_fields(first.draft)
 
 
 def test_the_offered_readings_survive_the_slot():
-    first = interpret_answer(HOSPITAL_STAY, "incident_time", "2026年11月27日 10点", NOW, "zh")
+    first = interpret_answer(COLLISION, "incident_time", "2026年11月27日 10点", NOW, "zh")
     again = ReportDraft.from_dict(first.draft.as_dict())
     assert again.pending_times == first.draft.pending_times
+    assert again.pending_times  # the two readings offered
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -63,8 +63,8 @@ def test_the_place_and_the_amount_are_corrected_in_the_customers_words(claims_se
     customer.says("AUTO-2026-0001")
     asked = _until(customer, customer.says("1985-04-12"), "损失多少钱")
     noted = customer.says("地点是虹桥天地地下车库B2")
-    assert "虹桥天地地下车库B2" in noted and "损失多少钱" in noted
-    summary = customer.says("两千")
+    assert "虹桥天地地下车库B2" in noted and "损失多少钱" in noted  # the same list again
+    summary = customer.says("晚上9点左右，没人受伤，两千")
     assert "地点：虹桥天地地下车库B2" in summary and "2,000" in summary, (asked, summary)
     summary = customer.says("地点不对，是虹桥天地地下车库B2层")
     assert "地点：虹桥天地地下车库B2层" in summary and "地点：不对" not in summary

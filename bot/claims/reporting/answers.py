@@ -24,6 +24,8 @@ from bot.claims.reporting.service import (
     incident_day_text,
     merge_fields,
     missing_fields,
+    question_fields,
+    question_text,
 )
 from bot.clock import from_local, to_local
 from bot.dates import (
@@ -966,7 +968,7 @@ def _named_answer(draft: ReportDraft, asking: str, named: NamedCorrection, text:
         if asking in ("confirm", "") or named.field == asked:
             return Answer(draft, say("report_field_already", lang, field=label, value=shown),
                           corrected=True)
-        question = say(f"report_ask.{asking}", lang)
+        question = _question_for(draft, asking, lang)
         return Answer(draft, say("report_field_already_then", lang, field=label, value=shown,
                                  question=question), corrected=True)
     if named.field == asked or not asking or asking == "confirm":
@@ -975,7 +977,7 @@ def _named_answer(draft: ReportDraft, asking: str, named: NamedCorrection, text:
     if len(before) >= 2 and not _CORRECTION_LEAD.fullmatch(before):
         inner = _interpret(fixed.draft, asking, before, now, lang, intent=intent)
         return replace(inner, changed=_changed(draft, inner.draft))
-    question = say(f"report_ask.{asking}", lang)
+    question = _question_for(fixed.draft, asking, lang)
     if fixed.message:
         return Answer(fixed.draft, fixed.message, fixed.changed, corrected=True)
     label = say(f"correct_field.{named.field}", lang)
@@ -986,6 +988,15 @@ def _named_answer(draft: ReportDraft, asking: str, named: NamedCorrection, text:
         shown = money(value, lang) if named.field == "estimated_amount" else value
         message = say("report_corrected_then", lang, field=label, value=shown, question=question)
     return Answer(fixed.draft, message, fixed.changed, corrected=True)
+
+
+def _question_for(draft: ReportDraft, asking: str, lang: str) -> str:
+    """The question about `asking` as the form asks it: with what is asked together with it
+    ("好的，地点已改为：X。" then the same list again, not only its first line)."""
+    fields = question_fields(missing_fields(draft))
+    if fields and fields[0] == asking:
+        return question_text(fields, lang, draft.line_of_business)
+    return say(f"report_ask.{asking}", lang)
 
 
 def named_correction(text: str) -> NamedCorrection | None:
