@@ -170,6 +170,29 @@ def emergency_again(dispatcher: CollectingDispatcher, tracker: Tracker, text: st
     return True
 
 
+# "尾号0003", "my phone ends 0003", "last four 0003"; or four digits alone beside the number
+# that cannot be a year of birth.
+_LAST_FOUR_CUE = re.compile(
+    r"(?:尾号|尾號|后四位|後四位|末四位|手机|手機|电话|電話|phone|mobile|ends?(?:\s+(?:in|with))?|"
+    r"last\s+(?:4|four)(?:\s+digits)?)\D{0,8}?(?<!\d)(\d{4})(?!\d)", re.IGNORECASE)
+_FOUR_ALONE = re.compile(r"^\W*(\d{4})\W*$")
+
+
+def _last_four_beside(said: str) -> str | None:
+    """The last four digits of the phone on file, told beside the policy number (the number
+    itself already taken out of `said`), or None."""
+    mobile = identity.parse_mobile(said)
+    if mobile:
+        return mobile[-4:]
+    cued = _LAST_FOUR_CUE.search(said)
+    if cued:
+        return cued.group(1)
+    alone = _FOUR_ALONE.match(said)
+    if alone and not re.fullmatch(r"19\d\d|20[0-2]\d", alone.group(1)):
+        return alone.group(1)
+    return None
+
+
 class IdentitySlots:
     """Validation of the identity slots, shared by every form that starts with them."""
 
@@ -241,6 +264,11 @@ class IdentitySlots:
             # The date of birth came in the message before the number: it answers now.
             checked = self._check_answer(number, told, dispatcher, tracker)
             return {**slots, **checked, "birth_date_told": None}
+        four = None if born is not None or reading.ambiguous else _last_four_beside(said)
+        if four is not None:
+            # "ACC-2026-0001 0004", "MED-2026-0001 13800000001": the phone's last four digits
+            # beside the number are the answer.
+            return {**slots, **self._check_answer(number, four, dispatcher, tracker)}
         if born is None:
             if reading.ambiguous:
                 # "HOME-2026-0001 07/01/1990": which of the two dates is asked back at once

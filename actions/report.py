@@ -318,7 +318,8 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
                 # "算了" / "不想说": this question, or the whole report? Asked back.
                 _offer_stop_or_skip(dispatcher, tracker)
                 return {"report_answer": None, "report_stop_or_skip": asking}
-        if asking == CONFIRM and asks.soft_stop(text):
+        if asking == CONFIRM and (asks.soft_stop(text) or (
+                asks.cancels_report(text) and len(normalise(text)) <= 12)):
             # "算了" at the summary: no question to skip; the report stops, kept for later.
             return {"report_answer": "cancelled", "report_cancelled": True,
                     "report_stop_or_skip": None}

@@ -260,6 +260,17 @@ _DAYS_AGO_RE = re.compile(
     rf"|\b({_EN_NUM}|\d+)\s+(days?|weeks?)\s+ago\b",
     re.IGNORECASE,
 )
+# Numbers that are an address or money, never a day or an hour: "人民路88号3栋", "2号楼",
+# "14 Elm Road", "flat 3", "2,500 quid", "3000元", "3k" (the text is lower-cased).
+_NOT_A_TIME_RE = re.compile(
+    r"[路街道巷弄村]\s*\d+\s*(?:号|弄)?(?:\s*\d+\s*(?:号楼|栋|幢|单元|室|楼|层|号))*"
+    r"|\d+\s*(?:号楼|栋|幢|单元|室)"
+    r"|\d+\s*号(?=\s*\d|\s*[楼栋门院])"
+    r"|\b\d+[a-z]?\s+(?:[a-z]+\s+){0,2}(?:road|rd|street|st|avenue|ave|lane|ln|close|drive|dr"
+    r"|way|crescent|terrace|court|gardens|grove|row|square)\b"
+    r"|\b(?:flat|apt|apartment|unit|block|building|house)\s*(?:no\.?\s*)?\d+\b"
+    r"|\d{1,3}(?:,\d{3})+(?:\.\d+)?"
+    r"|\d+(?:\.\d+)?\s*(?:k\b|千|万|元|块|yuan|quid|dollars?|pounds?|bucks|rmb|grand)")
 # "半个月前" / "half a month ago": about 15 days ago, approximate.
 _HALF_MONTH_AGO_RE = re.compile(r"半\s*个?\s*月\s*(?:之|以)?前|\bhalf\s+a\s+month\s+ago\b",
                                 re.IGNORECASE)
@@ -686,6 +697,8 @@ def parse_incident_datetime(
     now_local = to_local(as_utc_naive(now)).replace(tzinfo=None)
     normalised = to_simplified(normalise_digits(text or "")).lower()
     scan = _Scan(normalised)
+    for match in _NOT_A_TIME_RE.finditer(normalised):
+        scan.used.append((match.start(), match.end()))  # "14 Elm Road", "88号3栋", "2,500"
 
     dates = _date_mentions(scan, now_local)
     parts = _parts(scan)

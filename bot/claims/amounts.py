@@ -86,7 +86,7 @@ _WINDOW = 12
 _NOT_MONEY_AFTER_RE = re.compile(
     r"^[多来來余餘几幾]?(?:\s*(?:am|pm|a\.m\.?|p\.m\.?|o'?clock|h\b|hrs?\b|hours?|mins?\b|minutes?|days?"
     r"|weeks?|months?|years?|yrs?|km|kilomet|miles?|met(?:er|re)s?|floor|storey|st\b|nd\b"
-    r"|rd\b|th\b|in the (?:morning|afternoon|evening)|at night|tonight)"
+    r"|rd\b|th\b|ish\b|-ish\b|in the (?:morning|afternoon|evening)|at night|tonight)"
     r"|\s*[:：]\d|点|點|时|時|分钟|小时|号|號|日|月|年|岁|歲|周岁|楼|层|层楼|米|公里"
     r"|千米|天|周|个月|個月|次|个人|位|辆|号楼|栋|单元|室|路|街|巷|弄|环|環|号线)",
     re.IGNORECASE,

@@ -365,3 +365,13 @@ def test_a_new_report_says_the_stopped_one_is_still_kept(domain):
     _submit(chat)
     texts = _resume(chat, "我要报案")
     assert texts[0] == say("report_kept_hint", "zh") and chat.slots["report_kept"]
+
+
+def test_stop_words_at_the_summary_stop_the_report(domain):
+    # "不报了" at the summary is not "I didn't understand": the report stops, kept for later
+    draft = ReportDraft(**{**MOTOR.as_dict(), "incident_type": "collision", "place": "中山路",
+                           "incident_at": datetime(2026, 11, 19, 7, 0), "injuries": False,
+                           "description": "被追尾", "estimated_amount": 3000})
+    chat = Conversation(domain, draft, "confirm")
+    _, result = chat.says("不报了")
+    assert result["report_cancelled"] is True and result["report_answer"] == "cancelled"

@@ -124,3 +124,16 @@ def test_a_wrong_date_sent_first_fails_like_a_wrong_answer_beside_the_number(cla
                                      slots={"birth_date_told": "1999-01-01"})
     assert texts == [say("verification_mismatch", "zh", attempts_left=2)]
     assert not result.get("verified") and result["birth_date_told"] is None
+
+
+def test_the_phones_last_four_beside_the_number_are_the_answer(claims_store, domain):
+    result, texts = _validate_number("AUTO-2026-0001 0001", domain, sender="f8-four")
+    assert result["verified"] is True and texts == []
+    result, _ = _validate_number("AUTO-2026-0001 and my phone ends 0001", domain,
+                                 sender="f8-four-en", slots={"language": "en"})
+    assert result["verified"] is True
+    result, _ = _validate_number("AUTO-2026-0001 13800000001", domain, sender="f8-mobile")
+    assert result["verified"] is True
+    # a year alone is not taken for the phone's digits: the date is asked as usual
+    result, texts = _validate_number("AUTO-2026-0001 1985", domain, sender="f8-year")
+    assert result == {"policy_number": "AUTO-2026-0001"} and texts == []

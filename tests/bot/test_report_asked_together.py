@@ -347,3 +347,86 @@ def test_a_stay_on_a_day_with_an_hour_either_way_takes_the_day_without_asking():
     answer = interpret_answer_to(STAY, ("incident_time",), "11月28日 10点", NOW, "zh")
     assert answer.message is None
     assert answer.draft.admission_date == dt.date(2026, 11, 28)
+
+
+# --- what a second outside tester found (stop 25) -------------------------------------------
+
+EN_CAR = ReportDraft(**{**CAR_TOLD.as_dict(), "language": "en"})
+
+
+@pytest.mark.parametrize("draft, text, lang, when, place", [
+    # a house number or an amount is never the hour
+    (CAR_TOLD, "嗯 那个 大概三千块吧 没人受伤 在人民路88号3栋门口 昨天下午3点左右", "zh",
+     dt.datetime(2026, 12, 5, 7, 0), "人民路88号3栋门口"),
+    (CAR_TOLD, "前天晚上8点 在人民路88号3栋，没人受伤，三千", "zh",
+     dt.datetime(2026, 12, 4, 12, 0), "人民路88号3栋"),
+    (EN_CAR, "yesterday morning around 9ish, at my flat 14 Elm Road, nobody hurt, about 2,500",
+     "en", dt.datetime(2026, 12, 5, 1, 0), "my flat 14 Elm Road"),
+    # the place part is kept whole, not cut to its last words
+    (EN_CAR, "yesterday 3pm, Tesco car park on Elm Road, nobody hurt, about 2,500 yuan", "en",
+     dt.datetime(2026, 12, 5, 7, 0), "Tesco car park on Elm Road"),
+    (CAR_TOLD, "昨天下午3点 我家楼下2号楼门口 没事 三千", "zh",
+     dt.datetime(2026, 12, 5, 7, 0), "我家楼下2号楼门口"),
+])
+def test_numbers_of_an_address_or_an_amount_are_never_the_time(draft, text, lang, when, place):
+    fields = question_fields(missing_fields(draft))
+    answer = interpret_answer_to(draft, fields, text, NOW, lang)
+    assert answer.draft.incident_at == when
+    assert answer.draft.place == place
+    assert answer.draft.estimated_amount is not None and answer.draft.estimated_amount >= 2500
+
+
+@pytest.mark.parametrize("text, amount, declined", [
+    ("昨天下午3点，中山路，没事，钱的话五六千吧", 5000, False),
+    ("yesterday 3pm, Elm Road, nobody hurt, repair quote is 1,500", 1500, False),
+    ("昨天下午3点，中山路，没人受伤，钱还不知道", None, True),
+    ("yesterday 3pm, Elm Road, nobody hurt, not sure how much yet", None, True),
+])
+def test_the_amount_is_read_from_the_part_about_money(text, amount, declined):
+    fields = question_fields(missing_fields(CAR_TOLD))
+    draft = interpret_answer_to(CAR_TOLD, fields, text, NOW, "zh").draft
+    assert (draft.estimated_amount is None if amount is None
+            else float(draft.estimated_amount) == amount)
+    assert ("estimated_amount" in draft.declined) is declined
+    assert missing_fields(draft) == []
+
+
+def test_a_stay_is_dated_by_the_day_in_not_the_day_out():
+    fields = question_fields(missing_fields(STAY))
+    draft = interpret_answer_to(
+        STAY, fields, "上個月28號住進第一人民醫院 到這個月3號出院 花了兩萬左右", NOW, "zh").draft
+    assert draft.incident_date == dt.date(2026, 11, 28)
+    assert draft.admission_date == dt.date(2026, 11, 28)
+    assert draft.hospital == "第一人民医院" and float(draft.estimated_amount) == 20000
+
+
+def test_a_hospital_named_inside_a_dated_part_and_words_after_a_name_are_not_kept():
+    fields = question_fields(missing_fields(STAY))
+    draft = interpret_answer_to(STAY, fields, "3号住进市三院的，花了五千", NOW, "zh").draft
+    assert draft.hospital == "市三院" and draft.incident_date == dt.date(2026, 12, 3)
+    named = interpret_answer(STAY, "hospital", "市三院啊", NOW, "zh").draft
+    assert named.hospital == "市三院"
+    named = interpret_answer(STAY, "hospital", "第6人民医院吧 我记错了", NOW, "zh").draft
+    assert named.hospital == "第6人民医院"
+
+
+@pytest.mark.parametrize("text, field, value", [
+    ("不是五千 是六千二", "estimated_amount", 6200),
+    ("not 5000 but 6200", "estimated_amount", 6200),
+    ("不是中山路 是人民路", "place", "人民路"),
+])
+def test_not_this_but_that_corrects_the_field_whose_value_it_names(text, field, value):
+    from bot.claims.reporting.answers import apply_correction
+    draft = ReportDraft(**{**CAR_PLACED.as_dict(), "place": "中山路", "injuries": False,
+                           "estimated_amount": 5000})
+    fixed = apply_correction(draft, text, NOW, "zh").draft
+    stored = getattr(fixed, field)
+    assert (float(stored) if field == "estimated_amount" else stored) == value
+
+
+def test_a_corrected_hospital_takes_the_place_that_named_the_old_one_with_it():
+    from bot.claims.reporting.answers import apply_correction
+    draft = ReportDraft(**{**STAY.as_dict(), "place": "市六院", "hospital": "市六院",
+                           "incident_date": dt.date(2026, 12, 1), "description": "住院"})
+    fixed = apply_correction(draft, "医院说错了 是第一人民医院", NOW, "zh").draft
+    assert fixed.hospital == fixed.place == "第一人民医院"

@@ -170,11 +170,14 @@ def interpret_answer_to(
         answer = interpret_answer(draft, fields[0], text, now, lang, intent=intent)
     if len(fields) < 2 or answer.corrected:
         return answer
-    if fields[0] in _TIME_FIELDS and fields[0] in missing_fields(answer.draft):
+    discharged = any(_DISCHARGE.search(part) for part in parts)
+    if fields[0] in _TIME_FIELDS and (fields[0] in missing_fields(answer.draft) or discharged):
         # "two weeks ago around 11 in the morning, X Hospital, about 18,500 yuan": the amount's
-        # figures read as a second time; the parts that name the time, read alone.
+        # figures read as a second time; "上个月28号住进…，这个月3号出院": the day of leaving is
+        # not the day it happened. The parts that name the time, read alone.
         said = [part for part in parts if _names_time(part, now, lang)
-                and _amount_part([part], now, lang) is None and not _HOSPITAL_WORD.search(part)]
+                and _amount_part([part], now, lang) is None and not _DISCHARGE.search(part)
+                and (not _HOSPITAL_WORD.search(part) or _ADMITTED.search(part))]
         if said and len(said) < len(parts):
             again = interpret_answer(draft, fields[0], "，".join(said), now, lang,
                                      intent=intent)
@@ -182,20 +185,28 @@ def interpret_answer_to(
                 answer = again
     filled = answer.draft
     for other in fields[1:]:
+        if other == "place" and draft.place is None and filled.place is not None:
+            filled = replace(filled, place=None)  # read from its own part, below, if it has one
+            if not [part for part in parts if _names_a_place_only(part, now, lang)]:
+                filled = replace(filled, place=answer.draft.place)
         if getattr(filled, other) is not None or other in filled.declined:
             continue
         if other == "place":
             rest = [part for part in parts if _names_a_place_only(part, now, lang)]
-            if rest:
+            if len(rest) == 1 and not _HAPPENED.search(rest[0]):
+                # "Tesco car park on Elm Road", "我家楼下2号楼门口": the part is the place, whole.
+                filled = replace(filled, place=tidy_value(_PLACE_LEAD.sub("", rest[0])))
+            elif rest:
                 joined = ("，" if _SENTENCE_CJK.search(text) else ", ").join(rest)
                 second = interpret_answer(filled, "place", joined, now, lang, intent=intent)
                 if second.message is None:
                     filled = second.draft
         elif other == "hospital":
-            # "上周三，市第一医院": the part that names no day and names a hospital.
-            named = _hospital_part(text, now, lang)
+            # "上周三，市第一医院": the part that names no day and names a hospital; or the
+            # hospital's name inside a part ("3号住进市三院的").
+            named = _hospital_part(text, now, lang) or _hospital_named_in(text)
             if named:
-                filled = replace(filled, hospital=named)
+                filled = replace(filled, hospital=tidy_value(named))
         elif other == "injuries":
             # "昨天，中山路，没人受伤": the part that says who was hurt.
             said = next((value for value in (injuries_answer(part) for part in parts
@@ -210,7 +221,8 @@ def interpret_answer_to(
                 filled = replace(filled, injuries=said)
         elif other == "admission_date":
             days = [day_named(parse_incident_datetime(part, now, lang)) for part in parts
-                    if not _HOSPITAL_WORD.search(part) or "入院" in part]
+                    if not _DISCHARGE.search(part)
+                    and (not _HOSPITAL_WORD.search(part) or _ADMITTED.search(part))]
             day = next((day for day in days if day is not None), None)
             if day is not None and day <= to_local(now).date():
                 filled = replace(filled, admission_date=day)
@@ -218,6 +230,9 @@ def interpret_answer_to(
             amount = _amount_part(parts, now, lang)
             if amount is not None:
                 filled = replace(filled, estimated_amount=amount)
+            elif any(_COST_CUE.search(part) and _UNSURE.search(part) for part in parts):
+                # "钱还不知道", "not sure how much yet": the amount, declined.
+                filled = _declined(filled, other)
             elif len(parts) > 1 and _DONT_KNOW.fullmatch(parts[-1]) and other == fields[-1]:
                 # "昨天下午，中山路，没人受伤，不知道": the last part answers the last question.
                 filled = _declined(filled, other)
@@ -232,16 +247,50 @@ def _amount_part(parts: list[str], now: datetime, lang: str) -> Decimal | None:
     for part in parts:
         amount = parse_amount(without_codes(part))
         if amount.ok and (_says_money(part) or not _names_time(part, now, lang)) \
-                and len(_AMOUNT_WORDS.sub("", part.replace(amount.text, "", 1))) <= 2:
+                and (len(_AMOUNT_WORDS.sub("", part.replace(amount.text, "", 1))) <= 2
+                     or _COST_CUE.search(part)):
             return amount.amount
     return None
 
 
 _TIME_FIELDS = ("incident_time", "incident_hour")
+# Words that say a part of a grouped answer is about the money ("钱的话五六千吧", "repair quote
+# is 1,500"): its figure is the amount, whatever else the part says.
+_COST_CUE = re.compile(r"钱|损失|花了|花费|费用|修理费|维修费|医药费|报价|估价|\b(?:cost|costs|"
+                       r"quote|quoted|repair|loss|how much|amount|price|bill)\b", re.IGNORECASE)
+_DISCHARGE = re.compile(r"出院|discharg|came home|went home", re.IGNORECASE)
+_ADMITTED = re.compile(r"入院|住进|住進|住院|admitted|went in", re.IGNORECASE)
+_PLACE_LEAD = re.compile(r"^(?:是在|就在|在|于|at|on|in)\s*", re.IGNORECASE)
+# A hospital named inside a longer part: "3号住进市三院的", "去市六院缝了3针".
+_HOSPITAL_NAMED_IN = re.compile(
+    r"(?:住进|住進|进了|去了|去|在|到|送到|送去)?(?P<name>[^\s，,。、住进去在到送]{1,12}?"
+    r"(?:医院|醫院|卫生院|衛生院|诊所|診所|保健院|院))")
+
+
+def _hospital_named_in(text: str) -> str | None:
+    match = _HOSPITAL_NAMED_IN.search(normalise(text)[:_MAX_FREE_TEXT])
+    return match.group("name") if match and len(match.group("name")) >= 2 else None
+
+
+# What follows a value without being part of it: "第6人民医院吧 我记错了", "市三院啊".
+_TRAILING = re.compile(r"(?:[\s,，]*(?:我?(?:记|說|说|写)错了|i think|i guess|probably))+$|"
+                       r"[吧啊呀哦呢嘛啦哈]+$", re.IGNORECASE)
+
+
+def tidy_value(value: str) -> str:
+    """A free-text value without the particles and asides after it."""
+    tidied = value.strip(" ,，。.!！")
+    for _ in range(3):
+        shorter = _TRAILING.sub("", tidied).strip(" ,，。.!！")
+        if shorter == tidied or not shorter:
+            break
+        tidied = shorter
+    return tidied or value
 # What may stand beside the figure in a part that is the amount ("大概三千块左右", "about 2,500
 # yuan"); "市六院骨科" is not 6.
 _AMOUNT_WORDS = re.compile(
-    r"大概|大约|差不多|估计|约|左右|上下|多|来|元|块钱|块|钱|人民币|花了|损失|要|是|共|一共|总共|"
+    r"大概|大约|差不多|估计|约|左右|上下|多|来|元|块钱|块|钱|人民币|花了|损失|要|是|共|一共|总共|的话|"
+    r"吧|啊|呢|"
     r"\b(?:about|around|roughly|approx(?:imately)?|maybe|probably|yuan|rmb|cny|dollars?|"
     r"bucks|total|in total|cost|costs|it|was|is)\b|[\s.,~$¥£]", re.IGNORECASE)
 
@@ -394,6 +443,8 @@ def _interpret(
             if asking == "hospital":
                 # "这个嘛，我想想啊，瑞金医院急诊，反正就是这么回事": the part naming it.
                 value = _hospital_part(value, now, lang) or value
+            if asking != "description":
+                value = tidy_value(value)  # "市三院啊" is 市三院
             updated = replace(merged, **{asking: value})
             if asking == "place":
                 # "家里厨房水管爆了": the place, and the rest is the account.
@@ -690,6 +741,40 @@ def _answer_time(
     return Answer(merged, question, _changed(before, merged))
 
 
+_NOT_THIS_BUT = re.compile(
+    r"^\s*(?:不对|不對|错了)?[\s,，]*不是(?P<old>[^,，。;；]+?)[\s,，]*(?:而|应该|應該)?是(?P<new>.+)$"
+    r"|^\s*(?:no[\s,]+)?(?:it'?s\s+)?not\s+(?P<old_en>[^,;]+?)[\s,]+(?:but\s+|it'?s\s+)(?P<new_en>.+)$",
+    re.IGNORECASE)
+
+
+def _not_this_but_that(draft: ReportDraft, text: str, now: datetime, lang: str) -> str | None:
+    """"不是五千 是六千二" / "不是中山路，是人民路" / "not 5000 but 6200": the field whose value
+    is the first one, said the way a correction names it ("金额是六千二"); None when the first
+    value is none of the draft's."""
+    match = _NOT_THIS_BUT.match(text)
+    if not match:
+        return None
+    old = (match.group("old") or match.group("old_en") or "").strip()
+    new = (match.group("new") or match.group("new_en") or "").strip(" 。.!！")
+    if not old or not new:
+        return None
+    words = {"estimated_amount": "金额是", "place": "地点是", "hospital": "医院是",
+             "incident_time": "时间是"}
+    amount = parse_amount(old)
+    if amount.ok and draft.estimated_amount is not None \
+            and Decimal(str(draft.estimated_amount)) == amount.amount:
+        field = "estimated_amount"
+    elif draft.place and (old in draft.place or draft.place in old):
+        field = "place"
+    elif draft.hospital and (old in draft.hospital or draft.hospital in old):
+        field = "hospital"
+    elif _names_time(old, now, lang):
+        field = "incident_time"
+    else:
+        return None
+    return words[field] + new
+
+
 def apply_correction(draft: ReportDraft, text: str, now: datetime, lang: str, *,
                      at_summary: bool = True) -> Answer:
     """A correction at the summary ("不对,时间是四点"): what the message says replaces the draft's
@@ -698,6 +783,9 @@ def apply_correction(draft: ReportDraft, text: str, now: datetime, lang: str, *,
     if at_summary and _BARE_NO.match(clean):
         # "不对" alone: which field is asked, not "I didn't understand".
         return Answer(draft, say("report_what_to_correct", lang))
+    renamed = _not_this_but_that(draft, clean, now, lang)
+    if renamed is not None:
+        clean = renamed
     named = named_correction(clean)
     if named is not None:
         return _named_answer(draft, "confirm", named, clean, now, lang, None)
@@ -959,6 +1047,11 @@ def _named_answer(draft: ReportDraft, asking: str, named: NamedCorrection, text:
     if named.field == "place" and draft.line_of_business in _PLACE_IS_HOSPITAL:
         named = replace(named, field="hospital")  # a hospital stay's place is the hospital
     fixed = _apply_named(draft, named, lang)
+    if "hospital" in fixed.changed and draft.place and fixed.draft.hospital and (
+            draft.place == draft.hospital or _HOSPITAL_WORD.search(draft.place)):
+        # "医院说错了，是第一人民医院": the place that named the old hospital follows it.
+        synced = replace(fixed.draft, place=fixed.draft.hospital)
+        fixed = replace(fixed, draft=synced, changed=_changed(draft, synced))
     asked = {"incident_hour": "incident_time"}.get(asking, asking)
     if not fixed.changed and not fixed.message and getattr(draft, named.field) is not None:
         # "地点是华山医院" when it already is: said so, not "I didn't understand".
