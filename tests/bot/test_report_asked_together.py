@@ -430,3 +430,12 @@ def test_a_corrected_hospital_takes_the_place_that_named_the_old_one_with_it():
                            "incident_date": dt.date(2026, 12, 1), "description": "住院"})
     fixed = apply_correction(draft, "医院说错了 是第一人民医院", NOW, "zh").draft
     assert fixed.hospital == fixed.place == "第一人民医院"
+
+
+def test_not_remembering_exactly_but_naming_an_hour_keeps_the_hour():
+    morning = ReportDraft(**{**CAR_PLACED.as_dict(), "incident_at": None,
+                             "incident_date": dt.date(2026, 12, 5), "incident_part": "morning"})
+    answer = interpret_answer(morning, "incident_hour", "记不清了 8点多吧", NOW, "zh")
+    assert answer.draft.incident_at == dt.datetime(2026, 12, 5, 0, 0)  # 08:00 Beijing time
+    answer = interpret_answer(morning, "incident_hour", "记不清了", NOW, "zh")
+    assert "incident_hour" in answer.draft.declined

@@ -678,10 +678,12 @@ def _answer_time(
 ) -> Answer:
     if merged.incident_at is not None:
         return Answer(merged, changed=_changed(before, merged))
-    if before.incident_date is not None and _DONT_KNOW.search(text):
+    parsed = parse_incident_datetime(text, now, lang, known_date=before.incident_date)
+    if before.incident_date is not None and _DONT_KNOW.search(text) \
+            and parsed.time is None and parsed.reason != AM_PM:
+        # "记不清了" (and no hour): the day without it. "记不清了 8点多吧" names the hour.
         updated = _declined(merged, "incident_hour")
         return Answer(updated, changed=_changed(before, updated))
-    parsed = parse_incident_datetime(text, now, lang, known_date=before.incident_date)
     if parsed.complete and not parsed.future and not parsed.ambiguous:
         updated = replace(merged, incident_at=parsed.at, pending_times=())
         return Answer(updated, changed=_changed(before, updated))
