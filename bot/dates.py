@@ -265,7 +265,7 @@ _DAYS_AGO_RE = re.compile(
 _NOT_A_TIME_RE = re.compile(
     r"[路街道巷弄村]\s*\d+\s*(?:号|弄)?(?:\s*\d+\s*(?:号楼|栋|幢|单元|室|楼|层|号))*"
     r"|\d+\s*(?:号楼|栋|幢|单元|室)"
-    r"|\d+\s*号(?=\s*\d|\s*[楼栋门院])"
+    r"|\d+\s*号(?=\s*\d+\s*(?:栋|幢|号|单元|室|层|楼)|\s*[楼栋门院])"
     r"|\b\d+[a-z]?\s+(?:[a-z]+\s+){0,2}(?:road|rd|street|st|avenue|ave|lane|ln|close|drive|dr"
     r"|way|crescent|terrace|court|gardens|grove|row|square)\b"
     r"|\b(?:flat|apt|apartment|unit|block|building|house)\s*(?:no\.?\s*)?\d+\b"

@@ -168,7 +168,7 @@ def test_the_simpler_version_keeps_the_first_sentence_and_what_to_do_next():
     assert "急事请拨打客服电话" in short and "您已经排上队了" not in short
     assert len(short) < len(last)
     listed = simpler(say("capabilities", "en"), "en")
-    assert listed.startswith("In short: I can help you: check a claim's progress")
+    assert listed.startswith("In short: I can help you: report a claim, or check its progress")
     assert listed.endswith("Just tell me what you need.")
     assert simpler(None, "zh") == say("simpler_nothing", "zh")
 
