@@ -52,7 +52,12 @@ from bot.claims.reporting.answers import (
     told_meanwhile,
 )
 from bot.claims.reporting.extract import incident_kinds
-from bot.claims.reporting.service import question_fields, question_text, vehicle_outside_line
+from bot.claims.reporting.service import (
+    line_of,
+    question_fields,
+    question_text,
+    vehicle_outside_line,
+)
 from bot.claims.reporting.urgent import still_urgent, urgency
 from bot.clauses import answer_clause_question
 from bot.clauses.customer import answer_for_customer, general_answer
@@ -464,9 +469,10 @@ def _ask(dispatcher: CollectingDispatcher, tracker: Tracker, draft: ReportDraft,
 
 def _other_way_buttons(draft: ReportDraft, asking: str, lang: str) -> List[Dict[str, str]]:
     """Buttons where the question has choices."""
-    if asking == "incident_type" and draft.line_of_business:
+    if asking == "incident_type" and line_of(draft):
+        # The line from the policy number too: "请点下面最接近的一项" always has its buttons.
         return [{"title": say(f"incident.{kind}", lang), "payload": say(f"incident.{kind}", lang)}
-                for kind in incident_types(draft.line_of_business)]
+                for kind in incident_types(line_of(draft))]
     if asking == "injuries":
         return [{"title": say(f"button.{key}", lang), "payload": say(f"button.{key}", lang)}
                 for key in ("someone_hurt", "nobody_hurt")]
@@ -491,10 +497,15 @@ def _failed(dispatcher: CollectingDispatcher, tracker: Tracker, draft: ReportDra
     counts, step = asks.failed(tracker.get_slot("ask_failures"), "report", asking)
     slots: Dict[str, Any] = {"report_answer": None, "report_draft": draft.as_dict(),
                              "ask_failures": counts}
-    if choose and step is not Step.GIVE_UP:
+    buttons = _other_way_buttons(draft, asking, lang)
+    if choose and step is not Step.GIVE_UP and buttons:
         # An account with no type in it: the types as buttons at once.
         dispatcher.utter_message(text=message or say(f"asks.other_way.{asking}", lang),
-                                 buttons=_other_way_buttons(draft, asking, lang))
+                                 buttons=buttons)
+        return slots
+    if choose and step is not Step.GIVE_UP:
+        # No line to offer the types of: never "tap below" with nothing below.
+        reply(dispatcher, tracker, f"report_ask.{asking}")
         return slots
     if step is Step.REASK:
         if message:

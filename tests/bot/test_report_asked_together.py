@@ -439,3 +439,46 @@ def test_not_remembering_exactly_but_naming_an_hour_keeps_the_hour():
     assert answer.draft.incident_at == dt.datetime(2026, 12, 5, 0, 0)  # 08:00 Beijing time
     answer = interpret_answer(morning, "incident_hour", "记不清了", NOW, "zh")
     assert "incident_hour" in answer.draft.declined
+
+
+@pytest.mark.parametrize("text, hospital", [
+    ("在市六院住了一个礼拜 11月28号进去的 12月3号出来 自费大概2,500", "市六院"),
+    ("上個月28號住進第一人民醫院 到這個月3號出院 花了1.2萬", "第一人民医院"),
+])
+def test_the_day_out_is_kept_as_the_discharge_and_never_asked_about(text, hospital):
+    # no "28号还是3号？": the day in is the day it happened, the day out is the discharge
+    stay = ReportDraft(**{**STAY.as_dict(), "description": "住院"})
+    answer = interpret_answer_to(stay, question_fields(missing_fields(stay)), text,
+                                 dt.datetime(2026, 12, 7, 4, 0), "zh")
+    assert answer.message is None
+    assert answer.draft.incident_date == answer.draft.admission_date == dt.date(2026, 11, 28)
+    assert answer.draft.discharge_date == dt.date(2026, 12, 3)
+    assert answer.draft.hospital == hospital
+
+
+def test_a_day_out_told_at_the_summary_is_the_discharge_not_a_new_day():
+    from bot.claims.reporting.answers import apply_correction
+    stay = ReportDraft(**{**STAY.as_dict(), "incident_date": dt.date(2026, 11, 28),
+                          "admission_date": dt.date(2026, 11, 28), "hospital": "第一人民医院",
+                          "description": "住院"})
+    fixed = apply_correction(stay, "還有 我是這個月3號出院的", dt.datetime(2026, 12, 7, 4, 0),
+                             "zh").draft
+    assert fixed.incident_date == dt.date(2026, 11, 28)
+    assert fixed.discharge_date == dt.date(2026, 12, 3)
+
+
+def test_not_this_but_that_when_the_first_value_is_written_another_way():
+    from bot.claims.reporting.answers import apply_correction
+    draft = ReportDraft(**{**CAR_PLACED.as_dict(), "place": "Nanjing Road 1288号",
+                           "injuries": False, "estimated_amount": 18000})
+    fixed = apply_correction(draft, "不是中山路 是人民路", NOW, "zh").draft
+    assert fixed.place == "人民路"  # never "中山路 是人民路"
+    fixed = apply_correction(draft, "不是五千 是六千二", NOW, "zh").draft
+    assert float(fixed.estimated_amount) == 6200
+
+
+@pytest.mark.parametrize("text, hospital", [
+    ("就是市六院", "市六院"), ("在市六院住了一个礼拜", "市六院"), ("瑞金医院急诊", "瑞金医院急诊"),
+])
+def test_the_hospital_is_stored_without_the_words_around_it(text, hospital):
+    assert interpret_answer(STAY, "hospital", text, NOW, "zh").draft.hospital == hospital

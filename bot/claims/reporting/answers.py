@@ -10,11 +10,13 @@ from typing import Any
 from bot.claims.amounts import parse_amount
 from bot.claims.reporting.extract import (
     customer_account,
+    discharge_parts,
     extract_report_fields,
     incident_kinds,
     resolve_incident_type,
     split_place,
     without_codes,
+    without_discharge,
 )
 from bot.claims.reporting.service import (
     DAY_IS_ENOUGH,
@@ -140,10 +142,31 @@ def interpret_answer(
     answer fills several fields at once and nothing is asked twice.
     """
     answer = _interpret(draft, asking, text, now, lang, intent=intent)
+    answer = _with_discharge(draft, answer, text, now, lang)
     filled = admission_from_incident(answer.draft)
     if filled is answer.draft:
         return answer
     return Answer(filled, answer.message, _changed(draft, filled))
+
+
+def _discharge_day(text: str, now: datetime, lang: str) -> date | None:
+    """The day of leaving hospital a message tells ("这个月3号出院"), or None."""
+    clean = to_simplified(normalise(text))
+    for part in discharge_parts(clean):
+        day = day_named(parse_incident_datetime(part, now, lang))
+        if day is not None and day <= to_local(now).date():
+            return day
+    return None
+
+
+def _with_discharge(before: ReportDraft, answer: Answer, text: str, now: datetime,
+                    lang: str) -> Answer:
+    """The answer with the day of leaving hospital kept, where the message tells one."""
+    day = _discharge_day(text, now, lang)
+    if day is None or answer.draft.discharge_date == day:
+        return answer
+    updated = replace(answer.draft, discharge_date=day)
+    return replace(answer, draft=updated, changed=_changed(before, updated))
 
 
 def interpret_answer_to(
@@ -206,7 +229,7 @@ def interpret_answer_to(
             # hospital's name inside a part ("3号住进市三院的").
             named = _hospital_part(text, now, lang) or _hospital_named_in(text)
             if named:
-                filled = replace(filled, hospital=tidy_value(named))
+                filled = replace(filled, hospital=hospital_name(named))
         elif other == "injuries":
             # "昨天，中山路，没人受伤": the part that says who was hurt.
             said = next((value for value in (injuries_answer(part) for part in parts
@@ -236,6 +259,9 @@ def interpret_answer_to(
             elif len(parts) > 1 and _DONT_KNOW.fullmatch(parts[-1]) and other == fields[-1]:
                 # "昨天下午，中山路，没人受伤，不知道": the last part answers the last question.
                 filled = _declined(filled, other)
+    answer = _with_discharge(draft, answer, text, now, lang)
+    if filled is not answer.draft and filled.discharge_date != answer.draft.discharge_date:
+        filled = replace(filled, discharge_date=answer.draft.discharge_date)
     if filled is answer.draft:
         return answer
     return Answer(filled, answer.message, _changed(draft, filled), answer.choose_type)
@@ -264,12 +290,23 @@ _PLACE_LEAD = re.compile(r"^(?:是在|就在|在|于|at|on|in)\s*", re.IGNORECAS
 # A hospital named inside a longer part: "3号住进市三院的", "去市六院缝了3针".
 _HOSPITAL_NAMED_IN = re.compile(
     r"(?:住进|住進|进了|去了|去|在|到|送到|送去)?(?P<name>[^\s，,。、住进去在到送]{1,12}?"
-    r"(?:医院|醫院|卫生院|衛生院|诊所|診所|保健院|院))")
+    r"(?:医院|醫院|卫生院|衛生院|诊所|診所|保健院|(?<![学法入住出进進\d])院))")
 
 
 def _hospital_named_in(text: str) -> str | None:
     match = _HOSPITAL_NAMED_IN.search(normalise(text)[:_MAX_FREE_TEXT])
     return match.group("name") if match and len(match.group("name")) >= 2 else None
+
+
+# "在市六院住了一个礼拜", "就是市六院": the hospital's name without the words around it.
+_HOSPITAL_LEAD = re.compile(r"^(?:就是|是在|是|在|去了?|到|送到|住进|住進)")
+_AFTER_HOSPITAL = re.compile(r"(?<=院|所)(?:住|看|治|待|呆|做|了|进去|進去).*$")
+
+
+def hospital_name(value: str) -> str:
+    """The hospital as stored: "在市六院住了一个礼拜" is 市六院; "瑞金医院急诊" stays whole."""
+    name = _AFTER_HOSPITAL.sub("", _HOSPITAL_LEAD.sub("", tidy_value(value)))
+    return name if len(name) >= 2 else value
 
 
 # What follows a value without being part of it: "第6人民医院吧 我记错了", "市三院啊".
@@ -393,7 +430,7 @@ def _interpret(
         # "中山路" answers where, not what happened: keep it out of the description.
         merged = replace(merged, description=draft.description)
     if asking in ("incident_time", "incident_hour"):
-        return _answer_time(draft, merged, clean, now, lang)
+        return _answer_time(draft, merged, without_discharge(clean), now, lang)
     if asking == "injuries" and draft.injuries is None:
         # The answer in the customer's words ("肘部骨裂", "擦破点皮", "no one hurt but my wrist
         # is sore") is read here, not left to the account's reading of the whole message.
@@ -443,8 +480,10 @@ def _interpret(
             if asking == "hospital":
                 # "这个嘛，我想想啊，瑞金医院急诊，反正就是这么回事": the part naming it.
                 value = _hospital_part(value, now, lang) or value
-            if asking != "description":
-                value = tidy_value(value)  # "市三院啊" is 市三院
+            if asking == "hospital":
+                value = hospital_name(value)  # "市三院啊", "在市六院住了一个礼拜": 市三院, 市六院
+            elif asking != "description":
+                value = tidy_value(value)
             updated = replace(merged, **{asking: value})
             if asking == "place":
                 # "家里厨房水管爆了": the place, and the rest is the account.
@@ -743,6 +782,8 @@ def _answer_time(
     return Answer(merged, question, _changed(before, merged))
 
 
+_DISCHARGE_FILLER = re.compile(r"还有|另外|我是|是|的|了|and|also|i was|[\s,，。.!！]",
+                               re.IGNORECASE)
 _NOT_THIS_BUT = re.compile(
     r"^\s*(?:不对|不對|错了)?[\s,，]*不是(?P<old>[^,，。;；]+?)[\s,，]*(?:而|应该|應該)?是(?P<new>.+)$"
     r"|^\s*(?:no[\s,]+)?(?:it'?s\s+)?not\s+(?P<old_en>[^,;]+?)[\s,]+(?:but\s+|it'?s\s+)(?P<new_en>.+)$",
@@ -772,6 +813,11 @@ def _not_this_but_that(draft: ReportDraft, text: str, now: datetime, lang: str) 
         field = "hospital"
     elif _names_time(old, now, lang):
         field = "incident_time"
+    elif parse_amount(new).ok and draft.estimated_amount is not None \
+            and not _NAMES_A_PLACE.search(new):
+        field = "estimated_amount"  # "不是五千 是六千二" when the amount was another figure
+    elif _NAMES_A_PLACE.search(new) and not _names_time(new, now, lang):
+        field = "place"  # "不是中山路 是人民路" when the place was written another way
     else:
         return None
     return words[field] + new
@@ -785,6 +831,14 @@ def apply_correction(draft: ReportDraft, text: str, now: datetime, lang: str, *,
     if at_summary and _BARE_NO.match(clean):
         # "不对" alone: which field is asked, not "I didn't understand".
         return Answer(draft, say("report_what_to_correct", lang))
+    left = _discharge_day(clean, now, lang)
+    if left is not None:
+        # "还有 我是这个月3号出院的": the day of leaving, not the day it happened.
+        draft_before, draft = draft, replace(draft, discharge_date=left)
+        rest = without_discharge(clean) if discharge_parts(clean) else clean
+        if rest == clean or not re.search(r"\w{2,}", _DISCHARGE_FILLER.sub("", rest)):
+            return Answer(draft, changed=_changed(draft_before, draft))
+        clean = rest
     renamed = _not_this_but_that(draft, clean, now, lang)
     if renamed is not None:
         clean = renamed
@@ -1149,5 +1203,8 @@ def _apply_named(draft: ReportDraft, named: NamedCorrection, lang: str) -> Answe
         if rest and not draft.description:
             updated = replace(updated, description=rest)
         return Answer(updated, changed=_changed(draft, updated))
-    updated = replace(draft, **{named.field: named.value[:_MAX_FREE_TEXT]})
+    value = named.value[:_MAX_FREE_TEXT]
+    if named.field == "hospital":
+        value = hospital_name(value)  # "医院说错了 就是市六院": 市六院
+    updated = replace(draft, **{named.field: value})
     return Answer(updated, changed=_changed(draft, updated))

@@ -500,6 +500,24 @@ def _police_report_no(text: str) -> str | None:
     return None if parse_policy_number(number) else number
 
 
+# The part of a message that tells the day of leaving hospital ("到这个月3号出院", "discharged
+# on 3 Dec"): never the day it happened, which is the day in.
+_DISCHARGE_PART = re.compile(
+    r"[^，,。;；\s]*(?:出院|[号日]出来)[^，,。;；\s]*|\bdischarged?\b(?:\s+(?:on|the))*[^,;.]*",
+    re.IGNORECASE)
+
+
+def without_discharge(text: str) -> str:
+    """`text` without the parts about leaving hospital (the whole text when that is all)."""
+    stripped = _DISCHARGE_PART.sub(" ", text or "")
+    return stripped if stripped.strip(" ，,。.") else text
+
+
+def discharge_parts(text: str) -> list[str]:
+    """The parts of `text` about leaving hospital."""
+    return [match.group(0) for match in _DISCHARGE_PART.finditer(text or "")]
+
+
 def extract_report_fields(
     text: str,
     now: datetime,
@@ -524,7 +542,8 @@ def extract_report_fields(
     return ReportFields(
         text=clean,
         language=language,
-        when=parse_incident_datetime(clean, now, language, known_date=known_date),
+        when=parse_incident_datetime(without_discharge(clean), now, language,
+                                     known_date=known_date),
         place=_place(clean, hospital),
         kinds=kinds,
         incident_type=incident_type,

@@ -340,6 +340,11 @@ _PREFIX_LINES = {"AUTO": "motor", "MED": "medical", "HOME": "home", "ACC": "acci
                  "CI": "critical_illness", "LIFE": "life"}
 
 
+def line_of(draft: ReportDraft) -> str | None:
+    """The draft's line of business, or the one its policy number names."""
+    return draft.line_of_business or _line_from_number(draft.policy_number)
+
+
 def _line_from_number(policy_number: str | None) -> str | None:
     canonical = parse_policy_number(policy_number or "")
     return _PREFIX_LINES.get(canonical.split("-")[0]) if canonical else None
