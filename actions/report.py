@@ -54,6 +54,7 @@ from bot.claims.reporting.answers import (
 from bot.claims.reporting.extract import incident_kinds
 from bot.claims.reporting.service import (
     line_of,
+    next_question,
     question_fields,
     question_text,
     vehicle_outside_line,
@@ -463,8 +464,10 @@ def _ask(dispatcher: CollectingDispatcher, tracker: Tracker, draft: ReportDraft,
     if asking == CONFIRM:
         reply(dispatcher, tracker, "report_confirm", summary=report_summary(draft, lang))
     else:
-        dispatcher.utter_message(text=question_text(_asked_fields(draft, asking), lang,
-                                                    draft.line_of_business))
+        fields = _asked_fields(draft, asking)
+        dispatcher.utter_message(text=next_question(draft, lang)
+                                 if fields == question_fields(missing_fields(draft))
+                                 else question_text(fields, lang, draft.line_of_business))
 
 
 def _other_way_buttons(draft: ReportDraft, asking: str, lang: str) -> List[Dict[str, str]]:
@@ -635,7 +638,7 @@ class ActionAskReportAnswer(Action):
             if asking == CONFIRM:
                 question = say("report_confirm", lang, summary=report_summary(draft, lang))
             else:
-                question = question_text(question_fields(missing), lang, draft.line_of_business)
+                question = next_question(draft, lang)
             if _intent(tracker) in SIDE_QUESTIONS and spoke_since_last_user_message(tracker):
                 # A side question was just answered: say that the report goes on where it was.
                 question = say("report_resume", lang, question=question)

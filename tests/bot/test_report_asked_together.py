@@ -482,3 +482,20 @@ def test_not_this_but_that_when_the_first_value_is_written_another_way():
 ])
 def test_the_hospital_is_stored_without_the_words_around_it(text, hospital):
     assert interpret_answer(STAY, "hospital", text, NOW, "zh").draft.hospital == hospital
+
+
+def test_an_opening_with_an_hour_read_both_ways_keeps_the_day_and_asks_only_which():
+    from bot.claims.reporting.answers import absorb_first_message
+    from bot.claims.reporting.service import next_question
+    opened = absorb_first_message(ReportDraft(language="zh"),
+                                  "上个月28号10点半在人民路88号被追尾了 没人受伤 修车3k左右",
+                                  dt.datetime(2026, 12, 7, 4, 0), "zh")
+    draft = fit_to_line(ReportDraft.from_dict({**opened.as_dict(),
+                                               "policy_number": "AUTO-2026-0001",
+                                               "line_of_business": "motor"}), "motor")
+    assert draft.incident_date == dt.date(2026, 11, 28)
+    assert missing_fields(draft) == ["incident_hour"]
+    question = next_question(draft, "zh")
+    assert "上午10点30分" in question and "晚上10点30分" in question
+    answer = interpret_answer_to(draft, ("incident_hour",), "晚上", NOW, "zh")
+    assert answer.draft.incident_at == dt.datetime(2026, 11, 28, 14, 30)  # 22:30 Beijing

@@ -23,7 +23,17 @@ from bot.claims.reporting.extract import (
 from bot.claims.reporting.urgent import is_past
 from bot.claims.risk import RiskFacts, assess, is_fast_track, offers_person, rules, urgent_reasons
 from bot.clock import as_utc_naive, from_local, local_today, to_local
-from bot.dates import DAY, EXACT, HOUR_UNKNOWN, PART_OF_DAY, UNKNOWN, incident_time_text, part_start
+from bot.dates import (
+    AM_PM,
+    DAY,
+    EXACT,
+    HOUR_UNKNOWN,
+    PART_OF_DAY,
+    UNKNOWN,
+    incident_time_text,
+    moment_text,
+    part_start,
+)
 from bot.documents import Item, checklist, incident_types, normalise_incident_type, one_time_notice
 from bot.parsing import parse_policy_number
 from bot.promises import promise_on_report
@@ -165,6 +175,11 @@ def merge_fields(draft: ReportDraft, extracted: ReportFields) -> ReportDraft:
             updates["incident_date"] = when.date
             if when.part_of_day is not None and when.reason == HOUR_UNKNOWN:
                 updates["incident_part"] = when.part_of_day
+    elif (draft.incident_at is None and draft.incident_date is None and when.reason == AM_PM
+          and len({value.date() for value in when.alternatives}) == 1 and not when.future):
+        # "上个月28号10点半…": the day is known; morning or evening is asked, not the day.
+        updates["incident_date"] = when.alternatives[0].date()
+        updates["pending_times"] = tuple(value.isoformat() for value in when.alternatives)
     fill("place", extracted.place)
     fill("description", customer_account(extracted.text))
     fill("police_called", extracted.police_called)
@@ -334,6 +349,20 @@ def question_text(fields: tuple[str, ...], lang: str | None, line: str | None = 
     items = "\n".join(piece("item", name) for name in fields)
     example = say("list_comma", lang).join(piece("example", name) for name in fields)
     return say("report_ask_group", lang, items=items, example=example)
+
+
+def next_question(draft: ReportDraft, lang: str | None) -> str:
+    """The report's next question as the customer sees it: question_text for what is still
+    missing, opened by "是上午10点半，还是晚上10点半？" when an hour told earlier reads both
+    ways."""
+    fields = question_fields(missing_fields(draft))
+    line = line_of(draft)
+    if fields and fields[0] == "incident_hour" and len(draft.pending_times) == 2:
+        first, second = (moment_text(datetime.fromisoformat(value), lang)
+                         for value in draft.pending_times)
+        which = say("when_ask_which", lang, first=first, second=second)
+        return which if len(fields) == 1 else which + "\n" + question_text(fields[1:], lang, line)
+    return question_text(fields, lang, line)
 
 
 _PREFIX_LINES = {"AUTO": "motor", "MED": "medical", "HOME": "home", "ACC": "accident",
