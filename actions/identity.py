@@ -236,12 +236,6 @@ class IdentitySlots:
             return {"policy_number": None, **request}
         number = parse_policy_number(str(value or ""))
         if not number:
-            told = self._birth_date_alone(str(value or ""), tracker)
-            if told is not None:
-                # "1985-04-12" sent first (the question asks for both): kept for the number,
-                # which is asked for alone; not a failed answer.
-                reply(dispatcher, tracker, "policy_number_after_birth_date")
-                return {"policy_number": None, "birth_date_told": told.isoformat()}
             return self._unreadable("policy_number", "policy_number_unreadable", dispatcher,
                                     tracker)
         # Whether the policy exists is not said here: an unknown number is asked the same
@@ -259,11 +253,6 @@ class IdentitySlots:
         said = without_reference_numbers(text)
         reading = read_date_of_birth(said)
         born = reading.date
-        told = tracker.get_slot("birth_date_told")
-        if born is None and told and not reading.ambiguous:
-            # The date of birth came in the message before the number: it answers now.
-            checked = self._check_answer(number, told, dispatcher, tracker)
-            return {**slots, **checked, "birth_date_told": None}
         four = None if born is not None or reading.ambiguous else _last_four_beside(said)
         if four is not None:
             # "ACC-2026-0001 0004", "MED-2026-0001 13800000001": the phone's last four digits
@@ -278,14 +267,6 @@ class IdentitySlots:
         # "保单号AUTO-2026-0001 生日1985年4月12日": the date beside the number is the answer.
         checked = self._check_answer(number, born.isoformat(), dispatcher, tracker)
         return {**slots, **checked}
-
-    def _birth_date_alone(self, text: str, tracker: Tracker):
-        """The date of birth a message holds in place of the policy number (a date read one
-        way only), when the number is what the identity check asks; else None."""
-        if tracker.get_slot("verified") or \
-                getattr(self, "form_name", lambda: None)() not in POLICY_NUMBER_FORMS:
-            return None
-        return read_date_of_birth(without_reference_numbers(text)).date
 
     def _request_kept(self, tracker: Tracker, text: str) -> Dict[str, Any]:
         """What a message giving the policy number also asks for ("我想查下理赔 保单号…",
@@ -696,8 +677,7 @@ class ActionIdentityDone(Action):
         events: List[Dict[str, Any]] = [SlotSet("pending_request", None)]
         # The phone way in is over either way: the next check starts with the policy number.
         events += [SlotSet(slot, None) for slot in
-                   ("identity_route", "login_phone", "login_birth_date", "policy_choice",
-                    "birth_date_told")]
+                   ("identity_route", "login_phone", "login_birth_date", "policy_choice")]
         if not tracker.get_slot("verified") or tracker.get_slot("identity_stop"):
             # Stopped (a wrong or missing one-time code of an already verified customer
             # included): nothing more is shown; what was asked is not done.

@@ -26,8 +26,7 @@ from bot.store.repositories import canonical_number
 # Slots that hold who the customer is or what of theirs is in view: cleared when the verified
 # state ends (idle time, log-out), so the next person at the keyboard inherits nothing.
 IDENTITY_SLOTS = ("verified", "customer_id", "customer_name", "policy_number", "claim_number",
-                  "verification_answer", "last_claim_number", "elderly", "report_kept",
-                  "birth_date_told")
+                  "verification_answer", "last_claim_number", "elderly", "report_kept")
 
 REFUSED = "access.refused"
 

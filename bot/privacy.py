@@ -265,7 +265,7 @@ _DATE_PATTERNS = [
 SECRET_SLOTS = frozenset({"verification_answer", "otp_code", "sms_code", "one_time_code",
                           "verification_code", "step_up_code",
                           # the date of birth of the way in without the policy number
-                          "login_birth_date", "birth_date_told"})
+                          "login_birth_date"})
 _LOG_SLOT_RE = re.compile(
     r"""(['"]?(?:""" + "|".join(sorted(SECRET_SLOTS)) + r""")['"]?\s*[:=]\s*)(['"]?)([^'"\n,)}]+)"""
 )

@@ -106,26 +106,6 @@ def test_a_birth_date_read_two_ways_beside_the_number_is_asked_back_at_once(clai
     assert result["verification_answer"] is None and not result.get("verified")
 
 
-def test_a_date_of_birth_sent_before_the_number_is_kept_for_it(claims_store, domain):
-    # the question asks for both; a customer who sends the date first is asked for the number
-    # alone, and the number then verifies with the date already given (no try counted)
-    result, texts = _validate_number("1985年4月12日", domain, sender="f8-dob-first")
-    assert texts == [say("policy_number_after_birth_date", "zh")]
-    assert result == {"policy_number": None, "birth_date_told": "1985-04-12"}
-    result, texts = _validate_number("AUTO-2026-0001", domain, sender="f8-dob-first",
-                                     slots={"birth_date_told": "1985-04-12"})
-    assert result["verified"] is True and result["customer_name"] == "张伟"
-    assert result["birth_date_told"] is None  # used once, then forgotten
-
-
-def test_a_wrong_date_sent_first_fails_like_a_wrong_answer_beside_the_number(claims_store,
-                                                                             domain):
-    result, texts = _validate_number("AUTO-2026-0001", domain, sender="f8-dob-wrong",
-                                     slots={"birth_date_told": "1999-01-01"})
-    assert texts == [say("verification_mismatch", "zh", attempts_left=2)]
-    assert not result.get("verified") and result["birth_date_told"] is None
-
-
 def test_the_phones_last_four_beside_the_number_are_the_answer(claims_store, domain):
     result, texts = _validate_number("AUTO-2026-0001 0001", domain, sender="f8-four")
     assert result["verified"] is True and texts == []

@@ -1,5 +1,6 @@
-"""Issue 19, an outside tester's findings through the web chat and the real servers: natural
-corrections of the place and the amount, and a car reported on a home policy."""
+"""Issue 19, outside testers' findings through the web chat and the real servers: natural
+corrections of the place and the amount, a car reported on a home policy, and the list of what a
+report still needs answered in one message."""
 from __future__ import annotations
 
 import re
@@ -83,3 +84,23 @@ def test_a_car_is_not_reported_on_a_home_policy(claims_servers, claims_db_url):
     told = customer.says("1990-07-01")
     assert "不保车辆" in told and "车险保单号" in told and "高空坠物" not in told
     assert not CLAIM_NUMBER.search(told) and _claims(claims_db_url) == before
+
+
+# --- stop 25: what a report still needs, asked in one list ---------------------------------
+
+
+def test_the_list_is_answered_in_one_message_and_a_correction_by_not_this_but_that(
+        claims_servers, claims_db_url):
+    customer = WebChat(claims_servers)
+    customer.says("我要报案，车被追尾了，后保险杠坏了")
+    listed = customer.says("AUTO-2026-0001，1985-04-12")
+    assert "还需要这几项" in listed and "在哪里" in listed and "多少钱" in listed
+    # an hour no other test reports at: no "is it the same incident?" from another test's claim
+    summary = customer.says("大前天凌晨4点 在人民路88号3栋门口 没人受伤 钱的话五六千吧")
+    assert "地点：人民路88号3栋门口" in summary and "5,000" in summary, summary
+    assert "有人受伤：没有" in summary and "04:00" in summary, summary
+    fixed = customer.says("不是五千 是六千二")
+    assert "6,200" in fixed, fixed
+    receipt = customer.says("对")
+    view = claim_view(CLAIM_NUMBER.search(receipt).group(0), url=claims_db_url)
+    assert view.incident_place == "人民路88号3栋门口" and float(view.estimated_amount) == 6200
