@@ -157,9 +157,11 @@ def test_merge_fills_only_empty_fields_and_leaves_ambiguous_times_to_ask() -> No
     assert merged.estimated_amount == Decimal("3000")
     assert missing_fields(merged) == ["injuries"]
 
+    # "昨天3点": the day is kept and 3am or 3pm is asked (not the whole time again)
     unclear = merge_fields(ReportDraft(), extract_report_fields("昨天3点车被撞了", NOW))
-    assert unclear.incident_at is None and unclear.incident_date is None
-    assert missing_fields(unclear)[:2] == ["policy_number", "incident_time"]
+    assert unclear.incident_at is None and unclear.incident_date == date(2026, 11, 21)
+    assert len(unclear.pending_times) == 2
+    assert missing_fields(unclear)[:2] == ["policy_number", "incident_hour"]
 
     day_only = merge_fields(ReportDraft(policy_number="AUTO-2026-0001"),
                             extract_report_fields("前天晚上被刮了", NOW))
