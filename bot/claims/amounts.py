@@ -196,6 +196,25 @@ def _pick(candidates: list[_Candidate], is_range: bool = False) -> ParsedAmount:
     return _result(candidates[0])
 
 
+# Words that make a number money ("修理厂说大概三千块", "3,100"), not a house number ("2栋301")
+# or a name ("万龙滑雪场").
+_MONEY_WORD_RE = re.compile(r"[元块钱]|损失|花了|花费|费用|yuan|rmb|cny|dollars?|pounds?|[$¥£]|"
+                            r"\d,\d{3}(?!\d)", re.IGNORECASE)
+
+
+def says_money(text: str) -> bool:
+    """Whether `text` holds an amount of money: a figure with a money word beside it, a
+    thousands comma, or a magnitude with its number ("三千", "2万"; "万龙" alone is a name)."""
+    amount = parse_amount(text)
+    if not amount.ok:
+        return False
+    beside = text.replace(amount.text, " ", 1)
+    magnitude = bool(re.search(r"[万千百]", amount.text)
+                     and re.search(rf"\d|[{CN_NUMERAL_CHARS}]", amount.text.replace("万", "")
+                                   .replace("千", "").replace("百", "")))
+    return bool(_MONEY_WORD_RE.search(beside) or _MONEY_WORD_RE.search(amount.text) or magnitude)
+
+
 def find_amount(text: str) -> ParsedAmount:
     """The amount of money a free-text message mentions ("后保险杠坏了,大概三千块").
 

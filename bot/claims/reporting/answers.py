@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from bot.claims.amounts import parse_amount
+from bot.claims.amounts import parse_amount, says_money
 from bot.claims.reporting.extract import (
     customer_account,
     discharge_parts,
@@ -15,6 +15,7 @@ from bot.claims.reporting.extract import (
     incident_kinds,
     resolve_incident_type,
     split_place,
+    tells_discharge,
     without_codes,
     without_discharge,
 )
@@ -193,13 +194,13 @@ def interpret_answer_to(
         answer = interpret_answer(draft, fields[0], text, now, lang, intent=intent)
     if len(fields) < 2 or answer.corrected:
         return answer
-    discharged = any(_DISCHARGE.search(part) for part in parts)
+    discharged = any(tells_discharge(part) for part in parts)
     if fields[0] in _TIME_FIELDS and (fields[0] in missing_fields(answer.draft) or discharged):
         # "two weeks ago around 11 in the morning, X Hospital, about 18,500 yuan": the amount's
         # figures read as a second time; "上个月28号住进…，这个月3号出院": the day of leaving is
         # not the day it happened. The parts that name the time, read alone.
         said = [part for part in parts if _names_time(part, now, lang)
-                and _amount_part([part], now, lang) is None and not _DISCHARGE.search(part)
+                and _amount_part([part], now, lang) is None and not tells_discharge(part)
                 and (not _HOSPITAL_WORD.search(part) or _ADMITTED.search(part))]
         if said and len(said) < len(parts):
             again = interpret_answer(draft, fields[0], "，".join(said), now, lang,
@@ -207,15 +208,15 @@ def interpret_answer_to(
             if fields[0] not in missing_fields(again.draft):
                 answer = again
     filled = answer.draft
+    places = ([part for part in parts if _names_a_place_only(part, now, lang)]
+              if "place" in fields[1:] else [])
+    if places and draft.place is None:
+        filled = replace(filled, place=None)  # read from its own part, below
     for other in fields[1:]:
-        if other == "place" and draft.place is None and filled.place is not None:
-            filled = replace(filled, place=None)  # read from its own part, below, if it has one
-            if not [part for part in parts if _names_a_place_only(part, now, lang)]:
-                filled = replace(filled, place=answer.draft.place)
         if getattr(filled, other) is not None or other in filled.declined:
             continue
         if other == "place":
-            rest = [part for part in parts if _names_a_place_only(part, now, lang)]
+            rest = places
             if len(rest) == 1 and not _HAPPENED.search(rest[0]):
                 # "Tesco car park on Elm Road", "我家楼下2号楼门口": the part is the place, whole.
                 filled = replace(filled, place=tidy_value(_PLACE_LEAD.sub("", rest[0])))
@@ -244,7 +245,7 @@ def interpret_answer_to(
                 filled = replace(filled, injuries=said)
         elif other == "admission_date":
             days = [day_named(parse_incident_datetime(part, now, lang)) for part in parts
-                    if not _DISCHARGE.search(part)
+                    if not tells_discharge(part)
                     and (not _HOSPITAL_WORD.search(part) or _ADMITTED.search(part))]
             day = next((day for day in days if day is not None), None)
             if day is not None and day <= to_local(now).date():
@@ -272,7 +273,7 @@ def _amount_part(parts: list[str], now: datetime, lang: str) -> Decimal | None:
     is not 1, and "下午3点" is a time)."""
     for part in parts:
         amount = parse_amount(without_codes(part))
-        if amount.ok and (_says_money(part) or not _names_time(part, now, lang)) \
+        if amount.ok and (says_money(without_codes(part)) or not _names_time(part, now, lang)) \
                 and (len(_AMOUNT_WORDS.sub("", part.replace(amount.text, "", 1))) <= 2
                      or _COST_CUE.search(part)):
             return amount.amount
@@ -284,7 +285,6 @@ _TIME_FIELDS = ("incident_time", "incident_hour")
 # is 1,500"): its figure is the amount, whatever else the part says.
 _COST_CUE = re.compile(r"钱|损失|花了|花费|费用|修理费|维修费|医药费|报价|估价|\b(?:cost|costs|"
                        r"quote|quoted|repair|loss|how much|amount|price|bill)\b", re.IGNORECASE)
-_DISCHARGE = re.compile(r"出院|discharg|came home|went home", re.IGNORECASE)
 _ADMITTED = re.compile(r"入院|住进|住進|住院|admitted|went in", re.IGNORECASE)
 _PLACE_LEAD = re.compile(r"^(?:是在|就在|在|于|at|on|in)\s*", re.IGNORECASE)
 # A hospital named inside a longer part: "3号住进市三院的", "去市六院缝了3针".
@@ -346,21 +346,9 @@ def _names_a_place_only(part: str, now: datetime, lang: str) -> bool:
             and not _DONT_KNOW.fullmatch(part) and not _HURT_WORDS.search(part)
             and not _NOBODY_HURT.search(part) and _amount_part([part], now, lang) is None
             and not _BARE_HURT_ANSWER.fullmatch(part)
-            and not _says_money(part))
+            and not says_money(without_codes(part)))
 
 
-# Words that make a number in a part money ("修理厂说大概三千块", "3,100"), not a house number
-# ("2栋301") or a name ("万龙滑雪场").
-_MONEY_WORD = re.compile(r"[元块钱]|损失|花了|花费|费用|yuan|rmb|cny|dollars?|pounds?|[$¥£]|"
-                         r"\d,\d{3}(?!\d)", re.IGNORECASE)
-
-
-def _says_money(part: str) -> bool:
-    amount = parse_amount(without_codes(part))
-    return amount.ok and bool(_MONEY_WORD.search(part.replace(amount.text, " ", 1))
-                              or _MONEY_WORD.search(amount.text)
-                              or re.search(r"\d|[一二三四五六七八九十两]", amount.text)
-                              and re.search(r"[万千百]", amount.text))
 
 
 # A part of an answer that can be a place ("家乐福停车场", "my flat"); "快点" or "thank you" is not.

@@ -502,9 +502,15 @@ def _police_report_no(text: str) -> str | None:
 
 # The part of a message that tells the day of leaving hospital ("到这个月3号出院", "discharged
 # on 3 Dec"): never the day it happened, which is the day in.
+_DISCHARGE_WORDS = r"出院|[号日]出来|discharg|came home|went home"
 _DISCHARGE_PART = re.compile(
     r"[^，,。;；\s]*(?:出院|[号日]出来)[^，,。;；\s]*|\bdischarged?\b(?:\s+(?:on|the))*[^,;.]*",
     re.IGNORECASE)
+
+
+def tells_discharge(text: str) -> bool:
+    """Whether `text` is about leaving hospital ("3号出院", "12月3号出来", "discharged")."""
+    return bool(re.search(_DISCHARGE_WORDS, text or "", re.IGNORECASE))
 
 
 def without_discharge(text: str) -> str:
