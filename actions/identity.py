@@ -175,7 +175,6 @@ def emergency_again(dispatcher: CollectingDispatcher, tracker: Tracker, text: st
 _LAST_FOUR_CUE = re.compile(
     r"(?:尾号|尾號|后四位|後四位|末四位|手机|手機|电话|電話|phone|mobile|ends?(?:\s+(?:in|with))?|"
     r"last\s+(?:4|four)(?:\s+digits)?)\D{0,8}?(?<!\d)(\d{4})(?!\d)", re.IGNORECASE)
-_FOUR_ALONE = re.compile(r"^\W*(\d{4})\W*$")
 
 
 def _last_four_beside(said: str) -> str | None:
@@ -187,9 +186,11 @@ def _last_four_beside(said: str) -> str | None:
     cued = _LAST_FOUR_CUE.search(said)
     if cued:
         return cued.group(1)
-    alone = _FOUR_ALONE.match(said)
-    if alone and not re.fullmatch(r"19\d\d|20[0-2]\d", alone.group(1)):
-        return alone.group(1)
+    # "查进度 ACC-2026-0001 0004": one four-digit group and no other figure
+    groups = re.findall(r"\d+", said)
+    if len(groups) == 1 and len(groups[0]) == 4 \
+            and not re.fullmatch(r"19\d\d|20[0-2]\d", groups[0]):
+        return groups[0]
     return None
 
 

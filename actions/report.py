@@ -390,7 +390,10 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
             # answer, and not one that starts the time's count again.
             following = missing_fields(answer.draft)
             if answer.message:
-                dispatcher.utter_message(text=answer.message)
+                # "请点下面最接近的一项" comes with the types to tap, whatever else was kept.
+                buttons = (_other_way_buttons(answer.draft, asking, language_of(tracker))
+                           if answer.choose_type else [])
+                dispatcher.utter_message(text=answer.message, buttons=buttons or None)
                 if following and asks.same_question("report", asking, following[0]):
                     slots["report_asking"] = following[0]
             return {**slots, "report_answer": None, "report_draft": answer.draft.as_dict()}

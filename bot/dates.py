@@ -279,7 +279,9 @@ _HOURS_AGO_RE = re.compile(
     rf"|\b(half\s+an|{_EN_NUM}|\d+)\s+(hours?|minutes?|mins?)\s+ago\b",
     re.IGNORECASE,
 )
-_JUST_NOW_RE = re.compile(r"刚才|刚刚|\bjust\s+now\b", re.IGNORECASE)
+# "刚才" is the time, but "我刚才说了" / "刚刚告诉你了" is the customer repeating themselves.
+_JUST_NOW_RE = re.compile(r"(?:刚才|刚刚)(?!说|讲|提|问|告诉|发|写|回)|\bjust\s+now\b",
+                          re.IGNORECASE)
 _WEEKDAY_ZH_RE = re.compile(
     r"(上上个?|上一?个?|这一?个?|本|下一?个?)?\s*(?:周|星期|礼拜)\s*([一二三四五六日天1-7])"
 )

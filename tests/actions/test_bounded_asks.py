@@ -375,3 +375,14 @@ def test_stop_words_at_the_summary_stop_the_report(domain):
     chat = Conversation(domain, draft, "confirm")
     _, result = chat.says("不报了")
     assert result["report_cancelled"] is True and result["report_answer"] == "cancelled"
+
+
+def test_tap_the_closest_one_comes_with_the_types_when_other_answers_are_kept(domain):
+    chat = Conversation(domain, MOTOR, "incident_type")
+    shown, _ = chat.says("东西被弄坏了，没人受伤，三千块左右")
+    assert shown == [say("report_type_choose", "zh")]
+    assert _titles(chat.buttons) == [say(f"incident.{kind}", "zh")
+                                     for kind in ("collision", "theft", "glass", "injury",
+                                                  "flood", "natural_disaster",
+                                                  "falling_object")]
+    assert chat.draft.injuries is False  # what else it said is kept

@@ -117,3 +117,8 @@ def test_the_phones_last_four_beside_the_number_are_the_answer(claims_store, dom
     # a year alone is not taken for the phone's digits: the date is asked as usual
     result, texts = _validate_number("AUTO-2026-0001 1985", domain, sender="f8-year")
     assert result == {"policy_number": "AUTO-2026-0001"} and texts == []
+
+
+def test_the_last_four_beside_a_request_and_the_number(claims_store, domain):
+    result, _ = _validate_number("查进度 AUTO-2026-0001 0001", domain, sender="f8-four-req")
+    assert result["verified"] is True and result["pending_request"] == "check_status"

@@ -224,3 +224,10 @@ def test_moment_text() -> None:
     assert moment_text(datetime(2026, 11, 21, 15, 30), "en") == "21 Nov 2026 3:30pm"
     assert moment_text(time(0, 0), "en") == "12am"
     assert moment_text(time(12, 0), "zh") == "中午12点"
+
+
+def test_i_just_said_is_not_the_time_it_happened() -> None:
+    # "我刚才说了" repeats what was said; "刚才在中山路被撞了" is the time
+    assert parse_incident_datetime("我刚才说了啊，倒车蹭到柱子", NOW).time is None
+    assert parse_incident_datetime("刚刚告诉你了", NOW).time is None
+    assert parse_incident_datetime("刚才在中山路被撞了", NOW).time is not None

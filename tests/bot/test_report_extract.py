@@ -267,3 +267,7 @@ def test_weather_and_falling_objects_are_motor_incidents(text: str, expected: st
     # A motor policy covers storms, floods and things falling on the car (motor.yml): the
     # customer's account fits a type instead of the question being asked again and again.
     assert resolve_incident_type("motor", incident_kinds(text)) == expected
+
+
+def test_scraping_a_pillar_is_a_collision() -> None:
+    assert incident_kinds("今天早上在小区地库倒车的时候蹭到柱子了") == ("collision",)

@@ -33,7 +33,7 @@ FALLING = "falling"
 DAMAGE = "damage"
 
 _KIND_PATTERNS: tuple[tuple[str, str], ...] = (
-    (COLLISION, r"追尾|撞|碰了|碰到|刮蹭|剐蹭|刮了|蹭了|擦碰|车祸|rear[- ]?ended|crash|collid"
+    (COLLISION, r"追尾|撞|碰了|碰到|刮蹭|剐蹭|刮了|蹭了|蹭到|擦碰|车祸|rear[- ]?ended|crash|collid"
                 r"|collision|bumped|\bhit\b|fender[- ]bender|scraped|car accident"),
     (THEFT, r"被偷|被盗|失窃|偷了|偷走|盗窃|盗抢|被抢|入室|丢了|stolen|theft|stole|burglar"
             r"|broke in|break-in|robbed"),
