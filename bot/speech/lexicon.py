@@ -38,6 +38,11 @@ CORE_TERMS = ("理赔", "免赔额", "拒赔", "保险杠", "保单号", "赔款
 PHRASE_INTENTS = ("report_claim", "ask_documents", "check_status", "ask_clause", "complain",
                   "dispute_decision", "request_human", "cancel", "deny", "affirm")
 
+# The intents of a one- to four-character answer to the assistant's questions.
+ANSWER_INTENTS = ("affirm", "deny", "cancel", "request_human", "thank", "goodbye", "greet",
+                  "check_status", "report_claim", "complain")
+SHORT_ANSWER_MAX = 4
+
 _ZH_SENTENCE = "以下是普通话的句子，关于保险理赔。"
 _EN_SENTENCE = "An insurance claims call."
 _EN_WORDS = ("claim", "deductible", "policy number", "agent", "report", "status", "complaint",
@@ -89,21 +94,39 @@ def _line_name(line: str) -> str:
         return ""
 
 
-def _intent_phrases() -> list[str]:
-    """The short examples (2-6 characters) of the intents in PHRASE_INTENTS."""
+def _intent_phrases(intents: Iterable[str] = PHRASE_INTENTS, shortest: int = 2,
+                    longest: int = 6) -> list[str]:
+    """The short examples (`shortest` to `longest` characters) of `intents`."""
     import yaml
 
     phrases: list[str] = []
     for path in sorted(NLU_ZH.glob("*.yml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for block in data.get("nlu") or ():
-            if block.get("intent") not in PHRASE_INTENTS:
+            if block.get("intent") not in intents:
                 continue
             for line in str(block.get("examples") or "").splitlines():
                 text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line.strip().lstrip("- ").strip())
-                if 2 <= len(text) <= 6:
+                if shortest <= len(text) <= longest:
                     phrases.append(text)
     return phrases
+
+
+@lru_cache(maxsize=1)
+def _short_answers() -> frozenset[str]:
+    from bot.language import to_simplified
+
+    return frozenset(to_simplified(text) for text in _intent_phrases(
+        ANSWER_INTENTS, shortest=1, longest=SHORT_ANSWER_MAX) if _han(to_simplified(text)))
+
+
+def short_answer(text: str) -> str | None:
+    """`text` when, punctuation aside, it is one of the short answers the assistant's intents
+    know ("好的", "没有", "不用了", "谢谢"); None otherwise."""
+    from bot.language import to_simplified
+
+    bare = re.sub(r"[^\u4e00-\u9fff]", "", to_simplified(text or ""))
+    return bare if bare in _short_answers() else None
 
 
 @lru_cache(maxsize=1)

@@ -142,3 +142,19 @@ def test_the_short_prompt_for_a_word_or_two_names_only_the_key_requests():
     assert all(word in text for word in KEY_REQUESTS)
     assert "驾驶证" not in text and "驾驶证" in prompt("zh")
     assert len(text) < len(prompt("zh"))
+
+
+@pytest.mark.parametrize("text, answer", [
+    ("好的。", "好的"), ("没有", "没有"), ("不用了。", "不用了"), ("謝謝", "谢谢"), ("对", "对"),
+])
+def test_short_answers_the_intents_know_are_recognised(text, answer):
+    from bot.speech.lexicon import short_answer
+
+    assert short_answer(text) == answer
+
+
+@pytest.mark.parametrize("text", ["好的，我明天下午去交材料", "驾驶证", "期等", "", "ok"])
+def test_anything_else_is_not_a_short_answer(text):
+    from bot.speech.lexicon import short_answer
+
+    assert short_answer(text) is None
