@@ -61,3 +61,25 @@ def test_a_sentence_the_decoder_said_twice_counts_once(text, once):
     from bot.speech.recogniser import _said_twice
 
     assert _said_twice(text) == once
+
+
+@pytest.mark.parametrize("text, once", [
+    ("不用了。不用了", "不用了"),
+    ("不对。不对。", "不对"),
+    ("转人工，转人工", "转人工"),
+    ("对对对", None),  # how people say it
+    ("算了算了", None),
+    ("不对。不是", None),  # two different answers
+    ("中山路。中山路", None),  # not an answer: left to the other checks
+])
+def test_a_short_answer_the_decoder_wrote_twice_counts_once(text, once):
+    from bot.speech.recogniser import _answer_said_twice
+
+    assert _answer_said_twice(text) == once
+
+
+def test_a_mandarin_transcript_reaches_the_nlu_without_the_decoders_final_punctuation(model):
+    transcript = recognise(speak("我要投诉", "wav", voice=MANDARIN, words_per_minute=140), "zh",
+                           model=model)
+    assert transcript.understood, transcript
+    assert transcript.text and transcript.text[-1] not in "。.?？!！,，"
