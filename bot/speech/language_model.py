@@ -64,15 +64,21 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
+def example_text(line: str) -> str:
+    """One line of an NLU file's examples as the customer wrote it: no "- ", entities unmarked
+    ("[中山路](place)" is "中山路")."""
+    line = line.strip()
+    if line.startswith("- "):
+        line = line[2:].strip()
+    return _ENTITY.sub(lambda m: m.group(1) or m.group(2) or "", line)
+
+
 def _lines(path: Path) -> Iterator[str]:
     """Each Chinese text in a YAML file; an NLU file's examples one by one, entities unmarked."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     for text in _strings(data):
         for line in text.splitlines():
-            line = line.strip()
-            if line.startswith("- "):
-                line = line[2:]
-            line = _ENTITY.sub(lambda m: m.group(1) or m.group(2) or "", line)
+            line = example_text(line)
             if chinese(line):
                 yield line
 

@@ -99,6 +99,8 @@ def _intent_phrases(intents: Iterable[str] = PHRASE_INTENTS, shortest: int = 2,
     """The short examples (`shortest` to `longest` characters) of `intents`."""
     import yaml
 
+    from bot.speech.language_model import example_text
+
     phrases: list[str] = []
     for path in sorted(NLU_ZH.glob("*.yml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -106,7 +108,7 @@ def _intent_phrases(intents: Iterable[str] = PHRASE_INTENTS, shortest: int = 2,
             if block.get("intent") not in intents:
                 continue
             for line in str(block.get("examples") or "").splitlines():
-                text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line.strip().lstrip("- ").strip())
+                text = example_text(line)
                 if shortest <= len(text) <= longest:
                     phrases.append(text)
     return phrases

@@ -347,7 +347,8 @@ def recognise(audio: AudioInput, language: str | None = None, *, beam_size: int 
         language = DEFAULT_LANGUAGE  # too short to tell the language by: never guessed
     loaded = model or shared_model()
     decode_window = _one_window if speech_s <= WINDOW_S else _long
-    rescoring = (language_model or domain_model()) if domain else None
+    # The claims language model is Chinese: not built for a call forced to English.
+    rescoring = (language_model or domain_model()) if domain and language != EN else None
     segments, chosen, language_probability = decode_window(loaded, speech, language, beam_size,
                                                            domain, rescoring)
     raw_text = "".join(seg.text for seg in segments).strip()
