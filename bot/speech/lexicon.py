@@ -386,3 +386,40 @@ def key_request(text: str) -> str | None:
             if len(rest) <= 1:
                 return phrase
     return None
+
+
+# Near misses that are the same request in other words: left as said.
+_SAID_ANOTHER_WAY = frozenset({"找人工", "真人工"})
+
+
+def near_key_request(text: str) -> Correction | None:
+    """A turn that is little more than a key request of three syllables with one of them heard
+    off by its final ("帮我制人工", "寨人工" for 转人工: zhi, zhai for zhuan): that request, with
+    the change. Only for a whole turn (key_request's fillers around it); inside a sentence such
+    a near miss is left to correct(), which asks for more."""
+    if not text or key_request(text):
+        return None
+    for phrase in (p for p in KEY_REQUESTS if len(p) >= 3):
+        syllables = _term_pinyin(phrase)
+        for start in range(len(text) - len(phrase) + 1):
+            heard = text[start:start + len(phrase)]
+            if (not all(_han(ch) for ch in heard) or _is_common_word(heard)
+                    or heard in _SAID_ANOTHER_WAY):
+                continue
+            off = [min(_initial_distance(reading, syllable) for reading in _readings(ch))
+                   for ch, syllable in zip(heard, syllables, strict=True)]
+            if sorted(off) != [0.0] * (len(off) - 1) + [0.5]:
+                continue
+            fixed = text[:start] + phrase + text[start + len(phrase):]
+            if key_request(fixed) == phrase:
+                return Correction(fixed, ((heard, phrase),))
+    return None
+
+
+def _initial_distance(a: str, b: str) -> float:
+    """0 for the same syllable (tones ignored), 0.5 when only the final differs or the initial
+    is near (zh/z...), else 1."""
+    if a == b:
+        return 0.0
+    (ia, _fa), (ib, _fb) = _split(a), _split(b)
+    return 0.5 if ia == ib or _near(ia, ib, _NEAR_INITIALS) else 1.0

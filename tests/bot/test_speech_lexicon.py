@@ -158,3 +158,39 @@ def test_anything_else_is_not_a_short_answer(text):
     from bot.speech.lexicon import short_answer
 
     assert short_answer(text) is None
+
+
+@pytest.mark.parametrize("heard, meant", [
+    ("帮我制人工", "帮我转人工"),  # zhi for zhuan: the final off
+    ("寨人工", "转人工"),
+    ("我要债人工。", "我要转人工。"),
+    ("我要再人工", "我要转人工"),  # zai: a near initial (z/zh)
+])
+def test_a_turn_that_is_little_more_than_a_key_request_heard_a_final_off_is_that_request(
+        heard, meant):
+    from bot.speech.lexicon import near_key_request
+
+    near = near_key_request(heard)
+    assert near is not None and near.text == meant
+    assert [term for _heard, term in near.changes] == ["转人工"]
+
+
+@pytest.mark.parametrize("text", [
+    "帮我转人工",  # already the request
+    "我要找人工", "让真人工来",  # the same request in other words
+    "我要责员工",  # two syllables off
+    "这人工费怎么算", "做人工呼吸",  # inside a sentence about something else
+    "我要要人工",  # yao is not zhuan
+    "",
+])
+def test_anything_else_is_left_to_the_ordinary_correction(text):
+    from bot.speech.lexicon import near_key_request
+
+    assert near_key_request(text) is None
+
+
+def test_no_sentence_the_assistant_knows_is_taken_for_a_near_key_request():
+    from bot.speech.language_model import corpus
+    from bot.speech.lexicon import near_key_request
+
+    assert [text for text in corpus() if near_key_request(text)] == []
