@@ -1,6 +1,6 @@
 """What a channel may read from a conversation's tracker, with one set of defaults: its language,
 who is looking (bot.access), whether the customer has spoken, the bot's last message and its
-buttons, and what the bot did since the customer's last words.
+buttons, what the bot said and did since the customer's last words.
 
 A conversation without a tracker reads as `Conversation()`: language unknown (None; `lang()`
 gives Chinese), nobody verified (viewer None), nothing said, no buttons. A language slot that is
@@ -27,6 +27,9 @@ class Conversation:
     last_bot_at: float = 0.0  # epoch seconds of the bot's last message
     buttons: Tuple[Dict[str, Any], ...] = ()  # the options (with a payload) under that message
     script: str | None = None  # the customer's script (slot `script`): traditional, Taiwan...
+    # What the bot said since the customer's last words, its options after it (asked_since_user):
+    # the question a voice note answers, for the recogniser (bot.speech.recognise's context).
+    asked: str = ""
 
     def lang(self, default: str = ZH) -> str:
         """The conversation's language, else `default`."""
@@ -61,13 +64,13 @@ def conversation_of(tracker: Any, sender_id: str) -> Conversation:
     for event in reversed(events):
         if getattr(event, "type_name", "") == "bot":
             last_bot_at = float(event.timestamp or 0.0)
-            buttons = tuple(b for b in (event.data or {}).get("buttons") or []
+            buttons = tuple(b for b in (getattr(event, "data", None) or {}).get("buttons") or []
                             if isinstance(b, dict) and b.get("payload"))
             break
     spoke = any(getattr(event, "type_name", "") == "user" for event in events)
     script = tracker.get_slot("script")
     return Conversation(language_of(tracker), viewer, spoke, last_bot_at, buttons,
-                        script if isinstance(script, str) else None)
+                        script if isinstance(script, str) else None, asked_since_user(tracker))
 
 
 def _store(app_or_agent: Any) -> Any:
@@ -87,6 +90,23 @@ async def read_tracker(app_or_agent: Any, sender_id: str) -> Any:
 async def read_conversation(app_or_agent: Any, sender_id: str) -> Conversation:
     """The conversation's facts as the tracker store holds them now."""
     return conversation_of(await read_tracker(app_or_agent, sender_id), sender_id)
+
+
+def asked_since_user(tracker: Any) -> str:
+    """What the bot said since the customer last spoke, one message a line, then the titles of
+    the options under it ("" when nothing): what the customer's next words answer."""
+    said: List[str] = []
+    for event in reversed(list(getattr(tracker, "events", None) or [])):
+        kind = getattr(event, "type_name", "")
+        if kind == "user":
+            break
+        if kind == "bot":
+            data = getattr(event, "data", None) or {}
+            titles = [str(b.get("title") or "") for b in data.get("buttons") or []
+                      if isinstance(b, dict)]
+            said[:0] = [line for line in (getattr(event, "text", None) or "", *titles)
+                        if line.strip()]
+    return "\n".join(said)
 
 
 def buttons_since_user(tracker: Any) -> List[Dict[str, Any]]:

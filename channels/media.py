@@ -86,9 +86,11 @@ class VoiceNote:
 
 
 async def hear_voice_note(fetch: Fetch, language: str | None, *, lang: str,
-                          channel: str) -> VoiceNote:
+                          channel: str, asked: str = "") -> VoiceNote:
     """Fetch and recognise a voice note. `language` is the conversation's chosen language
-    (channels.conversation: None when unknown), forced on the recogniser; `lang` answers."""
+    (channels.conversation: None when unknown), forced on the recogniser; `lang` answers;
+    `asked`: what the bot said since the customer's last words (Conversation.asked), the
+    recogniser's context for a short answer."""
     from bot import workers
 
     try:
@@ -98,7 +100,8 @@ async def hear_voice_note(fetch: Fetch, language: str | None, *, lang: str,
     try:
         from bot.speech import recognise
 
-        transcript = await workers.pool("speech").run(recognise, audio, language=language)
+        transcript = await workers.pool("speech").run(recognise, audio, language=language,
+                                                       context=asked or None)
     except workers.Busy:
         return VoiceNote(lang, refusal=Refused(SPEECH_BUSY))
     except Exception:

@@ -503,7 +503,8 @@ class TelegramInput(InputChannel):
         conversation = await self._facts(turn)
         note = await hear_voice_note(
             self._fetch(file_id, settings.max_upload_bytes, Refused(SPEECH_TOO_LARGE)),
-            conversation.language, lang=conversation.lang(), channel=CHANNEL)
+            conversation.language, lang=conversation.lang(), channel=CHANNEL,
+            asked=conversation.asked)
         await turn.out.send(turn.sender, note.line)
         if note.understood:
             await self._to_rasa(turn, note.text, voice=True)

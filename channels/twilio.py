@@ -554,7 +554,7 @@ class TwilioMessagingInput(InputChannel):
         bot, if understood."""
         note = await hear_voice_note(
             self._fetch(inbound, "voice note", media, Refused(SPEECH_TOO_LARGE)),
-            conversation.language, lang=lang, channel=CHANNEL)
+            conversation.language, lang=lang, channel=CHANNEL, asked=conversation.asked)
         return [note.line], note.text
 
     # -- replies ----------------------------------------------------------------------------

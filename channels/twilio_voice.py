@@ -53,7 +53,12 @@ from bot.language import EN, ZH
 from bot.privacy import mask_phone
 from bot.replies import say
 from bot.settings import Settings, get_settings
-from channels.conversation import actions_since_user, buttons_since_user, language_of
+from channels.conversation import (
+    actions_since_user,
+    asked_since_user,
+    buttons_since_user,
+    language_of,
+)
 from channels.customer_text import customer_text
 from channels.twilio_auth import form_params, is_signed
 from channels.twilio_voice_recordings import (
@@ -178,10 +183,11 @@ OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 CallHandler = Callable[..., Awaitable[VoiceResponse]]
 
 
-def _default_recogniser(audio: bytes, language: str | None = None) -> Any:
+def _default_recogniser(audio: bytes, language: str | None = None,
+                        context: str | None = None) -> Any:
     from bot.speech import recognise
 
-    return recognise(audio, language=language)
+    return recognise(audio, language=language, context=context)
 
 
 def _messages_texts(messages: Sequence[Dict[str, Any]]) -> List[str]:
@@ -459,7 +465,8 @@ class TwilioVoiceInput(InputChannel):
         if recording is None:  # the caller said nothing at all
             return await self._missed(request, on_new_message, form, state, twiml, settings,
                                       "silence")
-        heard = await self._listen(recording, sender, state, settings)
+        heard = await self._listen(recording, sender, state, settings,
+                                   await self._asked(request, sender))
         if not heard.text:
             return await self._missed(request, on_new_message, form, state, twiml, settings,
                                       heard.reason or "not_understood")
@@ -499,8 +506,9 @@ class TwilioVoiceInput(InputChannel):
             return True
 
     async def _listen(self, recording: Recording, sender: str, state: CallState,
-                      settings: Settings) -> Heard:
-        """Fetch, recognise, and keep or delete the recording (in parallel with recognition)."""
+                      settings: Settings, asked: str = "") -> Heard:
+        """Fetch, recognise (`asked`: what the bot last said, the recogniser's context), and keep
+        or delete the recording (in parallel with recognition)."""
         started = time.perf_counter()
         turn_seconds = self._twiml(settings).max_turn_seconds
         disposal: asyncio.Future | None = None
@@ -518,22 +526,24 @@ class TwilioVoiceInput(InputChannel):
             fetched = time.perf_counter()
             _took("fetch", fetched - started)
             disposal = asyncio.ensure_future(self._dispose(recording, sender, state, settings))
-            return await self._recognise(audio, state.lang, recording.sid)
+            return await self._recognise(audio, state.lang, recording.sid, asked)
         finally:
             if disposal is None:
                 disposal = asyncio.ensure_future(self._dispose(recording, sender, state,
                                                                settings))
             await disposal
 
-    async def _recognise(self, audio: bytes, lang: str, label: str) -> Heard:
+    async def _recognise(self, audio: bytes, lang: str, label: str, asked: str = "") -> Heard:
         """A caller's turn (a recording, or a streamed turn's audio) recognised in the call's
-        language, within recognise_timeout_seconds, on the bounded speech pool."""
+        language, after what the bot said (`asked`: the question a short answer answers), within
+        recognise_timeout_seconds, on the bounded speech pool."""
         from bot import workers
 
         started = time.perf_counter()
         try:
             transcript = await asyncio.wait_for(
-                workers.pool("speech").run(self.recogniser, audio, language=lang),
+                workers.pool("speech").run(self.recogniser, audio, language=lang,
+                                           context=asked or None),
                 timeout=self.config.recognise_timeout_seconds)
         except workers.Busy:  # too many callers speaking at once: asked to say it again
             logger.warning("twilio_voice: recogniser busy for %s", label)
@@ -585,6 +595,11 @@ class TwilioVoiceInput(InputChannel):
 
     async def _last_buttons(self, request: Request, sender: str) -> List[Dict[str, Any]]:
         return buttons_since_user(await self._conversation(request, sender))
+
+    async def _asked(self, request: Request, sender: str) -> str:
+        """What the bot said since the caller last spoke, and its options (the context a short
+        answer is recognised in); "" when the conversation cannot be read."""
+        return asked_since_user(await self._conversation(request, sender))
 
     async def _missed(self, request: Request,
                       on_new_message: OnNewMessage,

@@ -323,7 +323,9 @@ class StreamedCall:
             if value == KEY_PERSON:
                 return await self._to_person([])
             return await self._menu_key(value)
-        heard = await self.channel._recognise(pcm_wav(value), lang, f"{self.call_sid} stream")
+        asked = await self.channel._asked(self.request, self._sender)
+        heard = await self.channel._recognise(pcm_wav(value), lang, f"{self.call_sid} stream",
+                                              asked)
         if not heard.text:
             return await self._missed(say("call_not_understood_stream", lang))
         from bot.speech import quotable

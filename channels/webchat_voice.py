@@ -105,11 +105,12 @@ async def handle_voice_note(
     agent = request.app.ctx.agent
     settings = get_settings()
     audio = request.body or b""
-    try:  # the conversation's chosen language; unknown: the recogniser chooses
-        language = (await read_conversation(request.app, sender)).language
+    try:  # the conversation's chosen language (unknown: the recogniser chooses), what was asked
+        conversation = await read_conversation(request.app, sender)
+        language, asked = conversation.language, conversation.asked
     except Exception:
         logger.exception("webchat voice: reading the conversation %s failed", sender)
-        language = None
+        language, asked = None, ""
     lang = language or "zh"
     locale = request.args.get("locale", "")
     locale = locale if _LOCALE_RE.fullmatch(locale) else ""
@@ -119,7 +120,8 @@ async def handle_voice_note(
             raise Refused(SPEECH_TOO_LARGE)
         return audio
 
-    note = await hear_voice_note(fetch, language, lang=lang, channel="webchat voice")
+    note = await hear_voice_note(fetch, language, lang=lang, channel="webchat voice",
+                                 asked=asked)
     if note.refusal is not None:
         headers = ({"Retry-After": str(RETRY_AFTER_SECONDS)}
                    if note.refusal.key == SPEECH_BUSY else None)

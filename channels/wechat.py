@@ -383,7 +383,8 @@ class WeChatInput(InputChannel):
         conversation = await self._facts(turn)
         note = await hear_voice_note(
             self._fetch(media_id, settings.max_upload_bytes, Refused(SPEECH_TOO_LARGE)),
-            conversation.language, lang=conversation.lang(), channel=CHANNEL)
+            conversation.language, lang=conversation.lang(), channel=CHANNEL,
+            asked=conversation.asked)
         await self._send(turn, conversation.in_script(note.line))
         if note.understood:
             await self._to_rasa(turn, note.text, voice=True)

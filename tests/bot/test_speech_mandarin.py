@@ -83,3 +83,56 @@ def test_a_mandarin_transcript_reaches_the_nlu_without_the_decoders_final_punctu
                            model=model)
     assert transcript.understood, transcript
     assert transcript.text and transcript.text[-1] not in "。.?？!！,，"
+
+
+# --- what the assistant just said: the context a short answer is heard in -------------------
+
+QUESTION = ("没问题请回复“对”，我马上提交；哪里不对直接告诉我，比如“时间是下午四点”。"
+            "说“算了”可以取消。")
+CONFIRM = f"请核对一下报案信息：\n保单：AUTO-2026-0001\n地点：中山路\n{QUESTION}"
+
+
+def test_a_short_clip_is_decoded_after_the_question_it_answers_a_long_one_is_not():
+    from bot.speech.lexicon import prompt
+    from bot.speech.recogniser import CONTEXT_MAX_S, _prompt
+
+    short = _prompt("zh", True, CONTEXT_MAX_S - 0.5, "有人受伤吗？\n有人受伤\n没有人受伤")
+    assert short == prompt("zh", short=True) + "有人受伤吗？有人受伤。没有人受伤"
+    assert _prompt("zh", True, CONTEXT_MAX_S + 0.5, "有人受伤吗？") == prompt("zh")
+    assert _prompt("zh", True, 0.8, None) == prompt("zh", short=True)
+    assert _prompt("en", True, 0.8, "Was anyone hurt?") is None  # measured on Mandarin only
+    assert _prompt("zh", None, 0.8, "有人受伤吗？") is None  # after a recital: nothing at all
+    assert _prompt("zh", False, 0.8, "有人受伤吗？") == "以下是普通话的句子，关于保险理赔。"
+
+
+@pytest.mark.parametrize("said, context", [
+    (CONFIRM, f"地点：中山路。{QUESTION}"),
+    ("有人受傷嗎？ 🚑\n· 有人受伤\n· 没有人受伤", "有人受伤吗？有人受伤。没有人受伤"),
+    ("", ""),
+    (None, ""),
+    ("x" * 200, "x" * 60),
+])
+def test_the_context_is_the_end_of_what_was_said_in_one_plain_simplified_line(said, context):
+    # Its last CONTEXT_MAX_CHARS characters, from the start of a sentence: the question.
+    from bot.speech.recogniser import CONTEXT_MAX_CHARS, spoken_context
+
+    assert spoken_context(said) == context
+    assert len(spoken_context(said)) <= CONTEXT_MAX_CHARS
+
+
+def test_what_the_assistant_said_is_not_put_in_the_callers_mouth(model):
+    """The question in the decoder's prompt must not come back as the caller's answer: no sound,
+    a tone and speech played backwards are still not understood, and a caller who says
+    something else is heard saying it, not "对"."""
+    from bot.speech.recogniser import CONTEXT_MAX_S
+    from tests.bot.test_speech import convert_reversed
+    from tests.support.audio import silence, tone
+
+    backwards = convert_reversed(speak("对，没问题", "wav", voice=MANDARIN, words_per_minute=140))
+    for audio in (silence(2, "ulaw8k"), tone(1, "ulaw8k"), backwards):
+        transcript = recognise(audio, "zh", model=model, context=CONFIRM)
+        assert not transcript.understood, transcript
+    other = recognise(speak("投诉", "ulaw8k", voice=MANDARIN, words_per_minute=140), "zh",
+                      model=model, context=CONFIRM)
+    assert other.speech_s < CONTEXT_MAX_S  # short enough to be heard after the question
+    assert other.understood and key_request(other.text) == "投诉", other

@@ -165,15 +165,17 @@ class ScriptedRecogniser:
     def not_understood(self, reason: str) -> None:
         self.transcripts.append(Transcript(understood=False, reason=reason))
 
-    def __call__(self, audio: bytes, language: str | None = None) -> Transcript:
-        self.calls.append({"bytes": len(audio), "language": language})
+    def __call__(self, audio: bytes, language: str | None = None,
+                 context: str | None = None) -> Transcript:
+        self.calls.append({"bytes": len(audio), "language": language, "context": context})
         return self.transcripts.pop(0)
 
 
-def real_recogniser(audio: bytes, language: str | None = None) -> Transcript:
+def real_recogniser(audio: bytes, language: str | None = None,
+                    context: str | None = None) -> Transcript:
     from bot.speech import recognise
 
-    return recognise(audio, language=language)
+    return recognise(audio, language=language, context=context)
 
 
 @pytest.fixture
@@ -425,7 +427,8 @@ def test_a_turn_is_recognised_in_the_call_language_and_the_reply_spoken(
     recogniser.heard("I want to report a claim")
     agent.script = lambda text: Turn(replies=["Please tell me your policy number."])
     reply = phone.record(ready, b"RIFF-audio-bytes")
-    assert recogniser.calls == [{"bytes": len(b"RIFF-audio-bytes"), "language": "en"}]
+    assert recogniser.calls == [{"bytes": len(b"RIFF-audio-bytes"), "language": "en",
+                                 "context": None}]
     [message] = agent.received
     assert message.text == "I want to report a claim" and message.sender_id == phone.sender
     assert message.input_channel == "twilio_voice"
@@ -624,6 +627,28 @@ def test_keys_choose_among_the_buttons_of_the_last_reply(phone, agent, recognise
     agent.script = lambda text: Turn(replies=["OK."])
     reply = phone.record(offer, Digits="2")
     assert agent.texts[-1] == "/deny" and said(reply) == ["OK."]
+
+
+def test_an_answer_is_recognised_after_the_question_and_options_it_answers(phone, agent,
+                                                                         recogniser):
+    """A one-word answer means little without its question: the recogniser is told what the
+    bot said since the caller last spoke (the reply and the options under it), not what it
+    said earlier."""
+    ready = phone.start(lang_key="1")
+    recogniser.heard("我要报案")
+    buttons = [{"title": "有人受伤", "payload": "/affirm"},
+               {"title": "没有人受伤", "payload": "/deny"}]
+    agent.script = lambda text: Turn(replies=["好的。", "有人受伤吗？"], buttons=buttons)
+    question = phone.record(ready)
+    recogniser.heard("没有")
+    agent.script = lambda text: Turn(replies=["大概损失多少钱？"])
+    phone.record(question)
+    recogniser.heard("三千块")
+    agent.script = lambda text: Turn(replies=["好的。"])
+    phone.record(question)
+    assert [call["context"] for call in recogniser.calls] == [
+        None, "好的。\n有人受伤吗？\n有人受伤\n没有人受伤", "大概损失多少钱？"]
+    assert agent.texts == ["我要报案", "没有", "三千块"]
 
 
 def test_zero_puts_the_caller_through_to_a_person(phone, agent):

@@ -13,6 +13,7 @@ from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
+    BotUttered,
     ConversationPaused,
     SessionStarted,
     SlotSet,
@@ -121,6 +122,25 @@ def test_an_understood_voice_note_is_shown_back_and_handled_as_typed_text(client
     assert message.input_channel == "webchat"
     assert message.metadata["input"] == "voice"
     assert replies == [{"recipient_id": "web-voice-1", "text": "bot: " + message.text}]
+
+
+def test_a_voice_note_is_heard_after_what_the_bot_last_asked(client, agent, monkeypatch):
+    """A short answer ("没有") means little without its question: the recogniser is told what
+    the bot said since the customer's last words."""
+    import bot.speech
+
+    seen = []
+    real = bot.speech.recognise
+
+    def spy(audio, language=None, **kwargs):
+        seen.append(kwargs.get("context"))
+        return real(audio, language=language, **kwargs)
+
+    monkeypatch.setattr(bot.speech, "recognise", spy)
+    agent.update("web-asked", UserUttered("我要报案"), BotUttered("有人受伤吗？"))
+    post_voice(client, speak(STATUS, "wav"), sender="web-asked", content_type="audio/wav")
+    post_voice(client, speak(STATUS, "wav"), sender="web-new", content_type="audio/wav")
+    assert seen == ["有人受伤吗？", None]
 
 
 def test_the_conversation_language_is_used_when_known(client, agent, monkeypatch):
