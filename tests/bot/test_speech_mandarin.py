@@ -101,6 +101,7 @@ def test_a_short_clip_is_decoded_after_the_question_it_answers_a_long_one_is_not
     assert _prompt("zh", True, CONTEXT_MAX_S + 0.5, "有人受伤吗？") == prompt("zh")
     assert _prompt("zh", True, 0.8, None) == prompt("zh", short=True)
     assert _prompt("en", True, 0.8, "Was anyone hurt?") is None  # measured on Mandarin only
+    assert _prompt("zh", True, 0.8, "Was anyone hurt?") == prompt("zh", short=True)
     assert _prompt("zh", None, 0.8, "有人受伤吗？") is None  # after a recital: nothing at all
     assert _prompt("zh", False, 0.8, "有人受伤吗？") == "以下是普通话的句子，关于保险理赔。"
 
