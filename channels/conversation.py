@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, Iterator, List, Tuple
 
 from bot.language import LANGUAGES, ZH
 
@@ -92,15 +92,20 @@ async def read_conversation(app_or_agent: Any, sender_id: str) -> Conversation:
     return conversation_of(await read_tracker(app_or_agent, sender_id), sender_id)
 
 
+def _since_user(tracker: Any) -> Iterator[Any]:
+    """The tracker's events after the customer's latest words, latest first."""
+    for event in reversed(list(getattr(tracker, "events", None) or [])):
+        if getattr(event, "type_name", "") == "user":
+            return
+        yield event
+
+
 def asked_since_user(tracker: Any) -> str:
     """What the bot said since the customer last spoke, one message a line, then the titles of
     the options under it ("" when nothing): what the customer's next words answer."""
     said: List[str] = []
-    for event in reversed(list(getattr(tracker, "events", None) or [])):
-        kind = getattr(event, "type_name", "")
-        if kind == "user":
-            break
-        if kind == "bot":
+    for event in _since_user(tracker):
+        if getattr(event, "type_name", "") == "bot":
             data = getattr(event, "data", None) or {}
             titles = [str(b.get("title") or "") for b in data.get("buttons") or []
                       if isinstance(b, dict)]
@@ -111,24 +116,14 @@ def asked_since_user(tracker: Any) -> str:
 
 def buttons_since_user(tracker: Any) -> List[Dict[str, Any]]:
     """The buttons of the bot's latest message with buttons since the customer last spoke."""
-    from rasa.shared.core.events import BotUttered, UserUttered
-
-    for event in reversed(tracker.events if tracker is not None else []):
-        if isinstance(event, UserUttered):
-            return []
-        if isinstance(event, BotUttered) and (event.data or {}).get("buttons"):
-            return list(event.data["buttons"])
+    for event in _since_user(tracker):
+        buttons = (getattr(event, "data", None) or {}).get("buttons")
+        if getattr(event, "type_name", "") == "bot" and buttons:
+            return list(buttons)
     return []
 
 
 def actions_since_user(tracker: Any) -> List[str]:
     """The actions the bot ran after the customer's latest words, latest first."""
-    from rasa.shared.core.events import ActionExecuted, UserUttered
-
-    names: List[str] = []
-    for event in reversed(tracker.events if tracker is not None else []):
-        if isinstance(event, UserUttered):
-            break
-        if isinstance(event, ActionExecuted) and event.action_name:
-            names.append(event.action_name)
-    return names
+    return [event.action_name for event in _since_user(tracker)
+            if getattr(event, "type_name", "") == "action" and event.action_name]

@@ -19,7 +19,7 @@ import numpy as np
 from bot.language import DEFAULT_LANGUAGE, EN, ZH, to_simplified
 from bot.settings import get_settings
 from bot.speech.audio import SAMPLE_RATE, AudioInput, AudioRejected, decode, read_bytes
-from bot.speech.language_model import CharModel, domain_model
+from bot.speech.language_model import CharModel, chinese, domain_model
 from bot.speech.model import LoadedModel, shared_model
 from bot.speech.numbers import spoken_to_digits
 
@@ -196,7 +196,7 @@ def _prompt(language: str, domain: bool | None, speech_s: float = WINDOW_S,
         text = prompt(language, short=speech_s < SHORT_PROMPT_S)
         asked = spoken_context(context) if speech_s < CONTEXT_MAX_S else ""
         # An English question is no help to Mandarin decoding (the bot spoke English).
-        return text + asked if re.search(r"[\u4e00-\u9fff]", asked) else text
+        return text + asked if chinese(asked) else text
     return _ZH_PROMPT if language == ZH else None
 
 
