@@ -165,8 +165,13 @@ def test_anything_else_is_not_a_short_answer(text):
     ("寨人工", "转人工"),
     ("我要债人工。", "我要转人工。"),
     ("我要再人工", "我要转人工"),  # zai: a near initial (z/zh)
+    # On a phone line: the first two syllables off by initials that sound alike there
+    ("我要责员工", "我要转人工"),  # ze yuan for zhuan ren
+    ("帮我再引工", "帮我转人工"),  # zai yin
+    ("给我拒人工", "给我转人工"),  # ju: j for zh
+    ("再影工吧", "转人工吧"),
 ])
-def test_a_turn_that_is_little_more_than_a_key_request_heard_a_final_off_is_that_request(
+def test_a_turn_that_is_little_more_than_a_key_request_blurred_by_a_phone_line_is_it(
         heard, meant):
     from bot.speech.lexicon import near_key_request
 
@@ -178,7 +183,10 @@ def test_a_turn_that_is_little_more_than_a_key_request_heard_a_final_off_is_that
 @pytest.mark.parametrize("text", [
     "帮我转人工",  # already the request
     "我要找人工", "让真人工来",  # the same request in other words
-    "我要责员工",  # two syllables off
+    "我要再研究",  # the last syllable off too (yan jiu: "I will think again")
+    "我要是人工",  # shi: sh is not zh, even on a phone line
+    "前方会再引工",  # not little more than the request
+    "人工费太贵了", "我是公司员工",
     "这人工费怎么算", "做人工呼吸",  # inside a sentence about something else
     "我要要人工",  # yao is not zhuan
     "",
