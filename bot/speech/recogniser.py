@@ -10,6 +10,7 @@ import logging
 import math
 import re
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Sequence
@@ -277,15 +278,30 @@ def _one_window(loaded: LoadedModel, speech: np.ndarray, language: str | None,
 
 def _best_guess(result: Any, tokenizer: Any, model: CharModel) -> int:
     """The index of the decoder's guess that is likeliest as a claims customer's sentence (see
-    HYPOTHESES)."""
-    def score(index: int) -> float:
+    HYPOTHESES). A guess with a character nobody says (`_unspoken`) comes after every guess
+    without one: the language model scores Chinese only, so a guess of zero-width joiners alone
+    had the best score of all ("\u200d\u200d\u200d。" over "那帮我拒赢公罢。")."""
+    def score(index: int) -> tuple[bool, float]:
         tokens = result.sequences_ids[index]
         text = to_simplified(tokenizer.decode(tokens))
         heard = len(re.sub(r"[^\w]|_", "", text))
-        return (result.scores[index] * (len(tokens) + 1) + LM_WEIGHT * model.log_prob(text)
+        return (not _unspoken(text),
+                result.scores[index] * (len(tokens) + 1) + LM_WEIGHT * model.log_prob(text)
                 + LENGTH_BONUS * heard)
 
     return max(range(len(result.sequences_ids)), key=score)
+
+
+# Unicode categories of nothing a caller says: invisible format characters (zero-width joiners,
+# direction marks), private use, unassigned, symbols (emoji, notes) and modifier symbols.
+_UNSPOKEN_CATEGORIES = frozenset({"Cf", "Co", "Cn", "Cs", "So", "Sk"})
+
+
+def _unspoken(text: str) -> bool:
+    """Whether `text` holds a character no caller says (`_UNSPOKEN_CATEGORIES`, or the
+    replacement character of half a byte-level token)."""
+    return any(char == "\ufffd" or unicodedata.category(char) in _UNSPOKEN_CATEGORIES
+               for char in text)
 
 
 def _said_twice(text: str) -> str | None:
@@ -429,8 +445,9 @@ def recognise(audio: AudioInput, language: str | None = None, *, beam_size: int 
     if domain and chosen == ZH:
         from bot.speech.lexicon import correct, key_request, near_key_request, short_answer
 
-        # A turn that is little more than 转人工 heard a final off ("帮我制人工"): that request,
-        # before the general correction makes something else of it ("帮我要人工").
+        # A turn that is little more than 转人工 as a phone line blurs it ("帮我制人工",
+        # "我要责员工"): that request, before the general correction makes something else of it
+        # ("帮我要人工").
         fixed = near_key_request(display) or correct(display)
         display, corrections = fixed.text, fixed.changes
         if (reason == LOW_CONFIDENCE and KEY_REQUEST_MIN_LOGPROB <= avg_logprob < MIN_AVG_LOGPROB

@@ -85,3 +85,12 @@ def test_a_much_better_sounding_guess_still_wins_over_the_language_model():
     # "人民路" against a likelier phrase the audio does not support: the audio decides.
     result = _Result([("在人民路口", -0.05), ("在理赔进度", -2.5)])
     assert _best_guess(result, _Tokenizer(), domain_model()) == 0
+
+
+@pytest.mark.parametrize("junk", ["\u200d\u200d\u200d\u200d\u200d。", "♪♪", "对\u202d。"])
+def test_a_guess_with_characters_nobody_says_comes_after_every_guess_without(junk):
+    from bot.speech.recogniser import _best_guess
+
+    # The language model scores Chinese only: zero-width joiners alone scored 0, the best of all.
+    result = _Result([(junk, -0.4), ("那帮我拒赢公罢。", -0.7)])
+    assert _best_guess(result, _Tokenizer(), domain_model()) == 1
