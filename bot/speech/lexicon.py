@@ -164,7 +164,8 @@ def prompt(lang: str | None, short: bool = False) -> str:
 
 def echoes_prompt(text: str, lang: str | None) -> bool:
     """Whether `text` recites the prompt (a decoder with little audio to go on may): six
-    characters of its sentence, or a list ("、") of two or more of its words."""
+    characters of its sentence, its label ("词：转人工", from "常用词：转人工、…", was heard in a
+    Japanese voice note), or a list ("、") of two or more of its words."""
     if not text:
         return False
     if lang == EN:
@@ -172,6 +173,8 @@ def echoes_prompt(text: str, lang: str | None) -> bool:
     sentence = _ZH_SENTENCE
     if text.startswith(sentence[:3]) or any(sentence[i:i + 6] in text
                                             for i in range(len(sentence) - 5)):
+        return True
+    if re.search(r"常用词|(?:^|[^\w])词[：:]", text):
         return True
     words = set(re.split(r"[、，,：:。]", prompt(lang)))
     pieces = [re.sub(r"[^\u4e00-\u9fff]", "", piece) for piece in text.split("、")]

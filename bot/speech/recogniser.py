@@ -218,6 +218,26 @@ def spoken_context(context: str | None) -> str:
     return text.strip()
 
 
+# So many Chinese characters of the assistant's words, heard as the caller's, are a recital.
+RECITED_MIN_CHARS = 4
+
+
+def recites_context(text: str, context: str | None) -> bool:
+    """Whether `text` is the decoder reciting what the assistant said (`context`) rather than
+    the caller's words: RECITED_MIN_CHARS or more Chinese characters, all of them copied from
+    within one of its phrases ("我可以帮您" out of "您好，我可以帮您报案、…"). A whole phrase (an
+    option's title or a listed choice, said back), a key request and a known short answer are
+    the caller's. Heard again without the prompt, what the caller really said stays."""
+    from bot.speech.lexicon import key_request, short_answer
+
+    heard = chinese(text)
+    if len(heard) < RECITED_MIN_CHARS or not context or key_request(text) or short_answer(text):
+        return False
+    phrases = {chinese(part) for part in re.split(r"[\n，。？！、：；,.?!:;“”\"()（）]+",
+                                                 to_simplified(context))}
+    return heard not in phrases and any(heard in phrase for phrase in phrases)
+
+
 def _one_window(loaded: LoadedModel, speech: np.ndarray, language: str | None,
                 beam_size: int, domain: bool | None = True,
                 rescoring: CharModel | None = None,
@@ -414,7 +434,9 @@ def recognise(audio: AudioInput, language: str | None = None, *, beam_size: int 
     if domain and raw_text:
         from bot.speech.lexicon import echoes_prompt
 
-        if echoes_prompt(raw_text, chosen):  # recited the prompt: decode again without it
+        # Recited the prompt, or what the assistant just said: decode again without either.
+        if echoes_prompt(raw_text, chosen) or (speech_s < CONTEXT_MAX_S
+                                               and recites_context(raw_text, context)):
             logger.info("speech: the decoder recited the prompt; decoding without one")
             segments, chosen, language_probability = decode_window(loaded, speech, chosen,
                                                                    beam_size, None, rescoring)

@@ -49,6 +49,8 @@ def test_a_recited_prompt_is_recognised_as_such():
     assert echoes_prompt("住院、驾驶证、住院、对方其然责。", "zh")
     assert not echoes_prompt("我要报案，后保险杠坏了", "zh")
     assert not echoes_prompt("身份证、银行卡和发票", "zh")  # one listed word is a customer's list
+    assert echoes_prompt("词：转人工", "zh")  # the prompt's label ("常用词："), heard in Japanese
+    assert not echoes_prompt("这个词是什么意思", "zh")
     assert echoes_prompt("An insurance claims call", "en")
     assert not echoes_prompt("I want to make a claim", "en")
 

@@ -137,3 +137,26 @@ def test_what_the_assistant_said_is_not_put_in_the_callers_mouth(model):
                       model=model, context=CONFIRM)
     assert other.speech_s < CONTEXT_MAX_S  # short enough to be heard after the question
     assert other.understood and key_request(other.text) == "投诉", other
+
+
+_ASKED = "您好，我可以帮您报案、查理赔进度、解释条款。\n我要报案\n查理赔进度"
+
+
+@pytest.mark.parametrize("heard", ["我可以帮您", "我可以帮您。", "可以帮您"])
+def test_the_assistant_s_own_words_heard_back_are_a_recital(heard):
+    from bot.speech.recogniser import recites_context
+
+    assert recites_context(heard, _ASKED)
+
+
+@pytest.mark.parametrize("heard", [
+    "查理赔进度",  # an option's title, said back
+    "解释条款",  # a choice the question listed
+    "我要报案", "算了", "好的",  # a key request, short answers
+    "查理赔进度吧", "我的车在中山路被追尾了",  # words of the caller's own
+])
+def test_what_a_caller_says_back_from_the_question_is_the_caller_s(heard):
+    from bot.speech.recogniser import recites_context
+
+    assert not recites_context(heard, _ASKED)
+    assert not recites_context(heard, None)
