@@ -1,8 +1,12 @@
 """Twilio webhook authentication: every request must carry a valid X-Twilio-Signature."""
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import logging
-from typing import Dict
+import time
+from typing import Any, Dict, Mapping
 from urllib.parse import parse_qs
 
 from sanic.request import Request
@@ -49,3 +53,57 @@ def is_signed(request: Request, auth_token: str, public_url: str = "") -> bool:
     if not valid:
         logger.warning("twilio: rejected a request with a bad signature on %s", request.path)
     return bool(valid)
+
+
+# --- a Media Stream tied to its call -------------------------------------------------------------
+#
+# Twilio signs a stream's WebSocket handshake over the stream URL alone, the same for every call
+# (and a <Stream> URL may carry no query), so that signature says "Twilio" but not "which call".
+# The TwiML that connects a call to the stream (answered only to a Twilio-signed webhook) hands
+# Twilio a token among the <Parameter>s: an HMAC, keyed with the auth token, over the CallSid and
+# the other parameters. Twilio echoes the parameters in the stream's `start` message; the stream
+# is taken only when the token matches that start's CallSid and parameters.
+
+STREAM_SIGNED = ("lang", "consent", "misses", "from", "issued")
+STREAM_TOKEN_TTL_S = 600  # a stream starts seconds after its TwiML; a stale token is refused
+
+
+def stream_token(auth_token: str, call_sid: str, params: Mapping[str, str]) -> str:
+    """The token for `call_sid` and the values of STREAM_SIGNED in `params`."""
+    message = json.dumps(["twilio_voice_stream", call_sid,
+                          [str(params.get(name, "")) for name in STREAM_SIGNED]],
+                         ensure_ascii=False, separators=(",", ":"))
+    return hmac.new(auth_token.encode("utf-8"), message.encode("utf-8"),
+                    hashlib.sha256).hexdigest()
+
+
+def stream_parameters(auth_token: str, call_sid: str, params: Mapping[str, str],
+                      now: float | None = None) -> Dict[str, str]:
+    """The <Parameter>s of a call's <Stream>: `params`, the time issued, and their token."""
+    signed = {name: str(params.get(name, "")) for name in STREAM_SIGNED}
+    signed["issued"] = str(int(time.time() if now is None else now))
+    return {**signed, "token": stream_token(auth_token, call_sid, signed)}
+
+
+def stream_token_valid(auth_token: str, call_sid: str, params: Mapping[str, Any],
+                       now: float | None = None) -> bool:
+    """Whether a stream's `start` (its CallSid and customParameters) carries the token we
+    handed Twilio for that very call and those very parameters, issued recently."""
+    if not auth_token or not isinstance(params, Mapping):
+        return False
+    token = params.get("token")
+    if not isinstance(token, str) or not all(isinstance(params.get(name), str)
+                                             for name in STREAM_SIGNED):
+        return False
+    expected = stream_token(auth_token, call_sid, params)
+    if not hmac.compare_digest(token.encode("utf-8"), expected.encode("utf-8")):
+        return False
+    issued = params["issued"]
+    now = time.time() if now is None else now
+    return issued.isdecimal() and -60 <= now - int(issued) <= STREAM_TOKEN_TTL_S
+
+
+def short_sid(sid: str | None) -> str:
+    """A Twilio SID as logs show it: its last 6 characters (enough to follow one call)."""
+    sid = str(sid or "")
+    return "…" + sid[-6:] if len(sid) > 6 else sid

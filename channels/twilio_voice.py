@@ -60,7 +60,7 @@ from channels.conversation import (
     language_of,
 )
 from channels.customer_text import customer_text
-from channels.twilio_auth import form_params, is_signed
+from channels.twilio_auth import form_params, is_signed, short_sid, stream_parameters
 from channels.twilio_voice_recordings import (
     Recording,
     RecordingUnavailable,
@@ -148,7 +148,8 @@ async def audit(action: str, conversation_id: str, detail: Dict[str, Any]) -> No
         await asyncio.to_thread(record_audit, f"{CHANNEL}:{conversation_id}", action,
                                 "conversation", conversation_id, detail)
     except Exception:
-        logger.exception("twilio_voice: audit %s for %s failed", action, conversation_id)
+        logger.exception("twilio_voice: audit %s for %s failed", action,
+                         short_sid(conversation_id))
 
 
 # --- the channel ---------------------------------------------------------------------------------
@@ -267,7 +268,8 @@ class TwilioVoiceInput(InputChannel):
         try:
             return await request.app.ctx.agent.tracker_store.retrieve(sender)
         except Exception:
-            logger.exception("twilio_voice: reading the conversation %s failed", sender)
+            logger.exception("twilio_voice: reading the conversation %s failed",
+                             short_sid(sender))
             return None
 
     async def _pin_language(self, request: Request, sender: str, lang: str) -> None:
@@ -284,7 +286,8 @@ class TwilioVoiceInput(InputChannel):
                 tracker.update(SlotSet("language_pinned", True))
                 await agent.processor.save_tracker(tracker)
         except Exception:
-            logger.exception("twilio_voice: keeping the language of %s failed", sender)
+            logger.exception("twilio_voice: keeping the language of %s failed",
+                             short_sid(sender))
 
     # -- the webhook ------------------------------------------------------------------------------
 
@@ -310,9 +313,12 @@ class TwilioVoiceInput(InputChannel):
         ]
         for path, methods, handler in routes:
             voice.add_route(handler, path, methods=methods, name=handler.__name__)
-        from channels.twilio_voice_stream import stream_route
+        from channels.twilio_voice_stream import not_a_websocket, stream_route
 
         voice.add_websocket_route(stream_route(self, on_new_message), "/stream", name="stream")
+        # A request to the stream that is no WebSocket handshake gets 426 or 400 before Sanic
+        # tries the handshake (which fails with a 500 and a traceback).
+        voice.middleware("request")(not_a_websocket)
         return voice
 
     def _checked(self, handler: CallHandler,
@@ -341,7 +347,8 @@ class TwilioVoiceInput(InputChannel):
                 answer = twiml_response(await handler(request, on_new_message, form, state,
                                                       twiml, settings))
             except Exception:
-                logger.exception("twilio_voice: %s failed on call %s", request.path, call_sid)
+                logger.exception("twilio_voice: %s failed on call %s", request.path,
+                                 short_sid(call_sid))
                 answer = twiml_response(await self._after_failure(
                     request, on_new_message, form, state, twiml, settings))
             finally:
@@ -358,7 +365,7 @@ class TwilioVoiceInput(InputChannel):
     async def call_start(self, request: Request, on_new_message: OnNewMessage,
                          form: Dict[str, str], state: CallState, twiml: Twiml,
                          settings: Settings) -> VoiceResponse:
-        logger.info("twilio_voice: call %s from %s", form["CallSid"],
+        logger.info("twilio_voice: call %s from %s", short_sid(form["CallSid"]),
                     mask_phone(form.get("From")))
         stream = self.config.stream_turns or CallState.from_args(request.args).stream
         return twiml.language_menu(CallState(stream=stream))
@@ -376,10 +383,13 @@ class TwilioVoiceInput(InputChannel):
             state = CallState(lang=lang, stream=True)
             await audit("call.streamed", SENDER_PREFIX + form["CallSid"],
                         {"call_sid": form["CallSid"], "audio_kept": False})
+            # The stream takes the call's state only with the token that ties it to this call.
+            parameters = stream_parameters(settings.twilio_auth_token, form["CallSid"],
+                                           twiml.stream_state(state, form.get("From", "")))
             return twiml.stream(state, [say("call_stream_notice", lang),
                                         say("call_ready_stream", lang)],
                                 twiml.stream_url(self._public_base(request, settings)),
-                                form.get("From", ""))
+                                parameters)
         return twiml.consent_question(CallState(lang=lang, stream=state.stream))
 
     async def consent(self, request: Request, on_new_message: OnNewMessage,
@@ -431,7 +441,8 @@ class TwilioVoiceInput(InputChannel):
         status = form.get("DialCallStatus", "")
         if status in ("completed", "answered"):
             return twiml.goodbye(state, [])
-        logger.info("twilio_voice: transfer of call %s ended %s", form["CallSid"], status)
+        logger.info("twilio_voice: transfer of call %s ended %s", short_sid(form["CallSid"]),
+                    status)
         return twiml.goodbye(state, [say("call_agents_unavailable", state.lang)])
 
     async def turn(self, request: Request, on_new_message: OnNewMessage,
@@ -444,7 +455,7 @@ class TwilioVoiceInput(InputChannel):
         recording = self._recording(form)
         if recording is not None and not await self._first_time(recording.sid):
             logger.info("twilio_voice: recording %s of call %s arrived again", recording.sid,
-                        call_sid)
+                        short_sid(call_sid))
             return twiml.listen(state)
 
         if digits == "hangup":
@@ -521,7 +532,7 @@ class TwilioVoiceInput(InputChannel):
                     max_bytes=self._max_bytes(turn_seconds))
             except RecordingUnavailable as error:
                 logger.warning("twilio_voice: recording %s of %s not fetched: %s",
-                               recording.sid, sender, error)
+                               recording.sid, short_sid(sender), error)
                 return Heard(reason="fetch_failed")
             fetched = time.perf_counter()
             _took("fetch", fetched - started)
@@ -574,7 +585,7 @@ class TwilioVoiceInput(InputChannel):
                 await audit("call.recording_deleted", sender, detail)
                 return
         logger.error("twilio_voice: recording %s of %s could not be deleted", recording.sid,
-                     sender)
+                     short_sid(sender))
         await audit("call.recording_delete_failed", sender, detail)
 
     async def _key(self, request: Request,
@@ -608,7 +619,7 @@ class TwilioVoiceInput(InputChannel):
         """A turn that could not be understood: ask again; the second in a row, a person."""
         misses = state.misses + 1
         logger.info("twilio_voice: call %s turn not understood (%s), %d in a row",
-                    form["CallSid"], reason, misses)
+                    short_sid(form["CallSid"]), reason, misses)
         state = replace(state, misses=misses)
         if misses >= MAX_FAILED_TURNS:
             return await self._person(request, on_new_message, form, state, twiml, settings,
@@ -660,7 +671,8 @@ class TwilioVoiceInput(InputChannel):
         tracker = await self._conversation(request, sender)
         state = replace(state, lang=language_of(tracker) or state.lang, misses=0)
         _took("dialogue", time.perf_counter() - started)
-        logger.info("twilio_voice: call %s answered by the bot in %.2f s", form["CallSid"],
+        logger.info("twilio_voice: call %s answered by the bot in %.2f s",
+                    short_sid(form["CallSid"]),
                     time.perf_counter() - started)
         texts = [*before, *_messages_texts(messages)]
         actions = actions_since_user(tracker)
@@ -689,7 +701,7 @@ class TwilioVoiceInput(InputChannel):
             texts += _messages_texts(messages)
         except Exception:
             logger.exception("twilio_voice: handing call %s over through the bot failed",
-                             form["CallSid"])
+                             short_sid(form["CallSid"]))
         return twiml.to_person(state, texts, settings.agents_phone, _open_now())
 
     @staticmethod

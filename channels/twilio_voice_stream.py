@@ -22,6 +22,7 @@ The audio is held in memory for the turn only and never stored.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import re
@@ -29,6 +30,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Tuple
 
+from sanic import response
 from twilio.request_validator import RequestValidator
 
 from bot.language import LANGUAGES, ZH
@@ -37,6 +39,7 @@ from bot.phone.codec import FRAME_MS, decode_payload, encode_frames, pcm_wav
 from bot.phone.turns import BARGE_IN, END, NO_INPUT, Endpointer, Tuning
 from bot.replies import say
 from bot.settings import get_settings
+from channels.twilio_auth import STREAM_TOKEN_TTL_S, short_sid, stream_token_valid
 from channels.twilio_voice_twiml import KEY_KEYPAD, KEY_PERSON, MENU_KEYS, CallState, speakable
 
 logger = logging.getLogger(__name__)
@@ -67,6 +70,22 @@ def _keep_ending(call_sid: str, ending: Ending) -> None:
     _endings[call_sid] = (now, ending)
 
 
+# Calls whose stream has started (monotonic time): Twilio connects a call's <Stream> once, so a
+# second stream for it (while it streams, or a token replayed later) is refused. Kept as long as
+# a token is valid; after that the token itself is refused.
+_streamed: Dict[str, float] = {}
+
+
+def _first_stream(call_sid: str) -> bool:
+    now = time.monotonic()
+    for sid in [sid for sid, at in _streamed.items() if now - at > STREAM_TOKEN_TTL_S + 60]:
+        del _streamed[sid]
+    if call_sid in _streamed:
+        return False
+    _streamed[call_sid] = now
+    return True
+
+
 def ending_of(call_sid: str) -> Ending | None:
     """How the stream of `call_sid` ended, if it decided (None: it dropped)."""
     kept = _endings.pop(call_sid, None)
@@ -83,6 +102,29 @@ def stream_route(channel: Any, on_new_message: Any) -> Any:
         await StreamedCall(channel, on_new_message, request, ws).run()
 
     return stream
+
+
+async def not_a_websocket(request: Any) -> Any:
+    """Request middleware of the phone channel: on the stream's path, anything but a
+    well-formed WebSocket handshake is answered here (426, or 400 for a broken handshake)."""
+    route = getattr(request, "route", None)
+    if route is None or not getattr(route.ctx, "websocket", False):
+        return None
+    headers = request.headers
+    upgrade = {t.strip().lower() for t in headers.get("upgrade", "").split(",")}
+    connection = {t.strip().lower() for t in headers.get("connection", "").split(",")}
+    if "websocket" not in upgrade or "upgrade" not in connection:
+        return response.text("This is a WebSocket (Twilio Media Streams) endpoint.\n",
+                             status=426, headers={"Upgrade": "websocket",
+                                                  "Connection": "Upgrade"})
+    try:
+        key = base64.b64decode(headers.get("sec-websocket-key", ""), validate=True)
+    except ValueError:
+        key = b""
+    if request.method != "GET" or len(key) != 16 or \
+            headers.get("sec-websocket-version", "") != "13":
+        return response.text("Malformed WebSocket handshake.\n", status=400)
+    return None
 
 
 def _signed(request: Any, channel: Any, settings: Any) -> bool:
@@ -126,8 +168,9 @@ class StreamedCall:
         await self.ws.send(json.dumps({**message, "streamSid": self.stream_sid}))
 
     async def run(self) -> None:
-        if not await self._start():
-            await self.ws.close(code=1008, reason="no start")
+        refused = await self._start()
+        if refused:
+            await self.ws.close(code=1008, reason=refused)
             return
         worker = asyncio.ensure_future(self._answer_turns())
         try:
@@ -156,44 +199,59 @@ class StreamedCall:
             if not self.ended:  # Sanic cancels a recv() when we close the socket ourselves
                 raise
         except Exception as error:  # the socket dropped: /streamed goes on with <Record>
-            logger.info("twilio_voice_stream: call %s stream ended: %s", self.call_sid,
-                        type(error).__name__)
+            logger.info("twilio_voice_stream: call %s stream ended: %s",
+                        short_sid(self.call_sid), type(error).__name__)
         finally:
             if not self.ended:
                 worker.cancel()
             await asyncio.gather(worker, return_exceptions=True)
 
-    async def _start(self) -> bool:
-        """`connected` then `start`: the call, the stream and the state we handed Twilio."""
+    async def _start(self) -> str:
+        """`connected` then `start`: the call, the stream and the state we handed Twilio.
+        Returns "" when the stream is taken, else why it is refused. The state is taken only
+        with the token of the TwiML that connected this very call (channels.twilio_auth):
+        a start for another call, or with parameters changed, never reaches the bot."""
         for _ in range(3):
-            raw = await asyncio.wait_for(self.ws.recv(), timeout=10)
-            if raw is None:
-                return False
+            try:
+                raw = await asyncio.wait_for(self.ws.recv(), timeout=10)
+            except asyncio.TimeoutError:
+                return "no start"
+            if raw is None or isinstance(raw, bytes) or len(raw) > MAX_MESSAGE_BYTES:
+                return "no start"
             try:
                 message = json.loads(raw)
             except ValueError:
-                return False
-            if message.get("event") != "start":
+                return "no start"
+            if not isinstance(message, dict) or message.get("event") != "start":
                 continue
-            start = message.get("start") or {}
+            start = message.get("start")
+            start = start if isinstance(start, dict) else {}
             settings = get_settings()
             call_sid = str(start.get("callSid", ""))
             stream_sid = str(message.get("streamSid") or start.get("streamSid") or "")
             if (not CALL_SID.fullmatch(call_sid) or not STREAM_SID.fullmatch(stream_sid)
                     or start.get("accountSid") != settings.twilio_account_sid):
-                return False
-            params = start.get("customParameters") or {}
-            lang = params.get("lang", ZH)
-            misses = str(params.get("misses", "0"))
+                return "no start"
+            params = start.get("customParameters")
+            if not stream_token_valid(settings.twilio_auth_token, call_sid, params):
+                logger.warning("twilio_voice_stream: a stream for call %s without its call's "
+                               "token refused", short_sid(call_sid))
+                return "invalid stream token"
+            if not _first_stream(call_sid):
+                logger.warning("twilio_voice_stream: a second stream for call %s refused",
+                               short_sid(call_sid))
+                return "call already streamed"
+            lang, misses = params["lang"], params["misses"]
             self.stream_sid = stream_sid
             self.state = CallState(lang=lang if lang in LANGUAGES else ZH,
-                                   consent=params.get("consent") == "1",
+                                   consent=params["consent"] == "1",
                                    misses=min(int(misses), 9) if misses.isdecimal() else 0,
                                    stream=True)
-            self.form = {"CallSid": call_sid, "From": str(params.get("from", ""))}
-            logger.info("twilio_voice_stream: call %s streaming (%s)", call_sid, stream_sid)
-            return True
-        return False
+            self.form = {"CallSid": call_sid, "From": params["from"]}
+            logger.info("twilio_voice_stream: call %s streaming (%s)", short_sid(call_sid),
+                        short_sid(stream_sid))
+            return ""
+        return "no start"
 
     async def _media(self, media: Dict[str, Any]) -> None:
         if media.get("track", "inbound") not in ("inbound", "inbound_track"):
@@ -204,7 +262,7 @@ class StreamedCall:
         event = self.turn.feed(pcm)
         if event == BARGE_IN:
             logger.info("twilio_voice_stream: call %s: the caller talks over the reply",
-                        self.call_sid)
+                        short_sid(self.call_sid))
             await self._interrupt()
         elif event == END:
             self.last_word_at = time.monotonic() - self.turn.trailing_silence_ms() / 1000
@@ -295,7 +353,8 @@ class StreamedCall:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                logger.exception("twilio_voice_stream: a turn of call %s failed", self.call_sid)
+                logger.exception("twilio_voice_stream: a turn of call %s failed",
+                                 short_sid(self.call_sid))
                 await self._missed(say("call_problem", self.state.lang))
 
     async def _answer_one(self, kind: str, value: Any) -> None:
@@ -324,8 +383,8 @@ class StreamedCall:
                 return await self._to_person([])
             return await self._menu_key(value)
         asked = await self.channel._asked(self.request, self._sender)
-        heard = await self.channel._recognise(pcm_wav(value), lang, f"{self.call_sid} stream",
-                                              asked)
+        heard = await self.channel._recognise(pcm_wav(value), lang,
+                                              f"{short_sid(self.call_sid)} stream", asked)
         if not heard.text:
             return await self._missed(say("call_not_understood_stream", lang))
         from bot.speech import quotable
@@ -381,7 +440,8 @@ class StreamedCall:
                 self.channel._metadata(self.form))
             texts += [m["text"] for m in messages if m.get("text")]
         except Exception:
-            logger.exception("twilio_voice_stream: handing call %s over failed", self.call_sid)
+            logger.exception("twilio_voice_stream: handing call %s over failed",
+                             short_sid(self.call_sid))
         await self._end(PERSON_NOW, texts)
 
     async def _end(self, next_step: str, texts: List[str]) -> None:

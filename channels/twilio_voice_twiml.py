@@ -151,18 +151,25 @@ class Twiml:
         base = public_base.rstrip("/")
         return "ws" + base[4:] + "/stream" if base.startswith("http") else base + "/stream"
 
+    @staticmethod
+    def stream_state(state: CallState, caller: str) -> Dict[str, str]:
+        """What the stream must know of the call (its <Parameter>s, signed with the call's
+        token by channels.twilio_auth.stream_parameters)."""
+        return {"lang": state.lang, "consent": str(int(state.consent)),
+                "misses": str(state.misses), "from": caller}
+
     def stream(self, state: CallState, texts: Sequence[str], stream_url: str,
-               caller: str) -> VoiceResponse:
+               parameters: Mapping[str, str]) -> VoiceResponse:
         """Say `texts`, then connect the call's audio to our WebSocket (bidirectional: we
-        speak over it too). The call's state travels as <Parameter>s; when the stream ends,
-        Twilio goes on to the redirect, which decides the rest (a person, goodbye, or the
-        <Record> turns if the stream dropped)."""
+        speak over it too). The call's state and its token travel as <Parameter>s (Twilio
+        echoes them in the stream's `start`); when the stream ends, Twilio goes on to the
+        redirect, which decides the rest (a person, goodbye, or the <Record> turns if the
+        stream dropped)."""
         twiml = VoiceResponse()
         self.says(twiml, texts, state.lang)
         connect = twiml.connect()
         stream = connect.stream(url=stream_url)
-        for name, value in (("lang", state.lang), ("consent", str(int(state.consent))),
-                            ("misses", str(state.misses)), ("from", caller)):
+        for name, value in parameters.items():
             stream.parameter(name=name, value=value)
         twiml.redirect(self.url("streamed", state), method="POST")
         return twiml

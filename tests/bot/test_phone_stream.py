@@ -192,8 +192,10 @@ def test_a_streamed_call_connects_with_its_state_and_falls_back_by_redirect():
     twiml = Twiml(VoiceConfig(), "https://claims.example.com/webhooks/twilio_voice", 30)
     url = twiml.stream_url("https://claims.example.com/webhooks/twilio_voice")
     assert url == "wss://claims.example.com/webhooks/twilio_voice/stream"
-    xml = str(twiml.stream(state, ["您好"], url, "+8613800000001"))
+    xml = str(twiml.stream(state, ["您好"], url,
+                           {**twiml.stream_state(state, "+8613800000001"), "token": "t0"}))
     assert "<Say" in xml and f'<Stream url="{url}">' in xml
+    assert '<Parameter name="token" value="t0" />' in xml
     assert '<Parameter name="lang" value="zh" />' in xml
     assert '<Parameter name="from" value="+8613800000001" />' in xml
     assert xml.index("</Connect>") < xml.index("<Redirect")

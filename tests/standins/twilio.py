@@ -89,6 +89,15 @@ class TwilioStandIn(StandInServer):
 
         return MediaStream(self, stream_url, call_sid, parameters, speed=speed)
 
+    def connect_stream(self, twiml: Any, call_sid: str, *, speed: float = 1.0) -> Any:
+        """What Twilio does with our <Connect><Stream> (`twiml`: the parsed TwiML answer): opens
+        its URL and echoes its <Parameter>s, name and value exactly, in start.customParameters."""
+        stream = twiml.find("Connect/Stream")
+        if stream is None:
+            raise ValueError("no <Connect><Stream> in the TwiML")
+        parameters = {p.get("name"): p.get("value") for p in stream.iter("Parameter")}
+        return self.media_stream(stream.get("url"), call_sid, parameters, speed=speed)
+
     def signature(self, url: str, params: Mapping[str, str]) -> str:
         return RequestValidator(self.auth_token).compute_signature(url, dict(params))
 

@@ -34,6 +34,8 @@ SILENT_FRAME = base64.b64encode(b"\xff" * FRAME_BYTES).decode("ascii")
 class MediaStream:
     def __init__(self, twilio: Any, stream_url: str, call_sid: str,
                  parameters: Mapping[str, str], *, speed: float = 1.0) -> None:
+        if "?" in stream_url:  # Twilio refuses a <Stream url> with a query string
+            raise ValueError(f"Media Streams take no query string: {stream_url}")
         self.twilio = twilio
         self.url = stream_url
         self.call_sid = call_sid
