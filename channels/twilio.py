@@ -247,7 +247,9 @@ class TwilioMessagingInput(InputChannel):
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+            from channels.twilio_auth import health as twilio_health
+
+            return twilio_health(self.settings)
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:

@@ -107,3 +107,14 @@ def short_sid(sid: str | None) -> str:
     """A Twilio SID as logs show it: its last 6 characters (enough to follow one call)."""
     sid = str(sid or "")
     return "…" + sid[-6:] if len(sid) > 6 else sid
+
+
+def health(settings: Any) -> Any:
+    """The Twilio channels' health check: ok only when an account is configured; without one
+    their webhooks answer 503, and so does this (the README's setup check)."""
+    from sanic import response
+
+    if settings.twilio_auth_token and settings.twilio_account_sid:
+        return response.json({"status": "ok"})
+    return response.json({"status": "not_configured",
+                          "message": "Set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN."}, status=503)

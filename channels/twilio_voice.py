@@ -204,7 +204,9 @@ def _menu(messages: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
 
 
 async def health(request: Request) -> HTTPResponse:
-    return response.json({"status": "ok"})
+    from channels.twilio_auth import health as twilio_health
+
+    return twilio_health(get_settings())
 
 
 async def _load_speech_model(app: Any, loop: Any) -> None:

@@ -325,10 +325,14 @@ def test_unsigned_and_forged_requests_get_403_and_do_nothing(phone, agent, twili
 
 
 def test_without_twilio_credentials_the_webhook_is_off(phone, monkeypatch, agent):
+    assert phone.client.get(PREFIX + "/").json() == {"status": "ok"}
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "")
     get_settings.cache_clear()
     assert phone.post(PREFIX + "/webhook").status == 503
     assert agent.received == []
+    # The health check the README's setup ends with says so too (it said "ok").
+    health = phone.client.get(PREFIX + "/")
+    assert health.status == 503 and health.json()["status"] == "not_configured"
 
 
 def test_signed_requests_with_blank_fields_are_accepted(phone):
