@@ -90,6 +90,11 @@ KEY_CONSENT, KEY_REFUSE = "1", "2"
 # Rasa's own payload for "a person, please": a button's payload, accepted in every form.
 REQUEST_HUMAN = "/request_human"
 MAX_FAILED_TURNS = 2  # two turns in a row not understood: a person
+# A turn that finds the recogniser busy (other callers speaking at once) waits its go, trying
+# again this often, up to recognise_timeout_seconds; then the caller hears it was our fault.
+BUSY_RETRY_S = 0.2
+RECOGNITION_BUSY, RECOGNITION_TIMEOUT = "recognition_busy", "recognition_timeout"
+OUR_FAULT = frozenset({RECOGNITION_BUSY, RECOGNITION_TIMEOUT})
 MAX_BODY_BYTES = 64 * 1024  # Twilio's call webhooks are a few hundred bytes
 
 # Phone keypad letters: a policy number's prefix is typed as on a phone ("AUTO" is 2886).
@@ -553,18 +558,24 @@ class TwilioVoiceInput(InputChannel):
         from bot import workers
 
         started = time.perf_counter()
+        deadline = started + self.config.recognise_timeout_seconds
         try:
-            transcript = await asyncio.wait_for(
-                workers.pool("speech").run(self.recogniser, audio, language=lang,
-                                           context=asked or None),
-                timeout=self.config.recognise_timeout_seconds)
-        except workers.Busy:  # too many callers speaking at once: asked to say it again
-            logger.warning("twilio_voice: recogniser busy for %s", label)
-            return Heard(reason="recognition_busy")
+            while True:
+                try:
+                    transcript = await asyncio.wait_for(
+                        workers.pool("speech").run(self.recogniser, audio, language=lang,
+                                                   context=asked or None),
+                        timeout=max(0.1, deadline - time.perf_counter()))
+                    break
+                except workers.Busy:  # other callers speaking at once: the turn waits its go
+                    if time.perf_counter() + BUSY_RETRY_S >= deadline:
+                        logger.warning("twilio_voice: recogniser busy for %s", label)
+                        return Heard(reason=RECOGNITION_BUSY)
+                    await asyncio.sleep(BUSY_RETRY_S)
         except asyncio.TimeoutError:
             logger.warning("twilio_voice: recognising %s took over %.0f s", label,
                            self.config.recognise_timeout_seconds)
-            return Heard(reason="recognition_timeout")
+            return Heard(reason=RECOGNITION_TIMEOUT)
         _took("recognise", time.perf_counter() - started)
         logger.info("twilio_voice: turn %s recognised in %.2f s (%s)", label,
                     time.perf_counter() - started,
@@ -627,7 +638,8 @@ class TwilioVoiceInput(InputChannel):
             return await self._person(request, on_new_message, form, state, twiml, settings,
                                       before=[say("call_not_understood_person", state.lang)])
         key = "call_too_long" if reason == "too_long" else "call_not_understood"
-        return twiml.listen(state, [say(key, state.lang, seconds=twiml.max_turn_seconds)])
+        ours = [say("call_problem", state.lang)] if reason in OUR_FAULT else []
+        return twiml.listen(state, [*ours, say(key, state.lang, seconds=twiml.max_turn_seconds)])
 
     async def _after_failure(self, request: Request,
                              on_new_message: OnNewMessage,

@@ -386,7 +386,10 @@ class StreamedCall:
         heard = await self.channel._recognise(pcm_wav(value), lang,
                                               f"{short_sid(self.call_sid)} stream", asked)
         if not heard.text:
-            return await self._missed(say("call_not_understood_stream", lang))
+            from channels.twilio_voice import OUR_FAULT
+
+            ours = [say("call_problem", lang)] if heard.reason in OUR_FAULT else []
+            return await self._missed(*ours, say("call_not_understood_stream", lang))
         from bot.speech import quotable
 
         before = []
@@ -408,11 +411,11 @@ class StreamedCall:
     def _sender(self) -> str:
         return "call-" + self.call_sid
 
-    async def _missed(self, text: str) -> None:
+    async def _missed(self, *texts: str) -> None:
         self.state = replace(self.state, misses=self.state.misses + 1)
         if self.state.misses >= 2:
             return await self._to_person([say("call_not_understood_person", self.state.lang)])
-        await self.speak([text])
+        await self.speak(list(texts))
 
     async def _converse(self, text: str, before: List[str] = (),
                         heard: Dict[str, Any] | None = None) -> None:

@@ -759,3 +759,47 @@ def test_an_uncorrected_turn_carries_no_audit_fields(phone, agent, recogniser):
     phone.record(ready)
     [message] = agent.received
     assert "asr_raw" not in message.metadata
+
+
+# --- other callers speaking at once ---------------------------------------------------------------
+
+@pytest.fixture
+def one_busy_recogniser(monkeypatch):
+    """The speech pool with room for one job, taken by another caller's turn until released."""
+    import threading
+
+    from bot import workers
+
+    pool = workers.BoundedPool("speech", workers=1, waiting=0)
+    monkeypatch.setitem(workers._POOLS, "speech", pool)
+    release = threading.Event()
+    pool.try_submit(release.wait, 30)
+    yield release
+    release.set()
+
+
+def test_a_turn_that_finds_the_recogniser_busy_waits_its_go(
+        store, twilio, agent, recogniser, one_busy_recogniser):
+    import threading
+
+    # Another caller's turn ends a moment later: this caller's words are heard, not refused.
+    threading.Timer(0.5, one_busy_recogniser.set).start()
+    with make_client(agent, recogniser) as client:
+        phone = Phone(client, twilio)
+        ready = phone.start(lang_key="2", consent_key="2")
+        recogniser.heard("where is my claim")
+        agent.script = lambda text: Turn(replies=["Your claim is in review."])
+        reply = phone.record(ready, b"RIFF-audio")
+    assert said(reply) == ["Your claim is in review."]
+    assert [m.text for m in agent.received] == ["where is my claim"]
+
+
+def test_a_recogniser_busy_past_the_wait_is_our_fault_not_the_caller_s(
+        store, twilio, agent, recogniser, one_busy_recogniser):
+    config = VoiceConfig(fetch_timeout_seconds=1.5, recognise_timeout_seconds=0.6)
+    with make_client(agent, recogniser, config) as client:
+        phone = Phone(client, twilio)
+        ready = phone.start(lang_key="2", consent_key="2")
+        reply = phone.record(ready, b"RIFF-audio")
+    assert said(reply)[0] == say("call_problem", "en")  # not "I didn't catch that" alone
+    assert reply.find("Record") is not None and agent.received == []
