@@ -461,8 +461,41 @@ def test_numbers_heard_are_read_back(phone, agent, recogniser):
     agent.script = lambda text: Turn(replies=["And your date of birth?"])
     reply = phone.record(ready)
     assert said(reply)[0] == speakable(say("call_heard_number", "en", text="AUTO-2026-0001"))
-    assert said(reply)[0] == ("I heard: A U T O, 2 0 2 6, 0 0 0 1. If that's wrong, say it "
-                              "again, or press star to type it on the keypad.")
+    assert said(reply)[0] == ("I heard the number A U T O, 2 0 2 6, 0 0 0 1. If that's wrong, "
+                              "say it again, or press star to type it on the keypad.")
+
+
+def test_only_the_numbers_of_a_long_turn_are_read_back_not_the_whole_story(phone, agent,
+                                                                          recogniser):
+    ready = phone.start(lang_key="2")
+    story = ("Hello, I am calling because my car was hit from behind yesterday on the ring road "
+             "and the bumper is broken, the garage says about 3,000 dollars, my policy is "
+             "AUTO-2026-0001 and it happened on 2026-03-05.")
+    recogniser.heard(story)
+    agent.script = lambda text: Turn(replies=["And your date of birth?"])
+    reply = phone.record(ready)
+    heard = said(reply)[0]
+    assert heard == speakable(say("call_heard_numbers", "en",
+                                  text="3,000; AUTO-2026-0001; 2026-03-05"))
+    assert heard.startswith("I heard the numbers 3,000; A U T O, 2 0 2 6, 0 0 0 1; 2026-03-05.")
+    assert "garage" not in heard and "Hello" not in heard
+    assert said(reply)[1:] == ["And your date of birth?"]
+    assert agent.texts == [story]  # the bot still reads every word
+
+
+def test_a_mandarin_turn_reads_back_its_number_and_date_only(phone, agent, recogniser):
+    ready = phone.start(lang_key="1")
+    recogniser.heard("你好，我昨天在中山路被追尾了，保单号是AUTO-2026-0001，出生日期1985年4月12日")
+    agent.script = lambda text: Turn(replies=["好的。"])
+    reply = phone.record(ready)
+    assert said(reply)[0] == speakable(say("call_heard_numbers", "zh",
+                                           text="AUTO-2026-0001、1985年4月12日"))
+    assert said(reply)[0].startswith("我听到的号码是：A U T O, 2 0 2 6, 0 0 0 1、1985年4月12日。")
+    assert "追尾" not in said(reply)[0]
+    recogniser.heard("我的保单号是 auto 2026 0001")
+    reply = phone.record(reply)
+    assert said(reply)[0] == speakable(say("call_heard_number", "zh", text="AUTO-2026-0001"))
+    assert "auto" not in said(reply)[0]
 
 
 def test_the_conversation_language_decides_the_voice(phone, agent, recogniser):
