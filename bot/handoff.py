@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import Enum
+from functools import lru_cache
 from typing import Any, Dict, Iterable, List, Mapping, Sequence, Tuple
 
 from bot.claims.risk import urgent_reasons
@@ -221,6 +222,34 @@ def refuses_person(text: str | None) -> bool:
     if not text:
         return False
     return bool(_REFUSES_PERSON.search(to_simplified(text).strip().lower()))
+
+
+# --- what the customer is told -------------------------------------------------------------------
+
+# The replies actions/handoff.start_handoff gives a customer queued in writing ("4 people ahead…
+# about 20 minutes… add anything else right here"). A call is put through now, or told what
+# happens instead, in its own words (channels/twilio_voice_twiml.Twiml.to_person): there, these
+# are left unsaid.
+QUEUE_REPLIES = ("handoff_queued", "handoff_queued_next", "handoff_after_hours", "handoff_already")
+
+
+@lru_cache(maxsize=1)
+def _queue_reply_patterns() -> Tuple[re.Pattern[str], ...]:
+    from bot.replies import catalog
+
+    patterns = []
+    for key in QUEUE_REPLIES:
+        for template in catalog()[key].values():
+            pieces = re.split(r"\{[^{}]*\}", template)
+            patterns.append(re.compile(".+?".join(re.escape(piece) for piece in pieces),
+                                       re.DOTALL))
+    return tuple(patterns)
+
+
+def is_queue_reply(text: str) -> bool:
+    """Whether `text` is one of QUEUE_REPLIES, in either language, whatever its fields."""
+    text = text.strip()
+    return any(pattern.fullmatch(text) for pattern in _queue_reply_patterns())
 
 
 # --- working hours ------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from bot.audit import record as record_audit
 from bot.language import EN, ZH
 from bot.privacy import mask_phone
-from bot.replies import say
+from bot.replies import join, say
 from bot.settings import Settings, get_settings
 from channels.conversation import (
     actions_since_user,
@@ -124,6 +124,36 @@ def keypad_text(digits: str) -> str:
         code, year, serial = match.groups()
         return f"{_PREFIX_BY_CODE[code]}-{year}-{serial}"
     return digits
+
+
+# What a caller's words hold that needs confirming: a policy or claim number (its letters with
+# it), a date (1985-04-12, 1985年4月12日), an amount (3,000), a phone's digits (138 0000 0003).
+_HEARD_NUMBER = re.compile(
+    r"(?:(?<![A-Za-z])(?:" + "|".join(POLICY_PREFIXES + ("CLM", "CMP")) + r")[\s-]*)?"
+    r"\d(?:\d|[\s,./:：-](?=\d)|[年月](?=\d))*[日号]?", re.IGNORECASE)
+
+
+def heard_numbers(text: str) -> List[str]:
+    """The numbers, codes and dates in what a caller said, in order, each once."""
+    found: List[str] = []
+    for match in _HEARD_NUMBER.finditer(text):
+        number = match.group(0).strip()
+        if number[0].isalpha():  # "auto 2026 0001" as it is written, so it is spelt out
+            number = re.sub(r"[\s-]+", "-", number.upper())
+        if number not in found:
+            found.append(number)
+    return found
+
+
+def heard_numbers_line(text: str, lang: str) -> str | None:
+    """The read-back of a turn's numbers ("I heard the number AUTO-2026-0001…", with the keypad
+    as the way round), not of the whole turn; None when it holds none."""
+    numbers = heard_numbers(text)
+    if not numbers:
+        return None
+    key = "call_heard_number" if len(numbers) == 1 else "call_heard_numbers"
+    # "; " between English ones: a spelt-out code has commas of its own ("A U T O, 2 0 2 6, …")
+    return say(key, lang, text=(join(numbers, lang) if lang == ZH else "; ".join(numbers)))
 
 
 # Where a turn's time went (fetch, recognise, dialogue), per request; sent back as a standard
@@ -488,14 +518,10 @@ class TwilioVoiceInput(InputChannel):
         if not heard.text:
             return await self._missed(request, on_new_message, form, state, twiml, settings,
                                       heard.reason or "not_understood")
-        from bot.speech import quotable
-
-        before: List[str] = []
-        if any(ch.isdigit() for ch in heard.text):
-            # Numbers are read back, so a misheard policy number or amount is caught at once.
-            # The keypad is offered as the way round a misheard one.
-            before.append(say("call_heard_number", state.lang,
-                              text=quotable(heard.text)))
+        # The numbers heard are read back (not the whole turn), so a misheard policy number or
+        # amount is caught at once; the keypad is offered as the way round a misheard one.
+        read_back = heard_numbers_line(heard.text, state.lang)
+        before = [read_back] if read_back else []
         from bot.speech import audit_fields
 
         return await self._converse(request, on_new_message, form, state, twiml, settings,

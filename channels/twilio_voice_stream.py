@@ -390,12 +390,12 @@ class StreamedCall:
 
             ours = [say("call_problem", lang)] if heard.reason in OUR_FAULT else []
             return await self._missed(*ours, say("call_not_understood_stream", lang))
-        from bot.speech import quotable
+        from channels.twilio_voice import heard_numbers_line
 
-        before = []
-        if any(ch.isdigit() for ch in heard.text):
-            # Read back, as on a recorded turn; the keypad (* digits #) is the way round.
-            before.append(say("call_heard_number", lang, text=quotable(heard.text)))
+        # The numbers heard read back, as on a recorded turn; the keypad (* digits #) is the way
+        # round.
+        read_back = heard_numbers_line(heard.text, lang)
+        before = [read_back] if read_back else []
         from bot.speech import audit_fields
 
         await self._converse(heard.text, before, audit_fields(heard.transcript))

@@ -191,10 +191,14 @@ class Twiml:
 
     def to_person(self, state: CallState, texts: Sequence[str], agents_phone: str,
                   open_now: bool) -> VoiceResponse:
-        """Say `texts` (the bot's handoff reply), then put the call through to the agents' line;
-        with no line, or out of hours, say what happens next and end the call."""
+        """Say `texts` (what the bot said on handing off), then put the call through to the
+        agents' line; with no line, or out of hours, say what happens next and end the call.
+        The bot's queue reply is written for a chat ("4 people ahead… add anything else right
+        here"): a call hears only its own words about what happens now."""
+        from bot.handoff import is_queue_reply
+
         twiml = VoiceResponse()
-        self.says(twiml, texts, state.lang)
+        self.says(twiml, [text for text in texts if not is_queue_reply(text)], state.lang)
         if agents_phone and open_now:
             self._say(twiml, say("call_transferring", state.lang), state.lang)
             dial = twiml.dial(action=self.url("dial", state), method="POST",

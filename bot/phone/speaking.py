@@ -22,7 +22,10 @@ VOICES = {EN: "en-us"}
 # spelt out); `cmn-latn-pinyin` says it as Mandarin.
 ZH_VOICE = "cmn-latn-pinyin"
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|(?<=[.](?=\s))")
-_CLAUSE = re.compile(r"(?<=[，、,:：）)])|(?<=[\u3000-\u9fff] )(?=[\u3000-\u9fff])")
+# After a comma or a colon, but never inside a number ("3,000", "10:30"): a part ending "3," is
+# heard as "three" and the next as "zero zero zero dollars".
+_CLAUSE = re.compile(r"(?<=[，、）)])|(?<=[,:：])(?:(?<!\d[,:：])|(?!\d))"
+                     r"|(?<=[\u3000-\u9fff] )(?=[\u3000-\u9fff])")
 # Pictographs, dingbats, variation selectors and the like: a voice would read their names.
 _SYMBOLS = re.compile("[\u2190-\u21ff\u2300-\u27bf\u2b00-\u2bff\ufe0f\u200d\U0001f000-\U0001faff]")
 
@@ -33,7 +36,7 @@ class SpeakerMissing(RuntimeError):
 
 def parts(text: str, max_chars: int = MAX_PART_CHARS) -> List[str]:
     """`text` cut at sentence ends, and long sentences at commas, into parts of about
-    `max_chars` (never inside a word)."""
+    `max_chars` (never inside a word or a number)."""
     text = _SYMBOLS.sub("", text)
     out: List[str] = []
     for sentence in _SENTENCE_END.split(text):

@@ -256,3 +256,46 @@ def test_star_then_digits_then_hash_is_one_typed_answer():
 
     call = asyncio.run(scenario())
     assert call.work.get_nowait() == ("digits", "19850412") and call.keypad is None
+
+
+def test_a_streamed_reply_is_never_cut_inside_a_number(monkeypatch):
+    """What the caller hears on the stream, part by part (each part's mark names it): "3,000"
+    and "1,250.50" stay whole, however long the sentence around them."""
+    import asyncio
+
+    from bot.phone import speaking
+    from channels.twilio_voice_stream import StreamedCall
+
+    monkeypatch.setattr(speaking, "render", lambda text, lang: silence_pcm(40))
+
+    class EchoSocket(FakeSocket):
+        def __init__(self) -> None:
+            super().__init__()
+            self.call: StreamedCall | None = None
+
+        async def send(self, text: str) -> None:
+            await super().send(text)
+            if self.sent[-1]["event"] == "mark":  # Twilio: the part has been played
+                self.call._mark(self.sent[-1]["mark"]["name"])
+
+    async def heard(texts: list[str], lang: str) -> list[str]:
+        ws = EchoSocket()
+        call = StreamedCall(channel=None, on_new_message=None, request=None, ws=ws)
+        ws.call = call
+        call.stream_sid = "MZ" + "0" * 32
+        call.state = call.state.__class__(lang=lang, stream=True)
+        await call.speak(texts)
+        return [m["mark"]["name"].split(":", 1)[1] for m in ws.sent if m["event"] == "mark"]
+
+    english = asyncio.run(heard([
+        "The garage quoted about 3,000 dollars for the bumper, and 1,250.50 for the lights, "
+        "so about 4,250.50 in all."], "en"))
+    assert all(len(part) <= 60 for part in english), english
+    for number in ("3,000", "1,250.50", "4,250.50"):
+        assert any(number in part for part in english), english
+    assert not any(part.endswith(("3,", "1,", "4,")) for part in english), english
+    chinese = asyncio.run(heard([
+        "您报的维修费用大约是3,000元，其中保险杠1,250.50元，车灯1,749.50元，我们会按保单核定赔付金额。"],
+        "zh"))
+    for number in ("3,000", "1,250.50", "1,749.50"):
+        assert any(number in part for part in chinese), chinese

@@ -465,8 +465,41 @@ def test_numbers_heard_are_read_back(phone, agent, recogniser):
     agent.script = lambda text: Turn(replies=["And your date of birth?"])
     reply = phone.record(ready)
     assert said(reply)[0] == speakable(say("call_heard_number", "en", text="AUTO-2026-0001"))
-    assert said(reply)[0] == ("I heard: A U T O, 2 0 2 6, 0 0 0 1. If that's wrong, say it "
-                              "again, or press star to type it on the keypad.")
+    assert said(reply)[0] == ("I heard the number A U T O, 2 0 2 6, 0 0 0 1. If that's wrong, "
+                              "say it again, or press star to type it on the keypad.")
+
+
+def test_only_the_numbers_of_a_long_turn_are_read_back_not_the_whole_story(phone, agent,
+                                                                          recogniser):
+    ready = phone.start(lang_key="2")
+    story = ("Hello, I am calling because my car was hit from behind yesterday on the ring road "
+             "and the bumper is broken, the garage says about 3,000 dollars, my policy is "
+             "AUTO-2026-0001 and it happened on 2026-03-05.")
+    recogniser.heard(story)
+    agent.script = lambda text: Turn(replies=["And your date of birth?"])
+    reply = phone.record(ready)
+    heard = said(reply)[0]
+    assert heard == speakable(say("call_heard_numbers", "en",
+                                  text="3,000; AUTO-2026-0001; 2026-03-05"))
+    assert heard.startswith("I heard the numbers 3,000; A U T O, 2 0 2 6, 0 0 0 1; 2026-03-05.")
+    assert "garage" not in heard and "Hello" not in heard
+    assert said(reply)[1:] == ["And your date of birth?"]
+    assert agent.texts == [story]  # the bot still reads every word
+
+
+def test_a_mandarin_turn_reads_back_its_number_and_date_only(phone, agent, recogniser):
+    ready = phone.start(lang_key="1")
+    recogniser.heard("你好，我昨天在中山路被追尾了，保单号是AUTO-2026-0001，出生日期1985年4月12日")
+    agent.script = lambda text: Turn(replies=["好的。"])
+    reply = phone.record(ready)
+    assert said(reply)[0] == speakable(say("call_heard_numbers", "zh",
+                                           text="AUTO-2026-0001、1985年4月12日"))
+    assert said(reply)[0].startswith("我听到的号码是：A U T O, 2 0 2 6, 0 0 0 1、1985年4月12日。")
+    assert "追尾" not in said(reply)[0]
+    recogniser.heard("我的保单号是 auto 2026 0001")
+    reply = phone.record(reply)
+    assert said(reply)[0] == speakable(say("call_heard_number", "zh", text="AUTO-2026-0001"))
+    assert "auto" not in said(reply)[0]
 
 
 def test_the_conversation_language_decides_the_voice(phone, agent, recogniser):
@@ -669,6 +702,86 @@ def test_zero_puts_the_caller_through_to_a_person(phone, agent):
 
 
 # --- a person, goodbye ----------------------------------------------------------------------------
+
+def test_a_caller_put_through_hears_only_that_they_are_put_through_now(phone, agent):
+    """The bot's chat wording ("4 people ahead… about 20 minutes… add anything else right
+    here") is not said on a call that is being dialled through now."""
+    ready = phone.start(lang_key="2")
+    agent.script = lambda text: Turn(replies=[say("handoff_queued", "en", ahead=4, minutes=20)],
+                                     paused=True)
+    person = phone.record(ready, Digits="0")
+    assert said(person) == [say("call_transferring", "en")]
+    assert person.find("Dial/Number").text == AGENTS_PHONE
+
+
+@pytest.mark.parametrize("key,fields", [("handoff_queued", {"ahead": 7, "minutes": 32}),
+                                        ("handoff_queued_next", {"minutes": 5}),
+                                        ("handoff_already", {})])
+def test_a_mandarin_caller_put_through_after_two_misses_hears_one_consistent_thing(
+        phone, agent, recogniser, key, fields):
+    ready = phone.start(lang_key="1")
+    recogniser.not_understood("low_confidence")
+    again = phone.record(ready)
+    recogniser.not_understood("low_confidence")
+    agent.script = lambda text: Turn(replies=[say(key, "zh", **fields)], paused=True)
+    person = phone.record(again)
+    assert agent.texts == ["/request_human"]
+    assert said(person) == [say("call_not_understood_person", "zh"),
+                            say("call_transferring", "zh")]
+    assert not any("写在这里" in text or "分钟" in text for text in said(person))
+    assert person.find("Dial/Number").text == AGENTS_PHONE
+
+
+def test_when_the_bot_hands_off_mid_turn_its_other_words_stay_but_not_the_queue_wording(
+        phone, agent, recogniser):
+    ready = phone.start(lang_key="2")
+    recogniser.heard("I want to complain")
+    agent.script = lambda text: Turn(
+        replies=["Your complaint is recorded.", say("handoff_queued_next", "en", minutes=5)],
+        actions=["action_handoff"], paused=True)
+    person = phone.record(ready)
+    assert said(person) == ["Your complaint is recorded.", say("call_transferring", "en")]
+
+
+def test_a_streamed_call_put_through_hears_the_same(phone):
+    from channels.twilio_voice import PERSON_NOW
+    from channels.twilio_voice_stream import Ending, _keep_ending
+
+    _keep_ending(phone.call_sid, Ending(PERSON_NOW, [
+        say("call_silence_person", "zh"), say("handoff_queued", "zh", ahead=7, minutes=32)],
+        CallState(lang="zh")))
+    person = phone.twiml(PREFIX + "/streamed?lang=zh&stream=1")
+    assert said(person) == [say("call_silence_person", "zh"), say("call_transferring", "zh")]
+    assert person.find("Dial/Number").text == AGENTS_PHONE
+
+
+def test_out_of_hours_the_caller_hears_what_happens_instead_not_the_chat_queue(
+        phone, agent, monkeypatch):
+    monkeypatch.setenv("CLAIMS_AGENT_HOURS", "03:00-03:01")
+    get_settings.cache_clear()
+    from bot.handoff import next_opening
+
+    if next_opening() is None:
+        pytest.skip("the test ran inside its own closed-hours window")
+    ready = phone.start(lang_key="2")
+    agent.script = lambda text: Turn(replies=[say(
+        "handoff_after_hours", "en", hours="03:00-03:01", opens="tomorrow 03:00")], paused=True)
+    later = phone.record(ready, Digits="0")
+    assert said(later) == [say("call_person_later", "en")]
+    assert later.find("Dial") is None and later.find("Hangup") is not None
+
+
+def test_without_an_agents_line_the_caller_hears_only_the_service_line(phone, agent,
+                                                                       monkeypatch):
+    monkeypatch.setenv("CLAIMS_AGENTS_PHONE", "")
+    get_settings.cache_clear()
+    ready = phone.start(lang_key="1")
+    agent.script = lambda text: Turn(replies=[say("handoff_queued", "zh", ahead=7, minutes=32)],
+                                     paused=True)
+    nobody = phone.record(ready, Digits="0")
+    assert said(nobody) == [say("call_no_agents_line", "zh")]
+    assert nobody.find("Dial") is None and nobody.find("Hangup") is not None
+
 
 def test_when_the_bot_hands_off_the_call_is_transferred(phone, agent, recogniser):
     ready = phone.start(lang_key="2")

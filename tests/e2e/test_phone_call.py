@@ -162,7 +162,7 @@ def test_a_motor_claim_reported_by_phone_in_english(claims_servers, claims_db_ur
     # The date of birth spoken: a spoken number turned into digits, and read back.
     reply = call.says("I was born on the twelfth of April nineteen eighty five")
     texts = said(reply)
-    assert texts[0].startswith("I heard:") and "1985" in texts[0], call.shown()
+    assert texts[0].startswith("I heard the number") and "1985" in texts[0], call.shown()
     assert any("张伟" in text for text in texts), call.shown()
     # Whatever the recogniser missed of the first breath is asked for, one question at a time.
     answers = {"place": "It happened on Main Street, near the bank",
