@@ -265,6 +265,10 @@ class StreamedCall:
                         short_sid(self.call_sid))
             await self._interrupt()
         elif event == END:
+            if self.pending_marks:  # a short answer over the reply: it stops, as a barge-in
+                logger.info("twilio_voice_stream: call %s: the caller answered over the reply",
+                            short_sid(self.call_sid))
+                await self._interrupt()
             self.last_word_at = time.monotonic() - self.turn.trailing_silence_ms() / 1000
             audio = self.turn.utterance()
             self.turn.reset()

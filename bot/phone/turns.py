@@ -11,7 +11,11 @@ Tuning (for elderly callers, who pause mid-sentence to think or breathe):
 - a turn longer than `max_turn_ms` (30 s) ends there (music on hold never pauses);
 - no speech within `no_input_ms` (8 s) of listening: the caller is silent.
 - barge-in: while we speak, `barge_in_ms` (300 ms) of speech in a row interrupts the reply (a
-  cough or the line's echo of our own voice is shorter).
+  cough or the line's echo of our own voice is shorter);
+- a short answer over a reply ("对", "没有": under 300 ms of speech in a row) is still the
+  caller's turn when it has `short_answer_ms` (200 ms) of speech in a row and is followed by
+  `end_silence_ms` of silence: END, and the stream stops the reply and takes it. Anything
+  shorter (a cough, a click, a blip of echo) is forgotten and the reply goes on.
 
     turn = Endpointer(Tuning.for_caller(elderly=False))
     for frame in frames:                 # 16-bit PCM, 20 ms each
@@ -44,6 +48,7 @@ class Tuning:
     max_turn_ms: int = 30_000
     no_input_ms: int = 8_000
     barge_in_ms: int = 300
+    short_answer_ms: int = 200
     preroll_ms: int = 200
 
     @classmethod
@@ -74,6 +79,7 @@ class Endpointer:
         self._frames: List[bytes] = []
         self._preroll: Deque[bytes] = deque(maxlen=max(1, self.tuning.preroll_ms // FRAME_MS))
         self._run = 0  # speech frames in a row
+        self._longest = 0  # the longest run of speech frames in this turn
         self._speech_ms = 0
         self._silence_ms = 0
         self._waited_ms = 0
@@ -99,6 +105,7 @@ class Endpointer:
                 self.speaking = True
                 self._frames = list(self._preroll)
                 self._speech_ms = self._run * FRAME_MS
+                self._longest = self._run
                 self._silence_ms = 0
                 return SPEECH
             self._waited_ms += FRAME_MS
@@ -107,6 +114,7 @@ class Endpointer:
                 return NO_INPUT
             return None
         self._frames.append(pcm)
+        self._longest = max(self._longest, self._run)
         if speech:
             self._speech_ms += FRAME_MS
             self._silence_ms = 0
@@ -117,7 +125,11 @@ class Endpointer:
             self.playing = False
             return BARGE_IN
         if self.playing and self._silence_ms >= t.end_silence_ms:
-            # A word or a cough over our reply, too short to interrupt it: forgotten.
+            if self._longest * FRAME_MS >= t.short_answer_ms:
+                # A short answer over our reply: the caller's turn (the stream stops the reply).
+                self.playing = False
+                return END
+            # A cough, a click or a blip of echo over our reply: forgotten.
             self.reset()
             self.playing = True
             return None

@@ -299,3 +299,118 @@ def test_a_streamed_reply_is_never_cut_inside_a_number(monkeypatch):
         "zh"))
     for number in ("3,000", "1,250.50", "1,749.50"):
         assert any(number in part for part in chinese), chinese
+
+
+# --- from the caller's side: short turns on a digitally silent line, short answers over a reply --
+
+MANDARIN = "cmn-latn-pinyin"
+DIGITAL_SILENCE = base64.b64encode(b"\xff" * FRAME_BYTES).decode("ascii")  # mu-law 0xFF: exact 0
+
+
+def line(*pieces: bytes | int) -> list[str]:
+    """What the caller's phone sends: an int is that many ms of digital silence (0xFF frames),
+    bytes are 8 kHz PCM said, as 20 ms mu-law payloads."""
+    out: list[str] = []
+    for piece in pieces:
+        out += [DIGITAL_SILENCE] * (piece // 20) if isinstance(piece, int) else encode_frames(piece)
+    return out
+
+
+async def caller_sends(call, payloads: list[str]) -> None:
+    for payload in payloads:
+        await call._media({"track": "inbound", "payload": payload})
+
+
+def a_call(ws):
+    from channels.twilio_voice_stream import StreamedCall
+
+    call = StreamedCall(channel=None, on_new_message=None, request=None, ws=ws)
+    call.stream_sid = "MZ" + "0" * 32
+    return call
+
+
+@pytest.fixture(scope="module")
+def zh_yes() -> bytes:
+    return spoken("对", MANDARIN)
+
+
+def test_a_short_first_turn_on_a_digitally_silent_line_is_taken_whole():
+    import asyncio
+
+    said = spoken("转人工", MANDARIN)
+    ws = FakeSocket()
+    call = a_call(ws)
+    asyncio.run(caller_sends(call, line(2000, said, 2000)))
+    kind, audio = call.work.get_nowait()
+    assert kind == "speech" and call.work.empty()
+    assert len(audio) >= len(said)  # nothing of the words cut off
+    assert ws.sent == []
+
+
+def test_a_short_first_turn_after_digital_silence_is_heard():
+    """Through the real model: the line's perfect silence neither hides the turn nor its words."""
+    import asyncio
+
+    from bot.speech import recognise
+    from bot.speech.lexicon import key_request
+
+    call = a_call(FakeSocket())
+    asyncio.run(caller_sends(call, line(2000, spoken("我要报案", MANDARIN), 2000)))
+    _kind, audio = call.work.get_nowait()
+    heard = recognise(pcm_wav(audio), "zh")
+    assert heard.understood and key_request(heard.text) == "报案", heard
+
+
+def test_a_short_answer_over_a_long_reply_stops_it_and_is_the_callers_turn(monkeypatch, zh_yes):
+    import asyncio
+
+    from bot.phone import speaking
+
+    monkeypatch.setattr(speaking, "render", lambda text, lang: tone_pcm(18_000, amplitude=50))
+
+    async def scenario():
+        ws = FakeSocket()  # marks never come back: the reply is still playing
+        call = a_call(ws)
+        reply = asyncio.ensure_future(call.speak(["您的报案已记录，我们会尽快联系您。"]))
+        while not call.pending_marks:
+            await asyncio.sleep(0.01)
+        await caller_sends(call, line(1000, zh_yes, 1500))
+        await asyncio.wait_for(reply, timeout=2)  # the reply stops: no 10 s wait for its end
+        return ws, call
+
+    ws, call = asyncio.run(scenario())
+    events_sent = [m["event"] for m in ws.sent]
+    assert events_sent.count("clear") == 1 and events_sent[-1] == "clear", events_sent
+    kind, audio = call.work.get_nowait()
+    assert kind == "speech" and len(audio) >= len(zh_yes)
+    assert call.interrupted.is_set()
+
+
+def test_a_cough_over_a_reply_is_still_not_a_turn(monkeypatch):
+    import asyncio
+
+    from bot.phone import speaking
+
+    monkeypatch.setattr(speaking, "render", lambda text, lang: tone_pcm(18_000, amplitude=50))
+
+    async def scenario():
+        ws = FakeSocket()
+        call = a_call(ws)
+        reply = asyncio.ensure_future(call.speak(["您的报案已记录，我们会尽快联系您。"]))
+        while not call.pending_marks:
+            await asyncio.sleep(0.01)
+        await caller_sends(call, line(1000, tone_pcm(120), 1500))
+        assert not reply.done()
+        reply.cancel()
+        return ws, call
+
+    ws, call = asyncio.run(scenario())
+    assert "clear" not in [m["event"] for m in ws.sent]
+    assert call.work.empty() and not call.interrupted.is_set()
+
+
+def test_a_short_answer_over_a_reply_ends_the_turn(zh_yes):
+    turn = Endpointer()
+    turn.start_playing()
+    got = events(turn, silence_pcm(400) + zh_yes + silence_pcm(1500))
+    assert [e for _, e in got] == [SPEECH, END]
