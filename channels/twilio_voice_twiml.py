@@ -12,6 +12,7 @@ from sanic.response import HTTPResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 from bot.language import EN, LANGUAGES, ZH
+from bot.phone.wording import for_phone
 from bot.replies import say
 
 KEY_KEYPAD, KEY_PERSON = "*", "0"
@@ -26,8 +27,10 @@ def _spell(match: re.Match[str]) -> str:
 
 
 def speakable(text: str) -> str:
-    """A chat reply made fit to be read aloud: list bullets and markup dropped, reference
-    numbers spelt out, lines joined."""
+    """A chat reply made fit to be read aloud: in its phone wording (bot.phone.wording: no
+    "请发…", "写在这里" or format examples), list bullets and markup dropped, reference numbers
+    spelt out, lines joined."""
+    text = for_phone(text)
     text = re.sub(r"<[^<>]{0,200}>", " ", text)
     text = _REFERENCE.sub(_spell, text)
     lines = [line.strip().lstrip("·•-*").strip() for line in text.splitlines()]

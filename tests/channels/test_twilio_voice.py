@@ -916,3 +916,75 @@ def test_a_recogniser_busy_past_the_wait_is_our_fault_not_the_caller_s(
         reply = phone.record(ready, b"RIFF-audio")
     assert said(reply)[0] == say("call_problem", "en")  # not "I didn't catch that" alone
     assert reply.find("Record") is not None and agent.received == []
+
+
+# --- the bot's words as a caller hears them (bot/phone/wording.py) ------------------------------
+
+# What a caller cannot do on a call: send, write or photograph anything, or copy an example.
+SCREEN_ONLY = ("发给我", "请发", "再发", "发到这里", "写在这里", "拍照", "XXXX", "1980-05-20",
+               "回复“")
+
+
+def chinese_characters(text: str) -> int:
+    import re
+
+    return len(re.findall(r"[\u4e00-\u9fff]", text))
+
+
+def test_a_mandarin_caller_is_asked_who_they_are_in_words_for_the_phone(phone, agent,
+                                                                       recogniser):
+    """"请发保单号…比如“AUTO-2026-XXXX，1980-05-20”" was 21-24 s of speech and asked for what
+    a caller cannot do."""
+    ready = phone.start(lang_key="1")
+    recogniser.heard("查一下理赔进度")
+    agent.script = lambda text: Turn(replies=[say("ask_policy_number", "zh")])
+    [question] = said(phone.record(ready))
+    assert not [phrase for phrase in SCREEN_ONLY if phrase in question], question
+    assert "请说保单号" in question and "出生日期" in question
+    assert chinese_characters(question) <= 60, question
+
+
+def test_a_caller_asked_again_for_the_policy_number_is_told_to_say_it(phone, agent, recogniser):
+    ready = phone.start(lang_key="1")
+    recogniser.heard("我不知道")
+    agent.script = lambda text: Turn(replies=[say("policy_number_unreadable", "zh")])
+    [again] = said(phone.record(ready))
+    assert "请再说一遍" in again and "星号键" in again
+    assert not [phrase for phrase in SCREEN_ONLY if phrase in again], again
+
+
+@pytest.mark.parametrize("lang_key,lang", [("1", "zh"), ("2", "en")])
+def test_a_claim_status_on_a_call_is_its_stage_what_is_missing_and_what_next(
+        phone, agent, recogniser, store, lang_key, lang):
+    """The chat's status (stage, reported date, what is being done, the deadline rule, "请一次性
+    拍照发给我们") was 41 s of speech; a caller hears the stage, what is missing, how it can be
+    sent and what happens next."""
+    from bot.claims.status import status_of_customer
+
+    chat = status_of_customer("AUTO-2026-0001", lang, actor="test", url=store).text
+    assert "拍照发给我们" in chat or "send photos" in chat  # the chat's wording, for a screen
+    ready = phone.start(lang_key=lang_key)
+    recogniser.heard("where is my claim")
+    agent.script = lambda text: Turn(replies=[chat])
+    [status] = said(phone.record(ready))
+    assert "C L M, 2 0 2 6" in status
+    if lang == "zh":
+        assert "正在审核材料" in status and "驾驶证" in status and "微信" in status
+        assert not [phrase for phrase in SCREEN_ONLY if phrase in status], status
+        assert "报案日期" not in status and "时限" not in status
+        assert chinese_characters(status) <= 90, (chinese_characters(status), status)
+        assert all(chinese_characters(sentence) <= 40 for sentence in status.split("。"))
+    else:
+        assert "documents being checked" in status and "driving licence" in status.lower()
+        for phrase in ("send", "photos of them", "Time limit", "reported"):
+            assert phrase not in status, (phrase, status)
+        assert len(status) <= 300, (len(status), status)
+
+
+def test_a_streamed_call_hears_the_same_words_in_short_parts() -> None:
+    from bot.phone import speaking
+
+    for key in ("ask_policy_number", "policy_number_unreadable"):
+        parts = speaking.parts(speakable(say(key, "zh")))
+        assert parts and all(chinese_characters(part) <= 40 for part in parts), parts
+        assert not [phrase for part in parts for phrase in SCREEN_ONLY if phrase in part]

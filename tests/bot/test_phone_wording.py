@@ -1,0 +1,68 @@
+"""How replies are said on the phone (bot/phone/wording.py, bot/catalog/phone.yml): every phone
+wording stands for a chat reply, with its fields or fewer, and asks nothing a caller cannot do."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.language import LANGUAGES
+from bot.phone.wording import fields_of, for_phone, phone_catalog
+from bot.replies import catalog, say
+
+# What a caller cannot do on a call: send, write or photograph anything, or copy an example.
+SCREEN_ONLY_ZH = re.compile(r"发给我|请.{0,4}发|再发|发到这里|写在|拍照|XXXX"
+                            r"|\d{4}-\d{2}-\d{2}|回复“|点“")
+SCREEN_ONLY_EN = re.compile(r"(?i)\b(?:send|write|tap|reply)\b|right here|XXXX"
+                            r"|\d{4}-\d{2}-\d{2}")
+
+
+def chinese(text: str) -> int:
+    return len(re.findall(r"[\u4e00-\u9fff]", text))
+
+
+@pytest.mark.parametrize("key", sorted(phone_catalog()))
+def test_each_phone_wording_stands_for_a_reply_with_its_fields_or_fewer(key: str) -> None:
+    assert key in catalog(), key
+    entry = phone_catalog()[key]
+    assert set(entry) == set(LANGUAGES)
+    for lang in LANGUAGES:
+        assert set(fields_of(entry[lang])) <= set(fields_of(catalog()[key][lang])), (key, lang)
+    assert set(fields_of(entry["zh"])) == set(fields_of(entry["en"]))
+
+
+@pytest.mark.parametrize("key", sorted(phone_catalog()))
+def test_phone_wordings_ask_only_what_a_caller_can_do_and_stay_short(key: str) -> None:
+    entry = phone_catalog()[key]
+    assert not SCREEN_ONLY_ZH.search(entry["zh"]), key
+    assert not SCREEN_ONLY_EN.search(entry["en"]), key
+    assert chinese(entry["zh"]) <= 60, key
+    assert len(entry["en"]) <= 220, key
+
+
+def test_a_reply_with_a_phone_wording_is_said_in_it_whatever_its_fields() -> None:
+    chat = say("policy_unknown", "zh", policy_number="AUTO-2026-0009")
+    assert for_phone(chat) == say_phone("policy_unknown", "zh", policy_number="AUTO-2026-0009")
+    assert "按 0 转人工" in for_phone(chat)
+    # Either language, whichever the text is in.
+    assert for_phone(say("ask_policy_number", "en")).startswith("First I need to check")
+
+
+def say_phone(key: str, lang: str, **fields: object) -> str:
+    return phone_catalog()[key][lang].format(**fields)
+
+
+def test_screen_only_phrases_of_other_replies_are_said_the_phone_way() -> None:
+    assert for_phone("请核对理赔号后再发一次。") == "请核对理赔号后再说一遍。"
+    assert "写在这里" not in for_phone(say("handoff_queued", "zh", ahead=2, minutes=5))
+    assert "right here" not in for_phone(say("handoff_queued", "en", ahead=2, minutes=5))
+    assert for_phone(say("identity_code_unreadable", "zh")) == "请说出短信里的 6 位数字验证码。"
+    assert "说“转人工”" in for_phone("需要专人跟进请回复“转人工”。")
+    # Format examples in brackets are for copying, not for hearing.
+    assert for_phone(say("identity_expired", "zh")).endswith("请重新告诉我您的保单号。")
+    assert for_phone(say("identity_expired", "en")).endswith("your policy number again.")
+
+
+def test_text_that_is_no_reply_is_said_as_written() -> None:
+    assert for_phone("您好") == "您好"
+    assert for_phone("") == ""
