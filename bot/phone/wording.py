@@ -122,7 +122,17 @@ def phrases(text: str) -> str:
 def for_phone(text: str) -> str:
     """A bot message as a caller hears it: each reply with a phone wording in that wording
     (the whole message, else runs of its lines), then screen-only phrases said the phone's way.
-    Either language, whichever the text is in."""
+    Either language, whichever the text is in; a reply in traditional script (the customer's)
+    is found in simplified, and said back in the script it came in."""
+    from bot.language import SIMPLIFIED, detect_script, in_script, to_simplified
+
+    script = detect_script(text)
+    if script not in (None, SIMPLIFIED):
+        return in_script(_for_phone(to_simplified(text)), script)
+    return _for_phone(text)
+
+
+def _for_phone(text: str) -> str:
     whole = text.strip()
     lines = [line.strip() for line in whole.splitlines()]
     said = _phone_wording("\n".join(lines), len(lines)) if whole else None

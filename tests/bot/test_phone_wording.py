@@ -66,3 +66,16 @@ def test_screen_only_phrases_of_other_replies_are_said_the_phone_way() -> None:
 def test_text_that_is_no_reply_is_said_as_written() -> None:
     assert for_phone("您好") == "您好"
     assert for_phone("") == ""
+
+
+@pytest.mark.parametrize("script", ["traditional", "taiwan", "hongkong"])
+def test_a_reply_in_the_customer_s_traditional_script_is_said_the_phone_way_in_that_script(
+        script: str) -> None:
+    from bot.language import in_script, to_simplified
+
+    chat = in_script(say("policy_unknown", "zh", policy_number="AUTO-2026-0009"), script)
+    phone = say_phone("policy_unknown", "zh", policy_number="AUTO-2026-0009")
+    said = for_phone(chat)
+    assert to_simplified(said) == phone and said != phone  # the phone's words, not simplified
+    again = for_phone(in_script("请核对理赔号后再发一次。", script))
+    assert to_simplified(again) == "请核对理赔号后再说一遍。" and "請" in again
