@@ -56,6 +56,7 @@ class MediaStream:
         self._replied = 0  # marks already returned by reply()
         self._awaiting_first = False
         self.closed_event = asyncio.Event()
+        self.closed_at = 0.0  # when our server closed the stream (a call put through, ended)
 
     # -- the connection ---------------------------------------------------------------------
 
@@ -130,6 +131,7 @@ class MediaStream:
                     self._play_until = now
         except websockets.ConnectionClosed:
             pass
+        self.closed_at = time.monotonic()
         self.closed_event.set()
 
     async def _echo(self, name: str, at: float) -> None:
