@@ -235,15 +235,10 @@ QUEUE_REPLIES = ("handoff_queued", "handoff_queued_next", "handoff_after_hours",
 
 @lru_cache(maxsize=1)
 def _queue_reply_patterns() -> Tuple[re.Pattern[str], ...]:
-    from bot.replies import catalog
+    from bot.replies import catalog, template_pattern
 
-    patterns = []
-    for key in QUEUE_REPLIES:
-        for template in catalog()[key].values():
-            pieces = re.split(r"\{[^{}]*\}", template)
-            patterns.append(re.compile(".+?".join(re.escape(piece) for piece in pieces),
-                                       re.DOTALL))
-    return tuple(patterns)
+    return tuple(template_pattern(template.strip()) for key in QUEUE_REPLIES
+                 for template in catalog()[key].values())
 
 
 def is_queue_reply(text: str) -> bool:

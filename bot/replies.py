@@ -3,6 +3,8 @@ customer's language."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+import string
 from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
@@ -23,6 +25,18 @@ CATALOG = Path(__file__).with_name("catalog") / "replies.yml"
 def catalog() -> Dict[str, Dict[str, str]]:
     with CATALOG.open(encoding="utf-8") as handle:
         return yaml.safe_load(handle)
+
+
+def template_pattern(template: str) -> re.Pattern[str]:
+    """A catalog reply's template as a pattern that matches the reply whatever its fields, each
+    field's value in the named group of its name (how a reply is found again from its text)."""
+    out, seen = [], set()
+    for literal, name, _, _ in string.Formatter().parse(template):
+        out.append(re.escape(literal))
+        if name:
+            out.append(f"(?P={name})" if name in seen else f"(?P<{name}>.+?)")
+            seen.add(name)
+    return re.compile("".join(out), re.DOTALL)
 
 
 def _lang(lang: str | None) -> str:

@@ -41,28 +41,18 @@ def fields_of(template: str) -> List[str]:
     return [name for _, name, _, _ in string.Formatter().parse(template) if name]
 
 
-def _pattern(template: str) -> re.Pattern[str]:
-    """The chat template as a pattern whose named groups take its fields' values."""
-    out, seen = [], set()
-    for literal, name, _, _ in string.Formatter().parse(template):
-        out.append(re.escape(literal))
-        if name:
-            out.append(f"(?P={name})" if name in seen else f"(?P<{name}>.+?)")
-            seen.add(name)
-    return re.compile("".join(out), re.DOTALL)
-
-
 @lru_cache(maxsize=1)
 def _patterns() -> Tuple[Tuple[int, re.Pattern[str], str, str], ...]:
     """(lines, pattern, key, language) for every reply with a phone wording, longest first."""
-    from bot.replies import catalog
+    from bot.replies import catalog, template_pattern
 
     found = []
     for key in phone_catalog():
         for lang in LANGUAGES:
             template = "\n".join(line.strip() for line in catalog()[key][lang].splitlines())
             template = template.strip()
-            found.append((template.count("\n") + 1, len(template), _pattern(template), key, lang))
+            found.append((template.count("\n") + 1, len(template), template_pattern(template),
+                          key, lang))
     found.sort(key=lambda item: (-item[0], -item[1]))
     return tuple((lines, pattern, key, lang) for lines, _, pattern, key, lang in found)
 
