@@ -15,11 +15,10 @@ import socket
 import uuid
 import xml.etree.ElementTree as ET
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Dict, Iterator, Tuple
+from typing import Any, AsyncIterator, Dict, Tuple
 from urllib.parse import urlencode
 
 import aiohttp
-import pytest
 import websockets
 from rasa.core.channels.channel import register
 from sanic import Sanic
@@ -27,44 +26,16 @@ from sanic import Sanic
 from channels.twilio_auth import stream_token, stream_token_valid
 from channels.twilio_voice import TwilioVoiceInput
 from channels.twilio_voice_twiml import VoiceConfig
-from tests.channels.test_twilio_voice import (
-    AGENTS_PHONE,
-    CALLER,
-    PREFIX,
-    ScriptedAgent,
-    ScriptedRecogniser,
-)
+from tests.channels import test_twilio_voice as recorded_call
+from tests.channels.test_twilio_voice import CALLER, PREFIX, ScriptedAgent
 from tests.standins.twilio import TwilioStandIn
-from tests.support.store import seeded_store
+
+# The phone channel's fixtures, shared with its recorded-turn tests: the Twilio stand-in, the
+# store seeded with its account, the scripted agent and recogniser.
+twilio, store = recorded_call.twilio, recorded_call.store
+agent, recogniser = recorded_call.agent, recorded_call.recogniser
 
 OTHER_CALLER = "+8613900000009"
-
-
-@pytest.fixture
-def twilio() -> Iterator[TwilioStandIn]:
-    with TwilioStandIn() as standin:
-        yield standin
-
-
-@pytest.fixture
-def store(tmp_path, monkeypatch, twilio) -> Iterator[str]:
-    with seeded_store(
-        monkeypatch, tmp_path,
-        TWILIO_ACCOUNT_SID=twilio.account_sid, TWILIO_AUTH_TOKEN=twilio.auth_token,
-        TWILIO_API_BASE=twilio.base_url, CLAIMS_AGENTS_PHONE=AGENTS_PHONE,
-        CLAIMS_AGENT_HOURS="00:00-00:00", CLAIMS_PUBLIC_URL="",
-    ) as url:
-        yield url
-
-
-@pytest.fixture
-def agent() -> ScriptedAgent:
-    return ScriptedAgent()
-
-
-@pytest.fixture
-def recogniser() -> ScriptedRecogniser:
-    return ScriptedRecogniser()
 
 
 def free_port() -> int:
