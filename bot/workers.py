@@ -6,10 +6,15 @@ from __future__ import annotations
 import asyncio
 import functools
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict, TypeVar
 
 T = TypeVar("T")
+
+
+# How often work owed an answer asks again for a slot (BoundedPool.run_when_free).
+POLL_S = 0.2
 
 
 class Busy(Exception):
@@ -43,6 +48,21 @@ class BoundedPool:
     async def run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Runs the job in the pool and waits for it; raises Busy at once when full."""
         return await asyncio.wrap_future(self.try_submit(function, *args, **kwargs))
+
+    async def run_when_free(self, within_s: float, function: Callable[..., T], *args: Any,
+                            **kwargs: Any) -> T:
+        """Like run, but waits up to `within_s` for a free slot (asking every POLL_S) before
+        raising Busy: for work owed an answer, such as a caller's turn on the phone."""
+        deadline = time.monotonic() + within_s
+        while True:
+            try:
+                future = self.try_submit(function, *args, **kwargs)
+            except Busy:
+                if time.monotonic() + POLL_S >= deadline:
+                    raise
+                await asyncio.sleep(POLL_S)
+                continue
+            return await asyncio.wrap_future(future)
 
 
 _POOLS: Dict[str, BoundedPool] = {}

@@ -90,9 +90,8 @@ KEY_CONSENT, KEY_REFUSE = "1", "2"
 # Rasa's own payload for "a person, please": a button's payload, accepted in every form.
 REQUEST_HUMAN = "/request_human"
 MAX_FAILED_TURNS = 2  # two turns in a row not understood: a person
-# A turn that finds the recogniser busy (other callers speaking at once) waits its go, trying
-# again this often, up to recognise_timeout_seconds; then the caller hears it was our fault.
-BUSY_RETRY_S = 0.2
+# A turn that finds the recogniser busy (other callers speaking at once) waits its go, up to
+# recognise_timeout_seconds (workers.run_when_free); then the caller hears it was our fault.
 RECOGNITION_BUSY, RECOGNITION_TIMEOUT = "recognition_busy", "recognition_timeout"
 OUR_FAULT = frozenset({RECOGNITION_BUSY, RECOGNITION_TIMEOUT})
 MAX_BODY_BYTES = 64 * 1024  # Twilio's call webhooks are a few hundred bytes
@@ -584,20 +583,15 @@ class TwilioVoiceInput(InputChannel):
         from bot import workers
 
         started = time.perf_counter()
-        deadline = started + self.config.recognise_timeout_seconds
+        limit = self.config.recognise_timeout_seconds
         try:
-            while True:
-                try:
-                    transcript = await asyncio.wait_for(
-                        workers.pool("speech").run(self.recogniser, audio, language=lang,
-                                                   context=asked or None),
-                        timeout=max(0.1, deadline - time.perf_counter()))
-                    break
-                except workers.Busy:  # other callers speaking at once: the turn waits its go
-                    if time.perf_counter() + BUSY_RETRY_S >= deadline:
-                        logger.warning("twilio_voice: recogniser busy for %s", label)
-                        return Heard(reason=RECOGNITION_BUSY)
-                    await asyncio.sleep(BUSY_RETRY_S)
+            transcript = await asyncio.wait_for(
+                workers.pool("speech").run_when_free(limit, self.recogniser, audio,
+                                                     language=lang, context=asked or None),
+                timeout=limit)
+        except workers.Busy:  # other callers speaking at once all along
+            logger.warning("twilio_voice: recogniser busy for %s", label)
+            return Heard(reason=RECOGNITION_BUSY)
         except asyncio.TimeoutError:
             logger.warning("twilio_voice: recognising %s took over %.0f s", label,
                            self.config.recognise_timeout_seconds)
