@@ -21,7 +21,7 @@ from bot.agents import set_role as set_agent_role
 from bot.claims.deadlines import ClaimDeadlines, Clock
 from bot.claims.lifecycle import advance_claim, open_claims_by_light
 from bot.claims.model import ClaimError, ClaimStage
-from bot.clock import as_utc_naive, format_local, local_today, parse_now, to_local
+from bot.clock import as_utc_naive, format_local, local_today, parse_now, to_local, utc_now
 from bot.complaints import STATUSES as COMPLAINT_STATUSES
 from bot.complaints import ComplaintClock, ComplaintView, list_complaints
 from bot.dates import EXACT, incident_time_text
@@ -574,7 +574,7 @@ def _task_data(view: TaskView) -> dict[str, Any]:
 
 
 def _print_tasks(views: Sequence[TaskView]) -> None:
-    now = as_utc_naive(datetime.utcnow())
+    now = utc_now()
     rows = [[str(v.id), v.kind, v.owner_role, v.status, format_local(v.due_at)
              + (" overdue" if v.overdue(now) else ""), v.claim_number or v.complaint_reference
              or "-", v.assignee or "-", v.title[:40]] for v in views]

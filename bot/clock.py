@@ -1,7 +1,7 @@
 """Time helpers: the store keeps naive UTC; people see the settings timezone."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 
 from bot.settings import get_settings
@@ -28,8 +28,11 @@ def local_zone() -> tzinfo:
 
 
 def utc_now() -> datetime:
-    """Now, as the naive UTC value the store keeps."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    """Now, as the naive UTC value the store keeps; CLAIMS_CLOCK_SHIFT (seconds, settings) moves
+    it for demos and tests of what depends on the hour, in every server process alike."""
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    shift = get_settings().clock_shift_seconds
+    return now + timedelta(seconds=shift) if shift else now
 
 
 def as_utc_naive(moment: datetime | None) -> datetime:

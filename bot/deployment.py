@@ -54,6 +54,10 @@ def production_problems(settings: Settings) -> List[str]:
             f"{ID_HASH_KEY_ENV} is not set: ID numbers are matched by an HMAC under this key, "
             "which every replica and `python -m bot seed` must share (see docs/security.md). / "
             f"未设置身份证号哈希密钥 {ID_HASH_KEY_ENV}。")
+    if settings.clock_shift_seconds:
+        problems.append(
+            "CLAIMS_CLOCK_SHIFT is set: it moves the servers' clock, for demos and tests only. "
+            "Unset it. / 生产环境不能设置 CLAIMS_CLOCK_SHIFT(仅供演示和测试调整时钟)。")
     return problems
 
 

@@ -18,6 +18,9 @@ class Settings:
     db_url: str
     timezone: str
     hotline: str
+    # Seconds added to the machine's clock (bot/clock.utc_now), for demos and tests of what depends
+    # on the hour; a production start refuses it (bot/deployment.py).
+    clock_shift_seconds: float
     identity_max_failures: int
     identity_lock_minutes: int
     max_message_chars: int
@@ -171,6 +174,7 @@ class Settings:
             db_url=env.get("CLAIMS_DB_URL", f"sqlite:///{var_dir / 'claims.db'}"),
             timezone=env.get("CLAIMS_TIMEZONE", "Asia/Shanghai"),
             hotline=env.get("CLAIMS_HOTLINE", "").strip() or DEMO_HOTLINE,
+            clock_shift_seconds=float(env.get("CLAIMS_CLOCK_SHIFT", "").strip() or 0),
             identity_max_failures=int(env.get("CLAIMS_IDENTITY_MAX_FAILURES", "3")),
             identity_lock_minutes=int(env.get("CLAIMS_IDENTITY_LOCK_MINUTES", "15")),
             max_message_chars=int(env.get("CLAIMS_MAX_MESSAGE_CHARS", "2000")),

@@ -203,7 +203,7 @@ def _entry_data(entry: queue.QueueEntry, now: datetime | None = None, *,
     """A handoff as the console shows it. The call-back number is masked in the queue list and
     given in full only with the handoff's detail, whose reading is audited (`show`)."""
     waited_from = entry.created_at
-    now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    now = now or utc_now()
     return {
         "id": entry.id,
         "conversation_id": entry.conversation_id,
@@ -567,7 +567,7 @@ class AgentConsoleInput(InputChannel):
         if body.get("want_token") is True:  # scripts: use it as a bearer token
             data["token"] = session.token
         result = _ok(data)
-        max_age = int((session.expires_at - datetime.now(timezone.utc).replace(tzinfo=None))
+        max_age = int((session.expires_at - utc_now())
                       .total_seconds())
         result.cookies[COOKIE] = session.token
         cookie = result.cookies[COOKIE]

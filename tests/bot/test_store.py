@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, Integer, MetaData, inspect
 from sqlalchemy.exc import IntegrityError
 
-from bot.clock import as_utc_naive, format_local, from_local, local_today, to_local
+from bot.clock import as_utc_naive, format_local, from_local, local_today, to_local, utc_now
 from bot.privacy import hash_id_number, mask_id_number, mask_phone
 from bot.store.db import engine_for, unit_of_work
 from bot.store.migrate import current_revision, downgrade, head_revision, upgrade
@@ -153,6 +153,24 @@ def test_clock_helpers() -> None:
     assert as_utc_naive(stored) == stored
     assert as_utc_naive(None).tzinfo is None
     assert abs(as_utc_naive(None) - datetime.now(timezone.utc).replace(tzinfo=None)).seconds < 5
+
+
+def test_the_clock_shift_moves_now_to_the_hour_a_test_wants(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """CLAIMS_CLOCK_SHIFT moves utc_now (and so every server reading it); tests/support/clock.py
+    gives the shift to a chosen local hour, whatever the hour the suite runs."""
+    from bot.settings import get_settings
+    from tests.support.clock import CLOCK_SHIFT_ENV, shift_to
+
+    for hour in (0, 9, 22):
+        monkeypatch.setenv(CLOCK_SHIFT_ENV, shift_to(hour))
+        get_settings.cache_clear()
+        assert 0 < get_settings().clock_shift_seconds <= 24 * 3600
+        local = to_local(utc_now())
+        assert (local.hour, local.minute) == (hour, 0)
+    monkeypatch.delenv(CLOCK_SHIFT_ENV)
+    get_settings.cache_clear()
+    assert abs(utc_now() - datetime.now(timezone.utc).replace(tzinfo=None)).seconds < 5
 
 
 def test_privacy_helpers() -> None:

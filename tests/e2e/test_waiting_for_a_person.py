@@ -2,20 +2,20 @@
 the handoff is queued, the customer's next message is acknowledged, a call-back is booked for
 the next morning and an agent sees it, with the time and the number on file, in the console.
 
-The servers' clock is the machine's, so "night" is made by the agents' hours instead: they are
-set (CLAIMS_AGENT_HOURS) to one hour that excludes now and holds the call-back time asked for."""
+The servers' clock is set to 22:00 local (CLAIMS_CLOCK_SHIFT, tests/support/clock.py) and the
+agents work 10:00-11:00, so the hour the suite runs at never matters: "明天上午10点" is always the
+next morning (after midnight it would be asked back: bot/waiting.which_day)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 import requests
 
-from bot.clock import to_local
 from bot.replies import say
 from rasa_server.launcher import Servers
+from tests.support.clock import CLOCK_SHIFT_ENV, shift_to
 from tests.support.e2e import (
     E2E_AGENTS,
     E2E_CREDENTIALS,
@@ -28,17 +28,7 @@ from tests.support.webchat import WebChat
 pytestmark = pytest.mark.e2e
 
 
-def _hours_and_time() -> tuple[str, str, int]:
-    """Agents' hours that exclude now, and a call-back time tomorrow within them."""
-    now = to_local(datetime.now(timezone.utc).replace(tzinfo=None))
-    if now.hour < 10:  # after midnight, before opening "明天" asks which day: say "今天"
-        return "10:00-11:00", "今天上午10点给我回电话", 10
-    if now.hour != 10:
-        return "10:00-11:00", "明天上午10点", 10
-    return "14:00-15:00", "明天下午2点", 14
-
-
-HOURS, CALLBACK_WORDS, CALLBACK_HOUR = _hours_and_time()
+HOURS, CALLBACK_WORDS, CALLBACK_HOUR = "10:00-11:00", "明天上午10点", 10
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +42,7 @@ def night_servers(claims_model: Path,
     servers = Servers(claims_model, credentials=credentials, env={
         "CLAIMS_DB_URL": url, "CLAIMS_VAR_DIR": str(folder / "var"),
         "RASA_TELEMETRY_ENABLED": "false", "CLAIMS_RASA_API_TOKEN": E2E_RASA_API_TOKEN,
-        "CLAIMS_AGENT_HOURS": HOURS,
+        "CLAIMS_AGENT_HOURS": HOURS, CLOCK_SHIFT_ENV: shift_to(22),
     }, log_dir=folder / "logs")
     yield from serve(servers)
 

@@ -22,7 +22,7 @@ LOOSE_LIMITS = {
 # The servers read the real clock; with people answering all day, a journey's handoff goes the
 # same way whatever the hour the suite runs (waiting out of hours has tests of its own,
 # tests/bot/test_waiting.py and tests/e2e/test_waiting_for_a_person.py).
-ALL_DAY = {"CLAIMS_AGENT_HOURS": "00:00-23:59"}
+ALL_DAY = {"CLAIMS_AGENT_HOURS": "00:00-00:00"}
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,13 @@ def test_production_names_what_is_missing(missing: str, named: str) -> None:
         require_production_ready(Settings.from_env(env))
 
 
+def test_a_moved_clock_is_for_demos_and_tests_only() -> None:
+    problems = production_problems(Settings.from_env({**READY, "CLAIMS_CLOCK_SHIFT": "3600"}))
+    assert len(problems) == 1 and "CLAIMS_CLOCK_SHIFT" in problems[0]
+    assert production_problems(Settings.from_env({**READY, "CLAIMS_CLOCK_SHIFT": "0"})) == []
+    assert Settings.from_env({"CLAIMS_CLOCK_SHIFT": "3600"}).clock_shift_seconds == 3600
+
+
 def test_the_demo_number_and_a_short_secret_are_not_production_values() -> None:
     env = {**READY, "CLAIMS_HOTLINE": DEMO_HOTLINE, "CLAIMS_ACTION_SERVER_TOKEN": "changeme"}
     assert len(production_problems(Settings.from_env(env))) == 2
