@@ -40,7 +40,14 @@ from bot.phone.turns import BARGE_IN, END, NO_INPUT, Endpointer, Tuning
 from bot.replies import say
 from bot.settings import get_settings
 from channels.twilio_auth import STREAM_TOKEN_TTL_S, short_sid, stream_token_valid
-from channels.twilio_voice_twiml import KEY_KEYPAD, KEY_PERSON, MENU_KEYS, CallState, speakable
+from channels.twilio_voice_twiml import (
+    KEY_KEYPAD,
+    KEY_PERSON,
+    MENU_KEYS,
+    CallState,
+    menu_lines,
+    speakable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -313,9 +320,7 @@ class StreamedCall:
         """Say `texts` (and the options of `menu`, by key) in short parts; returns when the
         caller has heard them, or has interrupted."""
         lang = self.state.lang
-        lines = [speakable(text) for text in texts]
-        lines += [say("call_menu_option", lang, digit=MENU_KEYS[i], title=title)
-                  for i, title in enumerate(list(menu)[: len(MENU_KEYS)])]
+        lines = [speakable(text) for text in texts] + menu_lines(texts, menu, lang)
         parts = [part for line in lines for part in speaking.parts(line)]
         self.interrupted.clear()
         self.played.clear()

@@ -12,7 +12,7 @@ from sanic.response import HTTPResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 from bot.language import EN, LANGUAGES, ZH
-from bot.phone.wording import for_phone
+from bot.phone.wording import for_phone, lists_choices
 from bot.replies import say
 
 KEY_KEYPAD, KEY_PERSON = "*", "0"
@@ -35,6 +35,16 @@ def speakable(text: str) -> str:
     text = _REFERENCE.sub(_spell, text)
     lines = [line.strip().lstrip("·•-*").strip() for line in text.splitlines()]
     return " ".join(line for line in lines if line)
+
+
+def menu_lines(texts: Sequence[str], menu: Sequence[str], lang: str) -> list[str]:
+    """The choices of the message's buttons as a caller hears them, by key ("第1笔 车险 …，
+    请按1。"); none when the message already lists them by place
+    (bot.phone.wording.lists_choices)."""
+    if lists_choices(texts, menu):
+        return []
+    return [speakable(say("call_menu_option", lang, digit=MENU_KEYS[index], title=title))
+            for index, title in enumerate(menu[: len(MENU_KEYS)])]
 
 
 # --- where a call stands -------------------------------------------------------------------------
@@ -142,10 +152,7 @@ class Twiml:
                menu: Sequence[str] = ()) -> VoiceResponse:
         """Say `texts` (and the choices of `menu`, by key), then record the caller's turn."""
         twiml = VoiceResponse()
-        self.says(twiml, texts, state.lang)
-        for index, title in enumerate(menu[: len(MENU_KEYS)]):
-            self._say(twiml, say("call_menu_option", state.lang, digit=MENU_KEYS[index],
-                                 title=title), state.lang)
+        self.says(twiml, [*texts, *menu_lines(texts, menu, state.lang)], state.lang)
         self.record(twiml, state, menu_keys=MENU_KEYS[: len(menu)])
         return twiml
 

@@ -22,7 +22,7 @@ import re
 import string
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import yaml
 
@@ -141,3 +141,22 @@ def _for_phone(text: str) -> str:
                 index += 1
         said = "\n".join(line for line in out if line.strip())
     return phrases(said)
+
+
+# A claim, complaint or policy reference in a choice's title ("第1笔 车险 CLM-2026-000004").
+_REFERENCE = re.compile(r"\b[A-Z]{2,5}-\d{4}-\d{4,6}\b")
+
+
+def lists_choices(texts: Sequence[str], titles: Sequence[str]) -> bool:
+    """Whether the message already names every choice of its buttons by its place and its
+    reference: a line starting "第1笔" / "1." that holds the first choice's number, and so on
+    (the status list). The phone then reads no menu after it: the caller would hear each claim
+    twice, and the list says which key is which."""
+    lines = [line.strip() for text in texts for line in text.splitlines()]
+    for index, title in enumerate(titles, 1):
+        reference = _REFERENCE.search(title)
+        if reference is None or not any(
+                line.startswith((f"第{index}笔", f"{index}.", f"{index}、"))
+                and reference.group(0) in line for line in lines):
+            return False
+    return bool(titles)

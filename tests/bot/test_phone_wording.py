@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bot.language import LANGUAGES
-from bot.phone.wording import fields_of, for_phone, phone_catalog
+from bot.phone.wording import fields_of, for_phone, lists_choices, phone_catalog
 from bot.replies import catalog, say
 
 # What a caller cannot do on a call: send, write or photograph anything, or copy an example.
@@ -79,3 +79,18 @@ def test_a_reply_in_the_customer_s_traditional_script_is_said_the_phone_way_in_t
     assert to_simplified(said) == phone and said != phone  # the phone's words, not simplified
     again = for_phone(in_script("请核对理赔号后再发一次。", script))
     assert to_simplified(again) == "请核对理赔号后再说一遍。" and "請" in again
+
+
+def test_a_message_lists_its_choices_only_when_each_is_named_by_place_and_number() -> None:
+    titles = ["第1笔 车险 CLM-2026-000004", "第2笔 健康险 CLM-2026-000007"]
+    listing = ("您名下有2笔理赔：\n第1笔 CLM-2026-000004（车险）：审核中\n"
+               "第2笔 CLM-2026-000007（健康险）：已赔付")
+    assert lists_choices([listing], titles)
+    assert lists_choices(["1. CLM-2026-000004 (motor): in review",
+                          "2. CLM-2026-000007 (health): paid"], titles)
+    # One choice not named by its place, or no number to match: the menu is read.
+    assert not lists_choices(["第1笔 CLM-2026-000004：审核中\n另一笔 CLM-2026-000007：已赔付"],
+                             titles)
+    assert not lists_choices(["第1笔 CLM-2026-000007：…\n第2笔 CLM-2026-000004：…"], titles)
+    assert not lists_choices(["有人受伤吗？"], ["有人受伤", "没有人受伤"])
+    assert not lists_choices(["anything"], [])

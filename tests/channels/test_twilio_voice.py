@@ -667,6 +667,33 @@ def test_keys_choose_among_the_buttons_of_the_last_reply(phone, agent, recognise
     assert agent.texts[-1] == "/deny" and said(reply) == ["OK."]
 
 
+def test_a_list_that_names_its_choices_by_place_is_not_read_again_as_a_menu(phone, agent,
+                                                                           recogniser):
+    """Several claims: the status list says "第1笔 CLM-…：…", which is the key to press. Reading
+    the buttons after it ("第1笔 车险 CLM-…，请按1") made a caller hear every claim twice."""
+    ready = phone.start(lang_key="1")
+    recogniser.heard("查一下我的理赔")
+    claims = [("CLM-2026-000004", "车险"), ("CLM-2026-000007", "健康险")]
+    listing = "\n".join(
+        [say("status_intro", "zh", count=2)]
+        + [say("status_choice", "zh", index=i, number=number, product=product, date="11月20日",
+               step="等您补交材料") for i, (number, product) in enumerate(claims, 1)]
+        + [say("status_pick", "zh", example=claims[0][0])])
+    buttons = [{"title": say("status_button", "zh", index=i, number=number, product=product),
+                "payload": f'/inform{{"claim_number":"{number}"}}'}
+               for i, (number, product) in enumerate(claims, 1)]
+    agent.script = lambda text: Turn(replies=[listing], buttons=buttons)
+    listed = phone.record(ready)
+    spoken = " ".join(said(listed))
+    assert spoken.count("C L M, 2 0 2 6, 0 0 0 0 0 4") == 1, spoken
+    assert spoken.count("C L M, 2 0 2 6, 0 0 0 0 0 7") == 1, spoken
+    assert "请按它的数字键" in spoken and "请按1" not in spoken, spoken
+    assert listed.find("Record").get("finishOnKey") == "*012"  # the keys still choose
+    agent.script = lambda text: Turn(replies=["好的。"])
+    phone.record(listed, Digits="2")
+    assert agent.texts[-1].endswith('inform{"claim_number":"CLM-2026-000007"}')
+
+
 def test_an_answer_is_recognised_after_the_question_and_options_it_answers(phone, agent,
                                                                          recogniser):
     """A one-word answer means little without its question: the recogniser is told what the
