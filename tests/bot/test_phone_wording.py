@@ -63,6 +63,31 @@ def test_screen_only_phrases_of_other_replies_are_said_the_phone_way() -> None:
     assert for_phone(say("identity_expired", "en")).endswith("your policy number again.")
 
 
+# Replies a caller can meet on a call (questions of the report, identity and choice steps, the
+# queue at night): none of them may ask, after for_phone, for what a call cannot do. Replies of
+# other channels (uploads, Telegram, WeChat, SMS receipts) never reach the phone.
+ON_A_CALL = ["asks.other_way.incident_type", "asks.other_way.injuries",
+             "asks.other_way.verification_answer", "asks.other_way.identity_code",
+             "amend_ask_value", "status_pick_unclear", "ask_policy_choice",
+             "policy_choice_unclear", "report_type_choose", "urgent.again.wait",
+             "report_vehicle_not_home", "identity_code_sent_medical", "verification_date_order",
+             "complaint_phone_invalid", "callback_ask_phone", "ask_policy_number_urgent",
+             "satisfaction_invalid"]
+PICK_ZH = re.compile(r"点下面|按钮|点按|回复")
+PICK_EN = re.compile(r"\b(?:[Tt]ap|[Rr]eply|[Ss]end)\b")
+
+
+@pytest.mark.parametrize("key", ON_A_CALL)
+def test_replies_a_caller_meets_ask_only_what_a_call_can_do(key: str) -> None:
+    for lang, screen_only, pick in (("zh", SCREEN_ONLY_ZH, PICK_ZH), ("en", SCREEN_ONLY_EN,
+                                                                      PICK_EN)):
+        template = catalog()[key][lang]
+        spoken = for_phone(template.format(**{name: "X" for name in fields_of(template)}))
+        assert not screen_only.search(spoken) and not pick.search(spoken), (key, lang, spoken)
+        if lang == "en":
+            assert not re.search(r"[.?!] [a-z]", spoken), spoken  # sentences still start upper
+
+
 def test_text_that_is_no_reply_is_said_as_written() -> None:
     assert for_phone("您好") == "您好"
     assert for_phone("") == ""
