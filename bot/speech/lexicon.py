@@ -407,8 +407,10 @@ def near_key_request(text: str) -> Correction | None:
     blurs it: one syllable off by its final or a near initial ("帮我制人工", "寨人工" for 转人工:
     zhi, zhai for zhuan), or the first two off that way while the last is heard right ("我要责员工",
     "帮我再引工": ze yuan, zai yin for zhuan ren, `_LINE_INITIALS`). That request, with the
-    change. Only for a whole turn (key_request's fillers around it); inside a sentence such a
-    near miss is left to correct(), which asks for more."""
+    change. Only for a whole turn: key_request's fillers around it, or at most two syllables of
+    any kind before it (`_blurred_lead_in`), and never when its first syllable makes a word with
+    the one before ("在职员工"). Inside a sentence such a near miss is left to correct(), which
+    asks for more."""
     if not text or key_request(text):
         return None
     for phrase in (p for p in KEY_REQUESTS if len(p) >= 3):
@@ -418,14 +420,25 @@ def near_key_request(text: str) -> Correction | None:
             if (not all(_han(ch) for ch in heard) or _is_common_word(heard)
                     or heard in _SAID_ANOTHER_WAY):
                 continue
+            if start and _is_common_word(text[start - 1:start + 1]):
+                continue  # "在职员工": 职 belongs to the word before it (zai zhi, not zhuan)
             off = [min(_line_distance(reading, syllable) for reading in _readings(ch))
                    for ch, syllable in zip(heard, syllables, strict=True)]
             if max(off) > 0.5 or off[-1] or sum(off) == 0:
                 continue
             fixed = text[:start] + phrase + text[start + len(phrase):]
-            if key_request(fixed) == phrase:
+            if key_request(fixed) == phrase or _blurred_lead_in(text, start, len(phrase)):
                 return Correction(fixed, ((heard, phrase),))
     return None
+
+
+def _blurred_lead_in(text: str, start: int, length: int) -> bool:
+    """Whether the request at text[start:start + length] ends the turn (fillers aside) after at
+    most two syllables: on a phone line the words before a request are as blurred as the
+    request, so "我要转人工" comes out "位后再研工" and "麻烦转人工" "码反拒员工"."""
+    before = re.sub(r"[^\u4e00-\u9fff]", "", text[:start])
+    after = re.sub(r"[^\u4e00-\u9fff]", "", text[start + length:])
+    return len(before) <= 2 and not _FILLERS.sub("", after).replace("客服", "")
 
 
 def _line_distance(a: str, b: str) -> float:

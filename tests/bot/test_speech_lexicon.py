@@ -172,6 +172,9 @@ def test_anything_else_is_not_a_short_answer(text):
     ("帮我再引工", "帮我转人工"),  # zai yin
     ("给我拒人工", "给我转人工"),  # ju: j for zh
     ("再影工吧", "转人工吧"),
+    # The words before the request as blurred as the request: at most two syllables, any kind
+    ("位后再研工", "位后转人工"),  # 我要转人工
+    ("码反拒员工", "码反转人工"),  # 麻烦转人工
 ])
 def test_a_turn_that_is_little_more_than_a_key_request_blurred_by_a_phone_line_is_it(
         heard, meant):
@@ -191,6 +194,8 @@ def test_a_turn_that_is_little_more_than_a_key_request_blurred_by_a_phone_line_i
     "人工费太贵了", "我是公司员工",
     "这人工费怎么算", "做人工呼吸",  # inside a sentence about something else
     "我要要人工",  # yao is not zhuan
+    "在职员工", "离职员工", "是在职员工",  # zhi makes a word with the syllable before it
+    "那做做人工伴",  # something after the request that is no filler
     "",
 ])
 def test_anything_else_is_left_to_the_ordinary_correction(text):
