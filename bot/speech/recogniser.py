@@ -470,13 +470,14 @@ def recognise(audio: AudioInput, language: str | None = None, *, beam_size: int 
         # A turn that is little more than 转人工 as a phone line blurs it ("帮我制人工",
         # "我要责员工"): that request, before the general correction makes something else of it
         # ("帮我要人工").
-        fixed = near_key_request(display) or correct(display)
+        near = near_key_request(display)
+        fixed = near or correct(display)
         display, corrections = fixed.text, fixed.changes
         if (reason == LOW_CONFIDENCE and KEY_REQUEST_MIN_LOGPROB <= avg_logprob < MIN_AVG_LOGPROB
                 and no_speech <= NO_SPEECH_PROB and not _HALLUCINATIONS.match(raw_text)
                 and fields["details"]["compression_ratio"] <= MAX_COMPRESSION_RATIO
                 and not _LOOP_RE.search(raw_text)
-                and (key_request(display) or short_answer(display))):
+                and (near or key_request(display) or short_answer(display))):
             reason = None  # a key request or a short answer, heard well enough to act on
     if reason is not None:
         logger.info("speech: not understood (%s, logprob %.2f, no-speech %.2f)", reason,

@@ -204,3 +204,42 @@ def test_a_decoder_loop_is_cut_to_what_was_said_once_or_refused():
         assert _HALLUCINATIONS.match(invented)
     for said in ("Thank you.", "Bye!", "谢谢", "Thank you, I want to check my claim."):
         assert not _HALLUCINATIONS.match(said)
+
+
+# --- what is done with a decoder's low-confidence guess (its decoding stood in for) ------------
+
+def _decoded_as(monkeypatch, text: str, avg_logprob: float, no_speech: float = 0.1) -> None:
+    """The decoder's one window says `text` at `avg_logprob`: the turn's audio is real speech,
+    only what Whisper makes of it is fixed, so the decisions after decoding are what is tried."""
+    from types import SimpleNamespace
+
+    from bot.speech import recogniser
+
+    segment = SimpleNamespace(text=text, tokens=list(range(len(text) + 2)),
+                              avg_logprob=avg_logprob, no_speech_prob=no_speech,
+                              compression_ratio=0.7)
+    monkeypatch.setattr(recogniser, "_one_window",
+                        lambda *args, **kwargs: ([segment], "zh", 1.0))
+
+
+@pytest.mark.parametrize("heard, logprob, text", [
+    ("我要转人工。", -1.2, "我要转人工"),  # a key request heard well enough to act on
+    ("唯有債刃工", -0.99, "唯有转人工"),  # 我要转人工 blurred by a phone line, lead-in and all
+    ("帮我再引工", -1.3, "帮我转人工"),
+])
+def test_a_key_request_heard_with_little_confidence_is_still_acted_on(
+        monkeypatch, heard, logprob, text):
+    _decoded_as(monkeypatch, heard, logprob)
+    transcript = recognise(speak("transfer me to a person please"), "zh")
+    assert transcript.understood and transcript.text == text, transcript
+
+
+@pytest.mark.parametrize("heard, logprob", [
+    ("唯有債刃工", -1.8),  # below what a key request may be taken at
+    ("昨天下午在中山路", -1.2),  # no key request: an ordinary sentence needs full confidence
+    ("在职员工", -1.2),  # zhi makes a word with the syllable before: not 转人工
+])
+def test_anything_else_heard_with_little_confidence_is_asked_again(monkeypatch, heard, logprob):
+    _decoded_as(monkeypatch, heard, logprob)
+    transcript = recognise(speak("transfer me to a person please"), "zh")
+    assert not transcript.understood and transcript.reason == "low_confidence", transcript
