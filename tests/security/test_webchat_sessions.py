@@ -99,7 +99,7 @@ def test_a_token_with_one_character_changed_is_refused(default_servers: Any) -> 
         for method, url, kwargs in _requests(default_servers.rasa_url, sender):
             _assert_refused(_send(method, url, kwargs, {SESSION_HEADER: changed}),
                             f"{method} {url} at {position}")
-    for shortened in (token[:-1], token + "A", token + "=", token.upper(), f" {token}x"):
+    for shortened in (token[:-1], token + "A", token + "=", token.upper(), f"{token}x"):
         method, url, kwargs = _requests(default_servers.rasa_url, sender)[0]
         _assert_refused(_send(method, url, kwargs, {SESSION_HEADER: shortened}), shortened)
     assert _stored_events(default_servers, sender) == 0
