@@ -61,6 +61,7 @@ def main() -> int:
 
     import channels.agent_console as console
     from bot.agents import add_agent
+    from bot.webchat_session import SESSION_HEADER, session_token
     from channels.webchat import WebChatInput
     from tests.channels.test_agent_console import StandInRasaAgent
     from tests.support.asgi import AsgiClient
@@ -90,11 +91,14 @@ def main() -> int:
             headers = {"host": "testserver", "content-length": "0", "cookie": token}
 
             async def chat(n: int, mode: str = mode, client: Any = client) -> float:
-                body = f'{{"sender": "bench-{mode}-{n}", "message": "hello"}}'.encode()
+                sender = f"bench-{mode}-{n}"
+                body = f'{{"sender": "{sender}", "message": "hello"}}'.encode()
                 started = time.perf_counter()
                 answer = await client._request("POST", "/webhooks/webchat/webhook", body, {
                     "host": "testserver", "content-type": "application/json",
-                    "content-length": str(len(body))})
+                    "content-length": str(len(body)),
+                    # the page's session token (same process: the server's key)
+                    SESSION_HEADER.lower(): session_token(sender)})
                 assert answer.status == 200, answer.text
                 return time.perf_counter() - started
 

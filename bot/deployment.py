@@ -1,5 +1,5 @@
-"""What a production start needs before it may serve anyone: the insurer's own phone lines and
-the secret that keeps the action server to Rasa alone.
+"""What a production start needs before it may serve anyone: the insurer's own phone lines, the
+secret that keeps the action server to Rasa alone and the keys every replica must share.
 
 `CLAIMS_ENV=production` turns the checks on; every server that starts (the launcher, the action
 server, each Rasa replica through its tracker store) calls `require_production_ready()` and
@@ -12,6 +12,7 @@ from typing import List
 
 from bot.privacy import ID_HASH_KEY_ENV
 from bot.settings import DEMO_HOTLINE, Settings, get_settings
+from bot.webchat_session import SESSION_KEY_ENV
 
 PRODUCTION = "production"
 # secrets.token_urlsafe(32) gives 43 characters; anything shorter than this is guessable in
@@ -54,6 +55,11 @@ def production_problems(settings: Settings) -> List[str]:
             f"{ID_HASH_KEY_ENV} is not set: ID numbers are matched by an HMAC under this key, "
             "which every replica and `python -m bot seed` must share (see docs/security.md). / "
             f"未设置身份证号哈希密钥 {ID_HASH_KEY_ENV}。")
+    if not settings.webchat_session_key_configured:
+        problems.append(
+            f"{SESSION_KEY_ENV} is not set: web chat sessions are signed with this key, which "
+            "every Rasa replica must share (see docs/security.md). / "
+            f"未设置网页聊天会话密钥 {SESSION_KEY_ENV}。")
     if settings.clock_shift_seconds:
         problems.append(
             "CLAIMS_CLOCK_SHIFT is set: it moves the servers' clock, for demos and tests only. "

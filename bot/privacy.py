@@ -93,33 +93,46 @@ _key_cache: Dict[str, bytes] = {}
 def id_hash_key(env: Mapping[str, str] | None = None, var_dir: Path | None = None) -> bytes:
     """The HMAC key of ID-number hashes: CLAIMS_ID_HASH_KEY; outside production, a key made once
     into <var>/id_hash.key (0600) when the variable is unset."""
+    return configured_secret(ID_HASH_KEY_ENV, ID_HASH_KEY_FILE, env=env, var_dir=var_dir)
+
+
+def configured_secret(env_name: str, file_name: str, *, env: Mapping[str, str] | None = None,
+                      var_dir: Path | None = None) -> bytes:
+    """A server key every replica must share: the variable `env_name`; outside production, when
+    it is unset, a random key made once into <var>/<file_name> (0600) and read back after."""
     env = os.environ if env is None else env
-    configured = env.get(ID_HASH_KEY_ENV, "").strip()
+    configured = env.get(env_name, "").strip()
     if configured:
         return configured.encode("utf-8")
     if is_production(env):
-        raise MissingSecret(f"{ID_HASH_KEY_ENV} must be set in production "
+        raise MissingSecret(f"{env_name} must be set in production "
                             "(e.g. openssl rand -hex 32)")
     if var_dir is None:
         from bot.settings import get_settings
 
         var_dir = get_settings().var_dir
-    path = Path(var_dir) / ID_HASH_KEY_FILE
+    path = Path(var_dir) / file_name
     with _key_lock:
         cached = _key_cache.get(str(path))
         if cached is not None:
             return cached
         private_dir(path.parent)
-        try:
-            handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
-        except FileExistsError:
-            key = path.read_text(encoding="utf-8").strip().encode("utf-8")
-        else:
-            key = secrets.token_hex(32).encode("utf-8")
+        if not path.exists():
+            # Written aside, then linked into place: another process (a second replica on the
+            # same var dir) sees the whole key or none, never an empty file.
+            draft = path.with_name(f".{file_name}.{os.getpid()}.{secrets.token_hex(4)}")
+            handle = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
             with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(key.decode("utf-8") + "\n")
+                out.write(secrets.token_hex(32) + "\n")
+            try:
+                os.link(draft, path)
+            except FileExistsError:  # made meanwhile: that one is the key
+                pass
+            finally:
+                draft.unlink()
+        key = path.read_text(encoding="utf-8").strip().encode("utf-8")
         if not key:
-            raise MissingSecret(f"{path} is empty: delete it or set {ID_HASH_KEY_ENV}")
+            raise MissingSecret(f"{path} is empty: delete it or set {env_name}")
         _key_cache[str(path)] = key
         return key
 

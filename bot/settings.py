@@ -102,6 +102,8 @@ class Settings:
     action_server_token: str = field(default="", repr=False)
     # Whether CLAIMS_ID_HASH_KEY is set (the key itself is read by bot/privacy.py alone).
     id_hash_key_configured: bool = False
+    # Whether CLAIMS_WEBCHAT_SESSION_KEY is set (the key is read by bot/webchat_session.py alone).
+    webchat_session_key_configured: bool = False
     # Retention (bot/retention.py, docs/security.md): days after which conversations (trackers),
     # agents' transcripts (handoff summaries), webhook receipts and notice texts are deleted or
     # anonymised, orphaned uploads removed; claim files stay for years after the policy ends
@@ -234,6 +236,8 @@ class Settings:
             environment=env.get("CLAIMS_ENV", "").strip().lower() or "development",
             action_server_token=env.get("CLAIMS_ACTION_SERVER_TOKEN", "").strip(),
             id_hash_key_configured=bool(env.get("CLAIMS_ID_HASH_KEY", "").strip()),
+            webchat_session_key_configured=bool(
+                env.get("CLAIMS_WEBCHAT_SESSION_KEY", "").strip()),
             retention_conversation_days=int(env.get("CLAIMS_RETENTION_CONVERSATION_DAYS", "90")),
             retention_transcript_days=int(env.get("CLAIMS_RETENTION_TRANSCRIPT_DAYS", "180")),
             retention_receipt_days=int(env.get("CLAIMS_RETENTION_RECEIPT_DAYS", "7")),

@@ -70,13 +70,25 @@ def _error(status: int, code: str, message: str, **extra: Any) -> HTTPResponse:
     return json_error(status, code, message, **extra)
 
 
+def _session_refused(request: Request, sender: str) -> HTTPResponse | None:
+    """None when the request carries the session token of `sender` (X-Chat-Session, issued by
+    POST /session: bot/webchat_session.py); else the 401 to answer, before anything is done."""
+    from bot.webchat_session import SESSION_HEADER, session_valid
+
+    if session_valid(sender, request.headers.get(SESSION_HEADER, "")):
+        return None
+    return _error(401, "invalid_session",
+                  f"This conversation needs its session token in {SESSION_HEADER}; "
+                  "POST session starts a new conversation.")
+
+
 class _RefusedAck(Exception):
     """A malformed acknowledgement: the 4xx to answer, and whether to audit it."""
 
     def __init__(self, status: int, code: str, message: str, *, audit: bool = False,
-                 sender: str | None = None) -> None:
+                 sender: str | None = None, response: HTTPResponse | None = None) -> None:
         super().__init__(code)
-        self.response = _error(status, code, message)
+        self.response = response or _error(status, code, message)
         self.code, self.audit, self.sender = code, audit, sender
 
 
@@ -98,6 +110,9 @@ def _parse_ack(request: Request) -> tuple[str, list[int]]:
     if not isinstance(sender, str) or not SENDER_ID_PATTERN.fullmatch(sender):
         raise _RefusedAck(400, "invalid_sender",
                           "'sender' must be a string of 1-64 letters, digits, '-' or '_'.")
+    refused = _session_refused(request, sender)
+    if refused is not None:  # not audited: a stranger's request names no conversation of theirs
+        raise _RefusedAck(401, "invalid_session", "", response=refused)
     ids = body.get("ids")
     if not isinstance(ids, list) or not all(type(i) is int and 0 < i < 2 ** 63 for i in ids):
         raise _RefusedAck(400, "invalid_ids", "'ids' must be a list of message ids.")
@@ -145,6 +160,9 @@ class WebChatInput(RestInput):
                 "invalid_sender",
                 "'sender' must be a string of 1-64 letters, digits, '-' or '_'.",
             )
+        refused = _session_refused(request, sender)
+        if refused is not None:
+            return refused
         message = body.get("message")
         if not isinstance(message, str):
             return _error(400, "invalid_message", "'message' must be a string.")
@@ -172,6 +190,7 @@ class WebChatInput(RestInput):
     # (every handler takes the request and Rasa's on_new_message).
     ROUTES = (
         ("/health", "GET", "health"),
+        ("/session", "POST", "session"),
         ("/messages", "GET", "messages"),
         ("/messages/ack", "POST", "acknowledge"),
         ("/documents", "GET", "documents"),
@@ -205,6 +224,17 @@ class WebChatInput(RestInput):
     async def health(self, request: Request, on_new_message: Any = None) -> HTTPResponse:
         return response.json({"status": "ok"})
 
+    async def session(self, request: Request, on_new_message: Any = None) -> HTTPResponse:
+        """A new conversation: {"sender": "web-<32 hex>", "token": ...}. Every other route that
+        names the sender wants the token in X-Chat-Session (bot/webchat_session.py). Nothing is
+        stored, so the route is not rate-limited: a session only opens an empty conversation,
+        and what a stranger could try in one (the identity check) is throttled there."""
+        from bot.webchat_session import new_session
+
+        sender, token = new_session()
+        return response.json({"sender": sender, "token": token},
+                             headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
+
     async def messages(self, request: Request, on_new_message: Any = None) -> HTTPResponse:
         """Messages written outside the customer's turn (an agent's words, the bot's greeting
         after a hand-back, proactive notices), each handed out once."""
@@ -215,6 +245,9 @@ class WebChatInput(RestInput):
                 "invalid_sender",
                 "'sender' must be a string of 1-64 letters, digits, '-' or '_'.",
             )
+        refused = _session_refused(request, sender)
+        if refused is not None:
+            return refused
         try:
             from bot.outbox.delivery import collect_messages
 
@@ -271,6 +304,9 @@ class WebChatInput(RestInput):
         if not isinstance(sender, str) or not SENDER_ID_PATTERN.fullmatch(sender):
             return _error(400, "invalid_sender",
                           "'sender' must be a string of 1-64 letters, digits, '-' or '_'.")
+        refused = _session_refused(request, sender)
+        if refused is not None:  # the link is not spent: the page tries again in a new session
+            return refused
         locale = str((body.get("metadata") or {}).get("locale") or "") \
             if isinstance(body.get("metadata"), dict) else ""
         lang = "en" if locale.lower().startswith("en") else "zh"
@@ -299,6 +335,9 @@ class WebChatInput(RestInput):
         sender = request.args.get("sender", "")
         if not SENDER_ID_PATTERN.fullmatch(sender):
             return _error(400, "invalid_sender", "'sender' is missing or malformed.")
+        refused = _session_refused(request, sender)
+        if refused is not None:
+            return refused
         conversation = await read_conversation(request.app, sender)
         lang = conversation.lang()
         from bot.replies import say
@@ -321,6 +360,9 @@ class WebChatInput(RestInput):
         sender = request.args.get("sender", "")
         if not SENDER_ID_PATTERN.fullmatch(sender):
             return _error(400, "invalid_sender", "'sender' is missing or malformed.")
+        refused = _session_refused(request, sender)
+        if refused is not None:
+            return refused
         from bot.language import clean_text
 
         conversation = await read_conversation(request.app, sender)
@@ -343,6 +385,9 @@ class WebChatInput(RestInput):
         sender = request.args.get("sender", "")
         if not SENDER_ID_PATTERN.fullmatch(sender):
             return _error(400, "invalid_sender", "'sender' is missing or malformed.")
+        refused = _session_refused(request, sender)
+        if refused is not None:
+            return refused
         from channels.webchat_voice import handle_voice_note
 
         return await handle_voice_note(request, sender, on_new_message, self.name())

@@ -49,6 +49,7 @@ from bot.privacy import (
     unseal_events,
 )
 from bot.settings import get_settings
+from bot.webchat_session import session_key
 from rasa_server import patches
 from rasa_server.locks import AtomicRedisLockStore, TurnInMemoryLockStore
 from rasa_server.turns import STORE_UNAVAILABLE, current_turn, mark_failed
@@ -134,6 +135,7 @@ class ClaimsTrackerStore(SQLTrackerStore):
         restrict_new_files()
         install_log_redaction()
         id_hash_key()  # production without CLAIMS_ID_HASH_KEY refuses to start (not mid-turn)
+        session_key()  # the same for the web chat's session key (and a demo one made now)
         self.url = url or tracker_store_url()
         if self.url.startswith("sqlite"):
             tracker_engine(self.url).dispose()  # makes the file's directory

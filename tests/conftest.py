@@ -27,6 +27,7 @@ from tests.support.e2e import (
     E2E_CREDENTIALS,
     E2E_RASA_API_TOKEN,
     E2E_SMS_FROM,
+    E2E_WEBCHAT_SESSION_KEY,
     E2E_WECHAT_TEMPLATES,
     E2E_WHATSAPP_FROM,
     E2ESetupError,
@@ -145,6 +146,7 @@ def claims_servers(
             "CLAIMS_VAR_DIR": str(claims_e2e_dir / "var"),
             "RASA_TELEMETRY_ENABLED": "false",
             "CLAIMS_CORE_API_TOKEN": E2E_CORE_API_TOKEN,
+            "CLAIMS_WEBCHAT_SESSION_KEY": E2E_WEBCHAT_SESSION_KEY,
             # Rasa's HTTP API is off by default; the tests that read a tracker opt in with a
             # token and present it (`?token=`). tests/security/ also attacks the default.
             "CLAIMS_RASA_API_TOKEN": E2E_RASA_API_TOKEN,

@@ -6,7 +6,12 @@
   var MAX_CHARS = 2000;
   var SHOW_COUNT_FROM = 1500;
   var REQUEST_TIMEOUT_MS = 90000;
-  var STORAGE_KEY = "claimsAssistant.webchat.senderId";
+  // The conversation the server issued ({sender, token}: POST session); the token goes in the
+  // X-Chat-Session header of every request that names the sender, never in a URL.
+  var STORAGE_KEY = "claimsAssistant.webchat.session";
+  // Where pages before server-issued sessions kept an id of their own making: no longer valid.
+  var OLD_STORAGE_KEY = "claimsAssistant.webchat.senderId";
+  var SESSION_HEADER = "X-Chat-Session";
   var HANDOFF_TEXT = "转人工";
   // Words written outside the customer's turn (a person's replies, proactive notices) wait in
   // the conversation's outbox; the page collects them this often.
@@ -29,43 +34,101 @@
   // Replies that arrive after "new conversation" belong to the old one and are dropped.
   var epoch = 0;
   var queue = Promise.resolve();
-  var memorySenderId = null;
+  var memorySession = null;
+  var sessionRequest = null;
 
-  function randomHex(bytes) {
-    var buf = new Uint8Array(bytes);
-    window.crypto.getRandomValues(buf);
-    var out = "";
-    for (var i = 0; i < buf.length; i++) {
-      out += ("0" + buf[i].toString(16)).slice(-2);
+  function validSession(value) {
+    return !!value && typeof value === "object" && typeof value.sender === "string" &&
+      /^[A-Za-z0-9_-]{1,64}$/.test(value.sender) && typeof value.token === "string" &&
+      /^[A-Za-z0-9_-]{16,128}$/.test(value.token);
+  }
+
+  function storeSession(value) {
+    memorySession = value;
+    try {
+      if (value) {
+        window.localStorage.setItem(STORAGE_KEY, JSON.stringify(value));
+      } else {
+        window.localStorage.removeItem(STORAGE_KEY);
+      }
+      window.localStorage.removeItem(OLD_STORAGE_KEY);
+    } catch (e) {
+      // Private browsing may refuse storage; the session then lives as long as the page.
     }
+  }
+
+  function storedSession() {
+    var value = null;
+    try {
+      value = JSON.parse(window.localStorage.getItem(STORAGE_KEY) || "null");
+    } catch (e) {
+      value = null;
+    }
+    return validSession(value) ? value : (validSession(memorySession) ? memorySession : null);
+  }
+
+  // The conversation's {sender, token}: the stored one, else a new one from the server (an id
+  // kept by an older page, without a token, is left behind: a new conversation).
+  function session() {
+    var known = storedSession();
+    if (known) {
+      memorySession = known;
+      return Promise.resolve(known);
+    }
+    if (!sessionRequest) {
+      sessionRequest = fetch("session", { method: "POST", cache: "no-store" })
+        .then(function (res) {
+          if (!res.ok) {
+            throw new Error("http-" + res.status);
+          }
+          return res.json();
+        })
+        .then(function (value) {
+          if (!validSession(value)) {
+            throw new Error("bad-session");
+          }
+          storeSession({ sender: value.sender, token: value.token });
+          return memorySession;
+        })
+        .then(function (value) {
+          sessionRequest = null;
+          return value;
+        }, function (err) {
+          sessionRequest = null;
+          throw err;
+        });
+    }
+    return sessionRequest;
+  }
+
+  // The server refused `stale` (401: its key changed, or the token was lost): a new session,
+  // unless another request already replaced it.
+  function renewSession(stale) {
+    var current = storedSession();
+    if (current && stale && current.sender === stale.sender) {
+      storeSession(null);
+    }
+    return session();
+  }
+
+  function sessionHeaders(value, headers) {
+    var out = {};
+    Object.keys(headers || {}).forEach(function (name) { out[name] = headers[name]; });
+    out[SESSION_HEADER] = value.token;
     return out;
   }
 
-  function newSenderId() {
-    return "web-" + randomHex(16);
-  }
-
-  function storeSenderId(id) {
-    memorySenderId = id;
-    try {
-      window.localStorage.setItem(STORAGE_KEY, id);
-    } catch (e) {
-      // Private browsing may refuse storage; the id then lives as long as the page.
-    }
-  }
-
-  function senderId() {
-    var id = null;
-    try {
-      id = window.localStorage.getItem(STORAGE_KEY);
-    } catch (e) {
-      id = null;
-    }
-    if (!id || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) {
-      id = memorySenderId || newSenderId();
-      storeSenderId(id);
-    }
-    return id;
+  // A request that names the conversation: makeRequest(session) starts it. A 401
+  // gets a fresh session (a new conversation) and the request is sent once more in it.
+  function withSession(makeRequest) {
+    return session().then(function (value) {
+      return makeRequest(value).then(function (res) {
+        if (res.status !== 401) {
+          return res;
+        }
+        return renewSession(value).then(makeRequest);
+      });
+    });
   }
 
   function scrollToEnd() {
@@ -164,19 +227,20 @@
     }
   }
 
-  function post(text, sender, sentIn) {
+  function post(text, sentIn) {
     var controller = typeof AbortController === "function" ? new AbortController() : null;
     var timer = controller ? setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS) : null;
-    var body = JSON.stringify({
-      sender: sender,
-      message: text,
-      metadata: { locale: navigator.language || "" }
-    });
-    return fetch("webhook", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: body,
-      signal: controller ? controller.signal : undefined
+    return withSession(function (value) {
+      return fetch("webhook", {
+        method: "POST",
+        headers: sessionHeaders(value, { "Content-Type": "application/json" }),
+        body: JSON.stringify({
+          sender: value.sender,
+          message: text,
+          metadata: { locale: navigator.language || "" }
+        }),
+        signal: controller ? controller.signal : undefined
+      });
     })
       .then(function (res) {
         if (res.status === 413) {
@@ -226,12 +290,11 @@
     }
     addUserMessage(shownAs || text);
     var sentIn = epoch;
-    var sender = senderId();
     pending += 1;
     setTyping(true);
     queue = queue.then(function () {
       // Still queued when the customer started over: it belongs to the old conversation.
-      return sentIn === epoch ? post(text, sender, sentIn) : null;
+      return sentIn === epoch ? post(text, sentIn) : null;
     }).then(function () {
       if (sentIn !== epoch) {
         return;
@@ -249,14 +312,14 @@
   // (that acknowledgement may be what was lost) but never shown twice.
   var shownIds = {};
 
-  function acknowledge(sender, ids) {
+  function acknowledge(value, ids) {
     if (!ids.length) {
       return null;
     }
     return fetch("messages/ack", {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sender: sender, ids: ids }),
+      headers: sessionHeaders(value, { "Content-Type": "application/json" }),
+      body: JSON.stringify({ sender: value.sender, ids: ids }),
       cache: "no-store"
     }).catch(function () {
       // Not acknowledged: the messages come back after their lease and are acknowledged then.
@@ -265,10 +328,13 @@
 
   function poll() {
     var polledIn = epoch;
-    var sender = senderId();
-    fetch("messages?sender=" + encodeURIComponent(sender), {
-      headers: { "Accept": "application/json" },
-      cache: "no-store"
+    var polled = null;
+    withSession(function (value) {
+      polled = value;
+      return fetch("messages?sender=" + encodeURIComponent(value.sender), {
+        headers: sessionHeaders(value, { "Accept": "application/json" }),
+        cache: "no-store"
+      });
     })
       .then(function (res) {
         return res.ok ? res.json() : [];
@@ -293,7 +359,7 @@
             ids.push(id);
           }
         });
-        return acknowledge(sender, ids);
+        return acknowledge(polled, ids);
       })
       .catch(function () {
         // Offline for a moment: the messages stay in the outbox for the next try.
@@ -331,7 +397,8 @@
 
   function newConversation() {
     epoch += 1;
-    storeSenderId(newSenderId());
+    storeSession(null);
+    session().catch(function () { /* asked for again with the next message */ });
     shownIds = {};
     messages.textContent = "";
     pending = 0;
@@ -353,14 +420,16 @@
     if (window.history && window.history.replaceState) {
       window.history.replaceState(null, "", window.location.pathname + window.location.search);
     }
-    storeSenderId(newSenderId());
+    storeSession(null);
     queue = queue.then(function () {
       setTyping(true);
-      return fetch("login", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ sender: senderId(), token: match[1],
-                               metadata: { locale: navigator.language || "" } })
+      return withSession(function (value) {
+        return fetch("login", {
+          method: "POST",
+          headers: sessionHeaders(value, { "Content-Type": "application/json" }),
+          body: JSON.stringify({ sender: value.sender, token: match[1],
+                                 metadata: { locale: navigator.language || "" } })
+        });
       })
         .then(function (res) { return res.json(); })
         .then(function (answer) {
@@ -379,7 +448,12 @@
   var uploadDocument = "";
 
   function chooseDocument() {
-    fetch("documents?sender=" + encodeURIComponent(senderId()), { cache: "no-store" })
+    withSession(function (value) {
+      return fetch("documents?sender=" + encodeURIComponent(value.sender), {
+        headers: sessionHeaders(value, {}),
+        cache: "no-store"
+      });
+    })
       .then(function (res) { return res.json(); })
       .then(function (info) {
         if (!info.claim_number) {
@@ -414,13 +488,16 @@
   function uploadFile(file) {
     addUserMessage("📎 " + file.name);
     setTyping(true);
-    var url = "upload?sender=" + encodeURIComponent(senderId()) +
-      (uploadDocument ? "&document=" + encodeURIComponent(uploadDocument) : "");
-    fetch(url, {
-      method: "POST",
-      body: file,
-      headers: { "Content-Type": file.type || "application/octet-stream",
-                 "X-Filename": encodeURIComponent(file.name) }
+    var chosen = uploadDocument;
+    withSession(function (value) {
+      var url = "upload?sender=" + encodeURIComponent(value.sender) +
+        (chosen ? "&document=" + encodeURIComponent(chosen) : "");
+      return fetch(url, {
+        method: "POST",
+        body: file,
+        headers: sessionHeaders(value, { "Content-Type": file.type || "application/octet-stream",
+                                         "X-Filename": encodeURIComponent(file.name) })
+      });
     })
       .then(function (res) { return res.json(); })
       .then(function (replies) {
@@ -458,13 +535,15 @@
     return "";
   }
 
-  function postVoice(blob, sender, sentIn) {
-    var url = "voice?sender=" + encodeURIComponent(sender) +
-      "&locale=" + encodeURIComponent(navigator.language || "");
-    return fetch(url, {
-      method: "POST",
-      body: blob,
-      headers: { "Content-Type": blob.type || "application/octet-stream" }
+  function postVoice(blob, sentIn) {
+    return withSession(function (value) {
+      var url = "voice?sender=" + encodeURIComponent(value.sender) +
+        "&locale=" + encodeURIComponent(navigator.language || "");
+      return fetch(url, {
+        method: "POST",
+        body: blob,
+        headers: sessionHeaders(value, { "Content-Type": blob.type || "application/octet-stream" })
+      });
     })
       .then(function (res) {
         // 413 (too large) and 503 (try again) carry a reply for the customer, like 200.
@@ -498,11 +577,10 @@
     addUserMessage(VOICE_TEXT.note + (seconds ? " (" + seconds + VOICE_TEXT.seconds + ")" : ""))
       .setAttribute("data-kind", "voice");
     var sentIn = epoch;
-    var sender = senderId();
     pending += 1;
     setTyping(true);
     queue = queue.then(function () {
-      return sentIn === epoch ? postVoice(blob, sender, sentIn) : null;
+      return sentIn === epoch ? postVoice(blob, sentIn) : null;
     }).then(function () {
       if (sentIn !== epoch) {
         return;
@@ -574,7 +652,10 @@
     charCount = document.getElementById("char-count");
 
     input.maxLength = MAX_CHARS;
-    senderId();
+    if (!/^#k=/.test(window.location.hash || "")) {
+      // The conversation's session, asked for now (a link's login starts a new one itself).
+      session().catch(function () { /* asked for again with the first message */ });
+    }
     showWelcome();
 
     form.addEventListener("submit", function (event) {

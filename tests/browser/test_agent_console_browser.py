@@ -13,6 +13,7 @@ from rasa_server.launcher import ROOT, Servers
 from tests.browser.conftest import WatchedPage
 from tests.support.e2e import E2E_AGENTS
 from tests.support.sms_code import LI_XIUYING_PHONE, code_sent_to
+from tests.support.webchat import page_session
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -20,13 +21,12 @@ REPLY_TIMEOUT_MS = 60_000
 OUTBOX_TIMEOUT_MS = 15_000  # the page collects messages every 2 s
 QUEUED = re.compile("已为您转人工|已经排上队")
 SCREENSHOT = ROOT / "results" / "screenshots" / "agent_console.png"
-SENDER_KEY = "claimsAssistant.webchat.senderId"
 
 
 def open_chat(page: Page, servers: Servers) -> str:
     page.goto(servers.webchat_url)
     expect(page.locator("body")).to_have_attribute("data-ready", "true")
-    return page.evaluate(f"localStorage.getItem('{SENDER_KEY}')")
+    return page_session(page)["sender"]
 
 
 def send(page: Page, text: str) -> None:

@@ -1,6 +1,7 @@
 """The web chat page in headless Chromium against the real servers, model and seeded database."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -8,6 +9,7 @@ from playwright.sync_api import Page, expect
 
 from rasa_server.launcher import ROOT, Servers
 from tests.browser.conftest import WatchedPage
+from tests.support.webchat import PAGE_OLD_SENDER_KEY, PAGE_SESSION_KEY, page_session
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -92,15 +94,45 @@ def test_new_conversation_gets_a_new_sender_id(
 ) -> None:
     page = watched_page.page
     open_chat(page, claims_servers)
-    key = "claimsAssistant.webchat.senderId"
-    first = page.evaluate(f"localStorage.getItem('{key}')")
-    assert re.fullmatch(r"web-[0-9a-f]{32}", first)
+    first = page_session(page)
+    assert re.fullmatch(r"web-[0-9a-f]{32}", first["sender"]) and first["token"]
     page.reload()
-    assert page.evaluate(f"localStorage.getItem('{key}')") == first
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    assert page_session(page) == first
     page.click("#new-conversation")
-    second = page.evaluate(f"localStorage.getItem('{key}')")
-    assert re.fullmatch(r"web-[0-9a-f]{32}", second) and second != first
+    stored = f"(JSON.parse(localStorage.getItem('{PAGE_SESSION_KEY}') || 'null') || {{}})"
+    page.wait_for_function(f"{stored}.sender && {stored}.sender !== '{first['sender']}'")
+    second = page_session(page)
+    assert re.fullmatch(r"web-[0-9a-f]{32}", second["sender"])
+    assert second["sender"] != first["sender"] and second["token"] != first["token"]
     assert page.locator("#messages .msg").count() == 1  # only the welcome
+
+
+def test_an_old_id_without_a_token_or_a_refused_token_gets_a_new_conversation(
+    claims_servers: Servers, watched_page: WatchedPage
+) -> None:
+    """A page stored an id of its own making (before server-issued sessions), or its token is
+    refused (the server's key changed): a fresh session, and the message still goes out."""
+    page = watched_page.page
+    page.goto(claims_servers.webchat_url)
+    page.evaluate(f"localStorage.clear(); localStorage.setItem('{PAGE_OLD_SENDER_KEY}', 'me')")
+    open_chat(page, claims_servers)
+    fresh = page_session(page)
+    assert fresh["sender"] != "me" and re.fullmatch(r"web-[0-9a-f]{32}", fresh["sender"])
+    assert page.evaluate(f"localStorage.getItem('{PAGE_OLD_SENDER_KEY}')") is None
+
+    forged = {"sender": fresh["sender"], "token": "A" * 43}
+    page.evaluate(f"localStorage.setItem('{PAGE_SESSION_KEY}', '{json.dumps(forged)}')")
+    refused: list = []
+    page.on("response", lambda res: refused.append(res.url) if res.status == 401 else None)
+    page.fill("#message-input", "你好")
+    page.press("#message-input", "Enter")
+    expect(page.locator("#typing-indicator")).to_be_hidden(timeout=60_000)
+    assert refused  # the forged token was refused (the message's or a poll's), then renewed
+    expect(page.locator("#messages .msg.bot:not(.welcome)").first).to_be_visible()
+    assert page.locator("#messages .msg.error").count() == 0
+    renewed = page_session(page)
+    assert renewed["sender"] not in (fresh["sender"], "me")
 
 
 def test_input_is_capped_at_2000_characters(
@@ -138,7 +170,7 @@ def test_an_outbox_message_is_shown_once_and_acknowledged_even_when_it_comes_aga
 
     page = watched_page.page
     open_chat(page, claims_servers)
-    sender = page.evaluate("localStorage.getItem('claimsAssistant.webchat.senderId')")
+    sender = page_session(page)["sender"]
     acks: list = []
     page.route("**/messages/ack", lambda route: (acks.append(route.request.post_data_json),
                                                  route.abort()))

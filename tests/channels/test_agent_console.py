@@ -31,6 +31,7 @@ from channels.pages import STATIC_DIR
 from channels.webchat import WebChatInput
 from tests.support.asgi import AsgiClient, AsgiResponse
 from tests.support.store import seeded_store
+from tests.support.webchat import PageClient
 
 PREFIX = "/webhooks/agent"
 ORIGIN = {"origin": "http://testserver"}
@@ -102,7 +103,7 @@ def client(store: str, rasa_agent: StandInRasaAgent) -> Iterator[AsgiClient]:
     app.ctx.agent = rasa_agent
     register([WebChatInput(max_message_chars=2000), AgentConsoleInput()], app,
              route="/webhooks/")
-    with AsgiClient(app) as c:
+    with PageClient(app) as c:
         yield c
 
 

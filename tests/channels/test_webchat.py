@@ -13,6 +13,7 @@ from bot.replies import say
 from channels.pages import STATIC_DIR
 from channels.webchat import MAX_BODY_BYTES, WebChatInput
 from tests.support.asgi import AsgiClient
+from tests.support.webchat import PageClient
 
 PREFIX = "/webhooks/webchat"
 WEBHOOK = PREFIX + "/webhook"
@@ -38,7 +39,7 @@ def make_client(agent: StandInAgent, channel: WebChatInput | None = None) -> Asg
     app = Sanic(f"webchat_test_{uuid.uuid4().hex}")
     app.ctx.agent = agent
     register([channel or WebChatInput(max_message_chars=2000)], app, route="/webhooks/")
-    return AsgiClient(app)
+    return PageClient(app)
 
 
 @pytest.fixture
@@ -309,12 +310,41 @@ def test_page_loads_nothing_from_other_hosts() -> None:
         text = (STATIC_DIR / name).read_text(encoding="utf-8")
         assert "http://" not in text and "https://" not in text and "//" + "cdn" not in text
     script = Path(STATIC_DIR / "webchat.js").read_text(encoding="utf-8")
-    # Relative calls only: the webhook, the outbox of messages written outside a turn and its
-    # acknowledgement, the list of documents still needed, the upload, voice notes, and the
-    # SMS receipt's one-time login link.
-    assert script.count("fetch(") == 7
+    # Relative calls only: the session, the webhook, the outbox of messages written outside a
+    # turn and its acknowledgement, the list of documents still needed, the upload, voice notes,
+    # and the SMS receipt's one-time login link.
+    assert script.count("fetch(") == 8
+    assert 'fetch("session"' in script
     assert 'fetch("login"' in script
     assert 'var url = "voice?sender="' in script
     assert 'fetch("webhook"' in script and 'fetch("messages?sender="' in script
     assert 'fetch("messages/ack"' in script
     assert 'fetch("documents?sender="' in script and "fetch(url" in script
+
+
+def test_a_session_is_issued_and_every_route_wants_its_token(
+        client: AsgiClient, agent: StandInAgent) -> None:
+    """The in-process form of tests/security/test_webchat_sessions.py (the real servers)."""
+    from bot.webchat_session import SESSION_HEADER
+
+    issued = client.post(PREFIX + "/session")
+    assert issued.status == 200 and issued.headers["cache-control"] == "no-store"
+    sender, token = issued.json()["sender"], issued.json()["token"]
+    other = client.post(PREFIX + "/session").json()
+    assert sender.startswith("web-") and other["sender"] != sender
+    for header in ("", "x", other["token"], token[:-1] + ("A" if token[-1] != "A" else "B")):
+        session = {SESSION_HEADER: header}
+        for method, url, body in (
+                ("POST", WEBHOOK, {"sender": sender, "message": "hi"}),
+                ("GET", f"{PREFIX}/messages?sender={sender}", None),
+                ("POST", f"{PREFIX}/messages/ack", {"sender": sender, "ids": [1]}),
+                ("GET", f"{PREFIX}/documents?sender={sender}", None),
+                ("POST", f"{PREFIX}/upload?sender={sender}", None),
+                ("POST", f"{PREFIX}/voice?sender={sender}", None),
+                ("POST", f"{PREFIX}/login", {"sender": sender, "token": "A" * 22})):
+            res = client.request(method, url, json_body=body, headers=session)
+            assert res.status == 401 and res.json()["error"] == "invalid_session", (url, header)
+    assert agent.received == []
+    ok = client.post(WEBHOOK, json_body={"sender": sender, "message": "hi"},
+                     headers={SESSION_HEADER: token})
+    assert ok.status == 200 and [m.sender_id for m in agent.received] == [sender]

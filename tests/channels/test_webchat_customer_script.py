@@ -12,7 +12,7 @@ from sanic import Sanic
 from bot.language import TRADITIONAL, in_script
 from bot.replies import say
 from channels.webchat import WebChatInput
-from tests.support.asgi import AsgiClient
+from tests.support.webchat import PageClient
 
 PREFIX = "/webhooks/webchat"
 SENDER = "web-hant-1"
@@ -55,7 +55,7 @@ def chat() -> Iterator[tuple]:
     app = Sanic(f"webchat_script_{uuid.uuid4().hex}")
     app.ctx.agent = agent
     register([WebChatInput(max_message_chars=2000)], app, route="/webhooks/")
-    with AsgiClient(app) as client:
+    with PageClient(app) as client:
         yield client, agent
 
 

@@ -21,6 +21,7 @@ from channels.webchat import WebChatInput
 from tests.channels.test_agent_console import StandInProcessor, StandInRasaAgent
 from tests.support.asgi import AsgiClient
 from tests.support.store import seeded_store
+from tests.support.webchat import PageClient
 
 LOGIN = "/webhooks/webchat/login"
 CLAIM = "CLM-2026-000004"
@@ -54,7 +55,7 @@ def client(db: str, rasa: StandInRasaAgent) -> Iterator[AsgiClient]:
     app = Sanic(f"webchat_login_{uuid.uuid4().hex}")
     app.ctx.agent = rasa
     register([WebChatInput(max_message_chars=2000)], app, route="/webhooks/")
-    with AsgiClient(app) as c:
+    with PageClient(app) as c:
         yield c
 
 

@@ -22,6 +22,7 @@ from tests.channels.test_agent_console import (  # noqa: F401  (fixtures)
     store,
 )
 from tests.support.asgi import AsgiClient
+from tests.support.webchat import PageClient
 
 MESSAGES = "/webhooks/webchat/messages"
 ACK = MESSAGES + "/ack"
@@ -31,7 +32,7 @@ def make_client(rasa: StandInRasaAgent, **channel: Any) -> AsgiClient:
     app = Sanic(f"webchat_outbox_{uuid.uuid4().hex}")
     app.ctx.agent = rasa
     register([WebChatInput(max_message_chars=2000, **channel)], app, route="/webhooks/")
-    return AsgiClient(app)
+    return PageClient(app)
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from channels.webchat import WebChatInput
 from channels.webchat_voice import SPEECH_FAILED, consecutive_failures
 from tests.support.asgi import AsgiClient
 from tests.support.audio import silence, speak
+from tests.support.webchat import PageClient
 
 VOICE = "/webhooks/webchat/voice"
 STATUS = "I would like to check the status of my claim please."
@@ -100,7 +101,7 @@ def client(agent: StandInAgent, model) -> Iterator[AsgiClient]:
     app = Sanic(f"webchat_voice_{uuid.uuid4().hex}")
     app.ctx.agent = agent
     register([WebChatInput(max_message_chars=2000)], app, route="/webhooks/")
-    with AsgiClient(app) as c:
+    with PageClient(app) as c:
         yield c
 
 

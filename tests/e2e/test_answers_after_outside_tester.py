@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from bot.replies import say
+from tests.support.webchat import signed_headers
 
 pytestmark = pytest.mark.e2e
 
@@ -21,7 +22,7 @@ class Chat:
 
     def says(self, message: str) -> str:
         response = requests.post(self.url, json={"sender": self.sender, "message": message},
-                                 timeout=60)
+                                 headers=signed_headers(self.sender), timeout=60)
         assert response.status_code == 200, response.text
         return "\n".join(m.get("text") or "" for m in response.json())
 

@@ -17,6 +17,7 @@ from bot.settings import get_settings
 from rasa_server.launcher import ROOT
 from tests.support.e2e import E2E_AGENTS, E2E_COMPLAINT_OFFICER
 from tests.support.sms_code import LI_XIUYING_PHONE, code_sent_to
+from tests.support.webchat import signed_headers
 
 pytestmark = pytest.mark.e2e
 
@@ -42,11 +43,12 @@ class Customer:
         deadline = time.monotonic() + wait_s
         url = f"{self.servers.rasa_url}/webhooks/webchat/messages?sender={self.sender}"
         while time.monotonic() < deadline and len(texts) < expect:
-            res = requests.get(url, timeout=10)
+            res = requests.get(url, timeout=10, headers=signed_headers(self.sender))
             assert res.status_code == 200, res.text
             texts += [m["text"] for m in res.json()]
             if res.json():  # shown: acknowledged as the page does, or it comes back
-                acked = requests.post(f"{url.split('?')[0]}/ack", timeout=10, json={
+                acked = requests.post(f"{url.split('?')[0]}/ack", timeout=10,
+                                      headers=signed_headers(self.sender), json={
                     "sender": self.sender, "ids": [m["id"] for m in res.json()]})
                 assert acked.status_code == 200, acked.text
             if len(texts) < expect:

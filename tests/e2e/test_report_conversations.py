@@ -12,6 +12,7 @@ from bot.replies import say
 from bot.store import models
 from bot.store.db import unit_of_work
 from tests.e2e.test_conversations import Customer
+from tests.support.webchat import signed_headers
 
 pytestmark = pytest.mark.e2e
 
@@ -143,7 +144,8 @@ def _upload(servers, sender: str, content: bytes, document: str | None = None,
     if document:
         url += f"&document={document}"
     response = requests.post(url, data=content, timeout=60,
-                             headers={"Content-Type": content_type, "X-Filename": filename})
+                             headers=signed_headers(sender, {"Content-Type": content_type,
+                                                             "X-Filename": filename}))
     assert response.status_code == 200, response.text
     return "\n".join(message["text"] for message in response.json())
 
@@ -159,7 +161,7 @@ def test_documents_sent_in_the_web_chat_are_stored_against_the_claim(
     number = CLAIM_NUMBER.search(customer.says("对")).group(0)
     listed = requests.get(
         f"{claims_servers.rasa_url}/webhooks/webchat/documents?sender={customer.sender}",
-        timeout=30,
+        timeout=30, headers=signed_headers(customer.sender),
     ).json()
     assert listed["claim_number"] == number
     codes = [document["code"] for document in listed["documents"]]

@@ -25,6 +25,7 @@ from bot.store.db import unit_of_work
 from bot.store.models import Claim, SatisfactionScore
 from tests.support.e2e import E2E_CORE_API_TOKEN
 from tests.support.sms_code import LI_XIUYING_PHONE, ZHANG_WEI_PHONE, code_sent_to
+from tests.support.webchat import signed_headers
 
 pytestmark = pytest.mark.e2e
 
@@ -42,7 +43,7 @@ class Chat:
 
     def says(self, message: str) -> str:
         response = requests.post(self.url, json={"sender": self.sender, "message": message},
-                                 timeout=60)
+                                 headers=signed_headers(self.sender), timeout=60)
         assert response.status_code == 200, response.text
         return "\n".join(m.get("text") or "" for m in response.json())
 
@@ -63,11 +64,13 @@ class Chat:
 
     def poll(self) -> requests.Response:
         return requests.get(self.servers.webchat_url + "messages",
-                            params={"sender": self.sender}, timeout=60)
+                            params={"sender": self.sender}, timeout=60,
+                            headers=signed_headers(self.sender))
 
     def ack(self, messages: list) -> None:
         """Acknowledges collected messages, as the web chat page does once it shows them."""
         response = requests.post(self.servers.webchat_url + "messages/ack", timeout=60,
+                                 headers=signed_headers(self.sender),
                                  json={"sender": self.sender, "ids": [m["id"] for m in messages]})
         assert response.status_code == 200, response.text
 

@@ -11,6 +11,7 @@ import requests
 from bot.handoff import open_entry_for
 from bot.replies import say
 from tests.support.audio import silence, speak
+from tests.support.webchat import signed_headers
 
 pytestmark = pytest.mark.e2e
 
@@ -22,13 +23,16 @@ class VoiceCustomer:
 
     def speaks(self, audio: bytes, content_type: str = "audio/ogg") -> list:
         response = requests.post(f"{self.base}/voice", params={"sender": self.sender},
-                                 data=audio, headers={"Content-Type": content_type}, timeout=120)
+                                 data=audio, timeout=120,
+                                 headers=signed_headers(self.sender,
+                                                        {"Content-Type": content_type}))
         assert response.status_code == 200, response.text
         return response.json()
 
     def types(self, message: str) -> list:
         response = requests.post(f"{self.base}/webhook", timeout=60,
-                                 json={"sender": self.sender, "message": message})
+                                 json={"sender": self.sender, "message": message},
+                                 headers=signed_headers(self.sender))
         assert response.status_code == 200, response.text
         return response.json()
 

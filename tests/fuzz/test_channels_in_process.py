@@ -35,6 +35,7 @@ from tests.channels.test_agent_console import StandInRasaAgent
 from tests.fuzz.conftest import CORE_TOKEN, row_counts
 from tests.fuzz.corpus import STAGES, hostile_text, json_objects, raw_bodies, volume
 from tests.support.asgi import AsgiClient, AsgiResponse
+from tests.support.webchat import PageClient
 
 AGENT, PASSWORD = "fuzz-agent", "fuzz password 1"
 OPEN_CLAIM, OPEN_SENDER = "CLM-2026-000004", "web-fuzz-open-claim"
@@ -114,7 +115,7 @@ def app_client(store_url: str) -> Iterator[Channels]:
     register([WebChatInput(max_message_chars=2000),
               CoreApiInput(delivery_interval_s=3600, senders=dict), console],
              app, route="/webhooks/")
-    with AsgiClient(app) as client:
+    with PageClient(app) as client:
         yield Channels(client, rasa_agent, console)
 
 
@@ -145,7 +146,7 @@ def webchat_client() -> Iterator[Channels]:
     app = Sanic(f"fuzz_webchat_{uuid.uuid4().hex}")
     app.ctx.agent = rasa_agent
     register([WebChatInput(max_message_chars=2000)], app, route="/webhooks/")
-    with AsgiClient(app) as client:
+    with PageClient(app) as client:
         yield Channels(client, rasa_agent, AgentConsoleInput())
 
 

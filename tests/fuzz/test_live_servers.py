@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Tuple
+from urllib.parse import parse_qs
 
 import pytest
 import requests
@@ -30,6 +31,7 @@ from bot.store.models import Handoff, IdentityLock
 from tests.fuzz.conftest import row_counts
 from tests.fuzz.corpus import STAGES, Fuzzer, seed_from_env, volume
 from tests.support.e2e import E2E_AGENTS, E2E_CORE_API_TOKEN
+from tests.support.webchat import signed_headers
 
 pytestmark = pytest.mark.e2e
 
@@ -99,8 +101,9 @@ def run(claims_servers, claims_db_url) -> Iterator[Run]:
         claims_servers.check()  # both processes still run
         for path in ("/webhooks/webchat/health", "/webhooks/core/health", "/"):
             assert requests.get(claims_servers.rasa_url + path, timeout=30).status_code == 200
+        after = f"after-fuzz-{uuid.uuid4().hex[:8]}"
         greeting = requests.post(claims_servers.webchat_webhook_url, json={
-            "sender": f"after-fuzz-{uuid.uuid4().hex[:8]}", "message": "你好"}, timeout=60)
+            "sender": after, "message": "你好"}, headers=signed_headers(after), timeout=60)
         assert greeting.status_code == 200 and greeting.json()[0]["text"]
         new_traces = tracebacks(claims_servers) - traces
         assert new_traces == 0, f"{new_traces} new tracebacks in {claims_servers.log_dir}"
@@ -137,6 +140,11 @@ def _unlock(url: str, keep: set[int]) -> None:
         uow.commit()
 
 
+def sender_of(query: str) -> str:
+    """The ?sender= of a query string as the server reads it."""
+    return parse_qs(query.lstrip("?")).get("sender", [""])[0]
+
+
 def _texts(outcome: Outcome) -> List[str]:
     return [m.get("text") or "" for m in outcome.json()]
 
@@ -161,7 +169,8 @@ def test_hostile_conversation_text_gets_an_answer_and_stores_nothing(run, claims
         path = "/webhooks/rest/webhook" if channel == "rest" else "/webhooks/webchat/webhook"
         for text in texts:
             body = json.dumps({"sender": sender, "message": text}).encode()
-            outcome = run.send(f"{channel} {sender} {text[:200]!r}", "POST", path, data=body)
+            outcome = run.send(f"{channel} {sender} {text[:200]!r}", "POST", path, data=body,
+                               headers=signed_headers(sender) if channel == "webchat" else {})
             if outcome.status != 200:
                 cleaned = clean_text(text).strip() and len(text) <= 2000
                 assert channel == "webchat" and outcome.status in (400, 413), outcome
@@ -189,7 +198,8 @@ def test_an_identity_check_with_hostile_answers_is_refused_cleanly(run) -> None:
 
     def say_(text: str) -> List[str]:
         outcome = run.send(f"identity {text[:100]!r}", "POST", "/webhooks/webchat/webhook",
-                           json={"sender": sender, "message": text})
+                           json={"sender": sender, "message": text},
+                           headers=signed_headers(sender))
         return _texts(outcome) if outcome.status == 200 else []
 
     assert say_("查一下我的理赔进度") == [say("ask_policy_number", "zh")]
@@ -227,7 +237,8 @@ def test_broken_bodies_methods_and_paths_get_a_4xx(run) -> None:
     def post(body: bytes, headers: Dict[str, str], query: str) -> None:
         outcome = run.send(f"webhook{query} {body[:200]!r}", "POST",
                            "/webhooks/webchat/webhook" + query, data=body, headers=headers)
-        assert outcome.status in (200, 400, 413), outcome
+        # 401: a well-formed message for a conversation whose session token it lacks
+        assert outcome.status in (200, 400, 401, 413), outcome
         if outcome.status != 200:
             assert outcome.json()["error"]
 
@@ -244,7 +255,8 @@ def _verified(run: Run, sender: str) -> None:
     """张伟's conversation, identity checked: his open claim takes documents."""
     for text in ("查一下我的理赔进度", "AUTO-2026-0001", "1985-04-12"):
         outcome = run.send(f"verify {text}", "POST", "/webhooks/webchat/webhook",
-                           json={"sender": sender, "message": text})
+                           json={"sender": sender, "message": text},
+                           headers=signed_headers(sender))
         assert outcome.status == 200, outcome
     assert "CLM-2026-000004" in " ".join(_texts(outcome))
 
@@ -263,17 +275,22 @@ def test_outbox_document_list_and_uploads_take_garbage_and_store_none(run) -> No
         content = fuzz.raw_body(["x"])
         if content.startswith((b"\x89PNG", b"\xff\xd8\xff", b"%PDF")):
             content = b"not " + content
-        jobs.append((route, query, content, fuzz.header_value()))
+        # The verified conversation's token, or (a stranger) none, or another's.
+        session = signed_headers(fuzz.choice([verified, sender])) if fuzz.chance(0.8) else {}
+        jobs.append((route, query, content, fuzz.header_value(), session))
 
-    def call(route: str, query: str, content: bytes, filename: str) -> None:
+    def call(route: str, query: str, content: bytes, filename: str,
+             session: Dict[str, str]) -> None:
         path = f"/webhooks/webchat/{route}{query}"
         if route == "upload":
             outcome = run.send(f"upload {query} {filename!r}", "POST", path, data=content,
                                headers={"X-Filename": filename,
-                                        "Content-Type": "application/octet-stream"})
+                                        "Content-Type": "application/octet-stream", **session})
         else:
-            outcome = run.send(f"{route} {query}", "GET", path)
-        assert outcome.status in (200, 400, 413), outcome
+            outcome = run.send(f"{route} {query}", "GET", path, headers=session)
+        assert outcome.status in (200, 400, 401, 413), outcome
+        if outcome.status == 200:
+            assert session == signed_headers(sender_of(query)), outcome
         if outcome.status == 200 and route == "upload":
             assert _texts(outcome)[0]  # what happened and what is still missing
 
@@ -293,14 +310,14 @@ def test_outbox_acknowledgements_of_garbage_change_nothing(run) -> None:
             body = json.dumps({"sender": sender, "ids": ids}).encode("utf-8")
         else:
             body = fuzz.raw_body(["sender", "ids"])
-        jobs.append(body)
+        jobs.append((body, signed_headers(sender) if fuzz.chance(0.8) else {}))
 
-    def call(body: bytes) -> None:
+    def call(body: bytes, session: Dict[str, str]) -> None:
         outcome = run.send(f"ack {body[:80]!r}", "POST", "/webhooks/webchat/messages/ack",
-                           data=body, headers={"Content-Type": "application/json"})
-        assert outcome.status in (200, 400, 413), outcome
+                           data=body, headers={"Content-Type": "application/json", **session})
+        assert outcome.status in (200, 400, 401, 413), outcome
 
-    run.all([lambda b=b: call(b) for b in jobs])
+    run.all([lambda j=j: call(*j) for j in jobs])
 
 
 # --- the core system's endpoint and the agent console ---------------------------------------
@@ -580,12 +597,13 @@ def test_webchat_voice_notes_of_garbage_are_answered_not_crashed(run) -> None:
                                        else "")
         content_type = fuzz.choice(["audio/webm", "audio/wav", "application/octet-stream",
                                     "text/plain"])
-        jobs.append((query, body, content_type))
+        jobs.append((query, body, content_type,
+                     signed_headers(sender) if fuzz.chance(0.9) else {}))
 
-    def call(query: str, body: bytes, content_type: str) -> None:
+    def call(query: str, body: bytes, content_type: str, session: Dict[str, str]) -> None:
         outcome = run.send(f"voice {query} {body[:60]!r}", "POST", "/webhooks/webchat/voice"
-                           + query, data=body, headers={"Content-Type": content_type})
-        assert outcome.status in (200, 400, 413), outcome
+                           + query, data=body, headers={"Content-Type": content_type, **session})
+        assert outcome.status in (200, 400, 401, 413), outcome
         if outcome.status == 200:
             assert _texts(outcome)[0]  # e.g. "没有听清,请再说一遍"
 

@@ -21,7 +21,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 from typing import Callable
 
@@ -29,6 +28,7 @@ import requests
 import yaml
 
 from bot.replies import say
+from bot.webchat_session import SESSION_HEADER
 from tests.journeys.customer import (
     CLAIM_NO,
     COMPLAINT_NO,
@@ -312,13 +312,21 @@ def check_claim(rec: dict | None, expect: dict) -> list[str]:
 # --------------------------------------------------------------------------- one journey
 
 
+def open_session(base_url: str, timeout: float = 30.0) -> tuple[str, str]:
+    """A web chat conversation the server issues, as the page gets one: (sender, token)."""
+    r = requests.post(base_url.rstrip("/") + "/webhooks/webchat/session", timeout=timeout)
+    r.raise_for_status()
+    return r.json()["sender"], r.json()["token"]
+
+
 def post(
-    base_url: str, sender: str, message: str, timeout: float = 60.0
+    base_url: str, sender: str, message: str, timeout: float = 60.0, token: str = ""
 ) -> tuple[list, str | None]:
     url = base_url.rstrip("/") + "/webhooks/webchat/webhook"
     for attempt in range(3):
         try:
-            r = requests.post(url, json={"sender": sender, "message": message}, timeout=timeout)
+            r = requests.post(url, json={"sender": sender, "message": message}, timeout=timeout,
+                              headers={SESSION_HEADER: token})
         except requests.RequestException as e:
             err = f"HTTP error: {e}"
             time.sleep(1 + attempt)
@@ -385,8 +393,7 @@ def run_one(
     known_claims: frozenset = frozenset(),
     today: dt.date | None = None,
 ) -> dict:
-    sender = f"journey-{journey['id']}-{uuid.uuid4().hex[:8]}".replace(".", "-")
-    sender = re.sub(r"[^A-Za-z0-9_-]", "-", sender)
+    sender, token = open_session(base_url)
     cust = Customer(journey, sms_code=sms_code, today=today)
     transcript: list[dict] = []
     message, is_payload = journey["opening"], False
@@ -401,7 +408,7 @@ def run_one(
     status, error, silent = "failed", None, 0
     t0 = time.time()
     for turn in range(1, MAX_TURNS + 1):
-        bot, err = post(base_url, sender, message)
+        bot, err = post(base_url, sender, message, token=token)
         transcript.append({"customer": message, "bot": bot})
         if err and not bot:
             error = err

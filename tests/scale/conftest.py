@@ -36,6 +36,7 @@ from tests.scale.tcp_proxy import CuttableProxy
 from tests.support.e2e import (
     E2E_CORE_API_TOKEN,
     E2E_CREDENTIALS,
+    E2E_WEBCHAT_SESSION_KEY,
     E2ESetupError,
     find_model,
     seed_database,
@@ -108,6 +109,7 @@ def deployment(scale_services: ScaleServices,
                     work / "var",
                     queue=scale_services.queue)
     env["CLAIMS_CORE_API_TOKEN"] = E2E_CORE_API_TOKEN
+    env["CLAIMS_WEBCHAT_SESSION_KEY"] = E2E_WEBCHAT_SESSION_KEY  # both replicas share it
     env["CLAIMS_AGENT_HOURS"] = "00:00-00:00"
     deployment = Deployment(model, credentials=credentials, env=env, log_dir=work / "logs",
                             health_interval=0.3)

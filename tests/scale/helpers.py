@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from bot.clock import local_today
 from rasa_server.launcher import REST_PATH, WEBCHAT_WEBHOOK_PATH
 from tests.scale.tcp_proxy import CuttableProxy
+from tests.support.webchat import signed_headers
 
 PG_SERVER = os.environ.get("CLAIMS_SCALE_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432")
 REDIS_SERVER = os.environ.get("CLAIMS_SCALE_REDIS", "redis://127.0.0.1:6379/1")
@@ -96,7 +97,8 @@ def say(base_url: str, sender: str, message: str, *, timeout: float = 120,
     body: Dict = {"sender": sender, "message": message}
     if metadata:
         body["metadata"] = metadata
-    res = requests.post(base_url + WEBCHAT_WEBHOOK_PATH, json=body, timeout=timeout)
+    res = requests.post(base_url + WEBCHAT_WEBHOOK_PATH, json=body, timeout=timeout,
+                        headers=signed_headers(sender))
     try:
         payload = res.json()
     except ValueError:

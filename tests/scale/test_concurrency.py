@@ -28,6 +28,7 @@ from tests.scale.helpers import (
     wait_for,
 )
 from tests.support.e2e import E2E_CORE_API_TOKEN
+from tests.support.webchat import signed_headers
 
 pytestmark = pytest.mark.scale
 
@@ -162,13 +163,15 @@ def test_notices_reach_the_customer_once_with_both_replicas_collecting(
     def poll(replica: int) -> None:
         for _ in range(10):
             base = f"{deployment.replica_url(replica)}/webhooks/webchat/messages"
-            res = requests.get(base, params={"sender": sender}, timeout=30)
+            res = requests.get(base, params={"sender": sender}, timeout=30,
+                               headers=signed_headers(sender))
             assert res.status_code == 200, res.text
             with lock:
                 got.extend(res.json())
             if res.json():  # shown, so acknowledged as the page does
-                acked = requests.post(f"{base}/ack", timeout=30, json={
-                    "sender": sender, "ids": [m["id"] for m in res.json()]})
+                acked = requests.post(f"{base}/ack", timeout=30, headers=signed_headers(sender),
+                                      json={"sender": sender,
+                                            "ids": [m["id"] for m in res.json()]})
                 assert acked.status_code == 200, acked.text
 
     with ThreadPoolExecutor(max_workers=6) as pool:

@@ -28,6 +28,7 @@ def default_servers(claims_model: Path, claims_db_url: str,
         # Nothing opted into, whatever the developer's shell holds.
         "CLAIMS_RASA_API_TOKEN": "", "CLAIMS_RASA_JWT_SECRET": "", "CLAIMS_CORS_ORIGINS": "",
         "CLAIMS_ACTION_SERVER_TOKEN": "", "SANIC_REQUEST_MAX_SIZE": "", "CLAIMS_ENV": "",
+        "CLAIMS_WEBCHAT_SESSION_KEY": "",
         # These servers share the store with claims_servers, whose suite checks hundreds of
         # identity answers a minute; the global limit has tests of its own.
         "CLAIMS_IDENTITY_ATTEMPTS_PER_MINUTE": "100000",

@@ -22,6 +22,7 @@ from tests.channels.test_agent_console import (  # noqa: F401  (fixtures)
     store,
 )
 from tests.support.asgi import AsgiClient
+from tests.support.webchat import PageClient
 
 
 def _app(rasa: StandInRasaAgent) -> Sanic:
@@ -34,7 +35,7 @@ def _app(rasa: StandInRasaAgent) -> Sanic:
 
 @pytest.fixture
 def app_factory(store: str, rasa_agent: StandInRasaAgent) -> Iterator:  # noqa: F811
-    yield lambda: AsgiClient(_app(rasa_agent))
+    yield lambda: PageClient(_app(rasa_agent))
 
 
 def _login(client: AsgiClient, username: str, password: str) -> int:
@@ -134,7 +135,7 @@ def test_one_address_cannot_fill_the_login_pool(store, rasa_agent) -> None:  # n
     app = Sanic(f"inflight_{uuid.uuid4().hex}")
     app.ctx.agent = rasa_agent
     register([console], app, route="/webhooks/")
-    with AsgiClient(app) as client:  # its requests come from 127.0.0.1
+    with PageClient(app) as client:  # its requests come from 127.0.0.1
         console._logins_in_flight["127.0.0.1"] = 2  # two of this address's logins in the pool
         assert _login(client, "a2", PASSWORD) == 429
         assert console._logins_in_flight == {"127.0.0.1": 2}  # the refused one took no slot

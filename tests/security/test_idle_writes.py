@@ -19,6 +19,7 @@ import requests
 from bot.replies import say
 from bot.store.db import unit_of_work
 from tests.support.store import seeded_store
+from tests.support.webchat import new_session, session_headers
 
 ZHANG = {"policy": "AUTO-2026-0001", "born": "1985-04-12", "customer_id": 1}
 T0 = datetime(2026, 11, 22, 2, 0, tzinfo=timezone.utc).timestamp()
@@ -146,10 +147,11 @@ def test_a_claim_cannot_be_filed_after_the_idle_time_through_the_web_chat(
     claims_servers: Any, claims_e2e_dir: Any, claims_db_url: str
 ) -> None:
     base = f"{claims_servers.rasa_url}/webhooks/webchat/webhook"
-    sender = f"web-idle-{uuid.uuid4().hex}"
+    sender, token = new_session(claims_servers.rasa_url)
 
     def says(message: str) -> str:
-        res = requests.post(base, timeout=60, json={"sender": sender, "message": message})
+        res = requests.post(base, timeout=60, json={"sender": sender, "message": message},
+                            headers=session_headers(token))
         assert res.status_code == 200, res.text
         return "\n".join(m.get("text") or "" for m in res.json())
 

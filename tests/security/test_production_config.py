@@ -13,7 +13,7 @@ from rasa_server.launcher import ServerError, Servers
 
 READY = {"CLAIMS_ENV": "production", "CLAIMS_HOTLINE": "021-5555-0100",
          "CLAIMS_AGENTS_PHONE": "+862155550101", "CLAIMS_ACTION_SERVER_TOKEN": "k" * 43,
-         "CLAIMS_ID_HASH_KEY": "h" * 43}
+         "CLAIMS_ID_HASH_KEY": "h" * 43, "CLAIMS_WEBCHAT_SESSION_KEY": "w" * 43}
 
 
 @pytest.mark.parametrize("missing, named", [
@@ -21,6 +21,7 @@ READY = {"CLAIMS_ENV": "production", "CLAIMS_HOTLINE": "021-5555-0100",
     ("CLAIMS_AGENTS_PHONE", "CLAIMS_AGENTS_PHONE"),
     ("CLAIMS_ACTION_SERVER_TOKEN", "CLAIMS_ACTION_SERVER_TOKEN"),
     ("CLAIMS_ID_HASH_KEY", "CLAIMS_ID_HASH_KEY"),
+    ("CLAIMS_WEBCHAT_SESSION_KEY", "CLAIMS_WEBCHAT_SESSION_KEY"),
 ])
 def test_production_names_what_is_missing(missing: str, named: str) -> None:
     env = {k: v for k, v in READY.items() if k != missing}

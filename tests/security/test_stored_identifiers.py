@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from bot.agents import add_agent, authenticate
 from bot.privacy import EventRedactor
 from bot.store.db import dispose_engines, unit_of_work
 from tests.support.store import migrate_and_seed
+from tests.support.webchat import new_session, session_headers
 
 PASSWORD = "a long enough passphrase 42"
 
@@ -62,10 +62,11 @@ def test_a_birth_date_spelled_oddly_beside_the_policy_number_is_not_kept(
                  "AUTO-2026-0001.1985.4.12"]
     senders = []
     for text in spellings:
-        sender = f"web-r4-{uuid.uuid4().hex}"
+        sender, token = new_session(claims_servers.rasa_url)
         senders.append(sender)
         for message in (text, "转人工"):
-            res = requests.post(base, timeout=60, json={"sender": sender, "message": message})
+            res = requests.post(base, timeout=60, json={"sender": sender, "message": message},
+                                headers=session_headers(token))
             assert res.status_code == 200, res.text
             if message == text:
                 assert "张伟" in json.dumps(res.json(), ensure_ascii=False)  # it verified

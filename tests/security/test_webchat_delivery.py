@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import socket
 import time
-import uuid
 from datetime import datetime
 from typing import Any, Dict, List
 from urllib.parse import urlsplit
@@ -20,8 +19,20 @@ import requests
 from bot.clock import utc_now
 from bot.outbox.notices import queue_message
 from bot.store.db import unit_of_work
+from bot.webchat_session import SESSION_HEADER
+from tests.support.webchat import new_session, session_headers
 
 pytestmark = pytest.mark.e2e
+
+# The session token of each conversation the servers issued to these tests (sender -> token).
+_tokens: Dict[str, str] = {}
+
+
+def _conversation(servers: Any) -> str:
+    """A conversation the servers issued, as the page gets one (POST /session)."""
+    sender, token = new_session(servers.rasa_url)
+    _tokens[sender] = token
+    return sender
 
 
 def _row(url: str, message_id: int) -> Dict[str, Any]:
@@ -53,7 +64,8 @@ def _dropped_poll(servers: Any, sender: str, url: str, message_id: int) -> None:
     conn = socket.create_connection((host.hostname, host.port), timeout=10)
     try:
         conn.sendall(f"GET /webhooks/webchat/messages?sender={sender} HTTP/1.1\r\n"
-                     f"Host: {host.netloc}\r\nAccept: application/json\r\n\r\n".encode())
+                     f"Host: {host.netloc}\r\nAccept: application/json\r\n"
+                     f"{SESSION_HEADER}: {_tokens[sender]}\r\n\r\n".encode())
         _wait_for(lambda: _row(url, message_id)["attempts"] >= 1)  # the server handed it out
     finally:
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
@@ -62,18 +74,20 @@ def _dropped_poll(servers: Any, sender: str, url: str, message_id: int) -> None:
 
 def _poll(servers: Any, sender: str) -> List[Dict[str, Any]]:
     res = requests.get(f"{servers.rasa_url}/webhooks/webchat/messages",
-                       params={"sender": sender}, timeout=30)
+                       params={"sender": sender}, timeout=30,
+                       headers=session_headers(_tokens[sender]))
     assert res.status_code == 200, res.text
     return res.json()
 
 
 def _ack(servers: Any, sender: str, ids: List[int]) -> requests.Response:
     return requests.post(f"{servers.rasa_url}/webhooks/webchat/messages/ack", timeout=30,
-                         json={"sender": sender, "ids": ids})
+                         json={"sender": sender, "ids": ids},
+                         headers=session_headers(_tokens[sender]))
 
 
 def test_a_dropped_poll_loses_no_agent_reply(claims_servers, claims_db_url) -> None:
-    sender = f"web-{uuid.uuid4().hex}"
+    sender = _conversation(claims_servers)
     text = "您好，我是理赔员王小明，您的材料已收到。"
     message_id = queue_message(sender, "webchat", text, kind="agent_message", url=claims_db_url)
 
@@ -94,7 +108,7 @@ def test_a_dropped_poll_loses_no_agent_reply(claims_servers, claims_db_url) -> N
 
 
 def test_a_notice_survives_a_poll_the_page_never_saw(claims_servers, claims_db_url) -> None:
-    sender = f"web-{uuid.uuid4().hex}"
+    sender = _conversation(claims_servers)
     message_id = queue_message(sender, "webchat", "Your claim CLM-2026-000004 moved on.",
                                kind="claim_stage_changed", url=claims_db_url)
     lost = _poll(claims_servers, sender)  # answered, but the tab closed before showing it
@@ -105,7 +119,7 @@ def test_a_notice_survives_a_poll_the_page_never_saw(claims_servers, claims_db_u
 
 def test_nobody_can_acknowledge_another_conversations_messages_away(
         claims_servers, claims_db_url) -> None:
-    victim, attacker = f"web-{uuid.uuid4().hex}", f"web-{uuid.uuid4().hex}"
+    victim, attacker = _conversation(claims_servers), _conversation(claims_servers)
     message_id = queue_message(victim, "webchat", "您的理赔款已到账。", kind="agent_message",
                                url=claims_db_url)
     guesses = list(range(max(message_id - 40, 1), message_id + 40))
@@ -120,14 +134,18 @@ def test_nobody_can_acknowledge_another_conversations_messages_away(
 
 
 @pytest.mark.parametrize("body, status", [
-    (b'{"sender": "web-x", "ids": "all"}', 400),
-    (b"{" * 3000, 400),
-    (b'{"sender": "web-x", "ids": [' + b"1," * 5000 + b"1]}", 413),
+    ('{{"sender": "{sender}", "ids": "all"}}', 400),
+    ("{" * 3000, 400),
+    ('{{"sender": "{sender}", "ids": [' + "1," * 5000 + "1]}}", 413),
 ], ids=["ids-not-a-list", "deep-nesting", "oversized"])
 def test_malformed_acks_are_refused_without_a_server_error(claims_servers, claims_db_url,
-                                                           body: bytes, status: int) -> None:
-    message_id = queue_message("web-x", "webchat", "x", kind="notice", url=claims_db_url)
-    res = requests.post(f"{claims_servers.rasa_url}/webhooks/webchat/messages/ack", data=body,
-                        headers={"Content-Type": "application/json"}, timeout=30)
+                                                           body: str, status: int) -> None:
+    sender = _conversation(claims_servers)
+    message_id = queue_message(sender, "webchat", "x", kind="notice", url=claims_db_url)
+    data = body.format(sender=sender) if "sender" in body else body
+    res = requests.post(f"{claims_servers.rasa_url}/webhooks/webchat/messages/ack",
+                        data=data.encode(), timeout=30,
+                        headers=session_headers(_tokens[sender],
+                                                {"Content-Type": "application/json"}))
     assert res.status_code == status, res.text
     assert _row(claims_db_url, message_id)["status"] == "pending"

@@ -40,6 +40,9 @@ E2E_COMPLAINT_OFFICER = ("e2e-officer", "赵敏", "e2e-password-3")
 # The bearer token the core system presents in end-to-end tests.
 E2E_CORE_API_TOKEN = "e2e-core-token-9f3b2c7a"
 E2E_RASA_API_TOKEN = "e2e-rasa-api-token-5d1e8b4f0a2c"  # the tests opt into Rasa's HTTP API
+# The key of the end-to-end servers' web chat sessions: tests that need a conversation id of
+# their own choosing (a prefix their checks look for) sign it (tests/support/webchat.py).
+E2E_WEBCHAT_SESSION_KEY = "e2e-webchat-session-key-7c2a9e41d05b"
 
 
 class E2ESetupError(RuntimeError):
