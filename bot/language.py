@@ -17,6 +17,9 @@ _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _CODE = re.compile(r"(?i)(?<![a-z0-9])(auto|med|home|acc|ci|life|clm)[- ]?\d{4}[- ]?\d{4,6}")
 
 _MARKUP = re.compile(r"<[^<>]{0,200}>")
+# A button's payload in Rasa's command syntax ('/inform{"claim_number": "CLM-…"}'), also once the
+# channel has taken its "/" away (channels/customer_text.py): the bot's own words, no language.
+_COMMAND = re.compile(r"/?[a-z_]+\{.*\}", re.DOTALL)
 # Control characters other than tab and line breaks carry no words and break things downstream:
 # PostgreSQL refuses NUL in text, terminals obey escape codes in logs. JSON can also carry a lone
 # UTF-16 surrogate ("\ud800"), which no UTF-8 store, log or tokenizer can encode.
@@ -67,8 +70,8 @@ def detect(text: str) -> str | None:
     """
     if _CJK.search(text):
         return ZH
-    if text.startswith("/"):
-        return None  # Rasa's "/intent" command syntax, not words in any language
+    if text.startswith("/") or _COMMAND.fullmatch(text.strip()):
+        return None  # Rasa's "/intent{…}" command syntax, not words in any language
     without_codes = _CODE.sub(" ", _MARKUP.sub(" ", text))
     words = _LATIN_WORD.findall(without_codes)
     if len(words) >= 2 or (len(words) == 1 and len(words[0]) >= 5):

@@ -20,6 +20,10 @@ from bot.language import EN, ZH, conversation_language, detect, normalise, reque
         ("", None),
         ("我的claim怎么样了", ZH),
         ("/request_human", None),
+        # A claim's button in the web chat, with and without the "/" the channel takes away
+        ('/inform{"claim_number":"CLM-2026-000004"}', None),
+        ('inform{"claim_number":"CLM-2026-000004"}', None),
+        ("please inform {me} later", EN),
     ],
 )
 def test_detect(text, expected):

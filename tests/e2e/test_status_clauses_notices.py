@@ -142,6 +142,18 @@ def test_denied_claim_in_chinese_quotes_the_clause(claims_servers):
     assert "第十二条" in denied and clause.text("zh") in denied and "转人工" in denied
 
 
+def test_a_claim_picked_by_its_button_is_answered_in_the_conversation_s_language(claims_servers):
+    """An outside tester's find: the status list's button sends '/inform{"claim_number": …}',
+    which the web chat reads without its "/" as 'inform{"claim_number": …}': English words to the
+    language detection, so a Chinese conversation was answered in English from then on."""
+    chat = Chat(claims_servers, channel="webchat")
+    chat.verify("我想查一下我的理赔进度", "AUTO-2026-0001", "1985-04-12")
+    picked = chat.says('/inform{"claim_number":"CLM-2026-000004"}')
+    assert "CLM-2026-000004" in picked and say("stage.documents_review", "zh") in picked, picked
+    assert "documents being checked" not in picked
+    assert CJK.search(chat.says("还缺什么材料？"))
+
+
 def test_someone_elses_claim_number_reveals_nothing(claims_servers):
     chat = Chat(claims_servers)
     chat.verify("where is my claim", "HOME-2026-0001", "0003")
