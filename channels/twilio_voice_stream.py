@@ -320,7 +320,7 @@ class StreamedCall:
         """Say `texts` (and the options of `menu`, by key) in short parts; returns when the
         caller has heard them, or has interrupted."""
         lang = self.state.lang
-        lines = [speakable(text) for text in texts] + menu_lines(texts, menu, lang)
+        lines = [speakable(text) for text in [*texts, *menu_lines(texts, menu, lang)]]
         parts = [part for line in lines for part in speaking.parts(line)]
         self.interrupted.clear()
         self.played.clear()

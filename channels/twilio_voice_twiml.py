@@ -43,7 +43,7 @@ def menu_lines(texts: Sequence[str], menu: Sequence[str], lang: str) -> list[str
     (bot.phone.wording.lists_choices)."""
     if lists_choices(texts, menu):
         return []
-    return [speakable(say("call_menu_option", lang, digit=MENU_KEYS[index], title=title))
+    return [say("call_menu_option", lang, digit=MENU_KEYS[index], title=title)
             for index, title in enumerate(menu[: len(MENU_KEYS)])]
 
 

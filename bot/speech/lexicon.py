@@ -382,13 +382,21 @@ _FILLERS = re.compile(r"[我要想请帮麻烦你们给吧呢啊呀嗯那就个�
 def key_request(text: str) -> str | None:
     """The key request (`KEY_REQUESTS`) `text` is, when it is little more than that request
     ("转人工客服", "我要投诉", "算了吧"); None otherwise."""
-    bare = re.sub(r"[^\u4e00-\u9fff]", "", text or "")
+    bare = _bare(text or "")
     for phrase in KEY_REQUESTS:
-        if phrase in bare:
-            rest = _FILLERS.sub("", bare.replace(phrase, "", 1)).replace("客服", "")
-            if len(rest) <= 1:
-                return phrase
+        if phrase in bare and len(_beyond_fillers(bare.replace(phrase, "", 1))) <= 1:
+            return phrase
     return None
+
+
+def _bare(text: str) -> str:
+    """The Chinese characters of `text`, nothing else."""
+    return re.sub(r"[^\u4e00-\u9fff]", "", text)
+
+
+def _beyond_fillers(text: str) -> str:
+    """What is left of `text` (bare) around a key request once its fillers are taken away."""
+    return _FILLERS.sub("", text).replace("客服", "")
 
 
 # Near misses that are the same request in other words: left as said.
@@ -436,9 +444,7 @@ def _blurred_lead_in(text: str, start: int, length: int) -> bool:
     """Whether the request at text[start:start + length] ends the turn (fillers aside) after at
     most two syllables: on a phone line the words before a request are as blurred as the
     request, so "我要转人工" comes out "位后再研工" and "麻烦转人工" "码反拒员工"."""
-    before = re.sub(r"[^\u4e00-\u9fff]", "", text[:start])
-    after = re.sub(r"[^\u4e00-\u9fff]", "", text[start + length:])
-    return len(before) <= 2 and not _FILLERS.sub("", after).replace("客服", "")
+    return len(_bare(text[:start])) <= 2 and not _beyond_fillers(_bare(text[start + length:]))
 
 
 def _line_distance(a: str, b: str) -> float:
