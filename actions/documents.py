@@ -7,15 +7,16 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.access import policy_in_view, step_up
-from actions.common import conversation_actor, language_of, reply
+from actions.common import conversation_actor, language_of
 from actions.report import load_draft
 from bot.access import hidden_policies
 from bot.claims.amounts import is_small_claim
 from bot.claims.lifecycle import claims_of_policy_holder
 from bot.claims.reporting import incident_kinds
 from bot.claims.reporting.extract import LINE_HINTS, resolve_incident_type
+from bot.claims.status import claim_for_documents, documents_of_claim
 from bot.clock import utc_now
-from bot.documents import catalogue, checklist, normalise_incident_type, one_time_notice
+from bot.documents import checklist, normalise_incident_type, one_time_notice
 from bot.documents.chase import (
     ClaimNotFound,
     promise_reply,
@@ -23,6 +24,7 @@ from bot.documents.chase import (
     says_documents_later,
 )
 from bot.language import to_simplified
+from bot.parsing import parse_claim_number
 from bot.replies import say
 from bot.side_questions import documents_answer
 
@@ -74,6 +76,17 @@ def answer_for_report(dispatcher: CollectingDispatcher, tracker: Tracker) -> Lis
     return []
 
 
+def claim_in_focus(tracker: Tracker) -> str | None:
+    """The claim the conversation is about now: the one last picked from the status list or
+    named (the claim_number slot as last set; the status reply clears it afterwards) or the one
+    reported in this conversation (last_claim_number), whichever came last."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "slot" and event.get("value") \
+                and event.get("name") in ("claim_number", "last_claim_number"):
+            return parse_claim_number(str(event["value"])) or None
+    return None
+
+
 class ActionAnswerDocuments(Action):
     """Names every document at once (the one-time notice), never a partial list."""
 
@@ -117,23 +130,16 @@ def answer_documents(dispatcher: CollectingDispatcher, tracker: Tracker,
         if isinstance(in_view, list):
             return in_view
         looking, access = in_view
-        open_claims = [
-            view for view in claims_of_policy_holder(
-                access.policy_number or "", actor=looking.actor)
-            if view.missing_documents and view.stage in ("reported", "documents_review")
-        ]
-        hidden = hidden_policies(looking)
-        if open_claims and open_claims[0].policy_number in hidden:
-            # A medical claim's missing documents: the one-time code first.
-            return step_up(dispatcher, tracker, open_claims[0].policy_number,
-                           "check_status", open_claims[0].number)
-        if open_claims:
-            view = open_claims[0]
-            items = [catalogue()[code] for code, _, _ in view.missing_documents
-                     if code in catalogue()]
-            reply(dispatcher, tracker, "documents_for_claim", claim_number=view.number)
-            dispatcher.utter_message(text=one_time_notice(
-                items, lang, small_claim=is_small_claim(view.estimated_amount)))
+        view = claim_for_documents(
+            claims_of_policy_holder(access.policy_number or "", actor=looking.actor),
+            claim_in_focus(tracker))
+        if view is not None and view.policy_number in hidden_policies(looking):
+            # A medical claim's documents: the one-time code first.
+            return step_up(dispatcher, tracker, view.policy_number, "check_status",
+                           view.number)
+        if view is not None:
+            for line in documents_of_claim(view, lang):
+                dispatcher.utter_message(text=line)
             return []
     kind = _kind_from_text(text)
     if kind:

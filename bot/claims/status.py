@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Collection, Dict, Iterable, List, Sequence
 
+from bot.claims.amounts import is_small_claim
 from bot.claims.deadlines import ClockStatus, claim_deadlines, rules, settlement_band
 from bot.claims.lifecycle import claims_of_policy_holder
 from bot.claims.model import ClaimStage, ClaimView
 from bot.clauses import clause_by_reference
 from bot.clock import to_local
+from bot.documents import catalogue, one_time_notice
 from bot.escalations import escalate_if_late
 from bot.parsing import normalise_digits, parse_claim_number
 from bot.replies import date_text, join, money, say
@@ -301,6 +303,33 @@ def next_step(view: ClaimView, lang: str) -> str:
         return say("status_step.send", lang, documents=join(missing, lang))
     return say(f"status_step.{view.stage}", lang)
 
+
+
+def needs_documents(view: ClaimView) -> bool:
+    """Whether the customer still owes the claim documents."""
+    return bool(view.missing_documents) and view.stage in _DOCUMENT_STAGES
+
+
+def documents_of_claim(view: ClaimView, lang: str) -> List[str]:
+    """"还缺什么材料？" about one claim (the one the customer is talking about): every document it
+    still needs, at once (the one-time notice); or that it needs none from them now, and what
+    happens next."""
+    if not needs_documents(view):
+        return [say("documents_none_for_claim", lang, claim_number=view.number,
+                    step=next_step(view, lang))]
+    items = [catalogue()[code] for code, _, _ in view.missing_documents if code in catalogue()]
+    return [say("documents_for_claim", lang, claim_number=view.number),
+            one_time_notice(items, lang, small_claim=is_small_claim(view.estimated_amount))]
+
+
+def claim_for_documents(views: Sequence[ClaimView], focus: str | None) -> ClaimView | None:
+    """The claim a documents question is about: the one in focus (picked from the list, named,
+    or reported in this conversation) when it is among the customer's `views`, whether or not
+    it needs anything; else the newest one still waiting for documents; None when neither."""
+    chosen = select(views, focus) if focus else []
+    if chosen:
+        return chosen[0]
+    return next((view for view in views if needs_documents(view)), None)
 
 def choice_line(index: int, view: ClaimView, lang: str,
                 hidden: frozenset = frozenset()) -> str:
