@@ -314,12 +314,16 @@ def intake_text(result: IntakeResult, lang: str | None = None) -> str:
         return say(result.reply_key or f"intake_error.{UNSUPPORTED_TYPE}", lang,
                    **dict(result.reply_fields))
     lines = []
+    names = [item.name(lang) for item in result.missing if not item.fetched_by_insurer]
+    if result.duplicate and result.needs_document_code and names:
+        # The same file again, still not tied to an item: one reply, that it is kept and which
+        # document it is (never "no need to send it" beside "got the file, which is it?").
+        return say("intake_duplicate_which_document", lang, documents=join(names, lang))
     if result.duplicate:
         lines.append(say("intake_duplicate", lang))
     elif result.document is not None:
         lines.append(say("intake_received", lang, document=result.document.name(lang)))
-    if result.needs_document_code:
-        names = [item.name(lang) for item in result.missing if not item.fetched_by_insurer]
+    if result.needs_document_code and not result.duplicate:
         lines.append(say("intake_which_document", lang, documents=join(names, lang)))
     else:
         lines.append(one_time_notice(result.missing, lang, follow_up=True))
