@@ -26,6 +26,7 @@ from bot.parsing import (
 )
 from bot.replies import clock_text, date_text, say
 from bot.request_words import request_in
+from bot.service_questions import WHAT_I_DO, service_question
 from bot.settings import get_settings
 
 V = identity.VerificationOutcome
@@ -194,6 +195,11 @@ def _last_four_beside(said: str) -> str | None:
     return None
 
 
+def back_to(ask_key: str, lang: str) -> str:
+    """"OK, back to where we were." and the question the customer was at."""
+    return say("side_back_to", lang) + (" " if lang == "en" else "") + say(ask_key, lang)
+
+
 class IdentitySlots:
     """Validation of the identity slots, shared by every form that starts with them."""
 
@@ -316,16 +322,22 @@ class IdentitySlots:
     def _general_question(self, text: str, ask_key: str, dispatcher: CollectingDispatcher,
                           tracker: Tracker) -> Dict[str, Any] | None:
         """A general question asked instead of the answer ("what documents do I need for a
-        house fire?"): answered without a policy, then the question the customer was at is
-        asked again, saying so. An argument against a decision is kept as the request to do
-        once verified (the dispute path). None: the text is not such a question."""
+        house fire?", "what can you do?"): answered without a policy, then the question the
+        customer was at is asked again, saying so. An argument against a decision is kept as
+        the request to do once verified (the dispute path). None: the text is not such a
+        question."""
         if parse_policy_number(text) or identity.parse_mobile(text) \
                 or parse_date_of_birth(without_reference_numbers(text)):
             return None
         kind = side_questions.side_question(text)
+        lang = language_of(tracker)
+        if kind is None and service_question(text) == WHAT_I_DO:
+            # "Hello, what can you do?": what the assistant does, then the same question.
+            dispatcher.utter_message(text=say("capabilities_in_check", lang))
+            dispatcher.utter_message(text=back_to(ask_key, lang))
+            return {}
         if kind is None:
             return None
-        lang = language_of(tracker)
         kept: Dict[str, Any] = {}
         if kind in PENDING_AFTER_CHECK:
             # Needs the customer's own data: done as soon as the check passes.
@@ -336,7 +348,7 @@ class IdentitySlots:
                 kept["pending_request"] = PENDING_AFTER_CHECK[kind]
         else:
             dispatcher.utter_message(text=side_questions.answer(kind, text, lang))
-        dispatcher.utter_message(text=say("side_back_to", lang) + say(ask_key, lang))
+        dispatcher.utter_message(text=back_to(ask_key, lang))
         return kept
 
     def validate_login_phone(

@@ -4,6 +4,8 @@
 check (components/person_request.py) would take them for a request for one; "哦哦好的好的👍👍" only
 says "got it". None of them asks for a person: the first two get an answer (the assistant is an
 automated service; the agents' hours with their time zone), the last an acknowledgement.
+"你能做什么？" / "what can you do?" gets what the assistant does, also in the middle of the
+identity check (then its question again), where it is never read as a failed answer.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from bot.language import to_simplified
 IS_BOT = "is_bot"
 AGENT_HOURS = "agent_hours"
 ACKNOWLEDGED = "acknowledged"
+WHAT_I_DO = "what_i_do"  # "你能做什么？", "what can you do?": what the assistant does
 
 # A question, not a request: 吗/呢/? or "are you"/"when" words, about what the assistant is.
 _IS_BOT = re.compile(
@@ -32,6 +35,15 @@ _AGENT_HOURS = re.compile(
     r"\b(?:opening|office|working|business) hours\b|\bwhat (?:time|hours) (?:do|are) "
     r"(?:your |the )?(?:agents?|staff|people|team|you)\b)"
 )
+# What the assistant is for: "你能做什么", "你可以帮我干嘛", "有什么功能", "what can you do",
+# "how can you help me".
+_WHAT_I_DO = re.compile(
+    r"(?i)((你|您|这里|这个|机器人|助手)(都|还)?(能|可以|会)(帮我|帮忙)?(做|干|办)(些|点)?(什么|啥|嘛|哪些)|"
+    r"(能|可以)帮(我|忙)?(做|干|办)?(些|点)?(什么|啥|哪些)|有(什么|哪些|啥)功能|(怎么|如何)用你|"
+    r"\bwhat (?:can|do|else can) you (?:do|help(?: me)?(?: with)?|offer)\b|"
+    r"\bwhat are you (?:for|able to do)\b|\bhow (?:can|do|could) you help\b|"
+    r"\bwhat (?:kind of )?(?:things|help|services?) (?:can|do) you\b)"
+)
 # The whole message is "OK", "got it", "好的", thumbs up: an acknowledgement, nothing more.
 _ACKNOWLEDGEMENT = re.compile(
     r"(?i)^(?:(?:哦+|噢+|喔+|嗯+|恩+|好+的?|好吧|行+|可以|明白了?|知道了?|收到|了解|懂了|谢谢|多谢|"
@@ -49,8 +61,9 @@ _WANTS_PERSON = re.compile(
 
 
 def service_question(text: str | None) -> str | None:
-    """IS_BOT or AGENT_HOURS for a question about the service, ACKNOWLEDGED for a message that
-    only says "got it", else None (a message that also asks for a person included)."""
+    """IS_BOT, AGENT_HOURS or WHAT_I_DO for a question about the service, ACKNOWLEDGED for a
+    message that only says "got it", else None (a message that also asks for a person
+    included)."""
     if not text:
         return None
     simple = to_simplified(text).strip()
@@ -62,4 +75,6 @@ def service_question(text: str | None) -> str | None:
         return IS_BOT
     if _ACKNOWLEDGEMENT.match(simple):
         return ACKNOWLEDGED
+    if _WHAT_I_DO.search(simple):
+        return WHAT_I_DO
     return None

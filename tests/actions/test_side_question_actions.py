@@ -26,7 +26,7 @@ def test_a_documents_question_for_the_policy_number_is_answered_then_asked_again
     assert result == {"policy_number": None}
     texts = [message["text"] for message in messages]
     assert "List of damaged or lost items" in texts[0]
-    assert texts[-1] == say("side_back_to", "en") + say("ask_policy_number", "en")
+    assert texts[-1] == say("side_back_to", "en") + " " + say("ask_policy_number", "en")
     assert not any(say("policy_number_unreadable", "en") in text for text in texts)
 
 

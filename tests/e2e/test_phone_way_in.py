@@ -49,6 +49,6 @@ def test_a_documents_question_in_the_check_is_answered_and_the_check_goes_on(cla
     assert chat.says("where is my claim?") == say("ask_policy_number", "en")
     reply = chat.says("what documents do I need for a house fire?")
     assert "List of damaged or lost items" in reply
-    assert reply.endswith(say("side_back_to", "en") + say("ask_policy_number", "en"))
+    assert reply.endswith(say("side_back_to", "en") + " " + say("ask_policy_number", "en"))
     reply = chat.says("HOME-2026-0001")
     assert reply == say("ask_verification", "en")
