@@ -49,6 +49,7 @@ from bot.claims.reporting.answers import (
     is_confirmation,
     report_summary,
     same_incident_reply,
+    time_in_future_line,
     told_meanwhile,
 )
 from bot.claims.reporting.extract import incident_kinds
@@ -150,10 +151,14 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
         elif tracker.get_slot("requested_slot") is None:
             # Activation (nothing asked yet): the message that started the report may already
             # say most of it.
+            before, now = load_draft(tracker), utc_now()
             draft = absorb_first_message(
-                load_draft(tracker), tracker.latest_message.get("text") or "", utc_now(),
-                language_of(tracker),
+                before, tracker.latest_message.get("text") or "", now, language_of(tracker),
             )
+            future = time_in_future_line(before, draft, now, language_of(tracker))
+            if future:
+                # "今天上午十点…" said at 01:47: why the time was not kept, before any question.
+                dispatcher.utter_message(text=future)
             events.append(SlotSet("report_draft", draft.as_dict()))
             tracker.slots["report_draft"] = draft.as_dict()
             if tracker.get_slot("verified") and vehicle_outside_line(draft):
@@ -214,10 +219,13 @@ class ValidateReportForm(IdentitySlots, FormValidationAction):
         reply's slots: noted, the same question again, and no failed try counted."""
         if emergency_live(tracker) and still_urgent(text) is not None:
             return {}, None  # the live emergency again: its help, as before (actions/identity)
-        before = load_draft(tracker)
-        kept = absorb_told_meanwhile(before, text, utc_now(), language_of(tracker))
+        before, now = load_draft(tracker), utc_now()
+        kept = absorb_told_meanwhile(before, text, now, language_of(tracker))
         if not told_meanwhile(before, kept):
             return {}, None
+        future = time_in_future_line(before, kept, now, language_of(tracker))
+        if future:
+            dispatcher.utter_message(text=future)  # the time said is still to come: why not kept
         draft_slot = {"report_draft": kept.as_dict()}
         tracker.slots.update(draft_slot)
         if side_questions.side_question(text) is not None or identity_words.wants_phone_route(

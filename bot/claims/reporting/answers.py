@@ -144,7 +144,7 @@ def interpret_answer(
     """
     answer = _interpret(draft, asking, text, now, lang, intent=intent)
     answer = _with_discharge(draft, answer, text, now, lang)
-    filled = admission_from_incident(answer.draft)
+    filled = account_on_day(draft, admission_from_incident(answer.draft), now, lang)
     if filled is answer.draft:
         return answer
     return Answer(filled, answer.message, _changed(draft, filled))
@@ -557,6 +557,10 @@ def absorb_first_message(draft: ReportDraft, text: str, now: datetime, lang: str
     clean = normalise(text)[:_MAX_FREE_TEXT]
     extracted = extract_report_fields(clean, now, lang, line_of_business=draft.line_of_business)
     merged = merge_fields(draft, extracted)
+    if extracted.when.future and extracted.when.date is not None and not merged.has_time:
+        # "今天上午十点…" said at 01:47: not the incident time; the customer is told why
+        # (told_time_in_future) and the account's "今天" follows the day given instead.
+        merged = replace(merged, future_day=extracted.when.date)
     if not extracted.kinds:
         merged = replace(merged, description=draft.description)  # "我要报案" says nothing yet
     elif merged.incident_type is None and extracted.line_hint:
@@ -580,6 +584,17 @@ def absorb_told_meanwhile(draft: ReportDraft, text: str, now: datetime,
         # Only a message that tells what happened: "不记得了" or "1234" is the check's answer.
         return draft
     return _with_account(absorb_first_message(draft, text, now, lang), clean)
+
+
+def time_in_future_line(before: ReportDraft, after: ReportDraft, now: datetime,
+                        lang: str) -> str | None:
+    """Why the time a message gave was not kept, when it is still to come ("今天上午十点"
+    said at 01:47): it cannot be in the future, and it will be asked again. None when the
+    message gave no such time."""
+    if after.future_day is None or after.future_day == before.future_day or after.has_time:
+        return None
+    return say("report_time_in_future", lang,
+               now=clock_text(to_local(now), lang, named=True))
 
 
 def told_meanwhile(before: ReportDraft, after: ReportDraft) -> bool:
@@ -814,7 +829,50 @@ def _not_this_but_that(draft: ReportDraft, text: str, now: datetime, lang: str) 
 def apply_correction(draft: ReportDraft, text: str, now: datetime, lang: str, *,
                      at_summary: bool = True) -> Answer:
     """A correction at the summary ("不对,时间是四点"): what the message says replaces the draft's
-    value; a time alone moves the hour on the day already given."""
+    value; a time alone moves the hour on the day already given. A day corrected is corrected
+    in the account too (account_on_day)."""
+    answer = _apply_correction(draft, text, now, lang, at_summary=at_summary)
+    fixed = account_on_day(draft, answer.draft, now, lang)
+    if fixed is answer.draft:
+        return answer
+    return replace(answer, draft=fixed, changed=_changed(draft, fixed))
+
+
+# Words in the account that name a day: relative ones and a month and day in figures.
+_DAY_WORDS_IN_ACCOUNT = re.compile(
+    r"大前天|前天|昨天|昨日|今天|今日|明天|后天|\b(?:today|yesterday|tomorrow)\b"
+    r"|(?:\d{4}年)?\d{1,2}月\d{1,2}[日号]"
+    r"|\b\d{1,2} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d{4}\b",
+    re.IGNORECASE)
+
+
+def account_on_day(before: ReportDraft, after: ReportDraft, now: datetime,
+                   lang: str) -> ReportDraft:
+    """`after` with the account ("经过") naming the incident's day as it now stands: when the
+    day changed from the one before (or from a time still to come, `future_day`), the words in
+    the account that named the old day ("今天上午十点…" corrected to 昨天) name the new one
+    (its date, which stays true whenever the claim is read). Other days the account names
+    ("前天买的车") are left as they are."""
+    day = _day_of(after)
+    old_days = {old for old in (_day_of(before), before.future_day) if old is not None}
+    if day is None:
+        return after
+    if after.future_day is not None:
+        after = replace(after, future_day=None)  # the real day is known now
+    old_days.discard(day)
+    if not after.description or not old_days:
+        return after
+
+    def named_day(match: re.Match) -> str:
+        named = parse_incident_datetime(match.group(0), now, lang).date
+        return date_text(day, lang) if named in old_days else match.group(0)
+
+    account = _DAY_WORDS_IN_ACCOUNT.sub(named_day, after.description)
+    return after if account == after.description else replace(after, description=account)
+
+
+def _apply_correction(draft: ReportDraft, text: str, now: datetime, lang: str, *,
+                      at_summary: bool) -> Answer:
     clean = normalise(text)
     if at_summary and _BARE_NO.match(clean):
         # "不对" alone: which field is asked, not "I didn't understand".

@@ -103,6 +103,10 @@ class ReportDraft:
     # The two readings of an hour asked back ("上午10点还是晚上10点？"), local ISO datetimes:
     # the answer "上午" picks one of them.
     pending_times: tuple[str, ...] = ()
+    # The day of a time the customer gave that was still to come ("今天上午十点" said at 01:47):
+    # not kept as the incident time; the account's words naming that day are replaced by the
+    # day the customer gives instead (answers.account_on_day).
+    future_day: date | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly (dates ISO, amount a string): fits a Rasa slot."""
@@ -128,7 +132,8 @@ class ReportDraft:
                 continue
             if spec.name == "incident_at" and isinstance(value, str):
                 value = datetime.fromisoformat(value)
-            elif spec.name in ("incident_date", "admission_date", "discharge_date") and isinstance(
+            elif spec.name in ("incident_date", "admission_date", "discharge_date",
+                               "future_day") and isinstance(
                 value, str
             ):
                 value = date.fromisoformat(value)
