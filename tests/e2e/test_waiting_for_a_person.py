@@ -16,13 +16,7 @@ import requests
 from bot.replies import say
 from rasa_server.launcher import Servers
 from tests.support.clock import CLOCK_SHIFT_ENV, shift_to
-from tests.support.e2e import (
-    E2E_AGENTS,
-    E2E_CREDENTIALS,
-    E2E_RASA_API_TOKEN,
-    seed_database,
-    serve,
-)
+from tests.support.e2e import E2E_AGENTS, servers_of_their_own
 from tests.support.webchat import WebChat
 
 pytestmark = pytest.mark.e2e
@@ -34,17 +28,8 @@ HOURS, CALLBACK_WORDS, CALLBACK_HOUR = "10:00-11:00", "明天上午10点", 10
 @pytest.fixture(scope="module")
 def night_servers(claims_model: Path,
                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    folder = tmp_path_factory.mktemp("waiting-e2e")
-    url = f"sqlite:///{folder / 'claims.db'}"
-    seed_database(url, folder / "var")
-    credentials = folder / "credentials.yml"
-    credentials.write_text(E2E_CREDENTIALS, encoding="utf-8")
-    servers = Servers(claims_model, credentials=credentials, env={
-        "CLAIMS_DB_URL": url, "CLAIMS_VAR_DIR": str(folder / "var"),
-        "RASA_TELEMETRY_ENABLED": "false", "CLAIMS_RASA_API_TOKEN": E2E_RASA_API_TOKEN,
-        "CLAIMS_AGENT_HOURS": HOURS, CLOCK_SHIFT_ENV: shift_to(22),
-    }, log_dir=folder / "logs")
-    yield from serve(servers)
+    yield from servers_of_their_own(claims_model, tmp_path_factory.mktemp("waiting-e2e"),
+                                    CLAIMS_AGENT_HOURS=HOURS, **{CLOCK_SHIFT_ENV: shift_to(22)})
 
 
 def _console(servers: Servers) -> tuple[str, dict]:

@@ -125,6 +125,23 @@ def serve(launcher: L, what: str = "The servers") -> Iterator[L]:
         pytest.fail(problem, pytrace=False)
 
 
+def servers_of_their_own(model: Path, folder: Path, **env: str) -> Iterator[Launcher]:
+    """For a module fixture that needs servers apart from the session's (their own hour, their
+    own settings): a freshly seeded store in `folder`, the web chat's channels, Rasa's API
+    behind the test token, and `env` on top (`yield from servers_of_their_own(...)`)."""
+    from rasa_server.launcher import Servers
+
+    url = f"sqlite:///{folder / 'claims.db'}"
+    seed_database(url, folder / "var")
+    credentials = folder / "credentials.yml"
+    credentials.write_text(E2E_CREDENTIALS, encoding="utf-8")
+    servers = Servers(model, credentials=credentials, env={
+        "CLAIMS_DB_URL": url, "CLAIMS_VAR_DIR": str(folder / "var"),
+        "RASA_TELEMETRY_ENABLED": "false", "CLAIMS_RASA_API_TOKEN": E2E_RASA_API_TOKEN, **env,
+    }, log_dir=folder / "logs")
+    yield from serve(servers)
+
+
 def run_coroutine(awaitable_factory, timeout: float | None = None):
     """Runs a coroutine to its end from a synchronous test, on a fresh event loop in a thread of
     its own: asyncio.run() refuses to start where a loop is already running in the main thread
