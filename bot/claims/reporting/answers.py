@@ -853,6 +853,9 @@ def account_on_day(before: ReportDraft, after: ReportDraft, now: datetime,
     the account that named the old day ("今天上午十点…" corrected to 昨天) name the new one
     (its date, which stays true whenever the claim is read). Other days the account names
     ("前天买的车") are left as they are."""
+    if after.future_day is None and (before.incident_at, before.incident_date) == (
+            after.incident_at, after.incident_date):
+        return after  # the time did not move
     day = _day_of(after)
     old_days = {old for old in (_day_of(before), before.future_day) if old is not None}
     if day is None:
