@@ -186,9 +186,9 @@ class WebChatInput(RestInput):
 
     def _check_message(self, body: Dict[str, Any]) -> Union[Dict[str, Any], HTTPResponse]:
         """The message body (sender and session already checked) made ready to handle, or the
-        400 that explains what is wrong. One longer than a message may be (within the body's
-        hard limit) is flagged: the customer gets a reply in their language (receive), the
-        message is not handled."""
+        400 that explains what is wrong. An empty message (nothing but spaces) and one longer
+        than a message may be (within the body's hard limit) are flagged: the customer gets a
+        reply in their language (receive), the message is not handled."""
         message = body.get("message")
         if not isinstance(message, str):
             return _error(400, "invalid_message", "'message' must be a string.")
@@ -199,8 +199,7 @@ class WebChatInput(RestInput):
         from channels.customer_text import customer_text
 
         body["message"] = message = customer_text(clean_text(message))
-        if not message.strip():
-            return _error(400, "empty_message", "'message' must not be empty.")
+        body["empty"] = not message.strip()
         body["too_long"] = len(message) > self.max_message_chars
         # Only what the page itself sends is kept: anything else would be stored with every
         # message (a 60 KB blob a turn fills a disk) and reach agents' transcripts.
@@ -401,17 +400,20 @@ class WebChatInput(RestInput):
         self, request: Request, sender: str,
         on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Union[ResponseStream, HTTPResponse]:
-        """A typed message (or a pressed button): Rasa's answer, or a stream of it."""
+        """A typed message (or a pressed button): Rasa's answer, or a stream of it. An empty
+        message, or one too long, is answered by the channel (HTTP 200, like any reply) and
+        neither handled nor stored."""
         body = self._check_message(request.ctx.webchat_body)
         if isinstance(body, HTTPResponse):
             return body
         sender_id = sender
         text: str = body["message"]
         locale = body["metadata"].get("locale")
-        if body["too_long"]:
+        if body["empty"] or body["too_long"]:
+            key, fields = (("no_text", {}) if body["empty"] else
+                           ("message_too_long_parts", {"limit": self.max_message_chars}))
             return response.json([{"recipient_id": sender_id, "text": await self._own_reply(
-                request, sender_id, "message_too_long_parts", text, locale,
-                limit=self.max_message_chars)}])
+                request, sender_id, key, text, locale, **fields)}])
         # The identity check also counts wrong answers per client address: the server's view
         # of the peer (the proxy's, when Sanic is told to trust one), never the page's.
         metadata = {**(body.get("metadata") or {}),
