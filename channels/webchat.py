@@ -16,7 +16,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
-from channels.conversation import Conversation, read_conversation
+from channels.conversation import Conversation, read_conversation, read_tracker
 from channels.media import receive_media_file, upload_target
 from channels.pages import (
     FALLBACK_METHODS,
@@ -222,6 +222,8 @@ class WebChatInput(RestInput):
         ("/voice", "POST", "voice"),
         ("/webhook", "POST", "receive"),
         ("/login", "POST", "login"),
+        ("/history", "GET", "history"),
+        ("/end", "POST", "end"),
     )
 
     def blueprint(
@@ -328,6 +330,42 @@ class WebChatInput(RestInput):
             return _error(503, "unavailable", "Try the link again in a minute.")
         return _no_store({"text": text, "claim_number": granted.claim_number,
                           "language": granted.language})
+
+    @names_sender(_sender_in_query)
+    async def history(self, request: Request, sender: str,
+                      on_new_message: Any = None) -> HTTPResponse:
+        """What the customer was shown and said in this conversation's current session, oldest
+        first, for a page that opens again on it (bot.webchat_conversation.visible_history):
+        {"messages": [{"from": "customer"|"bot"|"agent", "text", "buttons"?}], "truncated"}."""
+        from bot.webchat_conversation import visible_history
+
+        try:
+            tracker = await read_tracker(request.app, sender)
+        except Exception:
+            logger.exception("webchat: reading the history of %s failed", sender)
+            return _error(503, "unavailable", "The conversation cannot be read right now.")
+        return _no_store(visible_history(tracker.events if tracker is not None else ()).as_json())
+
+    @names_sender(_sender_in_body(MAX_ACK_BODY_BYTES))
+    async def end(self, request: Request, sender: str,
+                  on_new_message: Any = None) -> HTTPResponse:
+        """"结束对话 / End chat": the conversation is restarted as Rasa's restart does (every
+        slot cleared, so the verified identity is gone: whoever speaks in it again is asked who
+        they are), a request for a person not yet taken is withdrawn, and the end is audited
+        (bot.webchat_conversation.record_end). The page then asks for a new session."""
+        from bot.webchat_conversation import record_end
+
+        try:
+            ended = await _restart(request.app.ctx.agent, sender)
+        except Exception:
+            logger.exception("webchat: ending the conversation of %s failed", sender)
+            return _error(503, "unavailable", "The chat cannot be ended right now; try again.")
+        if ended:  # nothing to record for a conversation that never started
+            try:
+                await asyncio.to_thread(record_end, sender)
+            except Exception:  # the identity is gone already; the bookkeeping is logged
+                logger.exception("webchat: recording the end of %s failed", sender)
+        return _no_store({"ended": True})
 
     @names_sender(_sender_in_query)
     async def documents(self, request: Request, sender: str,
@@ -478,3 +516,19 @@ async def _log_in(agent: Any, sender: str, granted: Any, text: str) -> None:
         tracker.update(BotUttered(text))
         await agent.tracker_store.save(tracker)
 
+
+async def _restart(agent: Any, sender: str) -> bool:
+    """Restart conversation `sender` as Rasa's /restart does (action_restart, then Restarted:
+    every slot back to its initial value, the verified identity with them); False when it has no
+    tracker yet (nothing to end, nothing stored)."""
+    from rasa.shared.core.constants import ACTION_RESTART_NAME
+    from rasa.shared.core.events import ActionExecuted, Restarted
+
+    async with agent.lock_store.lock(sender):
+        tracker = await agent.tracker_store.retrieve(sender)
+        if tracker is None:
+            return False
+        tracker.update(ActionExecuted(ACTION_RESTART_NAME))
+        tracker.update(Restarted())
+        await agent.tracker_store.save(tracker)
+    return True
