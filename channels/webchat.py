@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import re
@@ -15,7 +16,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
-from channels.conversation import Conversation, read_conversation
+from channels.conversation import Conversation, read_conversation, read_tracker
 from channels.media import receive_media_file, upload_target
 from channels.pages import (
     FALLBACK_METHODS,
@@ -25,7 +26,7 @@ from channels.pages import (
     page_headers,
     security_headers,
 )
-from rasa_server.turns import RETRY_AFTER_SECONDS, try_again_text, watch_turn
+from rasa_server.turns import RETRY_AFTER_SECONDS, reply_language, try_again_text, watch_turn
 
 logger = logging.getLogger(__name__)
 
@@ -70,56 +71,97 @@ def _error(status: int, code: str, message: str, **extra: Any) -> HTTPResponse:
     return json_error(status, code, message, **extra)
 
 
-def _session_refused(request: Request, sender: str) -> HTTPResponse | None:
-    """None when the request carries the session token of `sender` (X-Chat-Session, issued by
-    POST /session: bot/webchat_session.py); else the 401 to answer, before anything is done."""
-    from bot.webchat_session import SESSION_HEADER, session_valid
+SENDER_RULE = "'sender' must be a string of 1-64 letters, digits, '-' or '_'."
 
-    if session_valid(sender, request.headers.get(SESSION_HEADER, "")):
-        return None
-    return _error(401, "invalid_session",
-                  f"This conversation needs its session token in {SESSION_HEADER}; "
-                  "POST session starts a new conversation.")
+# What a route that names a conversation finds it with: the sender, or the 4xx to answer.
+SenderOf = Callable[[Request], Awaitable[Union[str, HTTPResponse]]]
 
 
-class _RefusedAck(Exception):
-    """A malformed acknowledgement: the 4xx to answer, and whether to audit it."""
-
-    def __init__(self, status: int, code: str, message: str, *, audit: bool = False,
-                 sender: str | None = None, response: HTTPResponse | None = None) -> None:
-        super().__init__(code)
-        self.response = response or _error(status, code, message)
-        self.code, self.audit, self.sender = code, audit, sender
+async def _sender_in_query(request: Request) -> Union[str, HTTPResponse]:
+    """?sender= of a GET or of a raw upload."""
+    sender = request.args.get("sender", "")
+    if not SENDER_ID_PATTERN.fullmatch(sender):
+        return _error(400, "invalid_sender", SENDER_RULE)
+    return sender
 
 
-def _parse_ack(request: Request) -> tuple[str, list[int]]:
-    """The sender and message ids of an acknowledgement; _RefusedAck says what is wrong (an
-    oversized one is audited: no page sends one)."""
+def _sender_in_body(max_bytes: int, *, audit_oversized: bool = False) -> SenderOf:
+    """The "sender" of a JSON object body of at most `max_bytes`; the parsed body is left in
+    request.ctx.webchat_body for the handler. `audit_oversized`: a larger body is audited (no
+    page sends one)."""
+
+    async def sender_of(request: Request) -> Union[str, HTTPResponse]:
+        if len(request.body or b"") > max_bytes:
+            if audit_oversized:
+                await _audit_refused_ack(request, None, "body_too_large")
+            return _error(413, "body_too_large", f"Request body over {max_bytes} bytes.")
+        try:
+            body = json.loads(request.body or b"")
+        except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting too
+            body = None
+        if not isinstance(body, dict):
+            return _error(400, "invalid_json", "Body must be a JSON object.")
+        sender = body.get("sender")
+        if not isinstance(sender, str) or not SENDER_ID_PATTERN.fullmatch(sender):
+            return _error(400, "invalid_sender", SENDER_RULE)
+        request.ctx.webchat_body = body
+        return sender
+
+    return sender_of
+
+
+def names_sender(sender_of: SenderOf) -> Callable[[Callable[..., Awaitable[Any]]],
+                                                  Callable[..., Awaitable[Any]]]:
+    """A route that names a conversation: `sender_of` finds the sender (or answers 400/413),
+    then the request must carry that sender's session token (X-Chat-Session, issued by POST
+    /session: bot/webchat_session.py), else 401 before anything is done or stored. The handler
+    is called as handler(self, request, sender, on_new_message)."""
+
+    def decorate(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        @functools.wraps(handler)
+        async def checked(self: Any, request: Request, on_new_message: Any = None) -> Any:
+            from bot.webchat_session import SESSION_HEADER, session_valid
+
+            sender = await sender_of(request)
+            if isinstance(sender, HTTPResponse):
+                return sender
+            if not session_valid(sender, request.headers.get(SESSION_HEADER, "")):
+                # Not audited: a stranger's request names no conversation of theirs.
+                return _error(401, "invalid_session",
+                              f"This conversation needs its session token in {SESSION_HEADER}; "
+                              "POST session starts a new conversation.")
+            return await handler(self, request, sender, on_new_message)
+
+        return checked
+
+    return decorate
+
+
+async def _audit_refused_ack(request: Request, sender: str | None, code: str) -> None:
+    from bot.outbox.delivery import record_refused_ack
+
+    try:
+        await asyncio.to_thread(record_refused_ack, sender, code,
+                                request.remote_addr or request.ip)
+    except Exception:  # the refusal stands without its audit entry
+        logger.exception("webchat: auditing a refused acknowledgement failed")
+
+
+def _no_store(body: Any) -> HTTPResponse:
+    """A JSON answer no cache may keep (it names the conversation's contents)."""
+    return response.json(body, headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
+
+
+def _ack_ids(body: Dict[str, Any]) -> list[int] | HTTPResponse:
+    """The message ids of an acknowledgement, or the 4xx that says what is wrong."""
     from bot.outbox.delivery import MAX_ACK_IDS
 
-    if len(request.body or b"") > MAX_ACK_BODY_BYTES:
-        raise _RefusedAck(413, "body_too_large", f"Request body over {MAX_ACK_BODY_BYTES} bytes.",
-                          audit=True)
-    try:
-        body = json.loads(request.body or b"")
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        body = None
-    if not isinstance(body, dict):
-        raise _RefusedAck(400, "invalid_json", "Body must be a JSON object.")
-    sender = body.get("sender")
-    if not isinstance(sender, str) or not SENDER_ID_PATTERN.fullmatch(sender):
-        raise _RefusedAck(400, "invalid_sender",
-                          "'sender' must be a string of 1-64 letters, digits, '-' or '_'.")
-    refused = _session_refused(request, sender)
-    if refused is not None:  # not audited: a stranger's request names no conversation of theirs
-        raise _RefusedAck(401, "invalid_session", "", response=refused)
     ids = body.get("ids")
     if not isinstance(ids, list) or not all(type(i) is int and 0 < i < 2 ** 63 for i in ids):
-        raise _RefusedAck(400, "invalid_ids", "'ids' must be a list of message ids.")
+        return _error(400, "invalid_ids", "'ids' must be a list of message ids.")
     if len(ids) > MAX_ACK_IDS:
-        raise _RefusedAck(413, "too_many_ids", f"At most {MAX_ACK_IDS} ids at once.",
-                          audit=True, sender=sender)
-    return sender, ids
+        return _error(413, "too_many_ids", f"At most {MAX_ACK_IDS} ids at once.")
+    return ids
 
 
 class WebChatInput(RestInput):
@@ -142,42 +184,23 @@ class WebChatInput(RestInput):
             DEFAULT_OUTBOX_LEASE_SECONDS if outbox_lease_seconds is None
             else outbox_lease_seconds))
 
-    def _parse_body(self, request: Request) -> Union[Dict[str, Any], HTTPResponse]:
-        """The checked request body, or the 4xx response that explains what is wrong."""
-        if len(request.body or b"") > MAX_BODY_BYTES:
-            return _error(413, "body_too_large", f"Request body over {MAX_BODY_BYTES} bytes.")
-        try:
-            body = json.loads(request.body or b"")
-        except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting too
-            return _error(400, "invalid_json", "Body must be a JSON object.")
-        if not isinstance(body, dict):
-            return _error(400, "invalid_json", "Body must be a JSON object.")
-
-        sender = body.get("sender")
-        if not isinstance(sender, str) or not SENDER_ID_PATTERN.fullmatch(sender):
-            return _error(
-                400,
-                "invalid_sender",
-                "'sender' must be a string of 1-64 letters, digits, '-' or '_'.",
-            )
-        refused = _session_refused(request, sender)
-        if refused is not None:
-            return refused
+    def _check_message(self, body: Dict[str, Any]) -> Union[Dict[str, Any], HTTPResponse]:
+        """The message body (sender and session already checked) made ready to handle, or the
+        400 that explains what is wrong. An empty message (nothing but spaces) and one longer
+        than a message may be (within the body's hard limit) are flagged: the customer gets a
+        reply in their language (receive), the message is not handled."""
         message = body.get("message")
         if not isinstance(message, str):
             return _error(400, "invalid_message", "'message' must be a string.")
+        metadata = body.get("metadata")
+        if metadata is not None and not isinstance(metadata, dict):
+            return _error(400, "invalid_metadata", "'metadata' must be a JSON object.")
         from bot.language import clean_text
         from channels.customer_text import customer_text
 
         body["message"] = message = customer_text(clean_text(message))
-        if not message.strip():
-            return _error(400, "empty_message", "'message' must not be empty.")
-        # Longer than a message may be (but within the body's hard limit): the customer is
-        # answered in their language (receive), the message is not handled.
+        body["empty"] = not message.strip()
         body["too_long"] = len(message) > self.max_message_chars
-        metadata = body.get("metadata")
-        if metadata is not None and not isinstance(metadata, dict):
-            return _error(400, "invalid_metadata", "'metadata' must be a JSON object.")
         # Only what the page itself sends is kept: anything else would be stored with every
         # message (a 60 KB blob a turn fills a disk) and reach agents' transcripts.
         locale = (metadata or {}).get("locale")
@@ -187,7 +210,8 @@ class WebChatInput(RestInput):
         return body
 
     # The routes under /webhooks/webchat: path, method, and the handler method that answers
-    # (every handler takes the request and Rasa's on_new_message).
+    # (every handler takes the request and Rasa's on_new_message; those that name a
+    # conversation are @names_sender and check its session token first).
     ROUTES = (
         ("/health", "GET", "health"),
         ("/session", "POST", "session"),
@@ -198,6 +222,8 @@ class WebChatInput(RestInput):
         ("/voice", "POST", "voice"),
         ("/webhook", "POST", "receive"),
         ("/login", "POST", "login"),
+        ("/history", "GET", "history"),
+        ("/end", "POST", "end"),
     )
 
     def blueprint(
@@ -235,19 +261,11 @@ class WebChatInput(RestInput):
         return response.json({"sender": sender, "token": token},
                              headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
 
-    async def messages(self, request: Request, on_new_message: Any = None) -> HTTPResponse:
+    @names_sender(_sender_in_query)
+    async def messages(self, request: Request, sender: str,
+                       on_new_message: Any = None) -> HTTPResponse:
         """Messages written outside the customer's turn (an agent's words, the bot's greeting
         after a hand-back, proactive notices), each handed out once."""
-        sender = request.args.get("sender", "")
-        if not SENDER_ID_PATTERN.fullmatch(sender):
-            return _error(
-                400,
-                "invalid_sender",
-                "'sender' must be a string of 1-64 letters, digits, '-' or '_'.",
-            )
-        refused = _session_refused(request, sender)
-        if refused is not None:
-            return refused
         try:
             from bot.outbox.delivery import collect_messages
 
@@ -255,37 +273,33 @@ class WebChatInput(RestInput):
         except Exception:
             logger.exception("webchat: collecting messages for %s failed", sender)
             return _error(503, "unavailable", "Messages cannot be collected right now.")
-        return response.json(
-            [{"id": m.id, "kind": m.kind, "text": m.text} for m in taken],
-            headers={**SECURITY_HEADERS, "Cache-Control": "no-store"},
-        )
+        return _no_store([{"id": m.id, "kind": m.kind, "text": m.text} for m in taken])
 
-    async def acknowledge(self, request: Request, on_new_message: Any = None) -> HTTPResponse:
+    @names_sender(_sender_in_body(MAX_ACK_BODY_BYTES, audit_oversized=True))
+    async def acknowledge(self, request: Request, sender: str,
+                          on_new_message: Any = None) -> HTTPResponse:
         """The page showed these messages ({"sender", "ids"}): they are delivered. Until then a
         collected message stays pending and is handed out again after its lease, so a poll
         whose response is lost loses nothing."""
-        from bot.outbox.delivery import acknowledge_messages, record_refused_ack
+        from bot.outbox.delivery import acknowledge_messages
 
-        try:
-            sender, ids = _parse_ack(request)
-        except _RefusedAck as refused:
-            if refused.audit:
-                try:
-                    await asyncio.to_thread(record_refused_ack, refused.sender,
-                                            refused.code, request.remote_addr or request.ip)
-                except Exception:  # the refusal stands without its audit entry
-                    logger.exception("webchat: auditing a refused acknowledgement failed")
-            return refused.response
+        ids = _ack_ids(request.ctx.webchat_body)
+        if isinstance(ids, HTTPResponse):
+            if ids.status == 413:  # no page sends more than a poll's worth
+                await _audit_refused_ack(request, sender, "too_many_ids")
+            return ids
         try:
             done = await asyncio.to_thread(acknowledge_messages, sender, ids,
                                            remote=request.remote_addr or request.ip)
         except Exception:
             logger.exception("webchat: acknowledging messages for %s failed", sender)
             return _error(503, "unavailable", "Messages cannot be acknowledged right now.")
-        return response.json({"acknowledged": done},
-                             headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
+        return _no_store({"acknowledged": done})
 
-    async def login(self, request: Request, on_new_message: Any = None) -> HTTPResponse:
+    # The session is checked before the link is spent: a refused page tries again in a new one.
+    @names_sender(_sender_in_body(MAX_ACK_BODY_BYTES))
+    async def login(self, request: Request, sender: str,
+                    on_new_message: Any = None) -> HTTPResponse:
         """The page opened from an SMS receipt's one-time link ({"sender", "token",
         "metadata"}): the token is spent (bot.login_links) and this conversation is verified
         for the claim, as the identity check would leave it. A used, expired or unknown token is
@@ -293,20 +307,8 @@ class WebChatInput(RestInput):
         from bot.login_links import TOKEN_PATTERN, redeem
         from bot.replies import say
 
-        if len(request.body or b"") > MAX_ACK_BODY_BYTES:
-            return _error(413, "body_too_large", "Request body too large.")
-        try:
-            body = json.loads(request.body or b"")
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            return _error(400, "invalid_json", "Body must be a JSON object.")
-        sender = body.get("sender") if isinstance(body, dict) else None
-        token = body.get("token") if isinstance(body, dict) else None
-        if not isinstance(sender, str) or not SENDER_ID_PATTERN.fullmatch(sender):
-            return _error(400, "invalid_sender",
-                          "'sender' must be a string of 1-64 letters, digits, '-' or '_'.")
-        refused = _session_refused(request, sender)
-        if refused is not None:  # the link is not spent: the page tries again in a new session
-            return refused
+        body = request.ctx.webchat_body
+        token = body.get("token")
         locale = str((body.get("metadata") or {}).get("locale") or "") \
             if isinstance(body.get("metadata"), dict) else ""
         lang = "en" if locale.lower().startswith("en") else "zh"
@@ -326,18 +328,49 @@ class WebChatInput(RestInput):
         except Exception:
             logger.exception("webchat: logging %s in from a link failed", sender)
             return _error(503, "unavailable", "Try the link again in a minute.")
-        return response.json({"text": text, "claim_number": granted.claim_number,
-                              "language": granted.language},
-                             headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
+        return _no_store({"text": text, "claim_number": granted.claim_number,
+                          "language": granted.language})
 
-    async def documents(self, request: Request, on_new_message: Any = None) -> HTTPResponse:
+    @names_sender(_sender_in_query)
+    async def history(self, request: Request, sender: str,
+                      on_new_message: Any = None) -> HTTPResponse:
+        """What the customer was shown and said in this conversation's current session, oldest
+        first, for a page that opens again on it (bot.webchat_conversation.visible_history):
+        {"messages": [{"from": "customer"|"bot"|"agent", "text", "buttons"?}], "truncated"}."""
+        from bot.webchat_conversation import visible_history
+
+        try:
+            tracker = await read_tracker(request.app, sender)
+        except Exception:
+            logger.exception("webchat: reading the history of %s failed", sender)
+            return _error(503, "unavailable", "The conversation cannot be read right now.")
+        return _no_store(visible_history(tracker.events if tracker is not None else ()).as_json())
+
+    @names_sender(_sender_in_body(MAX_ACK_BODY_BYTES))
+    async def end(self, request: Request, sender: str,
+                  on_new_message: Any = None) -> HTTPResponse:
+        """"结束对话 / End chat": the conversation is restarted as Rasa's restart does (every
+        slot cleared, so the verified identity is gone: whoever speaks in it again is asked who
+        they are), a request for a person not yet taken is withdrawn, and the end is audited
+        (bot.webchat_conversation.record_end). The page then asks for a new session."""
+        from bot.webchat_conversation import record_end
+
+        try:
+            ended = await _restart(request.app.ctx.agent, sender)
+        except Exception:
+            logger.exception("webchat: ending the conversation of %s failed", sender)
+            return _error(503, "unavailable", "The chat cannot be ended right now; try again.")
+        if ended:  # nothing to record for a conversation that never started
+            try:
+                await asyncio.to_thread(record_end, sender)
+            except Exception:  # the identity is gone already; the bookkeeping is logged
+                logger.exception("webchat: recording the end of %s failed", sender)
+        return _no_store({"ended": True})
+
+    @names_sender(_sender_in_query)
+    async def documents(self, request: Request, sender: str,
+                        on_new_message: Any = None) -> HTTPResponse:
         """The documents the customer's open claim still waits for, to pick one to send."""
-        sender = request.args.get("sender", "")
-        if not SENDER_ID_PATTERN.fullmatch(sender):
-            return _error(400, "invalid_sender", "'sender' is missing or malformed.")
-        refused = _session_refused(request, sender)
-        if refused is not None:
-            return refused
         conversation = await read_conversation(request.app, sender)
         lang = conversation.lang()
         from bot.replies import say
@@ -353,16 +386,12 @@ class WebChatInput(RestInput):
                           for item in target.documents],
         })
 
-    async def upload(self, request: Request, on_new_message: Any = None) -> HTTPResponse:
+    @names_sender(_sender_in_query)
+    async def upload(self, request: Request, sender: str,
+                     on_new_message: Any = None) -> HTTPResponse:
         """One photo or PDF for the open claim (raw body; X-Filename names it, ?document= the
         item the page's picker chose) through channels.media; the reply says what was received
         and what is still missing, as the bot would."""
-        sender = request.args.get("sender", "")
-        if not SENDER_ID_PATTERN.fullmatch(sender):
-            return _error(400, "invalid_sender", "'sender' is missing or malformed.")
-        refused = _session_refused(request, sender)
-        if refused is not None:
-            return refused
         from bot.language import clean_text
 
         conversation = await read_conversation(request.app, sender)
@@ -377,25 +406,22 @@ class WebChatInput(RestInput):
             channel="webchat")
         return response.json([{"recipient_id": sender, "text": conversation.in_script(reply.text)}])
 
-    async def voice(self, request: Request,
+    @names_sender(_sender_in_query)
+    async def voice(self, request: Request, sender: str,
                     on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
         """A voice note (raw audio body: webm/ogg/mp3/wav...): recognised on this machine, shown
         back ("I heard: …") and, when understood, handled as typed text
         (channels/webchat_voice.py, through channels.media)."""
-        sender = request.args.get("sender", "")
-        if not SENDER_ID_PATTERN.fullmatch(sender):
-            return _error(400, "invalid_sender", "'sender' is missing or malformed.")
-        refused = _session_refused(request, sender)
-        if refused is not None:
-            return refused
         from channels.webchat_voice import handle_voice_note
 
         return await handle_voice_note(request, sender, on_new_message, self.name())
 
-    async def _too_long_text(self, request: Request, sender: str, text: str) -> str:
-        """"Too long, please send it in parts", in the conversation's language and script, else
-        the ones the message is written in."""
-        from bot.language import ZH, detect, detect_script, in_script
+    async def _own_reply(self, request: Request, sender: str, key: str, text: str,
+                         locale: str | None, **fields: Any) -> str:
+        """The channel's own reply `key` to a message it does not hand to the bot (too long,
+        empty), in the conversation's language and script, else the ones the message is
+        written in, else the page's locale (rasa_server.turns.reply_language)."""
+        from bot.language import detect_script, in_script
         from bot.replies import say
 
         try:
@@ -404,23 +430,28 @@ class WebChatInput(RestInput):
             logger.exception("webchat: reading the conversation of %s failed", sender)
             conversation = Conversation()
         start = text[:self.max_message_chars]
-        lang = conversation.language or detect(start) or ZH
-        script = conversation.script or detect_script(start)
-        return in_script(say("message_too_long_parts", lang, limit=self.max_message_chars),
-                         script)
+        lang = reply_language(start, locale, conversation.language)
+        return in_script(say(key, lang, **fields), conversation.script or detect_script(start))
 
+    @names_sender(_sender_in_body(MAX_BODY_BYTES))
     async def receive(
-        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+        self, request: Request, sender: str,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Union[ResponseStream, HTTPResponse]:
-        """A typed message (or a pressed button): Rasa's answer, or a stream of it."""
-        body = self._parse_body(request)
+        """A typed message (or a pressed button): Rasa's answer, or a stream of it. An empty
+        message, or one too long, is answered by the channel (HTTP 200, like any reply) and
+        neither handled nor stored."""
+        body = self._check_message(request.ctx.webchat_body)
         if isinstance(body, HTTPResponse):
             return body
-        sender_id: str = body["sender"]
+        sender_id = sender
         text: str = body["message"]
-        if body.get("too_long"):
-            return response.json([{"recipient_id": sender_id,
-                                   "text": await self._too_long_text(request, sender_id, text)}])
+        locale = body["metadata"].get("locale")
+        if body["empty"] or body["too_long"]:
+            key, fields = (("no_text", {}) if body["empty"] else
+                           ("message_too_long_parts", {"limit": self.max_message_chars}))
+            return response.json([{"recipient_id": sender_id, "text": await self._own_reply(
+                request, sender_id, key, text, locale, **fields)}])
         # The identity check also counts wrong answers per client address: the server's view
         # of the peer (the proxy's, when Sanic is told to trust one), never the page's.
         metadata = {**(body.get("metadata") or {}),
@@ -484,3 +515,20 @@ async def _log_in(agent: Any, sender: str, granted: Any, text: str) -> None:
             tracker.update(SlotSet(name, value))
         tracker.update(BotUttered(text))
         await agent.tracker_store.save(tracker)
+
+
+async def _restart(agent: Any, sender: str) -> bool:
+    """Restart conversation `sender` as Rasa's /restart does (action_restart, then Restarted:
+    every slot back to its initial value, the verified identity with them); False when it has no
+    tracker yet (nothing to end, nothing stored)."""
+    from rasa.shared.core.constants import ACTION_RESTART_NAME
+    from rasa.shared.core.events import ActionExecuted, Restarted
+
+    async with agent.lock_store.lock(sender):
+        tracker = await agent.tracker_store.retrieve(sender)
+        if tracker is None:
+            return False
+        tracker.update(ActionExecuted(ACTION_RESTART_NAME))
+        tracker.update(Restarted())
+        await agent.tracker_store.save(tracker)
+    return True

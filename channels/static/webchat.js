@@ -26,7 +26,14 @@
     tooLong: "消息太长了,请分几次发送 / The message is too long, please send it in parts",
     image: "查看图片 / View image",
     attachment: "查看附件 / View attachment",
-    whichDocument: "这是哪一份材料?点一下再选照片或 PDF。/ Which document is it? Tap one, then pick the photo or PDF."
+    whichDocument: "这是哪一份材料?点一下再选照片或 PDF。/ Which document is it? Tap one, then pick the photo or PDF.",
+    // The stored conversation could not be continued (its token refused, or an id from an
+    // older page): the page never switches conversations without saying so.
+    renewed: "之前的对话已无法继续,已为您开始新的对话。/ Your earlier conversation could not be continued, so a new one has started.",
+    ended: "对话已结束。如需继续咨询,需要重新核实身份。/ The chat has ended. To continue, you will be asked who you are again.",
+    endFailed: "未能结束对话,请稍后再试。/ The chat could not be ended, please try again.",
+    replaced: "这个对话已在另一个窗口结束或更换。/ This chat was ended or replaced in another window.",
+    earlier: "更早的消息未显示 / Earlier messages are not shown"
   };
 
   var messages, conversation, input, form, typing, charCount;
@@ -36,6 +43,8 @@
   var queue = Promise.resolve();
   var memorySession = null;
   var sessionRequest = null;
+  // The conversation this window shows: another window may change the stored one.
+  var viewSender = null;
 
   function validSession(value) {
     return !!value && typeof value === "object" && typeof value.sender === "string" &&
@@ -45,6 +54,9 @@
 
   function storeSession(value) {
     memorySession = value;
+    if (value) {
+      viewSender = value.sender;
+    }
     try {
       if (value) {
         window.localStorage.setItem(STORAGE_KEY, JSON.stringify(value));
@@ -67,12 +79,14 @@
     return validSession(value) ? value : (validSession(memorySession) ? memorySession : null);
   }
 
-  // The conversation's {sender, token}: the stored one, else a new one from the server (an id
-  // kept by an older page, without a token, is left behind: a new conversation).
-  function session() {
-    var known = storedSession();
+  // The conversation's {sender, token}: the stored one, else (or when `fresh`) a new one from
+  // the server (an id kept by an older page, without a token, is left behind). A fresh one
+  // replaces the stored one only once it is there: other windows see one change, old to new.
+  function session(fresh) {
+    var known = fresh ? null : storedSession();
     if (known) {
       memorySession = known;
+      viewSender = viewSender || known.sender;
       return Promise.resolve(known);
     }
     if (!sessionRequest) {
@@ -102,13 +116,17 @@
   }
 
   // The server refused `stale` (401: its key changed, or the token was lost): a new session,
-  // unless another request already replaced it.
+  // unless another request already replaced it; the customer is told once.
   function renewSession(stale) {
     var current = storedSession();
-    if (current && stale && current.sender === stale.sender) {
-      storeSession(null);
+    if (!current || !stale || current.sender !== stale.sender) {
+      return session();
     }
-    return session();
+    if (!sessionRequest) {
+      shownIds = {};
+      addNotice(TEXT.renewed, "session-renewed");
+    }
+    return session(true);
   }
 
   function sessionHeaders(value, headers) {
@@ -145,6 +163,16 @@
 
   function addUserMessage(text) {
     var el = bubble("user");
+    el.textContent = text;
+    scrollToEnd();
+    return el;
+  }
+
+  // A line from the page itself (not the assistant's): a new conversation, an ended chat.
+  function addNotice(text, testId) {
+    var el = bubble("notice");
+    el.setAttribute("role", "status");
+    el.setAttribute("data-testid", testId);
     el.textContent = text;
     scrollToEnd();
     return el;
@@ -193,6 +221,7 @@
       messages.removeChild(el);
     }
     scrollToEnd();
+    return el;
   }
 
   function buttonChips(buttons) {
@@ -395,18 +424,135 @@
     el.textContent = TEXT.welcome;
   }
 
-  function newConversation() {
+  // An empty page for another conversation: replies still on their way are dropped (epoch).
+  function clearView() {
     epoch += 1;
-    storeSession(null);
-    session().catch(function () { /* asked for again with the next message */ });
     shownIds = {};
     messages.textContent = "";
     pending = 0;
     setTyping(false);
     showWelcome();
-    input.value = "";
-    updateCount();
-    input.focus();
+  }
+
+  // What the customer said and was shown in the stored conversation (GET history), under the
+  // welcome, when the page opens again on it: a reload never hides a conversation that goes on.
+  function restoreHistory() {
+    var known = storedSession();
+    var restoredIn = epoch;
+    if (!known) {
+      return Promise.resolve();
+    }
+    viewSender = known.sender;
+    // Whatever is added meanwhile (a message typed at once) stays below the restored lines.
+    var anchor = document.createElement("span");
+    anchor.hidden = true;
+    messages.appendChild(anchor);
+    function place(el) {
+      if (anchor.parentNode === messages) {
+        messages.insertBefore(el, anchor);
+      }
+    }
+    return fetch("history?sender=" + encodeURIComponent(known.sender), {
+      headers: sessionHeaders(known, { "Accept": "application/json" }),
+      cache: "no-store"
+    })
+      .then(function (res) {
+        if (res.status === 401) {
+          return renewSession(known).then(function () { return null; });
+        }
+        return res.ok ? res.json() : null;
+      })
+      .then(function (history) {
+        if (restoredIn !== epoch || !history || !Array.isArray(history.messages)) {
+          return;
+        }
+        if (history.truncated) {
+          place(addNotice(TEXT.earlier, "history-truncated"));
+        }
+        history.messages.forEach(function (line) {
+          if (!line || typeof line.text !== "string") {
+            return;
+          }
+          var el = line.from === "customer" ? addUserMessage(line.text) :
+            addBotMessage({ text: line.text, buttons: line.buttons },
+                          line.from === "agent" ? "agent_message" : "");
+          el.setAttribute("data-restored", "true");
+          place(el);
+        });
+        scrollToEnd();
+      })
+      .catch(function () {
+        // Not restored (offline): the conversation itself goes on.
+      })
+      .then(function () {
+        if (anchor.parentNode) {
+          anchor.parentNode.removeChild(anchor);
+        }
+      });
+  }
+
+  // "结束对话 / End chat": the server restarts the conversation (its verified identity ends
+  // with it), then the page starts a new one. Not ended (offline, server down): the customer
+  // is told, and nothing changes.
+  function endChat() {
+    var button = document.getElementById("end-chat");
+    var known = storedSession();
+    button.disabled = true;
+    var ending = !known ? Promise.resolve() : fetch("end", {
+      method: "POST",
+      headers: sessionHeaders(known, { "Content-Type": "application/json" }),
+      body: JSON.stringify({ sender: known.sender }),
+      cache: "no-store"
+    }).then(function (res) {
+      // 401: this token opens nothing any more; there is nothing left to end with it.
+      if (!res.ok && res.status !== 401) {
+        throw new Error("http-" + res.status);
+      }
+    });
+    ending
+      .then(function () {
+        clearView();
+        addNotice(TEXT.ended, "chat-ended");
+        input.value = "";
+        updateCount();
+        // What is typed now waits for the new conversation; without one (offline) the ended
+        // one is forgotten and the next message asks again.
+        var renewal = session(true).then(null, function () { storeSession(null); });
+        queue = queue.then(function () { return renewal; });
+      }, function () {
+        addErrorMessage(TEXT.endFailed);
+      })
+      .then(function () {
+        button.disabled = false;
+        input.focus();
+      });
+  }
+
+  // Another window of this browser ended the chat, or moved to a new conversation: this one
+  // follows, and does not go on speaking in (or showing) a conversation that was ended.
+  function followOtherWindow(event) {
+    if (event.key !== null && event.key !== STORAGE_KEY) {
+      return;
+    }
+    var next = null;
+    try {
+      next = JSON.parse(event.newValue || "null");
+    } catch (e) {
+      next = null;
+    }
+    next = validSession(next) ? next : null;
+    if (next && next.sender === viewSender) {
+      return;
+    }
+    memorySession = next;
+    if (viewSender) {
+      clearView();
+      addNotice(TEXT.replaced, "chat-replaced");
+    }
+    viewSender = null;
+    if (next) {
+      queue = queue.then(restoreHistory);
+    }
   }
 
   // An SMS receipt's one-time link (#k=<token>): the fragment never reaches a server or a
@@ -420,17 +566,20 @@
     if (window.history && window.history.replaceState) {
       window.history.replaceState(null, "", window.location.pathname + window.location.search);
     }
-    storeSession(null);
     queue = queue.then(function () {
       setTyping(true);
-      return withSession(function (value) {
-        return fetch("login", {
-          method: "POST",
-          headers: sessionHeaders(value, { "Content-Type": "application/json" }),
-          body: JSON.stringify({ sender: value.sender, token: match[1],
-                                 metadata: { locale: navigator.language || "" } })
-        });
-      })
+      // A new session replaces the stored one only once it is there (other windows follow).
+      return session(true)
+        .then(function () {
+          return withSession(function (value) {
+            return fetch("login", {
+              method: "POST",
+              headers: sessionHeaders(value, { "Content-Type": "application/json" }),
+              body: JSON.stringify({ sender: value.sender, token: match[1],
+                                     metadata: { locale: navigator.language || "" } })
+            });
+          });
+        })
         .then(function (res) { return res.json(); })
         .then(function (answer) {
           if (answer && typeof answer.text === "string") {
@@ -652,11 +801,24 @@
     charCount = document.getElementById("char-count");
 
     input.maxLength = MAX_CHARS;
-    if (!/^#k=/.test(window.location.hash || "")) {
-      // The conversation's session, asked for now (a link's login starts a new one itself).
-      session().catch(function () { /* asked for again with the first message */ });
+    var fromLink = /^#k=/.test(window.location.hash || "");
+    var olderId = false;
+    try {
+      olderId = !!window.localStorage.getItem(OLD_STORAGE_KEY);
+    } catch (e) {
+      olderId = false;
     }
+    var reopened = !fromLink && !!storedSession();
     showWelcome();
+    if (olderId && !reopened && !fromLink) {
+      addNotice(TEXT.renewed, "session-renewed");
+    }
+    // A page opened again on a conversation shows it first; otherwise the conversation's
+    // session is asked for now (a link's login starts a new one itself). Messages typed
+    // meanwhile wait for it.
+    var opening = fromLink ? Promise.resolve() : reopened ? restoreHistory() :
+      session().then(function () {}, function () { /* asked for again with the first message */ });
+    queue = queue.then(function () { return opening; });
 
     form.addEventListener("submit", function (event) {
       event.preventDefault();
@@ -698,14 +860,15 @@
     document.getElementById("handoff-button").addEventListener("click", function () {
       send(HANDOFF_TEXT);
     });
-    document.getElementById("new-conversation").addEventListener("click", function (event) {
-      event.preventDefault();
-      newConversation();
-    });
+    document.getElementById("end-chat").addEventListener("click", endChat);
+    window.addEventListener("storage", followOtherWindow);
     loginFromLink();
-    document.body.setAttribute("data-ready", "true");
     input.focus();
-    setTimeout(poll, POLL_MS);
+    // Ready once the conversation is on the page (restored or new); polls start then too.
+    opening.then(function () {
+      document.body.setAttribute("data-ready", "true");
+      setTimeout(poll, POLL_MS);
+    });
   }
 
   if (document.readyState === "loading") {

@@ -9,7 +9,12 @@ from playwright.sync_api import Page, expect
 
 from rasa_server.launcher import ROOT, Servers
 from tests.browser.conftest import WatchedPage
-from tests.support.webchat import PAGE_OLD_SENDER_KEY, PAGE_SESSION_KEY, page_session
+from tests.support.webchat import (
+    PAGE_OLD_SENDER_KEY,
+    PAGE_SESSION_KEY,
+    page_moves_on,
+    page_session,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -17,6 +22,7 @@ CHINESE = re.compile("[\u4e00-\u9fff]")
 REPLY_TIMEOUT_MS = 60_000
 SCREENSHOT = ROOT / "results" / "screenshots" / "webchat.png"
 TYPED_HTML = "<img src=x onerror=alert(1)><b>hi</b>"
+RENEWED = re.compile(r"^之前的对话已无法继续.*/ Your earlier conversation could not be continued")
 
 
 def open_chat(page: Page, servers: Servers) -> None:
@@ -89,7 +95,7 @@ def test_unreachable_server_shows_the_bilingual_error_line(
     expect(page.locator("#typing-indicator")).to_be_hidden()
 
 
-def test_new_conversation_gets_a_new_sender_id(
+def test_end_chat_gets_a_new_sender_id(
     claims_servers: Servers, watched_page: WatchedPage
 ) -> None:
     page = watched_page.page
@@ -99,13 +105,13 @@ def test_new_conversation_gets_a_new_sender_id(
     page.reload()
     expect(page.locator("body")).to_have_attribute("data-ready", "true")
     assert page_session(page) == first
-    page.click("#new-conversation")
-    stored = f"(JSON.parse(localStorage.getItem('{PAGE_SESSION_KEY}') || 'null') || {{}})"
-    page.wait_for_function(f"{stored}.sender && {stored}.sender !== '{first['sender']}'")
-    second = page_session(page)
+    page.click("#end-chat")
+    second = page_moves_on(page, first["sender"])
     assert re.fullmatch(r"web-[0-9a-f]{32}", second["sender"])
     assert second["sender"] != first["sender"] and second["token"] != first["token"]
-    assert page.locator("#messages .msg").count() == 1  # only the welcome
+    # Only the welcome, and the line that says the chat ended.
+    assert page.locator("#messages .msg").count() == 2
+    expect(page.locator('[data-testid="chat-ended"]')).to_be_visible()
 
 
 def test_an_old_id_without_a_token_or_a_refused_token_gets_a_new_conversation(
@@ -120,6 +126,8 @@ def test_an_old_id_without_a_token_or_a_refused_token_gets_a_new_conversation(
     fresh = page_session(page)
     assert fresh["sender"] != "me" and re.fullmatch(r"web-[0-9a-f]{32}", fresh["sender"])
     assert page.evaluate(f"localStorage.getItem('{PAGE_OLD_SENDER_KEY}')") is None
+    # Never a silent switch: the customer is told, in the page's language first.
+    expect(page.locator('[data-testid="session-renewed"]')).to_have_text(RENEWED)
 
     forged = {"sender": fresh["sender"], "token": "A" * 43}
     page.evaluate(f"localStorage.setItem('{PAGE_SESSION_KEY}', '{json.dumps(forged)}')")
@@ -133,6 +141,7 @@ def test_an_old_id_without_a_token_or_a_refused_token_gets_a_new_conversation(
     assert page.locator("#messages .msg.error").count() == 0
     renewed = page_session(page)
     assert renewed["sender"] not in (fresh["sender"], "me")
+    expect(page.locator('[data-testid="session-renewed"]')).to_have_count(2)  # once each
 
 
 def test_input_is_capped_at_2000_characters(

@@ -71,7 +71,7 @@ def test_chat_page_is_served_with_its_controls(client: AsgiClient) -> None:
         'id="message-input"',
         'id="send-button"',
         'id="handoff-button"',
-        'id="new-conversation"',
+        'id="end-chat"',
         "理赔助手 · Claims assistant",
         'src="static/webchat.js"',
         'href="static/webchat.css"',
@@ -231,7 +231,6 @@ def test_stream_mode_sends_one_json_message_per_line(client: AsgiClient) -> None
         b'{"sender": "web-1", "message": 5}',
         b'{"sender": "web-1", "message": null}',
         b'{"sender": "web-1", "message": ["hi"]}',
-        b'{"sender": "web-1", "message": "   "}',
         b'{"sender": "web-1", "message": "hi", "metadata": "zh"}',
         b'{"sender": "web-1", "message": "hi", "metadata": [1]}',
     ],
@@ -312,8 +311,9 @@ def test_page_loads_nothing_from_other_hosts() -> None:
     script = Path(STATIC_DIR / "webchat.js").read_text(encoding="utf-8")
     # Relative calls only: the session, the webhook, the outbox of messages written outside a
     # turn and its acknowledgement, the list of documents still needed, the upload, voice notes,
-    # and the SMS receipt's one-time login link.
-    assert script.count("fetch(") == 8
+    # the SMS receipt's one-time login link, the conversation's history and ending it.
+    assert script.count("fetch(") == 10
+    assert 'fetch("history?sender="' in script and 'fetch("end"' in script
     assert 'fetch("session"' in script
     assert 'fetch("login"' in script
     assert 'var url = "voice?sender="' in script

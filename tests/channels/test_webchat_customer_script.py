@@ -110,6 +110,29 @@ def test_a_message_too_long_is_answered_in_the_customers_language(chat, message,
     assert agent.received == []
 
 
+@pytest.mark.parametrize("message, locale, slots, lang, script", [
+    ("", None, None, "zh", None),  # nothing known: Chinese
+    ("   \n\t ", "en-GB", None, "en", None),  # the page's language
+    ("\u3000", "en-US", {"language": "zh", "script": TRADITIONAL}, "zh", TRADITIONAL),
+    (" ", "zh-CN", {"language": "en"}, "en", None),  # the conversation's language first
+], ids=["empty", "spaces-english-page", "ideographic-space-traditional",
+      "conversation-english"])
+def test_an_empty_message_is_answered_in_the_customers_language_not_handled(
+        chat, message, locale, slots, lang, script):
+    """Like the messaging channels (channels/twilio.py): the channel says it saw no words,
+    in the conversation's language, else the page's; nothing reaches the bot or the store."""
+    client, agent = chat
+    if slots:
+        agent.tracker_store.trackers["web-empty"] = _Tracker(slots)
+    body = {"sender": "web-empty", "message": message,
+            **({"metadata": {"locale": locale}} if locale else {})}
+    res = client.post(f"{PREFIX}/webhook", json_body=body)
+    assert res.status == 200, res.text
+    assert res.json() == [{"recipient_id": "web-empty",
+                           "text": in_script(say("no_text", lang), script)}]
+    assert agent.received == []
+
+
 def test_a_body_far_too_large_is_still_refused(chat):
     client, agent = chat
     res = client.post(f"{PREFIX}/webhook",

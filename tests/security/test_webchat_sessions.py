@@ -14,9 +14,10 @@ from typing import Any, Dict, List, Tuple
 import pytest
 import requests
 
+from bot.replies import say
 from bot.webchat_session import SESSION_HEADER
 from tests.support.audio import silence
-from tests.support.webchat import new_session
+from tests.support.webchat import WebChat, new_session
 
 pytestmark = pytest.mark.e2e
 
@@ -39,6 +40,8 @@ def _requests(base: str, sender: str) -> List[Tuple[str, str, Dict[str, Any]]]:
         ("POST", f"{chat}/voice", {"params": {"sender": sender}, "data": silence(1.0),
                                    "headers": {"Content-Type": "audio/wav"}}),
         ("POST", f"{chat}/login", {"json": {"sender": sender, "token": "A" * 22}}),
+        ("GET", f"{chat}/history", {"params": {"sender": sender}}),
+        ("POST", f"{chat}/end", {"json": {"sender": sender}}),
     ]
 
 
@@ -167,4 +170,66 @@ def test_the_legitimate_flow_still_works(default_servers: Any) -> None:
     link = requests.post(f"{chat}/login", headers=session, timeout=30,
                          json={"sender": sender, "token": "A" * 22})
     assert link.status_code == 403  # past the session check: the link itself is unknown
+    history = requests.get(f"{chat}/history", params={"sender": sender}, headers=session,
+                           timeout=30)
+    assert history.status_code == 200 and history.headers["Cache-Control"] == "no-store"
+    assert [m["from"] for m in history.json()["messages"]][:2] == ["customer", "bot"]
+    assert history.json()["messages"][0]["text"] == "查一下理赔进度"
+    ended = requests.post(f"{chat}/end", headers=session, timeout=30, json={"sender": sender})
+    assert ended.status_code == 200 and ended.json() == {"ended": True}
     assert _stored_events(default_servers, sender) > 0
+
+
+# The demo's 张伟 (README: demo identities) and his motor claim.
+ZHANG = {"policy": "AUTO-2026-0001", "born": "1985-04-12", "claim": "CLM-2026-000004",
+         "name": "张伟"}
+
+
+def _verified_zhang(servers: Any) -> WebChat:
+    chat = WebChat(servers)
+    chat.says("查一下我的理赔进度")
+    chat.says(ZHANG["policy"])
+    shown = chat.says(ZHANG["born"])
+    assert ZHANG["name"] in shown and ZHANG["claim"] in shown, shown
+    return chat
+
+
+def _history(chat: WebChat, sender: str | None = None,
+             token: str | None = None) -> requests.Response:
+    return requests.get(f"{chat.base}/history", params={"sender": sender or chat.sender},
+                        headers={SESSION_HEADER: token or chat.token}, timeout=30)
+
+
+def test_nobody_reads_another_conversations_history(default_servers: Any) -> None:
+    """A stranger with a session of their own (or a forged token) names the victim's id, learnt
+    from the audit log or an agent's screen: refused, and their own history holds nothing of
+    the victim's."""
+    victim = _verified_zhang(default_servers)
+    assert ZHANG["claim"] in json.dumps(_history(victim).json(), ensure_ascii=False)
+    stranger = WebChat(default_servers)
+    stranger.says("你好")
+    for token in (stranger.token, "A" * 43, "x"):
+        _assert_refused(_history(stranger, victim.sender, token), token)
+    own = json.dumps(_history(stranger).json(), ensure_ascii=False)
+    assert ZHANG["claim"] not in own and ZHANG["name"] not in own
+    assert ZHANG["born"] not in json.dumps(_history(victim).json(), ensure_ascii=False)
+
+
+def test_end_chat_ends_the_verified_identity_and_only_with_the_token(
+        default_servers: Any) -> None:
+    """On a shared computer: the customer ends the chat; whoever uses the conversation after
+    (its id and token kept, or a stranger who only knows the id) must prove who they are."""
+    chat = _verified_zhang(default_servers)
+    stranger = WebChat(default_servers)
+    for token in (stranger.token, "A" * 43):  # an end the conversation's token did not ask for
+        _assert_refused(requests.post(f"{chat.base}/end", json={"sender": chat.sender},
+                                      headers={SESSION_HEADER: token}, timeout=30), token)
+    assert ZHANG["claim"] in chat.says("查一下我的理赔进度")  # still verified
+
+    ended = requests.post(f"{chat.base}/end", json={"sender": chat.sender},
+                          headers=chat.headers, timeout=30)
+    assert ended.status_code == 200 and ended.json() == {"ended": True}
+    assert _history(chat).json() == {"messages": [], "truncated": False}
+    asked = chat.says("查一下我的理赔进度")
+    assert asked == say("ask_policy_number", "zh")
+    assert ZHANG["claim"] not in asked and ZHANG["name"] not in asked

@@ -5,6 +5,7 @@ tracker Rasa keeps. Also the in-process form of the page's requests (`PageClient
 from __future__ import annotations
 
 import json
+import time
 from typing import Any, Dict, Mapping, Tuple
 from urllib.parse import parse_qs, urlsplit
 
@@ -139,3 +140,17 @@ def page_session(page: Any, timeout_ms: float = 15_000) -> Dict[str, str]:
     """The session a browser page (Playwright) holds: {"sender", "token"}, once it has one."""
     page.wait_for_function(f"!!localStorage.getItem('{PAGE_SESSION_KEY}')", timeout=timeout_ms)
     return json.loads(page.evaluate(f"localStorage.getItem('{PAGE_SESSION_KEY}')"))
+
+
+def page_moves_on(page: Any, old_sender: str, timeout_ms: float = 15_000) -> Dict[str, str]:
+    """The session a browser page holds once it has left conversation `old_sender` (the chat
+    was ended, or its token refused). Polled from here: the page's CSP forbids the eval that
+    Playwright's wait_for_function polls with."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        stored = json.loads(page.evaluate(f"localStorage.getItem('{PAGE_SESSION_KEY}')")
+                            or "null")
+        if stored and stored.get("sender") and stored["sender"] != old_sender:
+            return stored
+        assert time.monotonic() < deadline, f"the page stayed in {old_sender}"
+        page.wait_for_timeout(100)
