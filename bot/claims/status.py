@@ -304,7 +304,6 @@ def next_step(view: ClaimView, lang: str) -> str:
     return say(f"status_step.{view.stage}", lang)
 
 
-
 def needs_documents(view: ClaimView) -> bool:
     """Whether the customer still owes the claim documents."""
     return bool(view.missing_documents) and view.stage in _DOCUMENT_STAGES
@@ -330,6 +329,7 @@ def claim_for_documents(views: Sequence[ClaimView], focus: str | None) -> ClaimV
     if chosen:
         return chosen[0]
     return next((view for view in views if needs_documents(view)), None)
+
 
 def choice_line(index: int, view: ClaimView, lang: str,
                 hidden: frozenset = frozenset()) -> str:

@@ -16,9 +16,11 @@ from bot.parsing import CN_NUMERAL_DIGITS, POLICY_PREFIXES, parse_number_words
 _CN_DIGIT_CHARS = "零〇一幺二两三四五六七八九"
 _CN_UNIT_CHARS = "十百千万亿"
 _CN_NUMBER_RE = re.compile(rf"[{_CN_DIGIT_CHARS}{_CN_UNIT_CHARS}\d]+")
-# Fixed words made of numeral characters that are not numbers.
+# Fixed words made of numeral characters that are not numbers. "一二" ("一两个") is one only
+# on its own: inside a run of digits read one by one it is two of them ("后四位是一二三四").
 _CN_NOT_NUMBERS = re.compile(
-    r"万一|千万(?![元块])|十分(?!钟)|一一|百分之|三三两两|七上八下|乱七八糟|一五一十|一二"
+    r"万一|千万(?![元块])|十分(?!钟)|一一|百分之|三三两两|七上八下|乱七八糟|一五一十"
+    rf"|(?<![{_CN_DIGIT_CHARS}])一二(?![{_CN_DIGIT_CHARS}])"
 )
 # Lone numerals count as numbers before these ("四月", "五号", "三岁", "两块"), not elsewhere
 # ("一个", "查一下", "一点": times and counts are left to the NLU, which reads them).

@@ -40,6 +40,8 @@ from bot.speech.numbers import (
     ("二十分钟", "20分钟"),
     ("2千5", "2500"),  # digits mixed in, as recognisers sometimes write
     ("百分之二十", "百分之20"),
+    ("后四位是一二三四", "后四位是1234"),  # 一二 in a run of digits, not "一两"
+    ("尾号三一二九", "尾号3129"),
 ])
 def test_chinese_numbers_become_digits(spoken, written):
     assert chinese_numbers_to_digits(spoken) == written
@@ -48,6 +50,7 @@ def test_chinese_numbers_become_digits(spoken, written):
 @pytest.mark.parametrize("words", [
     "查一下", "一下子", "一个", "一次性告知", "一起", "万一出事", "千万别忘了", "第三者",
     "十分感谢", "五六千", "三五千", "一点", "统一", "唯一",
+    "一二", "说一二句",
 ])
 def test_chinese_words_that_only_look_like_numbers_stay(words):
     assert spoken_to_digits(words) == words
