@@ -59,7 +59,7 @@ _POLICY_WORDS = re.compile(
     re.IGNORECASE,
 )
 _WITHDRAW_WORDS = re.compile(
-    r"撤案|撤销(?:理赔|报案|索赔)|撤回(?:理赔|报案|索赔)|不想?(?:要)?(?:理赔|索赔)了|不报了|取消(?:理赔|报案)"
+    r"撤案|撤销(?:理赔|报案|索赔)|撤回(?:理赔|报案|索赔)|不想?(?:要)?(?:理赔|索赔)了|不报(?:案)?了|取消(?:理赔|报案)"
     r"|withdraw (?:my |the |a )?claim|cancel (?:my |the )?claim|drop (?:my |the )?claim"
     r"|don'?t want to claim any ?more",
     re.IGNORECASE,
@@ -86,6 +86,19 @@ _LINE_WORDS = (
 
 def _words(text: str) -> str:
     return to_simplified(normalise_digits(text or ""))
+
+
+# "不报了" names no claim already filed: said while a report is under way it stops that report
+# ("算了，我不报了"), so it is a withdrawal only when the classifier did not read it as cancel.
+_NOT_REPORTING = re.compile(r"不报(?:案)?了")
+
+
+def only_stops_reporting(text: str) -> bool:
+    """Whether the only withdrawal words in `text` are "不报了" ("算了，我不报了"), not a filed
+    claim's withdrawal ("撤案", "撤销理赔", "withdraw my claim")."""
+    words = _words(text)
+    return bool(_NOT_REPORTING.search(words)) and not _WITHDRAW_WORDS.search(
+        _NOT_REPORTING.sub("", words))
 
 
 def side_question(text: str) -> str | None:

@@ -63,6 +63,8 @@ class SideQuestionCheck(WordsCheck):
             return
         kind = side_questions.side_question(text)
         overruled = OVERRULED | OVERRULED_FOR.get(kind, frozenset())
+        if kind == side_questions.WITHDRAW and side_questions.only_stops_reporting(text):
+            overruled -= {"cancel"}  # "算了，我不报了": the report under way stops
         if kind == side_questions.DISPUTE and not incident_kinds(text):
             # "it was locked inside my front garden" names no new loss: not a report.
             overruled |= {"report_claim"}

@@ -29,3 +29,18 @@ def _intent_after(text: str, guessed: str) -> str:
 ])
 def test_what_the_words_ask(text, guessed, expected):
     assert _intent_after(text, guessed) == expected
+
+
+@pytest.mark.parametrize("text, guessed, expected", [
+    # "不报了" stops the report under way (found by an outside tester: it was answered as
+    # withdrawing a filed claim, and the report went on asking for the time).
+    ("算了，我不报了", "cancel", "cancel"),
+    ("不报案了", "cancel", "cancel"),
+    ("不报了", "nlu_fallback", "ask_general"),
+    # A filed claim's withdrawal stays one, whatever the model guessed.
+    ("我要撤案，不报了", "cancel", "ask_general"),
+    ("撤销理赔", "cancel", "ask_general"),
+    ("withdraw my claim", "cancel", "ask_general"),
+])
+def test_not_reporting_stops_the_report_and_a_withdrawal_stays_one(text, guessed, expected):
+    assert _intent_after(text, guessed) == expected

@@ -132,3 +132,17 @@ def test_ten_this_morning_at_01_47_is_refused_and_yesterday_replaces_it(servers_
     story = re.search(r"经过：(.*)", summary)
     assert when and story, summary
     assert "今天" not in story.group(1) and story.group(1).startswith(when.group(1) + "上午十点")
+
+
+def test_not_reporting_after_all_in_the_middle_of_a_report_stops_it(claims_servers):
+    # Found by an outside tester: "算了，我不报了" while the time was asked was answered with the
+    # time question again, and the next "哦不，还是报吧" was read as a time.
+    chat = WebChat(claims_servers)
+    chat.says("查一下我的理赔进度")
+    chat.says("AUTO-2026-0001")
+    chat.says("1985-04-12")
+    asked = chat.says("我要报案，车在停车场被人刮了")  # the report asks when, injuries, amount
+    stopped = chat.says("算了，我不报了")
+    assert "取消" in stopped or "停下" in stopped, stopped
+    assert stopped.strip() != asked.strip()
+    assert "撤案" not in stopped  # nothing was filed: not the withdrawal of a claim
