@@ -167,6 +167,20 @@ _NAMES_PERSON = re.compile(
 )
 
 
+# "我手机是138…，你们打这个电话给我", "call me on 138…": a call from a person asked for, with the
+# number to call. The model reads the number as an identity answer (inform).
+_CALL_ME = re.compile(
+    r"(?:打|回)(?:个|一下)?电话给我|给我(?:打|回)(?:个|一下)?电话|打(?:这个|我的?)(?:电话|号码?|手机)"
+    r"|(?:回个?电话|回电)(?:给我)?吧?$|\b(?:call|phone|ring) me\b|\bcall (?:me )?back\b",
+    re.IGNORECASE,
+)
+
+
+def asks_to_be_called(text: str | None) -> bool:
+    """Whether a message asks for a call from a person ("你们打这个电话给我", "please call me")."""
+    return bool(text and _CALL_ME.search(to_simplified(text)))
+
+
 def names_a_person(text: str | None) -> bool:
     """Whether a message says whom it wants: a person, or not the machine."""
     return bool(text and _NAMES_PERSON.search(to_simplified(text)))

@@ -9,6 +9,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.claims.disputes import asks_why_refused
 from bot.handoff import (
+    asks_to_be_called,
     complains_about_the_line,
     declares_elderly,
     names_a_person,
@@ -77,6 +78,12 @@ class PersonRequestCheck(WordsCheck):
             set_intent(message, DENY, float(intent.get("confidence") or 0.0))
             return
         if self._about_the_service(message, intent, text):
+            return
+        if intent.get("name") == "inform" and not text.startswith("/") \
+                and asks_to_be_called(text):
+            # "我手机是138…，你们打这个电话给我": a person's call asked for, not an identity
+            # answer (it had been met with "好的。还有什么可以帮您？", as if a call were booked).
+            set_intent(message, REQUEST_HUMAN, float(intent.get("confidence") or 0.0))
             return
         if intent.get("name") != REQUEST_HUMAN or text.startswith("/"):
             return  # "/request_human" is a button's payload: asked in so many words

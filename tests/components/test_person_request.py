@@ -116,3 +116,30 @@ def test_why_a_claim_was_refused_is_a_disputed_decision_not_plain_words(text, pr
     """Issue 19: "为什么拒赔？我看不懂" gets the decision explained, not the last line shorter."""
     assert _run(text, predicted).get("intent")["name"] == "dispute_decision"
     assert _run("看不懂", "ask_capabilities").get("intent")["name"] == "nlu_fallback"
+
+
+def _after(text: str, guessed: str) -> str:
+    message = Message(data={"text": text, "intent": {"name": guessed, "confidence": 0.6},
+                            "intent_ranking": [{"name": guessed, "confidence": 0.6}]})
+    PersonRequestCheck().process([message])
+    return message.get("intent")["name"]
+
+
+@pytest.mark.parametrize("text", [
+    "我手机是13800000001，你们打这个电话给我",  # found by an outside tester
+    "给我回个电话吧 13800000001",
+    "call me on 13800000001",
+    "please call me back, 13800000001",
+])
+def test_a_number_to_call_back_on_is_a_request_for_a_person(text):
+    assert _after(text, "inform") == "request_human"
+
+
+@pytest.mark.parametrize("text", ["我的电话是13800000001", "手机尾号是1234", "AUTO-2026-0001",
+                                  "my phone number is 13800000001"])
+def test_a_phone_number_given_alone_stays_an_answer(text):
+    assert _after(text, "inform") == "inform"
+
+
+def test_every_identity_answer_in_the_data_stays_an_answer():
+    assert [text for text in _examples("inform") if _after(text, "inform") != "inform"] == []

@@ -146,3 +146,15 @@ def test_not_reporting_after_all_in_the_middle_of_a_report_stops_it(claims_serve
     assert "取消" in stopped or "停下" in stopped, stopped
     assert stopped.strip() != asked.strip()
     assert "撤案" not in stopped  # nothing was filed: not the withdrawal of a claim
+
+
+def test_a_number_to_call_back_on_is_taken_as_asking_for_a_person(claims_servers):
+    # Found by an outside tester: it was met with "好的。还有什么可以帮您？", as if a call were
+    # booked, and nothing was.
+    chat = WebChat(claims_servers)
+    chat.says("查一下我的理赔进度")
+    chat.says("AUTO-2026-0001")
+    chat.says("1985-04-12")
+    answer = chat.says("我手机是13800000001，你们打这个电话给我")
+    assert answer.strip() != say("how_can_i_help", "zh").strip()
+    assert "人工" in answer or "专人" in answer or "回电" in answer, answer
