@@ -526,7 +526,8 @@ def _failed(dispatcher: CollectingDispatcher, tracker: Tracker, draft: ReportDra
             dispatcher.utter_message(text=message)
         else:
             # Nothing in the answer could be read: said so, not the same prompt in silence.
-            question = (say("report_what_to_correct", lang) if asking == CONFIRM
+            # At the summary: the choice again, never "好的，请告诉我哪里需要改" after "没看懂".
+            question = (say("report_confirm_again", lang) if asking == CONFIRM
                         else say(f"report_ask.{asking}", lang))
             reply(dispatcher, tracker, "asks.not_read", question=question)
         return slots

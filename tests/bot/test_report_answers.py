@@ -116,6 +116,21 @@ def test_corrections_replace_only_what_they_name(rich, text, field, value):
     assert answer.changed == (field,)
 
 
+@pytest.mark.parametrize("text, called", [
+    ("报警了", True),
+    ("交警来过了，开了事故认定书", True),
+    ("没报警", False),
+    ("we called the police", True),
+])
+def test_the_police_told_at_the_summary_is_kept_and_shown(rich, text, called):
+    # Found by an outside tester: "报警了" at the summary was "没看懂", and the fact was lost.
+    answer = apply_correction(rich, text, NOW, "zh")
+    assert answer.draft.police_called is called and answer.changed == ("police_called",)
+    shown = say("summary.police", "zh", value=say("summary.yes" if called else "summary.no",
+                                                  "zh"))
+    assert shown in report_summary(answer.draft, "zh")
+
+
 def test_a_correction_into_the_future_is_refused(rich):
     answer = apply_correction(rich, "是明天", NOW, "zh")
     assert answer.draft == rich and answer.message == say("when_future", "zh")

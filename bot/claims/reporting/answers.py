@@ -902,7 +902,7 @@ def _apply_correction(draft: ReportDraft, text: str, now: datetime, lang: str, *
     fresh = merge_fields(blank, extracted)
     updates: dict[str, Any] = {}
     for name in ("incident_type", "place", "injuries", "estimated_amount", "plate",
-                 "police_report_no", "hospital", "contact_phone"):
+                 "police_called", "police_report_no", "hospital", "contact_phone"):
         value = getattr(fresh, name)
         if value is not None:
             updates[name] = value
@@ -1032,6 +1032,7 @@ def report_summary(draft: ReportDraft, lang: str) -> str:
         ("diagnosis", draft.diagnosis),
         ("plate", draft.plate),
         ("injuries", yes_no.get(draft.injuries) if draft.injuries is not None else None),
+        ("police", yes_no.get(draft.police_called) if draft.police_called is not None else None),
         ("amount", money(draft.estimated_amount, lang) if draft.estimated_amount else None),
         ("what", draft.description),
     ]
