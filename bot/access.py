@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, List, Mapping, Sequence
 
+from bot.claims.focus import claim_in_focus
 from bot.clock import as_utc_naive
 from bot.parsing import parse_claim_number, parse_policy_number
 from bot.settings import get_settings
@@ -45,6 +46,8 @@ class Viewer:
     # When the identity check that verified this conversation began (naive UTC; None: the
     # events carry no times): a one-time code counts for medical details only from then on.
     verified_since: datetime | None = None
+    # The claim the conversation is about now (bot.claims.focus), unchecked like claim_number.
+    focus: str | None = None
 
     @property
     def verified(self) -> bool:
@@ -170,7 +173,7 @@ def viewer_of(conversation_id: str, slots: Mapping[str, Any], events: Sequence[A
     if idle_expired(events, now=now, idle=idle):
         return Viewer(conversation_id, None, True, named_policy, named_claim)
     return Viewer(conversation_id, customer, False, named_policy, named_claim,
-                  verification_start(events))
+                  verification_start(events), claim_in_focus(events))
 
 
 # --- what a viewer may see ------------------------------------------------------------------------
