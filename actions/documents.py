@@ -24,7 +24,6 @@ from bot.documents.chase import (
     says_documents_later,
 )
 from bot.language import to_simplified
-from bot.parsing import parse_claim_number
 from bot.replies import say
 from bot.side_questions import documents_answer
 
@@ -76,17 +75,6 @@ def answer_for_report(dispatcher: CollectingDispatcher, tracker: Tracker) -> Lis
     return []
 
 
-def claim_in_focus(tracker: Tracker) -> str | None:
-    """The claim the conversation is about now: the one last picked from the status list or
-    named (the claim_number slot as last set; the status reply clears it afterwards) or the one
-    reported in this conversation (last_claim_number), whichever came last."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "slot" and event.get("value") \
-                and event.get("name") in ("claim_number", "last_claim_number"):
-            return parse_claim_number(str(event["value"])) or None
-    return None
-
-
 class ActionAnswerDocuments(Action):
     """Names every document at once (the one-time notice), never a partial list."""
 
@@ -130,9 +118,8 @@ def answer_documents(dispatcher: CollectingDispatcher, tracker: Tracker,
         if isinstance(in_view, list):
             return in_view
         looking, access = in_view
-        view = claim_for_documents(
-            claims_of_policy_holder(access.policy_number or "", actor=looking.actor),
-            claim_in_focus(tracker))
+        views = claims_of_policy_holder(access.policy_number or "", actor=looking.actor)
+        view = claim_for_documents(views, looking.focus)
         if view is not None and view.policy_number in hidden_policies(looking):
             # A medical claim's documents: the one-time code first.
             return step_up(dispatcher, tracker, view.policy_number, "check_status",
@@ -140,6 +127,11 @@ def answer_documents(dispatcher: CollectingDispatcher, tracker: Tracker,
         if view is not None:
             for line in documents_of_claim(view, lang):
                 dispatcher.utter_message(text=line)
+            return []
+        if views and not _kind_from_text(text):
+            # Several claims, none in focus, none waiting for anything: say so, not the
+            # list every claim needs.
+            dispatcher.utter_message(text=say("documents_none_for_claims", lang))
             return []
     kind = _kind_from_text(text)
     if kind:

@@ -50,7 +50,10 @@ def show_status(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict
         dispatcher.utter_message(text=reply_text, buttons=list(status.buttons))
     else:
         dispatcher.utter_message(text=reply_text)
-    return [SlotSet("claim_number", None)]
+    # The claim told in full is the claim in focus (bot.claims.focus) the way a tap on its button
+    # makes it: its number set, then cleared so that the next status question is about all.
+    told = [SlotSet("claim_number", status.claim_number)] if status.claim_number else []
+    return told + [SlotSet("claim_number", None)]
 
 
 def _left_by_dispute(tracker: Tracker, text: str) -> bool:

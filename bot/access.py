@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, List, Mapping, Sequence
 
+from bot.claims.focus import claim_in_focus
 from bot.clock import as_utc_naive
 from bot.parsing import parse_claim_number, parse_policy_number
 from bot.settings import get_settings
@@ -45,6 +46,8 @@ class Viewer:
     # When the identity check that verified this conversation began (naive UTC; None: the
     # events carry no times): a one-time code counts for medical details only from then on.
     verified_since: datetime | None = None
+    # The claim the conversation is about now (bot.claims.focus), unchecked like claim_number.
+    focus: str | None = None
 
     @property
     def verified(self) -> bool:
@@ -170,7 +173,7 @@ def viewer_of(conversation_id: str, slots: Mapping[str, Any], events: Sequence[A
     if idle_expired(events, now=now, idle=idle):
         return Viewer(conversation_id, None, True, named_policy, named_claim)
     return Viewer(conversation_id, customer, False, named_policy, named_claim,
-                  verification_start(events))
+                  verification_start(events), claim_in_focus(events))
 
 
 # --- what a viewer may see ------------------------------------------------------------------------
@@ -267,20 +270,31 @@ def may_see_claim(viewer: Viewer, number: str, *, url: str | None = None) -> boo
 
 
 def upload_target_for(conversation_id: str, viewer: Viewer | None, *, url: str | None = None):
-    """The open claim an upload from this conversation goes to (bot.documents.intake.UploadTarget),
+    """The claim an upload from this conversation goes to (bot.documents.intake.UploadTarget),
     or None. `viewer` is None only where the conversation has no record at all (nothing was ever
     verified in it): then only a claim reported in this very conversation. Otherwise the
-    conversation must be verified now, and the claim must be the verified customer's."""
-    from bot.documents.intake import upload_target
+    conversation must be verified now, and the claim is the verified customer's claim the
+    documents answer is about (bot.claims.status.claim_for_documents): the one in focus, which
+    may need nothing more (`takes_documents` False), else the newest one waiting."""
+    from bot.claims.lifecycle import claims_of_policy_holder
+    from bot.claims.status import claim_for_documents
+    from bot.documents.intake import upload_target, upload_target_of
 
     if viewer is None:
         return upload_target(conversation_id, url=url)
     if not viewer.verified:
         return None
     policy = policy_for(viewer, url=url).policy_number
+    if not policy:
+        return None
+    # The claim "还缺什么材料？" is about (the claim in focus, else the newest waiting), so the
+    # list shown and the upload go where the answer said.
+    view = claim_for_documents(claims_of_policy_holder(policy, actor=viewer.actor, url=url),
+                               viewer.focus)
     # A medical claim takes no upload (nor shows its missing documents) before the code.
-    return upload_target(conversation_id, policy, customer_id=viewer.customer_id, url=url,
-                         hide_policies=hidden_policies(viewer, url=url))
+    if view is None or view.policy_number in hidden_policies(viewer, url=url):
+        return None
+    return upload_target_of(view.number, url=url)
 
 
 def slots_for_access(tracker: Any) -> dict:

@@ -156,6 +156,9 @@ async def receive_media_file(sender: str, viewer: Any, lang: str, fetch: Fetch, 
     target = await upload_target(sender, viewer)
     if target is None:
         return FileReply(say("upload_no_claim", lang))
+    if not target.takes_documents:  # the claim in focus needs nothing more: never another one
+        return FileReply(say("upload_nothing_for_claim", lang, claim_number=target.claim_number),
+                         target.claim_number)
     try:
         content = await fetch()
     except Refused as refused:

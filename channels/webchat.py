@@ -370,7 +370,8 @@ class WebChatInput(RestInput):
     @names_sender(_sender_in_query)
     async def documents(self, request: Request, sender: str,
                         on_new_message: Any = None) -> HTTPResponse:
-        """The documents the customer's open claim still waits for, to pick one to send."""
+        """The documents the claim in focus still waits for (the claim "还缺什么材料？" is about,
+        bot.access.upload_target_for), to pick one to send; `heading` names the claim."""
         conversation = await read_conversation(request.app, sender)
         lang = conversation.lang()
         from bot.replies import say
@@ -380,8 +381,15 @@ class WebChatInput(RestInput):
             return response.json({"claim_number": None, "documents": [],
                                   "message": conversation.in_script(say("upload_no_claim",
                                                                         lang))})
+        if not target.takes_documents:
+            return response.json({"claim_number": target.claim_number, "documents": [],
+                                  "message": conversation.in_script(say(
+                                      "upload_nothing_for_claim", lang,
+                                      claim_number=target.claim_number))})
         return response.json({
             "claim_number": target.claim_number,
+            "heading": conversation.in_script(say("documents_for_claim", lang,
+                                                  claim_number=target.claim_number)),
             "documents": [{"code": item.code, "name": conversation.in_script(item.name(lang))}
                           for item in target.documents],
         })
@@ -389,9 +397,10 @@ class WebChatInput(RestInput):
     @names_sender(_sender_in_query)
     async def upload(self, request: Request, sender: str,
                      on_new_message: Any = None) -> HTTPResponse:
-        """One photo or PDF for the open claim (raw body; X-Filename names it, ?document= the
-        item the page's picker chose) through channels.media; the reply says what was received
-        and what is still missing, as the bot would."""
+        """One photo or PDF for the claim in focus, the one the documents list is for (raw body;
+        X-Filename names it, ?document= the item the page's picker chose) through
+        channels.media; the reply says what was received and what is still missing, as the bot
+        would."""
         from bot.language import clean_text
 
         conversation = await read_conversation(request.app, sender)

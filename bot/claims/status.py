@@ -194,6 +194,9 @@ class StatusReply:
     # One button per claim when the reply is a list to pick from (channels without buttons
     # read the numbered lines instead).
     buttons: tuple = ()
+    # The claim told in full (picked, named, or the customer's only one): the claim in focus
+    # from now on (bot.claims.focus); None for a list.
+    claim_number: str | None = None
 
 
 def status_of_customer(
@@ -227,7 +230,8 @@ def status_of_customer(
         escalated = (_escalated(views[0], now, actor, url) if len(views) == 1
                      else frozenset())
         return StatusReply(describe_claims(views, lang, now, hidden, escalated), True,
-                           buttons=buttons)
+                           buttons=buttons,
+                           claim_number=views[0].number if len(views) == 1 else None)
     chosen = select(views, claim_number)
     if chosen and chosen[0].policy_number in hidden:
         return StatusReply("", True, step_up=chosen[0].policy_number)
@@ -238,7 +242,8 @@ def status_of_customer(
             uow.commit()
         return StatusReply(say("status_unknown_claim", lang, claim_number=claim_number), False)
     return StatusReply(describe_one(chosen[0], lang, now,
-                                    _escalated(chosen[0], now, actor, url)), True)
+                                    _escalated(chosen[0], now, actor, url)), True,
+                       claim_number=chosen[0].number)
 
 
 def _escalated(view: ClaimView, now: datetime | None, actor: str,
@@ -322,13 +327,15 @@ def documents_of_claim(view: ClaimView, lang: str) -> List[str]:
 
 
 def claim_for_documents(views: Sequence[ClaimView], focus: str | None) -> ClaimView | None:
-    """The claim a documents question is about: the one in focus (picked from the list, named,
-    or reported in this conversation) when it is among the customer's `views`, whether or not
-    it needs anything; else the newest one still waiting for documents; None when neither."""
+    """The claim a documents question is about: the one in focus (bot.claims.focus: picked from
+    the list, named, told in full or reported in this conversation) when it is among the
+    customer's `views`, whether or not it needs anything; else the newest one still waiting for
+    documents; else their only claim; None when none of several claims needs anything."""
     chosen = select(views, focus) if focus else []
     if chosen:
         return chosen[0]
-    return next((view for view in views if needs_documents(view)), None)
+    waiting = next((view for view in views if needs_documents(view)), None)
+    return waiting or (views[0] if len(views) == 1 else None)
 
 
 def choice_line(index: int, view: ClaimView, lang: str,

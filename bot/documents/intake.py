@@ -336,6 +336,8 @@ class UploadTarget:
 
     claim_number: str
     documents: tuple[Item, ...]
+    # False: the claim is past the documents stage (nothing more to send, no upload).
+    takes_documents: bool = True
 
 
 _OPEN_FOR_DOCUMENTS = (ClaimStage.REPORTED.value, ClaimStage.DOCUMENTS_REVIEW.value)
@@ -368,10 +370,20 @@ def upload_target(
                       if claim.policy.number not in hide_policies]
         if not candidates:
             return None
-        claim = candidates[0]  # both lists are newest first
-        wanted = tuple(item for item in missing_items(claim.documents)
-                       if not item.fetched_by_insurer)
-        return UploadTarget(claim.number, wanted)
+        return _target(candidates[0])  # both lists are newest first
+
+
+def upload_target_of(claim_number: str, *, url: str | None = None) -> UploadTarget | None:
+    """The upload target of one claim, whoever asks (the caller checked they may see it)."""
+    with unit_of_work(url) as uow:
+        claim = uow.claims.by_number(claim_number)
+        return _target(claim) if claim is not None else None
+
+
+def _target(claim: Claim) -> UploadTarget:
+    wanted = tuple(item for item in missing_items(claim.documents)
+                   if not item.fetched_by_insurer)
+    return UploadTarget(claim.number, wanted, claim.stage in _OPEN_FOR_DOCUMENTS)
 
 
 def file_of_claim(claim_number: str, sha_prefix: str) -> str | None:

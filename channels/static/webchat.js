@@ -605,14 +605,15 @@
     })
       .then(function (res) { return res.json(); })
       .then(function (info) {
-        if (!info.claim_number) {
+        if (!info.claim_number || info.message) {
           addBotMessage({ text: info.message || "" });
           return;
         }
         var el = bubble("bot");
         var text = document.createElement("div");
         text.className = "msg-text";
-        text.textContent = TEXT.whichDocument;
+        // Which claim the list is for (its number), then which document to send.
+        text.textContent = (info.heading ? info.heading + "\n" : "") + TEXT.whichDocument;
         el.appendChild(text);
         var chips = document.createElement("div");
         chips.className = "chips";

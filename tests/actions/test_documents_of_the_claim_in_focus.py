@@ -85,3 +85,28 @@ def test_a_claim_that_is_not_theirs_in_the_slot_is_not_the_focus(claims_store, d
     texts, _ = _documents(ZHANG, _picked(PAID), domain=domain)
     assert PAID not in "\n".join(texts)
     assert texts[0] == say("documents_for_claim", "zh", claim_number=COLLISION)
+
+
+def test_a_claim_picked_by_its_place_is_recorded_as_a_tap_on_its_button(claims_store, domain):
+    """"第二个" / "the second one" after the list: the status reply sets the claim's number and
+    clears it, as a tap leaves it; "这笔还缺哪些材料？" next is about that claim."""
+    from actions.status import ActionShowStatus
+
+    newer = _another_open_claim(1, "AUTO-2026-0001", "倒车时撞到柱子")
+    for text, question in (("第二个", "这笔还缺哪些材料？"),
+                           ("the second one", "which documents are still missing?")):
+        tracker = make_tracker(text, "inform", slots=ZHANG, sender_id="web-focus")
+        texts, events = run_action(ActionShowStatus(), tracker, domain)
+        assert COLLISION in texts[0] and newer not in texts[0]
+        assert [(e["name"], e["value"]) for e in events if e["event"] == "slot"] \
+            == [("claim_number", COLLISION), ("claim_number", None)]
+        texts, _ = _documents(ZHANG, [{"event": "user", "text": text}] + events
+                              + [{"event": "action", "name": "action_listen"}],
+                              question, domain)
+        assert COLLISION in texts[0] and newer not in "\n".join(texts)
+
+
+def test_several_claims_that_need_nothing_say_so_not_the_generic_list(claims_store, domain):
+    for lang in ("zh", "en"):
+        texts, _ = _documents({**JOHN, "language": lang}, [], "还缺什么材料？", domain)
+        assert texts == [say("documents_none_for_claims", lang)]
