@@ -158,3 +158,41 @@ def test_a_number_to_call_back_on_is_taken_as_asking_for_a_person(claims_servers
     answer = chat.says("我手机是13800000001，你们打这个电话给我")
     assert answer.strip() != say("how_can_i_help", "zh").strip()
     assert "人工" in answer or "专人" in answer or "回电" in answer, answer
+
+
+def test_the_assistants_own_example_and_a_backing_car_are_what_happened(claims_servers):
+    # Found by an outside tester: "车在停车场被划了" (the assistant's own example, "车被划了")
+    # and "someone backed into my car" were not read as what happened; times and places given
+    # to "what happened?" were taken for the account, four times, until it gave up.
+    chat = WebChat(claims_servers)
+    chat.says("查一下我的理赔进度")
+    chat.says("AUTO-2026-0001")
+    chat.says("1985-04-12")
+    asked = chat.says("我还要报一个案，车在停车场被划了")
+    assert say("report_ask.incident_type", "zh") not in asked
+    english = WebChat(claims_servers)
+    english.says("Hi, someone backed into my car, I want to file a claim")
+    english.says("HOME-2026-0001")
+    verified = english.says("1990-07-01")
+    assert say("report_ask.incident_type", "en") not in verified
+
+
+def test_a_time_or_a_place_given_for_what_happened_is_kept_and_not_the_account(claims_servers):
+    chat = WebChat(claims_servers)
+    chat.says("check my claim status")
+    chat.says("HOME-2026-0001")
+    chat.says("1990-07-01")
+    chat.says("I want to file a claim")
+    future = chat.says("it happened tomorrow at 9am")
+    assert future.startswith(say("report_type_time_in_future", "en")[:30])
+    noted = chat.says("yesterday at 2am")  # never still to come, whatever the hour
+    assert noted.startswith(say("report_type_after_other", "en")[:20])
+    assert say("report_type_choose", "en") not in noted
+    summary = chat.says("a pipe burst in the kitchen")  # John Smith's policy is his home's
+    for answer in ("at home", "nobody hurt", "about 2500 yuan"):
+        if "Please check" in summary:
+            break
+        summary = chat.says(answer)
+    assert "Please check" in summary, summary
+    assert "2:00" in summary or "02:00" in summary, summary  # the time given first is kept
+    assert "In your words: yesterday" not in summary

@@ -428,6 +428,17 @@ def _interpret(
     if asking == "incident_type":
         kinds = incident_kinds(clean)
         incident_type = chosen_incident_type(line, clean) or resolve_incident_type(line, kinds)
+        if incident_type is None and not kinds and extracted.when.future:
+            # "it happened tomorrow at 9am": why the time is not kept, and the question again;
+            # never taken for the account (found by an outside tester).
+            return Answer(merged, say("report_type_time_in_future", lang),
+                          _changed(draft, merged))
+        if incident_type is None and not kinds and _changed(draft, merged):
+            # "this morning at 2am", "in the car park of Walmart": the time or the place, kept;
+            # what happened is still to tell, the types offered (not "I've noted what
+            # happened", which it was not).
+            return Answer(merged, say("report_type_after_other", lang), _changed(draft, merged),
+                          choose_type=len(incident_types(line)) > 1)
         if incident_type is None and tells_what_happened(clean) and len(incident_types(line)) > 1:
             # "东西被弄坏了" says what happened but no type: kept as the account, the types
             # offered to pick from.
