@@ -128,8 +128,26 @@ def test_the_audit_says_the_file_was_not_taken_for_the_other_item(
     receive(seeded_url, uploads, JPEG, code="driving_licence")
     receive(seeded_url, uploads, JPEG, code="repair_invoice")
     with unit_of_work(seeded_url) as uow:
-        entries = [e for e in uow.audit.for_subject("claim", COLLISION)
-                   if e.action == "claim.file_received"]
-    last = entries[-1].detail
+        last = [e.detail for e in uow.audit.for_subject("claim", COLLISION)
+                if e.action == "claim.file_received"][-1]
     assert last["document"] is None and last["duplicate"] is True
     assert last["kept_as"] == "driving_licence" and last["asked_for"] == "repair_invoice"
+
+
+def test_the_same_file_again_for_its_rejected_item_leaves_it_rejected(
+        seeded_url: str, uploads: Path) -> None:
+    receive(seeded_url, uploads, PNG, code="driving_licence")
+    with unit_of_work(seeded_url) as uow:
+        [row] = [d for d in uow.claims.by_number(COLLISION).documents
+                 if d.code == "driving_licence"]
+        row.status, row.rejected_at = "rejected", NOW  # as the back office would (too blurred)
+        uow.commit()
+    again = receive(seeded_url, uploads, PNG, code="driving_licence")
+    assert again.duplicate and again.resent_rejected
+    assert statuses(seeded_url, COLLISION)["driving_licence"] == "rejected"
+    for lang in ("zh", "en"):
+        assert intake_text(again, lang) == say("intake_duplicate_rejected", lang,
+                                               document=again.document.name(lang))
+    new_photo = receive(seeded_url, uploads, JPEG, code="driving_licence")
+    assert not new_photo.duplicate
+    assert statuses(seeded_url, COLLISION)["driving_licence"] == "received"
