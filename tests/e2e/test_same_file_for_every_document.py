@@ -5,16 +5,13 @@ the same file counts for its first item only; for every other item that item sta
 and the reply says the file is already kept as the first item and asks for the other."""
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from bot.replies import say
-from tests.support.webchat import WebChat
+from tests.support.webchat import WebChat, reported_claim
 
 pytestmark = pytest.mark.e2e
 
-CLAIM_NUMBER = re.compile(r"CLM-\d{4}-\d{6}")
 SAME = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"same-photo-for-every-item" * 8
 
 
@@ -23,15 +20,7 @@ def _reported(chat: WebChat) -> str:
     chat.says("查一下我的理赔进度")
     chat.says("AUTO-2026-0001")
     chat.says("1985-04-12")
-    said = chat.says("我要报案,大前天晚上七点在建设路车窗玻璃被砸碎了,大概八百块")
-    for answer in ("没人受伤", "对", "对"):
-        found = CLAIM_NUMBER.search(said)
-        if found and "请核对" not in said:
-            return found.group(0)
-        said = chat.says(answer)
-    found = CLAIM_NUMBER.search(said)
-    assert found, said
-    return found.group(0)
+    return reported_claim(chat, "我要报案,大前天晚上七点在建设路车窗玻璃被砸碎了,大概八百块")
 
 
 def test_one_photo_sent_for_every_listed_document_counts_once(claims_servers):
