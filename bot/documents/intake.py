@@ -82,6 +82,11 @@ class IntakeResult:
     missing: tuple[Item, ...] = ()  # everything still missing, for the notice
     small_claim: bool = False
     language: str | None = None
+    # A file the claim already keeps as one item, sent for (or said to be) another: `asked_for`
+    # stays missing, the file stays `kept_as` (one file is never two documents).
+    kept_as: Item | None = None
+    asked_for: Item | None = None
+    resent_rejected: bool = False  # the same file again for its own item, which was rejected
 
 
 def _error(number: str, code: str, **fields: Any) -> IntakeResult:
@@ -140,6 +145,19 @@ def _tick(document: ClaimDocument | None, at: datetime) -> None:
         document.received_at = at
 
 
+def _tie(stored: ReceivedFile, document: ClaimDocument, at: datetime) -> ClaimDocument | None:
+    """Tie a kept file to `document` and tick it off, if the file is no document yet. A file
+    already tied to another item is never a second document: that item is left as it is and
+    the item the file is kept as comes back. Tied to this very item already, nothing changes."""
+    if stored.document is None:
+        stored.document = document
+        _tick(document, at)
+        return None
+    if stored.document is not document:
+        return stored.document
+    return None
+
+
 def _finish(
     uow: UnitOfWork,
     claim: Claim,
@@ -150,6 +168,8 @@ def _finish(
     stored: ReceivedFile,
     duplicate: bool,
     stage_changed: bool,
+    kept_as: ClaimDocument | None = None,
+    asked_for: ClaimDocument | None = None,
 ) -> IntakeResult:
     """Completion check, audit and the result, once the file and checklist row are settled."""
     uow.flush()
@@ -167,7 +187,9 @@ def _finish(
         "claim",
         claim.number,
         {"sha256": stored.sha256, "type": stored.content_type, "size": stored.size_bytes,
-         "document": document.code if document else None, "duplicate": duplicate},
+         "document": document.code if document else None, "duplicate": duplicate,
+         **({"kept_as": kept_as.code, "asked_for": asked_for.code}
+            if kept_as is not None and asked_for is not None else {})},
         at=at,
     )
     uow.flush()
@@ -189,6 +211,11 @@ def _finish(
         missing=tuple(missing_items(claim.documents)),
         small_claim=is_small_claim(claim.estimated_amount),
         language=claim.language,
+        kept_as=item_for_row(kept_as) if kept_as is not None else None,
+        asked_for=item_for_row(asked_for) if kept_as is not None and asked_for is not None
+        else None,
+        resent_rejected=bool(duplicate and document is not None and kept_as is None
+                             and document.status == "rejected"),
     )
 
 
@@ -209,7 +236,9 @@ def receive_file(
     Accepted: JPEG, PNG, PDF, HEIC, judged by the first bytes (the name and the declared
     `content_type` are not trusted); not empty; at most max_upload_bytes(). Stored once per
     claim at <var_dir>/uploads/<claim>/<sha256>.<ext>; the same file again is recognised as a
-    duplicate and not stored twice. With `document_code` the file ticks off that checklist item;
+    duplicate and not stored twice, and is never a second document: sent for another item than
+    the one it is kept as, that item stays missing (`kept_as`, `asked_for`); sent for its own
+    item, nothing changes. With `document_code` the file ticks off that checklist item;
     without, the result says the item must be asked (match_file() ties it later). The first
     file moves a 'reported' claim to 'documents_review'; when nothing the customer must send
     is missing, documents_completed_at is set. Errors store nothing.
@@ -241,11 +270,11 @@ def receive_file(
 
             earlier = next((f for f in claim.files if f.sha256 == digest), None)
             if earlier is not None:
-                if document is not None and earlier.document_id is None:
-                    earlier.document = document
-                _tick(document, at)
-                result = _finish(uow, claim, actor=actor, at=at, document=document,
-                                 stored=earlier, duplicate=True, stage_changed=False)
+                kept_as = _tie(earlier, document, at) if document is not None else None
+                result = _finish(uow, claim, actor=actor, at=at,
+                                 document=None if kept_as is not None else document,
+                                 stored=earlier, duplicate=True, stage_changed=False,
+                                 kept_as=kept_as, asked_for=document)
                 uow.commit()
                 return result
 
@@ -285,7 +314,8 @@ def match_file(
     url: str | None = None,
 ) -> IntakeResult:
     """Tie a file already received (by its sha256) to checklist item `document_code`, once the
-    customer has said which document it is."""
+    customer has said which document it is. A file already tied to another item stays that item
+    and `document_code` stays missing (`kept_as`, `asked_for`), as in receive_file()."""
     at = as_utc_naive(now)
     with unit_of_work(url) as uow:
         claim = uow.claims.by_number_for_update(claim_number)
@@ -299,10 +329,12 @@ def match_file(
         stored = next((f for f in claim.files if f.sha256 == sha256), None)
         if stored is None:
             return _error(claim.number, UNKNOWN_FILE)
-        stored.document = document
-        _tick(document, at)
-        result = _finish(uow, claim, actor=actor, at=at, document=document, stored=stored,
-                         duplicate=False, stage_changed=False)
+        already = stored.document is not None  # this item or another: nothing is ticked
+        kept_as = _tie(stored, document, at)
+        result = _finish(uow, claim, actor=actor, at=at,
+                         document=None if kept_as is not None else document, stored=stored,
+                         duplicate=already, stage_changed=False,
+                         kept_as=kept_as, asked_for=document)
         uow.commit()
         return result
 
@@ -313,6 +345,12 @@ def intake_text(result: IntakeResult, lang: str | None = None) -> str:
     if not result.ok:
         return say(result.reply_key or f"intake_error.{UNSUPPORTED_TYPE}", lang,
                    **dict(result.reply_fields))
+    if result.kept_as is not None and result.asked_for is not None:
+        # One file is never two documents: the other item stays missing and is asked for.
+        return say("intake_duplicate_other_item", lang, kept_as=result.kept_as.name(lang),
+                   document=result.asked_for.name(lang))
+    if result.resent_rejected and result.document is not None:
+        return say("intake_duplicate_rejected", lang, document=result.document.name(lang))
     lines = []
     names = [item.name(lang) for item in result.missing if not item.fetched_by_insurer]
     if result.duplicate and result.needs_document_code and names:

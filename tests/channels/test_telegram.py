@@ -546,6 +546,28 @@ def test_an_uncaptioned_photo_asks_which_document_with_buttons(
     assert agent.received == []
 
 
+def test_a_photo_already_kept_as_one_document_never_ticks_off_another(
+    client: AsgiClient, agent: StandInAgent, telegram: TelegramStandIn, store: str
+) -> None:
+    _verified(agent)
+    content = jpeg((200, 30, 30))
+    licence_id = telegram.add_file(content, "photos/licence.jpg")
+    post(client, telegram.photo_update(CHAT, licence_id, caption="驾驶证"))
+    again_id = telegram.add_file(content, "photos/same-again.jpg")
+    post(client, telegram.photo_update(CHAT, again_id, caption="维修发票"))
+    other = say("intake_duplicate_other_item", "zh", kept_as="驾驶证",
+                document="维修发票/估损单")
+    assert telegram.texts_to(CHAT)[-1] == other
+    [(sha256, _, code)] = _files(store)
+    assert code == "driving_licence"
+    assert _claim_documents(store)["repair_invoice"] == "missing"
+    # Saying (with a button) that the kept file is the invoice changes nothing either.
+    post(client, telegram.callback_update(CHAT, f"doc:repair_invoice:{sha256[:16]}"))
+    assert telegram.texts_to(CHAT)[-1] == other
+    assert _files(store)[0][2] == "driving_licence"
+    assert _claim_documents(store)["repair_invoice"] == "missing"
+
+
 def test_documents_of_the_wrong_type_or_size_are_refused_before_downloading(
     client: AsgiClient, agent: StandInAgent, telegram: TelegramStandIn, store: str
 ) -> None:

@@ -17,27 +17,12 @@ from bot.replies import say
 from rasa_server.launcher import Servers
 from tests.support.clock import CLOCK_SHIFT_ENV, shift_to
 from tests.support.e2e import servers_of_their_own
-from tests.support.webchat import WebChat
+from tests.support.webchat import CLAIM_NUMBER, WebChat, reported_claim
 
 pytestmark = pytest.mark.e2e
 
-CLAIM_NUMBER = re.compile(r"CLM-\d{4}-\d{6}")
 PAID = "CLM-2026-000001"  # John Smith's paid claim: nothing missing
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"tester-duplicate" * 8
-
-
-def _report(chat: WebChat, opening: str, *answers: str) -> str:
-    """A claim reported by a verified customer: the opening, then answers until the receipt;
-    its claim number."""
-    said = chat.says(opening)
-    for answer in (*answers, "没人受伤", "对", "对"):
-        found = CLAIM_NUMBER.search(said)
-        if found and "请核对" not in said:
-            return found.group(0)
-        said = chat.says(answer)
-    found = CLAIM_NUMBER.search(said)
-    assert found, said
-    return found.group(0)
 
 
 def _pick(chat: WebChat, number: str) -> str:
@@ -53,7 +38,7 @@ def test_documents_after_a_pick_are_about_the_picked_claim(claims_servers):
     numbers = list(dict.fromkeys(CLAIM_NUMBER.findall(listed)))
     if len(numbers) < 2:
         # Only the seeded claim so far: a second one of his, reported in this conversation.
-        newer = _report(chat, "我要报案,前天早上八点在解放路倒车撞到柱子了,大概两千块")
+        newer = reported_claim(chat, "我要报案,前天早上八点在解放路倒车撞到柱子了,大概两千块")
         listed = chat.says("查一下我的理赔进度")
         numbers = list(dict.fromkeys(CLAIM_NUMBER.findall(listed)))
         assert newer in numbers
@@ -82,7 +67,7 @@ def test_the_same_file_twice_gets_one_clear_reply(claims_servers):
     chat.says("查一下我的理赔进度")
     chat.says("AUTO-2026-0001")
     chat.says("1985-04-12")
-    _report(chat, "我要报案,大前天晚上七点在建设路车窗玻璃被砸碎了,大概八百块")
+    reported_claim(chat, "我要报案,大前天晚上七点在建设路车窗玻璃被砸碎了,大概八百块")
     first = chat.uploads(PNG)  # no item picked: which document it is, is asked
     assert "哪一份材料" in first
     again = chat.uploads(PNG)

@@ -5,6 +5,7 @@ tracker Rasa keeps. Also the in-process form of the page's requests (`PageClient
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any, Dict, Mapping, Tuple
 from urllib.parse import parse_qs, urlsplit
@@ -154,3 +155,20 @@ def page_moves_on(page: Any, old_sender: str, timeout_ms: float = 15_000) -> Dic
             return stored
         assert time.monotonic() < deadline, f"the page stayed in {old_sender}"
         page.wait_for_timeout(100)
+
+
+CLAIM_NUMBER = re.compile(r"CLM-\d{4}-\d{6}")
+
+
+def reported_claim(chat: WebChat, opening: str, *answers: str) -> str:
+    """A claim reported by a verified customer: the opening, then answers until the receipt;
+    its claim number."""
+    said = chat.says(opening)
+    for answer in (*answers, "没人受伤", "对", "对"):
+        found = CLAIM_NUMBER.search(said)
+        if found and "请核对" not in said:
+            return found.group(0)
+        said = chat.says(answer)
+    found = CLAIM_NUMBER.search(said)
+    assert found, said
+    return found.group(0)
