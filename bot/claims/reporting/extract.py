@@ -34,10 +34,10 @@ DAMAGE = "damage"
 
 _KIND_PATTERNS: tuple[tuple[str, str], ...] = (
     # "车被划了" (the assistant's own example), "车门被刮花了", "someone backed into my car".
-    (COLLISION, r"追尾|撞|碰了|碰到|刮蹭|剐蹭|刮了|蹭了|蹭到|擦碰|车祸|被(?:人)?划|划花|划了(?:[一两几好]|很多)"
-                r"|刮花|被(?:人)?刮|rear[- ]?ended|crash|collid|collision|bumped|\bhit\b"
-                r"|fender[- ]bender|scraped|scratched|\bkeyed\b|dented|(?:backed|reversed|ran|drove)"
-                r" into|car accident"),
+    (COLLISION, r"追尾|撞|碰了|碰到|刮蹭|剐蹭|刮了|蹭了|蹭到|擦碰|车祸|被(?:人)?划|划花"
+                r"|划了(?:[一两几好]|很多)|刮花|被(?:人)?刮|rear[- ]?ended|crash|collid|collision"
+                r"|bumped|\bhit\b|fender[- ]bender|scraped|scratched|\bkeyed\b|dented"
+                r"|(?:backed|reversed|ran|drove) into|car accident"),
     (THEFT, r"被偷|被盗|失窃|偷了|偷走|盗窃|盗抢|被抢|入室|丢了|stolen|theft|stole|burglar"
             r"|broke in|break-in|robbed"),
     (GLASS, r"玻璃|挡风|windscreen|windshield|glass|window (?:was )?(?:smashed|broken|cracked)"),
