@@ -809,9 +809,24 @@
     } catch (e) {
       olderId = false;
     }
+    // A stored session that is no session (cut short, edited, not JSON) is one that cannot go
+    // on: said, like an old id, never a silent switch.
+    var brokenStored = false;
+    try {
+      var stored = window.localStorage.getItem(STORAGE_KEY);
+      if (stored) {
+        try {
+          brokenStored = !validSession(JSON.parse(stored));
+        } catch (e) {
+          brokenStored = true;
+        }
+      }
+    } catch (e) {
+      brokenStored = false;
+    }
     var reopened = !fromLink && !!storedSession();
     showWelcome();
-    if (olderId && !reopened && !fromLink) {
+    if ((olderId || brokenStored) && !reopened && !fromLink) {
       addNotice(TEXT.renewed, "session-renewed");
     }
     // A page opened again on a conversation shows it first; otherwise the conversation's

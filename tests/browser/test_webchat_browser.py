@@ -120,7 +120,7 @@ def test_an_old_id_without_a_token_or_a_refused_token_gets_a_new_conversation(
     """A page stored an id of its own making (before server-issued sessions), or its token is
     refused (the server's key changed): a fresh session, and the message still goes out."""
     page = watched_page.page
-    page.goto(claims_servers.webchat_url)
+    open_chat(page, claims_servers)  # its own session stored first: none lands after the clear
     page.evaluate(f"localStorage.clear(); localStorage.setItem('{PAGE_OLD_SENDER_KEY}', 'me')")
     open_chat(page, claims_servers)
     fresh = page_session(page)
@@ -205,3 +205,18 @@ def test_an_outbox_message_is_shown_once_and_acknowledged_even_when_it_comes_aga
         page.wait_for_timeout(300)
     assert delivered()
     expect(shown).to_have_count(1)
+
+
+@pytest.mark.parametrize("stored", ['{"sender":"web-x","token":"short"}', "not json", "{}"])
+def test_a_stored_session_that_is_no_session_is_said_to_be_renewed(
+    claims_servers: Servers, watched_page: WatchedPage, stored: str
+) -> None:
+    """Found by an outside tester: a session cut short in the browser's storage started a new
+    conversation without the notice an old id gets."""
+    page = watched_page.page
+    open_chat(page, claims_servers)  # its own session stored first: none lands after the clear
+    page.evaluate(f"localStorage.clear(); localStorage.setItem('{PAGE_SESSION_KEY}', "
+                  f"{json.dumps(stored)})")
+    open_chat(page, claims_servers)
+    expect(page.locator('[data-testid="session-renewed"]')).to_have_text(RENEWED)
+    assert re.fullmatch(r"web-[0-9a-f]{32}", page_session(page)["sender"])
