@@ -9,9 +9,13 @@ import re
 
 import pytest
 
+from tests.support.e2e import servers_apart
 from tests.support.webchat import WebChat
 
 pytestmark = pytest.mark.e2e
+
+claims_servers = servers_apart("claim-focus-e2e")  # reports claims: a store apart
+
 
 CLAIM_NUMBER = re.compile(r"CLM-\d{4}-\d{6}")
 COLLISION = "CLM-2026-000004"  # 张伟's seeded claim: driving licence, repair invoice missing

@@ -16,10 +16,13 @@ import pytest
 from bot.replies import say
 from rasa_server.launcher import Servers
 from tests.support.clock import CLOCK_SHIFT_ENV, shift_to
-from tests.support.e2e import servers_of_their_own
+from tests.support.e2e import servers_apart, servers_of_their_own
 from tests.support.webchat import CLAIM_NUMBER, WebChat, reported_claim
 
 pytestmark = pytest.mark.e2e
+
+claims_servers = servers_apart("tester-findings-e2e")  # reports claims: a store apart
+
 
 PAID = "CLM-2026-000001"  # John Smith's paid claim: nothing missing
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"tester-duplicate" * 8

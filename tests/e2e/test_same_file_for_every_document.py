@@ -8,9 +8,13 @@ from __future__ import annotations
 import pytest
 
 from bot.replies import say
+from tests.support.e2e import servers_apart
 from tests.support.webchat import WebChat, reported_claim
 
 pytestmark = pytest.mark.e2e
+
+claims_servers = servers_apart("same-file-e2e")  # reports claims: a store apart
+
 
 SAME = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"same-photo-for-every-item" * 8
 

@@ -142,6 +142,20 @@ def servers_of_their_own(model: Path, folder: Path, **env: str) -> Iterator[Laun
     yield from serve(servers)
 
 
+def servers_apart(folder_name: str):
+    """A module-scoped `claims_servers` of the module's own (`claims_servers =
+    servers_apart("my-e2e")`): a store apart, so the claims its tests report never reach the
+    demo customers that other modules' tests count on (张伟 with one claim)."""
+    import pytest
+
+    @pytest.fixture(scope="module")
+    def claims_servers(claims_model: Path,
+                       tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launcher]:
+        yield from servers_of_their_own(claims_model, tmp_path_factory.mktemp(folder_name))
+
+    return claims_servers
+
+
 def run_coroutine(awaitable_factory, timeout: float | None = None):
     """Runs a coroutine to its end from a synchronous test, on a fresh event loop in a thread of
     its own: asyncio.run() refuses to start where a loop is already running in the main thread
