@@ -66,8 +66,8 @@ class StandInProcessor:
 class StandInRasaAgent:
     """Logs what the customer writes; answers only while the conversation is not paused."""
 
-    def __init__(self) -> None:
-        self.tracker_store = InMemoryTrackerStore(Domain.empty())
+    def __init__(self, domain: Domain | None = None) -> None:
+        self.tracker_store = InMemoryTrackerStore(domain or Domain.empty())
         self.lock_store = InMemoryLockStore()
         self.processor = StandInProcessor(self.tracker_store)
 

@@ -4,27 +4,22 @@ customer was shown and said, POST /end restarts the conversation so its verified
 gone, and both want the conversation's session token like every route naming a sender."""
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Iterator
 
 import pytest
-from rasa.core.channels.channel import register
-from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
-from sanic import Sanic
 
 from bot.access import viewer_of
 from bot.handoff import Reason, open_entry_for, request_handoff
 from bot.store.db import unit_of_work
 from bot.store.models import AuditEntry
 from bot.webchat_session import SESSION_HEADER
-from channels.webchat import WebChatInput
-from tests.channels.test_agent_console import StandInProcessor, StandInRasaAgent
+from tests.channels.test_agent_console import StandInRasaAgent
 from tests.support.asgi import AsgiClient
 from tests.support.store import seeded_store
-from tests.support.webchat import PageClient
+from tests.support.webchat import webchat_client
 
 PREFIX = "/webhooks/webchat"
 DOMAIN = Path(__file__).resolve().parents[2] / "domain.yml"
@@ -44,18 +39,13 @@ def domain() -> Domain:
 
 @pytest.fixture
 def rasa(domain: Domain) -> StandInRasaAgent:
-    agent = StandInRasaAgent()
-    agent.tracker_store = InMemoryTrackerStore(domain)
-    agent.processor = StandInProcessor(agent.tracker_store)
-    return agent
+    """The console tests' stand-in agent, keeping trackers with the bot's own slots."""
+    return StandInRasaAgent(domain)
 
 
 @pytest.fixture
 def client(db: str, rasa: StandInRasaAgent) -> Iterator[AsgiClient]:
-    app = Sanic(f"webchat_history_{uuid.uuid4().hex}")
-    app.ctx.agent = rasa
-    register([WebChatInput(max_message_chars=2000)], app, route="/webhooks/")
-    with PageClient(app) as c:
+    with webchat_client(rasa) as c:
         yield c
 
 

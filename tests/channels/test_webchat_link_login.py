@@ -3,25 +3,20 @@ logs one conversation in for the claim, as the identity check would, once; a spe
 malformed token is refused alike with words to show."""
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Iterator
 
 import pytest
-from rasa.core.channels.channel import register
-from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
-from sanic import Sanic
 
 from bot.access import viewer_of
 from bot.login_links import issue
 from bot.replies import say
 from bot.store.db import unit_of_work
-from channels.webchat import WebChatInput
-from tests.channels.test_agent_console import StandInProcessor, StandInRasaAgent
+from tests.channels.test_agent_console import StandInRasaAgent
 from tests.support.asgi import AsgiClient
 from tests.support.store import seeded_store
-from tests.support.webchat import PageClient
+from tests.support.webchat import webchat_client
 
 LOGIN = "/webhooks/webchat/login"
 CLAIM = "CLM-2026-000004"
@@ -44,18 +39,12 @@ def domain() -> Domain:
 @pytest.fixture
 def rasa(domain: Domain) -> StandInRasaAgent:
     """The console tests' stand-in agent, keeping trackers with the bot's own slots."""
-    agent = StandInRasaAgent()
-    agent.tracker_store = InMemoryTrackerStore(domain)
-    agent.processor = StandInProcessor(agent.tracker_store)
-    return agent
+    return StandInRasaAgent(domain)
 
 
 @pytest.fixture
 def client(db: str, rasa: StandInRasaAgent) -> Iterator[AsgiClient]:
-    app = Sanic(f"webchat_login_{uuid.uuid4().hex}")
-    app.ctx.agent = rasa
-    register([WebChatInput(max_message_chars=2000)], app, route="/webhooks/")
-    with PageClient(app) as c:
+    with webchat_client(rasa) as c:
         yield c
 
 

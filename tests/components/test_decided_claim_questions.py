@@ -3,16 +3,13 @@ named alone is a dispute, whatever the model guessed (issue 19, outside tester).
 from __future__ import annotations
 
 import pytest
-from rasa.shared.nlu.training_data.message import Message
 
 from components.side_question import SideQuestionCheck
+from tests.support.components import intent_after
 
 
 def _intent_after(text: str, guessed: str) -> str:
-    message = Message(data={"text": text, "intent": {"name": guessed, "confidence": 0.5},
-                            "intent_ranking": [{"name": guessed, "confidence": 0.5}]})
-    SideQuestionCheck().process([message])
-    return message.get("intent")["name"]
+    return intent_after(SideQuestionCheck(), text, guessed)
 
 
 @pytest.mark.parametrize("text, guessed, expected", [

@@ -9,6 +9,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.handoff import complains_about_the_line, names_a_person
 from components.person_request import PersonRequestCheck
+from tests.support.components import intent_after
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -119,10 +120,7 @@ def test_why_a_claim_was_refused_is_a_disputed_decision_not_plain_words(text, pr
 
 
 def _after(text: str, guessed: str) -> str:
-    message = Message(data={"text": text, "intent": {"name": guessed, "confidence": 0.6},
-                            "intent_ranking": [{"name": guessed, "confidence": 0.6}]})
-    PersonRequestCheck().process([message])
-    return message.get("intent")["name"]
+    return intent_after(PersonRequestCheck(), text, guessed, 0.6)
 
 
 @pytest.mark.parametrize("text", [

@@ -5,19 +5,16 @@ a picked claim that needs nothing says so; and the web chat's document list and 
 the claim in focus (its number shown), not always the newest one."""
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from tests.support.e2e import servers_apart
-from tests.support.webchat import WebChat
+from tests.support.webchat import CLAIM_NUMBER, reported_claim, verified_chat
 
 pytestmark = pytest.mark.e2e
 
 claims_servers = servers_apart("claim-focus-e2e")  # reports claims: a store apart
 
 
-CLAIM_NUMBER = re.compile(r"CLM-\d{4}-\d{6}")
 COLLISION = "CLM-2026-000004"  # 张伟's seeded claim: driving licence, repair invoice missing
 PAID = "CLM-2026-000001"  # John Smith's paid claim: nothing missing
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"focus-finding" * 8
@@ -25,28 +22,22 @@ ORDINALS_ZH = {1: "第一个", 2: "第二个", 3: "第三个"}
 ORDINALS_EN = {1: "the first one", 2: "the second one", 3: "the third one"}
 
 
-def _zhang_with_two_claims(chat: WebChat) -> list:
-    """张伟 verified, with a second claim of his reported here: the status list's numbers."""
-    chat.says("查一下我的理赔进度")
-    chat.says("AUTO-2026-0001")
-    listed = chat.says("1985-04-12")
+def _zhang_with_two_claims(servers) -> tuple:
+    """张伟 verified, with a second claim of his reported here: the chat, and the status list's
+    numbers."""
+    chat, listed = verified_chat(servers, "AUTO-2026-0001", "1985-04-12")
     numbers = list(dict.fromkeys(CLAIM_NUMBER.findall(listed)))
     if len(numbers) < 2:
-        said = chat.says("我要报案,前天早上八点在解放路倒车撞到柱子了,大概两千块")
-        for answer in ("没人受伤", "对", "对", "对"):
-            if CLAIM_NUMBER.search(said) and "请核对" not in said:
-                break
-            said = chat.says(answer)
+        reported_claim(chat, "我要报案,前天早上八点在解放路倒车撞到柱子了,大概两千块")
         listed = chat.says("查一下我的理赔进度")
         numbers = list(dict.fromkeys(CLAIM_NUMBER.findall(listed)))
     assert COLLISION in numbers and len(numbers) >= 2, listed
-    return numbers
+    return chat, numbers
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_claim_picked_by_its_place_is_the_one_documents_are_about(claims_servers, lang):
-    chat = WebChat(claims_servers)
-    numbers = _zhang_with_two_claims(chat)
+    chat, numbers = _zhang_with_two_claims(claims_servers)
     place = numbers.index(COLLISION) + 1  # never the first: the newest is listed first
     assert place > 1
     picked = chat.says((ORDINALS_ZH if lang == "zh" else ORDINALS_EN)[place])
@@ -58,10 +49,8 @@ def test_a_claim_picked_by_its_place_is_the_one_documents_are_about(claims_serve
 
 
 def test_a_paid_claim_picked_by_its_place_needs_nothing(claims_servers):
-    chat = WebChat(claims_servers)
-    chat.says("what's the status of my claim")
-    chat.says("HOME-2026-0001")
-    listed = chat.says("1990-07-01")
+    chat, listed = verified_chat(claims_servers, "HOME-2026-0001", "1990-07-01",
+                                 "what's the status of my claim")
     numbers = list(dict.fromkeys(CLAIM_NUMBER.findall(listed)))
     assert PAID in numbers, listed
     picked = chat.says(ORDINALS_EN[numbers.index(PAID) + 1])
@@ -71,8 +60,7 @@ def test_a_paid_claim_picked_by_its_place_needs_nothing(claims_servers):
 
 
 def test_the_web_chats_documents_and_upload_are_for_the_claim_in_focus(claims_servers):
-    chat = WebChat(claims_servers)
-    numbers = _zhang_with_two_claims(chat)
+    chat, numbers = _zhang_with_two_claims(claims_servers)
     newest = numbers[0]
     assert chat.documents()["claim_number"] == newest  # nothing picked: the newest waiting
     chat.says(f'/inform{{"claim_number":"{COLLISION}"}}')  # the button of the older claim

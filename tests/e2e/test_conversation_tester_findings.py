@@ -17,7 +17,7 @@ from bot.replies import say
 from rasa_server.launcher import Servers
 from tests.support.clock import CLOCK_SHIFT_ENV, shift_to
 from tests.support.e2e import servers_apart, servers_of_their_own
-from tests.support.webchat import CLAIM_NUMBER, WebChat, reported_claim
+from tests.support.webchat import CLAIM_NUMBER, WebChat, reported_claim, verified_chat
 
 pytestmark = pytest.mark.e2e
 
@@ -34,10 +34,7 @@ def _pick(chat: WebChat, number: str) -> str:
 
 
 def test_documents_after_a_pick_are_about_the_picked_claim(claims_servers):
-    chat = WebChat(claims_servers)
-    chat.says("查一下我的理赔进度")
-    chat.says("AUTO-2026-0001")
-    listed = chat.says("1985-04-12")
+    chat, listed = verified_chat(claims_servers, "AUTO-2026-0001", "1985-04-12")
     numbers = list(dict.fromkeys(CLAIM_NUMBER.findall(listed)))
     if len(numbers) < 2:
         # Only the seeded claim so far: a second one of his, reported in this conversation.
@@ -53,10 +50,7 @@ def test_documents_after_a_pick_are_about_the_picked_claim(claims_servers):
 
 
 def test_a_picked_claim_that_needs_nothing_says_so(claims_servers):
-    chat = WebChat(claims_servers)
-    chat.says("查一下我的理赔进度")
-    chat.says("HOME-2026-0001")
-    listed = chat.says("1990-07-01")
+    chat, listed = verified_chat(claims_servers, "HOME-2026-0001", "1990-07-01")
     assert PAID in listed
     assert PAID in _pick(chat, PAID)
     answer = chat.says("还缺什么材料？")
@@ -66,10 +60,7 @@ def test_a_picked_claim_that_needs_nothing_says_so(claims_servers):
 
 
 def test_the_same_file_twice_gets_one_clear_reply(claims_servers):
-    chat = WebChat(claims_servers)
-    chat.says("查一下我的理赔进度")
-    chat.says("AUTO-2026-0001")
-    chat.says("1985-04-12")
+    chat, _ = verified_chat(claims_servers, "AUTO-2026-0001", "1985-04-12")
     reported_claim(chat, "我要报案,大前天晚上七点在建设路车窗玻璃被砸碎了,大概八百块")
     first = chat.uploads(PNG)  # no item picked: which document it is, is asked
     assert "哪一份材料" in first
@@ -125,10 +116,7 @@ def test_ten_this_morning_at_01_47_is_refused_and_yesterday_replaces_it(servers_
 def test_not_reporting_after_all_in_the_middle_of_a_report_stops_it(claims_servers):
     # Found by an outside tester: "算了，我不报了" while the time was asked was answered with the
     # time question again, and the next "哦不，还是报吧" was read as a time.
-    chat = WebChat(claims_servers)
-    chat.says("查一下我的理赔进度")
-    chat.says("AUTO-2026-0001")
-    chat.says("1985-04-12")
+    chat, _ = verified_chat(claims_servers, "AUTO-2026-0001", "1985-04-12")
     asked = chat.says("我要报案，车在停车场被人刮了")  # the report asks when, injuries, amount
     stopped = chat.says("算了，我不报了")
     assert "取消" in stopped or "停下" in stopped, stopped
@@ -139,10 +127,7 @@ def test_not_reporting_after_all_in_the_middle_of_a_report_stops_it(claims_serve
 def test_a_number_to_call_back_on_is_taken_as_asking_for_a_person(claims_servers):
     # Found by an outside tester: it was met with "好的。还有什么可以帮您？", as if a call were
     # booked, and nothing was.
-    chat = WebChat(claims_servers)
-    chat.says("查一下我的理赔进度")
-    chat.says("AUTO-2026-0001")
-    chat.says("1985-04-12")
+    chat, _ = verified_chat(claims_servers, "AUTO-2026-0001", "1985-04-12")
     answer = chat.says("我手机是13800000001，你们打这个电话给我")
     assert answer.strip() != say("how_can_i_help", "zh").strip()
     assert "人工" in answer or "专人" in answer or "回电" in answer, answer
@@ -152,10 +137,7 @@ def test_the_assistants_own_example_and_a_backing_car_are_what_happened(claims_s
     # Found by an outside tester: "车在停车场被划了" (the assistant's own example, "车被划了")
     # and "someone backed into my car" were not read as what happened; times and places given
     # to "what happened?" were taken for the account, four times, until it gave up.
-    chat = WebChat(claims_servers)
-    chat.says("查一下我的理赔进度")
-    chat.says("AUTO-2026-0001")
-    chat.says("1985-04-12")
+    chat, _ = verified_chat(claims_servers, "AUTO-2026-0001", "1985-04-12")
     asked = chat.says("我还要报一个案，车在停车场被划了")
     assert say("report_ask.incident_type", "zh") not in asked
     english = WebChat(claims_servers)
@@ -166,10 +148,7 @@ def test_the_assistants_own_example_and_a_backing_car_are_what_happened(claims_s
 
 
 def test_a_time_or_a_place_given_for_what_happened_is_kept_and_not_the_account(claims_servers):
-    chat = WebChat(claims_servers)
-    chat.says("check my claim status")
-    chat.says("HOME-2026-0001")
-    chat.says("1990-07-01")
+    chat, _ = verified_chat(claims_servers, "HOME-2026-0001", "1990-07-01", "check my claim status")
     chat.says("I want to file a claim")
     future = chat.says("it happened tomorrow at 9am")
     assert future.startswith(say("report_type_time_in_future", "en")[:30])

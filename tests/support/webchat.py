@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import re
 import time
-from typing import Any, Dict, Mapping, Tuple
+import uuid
+from contextlib import contextmanager
+from typing import Any, Dict, Iterator, Mapping, Tuple
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -172,3 +174,29 @@ def reported_claim(chat: WebChat, opening: str, *answers: str) -> str:
     found = CLAIM_NUMBER.search(said)
     assert found, said
     return found.group(0)
+
+
+@contextmanager
+def webchat_client(agent: Any) -> Iterator[PageClient]:
+    """The web chat channel alone on an app of its own, in process, over `agent` (a stand-in
+    Rasa agent): a page's client for it."""
+    from rasa.core.channels.channel import register
+    from sanic import Sanic
+
+    from channels.webchat import WebChatInput
+
+    app = Sanic(f"webchat_{uuid.uuid4().hex}")
+    app.ctx.agent = agent
+    register([WebChatInput(max_message_chars=2000)], app, route="/webhooks/")
+    with PageClient(app) as client:
+        yield client
+
+
+def verified_chat(servers: Any, policy: str, answer: str,
+                  opening: str = "查一下我的理赔进度") -> Tuple[WebChat, str]:
+    """A web chat whose customer asked `opening` and proved who they are (`policy`, then the
+    date of birth or phone digits `answer`): the chat and the reply to the last answer."""
+    chat = WebChat(servers)
+    chat.says(opening)
+    chat.says(policy)
+    return chat, chat.says(answer)
